@@ -1,0 +1,96 @@
+package org.jtune.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The bytes under one or more tensors: a {@link MemorySegment} on the Java heap (an array of the
+ * dtype's natural Java type, so the GC sizes and frees it), off-heap (an arena) or a region of a
+ * memory-mapped file. Little-endian, as safetensors and GGUF store data.
+ */
+public final class Storage {
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    private final MemorySegment segment;
+
+    private Storage(MemorySegment segment) {
+        this.segment = segment;
+    }
+
+    /** Zeroed heap storage for {@code numel} elements of {@code dtype}. */
+    public static Storage allocate(DType dtype, long numel) {
+        if (numel < 0 || numel > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("cannot allocate " + numel + " elements of " + dtype
+                    + " on the heap (limit " + (Integer.MAX_VALUE - 16) + ")");
+        }
+        int n = (int) numel;
+        MemorySegment seg = switch (dtype) {
+            case F32 -> MemorySegment.ofArray(new float[n]);
+            case F16, BF16 -> MemorySegment.ofArray(new short[n]);
+            case I32 -> MemorySegment.ofArray(new int[n]);
+            case I8, U8 -> MemorySegment.ofArray(new byte[n]);
+        };
+        return new Storage(seg);
+    }
+
+    /** Wraps existing memory (an arena allocation, a mapped file region); no copy. */
+    public static Storage wrap(MemorySegment segment) {
+        return new Storage(segment);
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public long byteSize() {
+        return segment.byteSize();
+    }
+
+    /** The backing float[] when this is heap F32 storage, else null (kernels take faster paths on arrays). */
+    public float[] floatArray() {
+        return segment.heapBase().orElse(null) instanceof float[] a ? a : null;
+    }
+
+    /** Element {@code index} (in elements of {@code dtype}) converted to float. */
+    public float getFloat(DType dtype, long index) {
+        return switch (dtype) {
+            case F32 -> segment.get(F32, index << 2);
+            case BF16 -> Half.bf16ToFloat(segment.get(I16, index << 1));
+            case F16 -> Half.f16ToFloat(segment.get(I16, index << 1));
+            case I32 -> segment.get(I32, index << 2);
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, index);
+            case U8 -> segment.get(ValueLayout.JAVA_BYTE, index) & 0xff;
+        };
+    }
+
+    /** Stores {@code v} as element {@code index}, rounding to nearest even for 16-bit floats and truncating for integers. */
+    public void setFloat(DType dtype, long index, float v) {
+        switch (dtype) {
+            case F32 -> segment.set(F32, index << 2, v);
+            case BF16 -> segment.set(I16, index << 1, Half.floatToBf16(v));
+            case F16 -> segment.set(I16, index << 1, Half.floatToF16(v));
+            case I32 -> segment.set(I32, index << 2, (int) v);
+            case I8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) v);
+            case U8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) (int) v);
+        }
+    }
+
+    public int getInt(DType dtype, long index) {
+        return switch (dtype) {
+            case I32 -> segment.get(I32, index << 2);
+            case I8 -> segment.get(ValueLayout.JAVA_BYTE, index);
+            case U8 -> segment.get(ValueLayout.JAVA_BYTE, index) & 0xff;
+            default -> (int) getFloat(dtype, index);
+        };
+    }
+
+    public void setInt(DType dtype, long index, int v) {
+        switch (dtype) {
+            case I32 -> segment.set(I32, index << 2, v);
+            case I8, U8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) v);
+            default -> setFloat(dtype, index, v);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package org.jtune.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Storage;
+import org.jtune.tensor.Tensor;
+import org.jtune.tensor.UnaryOp;
+
+/**
+ * Elementwise kernels: copy with dtype conversion, fill, unary functions, binary functions, where.
+ * Inputs that are not heap F32 are first converted (a copy); outputs are heap F32. Runs of unit
+ * stride use the Vector API with a scalar tail; other runs are scalar. Large tensors are split
+ * across the pool by runs (or by chunks of one long run).
+ */
+final class Elementwise {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int GRAIN = 1 << 14;
+
+    private Elementwise() {}
+
+    /** A heap-F32 version of x (x itself when it already is). */
+    static Tensor f32(Tensor x) {
+        return x.dtype() == DType.F32 && x.storage().floatArray() != null ? x : x.to(DType.F32);
+    }
+
+    static float[] arr(Tensor t) {
+        float[] a = t.storage().floatArray();
+        if (a == null) throw new IllegalStateException("expected heap F32 storage, got " + t);
+        return a;
+    }
+
+    // ---- copy ----------------------------------------------------------------------------------
+
+    static void copy(Tensor src, Tensor dst) {
+        StridedRuns runs = new StridedRuns(dst.shape(), new long[] {src.offset(), dst.offset()}, src.strides(), dst.strides());
+        int inner = runs.inner();
+        long ss = runs.innerStride(0), ds = runs.innerStride(1);
+        DType st = src.dtype(), dt = dst.dtype();
+        Storage sst = src.storage(), dsto = dst.storage();
+        float[] sa = st == DType.F32 ? sst.floatArray() : null, da = dt == DType.F32 ? dsto.floatArray() : null;
+        boolean sameInt = st == dt && !st.isFloating();
+        forRuns(runs, 2, (base, n0, n1) -> {
+            long s0 = base[0] + n0 * ss, d0 = base[1] + n0 * ds;
+            int n = n1 - n0;
+            if (sa != null && da != null && ss == 1 && ds == 1) {
+                System.arraycopy(sa, (int) s0, da, (int) d0, n);
+            } else if (sa != null && da != null) {
+                for (int i = 0; i < n; i++) da[(int) (d0 + i * ds)] = sa[(int) (s0 + i * ss)];
+            } else if (sameInt) {
+                for (int i = 0; i < n; i++) dsto.setInt(dt, d0 + i * ds, sst.getInt(st, s0 + i * ss));
+            } else {
+                for (int i = 0; i < n; i++) dsto.setFloat(dt, d0 + i * ds, sst.getFloat(st, s0 + i * ss));
+            }
+        }, inner);
+    }
+
+    static void fill(Tensor dst, float value) {
+        StridedRuns runs = new StridedRuns(dst.shape(), new long[] {dst.offset()}, dst.strides());
+        long ds = runs.innerStride(0);
+        DType dt = dst.dtype();
+        float[] da = dt == DType.F32 ? dst.storage().floatArray() : null;
+        forRuns(runs, 1, (base, n0, n1) -> {
+            long d0 = base[0] + n0 * ds;
+            if (da != null && ds == 1) java.util.Arrays.fill(da, (int) d0, (int) (d0 + n1 - n0), value);
+            else for (int i = 0; i < n1 - n0; i++) dst.storage().setFloat(dt, d0 + i * ds, value);
+        }, runs.inner());
+    }
+
+    // ---- unary ---------------------------------------------------------------------------------
+
+    /** A function of one float, with a vector form for unit-stride runs. */
+    interface FloatFn {
+        float apply(float x);
+
+        FloatVector apply(FloatVector x);
+    }
+
+    static FloatFn fn(UnaryOp op) {
+        return switch (op) {
+            case NEG -> of(x -> -x, v -> v.neg());
+            case EXP -> of(x -> (float) Math.exp(x), v -> v.lanewise(VectorOperators.EXP));
+            case LOG -> of(x -> (float) Math.log(x), v -> v.lanewise(VectorOperators.LOG));
+            case SQRT -> of(x -> (float) Math.sqrt(x), v -> v.sqrt());
+            case RSQRT -> of(x -> (float) (1.0 / Math.sqrt(x)), v -> v.broadcast(1f).div(v.sqrt()));
+            case ABS -> of(Math::abs, v -> v.abs());
+            case TANH -> of(x -> (float) Math.tanh(x), v -> v.lanewise(VectorOperators.TANH));
+            case SIGMOID -> of(x -> (float) (1.0 / (1.0 + Math.exp(-x))),
+                    v -> v.broadcast(1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)));
+            case SILU -> of(x -> (float) (x / (1.0 + Math.exp(-x))),
+                    v -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)));
+            case GELU_TANH -> of(x -> (float) op.apply(x), v -> {
+                FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2.0 / Math.PI));
+                return v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+            });
+            case GELU_ERF -> scalarOnly(x -> (float) op.apply(x));
+            case RELU -> of(x -> x > 0 ? x : (x != x ? x : 0f), v -> v.max(0f));
+            case SQUARE -> of(x -> x * x, v -> v.mul(v));
+            case RECIPROCAL -> of(x -> 1f / x, v -> v.broadcast(1f).div(v));
+        };
+    }
+
+    private static FloatFn of(FloatScalar s, java.util.function.UnaryOperator<FloatVector> vec) {
+        return new FloatFn() {
+            public float apply(float x) {
+                return s.apply(x);
+            }
+
+            public FloatVector apply(FloatVector x) {
+                return vec.apply(x);
+            }
+        };
+    }
+
+    private static FloatFn scalarOnly(FloatScalar s) {
+        return new FloatFn() {
+            public float apply(float x) {
+                return s.apply(x);
+            }
+
+            public FloatVector apply(FloatVector x) {
+                float[] a = x.toArray();
+                for (int i = 0; i < a.length; i++) a[i] = s.apply(a[i]);
+                return FloatVector.fromArray(S, a, 0);
+            }
+        };
+    }
+
+    @FunctionalInterface
+    interface FloatScalar {
+        float apply(float x);
+    }
+
+    static void map(FloatFn f, Tensor x, Tensor out) {
+        Tensor in = f32(x);
+        float[] xa = arr(in), oa = arr(out);
+        StridedRuns runs = new StridedRuns(out.shape(), new long[] {in.offset(), out.offset()}, in.strides(), out.strides());
+        long xs = runs.innerStride(0), os = runs.innerStride(1);
+        forRuns(runs, 2, (base, n0, n1) -> {
+            int xi = (int) (base[0] + n0 * xs), oi = (int) (base[1] + n0 * os), n = n1 - n0;
+            int i = 0;
+            if (xs == 1 && os == 1) {
+                for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                    f.apply(FloatVector.fromArray(S, xa, xi + i)).intoArray(oa, oi + i);
+                }
+            }
+            for (; i < n; i++) oa[(int) (oi + i * os)] = f.apply(xa[(int) (xi + i * xs)]);
+        }, runs.inner());
+    }
+
+    // ---- binary --------------------------------------------------------------------------------
+
+    static void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        Tensor ta = f32(a), tb = f32(b);
+        float[] aa = arr(ta), ba = arr(tb), oa = arr(out);
+        StridedRuns runs = new StridedRuns(out.shape(), new long[] {ta.offset(), tb.offset(), out.offset()},
+                ta.strides(), tb.strides(), out.strides());
+        long as = runs.innerStride(0), bs = runs.innerStride(1), os = runs.innerStride(2);
+        VectorOperators.Binary vop = switch (op) {
+            case ADD -> VectorOperators.ADD;
+            case SUB -> VectorOperators.SUB;
+            case MUL -> VectorOperators.MUL;
+            case DIV -> VectorOperators.DIV;
+            case POW -> VectorOperators.POW;
+            case MAX -> VectorOperators.MAX;
+            case MIN -> VectorOperators.MIN;
+        };
+        forRuns(runs, 3, (base, n0, n1) -> {
+            int ai = (int) (base[0] + n0 * as), bi = (int) (base[1] + n0 * bs), oi = (int) (base[2] + n0 * os), n = n1 - n0;
+            int i = 0;
+            if (os == 1 && (as == 1 || as == 0) && (bs == 1 || bs == 0) && op != BinaryOp.POW) {
+                for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                    FloatVector va = as == 1 ? FloatVector.fromArray(S, aa, ai + i) : FloatVector.broadcast(S, aa[ai]);
+                    FloatVector vb = bs == 1 ? FloatVector.fromArray(S, ba, bi + i) : FloatVector.broadcast(S, ba[bi]);
+                    FloatVector r = va.lanewise(vop, vb);
+                    if (op == BinaryOp.MAX || op == BinaryOp.MIN) {
+                        // Vector MAX/MIN must propagate NaN like the scalar definition.
+                        VectorMask<Float> nan = va.test(VectorOperators.IS_NAN).or(vb.test(VectorOperators.IS_NAN));
+                        r = r.blend(Float.NaN, nan);
+                    }
+                    r.intoArray(oa, oi + i);
+                }
+            }
+            for (; i < n; i++) {
+                oa[(int) (oi + i * os)] = apply(op, aa[(int) (ai + i * as)], ba[(int) (bi + i * bs)]);
+            }
+        }, runs.inner());
+    }
+
+    static float apply(BinaryOp op, float a, float b) {
+        return switch (op) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case POW -> (float) Math.pow(a, b);
+            case MAX -> a != a || b != b ? Float.NaN : Math.max(a, b);
+            case MIN -> a != a || b != b ? Float.NaN : Math.min(a, b);
+        };
+    }
+
+    static void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        Tensor ta = f32(a), tb = f32(b);
+        float[] aa = arr(ta), ba = arr(tb), oa = arr(out);
+        StridedRuns runs = new StridedRuns(out.shape(), new long[] {cond.offset(), ta.offset(), tb.offset(), out.offset()},
+                cond.strides(), ta.strides(), tb.strides(), out.strides());
+        long cs = runs.innerStride(0), as = runs.innerStride(1), bs = runs.innerStride(2), os = runs.innerStride(3);
+        Storage cst = cond.storage();
+        DType cdt = cond.dtype();
+        forRuns(runs, 4, (base, n0, n1) -> {
+            for (int i = n0; i < n1; i++) {
+                boolean c = cst.getFloat(cdt, base[0] + i * cs) != 0f;
+                oa[(int) (base[3] + i * os)] = c ? aa[(int) (base[1] + i * as)] : ba[(int) (base[2] + i * bs)];
+            }
+        }, runs.inner());
+    }
+
+    // ---- work splitting ------------------------------------------------------------------------
+
+    /** Body over elements [n0, n1) of one run whose operand offsets are in base. */
+    @FunctionalInterface
+    interface RunBody {
+        void run(long[] base, int n0, int n1);
+    }
+
+    /**
+     * Calls body for every run; work is split across threads by runs, or, when there are few long
+     * runs, by chunks inside each run.
+     */
+    static void forRuns(StridedRuns runs, int operands, RunBody body, int inner) {
+        long outer = runs.outer();
+        long total = outer * inner;
+        if (total == 0) return;
+        if (outer == 1) {
+            long[] base = new long[operands];
+            runs.bases(0, base);
+            int chunks = (inner + GRAIN - 1) / GRAIN;
+            Parallel.forRange(chunks, 1, (c0, c1) -> {
+                int from = c0 * GRAIN, to = (int) Math.min((long) c1 * GRAIN, inner);
+                body.run(base, from, to);
+            });
+            return;
+        }
+        int grainRuns = (int) Math.max(1, GRAIN / Math.max(inner, 1));
+        Parallel.forRange((int) outer, grainRuns, (r0, r1) -> {
+            long[] base = new long[operands];
+            for (int r = r0; r < r1; r++) {
+                runs.bases(r, base);
+                body.run(base, 0, inner);
+            }
+        });
+    }
+}
