@@ -11,7 +11,7 @@ import java.util.function.Function;
  * {@link SeededShuffle} and takes the first round(fraction * n) as validation; {@link #stratified}
  * does the same within each group (e.g. per label) so that every group keeps its share, then shuffles
  * each side once more so groups are interleaved. With 0 < fraction and n >= 2, both sides get at
- * least one example. Neither method modifies its input.
+ * least one example; train is never left empty. Neither method modifies its input.
  */
 public record TrainValidationSplit<T>(List<T> train, List<T> validation) {
     public TrainValidationSplit {
@@ -43,11 +43,11 @@ public record TrainValidationSplit<T>(List<T> train, List<T> validation) {
         return new TrainValidationSplit<>(SeededShuffle.shuffle(train, seed), SeededShuffle.shuffle(validation, seed + 1));
     }
 
-    /** round(fraction * n), kept within [1, n-1] when fraction > 0 and n >= 2. */
+    /** round(fraction * n), at most n-1 (train is never emptied), at least 1 when fraction > 0 and n >= 2. */
     static int validationCount(int n, double fraction) {
         int k = (int) Math.round(fraction * n);
-        if (fraction > 0 && n >= 2) k = Math.max(1, Math.min(n - 1, k));
-        return Math.min(k, n);
+        if (fraction > 0 && n >= 2) k = Math.max(1, k);
+        return Math.min(k, Math.max(n - 1, 0));
     }
 
     private static void checkFraction(double f) {
