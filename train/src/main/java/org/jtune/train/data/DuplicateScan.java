@@ -21,6 +21,7 @@ public final class DuplicateScan {
     private DuplicateScan() {}
 
     public static DuplicateSummary scan(List<Conversation> examples, IssueLog log) {
+        NormalisedText.Keys keys = new NormalisedText.Keys();
         Map<List<Message>, Conversation> exact = new HashMap<>();
         Map<List<String>, Conversation> near = new HashMap<>();
         long exactCount = 0;
@@ -32,7 +33,7 @@ public final class DuplicateScan {
                 log.add(Issue.at(IssueKind.EXACT_DUPLICATE, c.source(), "exact duplicate of line " + first.source().line()));
                 continue;
             }
-            Conversation similar = near.putIfAbsent(NormalisedText.of(c.messages()), c);
+            Conversation similar = near.putIfAbsent(keys.of(c.messages()), c);
             if (similar != null) {
                 nearCount++;
                 log.add(Issue.at(IssueKind.NEAR_DUPLICATE, c.source(), "near duplicate of line " + similar.source().line()
@@ -45,7 +46,7 @@ public final class DuplicateScan {
         for (Conversation c : examples) {
             List<Message> input = c.input();
             if (input.isEmpty() || c.finalAnswer().isEmpty()) continue;
-            byInput.computeIfAbsent(NormalisedText.of(input), k -> new LinkedHashMap<>())
+            byInput.computeIfAbsent(keys.of(input), k -> new LinkedHashMap<>())
                     .computeIfAbsent(NormalisedText.of(c.finalAnswer().get()), k -> new ArrayList<>())
                     .add(c);
         }

@@ -13,7 +13,11 @@ import java.util.Optional;
  * with user, and there must be at least one assistant turn (a trailing user turn is a warning).
  */
 final class ExampleParser {
+    /** Distinct system prompts shared between examples: one copy of a long repeated prompt, not one per line. */
+    private static final int SHARED_SYSTEM_PROMPTS = 1024;
+
     private final IssueLog log;
+    private final java.util.Map<String, String> systemPrompts = new java.util.HashMap<>();
 
     ExampleParser(IssueLog log) {
         this.log = log;
@@ -30,7 +34,18 @@ final class ExampleParser {
             case TEXT -> text(object, where);
         };
         if (messages == null || log.errorCount() > errorsBefore) return Optional.empty();
+        if (!messages.isEmpty() && messages.getFirst().role() == Role.SYSTEM) {
+            messages = new ArrayList<>(messages);
+            messages.set(0, Message.system(shared(messages.getFirst().content())));
+        }
         return Optional.of(new Conversation(messages, where, format));
+    }
+
+    private String shared(String systemPrompt) {
+        String known = systemPrompts.get(systemPrompt);
+        if (known != null) return known;
+        if (systemPrompts.size() < SHARED_SYSTEM_PROMPTS) systemPrompts.put(systemPrompt, systemPrompt);
+        return systemPrompt;
     }
 
     // ---------------------------------------------------------------- chat and ShareGPT

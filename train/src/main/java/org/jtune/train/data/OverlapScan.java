@@ -14,12 +14,13 @@ public final class OverlapScan {
     private OverlapScan() {}
 
     public static OverlapSummary scan(List<Conversation> train, List<Conversation> validation, IssueLog log) {
+        NormalisedText.Keys keys = new NormalisedText.Keys();
         Map<List<String>, Conversation> trainInputs = new HashMap<>();
-        for (Conversation c : train) trainInputs.putIfAbsent(key(c), c);
+        for (Conversation c : train) trainInputs.putIfAbsent(key(c, keys), c);
         long overlapping = 0;
         long sameAnswer = 0;
         for (Conversation v : validation) {
-            Conversation t = trainInputs.get(key(v));
+            Conversation t = trainInputs.get(key(v, keys));
             if (t == null) continue;
             overlapping++;
             boolean same = NormalisedText.of(t.finalAnswer().orElse("")).equals(NormalisedText.of(v.finalAnswer().orElse("")));
@@ -30,8 +31,8 @@ public final class OverlapScan {
         return new OverlapSummary(validation.size(), overlapping, sameAnswer);
     }
 
-    private static List<String> key(Conversation c) {
+    private static List<String> key(Conversation c, NormalisedText.Keys keys) {
         List<Message> input = c.input();
-        return NormalisedText.of(input.isEmpty() ? c.messages() : input);
+        return keys.of(input.isEmpty() ? c.messages() : input);
     }
 }
