@@ -1,0 +1,98 @@
+package org.jtune.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jtune.JtuneException;
+import org.jtune.train.data.DataCheck;
+import org.jtune.train.data.DataCheckJson;
+import org.jtune.train.data.DataCheckOptions;
+import org.jtune.train.data.DataCheckReport;
+import org.jtune.train.data.DataCheckText;
+import org.jtune.train.data.DatasetFormat;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * `jtune data check`: validates a dataset file (and a validation file) line by line and prints the
+ * quality report (human text on stderr; with --json one JSON object on stdout, see DataCheckJson).
+ * Exit 0 when there are no errors (warnings allowed), 1 when there are errors, 2 when the check
+ * could not run (a missing file, a bad option).
+ */
+@Command(name = "check", mixinStandardHelpOptions = true,
+        description = "Validate JSONL training data and print a quality report. Exit 1 if there are errors.")
+final class DataCheckCommand implements Callable<Integer> {
+    static final String MODEL_NOTE = "token counts are a whitespace estimate: the tokenizer of --model is not used"
+            + " until jtune's tokenizer lands";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "Training data (JSONL).")
+    Path data;
+
+    @Option(names = "--validation", paramLabel = "FILE", description = "Validation data; also checked for overlap with --data.")
+    Path validation;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Model folder whose tokenizer will count tokens (for now: a whitespace estimate).")
+    Path model;
+
+    @Option(names = "--sequence-len", paramLabel = "N", defaultValue = "2048",
+            description = "Warn about examples longer than this many tokens (default: ${DEFAULT-VALUE}).")
+    int sequenceLength;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "auto",
+            description = "auto, chat, alpaca, sharegpt, completion or text (default: ${DEFAULT-VALUE}: detected per file).")
+    String format;
+
+    @Option(names = "--max-issues", paramLabel = "N", defaultValue = "20",
+            description = "Print at most N errors and N warnings (all are counted; default: ${DEFAULT-VALUE}).")
+    int maxIssues;
+
+    @Option(names = "--json", description = "Also print the report as one JSON object on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        DatasetFormat explicit = null;
+        if (!format.equalsIgnoreCase("auto")) {
+            var f = DatasetFormat.fromId(format);
+            if (f.isEmpty()) return fail(err, "--format " + format + ": expected auto, chat, alpaca, sharegpt, completion or text");
+            explicit = f.get();
+        }
+        if (sequenceLength < 1) return fail(err, "--sequence-len must be >= 1, got " + sequenceLength);
+        if (maxIssues < 0) return fail(err, "--max-issues must be >= 0, got " + maxIssues);
+        if (model != null && !Files.isDirectory(model)) return fail(err, "--model " + model + ": not a directory");
+
+        DataCheckReport report;
+        try {
+            report = DataCheck.run(DataCheckOptions.builder(data).validation(validation).format(explicit)
+                    .sequenceLength(sequenceLength).build());
+        } catch (JtuneException e) {
+            return fail(err, e.getMessage());
+        }
+        if (model != null) err.println("note: " + MODEL_NOTE);
+        err.print(DataCheckText.render(report, maxIssues));
+        err.flush();
+        if (json) {
+            ObjectNode node = DataCheckJson.toJson(report, maxIssues);
+            if (model != null) node.putArray("notes").add(MODEL_NOTE);
+            out.println(node);
+            out.flush();
+        }
+        return report.exitCode();
+    }
+
+    private static int fail(PrintWriter err, String message) {
+        err.println("jtune data check: " + message);
+        err.flush();
+        return 2;
+    }
+}

@@ -1,0 +1,108 @@
+package org.jtune.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.jtune.testing.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** `jtune data check` end to end through picocli: exit codes, stderr report, --json on stdout. */
+class DataCheckCommandTest {
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void banking15PassesAndReportsFifteenLabels() throws Exception {
+        Path d = SharedData.require("data/banking15");
+        Run r = run("data", "check", "--data", d.resolve("train.jsonl").toString(),
+                "--validation", d.resolve("validation.jsonl").toString(), "--sequence-len", "256", "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1, r.out().strip().lines().count());          // one JSON object, one line
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertTrue(json.get("passed").asBoolean());
+        assertEquals(0, json.get("errors").asLong());
+        assertEquals(15, json.at("/files/0/labels/distinct").asInt());
+        assertEquals(2341, json.at("/files/0/examples").asLong());
+        assertEquals(256, json.at("/files/0/tokens/sequence_len").asInt());
+        assertEquals(261, json.at("/overlap/validation_examples").asLong());
+        assertTrue(r.err().contains("labels: 15 distinct"), r.err());
+        assertTrue(r.err().contains("PASSED: 0 errors"), r.err());
+    }
+
+    @Test
+    void brokenFileExitsOneAndNamesTheLines() throws Exception {
+        Path f = dir.resolve("broken.jsonl");
+        Files.writeString(f, """
+                {"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}
+                {"messages":[{"role":"user","content":"hi"}
+                {"messages":[{"role":"user","content":"a"},{"role":"assistant","content":""}]}
+                """);
+        Run r = run("data", "check", "--data", f.toString(), "--json", "--max-issues", "1");
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains(f + ":2: error: bad JSON"), r.err());
+        assertTrue(r.err().contains("... and 1 more"), r.err());      // the cap applies to printing only
+        assertTrue(r.err().contains("FAILED: 2 errors"), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals(2, json.get("errors").asLong());
+        assertEquals(1, json.get("issue_counts").get("empty_content").asLong());
+        assertEquals(1, json.get("issues").size());
+        assertEquals(2, json.at("/issues/0/line").asLong());
+        assertEquals(1, json.get("issues_omitted").asLong());
+    }
+
+    @Test
+    void warningsAloneExitZero() throws Exception {
+        Path f = dir.resolve("dups.jsonl");
+        String line = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n";
+        Files.writeString(f, line + line);
+        Run r = run("data", "check", "--data", f.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("", r.out());                                     // no --json: nothing on stdout
+        assertTrue(r.err().contains(f + ":2: warning: exact duplicate of line 1"), r.err());
+    }
+
+    @Test
+    void cannotRunExitsTwo() throws Exception {
+        Run missing = run("data", "check", "--data", dir.resolve("nope.jsonl").toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.err().contains("nope.jsonl: no such file"), missing.err());
+
+        Path f = dir.resolve("ok.jsonl");
+        Files.writeString(f, "{\"text\":\"hello\"}\n");
+        assertEquals(2, run("data", "check", "--data", f.toString(), "--format", "csv").exit());
+        assertEquals(2, run("data", "check", "--data", f.toString(), "--model", dir.resolve("no-model").toString()).exit());
+        assertEquals(2, run("data", "check").exit());                  // --data is required
+    }
+
+    @Test
+    void modelSaysTokenCountsAreAnEstimate() throws Exception {
+        Path f = dir.resolve("ok.jsonl");
+        Files.writeString(f, "{\"text\":\"hello there\"}\n");
+        Run r = run("data", "check", "--data", f.toString(), "--model", dir.toString(), "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("note: token counts are a whitespace estimate"), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals("whitespace estimate", json.at("/files/0/tokens/counter").asText());
+        assertEquals("text", json.at("/files/0/format").asText());
+        assertEquals(2, json.at("/files/0/tokens/max").asInt());
+        assertTrue(json.get("notes").get(0).asText().contains("whitespace estimate"));
+    }
+}

@@ -1,0 +1,25 @@
+package org.jtune.train.data;
+
+import java.util.List;
+
+/**
+ * Renders the messages of a chat example to the text the model is trained on, so that its tokens
+ * can be counted. The model's chat template (tokenizer_config.json) plugs in here; {@link #plain()}
+ * is the stand-in used until then. Completion data is never rendered through this: it is counted as
+ * prompt followed by completion.
+ */
+@FunctionalInterface
+public interface ChatRenderer {
+    String render(List<Message> messages);
+
+    /** "role: content" per message, one per line: a template-free approximation. */
+    static ChatRenderer plain() {
+        return messages -> {
+            StringBuilder sb = new StringBuilder();
+            for (Message m : messages) {
+                sb.append(m.role().wireName()).append(": ").append(m.content()).append('\n');
+            }
+            return sb.toString();
+        };
+    }
+}

@@ -1,0 +1,58 @@
+package org.jtune.train.data;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One training example in normalised form, whatever the file format: the messages in order, where
+ * the example was read from and the format it was read as. Completion data (formats COMPLETION and
+ * TEXT, see {@link #isCompletion()}) is held as at most one user message (the prompt; absent for
+ * TEXT) followed by one assistant message (the text to learn); a trainer concatenates them without a
+ * chat template. A validated conversation has non-empty content everywhere, an optional leading
+ * system message, then alternating user/assistant turns with at least one assistant turn.
+ */
+public record Conversation(List<Message> messages, SourceLine source, DatasetFormat format) {
+    public Conversation {
+        messages = List.copyOf(messages);
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(format, "format");
+    }
+
+    public boolean isCompletion() {
+        return format.isCompletion();
+    }
+
+    /** The leading system message's content, if there is one. */
+    public Optional<String> systemPrompt() {
+        return !messages.isEmpty() && messages.getFirst().role() == Role.SYSTEM
+                ? Optional.of(messages.getFirst().content()) : Optional.empty();
+    }
+
+    /** The index of the last assistant message, or -1. */
+    public int lastAssistantIndex() {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).role() == Role.ASSISTANT) return i;
+        }
+        return -1;
+    }
+
+    /** The content of the last assistant message (the answer), or empty. */
+    public Optional<String> finalAnswer() {
+        int i = lastAssistantIndex();
+        return i < 0 ? Optional.empty() : Optional.of(messages.get(i).content());
+    }
+
+    /** The messages before the last assistant message: what the answer responds to. */
+    public List<Message> input() {
+        int i = lastAssistantIndex();
+        return i < 0 ? messages : messages.subList(0, i);
+    }
+
+    /** Total characters of content over all messages. */
+    public long characters() {
+        long n = 0;
+        for (Message m : messages) n += m.content().length();
+        return n;
+    }
+}
