@@ -85,7 +85,7 @@ public final class HtmlReport {
     private static void forest(StringBuilder h, Comparison cmp) {
         List<MetricDelta> ds = cmp.deltas();
         int rowH = 22, left = 190, width = 420, height = ds.size() * rowH + 30;
-        h.append("<h2>Deltas (candidate - baseline) with 95% intervals</h2>\n<svg width=\"")
+        h.append("<h2>Deltas (candidate - baseline) with 95% intervals</h2>\n<p>Each row has its own scale (metrics differ in range); the vertical line is zero; green/red: the interval excludes zero.</p>\n<svg width=\"")
                 .append(left + width + 140).append("\" height=\"").append(height).append("\" role=\"img\">\n");
         int zero = left + width / 2;
         h.append(line(zero, 5, zero, height - 20, "#999"));
