@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 DemoCommand.class,
                 BenchCommand.class,
                 DataCommand.class,
+                EvalCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,138 @@
+package org.jtune.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.jtune.JtuneException;
+import org.jtune.eval.EvalResult;
+import org.jtune.eval.EvalSettings;
+import org.jtune.eval.Evaluator;
+import org.jtune.eval.Prediction;
+import org.jtune.eval.PredictionFile;
+import org.jtune.eval.Task;
+import org.jtune.eval.compare.Comparison;
+import org.jtune.eval.compare.Gate;
+import org.jtune.eval.compare.GateResult;
+import org.jtune.eval.compare.MetricDelta;
+import org.jtune.eval.compare.RuleOutcome;
+import org.jtune.eval.report.MetricsJson;
+import org.jtune.eval.report.ReportWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * `jtune eval --predictions FILE`: scores predictions made elsewhere, optionally against a baseline file and
+ * a gate. Human text goes to stderr; --json prints the metrics object as one line on stdout; --out writes
+ * metrics.json and eval_report.html. Exit codes: 0 done (gate passed), 1 gate failed, 2 bad input.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, subcommands = HumanEvalCommand.class,
+        description = "Score predictions (JSONL lines with \"reference\" and \"prediction\", optional \"id\", "
+                + "\"input\", \"label_set\") for classification, generation or extraction; compare with a "
+                + "baseline and apply a gate.")
+final class EvalCommand implements Callable<Integer> {
+    @Option(names = "--predictions", paramLabel = "FILE", description = "Predictions JSONL to score.")
+    Path predictions;
+
+    @Option(names = "--task", paramLabel = "TASK",
+            description = "classification, generation or extraction (default: inferred — labels given: "
+                    + "classification; every reference a JSON object: extraction; else generation).")
+    String task;
+
+    @Option(names = "--baseline", paramLabel = "FILE", description = "Baseline predictions JSONL on the same examples (matched by id).")
+    Path baseline;
+
+    @Option(names = "--gate", paramLabel = "FILE", description = "YAML list of rules, e.g. '- accuracy >= 0.85'.")
+    Path gate;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Write metrics.json and eval_report.html here.")
+    Path out;
+
+    @Option(names = "--json", description = "Print the metrics object as one JSON line on stdout.")
+    boolean json;
+
+    @Option(names = "--labels", paramLabel = "FILE", description = "Label set for classification, one label per line.")
+    Path labels;
+
+    @Option(names = "--rouge-stemmer", description = "Porter-stem tokens for ROUGE (rouge-score's use_stemmer=True).")
+    boolean rougeStemmer;
+
+    @Option(names = "--resamples", defaultValue = "1000", description = "Paired bootstrap resamples (default ${DEFAULT-VALUE}).")
+    int resamples;
+
+    @Option(names = "--seed", defaultValue = "12345", description = "Bootstrap seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = {"--model", "--adapter", "--data"}, hidden = true, paramLabel = "X")
+    List<String> modelPath;
+
+    @Override
+    public Integer call() {
+        if (modelPath != null && !modelPath.isEmpty()) {
+            System.err.println("jtune eval: --model/--adapter/--data are not available yet (they arrive with "
+                    + "generation); score predictions made elsewhere with --predictions FILE.jsonl");
+            return 2;
+        }
+        if (predictions == null) {
+            System.err.println("jtune eval: give --predictions FILE.jsonl (see jtune eval --help)");
+            return 2;
+        }
+        try {
+            return run();
+        } catch (JtuneException e) {
+            System.err.println("jtune eval: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private int run() throws JtuneException {
+        List<Prediction> cand = PredictionFile.read(predictions);
+        EvalSettings settings = new EvalSettings(labels == null ? List.of() : PredictionFile.readLabels(labels),
+                rougeStemmer, List.of());
+        Task t = task != null ? Task.parse(task) : settings.inferTask(cand);
+        Evaluator evaluator = settings.evaluatorFor(t);
+        Gate g = gate == null ? null : Gate.load(gate);
+        Comparison cmp = null;
+        EvalResult result;
+        if (baseline != null) {
+            cmp = Comparison.run(evaluator, PredictionFile.read(baseline), cand, resamples, seed);
+            result = cmp.candidate();
+        } else {
+            result = evaluator.evaluate(cand);
+        }
+        GateResult verdict = g == null ? null : g.evaluate(result, cmp);
+        printSummary(result, cmp, verdict);
+        if (out != null) {
+            ReportWriter.write(out, "jtune eval — " + predictions.getFileName(), result, cmp, verdict);
+            System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
+        }
+        if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));
+        return verdict != null && !verdict.passed() ? 1 : 0;
+    }
+
+    private static void printSummary(EvalResult r, Comparison cmp, GateResult gate) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "task %s, %d examples%n", r.task().id(), r.size()));
+        for (var e : r.metrics().entrySet()) {
+            MetricDelta d = cmp == null ? null : cmp.delta(e.getKey());
+            if (d == null) {
+                b.append(String.format(Locale.ROOT, "  %-24s %10.4f%n", e.getKey(), e.getValue()));
+            } else {
+                b.append(String.format(Locale.ROOT, "  %-24s %10.4f  baseline %10.4f  delta %+.4f [%+.4f, %+.4f]%s%n",
+                        e.getKey(), d.candidate(), d.baseline(), d.delta(), d.ciLow(), d.ciHigh(),
+                        d.significant() ? " *" : ""));
+            }
+        }
+        if (cmp != null) {
+            b.append(String.format(Locale.ROOT, "  McNemar exact: baseline-only %d, candidate-only %d, p = %.4g%n",
+                    cmp.mcnemar().baselineOnly(), cmp.mcnemar().candidateOnly(), cmp.mcnemar().pValue()));
+        }
+        if (gate != null) {
+            b.append("gate ").append(gate.passed() ? "PASSED" : "FAILED").append('\n');
+            for (RuleOutcome o : gate.outcomes()) {
+                b.append(String.format(Locale.ROOT, "  [%s] %s  (%s)%n", o.status(), o.rule(), o.message()));
+            }
+        }
+        System.err.print(b);
+    }
+}
