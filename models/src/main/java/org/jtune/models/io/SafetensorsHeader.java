@@ -160,25 +160,31 @@ public record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, Str
         return out;
     }
 
-    /** Bytes of a tensor of {@code shape}; an error when the count overflows 63 bits or is not whole bytes. */
+    /**
+     * Bytes of a tensor of {@code shape}: the element count times the width, counted in bytes for
+     * byte-sized types and in bits for sub-byte ones (which must fill whole bytes). An error when the
+     * count overflows 63 bits.
+     */
     static long byteSize(long[] shape, SafetensorsDType dtype, String at) throws JtuneException {
         for (long d : shape) {
             if (d == 0) return 0;
         }
-        long bits = dtype.bits();
+        boolean wholeBytes = dtype.bits() % 8 == 0;
+        long n = wholeBytes ? dtype.bits() / 8 : dtype.bits();
         for (long d : shape) {
-            long hi = Math.multiplyHigh(bits, d);
-            bits *= d;
-            if (hi != 0 || bits < 0) {
+            long hi = Math.multiplyHigh(n, d);
+            n *= d;
+            if (hi != 0 || n < 0) {
                 throw new JtuneException(at + "shape " + java.util.Arrays.toString(shape) + " of " + dtype
                         + " overflows 64-bit byte arithmetic");
             }
         }
-        if (bits % 8 != 0) {
+        if (wholeBytes) return n;
+        if (n % 8 != 0) {
             throw new JtuneException(at + "shape " + java.util.Arrays.toString(shape) + " of " + dtype
                     + " does not fill a whole number of bytes");
         }
-        return bits / 8;
+        return n / 8;
     }
 
     private static void checkNoOverlap(Map<String, TensorInfo> tensors, Path file) throws JtuneException {
