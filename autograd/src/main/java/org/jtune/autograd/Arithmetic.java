@@ -16,34 +16,40 @@ public final class Arithmetic {
     /** y = a + b;  da = g, db = g. */
     public static Variable add(Variable a, Variable b) {
         int[] as = a.shape(), bs = b.shape();
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
         return Graph.record("add", Ops.add(a.value(), b.value()), g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(g, as) : null,
-                b.requiresGrad() ? sumTo(g, bs) : null}, a, b);
+                ga ? sumTo(g, as) : null,
+                gb ? sumTo(g, bs) : null}, a, b);
     }
 
     /** y = a − b;  da = g, db = −g. */
     public static Variable sub(Variable a, Variable b) {
         int[] as = a.shape(), bs = b.shape();
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
         return Graph.record("sub", Ops.sub(a.value(), b.value()), g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(g, as) : null,
-                b.requiresGrad() ? sumTo(Ops.neg(g), bs) : null}, a, b);
+                ga ? sumTo(g, as) : null,
+                gb ? sumTo(Ops.neg(g), bs) : null}, a, b);
     }
 
     /** y = a · b;  da = g·b, db = g·a. */
     public static Variable mul(Variable a, Variable b) {
-        Tensor av = a.value(), bv = b.value();
-        return Graph.record("mul", Ops.mul(av, bv), g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(Ops.mul(g, bv), av.shape()) : null,
-                b.requiresGrad() ? sumTo(Ops.mul(g, av), bv.shape()) : null}, a, b);
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
+        Tensor av = gb ? a.value() : null, bv = ga ? b.value() : null; // each side saves only what the other's rule reads
+        int[] as = a.shape(), bs = b.shape();
+        return Graph.record("mul", Ops.mul(a.value(), b.value()), g -> new Tensor[] {
+                ga ? sumTo(Ops.mul(g, bv), as) : null,
+                gb ? sumTo(Ops.mul(g, av), bs) : null}, a, b);
     }
 
     /** y = a / b;  da = g/b, db = −g·y/b. */
     public static Variable div(Variable a, Variable b) {
-        Tensor av = a.value(), bv = b.value();
-        Tensor y = Ops.div(av, bv);
+        Tensor bv = b.value();
+        Tensor y = Ops.div(a.value(), bv);
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
+        int[] as = a.shape();
         return Graph.record("div", y, g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(Ops.div(g, bv), av.shape()) : null,
-                b.requiresGrad() ? sumTo(Ops.neg(Ops.div(Ops.mul(g, y), bv)), bv.shape()) : null}, a, b);
+                ga ? sumTo(Ops.div(g, bv), as) : null,
+                gb ? sumTo(Ops.neg(Ops.div(Ops.mul(g, y), bv)), bv.shape()) : null}, a, b);
     }
 
     /** y = −x;  dx = −g. */
@@ -85,8 +91,9 @@ public final class Arithmetic {
     public static Variable where(Tensor cond, Variable a, Variable b) {
         Tensor zero = Tensor.scalar(0f);
         int[] as = a.shape(), bs = b.shape();
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
         return Graph.record("where", Ops.where(cond, a.value(), b.value()), g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(Ops.where(cond, g, zero), as) : null,
-                b.requiresGrad() ? sumTo(Ops.where(cond, zero, g), bs) : null}, a, b);
+                ga ? sumTo(Ops.where(cond, g, zero), as) : null,
+                gb ? sumTo(Ops.where(cond, zero, g), bs) : null}, a, b);
     }
 }

@@ -29,10 +29,11 @@ public final class Attention {
         Tensor qd = Pointwise.dense(qv), kd = Pointwise.dense(kv), vd = Pointwise.dense(vv);
         Tensor out = Tensor.zeros(qv.shape());
         float[] lse = AttentionKernel.forward(n, qd, kd, vd, out);
+        boolean gq = q.requiresGrad(), gk = k.requiresGrad(), gv = v.requiresGrad();
         return Graph.record("attention", out, g -> {
             Tensor dq = Tensor.zeros(qd.shape()), dk = Tensor.zeros(kd.shape()), dv = Tensor.zeros(vd.shape());
             AttentionKernel.backward(n, qd, kd, vd, out, lse, Pointwise.dense(g), dq, dk, dv);
-            return new Tensor[] {q.requiresGrad() ? dq : null, k.requiresGrad() ? dk : null, v.requiresGrad() ? dv : null};
+            return new Tensor[] {gq ? dq : null, gk ? dk : null, gv ? dv : null};
         }, q, k, v);
     }
 

@@ -57,35 +57,37 @@ final class BackwardPass {
         while (!ready.isEmpty()) {
             Node node = ready.pop();
             Pending p = pending.remove(node);
-            Variable[] inputs = node.inputs();
+            if (node.released()) node.rule(); // reports a second backward through released state
+            Node.Edge[] edges = node.edges();
             Tensor[] inGrads = null;
             boolean any = false;
             for (Tensor g : p.grads) any |= g != null;
             if (any) {
                 inGrads = node.rule().apply(p.grads);
-                if (inGrads.length != inputs.length) {
+                if (inGrads.length != edges.length) {
                     throw new IllegalStateException("backward of '" + node.op + "' returned " + inGrads.length
-                            + " gradients for " + inputs.length + " inputs");
+                            + " gradients for " + edges.length + " inputs");
                 }
             } else {
                 node.rule(); // a node reached without gradient still may not run twice
             }
             node.release();
-            for (int i = 0; i < inputs.length; i++) {
-                Variable in = inputs[i];
-                if (in == null || !in.requiresGrad()) continue;
+            for (int i = 0; i < edges.length; i++) {
+                Node.Edge e = edges[i];
+                if (e == null) continue;
                 Tensor g = inGrads == null ? null : inGrads[i];
-                if (g != null && !Arrays.equals(g.shape(), in.value().shape())) {
+                if (inGrads != null) inGrads[i] = null; // let the sweep free it once consumed
+                if (g != null && !Arrays.equals(g.shape(), e.shape())) {
                     throw new IllegalStateException("backward of '" + node.op + "' gave a gradient of shape " + Arrays.toString(g.shape())
-                            + " for input " + i + " of shape " + Arrays.toString(in.value().shape()));
+                            + " for input " + i + " of shape " + Arrays.toString(e.shape()));
                 }
-                if (in.node == null) {
-                    if (g != null) in.accumulate(g);
+                if (e.leaf() != null) {
+                    if (g != null) e.leaf().accumulate(g);
                     continue;
                 }
-                Pending q = pending.computeIfAbsent(in.node, n -> new Pending(n.outputs));
-                if (g != null) q.add(in.outputIndex, g);
-                if (--edgesIn.get(in.node)[0] == 0) ready.push(in.node);
+                Pending q = pending.computeIfAbsent(e.node(), n -> new Pending(n.outputs));
+                if (g != null) q.add(e.output(), g);
+                if (--edgesIn.get(e.node())[0] == 0) ready.push(e.node());
             }
         }
     }
@@ -97,14 +99,14 @@ final class BackwardPass {
         count.put(root, new int[1]);
         stack.push(root);
         while (!stack.isEmpty()) {
-            Variable[] inputs = stack.pop().inputs();
-            if (inputs == null) continue; // released: running it will report the second backward
-            for (Variable in : inputs) {
-                if (in == null || in.node == null || !in.requiresGrad()) continue;
-                int[] c = count.get(in.node);
+            Node.Edge[] edges = stack.pop().edges();
+            if (edges == null) continue; // released: running it will report the second backward
+            for (Node.Edge e : edges) {
+                if (e == null || e.node() == null) continue;
+                int[] c = count.get(e.node());
                 if (c == null) {
-                    count.put(in.node, c = new int[1]);
-                    stack.push(in.node);
+                    count.put(e.node(), c = new int[1]);
+                    stack.push(e.node());
                 }
                 c[0]++;
             }

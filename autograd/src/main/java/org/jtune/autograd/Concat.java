@@ -17,10 +17,12 @@ public final class Concat {
         Tensor y = Ops.concat(values, dim);
         int d = y.dim(dim);
         int[] sizes = values.stream().mapToInt(t -> t.size(d)).toArray();
+        boolean[] wants = new boolean[sizes.length];
+        for (int k = 0; k < sizes.length; k++) wants[k] = parts.get(k).requiresGrad();
         return Graph.record("concat", y, g -> {
             Tensor[] r = new Tensor[sizes.length];
             for (int k = 0, at = 0; k < sizes.length; at += sizes[k], k++) {
-                if (parts.get(k).requiresGrad()) r[k] = g.narrow(d, at, sizes[k]);
+                if (wants[k]) r[k] = g.narrow(d, at, sizes[k]);
             }
             return r;
         }, parts.toArray(Variable[]::new));

@@ -22,7 +22,8 @@ public final class Embedding {
         Tensor wv = weight.value();
         Tensor y = Ops.embedding(wv, ids);
         int v = wv.size(0), d = wv.size(1);
-        return Graph.record("embedding", y, g -> new Tensor[] {scatterRows(g, ids.toIntArray(), v, d)}, weight);
+        int[] flat = ids.toIntArray();
+        return Graph.record("embedding", y, g -> new Tensor[] {scatterRows(g, flat, v, d)}, weight);
     }
 
     public static Variable apply(Variable weight, Tensor ids, TrainableRows trainable) {
@@ -47,9 +48,10 @@ public final class Embedding {
             if (row[i] >= 0) Backend.cpu().copy(rv.select(0, row[i]), y2.select(0, i));
         }
         int rows = rv.size(0);
+        boolean gw = weight.requiresGrad(), gr = trainable.values().requiresGrad();
         return Graph.record("embedding_rows", y, g -> new Tensor[] {
-                weight.requiresGrad() ? scatterRows(g, tableRow, v, d) : null,
-                trainable.values().requiresGrad() ? scatterRows(g, row, rows, d) : null}, weight, trainable.values());
+                gw ? scatterRows(g, tableRow, v, d) : null,
+                gr ? scatterRows(g, row, rows, d) : null}, weight, trainable.values());
     }
 
     /** out (rows, d) with out[target[i]] += g[i] for every i whose target is ≥ 0. */

@@ -26,12 +26,14 @@ public final class Linear {
         if (bias != null) y = Ops.add(y, bias.value());
         int[] xs = xv.shape();
         Variable[] inputs = bias == null ? new Variable[] {x, w} : new Variable[] {x, w, bias};
+        boolean gx = x.requiresGrad(), gw = w.requiresGrad(), gbias = bias != null && bias.requiresGrad();
+        Tensor savedX = gw ? xv : null; // only dW reads x; dX reads W (alive anyway as a weight)
         return Graph.record("linear", y, g -> {
             Tensor g2 = g.reshape(-1, out);
             Tensor[] r = new Tensor[inputs.length];
-            if (x.requiresGrad()) r[0] = Ops.matmul(g2, wv).view(xs);
-            if (w.requiresGrad()) r[1] = Ops.matmul(g2.t(), xv.reshape(-1, in));
-            if (bias != null && bias.requiresGrad()) r[2] = BroadcastGrad.sumTo(g2, new int[] {out});
+            if (gx) r[0] = Ops.matmul(g2, wv).view(xs);
+            if (gw) r[1] = Ops.matmul(g2.t(), savedX.reshape(-1, in));
+            if (gbias) r[2] = BroadcastGrad.sumTo(g2, new int[] {out});
             return r;
         }, inputs);
     }

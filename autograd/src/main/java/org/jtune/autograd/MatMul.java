@@ -16,9 +16,13 @@ public final class MatMul {
 
     public static Variable apply(Variable a, Variable b) {
         if (b.rank() == 1) return apply(a, b.unsqueeze(1)).squeeze(-1);
+        boolean ga = a.requiresGrad(), gb = b.requiresGrad();
         Tensor av = a.value(), bv = b.value();
-        return Graph.record("matmul", Ops.matmul(av, bv), g -> new Tensor[] {
-                a.requiresGrad() ? sumTo(Ops.matmul(g, bv.transpose(-2, -1)), av.shape()) : null,
-                b.requiresGrad() ? sumTo(Ops.matmul(av.transpose(-2, -1), g), bv.shape()) : null}, a, b);
+        Tensor y = Ops.matmul(av, bv);
+        Tensor savedA = gb ? av : null, savedB = ga ? bv : null; // dA needs B, dB needs A
+        int[] as = av.shape(), bs = bv.shape();
+        return Graph.record("matmul", y, g -> new Tensor[] {
+                ga ? sumTo(Ops.matmul(g, savedB.transpose(-2, -1)), as) : null,
+                gb ? sumTo(Ops.matmul(savedA.transpose(-2, -1), g), bs) : null}, a, b);
     }
 }

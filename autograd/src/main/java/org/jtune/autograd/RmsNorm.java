@@ -49,7 +49,8 @@ public final class RmsNorm {
                 for (; i < d; i++) ya[yb + i] = xa[xb + i] * rs * w[i];
             }
         });
-        return Graph.record("rms_norm", y, g -> backward(g, xa, xo, w, rstd, n, d, x.requiresGrad(), weight.requiresGrad()), x, weight);
+        boolean gx = x.requiresGrad(), gw = weight.requiresGrad();
+        return Graph.record("rms_norm", y, g -> backward(g, xa, xo, w, rstd, n, d, gx, gw), x, weight);
     }
 
     private static Tensor[] backward(Tensor g, float[] xa, int xo, float[] w, float[] rstd, int n, int d, boolean wantX, boolean wantW) {

@@ -19,9 +19,10 @@ public final class SwiGlu {
             throw new IllegalArgumentException("swiglu: gate " + Arrays.toString(a.shape()) + " and up " + Arrays.toString(b.shape()) + " differ");
         }
         Tensor y = Pointwise.map(a, b, FORWARD);
+        boolean gg = gate.requiresGrad(), gu = up.requiresGrad();
         return Graph.record("swiglu", y, g -> new Tensor[] {
-                gate.requiresGrad() ? Pointwise.map(g, a, b, GATE_GRAD) : null,
-                up.requiresGrad() ? Pointwise.map(g, a, UP_GRAD) : null}, gate, up);
+                gg ? Pointwise.map(g, a, b, GATE_GRAD) : null,
+                gu ? Pointwise.map(g, a, UP_GRAD) : null}, gate, up);
     }
 
     private static FloatVector sigmoid(FloatVector a) {

@@ -2,6 +2,7 @@ package org.jtune.autograd;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,32 @@ class BackwardPassTest {
         assertTrue(h.node.released());
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.backward(Tensor.ones(2)));
         assertTrue(e.getMessage().contains("second time"), e.getMessage());
+    }
+
+    private static boolean collected(WeakReference<?> ref) {
+        for (int i = 0; i < 20 && ref.get() != null; i++) System.gc();
+        return ref.get() == null;
+    }
+
+    @Test
+    void theGraphKeepsOnlyWhatRulesSavedAndFreesItAfterBackward() {
+        Variable x = param(1, 2, 3);
+        Variable h = Arithmetic.scale(x, 2f);
+        WeakReference<Tensor> unsaved = new WeakReference<>(h.value());
+        Variable y = Arithmetic.add(h, x); // add's rule reads no values
+        h = null;
+        assertTrue(collected(unsaved), "a value no rule saved is not kept alive by the graph");
+        Variable t = Activations.tanh(y);
+        WeakReference<Tensor> saved = new WeakReference<>(t.value()); // tanh's rule saves its output
+        Variable z = Arithmetic.scale(t, 3f);
+        t = null;
+        assertFalse(collected(saved), "a saved tensor lives until the backward");
+        z.backward(Tensor.ones(3));
+        assertTrue(collected(saved), "released once its rule ran");
+        for (int i = 0; i < 3; i++) {
+            double th = Math.tanh(3 * (i + 1));
+            assertEquals(3 * 3 * (1 - th * th), x.grad().get(i), 1e-5);
+        }
     }
 
     @Test
