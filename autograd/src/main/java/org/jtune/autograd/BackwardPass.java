@@ -1,0 +1,116 @@
+package org.jtune.autograd;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.Ops;
+import org.jtune.tensor.Tensor;
+
+/**
+ * Reverse-mode sweep over the recorded graph, without recursion (graphs thousands of ops deep are
+ * fine). First an explicit-stack walk counts, for every node reachable from the root, how many
+ * edges lead into it; then nodes run in Kahn order: a node runs once every consumer has delivered
+ * its gradient. After a node's rule has run its saved tensors are released, and the gradient it
+ * consumed is dropped, so memory falls as the sweep proceeds. Gradients reaching a leaf are added
+ * to {@link Variable#grad()}.
+ */
+final class BackwardPass {
+    private BackwardPass() {}
+
+    /** Pending output gradients of one node; {@code owned[i]} when the engine allocated slot i and may add into it in place. */
+    private static final class Pending {
+        final Tensor[] grads;
+        final boolean[] owned;
+
+        Pending(int outputs) {
+            grads = new Tensor[outputs];
+            owned = new boolean[outputs];
+        }
+
+        void add(int slot, Tensor g) {
+            if (grads[slot] == null) {
+                grads[slot] = g;
+            } else if (!owned[slot]) {
+                grads[slot] = Ops.add(grads[slot], g);
+                owned[slot] = true;
+            } else {
+                Backend.cpu().binary(BinaryOp.ADD, grads[slot], g, grads[slot]);
+            }
+        }
+    }
+
+    static void run(Variable root, Tensor upstream) {
+        if (root.node == null) {
+            root.accumulate(upstream);
+            return;
+        }
+        Map<Node, int[]> edgesIn = countEdges(root.node);
+        Map<Node, Pending> pending = new IdentityHashMap<>();
+        Pending first = new Pending(root.node.outputs);
+        first.add(root.outputIndex, upstream);
+        pending.put(root.node, first);
+        ArrayDeque<Node> ready = new ArrayDeque<>();
+        ready.push(root.node);
+        while (!ready.isEmpty()) {
+            Node node = ready.pop();
+            Pending p = pending.remove(node);
+            if (node.released()) node.rule(); // reports a second backward through released state
+            Node.Edge[] edges = node.edges();
+            Tensor[] inGrads = null;
+            boolean any = false;
+            for (Tensor g : p.grads) any |= g != null;
+            if (any) {
+                inGrads = node.rule().apply(p.grads);
+                if (inGrads.length != edges.length) {
+                    throw new IllegalStateException("backward of '" + node.op + "' returned " + inGrads.length
+                            + " gradients for " + edges.length + " inputs");
+                }
+            } else {
+                node.rule(); // a node reached without gradient still may not run twice
+            }
+            node.release();
+            for (int i = 0; i < edges.length; i++) {
+                Node.Edge e = edges[i];
+                if (e == null) continue;
+                Tensor g = inGrads == null ? null : inGrads[i];
+                if (inGrads != null) inGrads[i] = null; // let the sweep free it once consumed
+                if (g != null && !Arrays.equals(g.shape(), e.shape())) {
+                    throw new IllegalStateException("backward of '" + node.op + "' gave a gradient of shape " + Arrays.toString(g.shape())
+                            + " for input " + i + " of shape " + Arrays.toString(e.shape()));
+                }
+                if (e.leaf() != null) {
+                    if (g != null) e.leaf().accumulate(g);
+                    continue;
+                }
+                Pending q = pending.computeIfAbsent(e.node(), n -> new Pending(n.outputs));
+                if (g != null) q.add(e.output(), g);
+                if (--edgesIn.get(e.node())[0] == 0) ready.push(e.node());
+            }
+        }
+    }
+
+    /** For each node reachable from root through inputs that require grad: the number of edges into it. */
+    private static Map<Node, int[]> countEdges(Node root) {
+        Map<Node, int[]> count = new IdentityHashMap<>();
+        ArrayDeque<Node> stack = new ArrayDeque<>();
+        count.put(root, new int[1]);
+        stack.push(root);
+        while (!stack.isEmpty()) {
+            Node.Edge[] edges = stack.pop().edges();
+            if (edges == null) continue; // released: running it will report the second backward
+            for (Node.Edge e : edges) {
+                if (e == null || e.node() == null) continue;
+                int[] c = count.get(e.node());
+                if (c == null) {
+                    count.put(e.node(), c = new int[1]);
+                    stack.push(e.node());
+                }
+                c[0]++;
+            }
+        }
+        return count;
+    }
+}
