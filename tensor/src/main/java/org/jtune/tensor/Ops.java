@@ -11,8 +11,18 @@ import java.util.List;
 public final class Ops {
     private Ops() {}
 
+    private static final ScopedValue<Backend> BACKEND = ScopedValue.newInstance();
+
     static Backend backend() {
-        return Backend.cpu();
+        return BACKEND.orElse(Backend.cpu());
+    }
+
+    /**
+     * Runs {@code body} with the ops called on this thread dispatched to {@code backend} instead of
+     * the CPU one (the op-conformance suite runs every backend this way).
+     */
+    public static <T> T using(Backend backend, java.util.function.Supplier<T> body) {
+        return ScopedValue.where(BACKEND, backend).call(body::get);
     }
 
     // ---- elementwise ---------------------------------------------------------------------------
@@ -268,6 +278,11 @@ public final class Ops {
             throw new IllegalArgumentException("scatter_add: index and src must have the same shape and dst's rank: "
                     + shapes(dst, idx, src));
         }
+        for (int d = 0; d < dst.rank(); d++) {
+            if (d != dim && idx.size(d) > dst.size(d)) {
+                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + shapes(dst, idx, src));
+            }
+        }
         Tensor out = dst.to(DType.F32).copy();
         backend().scatterAdd(out, dim, idx, src);
         return out;
@@ -335,6 +350,10 @@ public final class Ops {
         Tensor segs = mask.segments();
         if (segs != null && (segs.dtype() != DType.I32 || segs.rank() != 2 || segs.size(0) != b || segs.size(1) != s)) {
             throw new IllegalArgumentException("attention: segments must be I32 (B, S) = (" + b + ", " + s + "), got " + segs);
+        }
+        if (segs != null && mask.queryOffset() + q.size(1) > s) {
+            throw new IllegalArgumentException("attention: with segments, queries at " + mask.queryOffset() + ".."
+                    + (mask.queryOffset() + q.size(1)) + " need their own keys among the " + s + " keys");
         }
         Tensor out = Tensor.zeros(q.shape());
         backend().attention(q, k, v, mask, scale > 0 ? scale : (float) (1.0 / Math.sqrt(d)), out);
