@@ -11,8 +11,18 @@ import java.util.List;
 public final class Ops {
     private Ops() {}
 
+    private static final ScopedValue<Backend> BACKEND = ScopedValue.newInstance();
+
     static Backend backend() {
-        return Backend.cpu();
+        return BACKEND.orElse(Backend.cpu());
+    }
+
+    /**
+     * Runs {@code body} with the ops called on this thread dispatched to {@code backend} instead of
+     * the CPU one (the op-conformance suite runs every backend this way).
+     */
+    public static <T> T using(Backend backend, java.util.function.Supplier<T> body) {
+        return ScopedValue.where(BACKEND, backend).call(body::get);
     }
 
     // ---- elementwise ---------------------------------------------------------------------------
@@ -99,7 +109,7 @@ public final class Ops {
 
     public static Tensor reduce(ReduceOp op, Tensor x, int dim, boolean keepDim, int correction) {
         requireFloating(op.name().toLowerCase(), x);
-        dim = x.dim(dim);
+        dim = dim(op.name().toLowerCase(), x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
             throw new IllegalArgumentException(op.name().toLowerCase() + ": empty dim " + dim + " of shape " + Arrays.toString(shape));
@@ -123,7 +133,7 @@ public final class Ops {
 
     public static Tensor argmax(Tensor x, int dim, boolean keepDim) {
         requireFloating("argmax", x);
-        dim = x.dim(dim);
+        dim = dim("argmax", x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0) throw new IllegalArgumentException("argmax: empty dim " + dim + " of shape " + Arrays.toString(shape));
         shape[dim] = 1;
@@ -144,7 +154,7 @@ public final class Ops {
 
     private static Tensor lastDimOp(String name, Tensor x, int dim, boolean log) {
         requireFloating(name, x);
-        dim = x.dim(dim);
+        dim = dim(name, x, dim);
         int last = x.rank() - 1;
         Tensor src = dim == last ? x : x.transpose(dim, last);
         Tensor out = Tensor.zeros(src.shape());
@@ -240,7 +250,7 @@ public final class Ops {
     public static Tensor indexSelect(Tensor x, int dim, Tensor idx) {
         requireInt("index_select", idx);
         if (idx.rank() != 1) throw new IllegalArgumentException("index_select: index must be 1-D, got " + idx);
-        dim = x.dim(dim);
+        dim = dim("index_select", x, dim);
         int[] shape = x.shape();
         shape[dim] = idx.size(0);
         Tensor out = Tensor.zeros(x.dtype().isFloating() ? DType.F32 : x.dtype(), shape);
@@ -250,7 +260,7 @@ public final class Ops {
 
     public static Tensor gather(Tensor x, int dim, Tensor idx) {
         requireInt("gather", idx);
-        dim = x.dim(dim);
+        dim = dim("gather", x, dim);
         if (idx.rank() != x.rank()) throw new IllegalArgumentException("gather: index rank differs: " + shapes(x, idx));
         for (int d = 0; d < x.rank(); d++) {
             if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + shapes(x, idx));
@@ -263,10 +273,15 @@ public final class Ops {
     /** A copy of dst with src added at idx along dim (torch.scatter_add). */
     public static Tensor scatterAdd(Tensor dst, int dim, Tensor idx, Tensor src) {
         requireInt("scatter_add", idx);
-        dim = dst.dim(dim);
+        dim = dim("scatter_add", dst, dim);
         if (!Arrays.equals(idx.shape(), src.shape()) || idx.rank() != dst.rank()) {
             throw new IllegalArgumentException("scatter_add: index and src must have the same shape and dst's rank: "
                     + shapes(dst, idx, src));
+        }
+        for (int d = 0; d < dst.rank(); d++) {
+            if (d != dim && idx.size(d) > dst.size(d)) {
+                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + shapes(dst, idx, src));
+            }
         }
         Tensor out = dst.to(DType.F32).copy();
         backend().scatterAdd(out, dim, idx, src);
@@ -276,7 +291,7 @@ public final class Ops {
     public static Tensor concat(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
         Tensor first = parts.getFirst();
-        dim = first.dim(dim);
+        dim = dim("concat", first, dim);
         int[] shape = first.shape();
         int total = 0;
         for (Tensor p : parts) {
@@ -302,14 +317,18 @@ public final class Ops {
 
     public static Tensor stack(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("stack: no tensors");
-        int d = dim < 0 ? dim + parts.getFirst().rank() + 1 : dim;
+        int r = parts.getFirst().rank() + 1;
+        if (dim < -r || dim >= r) {
+            throw new IllegalArgumentException("stack: dim " + dim + " out of range for stacking shape " + Arrays.toString(parts.getFirst().shape()));
+        }
+        int d = dim < 0 ? dim + r : dim;
         return concat(parts.stream().map(p -> p.unsqueeze(d)).toList(), d);
     }
 
     /** Views of consecutive pieces of {@code size} along dim (the last may be shorter). */
     public static List<Tensor> split(Tensor x, int size, int dim) {
         if (size <= 0) throw new IllegalArgumentException("split: size must be positive, got " + size);
-        int d = x.dim(dim);
+        int d = dim("split", x, dim);
         int n = x.size(d);
         java.util.ArrayList<Tensor> parts = new java.util.ArrayList<>();
         for (int at = 0; at < n; at += size) parts.add(x.narrow(d, at, Math.min(size, n - at)));
@@ -335,6 +354,10 @@ public final class Ops {
         Tensor segs = mask.segments();
         if (segs != null && (segs.dtype() != DType.I32 || segs.rank() != 2 || segs.size(0) != b || segs.size(1) != s)) {
             throw new IllegalArgumentException("attention: segments must be I32 (B, S) = (" + b + ", " + s + "), got " + segs);
+        }
+        if (segs != null && mask.queryOffset() + q.size(1) > s) {
+            throw new IllegalArgumentException("attention: with segments, queries at " + mask.queryOffset() + ".."
+                    + (mask.queryOffset() + q.size(1)) + " need their own keys among the " + s + " keys");
         }
         Tensor out = Tensor.zeros(q.shape());
         backend().attention(q, k, v, mask, scale > 0 ? scale : (float) (1.0 / Math.sqrt(d)), out);
@@ -398,6 +421,15 @@ public final class Ops {
             s[i] = da == 1 ? db : da;
         }
         return s;
+    }
+
+    /** A dim of x normalised (negative counts from the end); an error names the op and the shape. */
+    static int dim(String op, Tensor x, int dim) {
+        int r = x.rank();
+        if (dim < -r || dim >= r) {
+            throw new IllegalArgumentException(op + ": dim " + dim + " out of range for shape " + Arrays.toString(x.shape()));
+        }
+        return dim < 0 ? dim + r : dim;
     }
 
     static void requireFloating(String op, Tensor t) {

@@ -1,0 +1,154 @@
+package org.jtune.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API loops over one run of floats a[off, off+n): the building blocks of the row kernels
+ * (reductions, softmax, norms, attention, loss). Each accumulates in float lanes of
+ * {@link FloatVector#SPECIES_PREFERRED}, then reduces the lanes and adds the scalar tail in index
+ * order, so the result depends only on n and the machine's vector width (never on threads).
+ * Accumulators stay local variables of the one method that uses them (the JIT keeps them in registers).
+ */
+final class RowKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+
+    private RowKernels() {}
+
+    static float sum(float[] a, int off, int n) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, a, off + i));
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[off + i];
+        return s;
+    }
+
+    /** Maximum; NaN if any element is NaN; −∞ for n = 0. */
+    static float max(float[] a, int off, int n) {
+        int i = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.max(FloatVector.fromArray(S, a, off + i));
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) m = Math.max(m, a[off + i]);
+        return m;
+    }
+
+    /** Minimum; NaN if any element is NaN; +∞ for n = 0. */
+    static float min(float[] a, int off, int n) {
+        int i = 0;
+        float m = Float.POSITIVE_INFINITY;
+        if (n >= L) {
+            FloatVector acc = FloatVector.broadcast(S, Float.POSITIVE_INFINITY);
+            for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.min(FloatVector.fromArray(S, a, off + i));
+            m = acc.reduceLanes(VectorOperators.MIN);
+        }
+        for (; i < n; i++) m = Math.min(m, a[off + i]);
+        return m;
+    }
+
+    /** Σ (a[i] − c)². */
+    static float sumSquaredDeviations(float[] a, int off, int n, float c) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector d = FloatVector.fromArray(S, a, off + i).sub(c);
+                acc = d.fma(d, acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float d = a[off + i] - c;
+            s += d * d;
+        }
+        return s;
+    }
+
+    /** Σ a[i]·b[i]. */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** dst[i] ← exp(a[i] − shift) (when dst is not null); returns Σ exp(a[i] − shift). */
+    static float expShiftedSum(float[] a, int off, int n, float shift, float[] dst, int dOff) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                FloatVector e = FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP);
+                if (dst != null) e.intoArray(dst, dOff + i);
+                acc = acc.add(e);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - shift);
+            if (dst != null) dst[dOff + i] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    /** dst[i] ← a[i]·f. */
+    static void scale(float[] a, int off, int n, float f, float[] dst, int dOff) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, a, off + i).mul(f).intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) dst[dOff + i] = a[off + i] * f;
+    }
+
+    /** dst[i] ← a[i] + c. */
+    static void addScalar(float[] a, int off, int n, float c, float[] dst, int dOff) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, a, off + i).add(c).intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) dst[dOff + i] = a[off + i] + c;
+    }
+
+    /** acc[i] ← acc[i] + p·v[vOff + i]. */
+    static void axpy(float p, float[] v, int vOff, float[] acc, int n) {
+        int i = 0;
+        FloatVector vp = FloatVector.broadcast(S, p);
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector.fromArray(S, v, vOff + i).fma(vp, FloatVector.fromArray(S, acc, i)).intoArray(acc, i);
+        }
+        for (; i < n; i++) acc[i] += p * v[vOff + i];
+    }
+
+    /** dst[i] ← (a[i] − mean)·inv·w[i] (+ b[i] when b is not null): the affine step of RMSNorm and LayerNorm. */
+    static void normalize(float[] a, int off, int n, float mean, float inv, float[] w, float[] b, float[] dst, int dOff) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += L) {
+            FloatVector y = FloatVector.fromArray(S, a, off + i).sub(mean).mul(inv).mul(FloatVector.fromArray(S, w, i));
+            if (b != null) y = y.add(FloatVector.fromArray(S, b, i));
+            y.intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) {
+            float y = (a[off + i] - mean) * inv * w[i];
+            dst[dOff + i] = b != null ? y + b[i] : y;
+        }
+    }
+}
