@@ -313,9 +313,12 @@ public final class Tensor {
         return out;
     }
 
-    /** A contiguous copy converted to {@code target} (rounding to nearest even), or this if nothing changes. */
+    /**
+     * The data as a contiguous tensor of {@code target} (rounding to nearest even): this tensor when it
+     * already is one (and, for F32, lives in a heap array, which the CPU kernels read directly), else a copy.
+     */
     public Tensor to(DType target) {
-        if (target == dtype) return contiguous();
+        if (target == dtype && isContiguous() && (target != DType.F32 || storage.floatArray() != null)) return this;
         Tensor out = zeros(target, shape);
         Backend.cpu().copy(this, out);
         return out;

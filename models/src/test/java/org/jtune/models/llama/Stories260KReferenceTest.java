@@ -1,0 +1,122 @@
+package org.jtune.models.llama;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.CrossEntropy;
+import org.jtune.autograd.NoGrad;
+import org.jtune.autograd.Variable;
+import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.io.SafetensorsReader;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Tensor;
+import org.jtune.testing.SharedData;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The real stories260K checkpoint against references made by independent implementations:
+ * greedy tokens and step-0 logits of llama2.c's run.c (reference.json), and the loss and every
+ * parameter gradient of a PyTorch float64 implementation (grad_reference.*).
+ */
+class Stories260KReferenceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void greedyTokensAndLogitsMatchLlama2c() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        JsonNode ref = JSON.readTree(dir.resolve("reference.json").toFile());
+        try (LlamaModel model = LlamaModel.load(dir)) {
+            for (JsonNode p : ref.get("prompts")) {
+                int[] prompt = ints(p.get("prompt_ids"));
+                int[] expected = ints(p.get("generated_ids"));
+                // run.c -n 200 counts positions from 0 and emits one token at each position from the last
+                // prompt token on; it stops (without emitting) when the argmax is BOS (1).
+                SamplingConfig cfg = SamplingConfig.greedy(200 - prompt.length + 1).withStopIds(List.of(1));
+                Generator.Result r = Generator.generate(model, List.of(prompt), cfg, null, null).getFirst();
+                int[] got = r.finish() == Generator.Finish.STOP_ID
+                        ? java.util.Arrays.copyOf(r.outputIds(), r.outputIds().length - 1) : r.outputIds();
+                assertArrayEquals(expected, got, "greedy ids for \"" + p.get("prompt").asText() + "\"");
+
+                float[] logits = lastLogits(model, prompt);
+                double maxAbsRef = 0, maxDiff = 0;
+                for (JsonNode pair : p.get("top10_logits_step0")) {
+                    double want = pair.get(1).asDouble();
+                    maxAbsRef = Math.max(maxAbsRef, Math.abs(want));
+                    maxDiff = Math.max(maxDiff, Math.abs(logits[pair.get(0).asInt()] - want));
+                }
+                assertTrue(maxDiff / maxAbsRef <= 1e-4, "step-0 logits: max |diff| " + maxDiff + " vs max |ref| " + maxAbsRef);
+            }
+        }
+    }
+
+    @Test
+    void lossAndEveryGradientMatchFloat64PyTorch() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        JsonNode ref = JSON.readTree(dir.resolve("grad_reference.json").toFile());
+        JsonNode batch = ref.get("batch_token_ids");
+        int b = batch.size(), t = batch.get(0).size();
+        int[] ids = new int[b * t], targets = new int[b * (t - 1)], pos = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                ids[i * t + j] = batch.get(i).get(j).asInt();
+                pos[i * t + j] = j;
+                if (j > 0) targets[i * (t - 1) + j - 1] = ids[i * t + j];
+            }
+        }
+        try (LlamaModel model = LlamaModel.load(dir);
+             SafetensorsReader grads = SafetensorsReader.open(dir.resolve("grad_reference.safetensors"))) {
+            Map<String, Variable> params = new java.util.LinkedHashMap<>();
+            for (var e : model.namedWeights().entrySet()) {
+                Variable p = Variable.parameter(e.getValue().value().to(DType.F32)).named(e.getKey());
+                model.replaceWeight(e.getKey(), p);
+                params.put(e.getKey(), p);
+            }
+            Variable hidden = model.hidden(Tensor.ofInts(ids, b, t), Tensor.ofInts(pos, b, t),
+                    LlamaModel.Pass.inference(null, t, 0));
+            Variable logits = model.logits(hidden).narrow(1, 0, t - 1).reshape(b * (t - 1), -1);
+            Variable loss = CrossEntropy.apply(logits, Tensor.ofInts(targets, targets.length), -100, targets.length);
+            assertEquals(ref.get("loss").asDouble(), loss.value().item(), 1e-4 * ref.get("loss").asDouble(), "loss");
+            loss.backward();
+            List<String> failures = new ArrayList<>();
+            for (var e : params.entrySet()) {
+                Tensor want = grads.get("grad." + e.getKey());
+                if (e.getValue().grad() == null) {
+                    failures.add(e.getKey() + ": no gradient");
+                    continue;
+                }
+                float[] g = e.getValue().grad().toFloatArray(), w = want.toFloatArray();
+                double num = 0, den = 0;
+                for (int i = 0; i < w.length; i++) {
+                    num += (g[i] - (double) w[i]) * (g[i] - (double) w[i]);
+                    den += (double) w[i] * w[i];
+                }
+                double rel = Math.sqrt(num / den);
+                if (!(rel <= 1e-4)) failures.add(e.getKey() + ": relative error " + rel);
+            }
+            assertEquals(grads.names().size(), params.size(), "one reference gradient per parameter");
+            assertTrue(failures.isEmpty(), String.join("\n", failures));
+        }
+    }
+
+    private static float[] lastLogits(LlamaModel model, int[] prompt) {
+        try (var g = NoGrad.enter()) {
+            int t = prompt.length;
+            int[] pos = new int[t];
+            for (int i = 0; i < t; i++) pos[i] = i;
+            Variable h = model.hidden(Tensor.ofInts(prompt, 1, t), Tensor.ofInts(pos, 1, t), LlamaModel.Pass.inference(null, t, 0));
+            return model.logits(h).value().select(1, t - 1).toFloatArray();
+        }
+    }
+
+    private static int[] ints(JsonNode a) {
+        int[] r = new int[a.size()];
+        for (int i = 0; i < r.length; i++) r[i] = a.get(i).asInt();
+        return r;
+    }
+}
