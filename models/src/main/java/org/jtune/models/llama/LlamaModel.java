@@ -10,6 +10,9 @@ import org.jtune.autograd.Arithmetic;
 import org.jtune.autograd.Attention;
 import org.jtune.autograd.Checkpoint;
 import org.jtune.autograd.Embedding;
+import org.jtune.autograd.IndexCopy;
+import org.jtune.autograd.Linear;
+import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Rope;
 import org.jtune.autograd.RmsNorm;
 import org.jtune.autograd.SwiGlu;
@@ -55,6 +58,7 @@ public final class LlamaModel implements AutoCloseable {
     private Variable norm;             // (dim)
     private final LoraLinear lmHead;   // (vocab, dim); shares embed_tokens when tied
     private final Tensor invFreq;      // (headDim / 2)
+    private TrainableRows trainableTokens; // (R, dim) rows of embed_tokens trained on their own, or null
 
     private LlamaModel(LlamaConfig config, Map<String, Tensor> weights, AutoCloseable weightsSource) throws JtuneException {
         this.config = config;
@@ -147,6 +151,19 @@ public final class LlamaModel implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Trains (or applies) token rows of embed_tokens on their own (PEFT's trainable_token_indices):
+     * the embedding reads those tokens from {@code rows}, and when the head is tied their logits use
+     * the same rows. null removes them.
+     */
+    public void setTrainableTokens(TrainableRows rows) {
+        this.trainableTokens = rows;
+    }
+
+    public TrainableRows trainableTokens() {
+        return trainableTokens;
+    }
+
     /** Replaces a weight (e.g. with a trainable parameter, or a merged one); the tied head follows embed_tokens. */
     public void replaceWeight(String name, Variable w) {
         switch (name) {
@@ -195,7 +212,7 @@ public final class LlamaModel implements AutoCloseable {
         int b = ids.size(0), t = ids.size(1);
         int hd = config.headDim(), heads = config.numAttentionHeads(), kvHeads = config.numKeyValueHeads();
         float eps = (float) config.rmsNormEps();
-        Variable h = Embedding.apply(embedTokens, ids);
+        Variable h = trainableTokens == null ? Embedding.apply(embedTokens, ids) : Embedding.apply(embedTokens, ids, trainableTokens);
         for (int l = 0; l < layers.size(); l++) {
             Layer y = layers.get(l);
             int layer = l;
@@ -221,7 +238,11 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Logits (..., vocab) of hidden states (..., dim). */
     public Variable logits(Variable hidden) {
-        return lmHead.apply(hidden, null);
+        Variable logits = lmHead.apply(hidden, null);
+        if (trainableTokens != null && config.tieWordEmbeddings()) {
+            logits = IndexCopy.lastDim(logits, trainableTokens.tokenIds(), Linear.apply(hidden, trainableTokens.values()));
+        }
+        return logits;
     }
 
     @Override

@@ -1,0 +1,174 @@
+package org.jtune.models.lora;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.autograd.TrainableRows;
+import org.jtune.autograd.Variable;
+import org.jtune.models.io.SafetensorsReader;
+import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.llama.LoraAdapter;
+import org.jtune.models.llama.LoraLinear;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Tensor;
+
+/**
+ * The Hugging Face PEFT adapter folder: adapter_config.json (peft_type LORA, r, lora_alpha,
+ * lora_dropout, target_modules, use_rslora, trainable_token_indices, ...) and
+ * adapter_model.safetensors with PEFT's key names,
+ * {@code base_model.model.<module>.lora_A.weight} (r, in) and {@code .lora_B.weight} (out, r), and
+ * trainable token rows under {@code base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta}
+ * (R, dim) — the rows' values, not differences, as PEFT stores them. PEFT loads what this writes, and
+ * this loads what PEFT writes.
+ */
+public final class PeftFormat {
+    public static final String CONFIG_FILE = "adapter_config.json";
+    public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    public static final String TOKEN_KEY = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PeftFormat() {}
+
+    /** "model.layers.0.self_attn.q_proj.weight" → "base_model.model.model.layers.0.self_attn.q_proj". */
+    public static String moduleKey(String weightName) {
+        return "base_model.model." + weightName.substring(0, weightName.length() - ".weight".length());
+    }
+
+    /** Writes the adapters (and trainable token rows) attached to {@code model}; each file atomically. */
+    public static void save(Path dir, LlamaModel model, LoraConfig config, String baseModel) throws JtuneException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (LoraLinear lin : model.projections()) {
+            LoraAdapter a = lin.adapter();
+            if (a == null) continue;
+            String key = moduleKey(lin.name());
+            tensors.put(key + ".lora_A.weight", a.a().value());
+            tensors.put(key + ".lora_B.weight", a.b().value());
+        }
+        if (model.trainableTokens() != null) tensors.put(TOKEN_KEY, model.trainableTokens().values().value());
+        if (tensors.isEmpty()) throw new JtuneException("no adapter is attached to the model: nothing to save in " + dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new JtuneException("cannot create adapter folder " + dir + ": " + e.getMessage(), e);
+        }
+        SafetensorsWriter.defaults().withFloatDType(DType.F32).writeFile(dir.resolve(WEIGHTS_FILE), tensors);
+        SafetensorsWriter.writeText(dir.resolve(CONFIG_FILE), configJson(config, baseModel));
+    }
+
+    static String configJson(LoraConfig c, String baseModel) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("peft_type", "LORA");
+        o.put("task_type", "CAUSAL_LM");
+        o.put("base_model_name_or_path", baseModel);
+        o.put("r", c.rank());
+        o.put("lora_alpha", c.alpha());
+        o.put("lora_dropout", c.dropout());
+        ArrayNode targets = o.putArray("target_modules");
+        c.targetModules().forEach(targets::add);
+        o.put("use_rslora", c.useRslora());
+        o.put("bias", "none");
+        o.put("fan_in_fan_out", false);
+        o.put("init_lora_weights", true);
+        o.put("inference_mode", true);
+        o.putNull("modules_to_save");
+        if (c.trainableTokenIndices().isEmpty()) o.putNull("trainable_token_indices");
+        else {
+            ArrayNode ids = o.putObject("trainable_token_indices").putArray("embed_tokens");
+            c.trainableTokenIndices().forEach(ids::add);
+        }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads adapter_config.json; unsupported settings are errors naming the key. */
+    public static LoraConfig readConfig(Path dir) throws JtuneException {
+        Path file = dir.resolve(CONFIG_FILE);
+        JsonNode o;
+        try {
+            o = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new JtuneException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (o == null || !o.isObject()) throw new JtuneException(file + ": not a JSON object");
+        if (!"LORA".equals(o.path("peft_type").asText())) throw new JtuneException(file + ": peft_type " + o.path("peft_type") + " is not supported (LORA only)");
+        if (o.path("fan_in_fan_out").asBoolean(false)) throw new JtuneException(file + ": fan_in_fan_out=true is not supported");
+        if (!"none".equals(o.path("bias").asText("none"))) throw new JtuneException(file + ": bias " + o.path("bias") + " is not supported (none only)");
+        if (o.hasNonNull("rank_pattern") && !o.get("rank_pattern").isEmpty()) throw new JtuneException(file + ": rank_pattern is not supported");
+        if (o.hasNonNull("alpha_pattern") && !o.get("alpha_pattern").isEmpty()) throw new JtuneException(file + ": alpha_pattern is not supported");
+        List<String> targets = new ArrayList<>();
+        JsonNode t = o.path("target_modules");
+        if (t.isTextual()) {
+            if (!t.asText().equals("all-linear")) throw new JtuneException(file + ": target_modules as a regex is not supported: " + t.asText());
+            targets.addAll(LoraConfig.ALL_LINEAR);
+        } else {
+            for (JsonNode m : t) targets.add(m.asText());
+        }
+        List<Integer> tokens = new ArrayList<>();
+        JsonNode tti = o.path("trainable_token_indices");
+        if (tti.isArray()) tti.forEach(n -> tokens.add(n.asInt()));
+        else if (tti.isObject()) {
+            for (var e : tti.properties()) {
+                if (!e.getKey().equals("embed_tokens")) throw new JtuneException(file + ": trainable_token_indices for " + e.getKey() + " is not supported");
+                e.getValue().forEach(n -> tokens.add(n.asInt()));
+            }
+        }
+        try {
+            return new LoraConfig(o.path("r").asInt(0), (float) o.path("lora_alpha").asDouble(0), (float) o.path("lora_dropout").asDouble(0),
+                    targets, o.path("use_rslora").asBoolean(false), tokens);
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Loads an adapter folder onto {@code model} (frozen, for inference or merging); returns its config. */
+    public static LoraConfig load(Path dir, LlamaModel model) throws JtuneException {
+        LoraConfig config = readConfig(dir);
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        try (SafetensorsReader r = SafetensorsReader.open(weights)) {
+            int attached = 0;
+            for (LoraLinear lin : model.projections()) {
+                String key = moduleKey(lin.name());
+                boolean hasA = r.contains(key + ".lora_A.weight"), hasB = r.contains(key + ".lora_B.weight");
+                if (hasA != hasB) throw new JtuneException(weights + ": " + key + " has only one of lora_A and lora_B");
+                if (!hasA) continue;
+                Tensor a = r.get(key + ".lora_A.weight").copy().to(DType.F32);
+                Tensor b = r.get(key + ".lora_B.weight").copy().to(DType.F32);
+                if (a.rank() != 2 || b.rank() != 2 || a.size(1) != lin.inFeatures() || b.size(0) != lin.outFeatures() || a.size(0) != b.size(1)) {
+                    throw new JtuneException(weights + ": " + key + " lora_A " + java.util.Arrays.toString(a.shape()) + " / lora_B "
+                            + java.util.Arrays.toString(b.shape()) + " do not fit a (" + lin.outFeatures() + ", " + lin.inFeatures() + ") projection");
+                }
+                lin.setAdapter(new LoraAdapter(Variable.constant(a), Variable.constant(b), config.scale(), 0f));
+                attached++;
+            }
+            for (String name : r.names()) {
+                if (name.contains("lora_") && !name.startsWith("base_model.model.model.layers.")) {
+                    throw new JtuneException(weights + ": tensor " + name + " does not belong to a projection of this model");
+                }
+            }
+            if (r.contains(TOKEN_KEY)) {
+                Tensor rows = r.get(TOKEN_KEY).copy().to(DType.F32);
+                int[] ids = config.trainableTokenIndices().stream().mapToInt(Integer::intValue).toArray();
+                if (rows.rank() != 2 || rows.size(0) != ids.length || rows.size(1) != model.config().hiddenSize()) {
+                    throw new JtuneException(weights + ": " + TOKEN_KEY + " has shape " + java.util.Arrays.toString(rows.shape())
+                            + ", expected (" + ids.length + ", " + model.config().hiddenSize() + ")");
+                }
+                model.setTrainableTokens(new TrainableRows(ids, Variable.constant(rows)));
+            }
+            if (attached == 0 && model.trainableTokens() == null) throw new JtuneException(weights + ": no LoRA tensor matches this model");
+        }
+        return config;
+    }
+}
