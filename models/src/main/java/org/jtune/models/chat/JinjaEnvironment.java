@@ -24,7 +24,8 @@ import org.jtune.JtuneException;
 /**
  * Jinjava set up to render Hugging Face chat templates as transformers' Jinja2 environment does:
  * trim_blocks and lstrip_blocks, no trailing newline kept, Python semantics where Jinjava has a legacy
- * mode (operator precedence, map keys, whitespace control), Python str methods, and the globals HF adds:
+ * mode (operator precedence, map keys, whitespace control), {@code not} bound as loosely as in Jinja2
+ * ({@link NotPrecedence}), Python str methods, and the globals HF adds:
  * raise_exception(msg), strftime_now(format), a tojson that writes like json.dumps, and the
  * {% generation %} block. Values are never re-rendered as templates (a message containing "{{ x }}" is text).
  */
@@ -71,6 +72,7 @@ final class JinjaEnvironment {
     static String render(String source, Map<String, Object> context, String origin) throws JtuneException {
         String src = source.replace("\r\n", "\n").replace('\r', '\n');
         if (src.endsWith("\n")) src = src.substring(0, src.length() - 1);
+        src = NotPrecedence.rewrite(src);
         RAISED.remove();
         RenderResult result;
         try {

@@ -20,8 +20,9 @@ final class PythonStringMethods extends ELResolver {
 
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
-        if (!(stringOf(base) instanceof String s) || !(property instanceof Number n)) return null;
-        long index = n.longValue();
+        // Jinjava hands the index over as text ("-1").
+        if (!(stringOf(base) instanceof String s) || property == null || !property.toString().matches("-?\\d{1,9}")) return null;
+        long index = Long.parseLong(property.toString());
         if (index < 0) index += s.length();
         context.setPropertyResolved(true);
         return index >= 0 && index < s.length() ? String.valueOf(s.charAt((int) index)) : null;

@@ -30,7 +30,24 @@ final class TiktokenReader {
             "<|eom_id|>", "<|eot_id|>", "<|python_tag|>", "<|image|>");
     static final int LLAMA3_SPECIAL_COUNT = 256;
 
+    /** A SentencePiece tokenizer.model is binary protobuf; say so instead of failing on some line of it. */
+    private static void rejectBinary(Path file) throws JtuneException {
+        byte[] head;
+        try (var in = Files.newInputStream(file)) {
+            head = in.readNBytes(4096);
+        } catch (IOException e) {
+            throw new JtuneException(file + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        for (byte b : head) {
+            if (b == 0 || (b > 0 && b < 0x20 && b != '\n' && b != '\r' && b != '\t')) {
+                throw new JtuneException(file + ":1: binary data, not a tiktoken file (lines of \"base64-token rank\"); "
+                        + "a SentencePiece tokenizer.model is read through the tokenizer.json beside it");
+            }
+        }
+    }
+
     static TokenizerParts read(Path file) throws JtuneException {
+        rejectBinary(file);
         Map<String, Integer> tokenToId = new HashMap<>(1 << 18);
         List<String> byRank = new ArrayList<>();
         int maxRank = -1;
@@ -49,7 +66,7 @@ final class TiktokenReader {
                     rank = Integer.parseInt(line.substring(space + 1).trim());
                 } catch (IllegalArgumentException e) {
                     throw new JtuneException(file + ":" + lineNo + ": not a tiktoken line \"base64-token rank\""
-                            + (lineNo == 1 ? " (a SentencePiece tokenizer.model is only read through its tokenizer.json)" : ""));
+                            + (byRank.isEmpty() ? " (a SentencePiece tokenizer.model is only read through its tokenizer.json)" : ""));
                 }
                 if (bytes.length == 0) throw new JtuneException(file + ":" + lineNo + ": empty token");
                 if (rank < 0 || rank >= (1 << 22)) throw new JtuneException(file + ":" + lineNo + ": rank " + rank + " is out of range");
