@@ -5,6 +5,8 @@ import java.util.SplittableRandom;
 /**
  * Deterministic English-like prose for tokenizer benchmarks: sentences drawn from a fixed word list with
  * capitals, commas, numbers, quotes and paragraph breaks, from a fixed seed (same bytes on every run).
+ * One word in twelve is a random letter string, so that a word cache cannot hold the whole text and
+ * the BPE merge loop keeps being measured.
  */
 final class EnglishText {
     private EnglishText() {}
@@ -40,6 +42,13 @@ final class EnglishText {
             equate miss brought heat snow tire bring yes distant fill east paint language among account card
             bank balance transfer payment customer refund""").trim().split("\\s+");
 
+    private static String randomWord(SplittableRandom random) {
+        StringBuilder w = new StringBuilder();
+        int length = 3 + random.nextInt(8);
+        for (int i = 0; i < length; i++) w.append((char) ('a' + random.nextInt(26)));
+        return w.toString();
+    }
+
     /** At least size characters of prose. */
     static String generate(int size, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
@@ -51,6 +60,7 @@ final class EnglishText {
                 for (int w = 0; w < words; w++) {
                     String word = WORDS[random.nextInt(WORDS.length)];
                     if (w == 0) word = Character.toUpperCase(word.charAt(0)) + word.substring(1);
+                    if (random.nextInt(12) == 0) word = randomWord(random);
                     if (random.nextInt(40) == 0) word = Integer.toString(random.nextInt(2030));
                     if (random.nextInt(60) == 0) word = "\"" + word + "\"";
                     out.append(word);

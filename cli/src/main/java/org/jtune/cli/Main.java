@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 DemoCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 
