@@ -24,8 +24,9 @@ import org.jtune.JtuneException;
 /**
  * Jinjava set up to render Hugging Face chat templates as transformers' Jinja2 environment does:
  * trim_blocks and lstrip_blocks, no trailing newline kept, Python semantics where Jinjava has a legacy
- * mode (operator precedence, map keys, whitespace control), {@code not} bound as loosely as in Jinja2
- * ({@link NotPrecedence}), Python str methods, and the globals HF adds:
+ * mode (operator precedence, map keys, whitespace control), the Jinja2 syntax Jinjava parses otherwise
+ * rewritten first ({@link Jinja2Syntax}), Python str methods, True/False printed as Python does, and the
+ * globals HF adds:
  * raise_exception(msg), strftime_now(format), a tojson that writes like json.dumps, and the
  * {% generation %} block. Values are never re-rendered as templates (a message containing "{{ x }}" is text).
  */
@@ -57,6 +58,7 @@ final class JinjaEnvironment {
                 .withNestedInterpretationEnabled(false)
                 .withFailOnUnknownTokens(false)
                 .withMaxOutputSize(64L << 20)
+                .withExecutionMode(new PythonOutput())
                 .build();
         Jinjava jinjava = new Jinjava(config);
         jinjava.getGlobalContext().registerFunction(
@@ -64,6 +66,7 @@ final class JinjaEnvironment {
         jinjava.getGlobalContext().registerFunction(
                 new ELFunctionDefinition("", "strftime_now", JinjaEnvironment.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonToJson());
+        jinjava.getGlobalContext().registerFilter(new LoopIf());
         jinjava.getGlobalContext().registerTag(new GenerationTag());
         return jinjava;
     }
@@ -72,7 +75,7 @@ final class JinjaEnvironment {
     static String render(String source, Map<String, Object> context, String origin) throws JtuneException {
         String src = source.replace("\r\n", "\n").replace('\r', '\n');
         if (src.endsWith("\n")) src = src.substring(0, src.length() - 1);
-        src = NotPrecedence.rewrite(src);
+        src = Jinja2Syntax.rewrite(src);
         RAISED.remove();
         RenderResult result;
         try {
@@ -154,6 +157,60 @@ final class JinjaEnvironment {
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
             Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : (args.length > 0 ? args[0] : null);
             return PythonJson.dumps(var, indent instanceof Number n ? n.intValue() : -1);
+        }
+    }
+
+    /** The items of a filtered loop ({@code for v in seq if cond}) for which cond holds, with v bound to each. */
+    static final class LoopIf implements Filter {
+        @Override
+        public String getName() {
+            return Jinja2Syntax.LOOP_IF_FILTER;
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            String condition = args[0];
+            String[] names = args[1].split(",");
+            List<Object> items = new ArrayList<>();
+            com.hubspot.jinjava.util.ObjectIterator.getLoop(var).forEachRemaining(items::add);
+            List<Object> kept = new ArrayList<>();
+            for (Object item : items) {
+                try (var scope = interpreter.enterScope()) {
+                    bind(interpreter, names, item);
+                    Object ok = interpreter.resolveELExpression(condition, interpreter.getLineNumber());
+                    if (com.hubspot.jinjava.util.ObjectTruthValue.evaluate(ok)) kept.add(item);
+                }
+            }
+            return kept;
+        }
+
+        private static void bind(JinjavaInterpreter interpreter, String[] names, Object item) {
+            if (names.length == 1) {
+                interpreter.getContext().put(names[0], item);
+                return;
+            }
+            List<Object> parts = new ArrayList<>();
+            if (item instanceof Map.Entry<?, ?> e) {
+                parts.add(e.getKey());
+                parts.add(e.getValue());
+            } else if (item instanceof Iterable<?> it) {
+                for (Object o : it) parts.add(o);
+            } else if (item != null && item.getClass().isArray()) {
+                for (int i = 0; i < java.lang.reflect.Array.getLength(item); i++) parts.add(java.lang.reflect.Array.get(item, i));
+            }
+            for (int i = 0; i < names.length; i++) interpreter.getContext().put(names[i], i < parts.size() ? parts.get(i) : null);
+        }
+    }
+
+    /** Prints booleans as Python does (True / False); everything else as Jinjava's Python-like output. */
+    static final class PythonOutput implements com.hubspot.jinjava.mode.ExecutionMode {
+        @Override
+        public void prepareContext(com.hubspot.jinjava.interpret.Context context) {
+            context.setExpressionStrategy((master, interpreter) -> {
+                Object value = interpreter.resolveELExpression(master.getExpr(), master.getLineNumber());
+                String text = value instanceof Boolean b ? (b ? "True" : "False") : interpreter.getAsString(value);
+                return new com.hubspot.jinjava.tree.output.RenderedOutputNode(text);
+            });
         }
     }
 

@@ -51,6 +51,7 @@ final class PythonStringMethods extends ELResolver {
             case "startswith" -> affix(s, p.length > 0 ? p[0] : null, true);
             case "endswith" -> affix(s, p.length > 0 ? p[0] : null, false);
             case "split" -> split(s, p.length > 0 ? p[0] : null, p.length > 1 && p[1] instanceof Number m ? m.intValue() : -1);
+            case "rsplit" -> rsplit(s, p.length > 0 ? p[0] : null, p.length > 1 && p[1] instanceof Number m ? m.intValue() : -1);
             case "splitlines" -> splitLines(s);
             case "upper" -> s.toUpperCase(Locale.ROOT);
             case "lower" -> s.toLowerCase(Locale.ROOT);
@@ -129,6 +130,26 @@ final class PythonStringMethods extends ELResolver {
             from = at + sep.length();
         }
         out.add(s.substring(from));
+        return out;
+    }
+
+    /** Python's rsplit: like split, but a maximum number of cuts is counted from the right. */
+    static List<String> rsplit(String s, Object separator, int maxSplit) {
+        List<String> all = split(s, separator, -1);
+        if (maxSplit < 0 || all.size() <= maxSplit + 1) return all;
+        if (separator == null) {
+            List<String> tail = new ArrayList<>(all.subList(all.size() - maxSplit, all.size()));
+            int cut = s.length();
+            for (int i = 0; i < maxSplit; i++) cut = s.lastIndexOf(tail.get(tail.size() - 1 - i), cut - 1);
+            List<String> out = new ArrayList<>();
+            out.add(strip(s.substring(0, cut), null, true, true));
+            out.addAll(tail);
+            return out;
+        }
+        String sep = separator.toString();
+        List<String> out = new ArrayList<>();
+        out.add(String.join(sep, all.subList(0, all.size() - maxSplit)));
+        out.addAll(all.subList(all.size() - maxSplit, all.size()));
         return out;
     }
 

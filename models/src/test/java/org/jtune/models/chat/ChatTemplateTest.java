@@ -63,7 +63,7 @@ class ChatTemplateTest {
         String source = "{% set c = messages[0]['content'] %}{{ c.strip() }}|{{ c.lstrip() }}|{{ c.rstrip() }}|{{ c.upper() }}|"
                 + "{{ c.strip().title() }}|{{ 'a.b..c'.split('.') }}|{{ c.split() }}|{{ c.startswith(' hi') }}|{{ c.endswith('x') }}|"
                 + "{{ 'xxhixx'.strip('x') }}|{{ 'a-b-c'.replace('-', '+') }}|{{ ', '.join(['a', 'b']) }}|{{ 'abc'[-1] }}|{{ 'Hi'.lower() }}";
-        assertEquals("hi there|hi there | hi there| HI THERE |Hi There|['a', 'b', '', 'c']|['hi', 'there']|true|false|hi|a+b+c|a, b|c|hi",
+        assertEquals("hi there|hi there | hi there| HI THERE |Hi There|['a', 'b', '', 'c']|['hi', 'there']|True|False|hi|a+b+c|a, b|c|hi",
                 render(source, Map.of()));
     }
 
@@ -76,7 +76,7 @@ class ChatTemplateTest {
                 {%- for x in ['a', 'b', 'c'] %}|{{ loop.index0 }}{{ x }}{% if loop.first %}F{% endif %}{% if loop.last %}L{% endif %}{% endfor %}
                 |{{ messages[1:] | length }}|{{ bos_token }}{{ eos_token }}|{{ add_generation_prompt }}
                 """;
-        assertEquals("true|true|true|false|0aF|1b|2cL|0|<s></s>|true", render(source, Map.of()));
+        assertEquals("True|True|True|False|0aF|1b|2cL|0|<s></s>|True", render(source, Map.of()));
     }
 
     @Test
@@ -135,6 +135,22 @@ class ChatTemplateTest {
         JtuneException e = assertThrows(JtuneException.class,
                 () -> ChatTemplate.load(dir).render(List.of(Message.assistant("first")), false, Map.of()));
         assertTrue(e.getMessage().contains("must alternate"), e.getMessage());
+    }
+
+    @Test
+    void mistralToolsUseAFilteredLoop() throws Exception {
+        // Expected text rendered by Python Jinja2 3.1.6 set up as transformers does (trim/lstrip blocks, tojson).
+        Path dir = SharedData.require("hf/mistral-7b-instruct-v0.3");
+        String tools = """
+                [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                  "return": {"type": "string"}}}]
+                """;
+        Object toolList = new ObjectMapper().readValue(tools, Object.class);
+        assertEquals("<s>[AVAILABLE_TOOLS] [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": "
+                        + "\"Weather of a city\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, "
+                        + "\"required\": [\"city\"]}}}][/AVAILABLE_TOOLS][INST] Weather in Paris?[/INST]",
+                ChatTemplate.load(dir).render(List.of(Message.user("Weather in Paris?")), true, Map.of("tools", toolList)));
     }
 
     @Test
