@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 DataCommand.class,
                 EvalCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,0 +1,102 @@
+package org.jtune.models.chat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.models.tokenizer.TokenizerConfig;
+
+/**
+ * A chat template: the Jinja program that turns a conversation into the prompt text a model was trained on
+ * (tokenizer_config.json "chat_template" of a Hugging Face model, or a built-in one). Rendering matches
+ * transformers' apply_chat_template(tokenize=False): the context holds messages, add_generation_prompt, the
+ * special-token strings (bos_token, eos_token, ...) and any extra variables (tools, documents, ...).
+ * A template that cannot be rendered, or that calls raise_exception, is a JtuneException. Immutable.
+ */
+public final class ChatTemplate {
+    private final String source;
+    private final String origin;
+    private final Map<String, String> specialTokens;
+
+    private ChatTemplate(String source, String origin, Map<String, String> specialTokens) {
+        this.source = source;
+        this.origin = origin;
+        this.specialTokens = Map.copyOf(specialTokens);
+    }
+
+    /** The model folder's own template; a JtuneException naming the folder when it has none. */
+    public static ChatTemplate load(Path modelDir) throws JtuneException {
+        TokenizerConfig config = TokenizerConfig.read(modelDir);
+        if (config.chatTemplate() == null) {
+            throw new JtuneException(modelDir + ": no chat_template (in tokenizer_config.json, chat_template.json or "
+                    + "chat_template.jinja); use a built-in template: " + String.join(", ", BuiltinTemplates.NAMES));
+        }
+        return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
+    }
+
+    /** The model folder's template, else the named built-in one with the folder's special tokens. */
+    public static ChatTemplate forModel(Path modelDir, String fallbackName) throws JtuneException {
+        TokenizerConfig config = TokenizerConfig.read(modelDir);
+        if (config.chatTemplate() != null) {
+            return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
+        }
+        return named(fallbackName).withSpecialTokens(config.specialTokens());
+    }
+
+    /** A built-in template: chatml, llama2, llama3 or mistral. */
+    public static ChatTemplate named(String name) throws JtuneException {
+        BuiltinTemplates.Builtin builtin = BuiltinTemplates.get(name);
+        if (builtin == null) {
+            throw new JtuneException("unknown chat template \"" + name + "\"; built-in ones are " + String.join(", ", BuiltinTemplates.NAMES));
+        }
+        return new ChatTemplate(builtin.source(), "built-in chat template " + name, builtin.specialTokens());
+    }
+
+    /** The names {@link #named} accepts. */
+    public static List<String> builtinNames() {
+        return BuiltinTemplates.NAMES;
+    }
+
+    /** A template from Jinja source; origin names it in error messages. */
+    public static ChatTemplate of(String source, String origin, Map<String, String> specialTokens) {
+        return new ChatTemplate(source, origin, specialTokens);
+    }
+
+    /** This template with these special-token strings added to (and overriding) its own. */
+    public ChatTemplate withSpecialTokens(Map<String, String> tokens) {
+        Map<String, String> merged = new HashMap<>(specialTokens);
+        merged.putAll(tokens);
+        return new ChatTemplate(source, origin, merged);
+    }
+
+    /**
+     * The prompt text of a conversation.
+     *
+     * @param addGenerationPrompt end with the header that starts the assistant's reply
+     * @param extra               further template variables (tools, documents, ...); may be null
+     */
+    public String render(List<Message> messages, boolean addGenerationPrompt, Map<String, Object> extra) throws JtuneException {
+        Map<String, Object> context = new HashMap<>(specialTokens);
+        List<Map<String, Object>> values = new ArrayList<>(messages.size());
+        for (Message m : messages) values.add(m.toTemplateValue());
+        context.put("messages", values);
+        context.put("add_generation_prompt", addGenerationPrompt);
+        if (extra != null) context.putAll(extra);
+        return JinjaEnvironment.render(source, context, origin);
+    }
+
+    public String source() {
+        return source;
+    }
+
+    /** Where the template came from (a file, or "built-in chat template NAME"). */
+    public String origin() {
+        return origin;
+    }
+
+    public Map<String, String> specialTokens() {
+        return specialTokens;
+    }
+}
