@@ -1,0 +1,107 @@
+package org.jtune.train.prep;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.train.data.Conversation;
+import org.jtune.train.data.Role;
+
+/**
+ * Turns a conversation into tokens with a loss mask through the model's chat template. The whole
+ * conversation is rendered and encoded once (as apply_chat_template does, special tokens written by
+ * the template, none added); each assistant turn's tokens are found by rendering the conversation up
+ * to the turn with the generation prompt (where the answer starts) and up to and including the turn
+ * (where it ends, after the template's end-of-turn tokens such as EOS), so the tokens that close a
+ * turn are trained and the model learns to stop. Completion data (prompt/completion) trains the
+ * completion and EOS; plain text trains everything.
+ *
+ * @param systemMessage   replaces the dataset's system message when not null ("" drops it)
+ * @param trainOnInputs   train on every token, not only the assistant's
+ */
+public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String systemMessage, boolean trainOnInputs) {
+
+    public TokenizedExample encode(Conversation c) throws JtuneException {
+        String where = c.source().toString();
+        if (c.isCompletion()) return encodeCompletion(c, where);
+        List<org.jtune.models.chat.Message> messages = messages(c);
+        int[] ids = tokenizer.encode(template.render(messages, false, null), false);
+        boolean[] trained = new boolean[ids.length];
+        if (trainOnInputs) java.util.Arrays.fill(trained, true);
+        for (int j = 0; j < messages.size(); j++) {
+            if (!messages.get(j).role().equals(Role.ASSISTANT.wireName())) continue;
+            int start = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j), true, null), false));
+            int end = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j + 1), false, null), false));
+            for (int i = start; i < end; i++) trained[i] = true;
+        }
+        return new TokenizedExample(ids, trained, where);
+    }
+
+    /** The conversation's messages in template form, with the system message replaced or dropped as configured. */
+    public List<org.jtune.models.chat.Message> messages(Conversation c) {
+        List<org.jtune.models.chat.Message> out = new ArrayList<>();
+        boolean sawSystem = false;
+        for (var m : c.messages()) {
+            if (m.role() == Role.SYSTEM) {
+                sawSystem = true;
+                if (systemMessage == null) out.add(new org.jtune.models.chat.Message("system", m.content()));
+                else if (!systemMessage.isEmpty()) out.add(new org.jtune.models.chat.Message("system", systemMessage));
+            } else {
+                out.add(new org.jtune.models.chat.Message(m.role().wireName(), m.content()));
+            }
+        }
+        if (!sawSystem && systemMessage != null && !systemMessage.isEmpty()) out.addFirst(new org.jtune.models.chat.Message("system", systemMessage));
+        return out;
+    }
+
+    /** The rendered prompt for generation: every message before the last assistant turn, with the generation prompt. */
+    public int[] promptIds(Conversation c) throws JtuneException {
+        List<org.jtune.models.chat.Message> all = messages(c);
+        int last = all.size();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            if (all.get(i).role().equals(Role.ASSISTANT.wireName())) {
+                last = i;
+                break;
+            }
+        }
+        return tokenizer.encode(template.render(all.subList(0, last), true, null), false);
+    }
+
+    private TokenizedExample encodeCompletion(Conversation c, String where) {
+        int eos = tokenizer.eosIds().length > 0 ? tokenizer.eosIds()[0] : -1;
+        List<Integer> ids = new ArrayList<>();
+        List<Boolean> trained = new ArrayList<>();
+        String prompt = "", completion = "";
+        for (var m : c.messages()) {
+            if (m.role() == Role.ASSISTANT) completion += m.content();
+            else prompt += m.content();
+        }
+        boolean plainText = completion.isEmpty();
+        for (int id : tokenizer.encode(plainText ? prompt : prompt, true)) {
+            ids.add(id);
+            trained.add(plainText || trainOnInputs);
+        }
+        if (!plainText) {
+            for (int id : tokenizer.encode(completion, false)) {
+                ids.add(id);
+                trained.add(true);
+            }
+        }
+        if (eos >= 0) {
+            ids.add(eos);
+            trained.add(true);
+        }
+        int[] a = ids.stream().mapToInt(Integer::intValue).toArray();
+        boolean[] t = new boolean[a.length];
+        for (int i = 0; i < t.length; i++) t[i] = trained.get(i);
+        return new TokenizedExample(a, t, where);
+    }
+
+    /** Length of the common prefix of the full encoding and a prefix rendering's encoding. */
+    static int commonPrefix(int[] full, int[] prefix) {
+        int n = Math.min(full.length, prefix.length), i = 0;
+        while (i < n && full[i] == prefix[i]) i++;
+        return i;
+    }
+}

@@ -1,0 +1,56 @@
+package org.jtune.train.prep;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.train.data.Conversation;
+import org.jtune.train.data.DatasetReader;
+import org.jtune.train.data.IssueLog;
+import org.jtune.testing.SharedData;
+import org.junit.jupiter.api.Test;
+
+/** Loss masks cover exactly the assistant's answer and the tokens that end its turn; batches shift targets. */
+class ChatEncoderTest {
+    @Test
+    void banking15WithLlama2TemplateTrainsTheLabelAndEos() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Path data = SharedData.require("data/banking15/validation.jsonl");
+        Tokenizer tok = Tokenizer.load(model);
+        ChatTemplate template = ChatTemplate.forModel(model, "llama2");
+        ChatEncoder enc = new ChatEncoder(template, tok, "Classify the intent.", false);
+        List<Conversation> conv = DatasetReader.detecting().read(data, new IssueLog()).examples();
+        List<TokenizedExample> examples = new ArrayList<>();
+        for (Conversation c : conv.subList(0, 20)) {
+            TokenizedExample e = enc.encode(c);
+            examples.add(e);
+            List<Integer> trained = new ArrayList<>();
+            for (int i = 0; i < e.length(); i++) if (e.trained()[i]) trained.add(e.ids()[i]);
+            String answer = tok.decode(trained.stream().mapToInt(Integer::intValue).toArray(), false);
+            assertEquals(" " + c.finalAnswer().orElseThrow() + " </s>", answer.startsWith(" ") ? answer : " " + answer,
+                    "trained tokens of " + e.source());
+            assertEquals(2, e.ids()[e.length() - 1], "the last token is EOS");
+            assertEquals(1, e.ids()[0], "the template writes BOS");
+            int[] prompt = enc.promptIds(c);
+            assertArrayEquals(java.util.Arrays.copyOf(e.ids(), prompt.length), prompt, "the generation prompt is a prefix");
+            assertFalse(e.trained()[prompt.length - 1]);
+            assertTrue(e.trained()[prompt.length]);
+        }
+        Batch padded = Batcher.padded(examples, 8, 0).getFirst();
+        int expected = 0;
+        for (TokenizedExample e : examples.subList(0, 8)) expected += e.trainedTokens();
+        assertEquals(expected, padded.trainedTokens());
+        Batch packed = Batcher.packed(examples, 2, 512, 0).getFirst();
+        assertEquals(512, packed.length());
+        int[] pos = packed.positions().toIntArray(), seg = packed.segments().toIntArray(), tgt = packed.targets().toIntArray();
+        for (int i = 1; i < 512; i++) {
+            if (seg[i] != seg[i - 1] && seg[i] >= 0) {
+                assertEquals(0, pos[i], "positions restart at each packed example");
+                assertEquals(Batch.IGNORE, tgt[i - 1], "an example's last token does not predict the next example");
+            }
+        }
+    }
+}
