@@ -1,0 +1,195 @@
+package org.jtune.train.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.jtune.tensor.Tensor;
+import org.jtune.train.optim.OptimizerState;
+
+/**
+ * The checkpoints of a run, under {@code <run>/checkpoints/}:
+ * <pre>
+ *   checkpoint-&lt;step&gt;/
+ *     trainer_state.json         {@link TrainerState}
+ *     optimizer.json             optimizer kind and step
+ *     optimizer.&lt;ext&gt;            optimizer tensors (exp_avg, exp_avg_sq, momentum_buffer per parameter)
+ *     &lt;weights&gt;.&lt;ext&gt;            adapter_model or model tensors
+ *     extra files                 adapter_config.json, …
+ *     manifest.json              written last: step, and size + SHA-256 of every file above
+ * </pre>
+ * A checkpoint is assembled in a hidden {@code .checkpoint-<step>.partial} folder, every file
+ * written atomically and synced, the manifest last, and the folder then renamed into place: a
+ * crash leaves either the previous set of checkpoints or the new one, never a half-written one.
+ * Loading verifies every checksum first. Tensor bytes come from a {@link TensorCodec}.
+ */
+public final class CheckpointStore {
+    static final Set<String> RESERVED = Set.of(CheckpointManifest.FILE_NAME, "trainer_state.json", "optimizer.json");
+    private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path root;
+    private final TensorCodec codec;
+
+    public CheckpointStore(Path runDir, TensorCodec codec) {
+        this.root = runDir.resolve("checkpoints");
+        this.codec = codec;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The folder a checkpoint of {@code step} has (whether or not it exists). */
+    public Path folder(long step) {
+        return root.resolve(String.format("checkpoint-%06d", step));
+    }
+
+    /** Writes a checkpoint of {@code c.state().globalStep()}, replacing one of the same step. Returns its folder. */
+    public Path save(Checkpoint c) throws CheckpointException {
+        long step = c.state().globalStep();
+        Path target = folder(step);
+        Path partial = root.resolve("." + target.getFileName() + ".partial");
+        for (String name : c.extraFiles().keySet()) {
+            if (name.endsWith("." + codec.extension())) throw new IllegalArgumentException("extra file " + name + " would be taken for tensors");
+        }
+        try {
+            Files.createDirectories(root);
+            deleteTree(partial);
+            Files.createDirectories(partial);
+            List<FileEntry> files = new ArrayList<>();
+            files.add(AtomicFile.writeString(partial.resolve("trainer_state.json"), c.state().toJson()));
+            OptimizerState opt = c.optimizer();
+            String optTensors = "optimizer." + codec.extension();
+            files.add(AtomicFile.writeString(partial.resolve("optimizer.json"), JSON.createObjectNode()
+                    .put("kind", opt.kind()).put("step", opt.step()).put("tensors", optTensors).toPrettyString() + "\n"));
+            files.add(AtomicFile.write(partial.resolve(optTensors), out -> codec.write(opt.tensors(), out)));
+            files.add(AtomicFile.write(partial.resolve(c.weightsName() + "." + codec.extension()), out -> codec.write(c.weights(), out)));
+            for (var e : c.extraFiles().entrySet()) files.add(AtomicFile.writeString(partial.resolve(e.getKey()), e.getValue()));
+            var manifest = new CheckpointManifest(step, Instant.now().toString(), files);
+            AtomicFile.writeString(partial.resolve(CheckpointManifest.FILE_NAME), manifest.toJson());
+            if (Files.exists(target)) {
+                Path old = root.resolve("." + target.getFileName() + ".old");
+                deleteTree(old);
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            AtomicFile.syncDirectory(root);
+            return target;
+        } catch (IOException e) {
+            throw new CheckpointException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Complete checkpoints (those with a manifest), oldest step first. */
+    public List<Path> list() throws CheckpointException {
+        if (!Files.isDirectory(root)) return List.of();
+        List<Path> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(root)) {
+            for (Path p : ds) {
+                if (stepOf(p) >= 0 && Files.isRegularFile(p.resolve(CheckpointManifest.FILE_NAME))) out.add(p);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot list " + root + ": " + e.getMessage(), e);
+        }
+        out.sort(Comparator.comparingLong(CheckpointStore::stepOf));
+        return out;
+    }
+
+    public Optional<Path> latest() throws CheckpointException {
+        List<Path> all = list();
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
+    }
+
+    /** Loads a checkpoint folder after verifying every file against its manifest. */
+    public Checkpoint load(Path dir) throws CheckpointException {
+        CheckpointManifest manifest = CheckpointManifest.read(dir);
+        manifest.verify(dir);
+        try {
+            Path statePath = dir.resolve("trainer_state.json");
+            TrainerState state = TrainerState.fromJson(Files.readString(require(manifest, dir, "trainer_state.json")), statePath.toString());
+            Path optJson = require(manifest, dir, "optimizer.json");
+            JsonNode o = JSON.readTree(Files.readString(optJson));
+            if (!o.path("kind").isTextual() || !o.path("step").canConvertToExactIntegral() || !o.path("tensors").isTextual()) {
+                throw new CheckpointException(optJson + ": expected {kind, step, tensors}");
+            }
+            Map<String, Tensor> optTensors = codec.read(require(manifest, dir, o.get("tensors").asText()));
+            OptimizerState opt = new OptimizerState(o.get("kind").asText(), o.get("step").longValue(), optTensors);
+            String weightsFile = manifest.files().stream().map(FileEntry::name)
+                    .filter(n -> n.endsWith("." + codec.extension()) && !n.startsWith("optimizer.")).findFirst()
+                    .orElseThrow(() -> new CheckpointException(dir + ": no weights file ending in ." + codec.extension() + " in the manifest"));
+            Map<String, Tensor> weights = codec.read(dir.resolve(weightsFile));
+            Map<String, String> extra = new java.util.TreeMap<>();
+            for (FileEntry f : manifest.files()) {
+                if (!RESERVED.contains(f.name()) && !f.name().equals(weightsFile) && !f.name().startsWith("optimizer.")) {
+                    extra.put(f.name(), Files.readString(dir.resolve(f.name())));
+                }
+            }
+            String weightsName = weightsFile.substring(0, weightsFile.length() - codec.extension().length() - 1);
+            return new Checkpoint(state, opt, weightsName, weights, extra);
+        } catch (IOException e) {
+            throw new CheckpointException(dir + ": cannot read checkpoint: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Keeps the newest {@code keep} checkpoints plus the one of {@code protectStep} (the best so far;
+     * null for none), deletes the rest and any leftover partial folders. Returns the deleted folders.
+     */
+    public List<Path> prune(int keep, Long protectStep) throws CheckpointException {
+        if (keep < 1) throw new IllegalArgumentException("keep must be >= 1, got " + keep);
+        List<Path> all = list(), deleted = new ArrayList<>();
+        try {
+            for (int i = 0; i < all.size() - keep; i++) {
+                Path p = all.get(i);
+                if (protectStep != null && stepOf(p) == protectStep) continue;
+                deleteTree(p);
+                deleted.add(p);
+            }
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> s = Files.list(root)) {
+                    for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".checkpoint-")).toList()) deleteTree(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot remove old checkpoints in " + root + ": " + e.getMessage(), e);
+        }
+        return deleted;
+    }
+
+    /** The step in a folder name checkpoint-N, or -1. */
+    public static long stepOf(Path dir) {
+        Matcher m = NAME.matcher(dir.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    private static Path require(CheckpointManifest manifest, Path dir, String name) throws CheckpointException {
+        if (manifest.entry(name) == null) throw new CheckpointException(dir + ": " + name + " is not listed in " + CheckpointManifest.FILE_NAME);
+        return dir.resolve(name);
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(q);
+        }
+    }
+}

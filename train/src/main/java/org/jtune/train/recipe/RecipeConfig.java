@@ -1,0 +1,282 @@
+package org.jtune.train.recipe;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A training recipe: one flat record, read from YAML by {@link RecipeReader} with keys close to
+ * Axolotl's (the snake_case of each component name). Every default lives in {@link Builder} with
+ * the reason for it. Paths are absolute (relative ones were resolved against the recipe's folder).
+ * Nullable components (boxed types, strings, paths) mean "not set"; see each accessor's note.
+ * {@link #toYaml()} writes the fully resolved recipe, which reads back to an equal record.
+ */
+public record RecipeConfig(
+        Path baseModel,
+        List<DatasetSpec> datasets,
+        String chatTemplate,
+        String systemMessage, // null: keep the data's system messages
+        boolean dropSystemMessage,
+        double valSetSize,
+        Path validationPath, // null: validation comes from val_set_size, if any
+        int sequenceLen,
+        boolean samplePacking,
+        boolean trainOnInputs,
+        Adapter adapter,
+        int loraR,
+        double loraAlpha,
+        double loraDropout,
+        List<String> loraTargetModules,
+        boolean useRslora,
+        TokenIndices trainableTokenIndices,
+        boolean initNewTokensFromMean,
+        double learningRate,
+        Scheduler lrScheduler,
+        Integer warmupSteps, // null: use warmup_ratio
+        Double warmupRatio, // null when warmup_steps is set
+        double cosineMinLrRatio,
+        int numEpochs,
+        Integer maxSteps, // null: num_epochs decides
+        int microBatchSize,
+        int gradientAccumulationSteps,
+        OptimizerKind optimizer,
+        double weightDecay,
+        double adamBeta1,
+        double adamBeta2,
+        double adamEpsilon,
+        double sgdMomentum,
+        double maxGradNorm,
+        boolean gradientCheckpointing,
+        Integer evalSteps, // null: evaluate at the end of each epoch
+        Integer saveSteps, // null: save at the end of each epoch
+        Integer saveTotalLimit, // null: keep every checkpoint
+        Integer earlyStoppingPatience, // null: no early stopping
+        boolean evalAccuracy,
+        long seed,
+        Path outputDir,
+        int loggingSteps,
+        String mlflowTrackingUri, // null: no MLflow logging
+        String mlflowExperimentName,
+        Integer threads) { // null: all cores
+
+    public enum Adapter { LORA, FULL }
+
+    public enum Scheduler { COSINE, LINEAR, CONSTANT }
+
+    public enum OptimizerKind { ADAMW, SGD }
+
+    /** Built-in chat template names; anything else must be a Jinja template string. */
+    public static final Set<String> CHAT_TEMPLATE_NAMES = Set.of("tokenizer_default", "chatml", "llama2", "llama3", "mistral");
+
+    /** The lora_target_modules value that selects every linear layer of the transformer blocks. */
+    public static final String ALL_LINEAR = "all-linear";
+
+    public RecipeConfig {
+        datasets = List.copyOf(datasets);
+        loraTargetModules = List.copyOf(loraTargetModules);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this record's values, to change a few. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        for (var c : RecipeConfig.class.getRecordComponents()) {
+            try {
+                Builder.class.getDeclaredField(c.getName()).set(b, c.getAccessor().invoke(this));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("builder field for " + c.getName(), e);
+            }
+        }
+        return b;
+    }
+
+    /** True when lora_target_modules is "all-linear". */
+    public boolean allLinearTargets() {
+        return loraTargetModules.equals(List.of(ALL_LINEAR));
+    }
+
+    /** Sequences per optimizer step. */
+    public int effectiveBatchSize() {
+        return microBatchSize * gradientAccumulationSteps;
+    }
+
+    /** Optimizer steps of the run: max_steps when set, else num_epochs × steps per epoch. */
+    public long totalSteps(long stepsPerEpoch) {
+        return maxSteps != null ? maxSteps : numEpochs * stepsPerEpoch;
+    }
+
+    /** Warmup steps: warmup_steps when set, else ⌈total × warmup_ratio⌉ (transformers' rounding). */
+    public long warmupSteps(long totalSteps) {
+        if (warmupSteps != null) return warmupSteps;
+        return warmupRatio == null ? 0 : (long) Math.ceil(totalSteps * warmupRatio);
+    }
+
+    /** True when there is a validation set to evaluate on. */
+    public boolean hasValidation() {
+        return validationPath != null || valSetSize > 0;
+    }
+
+    /** LoRA scaling: alpha / r, or alpha / √r with rsLoRA (Kalajdzievski 2023). */
+    public double loraScale() {
+        return useRslora ? loraAlpha / Math.sqrt(loraR) : loraAlpha / loraR;
+    }
+
+    /** The resolved recipe as YAML (every key, absolute paths), for the copy kept in the run folder. */
+    public String toYaml() {
+        return RecipeYamlWriter.write(this);
+    }
+
+    /** The YAML key of a record component: its name in snake_case. */
+    static String keyOf(String componentName) {
+        StringBuilder s = new StringBuilder();
+        for (char c : componentName.toCharArray()) {
+            if (Character.isUpperCase(c)) s.append('_').append(Character.toLowerCase(c));
+            else s.append(c);
+        }
+        return s.toString();
+    }
+
+    /** Every recipe key, in record order. */
+    public static List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        for (var c : RecipeConfig.class.getRecordComponents()) keys.add(keyOf(c.getName()));
+        return keys;
+    }
+
+    /**
+     * The defaults, each with its reason. Fields are set by {@link RecipeReader} (which validates each
+     * value's type and range); {@link #problems()} checks what depends on several keys.
+     */
+    public static final class Builder {
+        Path baseModel = null; // required: there is no sensible default model
+        List<DatasetSpec> datasets = List.of(); // required: at least one dataset
+        String chatTemplate = "tokenizer_default"; // the template the model was trained with (tokenizer_config.json)
+        String systemMessage = null; // keep the data's own system messages unless asked to replace them
+        boolean dropSystemMessage = false; // system prompts usually carry the task; dropping is opt-in
+        double valSetSize = 0.0; // no held-out split unless asked: small datasets need every row (a fraction < 1, or a row count)
+        Path validationPath = null; // a fixed validation file beats a random split when one exists
+        int sequenceLen = 2048; // Axolotl's default; longer rows are truncated, so check the data report first
+        boolean samplePacking = false; // packing changes attention masks and loss weighting; opt in
+        boolean trainOnInputs = false; // loss on assistant tokens only: learning to answer, not to echo prompts
+        Adapter adapter = Adapter.LORA; // LoRA trains < 1% of the weights: fits CPU memory and time
+        int loraR = 8; // the LoRA paper's rank; enough for task adaptation
+        double loraAlpha = 16; // alpha = 2r is the common choice (scale 2)
+        double loraDropout = 0.05; // light regularisation, as in QLoRA's smaller models
+        List<String> loraTargetModules = List.of("q_proj", "k_proj", "v_proj", "o_proj"); // attention projections: most effect per parameter
+        boolean useRslora = false; // rsLoRA (alpha/√r) matters only at high rank
+        TokenIndices trainableTokenIndices = TokenIndices.NONE; // embeddings stay frozen unless new tokens need training
+        boolean initNewTokensFromMean = true; // new-token embeddings at the mean keep the first logits sane (Hewitt 2021)
+        double learningRate = 2e-4; // the QLoRA/Axolotl LoRA rate; full fine-tuning wants ~1e-5
+        Scheduler lrScheduler = Scheduler.COSINE; // the usual LLM fine-tuning schedule
+        Integer warmupSteps = null; // warmup given as a ratio by default, so it scales with the run
+        Double warmupRatio = 0.03; // transformers/Alpaca recipes' value: the first Adam steps have noisy v̂
+        double cosineMinLrRatio = 0.0; // decay to zero as transformers' cosine does
+        int numEpochs = 3; // the HF Trainer default; early stopping can end sooner
+        Integer maxSteps = null; // epochs decide the length unless capped
+        int microBatchSize = 2; // sequences per forward pass: bounds activation memory
+        int gradientAccumulationSteps = 4; // effective batch 8 without the memory of 8
+        OptimizerKind optimizer = OptimizerKind.ADAMW; // the standard for transformers
+        double weightDecay = 0.0; // the HF Trainer default; LoRA rarely needs it
+        double adamBeta1 = 0.9; // torch default
+        double adamBeta2 = 0.999; // torch default
+        double adamEpsilon = 1e-8; // torch default
+        double sgdMomentum = 0.9; // used only with optimizer sgd: the classic value
+        double maxGradNorm = 1.0; // HF Trainer default: guards against loss spikes (0 disables)
+        boolean gradientCheckpointing = false; // recomputing activations costs ~30% more compute; on when memory is short
+        Integer evalSteps = null; // once per epoch is enough for small runs
+        Integer saveSteps = null; // once per epoch is enough for small runs
+        Integer saveTotalLimit = 3; // bounds disk use; older checkpoints are removed first
+        Integer earlyStoppingPatience = null; // stopping early needs a validation set; opt in
+        boolean evalAccuracy = false; // classification accuracy at eval needs generation: slower; opt in
+        long seed = 42; // fixed so that runs repeat; change it to measure variance
+        Path outputDir = Path.of("outputs").toAbsolutePath(); // beside the recipe (the reader resolves it there)
+        int loggingSteps = 10; // frequent enough for short CPU runs, sparse enough to read
+        String mlflowTrackingUri = null; // MLflow logging is opt-in: nothing leaves the machine by default
+        String mlflowExperimentName = "jtune"; // used only when mlflow_tracking_uri is set
+        Integer threads = null; // all cores
+
+        Builder() {}
+
+        public Builder baseModel(Path p) {
+            baseModel = p;
+            return this;
+        }
+
+        public Builder datasets(List<DatasetSpec> d) {
+            datasets = d;
+            return this;
+        }
+
+        public Builder outputDir(Path p) {
+            outputDir = p;
+            return this;
+        }
+
+        public Builder maxSteps(Integer n) {
+            maxSteps = n;
+            return this;
+        }
+
+        public Builder learningRate(double lr) {
+            learningRate = lr;
+            return this;
+        }
+
+        public Builder seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        /**
+         * Problems that involve several keys, as key → message (the reader adds file and line).
+         * Empty when the recipe is usable.
+         */
+        public Map<String, String> problems() {
+            Map<String, String> p = new LinkedHashMap<>();
+            if (baseModel == null) p.put("base_model", "base_model is required (the folder of a Hugging Face model)");
+            if (datasets.isEmpty()) p.put("datasets", "datasets is required: a list of {path, type} entries");
+            if (warmupSteps != null && warmupRatio != null) {
+                p.put("warmup_steps", "set warmup_steps or warmup_ratio, not both");
+            }
+            if (validationPath != null && valSetSize > 0) {
+                p.put("val_set_size", "set val_set_size or validation_path, not both");
+            }
+            boolean validation = validationPath != null || valSetSize > 0;
+            if (earlyStoppingPatience != null && !validation) {
+                p.put("early_stopping_patience", "early_stopping_patience needs a validation set (val_set_size or validation_path)");
+            }
+            if (evalAccuracy && !validation) {
+                p.put("eval_accuracy", "eval_accuracy needs a validation set (val_set_size or validation_path)");
+            }
+            if (adapter == Adapter.FULL && !trainableTokenIndices.isEmpty()) {
+                p.put("trainable_token_indices", "trainable_token_indices applies to adapters; with adapter: full every token is trained");
+            }
+            if (loraTargetModules.isEmpty()) p.put("lora_target_modules", "lora_target_modules must name at least one module, or be all-linear");
+            return p;
+        }
+
+        /** The record; throws IllegalArgumentException listing {@link #problems()} when there are any. */
+        public RecipeConfig build() {
+            Map<String, String> p = problems();
+            if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p.values()));
+            return new RecipeConfig(baseModel, datasets, chatTemplate, systemMessage, dropSystemMessage, valSetSize, validationPath,
+                    sequenceLen, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
+                    trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
+                    cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
+                    adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
+                    saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,
+                    mlflowExperimentName, threads);
+        }
+    }
+
+    static String lower(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+}
