@@ -17,6 +17,10 @@ import picocli.CommandLine.Command;
                 DataCommand.class,
                 EvalCommand.class,
                 TokenizeCommand.class,
+                TrainCommand.class,
+                MergeCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
         })
 public final class Main implements Runnable {
 

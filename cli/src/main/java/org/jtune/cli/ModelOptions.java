@@ -1,0 +1,82 @@
+package org.jtune.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.lora.PeftFormat;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.models.tokenizer.TokenizerConfig;
+import picocli.CommandLine.Option;
+
+/** Options shared by the commands that run a model: which model and adapter, the chat template, and sampling. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder (Hugging Face layout).")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")
+    Path adapter;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Chat template: the model's own by default; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
+    String chatTemplate;
+
+    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); otherwise sampling temperature.")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Keep the k most likely tokens (0 = all).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling mass (1 = off).")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "Drop tokens below min-p × the top probability (0 = off).")
+    float minP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1", description = "CTRL-style repetition penalty (1 = off).")
+    float repetitionPenalty;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed.")
+    long seed;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains this text (repeatable).")
+    List<String> stop = new ArrayList<>();
+
+    LlamaModel load() throws JtuneException {
+        LlamaModel m = LlamaModel.load(model);
+        if (adapter != null) PeftFormat.load(adapter, m);
+        return m;
+    }
+
+    Tokenizer tokenizer() throws JtuneException {
+        return Tokenizer.load(model);
+    }
+
+    ChatTemplate template() throws JtuneException {
+        if (chatTemplate == null) return ChatTemplate.load(model);
+        var special = TokenizerConfig.read(model).specialTokens();
+        Path file = Path.of(chatTemplate);
+        if (Files.isRegularFile(file)) {
+            try {
+                return ChatTemplate.of(Files.readString(file), file.toString(), special);
+            } catch (java.io.IOException e) {
+                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return ChatTemplate.named(chatTemplate).withSpecialTokens(special);
+    }
+
+    /** Sampling settings; generation stops at the model's and the tokenizer's EOS ids. */
+    SamplingConfig sampling(LlamaModel m, Tokenizer t) {
+        List<Integer> stopIds = new ArrayList<>(m.config().eosTokenIds());
+        for (int e : t.eosIds()) if (!stopIds.contains(e)) stopIds.add(e);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stop);
+    }
+}

@@ -1,0 +1,77 @@
+package org.jtune.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.jtune.JtuneException;
+import org.jtune.train.recipe.RecipeConfig;
+import org.jtune.train.recipe.RecipeReader;
+import org.jtune.train.report.ProgressBar;
+import org.jtune.train.run.FineTune;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `jtune train CONFIG.yaml`: runs a fine-tuning recipe with a live progress bar; --resume continues a killed run. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Fine-tune a model (LoRA or full) from a YAML recipe. Writes the run folder: config.yaml, metrics.jsonl, "
+                + "checkpoints/, the PEFT adapter (adapter/) or the model (model/), report.html.")
+final class TrainCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", description = "The recipe (YAML). Optional with --resume (the run folder's config.yaml is used).")
+    Path recipe;
+
+    @Option(names = "--output-dir", description = "Run folder (overrides the recipe's output_dir).")
+    Path outputDir;
+
+    @Option(names = "--resume", description = "Continue the run in this folder from its last checkpoint.")
+    Path resume;
+
+    @Option(names = "--json", description = "Print the result as one JSON object on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        try {
+            Path recipeFile = recipe != null ? recipe : resume != null ? resume.resolve("config.yaml") : null;
+            if (recipeFile == null) {
+                System.err.println("jtune train: give a recipe file, or --resume RUN_DIR");
+                return 2;
+            }
+            RecipeConfig config = RecipeReader.read(recipeFile);
+            Path runDir = resume != null ? resume : outputDir != null ? outputDir : config.outputDir();
+            ProgressBar[] bar = new ProgressBar[1];
+            FineTune.Result r = FineTune.run(config, runDir, resume != null, new FineTune.Listener() {
+                @Override
+                public void info(String message) {
+                    if (bar[0] != null) bar[0].message(message);
+                    else System.err.println(message);
+                }
+
+                @Override
+                public void step(FineTune.StepMetrics m) {
+                    if (bar[0] == null) {
+                        bar[0] = ProgressBar.onStderr(m.totalSteps(), Math.max(1, config.loggingSteps()));
+                        bar[0].start(m.step() - 1);
+                    }
+                    bar[0].update(m.step(), m.loss(), m.lr(), m.tokensPerSecond());
+                }
+
+                @Override
+                public void eval(long step, double valLoss, Double accuracy) {
+                    info(String.format("step %d: val_loss %.4f%s", step, valLoss,
+                            accuracy == null ? "" : String.format(", val_accuracy %.4f", accuracy)));
+                }
+            });
+            if (bar[0] != null) bar[0].finish();
+            System.err.printf("done: %d steps in %.1f s; output %s; report %s%n", r.steps(), r.seconds(), r.output(),
+                    r.runDir().resolve("report.html"));
+            if (json) {
+                System.out.printf("{\"run_dir\":\"%s\",\"output\":\"%s\",\"steps\":%d,\"loss\":%s,\"val_loss\":%s,\"val_accuracy\":%s,\"seconds\":%.3f}%n",
+                        r.runDir(), r.output(), r.steps(), r.lastLoss(), r.valLoss(), r.valAccuracy(), r.seconds());
+            }
+            return 0;
+        } catch (JtuneException e) {
+            System.err.println("jtune train: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package org.jtune.train.run;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.autograd.CrossEntropy;
+import org.jtune.autograd.Variable;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.lora.LoraAdapters;
+import org.jtune.models.lora.LoraConfig;
+import org.jtune.models.lora.PeftFormat;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.jtune.train.checkpoint.Checkpoint;
+import org.jtune.train.checkpoint.CheckpointStore;
+import org.jtune.train.checkpoint.DataCursor;
+import org.jtune.train.checkpoint.TrainerState;
+import org.jtune.train.data.SeededShuffle;
+import org.jtune.train.optim.AdamW;
+import org.jtune.train.optim.ConstantSchedule;
+import org.jtune.train.optim.CosineSchedule;
+import org.jtune.train.optim.GradientClipping;
+import org.jtune.train.optim.LinearSchedule;
+import org.jtune.train.optim.LrSchedule;
+import org.jtune.train.optim.Optimizer;
+import org.jtune.train.optim.Parameter;
+import org.jtune.train.optim.Sgd;
+import org.jtune.train.optim.WeightDecayRule;
+import org.jtune.train.prep.Batch;
+import org.jtune.train.prep.Batcher;
+import org.jtune.train.prep.ChatEncoder;
+import org.jtune.train.prep.TokenizedExample;
+import org.jtune.train.recipe.RecipeConfig;
+
+/**
+ * The fine-tuning recipe, LoRA or full, read top to bottom: setup (model, tokenizer, template,
+ * preflight checks, data, trainable parameters, optimizer, schedule, resume), the training loop
+ * (micro-batches accumulated into one optimizer step, the loss normalised by the number of trained
+ * tokens of the whole accumulation window, clipping, evaluation, checkpoints, early stopping), and
+ * the outputs (the PEFT adapter or the model, metrics.jsonl, the recipe copy, the report).
+ * The same recipe, machine and thread count give bit-identical results, also across a resume.
+ */
+public final class FineTune {
+    private FineTune() {}
+
+    /** What a caller (the CLI's progress bar, a test) hears during the run. */
+    public interface Listener {
+        default void info(String message) {}
+
+        default void step(StepMetrics m) {}
+
+        default void eval(long step, double valLoss, Double accuracy) {}
+    }
+
+    public record StepMetrics(long step, long totalSteps, int epoch, double loss, double lr, double gradNorm,
+                              double tokensPerSecond, double elapsedSeconds) {}
+
+    public record Result(Path runDir, Path output, long steps, double lastLoss, Double valLoss, Double valAccuracy,
+                         double seconds) {}
+
+    public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
+        // ---- setup ---------------------------------------------------------------------------
+        if (recipe.threads() != null) Parallel.setThreads(recipe.threads());
+        Path base = recipe.baseModel();
+        LlamaModel model = LlamaModel.load(base);
+        Tokenizer tokenizer = Tokenizer.load(base);
+        ChatTemplate template = RunSetup.chatTemplate(recipe, base);
+        ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
+        RunSetup.preflight(model, tokenizer, template, listener);
+        TrainingData data = TrainingData.load(recipe, encoder);
+        listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
+                + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " dropped" : ""));
+
+        Rng initRng = new Rng(recipe.seed());
+        Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
+        List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
+        RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
+        Map<String, Variable> trainable;
+        LoraConfig lora = null;
+        if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
+            lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
+                    recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules(),
+                    recipe.useRslora(), tokenRows);
+            trainable = LoraAdapters.attach(model, lora, initRng, recipe.initNewTokensFromMean());
+        } else {
+            trainable = RunSetup.makeFullyTrainable(model);
+        }
+        Map<String, Parameter> params = new LinkedHashMap<>();
+        for (var e : trainable.entrySet()) params.put(e.getKey(), Parameter.withZeroGrad(e.getKey(), e.getValue().value()));
+        long trainableCount = params.values().stream().mapToLong(Parameter::numel).sum();
+        listener.info((lora != null ? "LoRA r=" + lora.rank() + " on " + String.join(", ", lora.targetModules()) : "full fine-tuning")
+                + ": " + trainableCount + " trainable parameters");
+        List<Parameter> paramList = new ArrayList<>(params.values());
+        Optimizer optimizer = recipe.optimizer() == RecipeConfig.OptimizerKind.SGD
+                ? new Sgd(WeightDecayRule.split(paramList, recipe.weightDecay()), new Sgd.Config(recipe.sgdMomentum(), 0, false))
+                : new AdamW(WeightDecayRule.split(paramList, recipe.weightDecay()),
+                        new AdamW.Config(recipe.adamBeta1(), recipe.adamBeta2(), recipe.adamEpsilon()));
+
+        int accumulation = recipe.gradientAccumulationSteps();
+        int batchesPerEpoch = batches(recipe, data.train(), 0).size();
+        long stepsPerEpoch = Math.max(1, (batchesPerEpoch + accumulation - 1) / accumulation);
+        long totalSteps = recipe.maxSteps() != null ? recipe.maxSteps() : stepsPerEpoch * recipe.numEpochs();
+        LrSchedule schedule = schedule(recipe, totalSteps);
+        long evalEvery = recipe.evalSteps() != null ? recipe.evalSteps() : stepsPerEpoch;
+        long saveEvery = recipe.saveSteps() != null ? recipe.saveSteps() : stepsPerEpoch;
+
+        CheckpointStore store = new CheckpointStore(runDir, new SafetensorsCodec());
+        TrainerState state = TrainerState.initial(dropoutRng.state());
+        if (resume) {
+            var latest = store.latest();
+            if (latest.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
+            Checkpoint c = store.load(latest.get());
+            RunSetup.restore(c, params, optimizer);
+            state = c.state();
+            dropoutRng.setState(state.rngState());
+            listener.info("resumed from " + latest.get() + " at step " + state.globalStep());
+        } else {
+            RunSetup.prepareRunDir(runDir);
+        }
+        SafetensorsWriter.writeText(runDir.resolve("config.yaml"), recipe.toYaml());
+        RunLog log = new RunLog(runDir, resume, state.globalStep());
+
+        // ---- training loop ---------------------------------------------------------------------
+        int vocab = model.config().vocabSize();
+        int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
+        long started = System.nanoTime();
+        double elapsedBefore = state.elapsedSeconds();
+        double lastLoss = Double.NaN;
+        Double lastValLoss = null, lastAccuracy = null;
+        boolean stop = false;
+        while (state.globalStep() < totalSteps && !stop) {
+            int epoch = state.cursor().epoch();
+            List<Batch> epochBatches = batches(recipe, data.train(), epoch);
+            for (int i = (int) state.cursor().index(); i < epochBatches.size() && state.globalStep() < totalSteps; i += accumulation) {
+                long t0 = System.nanoTime();
+                List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
+                int windowTokens = windowBatches.stream().mapToInt(Batch::trainedTokens).sum();
+                double loss = 0;
+                long tokens = 0;
+                for (Batch b : windowBatches) {
+                    AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
+                    Variable hidden = model.hidden(b.ids(), b.positions(),
+                            new LlamaModel.Pass(mask, null, dropoutRng, recipe.gradientCheckpointing()));
+                    Variable logits = model.logits(hidden).reshape(-1, vocab);
+                    Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, Math.max(1, windowTokens));
+                    l.backward();
+                    loss += l.value().item();
+                    tokens += (long) b.rows() * b.length();
+                }
+                for (var e : trainable.entrySet()) {
+                    Tensor g = e.getValue().grad();
+                    Parameter p = params.get(e.getKey());
+                    if (g != null) Backend.cpu().copy(g, p.grad());
+                    else Backend.cpu().fill(p.grad(), 0f);
+                    e.getValue().zeroGrad();
+                }
+                double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
+                double lr = schedule.lr(state.schedulerStep());
+                optimizer.step(lr);
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double elapsed = elapsedBefore + (System.nanoTime() - started) / 1e9;
+                long step = state.globalStep() + 1;
+                int nextIndex = i + accumulation;
+                DataCursor cursor = nextIndex >= epochBatches.size() ? new DataCursor(epoch + 1, 0) : new DataCursor(epoch, nextIndex);
+                state = new TrainerState(step, cursor.epoch(), cursor, dropoutRng.state(), state.bestMetric(), state.bestStep(),
+                        state.evalsWithoutImprovement(), state.schedulerStep() + 1, state.tokensSeen() + tokens, elapsed);
+                lastLoss = loss;
+                StepMetrics m = new StepMetrics(step, totalSteps, epoch, loss, lr, gradNorm, tokens / seconds, elapsed);
+                listener.step(m);
+                log.step(m);
+
+                boolean last = step == totalSteps;
+                if (!data.validation().isEmpty() && (step % evalEvery == 0 || last)) {
+                    Evaluation ev = Evaluation.run(model, recipe, encoder, data, tokenizer);
+                    lastValLoss = ev.loss();
+                    lastAccuracy = ev.accuracy();
+                    listener.eval(step, ev.loss(), ev.accuracy());
+                    log.eval(step, epoch, ev.loss(), ev.accuracy(), elapsed);
+                    double metric = ev.accuracy() != null ? -ev.accuracy() : ev.loss(); // lower is better
+                    boolean better = state.bestMetric() == null || metric < state.bestMetric();
+                    state = new TrainerState(step, state.epoch(), state.cursor(), state.rngState(), better ? metric : state.bestMetric(),
+                            better ? step : state.bestStep(), better ? 0 : state.evalsWithoutImprovement() + 1, state.schedulerStep(),
+                            state.tokensSeen(), state.elapsedSeconds());
+                    if (recipe.earlyStoppingPatience() != null && state.evalsWithoutImprovement() >= recipe.earlyStoppingPatience()) {
+                        listener.info("early stopping: no improvement in " + state.evalsWithoutImprovement() + " evaluations");
+                        stop = true;
+                    }
+                }
+                if (step % saveEvery == 0 || last || stop) {
+                    store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
+                            Map.of("recipe.yaml", recipe.toYaml())));
+                    if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
+                }
+                if (stop) break;
+            }
+        }
+
+        // ---- outputs ----------------------------------------------------------------------------
+        Path output;
+        if (lora != null) {
+            output = runDir.resolve("adapter");
+            PeftFormat.save(output, model, lora, base.toString());
+        } else {
+            output = runDir.resolve("model");
+            RunSetup.saveModel(model, base, output);
+        }
+        log.report(recipe, state, output);
+        return new Result(runDir, output, state.globalStep(), lastLoss, lastValLoss, lastAccuracy, state.elapsedSeconds());
+    }
+
+    /** The micro-batches of one epoch: examples shuffled by (seed, epoch), then padded or packed. */
+    static List<Batch> batches(RecipeConfig recipe, List<TokenizedExample> examples, int epoch) {
+        List<TokenizedExample> order = SeededShuffle.shuffle(examples, recipe.seed() * 1_000_003L + epoch);
+        return recipe.samplePacking()
+                ? Batcher.packed(order, recipe.microBatchSize(), recipe.sequenceLen(), 0)
+                : Batcher.padded(order, recipe.microBatchSize(), 0);
+    }
+
+    private static LrSchedule schedule(RecipeConfig r, long totalSteps) {
+        long warmup = r.warmupSteps() != null ? r.warmupSteps() : Math.round((r.warmupRatio() == null ? 0 : r.warmupRatio()) * totalSteps);
+        return switch (r.lrScheduler()) {
+            case COSINE -> new CosineSchedule(r.learningRate(), warmup, totalSteps, r.cosineMinLrRatio());
+            case LINEAR -> new LinearSchedule(r.learningRate(), warmup, totalSteps);
+            case CONSTANT -> new ConstantSchedule(r.learningRate(), warmup);
+        };
+    }
+
+    private static Map<String, Tensor> weights(Map<String, Variable> trainable) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (var e : trainable.entrySet()) m.put(e.getKey(), e.getValue().value());
+        return m;
+    }
+}

@@ -1,0 +1,64 @@
+package org.jtune.train.run;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.train.checkpoint.TrainerState;
+import org.jtune.train.recipe.RecipeConfig;
+import org.jtune.train.report.MetricsLog;
+import org.jtune.train.report.MetricsRow;
+import org.jtune.train.report.RunReport;
+
+/** The run folder's metrics.jsonl (continued, not restarted, on resume) and its report.html. */
+final class RunLog {
+    private final Path runDir;
+    private final MetricsLog metrics;
+
+    RunLog(Path runDir, boolean resume, long step) throws JtuneException {
+        this.runDir = runDir;
+        try {
+            Path file = runDir.resolve("metrics.jsonl");
+            this.metrics = resume ? MetricsLog.resume(file, step) : MetricsLog.create(file);
+        } catch (IOException e) {
+            throw new JtuneException("cannot write " + runDir.resolve("metrics.jsonl") + ": " + e.getMessage(), e);
+        }
+    }
+
+    void step(FineTune.StepMetrics m) throws JtuneException {
+        write(MetricsRow.at(m.step(), m.epoch(), m.elapsedSeconds())
+                .with(MetricsRow.LOSS, m.loss()).with(MetricsRow.LR, m.lr())
+                .with(MetricsRow.GRAD_NORM, m.gradNorm()).with(MetricsRow.TOKENS_PER_S, m.tokensPerSecond()));
+    }
+
+    void eval(long step, int epoch, double valLoss, Double accuracy, double elapsed) throws JtuneException {
+        MetricsRow row = MetricsRow.at(step, epoch, elapsed).with(MetricsRow.VAL_LOSS, valLoss);
+        write(accuracy == null ? row : row.with("val_accuracy", accuracy));
+    }
+
+    private void write(MetricsRow row) throws JtuneException {
+        try {
+            metrics.log(row);
+        } catch (IOException e) {
+            throw new JtuneException("cannot append to " + metrics.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    void report(RecipeConfig recipe, TrainerState state, Path output) throws JtuneException {
+        try {
+            metrics.close();
+            Map<String, String> info = new LinkedHashMap<>();
+            info.put("base model", String.valueOf(recipe.baseModel()));
+            info.put("adapter", recipe.adapter().name().toLowerCase());
+            info.put("steps", Long.toString(state.globalStep()));
+            info.put("tokens seen", Long.toString(state.tokensSeen()));
+            info.put("training time", String.format("%.1f s", state.elapsedSeconds()));
+            info.put("output", String.valueOf(output));
+            if (state.bestStep() != null) info.put("best step", Long.toString(state.bestStep()));
+            RunReport.write(metrics.file(), runDir.resolve("report.html"), "jtune run " + runDir.getFileName(), info);
+        } catch (IOException e) {
+            throw new JtuneException("cannot write the report in " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+}
