@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.Erf;
@@ -97,7 +98,7 @@ public final class Activations {
         }
 
         public FloatVector apply(FloatVector gi, FloatVector xi) {
-            FloatVector s = xi.broadcast(1f).div(xi.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector s = VectorMath.sigmoid(xi);
             return gi.mul(s).mul(xi.mul(s.neg().add(1f)).add(1f));
         }
     };
@@ -152,7 +153,7 @@ public final class Activations {
 
             public FloatVector apply(FloatVector gi, FloatVector xi) {
                 FloatVector x2 = xi.mul(xi);
-                FloatVector t = x2.mul(0.044715f).add(1f).mul(xi).mul(SQRT_2_OVER_PI).lanewise(VectorOperators.TANH);
+                FloatVector t = VectorMath.tanh(x2.mul(0.044715f).add(1f).mul(xi).mul(SQRT_2_OVER_PI));
                 FloatVector du = x2.mul(3f * 0.044715f).add(1f).mul(SQRT_2_OVER_PI);
                 FloatVector d = t.add(1f).mul(0.5f).add(xi.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(du));
                 return gi.mul(d);

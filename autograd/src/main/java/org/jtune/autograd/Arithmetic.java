@@ -81,7 +81,7 @@ public final class Arithmetic {
             }
 
             public FloatVector apply(FloatVector gi, FloatVector xi) {
-                FloatVector d = p == 2f ? xi.mul(2f) : xi.lanewise(jdk.incubator.vector.VectorOperators.POW, p - 1).mul(p);
+                FloatVector d = p == 2f ? xi.mul(2f) : powLanes(xi, p - 1).mul(p);
                 return gi.mul(d);
             }
         })}, x);
@@ -95,5 +95,12 @@ public final class Arithmetic {
         return Graph.record("where", Ops.where(cond, a.value(), b.value()), g -> new Tensor[] {
                 ga ? sumTo(Ops.where(cond, g, zero), as) : null,
                 gb ? sumTo(Ops.where(cond, zero, g), bs) : null}, a, b);
+    }
+
+    /** x^q per lane with Math.pow: the vector POW differs between JIT stages (see VectorMath). */
+    private static FloatVector powLanes(FloatVector x, float q) {
+        float[] a = x.toArray();
+        for (int i = 0; i < a.length; i++) a[i] = (float) Math.pow(a[i], q);
+        return FloatVector.fromArray(x.species(), a, 0);
     }
 }

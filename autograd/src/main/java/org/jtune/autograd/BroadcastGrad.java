@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -38,7 +39,7 @@ final class BroadcastGrad {
                 int i = 0;
                 FloatVector acc = FloatVector.zero(S);
                 for (int bound = S.loopBound(inner); i < bound; i += S.length()) acc = acc.add(FloatVector.fromArray(S, in, at + i));
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = VectorMath.sum(acc);
                 for (; i < inner; i++) s += in[at + i];
                 o[ob] += s;
             } else {

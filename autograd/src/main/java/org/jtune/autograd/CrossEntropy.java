@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -114,9 +115,9 @@ public final class CrossEntropy {
         i = 0;
         FloatVector sv = FloatVector.zero(S);
         for (int bound = S.loopBound(v); i < bound; i += S.length()) {
-            sv = sv.add(FloatVector.fromArray(S, x, base + i).sub(m).lanewise(VectorOperators.EXP));
+            sv = sv.add(VectorMath.exp(FloatVector.fromArray(S, x, base + i).sub(m)));
         }
-        double s = sv.reduceLanes(VectorOperators.ADD);
+        double s = VectorMath.sum(sv);
         for (; i < v; i++) s += Math.exp(x[base + i] - m);
         return (float) (m + Math.log(s));
     }
@@ -130,7 +131,7 @@ public final class CrossEntropy {
         float xt = target >= 0 ? x[base + target] : 0f;
         int i = 0;
         for (int bound = S.loopBound(v); i < bound; i += S.length()) {
-            FloatVector.fromArray(S, x, base + i).sub(lse).lanewise(VectorOperators.EXP).mul(scale).intoArray(out, ob + i);
+            VectorMath.exp(FloatVector.fromArray(S, x, base + i).sub(lse)).mul(scale).intoArray(out, ob + i);
         }
         for (; i < v; i++) out[ob + i] = (float) Math.exp(x[base + i] - lse) * scale;
         if (target >= 0) out[ob + target] = ((float) Math.exp(xt - lse) - 1f) * scale;

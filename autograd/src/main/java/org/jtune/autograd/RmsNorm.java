@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentSkipListMap;
 import jdk.incubator.vector.FloatVector;
@@ -81,7 +82,7 @@ public final class RmsNorm {
                     for (int bound = S.loopBound(d); i < bound; i += S.length()) {
                         acc = FloatVector.fromArray(S, ga, gb + i).mul(FloatVector.fromArray(S, w, i)).fma(FloatVector.fromArray(S, xa, xb + i), acc);
                     }
-                    float s = acc.reduceLanes(VectorOperators.ADD);
+                    float s = VectorMath.sum(acc);
                     for (; i < d; i++) s += ga[gb + i] * w[i] * xa[xb + i];
                     float c = rs * s / d;
                     float k = rs * rs * c; // r · x̂ · c = r² · c · x
@@ -110,7 +111,7 @@ public final class RmsNorm {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.Ops;
@@ -49,12 +50,12 @@ public final class Softmax {
                         acc = FloatVector.fromArray(S, ga, gb + i).fma(FloatVector.fromArray(S, ya, yb + i), acc);
                     }
                 }
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                float s = VectorMath.sum(acc);
                 for (; i < n; i++) s += log ? ga[gb + i] : ga[gb + i] * ya[yb + i];
                 i = 0;
                 for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                     FloatVector yv = FloatVector.fromArray(S, ya, yb + i), gv = FloatVector.fromArray(S, ga, gb + i);
-                    FloatVector r2 = log ? gv.sub(yv.lanewise(VectorOperators.EXP).mul(s)) : yv.mul(gv.sub(s));
+                    FloatVector r2 = log ? gv.sub(VectorMath.exp(yv).mul(s)) : yv.mul(gv.sub(s));
                     r2.intoArray(o, ob + i);
                 }
                 for (; i < n; i++) o[ob + i] = log ? ga[gb + i] - (float) Math.exp(ya[yb + i]) * s : ya[yb + i] * (ga[gb + i] - s);

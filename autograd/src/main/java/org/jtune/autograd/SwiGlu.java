@@ -1,5 +1,6 @@
 package org.jtune.autograd;
 
+import org.jtune.tensor.VectorMath;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -26,7 +27,7 @@ public final class SwiGlu {
     }
 
     private static FloatVector sigmoid(FloatVector a) {
-        return a.broadcast(1f).div(a.neg().lanewise(VectorOperators.EXP).add(1f));
+        return VectorMath.sigmoid(a);
     }
 
     private static float sigmoid(float a) {

@@ -54,7 +54,10 @@ public final class CpuBackend implements Backend {
             }
 
             public jdk.incubator.vector.FloatVector apply(jdk.incubator.vector.FloatVector v) {
-                return p == 2f ? v.mul(v) : v.lanewise(jdk.incubator.vector.VectorOperators.POW, p);
+                if (p == 2f) return v.mul(v);
+                float[] a = v.toArray(); // per lane: the vector POW differs between JIT stages (see VectorMath)
+                for (int i = 0; i < a.length; i++) a[i] = (float) Math.pow(a[i], p);
+                return jdk.incubator.vector.FloatVector.fromArray(v.species(), a, 0);
             }
         }, x, out);
     }

@@ -1,5 +1,6 @@
 package org.jtune.tensor.cpu;
 
+import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -83,19 +84,19 @@ final class Elementwise {
     static FloatFn fn(UnaryOp op) {
         return switch (op) {
             case NEG -> of(x -> -x, v -> v.neg());
-            case EXP -> of(x -> (float) Math.exp(x), v -> v.lanewise(VectorOperators.EXP));
-            case LOG -> of(x -> (float) Math.log(x), v -> v.lanewise(VectorOperators.LOG));
+            case EXP -> of(x -> (float) Math.exp(x), VectorMath::exp);
+            case LOG -> scalarOnly(x -> (float) Math.log(x)); // no deterministic vector log yet
             case SQRT -> of(x -> (float) Math.sqrt(x), v -> v.sqrt());
             case RSQRT -> of(x -> (float) (1.0 / Math.sqrt(x)), v -> v.broadcast(1f).div(v.sqrt()));
             case ABS -> of(Math::abs, v -> v.abs());
-            case TANH -> of(x -> (float) Math.tanh(x), v -> v.lanewise(VectorOperators.TANH));
+            case TANH -> of(x -> (float) Math.tanh(x), VectorMath::tanh);
             case SIGMOID -> of(x -> (float) (1.0 / (1.0 + Math.exp(-x))),
-                    v -> v.broadcast(1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)));
+                    VectorMath::sigmoid);
             case SILU -> of(x -> (float) (x / (1.0 + Math.exp(-x))),
-                    v -> v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)));
+                    v -> v.mul(VectorMath.sigmoid(v)));
             case GELU_TANH -> of(x -> (float) op.apply(x), v -> {
                 FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul((float) Math.sqrt(2.0 / Math.PI));
-                return v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f));
+                return v.mul(0.5f).mul(VectorMath.tanh(inner).add(1f));
             });
             case GELU_ERF -> scalarOnly(x -> (float) op.apply(x));
             case RELU -> of(x -> x > 0 ? x : (x != x ? x : 0f), v -> v.max(0f));

@@ -1,5 +1,6 @@
 package org.jtune.tensor.cpu;
 
+import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,7 +24,7 @@ final class RowKernels {
         if (n >= L) {
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, a, off + i));
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s += a[off + i];
         return s;
@@ -65,7 +66,7 @@ final class RowKernels {
                 FloatVector d = FloatVector.fromArray(S, a, off + i).sub(c);
                 acc = d.fma(d, acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             float d = a[off + i] - c;
@@ -83,7 +84,7 @@ final class RowKernels {
             for (int bound = S.loopBound(n); i < bound; i += L) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
@@ -96,11 +97,11 @@ final class RowKernels {
         if (n >= L) {
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector e = FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, off + i).sub(shift));
                 if (dst != null) e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - shift);

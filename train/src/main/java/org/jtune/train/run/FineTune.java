@@ -131,8 +131,6 @@ public final class FineTune {
         RunLog log = new RunLog(runDir, resume, state.globalStep());
 
         // ---- training loop ---------------------------------------------------------------------
-        int vocab = model.config().vocabSize();
-        int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
         long started = System.nanoTime();
         double elapsedBefore = state.elapsedSeconds();
         double lastLoss = Double.NaN;
@@ -144,19 +142,8 @@ public final class FineTune {
             for (int i = (int) state.cursor().index(); i < epochBatches.size() && state.globalStep() < totalSteps; i += accumulation) {
                 long t0 = System.nanoTime();
                 List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
-                int windowTokens = windowBatches.stream().mapToInt(Batch::trainedTokens).sum();
-                double loss = 0;
-                long tokens = 0;
-                for (Batch b : windowBatches) {
-                    AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
-                    Variable hidden = model.hidden(b.ids(), b.positions(),
-                            new LlamaModel.Pass(mask, null, dropoutRng, recipe.gradientCheckpointing()));
-                    Variable logits = model.logits(hidden).reshape(-1, vocab);
-                    Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, Math.max(1, windowTokens));
-                    l.backward();
-                    loss += l.value().item();
-                    tokens += (long) b.rows() * b.length();
-                }
+                double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
+                long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                 for (var e : trainable.entrySet()) {
                     Tensor g = e.getValue().grad();
                     Parameter p = params.get(e.getKey());
@@ -216,6 +203,27 @@ public final class FineTune {
         }
         log.report(recipe, state, output);
         return new Result(runDir, output, state.globalStep(), lastLoss, lastValLoss, lastAccuracy, state.elapsedSeconds());
+    }
+
+    /**
+     * Forward and backward of the micro-batches of one optimizer step; gradients accumulate in the
+     * trainable variables. The loss is the sum over every trained token of the window divided by their
+     * total count, so k micro-batches give the gradient of one batch k times larger. Returns the loss.
+     */
+    public static double accumulateGradients(LlamaModel model, List<Batch> windowBatches, Rng dropout, boolean checkpointing) {
+        int vocab = model.config().vocabSize();
+        int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
+        int windowTokens = Math.max(1, windowBatches.stream().mapToInt(Batch::trainedTokens).sum());
+        double loss = 0;
+        for (Batch b : windowBatches) {
+            AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
+            Variable hidden = model.hidden(b.ids(), b.positions(), new LlamaModel.Pass(mask, null, dropout, checkpointing));
+            Variable logits = model.logits(hidden).reshape(-1, vocab);
+            Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, windowTokens);
+            l.backward();
+            loss += l.value().item();
+        }
+        return loss;
     }
 
     /** The micro-batches of one epoch: examples shuffled by (seed, epoch), then padded or packed. */
