@@ -128,7 +128,7 @@ public final class FineTune {
             RunSetup.prepareRunDir(runDir);
         }
         SafetensorsWriter.writeText(runDir.resolve("config.yaml"), recipe.toYaml());
-        RunLog log = new RunLog(runDir, resume, state.globalStep());
+        RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
         // ---- training loop ---------------------------------------------------------------------
         long started = System.nanoTime();
