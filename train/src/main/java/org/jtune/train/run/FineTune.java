@@ -84,7 +84,7 @@ public final class FineTune {
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
         List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
-        RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
+        if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
         Map<String, Variable> trainable;
         LoraConfig lora = null;
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
