@@ -39,7 +39,8 @@ final class EvalCommand implements Callable<Integer> {
                     + "classification; every reference a JSON object: extraction; else generation).")
     String task;
 
-    @Option(names = "--baseline", paramLabel = "FILE", description = "Baseline predictions JSONL on the same examples (matched by id).")
+    @Option(names = "--baseline", paramLabel = "FILE|DIR",
+            description = "Baseline on the same examples (matched by id): a predictions JSONL, an earlier --out folder, or a model folder (evaluated like --model).")
     Path baseline;
 
     @Option(names = "--gate", paramLabel = "FILE", description = "YAML list of rules, e.g. '- accuracy >= 0.85'.")
@@ -63,18 +64,34 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "12345", description = "Bootstrap seed (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = {"--model", "--adapter", "--data"}, hidden = true, paramLabel = "X")
-    List<String> modelPath;
+    @Option(names = "--model", paramLabel = "DIR", description = "Evaluate this model (Hugging Face folder) on --data.")
+    Path model;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
+    Path adapter;
+
+    @Option(names = "--data", paramLabel = "FILE", description = "Test set, chat JSONL: the last assistant message of each line is the reference.")
+    Path data;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE", description = "Chat template (default: the model's own; chatml, llama2, llama3, mistral, or a Jinja file).")
+    String chatTemplate;
+
+    @Option(names = "--system-message", paramLabel = "TEXT", description = "Replace the examples' system message (\"\" removes it).")
+    String systemMessage;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Prompts generated together (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Longest answer (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--limit", description = "Evaluate only the first N examples.")
+    Integer limit;
 
     @Override
     public Integer call() {
-        if (modelPath != null && !modelPath.isEmpty()) {
-            System.err.println("jtune eval: --model/--adapter/--data are not available yet (they arrive with "
-                    + "generation); score predictions made elsewhere with --predictions FILE.jsonl");
-            return 2;
-        }
-        if (predictions == null) {
-            System.err.println("jtune eval: give --predictions FILE.jsonl (see jtune eval --help)");
+        if (predictions == null && (model == null || data == null)) {
+            System.err.println("jtune eval: give --predictions FILE.jsonl, or --model DIR --data FILE.jsonl (see jtune eval --help)");
             return 2;
         }
         try {
@@ -86,7 +103,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private int run() throws JtuneException {
-        List<Prediction> cand = PredictionFile.read(predictions);
+        List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, "candidate") : PredictionFile.read(predictions);
         EvalSettings settings = new EvalSettings(labels == null ? List.of() : PredictionFile.readLabels(labels),
                 rougeStemmer, List.of());
         Task t = task != null ? Task.parse(task) : settings.inferTask(cand);
@@ -95,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
         Comparison cmp = null;
         EvalResult result;
         if (baseline != null) {
-            cmp = Comparison.run(evaluator, PredictionFile.read(baseline), cand, resamples, seed);
+            cmp = Comparison.run(evaluator, ModelRun.baseline(this, baseline), cand, resamples, seed);
             result = cmp.candidate();
         } else {
             result = evaluator.evaluate(cand);
@@ -103,7 +120,9 @@ final class EvalCommand implements Callable<Integer> {
         GateResult verdict = g == null ? null : g.evaluate(result, cmp);
         printSummary(result, cmp, verdict);
         if (out != null) {
-            ReportWriter.write(out, "jtune eval — " + predictions.getFileName(), result, cmp, verdict);
+            if (model != null) org.jtune.eval.run.PredictionsJsonl.write(out.resolve(org.jtune.eval.run.PredictionsJsonl.FILE), cand, result);
+            ReportWriter.write(out, "jtune eval — " + (model != null ? model.getFileName() + " on " + data.getFileName() : predictions.getFileName()),
+                    result, cmp, verdict);
             System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
         }
         if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));

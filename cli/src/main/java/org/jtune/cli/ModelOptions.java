@@ -1,6 +1,5 @@
 package org.jtune.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +9,6 @@ import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.llama.LlamaModel;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model and adapter, the chat template, and sampling. */
@@ -60,17 +58,7 @@ final class ModelOptions {
     }
 
     ChatTemplate template() throws JtuneException {
-        if (chatTemplate == null) return ChatTemplate.load(model);
-        var special = TokenizerConfig.read(model).specialTokens();
-        Path file = Path.of(chatTemplate);
-        if (Files.isRegularFile(file)) {
-            try {
-                return ChatTemplate.of(Files.readString(file), file.toString(), special);
-            } catch (java.io.IOException e) {
-                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
-            }
-        }
-        return ChatTemplate.named(chatTemplate).withSpecialTokens(special);
+        return ModelRun.template(model, chatTemplate);
     }
 
     /** Sampling settings; generation stops at the model's and the tokenizer's EOS ids. */

@@ -1,0 +1,65 @@
+package org.jtune.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.eval.Prediction;
+import org.jtune.eval.PredictionFile;
+import org.jtune.eval.run.ChatTestSet;
+import org.jtune.eval.run.ModelEvaluation;
+import org.jtune.eval.run.PredictionsJsonl;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.lora.PeftFormat;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.models.tokenizer.TokenizerConfig;
+
+/** The model side of `jtune eval`: generating predictions for a model (and a baseline model) over the test set. */
+final class ModelRun {
+    private ModelRun() {}
+
+    static List<Prediction> predictions(EvalCommand c, Path modelDir, Path adapterDir, String what) throws JtuneException {
+        List<ChatTestSet.Example> examples = ChatTestSet.read(c.data);
+        if (c.limit != null) examples = examples.subList(0, Math.min(c.limit, examples.size()));
+        try (LlamaModel m = LlamaModel.load(modelDir)) {
+            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            Tokenizer tok = Tokenizer.load(modelDir);
+            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
+                    ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
+            long t0 = System.nanoTime();
+            List<Prediction> p = run.run(examples);
+            double s = (System.nanoTime() - t0) / 1e9;
+            System.err.printf("%s: %d examples generated in %.1f s (%.1f examples/s, batch %d)%n", what, p.size(), s, p.size() / s, c.batchSize);
+            return p;
+        } catch (JtuneException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A baseline given as a model folder (evaluated here), an earlier --out folder, or a predictions file. */
+    static List<Prediction> baseline(EvalCommand c, Path baseline) throws JtuneException {
+        if (Files.isDirectory(baseline) && Files.exists(baseline.resolve("config.json"))) {
+            if (c.data == null) throw new JtuneException("--baseline " + baseline + " is a model folder: give --data as well");
+            return predictions(c, baseline, null, "baseline");
+        }
+        if (Files.isDirectory(baseline)) return PredictionFile.read(baseline.resolve(PredictionsJsonl.FILE));
+        return PredictionFile.read(baseline);
+    }
+
+    static ChatTemplate template(Path modelDir, String name) throws JtuneException {
+        if (name == null) return ChatTemplate.load(modelDir);
+        var special = TokenizerConfig.read(modelDir).specialTokens();
+        Path file = Path.of(name);
+        if (Files.isRegularFile(file)) {
+            try {
+                return ChatTemplate.of(Files.readString(file), file.toString(), special);
+            } catch (java.io.IOException e) {
+                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return ChatTemplate.named(name).withSpecialTokens(special);
+    }
+}
