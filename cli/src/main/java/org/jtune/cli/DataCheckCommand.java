@@ -6,7 +6,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.jtune.JtuneException;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.train.data.DataCheck;
+import org.jtune.train.data.TokenCounter;
 import org.jtune.train.data.DataCheckJson;
 import org.jtune.train.data.DataCheckOptions;
 import org.jtune.train.data.DataCheckReport;
@@ -26,8 +29,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "check", mixinStandardHelpOptions = true,
         description = "Validate JSONL training data and print a quality report. Exit 1 if there are errors.")
 final class DataCheckCommand implements Callable<Integer> {
-    static final String MODEL_NOTE = "token counts are a whitespace estimate: the tokenizer of --model is not used"
-            + " until jtune's tokenizer lands";
 
     @Spec
     CommandSpec spec;
@@ -39,8 +40,13 @@ final class DataCheckCommand implements Callable<Integer> {
     Path validation;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Model folder whose tokenizer will count tokens (for now: a whitespace estimate).")
+            description = "Model folder whose tokenizer counts the tokens of each example rendered with its chat template "
+                    + "(without --model: a whitespace estimate).")
     Path model;
+
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+            description = "Template to render chat examples with --model (default: the model's own, else chatml).")
+    String chatTemplate;
 
     @Option(names = "--sequence-len", paramLabel = "N", defaultValue = "2048",
             description = "Warn about examples longer than this many tokens (default: ${DEFAULT-VALUE}).")
@@ -73,17 +79,31 @@ final class DataCheckCommand implements Callable<Integer> {
 
         DataCheckReport report;
         try {
-            report = DataCheck.run(DataCheckOptions.builder(data).validation(validation).format(explicit)
-                    .sequenceLength(sequenceLength).build());
+            var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(sequenceLength);
+            if (model != null) {
+                Tokenizer tok = Tokenizer.load(model);
+                ChatTemplate template = chatTemplate != null ? ModelRun.template(model, chatTemplate) : ChatTemplate.forModel(model, "chatml");
+                options.tokenCounter(new TokenCounter() {
+                    public int count(String text) {
+                        return tok.encode(text, false).length;
+                    }
+
+                    public String name() {
+                        return "tokenizer of " + model.getFileName();
+                    }
+                });
+                options.chatRenderer(messages -> render(template, messages));
+            }
+            report = DataCheck.run(options.build());
         } catch (JtuneException e) {
             return fail(err, e.getMessage());
+        } catch (IllegalStateException e) {
+            return fail(err, e.getMessage());
         }
-        if (model != null) err.println("note: " + MODEL_NOTE);
         err.print(DataCheckText.render(report, maxIssues));
         err.flush();
         if (json) {
             ObjectNode node = DataCheckJson.toJson(report, maxIssues);
-            if (model != null) node.putArray("notes").add(MODEL_NOTE);
             out.println(node);
             out.flush();
         }
@@ -94,5 +114,15 @@ final class DataCheckCommand implements Callable<Integer> {
         err.println("jtune data check: " + message);
         err.flush();
         return 2;
+    }
+
+    private static String render(ChatTemplate template, java.util.List<org.jtune.train.data.Message> messages) {
+        java.util.List<org.jtune.models.chat.Message> m = new java.util.ArrayList<>();
+        for (var x : messages) m.add(new org.jtune.models.chat.Message(x.role().wireName(), x.content()));
+        try {
+            return template.render(m, false, null);
+        } catch (JtuneException e) {
+            throw new IllegalStateException("chat template " + template.origin() + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
  * ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves and the other 68 bytes take the characters
  * U+0100, U+0101, ... in byte order (so a space is 'Ġ' and a newline is 'Ċ').
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
     private ByteLevelAlphabet() {}
 
     private static final char[] BYTE_TO_CHAR = new char[256];
@@ -24,7 +24,7 @@ final class ByteLevelAlphabet {
         }
     }
 
-    static char charOf(int unsignedByte) {
+    public static char charOf(int unsignedByte) {
         return BYTE_TO_CHAR[unsignedByte];
     }
 
