@@ -86,7 +86,7 @@ class EvalCommandTest {
         assertEquals("", r.out());
         Run m = run("eval", "--model", "m", "--data", "d.jsonl");
         assertEquals(2, m.exit());
-        assertTrue(m.err().contains("not available yet"), m.err());
+        assertTrue(m.err().contains("test set d.jsonl does not exist"), m.err());
         assertEquals(2, run("eval").exit());
         Path ok = write("ok.jsonl", "{\"reference\": \"a\", \"prediction\": \"a\"}\n");
         Run t = run("eval", "--predictions", ok.toString(), "--task", "sentiment");

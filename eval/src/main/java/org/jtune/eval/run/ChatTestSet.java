@@ -27,6 +27,8 @@ public final class ChatTestSet {
         List<String> lines;
         try {
             lines = Files.readAllLines(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new JtuneException("test set " + file + " does not exist", e);
         } catch (IOException e) {
             throw new JtuneException("cannot read test set " + file + ": " + e.getMessage(), e);
         }
