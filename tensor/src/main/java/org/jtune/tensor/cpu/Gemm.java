@@ -1,52 +1,176 @@
 package org.jtune.tensor.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
 
 /**
- * Batched F32 matrix multiply C (.., M, N) = A (.., M, K) · B (.., K, N) (+ C). Operands of any
- * strides; B may be F16/BF16. This first version copies both operands to row-major F32 and runs an
- * i-k-j loop with vector FMAs over N, split by rows across the pool. It is the baseline the packed,
- * register-tiled GEMM is measured against.
+ * Batched matrix multiply C (.., M, N) ← A (.., M, K) · B (.., K, N) (+ C when accumulating), the CPU
+ * kernel behind {@code Backend.matmul}. A and B may have any strides (a transposed weight is read in
+ * place) and any floating dtype (BF16/F16 converted while packing); C is contiguous F32.
+ *
+ * <p>Structure (Goto / BLIS): for each NC-wide panel of B and KC-deep slice of K, the panel is packed
+ * into NR-wide strips (KC×NC floats, L2/L3); for each MC-high block of A, the block is packed into
+ * MR-high strips (MC×KC, L2); then for each B strip (KC×NR, stays in L1) and each A strip the
+ * {@link GemmKernel} updates one MR×NR tile of C. Tiles cut by the edges of M or N are computed into a
+ * scratch tile and merged. The first K slice stores (or adds to C when accumulating); later slices add.
+ * A few rows (M ≤ {@link Gemv#MAX_ROWS}, decode) take the streaming {@link Gemv} path instead.
+ *
+ * <p>Threads: independent batch items are spread over the pool; a single large product is split into
+ * column ranges of whole NR strips (or row ranges when M is larger than N), each thread packing its own
+ * panels. Each element of C sums over k in the same order whatever the split, so results do not depend
+ * on the thread count.
  */
 final class Gemm {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int MR = GemmKernel.MR;
+    static final int NR = GemmKernel.NR;
+    static final int KC = 256;
+    static final int MC = 256;
+    static final int NC = 2048;
+    /** Below this many multiply-adds a product stays on the calling thread. */
+    private static final long PARALLEL_MACS = 1L << 20;
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    /** Per-thread packing buffers, reused across calls. */
+    private static final class Buffers {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[NC * KC];
+        final float[] scratch = new float[KC];
+        final float[] tile = new float[MR * NR];
+    }
 
     private Gemm() {}
 
     static void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        if (out.dtype() != DType.F32 || !out.isContiguous()) {
+            throw new IllegalArgumentException("matmul: output must be contiguous F32, got " + out);
+        }
         int r = out.rank();
+        if (a.rank() != r || b.rank() != r || r < 2) {
+            throw new IllegalArgumentException("matmul: operands must have the output's rank: " + a + ", " + b + ", " + out);
+        }
         int m = out.size(-2), n = out.size(-1), k = a.size(-1);
-        long batch = out.numel() / Math.max(1L, (long) m * n);
+        if (a.size(-2) != m || b.size(-2) != k || b.size(-1) != n) {
+            throw new IllegalArgumentException("matmul: shapes disagree: " + a + " · " + b + " → " + out);
+        }
         if (out.numel() == 0) return;
-        Tensor ac = a.to(DType.F32), bc = b.to(DType.F32); // contiguous row-major copies (batch expanded)
-        float[] A = Elementwise.arr(ac), B = Elementwise.arr(bc), C = Elementwise.arr(out);
-        if (!out.isContiguous()) throw new IllegalArgumentException("matmul: output must be contiguous, got " + out);
-        long co = out.offset();
-        int rows = (int) (batch * m);
-        Parallel.forRange(rows, Math.max(1, 4096 / Math.max(1, n)), (r0, r1) -> {
-            float[] acc = new float[n];
-            for (int row = r0; row < r1; row++) {
-                int bi = row / m, i = row % m;
-                int aRow = (bi * m + i) * k, bBase = bi * k * n;
-                int cRow = (int) co + row * n;
-                if (accumulate) System.arraycopy(C, cRow, acc, 0, n);
-                else java.util.Arrays.fill(acc, 0f);
-                for (int p = 0; p < k; p++) {
-                    float av = A[aRow + p];
-                    int bRow = bBase + p * n;
-                    int j = 0;
-                    FloatVector va = FloatVector.broadcast(S, av);
-                    for (int bound = S.loopBound(n); j < bound; j += S.length()) {
-                        va.fma(FloatVector.fromArray(S, B, bRow + j), FloatVector.fromArray(S, acc, j)).intoArray(acc, j);
-                    }
-                    for (; j < n; j++) acc[j] += av * B[bRow + j];
-                }
-                System.arraycopy(acc, 0, C, cRow, n);
+        float[] c = heapFloats(out);
+        if (c == null) { // off-heap output: compute on the heap, then copy
+            Tensor tmp = accumulate ? out.copy() : Tensor.zeros(out.shape());
+            matmul(a, b, tmp, accumulate);
+            out.storage().segment().asSlice(out.offset() * 4, out.numel() * 4)
+                    .copyFrom(MemorySegment.ofArray(tmp.storage().floatArray()));
+            return;
+        }
+        int batch = (int) (out.numel() / ((long) m * n));
+        int cBase = (int) out.offset();
+        if (k == 0) {
+            if (!accumulate) Arrays.fill(c, cBase, cBase + batch * m * n, 0f);
+            return;
+        }
+        long macs = (long) m * n * k;
+        if (batch > 1 && Parallel.threads() > 1) {
+            int grain = (int) Math.max(1, PARALLEL_MACS / macs);
+            Parallel.forRange(batch, grain, (b0, b1) -> {
+                for (int bi = b0; bi < b1; bi++) single(a, b, bi, c, cBase, m, n, k, accumulate, false);
+            });
+        } else {
+            for (int bi = 0; bi < batch; bi++) single(a, b, bi, c, cBase, m, n, k, accumulate, true);
+        }
+    }
+
+    private static float[] heapFloats(Tensor t) {
+        MemorySegment s = t.storage().segment();
+        return s.address() == 0 && s.heapBase().orElse(null) instanceof float[] f ? f : null;
+    }
+
+    /** Storage offset of batch item {@code bi} (row-major over the leading dims) relative to t's offset. */
+    private static long batchOffset(Tensor t, int bi) {
+        long off = 0;
+        for (int d = t.rank() - 3; d >= 0; d--) {
+            int size = t.size(d);
+            off += (long) (bi % size) * t.stride(d);
+            bi /= size;
+        }
+        return off;
+    }
+
+    private static void single(Tensor at, Tensor bt, int bi, float[] c, int cBase, int m, int n, int k,
+                               boolean accumulate, boolean parallel) {
+        StridedMatrix a = StridedMatrix.of(at, batchOffset(at, bi));
+        StridedMatrix b = StridedMatrix.of(bt, batchOffset(bt, bi));
+        int co = cBase + bi * m * n;
+        long macs = (long) m * n * k;
+        boolean split = parallel && Parallel.threads() > 1 && macs >= PARALLEL_MACS;
+        if (m <= Gemv.MAX_ROWS && Gemv.handles(b)) {
+            float[] rows = packRows(a, m, k);
+            if (split) {
+                int grain = (int) Math.max(4, PARALLEL_MACS / ((long) m * k));
+                Parallel.forRange(n, grain, (j0, j1) -> Gemv.run(rows, m, k, b, c, co, n, j0, j1, accumulate));
+            } else {
+                Gemv.run(rows, m, k, b, c, co, n, 0, n, accumulate);
             }
-        });
+            return;
+        }
+        StridedMatrix bn = b.transposed(); // rows = N, depth = K: the view the packer reads
+        if (!split) {
+            blocked(a, bn, c, co, n, 0, m, 0, n, k, accumulate);
+        } else if (n >= m) {
+            int strips = (n + NR - 1) / NR;
+            Parallel.forRange(strips, 1, (s0, s1) -> blocked(a, bn, c, co, n, 0, m, s0 * NR, Math.min(n, s1 * NR), k, accumulate));
+        } else {
+            int strips = (m + MR - 1) / MR;
+            Parallel.forRange(strips, 1, (s0, s1) -> blocked(a, bn, c, co, n, s0 * MR, Math.min(m, s1 * MR), 0, n, k, accumulate));
+        }
+    }
+
+    /** A's m rows as contiguous F32 (m·k floats), shared read-only by the threads of the GEMV. */
+    private static float[] packRows(StridedMatrix a, int m, int k) {
+        float[] rows = new float[m * k];
+        for (int i = 0; i < m; i++) {
+            if (a.colStride() == 1) a.readRun(a.index(i, 0), k, rows, i * k);
+            else for (int p = 0; p < k; p++) rows[i * k + p] = a.at(a.index(i, p));
+        }
+        return rows;
+    }
+
+    /** C rows [i0, i1) × columns [j0, j1) on the calling thread; bn is B transposed (N × K). */
+    static void blocked(StridedMatrix a, StridedMatrix bn, float[] c, int co, int ldc, int i0, int i1, int j0, int j1,
+                        int k, boolean accumulate) {
+        Buffers buf = BUFFERS.get();
+        float[] ap = buf.a, bp = buf.b, tile = buf.tile;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                PanelPacker.pack(bn, jc, nc, pc, kc, NR, bp, 0, buf.scratch);
+                boolean load = accumulate || pc > 0;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    PanelPacker.pack(a, ic, mc, pc, kc, MR, ap, 0, buf.scratch);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        int nr = Math.min(NR, nc - jr);
+                        int bo = jr * kc;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir);
+                            int ao = ir * kc;
+                            int cTile = co + (ic + ir) * ldc + jc + jr;
+                            if (mr == MR && nr == NR) {
+                                GemmKernel.tile(kc, ap, ao, bp, bo, c, cTile, ldc, load);
+                            } else {
+                                GemmKernel.tile(kc, ap, ao, bp, bo, tile, 0, NR, false);
+                                for (int i = 0; i < mr; i++) {
+                                    int row = cTile + i * ldc;
+                                    for (int j = 0; j < nr; j++) c[row + j] = load ? c[row + j] + tile[i * NR + j] : tile[i * NR + j];
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

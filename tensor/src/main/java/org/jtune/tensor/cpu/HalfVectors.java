@@ -1,0 +1,58 @@
+package org.jtune.tensor.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector loads of 16-bit floats widened to F32 in registers: one {@link FloatVector} of the preferred
+ * species from as many consecutive shorts (a half-width vector). BF16 is the top half of a binary32, so
+ * the bits are sign-extended to int and shifted left by 16. F16 (binary16) uses the exponent re-bias
+ * trick: (bits & 0x7fff) << 13 read as a float and multiplied by 2^112 is exact for normal and
+ * subnormal values; exponent 31 (Inf/NaN) is patched to the F32 all-ones exponent; the sign is OR-ed
+ * back. Both are exact (every 16-bit value is representable in F32), matching {@link org.jtune.tensor.Half}.
+ */
+final class HalfVectors {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private HalfVectors() {}
+
+    static FloatVector bf16(short[] a, int index) {
+        return bf16Bits(ShortVector.fromArray(H, a, index));
+    }
+
+    static FloatVector bf16(MemorySegment s, long byteOffset) {
+        return bf16Bits(ShortVector.fromMemorySegment(H, s, byteOffset, LE));
+    }
+
+    static FloatVector f16(short[] a, int index) {
+        return f16Bits(ShortVector.fromArray(H, a, index));
+    }
+
+    static FloatVector f16(MemorySegment s, long byteOffset) {
+        return f16Bits(ShortVector.fromMemorySegment(H, s, byteOffset, LE));
+    }
+
+    private static FloatVector bf16Bits(ShortVector bits) {
+        IntVector w = (IntVector) bits.convertShape(VectorOperators.S2I, I, 0);
+        return w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16Bits(ShortVector bits) {
+        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, I, 0);
+        IntVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        FloatVector v = magnitude.reinterpretAsFloats().mul(0x1p112f);
+        VectorMask<Integer> special = h.and(0x7c00).eq(0x7c00);
+        IntVector bitsOut = v.reinterpretAsInts().blend(magnitude.or(0x7f800000), special);
+        return bitsOut.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+}

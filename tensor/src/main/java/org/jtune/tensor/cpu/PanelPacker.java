@@ -1,0 +1,71 @@
+package org.jtune.tensor.cpu;
+
+import java.util.Arrays;
+
+/**
+ * Packs a block of a strided matrix into the contiguous strip layout the GEMM micro-kernel reads.
+ * The source is seen as X (rows × depth): for A, rows are M and depth is K; for B, X is Bᵀ (rows are
+ * N). Rows [r0, r0+rc) and depth [k0, k0+kc) become ⌈rc/w⌉ strips of w rows, each strip stored
+ * depth-major: {@code dst[off + (s·kc + k)·w + i] = X(r0 + s·w + i, k0 + k)}, with rows past rc
+ * zero-filled. Any strides and dtypes (F32, BF16, F16) are read, converting to F32 here, so transposed
+ * operands and 16-bit weights need no separate pass.
+ */
+final class PanelPacker {
+    private PanelPacker() {}
+
+    /** Floats needed in dst for rc rows, kc deep, in strips of w. */
+    static int packedSize(int rc, int kc, int w) {
+        return (rc + w - 1) / w * w * kc;
+    }
+
+    /** Packs X(r0.., k0..) into dst; {@code scratch} holds at least kc floats. */
+    static void pack(StridedMatrix x, int r0, int rc, int k0, int kc, int w, float[] dst, int off, float[] scratch) {
+        int strips = (rc + w - 1) / w;
+        if (x.colStride() == 1 || kc == 1) {
+            packDepthContiguous(x, r0, rc, k0, kc, w, dst, off, scratch);
+        } else if (x.rowStride() == 1) {
+            // rows are contiguous: each (strip, k) is one run of up to w elements.
+            for (int s = 0; s < strips; s++) {
+                int rows = Math.min(w, rc - s * w);
+                for (int k = 0; k < kc; k++) {
+                    int o = off + (s * kc + k) * w;
+                    x.readRun(x.index(r0 + s * w, k0 + k), rows, dst, o);
+                    if (rows < w) Arrays.fill(dst, o + rows, o + w, 0f);
+                }
+            }
+        } else {
+            for (int s = 0; s < strips; s++) {
+                for (int k = 0; k < kc; k++) {
+                    int o = off + (s * kc + k) * w;
+                    for (int i = 0; i < w; i++) {
+                        int r = s * w + i;
+                        dst[o + i] = r < rc ? x.at(x.index(r0 + r, k0 + k)) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Depth is contiguous (a row-major A, or the (out, in) weight behind a transposed B): read each row, scatter by w. */
+    private static void packDepthContiguous(StridedMatrix x, int r0, int rc, int k0, int kc, int w, float[] dst, int off, float[] scratch) {
+        int strips = (rc + w - 1) / w;
+        float[] src = x.floats();
+        for (int r = 0; r < strips * w; r++) {
+            int o = off + (r / w) * kc * w + r % w;
+            if (r >= rc) {
+                for (int k = 0; k < kc; k++) dst[o + k * w] = 0f;
+                continue;
+            }
+            long start = x.index(r0 + r, k0);
+            if (src != null && x.colStride() == 1) {
+                int i = (int) start;
+                for (int k = 0; k < kc; k++) dst[o + k * w] = src[i + k];
+            } else if (x.colStride() == 1) {
+                x.readRun(start, kc, scratch, 0);
+                for (int k = 0; k < kc; k++) dst[o + k * w] = scratch[k];
+            } else {
+                for (int k = 0; k < kc; k++) dst[o + k * w] = x.at(start + k * x.colStride());
+            }
+        }
+    }
+}
