@@ -88,8 +88,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "Evaluate only the first N examples.")
     Integer limit;
 
+    @Option(names = "--suite", paramLabel = "general|FILE",
+            description = "Run a general-capabilities regression suite on --model (and on a --baseline model) instead of --data: "
+                    + "'general' is built in (instruction following, arithmetic, reasoning, formatting, safety); or your own JSONL.")
+    String suite;
+
     @Override
     public Integer call() {
+        if (suite != null) {
+            if (model == null) {
+                System.err.println("jtune eval: --suite needs --model");
+                return 2;
+            }
+            try {
+                return ModelRun.suite(this);
+            } catch (JtuneException e) {
+                System.err.println("jtune eval: " + e.getMessage());
+                return 2;
+            }
+        }
         if (predictions == null && (model == null || data == null)) {
             System.err.println("jtune eval: give --predictions FILE.jsonl, or --model DIR --data FILE.jsonl (see jtune eval --help)");
             return 2;

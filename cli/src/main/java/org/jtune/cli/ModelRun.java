@@ -9,6 +9,8 @@ import org.jtune.eval.PredictionFile;
 import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.eval.run.PredictionsJsonl;
+import org.jtune.eval.run.SuiteRun;
+import org.jtune.eval.suite.RegressionSuite;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.llama.LlamaModel;
 import org.jtune.models.lora.PeftFormat;
@@ -32,6 +34,43 @@ final class ModelRun {
             double s = (System.nanoTime() - t0) / 1e9;
             System.err.printf("%s: %d examples generated in %.1f s (%.1f examples/s, batch %d)%n", what, p.size(), s, p.size() / s, c.batchSize);
             return p;
+        } catch (JtuneException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** `--suite`: per-category pass rates of the model, and of a baseline model with the change, as text and (with --json) JSON. */
+    static int suite(EvalCommand c) throws JtuneException {
+        RegressionSuite suite = RegressionSuite.load(c.suite);
+        RegressionSuite.Scores cand = suiteScores(c, c.model, c.adapter, suite);
+        RegressionSuite.Scores base = c.baseline != null && Files.exists(c.baseline.resolve("config.json"))
+                ? suiteScores(c, c.baseline, null, suite) : null;
+        StringBuilder sb = new StringBuilder("suite " + suite.name() + " (" + suite.items().size() + " items): pass rate by category\n");
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("suite", suite.name());
+        for (var e : cand.byCategory().entrySet()) {
+            Double b = base == null ? null : base.byCategory().get(e.getKey());
+            sb.append(String.format(java.util.Locale.ROOT, "  %-12s %5.2f", e.getKey(), e.getValue()));
+            if (b != null) sb.append(String.format(java.util.Locale.ROOT, "  baseline %5.2f  change %+5.2f%s", b, e.getValue() - b,
+                    e.getValue() < b ? "  (regression)" : ""));
+            sb.append('\n');
+            json.with("pass_rate").put(e.getKey(), e.getValue());
+            if (b != null) json.with("baseline_pass_rate").put(e.getKey(), b);
+        }
+        System.err.print(sb);
+        if (c.out != null) org.jtune.eval.report.AtomicFile.write(c.out.resolve("suite.json"), json.toPrettyString() + "\n");
+        if (c.json) System.out.println(json);
+        return 0;
+    }
+
+    private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
+        try (LlamaModel m = LlamaModel.load(modelDir)) {
+            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            Tokenizer tok = Tokenizer.load(modelDir);
+            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
+                    ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
+            return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;
         } catch (Exception e) {
