@@ -1,6 +1,5 @@
 package org.jtune.tensor.cpu;
 
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -15,7 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>N contiguous (a row-major B): each B row is scaled by A's element and added to a C chunk that
  *     stays in L1.</li>
  * </ul>
- * BF16/F16 weights are widened to F32 in registers ({@link HalfVectors}). The caller splits columns
+ * F32 heap weights are read in place; BF16/F16 (and off-heap) weights are widened with vector loads
+ * ({@link HalfVectors}) a few rows or a chunk at a time into a small per-thread scratch that stays in
+ * cache, so the one F32 loop serves every source (an earlier version with a dtype switch on each
+ * load ran BF16 at 0.4 GB/s). The caller splits columns
  * [j0, j1) across threads; each output's sum runs over k in a fixed order (vector lanes, then lanes
  * reduced, then the scalar tail), independent of the split.
  */
@@ -38,78 +40,88 @@ final class Gemv {
         else axpys(a, m, k, b, c, co, ldc, j0, j1, accumulate);
     }
 
-    private static FloatVector load(StridedMatrix b, long i) {
-        return switch (b.dtype()) {
-            case F32 -> b.floats() != null ? FloatVector.fromArray(S, b.floats(), (int) i)
-                    : FloatVector.fromMemorySegment(S, b.segment(), i << 2, ByteOrder.LITTLE_ENDIAN);
-            case BF16 -> b.shorts() != null ? HalfVectors.bf16(b.shorts(), (int) i) : HalfVectors.bf16(b.segment(), i << 1);
-            default -> b.shorts() != null ? HalfVectors.f16(b.shorts(), (int) i) : HalfVectors.f16(b.segment(), i << 1);
-        };
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int size) {
+        float[][] holder = SCRATCH.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        return holder[0];
     }
 
     private static void dots(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1, boolean accumulate) {
+        // F32 heap weights are read in place; any other source is widened 4 rows at a time into an
+        // L1/L2-resident scratch (vector conversion, StridedMatrix.readRun) and read from there.
+        boolean direct = b.floats() != null;
+        float[] buf = direct ? null : scratch(4 * k);
+        float[] w = direct ? b.floats() : buf;
         int bound = k - k % L;
         int j = j0;
-        for (; j + 4 <= j1; j += 4) {
-            long w0 = b.index(0, j), w1 = b.index(0, j + 1), w2 = b.index(0, j + 2), w3 = b.index(0, j + 3);
+        for (; j < j1; j += 4) {
+            int rows = Math.min(4, j1 - j);
+            int[] o = new int[4];
+            for (int q = 0; q < 4; q++) {
+                int jq = j + Math.min(q, rows - 1); // short groups repeat their last row
+                if (direct) {
+                    o[q] = (int) b.index(0, jq);
+                } else {
+                    o[q] = q * k;
+                    if (q < rows) b.readRun(b.index(0, jq), k, buf, o[q]);
+                }
+            }
+            int w0 = o[0], w1 = o[1], w2 = o[2], w3 = o[3];
             for (int r = 0; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int t = 0; t < bound; t += L) {
                     FloatVector x = FloatVector.fromArray(S, a, ao + t);
-                    s0 = load(b, w0 + t).fma(x, s0);
-                    s1 = load(b, w1 + t).fma(x, s1);
-                    s2 = load(b, w2 + t).fma(x, s2);
-                    s3 = load(b, w3 + t).fma(x, s3);
+                    s0 = FloatVector.fromArray(S, w, w0 + t).fma(x, s0);
+                    s1 = FloatVector.fromArray(S, w, w1 + t).fma(x, s1);
+                    s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
+                    s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
                 }
                 float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
                 float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
                 for (int t = bound; t < k; t++) {
                     float x = a[ao + t];
-                    d0 += x * b.at(w0 + t);
-                    d1 += x * b.at(w1 + t);
-                    d2 += x * b.at(w2 + t);
-                    d3 += x * b.at(w3 + t);
+                    d0 += x * w[w0 + t];
+                    d1 += x * w[w1 + t];
+                    d2 += x * w[w2 + t];
+                    d3 += x * w[w3 + t];
                 }
-                int o = co + r * ldc + j;
-                c[o] = accumulate ? c[o] + d0 : d0;
-                c[o + 1] = accumulate ? c[o + 1] + d1 : d1;
-                c[o + 2] = accumulate ? c[o + 2] + d2 : d2;
-                c[o + 3] = accumulate ? c[o + 3] + d3 : d3;
-            }
-        }
-        for (; j < j1; j++) {
-            long w = b.index(0, j);
-            for (int r = 0; r < m; r++) {
-                int ao = r * k;
-                FloatVector s0 = FloatVector.zero(S);
-                for (int t = 0; t < bound; t += L) s0 = load(b, w + t).fma(FloatVector.fromArray(S, a, ao + t), s0);
-                float d = s0.reduceLanes(VectorOperators.ADD);
-                for (int t = bound; t < k; t++) d += a[ao + t] * b.at(w + t);
-                int o = co + r * ldc + j;
-                c[o] = accumulate ? c[o] + d : d;
+                int oc = co + r * ldc + j;
+                float[] d = {d0, d1, d2, d3};
+                for (int q = 0; q < rows; q++) c[oc + q] = accumulate ? c[oc + q] + d[q] : d[q];
             }
         }
     }
 
     private static void axpys(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1, boolean accumulate) {
+        boolean direct = b.floats() != null;
+        float[] buf = direct ? null : scratch(CHUNK);
+        float[] w = direct ? b.floats() : buf;
         for (int jc = j0; jc < j1; jc += CHUNK) {
-            int je = Math.min(j1, jc + CHUNK);
-            int bound = jc + (je - jc) - (je - jc) % L;
+            int len = Math.min(CHUNK, j1 - jc);
+            int bound = len - len % L;
             for (int r = 0; r < m; r++) {
-                if (!accumulate) java.util.Arrays.fill(c, co + r * ldc + jc, co + r * ldc + je, 0f);
+                if (!accumulate) java.util.Arrays.fill(c, co + r * ldc + jc, co + r * ldc + jc + len, 0f);
             }
             for (int p = 0; p < k; p++) {
-                long row = b.index(p, 0);
+                int wo;
+                if (direct) {
+                    wo = (int) b.index(p, jc);
+                } else {
+                    b.readRun(b.index(p, jc), len, buf, 0);
+                    wo = 0;
+                }
                 for (int r = 0; r < m; r++) {
-                    FloatVector x = FloatVector.broadcast(S, a[r * k + p]);
                     float xs = a[r * k + p];
-                    int o = co + r * ldc;
-                    int j = jc;
-                    for (; j < bound; j += L) {
-                        load(b, row + j).fma(x, FloatVector.fromArray(S, c, o + j)).intoArray(c, o + j);
+                    FloatVector x = FloatVector.broadcast(S, xs);
+                    int o = co + r * ldc + jc;
+                    int t = 0;
+                    for (; t < bound; t += L) {
+                        FloatVector.fromArray(S, w, wo + t).fma(x, FloatVector.fromArray(S, c, o + t)).intoArray(c, o + t);
                     }
-                    for (; j < je; j++) c[o + j] += xs * b.at(row + j);
+                    for (; t < len; t++) c[o + t] += xs * w[wo + t];
                 }
             }
         }

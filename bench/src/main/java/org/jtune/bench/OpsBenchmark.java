@@ -1,0 +1,89 @@
+package org.jtune.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.Ops;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.jtune.tensor.UnaryOp;
+
+/**
+ * `jtune bench ops`: the memory-bound kernels of a transformer layer on a 4096×8192 F32 tensor
+ * (128 MiB) — softmax, RMSNorm, RoPE (as (1, 4096, 64, 128)) and SiLU·mul (SwiGLU as Ops.silu then
+ * Ops.mul) — in GB/s of logical bytes (inputs read once + output written once, so SiLU·mul counts
+ * 3 tensors though it runs as two passes), beside a plain copy of the same number of bytes
+ * (System.arraycopy split over the same threads) measured in the same run. Two figures per op:
+ * {@code gb_per_s} calls the Ops entry point (which allocates a zeroed output each call, as callers
+ * pay), {@code kernel_gb_per_s} calls the Backend kernel into a preallocated output. Ratio = Ops
+ * figure ÷ copy. An op whose kernel is not built yet is reported with an error and the exit code is 1.
+ */
+final class OpsBenchmark {
+    private static final int ROWS = 4096, COLS = 8192;
+    private final Timing timing = new Timing(3, 0.3, 7, 1.0);
+
+    /** One op: how to call it through Ops, through the Backend into out, and how many tensors it touches. */
+    private record Op(String name, int tensors, Runnable viaOps, Runnable viaKernel) {}
+
+    int run(boolean json) {
+        System.err.println("ops: " + ROWS + "x" + COLS + " F32; load average " + LoadAverage.read());
+        Rng rng = new Rng(44);
+        Tensor x = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
+        Tensor u = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
+        Tensor out = Tensor.zeros(ROWS, COLS), tmp = Tensor.zeros(ROWS, COLS);
+        Tensor weight = Tensor.uniform(rng, 0.5f, 1.5f, COLS);
+        Tensor x4 = x.view(1, ROWS, 64, COLS / 64), out4 = out.view(1, ROWS, 64, COLS / 64);
+        int[] pos = new int[ROWS];
+        for (int i = 0; i < ROWS; i++) pos[i] = i;
+        Tensor positions = Tensor.ofInts(pos, 1, ROWS);
+        float[] inv = new float[COLS / 128];
+        for (int i = 0; i < inv.length; i++) inv[i] = (float) Math.pow(10000.0, -2.0 * i / (COLS / 64));
+        Tensor invFreq = Tensor.of(inv, inv.length);
+        Backend be = Backend.cpu();
+        List<Op> ops = List.of(
+                new Op("softmax", 2, () -> Ops.softmax(x, -1), () -> be.softmax(x, out)),
+                new Op("rmsnorm", 2, () -> Ops.rmsNorm(x, weight, 1e-5f), () -> be.rmsNorm(x, weight, 1e-5f, out)),
+                new Op("rope", 2, () -> Ops.rope(x4, positions, invFreq), () -> be.rope(x4, positions, invFreq, false, out4)),
+                new Op("silu_mul", 3, () -> Ops.mul(Ops.silu(x), u), () -> {
+                    be.unary(UnaryOp.SILU, x, tmp);
+                    be.binary(BinaryOp.MUL, tmp, u, out);
+                }));
+        float[] src = x.storage().floatArray(), dst = out.storage().floatArray();
+        Runnable copy = () -> Parallel.forRange(src.length, 1 << 16, (i0, i1) -> System.arraycopy(src, i0, dst, i0, i1 - i0));
+        List<String> missing = new ArrayList<>();
+        int saved = Parallel.threads();
+        try {
+            for (int threads : new int[] {1, 2}) {
+                Parallel.setThreads(threads);
+                for (Op op : ops) {
+                    ResultLine line = new ResultLine().put("bench", "ops").put("op", op.name).put("rows", ROWS).put("cols", COLS)
+                            .put("threads", threads);
+                    try {
+                        op.viaKernel.run(); // fails fast when the kernel is not built
+                    } catch (UnsupportedOperationException e) {
+                        missing.add(op.name);
+                        line.put("error", "kernel missing: " + e.getMessage()).print(json);
+                        continue;
+                    }
+                    double bytes = 4.0 * ROWS * COLS * op.tensors;
+                    double copyBytes = 2.0 * 4 * ROWS * COLS;
+                    Timing.Result[] r = timing.pair(op.viaOps, copy);
+                    Timing.Result k = timing.single(op.viaKernel);
+                    double gbs = bytes / r[0].median() * 1e-9, copyGbs = copyBytes / r[1].median() * 1e-9;
+                    line.put("gb_per_s", gbs).put("kernel_gb_per_s", bytes / k.median() * 1e-9)
+                            .put("peer", "copy").put("peer_gb_per_s", copyGbs).put("ratio", gbs / copyGbs)
+                            .put("kernel_ratio", bytes / k.median() * 1e-9 / copyGbs)
+                            .put("reps", r[0].reps()).put("spread", Math.max(r[0].spread(), r[1].spread()))
+                            .print(json);
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+        }
+        System.err.println("ops: done; load average " + LoadAverage.read()
+                + (missing.isEmpty() ? "" : "; kernels missing in this build: " + String.join(", ", missing)));
+        return missing.isEmpty() ? 0 : 1;
+    }
+}
