@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, ops, tokenize }
+    public enum Name { gemm, ops, tokenize, decode, decode_quick }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -13,6 +13,8 @@ public final class Benchmarks {
             case gemm -> new GemmBenchmark().run(json);
             case ops -> new OpsBenchmark().run(json);
             case tokenize -> TokenizeBenchmark.run(json);
+            case decode -> new DecodeBenchmark(false).run(json);
+            case decode_quick -> new DecodeBenchmark(true).run(json);
         };
     }
 }

@@ -1,0 +1,151 @@
+package org.jtune.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * `jtune bench decode`: batch-1 prefill of a 128-token prompt and token-by-token decoding of a
+ * TinyLlama-1.1B-shaped model (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000)
+ * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder and
+ * memory-mapped, beside the memory-bandwidth bound: the weight bytes one decoded token reads (every
+ * projection and the LM head; one embedding row) ÷ the copy bandwidth measured in the same run
+ * (bytes read + written per second by a large memory copy on the same threads). Layers share their
+ * random values (the file still holds every layer), so generating the model needs little memory.
+ * {@code --quick} runs a small model to check the benchmark itself.
+ */
+final class DecodeBenchmark {
+    private final boolean quick;
+
+    DecodeBenchmark(boolean quick) {
+        this.quick = quick;
+    }
+
+    int run(boolean json) throws Exception {
+        LlamaConfig config = quick
+                ? shape(256, 2, 8, 2, 688, 1000)
+                : shape(2048, 22, 32, 4, 5632, 32000);
+        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32;
+        System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
+                LoadAverage.read());
+        double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
+        for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            Path dir = Files.createTempDirectory("jtune-bench-decode-");
+            try {
+                long bytesPerToken = write(dir, config, dtype);
+                double[] t = measure(dir, config, prompt, decode, quick ? 1 : 3);
+                double bound = copyBandwidth / bytesPerToken;
+                new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
+                        .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
+                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
+                        .put("peer", "none").print(json);
+            } finally {
+                try (var files = Files.walk(dir)) {
+                    for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                }
+            }
+        }
+        System.err.println("decode: done; Jlama is not run beside it yet (see bench/RESULTS.md)");
+        return 0;
+    }
+
+    private static LlamaConfig shape(int dim, int layers, int heads, int kvHeads, int hidden, int vocab) {
+        return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(hidden)
+                .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(dim / heads).ropeTheta(10000)
+                .rmsNormEps(1e-5).tieWordEmbeddings(false).maxPositionEmbeddings(2048).vocabSize(vocab)
+                .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
+    }
+
+    /** Writes config.json and model.safetensors in {@code dtype}; returns the weight bytes a decoded token reads. */
+    private static long write(Path dir, LlamaConfig c, DType dtype) throws Exception {
+        LlamaConfig config = c.toBuilder().torchDtype(dtype == DType.BF16 ? "bfloat16" : "float32").build();
+        config.write(dir.resolve("config.json"));
+        Rng rng = new Rng(1);
+        int d = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim(), h = c.intermediateSize();
+        Tensor wq = Tensor.randn(rng, 0.02f, q, d), wk = Tensor.randn(rng, 0.02f, kv, d), wv = Tensor.randn(rng, 0.02f, kv, d);
+        Tensor wo = Tensor.randn(rng, 0.02f, d, q), gate = Tensor.randn(rng, 0.02f, h, d), up = Tensor.randn(rng, 0.02f, h, d);
+        Tensor down = Tensor.randn(rng, 0.02f, d, h), norm = Tensor.ones(d);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
+        w.put("lm_head.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
+        w.put("model.norm.weight", norm);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            w.put(p + "input_layernorm.weight", norm);
+            w.put(p + "post_attention_layernorm.weight", norm);
+            w.put(p + "self_attn.q_proj.weight", wq);
+            w.put(p + "self_attn.k_proj.weight", wk);
+            w.put(p + "self_attn.v_proj.weight", wv);
+            w.put(p + "self_attn.o_proj.weight", wo);
+            w.put(p + "mlp.gate_proj.weight", gate);
+            w.put(p + "mlp.up_proj.weight", up);
+            w.put(p + "mlp.down_proj.weight", down);
+        }
+        SafetensorsWriter.defaults().withFloatDType(dtype).writeModel(dir, w);
+        long perLayer = (long) q * d * 2 + (long) kv * d * 2 + (long) h * d * 3;
+        return dtype.byteSize() * (perLayer * c.numHiddenLayers() + (long) c.vocabSize() * d + d);
+    }
+
+    /** Median seconds of {prefill of the prompt, one decode step}. */
+    private static double[] measure(Path dir, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
+        double[] prefill = new double[runs], step = new double[runs];
+        try (LlamaModel model = LlamaModel.load(dir)) {
+            Rng rng = new Rng(3);
+            int[] ids = new int[prompt];
+            for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(c.vocabSize() - 3);
+            SamplingConfig cfg = SamplingConfig.greedy(decode + 1);
+            Generator.generate(model, List.of(ids), SamplingConfig.greedy(2), null, null); // warm-up
+            for (int r = 0; r < runs; r++) {
+                List<Long> times = new ArrayList<>();
+                long t0 = System.nanoTime();
+                Generator.generate(model, List.of(ids), cfg, null, (s, id) -> times.add(System.nanoTime()));
+                prefill[r] = (times.getFirst() - t0) / 1e9;
+                step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
+            }
+        }
+        return new double[] {median(prefill), median(step)};
+    }
+
+    /** Bytes read + written per second by copying a large buffer, split across the pool like a kernel. */
+    private static double copyBandwidth(long bytes) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment src = arena.allocate(bytes, 64), dst = arena.allocate(bytes, 64);
+            src.fill((byte) 1);
+            dst.fill((byte) 0);
+            int chunks = Parallel.threads() * 8;
+            double[] t = new double[7];
+            for (int r = 0; r < t.length; r++) {
+                long t0 = System.nanoTime();
+                Parallel.forRange(chunks, 1, (c0, c1) -> {
+                    long from = bytes * c0 / chunks, to = bytes * c1 / chunks;
+                    MemorySegment.copy(src, from, dst, from, to - from);
+                });
+                t[r] = (System.nanoTime() - t0) / 1e9;
+            }
+            return 2.0 * bytes / median(Arrays.copyOfRange(t, 2, t.length));
+        }
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+}
