@@ -60,6 +60,9 @@ public final class FineTune {
         default void step(StepMetrics m) {}
 
         default void eval(long step, double valLoss, Double accuracy) {}
+
+        /** The micro-batches of optimizer step {@code step}, before it runs (for reference replays and debugging). */
+        default void window(long step, List<Batch> batches) {}
     }
 
     public record StepMetrics(long step, long totalSteps, int epoch, double loss, double lr, double gradNorm,
@@ -142,6 +145,7 @@ public final class FineTune {
             for (int i = (int) state.cursor().index(); i < epochBatches.size() && state.globalStep() < totalSteps; i += accumulation) {
                 long t0 = System.nanoTime();
                 List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
+                listener.window(state.globalStep() + 1, windowBatches);
                 double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
                 long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                 for (var e : trainable.entrySet()) {
