@@ -42,15 +42,8 @@ final class Attention {
                 int qPos = queryOffset + t;
                 int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
                 int hi = causal ? Math.min(s - 1, qPos) : s - 1;
-                float[] qa = qr.array();
-                int qBase;
-                if (qbuf == null) {
-                    qBase = (int) qr.offset(r);
-                } else {
-                    qr.load(r, qbuf);
-                    qa = qbuf;
-                    qBase = 0;
-                }
+                float[] qa = qr.arrayOf(r, qbuf);
+                int qBase = qr.baseOf(r, qbuf);
                 long kRow = kOff + b * ks0 + kvh * ks2, vRow = vOff + b * vs0 + vs2 * kvh;
                 int n = 0;
                 float max = Float.NEGATIVE_INFINITY;

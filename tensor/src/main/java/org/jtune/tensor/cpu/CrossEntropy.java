@@ -33,15 +33,8 @@ final class CrossEntropy {
             for (int r = r0; r < r1; r++) {
                 float loss = 0f;
                 if (target[r] != ignoreIndex) {
-                    float[] a = in.array();
-                    int base;
-                    if (buf == null) {
-                        base = (int) in.offset(r);
-                    } else {
-                        in.load(r, buf);
-                        a = buf;
-                        base = 0;
-                    }
+                    float[] a = in.arrayOf(r, buf);
+                    int base = in.baseOf(r, buf);
                     loss = rowLoss(a, base, v, target[r]);
                 }
                 losses.storage().setFloat(losses.dtype(), lOff + r * lStride, loss);

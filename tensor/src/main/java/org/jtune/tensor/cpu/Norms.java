@@ -34,15 +34,8 @@ final class Norms {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {
-                float[] a = in.array();
-                int base;
-                if (buf == null) {
-                    base = (int) in.offset(r);
-                } else {
-                    in.load(r, buf);
-                    a = buf;
-                    base = 0;
-                }
+                float[] a = in.arrayOf(r, buf);
+                int base = in.baseOf(r, buf);
                 float mean = center ? RowKernels.sum(a, base, n) / n : 0f;
                 float ms = RowKernels.sumSquaredDeviations(a, base, n, mean) / n;
                 float inv = (float) (1.0 / Math.sqrt(ms + eps));

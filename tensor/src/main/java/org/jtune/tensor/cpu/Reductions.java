@@ -22,15 +22,8 @@ final class Reductions {
         Parallel.forRange(in.count(), Rows.grain(n), (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {
-                float[] a = in.array();
-                int base;
-                if (buf == null) {
-                    base = (int) in.offset(r);
-                } else {
-                    in.load(r, buf);
-                    a = buf;
-                    base = 0;
-                }
+                float[] a = in.arrayOf(r, buf);
+                int base = in.baseOf(r, buf);
                 float v = switch (op) {
                     case SUM -> RowKernels.sum(a, base, n);
                     case MEAN -> RowKernels.sum(a, base, n) / n;
@@ -54,15 +47,8 @@ final class Reductions {
         Parallel.forRange(in.count(), Rows.grain(n), (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {
-                float[] a = in.array();
-                int base;
-                if (buf == null) {
-                    base = (int) in.offset(r);
-                } else {
-                    in.load(r, buf);
-                    a = buf;
-                    base = 0;
-                }
+                float[] a = in.arrayOf(r, buf);
+                int base = in.baseOf(r, buf);
                 out.storage().setInt(DType.I32, o.offset(r), argmax(a, base, n));
             }
         });

@@ -34,15 +34,8 @@ final class Rope {
                 }
                 for (int head = 0; head < h; head++) {
                     int r = bt * h + head;
-                    float[] a = in.array();
-                    int base;
-                    if (buf == null) {
-                        base = (int) in.offset(r);
-                    } else {
-                        in.load(r, buf);
-                        a = buf;
-                        base = 0;
-                    }
+                    float[] a = in.arrayOf(r, buf);
+                    int base = in.baseOf(r, buf);
                     float[] dst = obuf == null ? o.array() : obuf;
                     int dOff = obuf == null ? (int) o.offset(r) : 0;
                     rotate(a, base, cos, sin, half, dst, dOff);

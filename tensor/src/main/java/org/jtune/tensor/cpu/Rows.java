@@ -128,6 +128,18 @@ final class Rows {
         }
     }
 
+    /** The array that holds row r: the backing array itself when rows are direct (buf null), else buf filled with the row. */
+    float[] arrayOf(int r, float[] buf) {
+        if (buf == null) return array();
+        load(r, buf);
+        return buf;
+    }
+
+    /** Where row r starts in {@link #arrayOf}'s array. */
+    int baseOf(int r, float[] buf) {
+        return buf == null ? (int) offset(r) : 0;
+    }
+
     /** Rows per parallel task so that a task has at least ~16K elements of work. */
     static int grain(long elementsPerRow) {
         return (int) Math.max(1, (1 << 14) / Math.max(1, elementsPerRow));

@@ -28,15 +28,8 @@ final class Softmax {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {
-                float[] a = in.array();
-                int base;
-                if (buf == null) {
-                    base = (int) in.offset(r);
-                } else {
-                    in.load(r, buf);
-                    a = buf;
-                    base = 0;
-                }
+                float[] a = in.arrayOf(r, buf);
+                int base = in.baseOf(r, buf);
                 float[] d = obuf == null ? o.array() : obuf;
                 int dOff = obuf == null ? (int) o.offset(r) : 0;
                 float m = RowKernels.max(a, base, n);

@@ -27,15 +27,8 @@ final class TopK {
             int[] idx = new int[k];
             long[] keys = k <= INSERTION_MAX_K ? null : new long[n];
             for (int r = r0; r < r1; r++) {
-                float[] a = in.array();
-                int base;
-                if (buf == null) {
-                    base = (int) in.offset(r);
-                } else {
-                    in.load(r, buf);
-                    a = buf;
-                    base = 0;
-                }
+                float[] a = in.arrayOf(r, buf);
+                int base = in.baseOf(r, buf);
                 if (keys == null) insertionTopK(a, base, n, k, vals, idx);
                 else sortedTopK(a, base, n, k, keys, vals, idx);
                 vo.store(r, vals);
