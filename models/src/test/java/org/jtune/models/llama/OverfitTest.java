@@ -1,0 +1,73 @@
+package org.jtune.models.llama;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.CrossEntropy;
+import org.jtune.autograd.Variable;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** A 2-layer Llama-shaped model with tiny dimensions (GQA 2:1) memorises one fixed batch with plain SGD. */
+class OverfitTest {
+    @Test
+    void tinyLlamaOverfitsOneBatch() throws Exception {
+        LlamaConfig config = LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(32).intermediateSize(64)
+                .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).ropeTheta(10000).rmsNormEps(1e-5)
+                .tieWordEmbeddings(false).maxPositionEmbeddings(64).vocabSize(50).bosTokenIds(List.of(1)).eosTokenIds(List.of(2))
+                .torchDtype("float32").build();
+        Rng rng = new Rng(4);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.1f, 50, 32));
+        w.put("lm_head.weight", Tensor.randn(rng, 0.1f, 50, 32));
+        w.put("model.norm.weight", Tensor.ones(32));
+        for (int l = 0; l < 2; l++) {
+            String p = "model.layers." + l + ".";
+            w.put(p + "input_layernorm.weight", Tensor.ones(32));
+            w.put(p + "post_attention_layernorm.weight", Tensor.ones(32));
+            w.put(p + "self_attn.q_proj.weight", Tensor.randn(rng, 0.1f, 32, 32));
+            w.put(p + "self_attn.k_proj.weight", Tensor.randn(rng, 0.1f, 16, 32));
+            w.put(p + "self_attn.v_proj.weight", Tensor.randn(rng, 0.1f, 16, 32));
+            w.put(p + "self_attn.o_proj.weight", Tensor.randn(rng, 0.1f, 32, 32));
+            w.put(p + "mlp.gate_proj.weight", Tensor.randn(rng, 0.1f, 64, 32));
+            w.put(p + "mlp.up_proj.weight", Tensor.randn(rng, 0.1f, 64, 32));
+            w.put(p + "mlp.down_proj.weight", Tensor.randn(rng, 0.1f, 32, 64));
+        }
+        LlamaModel model = LlamaModel.of(config, w);
+        Map<String, Variable> params = new LinkedHashMap<>();
+        for (var e : model.namedWeights().entrySet()) {
+            Variable p = Variable.parameter(e.getValue().value());
+            model.replaceWeight(e.getKey(), p);
+            params.put(e.getKey(), p);
+        }
+        int b = 4, t = 12;
+        int[] ids = new int[b * t], targets = new int[b * t], pos = new int[b * t];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 3 + rng.nextInt(47);
+            pos[i] = i % t;
+        }
+        for (int i = 0; i < ids.length; i++) targets[i] = (i % t == t - 1) ? -100 : ids[i + 1];
+        float first = 0, last = 0;
+        for (int step = 0; step < 300; step++) {
+            Variable logits = model.logits(model.hidden(Tensor.ofInts(ids, b, t), Tensor.ofInts(pos, b, t),
+                    LlamaModel.Pass.inference(null, t, 0))).reshape(b * t, 50);
+            Variable loss = CrossEntropy.apply(logits, Tensor.ofInts(targets, b * t), -100, b * (t - 1));
+            loss.backward();
+            if (step == 0) first = loss.value().item();
+            last = loss.value().item();
+            for (Variable p : params.values()) { // SGD, lr 0.5
+                Tensor g = p.grad();
+                Backend.cpu().binary(BinaryOp.SUB, p.value(), org.jtune.tensor.Ops.scale(g, 0.5f), p.value());
+                p.zeroGrad();
+            }
+            if (last < 0.01f * first) break;
+        }
+        assertTrue(last < 0.01f * first, "loss " + first + " -> " + last);
+    }
+}
