@@ -63,7 +63,9 @@ final class BackwardPass {
             boolean any = false;
             for (Tensor g : p.grads) any |= g != null;
             if (any) {
+                long start = OpProfile.ENABLED ? OpProfile.start() : 0;
                 inGrads = node.rule().apply(p.grads);
+                if (OpProfile.ENABLED) OpProfile.backward(node.op, start);
                 if (inGrads.length != edges.length) {
                     throw new IllegalStateException("backward of '" + node.op + "' returned " + inGrads.length
                             + " gradients for " + edges.length + " inputs");
@@ -82,11 +84,15 @@ final class BackwardPass {
                             + " for input " + i + " of shape " + Arrays.toString(e.shape()));
                 }
                 if (e.leaf() != null) {
+                    long start = OpProfile.ENABLED ? OpProfile.start() : 0;
                     if (g != null) e.leaf().accumulate(g);
+                    if (OpProfile.ENABLED) OpProfile.backward("(accumulate into leaf)", start);
                     continue;
                 }
                 Pending q = pending.computeIfAbsent(e.node(), n -> new Pending(n.outputs));
+                long start = OpProfile.ENABLED ? OpProfile.start() : 0;
                 if (g != null) q.add(e.output(), g);
+                if (OpProfile.ENABLED) OpProfile.backward("(sum of gradients)", start);
                 if (--edgesIn.get(e.node())[0] == 0) ready.push(e.node());
             }
         }

@@ -5,10 +5,15 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, ops }
+    public enum Name { gemm, ops, backward }
 
     public static int run(Name name, boolean json) throws Exception {
-        System.err.println("benchmark '" + name + "' is not built yet");
-        return 2;
+        return switch (name) {
+            case backward -> BackwardBench.run(json);
+            default -> {
+                System.err.println("benchmark '" + name + "' is not built yet");
+                yield 2;
+            }
+        };
     }
 }
