@@ -64,8 +64,12 @@ public final class BackwardStep {
         LlamaModel.Pass pass = new LlamaModel.Pass(AttentionMask.causalMask(), null, null, checkpointing);
         double[] times = new double[steps];
         float loss = Float.NaN;
+        long gcStart = 0;
         for (int s = 0; s < warmup + steps; s++) {
-            if (s == warmup && OpProfile.enabled()) OpProfile.reset();
+            if (s == warmup) {
+                gcStart = gcMillis();
+                if (OpProfile.enabled()) OpProfile.reset();
+            }
             long t0 = System.nanoTime();
             Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
             Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
@@ -83,6 +87,7 @@ public final class BackwardStep {
         r.put("checkpointing", checkpointing);
         r.put("step_s", sorted[sorted.length / 2]);
         r.put("step_times_s", times);
+        r.put("gc_s_per_step", (gcMillis() - gcStart) / 1e3 / steps);
         r.put("loss", loss);
         r.put("peak_rss_bytes", procStatusBytes("VmHWM"));
         r.put("rss_before_model_bytes", rssBefore);
@@ -110,6 +115,13 @@ public final class BackwardStep {
         w.put("model.norm.weight", Tensor.ones(d));
         if (!c.tieWordEmbeddings()) w.put("lm_head.weight", Tensor.randn(rng, 0.02f, v, d));
         return w;
+    }
+
+    /** Milliseconds all garbage collectors have spent so far (pauses; concurrent phases included for collectors that report them). */
+    static long gcMillis() {
+        long ms = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) ms += Math.max(0, gc.getCollectionTime());
+        return ms;
     }
 
     /** A "kB" line of /proc/self/status (VmHWM: peak resident set, VmRSS: current) in bytes; −1 when unreadable. */
