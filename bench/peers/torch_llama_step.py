@@ -20,6 +20,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.checkpoint  # a submodule: `import torch` alone does not load it
 
 
 def rms_norm(x, w, eps=1e-5):

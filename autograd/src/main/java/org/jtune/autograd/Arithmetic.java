@@ -2,7 +2,9 @@ package org.jtune.autograd;
 
 import static org.jtune.autograd.BroadcastGrad.sumTo;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import org.jtune.tensor.DType;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
@@ -17,7 +19,9 @@ public final class Arithmetic {
     public static Variable add(Variable a, Variable b) {
         int[] as = a.shape(), bs = b.shape();
         boolean ga = a.requiresGrad(), gb = b.requiresGrad();
-        return Graph.record("add", Ops.add(a.value(), b.value()), g -> new Tensor[] {
+        Tensor y = Arrays.equals(as, bs) && a.dtype() == DType.F32 && b.dtype() == DType.F32
+                ? Pointwise.add(a.value(), b.value()) : Ops.add(a.value(), b.value()); // the residual stream's adds
+        return Graph.record("add", y, g -> new Tensor[] {
                 ga ? sumTo(g, as) : null,
                 gb ? sumTo(g, bs) : null}, a, b);
     }

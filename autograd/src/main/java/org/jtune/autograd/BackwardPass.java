@@ -4,9 +4,6 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import org.jtune.tensor.Backend;
-import org.jtune.tensor.BinaryOp;
-import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -30,14 +27,16 @@ final class BackwardPass {
             owned = new boolean[outputs];
         }
 
-        void add(int slot, Tensor g) {
+        /** Adds g into slot; an {@code exclusive} g (held by no one else) becomes owned and is added into in place later. */
+        void add(int slot, Tensor g, boolean exclusive) {
             if (grads[slot] == null) {
                 grads[slot] = g;
+                owned[slot] = exclusive && Variable.ownsWholeArray(g);
             } else if (!owned[slot]) {
-                grads[slot] = Ops.add(grads[slot], g);
+                grads[slot] = Pointwise.add(grads[slot], g);
                 owned[slot] = true;
             } else {
-                Backend.cpu().binary(BinaryOp.ADD, grads[slot], g, grads[slot]);
+                Pointwise.add(grads[slot], g, grads[slot]);
             }
         }
     }
@@ -50,7 +49,7 @@ final class BackwardPass {
         Map<Node, int[]> edgesIn = countEdges(root.node);
         Map<Node, Pending> pending = new IdentityHashMap<>();
         Pending first = new Pending(root.node.outputs);
-        first.add(root.outputIndex, upstream);
+        first.add(root.outputIndex, upstream, false);
         pending.put(root.node, first);
         ArrayDeque<Node> ready = new ArrayDeque<>();
         ready.push(root.node);
@@ -63,7 +62,9 @@ final class BackwardPass {
             boolean any = false;
             for (Tensor g : p.grads) any |= g != null;
             if (any) {
+                long start = OpProfile.ENABLED ? OpProfile.start() : 0;
                 inGrads = node.rule().apply(p.grads);
+                if (OpProfile.ENABLED) OpProfile.backward(node.op, start);
                 if (inGrads.length != edges.length) {
                     throw new IllegalStateException("backward of '" + node.op + "' returned " + inGrads.length
                             + " gradients for " + edges.length + " inputs");
@@ -72,6 +73,7 @@ final class BackwardPass {
                 node.rule(); // a node reached without gradient still may not run twice
             }
             node.release();
+            boolean[] exclusive = exclusive(inGrads, p.grads);
             for (int i = 0; i < edges.length; i++) {
                 Node.Edge e = edges[i];
                 if (e == null) continue;
@@ -82,14 +84,37 @@ final class BackwardPass {
                             + " for input " + i + " of shape " + Arrays.toString(e.shape()));
                 }
                 if (e.leaf() != null) {
-                    if (g != null) e.leaf().accumulate(g);
+                    long start = OpProfile.ENABLED ? OpProfile.start() : 0;
+                    if (g != null) e.leaf().accumulate(g, exclusive[i]);
+                    if (OpProfile.ENABLED) OpProfile.backward("(accumulate into leaf)", start);
                     continue;
                 }
                 Pending q = pending.computeIfAbsent(e.node(), n -> new Pending(n.outputs));
-                if (g != null) q.add(e.output(), g);
+                long start = OpProfile.ENABLED ? OpProfile.start() : 0;
+                if (g != null) q.add(e.output(), g, exclusive[i]);
+                if (OpProfile.ENABLED) OpProfile.backward("(sum of gradients)", start);
                 if (--edgesIn.get(e.node())[0] == 0) ready.push(e.node());
             }
         }
+    }
+
+    /**
+     * Which of a rule's results nobody else holds: its storage is not that of a gradient the rule
+     * received (rules may pass those through, as add and views do) nor of another of its results.
+     * Rules never return saved values (the {@link Backward} contract), so such a result was made by
+     * the rule for this input alone and may be kept or added into in place.
+     */
+    private static boolean[] exclusive(Tensor[] results, Tensor[] received) {
+        boolean[] r = new boolean[results == null ? 0 : results.length];
+        for (int i = 0; i < r.length; i++) {
+            Tensor g = results[i];
+            if (g == null) continue;
+            boolean shared = false;
+            for (Tensor in : received) shared |= in != null && in.storage() == g.storage();
+            for (int j = 0; j < results.length && !shared; j++) shared = j != i && results[j] != null && results[j].storage() == g.storage();
+            r[i] = !shared;
+        }
+        return r;
     }
 
     /** For each node reachable from root through inputs that require grad: the number of edges into it. */

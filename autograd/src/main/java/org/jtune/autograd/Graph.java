@@ -21,6 +21,7 @@ public final class Graph {
 
     /** The output of a single-output op; recorded with {@code rule} when {@link #recording} says so. */
     public static Variable record(String op, Tensor out, Backward rule, Variable... inputs) {
+        if (OpProfile.ENABLED) OpProfile.forward(op);
         if (!recording(inputs)) return Variable.constant(out);
         Node node = new Node(op, 1, inputs.clone(), grads -> rule.apply(grads[0]));
         return new Variable(out, node, 0);
@@ -28,6 +29,7 @@ public final class Graph {
 
     /** The outputs of a multi-output op, all produced by one node. */
     public static Variable[] record(String op, Tensor[] outs, Backward.Multi rule, Variable... inputs) {
+        if (OpProfile.ENABLED) OpProfile.forward(op);
         Variable[] result = new Variable[outs.length];
         if (!recording(inputs)) {
             for (int i = 0; i < outs.length; i++) result[i] = Variable.constant(outs[i]);

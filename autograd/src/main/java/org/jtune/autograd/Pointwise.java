@@ -40,6 +40,39 @@ final class Pointwise {
         return t.storage().floatArray();
     }
 
+    /**
+     * out = a + b for same-shape tensors, out contiguous heap F32 (it may be a: in place). A plain
+     * loop with the operator written out: the tensor module's binary kernel takes the operator as a
+     * value, which the JIT does not turn into vector instructions (measured ~20× slower on the
+     * gradient sums of a training step).
+     */
+    static void add(Tensor a, Tensor b, Tensor out) {
+        Tensor da = dense(a), db = dense(b);
+        float[] x = array(da), y = array(db), o = array(out);
+        int xo = (int) da.offset(), yo = (int) db.offset(), oo = (int) out.offset();
+        int n = (int) out.numel();
+        Parallel.forRange((n + GRAIN - 1) / GRAIN, 1, (c0, c1) -> {
+            int from = c0 * GRAIN, to = Math.min(c1 * GRAIN, n);
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
+                FloatVector.fromArray(S, x, xo + i).add(FloatVector.fromArray(S, y, yo + i)).intoArray(o, oo + i);
+            }
+            for (; i < to; i++) o[oo + i] = x[xo + i] + y[yo + i];
+        });
+    }
+
+    /** a + b into a fresh tensor (same shapes). */
+    static Tensor add(Tensor a, Tensor b) {
+        Tensor out = Tensor.zeros(a.shape());
+        add(a, b, out);
+        return out;
+    }
+
+    /** True when t is contiguous heap F32 (the layout {@link #add(Tensor, Tensor, Tensor)} writes). */
+    static boolean isDense(Tensor t) {
+        return t.dtype() == DType.F32 && t.isContiguous() && t.storage().floatArray() != null;
+    }
+
     static Tensor map(Tensor a, Tensor b, Fn2 f) {
         Tensor da = dense(a), db = dense(b);
         Tensor out = Tensor.zeros(a.shape());

@@ -2,7 +2,6 @@ package org.jtune.autograd;
 
 import java.util.Arrays;
 import org.jtune.tensor.Backend;
-import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
@@ -127,12 +126,31 @@ public final class Variable {
 
     /** Adds g into this leaf's gradient (a fresh F32 copy the first time, then in place). */
     void accumulate(Tensor g) {
+        accumulate(g, false);
+    }
+
+    /**
+     * Adds g into this leaf's gradient. The first time, an {@code exclusive} g (no one else holds its
+     * storage) that is already a whole heap F32 array of the value's shape is kept as the gradient
+     * itself instead of being copied; otherwise the gradient is a fresh F32 copy. Later, in place.
+     */
+    void accumulate(Tensor g, boolean exclusive) {
         if (grad == null) {
+            if (exclusive && ownsWholeArray(g) && g.storage() != value.storage()) {
+                grad = g;
+                return;
+            }
             grad = Tensor.zeros(DType.F32, value.shape());
             Backend.cpu().copy(g, grad);
         } else {
-            Backend.cpu().binary(BinaryOp.ADD, grad, g, grad);
+            Pointwise.add(grad, g, grad);
         }
+    }
+
+    /** True when t is contiguous heap F32 covering its whole backing array from index 0. */
+    static boolean ownsWholeArray(Tensor t) {
+        float[] a = t.dtype() == DType.F32 ? t.storage().floatArray() : null;
+        return a != null && t.offset() == 0 && t.isContiguous() && a.length == t.numel();
     }
 
     // ---- view shortcuts ------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+package org.jtune.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.CrossEntropy;
+import org.jtune.autograd.OpProfile;
+import org.jtune.autograd.Variable;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * One configuration of `jtune bench backward`, meant to run alone in a fresh JVM so that its peak
+ * resident set is its own: builds a model of the given {@link TrainingShape} with random F32 weights
+ * (std 0.02, norms 1, as the PyTorch peer), makes every weight a trainable parameter, and times
+ * forward + backward (no optimizer step; gradients are dropped after each step, as the peer sets
+ * them to None) of random token ids against random targets. Prints one JSON object on stdout:
+ * the median step time over the timed steps and the process's peak resident set (VmHWM of
+ * /proc/self/status, read at the end; the resident set before the model was built is reported too).
+ *
+ * <p>Usage: {@code BackwardStep THREADS CHECKPOINTING(true|false) WARMUP STEPS}.
+ */
+public final class BackwardStep {
+    private BackwardStep() {}
+
+    public static void main(String[] args) throws Exception {
+        int threads = Integer.parseInt(args[0]);
+        boolean checkpointing = Boolean.parseBoolean(args[1]);
+        int warmup = Integer.parseInt(args[2]), steps = Integer.parseInt(args[3]);
+        Map<String, Object> r = run(TrainingShape.stories15M(), threads, checkpointing, warmup, steps);
+        System.out.println(new ObjectMapper().writeValueAsString(r));
+    }
+
+    static Map<String, Object> run(TrainingShape shape, int threads, boolean checkpointing, int warmup, int steps) throws Exception {
+        long rssBefore = procStatusBytes("VmRSS");
+        Parallel.setThreads(threads);
+        LlamaConfig config = shape.config();
+        Rng rng = new Rng(0);
+        LlamaModel model = LlamaModel.of(config, randomWeights(config, rng));
+        List<Variable> params = new ArrayList<>();
+        for (var e : model.namedWeights().entrySet()) {
+            Variable p = Variable.parameter(e.getValue().value()).named(e.getKey());
+            model.replaceWeight(e.getKey(), p);
+            params.add(p);
+        }
+        int b = shape.batch(), t = shape.seq(), n = shape.tokens();
+        int[] ids = new int[n], targets = new int[n], pos = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rng.nextInt(shape.vocab());
+            targets[i] = rng.nextInt(shape.vocab());
+            pos[i] = i % t;
+        }
+        Tensor idT = Tensor.ofInts(ids, b, t), posT = Tensor.ofInts(pos, b, t), tgT = Tensor.ofInts(targets, n);
+        LlamaModel.Pass pass = new LlamaModel.Pass(AttentionMask.causalMask(), null, null, checkpointing);
+        double[] times = new double[steps];
+        float loss = Float.NaN;
+        long gcStart = 0;
+        for (int s = 0; s < warmup + steps; s++) {
+            if (s == warmup) {
+                gcStart = gcMillis();
+                if (OpProfile.enabled()) OpProfile.reset();
+            }
+            long t0 = System.nanoTime();
+            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
+            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+            l.backward();
+            for (Variable p : params) p.zeroGrad();
+            double dt = (System.nanoTime() - t0) / 1e9;
+            loss = l.value().item();
+            if (s >= warmup) times[s - warmup] = dt;
+        }
+        if (OpProfile.enabled()) System.err.print("per-op profile of " + steps + " steps (-Djtune.profile=true):\n" + OpProfile.report());
+        double[] sorted = times.clone();
+        Arrays.sort(sorted);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("threads", threads);
+        r.put("checkpointing", checkpointing);
+        r.put("step_s", sorted[sorted.length / 2]);
+        r.put("step_times_s", times);
+        r.put("gc_s_per_step", (gcMillis() - gcStart) / 1e3 / steps);
+        r.put("loss", loss);
+        r.put("peak_rss_bytes", procStatusBytes("VmHWM"));
+        r.put("rss_before_model_bytes", rssBefore);
+        return r;
+    }
+
+    /** Random weights of a Llama model: N(0, 0.02²) matrices, RMSNorm weights of 1. */
+    static Map<String, Tensor> randomWeights(LlamaConfig c, Rng rng) {
+        int d = c.hiddenSize(), f = c.intermediateSize(), hd = c.headDim();
+        int q = c.numAttentionHeads() * hd, kv = c.numKeyValueHeads() * hd, v = c.vocabSize();
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, v, d));
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            w.put(p + "input_layernorm.weight", Tensor.ones(d));
+            w.put(p + "self_attn.q_proj.weight", Tensor.randn(rng, 0.02f, q, d));
+            w.put(p + "self_attn.k_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
+            w.put(p + "self_attn.v_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
+            w.put(p + "self_attn.o_proj.weight", Tensor.randn(rng, 0.02f, d, q));
+            w.put(p + "post_attention_layernorm.weight", Tensor.ones(d));
+            w.put(p + "mlp.gate_proj.weight", Tensor.randn(rng, 0.02f, f, d));
+            w.put(p + "mlp.up_proj.weight", Tensor.randn(rng, 0.02f, f, d));
+            w.put(p + "mlp.down_proj.weight", Tensor.randn(rng, 0.02f, d, f));
+        }
+        w.put("model.norm.weight", Tensor.ones(d));
+        if (!c.tieWordEmbeddings()) w.put("lm_head.weight", Tensor.randn(rng, 0.02f, v, d));
+        return w;
+    }
+
+    /** Milliseconds all garbage collectors have spent so far (pauses; concurrent phases included for collectors that report them). */
+    static long gcMillis() {
+        long ms = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) ms += Math.max(0, gc.getCollectionTime());
+        return ms;
+    }
+
+    /** A "kB" line of /proc/self/status (VmHWM: peak resident set, VmRSS: current) in bytes; −1 when unreadable. */
+    static long procStatusBytes(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) return Long.parseLong(line.substring(key.length() + 1).replace("kB", "").trim()) * 1024;
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

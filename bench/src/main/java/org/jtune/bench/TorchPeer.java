@@ -1,0 +1,63 @@
+package org.jtune.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The PyTorch peer of the training-step benchmarks: bench/peers/torch_llama_step.py run with a
+ * given Python. The script is found from the working directory or from where this class was loaded
+ * (target/classes or a jar under the repository), walking up to the repository root.
+ */
+final class TorchPeer {
+    static final String SCRIPT = "bench/peers/torch_llama_step.py";
+
+    private TorchPeer() {}
+
+    /** The peer script, or null when no enclosing folder holds it. */
+    static Path script() {
+        List<Path> starts = new ArrayList<>();
+        starts.add(Path.of("").toAbsolutePath());
+        try {
+            starts.add(Path.of(TorchPeer.class.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        } catch (URISyntaxException | SecurityException | NullPointerException e) {
+            // fall back to the working directory alone
+        }
+        for (Path start : starts) {
+            for (Path d = start; d != null; d = d.getParent()) {
+                Path s = d.resolve(SCRIPT);
+                if (Files.isRegularFile(s)) return s;
+            }
+        }
+        return null;
+    }
+
+    /** True when {@code python} runs and imports torch. */
+    static boolean hasTorch(String python) {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(2, TimeUnit.MINUTES) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** One peer run: its JSON object (step_s, tokens_per_s, peak_rss_bytes, loss, ...). */
+    static JsonNode run(String python, Path script, TrainingShape shape, int threads, boolean checkpointing, int warmup, int steps)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(python, script.toString()));
+        cmd.addAll(shape.peerArgs());
+        cmd.addAll(List.of("--threads", "" + threads, "--warmup", "" + warmup, "--steps", "" + steps));
+        if (checkpointing) cmd.add("--checkpointing");
+        return BackwardBench.runJson(cmd, "PyTorch peer threads=" + threads + " checkpointing=" + checkpointing);
+    }
+}
