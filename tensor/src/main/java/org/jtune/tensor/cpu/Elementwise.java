@@ -161,35 +161,46 @@ final class Elementwise {
         StridedRuns runs = new StridedRuns(out.shape(), new long[] {ta.offset(), tb.offset(), out.offset()},
                 ta.strides(), tb.strides(), out.strides());
         long as = runs.innerStride(0), bs = runs.innerStride(1), os = runs.innerStride(2);
-        VectorOperators.Binary vop = switch (op) {
-            case ADD -> VectorOperators.ADD;
-            case SUB -> VectorOperators.SUB;
-            case MUL -> VectorOperators.MUL;
-            case DIV -> VectorOperators.DIV;
-            case POW -> VectorOperators.POW;
-            case MAX -> VectorOperators.MAX;
-            case MIN -> VectorOperators.MIN;
-        };
         forRuns(runs, 3, (base, n0, n1) -> {
             int ai = (int) (base[0] + n0 * as), bi = (int) (base[1] + n0 * bs), oi = (int) (base[2] + n0 * os), n = n1 - n0;
             int i = 0;
             if (os == 1 && (as == 1 || as == 0) && (bs == 1 || bs == 0) && op != BinaryOp.POW) {
-                for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-                    FloatVector va = as == 1 ? FloatVector.fromArray(S, aa, ai + i) : FloatVector.broadcast(S, aa[ai]);
-                    FloatVector vb = bs == 1 ? FloatVector.fromArray(S, ba, bi + i) : FloatVector.broadcast(S, ba[bi]);
-                    FloatVector r = va.lanewise(vop, vb);
-                    if (op == BinaryOp.MAX || op == BinaryOp.MIN) {
-                        // Vector MAX/MIN must propagate NaN like the scalar definition.
-                        VectorMask<Float> nan = va.test(VectorOperators.IS_NAN).or(vb.test(VectorOperators.IS_NAN));
-                        r = r.blend(Float.NaN, nan);
-                    }
-                    r.intoArray(oa, oi + i);
-                }
+                i = vectorRun(op, aa, ai, as == 1, ba, bi, bs == 1, oa, oi, n);
             }
             for (; i < n; i++) {
                 oa[(int) (oi + i * os)] = apply(op, aa[(int) (ai + i * as)], ba[(int) (bi + i * bs)]);
             }
         }, runs.inner());
+    }
+
+    /**
+     * The vector part of a unit-stride (or broadcast-scalar) run; returns how many elements it did. The
+     * operator is chosen outside each loop: a loop over lanewise(op) with op a variable runs the Vector
+     * API's slow generic path.
+     */
+    private static int vectorRun(BinaryOp op, float[] a, int ai, boolean aVec, float[] b, int bi, boolean bVec, float[] o, int oi, int n) {
+        int bound = S.loopBound(n), step = S.length(), i = 0;
+        switch (op) {
+            case ADD -> { for (; i < bound; i += step) load(a, ai, i, aVec).add(load(b, bi, i, bVec)).intoArray(o, oi + i); }
+            case SUB -> { for (; i < bound; i += step) load(a, ai, i, aVec).sub(load(b, bi, i, bVec)).intoArray(o, oi + i); }
+            case MUL -> { for (; i < bound; i += step) load(a, ai, i, aVec).mul(load(b, bi, i, bVec)).intoArray(o, oi + i); }
+            case DIV -> { for (; i < bound; i += step) load(a, ai, i, aVec).div(load(b, bi, i, bVec)).intoArray(o, oi + i); }
+            case MAX, MIN -> {
+                for (; i < bound; i += step) {
+                    FloatVector va = load(a, ai, i, aVec), vb = load(b, bi, i, bVec);
+                    FloatVector r = op == BinaryOp.MAX ? va.max(vb) : va.min(vb);
+                    // NaN propagates, as in the scalar definition
+                    VectorMask<Float> nan = va.test(VectorOperators.IS_NAN).or(vb.test(VectorOperators.IS_NAN));
+                    r.blend(Float.NaN, nan).intoArray(o, oi + i);
+                }
+            }
+            case POW -> { }
+        }
+        return i;
+    }
+
+    private static FloatVector load(float[] a, int base, int i, boolean vector) {
+        return vector ? FloatVector.fromArray(S, a, base + i) : FloatVector.broadcast(S, a[base]);
     }
 
     static float apply(BinaryOp op, float a, float b) {
