@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train_reference }
+    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train, train_reference }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -17,6 +17,7 @@ public final class Benchmarks {
             case decode_quick -> new DecodeBenchmark(true).run(json);
             case train_reference -> new TrainReferenceDump().run();
             case backward -> BackwardBench.run(json);
+            case train -> TrainBench.run(json);
         };
     }
 }

@@ -54,10 +54,17 @@ final class TorchPeer {
     /** One peer run: its JSON object (step_s, tokens_per_s, peak_rss_bytes, loss, ...). */
     static JsonNode run(String python, Path script, TrainingShape shape, int threads, boolean checkpointing, int warmup, int steps)
             throws IOException, InterruptedException {
+        return run(python, script, shape, threads, checkpointing, warmup, steps, List.of());
+    }
+
+    /** A peer run with extra arguments (--lora R --lora-targets q,k,v,o, --optimizer). */
+    static JsonNode run(String python, Path script, TrainingShape shape, int threads, boolean checkpointing, int warmup, int steps,
+                        List<String> extra) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(python, script.toString()));
         cmd.addAll(shape.peerArgs());
         cmd.addAll(List.of("--threads", "" + threads, "--warmup", "" + warmup, "--steps", "" + steps));
         if (checkpointing) cmd.add("--checkpointing");
+        cmd.addAll(extra);
         return BackwardBench.runJson(cmd, "PyTorch peer threads=" + threads + " checkpointing=" + checkpointing);
     }
 }

@@ -1,0 +1,82 @@
+package org.jtune.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * `jtune bench train`: training steps (forward, backward, AdamW) with LoRA (r = 16 on q, k, v, o) and
+ * with full fine-tuning at batch 4 × 256 on a stories15M-shaped (dim 288, 6 layers) and a 110M-shaped
+ * (dim 768, 12 layers, hidden 2048) Llama with random weights and vocabulary 32000: tokens/s and peak
+ * resident memory, each configuration in a fresh JVM ({@link TrainStep}), beside PyTorch CPU float32
+ * (bench/peers/torch_llama_step.py with --optimizer, and --lora 16 --lora-targets q,k,v,o for LoRA) with
+ * the same model, batch and threads in the same run. {@code ratio} = our tokens/s ÷ PyTorch's (higher
+ * is better). System properties: jtune.bench.threads (default: the pool's), jtune.bench.steps (3),
+ * jtune.bench.warmup (1), jtune.bench.shapes ("stories15M,110M").
+ */
+public final class TrainBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TrainBench() {}
+
+    static TrainingShape shape(String name) {
+        return switch (name) {
+            case "stories15M" -> TrainingShape.stories15M();
+            case "110M" -> new TrainingShape(768, 12, 12, 12, 2048, 32000, 4, 256);
+            default -> throw new IllegalArgumentException("unknown training shape " + name + " (stories15M, 110M)");
+        };
+    }
+
+    public static int run(boolean json) throws Exception {
+        int threads = Integer.getInteger("jtune.bench.threads", org.jtune.tensor.Parallel.threads());
+        int steps = Integer.getInteger("jtune.bench.steps", 3), warmup = Integer.getInteger("jtune.bench.warmup", 1);
+        Path peer = TorchPeer.script();
+        String python = System.getProperty("jtune.python", "/usr/bin/python3");
+        boolean peerPresent = peer != null && TorchPeer.hasTorch(python);
+        System.err.printf("train: batch 4 × 256, %d threads, %d warm-up + %d timed steps; PyTorch peer %s%n", threads, warmup, steps,
+                peerPresent ? "present" : "absent");
+        for (String name : System.getProperty("jtune.bench.shapes", "stories15M,110M").split(",")) {
+            TrainingShape shape = shape(name.trim());
+            for (String mode : List.of("lora", "full")) {
+                List<String> cmd = new ArrayList<>();
+                cmd.add(ProcessHandle.current().info().command().orElse("java"));
+                cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainStep.class.getName(), name.trim(), mode,
+                        "" + threads, "" + warmup, "" + steps));
+                JsonNode ours = BackwardBench.runJson(cmd, "TrainStep " + name + " " + mode);
+                double tokS = shape.tokens() / ours.get("step_s").asDouble();
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("bench", "train");
+                r.put("shape", name.trim());
+                r.put("mode", mode);
+                r.put("threads", threads);
+                r.put("tokens_per_s", tokS);
+                r.put("step_s", ours.get("step_s").asDouble());
+                r.put("peak_rss_bytes", ours.get("peak_rss_bytes").asLong());
+                r.put("trainable_params", ours.get("trainable_params").asLong());
+                if (peerPresent) {
+                    List<String> extra = new ArrayList<>(List.of("--optimizer"));
+                    if (mode.equals("lora")) extra.addAll(List.of("--lora", "16", "--lora-targets", "q,k,v,o"));
+                    JsonNode p = TorchPeer.run(python, peer, shape, threads, false, warmup, steps, extra);
+                    r.put("peer", "pytorch");
+                    r.put("peer_tokens_per_s", p.get("tokens_per_s").asDouble());
+                    r.put("peer_peak_rss_bytes", p.get("peak_rss_bytes").asLong());
+                    r.put("ratio", tokS / p.get("tokens_per_s").asDouble());
+                    r.put("memory_ratio", ours.get("peak_rss_bytes").asDouble() / p.get("peak_rss_bytes").asDouble());
+                } else {
+                    r.put("peer", "absent");
+                }
+                if (json) System.out.println(JSON.writeValueAsString(r));
+                System.err.printf("train %s %s: %.0f tok/s, peak %.0f MiB%s%n", name, mode, tokS, ours.get("peak_rss_bytes").asLong() / 1048576.0,
+                        peerPresent ? String.format("; PyTorch %.0f tok/s, peak %.0f MiB; ratio %.2f (higher is better)",
+                                (double) r.get("peer_tokens_per_s"), (long) r.get("peer_peak_rss_bytes") / 1048576.0, (double) r.get("ratio")) : "");
+            }
+        }
+        return 0;
+    }
+}

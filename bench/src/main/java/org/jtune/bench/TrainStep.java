@@ -1,0 +1,88 @@
+package org.jtune.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.CrossEntropy;
+import org.jtune.autograd.Variable;
+import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.lora.LoraAdapters;
+import org.jtune.models.lora.LoraConfig;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.jtune.train.optim.AdamW;
+import org.jtune.train.optim.Parameter;
+import org.jtune.train.optim.WeightDecayRule;
+
+/**
+ * One configuration of `jtune bench train` in its own JVM: a full training step — forward, backward
+ * and an AdamW update — of a Llama of the given shape with random weights, either LoRA (r = 16,
+ * alpha 32 on q, k, v, o; the base frozen) or full fine-tuning (every weight trainable), as
+ * the fine-tuning recipe runs it. Prints the median step time and the peak resident set as JSON.
+ * Usage: {@code TrainStep SHAPE(stories15M|110M) MODE(lora|full) THREADS WARMUP STEPS}.
+ */
+public final class TrainStep {
+    private TrainStep() {}
+
+    public static void main(String[] args) throws Exception {
+        TrainingShape shape = TrainBench.shape(args[0]);
+        boolean lora = args[1].equals("lora");
+        int threads = Integer.parseInt(args[2]), warmup = Integer.parseInt(args[3]), steps = Integer.parseInt(args[4]);
+        Parallel.setThreads(threads);
+        Rng rng = new Rng(0);
+        LlamaModel model = LlamaModel.of(shape.config(), BackwardStep.randomWeights(shape.config(), rng));
+        Map<String, Variable> trainable = new LinkedHashMap<>();
+        if (lora) {
+            trainable.putAll(LoraAdapters.attach(model, new LoraConfig(16, 32f, 0f, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false,
+                    List.of()), rng, false));
+        } else {
+            for (var e : model.namedWeights().entrySet()) {
+                Variable p = Variable.parameter(e.getValue().value()).named(e.getKey());
+                model.replaceWeight(e.getKey(), p);
+                trainable.put(e.getKey(), p);
+            }
+        }
+        List<Parameter> params = new ArrayList<>();
+        for (var e : trainable.entrySet()) params.add(Parameter.withZeroGrad(e.getKey(), e.getValue().value()));
+        AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
+        int b = shape.batch(), t = shape.seq(), n = shape.tokens();
+        int[] ids = new int[n], targets = new int[n], pos = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rng.nextInt(shape.vocab());
+            targets[i] = rng.nextInt(shape.vocab());
+            pos[i] = i % t;
+        }
+        Tensor idT = Tensor.ofInts(ids, b, t), posT = Tensor.ofInts(pos, b, t), tgT = Tensor.ofInts(targets, n);
+        LlamaModel.Pass pass = new LlamaModel.Pass(AttentionMask.causalMask(), null, null, false);
+        double[] times = new double[steps];
+        float loss = Float.NaN;
+        for (int s = 0; s < warmup + steps; s++) {
+            long t0 = System.nanoTime();
+            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
+            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+            l.backward();
+            int i = 0;
+            for (Variable v : trainable.values()) {
+                Backend.cpu().copy(v.grad(), params.get(i++).grad());
+                v.zeroGrad();
+            }
+            opt.step(1e-4);
+            loss = l.value().item();
+            if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
+        }
+        double[] sorted = times.clone();
+        Arrays.sort(sorted);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("step_s", sorted[sorted.length / 2]);
+        r.put("loss", loss);
+        r.put("trainable_params", params.stream().mapToLong(Parameter::numel).sum());
+        r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
+        System.out.println(new ObjectMapper().writeValueAsString(r));
+    }
+}
