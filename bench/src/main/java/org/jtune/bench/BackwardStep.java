@@ -96,25 +96,7 @@ public final class BackwardStep {
 
     /** Random weights of a Llama model: N(0, 0.02²) matrices, RMSNorm weights of 1. */
     static Map<String, Tensor> randomWeights(LlamaConfig c, Rng rng) {
-        int d = c.hiddenSize(), f = c.intermediateSize(), hd = c.headDim();
-        int q = c.numAttentionHeads() * hd, kv = c.numKeyValueHeads() * hd, v = c.vocabSize();
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, v, d));
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            w.put(p + "input_layernorm.weight", Tensor.ones(d));
-            w.put(p + "self_attn.q_proj.weight", Tensor.randn(rng, 0.02f, q, d));
-            w.put(p + "self_attn.k_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
-            w.put(p + "self_attn.v_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
-            w.put(p + "self_attn.o_proj.weight", Tensor.randn(rng, 0.02f, d, q));
-            w.put(p + "post_attention_layernorm.weight", Tensor.ones(d));
-            w.put(p + "mlp.gate_proj.weight", Tensor.randn(rng, 0.02f, f, d));
-            w.put(p + "mlp.up_proj.weight", Tensor.randn(rng, 0.02f, f, d));
-            w.put(p + "mlp.down_proj.weight", Tensor.randn(rng, 0.02f, d, f));
-        }
-        w.put("model.norm.weight", Tensor.ones(d));
-        if (!c.tieWordEmbeddings()) w.put("lm_head.weight", Tensor.randn(rng, 0.02f, v, d));
-        return w;
+        return org.jtune.models.llama.RandomWeights.of(c, rng, 0.02f);
     }
 
     /** Milliseconds all garbage collectors have spent so far (pauses; concurrent phases included for collectors that report them). */

@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.llama.RandomWeights;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -36,24 +36,7 @@ final class TinyModel {
                 .ropeTheta(10000).rmsNormEps(1e-5).tieWordEmbeddings(true).maxPositionEmbeddings(256).vocabSize(vocab)
                 .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
         config.write(dir.resolve("config.json"));
-        Rng rng = new Rng(seed);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        int d = config.hiddenSize(), q = config.numAttentionHeads() * config.headDim(), kv = config.numKeyValueHeads() * config.headDim();
-        int h = config.intermediateSize();
-        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, vocab, d));
-        for (int l = 0; l < config.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            w.put(p + "input_layernorm.weight", Tensor.ones(d));
-            w.put(p + "self_attn.q_proj.weight", Tensor.randn(rng, 0.02f, q, d));
-            w.put(p + "self_attn.k_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
-            w.put(p + "self_attn.v_proj.weight", Tensor.randn(rng, 0.02f, kv, d));
-            w.put(p + "self_attn.o_proj.weight", Tensor.randn(rng, 0.02f, d, q));
-            w.put(p + "post_attention_layernorm.weight", Tensor.ones(d));
-            w.put(p + "mlp.gate_proj.weight", Tensor.randn(rng, 0.02f, h, d));
-            w.put(p + "mlp.up_proj.weight", Tensor.randn(rng, 0.02f, h, d));
-            w.put(p + "mlp.down_proj.weight", Tensor.randn(rng, 0.02f, d, h));
-        }
-        w.put("model.norm.weight", Tensor.ones(d));
+        Map<String, Tensor> w = RandomWeights.of(config, new Rng(seed), 0.02f);
         SafetensorsWriter.defaults().writeModel(dir, w);
         return config;
     }

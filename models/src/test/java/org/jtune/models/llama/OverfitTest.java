@@ -23,22 +23,7 @@ class OverfitTest {
                 .tieWordEmbeddings(false).maxPositionEmbeddings(64).vocabSize(50).bosTokenIds(List.of(1)).eosTokenIds(List.of(2))
                 .torchDtype("float32").build();
         Rng rng = new Rng(4);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.1f, 50, 32));
-        w.put("lm_head.weight", Tensor.randn(rng, 0.1f, 50, 32));
-        w.put("model.norm.weight", Tensor.ones(32));
-        for (int l = 0; l < 2; l++) {
-            String p = "model.layers." + l + ".";
-            w.put(p + "input_layernorm.weight", Tensor.ones(32));
-            w.put(p + "post_attention_layernorm.weight", Tensor.ones(32));
-            w.put(p + "self_attn.q_proj.weight", Tensor.randn(rng, 0.1f, 32, 32));
-            w.put(p + "self_attn.k_proj.weight", Tensor.randn(rng, 0.1f, 16, 32));
-            w.put(p + "self_attn.v_proj.weight", Tensor.randn(rng, 0.1f, 16, 32));
-            w.put(p + "self_attn.o_proj.weight", Tensor.randn(rng, 0.1f, 32, 32));
-            w.put(p + "mlp.gate_proj.weight", Tensor.randn(rng, 0.1f, 64, 32));
-            w.put(p + "mlp.up_proj.weight", Tensor.randn(rng, 0.1f, 64, 32));
-            w.put(p + "mlp.down_proj.weight", Tensor.randn(rng, 0.1f, 32, 64));
-        }
+        Map<String, Tensor> w = RandomWeights.of(config, rng, 0.1f);
         LlamaModel model = LlamaModel.of(config, w);
         Map<String, Variable> params = new LinkedHashMap<>();
         for (var e : model.namedWeights().entrySet()) {
