@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run the whole pipeline on data and a model it generates itself (no downloads): data generation, a small "
                 + "base model, data check, baseline evaluation, LoRA fine-tuning with a progress bar, evaluation against the "
-                + "baseline, merge, generation. A few minutes on 2 cores; everything is kept in --dir.")
+                + "baseline, merge, generation. About a minute on 2 cores; everything is kept in --dir.")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", description = "Folder for the demo's files (default: a new temporary folder).")
     Path dir;

@@ -22,14 +22,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * `jtune eval --predictions FILE`: scores predictions made elsewhere, optionally against a baseline file and
- * a gate. Human text goes to stderr; --json prints the metrics object as one line on stdout; --out writes
- * metrics.json and eval_report.html. Exit codes: 0 done (gate passed), 1 gate failed, 2 bad input.
+ * `jtune eval`: evaluates a model on a chat test set (see {@link ModelRun}) or scores predictions made
+ * elsewhere, optionally against a baseline and a gate. Human text goes to stderr; --json prints the
+ * metrics object as one line on stdout; --out writes predictions.jsonl (model runs), metrics.json and
+ * eval_report.html. Exit codes: 0 done (gate passed), 1 gate failed, 2 bad input.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, subcommands = HumanEvalCommand.class,
-        description = "Score predictions (JSONL lines with \"reference\" and \"prediction\", optional \"id\", "
-                + "\"input\", \"label_set\") for classification, generation or extraction; compare with a "
-                + "baseline and apply a gate.")
+        description = "Evaluate a model (--model [--adapter] --data test.jsonl: batched greedy generation through the chat "
+                + "template) or score predictions made elsewhere (--predictions: JSONL lines with \"reference\" and "
+                + "\"prediction\", optional \"id\", \"input\", \"label_set\") for classification, generation or "
+                + "extraction; compare with a baseline (bootstrap intervals, McNemar), apply a gate (exit 1 when it fails), "
+                + "or run a general-capabilities regression suite (--suite general).")
 final class EvalCommand implements Callable<Integer> {
     @Option(names = "--predictions", paramLabel = "FILE", description = "Predictions JSONL to score.")
     Path predictions;
