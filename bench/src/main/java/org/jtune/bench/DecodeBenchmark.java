@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -51,19 +52,55 @@ final class DecodeBenchmark {
                 long bytesPerToken = write(dir, config, dtype);
                 double[] t = measure(dir, config, prompt, decode, quick ? 1 : 3);
                 double bound = copyBandwidth / bytesPerToken;
-                new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
+                ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
-                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
-                        .put("peer", "none").print(json);
+                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9);
+                JsonNode peer = quick ? null : jlama(dir, decode);
+                if (peer == null) {
+                    line.put("peer", "none");
+                } else {
+                    line.put("peer", "jlama").put("peer_prompt_tokens", peer.get("prompt_tokens").asInt())
+                            .put("peer_prefill_tok_s", peer.get("prefill_tok_s").asDouble())
+                            .put("peer_decode_tok_s", peer.get("decode_tok_s").asDouble())
+                            .put("ratio", (1 / t[1]) / peer.get("decode_tok_s").asDouble())
+                            .put("prefill_ratio", (prompt / t[0]) / peer.get("prefill_tok_s").asDouble());
+                }
+                line.print(json);
             } finally {
                 try (var files = Files.walk(dir)) {
                     for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
                 }
             }
         }
-        System.err.println("decode: done; Jlama is not run beside it yet (see bench/RESULTS.md)");
+        System.err.println("decode: done");
         return 0;
+    }
+
+    /**
+     * Jlama on the same folder in a child JVM, with TinyLlama's tokenizer.json copied in from ../shared
+     * (Jlama tokenizes a text prompt; ours gets random ids of the same length); null when unavailable.
+     */
+    private static JsonNode jlama(Path dir, int decode) {
+        Path shared = Path.of(System.getenv().getOrDefault("JTUNE_SHARED", "../shared")).resolve("hf/tinyllama-1.1b-chat-v1.0");
+        if (!Files.exists(shared.resolve("tokenizer.json"))) {
+            System.err.println("decode: Jlama peer skipped: it needs a tokenizer, read from " + shared + " (absent)");
+            return null;
+        }
+        try {
+            for (String f : List.of("tokenizer.json", "special_tokens_map.json")) {
+                if (Files.exists(shared.resolve(f))) Files.copy(shared.resolve(f), dir.resolve(f));
+            }
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + decode,
+                    "The quick brown fox jumps over the lazy dog. ".repeat(12).strip()));
+            return BackwardBench.runJson(cmd, "Jlama peer");
+        } catch (Exception e) {
+            System.err.println("decode: Jlama peer failed: " + e.getMessage());
+            return null;
+        }
     }
 
     private static LlamaConfig shape(int dim, int layers, int heads, int kvHeads, int hidden, int vocab) {
