@@ -27,7 +27,8 @@ import org.jtune.tensor.Tensor;
  * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder and
  * memory-mapped, beside the memory-bandwidth bound: the weight bytes one decoded token reads (every
  * projection and the LM head; one embedding row) ÷ the copy bandwidth measured in the same run
- * (bytes read + written per second by a large memory copy on the same threads). Layers share their
+ * (bytes copied per second by a large memory copy on the same threads; a decode step only reads its
+ * weights, and a read stream runs at about the speed of a copy's read side). Layers share their
  * random values (the file still holds every layer), so generating the model needs little memory.
  * {@code --quick} runs a small model to check the benchmark itself.
  */
@@ -160,7 +161,7 @@ final class DecodeBenchmark {
         return new double[] {median(prefill), median(step)};
     }
 
-    /** Bytes read + written per second by copying a large buffer, split across the pool like a kernel. */
+    /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */
     private static double copyBandwidth(long bytes) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment src = arena.allocate(bytes, 64), dst = arena.allocate(bytes, 64);
@@ -176,7 +177,7 @@ final class DecodeBenchmark {
                 });
                 t[r] = (System.nanoTime() - t0) / 1e9;
             }
-            return 2.0 * bytes / median(Arrays.copyOfRange(t, 2, t.length));
+            return bytes / median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 
