@@ -1,7 +1,7 @@
 package org.jtune.tensor.cpu;
 
+import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -79,8 +79,8 @@ final class Gemv {
                     s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
                     s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
                 }
-                float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-                float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+                // fixed-order lane sums: reduceLanes(ADD) may add in another order once compiled (see VectorMath)
+                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
                 for (int t = bound; t < k; t++) {
                     float x = a[ao + t];
                     d0 += x * w[w0 + t];
