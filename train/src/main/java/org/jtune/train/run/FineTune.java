@@ -65,7 +65,8 @@ public final class FineTune {
         default void window(long step, List<Batch> batches) {}
     }
 
-    public record StepMetrics(long step, long totalSteps, int epoch, double loss, double lr, double gradNorm,
+    /** @param epoch epochs completed so far, fractional (1.0 after the first epoch's last step), as Hugging Face logs it */
+    public record StepMetrics(long step, long totalSteps, double epoch, double loss, double lr, double gradNorm,
                               double tokensPerSecond, double elapsedSeconds) {}
 
     public record Result(Path runDir, Path output, long steps, double lastLoss, Double valLoss, Double valAccuracy,
@@ -166,7 +167,8 @@ public final class FineTune {
                 state = new TrainerState(step, cursor.epoch(), cursor, dropoutRng.state(), state.bestMetric(), state.bestStep(),
                         state.evalsWithoutImprovement(), state.schedulerStep() + 1, state.tokensSeen() + tokens, elapsed);
                 lastLoss = loss;
-                StepMetrics m = new StepMetrics(step, totalSteps, epoch, loss, lr, gradNorm, tokens / seconds, elapsed);
+                double epochProgress = epoch + Math.min(1.0, (double) nextIndex / epochBatches.size());
+                StepMetrics m = new StepMetrics(step, totalSteps, epochProgress, loss, lr, gradNorm, tokens / seconds, elapsed);
                 listener.step(m);
                 log.step(m);
 
@@ -176,7 +178,7 @@ public final class FineTune {
                     lastValLoss = ev.loss();
                     lastAccuracy = ev.accuracy();
                     listener.eval(step, ev.loss(), ev.accuracy());
-                    log.eval(step, epoch, ev.loss(), ev.accuracy(), elapsed);
+                    log.eval(step, epochProgress, ev.loss(), ev.accuracy(), elapsed);
                     double metric = ev.accuracy() != null ? -ev.accuracy() : ev.loss(); // lower is better
                     boolean better = state.bestMetric() == null || metric < state.bestMetric();
                     state = new TrainerState(step, state.epoch(), state.cursor(), state.rngState(), better ? metric : state.bestMetric(),

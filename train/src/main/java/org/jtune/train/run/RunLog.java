@@ -62,7 +62,7 @@ final class RunLog {
                 .with(MetricsRow.GRAD_NORM, m.gradNorm()).with(MetricsRow.TOKENS_PER_S, m.tokensPerSecond()));
     }
 
-    void eval(long step, int epoch, double valLoss, Double accuracy, double elapsed) throws JtuneException {
+    void eval(long step, double epoch, double valLoss, Double accuracy, double elapsed) throws JtuneException {
         MetricsRow row = MetricsRow.at(step, epoch, elapsed).with(MetricsRow.VAL_LOSS, valLoss);
         write(accuracy == null ? row : row.with("val_accuracy", accuracy));
     }
