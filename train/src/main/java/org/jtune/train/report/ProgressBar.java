@@ -20,7 +20,8 @@ public final class ProgressBar {
     private final long total;
     private final int plainEvery;
     private final LongSupplier nanoClock;
-    private long startStep = -1, startNanos, lastDraw = Long.MIN_VALUE;
+    private long startStep = -1, startNanos, lastDraw;
+    private boolean drawn;
     private int lastLength;
 
     public ProgressBar(PrintStream out, boolean terminal, long totalSteps, int plainEvery, LongSupplier nanoClock) {
@@ -53,8 +54,9 @@ public final class ProgressBar {
         }
         boolean last = step >= total;
         if (terminal) {
-            if (!last && now - lastDraw < REDRAW_NANOS) return;
+            if (!last && drawn && now - lastDraw < REDRAW_NANOS) return;
             lastDraw = now;
+            drawn = true;
             String line = line(step, loss, lr, tokensPerS, now);
             int pad = Math.max(0, lastLength - line.length());
             out.print("\r" + line + " ".repeat(pad));
