@@ -19,8 +19,9 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
  *
  * <p>OpenBLAS's run-time CPU detection picks its AVX2 (Haswell) kernels on this AVX-512 machine
  * (2048³ on one thread: 117 GFLOP/s, against 234 with OPENBLAS_CORETYPE=SKYLAKEX, measured
- * 2026-11-28), so unless the variable is already set, the AVX-512 kernels are requested through libc
- * setenv before the library loads: the peer is OpenBLAS at its best here, not a handicapped one.
+ * 2026-11-28; this machine's environment even sets OPENBLAS_CORETYPE=Haswell). On a CPU with AVX-512
+ * the bench therefore sets OPENBLAS_CORETYPE=SKYLAKEX through libc setenv before the library loads,
+ * so the peer is OpenBLAS at its best here, not a handicapped one. JTUNE_OPENBLAS_CORETYPE overrides.
  */
 final class OpenBlasPeer implements AutoCloseable {
     private final int m, k, n;
@@ -41,23 +42,23 @@ final class OpenBlasPeer implements AutoCloseable {
     private static final String CORETYPE = chooseCoreType();
 
     private static String chooseCoreType() {
-        String set = System.getenv("OPENBLAS_CORETYPE");
-        if (set != null) return set;
+        String want = System.getenv("JTUNE_OPENBLAS_CORETYPE");
         boolean avx512 = false;
         try {
             avx512 = Files.readString(Path.of("/proc/cpuinfo")).contains(" avx512f");
         } catch (Exception e) {
             // not Linux: leave OpenBLAS's own detection in charge
         }
-        if (!avx512) return "auto";
+        if (want == null && !avx512) return System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
+        if (want == null) want = "SKYLAKEX";
         try (Arena arena = Arena.ofConfined()) {
             Linker linker = Linker.nativeLinker();
             MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom("SKYLAKEX"), 0);
-            return rc == 0 ? "SKYLAKEX" : "auto";
+            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom(want), 1);
+            return rc == 0 ? want : System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
         } catch (Throwable e) {
-            return "auto";
+            return System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
         }
     }
 

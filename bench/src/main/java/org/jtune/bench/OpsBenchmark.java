@@ -1,6 +1,5 @@
 package org.jtune.bench;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.jtune.tensor.Backend;
 import org.jtune.tensor.BinaryOp;
@@ -52,7 +51,7 @@ final class OpsBenchmark {
                 }));
         float[] src = x.storage().floatArray(), dst = out.storage().floatArray();
         Runnable copy = () -> Parallel.forRange(src.length, 1 << 16, (i0, i1) -> System.arraycopy(src, i0, dst, i0, i1 - i0));
-        List<String> missing = new ArrayList<>();
+        java.util.Set<String> missing = new java.util.LinkedHashSet<>();
         int saved = Parallel.threads();
         try {
             for (int threads : new int[] {1, 2}) {

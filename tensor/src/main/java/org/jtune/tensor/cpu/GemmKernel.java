@@ -6,11 +6,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The GEMM micro-kernel: one MR × NR tile of C (MR = 8 rows, NR = two vectors of the preferred species,
  * 32 columns with AVX-512) from a packed A strip (kc × MR, depth-major) and a packed B strip (kc × NR).
- * C tile ← Σ_k a[k]ᵀ·b[k] (+ C tile when {@code load}), the sum in order k = 0..kc−1 with one FMA per
- * step, C added after the loop (so the FMA chains do not wait for C to arrive from cache). The 16
- * accumulators are plain locals of one method and the body is unrolled over the tile, so the JIT
- * keeps them in vector registers (an array of accumulators or a helper call spills them). Bounds
- * checks on the packed arrays are linear in k and hoisted out of the loop by the JIT.
+ * C tile ← (load ? C tile : 0) + Σ_k a[k]ᵀ·b[k], summed in order k = 0..kc−1 with one FMA per step.
+ * The 16 accumulators are plain locals of one method and the k loop is fully unrolled over the tile,
+ * so the JIT keeps them in vector registers (an array of accumulators or a helper call spills them).
+ * Bounds checks on the packed arrays are linear in k and hoisted out of the loop by the JIT.
  */
 final class GemmKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -31,15 +30,34 @@ final class GemmKernel {
         int r5 = co + 5 * ldc;
         int r6 = co + 6 * ldc;
         int r7 = co + 7 * ldc;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z;
-        FloatVector c10 = z, c11 = z;
-        FloatVector c20 = z, c21 = z;
-        FloatVector c30 = z, c31 = z;
-        FloatVector c40 = z, c41 = z;
-        FloatVector c50 = z, c51 = z;
-        FloatVector c60 = z, c61 = z;
-        FloatVector c70 = z, c71 = z;
+        FloatVector c00, c01;
+        FloatVector c10, c11;
+        FloatVector c20, c21;
+        FloatVector c30, c31;
+        FloatVector c40, c41;
+        FloatVector c50, c51;
+        FloatVector c60, c61;
+        FloatVector c70, c71;
+        if (load) {
+            c00 = FloatVector.fromArray(S, c, r0); c01 = FloatVector.fromArray(S, c, r0 + L);
+            c10 = FloatVector.fromArray(S, c, r1); c11 = FloatVector.fromArray(S, c, r1 + L);
+            c20 = FloatVector.fromArray(S, c, r2); c21 = FloatVector.fromArray(S, c, r2 + L);
+            c30 = FloatVector.fromArray(S, c, r3); c31 = FloatVector.fromArray(S, c, r3 + L);
+            c40 = FloatVector.fromArray(S, c, r4); c41 = FloatVector.fromArray(S, c, r4 + L);
+            c50 = FloatVector.fromArray(S, c, r5); c51 = FloatVector.fromArray(S, c, r5 + L);
+            c60 = FloatVector.fromArray(S, c, r6); c61 = FloatVector.fromArray(S, c, r6 + L);
+            c70 = FloatVector.fromArray(S, c, r7); c71 = FloatVector.fromArray(S, c, r7 + L);
+        } else {
+            FloatVector z = FloatVector.zero(S);
+            c00 = z; c01 = z;
+            c10 = z; c11 = z;
+            c20 = z; c21 = z;
+            c30 = z; c31 = z;
+            c40 = z; c41 = z;
+            c50 = z; c51 = z;
+            c60 = z; c61 = z;
+            c70 = z; c71 = z;
+        }
         for (int k = 0; k < kc; k++) {
             int ak = ao + k * MR, bk = bo + k * NR;
             FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L);
@@ -52,16 +70,6 @@ final class GemmKernel {
             x = FloatVector.broadcast(S, a[ak + 5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
             x = FloatVector.broadcast(S, a[ak + 6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, a[ak + 7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-        }
-        if (load) {
-            c00 = c00.add(FloatVector.fromArray(S, c, r0)); c01 = c01.add(FloatVector.fromArray(S, c, r0 + L));
-            c10 = c10.add(FloatVector.fromArray(S, c, r1)); c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
-            c20 = c20.add(FloatVector.fromArray(S, c, r2)); c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
-            c30 = c30.add(FloatVector.fromArray(S, c, r3)); c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
-            c40 = c40.add(FloatVector.fromArray(S, c, r4)); c41 = c41.add(FloatVector.fromArray(S, c, r4 + L));
-            c50 = c50.add(FloatVector.fromArray(S, c, r5)); c51 = c51.add(FloatVector.fromArray(S, c, r5 + L));
-            c60 = c60.add(FloatVector.fromArray(S, c, r6)); c61 = c61.add(FloatVector.fromArray(S, c, r6 + L));
-            c70 = c70.add(FloatVector.fromArray(S, c, r7)); c71 = c71.add(FloatVector.fromArray(S, c, r7 + L));
         }
         c00.intoArray(c, r0); c01.intoArray(c, r0 + L);
         c10.intoArray(c, r1); c11.intoArray(c, r1 + L);
