@@ -41,8 +41,11 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("jtune demo: writing everything to " + folder);
             DemoOutcome o = Demo.of(folder, DemoSize.FULL, System.err, json ? System.out : null, true).run();
             return o.succeeded() ? 0 : 1;
-        } catch (Exception e) {
+        } catch (org.jtune.JtuneException e) {
             System.err.println("jtune demo: " + e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            System.err.println("jtune demo: " + e);
             return 1;
         }
     }
