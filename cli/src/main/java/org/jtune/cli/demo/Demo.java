@@ -1,13 +1,12 @@
 package org.jtune.cli.demo;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 import org.jtune.JtuneException;
 import org.jtune.eval.EvalResult;
 import org.jtune.eval.EvalSettings;
@@ -15,12 +14,14 @@ import org.jtune.eval.Evaluator;
 import org.jtune.eval.Prediction;
 import org.jtune.eval.Task;
 import org.jtune.eval.compare.Comparison;
+import org.jtune.eval.compare.MetricDelta;
 import org.jtune.eval.report.ReportWriter;
 import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.chat.Message;
+import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.llama.LlamaModel;
 import org.jtune.models.llama.ModelExport;
 import org.jtune.models.lora.LoraMerge;
@@ -31,161 +32,165 @@ import org.jtune.train.data.DataCheck;
 import org.jtune.train.data.DataCheckOptions;
 import org.jtune.train.data.DataCheckReport;
 import org.jtune.train.data.DataCheckText;
-import org.jtune.train.recipe.RecipeReader;
 import org.jtune.train.run.FineTune;
 
 /**
- * The whole pipeline of a fine-tuning project on data and a model it makes itself, step by step:
- * data, a small base model, data check, baseline evaluation, LoRA fine-tuning, evaluation against the
- * baseline, merge, generation, and the commands that repeat each step. Everything is written under
- * one folder the user can inspect afterwards.
+ * The whole pipeline of a fine-tuning project on data and a model the demo makes itself, in ten
+ * printed steps: dataset, tokenizer and random model, a short pre-training that stands in for a
+ * pretrained base, data check, baseline evaluation, LoRA fine-tuning, evaluation against the
+ * baseline (bootstrap intervals, McNemar), merge (checked against base + adapter), generations, and
+ * a summary with the folder's layout and the commands that repeat each step. Nothing is downloaded
+ * or read from outside {@code dir}; everything written stays there.
  *
- * @param examples training tickets (validation and test are a fraction of it); smaller runs are for tests
+ * @param progress hears the two training runs (the CLI draws a progress bar)
  */
-public record Demo(Path dir, int examples, int pretrainEpochs, int loraEpochs, PrintStream out, FineTune.Listener progress) {
+public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener progress) {
+    static final int BPE_MERGES = 300;
+    static final long MODEL_SEED = 11;
+    static final int GENERATIONS = 5;
+    static final int MERGE_CHECKS = 16;
 
-    /** What the demo measured. */
-    public record Outcome(double baselineAccuracy, double tunedAccuracy, double mcnemarP, boolean mergedAgrees, double seconds) {}
+    /** A demo whose human text goes to {@code text} and, when {@code json} is not null, one JSON object per step to it. */
+    public static Demo of(Path dir, DemoSize size, java.io.PrintStream text, java.io.PrintStream json, boolean progressBar) {
+        return new Demo(dir, size, new DemoOutput(text, json), progressBar ? new TrainingProgress(text, 10) : TrainingProgress.SILENT);
+    }
 
-    public Outcome run() throws Exception {
+    public DemoOutcome run() throws Exception {
         long t0 = System.nanoTime();
         Files.createDirectories(dir);
-        // 1. data
-        step(1, "generating an IT-helpdesk ticket-routing dataset (" + HelpdeskTickets.labels().size() + " queues)");
-        Rng rng = new Rng(2026);
-        Path data = dir.resolve("data");
-        Files.createDirectories(data);
-        Path train = writeChat(data.resolve("train.jsonl"), HelpdeskTickets.generate(examples, rng));
-        Path validation = writeChat(data.resolve("validation.jsonl"), HelpdeskTickets.generate(Math.max(20, examples / 8), rng));
-        Path test = writeChat(data.resolve("test.jsonl"), HelpdeskTickets.generate(Math.max(30, examples / 5), rng));
-        List<String> corpus = new ArrayList<>();
-        for (var t : HelpdeskTickets.generate(examples * 2, new Rng(7))) corpus.add(t.text());
-        Path pretrainText = writeText(data.resolve("pretrain.jsonl"), corpus);
-        out.printf("  %s (%d), %s, %s; %d unlabelled tickets for the base model%n", train, examples, validation.getFileName(),
-                test.getFileName(), corpus.size());
 
-        // 2-3. base model
-        step(2, "creating a small Llama base model with its own byte-level BPE tokenizer and chat template");
-        Path random = dir.resolve("base-untrained");
-        Files.createDirectories(random);
-        var config = TinyModel.write(random, corpus, 300, 11);
-        out.printf("  %s: %d layers, dim %d, %d heads (%d KV), vocabulary %d%n", random, config.numHiddenLayers(), config.hiddenSize(),
-                config.numAttentionHeads(), config.numKeyValueHeads(), config.vocabSize());
-        step(3, "pre-training it briefly on unlabelled tickets (stands in for a pretrained model such as TinyLlama)");
-        Path pretrainRecipe = writeRecipe("pretrain.yaml", """
-                base_model: base-untrained
-                datasets:
-                  - path: data/pretrain.jsonl
-                    type: text
-                sequence_len: 128
-                adapter: full
-                learning_rate: 0.003
-                warmup_steps: 10
-                num_epochs: %d
-                micro_batch_size: 16
-                gradient_accumulation_steps: 1
-                logging_steps: 10
-                seed: 1
-                output_dir: runs/pretrain
-                """.formatted(pretrainEpochs));
-        FineTune.Result pre = FineTune.run(RecipeReader.read(pretrainRecipe), dir.resolve("runs/pretrain"), false, progress);
+        out.step(1, "generating an IT-helpdesk ticket-routing dataset (" + HelpdeskTickets.labels().size() + " queues: "
+                + String.join(", ", HelpdeskTickets.labels()) + ")");
+        DemoDataset data = DemoDataset.write(dir, size);
+        out.line("%s: %d train, %d validation, %d test tickets (no ticket in two splits), OpenAI chat JSONL",
+                dir.relativize(data.train().getParent()), size.train(), size.validation(), size.test());
+        out.line("%s: %d unlabelled texts for pre-training", dir.relativize(data.pretrain()), data.corpus().size());
+        out.line("e.g. %s", DemoDataset.chatLine(HelpdeskTickets.generate(1, new Rng(DemoDataset.SEED)).getFirst()));
+        out.emit(out.record(1, "data").put("train", size.train()).put("validation", size.validation()).put("test", size.test())
+                .put("pretrain_texts", data.corpus().size()).put("dir", data.train().getParent().toString()));
+
+        out.step(2, "creating a tiny Llama: byte-level BPE tokenizer learned from the corpus, chat template, random weights");
+        Path untrained = dir.resolve(TinyModel.UNTRAINED);
+        LlamaConfig config = TinyModel.write(untrained, data.corpus(), BPE_MERGES, MODEL_SEED);
+        long params = parameterCount(untrained);
+        out.line("%s: %d layers, dim %d, %d heads (%d KV heads), vocabulary %d (256 bytes + %d merges + %d special), %,d parameters",
+                dir.relativize(untrained), config.numHiddenLayers(), config.hiddenSize(), config.numAttentionHeads(),
+                config.numKeyValueHeads(), config.vocabSize(), BPE_MERGES, TinyModel.SPECIAL.size(), params);
+        out.emit(out.record(2, "model").put("dir", untrained.toString()).put("layers", config.numHiddenLayers())
+                .put("hidden_size", config.hiddenSize()).put("vocab_size", config.vocabSize()).put("parameters", params));
+
+        out.step(3, "pre-training it briefly on the unlabelled text (full training; stands in for a pretrained model)");
+        FineTune.Result pre = FineTune.run(DemoRecipes.pretrain(dir, size), dir.resolve(DemoRecipes.PRETRAIN_RUN), false, progress);
         Path base = pre.output();
-        out.printf("  base model: %s (loss %.3f after %d steps, %.0f s)%n", base, pre.lastLoss(), pre.steps(), pre.seconds());
+        out.line("base model %s: loss %.3f after %d steps in %.0f s (recipe %s)", dir.relativize(base), pre.lastLoss(), pre.steps(),
+                pre.seconds(), DemoRecipes.PRETRAIN);
+        out.emit(out.record(3, "pretrain").put("model", base.toString()).put("steps", pre.steps()).put("loss", pre.lastLoss())
+                .put("seconds", pre.seconds()));
 
-        // 4. data check
-        step(4, "checking the training data");
-        DataCheckReport report = DataCheck.run(DataCheckOptions.builder(train).validation(validation).sequenceLength(128).build());
-        out.print(DataCheckText.render(report, 5).lines().limit(12).map(l -> "  " + l + "\n").reduce("", String::concat));
-        if (report.exitCode() != 0) throw new JtuneException("the generated data has errors");
+        out.step(4, "checking the training data (jtune data check)");
+        DataCheckReport check = dataCheck(data, base);
+        DataCheckText.render(check, 3).lines().forEach(l -> out.line("%s", l));
+        out.emit(out.record(4, "data_check").put("passed", check.passed()));
+        if (check.exitCode() != 0) throw new JtuneException("the generated data has errors; see the data check above");
 
-        // 5. baseline
-        step(5, "evaluating the base model on the test set (the baseline)");
-        List<ChatTestSet.Example> testSet = ChatTestSet.read(test);
-        List<Prediction> before = predict(base, null, testSet);
+        out.step(5, "evaluating the base model on the test set (the baseline)");
+        List<ChatTestSet.Example> testSet = ChatTestSet.read(data.test());
         Evaluator evaluator = new EvalSettings(HelpdeskTickets.labels(), false, List.of()).evaluatorFor(Task.CLASSIFICATION);
+        List<Prediction> before = predict(base, null, testSet);
         EvalResult baseline = evaluator.evaluate(before);
         Path evalBase = dir.resolve("eval/baseline");
-        PredictionsJsonl.write(mkdirs(evalBase).resolve(PredictionsJsonl.FILE), before, baseline);
-        out.printf(Locale.ROOT, "  baseline accuracy %.3f, macro F1 %.3f (e.g. \"%s\" → \"%s\")%n", baseline.metric("accuracy"),
-                baseline.metric("macro_f1"), testSet.getFirst().prompt().getLast().content(), before.getFirst().prediction());
+        Files.createDirectories(evalBase);
+        PredictionsJsonl.write(evalBase.resolve(PredictionsJsonl.FILE), before, baseline);
+        ReportWriter.write(evalBase, "jtune demo: base model on the helpdesk test set", baseline, null, null);
+        out.line("accuracy %.3f, macro F1 %.3f on %d tickets; the base continues text, it does not route:", baseline.metric("accuracy"),
+                baseline.metric("macro_f1"), before.size());
+        out.line("  \"%s\" → \"%s\"", before.getFirst().input(), before.getFirst().prediction());
+        out.emit(out.record(5, "baseline").put("accuracy", baseline.metric("accuracy")).put("macro_f1", baseline.metric("macro_f1")));
 
-        // 6. LoRA
-        step(6, "fine-tuning with LoRA (r=16 on all projections, the EOS row trained too)");
-        Path loraRecipe = writeRecipe("lora.yaml", """
-                base_model: runs/pretrain/model
-                datasets:
-                  - path: data/train.jsonl
-                    type: chat
-                validation_path: data/validation.jsonl
-                sequence_len: 128
-                adapter: lora
-                lora_r: 16
-                lora_alpha: 32
-                lora_dropout: 0.0
-                lora_target_modules: all-linear
-                trainable_token_indices: [eos]
-                learning_rate: 0.004
-                warmup_steps: 10
-                num_epochs: %d
-                micro_batch_size: 16
-                gradient_accumulation_steps: 1
-                eval_steps: 80
-                eval_accuracy: true
-                logging_steps: 10
-                seed: 42
-                output_dir: runs/lora
-                """.formatted(loraEpochs));
-        FineTune.Result lora = FineTune.run(RecipeReader.read(loraRecipe), dir.resolve("runs/lora"), false, progress);
-        out.printf(Locale.ROOT, "  adapter: %s (%d steps, %.0f s; validation accuracy %s)%n", lora.output(), lora.steps(), lora.seconds(),
-                lora.valAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.3f", lora.valAccuracy()));
+        out.step(6, "fine-tuning with LoRA (r=16 on every linear projection, EOS row trained; validation accuracy as it goes)");
+        FineTune.Result lora = FineTune.run(DemoRecipes.lora(dir, size), dir.resolve(DemoRecipes.LORA_RUN), false, progress);
+        out.line("adapter %s: %d steps in %.0f s, final loss %.4f, validation accuracy %s; training report %s", dir.relativize(lora.output()),
+                lora.steps(), lora.seconds(), lora.lastLoss(), lora.valAccuracy() == null ? "-" : "%.3f".formatted(lora.valAccuracy()),
+                dir.relativize(lora.runDir().resolve("report.html")));
+        out.emit(out.record(6, "lora").put("adapter", lora.output().toString()).put("steps", lora.steps()).put("loss", lora.lastLoss())
+                .put("val_accuracy", lora.valAccuracy()).put("seconds", lora.seconds()));
 
-        // 7. evaluation against the baseline
-        step(7, "evaluating the fine-tuned model on the same test set, against the baseline");
+        out.step(7, "evaluating the fine-tuned model on the same test set, against the baseline");
         List<Prediction> after = predict(base, lora.output(), testSet);
-        Comparison cmp = Comparison.run(evaluator, before, after, 1000, 5);
+        Comparison cmp = Comparison.run(evaluator, before, after, Comparison.DEFAULT_RESAMPLES, Comparison.DEFAULT_SEED);
         Path evalTuned = dir.resolve("eval/lora");
-        PredictionsJsonl.write(mkdirs(evalTuned).resolve(PredictionsJsonl.FILE), after, cmp.candidate());
-        ReportWriter.write(evalTuned, "demo: LoRA vs base on the helpdesk test set", cmp.candidate(), cmp, null);
+        Files.createDirectories(evalTuned);
+        PredictionsJsonl.write(evalTuned.resolve(PredictionsJsonl.FILE), after, cmp.candidate());
+        ReportWriter.write(evalTuned, "jtune demo: LoRA vs base on the helpdesk test set", cmp.candidate(), cmp, null);
+        ObjectNode evalJson = out.record(7, "eval");
         for (String m : List.of("accuracy", "macro_f1")) {
-            var d = cmp.delta(m);
-            out.printf(Locale.ROOT, "  %-9s %.3f → %.3f  (delta %+.3f, 95%% CI [%+.3f, %+.3f])%n", m, d.baseline(), d.candidate(), d.delta(),
+            MetricDelta d = cmp.delta(m);
+            out.line("%-9s %.3f → %.3f  delta %+.3f, 95%% bootstrap CI [%+.3f, %+.3f]", m, d.baseline(), d.candidate(), d.delta(),
                     d.ciLow(), d.ciHigh());
+            evalJson.put(m, d.candidate()).put("baseline_" + m, d.baseline()).put(m + "_ci_low", d.ciLow()).put(m + "_ci_high", d.ciHigh());
         }
-        out.printf(Locale.ROOT, "  McNemar exact test p = %.3g; report %s%n", cmp.mcnemar().pValue(), evalTuned.resolve(ReportWriter.REPORT));
+        out.line("McNemar exact test: %d tickets fixed, %d broken, p = %.3g", cmp.mcnemar().candidateOnly(), cmp.mcnemar().baselineOnly(),
+                cmp.mcnemar().pValue());
+        out.line("report %s, predictions %s", dir.relativize(evalTuned.resolve(ReportWriter.REPORT)),
+                dir.relativize(evalTuned.resolve(PredictionsJsonl.FILE)));
+        out.emit(evalJson.put("mcnemar_p", cmp.mcnemar().pValue()).put("report", evalTuned.resolve(ReportWriter.REPORT).toString()));
 
-        // 8. merge
-        step(8, "merging the adapter into the base model");
+        out.step(8, "merging the adapter into the base model (a plain Hugging Face folder, no adapter needed)");
         Path merged = dir.resolve("merged");
         try (LlamaModel m = LlamaModel.load(base)) {
             PeftFormat.load(lora.output(), m);
             LoraMerge.mergeInto(m);
             ModelExport.save(m, base, merged, 2_000_000_000L);
         }
-        List<ChatTestSet.Example> sample = testSet.subList(0, Math.min(8, testSet.size()));
+        List<ChatTestSet.Example> sample = testSet.subList(0, Math.min(MERGE_CHECKS, testSet.size()));
         List<Prediction> fromMerged = predict(merged, null, sample);
-        boolean agrees = true;
-        for (int i = 0; i < sample.size(); i++) agrees &= fromMerged.get(i).prediction().equals(after.get(i).prediction());
-        out.printf("  %s; the merged model gives the same answers as base + adapter on %d test tickets: %s%n", merged, sample.size(),
-                agrees ? "yes" : "NO");
-
-        // 9. generations
-        step(9, "a few tickets routed by the merged model");
-        for (int i = 0; i < Math.min(5, sample.size()); i++) {
-            out.printf("  %-70s → %s%n", '"' + sample.get(i).prompt().getLast().content() + '"', fromMerged.get(i).prediction());
+        int same = 0;
+        for (int i = 0; i < sample.size(); i++) if (fromMerged.get(i).prediction().equals(after.get(i).prediction())) same++;
+        boolean agrees = same == sample.size();
+        out.line("%s written; greedy answers of merged vs base + adapter on %d test tickets: %d identical", dir.relativize(merged),
+                sample.size(), same);
+        for (int i = 0; i < Math.min(4, sample.size()); i++) {
+            out.line("  %-62s base+adapter: %-15s merged: %s", quoted(sample.get(i).prompt().getLast().content()),
+                    after.get(i).prediction(), fromMerged.get(i).prediction());
         }
+        out.emit(out.record(8, "merge").put("dir", merged.toString()).put("checked", sample.size()).put("identical", same));
+
+        out.step(9, "routing a few new tickets with the merged model (greedy generation until EOS)");
+        List<ChatTestSet.Example> fresh = newTickets(data, GENERATIONS);
+        List<Prediction> routed = predict(merged, null, fresh);
+        int right = 0;
+        for (Prediction p : routed) {
+            boolean ok = p.prediction().equals(p.reference());
+            if (ok) right++;
+            out.line("%-66s → %s%s", quoted(p.input()), p.prediction(), ok ? "" : "   (expected " + p.reference() + ")");
+        }
+        out.emit(out.record(9, "generate").put("tickets", routed.size()).put("correct", right));
+
         double seconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "%ndone in %.0f s. Everything is in %s. Repeat any step with the CLI:%n", seconds, dir);
-        out.printf("""
-                  jtune data check --data %1$s/data/train.jsonl --validation %1$s/data/validation.jsonl --model %1$s/runs/pretrain/model
-                  jtune train %1$s/lora.yaml --output-dir %1$s/runs/lora-again
-                  jtune eval --model %1$s/runs/pretrain/model --adapter %1$s/runs/lora/adapter --data %1$s/data/test.jsonl --task classification --baseline %1$s/eval/baseline --out %1$s/eval/again
-                  jtune merge --model %1$s/runs/pretrain/model --adapter %1$s/runs/lora/adapter --out %1$s/merged-again
-                  jtune generate --model %1$s/merged --chat --prompt "My mailbox is full." --system "%2$s"
-                """, dir, HelpdeskTickets.SYSTEM);
-        return new Outcome(baseline.metric("accuracy"), cmp.candidate().metric("accuracy"), cmp.mcnemar().pValue(), agrees, seconds);
+        out.step(10, "summary");
+        out.line("test accuracy %.3f → %.3f, macro F1 %.3f → %.3f; whole demo %.0f s (pre-training %.0f s, LoRA %.0f s)",
+                baseline.metric("accuracy"), cmp.candidate().metric("accuracy"), baseline.metric("macro_f1"),
+                cmp.candidate().metric("macro_f1"), seconds, pre.seconds(), lora.seconds());
+        out.line("the folder (kept):");
+        for (String l : FolderLayout.render(dir)) out.line("  %s", l);
+        out.line("repeat any step with the CLI:");
+        for (String c : RepeatCommands.of(dir)) out.line("  %s", c);
+        DemoOutcome outcome = new DemoOutcome(baseline.metric("accuracy"), cmp.candidate().metric("accuracy"), baseline.metric("macro_f1"),
+                cmp.candidate().metric("macro_f1"), cmp.mcnemar().pValue(), agrees, pre.seconds(), lora.seconds(), seconds);
+        out.emit(out.record(10, "summary").put("dir", dir.toString()).put("baseline_accuracy", outcome.baselineAccuracy())
+                .put("accuracy", outcome.tunedAccuracy()).put("merged_agrees", agrees).put("seconds", seconds)
+                .put("succeeded", outcome.succeeded()));
+        return outcome;
     }
 
-    private List<Prediction> predict(Path model, Path adapter, List<ChatTestSet.Example> examples) throws Exception {
+    private DataCheckReport dataCheck(DemoDataset data, Path model) throws JtuneException {
+        ModelTokenCounts counts = new ModelTokenCounts(Tokenizer.load(model), ChatTemplate.load(model), dir.relativize(model).toString());
+        return DataCheck.run(DataCheckOptions.builder(data.train()).validation(data.validation()).sequenceLength(128)
+                .tokenCounter(counts).chatRenderer(counts.renderer()).build());
+    }
+
+    /** Greedy answers of a model (with an adapter, or null) to the examples, batched, stopping at EOS. */
+    private static List<Prediction> predict(Path model, Path adapter, List<ChatTestSet.Example> examples) throws Exception {
         try (LlamaModel m = LlamaModel.load(model)) {
             if (adapter != null) PeftFormat.load(adapter, m);
             Tokenizer tok = Tokenizer.load(model);
@@ -193,41 +198,28 @@ public record Demo(Path dir, int examples, int pretrainEpochs, int loraEpochs, P
         }
     }
 
-    private void step(int n, String what) {
-        out.printf("%n[%d/9] %s%n", n, what);
-    }
-
-    private Path writeRecipe(String name, String yaml) throws JtuneException {
-        Path p = dir.resolve(name);
-        SafetensorsWriter.writeText(p, yaml);
-        return p;
-    }
-
-    private static Path mkdirs(Path p) throws java.io.IOException {
-        Files.createDirectories(p);
-        return p;
-    }
-
-    private static Path writeChat(Path file, List<HelpdeskTickets.Ticket> tickets) throws JtuneException {
-        ObjectMapper json = new ObjectMapper();
-        StringBuilder sb = new StringBuilder();
-        for (var t : tickets) {
-            ObjectNode o = json.createObjectNode();
-            var msgs = o.putArray("messages");
-            msgs.addObject().put("role", "system").put("content", HelpdeskTickets.SYSTEM);
-            msgs.addObject().put("role", "user").put("content", t.text());
-            msgs.addObject().put("role", "assistant").put("content", t.label());
-            sb.append(o).append('\n');
+    /** Tickets in none of the demo's files (splits or pre-training text), one per queue in turn. */
+    private static List<ChatTestSet.Example> newTickets(DemoDataset data, int count) throws JtuneException {
+        Set<String> taken = new HashSet<>(data.corpus());
+        for (Path p : List.of(data.train(), data.validation(), data.test())) {
+            for (ChatTestSet.Example e : ChatTestSet.read(p)) taken.add(e.prompt().getLast().content());
         }
-        SafetensorsWriter.writeText(file, sb.toString());
-        return file;
+        List<ChatTestSet.Example> out = new ArrayList<>();
+        int i = 0;
+        for (HelpdeskTickets.Ticket t : HelpdeskTickets.distinct(count, new Rng(DemoDataset.SEED + 1), taken)) {
+            out.add(new ChatTestSet.Example("new-" + ++i, List.of(Message.system(HelpdeskTickets.SYSTEM), Message.user(t.text())), t.label(),
+                    "new ticket " + i));
+        }
+        return out;
     }
 
-    private static Path writeText(Path file, List<String> texts) throws JtuneException {
-        ObjectMapper json = new ObjectMapper();
-        StringBuilder sb = new StringBuilder();
-        for (String t : texts) sb.append(json.createObjectNode().put("text", t)).append('\n');
-        SafetensorsWriter.writeText(file, sb.toString());
-        return file;
+    private static long parameterCount(Path model) throws Exception {
+        try (LlamaModel m = LlamaModel.load(model)) {
+            return m.namedWeights().values().stream().mapToLong(v -> v.value().numel()).sum();
+        }
+    }
+
+    private static String quoted(String s) {
+        return '"' + s + '"';
     }
 }

@@ -20,6 +20,7 @@ import org.jtune.tensor.Tensor;
  * (normal(0, 0.02) as transformers initialises Llama, norms at 1).
  */
 final class TinyModel {
+    static final String UNTRAINED = "base-untrained";
     static final List<String> SPECIAL = List.of("<unk>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>");
     static final String CHAT_TEMPLATE = "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + eos_token + '\\n' }}"
             + "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
