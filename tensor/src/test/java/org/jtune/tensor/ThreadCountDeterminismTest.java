@@ -1,0 +1,49 @@
+package org.jtune.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.function.Supplier;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The row kernels fix their reduction order per row, so their results are bit-identical whether the
+ * pool runs one thread or several (the shapes are large enough to be split across threads).
+ */
+class ThreadCountDeterminismTest {
+    static float[] withThreads(int n, Supplier<Tensor> op) {
+        int before = Parallel.threads();
+        Parallel.setThreads(n);
+        try {
+            return op.get().toFloatArray();
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("org.jtune.tensor.Backends#all")
+    void oneAndFourThreadsAgreeBitForBit(Backend be) {
+        Rng rng = new Rng(71);
+        Tensor logits = Tensor.randn(rng, 3f, 16, 32000);
+        Tensor targets = Tensor.ofInts(new int[] {1, 5, 31999, 7, 0, 3, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19}, 16);
+        Tensor x = Tensor.randn(rng, 1f, 256, 1000);
+        Tensor w = Tensor.randn(rng, 1f, 1000);
+        Tensor q = Tensor.randn(rng, 1f, 1, 64, 8, 64), k = Tensor.randn(rng, 1f, 1, 64, 2, 64), v = Tensor.randn(rng, 1f, 1, 64, 2, 64);
+        java.util.List<Supplier<Tensor>> ops = java.util.List.of(
+                () -> Ops.crossEntropyPerRow(logits, targets, -100),
+                () -> Ops.softmax(logits, 1),
+                () -> Ops.logSoftmax(x, 0),
+                () -> Ops.sum(x, 1, false),
+                () -> Ops.var(x, 0, false, 1),
+                () -> Ops.rmsNorm(x, w, 1e-5f),
+                () -> Ops.layerNorm(x, w, w, 1e-5f),
+                () -> Ops.attention(q, k, v, AttentionMask.causalMask(), 0f));
+        for (int i = 0; i < ops.size(); i++) {
+            Supplier<Tensor> op = ops.get(i);
+            float[] one = withThreads(1, () -> Ops.using(be, op));
+            float[] four = withThreads(4, () -> Ops.using(be, op));
+            assertArrayEquals(one, four, "op " + i + " differs between 1 and 4 threads");
+        }
+    }
+}
