@@ -30,6 +30,8 @@ import org.jtune.tensor.Tensor;
  * (bytes copied per second by a large memory copy on the same threads; a decode step only reads its
  * weights, and a read stream runs at about the speed of a copy's read side). Layers share their
  * random values (the file still holds every layer), so generating the model needs little memory.
+ * The folder also gets a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}) so that
+ * Jlama ({@link JlamaPeer}, a child JVM) can run on the same files with a prompt of the same length.
  * {@code --quick} runs a small model to check the benchmark itself.
  */
 final class DecodeBenchmark {
@@ -41,9 +43,9 @@ final class DecodeBenchmark {
 
     int run(boolean json) throws Exception {
         LlamaConfig config = quick
-                ? shape(256, 2, 8, 2, 688, 1000)
+                ? shape(256, 2, 8, 2, 768, 1000)
                 : shape(2048, 22, 32, 4, 5632, 32000);
-        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32;
+        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32, runs = quick ? 1 : 3;
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
         double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
@@ -51,13 +53,13 @@ final class DecodeBenchmark {
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
                 long bytesPerToken = write(dir, config, dtype);
-                double[] t = measure(dir, config, prompt, decode, quick ? 1 : 3);
+                double[] t = measure(dir, config, prompt, decode, runs);
                 double bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9);
-                JsonNode peer = quick ? null : jlama(dir, decode);
+                JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
                 } else {
@@ -78,25 +80,14 @@ final class DecodeBenchmark {
         return 0;
     }
 
-    /**
-     * Jlama on the same folder in a child JVM, with TinyLlama's tokenizer.json copied in from ../shared
-     * (Jlama tokenizes a text prompt; ours gets random ids of the same length); null when unavailable.
-     */
-    private static JsonNode jlama(Path dir, int decode) {
-        Path shared = Path.of(System.getenv().getOrDefault("JTUNE_SHARED", "../shared")).resolve("hf/tinyllama-1.1b-chat-v1.0");
-        if (!Files.exists(shared.resolve("tokenizer.json"))) {
-            System.err.println("decode: Jlama peer skipped: it needs a tokenizer, read from " + shared + " (absent)");
-            return null;
-        }
+    /** Jlama on the same folder in a child JVM with this JVM's flags; null when it fails (the reason goes to stderr). */
+    private static JsonNode jlama(Path dir, int prompt, int decode, int runs) {
         try {
-            for (String f : List.of("tokenizer.json", "special_tokens_map.json")) {
-                if (Files.exists(shared.resolve(f))) Files.copy(shared.resolve(f), dir.resolve(f));
-            }
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + decode,
-                    "The quick brown fox jumps over the lazy dog. ".repeat(12).strip()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + prompt,
+                    "" + decode, "" + runs));
             return BackwardBench.runJson(cmd, "Jlama peer");
         } catch (Exception e) {
             System.err.println("decode: Jlama peer failed: " + e.getMessage());
@@ -115,6 +106,7 @@ final class DecodeBenchmark {
     private static long write(Path dir, LlamaConfig c, DType dtype) throws Exception {
         LlamaConfig config = c.toBuilder().torchDtype(dtype == DType.BF16 ? "bfloat16" : "float32").build();
         config.write(dir.resolve("config.json"));
+        CharacterTokenizerJson.write(dir, c.vocabSize());
         Rng rng = new Rng(1);
         int d = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim(), h = c.intermediateSize();
         Tensor wq = Tensor.randn(rng, 0.02f, q, d), wk = Tensor.randn(rng, 0.02f, kv, d), wv = Tensor.randn(rng, 0.02f, kv, d);
