@@ -2,6 +2,10 @@ package org.jtune.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,6 +53,7 @@ final class DecodeBenchmark {
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
         double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
+        double readBandwidth = readBandwidth(quick ? 64 << 20 : 2L << 30);
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
@@ -58,7 +63,8 @@ final class DecodeBenchmark {
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
-                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9);
+                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
+                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken);
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -170,6 +176,41 @@ final class DecodeBenchmark {
                 t[r] = (System.nanoTime() - t0) / 1e9;
             }
             return bytes / median(Arrays.copyOfRange(t, 2, t.length));
+        }
+    }
+
+    /**
+     * Bytes read per second by a vector sum over a large buffer on the same threads (read only, like
+     * a decode step's weights): a second, tighter roofline beside the copy-based bound.
+     */
+    private static double readBandwidth(long bytes) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment src = arena.allocate(bytes, 64);
+            src.fill((byte) 1);
+            VectorSpecies<Float> sp = FloatVector.SPECIES_PREFERRED;
+            long vec = sp.vectorByteSize(), unroll = 4 * vec;
+            int chunks = Parallel.threads() * 8;
+            float[] sink = new float[chunks];
+            double[] t = new double[7];
+            for (int r = 0; r < t.length; r++) {
+                long t0 = System.nanoTime();
+                Parallel.forRange(chunks, 1, (c0, c1) -> {
+                    for (int c = c0; c < c1; c++) {
+                        long from = bytes * c / chunks / unroll * unroll, to = bytes * (c + 1) / chunks / unroll * unroll;
+                        FloatVector s0 = FloatVector.zero(sp), s1 = s0, s2 = s0, s3 = s0;
+                        for (long o = from; o < to; o += unroll) {
+                            s0 = s0.add(FloatVector.fromMemorySegment(sp, src, o, ByteOrder.LITTLE_ENDIAN));
+                            s1 = s1.add(FloatVector.fromMemorySegment(sp, src, o + vec, ByteOrder.LITTLE_ENDIAN));
+                            s2 = s2.add(FloatVector.fromMemorySegment(sp, src, o + 2 * vec, ByteOrder.LITTLE_ENDIAN));
+                            s3 = s3.add(FloatVector.fromMemorySegment(sp, src, o + 3 * vec, ByteOrder.LITTLE_ENDIAN));
+                        }
+                        sink[c] = s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
+                    }
+                });
+                t[r] = (System.nanoTime() - t0) / 1e9;
+            }
+            if (Float.isNaN(sink[0])) System.err.println("decode: unexpected NaN in the read sum");
+            return (bytes / unroll * unroll) / median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 
