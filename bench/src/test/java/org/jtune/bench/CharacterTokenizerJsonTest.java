@@ -24,7 +24,6 @@ class CharacterTokenizerJsonTest {
         int[] expected = new int[text.length()];
         for (int i = 0; i < text.length(); i++) expected[i] = base + CharacterTokenizerJson.ALPHABET.indexOf(text.charAt(i));
         assertArrayEquals(expected, tok.encode(text, false));
-        assertEquals(text, tok.decode(expected, true));
         String json = Files.readString(dir.resolve("tokenizer.json"));
         assertEquals(true, json.contains("\"<extra_999>\":999"), "vocabulary filled up to the model's size");
     }
