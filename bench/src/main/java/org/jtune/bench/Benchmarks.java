@@ -9,6 +9,12 @@ public final class Benchmarks {
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
+        return run(name, json, false);
+    }
+
+    /** As {@link #run(Name, boolean)}; {@code quick} picks a benchmark's small check shape where it has one (decode). */
+    public static int run(Name name, boolean json, boolean quick) throws Exception {
+        if (quick && name == Name.decode) name = Name.decode_quick;
         return switch (name) {
             case gemm -> new GemmBenchmark().run(json);
             case ops -> new OpsBenchmark().run(json);

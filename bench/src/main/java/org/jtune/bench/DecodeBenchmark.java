@@ -2,6 +2,10 @@ package org.jtune.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +34,8 @@ import org.jtune.tensor.Tensor;
  * (bytes copied per second by a large memory copy on the same threads; a decode step only reads its
  * weights, and a read stream runs at about the speed of a copy's read side). Layers share their
  * random values (the file still holds every layer), so generating the model needs little memory.
+ * The folder also gets a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}) so that
+ * Jlama ({@link JlamaPeer}, a child JVM) can run on the same files with a prompt of the same length.
  * {@code --quick} runs a small model to check the benchmark itself.
  */
 final class DecodeBenchmark {
@@ -41,23 +47,25 @@ final class DecodeBenchmark {
 
     int run(boolean json) throws Exception {
         LlamaConfig config = quick
-                ? shape(256, 2, 8, 2, 688, 1000)
+                ? shape(256, 2, 8, 2, 768, 1000)
                 : shape(2048, 22, 32, 4, 5632, 32000);
-        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32;
+        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32, runs = quick ? 1 : 3;
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
         double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
+        double readBandwidth = readBandwidth(quick ? 64 << 20 : 2L << 30);
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
                 long bytesPerToken = write(dir, config, dtype);
-                double[] t = measure(dir, config, prompt, decode, quick ? 1 : 3);
+                double[] t = measure(dir, config, prompt, decode, runs);
                 double bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
-                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9);
-                JsonNode peer = quick ? null : jlama(dir, decode);
+                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
+                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken);
+                JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
                 } else {
@@ -78,25 +86,14 @@ final class DecodeBenchmark {
         return 0;
     }
 
-    /**
-     * Jlama on the same folder in a child JVM, with TinyLlama's tokenizer.json copied in from ../shared
-     * (Jlama tokenizes a text prompt; ours gets random ids of the same length); null when unavailable.
-     */
-    private static JsonNode jlama(Path dir, int decode) {
-        Path shared = Path.of(System.getenv().getOrDefault("JTUNE_SHARED", "../shared")).resolve("hf/tinyllama-1.1b-chat-v1.0");
-        if (!Files.exists(shared.resolve("tokenizer.json"))) {
-            System.err.println("decode: Jlama peer skipped: it needs a tokenizer, read from " + shared + " (absent)");
-            return null;
-        }
+    /** Jlama on the same folder in a child JVM with this JVM's flags; null when it fails (the reason goes to stderr). */
+    private static JsonNode jlama(Path dir, int prompt, int decode, int runs) {
         try {
-            for (String f : List.of("tokenizer.json", "special_tokens_map.json")) {
-                if (Files.exists(shared.resolve(f))) Files.copy(shared.resolve(f), dir.resolve(f));
-            }
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + decode,
-                    "The quick brown fox jumps over the lazy dog. ".repeat(12).strip()));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + prompt,
+                    "" + decode, "" + runs));
             return BackwardBench.runJson(cmd, "Jlama peer");
         } catch (Exception e) {
             System.err.println("decode: Jlama peer failed: " + e.getMessage());
@@ -115,6 +112,7 @@ final class DecodeBenchmark {
     private static long write(Path dir, LlamaConfig c, DType dtype) throws Exception {
         LlamaConfig config = c.toBuilder().torchDtype(dtype == DType.BF16 ? "bfloat16" : "float32").build();
         config.write(dir.resolve("config.json"));
+        CharacterTokenizerJson.write(dir, c.vocabSize());
         Rng rng = new Rng(1);
         int d = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim(), h = c.intermediateSize();
         Tensor wq = Tensor.randn(rng, 0.02f, q, d), wk = Tensor.randn(rng, 0.02f, kv, d), wv = Tensor.randn(rng, 0.02f, kv, d);
@@ -179,6 +177,48 @@ final class DecodeBenchmark {
             }
             return bytes / median(Arrays.copyOfRange(t, 2, t.length));
         }
+    }
+
+    /**
+     * Bytes read per second by a vector sum over a large buffer on the same threads (read only, like
+     * a decode step's weights): a second, tighter roofline beside the copy-based bound.
+     */
+    private static double readBandwidth(long bytes) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment src = arena.allocate(bytes, 64);
+            src.fill((byte) 1);
+            float check = 0;
+            for (int w = 0; w < 200; w++) check += sum(src, 0, 1 << 20); // compile the loop before timing it
+            int chunks = Parallel.threads() * 8;
+            long unit = 4L * READ.vectorByteSize();
+            float[] sink = new float[chunks];
+            double[] t = new double[7];
+            for (int r = 0; r < t.length; r++) {
+                long t0 = System.nanoTime();
+                Parallel.forRange(chunks, 1, (c0, c1) -> {
+                    for (int c = c0; c < c1; c++) sink[c] = sum(src, bytes * c / chunks / unit * unit, bytes * (c + 1) / chunks / unit * unit);
+                });
+                t[r] = (System.nanoTime() - t0) / 1e9;
+            }
+            for (float f : sink) check += f;
+            if (Float.isNaN(check)) System.err.println("decode: unexpected NaN in the read sum");
+            return (bytes / unit * unit) / median(Arrays.copyOfRange(t, 2, t.length));
+        }
+    }
+
+    private static final VectorSpecies<Float> READ = FloatVector.SPECIES_PREFERRED;
+
+    /** Sum of the floats in bytes [from, to) (a multiple of four vectors), four independent accumulators. */
+    private static float sum(MemorySegment src, long from, long to) {
+        long vec = READ.vectorByteSize();
+        FloatVector s0 = FloatVector.zero(READ), s1 = s0, s2 = s0, s3 = s0;
+        for (long o = from; o < to; o += 4 * vec) {
+            s0 = s0.add(FloatVector.fromMemorySegment(READ, src, o, ByteOrder.LITTLE_ENDIAN));
+            s1 = s1.add(FloatVector.fromMemorySegment(READ, src, o + vec, ByteOrder.LITTLE_ENDIAN));
+            s2 = s2.add(FloatVector.fromMemorySegment(READ, src, o + 2 * vec, ByteOrder.LITTLE_ENDIAN));
+            s3 = s3.add(FloatVector.fromMemorySegment(READ, src, o + 3 * vec, ByteOrder.LITTLE_ENDIAN));
+        }
+        return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
     }
 
     private static double median(double[] a) {

@@ -16,8 +16,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per result on stdout.")
     boolean json;
 
+    @Option(names = "--quick", description = "Run a small shape that only checks the benchmark works (benchmarks that have one: decode).")
+    boolean quick;
+
     @Override
     public Integer call() throws Exception {
-        return org.jtune.bench.Benchmarks.run(name, json);
+        return org.jtune.bench.Benchmarks.run(name, json, quick);
     }
 }
