@@ -34,6 +34,9 @@ import org.jtune.serve.text.PromptCodec;
  * away, and in any case when this method leaves. Every request whose body was read is logged.
  */
 final class CompletionEndpoint {
+    /** How often a non-streaming request that waits checks whether its client is still there. */
+    private static final long PROBE_MILLIS = 100;
+
     private final Engine engine;
     private final PromptCodec codec;
     private final ServerMetrics metrics;
@@ -165,8 +168,14 @@ final class CompletionEndpoint {
         List<GeneratedToken> logprobs = req.logprobs() ? new ArrayList<>() : null;
         Timing timing = new Timing(trace);
         String finish = null;
+        long lastProbe = System.nanoTime();
         while (finish == null) {
-            TokenQueue.Event e = queue.take();
+            TokenQueue.Event e = queue.poll(PROBE_MILLIS);
+            if (System.nanoTime() - lastProbe >= PROBE_MILLIS * 1_000_000) {
+                lastProbe = System.nanoTime();
+                if (ex.probeClientGone()) sub.cancel(); // the engine's CANCELLED finish follows
+            }
+            if (e == null) continue;
             if (e instanceof TokenQueue.Token t) {
                 timing.token(t.token());
                 out.add(t.token().id());

@@ -33,6 +33,7 @@ final class Exchange {
     private final Callback callback;
     private final CopyOnWriteArrayList<Runnable> goneActions = new CopyOnWriteArrayList<>();
     private volatile boolean gone;
+    private boolean pipelined;
     private boolean done;
     private int status;
 
@@ -51,6 +52,37 @@ final class Exchange {
 
     boolean isClientGone() {
         return gone;
+    }
+
+    /**
+     * Checks, without blocking, whether the client has closed its side while the request waits for an
+     * answer that has not started (a non-streaming completion). Jetty reads nothing from a connection
+     * while its request is being handled, so a closed connection shows only on the next write; this
+     * reads at most one byte with a non-blocking read: end of stream means the client left (the
+     * {@link #onClientGone} actions run). A byte read would be the start of a pipelined request, which
+     * cannot be put back: the connection is then closed after this answer, and probing stops. Call it
+     * only after the whole body was read and before anything is written.
+     */
+    boolean probeClientGone() {
+        if (gone) return true;
+        if (pipelined) return false;
+        try {
+            org.eclipse.jetty.io.EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+            ByteBuffer one = org.eclipse.jetty.util.BufferUtil.allocate(1);
+            int n = endPoint.fill(one);
+            if (n < 0) {
+                clientGone();
+                return true;
+            }
+            if (n > 0) {
+                pipelined = true;
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            clientGone();
+            return true;
+        }
     }
 
     private void clientGone() {

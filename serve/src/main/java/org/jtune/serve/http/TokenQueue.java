@@ -32,4 +32,9 @@ final class TokenQueue implements TokenSink {
     Event take() throws InterruptedException {
         return events.take();
     }
+
+    /** The next event, or null when none came within {@code millis}. */
+    Event poll(long millis) throws InterruptedException {
+        return events.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
 }
