@@ -2,7 +2,6 @@ package org.jtune.serve.engine;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,10 +63,11 @@ public final class InterleavedEngine implements Engine {
 
         void finish(FinishReason reason, int completionTokens, String error) {
             if (!finished.compareAndSet(false, true)) return;
+            engine.count(reason);
             try {
                 sink.onFinish(reason, request.promptIds().length, completionTokens, error);
             } finally {
-                engine.finished(reason);
+                engine.leave();
             }
         }
     }
@@ -169,9 +169,12 @@ public final class InterleavedEngine implements Engine {
         models.close();
     }
 
-    private void finished(FinishReason reason) {
+    private void count(FinishReason reason) {
         finishedRequests.incrementAndGet();
         if (reason == FinishReason.CANCELLED) cancelledRequests.incrementAndGet();
+    }
+
+    private void leave() {
         if (inFlight.decrementAndGet() == 0) {
             synchronized (idle) {
                 idle.notifyAll();
@@ -185,25 +188,20 @@ public final class InterleavedEngine implements Engine {
             try {
                 admit();
                 int stepped = 0;
-                for (Iterator<Sequence> it = live.iterator(); it.hasNext(); ) {
-                    Sequence s = it.next();
+                for (Sequence s : List.copyOf(live)) {
                     if (s.pending.isCancelled()) {
-                        it.remove();
-                        s.pending.finish(FinishReason.CANCELLED, s.generated(), null);
+                        retire(s, FinishReason.CANCELLED, null);
                         continue;
                     }
-                    if (!advance(s, false)) it.remove();
+                    advance(s, false);
                     stepped++;
                 }
                 lastBatchSize = stepped;
-                publishLive();
             } catch (InterruptedException e) {
                 break;
             }
         }
-        for (Sequence s : live) s.pending.finish(FinishReason.CANCELLED, s.generated(), null);
-        live.clear();
-        publishLive();
+        for (Sequence s : List.copyOf(live)) retire(s, FinishReason.CANCELLED, null);
     }
 
     /** Moves waiting requests into the live set up to maxBatch, prefilling each (its first token). */
@@ -211,12 +209,9 @@ public final class InterleavedEngine implements Engine {
         while (live.size() < options.maxBatch()) {
             Pending p = live.isEmpty() ? waiting.poll(200) : waiting.poll();
             if (p == null) return;
-            if (stopping) {
+            if (stopping || p.isCancelled()) {
                 p.finish(FinishReason.CANCELLED, 0, null);
-                return;
-            }
-            if (p.isCancelled()) {
-                p.finish(FinishReason.CANCELLED, 0, null);
+                if (stopping) return;
                 continue;
             }
             Sequence s;
@@ -228,30 +223,35 @@ public final class InterleavedEngine implements Engine {
             }
             live.add(s);
             publishLive();
-            if (!advance(s, true)) live.remove(s);
+            advance(s, true);
         }
     }
 
-    /** One token for {@code s} (the prompt's first when {@code prefill}); false when it has finished. */
-    private boolean advance(Sequence s, boolean prefill) {
+    /** One token for {@code s} (the prompt's first when {@code prefill}); retires it when it has finished. */
+    private void advance(Sequence s, boolean prefill) {
         GeneratedToken token;
         try {
             token = prefill ? s.prefill() : s.step();
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-            s.pending.finish(FinishReason.ERROR, s.generated(), "generation failed: " + e);
-            return false;
+            retire(s, FinishReason.ERROR, "generation failed: " + e);
+            return;
         }
         generatedTokens.incrementAndGet();
         rate.add(1, token.nanoTime());
         try {
             s.pending.sink.onToken(token);
         } catch (RuntimeException e) {
-            s.pending.finish(FinishReason.ERROR, s.generated(), "token sink failed: " + e);
-            return false;
+            retire(s, FinishReason.ERROR, "token sink failed: " + e);
+            return;
         }
-        if (s.finish() == null) return true;
-        s.pending.finish(s.finish(), s.generated(), null);
-        return false;
+        if (s.finish() != null) retire(s, s.finish(), null);
+    }
+
+    /** Drops the sequence and its KV cache, updates the gauges, then tells the caller (so gauges are current when it hears). */
+    private void retire(Sequence s, FinishReason reason, String error) {
+        live.remove(s);
+        publishLive();
+        s.pending.finish(reason, s.generated(), error);
     }
 
     private void publishLive() {

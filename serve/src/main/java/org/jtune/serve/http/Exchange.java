@@ -34,6 +34,7 @@ final class Exchange {
     private final CopyOnWriteArrayList<Runnable> goneActions = new CopyOnWriteArrayList<>();
     private volatile boolean gone;
     private boolean pipelined;
+    private boolean bodyRead;
     private boolean done;
     private int status;
 
@@ -101,6 +102,7 @@ final class Exchange {
         try (InputStream in = Request.asInputStream(request)) {
             byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
             if (b.length > limit) throw ApiError.tooLarge(limit);
+            bodyRead = true;
             return b;
         }
     }
@@ -116,6 +118,9 @@ final class Exchange {
 
     void error(ApiError e) throws IOException {
         if (e.status() == 429) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+        // a body left unread (a refused key, a body over the limit) cannot be skipped safely: close after answering,
+        // and say so, so that the client does not reuse the connection
+        if (!bodyRead && request.getLength() != 0) response.getHeaders().put(HttpHeader.CONNECTION, "close");
         json(e.status(), e.toJson());
     }
 
