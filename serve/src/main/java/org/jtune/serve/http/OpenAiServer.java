@@ -84,6 +84,15 @@ public final class OpenAiServer implements AutoCloseable {
         return engine;
     }
 
+    /**
+     * Closes this server (draining it) when the JVM is asked to stop: SIGTERM, SIGINT (Ctrl-C), or
+     * System.exit. In-flight requests finish and the request log is flushed before the JVM exits.
+     */
+    public OpenAiServer closeOnShutdown() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jtune-serve-shutdown").unstarted(this::close));
+        return this;
+    }
+
     /** Blocks until the server has stopped. */
     public void join() throws InterruptedException {
         server.join();
