@@ -142,6 +142,13 @@ class CancellationTest {
             assertEquals(200, queued.get().statusCode());
             String metrics = http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(metrics.contains("jtune_http_requests_total{endpoint=\"/v1/completions\",status=\"429\"} 1.0"), metrics);
+            assertTrue(metrics.contains("jtune_http_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2.0"), metrics);
+            for (String name : new String[] {"jtune_time_to_first_token_seconds_bucket", "jtune_inter_token_latency_seconds_bucket",
+                    "jtune_request_latency_seconds_bucket", "jtune_engine_queue_depth", "jtune_engine_running_sequences",
+                    "jtune_engine_batch_size", "jtune_engine_kv_blocks_in_use", "jtune_engine_tokens_per_second",
+                    "jtune_engine_generated_tokens_total 10.0", "jtune_engine_cancelled_requests_total"}) {
+                assertTrue(metrics.contains(name), name + " in\n" + metrics);
+            }
         }
     }
 }

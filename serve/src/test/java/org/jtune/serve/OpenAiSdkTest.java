@@ -200,6 +200,29 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void feedbackIsStoredForKnownRequestsAndHealthAnswers() throws Exception {
+        String id = client.completions().create(CompletionCreateParams.builder().model(TestServer.BASE).prompt("Hi").maxTokens(3L).build()).id();
+        HttpClient http = HttpClient.newHttpClient();
+        java.util.function.Function<String, HttpResponse<String>> feedback = json -> {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/feedback")).header("Authorization", "Bearer " + TestServer.KEY)
+                        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        HttpResponse<String> ok = feedback.apply("{\"request_id\":\"" + id + "\",\"rating\":-1,\"correction\":\"The end.\",\"comment\":\"short\"}");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertTrue(ok.body().contains("\"request_id\":\"" + id + "\""), ok.body());
+        assertEquals(404, feedback.apply("{\"request_id\":\"cmpl-unknown\",\"rating\":1}").statusCode());
+        assertEquals(400, feedback.apply("{\"request_id\":\"" + id + "\",\"rating\":\"good\"}").statusCode());
+        assertEquals(400, feedback.apply("{\"rating\":1}").statusCode());
+        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode());
+        assertEquals(404, http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/nowhere")).build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+
+    @Test
     void aSeedMakesSamplingReproducible() {
         var p = ChatCompletionCreateParams.builder().model(TestServer.BASE).addUserMessage("Hello").maxCompletionTokens(25L)
                 .temperature(1.0).topP(0.9).seed(7L).build();

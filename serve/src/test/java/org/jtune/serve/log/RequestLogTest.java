@@ -68,6 +68,13 @@ class RequestLogTest {
     }
 
     @Test
+    void postgresqlRoundTrip() throws Exception {
+        try (LocalPostgres pg = LocalPostgres.start()) {
+            roundTrip(pg.url());
+        }
+    }
+
+    @Test
     void aBadRowCostsOnlyItself(@TempDir Path tmp) throws Exception {
         String url = "jdbc:sqlite:" + tmp.resolve("log.db");
         try (RequestLog log = RequestLog.open(url)) {
