@@ -12,7 +12,8 @@ import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.eval.run.SuiteRun;
 import org.jtune.eval.suite.RegressionSuite;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
@@ -24,7 +25,7 @@ final class ModelRun {
     static List<Prediction> predictions(EvalCommand c, Path modelDir, Path adapterDir, String what) throws JtuneException {
         List<ChatTestSet.Example> examples = ChatTestSet.read(c.data);
         if (c.limit != null) examples = examples.subList(0, Math.min(c.limit, examples.size()));
-        try (LlamaModel m = LlamaModel.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
@@ -65,7 +66,7 @@ final class ModelRun {
     }
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
-        try (LlamaModel m = LlamaModel.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.llama.RandomWeights;
+import org.jtune.models.arch.Architectures;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -37,7 +37,7 @@ final class TinyModel {
                 .ropeTheta(10000).rmsNormEps(1e-5).tieWordEmbeddings(true).maxPositionEmbeddings(256).vocabSize(vocab)
                 .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
         config.write(dir.resolve("config.json"));
-        Map<String, Tensor> w = RandomWeights.of(config, new Rng(seed), 0.02f);
+        Map<String, Tensor> w = Architectures.randomWeights(config, new Rng(seed), 0.02f);
         SafetensorsWriter.defaults().writeModel(dir, w);
         return config;
     }

@@ -46,7 +46,7 @@ public record LlamaConfig(
         List<Integer> bosTokenIds,
         List<Integer> eosTokenIds,
         String torchDtype,
-        Map<String, Object> extra) {
+        Map<String, Object> extra) implements ModelConfig {
 
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String MISTRAL = "MistralForCausalLM";

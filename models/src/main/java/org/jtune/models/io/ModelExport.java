@@ -1,4 +1,4 @@
-package org.jtune.models.llama;
+package org.jtune.models.io;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
-import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.CausalLM;
+
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
@@ -25,7 +26,7 @@ public final class ModelExport {
 
     private ModelExport() {}
 
-    public static void save(LlamaModel model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
+    public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
         try {
             Files.createDirectories(outDir);
         } catch (IOException e) {
@@ -37,7 +38,7 @@ public final class ModelExport {
             default -> DType.F32;
         };
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Variable> e : model.namedWeights().entrySet()) tensors.put(e.getKey(), e.getValue().value());
+        for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) tensors.put(e.getKey(), e.getValue().value());
         SafetensorsWriter.defaults().withFloatDType(dtype).withMaxShardBytes(maxShardBytes).writeModel(outDir, tensors);
         model.config().write(outDir.resolve("config.json"));
         for (String name : SIDE_FILES) {
