@@ -16,7 +16,6 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 
 /** The model side of `jtune eval`: generating predictions for a model (and a baseline model) over the test set. */
 final class ModelRun {
@@ -60,7 +59,7 @@ final class ModelRun {
             if (b != null) json.with("baseline_pass_rate").put(e.getKey(), b);
         }
         System.err.print(sb);
-        if (c.out != null) org.jtune.eval.report.AtomicFile.write(c.out.resolve("suite.json"), json.toPrettyString() + "\n");
+        if (c.out != null) org.jtune.io.AtomicFile.writeString(c.out.resolve("suite.json"), json.toPrettyString() + "\n");
         if (c.json) System.out.println(json);
         return 0;
     }
@@ -90,16 +89,6 @@ final class ModelRun {
     }
 
     static ChatTemplate template(Path modelDir, String name) throws JtuneException {
-        if (name == null) return ChatTemplate.load(modelDir);
-        var special = TokenizerConfig.read(modelDir).specialTokens();
-        Path file = Path.of(name);
-        if (Files.isRegularFile(file)) {
-            try {
-                return ChatTemplate.of(Files.readString(file), file.toString(), special);
-            } catch (java.io.IOException e) {
-                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
-            }
-        }
-        return ChatTemplate.named(name).withSpecialTokens(special);
+        return ChatTemplate.resolve(modelDir, name, "--chat-template");
     }
 }

@@ -33,6 +33,7 @@ import org.jtune.tensor.Rng;
 import org.jtune.train.data.DataCheck;
 import org.jtune.train.data.DataCheckOptions;
 import org.jtune.train.data.DataCheckReport;
+import org.jtune.train.data.ModelTokenCounter;
 import org.jtune.train.data.DataCheckText;
 import org.jtune.train.run.FineTune;
 
@@ -186,7 +187,7 @@ public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener pr
     }
 
     private DataCheckReport dataCheck(DemoDataset data, Path model) throws JtuneException {
-        ModelTokenCounts counts = new ModelTokenCounts(Tokenizer.load(model), ChatTemplate.load(model), dir.relativize(model).toString());
+        ModelTokenCounter counts = new ModelTokenCounter(model, null, dir.relativize(model).toString());
         return DataCheck.run(DataCheckOptions.builder(data.train()).validation(data.validation()).sequenceLength(128)
                 .tokenCounter(counts).chatRenderer(counts.renderer()).build());
     }

@@ -1,9 +1,9 @@
 package org.jtune.models.io;
 
+import org.jtune.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,9 +45,7 @@ public final class ModelExport {
             Path src = sourceDir.resolve(name);
             if (!Files.isRegularFile(src)) continue;
             try {
-                Path tmp = outDir.resolve("." + name + ".tmp");
-                Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFile.copy(src, outDir.resolve(name));
             } catch (IOException e) {
                 throw new JtuneException("cannot copy " + src + " to " + outDir + ": " + e.getMessage(), e);
             }

@@ -1,5 +1,6 @@
 package org.jtune.models.lora;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -59,7 +60,7 @@ public final class PeftFormat {
             throw new JtuneException("cannot create adapter folder " + dir + ": " + e.getMessage(), e);
         }
         SafetensorsWriter.defaults().withFloatDType(DType.F32).writeFile(dir.resolve(WEIGHTS_FILE), tensors);
-        SafetensorsWriter.writeText(dir.resolve(CONFIG_FILE), configJson(info.config(), baseModel));
+        AtomicFile.writeString(dir.resolve(CONFIG_FILE), configJson(info.config(), baseModel));
     }
 
     static String configJson(LoraConfig c, String baseModel) {

@@ -1,5 +1,6 @@
 package org.jtune.train.run;
 
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,7 +10,6 @@ import org.jtune.JtuneException;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
@@ -116,7 +116,7 @@ public final class FineTune {
         int accumulation = recipe.gradientAccumulationSteps();
         int batchesPerEpoch = batches(recipe, data.train(), 0).size();
         long stepsPerEpoch = Math.max(1, (batchesPerEpoch + accumulation - 1) / accumulation);
-        long totalSteps = recipe.maxSteps() != null ? recipe.maxSteps() : stepsPerEpoch * recipe.numEpochs();
+        long totalSteps = recipe.totalSteps(stepsPerEpoch);
         LrSchedule schedule = schedule(recipe, totalSteps);
         long evalEvery = recipe.evalSteps() != null ? recipe.evalSteps() : stepsPerEpoch;
         long saveEvery = recipe.saveSteps() != null ? recipe.saveSteps() : stepsPerEpoch;
@@ -134,7 +134,7 @@ public final class FineTune {
         } else {
             RunSetup.prepareRunDir(runDir);
         }
-        SafetensorsWriter.writeText(runDir.resolve("config.yaml"), recipe.toYaml());
+        AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
         // ---- training loop ---------------------------------------------------------------------
@@ -244,7 +244,7 @@ public final class FineTune {
     }
 
     private static LrSchedule schedule(RecipeConfig r, long totalSteps) {
-        long warmup = r.warmupSteps() != null ? r.warmupSteps() : Math.round((r.warmupRatio() == null ? 0 : r.warmupRatio()) * totalSteps);
+        long warmup = r.warmupSteps(totalSteps);
         return switch (r.lrScheduler()) {
             case COSINE -> new CosineSchedule(r.learningRate(), warmup, totalSteps, r.cosineMinLrRatio());
             case LINEAR -> new LinearSchedule(r.learningRate(), warmup, totalSteps);

@@ -17,7 +17,6 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.io.ModelExport;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.tensor.Backend;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
@@ -38,11 +37,7 @@ final class RunSetup {
     private RunSetup() {}
 
     static ChatTemplate chatTemplate(RecipeConfig recipe, Path base) throws JtuneException {
-        String t = recipe.chatTemplate();
-        if (t == null || t.equals("tokenizer_default")) return ChatTemplate.load(base);
-        Map<String, String> special = TokenizerConfig.read(base).specialTokens();
-        if (t.contains("{{") || t.contains("{%")) return ChatTemplate.of(t, "the recipe's chat_template", special);
-        return ChatTemplate.named(t).withSpecialTokens(special);
+        return ChatTemplate.resolve(base, recipe.chatTemplate(), "the recipe key chat_template");
     }
 
     /** null keeps the data's system messages; "" drops them. */
