@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                RegistryCommand.class,
         })
 public final class Main implements Runnable {
 
