@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 RegistryCommand.class,
+                MonitorCommand.class,
         })
 public final class Main implements Runnable {
 
