@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 RegistryCommand.class,
                 MonitorCommand.class,
+                DashboardCommand.class,
         })
 public final class Main implements Runnable {
 

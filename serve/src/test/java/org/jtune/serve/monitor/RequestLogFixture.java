@@ -14,13 +14,13 @@ import java.time.Instant;
  * A request log written by a test exactly as the server's schema defines it: the tables are created
  * by running serve's schema.sql (the file the server uses), rows inserted with plain JDBC.
  */
-final class RequestLogFixture implements AutoCloseable {
+public final class RequestLogFixture implements AutoCloseable {
     final Path file;
     private final Connection c;
     private int n;
     Instant clock = Instant.now().minusSeconds(3600);
 
-    RequestLogFixture(Path file) throws Exception {
+    public RequestLogFixture(Path file) throws Exception {
         this.file = file;
         this.c = DriverManager.getConnection("jdbc:sqlite:" + file);
         String schema;
@@ -41,7 +41,7 @@ final class RequestLogFixture implements AutoCloseable {
     }
 
     /** A chat request; returns its id. Times advance by one second per request. */
-    String chat(String system, String user, String output, Double latencyMs, int status, String modelVersion, String adapter) throws Exception {
+    public String chat(String system, String user, String output, Double latencyMs, int status, String modelVersion, String adapter) throws Exception {
         String id = "chatcmpl-" + (++n);
         clock = clock.plusSeconds(1);
         String body = "{\"model\":\"tickets\",\"messages\":[" + (system == null ? "" : "{\"role\":\"system\",\"content\":" + q(system) + "},")
@@ -73,7 +73,7 @@ final class RequestLogFixture implements AutoCloseable {
         return id;
     }
 
-    void feedback(String requestId, Double rating, String correction) throws Exception {
+    public void feedback(String requestId, Double rating, String correction) throws Exception {
         clock = clock.plusSeconds(1);
         try (PreparedStatement p = c.prepareStatement("INSERT INTO feedback (id, request_id, created_at, rating, correction, comment) VALUES (?, ?, ?, ?, ?, ?)")) {
             p.setString(1, "fb-" + (++n));

@@ -14,13 +14,13 @@ import org.jtune.eval.run.ChatTestSet;
  * files, and an adapter whose file {@code quality} says what share of test examples it answers right;
  * {@link #PREDICTOR} reads that share (0.2 for the base model), so gates decide on real eval code.
  */
-final class FakeRun {
+public final class FakeRun {
     private FakeRun() {}
 
-    static final String[] LABELS = {"billing", "network", "access"};
+    public static final String[] LABELS = {"billing", "network", "access"};
 
     /** Base model folder, shared by every run of a test. */
-    static Path base(Path root) throws IOException {
+    public static Path base(Path root) throws IOException {
         Path base = root.resolve("base");
         Files.createDirectories(base);
         Files.writeString(base.resolve("config.json"), "{\"model_type\":\"llama\"}");
@@ -28,7 +28,7 @@ final class FakeRun {
         return base;
     }
 
-    static Path data(Path root) throws IOException {
+    public static Path data(Path root) throws IOException {
         Path data = root.resolve("data");
         Files.createDirectories(data);
         StringBuilder train = new StringBuilder(), test = new StringBuilder();
@@ -48,7 +48,7 @@ final class FakeRun {
     }
 
     /** A finished LoRA run whose adapter answers {@code quality} of the test set right. */
-    static Path run(Path root, String name, double quality, double lr) throws IOException {
+    public static Path run(Path root, String name, double quality, double lr) throws IOException {
         Path base = base(root);
         Path data = data(root);
         Path run = root.resolve("runs").resolve(name);
@@ -77,7 +77,7 @@ final class FakeRun {
     }
 
     /** The first quality·n examples right, the rest wrong; the base model (no adapter) gets 0.2. */
-    static final Predictor PREDICTOR = (model, adapter, examples) -> {
+    public static final Predictor PREDICTOR = (model, adapter, examples) -> {
         double q;
         try {
             q = adapter == null ? 0.2 : Double.parseDouble(Files.readString(adapter.resolve("quality")).strip());
