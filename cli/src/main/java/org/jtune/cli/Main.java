@@ -22,6 +22,9 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 ServeCommand.class,
+                RegistryCommand.class,
+                MonitorCommand.class,
+                DashboardCommand.class,
         })
 public final class Main implements Runnable {
 

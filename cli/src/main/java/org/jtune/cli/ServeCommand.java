@@ -53,8 +53,16 @@ final class ServeCommand implements Callable<Integer> {
         Path file;
     }
 
-    @Option(names = "--max-batch", defaultValue = "8", description = "Most sequences generated at once (default ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch", defaultValue = "16", description = "Most sequences generated together, continuously batched (default ${DEFAULT-VALUE}).")
     int maxBatch;
+
+    @Option(names = "--max-step-tokens", defaultValue = "2048",
+            description = "Most tokens one engine step processes: decode tokens plus prompt chunks (default ${DEFAULT-VALUE}).")
+    int maxStepTokens;
+
+    @Option(names = "--kv-budget-bytes", defaultValue = "0",
+            description = "KV cache memory for all sequences, in 16-position blocks with shared prompt prefixes (default 0: a growing buffer per sequence).")
+    long kvBudgetBytes;
 
     @Option(names = "--max-queue", defaultValue = "256", description = "Most requests waiting; more are answered 429 (default ${DEFAULT-VALUE}).")
     int maxQueue;
@@ -69,9 +77,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
+            if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1 || kvBudgetBytes < 0) {
+                throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1, --kv-budget-bytes >= 0");
+            }
             ServeConfig config = new ServeConfig(model, servedName, adapters(), chatTemplate, host, port, apiKey(), maxBatch, maxQueue,
-                    maxBodyBytes, logDb);
-            if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1) throw new JtuneException("--max-batch, --max-queue and --max-body-bytes must be >= 1");
+                    maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes);
             OpenAiServer server = ServeLauncher.start(config).closeOnShutdown();
             List<String> names = server.engine().modelNames();
             System.err.println("jtune serve: " + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")

@@ -1,6 +1,5 @@
 package org.jtune.serve;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +9,7 @@ import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
-import org.jtune.serve.engine.InterleavedEngine;
+import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
 import org.jtune.serve.http.OpenAiServer;
 import org.jtune.serve.http.ServerOptions;
@@ -38,11 +37,12 @@ public final class ServeLauncher {
         Tokenizer tokenizer = Tokenizer.load(dir);
         ChatTemplate template = template(dir, config.chatTemplate());
         ServedModels models = ServedModels.load(dir, config.baseName(), config.adapters());
-        InterleavedEngine engine = InterleavedEngine.start(models, new InterleavedEngine.Options(config.maxBatch(), config.maxQueue()));
+        BatchingEngine engine = BatchingEngine.start(models, new BatchingEngine.Options(config.maxBatch(), config.maxQueue(),
+                config.maxStepTokens(), config.kvBudgetBytes()));
         RequestLog log = null;
         try {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
-            PromptCodec codec = PromptCodec.of(tokenizer, template, models.base().config());
+            PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
             ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
                     fingerprint(config));
             return OpenAiServer.start(engine, codec, log, options);
@@ -55,17 +55,8 @@ public final class ServeLauncher {
 
     /** --chat-template NAME|FILE, else the model's own; null when there is neither (chat requests are then 400s). */
     static ChatTemplate template(Path modelDir, String name) throws JtuneException {
-        var special = TokenizerConfig.read(modelDir).specialTokens();
-        if (name == null) return TokenizerConfig.read(modelDir).chatTemplate() == null ? null : ChatTemplate.load(modelDir);
-        Path file = Path.of(name);
-        if (Files.isRegularFile(file)) {
-            try {
-                return ChatTemplate.of(Files.readString(file), file.toString(), special);
-            } catch (IOException e) {
-                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
-            }
-        }
-        return ChatTemplate.named(name).withSpecialTokens(special);
+        if (name == null && TokenizerConfig.read(modelDir).chatTemplate() == null) return null;
+        return ChatTemplate.resolve(modelDir, name, "--chat-template");
     }
 
     /** system_fingerprint: a hash of the model's config and the adapters served (changes when the weights served change). */

@@ -23,7 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
-import org.jtune.serve.engine.InterleavedEngine;
+import org.jtune.serve.engine.BatchingEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +73,7 @@ class CancellationTest {
     @Test
     void clientsThatGoAwayCancelTheirSequencesAndTheOthersFinish(@TempDir Path tmp) throws Exception {
         PacedEngine[] paced = new PacedEngine[1];
-        try (TestServer s = TestServer.start(tmp, new InterleavedEngine.Options(4, 16), e -> paced[0] = new PacedEngine(e, 4))) {
+        try (TestServer s = TestServer.start(tmp, new BatchingEngine.Options(4, 16), e -> paced[0] = new PacedEngine(e, 4))) {
             var engine = s.server.engine();
             HttpClient http = HttpClient.newHttpClient();
             List<CompletableFuture<HttpResponse<String>>> full = new ArrayList<>();
@@ -124,7 +124,7 @@ class CancellationTest {
     @Test
     void aFullQueueAnswers429AndTheQueuedRequestsStillComplete(@TempDir Path tmp) throws Exception {
         PacedEngine[] paced = new PacedEngine[1];
-        try (TestServer s = TestServer.start(tmp, new InterleavedEngine.Options(1, 1), e -> paced[0] = new PacedEngine(e, 0))) {
+        try (TestServer s = TestServer.start(tmp, new BatchingEngine.Options(1, 1), e -> paced[0] = new PacedEngine(e, 0))) {
             var engine = s.server.engine();
             paced[0].closeGate();
             HttpClient http = HttpClient.newHttpClient();

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -71,7 +72,7 @@ class OpenAiSdkTest {
     }
 
     static String reference(Path adapter, int[] prompt, int maxNew, TestServer server) throws Exception {
-        try (LlamaModel m = LlamaModel.load(server.modelDir)) {
+        try (CausalLM m = Architectures.load(server.modelDir)) {
             if (adapter != null) PeftFormat.load(adapter, m);
             var sampling = SamplingConfig.greedy(maxNew).withStopIds(server.codec.stopIds());
             return Generator.generate(m, List.of(prompt), sampling, server.codec::decode, null).getFirst().text();

@@ -6,15 +6,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.serve.engine.Engine;
-import org.jtune.serve.engine.InterleavedEngine;
+import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
 import org.jtune.serve.http.OpenAiServer;
 import org.jtune.serve.http.ServerOptions;
@@ -50,16 +51,16 @@ public final class TestServer implements AutoCloseable {
     }
 
     /** Starts one; {@code wrap} may decorate the engine (pacing, gating) for a test. */
-    public static TestServer start(Path tmp, InterleavedEngine.Options engineOptions, UnaryOperator<Engine> wrap) throws Exception {
+    public static TestServer start(Path tmp, BatchingEngine.Options engineOptions, UnaryOperator<Engine> wrap) throws Exception {
         Path model = SharedData.require("models/stories260K");
         Path adapter = makeAdapter(model, tmp.resolve("adapter"));
         Map<String, Path> adapters = new LinkedHashMap<>();
         adapters.put(ADAPTER, adapter);
         ServedModels models = ServedModels.load(model, BASE, adapters);
-        Engine engine = wrap.apply(InterleavedEngine.start(models, engineOptions));
+        Engine engine = wrap.apply(BatchingEngine.start(models, engineOptions));
         Tokenizer tok = Tokenizer.load(model);
         ChatTemplate template = ChatTemplate.named("chatml").withSpecialTokens(TokenizerConfig.read(model).specialTokens());
-        PromptCodec codec = PromptCodec.of(tok, template, models.base().config());
+        PromptCodec codec = PromptCodec.of(tok, template, models.model().config());
         Path db = tmp.resolve("requests.db");
         RequestLog log = RequestLog.open("jdbc:sqlite:" + db);
         ServerOptions options = ServerOptions.defaults().withPort(0).withApiKey(KEY).withMaxBodyBytes(64 * 1024)
@@ -68,7 +69,7 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Path tmp) throws Exception {
-        return start(tmp, new InterleavedEngine.Options(4, 16), e -> e);
+        return start(tmp, new BatchingEngine.Options(4, 16), e -> e);
     }
 
     public String baseUrl() {
@@ -78,15 +79,15 @@ public final class TestServer implements AutoCloseable {
     /** A PEFT adapter for stories260K with random A and B (the answers differ from the base). */
     static Path makeAdapter(Path model, Path out) throws Exception {
         LoraConfig config = new LoraConfig(4, 8f, 0f, LoraConfig.ALL_LINEAR, false, List.of());
-        try (LlamaModel m = LlamaModel.load(model)) {
-            Map<String, Variable> params = LoraAdapters.attach(m, config, new Rng(11), false);
+        try (CausalLM m = Architectures.load(model)) {
+            Map<String, Variable> params = LoraAdapters.attach(m, org.jtune.models.lora.Adapters.DEFAULT, config, new Rng(11), false);
             Rng rng = new Rng(12);
             for (var e : params.entrySet()) {
                 if (!e.getKey().endsWith("lora_B.weight")) continue;
                 Tensor v = e.getValue().value();
                 Backend.cpu().copy(Tensor.randn(rng, 0.1f, v.shape()), v);
             }
-            PeftFormat.save(out, m, config, model.toString());
+            PeftFormat.save(out, m, org.jtune.models.lora.Adapters.DEFAULT, model.toString());
         }
         return out;
     }

@@ -2,27 +2,25 @@ package org.jtune.serve.engine;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 
 /**
- * The models an engine serves by name: the base model, and for each LoRA adapter (a PEFT folder) its
- * own model instance over the same memory-mapped base weights with that adapter attached. One instance
- * per adapter is the simple way while a LoRA layer holds a single adapter; the step engine of the
- * models module replaces it with named adapters on one shared base.
+ * The models an engine serves by name: one base model, and LoRA adapters (PEFT folders) loaded onto
+ * it by name, sharing its weights. A request names the base (no adapter) or an adapter; no adapter is
+ * active by default, so a batch can route each sequence to its own.
  */
 public final class ServedModels implements AutoCloseable {
     private final String baseName;
-    private final Map<String, LlamaModel> byName;
+    private final CausalLM model;
 
-    private ServedModels(String baseName, Map<String, LlamaModel> byName) {
+    private ServedModels(String baseName, CausalLM model) {
         this.baseName = baseName;
-        this.byName = Collections.unmodifiableMap(byName);
+        this.model = model;
     }
 
     /**
@@ -32,32 +30,30 @@ public final class ServedModels implements AutoCloseable {
      * @param adapters adapter name → PEFT adapter folder, in the order /v1/models lists them
      */
     public static ServedModels load(Path baseDir, String baseName, Map<String, Path> adapters) throws JtuneException {
-        Map<String, LlamaModel> models = new LinkedHashMap<>();
+        CausalLM model = Architectures.load(baseDir);
         try {
-            models.put(baseName, LlamaModel.load(baseDir));
             for (var e : adapters.entrySet()) {
-                if (models.containsKey(e.getKey())) {
+                if (e.getKey().equals(baseName) || model.adapters().contains(e.getKey())) {
                     throw new JtuneException("adapter name \"" + e.getKey() + "\" is used twice (or is the base model's name)");
                 }
-                LlamaModel m = LlamaModel.load(baseDir);
-                models.put(e.getKey(), m);
                 try {
-                    PeftFormat.load(e.getValue(), m);
+                    PeftFormat.load(e.getValue(), model, e.getKey());
                 } catch (JtuneException ex) {
                     throw new JtuneException("adapter " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
                 }
             }
-            return new ServedModels(baseName, models);
+            model.adapters().setActive(List.of());
+            return new ServedModels(baseName, model);
         } catch (JtuneException | RuntimeException e) {
-            closeAll(models.values());
+            model.close();
             throw e;
         }
     }
 
-    /** Models already in memory (tests, embedding): the first entry is the base. */
-    public static ServedModels of(Map<String, LlamaModel> models) {
-        if (models.isEmpty()) throw new IllegalArgumentException("no model to serve");
-        return new ServedModels(models.keySet().iterator().next(), new LinkedHashMap<>(models));
+    /** A model already in memory (tests, embedding) with the adapters it has loaded. */
+    public static ServedModels of(String baseName, CausalLM model) {
+        model.adapters().setActive(List.of());
+        return new ServedModels(baseName, model);
     }
 
     public String baseName() {
@@ -66,30 +62,27 @@ public final class ServedModels implements AutoCloseable {
 
     /** The base name first, then the adapters. */
     public List<String> names() {
-        return new ArrayList<>(byName.keySet());
+        List<String> names = new ArrayList<>();
+        names.add(baseName);
+        names.addAll(model.adapters().names());
+        return names;
     }
 
-    /** The model of that name, or null. */
-    public LlamaModel get(String name) {
-        return byName.get(name);
+    public boolean serves(String name) {
+        return name.equals(baseName) || model.adapters().contains(name);
     }
 
-    public LlamaModel base() {
-        return byName.get(baseName);
+    /** The adapter a served name routes to: null for the base model. */
+    public String adapterOf(String name) {
+        return name.equals(baseName) ? null : name;
+    }
+
+    public CausalLM model() {
+        return model;
     }
 
     @Override
     public void close() {
-        closeAll(byName.values());
-    }
-
-    private static void closeAll(Iterable<LlamaModel> models) {
-        for (LlamaModel m : models) {
-            try {
-                m.close();
-            } catch (Exception ignored) {
-                // closing a memory map; nothing to recover
-            }
-        }
+        model.close();
     }
 }

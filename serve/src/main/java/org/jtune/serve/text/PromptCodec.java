@@ -1,11 +1,11 @@
 package org.jtune.serve.text;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
-import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
@@ -22,10 +22,8 @@ public record PromptCodec(Tokenizer tokenizer, ChatTemplate template, List<Integ
     }
 
     /** The codec of a model: its tokenizer, this chat template (may be null), and stop ids from both config and tokenizer. */
-    public static PromptCodec of(Tokenizer tokenizer, ChatTemplate template, LlamaConfig config) {
-        List<Integer> stop = new ArrayList<>(config.eosTokenIds());
-        for (int e : tokenizer.eosIds()) if (!stop.contains(e)) stop.add(e);
-        return new PromptCodec(tokenizer, template, stop);
+    public static PromptCodec of(Tokenizer tokenizer, ChatTemplate template, ModelConfig config) {
+        return new PromptCodec(tokenizer, template, StopIds.of(config, tokenizer));
     }
 
     /** A rendered chat prompt and its ids. */
