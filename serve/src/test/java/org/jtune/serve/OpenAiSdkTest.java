@@ -114,6 +114,22 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void concurrentRequestsForTheBaseAndTheAdapterShareBatchesAndKeepTheirAnswers() throws Exception {
+        String prompt = "Once upon a time";
+        int[] ids = server.codec.text(prompt).ids();
+        String base = reference(null, ids, 24), tuned = reference(server.adapterDir, ids, 24);
+        List<java.util.concurrent.CompletableFuture<String>> answers = new ArrayList<>();
+        List<String> models = List.of(TestServer.BASE, TestServer.ADAPTER, TestServer.ADAPTER, TestServer.BASE, TestServer.ADAPTER, TestServer.BASE);
+        for (String model : models) {
+            answers.add(client.async().completions().create(CompletionCreateParams.builder().model(model).prompt(prompt).maxTokens(24L)
+                    .temperature(0.0).build()).thenApply(c -> c.choices().getFirst().text()));
+        }
+        for (int i = 0; i < models.size(); i++) {
+            assertEquals(models.get(i).equals(TestServer.BASE) ? base : tuned, answers.get(i).get(), "request " + i + " (" + models.get(i) + ")");
+        }
+    }
+
+    @Test
     void chatPlainAndStreamedAgreeAndReportUsage() throws Exception {
         ChatCompletion whole = client.chat().completions().create(chat(TestServer.BASE, "Tell me a story.", 30).build());
         String text = whole.choices().getFirst().message().content().orElseThrow();
