@@ -121,6 +121,50 @@ class CancellationTest {
         }
     }
 
+    /** The issue's acceptance scenario, scaled to the tiny model: streams of which a quarter disconnect mid-way, then plain requests. */
+    @Test
+    void underConcurrentStreamsWithDisconnectsNothingFailsAndNothingStaysHeld(@TempDir Path tmp) throws Exception {
+        try (TestServer s = TestServer.start(tmp, new BatchingEngine.Options(16, 64), e -> e)) {
+            var engine = s.server.engine();
+            HttpClient http = HttpClient.newHttpClient();
+            List<CompletableFuture<HttpResponse<String>>> streams = new ArrayList<>();
+            List<CompletableFuture<Void>> dropped = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                if (i % 4 == 3) {
+                    dropped.add(CompletableFuture.runAsync(() -> {
+                        try {
+                            dropAfter(s, body(TestServer.BASE, 400, true), 3, 0);
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    }));
+                } else {
+                    String model = i % 2 == 0 ? TestServer.BASE : TestServer.ADAPTER;
+                    streams.add(http.sendAsync(post(s, "/v1/completions", body(model, 40, true)), HttpResponse.BodyHandlers.ofString()));
+                }
+            }
+            for (var d : dropped) d.get();
+            for (var f : streams) {
+                HttpResponse<String> r = f.get();
+                assertEquals(200, r.statusCode());
+                assertTrue(r.body().endsWith("data: [DONE]\n\n"));
+            }
+            List<CompletableFuture<HttpResponse<String>>> plain = new ArrayList<>();
+            for (int i = 0; i < 16; i++) plain.add(http.sendAsync(post(s, "/v1/completions", body(TestServer.BASE, 20, false)), HttpResponse.BodyHandlers.ofString()));
+            for (var f : plain) {
+                HttpResponse<String> r = f.get();
+                assertEquals(200, r.statusCode(), r.body());
+                assertTrue(r.body().contains("\"finish_reason\""));
+            }
+            await("nothing runs or is held", () -> engine.gauges().running() == 0 && engine.gauges().kvBlocksInUse() == 0
+                    && engine.gauges().waiting() == 0);
+            assertEquals(4, engine.gauges().cancelledRequests());
+            assertEquals(32, engine.gauges().finishedRequests()); // 12 full streams, 4 dropped, 16 plain
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(!metrics.contains("status=\"5"), "no 5xx: " + metrics);
+        }
+    }
+
     @Test
     void aFullQueueAnswers429AndTheQueuedRequestsStillComplete(@TempDir Path tmp) throws Exception {
         PacedEngine[] paced = new PacedEngine[1];
