@@ -12,6 +12,8 @@ import picocli.CommandLine.Spec;
                 DataCheckCommand.class,
                 DataConvertCommand.class,
                 DataSplitCommand.class,
+                DataSampleCommand.class,
+                DataApplyReviewCommand.class,
         })
 final class DataCommand implements Callable<Integer> {
     @Spec
