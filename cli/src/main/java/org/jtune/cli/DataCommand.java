@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
                 DataSplitCommand.class,
                 DataSampleCommand.class,
                 DataApplyReviewCommand.class,
+                DataAugmentCommand.class,
         })
 final class DataCommand implements Callable<Integer> {
     @Spec
