@@ -22,11 +22,11 @@ import org.jtune.tensor.Tensor;
  *   "JTRAW1\n"  u32 count
  *   per tensor (sorted by name): u16 name length, UTF-8 name, u8 rank, rank × u32 dims, numel × f32
  * </pre>
- * Used for checkpoints until the safetensors writer is merged, and to test the checkpoint plumbing.
+ * Tests the checkpoint plumbing without the models module (training itself writes safetensors).
  * Reading checks every length against the file size, so a truncated or hostile file is an error
  * naming it rather than a huge allocation.
  */
-public final class RawTensorCodec implements TensorCodec {
+final class RawTensorCodec implements TensorCodec {
     private static final byte[] MAGIC = "JTRAW1\n".getBytes(StandardCharsets.US_ASCII);
 
     @Override

@@ -1,15 +1,16 @@
-package org.jtune.models.llama;
+package org.jtune.models.io;
 
+import org.jtune.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
-import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.models.CausalLM;
+
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
@@ -25,7 +26,7 @@ public final class ModelExport {
 
     private ModelExport() {}
 
-    public static void save(LlamaModel model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
+    public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
         try {
             Files.createDirectories(outDir);
         } catch (IOException e) {
@@ -37,16 +38,14 @@ public final class ModelExport {
             default -> DType.F32;
         };
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, Variable> e : model.namedWeights().entrySet()) tensors.put(e.getKey(), e.getValue().value());
+        for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) tensors.put(e.getKey(), e.getValue().value());
         SafetensorsWriter.defaults().withFloatDType(dtype).withMaxShardBytes(maxShardBytes).writeModel(outDir, tensors);
         model.config().write(outDir.resolve("config.json"));
         for (String name : SIDE_FILES) {
             Path src = sourceDir.resolve(name);
             if (!Files.isRegularFile(src)) continue;
             try {
-                Path tmp = outDir.resolve("." + name + ".tmp");
-                Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFile.copy(src, outDir.resolve(name));
             } catch (IOException e) {
                 throw new JtuneException("cannot copy " + src + " to " + outDir + ": " + e.getMessage(), e);
             }

@@ -1,4 +1,4 @@
-package org.jtune.train.checkpoint;
+package org.jtune.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,12 +10,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** Whole-or-nothing writes: content and hash, no temporary file left, old content kept when a write fails. */
 class AtomicFileTest {
     @Test
     void writesContentWithItsSha256AndLeavesNoTemporaryFile(@TempDir Path dir) throws IOException {
-        FileEntry e = AtomicFile.writeString(dir.resolve("a.txt"), "abc");
+        AtomicFile.Written e = AtomicFile.write(dir.resolve("a.txt"), out -> out.write("abc".getBytes()));
         // FIPS 180-2 example: SHA-256("abc")
-        assertEquals(new FileEntry("a.txt", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), e);
+        assertEquals(new AtomicFile.Written(dir.resolve("a.txt"), 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), e);
         assertEquals("abc", Files.readString(dir.resolve("a.txt")));
         assertEquals(e.sha256(), AtomicFile.sha256(dir.resolve("a.txt")));
         try (var s = Files.list(dir)) {
@@ -24,7 +25,7 @@ class AtomicFileTest {
     }
 
     @Test
-    void aFailedWriteKeepsTheOldContent(@TempDir Path dir) throws IOException {
+    void aFailedWriteKeepsTheOldContent(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("state.json");
         AtomicFile.writeString(f, "old");
         assertThrows(IOException.class, () -> AtomicFile.write(f, out -> {
@@ -41,7 +42,7 @@ class AtomicFileTest {
     void largeContentIsCountedAndHashed(@TempDir Path dir) throws IOException {
         byte[] data = new byte[1_000_003];
         new java.util.Random(1).nextBytes(data);
-        FileEntry e = AtomicFile.write(dir.resolve("big.bin"), out -> {
+        AtomicFile.Written e = AtomicFile.write(dir.resolve("big.bin"), out -> {
             out.write(data, 0, 10);
             out.write(data, 10, data.length - 10);
         });
