@@ -4,11 +4,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 
@@ -22,12 +24,12 @@ public final class LocalModelGenerator implements ParaphraseGenerator {
     private static final int BATCH = 8;
 
     private final Path dir;
-    private final LlamaModel model;
+    private final CausalLM model;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;   // null: plain text prompts
     private final SamplingConfig sampling;
 
-    private LocalModelGenerator(Path dir, LlamaModel model, Tokenizer tokenizer, ChatTemplate template, SamplingConfig sampling) {
+    private LocalModelGenerator(Path dir, CausalLM model, Tokenizer tokenizer, ChatTemplate template, SamplingConfig sampling) {
         this.dir = dir;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -36,13 +38,12 @@ public final class LocalModelGenerator implements ParaphraseGenerator {
     }
 
     public static LocalModelGenerator load(Path dir, float temperature, float topP, int maxNewTokens) throws JtuneException {
-        LlamaModel model = LlamaModel.load(dir);
+        CausalLM model = Architectures.load(dir);
         try {
             Tokenizer tok = Tokenizer.load(dir);
             ChatTemplate template = TokenizerConfig.read(dir).chatTemplate() != null ? ChatTemplate.load(dir) : null;
-            List<Integer> stop = new ArrayList<>(model.config().eosTokenIds());
-            for (int e : tok.eosIds()) if (!stop.contains(e)) stop.add(e);
-            SamplingConfig sampling = new SamplingConfig(temperature, 0, topP, 0f, 1f, 0L, maxNewTokens, stop, List.of());
+            SamplingConfig sampling = new SamplingConfig(temperature, 0, topP, 0f, 1f, 0L, maxNewTokens,
+                    StopIds.of(model.config(), tok), List.of());
             return new LocalModelGenerator(dir, model, tok, template, sampling);
         } catch (JtuneException | RuntimeException e) {
             closeQuietly(model);
@@ -80,7 +81,7 @@ public final class LocalModelGenerator implements ParaphraseGenerator {
         }
     }
 
-    private static void closeQuietly(LlamaModel m) {
+    private static void closeQuietly(CausalLM m) {
         try {
             m.close();
         } catch (Exception ignored) {

@@ -10,7 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
+import org.jtune.io.AtomicFile;
 import org.jtune.train.data.Issue;
 import org.jtune.train.data.IssueKind;
 import org.jtune.train.data.JsonlLineReader;

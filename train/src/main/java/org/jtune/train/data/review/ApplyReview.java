@@ -14,8 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
-import org.jtune.train.checkpoint.FileEntry;
+import org.jtune.io.AtomicFile;
 import org.jtune.train.data.Conversation;
 import org.jtune.train.data.DatasetFormat;
 import org.jtune.train.data.DatasetRows;
@@ -195,7 +194,7 @@ public final class ApplyReview {
     private static void write(Path input, Path sheet, Path output, Path changeLog, List<String> lines, List<ObjectNode> log,
                               Result r) throws JtuneException {
         try {
-            FileEntry written = AtomicFile.write(output, o -> {
+            AtomicFile.Written written = AtomicFile.write(output, o -> {
                 for (String l : lines) {
                     o.write(l.getBytes(StandardCharsets.UTF_8));
                     o.write('\n');

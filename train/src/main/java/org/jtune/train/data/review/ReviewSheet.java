@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
+import org.jtune.io.AtomicFile;
 import org.jtune.train.data.DatasetRows;
 import org.jtune.train.data.convert.SourceRow;
 import org.jtune.train.data.convert.SourceTable;

@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
+import org.jtune.io.AtomicFile;
 import org.jtune.train.data.Conversation;
 import org.jtune.train.data.DatasetRows;
 import org.jtune.train.data.IssueLog;
