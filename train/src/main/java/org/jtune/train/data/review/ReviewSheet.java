@@ -31,13 +31,20 @@ import org.jtune.train.data.convert.SourceTable;
  * new_label         with relabel: the new label
  * note              free text, copied to the change log
  * </pre>
- * Reading accepts what a spreadsheet writes back (another delimiter, UTF-16, extra columns).
+ * Reading accepts what a spreadsheet writes back (another delimiter, UTF-16, extra columns). A
+ * value that a spreadsheet would run as a formula (starting with =, +, -, @, TAB or CR, after any
+ * apostrophes) is written with one more leading apostrophe, which reading removes again (the OWASP
+ * advice against CSV injection, made reversible).
  */
 public final class ReviewSheet {
     public static final List<String> COLUMNS = List.of("kind", "line", "row_hash", "input", "answer", "context",
             "source_input", "action", "corrected_input", "corrected_answer", "new_label", "note");
     /** Columns a sheet must have to be applied. */
     static final List<String> REQUIRED = List.of("kind", "line", "row_hash", "action");
+    /** A value a spreadsheet would evaluate: (apostrophes, then) =, +, -, @, TAB or CR. */
+    private static final java.util.regex.Pattern FORMULA_START = java.util.regex.Pattern.compile("'*[=+\\-@\t\r]");
+    /** The same with the apostrophe {@link #csvRow} added. */
+    private static final java.util.regex.Pattern FORMULA = java.util.regex.Pattern.compile("''*[=+\\-@\t\r]");
 
     /** One sheet row; {@code sheetLine} is the line it was read from (0 when written). */
     public record Row(Kind kind, long line, String rowHash, String input, String answer, String context,
@@ -149,7 +156,9 @@ public final class ReviewSheet {
 
     private static String raw(SourceRow r, String column) {
         String v = r.fields().get(column);
-        return v == null ? "" : v.replace("\r\n", "\n");
+        if (v == null) return "";
+        if (FORMULA.matcher(v).lookingAt()) v = v.substring(1);
+        return v.replace("\r\n", "\n");
     }
 
     private static String nz(String s) {
@@ -162,6 +171,7 @@ public final class ReviewSheet {
         for (int i = 0; i < fields.size(); i++) {
             if (i > 0) b.append(',');
             String f = fields.get(i) == null ? "" : fields.get(i);
+            if (FORMULA_START.matcher(f).lookingAt()) f = "'" + f;
             if (f.indexOf(',') >= 0 || f.indexOf('"') >= 0 || f.indexOf('\n') >= 0 || f.indexOf('\r') >= 0
                     || (!f.isEmpty() && (f.charAt(0) == ' ' || f.charAt(f.length() - 1) == ' '))) {
                 b.append('"').append(f.replace("\"", "\"\"")).append('"');

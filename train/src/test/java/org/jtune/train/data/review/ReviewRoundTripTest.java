@@ -154,6 +154,21 @@ class ReviewRoundTripTest {
     }
 
     @Test
+    void valuesASpreadsheetWouldRunAsFormulasAreEscapedAndReadBack() throws Exception {
+        List<String> texts = List.of("=HYPERLINK(\"http://x\")", "-5 fee on my card", "'=already quoted", "@here", "plain 'text'");
+        List<ReviewSheet.Row> rows = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) rows.add(ReviewSheet.example(i + 1, "h", texts.get(i), "+1", ""));
+        Path sheet = dir.resolve("f.csv");
+        ReviewSheet.write(sheet, rows, "formulas");
+        String csv = Files.readString(sheet);
+        assertTrue(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\"") && csv.contains("'-5 fee") && csv.contains("''=already")
+                && csv.contains("'@here") && csv.contains(",plain 'text',") && csv.contains(",'+1,"), csv);
+        List<ReviewSheet.Row> back = ReviewSheet.read(sheet);
+        assertEquals(texts, back.stream().map(ReviewSheet.Row::input).toList());
+        back.forEach(r -> assertEquals("+1", r.answer()));
+    }
+
+    @Test
     void aSheetThatDoesNotMatchTheFileIsRefusedAndNothingIsWritten() throws Exception {
         Path in = data();
         DataSample.run(in, dir.resolve("s.csv"), 3, 0, 1);
