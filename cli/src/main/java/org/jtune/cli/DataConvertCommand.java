@@ -7,6 +7,7 @@ import org.jtune.JtuneException;
 import org.jtune.train.data.convert.ConvertOptions;
 import org.jtune.train.data.convert.ConvertReport;
 import org.jtune.train.data.convert.DataConvert;
+import org.jtune.train.data.convert.FieldTemplate;
 import org.jtune.train.data.convert.SourceTable;
 import org.jtune.train.data.convert.TargetFormat;
 import picocli.CommandLine.Command;
@@ -107,7 +108,7 @@ final class DataConvertCommand implements Callable<Integer> {
                     .header(!noHeader).strip(!keepWhitespace).strict(strict).encoding(encoding);
             int systems = (system != null ? 1 : 0) + (systemColumn != null ? 1 : 0) + (systemTemplate != null ? 1 : 0);
             if (systems > 1) throw new JtuneException("give one of --system, --system-column, --system-template");
-            if (system != null) b.system(org.jtune.train.data.convert.FieldTemplate.literal(system));
+            if (system != null) b.system(FieldTemplate.literal(system));
             else b.system(ConvertOptions.role(systemColumn, systemTemplate, "--system-column/--system-template", false));
             if (inputFormat != null) {
                 SourceTable.Kind kind = switch (inputFormat.toLowerCase(java.util.Locale.ROOT)) {
