@@ -63,7 +63,8 @@ public final class DataCheck {
             }
         });
         return new FileReport(split, data.file(), data.format(), data.formatDetectedAtLine(), data.lines(),
-                examples.size(), errors, messages, assistantTurns, characters, tokens, duplicates, systemPrompts, labels);
+                examples.size(), errors, messages, assistantTurns, characters, tokens, duplicates, systemPrompts, labels,
+                data.augmented());
     }
 
     /** Validation answers of a classification dataset that train never teaches. */
