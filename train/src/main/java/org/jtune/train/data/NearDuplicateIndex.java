@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -86,7 +87,7 @@ public final class NearDuplicateIndex {
         List<Message> input = c.input().isEmpty() ? c.messages() : c.input();
         StringBuilder sb = new StringBuilder();
         for (Message m : input) {
-            if (m.role() == Role.SYSTEM && input.size() > 1) continue;
+            if (Role.of(m) == Role.SYSTEM && input.size() > 1) continue;
             if (!sb.isEmpty()) sb.append(" | ");
             sb.append(NormalisedText.of(m.content()));
         }
