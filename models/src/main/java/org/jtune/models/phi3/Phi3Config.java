@@ -95,7 +95,7 @@ public record Phi3Config(
         if (slidingWindow != null) positive("sliding_window", slidingWindow);
         if (originalMaxPositionEmbeddings != null) positive("original_max_position_embeddings", originalMaxPositionEmbeddings);
         if (longRope != null) {
-            for (var e : Map.of("short_factor", longRope.shortFactor(), "long_factor", longRope.longFactor()).entrySet()) {
+            for (var e : List.of(Map.entry("short_factor", longRope.shortFactor()), Map.entry("long_factor", longRope.longFactor()))) {
                 if (e.getValue().size() != rotary / 2) {
                     throw new IllegalArgumentException("rope_scaling." + e.getKey() + " has " + e.getValue().size() + " entries; it needs one per rotary "
                             + "frequency, " + rotary / 2 + " (head_dim × partial_rotary_factor / 2)");
