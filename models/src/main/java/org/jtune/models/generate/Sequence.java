@@ -26,10 +26,11 @@ public final class Sequence {
     final Listener listener;
     final Sampler sampler;
     KvCache cache;
-    int prefilled;        // prompt tokens already in the cache
     int[] history;        // prompt then generated ids
     int length;           // valid entries of history
-    int pending = -1;     // last sampled token, not yet fed to the model
+    int fed;              // entries of history already in the cache; the rest is fed next (prompt chunks, or the last sampled token)
+    int reused;           // prompt positions taken from cached prefix blocks instead of being computed
+    int preemptions;      // times its cache was taken back for others (it then recomputes)
     Finish finish;
     String text;          // decoded output with a stop string cut, when one ended it
     boolean cancelRequested;
@@ -72,6 +73,16 @@ public final class Sequence {
     /** The output text with the stop string removed, when a stop string ended it; else null. */
     public String stopText() {
         return text;
+    }
+
+    /** Prompt positions whose keys and values came from a cached prefix shared with earlier requests. */
+    public int reusedPrefix() {
+        return reused;
+    }
+
+    /** Times the engine took its KV memory back for other sequences (its tokens are then recomputed). */
+    public int preemptions() {
+        return preemptions;
     }
 
     /** Positions held in its KV cache now (0 once finished). */

@@ -1,6 +1,9 @@
 package org.jtune.models.generate;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Queue;
@@ -8,40 +11,62 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jtune.models.CausalLM;
 import org.jtune.models.SequenceChunk;
+import org.jtune.models.kv.KvBlockPool;
+import org.jtune.models.kv.PagedKvCache;
 import org.jtune.tensor.Tensor;
 
 /**
  * Generation as a sequence of model steps over a changing set of live sequences (continuous
- * batching, as Orca and vLLM schedule it): each {@link #step} feeds every decoding sequence its last
- * sampled token and spends what is left of the step's token budget on prompt prefill (long prompts
- * in chunks, so they do not stall the others), runs one batched forward ({@link CausalLM#step}),
- * samples a token for each sequence whose logits are ready, and retires the sequences that stopped.
- * Requests may be added and cancelled from any thread between steps; {@link #step} runs on one
- * thread. Each sequence has its own KV cache (released when it ends) and its own LoRA adapter.
+ * batching, as Orca and vLLM schedule it). Each {@link #step} feeds every sequence the tokens it has
+ * not fed yet — the token it sampled last, or a chunk of its prompt — decoding sequences first and
+ * prompts with what is left of the step's token budget (long prompts go in chunks, so they do not
+ * stall the others), runs one batched forward ({@link CausalLM#step}), samples a token for each
+ * sequence that has fed everything, and retires the sequences that stopped.
+ *
+ * <p>KV memory: with a byte budget the engine keeps keys and values in a {@link KvBlockPool} of
+ * fixed-size blocks; sequences that start with the same tokens share the blocks of that prefix
+ * (computed once), and when the pool runs out the most recently admitted sequence gives its blocks
+ * back and is recomputed later (preemption by recomputation, as vLLM does). Without a budget each
+ * sequence has a growing buffer of its own.
+ *
+ * <p>Requests may be added and cancelled from any thread; {@link #step} runs on one thread.
  */
 public final class StepEngine {
     /**
      * @param maxSequences  sequences decoded together at most (the rest wait their turn)
-     * @param maxStepTokens tokens one step processes at most (decode tokens plus prefill chunks)
+     * @param maxStepTokens tokens one step processes at most (decode tokens plus prompt chunks)
+     * @param kvBudgetBytes bytes of KV memory for all sequences (0: no budget, one growing buffer per sequence)
+     * @param kvBlockSize   positions per KV block when there is a budget
      */
-    public record Limits(int maxSequences, int maxStepTokens) {
-        public static final Limits DEFAULT = new Limits(64, 2048);
+    public record Limits(int maxSequences, int maxStepTokens, long kvBudgetBytes, int kvBlockSize) {
+        public static final Limits DEFAULT = new Limits(64, 2048, 0, 16);
 
         public Limits {
-            if (maxSequences < 1 || maxStepTokens < 1) throw new IllegalArgumentException("engine limits must be positive: " + maxSequences + ", " + maxStepTokens);
+            if (maxSequences < 1 || maxStepTokens < 1 || kvBudgetBytes < 0 || kvBlockSize < 1) {
+                throw new IllegalArgumentException("engine limits must be positive: " + maxSequences + ", " + maxStepTokens + ", "
+                        + kvBudgetBytes + ", " + kvBlockSize);
+            }
+        }
+
+        public Limits(int maxSequences, int maxStepTokens) {
+            this(maxSequences, maxStepTokens, 0, 16);
         }
     }
 
     private final CausalLM model;
     private final Limits limits;
+    private final KvBlockPool pool; // null without a budget
     private final Queue<Sequence> incoming = new ConcurrentLinkedQueue<>();
-    private final List<Sequence> live = new ArrayList<>(); // admitted: prefilling or decoding, in arrival order
+    private final Deque<Sequence> preempted = new ArrayDeque<>(); // go before new arrivals
+    private final List<Sequence> live = new ArrayList<>();        // admitted, in admission order
     private final AtomicLong ids = new AtomicLong();
     private volatile int lastStepTokens, lastStepSequences;
+    private long preemptions;
 
     public StepEngine(CausalLM model, Limits limits) {
         this.model = model;
         this.limits = limits;
+        this.pool = limits.kvBudgetBytes() > 0 ? KvBlockPool.forBudget(model.config(), limits.kvBudgetBytes(), limits.kvBlockSize()) : null;
     }
 
     public CausalLM model() {
@@ -49,7 +74,7 @@ public final class StepEngine {
     }
 
     /**
-     * Queues a request; it joins the batch at the next step. Fails at once when its prompt does not
+     * Queues a request; it joins the batch at a coming step. Fails at once when its prompt does not
      * fit the model's context or names an adapter the model has not loaded.
      */
     public Sequence add(SequenceRequest request, Sequence.Listener listener) {
@@ -66,34 +91,44 @@ public final class StepEngine {
         return s;
     }
 
-    /** Asks for a sequence to stop; it ends (Finish.CANCELLED, cache released) at the next step. */
+    /** Asks for a sequence to stop; it ends (Finish.CANCELLED, memory released) at the next step. */
     public void cancel(Sequence s) {
         s.cancelRequested = true;
     }
 
     /** True when no sequence is waiting or running. */
     public boolean idle() {
-        return incoming.isEmpty() && live.isEmpty();
+        return incoming.isEmpty() && preempted.isEmpty() && live.isEmpty();
     }
 
-    /** Sequences admitted (prefilling or decoding). */
+    /** Sequences admitted (feeding or decoding). */
     public int running() {
         return live.size();
     }
 
-    /** Requests not yet admitted. */
+    /** Requests not admitted yet (new, or preempted and waiting to be recomputed). */
     public int waiting() {
-        return incoming.size();
+        return incoming.size() + preempted.size();
     }
 
-    /** KV positions held by all live sequences. */
+    /** KV positions held by the live sequences. */
     public long cachedPositions() {
         long n = 0;
         for (Sequence s : live) n += s.cachedPositions();
         return n;
     }
 
-    /** Tokens and sequences processed by the last step (batch size). */
+    /** The KV block pool, or null when the engine has no KV budget. */
+    public KvBlockPool kvPool() {
+        return pool;
+    }
+
+    /** Times a sequence gave its KV memory back so that others could go on. */
+    public long preemptions() {
+        return preemptions;
+    }
+
+    /** Tokens and sequences processed by the last step (the batch size). */
     public int lastStepTokens() {
         return lastStepTokens;
     }
@@ -104,26 +139,26 @@ public final class StepEngine {
 
     /** One scheduler step; does nothing when idle. */
     public void step() {
-        admit();
         retireCancelled();
+        admit();
         List<Sequence> batch = new ArrayList<>();
         List<SequenceChunk> chunks = new ArrayList<>();
         int budget = limits.maxStepTokens();
-        for (Sequence s : live) {             // decoding sequences first: one token each
-            if (s.pending >= 0 && budget > 0) {
+        for (int pass = 0; pass < 2; pass++) { // decoding sequences (one token to feed) first, then prompts
+            for (Sequence s : List.copyOf(live)) {
+                int left = s.length - s.fed;
+                if (budget == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
+                int t = Math.min(left, budget);
+                if (!reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
-                chunks.add(new SequenceChunk(new int[] {s.pending}, s.cache, s.request.adapter()));
-                budget--;
+                chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
+                budget -= t;
             }
         }
-        for (Sequence s : live) {             // then prompt prefill, in arrival order, chunked
-            int left = s.request.prompt().length - s.prefilled;
-            if (s.pending < 0 && left > 0 && budget > 0) {
-                int t = Math.min(left, budget);
-                int[] part = java.util.Arrays.copyOfRange(s.request.prompt(), s.prefilled, s.prefilled + t);
-                batch.add(s);
-                chunks.add(new SequenceChunk(part, s.cache, s.request.adapter()));
-                budget -= t;
+        for (int i = batch.size() - 1; i >= 0; i--) { // a later reservation may have preempted an earlier member
+            if (!live.contains(batch.get(i))) {
+                batch.remove(i);
+                budget += chunks.remove(i).tokens().length;
             }
         }
         lastStepSequences = batch.size();
@@ -134,37 +169,92 @@ public final class StepEngine {
         float[] all = logits.toFloatArray();
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
-            int t = chunks.get(i).tokens().length;
-            s.cache.advance(t);
-            if (s.pending >= 0) s.pending = -1;
-            else s.prefilled += t;
-            if (s.prefilled < s.request.prompt().length) continue; // more prompt to prefill
-            float[] row = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
-            sample(s, row);
+            int[] fedNow = chunks.get(i).tokens();
+            s.cache.advance(fedNow);
+            s.fed += fedNow.length;
+            if (s.fed < s.length) continue; // more prompt to feed
+            sample(s, Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab));
         }
         live.removeIf(this::retireIfFinished);
     }
 
+    /** Admits waiting sequences (preempted ones first) while there is room in the batch and in KV memory. */
     private void admit() {
-        while (live.size() < limits.maxSequences() && !incoming.isEmpty()) {
-            Sequence s = incoming.poll();
-            int context = model.config().maxPositionEmbeddings();
-            int capacity = Math.min(context, s.request.prompt().length + s.request.sampling().maxNewTokens());
+        while (live.size() < limits.maxSequences()) {
+            Sequence s = !preempted.isEmpty() ? preempted.peekFirst() : incoming.peek();
+            if (s == null) return;
             if (s.cancelRequested) {
+                (preempted.isEmpty() ? incoming : preempted).poll();
                 end(s, Sequence.Finish.CANCELLED);
                 continue;
             }
             if (s.request.sampling().maxNewTokens() == 0) {
+                (preempted.isEmpty() ? incoming : preempted).poll();
                 end(s, Sequence.Finish.LENGTH);
                 continue;
             }
-            s.cache = model.newKvCache(Math.max(1, capacity));
+            int capacity = Math.max(1, Math.min(model.config().maxPositionEmbeddings(), s.request.prompt().length + s.request.sampling().maxNewTokens()));
+            if (pool != null) {
+                PagedKvCache cache = new PagedKvCache(pool, capacity);
+                int reused = cache.reusePrefix(Arrays.copyOf(s.history, s.length));
+                if (!cache.reserve(Math.min(s.length - reused, limits.maxStepTokens())) && !live.isEmpty()) {
+                    cache.release(); // wait until running sequences give memory back
+                    return;
+                }
+                s.cache = cache;
+                s.fed = reused;
+                if (s.preemptions == 0) s.reused = reused;
+            } else {
+                s.cache = model.newKvCache(capacity);
+                s.fed = 0;
+            }
+            (preempted.isEmpty() ? incoming : preempted).poll();
             live.add(s);
         }
     }
 
+    /**
+     * Makes KV room for t more positions of s, preempting the most recently admitted other sequences
+     * when the pool is out of blocks; when nothing else can give memory back, s itself waits.
+     */
+    private boolean reserve(Sequence s, int t) {
+        if (pool == null) return true;
+        PagedKvCache cache = (PagedKvCache) s.cache;
+        while (!cache.reserve(t)) {
+            Sequence victim = null;
+            for (int i = live.size() - 1; i >= 0 && victim == null; i--) if (live.get(i) != s) victim = live.get(i);
+            if (victim == null) {
+                if (cache.blocks() == 0 && live.size() == 1) {
+                    throw new IllegalStateException("the KV budget of " + limits.kvBudgetBytes() + " bytes cannot hold " + t
+                            + " positions of one sequence; raise it or lower the step's token budget");
+                }
+                preempt(s);
+                return false;
+            }
+            preempt(victim);
+        }
+        return true;
+    }
+
+    private void preempt(Sequence s) {
+        s.cache.release();
+        s.cache = null;
+        s.fed = 0;
+        s.preemptions++;
+        preemptions++;
+        live.remove(s);
+        preempted.addFirst(s);
+    }
+
     private void retireCancelled() {
         for (Iterator<Sequence> it = live.iterator(); it.hasNext(); ) {
+            Sequence s = it.next();
+            if (s.cancelRequested) {
+                end(s, Sequence.Finish.CANCELLED);
+                it.remove();
+            }
+        }
+        for (Iterator<Sequence> it = preempted.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             if (s.cancelRequested) {
                 end(s, Sequence.Finish.CANCELLED);
@@ -193,7 +283,6 @@ public final class StepEngine {
         }
         // the token just sampled still has to be fed to the model: stop when that no longer fits
         if (s.finish == null && (s.generated() >= c.maxNewTokens() || s.length > s.cache.capacity())) s.finish = Sequence.Finish.LENGTH;
-        if (s.finish == null) s.pending = tok;
     }
 
     private boolean retireIfFinished(Sequence s) {

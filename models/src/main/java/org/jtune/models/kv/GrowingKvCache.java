@@ -49,8 +49,8 @@ public final class GrowingKvCache implements KvCache {
     }
 
     @Override
-    public void advance(int t) {
-        length += t;
+    public void advance(int[] tokens) {
+        length += tokens.length;
     }
 
     @Override

@@ -5,7 +5,7 @@ import org.jtune.tensor.Tensor;
 /**
  * The keys and values of one sequence in every layer, for the positions processed so far. A step
  * of the model appends a sequence's t new positions to each layer ({@link #append}), attends over
- * everything returned, and then {@link #advance}s the cache by t. Implementations differ in how they
+ * everything returned, and then {@link #advance}s the cache by those t tokens. Implementations differ in how they
  * hold the positions (one growing buffer, fixed-size pages from a shared pool).
  */
 public interface KvCache {
@@ -21,8 +21,8 @@ public interface KvCache {
      */
     Tensor[] append(int layer, Tensor k, Tensor v);
 
-    /** Records that the last step's t positions are now cached. */
-    void advance(int t);
+    /** Records that the last step's tokens are now cached (their ids let paged caches share identical prefixes). */
+    void advance(int[] tokens);
 
     /** Gives the memory back; the cache must not be used afterwards. */
     void release();
