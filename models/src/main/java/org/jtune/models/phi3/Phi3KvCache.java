@@ -17,7 +17,7 @@ final class Phi3KvCache implements KvCache {
     private final int layers, kvHeads, headDim, capacity;
     private GrowingKvCache cache;
     private int[] tokens = new int[16];
-    private int recorded;       // ids of cached positions, and of the positions of the step under way
+    private int length;         // ids of cached positions
     private boolean longFactors;
 
     Phi3KvCache(int layers, int kvHeads, int headDim, int capacity) {
@@ -48,8 +48,11 @@ final class Phi3KvCache implements KvCache {
     }
 
     @Override
-    public void advance(int t) {
-        cache.advance(t);
+    public void advance(int[] ids) {
+        cache.advance(ids);
+        if (length + ids.length > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(2 * tokens.length, length + ids.length));
+        System.arraycopy(ids, 0, tokens, length, ids.length);
+        length += ids.length;
     }
 
     @Override
@@ -62,17 +65,14 @@ final class Phi3KvCache implements KvCache {
         return longFactors;
     }
 
-    /** Records the ids of a step's new positions and the factors they are rotated with. */
-    void record(int[] ids, boolean longFactors) {
-        if (recorded + ids.length > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(2 * tokens.length, recorded + ids.length));
-        System.arraycopy(ids, 0, tokens, recorded, ids.length);
-        recorded += ids.length;
+    /** Records whether this step's positions are rotated with the long factors. */
+    void useLongFactors(boolean longFactors) {
         this.longFactors = longFactors;
     }
 
     /** The ids of the cached positions. */
     int[] cachedTokens() {
-        return Arrays.copyOf(tokens, cache.length());
+        return Arrays.copyOf(tokens, length);
     }
 
     /**
@@ -80,13 +80,12 @@ final class Phi3KvCache implements KvCache {
      * that refills it then calls {@link #refilled}.
      */
     void restart() {
-        recorded = 0;
         cache.release();
         cache = fresh();
     }
 
     /** After a recomputation of {@code before + t} positions: marks the first {@code before} as cached, leaving t to the caller's advance. */
     void refilled(int before) {
-        cache.advance(before);
+        cache.advance(Arrays.copyOf(tokens, before));
     }
 }

@@ -203,11 +203,11 @@ public final class Phi3Model implements CausalLM {
                     }
                     int[] all = concat(cache.cachedTokens(), c.tokens());
                     cache.restart();
-                    cache.record(all, true);
+                    cache.useLongFactors(true);
                     restartedAt[s] = before;
                     run = new SequenceChunk(all, cache, c.adapter());
                 } else if (cache != null) {
-                    cache.record(c.tokens(), longFactors);
+                    cache.useLongFactors(longFactors);
                 }
                 (longFactors ? longRun : shortRun).add(run);
                 (longFactors ? longAt : shortAt).add(s);
