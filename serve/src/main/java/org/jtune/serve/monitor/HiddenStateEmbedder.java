@@ -7,6 +7,7 @@ import org.jtune.autograd.NoGrad;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.Tensor;
@@ -33,11 +34,7 @@ public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
         try {
             if (adapter != null) PeftFormat.load(adapter, m);
         } catch (JtuneException | RuntimeException e) {
-            try {
-                m.close();
-            } catch (Exception ignored) {
-                // the load error is the one to report
-            }
+            m.close();
             throw e;
         }
         return new HiddenStateEmbedder(m, Tokenizer.load(dir));
@@ -64,7 +61,7 @@ public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
         Tensor h;
         try (NoGrad ignored = NoGrad.enter()) {
             int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
-            h = model.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(org.jtune.tensor.AttentionMask.causalMask().withWindow(window))).value();
+            h = model.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask().withWindow(window))).value();
         }
         float[] all = h.contiguous().toFloatArray();
         int dim = all.length / t;
