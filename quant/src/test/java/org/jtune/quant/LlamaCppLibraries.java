@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * and jtune.requirePeers=true they fail instead. -Djtune.llamacpp.lib=DIR points elsewhere.
  */
 public final class LlamaCppLibraries {
-    public static final String INSTALL = "install the llama.cpp peer with: (cd bench/peers/llamacpp && npm install)";
+    public static final String INSTALL = "install the llama.cpp peer with: (cd bench/peers/llamacpp && npm install --omit=optional)";
 
     private LlamaCppLibraries() {}
 
