@@ -8,6 +8,7 @@ import static org.jtune.quant.QuantVectors.LE;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.VectorMath;
 
@@ -46,6 +47,20 @@ public final class Q4KFormat implements BlockFormat {
             int q = QuantVectors.u8(s, scales + j + 4);
             sc = (q & 0xF) | ((QuantVectors.u8(s, scales + j - 4) >>> 6) << 4);
             m = (q >>> 4) | ((QuantVectors.u8(s, scales + j) >>> 6) << 4);
+        }
+        return sc | (m << 8);
+    }
+
+    /** {@link #scaleMin(MemorySegment, long, int)} from the 12 scale bytes held in registers (bytes 0..7, 8..11). */
+    private static int scaleMin(long lo8, long hi4, int j) {
+        int sc, m;
+        if (j < 4) {
+            sc = (int) (lo8 >>> (8 * j)) & 63;
+            m = (int) (lo8 >>> (8 * (j + 4))) & 63;
+        } else {
+            int q = (int) (hi4 >>> (8 * (j - 4))) & 0xFF;
+            sc = (q & 0xF) | ((((int) (lo8 >>> (8 * (j - 4))) & 0xFF) >>> 6) << 4);
+            m = (q >>> 4) | ((((int) (lo8 >>> (8 * j)) & 0xFF) >>> 6) << 4);
         }
         return sc | (m << 8);
     }
@@ -202,33 +217,30 @@ public final class Q4KFormat implements BlockFormat {
     }
 
     /**
-     * Σ_j d·sc_j·(q_j · x_j) − dmin·m_j·Σx_j over the sub-blocks j: the quants are widened in registers and
-     * the mins are applied once per sub-block through the sum of x.
+     * Σ_j d·sc_j·(q_j · x_j) − dmin·m_j·Σx_j over the sub-blocks j: the quants are widened in registers, the
+     * scaled products and the scaled x (for the mins) go to two accumulators that are subtracted at the end.
      */
     @Override
     public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
-        FloatVector acc = FloatVector.zero(F), accMin = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F), accMin = acc;
         for (int b = 0; b < n / QK; b++) {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
-            for (int c = 0; c < 4; c++) {
-                int xa = xOff + b * QK + 64 * c, xb = xa + 32;
-                FloatVector sa = FloatVector.zero(F), sb = sa, xsa = sa, xsb = sa;
+            long lo8 = w.get(QuantVectors.LONG, o + SCALES);                 // scale bytes 0..7
+            long hi4 = w.get(QuantVectors.INT, o + SCALES + 8) & 0xFFFFFFFFL;  // scale bytes 8..11
+            for (int j = 0; j < 8; j++) {                                    // sub-block j: nibbles (j & 1) of chunk j / 2
+                int sm = scaleMin(lo8, hi4, j);
+                FloatVector dj = FloatVector.broadcast(F, d * (sm & 0xFF)), mj = FloatVector.broadcast(F, dmin * (sm >>> 8));
+                long qs = o + QS + 32L * (j >> 1);
+                int shift = 4 * (j & 1), xj = xOff + b * QK + 32 * j;
                 for (int p = 0; p < 32; p += L) {
-                    ByteVector bytes = ByteVector.fromMemorySegment(B, w, o + QS + 32L * c + p, LE);
-                    FloatVector va = FloatVector.fromArray(F, x, xa + p), vb = FloatVector.fromArray(F, x, xb + p);
-                    sa = ((FloatVector) bytes.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0)).fma(va, sa);
-                    sb = ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(vb, sb);
-                    xsa = xsa.add(va);
-                    xsb = xsb.add(vb);
+                    IntVector q = QuantVectors.widen(w, qs + p);
+                    FloatVector v = FloatVector.fromArray(F, x, xj + p);
+                    acc = ((FloatVector) q.lanewise(VectorOperators.ASHR, shift).and(0x0F).convert(VectorOperators.I2F, 0)).mul(v).fma(dj, acc);
+                    accMin = v.fma(mj, accMin);
                 }
-                int sm1 = scaleMin(w, o + SCALES, 2 * c), sm2 = scaleMin(w, o + SCALES, 2 * c + 1);
-                acc = sa.fma(FloatVector.broadcast(F, d * (sm1 & 0xFF)), acc);
-                acc = sb.fma(FloatVector.broadcast(F, d * (sm2 & 0xFF)), acc);
-                accMin = xsa.fma(FloatVector.broadcast(F, dmin * (sm1 >>> 8)), accMin);
-                accMin = xsb.fma(FloatVector.broadcast(F, dmin * (sm2 >>> 8)), accMin);
             }
         }
         return VectorMath.sum(acc) - VectorMath.sum(accMin);

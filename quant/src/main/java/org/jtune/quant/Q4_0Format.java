@@ -8,6 +8,7 @@ import static org.jtune.quant.QuantVectors.LE;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.VectorMath;
 
@@ -80,11 +81,11 @@ public final class Q4_0Format implements BlockFormat {
             int xb = xOff + b * QK;
             FloatVector s = FloatVector.zero(F);
             for (int p = 0; p < QK / 2; p += L) {
-                ByteVector bytes = ByteVector.fromMemorySegment(B, w, o + 2 + p, LE);
-                ByteVector lo = bytes.and((byte) 0x0F).sub((byte) 8);
-                ByteVector hi = bytes.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + p), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + QK / 2 + p), s);
+                IntVector q = QuantVectors.widen(w, o + 2 + p);
+                FloatVector lo = (FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xb + p), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xb + QK / 2 + p), s);
             }
             acc = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), acc);
         }

@@ -8,6 +8,7 @@ import static org.jtune.quant.QuantVectors.LE;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.VectorMath;
 
@@ -174,25 +175,24 @@ public final class Q6KFormat implements BlockFormat {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o + D);
             for (int h = 0; h < 2; h++) {
-                long ql = o + 64L * h, qh = o + QH + 32L * h, sc = o + SC + 8L * h;
+                long ql = o + 64L * h, qh = o + QH + 32L * h;
+                long sc = w.get(QuantVectors.LONG, o + SC + 8L * h);        // the 8 int8 scales of this half
                 int xh = xOff + b * QK + 128 * h;
                 for (int i = 0; i < 32; i += L) {
                     int g = i / 16;
-                    ByteVector lo = ByteVector.fromMemorySegment(B, w, ql + i, LE);
-                    ByteVector hi = ByteVector.fromMemorySegment(B, w, ql + i + 32, LE);
-                    ByteVector bits = ByteVector.fromMemorySegment(B, w, qh + i, LE);
-                    ByteVector q1 = lo.and((byte) 0xF).or(bits.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = hi.and((byte) 0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q3 = lo.lanewise(VectorOperators.LSHR, 4).or(bits.and((byte) 0x30)).sub((byte) 32);
-                    ByteVector q4 = hi.lanewise(VectorOperators.LSHR, 4).or(bits.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30)).sub((byte) 32);
-                    FloatVector s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xh + i));
-                    FloatVector s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 32));
-                    FloatVector s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 64));
-                    FloatVector s4 = ((FloatVector) q4.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 96));
-                    acc = s1.fma(FloatVector.broadcast(F, d * QuantVectors.i8(w, sc + g)), acc);
-                    acc = s2.fma(FloatVector.broadcast(F, d * QuantVectors.i8(w, sc + g + 2)), acc);
-                    acc = s3.fma(FloatVector.broadcast(F, d * QuantVectors.i8(w, sc + g + 4)), acc);
-                    acc = s4.fma(FloatVector.broadcast(F, d * QuantVectors.i8(w, sc + g + 6)), acc);
+                    IntVector lo = QuantVectors.widen(w, ql + i), hi = QuantVectors.widen(w, ql + i + 32), bits = QuantVectors.widen(w, qh + i);
+                    IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                    FloatVector s1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i));
+                    FloatVector s2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 32));
+                    FloatVector s3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 64));
+                    FloatVector s4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 96));
+                    acc = s1.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g))), acc);
+                    acc = s2.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 2)))), acc);
+                    acc = s3.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 4)))), acc);
+                    acc = s4.fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 6)))), acc);
                 }
             }
         }

@@ -37,6 +37,9 @@ final class QuantVectors {
         s.set(SHORT, off, Float.floatToFloat16(v));
     }
 
+    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
     static int u8(MemorySegment s, long off) {
         return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
     }
@@ -47,6 +50,11 @@ final class QuantVectors {
 
     static void put(MemorySegment s, long off, int b) {
         s.set(ValueLayout.JAVA_BYTE, off, (byte) b);
+    }
+
+    /** L bytes at off, sign-extended to int lanes (shifts and masks are native on int lanes, emulated on bytes). */
+    static jdk.incubator.vector.IntVector widen(MemorySegment s, long off) {
+        return (jdk.incubator.vector.IntVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(jdk.incubator.vector.VectorOperators.B2I, I, 0);
     }
 
     /** F16 (binary16) bits widened exactly: magnitude re-biased by 2^112, Inf/NaN patched, sign or-ed back. */
