@@ -2,7 +2,8 @@
 // llama.cpp as an oracle for GGUF files, through node-llama-cpp's prebuilt CPU binaries (no build).
 //
 //   install once:  (cd bench/peers/llamacpp && npm install --omit=optional)
-//   run:           node bench/peers/llamacpp/llamacpp.mjs MODEL.gguf  < requests.jsonl  > answers.jsonl
+//   run:           node bench/peers/llamacpp/llamacpp.mjs MODEL.gguf [--vocab-only] < requests.jsonl  > answers.jsonl
+//                  (--vocab-only: load only the tokenizer, for GGUF files without weights; no "generate")
 //
 // Reads one JSON request per line on stdin and answers one JSON line on stdout each:
 //   {"op":"info"}                                   -> {"bos":1,"eos":2,"n_vocab":512,"add_bos":true}
@@ -15,6 +16,7 @@
 import readline from "node:readline";
 
 const modelPath = process.argv[2];
+const vocabOnly = process.argv.includes("--vocab-only");
 if (!modelPath) {
     console.error("usage: node llamacpp.mjs MODEL.gguf < requests.jsonl");
     process.exit(2);
@@ -30,14 +32,14 @@ const {getLlama, LlamaLogLevel} = nodeLlamaCpp;
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.warn});
 let model;
 try {
-    model = await llama.loadModel({modelPath});
+    model = await llama.loadModel({modelPath, vocabOnly});
 } catch (e) {
     console.log(JSON.stringify({error: "llama.cpp cannot load " + modelPath + ": " + e.message}));
     process.exit(4);
 }
 const contextSize = Math.min(model.trainContextSize ?? 2048, 4096);
-const context = await model.createContext({contextSize, sequences: 1, threads: Number(process.env.LLAMACPP_THREADS ?? 1)});
-const sequence = context.getSequence();
+const context = vocabOnly ? null : await model.createContext({contextSize, sequences: 1, threads: Number(process.env.LLAMACPP_THREADS ?? 1)});
+const sequence = vocabOnly ? null : context.getSequence();
 
 async function answer(req) {
     switch (req.op) {
@@ -47,6 +49,7 @@ async function answer(req) {
         case "tokenize":
             return {ids: Array.from(model.tokenize(req.text, req.special !== false))};
         case "generate": {
+            if (vocabOnly) return {error: "generate needs the weights (loaded with --vocab-only)"};
             await sequence.clearHistory();
             const out = [];
             if (req.n > 0) {
@@ -73,5 +76,5 @@ for await (const line of lines) {
     }
     process.stdout.write(JSON.stringify(reply) + "\n");
 }
-await context.dispose();
+if (context) await context.dispose();
 await model.dispose();

@@ -54,8 +54,14 @@ final class LlamaCppPeer {
 
     /** Sends the requests (JSON objects) and returns one answer per request. */
     static List<JsonNode> ask(Path peer, Path gguf, List<? extends Object> requests) throws Exception {
-        Process p = new ProcessBuilder("node", peer.resolve("llamacpp.mjs").toString(), gguf.toString())
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return ask(peer, gguf, requests, false);
+    }
+
+    /** With vocabOnly, llama.cpp loads only the tokenizer (files without weights). */
+    static List<JsonNode> ask(Path peer, Path gguf, List<? extends Object> requests, boolean vocabOnly) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("node", peer.resolve("llamacpp.mjs").toString(), gguf.toString()));
+        if (vocabOnly) cmd.add("--vocab-only");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             try (Writer w = new java.io.OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8)) {
                 for (Object r : requests) w.write(JSON.writeValueAsString(r) + "\n");
