@@ -18,11 +18,14 @@ import org.jtune.tensor.Tensor;
  * the quantized GEMM (prefill, m = 128), for every block format, beside tensor's F32 GEMV on the same
  * TinyLlama-1.1B shapes (out × in: 5632×2048 gate/up, 2048×5632 down, 2048×2048 q/o). Each GEMV
  * cycles through enough copies of the matrix (≥ 1 GiB) that the weights come from DRAM, not the L3.
+ * With one thread the GEMV is also timed in CPU seconds of the calling thread, a figure a busy machine
+ * (other processes taking turns on the cores) disturbs less than wall time.
  * Run: {@code java --add-modules jdk.incubator.vector -cp bench/target/classes:... org.jtune.bench.QuantMatmulBenchmark [threads]}
  * (see README); prints one line per row with the load average.
  */
 public final class QuantMatmulBenchmark {
-    private static final long WORKING_SET = 1L << 30;
+    private static final long WORKING_SET = Long.getLong("jtune.bench.workingSet", 1L << 30);
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private QuantMatmulBenchmark() {}
 
@@ -39,8 +42,9 @@ public final class QuantMatmulBenchmark {
                         f32TensorGemv(rows, cols));
                 for (GgmlType t : types) {
                     double[] r = quantized(t.format(), rows, cols);
-                    System.out.printf(Locale.ROOT, "%-10s threads=%d shape=%dx%d  gemv %.1f GB/s (%.2f ms)  gemm m=128 %.1f GFLOP/s%n",
-                            t, threads, rows, cols, r[0], r[1], r[2]);
+                    System.out.printf(Locale.ROOT, "%-10s threads=%d shape=%dx%d  gemv %.1f GB/s (%.2f ms)%s  gemm m=128 %.1f GFLOP/s%n",
+                            t, threads, rows, cols, r[0], r[1],
+                            threads == 1 ? String.format(Locale.ROOT, " [%.1f GB/s per CPU-second]", r[3]) : "", r[2]);
                 }
             }
         }
@@ -63,15 +67,17 @@ public final class QuantMatmulBenchmark {
             float[] out = new float[128 * rows];
             for (int c = 0; c < copies; c++) QuantizedMatmul.gemv(f, w, c * bytes, rows, cols, x, 0, out, 0);   // warm-up
             int reps = Math.max(copies * 2, 20);
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(), c0 = CPU.getCurrentThreadCpuTime();
             for (int i = 0; i < reps; i++) QuantizedMatmul.gemv(f, w, (i % copies) * bytes, rows, cols, x, 0, out, 0);
             double gemvSeconds = (System.nanoTime() - t0) / 1e9 / reps;
+            double gemvCpuSeconds = (CPU.getCurrentThreadCpuTime() - c0) / 1e9 / reps;
             QuantizedMatmul.gemm(f, w, 0, rows, cols, x, 0, 128, out, 0);                                       // warm-up
             int gemmReps = 3;
             t0 = System.nanoTime();
             for (int i = 0; i < gemmReps; i++) QuantizedMatmul.gemm(f, w, (i % copies) * bytes, rows, cols, x, 0, 128, out, 0);
             double gemmSeconds = (System.nanoTime() - t0) / 1e9 / gemmReps;
-            return new double[] {bytes / gemvSeconds / 1e9, gemvSeconds * 1e3, 2.0 * 128 * rows * cols / gemmSeconds / 1e9};
+            return new double[] {bytes / gemvSeconds / 1e9, gemvSeconds * 1e3, 2.0 * 128 * rows * cols / gemmSeconds / 1e9,
+                    bytes / gemvCpuSeconds / 1e9};
         }
     }
 

@@ -21,6 +21,9 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                RegistryCommand.class,
+                MonitorCommand.class,
+                DashboardCommand.class,
         })
 public final class Main implements Runnable {
 

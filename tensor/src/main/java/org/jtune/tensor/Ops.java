@@ -25,6 +25,17 @@ public final class Ops {
         return ScopedValue.where(BACKEND, backend).call(body::get);
     }
 
+    // ---- copies ----------------------------------------------------------------------------------
+
+    /** dst ← src elementwise (same shape, any layouts and dtypes; 16-bit floats round to nearest even). */
+    public static void copyInto(Tensor src, Tensor dst) {
+        if (!Arrays.equals(src.shape(), dst.shape())) {
+            throw new IllegalArgumentException("copy: source " + Arrays.toString(src.shape()) + " and destination "
+                    + Arrays.toString(dst.shape()) + " differ");
+        }
+        backend().copy(src, dst);
+    }
+
     // ---- elementwise ---------------------------------------------------------------------------
 
     public static Tensor unary(UnaryOp op, Tensor x) {

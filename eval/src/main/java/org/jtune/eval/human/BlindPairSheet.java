@@ -1,12 +1,12 @@
 package org.jtune.eval.human;
 
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.jtune.JtuneException;
 import org.jtune.eval.Prediction;
-import org.jtune.eval.report.AtomicFile;
 import org.jtune.eval.report.HtmlReport;
 
 /**
@@ -80,9 +80,9 @@ public final class BlindPairSheet {
             key.append(Csv.row(List.of(String.valueOf(it.item), it.candidate.id(),
                     it.candidateFirst ? "candidate" : "baseline", it.candidateFirst ? "baseline" : "candidate")));
         }
-        AtomicFile.write(dir.resolve(SHEET_CSV), sheet.toString());
-        AtomicFile.write(dir.resolve(KEY_CSV), key.toString());
-        AtomicFile.write(dir.resolve(SHEET_HTML), html(items, rubric == null ? DEFAULT_RUBRIC : rubric));
+        AtomicFile.writeString(dir.resolve(SHEET_CSV), sheet.toString());
+        AtomicFile.writeString(dir.resolve(KEY_CSV), key.toString());
+        AtomicFile.writeString(dir.resolve(SHEET_HTML), html(items, rubric == null ? DEFAULT_RUBRIC : rubric));
     }
 
     private static String html(List<Item> items, String rubric) {

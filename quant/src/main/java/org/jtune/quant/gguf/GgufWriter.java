@@ -8,23 +8,20 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jtune.io.AtomicFile;
 import org.jtune.quant.GgmlType;
 
 /**
  * Writes a GGUF v3 little-endian file: metadata in insertion order, tensor infos, then each tensor's data
  * padded to the alignment (32, or general.alignment when set through {@link #alignment}). Tensor data is
  * produced when the file is written (a {@link TensorBytes} callback, so a model can be quantized tensor by
- * tensor without holding it all). The file is written to a temporary file beside the target, forced to
- * disk, and renamed over the target atomically: a failure never leaves a half-written file.
+ * tensor without holding it all). The file is written through {@link AtomicFile} (temporary file, fsync,
+ * atomic rename): a failure never leaves a half-written file.
  */
 public final class GgufWriter {
     /** Produces exactly byteSize bytes of one tensor's data into the channel. */
@@ -93,51 +90,36 @@ public final class GgufWriter {
         });
     }
 
-    /** Writes the file atomically (temporary file, fsync, rename). */
+    /** Writes the file atomically through {@link AtomicFile} (temporary file, fsync, rename). */
     public void write(Path target) throws GgufException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            AtomicFile.writeChannel(target, ch -> {
                 ByteBuffer header = ByteBuffer.wrap(header()).order(ByteOrder.LITTLE_ENDIAN);
                 long written = 0;
                 while (header.hasRemaining()) written += ch.write(header);
-                written = pad(ch, written);
-                long dataStart = written;
+                long dataStart = pad(ch, written);
                 for (Pending p : tensors) {
-                    long start = ch.position();
-                    if (start - dataStart != p.info.offset()) throw new IllegalStateException("offset bookkeeping");
+                    if (ch.position() - dataStart != p.info.offset()) throw new IllegalStateException("offset bookkeeping");
                     CountingChannel counting = new CountingChannel(ch);
                     p.bytes.writeTo(counting);
                     if (counting.count != p.info.byteSize()) {
-                        throw new GgufException(target + ": tensor " + p.info.name() + " produced " + counting.count + " bytes, "
+                        throw new SizeMismatch(target + ": tensor " + p.info.name() + " produced " + counting.count + " bytes, "
                                 + p.info.byteSize() + " expected for " + p.info.type() + " " + java.util.Arrays.toString(p.info.dims()));
                     }
                     pad(ch, ch.position());
                 }
-                ch.force(true);
-            }
-            if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                throw new GgufException(target + ": cannot rename the finished file atomically into place (" + e.getMessage() + ")", e);
-            }
-            tmp = null;
+            });
+        } catch (SizeMismatch e) {
+            throw new GgufException(e.getMessage());
         } catch (IOException e) {
             throw new GgufException(target + ": cannot write: " + e.getMessage(), e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // the original error matters more
-                }
-            }
+        }
+    }
+
+    /** A tensor callback that wrote the wrong number of bytes (aborts the atomic write). */
+    private static final class SizeMismatch extends IOException {
+        SizeMismatch(String message) {
+            super(message);
         }
     }
 

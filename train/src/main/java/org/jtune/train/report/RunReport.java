@@ -1,5 +1,6 @@
 package org.jtune.train.report;
 
+import org.jtune.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
 
 /**
  * report.html of a run: one self-contained page (inline CSS and SVG, no scripts, nothing fetched)
