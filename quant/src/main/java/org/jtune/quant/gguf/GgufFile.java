@@ -81,6 +81,23 @@ public final class GgufFile implements AutoCloseable {
         return data(tensor(name));
     }
 
+    /**
+     * A tensor's values widened to F32 (row-major, ne[0] contiguous) with ggml's dequantizer of its type;
+     * a named error for types jtune cannot compute with or tensors beyond 2^31 − 1 elements.
+     */
+    public float[] dequantize(GgufTensorInfo t) throws GgufException {
+        org.jtune.quant.BlockFormat f = t.type().format();
+        if (f == null) throw new GgufException(path + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot dequantize "
+                + "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+        if (t.elementCount() > Integer.MAX_VALUE - 8) throw new GgufException(path + ": tensor " + t.name() + " has " + t.elementCount() + " elements, too many for one array");
+        float[] out = new float[(int) t.elementCount()];
+        int cols = (int) t.rowLength();
+        long rowBytes = f.rowBytes(cols);
+        MemorySegment data = data(t);
+        for (long r = 0; r < t.rowCount(); r++) f.dequantizeRow(data, r * rowBytes, out, (int) (r * cols), cols);
+        return out;
+    }
+
     /** The whole mapped file. */
     public MemorySegment mapping() {
         return mapping;

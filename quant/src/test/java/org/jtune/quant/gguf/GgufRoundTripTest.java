@@ -72,6 +72,10 @@ class GgufRoundTripTest {
                 assertArrayEquals(e.getValue(), f.data(t).toArray(ValueLayout.JAVA_BYTE), e.getKey());
             }
             assertEquals(1f, f.data("scalar").get(ValueLayout.JAVA_FLOAT_UNALIGNED, 0));
+            GgufTensorInfo q8 = f.tensor("tensor.Q8_0");
+            assertArrayEquals(GgmlType.Q8_0.format().dequantize(data.get("tensor.Q8_0"), 192), f.dequantize(q8));
+            GgufException unsupported = assertThrows(GgufException.class, () -> f.dequantize(f.tensor("tensor.I32")));
+            assertTrue(unsupported.getMessage().contains("tensor.I32 is I32"), unsupported.getMessage());
             assertArrayEquals(new String[] {"a", "", "<0x0A>", "▁the"}, f.metadata().getStrings("t.strings"));
             assertArrayEquals(new int[] {1, 2, 3, 6}, f.metadata().getInts("t.ints"));
             GgufException e = assertThrows(GgufException.class, () -> f.metadata().getString("t.u32"));
