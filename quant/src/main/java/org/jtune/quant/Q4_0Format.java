@@ -55,9 +55,23 @@ public final class Q4_0Format implements BlockFormat {
         }
     }
 
+    /** (q − 8)·d per weight; the vector path gives the same bits (the product is exact). */
     @Override
     public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         checkRow(n);
+        if (QuantVectors.ENABLED) {
+            for (int b = 0; b < n / QK; b++) {
+                long o = srcOff + (long) b * BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantVectors.f16(src, o));
+                int y = dstOff + b * QK;
+                for (int p = 0; p < QK / 2; p += L) {
+                    IntVector q = QuantVectors.widen(src, o + 2 + p);
+                    ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + p);
+                    ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + QK / 2 + p);
+                }
+            }
+            return;
+        }
         for (int b = 0; b < n / QK; b++) {
             long o = srcOff + (long) b * BYTES;
             float d = QuantVectors.f16(src, o);

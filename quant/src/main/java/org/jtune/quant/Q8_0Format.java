@@ -46,9 +46,21 @@ public final class Q8_0Format implements BlockFormat {
         }
     }
 
+    /** q·d per weight; the vector path gives the same bits (the product of an int8 and an F16 value is exact). */
     @Override
     public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         checkRow(n);
+        if (QuantVectors.ENABLED) {
+            for (int b = 0; b < n / QK; b++) {
+                long o = srcOff + (long) b * BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantVectors.f16(src, o));
+                for (int p = 0; p < QK; p += L) {
+                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, src, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+                    q.mul(d).intoArray(dst, dstOff + b * QK + p);
+                }
+            }
+            return;
+        }
         for (int b = 0; b < n / QK; b++) {
             long o = srcOff + (long) b * BYTES;
             float d = QuantVectors.f16(src, o);
