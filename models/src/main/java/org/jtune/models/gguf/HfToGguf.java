@@ -29,6 +29,8 @@ import org.jtune.tensor.Tensor;
  * <li>1-D tensors (norms) stay F32;</li>
  * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
  *     Q4_0/Q4_K (Q8_0 when its rows are not whole 256-blocks), as llama_tensor_get_type does;</li>
+ * <li>Q4_K is llama.cpp's Q4_K_M mixture: attn_v and ffn_down of the layers where use_more_bits(i, n) holds
+ *     (the first and last eighth, and every third layer between) become Q6_K;</li>
  * <li>a matrix whose rows are not whole blocks of the type falls back: Q8_0/Q4_0 → F16; Q4_K → Q8_0 (llama.cpp
  *     picks Q5_0, which jtune does not implement) or F16 when not even 32 divides the row (stories260K's
  *     ffn_down, rows of 172).</li>
@@ -52,13 +54,20 @@ public final class HfToGguf {
         };
     }
 
+    /** llama.cpp's use_more_bits: the layers Q4_K_M gives 6 bits in attn_v and ffn_down. */
+    static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
     /** The type a tensor is stored as when the file's type is target. */
-    static GgmlType tensorType(String ggufName, long[] dims, GgmlType target, boolean tiedEmbeddings) {
+    static GgmlType tensorType(String ggufName, long[] dims, GgmlType target, boolean tiedEmbeddings, int layers) {
         if (dims.length < 2) return GgmlType.F32;
         long cols = dims[0];
         GgmlType t = target;
         boolean output = ggufName.equals("output.weight") || (tiedEmbeddings && ggufName.equals("token_embd.weight"));
         if (output && (target == GgmlType.Q4_0 || target == GgmlType.Q4_K)) t = cols % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("blk\\.(\\d+)\\.(attn_v|ffn_down)\\.weight").matcher(ggufName);
+        if (target == GgmlType.Q4_K && m.matches() && useMoreBits(Integer.parseInt(m.group(1)), layers)) t = GgmlType.Q6_K;
         if (cols % t.blockSize() == 0) return t;
         if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) return cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
         return GgmlType.F16;
@@ -95,7 +104,7 @@ public final class HfToGguf {
                 int[] shape = t.shape();
                 long[] dims = new long[shape.length];
                 for (int i = 0; i < shape.length; i++) dims[i] = shape[shape.length - 1 - i];
-                GgmlType tt = tensorType(n[1], dims, type, config.tieWordEmbeddings());
+                GgmlType tt = tensorType(n[1], dims, type, config.tieWordEmbeddings(), config.numHiddenLayers());
                 LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(n[1]);
                 int heads = rotary == LlamaGgufNames.Rotary.QUERY ? config.numAttentionHeads() : config.numKeyValueHeads();
                 writer.addTensor(n[1], tt, dims, channel -> {
