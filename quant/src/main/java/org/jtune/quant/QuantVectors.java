@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * with as many lanes, so that {@code convertShape(B2F, F, 0)} widens a load of L quant bytes into one
  * float vector in registers. ggml's sub-blocks are 16 or 32 elements long, so the kernels need
  * 8 ≤ L ≤ 16 (AVX2, AVX-512); elsewhere ({@link #ENABLED} false, e.g. 128-bit NEON) the formats fall back
- * to their scalar dot. Also the little-endian scalar accessors of block fields.
+ * to their scalar dot (-Djtune.quant.scalar=true forces that path; a test execution of the quant module
+ * runs the oracles on it). Also the little-endian scalar accessors of block fields.
  */
 final class QuantVectors {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
