@@ -87,6 +87,7 @@ public final class FineTune {
         TrainingData data = TrainingData.load(recipe, encoder);
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
                 + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " dropped" : ""));
+        if (data.balance().applied()) listener.info(data.balance().summary());
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
@@ -96,9 +97,10 @@ public final class FineTune {
         LoraConfig lora = null;
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
-                    recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules(),
+                    recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
             trainable = LoraAdapters.attach(model, Adapters.DEFAULT, lora, initRng, recipe.initNewTokensFromMean());
+            lora = model.adapters().get(Adapters.DEFAULT).config();
         } else {
             trainable = RunSetup.makeFullyTrainable(model);
         }
@@ -135,6 +137,7 @@ public final class FineTune {
             RunSetup.prepareRunDir(runDir);
         }
         AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
+        if (data.balance().applied()) AtomicFile.writeString(runDir.resolve("balance.json"), data.balance().json());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
         // ---- training loop ---------------------------------------------------------------------
