@@ -94,6 +94,16 @@ public final class KvBlockPool {
         return prefixLookups == 0 ? 0 : (double) prefixHits / prefixLookups;
     }
 
+    /** Full prompt blocks looked up in the prefix cache since the pool was made. */
+    public long prefixLookups() {
+        return prefixLookups;
+    }
+
+    /** Of the {@link #prefixLookups}, blocks found cached. */
+    public long prefixHits() {
+        return prefixHits;
+    }
+
     /** A block for a sequence's new positions (refcount 1), or −1 when none is available. */
     int allocate() {
         Integer b = free.poll();

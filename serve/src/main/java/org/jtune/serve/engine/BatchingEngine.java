@@ -131,6 +131,7 @@ public final class BatchingEngine implements Engine {
     private volatile int running;
     private volatile int lastBatchSize;
     private volatile long kvBlocks;
+    private volatile EngineGauges.KvPoolGauges kvPool = EngineGauges.KvPoolGauges.NONE;
 
     private BatchingEngine(ServedModels models, Options options) {
         this.models = models;
@@ -196,7 +197,7 @@ public final class BatchingEngine implements Engine {
     @Override
     public EngineGauges gauges() {
         return new EngineGauges(waiting.size(), running, lastBatchSize, kvBlocks, Options.KV_BLOCK_TOKENS, generatedTokens.get(),
-                finishedRequests.get(), cancelledRequests.get(), rate.perSecond(System.nanoTime()));
+                finishedRequests.get(), cancelledRequests.get(), rate.perSecond(System.nanoTime()), kvPool);
     }
 
     @Override
@@ -281,5 +282,9 @@ public final class BatchingEngine implements Engine {
         lastBatchSize = steps.lastStepSequences();
         KvBlockPool pool = steps.kvPool();
         kvBlocks = pool != null ? pool.usedBlocks() : (steps.cachedPositions() + Options.KV_BLOCK_TOKENS - 1) / Options.KV_BLOCK_TOKENS;
+        if (pool != null) {
+            kvPool = new EngineGauges.KvPoolGauges(pool.totalBlocks(), pool.cachedBlocks(), steps.preemptions(), pool.prefixLookups(),
+                    pool.prefixHits());
+        }
     }
 }

@@ -73,12 +73,11 @@ final class ApiHandler extends Handler.Abstract {
                 get(method, path);
                 ex.send(200, ServerMetrics.CONTENT_TYPE, metrics.scrape());
             } else if (path.startsWith("/v1/")) {
-                if (apiKey != null) {
-                    String auth = ex.header(HttpHeader.AUTHORIZATION);
-                    if (auth == null || auth.isBlank()) throw ApiError.missingKey();
-                    if (!apiKey.matches(auth)) throw ApiError.wrongKey();
-                }
-                v1(ex, method, path);
+                ApiError refusal = keyRefusal(ex);
+                CompletionRequest.Kind kind = completionKind(path);
+                if (refusal == null) v1(ex, method, path);
+                else if (kind != null && method.equals("POST")) completions.refused(ex, kind, refusal); // answered and logged
+                else throw refusal;
             } else {
                 throw ApiError.notFound("No route " + method + " " + path + ". Routes: /v1/chat/completions, /v1/completions, "
                         + "/v1/models, /v1/feedback, /health, /metrics.", null);
@@ -108,11 +107,11 @@ final class ApiHandler extends Handler.Abstract {
         switch (path) {
             case "/v1/chat/completions" -> {
                 post(method, path);
-                completions.handle(ex, ex.body(options.maxBodyBytes()), CompletionRequest.Kind.CHAT);
+                completions.handle(ex, options.maxBodyBytes(), CompletionRequest.Kind.CHAT);
             }
             case "/v1/completions" -> {
                 post(method, path);
-                completions.handle(ex, ex.body(options.maxBodyBytes()), CompletionRequest.Kind.TEXT);
+                completions.handle(ex, options.maxBodyBytes(), CompletionRequest.Kind.TEXT);
             }
             case "/v1/models" -> {
                 get(method, path);
@@ -136,6 +135,23 @@ final class ApiHandler extends Handler.Abstract {
                 }
             }
         }
+    }
+
+    /** 401 when a key is set and the request does not carry it; else null. */
+    private ApiError keyRefusal(Exchange ex) {
+        if (apiKey == null) return null;
+        String auth = ex.header(HttpHeader.AUTHORIZATION);
+        if (auth == null || auth.isBlank()) return ApiError.missingKey();
+        return apiKey.matches(auth) ? null : ApiError.wrongKey();
+    }
+
+    /** The completion endpoint a path names, or null. */
+    private static CompletionRequest.Kind completionKind(String path) {
+        return switch (path) {
+            case "/v1/chat/completions" -> CompletionRequest.Kind.CHAT;
+            case "/v1/completions" -> CompletionRequest.Kind.TEXT;
+            default -> null;
+        };
     }
 
     private ObjectNode model(String name) {

@@ -31,7 +31,8 @@ import org.jtune.serve.text.PromptCodec;
  * body, render and tokenize the prompt, check it against the context, submit it to the engine, then
  * turn the engine's tokens into text (stop strings, held-back partial characters) and answer whole or
  * as server-sent events. The sequence is cancelled when a stop string appears, when the client goes
- * away, and in any case when this method leaves. Every request whose body was read is logged.
+ * away, and in any case when this method leaves. Every request is logged, also those refused before
+ * their body was read (a wrong key, a body over the limit: status, endpoint and time, no body).
  */
 final class CompletionEndpoint {
     /** How often a non-streaming request that waits checks whether its client is still there. */
@@ -57,7 +58,7 @@ final class CompletionEndpoint {
         final Instant created = Instant.now();
         final long arrival = System.nanoTime();
         final String endpoint;
-        final String body;
+        String body = "";
         String model = "";
         String adapter;
         String promptText;
@@ -68,16 +69,29 @@ final class CompletionEndpoint {
         String finish;
         String error;
 
-        Trace(String id, String endpoint, String body) {
+        Trace(String id, String endpoint) {
             this.id = id;
             this.endpoint = endpoint;
-            this.body = body;
         }
     }
 
-    void handle(Exchange ex, byte[] body, CompletionRequest.Kind kind) throws IOException {
-        Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path, new String(body, StandardCharsets.UTF_8));
+    /** Answers a request refused before its body was read (401: no or wrong key) and logs it. */
+    void refused(Exchange ex, CompletionRequest.Kind kind, ApiError e) throws IOException {
+        Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path);
+        trace.error = e.getMessage();
         try {
+            ex.error(e);
+        } finally {
+            finish(ex, trace);
+        }
+    }
+
+    /** Reads the body (at most {@code maxBodyBytes}: 413 beyond), generates, answers, and logs the request. */
+    void handle(Exchange ex, long maxBodyBytes, CompletionRequest.Kind kind) throws IOException {
+        Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path);
+        try {
+            byte[] body = ex.body(maxBodyBytes);
+            trace.body = new String(body, StandardCharsets.UTF_8);
             JsonNode json = CompletionRequestParser.readJson(body);
             if (json.path("model").isTextual()) trace.model = json.get("model").asText();
             CompletionRequest req = CompletionRequestParser.parse(kind, json);

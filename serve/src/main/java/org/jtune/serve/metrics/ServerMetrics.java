@@ -20,6 +20,8 @@ import org.jtune.serve.engine.EngineGauges;
  *     jtune_request_latency_seconds{endpoint}: histograms (buckets for quantiles in PromQL)</li>
  * <li>jtune_engine_*: queue depth, running sequences, batch size, KV blocks in use, tokens/s, and counters of
  *     generated tokens and finished/cancelled requests, read from {@link Engine#gauges()} at scrape time</li>
+ * <li>jtune_engine_kv_*: with a KV budget, the block pool: total and cached (prefix) blocks, the prefix hit
+ *     rate, and counters of preemptions, prefix lookups and hits</li>
  * </ul>
  */
 public final class ServerMetrics {
@@ -41,6 +43,17 @@ public final class ServerMetrics {
         gauge("jtune.engine.batch.size", "Sequences advanced by the last engine step", engine, g -> g.lastBatchSize());
         gauge("jtune.engine.kv.blocks.in.use", "KV cache blocks held by running sequences", engine, g -> g.kvBlocksInUse());
         gauge("jtune.engine.kv.block.tokens", "Positions per KV cache block", engine, g -> g.kvBlockTokens());
+        gauge("jtune.engine.kv.blocks.capacity", "KV cache blocks the budget holds (0 without --kv-budget-bytes)", engine, g -> g.kv().totalBlocks());
+        gauge("jtune.engine.kv.blocks.cached", "KV cache blocks no sequence holds, kept for the prompt prefix they contain", engine,
+                g -> g.kv().cachedBlocks());
+        gauge("jtune.engine.kv.prefix.hit.rate", "Share of full prompt blocks found in the prefix cache since start", engine,
+                g -> g.kv().prefixHitRate());
+        FunctionCounter.builder("jtune.engine.kv.preemptions", engine, e -> e.gauges().kv().preemptions())
+                .description("Sequences that gave their KV blocks back so that others could go on (recomputed later)").register(registry);
+        FunctionCounter.builder("jtune.engine.kv.prefix.lookups", engine, e -> e.gauges().kv().prefixLookups())
+                .description("Full prompt blocks looked up in the prefix cache").register(registry);
+        FunctionCounter.builder("jtune.engine.kv.prefix.hits", engine, e -> e.gauges().kv().prefixHits())
+                .description("Full prompt blocks found in the prefix cache (computed once, shared)").register(registry);
         gauge("jtune.engine.tokens.per.second", "Generated tokens per second over the last 10 s", engine, g -> g.tokensPerSecond());
         FunctionCounter.builder("jtune.engine.generated.tokens", engine, e -> e.gauges().generatedTokens())
                 .description("Tokens generated since start").register(registry);
