@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * loopback port, stop and delete it at close. Needs Debian's postgresql package (the test skips
  * without it); as root it runs the server as the postgres user, since PostgreSQL refuses root.
  */
-final class LocalPostgres implements AutoCloseable {
+public final class LocalPostgres implements AutoCloseable {
     private final Path bin;
     private final Path data;
     private final boolean asPostgres;
@@ -30,7 +30,7 @@ final class LocalPostgres implements AutoCloseable {
         this.port = port;
     }
 
-    static LocalPostgres start() throws Exception {
+    public static LocalPostgres start() throws Exception {
         Path bin = null;
         Path lib = Path.of("/usr/lib/postgresql");
         if (Files.isDirectory(lib)) {
@@ -49,14 +49,30 @@ final class LocalPostgres implements AutoCloseable {
             port = s.getLocalPort();
         }
         LocalPostgres pg = new LocalPostgres(bin, data, root, port);
-        check(pg.pg(List.of(bin.resolve("initdb").toString(), "-D", data.resolve("db").toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8")), "initdb");
+        check(pg.pg(List.of(bin.resolve("initdb").toString(), "-D", data.resolve("db").toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")), "initdb");
         check(pg.pg(List.of(bin.resolve("pg_ctl").toString(), "-D", data.resolve("db").toString(), "-w", "-l", data.resolve("log").toString(),
-                "-o", "-c listen_addresses=127.0.0.1 -p " + port + " -k " + data, "start")), "pg_ctl start");
+                "-o", "-c listen_addresses=127.0.0.1 -p " + port + " -k " + data
+                        + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off", // a throw-away server: no durability needed
+                "start")), "pg_ctl start");
         return pg;
     }
 
-    String url() {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
+    /** The JDBC URL of the server's postgres database. */
+    public String url() {
+        return url("postgres");
+    }
+
+    public String url(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
+    }
+
+    /** Creates an empty database (a name of letters, digits and '_') and returns its JDBC URL. */
+    public String createDatabase(String name) throws java.sql.SQLException {
+        if (!name.matches("[a-z_][a-z0-9_]*")) throw new IllegalArgumentException("database name " + name);
+        try (var c = java.sql.DriverManager.getConnection(url()); var s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        }
+        return url(name);
     }
 
     private int pg(List<String> command) throws IOException, InterruptedException {

@@ -27,8 +27,22 @@ import org.junit.jupiter.api.io.TempDir;
  * states: lineage recorded, artifacts survive the run folder, stages, a failing gate changes no byte
  * of the database, forced promotion is audited, rollback walks the production history back, two
  * promotes decided on the same state cannot both win, the watcher sees every change.
+ * {@link RegistryPostgresTest} runs the same tests on a PostgreSQL server.
  */
 class RegistryTest {
+    /** The database of the registry a test calls {@code name} under {@code root}: an SQLite file. */
+    String spec(Path root, String name) throws Exception {
+        return root.resolve(name).toString();
+    }
+
+    /** Where the registry keeps its artifacts: null (beside the SQLite file). */
+    Path artifacts(Path root) {
+        return null;
+    }
+
+    Registry open(Path root, String name) throws Exception {
+        return Registry.open(spec(root, name), artifacts(root));
+    }
 
     static Promotion promotion(Path root, Path gate) throws Exception {
         return new Promotion(Gate.load(gate), root.resolve("data/test.jsonl"), new EvalSettings(List.of(FakeRun.LABELS), false, List.of()),
@@ -46,7 +60,7 @@ class RegistryTest {
     @Test
     void registersLineageAndKeepsArtifactsAfterTheRunFolderIsDeleted(@TempDir Path root) throws Exception {
         Path run = FakeRun.run(root, "one", 0.7, 0.001);
-        Registry reg = Registry.open(root.resolve("reg/registry.db").toString(), null);
+        Registry reg = open(root, "reg/registry.db");
         ModelVersion v = reg.register(RunFolder.read(run, null), new Registry.Registration("tickets", null, "alice"));
         assertEquals(1, v.version());
         assertEquals(Stage.CANDIDATE, v.stage());
@@ -85,7 +99,7 @@ class RegistryTest {
                 {"task":"classification","n":30,"metrics":{"accuracy":0.7},"comparison":{"baseline":{"accuracy":0.2}},
                  "gate":{"passed":true,"rules":[{"rule":"accuracy >= 0.5","status":"PASS","actual":0.7,"message":"ok"}]}}
                 """);
-        Registry reg = Registry.open(root.resolve("registry.db").toString(), null);
+        Registry reg = open(root, "registry.db");
         ModelVersion v = reg.register(RunFolder.read(run, null), new Registry.Registration("t", null, "bob"));
         assertEquals(0.7, v.lineage().get("eval").get("metrics").get("accuracy").asDouble());
         assertEquals(0.2, v.lineage().get("eval").get("baseline_metrics").get("accuracy").asDouble());
@@ -96,7 +110,7 @@ class RegistryTest {
     @Test
     void failingGateChangesNothingPassingGatePromotesAndRollbackGoesBack(@TempDir Path root) throws Exception {
         Path db = root.resolve("registry.db");
-        Registry reg = Registry.open(db.toString(), null);
+        Registry reg = open(root, "registry.db");
         for (String[] r : new String[][] {{"a", "0.6"}, {"b", "0.8"}, {"c", "0.5"}}) {
             reg.register(RunFolder.read(FakeRun.run(root, r[0], Double.parseDouble(r[1]), 0.001), null), new Registry.Registration("t", null, "carol"));
         }
@@ -108,13 +122,13 @@ class RegistryTest {
         assertEquals(0.2, o1.comparison().baseline().metric("accuracy"), 1e-12);
         assertTrue(o1.baseline().startsWith("base "));
         // v3 (0.5) against production v1 (0.6): fails, and not one byte of the database changes
-        byte[] before = Files.readAllBytes(db);
+        byte[] before = Files.exists(db) ? Files.readAllBytes(db) : null; // an SQLite file; a server database is compared by its rows
         List<List<String>> rowsBefore = dump(reg);
         Promotion.Outcome o3 = promotion(root, beatsProduction).run(reg, "t", 3, Stage.PRODUCTION, false, null, "carol");
         assertFalse(o3.promoted());
         assertFalse(o3.verdict().passed());
         assertEquals("t:1", o3.baseline());
-        assertArrayEquals(before, Files.readAllBytes(db), "a refused promotion leaves the database file as it was");
+        if (before != null) assertArrayEquals(before, Files.readAllBytes(db), "a refused promotion leaves the database file as it was");
         assertEquals(rowsBefore, dump(reg));
         assertEquals(1, reg.production("t").orElseThrow().version());
         // v2 (0.8) beats v1: promoted, v1 archived
@@ -149,7 +163,7 @@ class RegistryTest {
 
     @Test
     void productionNeedsAGateOrForceAndStagingDoesNot(@TempDir Path root) throws Exception {
-        Registry reg = Registry.open(root.resolve("r.db").toString(), null);
+        Registry reg = open(root, "r.db");
         reg.register(RunFolder.read(FakeRun.run(root, "a", 0.6, 0.001), null), new Registry.Registration("t", null, "x"));
         Promotion noGate = new Promotion(null, null, EvalSettings.DEFAULTS, null, FakeRun.PREDICTOR, 10, 1);
         assertThrows(JtuneException.class, () -> noGate.run(reg, "t", 1, Stage.PRODUCTION, false, null, "x"));
@@ -162,7 +176,7 @@ class RegistryTest {
 
     @Test
     void twoPromotesDecidedOnTheSameStateCannotBothWin(@TempDir Path root) throws Exception {
-        Registry reg = Registry.open(root.resolve("r.db").toString(), null);
+        Registry reg = open(root, "r.db");
         reg.register(RunFolder.read(FakeRun.run(root, "a", 0.7, 0.001), null), new Registry.Registration("t", null, "x"));
         reg.register(RunFolder.read(FakeRun.run(root, "b", 0.8, 0.001), null), new Registry.Registration("t", null, "x"));
         Path g = gate(root, "accuracy >= 0.5");
@@ -185,7 +199,7 @@ class RegistryTest {
         for (int v : new int[] {1, 2}) {
             results.add(pool.submit(() -> new Promotion(Gate.load(g), root.resolve("data/test.jsonl"),
                     new EvalSettings(List.of(FakeRun.LABELS), false, List.of()), Task.CLASSIFICATION, slow, 50, 1)
-                    .run(Registry.open(root.resolve("r.db").toString(), null), "t", v, Stage.PRODUCTION, false, null, "u" + v)));
+                    .run(open(root, "r.db"), "t", v, Stage.PRODUCTION, false, null, "u" + v)));
         }
         int won = 0, refused = 0;
         for (Future<Promotion.Outcome> f : results) {
@@ -205,7 +219,7 @@ class RegistryTest {
 
     @Test
     void watcherReportsProductionAndEachChange(@TempDir Path root) throws Exception {
-        Registry reg = Registry.open(root.resolve("r.db").toString(), null);
+        Registry reg = open(root, "r.db");
         reg.register(RunFolder.read(FakeRun.run(root, "a", 0.6, 0.001), null), new Registry.Registration("t", null, "x"));
         reg.register(RunFolder.read(FakeRun.run(root, "b", 0.8, 0.001), null), new Registry.Registration("t", null, "x"));
         try (RegistryWatcher w = RegistryWatcher.watch(reg, "t", null)) {
@@ -237,7 +251,7 @@ class RegistryTest {
 
     @Test
     void diffNamesWhatChangedBetweenVersions(@TempDir Path root) throws Exception {
-        Registry reg = Registry.open(root.resolve("r.db").toString(), null);
+        Registry reg = open(root, "r.db");
         reg.register(RunFolder.read(FakeRun.run(root, "a", 0.6, 0.001), null), new Registry.Registration("t", null, "x"));
         reg.register(RunFolder.read(FakeRun.run(root, "b", 0.6, 0.002), null), new Registry.Registration("t", 1, "x"));
         var changes = VersionDiff.of(reg.version("t", 1), reg.version("t", 2));
@@ -251,14 +265,14 @@ class RegistryTest {
 
     @Test
     void migrationsAreVersionedAndIdempotent(@TempDir Path root) throws Exception {
-        String db = root.resolve("r.db").toString();
-        Registry.open(db, null);
-        Registry.open(db, null);
+        String db = spec(root, "r.db");
+        open(root, "r.db");
+        open(root, "r.db");
         assertEquals(SchemaMigrations.latest(), SchemaMigrations.current(Database.of(db)));
         try (Connection c = Database.of(db).connect(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO registry_schema (version, description, applied_at) VALUES (99, 'future', 'x')");
         }
-        JtuneException e = assertThrows(JtuneException.class, () -> Registry.open(db, null));
+        JtuneException e = assertThrows(JtuneException.class, () -> open(root, "r.db"));
         assertTrue(e.getMessage().contains("newer"), e.getMessage());
     }
 
