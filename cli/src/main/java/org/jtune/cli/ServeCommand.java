@@ -23,8 +23,23 @@ import picocli.CommandLine.Option;
                 + "/v1/chat/completions, /v1/completions, /v1/models, /v1/feedback, /health, /metrics. "
                 + "Every request is logged (SQLite jtune-requests.db by default). SIGTERM drains in-flight requests, then exits."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder (Hugging Face layout).")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (Hugging Face layout). Or --registry and --name.")
     Path model;
+
+    @Option(names = "--registry", paramLabel = "DB",
+            description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
+                    + "and switch to each version promoted or rolled back to, without dropping requests.")
+    String registry;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "The registered model name to serve (with --registry).")
+    String registryName;
+
+    @Option(names = "--artifacts", paramLabel = "DIR", description = "The registry's artifact folder (required with a PostgreSQL registry).")
+    Path artifacts;
+
+    @Option(names = "--registry-poll-seconds", defaultValue = "5", paramLabel = "S",
+            description = "How often the registry is checked for a promotion or rollback (default ${DEFAULT-VALUE}).")
+    double registryPoll;
 
     @Option(names = "--served-model-name", paramLabel = "NAME", description = "The name clients send as \"model\" for the base (default: the folder's name).")
     String servedName;
@@ -80,11 +95,21 @@ final class ServeCommand implements Callable<Integer> {
             if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1 || kvBudgetBytes < 0) {
                 throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1, --kv-budget-bytes >= 0");
             }
-            ServeConfig config = new ServeConfig(model, servedName, adapters(), chatTemplate, host, port, apiKey(), maxBatch, maxQueue,
-                    maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes);
+            if ((model == null) == (registry == null)) throw new JtuneException("give --model DIR, or --registry DB with --name NAME");
+            if (registry != null && registryName == null) throw new JtuneException("--registry needs --name NAME (the registered model to serve)");
+            if (registry == null && (registryName != null || artifacts != null)) throw new JtuneException("--name and --artifacts go with --registry");
+            if (registry != null && !adapters.isEmpty()) throw new JtuneException("--adapter does not go with --registry: the registry says what is served");
+            if (!(registryPoll > 0)) throw new JtuneException("--registry-poll-seconds must be > 0, got " + registryPoll);
+            ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
+                    maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes);
+            if (registry != null) {
+                config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
+                        java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));
+            }
             OpenAiServer server = ServeLauncher.start(config).closeOnShutdown();
             List<String> names = server.engine().modelNames();
-            System.err.println("jtune serve: " + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")
+            String version = server.engine().modelVersion();
+            System.err.println("jtune serve: " + (version != null ? version + " as " : "") + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")
                     + " on http://" + server.host() + ":" + server.port() + "/v1 (request log " + (logDb == null ? "jdbc:sqlite:jtune-requests.db" : logDb)
                     + (config.apiKey() == null ? "; no API key" : "") + "); SIGTERM or Ctrl-C drains and stops");
             server.join();

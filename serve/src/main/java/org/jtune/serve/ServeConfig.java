@@ -1,6 +1,7 @@
 package org.jtune.serve;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jtune.serve.http.ServerOptions;
@@ -8,24 +9,50 @@ import org.jtune.serve.http.ServerOptions;
 /**
  * Everything `jtune serve` is told: what to serve and how to listen. Defaults are those of the CLI.
  *
- * @param modelDir       the base model folder (Hugging Face layout)
- * @param servedName     the "model" name of the base; null: the folder's name
+ * @param modelDir       the base model folder (Hugging Face layout); null when serving from a registry
+ * @param servedName     the "model" name of the base; null: the folder's name (the registry name with a registry)
  * @param adapters       adapter name → PEFT folder, each served under its name
  * @param chatTemplate   null: the model's own; else a built-in name (chatml, llama2, llama3, mistral) or a Jinja file
  * @param logDb          JDBC URL of the request log; null: SQLite jtune-requests.db in the working folder
  * @param maxBatch       sequences generated together at most (continuous batching)
  * @param maxStepTokens  tokens one engine step processes at most (decode tokens plus prompt chunks)
  * @param kvBudgetBytes  KV cache memory for all sequences, in blocks with shared prefixes (0: a growing buffer per sequence)
+ * @param registry       serve the production version of a registered model instead of {@code modelDir}, or null
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
-                          String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
+                          String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
+                          RegistrySource registry) {
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
 
+    /**
+     * Where `jtune serve --registry DB --name NAME` finds what to serve.
+     *
+     * @param registry  the registry database (a file path or JDBC URL, as `jtune registry` takes it)
+     * @param name      the registered model name; its production version is served
+     * @param artifacts the registry's artifact folder (null: beside an SQLite file)
+     * @param poll      how often the registry is checked for a promotion or rollback
+     * @param drain     how long the version switched away from may take to finish its requests
+     */
+    public record RegistrySource(String registry, String name, Path artifacts, Duration poll, Duration drain) {
+        public RegistrySource {
+            if (registry == null || name == null) throw new IllegalArgumentException("a registry source needs the database and the name");
+            if (poll == null) poll = Duration.ofSeconds(5);
+            if (drain == null) drain = Duration.ofMinutes(10);
+        }
+    }
+
     public ServeConfig {
         adapters = adapters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
         if (host == null) host = ServerOptions.DEFAULT_HOST;
+        if ((modelDir == null) == (registry == null)) throw new IllegalArgumentException("give either a model folder or a registry source");
+    }
+
+    public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
+                       String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
+        this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
+                kvBudgetBytes, null);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -33,9 +60,16 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                 DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, ServerOptions.DEFAULT_MAX_BODY_BYTES, null, DEFAULT_MAX_STEP_TOKENS, 0);
     }
 
+    /** The same settings serving {@code source}'s production version instead of a model folder. */
+    public ServeConfig withRegistry(RegistrySource source) {
+        return new ServeConfig(null, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
+                maxStepTokens, kvBudgetBytes, source);
+    }
+
     /** The served name of the base model. */
     public String baseName() {
         if (servedName != null) return servedName;
+        if (registry != null) return registry.name();
         Path name = modelDir.toAbsolutePath().normalize().getFileName();
         return name == null ? "model" : name.toString();
     }

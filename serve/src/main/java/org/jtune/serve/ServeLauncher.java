@@ -26,6 +26,7 @@ public final class ServeLauncher {
     private ServeLauncher() {}
 
     public static OpenAiServer start(ServeConfig config) throws JtuneException {
+        if (config.registry() != null) return RegistryServing.start(config);
         Path dir = config.modelDir();
         if (Files.isRegularFile(dir) && dir.toString().endsWith(".gguf")) {
             throw new JtuneException(dir + ": serving GGUF files is not supported yet; give a Hugging Face model folder");
@@ -37,8 +38,7 @@ public final class ServeLauncher {
         Tokenizer tokenizer = Tokenizer.load(dir);
         ChatTemplate template = template(dir, config.chatTemplate());
         ServedModels models = ServedModels.load(dir, config.baseName(), config.adapters());
-        BatchingEngine engine = BatchingEngine.start(models, new BatchingEngine.Options(config.maxBatch(), config.maxQueue(),
-                config.maxStepTokens(), config.kvBudgetBytes()));
+        BatchingEngine engine = BatchingEngine.start(models, engineOptions(config));
         RequestLog log = null;
         try {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
@@ -53,6 +53,10 @@ public final class ServeLauncher {
         }
     }
 
+    static BatchingEngine.Options engineOptions(ServeConfig config) {
+        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), config.kvBudgetBytes());
+    }
+
     /** --chat-template NAME|FILE, else the model's own; null when there is neither (chat requests are then 400s). */
     static ChatTemplate template(Path modelDir, String name) throws JtuneException {
         if (name == null && TokenizerConfig.read(modelDir).chatTemplate() == null) return null;
@@ -61,9 +65,13 @@ public final class ServeLauncher {
 
     /** system_fingerprint: a hash of the model's config and the adapters served (changes when the weights served change). */
     static String fingerprint(ServeConfig config) {
+        return fingerprint(config.modelDir(), config);
+    }
+
+    static String fingerprint(Path modelDir, ServeConfig config) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(Files.readAllBytes(config.modelDir().resolve("config.json")));
+            sha.update(Files.readAllBytes(modelDir.resolve("config.json")));
             for (var e : config.adapters().entrySet()) {
                 sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
                 Path cfg = e.getValue().resolve("adapter_config.json");

@@ -38,7 +38,11 @@ class CancellationTest {
     }
 
     static HttpRequest post(TestServer s, String path, String body) {
-        return HttpRequest.newBuilder(URI.create(s.baseUrl() + path)).header("Authorization", "Bearer " + TestServer.KEY)
+        return post(s.baseUrl(), path, body);
+    }
+
+    static HttpRequest post(String baseUrl, String path, String body) {
+        return HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + TestServer.KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 

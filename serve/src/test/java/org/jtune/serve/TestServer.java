@@ -78,10 +78,15 @@ public final class TestServer implements AutoCloseable {
 
     /** A PEFT adapter for stories260K with random A and B (the answers differ from the base). */
     static Path makeAdapter(Path model, Path out) throws Exception {
+        return makeAdapter(model, out, 12);
+    }
+
+    /** As {@link #makeAdapter(Path, Path)} with B drawn from {@code seed} (different seeds, different answers). */
+    static Path makeAdapter(Path model, Path out, long seed) throws Exception {
         LoraConfig config = new LoraConfig(4, 8f, 0f, LoraConfig.ALL_LINEAR, false, List.of());
         try (CausalLM m = Architectures.load(model)) {
             Map<String, Variable> params = LoraAdapters.attach(m, org.jtune.models.lora.Adapters.DEFAULT, config, new Rng(11), false);
-            Rng rng = new Rng(12);
+            Rng rng = new Rng(seed);
             for (var e : params.entrySet()) {
                 if (!e.getKey().endsWith("lora_B.weight")) continue;
                 Tensor v = e.getValue().value();

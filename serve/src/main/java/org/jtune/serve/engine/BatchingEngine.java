@@ -161,6 +161,20 @@ public final class BatchingEngine implements Engine {
 
     @Override
     public Submission submit(GenerationRequest request, TokenSink sink) throws EngineRejection {
+        inFlight.incrementAndGet(); // counted before the check: a drain that starts now either waits for it or it is refused
+        try {
+            return accept(request, sink);
+        } catch (EngineRejection | RuntimeException e) {
+            if (inFlight.decrementAndGet() == 0) {
+                synchronized (idle) {
+                    idle.notifyAll();
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Submission accept(GenerationRequest request, TokenSink sink) throws EngineRejection {
         if (!accepting) throw new EngineRejection(EngineRejection.Reason.SHUTTING_DOWN, "the server is shutting down");
         if (!models.serves(request.model())) {
             throw new EngineRejection(EngineRejection.Reason.UNKNOWN_MODEL, "no model or adapter named \"" + request.model()
@@ -172,9 +186,7 @@ public final class BatchingEngine implements Engine {
                     + request.sampling().maxNewTokens() + ") exceed the context of " + contextLength() + " tokens");
         }
         Pending p = new Pending(request, sink);
-        inFlight.incrementAndGet();
         if (!waiting.offer(p)) {
-            inFlight.decrementAndGet();
             throw new EngineRejection(EngineRejection.Reason.QUEUE_FULL, options.maxQueue() + " requests are already waiting; retry later");
         }
         return p;

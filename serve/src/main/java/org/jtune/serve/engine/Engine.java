@@ -33,6 +33,11 @@ public interface Engine extends AutoCloseable {
 
     EngineGauges gauges();
 
+    /** The registry version ({@code name:version}) new requests go to now, or null outside a registry. */
+    default String modelVersion() {
+        return null;
+    }
+
     /** Cancels whatever is left, stops the engine's thread and releases the models. */
     @Override
     void close();

@@ -10,4 +10,9 @@ public interface Submission {
      * Safe to call from any thread, any number of times.
      */
     void cancel();
+
+    /** The registry version ({@code name:version}) of the engine that took it, or null outside a registry. */
+    default String modelVersion() {
+        return null;
+    }
 }

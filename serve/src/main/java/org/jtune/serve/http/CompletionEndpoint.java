@@ -61,6 +61,7 @@ final class CompletionEndpoint {
         String body = "";
         String model = "";
         String adapter;
+        String modelVersion;
         String promptText;
         String output;
         Integer promptTokens;
@@ -78,6 +79,7 @@ final class CompletionEndpoint {
     /** Answers a request refused before its body was read (401: no or wrong key) and logs it. */
     void refused(Exchange ex, CompletionRequest.Kind kind, ApiError e) throws IOException {
         Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path);
+        trace.modelVersion = engine.modelVersion();
         trace.error = e.getMessage();
         try {
             ex.error(e);
@@ -89,6 +91,7 @@ final class CompletionEndpoint {
     /** Reads the body (at most {@code maxBodyBytes}: 413 beyond), generates, answers, and logs the request. */
     void handle(Exchange ex, long maxBodyBytes, CompletionRequest.Kind kind) throws IOException {
         Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path);
+        trace.modelVersion = engine.modelVersion(); // the version requests go to now; the one that took it, once submitted
         try {
             byte[] body = ex.body(maxBodyBytes);
             trace.body = new String(body, StandardCharsets.UTF_8);
@@ -114,6 +117,7 @@ final class CompletionEndpoint {
                             "context_length_exceeded");
                 };
             }
+            if (sub.modelVersion() != null) trace.modelVersion = sub.modelVersion();
             ex.onClientGone(sub::cancel);
             try {
                 ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
@@ -314,7 +318,7 @@ final class CompletionEndpoint {
         if (status == 200) metrics.requestLatency(trace.endpoint, latency);
         if (log == null) return;
         try {
-            log.log(new RequestRecord(trace.id, trace.created, trace.endpoint, trace.model, trace.adapter, null, trace.body,
+            log.log(new RequestRecord(trace.id, trace.created, trace.endpoint, trace.model, trace.adapter, trace.modelVersion, trace.body,
                     trace.promptText, trace.output, trace.promptTokens, trace.completionTokens, trace.ttftMs, latency / 1e6,
                     trace.finish, status, trace.error));
         } catch (IllegalStateException closed) {

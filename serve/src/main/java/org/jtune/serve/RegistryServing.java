@@ -1,0 +1,134 @@
+package org.jtune.serve;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.jtune.JtuneException;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.serve.engine.BatchingEngine;
+import org.jtune.serve.engine.ServedModels;
+import org.jtune.serve.engine.SwitchingEngine;
+import org.jtune.serve.http.OpenAiServer;
+import org.jtune.serve.http.ServerOptions;
+import org.jtune.serve.log.RequestLog;
+import org.jtune.serve.registry.Registry;
+import org.jtune.serve.registry.RegistryWatcher;
+import org.jtune.serve.text.PromptCodec;
+
+/**
+ * `jtune serve --registry DB --name NAME`: serves the production version of a registered model and
+ * follows the registry. A {@link RegistryWatcher} polls it; when another version becomes production
+ * (promote, rollback) the new version is loaded beside the old one and a {@link SwitchingEngine} sends
+ * new requests to it while the old one finishes its own, so no request is dropped. Every request is
+ * logged with the version that answered it ({@code name:version}).
+ *
+ * <p>Served names: a full-model version answers as NAME (or --served-model-name); an adapter version
+ * answers as NAME with the adapter applied, and its base model as NAME-base. Text stays on the request
+ * threads with one tokenizer and chat template, those of the first version served: a version whose
+ * tokenizer, template or stop ids differ is not switched to (the server says so on stderr and keeps
+ * serving what it has; restart it to serve that version).
+ */
+final class RegistryServing {
+    private RegistryServing() {}
+
+    static OpenAiServer start(ServeConfig config) throws JtuneException {
+        ServeConfig.RegistrySource source = config.registry();
+        if (org.jtune.serve.registry.Database.of(source.registry()).missingFile()) {
+            throw new JtuneException("registry " + source.registry() + " does not exist (jtune registry register RUN_DIR --name NAME makes it)");
+        }
+        Registry registry = Registry.open(source.registry(), source.artifacts());
+        RegistryWatcher watcher = RegistryWatcher.watch(registry, source.name(), source.poll());
+        SwitchingEngine engine = null;
+        RequestLog log = null;
+        try {
+            RegistryWatcher.Served first = watcher.current().orElseThrow(() -> new JtuneException("registry " + source.registry()
+                    + " has no production version of '" + source.name() + "': promote one first (jtune registry promote "
+                    + source.name() + " VERSION --to production ...)"));
+            Path textDir = check(first);
+            Tokenizer tokenizer = Tokenizer.load(textDir);
+            ChatTemplate template = ServeLauncher.template(textDir, config.chatTemplate());
+            ServedModels models = models(first, config.baseName());
+            PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
+            String text = textKey(textDir, codec);
+            engine = new SwitchingEngine(BatchingEngine.start(models, ServeLauncher.engineOptions(config)), first.label(), source.drain());
+            engine.closeWith(watcher);
+            SwitchingEngine switching = engine;
+            watcher.onChange(next -> follow(switching, next, config, text));
+            log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
+            ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
+                    ServeLauncher.fingerprint(textDir, config));
+            return OpenAiServer.start(engine, codec, log, options);
+        } catch (JtuneException | RuntimeException e) {
+            if (engine != null) engine.close();
+            else watcher.close();
+            if (log != null) log.close();
+            throw e;
+        }
+    }
+
+    /** Switches to the new production version; on any problem keeps serving the current one and says why on stderr. */
+    private static void follow(SwitchingEngine engine, Optional<RegistryWatcher.Served> next, ServeConfig config, String text) {
+        String was = engine.modelVersion();
+        if (next.isEmpty()) {
+            System.err.println("jtune serve: '" + config.registry().name() + "' has no production version any more; still serving " + was);
+            return;
+        }
+        RegistryWatcher.Served s = next.get();
+        try {
+            Path textDir = check(s);
+            ServedModels models = models(s, config.baseName());
+            try {
+                PromptCodec codec = PromptCodec.of(Tokenizer.load(textDir), ServeLauncher.template(textDir, config.chatTemplate()),
+                        models.model().config());
+                if (!textKey(textDir, codec).equals(text)) {
+                    throw new JtuneException("its tokenizer, chat template or stop ids differ from those of the version the server started "
+                            + "with: restart the server to serve it");
+                }
+                engine.switchTo(BatchingEngine.start(models, ServeLauncher.engineOptions(config)), s.label());
+            } catch (JtuneException | RuntimeException e) {
+                models.close();
+                throw e;
+            }
+            System.err.println("jtune serve: now serving " + s.label() + " (" + was + " finishes the requests it has)");
+        } catch (JtuneException | RuntimeException e) {
+            System.err.println("jtune serve: cannot switch to " + s.label() + ": " + e.getMessage() + "; still serving " + was);
+        }
+    }
+
+    /** The folders of a version exist; returns the one holding the tokenizer (the base model's). */
+    private static Path check(RegistryWatcher.Served s) throws JtuneException {
+        if (!Files.isDirectory(s.model())) throw new JtuneException(s.label() + ": model folder " + s.model() + " does not exist");
+        if (s.adapter() != null && !Files.isDirectory(s.adapter())) throw new JtuneException(s.label() + ": adapter folder " + s.adapter() + " does not exist");
+        return s.model();
+    }
+
+    /** A full model as {@code name}; an adapter version as {@code name} over its base, served as {@code name-base}. */
+    static ServedModels models(RegistryWatcher.Served s, String name) throws JtuneException {
+        if (s.adapter() == null) return ServedModels.load(s.model(), name, Map.of());
+        Map<String, Path> adapters = new LinkedHashMap<>();
+        adapters.put(name, s.adapter());
+        return ServedModels.load(s.model(), name + "-base", adapters);
+    }
+
+    /** What must not change across a switch: the tokenizer files, the chat template and the stop ids. */
+    private static String textKey(Path dir, PromptCodec codec) throws JtuneException {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"}) {
+                Path p = dir.resolve(f);
+                sha.update(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                if (Files.isRegularFile(p)) sha.update(Files.readAllBytes(p));
+            }
+            sha.update(codec.stopIds().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update((codec.template() == null ? "" : codec.template().source()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new JtuneException("cannot read the tokenizer files of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}
