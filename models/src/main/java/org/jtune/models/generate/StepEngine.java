@@ -13,6 +13,7 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.kv.KvBlockPool;
 import org.jtune.models.kv.PagedKvCache;
+import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -21,7 +22,8 @@ import org.jtune.tensor.Tensor;
  * not fed yet — the token it sampled last, or a chunk of its prompt — decoding sequences first and
  * prompts with what is left of the step's token budget (long prompts go in chunks, so they do not
  * stall the others), runs one batched forward ({@link CausalLM#step}), samples a token for each
- * sequence that has fed everything, and retires the sequences that stopped.
+ * sequence that has fed everything (the draws spread over the thread pool; listeners hear of them on
+ * the stepping thread, in batch order), and retires the sequences that stopped.
  *
  * <p>KV memory: with a byte budget the engine keeps keys and values in a {@link KvBlockPool} of
  * fixed-size blocks; sequences that start with the same tokens share the blocks of that prefix
@@ -167,14 +169,28 @@ public final class StepEngine {
         Tensor logits = model.step(chunks);
         int vocab = logits.size(1);
         float[] all = logits.toFloatArray();
+        List<Integer> ready = new ArrayList<>(); // rows of sequences that have fed everything: they sample
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
             int[] fedNow = chunks.get(i).tokens();
             s.cache.advance(fedNow);
             s.fed += fedNow.length;
-            if (s.fed < s.length) continue; // more prompt to feed
-            sample(s, Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab));
+            if (s.fed == s.length) ready.add(i);
         }
+        // the draws are independent (each sequence has its sampler and generator): spread them over the pool;
+        // listeners and stop checks then run here, in batch order
+        int[] tokens = new int[ready.size()];
+        float[][] raw = new float[ready.size()][];
+        Parallel.forRange(ready.size(), 1, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int i = ready.get(r);
+                Sequence s = batch.get(i);
+                float[] row = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+                if (s.request.keepLogits()) raw[r] = row.clone();
+                tokens[r] = s.sampler.next(row, s.history, s.length);
+            }
+        });
+        for (int r = 0; r < ready.size(); r++) accept(batch.get(ready.get(r)), tokens[r], raw[r]);
         live.removeIf(this::retireIfFinished);
     }
 
@@ -263,9 +279,8 @@ public final class StepEngine {
         }
     }
 
-    private void sample(Sequence s, float[] row) {
-        float[] raw = s.request.keepLogits() ? row.clone() : null;
-        int tok = s.sampler.next(row, s.history, s.length);
+    /** Appends a sampled token, tells the listener, and decides whether the sequence stops. */
+    private void accept(Sequence s, int tok, float[] raw) {
         s.history[s.length++] = tok;
         if (s.listener != null) s.listener.onToken(s, tok, raw);
         SamplingConfig c = s.request.sampling();
