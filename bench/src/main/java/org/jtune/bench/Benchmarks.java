@@ -5,16 +5,17 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train, train_reference }
+    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
         return run(name, json, false);
     }
 
-    /** As {@link #run(Name, boolean)}; {@code quick} picks a benchmark's small check shape where it has one (decode). */
+    /** As {@link #run(Name, boolean)}; {@code quick} picks a benchmark's small check shape where it has one (decode, serve). */
     public static int run(Name name, boolean json, boolean quick) throws Exception {
         if (quick && name == Name.decode) name = Name.decode_quick;
+        if (quick && name == Name.serve) name = Name.serve_quick;
         return switch (name) {
             case gemm -> new GemmBenchmark().run(json);
             case ops -> new OpsBenchmark().run(json);
@@ -24,6 +25,8 @@ public final class Benchmarks {
             case train_reference -> new TrainReferenceDump().run();
             case backward -> BackwardBench.run(json);
             case train -> TrainBench.run(json);
+            case serve -> new ServeBenchmark(false).run(json);
+            case serve_quick -> new ServeBenchmark(true).run(json);
         };
     }
 }

@@ -11,25 +11,20 @@ import java.nio.file.Path;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
-import org.jtune.tensor.Tensor;
 
 /**
  * `jtune bench decode`: batch-1 prefill of a 128-token prompt and token-by-token decoding of a
  * TinyLlama-1.1B-shaped model (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000)
- * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder and
+ * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder ({@link RandomLlamaFolder}) and
  * memory-mapped, beside the memory-bandwidth bound: the weight bytes one decoded token reads (every
  * projection and the LM head; one embedding row) ÷ the copy bandwidth measured in the same run
  * (bytes copied per second by a large memory copy on the same threads; a decode step only reads its
@@ -48,8 +43,8 @@ final class DecodeBenchmark {
 
     int run(boolean json) throws Exception {
         LlamaConfig config = quick
-                ? shape(256, 2, 8, 2, 768, 1000)
-                : shape(2048, 22, 32, 4, 5632, 32000);
+                ? RandomLlamaFolder.shape(256, 2, 8, 2, 768, 1000)
+                : RandomLlamaFolder.tinyLlama();
         int prompt = quick ? 16 : 128, decode = quick ? 8 : 32, runs = quick ? 1 : 3;
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
@@ -58,7 +53,7 @@ final class DecodeBenchmark {
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
-                long bytesPerToken = write(dir, config, dtype);
+                long bytesPerToken = RandomLlamaFolder.write(dir, config, dtype);
                 double[] t = measure(dir, config, prompt, decode, runs);
                 double bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
@@ -78,9 +73,7 @@ final class DecodeBenchmark {
                 }
                 line.print(json);
             } finally {
-                try (var files = Files.walk(dir)) {
-                    for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-                }
+                RandomLlamaFolder.delete(dir);
             }
         }
         System.err.println("decode: done");
@@ -100,44 +93,6 @@ final class DecodeBenchmark {
             System.err.println("decode: Jlama peer failed: " + e.getMessage());
             return null;
         }
-    }
-
-    private static LlamaConfig shape(int dim, int layers, int heads, int kvHeads, int hidden, int vocab) {
-        return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(hidden)
-                .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(dim / heads).ropeTheta(10000)
-                .rmsNormEps(1e-5).tieWordEmbeddings(false).maxPositionEmbeddings(2048).vocabSize(vocab)
-                .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
-    }
-
-    /** Writes config.json and model.safetensors in {@code dtype}; returns the weight bytes a decoded token reads. */
-    private static long write(Path dir, LlamaConfig c, DType dtype) throws Exception {
-        LlamaConfig config = c.toBuilder().torchDtype(dtype == DType.BF16 ? "bfloat16" : "float32").build();
-        config.write(dir.resolve("config.json"));
-        CharacterTokenizerJson.write(dir, c.vocabSize());
-        Rng rng = new Rng(1);
-        int d = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim(), h = c.intermediateSize();
-        Tensor wq = Tensor.randn(rng, 0.02f, q, d), wk = Tensor.randn(rng, 0.02f, kv, d), wv = Tensor.randn(rng, 0.02f, kv, d);
-        Tensor wo = Tensor.randn(rng, 0.02f, d, q), gate = Tensor.randn(rng, 0.02f, h, d), up = Tensor.randn(rng, 0.02f, h, d);
-        Tensor down = Tensor.randn(rng, 0.02f, d, h), norm = Tensor.ones(d);
-        Map<String, Tensor> w = new LinkedHashMap<>();
-        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
-        w.put("lm_head.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
-        w.put("model.norm.weight", norm);
-        for (int l = 0; l < c.numHiddenLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            w.put(p + "input_layernorm.weight", norm);
-            w.put(p + "post_attention_layernorm.weight", norm);
-            w.put(p + "self_attn.q_proj.weight", wq);
-            w.put(p + "self_attn.k_proj.weight", wk);
-            w.put(p + "self_attn.v_proj.weight", wv);
-            w.put(p + "self_attn.o_proj.weight", wo);
-            w.put(p + "mlp.gate_proj.weight", gate);
-            w.put(p + "mlp.up_proj.weight", up);
-            w.put(p + "mlp.down_proj.weight", down);
-        }
-        SafetensorsWriter.defaults().withFloatDType(dtype).writeModel(dir, w);
-        long perLayer = (long) q * d * 2 + (long) kv * d * 2 + (long) h * d * 3;
-        return dtype.byteSize() * (perLayer * c.numHiddenLayers() + (long) c.vocabSize() * d + d);
     }
 
     /** Median seconds of {prefill of the prompt, one decode step}. */

@@ -1,0 +1,79 @@
+package org.jtune.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.io.SafetensorsWriter;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * A Llama-shaped Hugging Face folder with random weights for benchmarks: config.json, model.safetensors
+ * (in F32 or BF16) and a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}). Layers
+ * share their random values (the file still holds every layer separately), so writing a 1.1B model
+ * needs little memory. The shapes the benchmarks use are named here.
+ */
+final class RandomLlamaFolder {
+    private RandomLlamaFolder() {}
+
+    /** llama2.c's stories15M (dim 288, 6 layers, 6 heads, hidden 768, vocab 32000; untied head). */
+    static LlamaConfig stories15M() {
+        return shape(288, 6, 6, 6, 768, 32000);
+    }
+
+    /** TinyLlama-1.1B (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000). */
+    static LlamaConfig tinyLlama() {
+        return shape(2048, 22, 32, 4, 5632, 32000);
+    }
+
+    static LlamaConfig shape(int dim, int layers, int heads, int kvHeads, int hidden, int vocab) {
+        return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(hidden)
+                .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(dim / heads).ropeTheta(10000)
+                .rmsNormEps(1e-5).tieWordEmbeddings(false).maxPositionEmbeddings(2048).vocabSize(vocab)
+                .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
+    }
+
+    /** Writes config.json, tokenizer.json and model.safetensors in {@code dtype}; returns the weight bytes a decoded token reads. */
+    static long write(Path dir, LlamaConfig c, DType dtype) throws Exception {
+        LlamaConfig config = c.toBuilder().torchDtype(dtype == DType.BF16 ? "bfloat16" : "float32").build();
+        config.write(dir.resolve("config.json"));
+        CharacterTokenizerJson.write(dir, c.vocabSize());
+        Rng rng = new Rng(1);
+        int d = c.hiddenSize(), q = c.numAttentionHeads() * c.headDim(), kv = c.numKeyValueHeads() * c.headDim(), h = c.intermediateSize();
+        Tensor wq = Tensor.randn(rng, 0.02f, q, d), wk = Tensor.randn(rng, 0.02f, kv, d), wv = Tensor.randn(rng, 0.02f, kv, d);
+        Tensor wo = Tensor.randn(rng, 0.02f, d, q), gate = Tensor.randn(rng, 0.02f, h, d), up = Tensor.randn(rng, 0.02f, h, d);
+        Tensor down = Tensor.randn(rng, 0.02f, d, h), norm = Tensor.ones(d);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
+        w.put("lm_head.weight", Tensor.randn(rng, 0.02f, c.vocabSize(), d));
+        w.put("model.norm.weight", norm);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            w.put(p + "input_layernorm.weight", norm);
+            w.put(p + "post_attention_layernorm.weight", norm);
+            w.put(p + "self_attn.q_proj.weight", wq);
+            w.put(p + "self_attn.k_proj.weight", wk);
+            w.put(p + "self_attn.v_proj.weight", wv);
+            w.put(p + "self_attn.o_proj.weight", wo);
+            w.put(p + "mlp.gate_proj.weight", gate);
+            w.put(p + "mlp.up_proj.weight", up);
+            w.put(p + "mlp.down_proj.weight", down);
+        }
+        SafetensorsWriter.defaults().withFloatDType(dtype).writeModel(dir, w);
+        long perLayer = (long) q * d * 2 + (long) kv * d * 2 + (long) h * d * 3;
+        return dtype.byteSize() * (perLayer * c.numHiddenLayers() + (long) c.vocabSize() * d + d);
+    }
+
+    /** Deletes a folder and everything in it (benchmark temporaries). */
+    static void delete(Path dir) throws Exception {
+        if (dir == null || !Files.exists(dir)) return;
+        try (var files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
