@@ -14,10 +14,13 @@ import org.jtune.tensor.Tensor;
  * tokens for a decoder's layers: their ids and positions (each chunk continues its own cache), the
  * adapter routing by run, and per-layer attention of each chunk against its own KV cache. The
  * layers themselves run once over the packed row, so projections and MLPs batch across sequences.
+ * Chunks are packed grouped by adapter, so that each adapter's rows are one run; {@link #lastRows}
+ * gives the rows back in chunk order.
  */
 public final class StepBatch {
     private final List<SequenceChunk> chunks;
     private final int[] offsets, last;
+    private final List<Integer> packed; // chunk indices in row order
     private final Tensor ids, positions;
     private final AdapterRouting routing;
 
@@ -30,7 +33,8 @@ public final class StepBatch {
         last = new int[chunks.size()];
         List<AdapterRouting.Run> runs = new ArrayList<>();
         int at = 0;
-        for (int s = 0; s < chunks.size(); s++) {
+        packed = byAdapter(chunks);
+        for (int s : packed) { // rows grouped by adapter: each adapter's rows are one run, one multiply
             SequenceChunk c = chunks.get(s);
             int t = c.tokens().length, start = c.cache().length();
             if (start + t > c.cache().capacity()) {
@@ -49,12 +53,21 @@ public final class StepBatch {
         routing = AdapterRouting.runs(runs);
     }
 
-    /** Token ids (1, n) I32 of all chunks, in chunk order. */
+    /** Chunk indices ordered by adapter (the base model first, then adapters by name), chunk order within each. */
+    private static List<Integer> byAdapter(List<SequenceChunk> chunks) {
+        List<Integer> order = new ArrayList<>();
+        for (int s = 0; s < chunks.size(); s++) order.add(s);
+        order.sort(java.util.Comparator.comparing((Integer s) -> chunks.get(s).adapter(),
+                java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));
+        return order;
+    }
+
+    /** Token ids (1, n) I32 of all chunks, grouped by adapter (see {@link #byAdapter}). */
     public Tensor ids() {
         return ids;
     }
 
-    /** Absolute positions (1, n) I32: each chunk's start at its cache's length. */
+    /** Absolute positions (1, n) I32, in the order of {@link #ids}: each chunk's start at its cache's length. */
     public Tensor positions() {
         return positions;
     }
@@ -71,7 +84,7 @@ public final class StepBatch {
      */
     public Variable attend(int layer, Variable q, Variable k, Variable v, int window) {
         List<Tensor> outs = new ArrayList<>();
-        for (int s = 0; s < chunks.size(); s++) {
+        for (int s : packed) { // row order
             SequenceChunk c = chunks.get(s);
             int t = c.tokens().length;
             Tensor[] kv = c.cache().append(layer, k.value().narrow(1, offsets[s], t), v.value().narrow(1, offsets[s], t));

@@ -34,8 +34,18 @@ public record AdapterRouting(List<String> uniform, List<Run> runs) {
         return new AdapterRouting(adapters, null);
     }
 
+    /** Routing by runs; neighbouring runs with the same adapter are merged into one (one multiply for their rows). */
     public static AdapterRouting runs(List<Run> runs) {
-        return new AdapterRouting(null, runs);
+        List<Run> merged = new java.util.ArrayList<>(runs.size());
+        for (Run r : runs) {
+            Run last = merged.isEmpty() ? null : merged.getLast();
+            if (last != null && java.util.Objects.equals(last.adapter(), r.adapter())) {
+                merged.set(merged.size() - 1, new Run(last.start(), last.length() + r.length(), r.adapter()));
+            } else {
+                merged.add(r);
+            }
+        }
+        return new AdapterRouting(null, merged);
     }
 
     /** True when no row uses any adapter. */

@@ -1,9 +1,7 @@
 package org.jtune.models.lora;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.jtune.autograd.Arithmetic;
 import org.jtune.autograd.Dropout;
@@ -21,8 +19,8 @@ import org.jtune.tensor.Tensor;
  * LoraLayer does: y = x·Wᵀ + Σ_adapters scale · dropout(x)·Aᵀ·Bᵀ over the adapters that
  * {@link AdapterRouting} applies to each row. The base weight lives in its {@link Weight} (any
  * stored dtype; trainable only in full fine-tuning). Rows routed to different adapters (a server's
- * batch of requests for different fine-tunes) are gathered per adapter, multiplied once per adapter
- * and scattered back (the batched application of Punica/S-LoRA), under no-grad only.
+ * batch of requests for different fine-tunes) go through their adapter run by run and are added to
+ * their rows of the base output in place (the batched application of Punica/S-LoRA), under no-grad only.
  */
 public final class LoraLinear {
     private final Weight weight;
@@ -91,44 +89,27 @@ public final class LoraLinear {
             return y;
         }
         if (Graph.recording(x)) throw new IllegalStateException(name() + ": per-row adapter routing is for inference (no-grad) only");
-        return Variable.constant(Ops.add(y.value(), routedDelta(x.value(), routing)));
+        return Variable.constant(addRouted(y.value(), x.value(), routing));
     }
 
     /**
-     * The adapters' contributions for rows routed by runs: the rows of each adapter are gathered, go
-     * through A and B once, and a final gather puts each row's delta back in place (rows without an
-     * adapter read an appended zero row).
+     * Adds the adapters' contributions to the rows routed to them, run by run, into y (the fresh output of
+     * the base projection, so it is written in place): a run's rows go through A, are scaled (r columns,
+     * not out), go through B, and are added to the same rows of y. Rows of the base model cost nothing;
+     * a step batch groups its sequences by adapter (StepBatch), so each adapter is one run and one multiply.
      */
-    private Tensor routedDelta(Tensor x, AdapterRouting routing) {
+    private Tensor addRouted(Tensor y, Tensor x, AdapterRouting routing) {
         int in = inFeatures(), out = outFeatures();
-        Tensor rows = x.reshape(-1, in);
+        Tensor rows = x.reshape(-1, in), yRows = y.reshape(-1, out);
         int n = rows.size(0);
         if (routing.rows() != n) throw new IllegalArgumentException(name() + ": routing covers " + routing.rows() + " rows, input has " + n);
-        Map<String, List<Integer>> byAdapter = new LinkedHashMap<>();
         for (AdapterRouting.Run r : routing.runs()) {
-            if (r.adapter() == null || !adapters.containsKey(r.adapter())) continue;
-            List<Integer> list = byAdapter.computeIfAbsent(r.adapter(), k -> new ArrayList<>());
-            for (int i = 0; i < r.length(); i++) list.add(r.start() + i);
+            LoraPair p = r.adapter() == null || r.length() == 0 ? null : adapters.get(r.adapter());
+            if (p == null) continue;
+            Tensor h = Ops.scale(Ops.linear(rows.narrow(0, r.start(), r.length()), p.a().value()), p.scale());
+            Tensor yv = yRows.narrow(0, r.start(), r.length());
+            Ops.copyInto(Ops.add(yv, Ops.linear(h, p.b().value())), yv);
         }
-        int[] source = new int[n];
-        List<Tensor> parts = new ArrayList<>();
-        int at = 0;
-        for (var e : byAdapter.entrySet()) {
-            LoraPair p = adapters.get(e.getKey());
-            int[] idx = e.getValue().stream().mapToInt(Integer::intValue).toArray();
-            Tensor xs = Ops.indexSelect(rows, 0, Tensor.ofInts(idx, idx.length));
-            parts.add(Ops.scale(Ops.linear(Ops.linear(xs, p.a().value()), p.b().value()), p.scale()));
-            for (int i = 0; i < idx.length; i++) source[idx[i]] = at + i;
-            at += idx.length;
-        }
-        int zeroRow = at;
-        java.util.Set<Integer> routed = new java.util.HashSet<>();
-        byAdapter.values().forEach(routed::addAll);
-        for (int i = 0; i < n; i++) if (!routed.contains(i)) source[i] = zeroRow;
-        parts.add(Tensor.zeros(1, out));
-        Tensor delta = Ops.indexSelect(Ops.concat(parts, 0), 0, Tensor.ofInts(source, n));
-        int[] shape = x.shape();
-        shape[shape.length - 1] = out;
-        return delta.reshape(shape);
+        return y;
     }
 }
