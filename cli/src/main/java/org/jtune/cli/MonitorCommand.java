@@ -200,7 +200,7 @@ final class MonitorCommand implements Callable<Integer> {
                 r.json().put("from", org.jtune.serve.registry.Clock.format(w.from())).put("until", org.jtune.serve.registry.Clock.format(w.until()));
                 err.println("drift of " + r.json().get("traffic_prompts").asInt() + " prompts against " + ref.prompts().size() + " reference prompts ("
                         + tokens.name() + ")");
-                if (outFile != null) org.jtune.eval.report.AtomicFile.write(outFile, r.json().toPrettyString() + "\n");
+                if (outFile != null) org.jtune.io.AtomicFile.writeString(outFile, r.json().toPrettyString() + "\n");
                 return finish(c, "drift", r.json(), r.checks(), out, err);
             });
         }
