@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.eval.human.Csv;
-import org.jtune.eval.report.AtomicFile;
+import org.jtune.io.AtomicFile;
 import org.jtune.serve.monitor.PromptText;
 import org.jtune.serve.monitor.RequestLog;
 import org.jtune.train.data.NormalisedText;
@@ -123,8 +123,8 @@ public final class FeedbackExport {
             row(csv, reasons, f, "written", f.correction() != null && !f.correction().isBlank() ? "correction" : "rating " + f.rating(),
                     prompt, answer, r.outputText(), lines);
         }
-        AtomicFile.write(o.out(), jsonl.toString());
-        AtomicFile.write(o.review(), csv.toString());
+        AtomicFile.writeString(o.out(), jsonl.toString());
+        AtomicFile.writeString(o.review(), csv.toString());
         return new Result(all.size(), lines, skipped, reasons);
     }
 

@@ -4,7 +4,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.autograd.NoGrad;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.Tensor;
@@ -17,25 +20,21 @@ import org.jtune.tensor.Tensor;
  */
 public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
     public static final int MAX_TOKENS = 256;
-    private final LlamaModel model;
+    private final CausalLM model;
     private final Tokenizer tokenizer;
 
-    private HiddenStateEmbedder(LlamaModel model, Tokenizer tokenizer) {
+    private HiddenStateEmbedder(CausalLM model, Tokenizer tokenizer) {
         this.model = model;
         this.tokenizer = tokenizer;
     }
 
     /** The model of {@code dir}, with a PEFT adapter applied when {@code adapter} is not null. */
     public static HiddenStateEmbedder load(Path dir, Path adapter) throws JtuneException {
-        LlamaModel m = LlamaModel.load(dir);
+        CausalLM m = Architectures.load(dir);
         try {
             if (adapter != null) PeftFormat.load(adapter, m);
         } catch (JtuneException | RuntimeException e) {
-            try {
-                m.close();
-            } catch (Exception ignored) {
-                // the load error is the one to report
-            }
+            m.close();
             throw e;
         }
         return new HiddenStateEmbedder(m, Tokenizer.load(dir));
@@ -62,7 +61,7 @@ public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
         Tensor h;
         try (NoGrad ignored = NoGrad.enter()) {
             int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
-            h = model.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), LlamaModel.Pass.inference(null, t, window)).value();
+            h = model.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask().withWindow(window))).value();
         }
         float[] all = h.contiguous().toFloatArray();
         int dim = all.length / t;

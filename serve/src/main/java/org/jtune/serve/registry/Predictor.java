@@ -7,7 +7,8 @@ import org.jtune.eval.Prediction;
 import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 
@@ -19,7 +20,7 @@ public interface Predictor {
     /** Batched greedy generation through the model's chat template, as `jtune eval --model` does. */
     static Predictor greedy(int maxNewTokens, int batchSize) {
         return (model, adapter, examples) -> {
-            try (LlamaModel m = LlamaModel.load(model)) {
+            try (CausalLM m = Architectures.load(model)) {
                 if (adapter != null) PeftFormat.load(adapter, m);
                 Tokenizer tok = Tokenizer.load(model);
                 return new ModelEvaluation(m, tok, ChatTemplate.load(model), null, ModelEvaluation.greedy(m, tok, maxNewTokens), batchSize)

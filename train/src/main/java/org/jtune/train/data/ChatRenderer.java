@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.util.List;
 
 /**
@@ -17,7 +18,7 @@ public interface ChatRenderer {
         return messages -> {
             StringBuilder sb = new StringBuilder();
             for (Message m : messages) {
-                sb.append(m.role().wireName()).append(": ").append(m.content()).append('\n');
+                sb.append(m.role()).append(": ").append(m.content()).append('\n');
             }
             return sb.toString();
         };

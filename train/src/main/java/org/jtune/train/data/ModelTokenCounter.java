@@ -1,11 +1,8 @@
 package org.jtune.train.data;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.chat.Message;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
@@ -46,9 +43,7 @@ public final class ModelTokenCounter implements TokenCounter {
         return messages -> {
             try {
                 if (template == null) template = ChatTemplate.resolve(model, templateSpec, "--chat-template");
-                List<Message> m = new ArrayList<>();
-                for (var x : messages) m.add(new Message(x.role().wireName(), x.content()));
-                return template.render(m, false, null);
+                return template.render(messages, false, null);
             } catch (JtuneException e) {
                 throw new IllegalStateException((template == null ? "" : "chat template " + template.origin() + ": ") + e.getMessage(), e);
             }

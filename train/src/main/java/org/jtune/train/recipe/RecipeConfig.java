@@ -62,7 +62,9 @@ public record RecipeConfig(
         int loggingSteps,
         String mlflowTrackingUri, // null: no MLflow logging
         String mlflowExperimentName,
-        Integer threads) { // null: all cores
+        Integer threads, // null: all cores
+        Balance balance,
+        double balanceMaxRatio) {
 
     public enum Adapter { LORA, FULL }
 
@@ -77,6 +79,9 @@ public record RecipeConfig(
     public enum Scheduler { COSINE, LINEAR, CONSTANT }
 
     public enum OptimizerKind { ADAMW, SGD }
+
+    /** Label balancing of the training split: none, or oversampling of rare labels (see LabelBalance). */
+    public enum Balance { NONE, OVERSAMPLE }
 
     /** Built-in chat template names; anything else must be a Jinja template string. */
     public static final Set<String> CHAT_TEMPLATE_NAMES = Set.of("tokenizer_default", "chatml", "llama2", "llama3", "mistral");
@@ -211,6 +216,8 @@ public record RecipeConfig(
         String mlflowTrackingUri = null; // MLflow logging is opt-in: nothing leaves the machine by default
         String mlflowExperimentName = "jtune"; // used only when mlflow_tracking_uri is set
         Integer threads = null; // all cores
+        Balance balance = Balance.NONE; // the data as given: balancing changes what the model sees, so it is opt-in
+        double balanceMaxRatio = 1.0; // with balance on: every label as frequent as the largest (raise it to repeat tiny labels less)
 
         Builder() {}
 
@@ -291,6 +298,9 @@ public record RecipeConfig(
         }
         public Builder mlflowExperimentName(String n) { mlflowExperimentName = require("mlflow_experiment_name", n); return this; }
         public Builder threads(Integer n) { threads = n == null ? null : range("threads", n, 1, 4096); return this; }
+        public Builder balance(Balance b) { balance = require("balance", b); return this; }
+        /** balance_max_ratio: with balance oversample, how many times rarer than the largest label a label may stay (>= 1). */
+        public Builder balanceMaxRatio(double r) { if (!(r >= 1)) throw bad("balance_max_ratio", ">= 1", r); balanceMaxRatio = r; return this; }
 
         private static <T> T require(String key, T value) {
             if (value == null) throw new IllegalArgumentException(key + " must not be null");
@@ -344,7 +354,7 @@ public record RecipeConfig(
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,
-                    mlflowExperimentName, threads);
+                    mlflowExperimentName, threads, balance, balanceMaxRatio);
         }
     }
 

@@ -116,6 +116,7 @@ public final class FineTune {
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
                 + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " "
                 + (recipe.excessLengthStrategy() == RecipeConfig.ExcessLength.TRUNCATE ? "truncated" : "dropped") : ""));
+        if (data.balance().applied()) listener.info(data.balance().summary());
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
@@ -164,6 +165,7 @@ public final class FineTune {
             RunSetup.prepareRunDir(runDir);
         }
         AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
+        if (data.balance().applied()) AtomicFile.writeString(runDir.resolve("balance.json"), data.balance().json());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
         // ---- training loop ---------------------------------------------------------------------

@@ -20,15 +20,17 @@ import org.jtune.train.recipe.RecipeConfig;
 /**
  * The examples of a run, read and validated before any training starts (every malformed line is
  * reported with file:line and the run refuses to start), split into train and validation, and
- * encoded with the chat template. They come from the recipe's dataset files, or from conversations
- * given in memory (a library run). Examples longer than sequence_len are handled as the recipe's
- * excess_length_strategy says (see {@link RecipeConfig.ExcessLength}): dropped and counted, truncated
- * and counted, or an error naming them.
+ * balanced when the recipe asks (balance: oversample, on the training split only), and encoded with
+ * the chat template. They come from the recipe's dataset files, or from conversations given in memory
+ * (a library run). Examples longer than sequence_len are handled as the recipe's excess_length_strategy
+ * says (see {@link RecipeConfig.ExcessLength}): dropped and counted, truncated and counted, or an error
+ * naming them.
  *
  * @param droppedTooLong examples dropped for their length (drop), or cut to sequence_len (truncate)
  */
 public record TrainingData(List<Conversation> trainConversations, List<Conversation> validationConversations,
-                           List<TokenizedExample> train, List<TokenizedExample> validation, int droppedTooLong) {
+                           List<TokenizedExample> train, List<TokenizedExample> validation, int droppedTooLong,
+                           org.jtune.train.data.LabelBalance.Result balance) {
 
     /** The recipe's datasets (and validation_path). */
     public static TrainingData load(RecipeConfig recipe, ChatEncoder encoder) throws JtuneException {
@@ -81,6 +83,10 @@ public record TrainingData(List<Conversation> trainConversations, List<Conversat
             train = split.train();
             validation = new ArrayList<>(split.validation());
         }
+        var balance = recipe.balance() == RecipeConfig.Balance.OVERSAMPLE
+                ? org.jtune.train.data.LabelBalance.oversample(train, recipe.balanceMaxRatio(), recipe.seed())
+                : org.jtune.train.data.LabelBalance.none(train);
+        train = balance.examples();
         List<String> tooLong = new ArrayList<>();
         List<TokenizedExample> t = encode(train, encoder, recipe, tooLong);
         List<TokenizedExample> v = encode(validation, encoder, recipe, tooLong);
@@ -90,7 +96,7 @@ public record TrainingData(List<Conversation> trainConversations, List<Conversat
                     + (tooLong.size() > 5 ? "; ..." : "") + ". Raise sequence_len, or set excess_length_strategy to drop or truncate");
         }
         if (t.isEmpty()) throw new JtuneException("every training example is longer than sequence_len " + recipe.sequenceLen());
-        return new TrainingData(train, validation, t, v, tooLong.size());
+        return new TrainingData(train, validation, t, v, tooLong.size(), balance);
     }
 
     private static List<Conversation> read(Path file, DatasetFormat format, IssueLog log) throws JtuneException {
