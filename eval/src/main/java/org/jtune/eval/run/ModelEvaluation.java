@@ -9,7 +9,6 @@ import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.CausalLM;
-import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
@@ -26,7 +25,7 @@ public record ModelEvaluation(CausalLM model, Tokenizer tokenizer, ChatTemplate 
 
     /** Greedy decoding that stops at the config's and the tokenizer's EOS ids. */
     public static SamplingConfig greedy(CausalLM model, Tokenizer tokenizer, int maxNewTokens) {
-        return SamplingConfig.greedy(maxNewTokens).withStopIds(StopIds.of(model.config(), tokenizer));
+        return SamplingConfig.greedyUntilEos(model.config(), tokenizer, maxNewTokens);
     }
 
     public List<Prediction> run(List<ChatTestSet.Example> examples) throws JtuneException {
