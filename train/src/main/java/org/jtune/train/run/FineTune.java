@@ -75,23 +75,41 @@ public final class FineTune {
     public record Result(Path runDir, Path output, long steps, double lastLoss, Double valLoss, Double valAccuracy,
                          double seconds) {}
 
+    /**
+     * Runs (or, with {@code resume}, continues) the recipe in {@code runDir}, holding the folder's lock
+     * throughout (see {@link RunFolder}).
+     */
     public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
+        try (RunFolder folder = RunFolder.open(runDir, recipe, resume, listener)) {
+            return train(recipe, runDir, resume, listener);
+        }
+    }
+
+    private static Result train(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
         // ---- setup ---------------------------------------------------------------------------
         if (recipe.threads() != null) Parallel.setThreads(recipe.threads());
         Path base = recipe.baseModel();
-        CausalLM model = Architectures.load(base);
+        try (CausalLM model = Architectures.load(base)) {
+            return train(recipe, runDir, resume, listener, model);
+        }
+    }
+
+    private static Result train(RecipeConfig recipe, Path runDir, boolean resume, Listener listener, CausalLM model) throws JtuneException {
+        Path base = recipe.baseModel();
         Tokenizer tokenizer = Tokenizer.load(base);
         ChatTemplate template = RunSetup.chatTemplate(recipe, base);
         ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
         RunSetup.preflight(model, tokenizer, template, listener);
+        List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
+        RunChecks.againstModel(recipe, model, tokenizer, tokenRows);
         TrainingData data = TrainingData.load(recipe, encoder);
+        RunChecks.trainedTokens(data, template);
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
                 + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " dropped" : ""));
         if (data.balance().applied()) listener.info(data.balance().summary());
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
-        List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
         Map<String, Variable> trainable;
         LoraConfig lora = null;
@@ -124,18 +142,22 @@ public final class FineTune {
 
         CheckpointStore store = new CheckpointStore(runDir, new SafetensorsCodec());
         TrainerState state = TrainerState.initial(dropoutRng.state());
+        ResumeCheck identity = ResumeCheck.of(recipe);
+        NonFiniteGuard guard = new NonFiniteGuard();
         if (resume) {
-            var latest = store.latest();
-            if (latest.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
-            Checkpoint c = store.load(latest.get());
+            var loaded = store.loadNewestIntact();
+            if (loaded.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
+            Checkpoint c = loaded.get().checkpoint();
+            for (String skipped : loaded.get().skipped()) listener.info("WARNING " + skipped + "; falling back to an earlier checkpoint");
+            identity.verify(c, loaded.get().folder(), recipe, params);
             RunSetup.restore(c, params, optimizer);
             state = c.state();
             dropoutRng.setState(state.rngState());
-            listener.info("resumed from " + latest.get() + " at step " + state.globalStep());
+            guard.saved(loaded.get().folder(), state.globalStep());
+            listener.info("resumed from " + loaded.get().folder() + " at step " + state.globalStep());
         } else {
-            RunSetup.prepareRunDir(runDir);
+            AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml()); // a resumed run keeps it: the recipe was checked equal
         }
-        AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
         if (data.balance().applied()) AtomicFile.writeString(runDir.resolve("balance.json"), data.balance().json());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
@@ -152,6 +174,7 @@ public final class FineTune {
                 long t0 = System.nanoTime();
                 List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
                 listener.window(state.globalStep() + 1, windowBatches);
+                org.jtune.models.io.MappedWeights.checkIntact();
                 double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
                 long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                 for (var e : trainable.entrySet()) {
@@ -161,7 +184,9 @@ public final class FineTune {
                     else Backend.cpu().fill(p.grad(), 0f);
                     e.getValue().zeroGrad();
                 }
+                guard.checkLoss(state.globalStep() + 1, loss, paramList);
                 double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
+                guard.checkGradNorm(state.globalStep() + 1, gradNorm, paramList);
                 double lr = schedule.lr(state.schedulerStep());
                 optimizer.step(lr);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -195,8 +220,10 @@ public final class FineTune {
                     }
                 }
                 if (step % saveEvery == 0 || last || stop) {
-                    store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
-                            Map.of("recipe.yaml", recipe.toYaml())));
+                    guard.checkWeights(step, paramList);
+                    Path saved = store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
+                            Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(params))));
+                    guard.saved(saved, step);
                     if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
                 }
                 if (stop) break;

@@ -1,0 +1,70 @@
+package org.jtune.train.run;
+
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.models.CausalLM;
+import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.lora.LoraConfig;
+import org.jtune.models.lora.LoraLinear;
+import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.train.prep.TokenizedExample;
+import org.jtune.train.recipe.RecipeConfig;
+
+/**
+ * Recipe settings checked against the model before the data is read, and the encoded data checked
+ * before the first step: the mistakes that used to hang (a sequence_len past the model's context),
+ * crash deep inside training (a token id past the vocabulary), or run to the end training nothing
+ * (a chat template that renders no assistant tokens: loss 0, validation NaN).
+ */
+final class RunChecks {
+    private RunChecks() {}
+
+    /** sequence_len against the context, lora_r and lora_target_modules against the projections, token ids against the vocabulary. */
+    static void againstModel(RecipeConfig recipe, CausalLM model, Tokenizer tokenizer, List<Integer> tokenRows) throws JtuneException {
+        int context = model.config().maxPositionEmbeddings();
+        if (recipe.sequenceLen() > context) {
+            throw new JtuneException("recipe key sequence_len: " + recipe.sequenceLen() + " is longer than the model's context of " + context
+                    + " tokens (max_position_embeddings in " + recipe.baseModel().resolve("config.json") + "); use at most " + context);
+        }
+        int rows = model.config().vocabSize();
+        for (int id : tokenRows) {
+            if (id < 0 || id >= rows || id >= tokenizer.vocabSize()) {
+                throw new JtuneException("recipe key trainable_token_indices: token " + id + " is outside the vocabulary of "
+                        + Math.min(rows, tokenizer.vocabSize()) + " tokens");
+            }
+        }
+        if (recipe.adapter() != RecipeConfig.Adapter.LORA) return;
+        List<String> targets = recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules();
+        LoraLinear smallest = null;
+        for (LoraLinear lin : model.weights().projections()) {
+            boolean targeted = targets.stream().anyMatch(m -> lin.name().endsWith("." + m + ".weight"));
+            if (targeted && (smallest == null || Math.min(lin.inFeatures(), lin.outFeatures()) < Math.min(smallest.inFeatures(), smallest.outFeatures()))) {
+                smallest = lin;
+            }
+        }
+        if (smallest == null) {
+            throw new JtuneException("recipe key lora_target_modules: " + targets + " match no projection of this model (it has "
+                    + model.weights().projections().stream().map(l -> l.name().replaceAll(".*\\.(\\w+)\\.weight$", "$1")).distinct().toList() + ")");
+        }
+        int limit = Math.min(smallest.inFeatures(), smallest.outFeatures());
+        if (recipe.loraR() > limit) {
+            throw new JtuneException("recipe key lora_r: " + recipe.loraR() + " is larger than the smaller side (" + limit + ") of "
+                    + smallest.name() + " (" + smallest.outFeatures() + " x " + smallest.inFeatures() + "); a rank above min(in, out) "
+                    + "adds parameters but no capacity: use at most " + limit);
+        }
+    }
+
+    /** Refuses data in which no token is trained (the loss would be 0 and the validation loss NaN). */
+    static void trainedTokens(TrainingData data, ChatTemplate template) throws JtuneException {
+        long trained = data.train().stream().mapToLong(TokenizedExample::trainedTokens).sum();
+        String why = "the chat template (" + template.origin() + ") renders no assistant tokens, or every assistant message has \"weight\": 0";
+        if (trained == 0) {
+            throw new JtuneException("no token of the " + data.train().size() + " training examples would be trained: " + why
+                    + "; nothing would be learned. Check the template with `jtune tokenize --model DIR --input FILE`");
+        }
+        if (!data.validation().isEmpty() && data.validation().stream().mapToLong(TokenizedExample::trainedTokens).sum() == 0) {
+            throw new JtuneException("no token of the " + data.validation().size() + " validation examples is scored: " + why
+                    + "; the validation loss would be NaN");
+        }
+    }
+}
