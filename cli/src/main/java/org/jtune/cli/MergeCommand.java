@@ -3,6 +3,8 @@ package org.jtune.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
+import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.io.ModelExport;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Option;
         description = "Merge a PEFT LoRA adapter into its base model (W + scale·B·A computed in F32, stored in the base dtype; "
                 + "trainable token rows written into embed_tokens) and write a Hugging Face folder: sharded safetensors with "
                 + "index, config.json, tokenizer and generation files. A quantized base would be merged into its dequantized "
-                + "weights, the ones the adapter was trained against.")
+                + "weights, the ones the adapter was trained against. The output folder is written whole beside the target and "
+                + "switched in at the end (a kill leaves the old folder or the new one); --out may not be --model or --adapter.")
 final class MergeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model folder (Hugging Face layout).")
     Path model;
@@ -32,10 +35,24 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--max-shard-bytes", defaultValue = "2000000000", description = "Largest safetensors shard (default ${DEFAULT-VALUE}).")
     long maxShardBytes;
 
+    @Option(names = "--allow-base-mismatch", description = "Merge even when the adapter was trained on another base model than --model.")
+    boolean allowBaseMismatch;
+
     @Override
     public Integer call() {
+        try {
+            if (maxShardBytes < 1) throw new JtuneException("--max-shard-bytes must be positive, got " + maxShardBytes);
+            OverwriteGuard.refuse("--out", out, "--model", model);
+            OverwriteGuard.refuse("--out", out, "--adapter", adapter);
+            if (!java.nio.file.Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
+            if (!java.nio.file.Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+            StagedFolder.refuseForeign(out, "model", "config.json", "model.safetensors", "model.safetensors.index.json");
+        } catch (JtuneException e) {
+            System.err.println("jtune merge: " + e.getMessage());
+            return 2;
+        }
         try (CausalLM m = Architectures.load(model)) {
-            LoraConfig config = PeftFormat.load(adapter, m);
+            LoraConfig config = PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
             LoraMerge.mergeInto(m, Adapters.DEFAULT);
             ModelExport.save(m, model, out, maxShardBytes);
             System.err.printf("merged LoRA r=%d (scale %.4g) on %s%s into %s (dtype %s)%n", config.rank(), config.scale(),
@@ -46,9 +63,8 @@ final class MergeCommand implements Callable<Integer> {
         } catch (JtuneException e) {
             System.err.println("jtune merge: " + e.getMessage());
             return 1;
-        } catch (Exception e) {
-            System.err.println("jtune merge: " + e);
-            return 1;
+        } catch (Exception | Error e) {
+            return CliErrors.report("jtune merge", e, 1);
         }
     }
 }

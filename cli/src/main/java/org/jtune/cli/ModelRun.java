@@ -25,7 +25,7 @@ final class ModelRun {
         List<ChatTestSet.Example> examples = ChatTestSet.read(c.data);
         if (c.limit != null) examples = examples.subList(0, Math.min(c.limit, examples.size()));
         try (CausalLM m = Architectures.load(modelDir)) {
-            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
                     ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
@@ -36,8 +36,8 @@ final class ModelRun {
             return p;
         } catch (JtuneException e) {
             throw e;
-        } catch (Exception e) {
-            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        } catch (Exception | OutOfMemoryError e) {
+            throw new JtuneException(modelDir + ": " + CliErrors.line(e), e);
         }
     }
 
@@ -66,15 +66,15 @@ final class ModelRun {
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
         try (CausalLM m = Architectures.load(modelDir)) {
-            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
                     ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
             return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;
-        } catch (Exception e) {
-            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        } catch (Exception | OutOfMemoryError e) {
+            throw new JtuneException(modelDir + ": " + CliErrors.line(e), e);
         }
     }
 

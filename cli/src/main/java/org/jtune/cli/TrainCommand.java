@@ -64,14 +64,29 @@ final class TrainCommand implements Callable<Integer> {
             if (bar[0] != null) bar[0].finish();
             System.err.printf("done: %d steps in %.1f s; output %s; report %s%n", r.steps(), r.seconds(), r.output(),
                     r.runDir().resolve("report.html"));
-            if (json) {
-                System.out.printf("{\"run_dir\":\"%s\",\"output\":\"%s\",\"steps\":%d,\"loss\":%s,\"val_loss\":%s,\"val_accuracy\":%s,\"seconds\":%.3f}%n",
-                        r.runDir(), r.output(), r.steps(), r.lastLoss(), r.valLoss(), r.valAccuracy(), r.seconds());
-            }
+            if (json) System.out.println(resultJson(r));
             return 0;
         } catch (JtuneException e) {
             System.err.println("jtune train: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** The --json line: strings escaped by Jackson, a loss that is not a number written as null (JSON has no NaN). */
+    static String resultJson(FineTune.Result r) {
+        var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        o.put("run_dir", r.runDir().toString());
+        o.put("output", r.output().toString());
+        o.put("steps", r.steps());
+        number(o, "loss", r.lastLoss());
+        number(o, "val_loss", r.valLoss());
+        number(o, "val_accuracy", r.valAccuracy());
+        o.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
+        return o.toString();
+    }
+
+    private static void number(com.fasterxml.jackson.databind.node.ObjectNode o, String key, Double v) {
+        if (v == null || !Double.isFinite(v)) o.putNull(key);
+        else o.put(key, v);
     }
 }

@@ -81,7 +81,7 @@ public final class FineTune {
      */
     public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
         try (RunFolder folder = RunFolder.open(runDir, recipe, resume, listener)) {
-            return train(recipe, runDir, resume, listener);
+            return train(recipe, runDir, folder.resume(), listener);
         }
     }
 

@@ -1,0 +1,97 @@
+package org.jtune.cli.faults;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
+
+/**
+ * Where the fault-injection tests kill a child: a seeded sequence of triggers, each either a moment
+ * (milliseconds after the start, uniform over the command's expected duration) or an event (a file
+ * or folder of a pattern appearing — a checkpoint being assembled, an output being staged or
+ * switched in — plus a few random milliseconds). The seed is -Djtune.faults.seed (printed with every
+ * kill, so a failure can be replayed); the number of kills per scenario is -Djtune.faults.kills.
+ */
+final class KillSchedule {
+    /** When to kill. */
+    interface Trigger {
+        boolean fired(long startedNanos);
+    }
+
+    /** A moment after the start. */
+    record AfterMillis(long millis) implements Trigger {
+        public boolean fired(long startedNanos) {
+            return System.nanoTime() - startedNanos >= millis * 1_000_000L;
+        }
+
+        @Override
+        public String toString() {
+            return millis + " ms";
+        }
+    }
+
+    /** A file or folder of {@code dir} whose name matches {@code pattern} exists, then {@code extraMillis} more. */
+    static final class WhenPresent implements Trigger {
+        final Path dir;
+        final Pattern pattern;
+        final long extraMillis;
+        private long seenAt = -1;
+
+        WhenPresent(Path dir, String regex, long extraMillis) {
+            this.dir = dir;
+            this.pattern = Pattern.compile(regex);
+            this.extraMillis = extraMillis;
+        }
+
+        public boolean fired(long startedNanos) {
+            if (seenAt < 0 && present()) seenAt = System.nanoTime();
+            return seenAt >= 0 && System.nanoTime() - seenAt >= extraMillis * 1_000_000L;
+        }
+
+        private boolean present() {
+            if (!Files.isDirectory(dir)) return false;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) if (pattern.matcher(p.getFileName().toString()).matches()) return true;
+            } catch (IOException e) {
+                return false; // listing raced with a rename: look again
+            }
+            return false;
+        }
+
+        @Override
+        public String toString() {
+            return pattern.pattern() + " in " + dir.getFileName() + " + " + extraMillis + " ms";
+        }
+    }
+
+    /** A trigger of one kind, drawn from the schedule's generator. */
+    interface Option {
+        Trigger draw(Random r);
+    }
+
+    final long seed;
+    final int kills;
+    private final Random random;
+
+    KillSchedule(String scenario, int defaultKills) {
+        this.seed = Long.getLong("jtune.faults.seed", 20261204L);
+        this.kills = Integer.getInteger("jtune.faults.kills", defaultKills);
+        this.random = new Random(seed ^ scenario.hashCode());
+    }
+
+    /** The next trigger: one of {@code options}, drawn uniformly, with its own random parameters. */
+    Trigger next(List<Option> options) {
+        return options.get(random.nextInt(options.size())).draw(random);
+    }
+
+    static Option moment(long fromMillis, long toMillis) {
+        return r -> new AfterMillis(fromMillis + (long) (r.nextDouble() * Math.max(1, toMillis - fromMillis)));
+    }
+
+    static Option event(Path dir, String regex, long maxExtraMillis) {
+        return r -> new WhenPresent(dir, regex, r.nextInt((int) maxExtraMillis + 1));
+    }
+}
