@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                ServeCommand.class,
                 RegistryCommand.class,
                 MonitorCommand.class,
                 DashboardCommand.class,

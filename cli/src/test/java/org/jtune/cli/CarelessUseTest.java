@@ -133,7 +133,7 @@ class CarelessUseTest {
                 + "sequence_len: 64\nmax_steps: 1\nmicro_batch_size: 2\nthreads: 1\n";
         Path q = Files.writeString(tmp.resolve("q.yaml"), recipe + "lora_target_modules: [qproj]\n");
         CliRun r = CliRun.of("train", q.toString(), "--output-dir", tmp.resolve("q").toString());
-        assertTrue(r.failedWithOneLine("train", "line 11", "unknown module 'qproj'", "q_proj"), r.toString());
+        assertTrue(r.failedWithOneLine("train", "lora_target_modules", "has no module 'qproj' (did you mean 'q_proj'?)"), r.toString());
         Path t = Files.writeString(tmp.resolve("t.yaml"), recipe + "trainable_token_indices: [99999]\n");
         r = CliRun.of("train", t.toString(), "--output-dir", tmp.resolve("t").toString());
         assertTrue(r.failedWithOneLine("train", "trainable_token_indices: token 99999 is outside the vocabulary"), r.toString());

@@ -15,6 +15,8 @@ import org.jtune.models.config.ModelConfig;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.io.StrictJson;
 import org.jtune.models.llama.LlamaArchitecture;
+import org.jtune.models.phi3.Phi3Architecture;
+import org.jtune.models.qwen2.Qwen2Architecture;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
@@ -27,7 +29,9 @@ import org.jtune.tensor.Tensor;
  */
 public final class Architectures {
     private static final List<Architecture> FAMILIES = List.of(
-            new LlamaArchitecture());
+            new LlamaArchitecture(),
+            new Qwen2Architecture(),
+            new Phi3Architecture());
 
     /** Largest config.json read; real ones are a few KB. */
     private static final long MAX_CONFIG_BYTES = 10_000_000L;

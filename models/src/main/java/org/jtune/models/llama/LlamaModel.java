@@ -6,19 +6,17 @@ import org.jtune.JtuneException;
 import org.jtune.autograd.Arithmetic;
 import org.jtune.autograd.Attention;
 import org.jtune.autograd.Checkpoint;
-import org.jtune.autograd.Embedding;
-import org.jtune.autograd.IndexCopy;
-import org.jtune.autograd.Linear;
 import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.RmsNorm;
 import org.jtune.autograd.Rope;
 import org.jtune.autograd.SwiGlu;
-import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.kv.GrowingKvCache;
 import org.jtune.models.kv.KvCache;
 import org.jtune.models.lora.AdapterRouting;
@@ -27,8 +25,6 @@ import org.jtune.models.lora.LoraLinear;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
-import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -68,10 +64,9 @@ public final class LlamaModel implements CausalLM {
     private final LlamaConfig config;
     private final AutoCloseable owner;
     private final WeightTable table = new WeightTable();
-    private final Weight embedTokens;   // (vocab, dim)
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
-    private final LoraLinear lmHead;    // (vocab, dim); wraps embed_tokens when tied
+    private final TokenEmbeddings tokens; // embed_tokens (vocab, dim) and lm_head (vocab, dim), tied or not
     private final Tensor invFreq;       // (headDim / 2)
     private final Adapters adapters;
     private final float eps;
@@ -81,7 +76,7 @@ public final class LlamaModel implements CausalLM {
         this.owner = owner;
         int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
-        embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
+        Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
             String p = "model.layers." + l + ".";
             layers.add(new Layer(
@@ -96,6 +91,7 @@ public final class LlamaModel implements CausalLM {
                     table.projection(p + "mlp.down_proj.weight", dim, hidden)));
         }
         norm = table.add("model.norm.weight", Weight.Role.NORM, dim);
+        LoraLinear lmHead;
         if (c.tieWordEmbeddings()) {
             table.tiedAlias("lm_head.weight");
             lmHead = new LoraLinear(embedTokens);
@@ -104,6 +100,7 @@ public final class LlamaModel implements CausalLM {
         }
         invFreq = RopeFrequencies.of(c);
         adapters = new Adapters(table.projections());
+        tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         eps = (float) c.rmsNormEps();
     }
 
@@ -141,7 +138,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
-        Variable h = embed(ids, routing);
+        Variable h = tokens.embed(ids, routing);
         for (int l = 0; l < layers.size(); l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),
@@ -167,53 +164,7 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        AdapterRouting r = routing != null ? routing : AdapterRouting.uniform(adapters.active());
-        Variable logits = lmHead.apply(hidden, AdapterRouting.BASE, null);
-        if (!config.tieWordEmbeddings()) return logits;
-        if (r.uniform() != null) {
-            TrainableRows rows = adapters.tokens(r.uniform());
-            return rows == null ? logits : IndexCopy.lastDim(logits, rows.tokenIds(), Linear.apply(hidden, rows.values()));
-        }
-        return perRun(hidden, logits, r, (run, hs, ls) -> {
-            TrainableRows rows = adapters.tokens(List.of(run.adapter()));
-            return IndexCopy.lastDim(ls, rows.tokenIds(), Linear.apply(hs, rows.values()));
-        });
-    }
-
-    /** Token embeddings (B, T, dim), with the routed adapters' trainable token rows. */
-    private Variable embed(Tensor ids, AdapterRouting r) {
-        Variable table = embedTokens.value();
-        if (r.uniform() != null) {
-            TrainableRows rows = adapters.tokens(r.uniform());
-            return rows == null ? Embedding.apply(table, ids) : Embedding.apply(table, ids, rows);
-        }
-        Variable all = Embedding.apply(table, ids);
-        Tensor flatIds = ids.reshape(-1);
-        return perRun(null, all, r, (run, hs, es) -> Embedding.apply(table, flatIds.narrow(0, run.start(), run.length()).reshape(1, run.length()),
-                adapters.tokens(List.of(run.adapter()))));
-    }
-
-    /** Recomputes the rows of runs whose adapter trains token rows (inference with per-sequence adapters), leaving the others. */
-    private interface RunRows {
-        Variable apply(AdapterRouting.Run run, Variable hiddenRows, Variable baseRows);
-    }
-
-    private Variable perRun(Variable hidden, Variable base, AdapterRouting r, RunRows f) {
-        boolean any = r.runs().stream().anyMatch(run -> run.adapter() != null && adapters.tokens(List.of(run.adapter())) != null);
-        if (!any) return base;
-        int[] shape = base.shape();
-        int width = shape[shape.length - 1];
-        Tensor flat = base.value().reshape(1, -1, width);
-        List<Tensor> parts = new ArrayList<>();
-        for (AdapterRouting.Run run : r.runs()) {
-            Tensor rows = flat.narrow(1, run.start(), run.length());
-            if (run.adapter() != null && adapters.tokens(List.of(run.adapter())) != null) {
-                Variable hs = hidden == null ? null : Variable.constant(hidden.value().reshape(1, -1, hidden.size(-1)).narrow(1, run.start(), run.length()));
-                rows = f.apply(run, hs, Variable.constant(rows)).value().reshape(1, run.length(), width);
-            }
-            parts.add(rows);
-        }
-        return Variable.constant(Ops.concat(parts, 1).reshape(shape));
+        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
     }
 
     // ---- generation steps ------------------------------------------------------------------------
@@ -221,48 +172,14 @@ public final class LlamaModel implements CausalLM {
     @Override
     public Tensor step(List<SequenceChunk> chunks) {
         try (var g = NoGrad.enter()) {
-            int n = 0;
-            for (SequenceChunk c : chunks) n += c.tokens().length;
-            int[] ids = new int[n], pos = new int[n], last = new int[chunks.size()];
-            int[] offsets = new int[chunks.size()];
-            List<AdapterRouting.Run> runs = new ArrayList<>();
-            int at = 0;
-            for (int s = 0; s < chunks.size(); s++) {
-                SequenceChunk c = chunks.get(s);
-                int t = c.tokens().length, start = c.cache().length();
-                if (start + t > c.cache().capacity()) {
-                    throw new IllegalArgumentException("sequence " + s + ": " + start + " cached + " + t + " new positions exceed its cache of "
-                            + c.cache().capacity());
-                }
-                System.arraycopy(c.tokens(), 0, ids, at, t);
-                for (int i = 0; i < t; i++) pos[at + i] = start + i;
-                offsets[s] = at;
-                runs.add(new AdapterRouting.Run(at, t, c.adapter()));
-                at += t;
-                last[s] = at - 1;
-            }
-            AdapterRouting routing = AdapterRouting.runs(runs);
-            Tensor positions = Tensor.ofInts(pos, 1, n);
+            StepBatch batch = new StepBatch(chunks);
             int window = config.slidingWindow() == null ? 0 : config.slidingWindow();
-            Variable h = embed(Tensor.ofInts(ids, 1, n), routing);
+            Variable h = tokens.embed(batch.ids(), batch.routing());
             for (int l = 0; l < layers.size(); l++) {
-                h = block(l, h, positions, routing, null, (layer, q, k, v) -> {
-                    List<Tensor> outs = new ArrayList<>();
-                    for (int s = 0; s < chunks.size(); s++) {
-                        SequenceChunk c = chunks.get(s);
-                        int t = c.tokens().length;
-                        Tensor[] kv = c.cache().append(layer, k.value().narrow(1, offsets[s], t), v.value().narrow(1, offsets[s], t));
-                        AttentionMask mask = new AttentionMask(true, window, c.cache().length(), null);
-                        outs.add(Ops.attention(q.value().narrow(1, offsets[s], t), kv[0], kv[1], mask, 0f));
-                    }
-                    return Variable.constant(outs.size() == 1 ? outs.getFirst() : Ops.concat(outs, 1));
-                });
+                h = block(l, h, batch.positions(), batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
             }
             h = RmsNorm.apply(h, norm.value(), eps);
-            Tensor lastRows = Ops.indexSelect(h.value().reshape(n, config.hiddenSize()), 0, Tensor.ofInts(last, last.length));
-            List<AdapterRouting.Run> lastRuns = new ArrayList<>();
-            for (int s = 0; s < chunks.size(); s++) lastRuns.add(new AdapterRouting.Run(s, 1, chunks.get(s).adapter()));
-            return logits(Variable.constant(lastRows), AdapterRouting.runs(lastRuns)).value();
+            return logits(batch.lastRows(h), batch.lastRouting()).value();
         }
     }
 

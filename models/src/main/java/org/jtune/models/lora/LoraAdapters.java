@@ -20,10 +20,14 @@ public final class LoraAdapters {
     private LoraAdapters() {}
 
     /**
-     * Adds adapter {@code name} on every projection {@code config} targets, makes it the active one,
-     * and returns its trainable parameters by PEFT tensor name.
+     * Adds adapter {@code name} on every projection {@code requested} targets, makes it the active one,
+     * and returns its trainable parameters by PEFT tensor name. The target modules are checked against
+     * the model's own projections (IllegalArgumentException naming the ones it has), and all-linear
+     * becomes their names.
      */
-    public static Map<String, Variable> attach(CausalLM model, String name, LoraConfig config, Rng rng, boolean initTokensFromMean) {
+    public static Map<String, Variable> attach(CausalLM model, String name, LoraConfig requested, Rng rng, boolean initTokensFromMean) {
+        LoraConfig config = requested.resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+                model.config().architecture());
         Map<String, Variable> params = new LinkedHashMap<>();
         Map<String, LoraPair> pairs = new LinkedHashMap<>();
         for (LoraLinear lin : model.weights().projections()) {

@@ -160,7 +160,7 @@ public final class PeftFormat {
         JsonNode t = o.path("target_modules");
         if (t.isTextual()) {
             if (!t.asText().equals("all-linear")) throw new JtuneException(file + ": target_modules as a regex is not supported: " + t.asText());
-            targets.addAll(LoraConfig.ALL_LINEAR);
+            targets.addAll(LoraConfig.ALL_LINEAR); // resolved against the model's projections when loaded
         } else {
             for (JsonNode m : t) targets.add(m.asText());
         }
@@ -201,7 +201,13 @@ public final class PeftFormat {
      */
     public static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
         if (!Files.isDirectory(dir)) throw new JtuneException(dir + ": no such adapter folder");
-        LoraConfig config = readConfig(dir);
+        LoraConfig config;
+        try {
+            config = readConfig(dir).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+                    model.config().architecture());
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + e.getMessage(), e);
+        }
         Path weights = dir.resolve(WEIGHTS_FILE);
         try (SafetensorsReader r = SafetensorsReader.open(weights)) {
             if (!allowOtherBase) checkBase(dir, r.metadata().get(BASE_FINGERPRINT_KEY), model);

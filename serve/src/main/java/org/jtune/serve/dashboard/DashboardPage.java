@@ -1,5 +1,6 @@
 package org.jtune.serve.dashboard;
 
+import org.jtune.io.HtmlText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -33,8 +34,8 @@ public final class DashboardPage {
         StringBuilder b = new StringBuilder(16_384);
         b.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"").append(REFRESH_SECONDS)
                 .append("\"><title>jtune dashboard</title><style>").append(CSS).append("</style></head><body>");
-        b.append("<header><h1>jtune dashboard</h1><span class=\"muted\">generated ").append(Html.esc(d.generatedAt())).append("</span></header>");
-        for (String p : d.problems()) b.append("<p class=\"problem\">").append(Html.esc(p)).append("</p>");
+        b.append("<header><h1>jtune dashboard</h1><span class=\"muted\">generated ").append(HtmlText.escape(d.generatedAt())).append("</span></header>");
+        for (String p : d.problems()) b.append("<p class=\"problem\">").append(HtmlText.escape(p)).append("</p>");
         versions(b, d);
         traffic(b, d.traffic());
         drift(b, d.drift());
@@ -47,10 +48,10 @@ public final class DashboardPage {
         if (d.versions().isEmpty()) b.append("<p class=\"muted\">no registry, or no model registered</p>");
         for (var e : d.versions().entrySet()) {
             List<ModelVersion> vs = e.getValue();
-            b.append("<h3>").append(Html.esc(e.getKey())).append("</h3><div class=\"scroll\"><table class=\"versions\" data-name=\"")
-                    .append(Html.esc(e.getKey())).append("\"><tr><th></th>");
+            b.append("<h3>").append(HtmlText.escape(e.getKey())).append("</h3><div class=\"scroll\"><table class=\"versions\" data-name=\"")
+                    .append(HtmlText.escape(e.getKey())).append("\"><tr><th></th>");
             for (ModelVersion v : vs) {
-                b.append("<th class=\"stage-").append(v.stage().id()).append("\">").append(Html.esc(v.label())).append("</th>");
+                b.append("<th class=\"stage-").append(v.stage().id()).append("\">").append(HtmlText.escape(v.label())).append("</th>");
             }
             b.append("</tr>");
             row(b, "stage", vs, v -> "<span class=\"badge " + v.stage().id() + "\">" + v.stage().id() + "</span>", false);
@@ -95,10 +96,10 @@ public final class DashboardPage {
             List<AuditEntry> latest = d.audit().subList(Math.max(0, d.audit().size() - 20), d.audit().size());
             for (int i = latest.size() - 1; i >= 0; i--) {
                 AuditEntry a = latest.get(i);
-                b.append("<tr><td>").append(Html.esc(a.at())).append("</td><td>").append(Html.esc(a.who())).append("</td><td>").append(Html.esc(a.action()))
-                        .append("</td><td>").append(Html.esc(a.name() + ":" + a.version())).append("</td><td>")
-                        .append(Html.esc(Objects.toString(a.fromStage(), "-") + " → " + Objects.toString(a.toStage(), "-"))).append("</td><td>")
-                        .append(Html.esc(a.reason())).append(a.details() != null && a.details().path("forced").asBoolean() ? " <b>(forced)</b>" : "")
+                b.append("<tr><td>").append(HtmlText.escape(a.at())).append("</td><td>").append(HtmlText.escape(a.who())).append("</td><td>").append(HtmlText.escape(a.action()))
+                        .append("</td><td>").append(HtmlText.escape(a.name() + ":" + a.version())).append("</td><td>")
+                        .append(HtmlText.escape(Objects.toString(a.fromStage(), "-") + " → " + Objects.toString(a.toStage(), "-"))).append("</td><td>")
+                        .append(HtmlText.escape(a.reason())).append(a.details() != null && a.details().path("forced").asBoolean() ? " <b>(forced)</b>" : "")
                         .append("</td></tr>");
             }
             b.append("</table>");
@@ -111,10 +112,10 @@ public final class DashboardPage {
     }
 
     private static void row(StringBuilder b, String label, List<ModelVersion> vs, Cell cell, boolean escape) {
-        b.append("<tr><th>").append(Html.esc(label)).append("</th>");
+        b.append("<tr><th>").append(HtmlText.escape(label)).append("</th>");
         for (ModelVersion v : vs) {
             String c = cell.of(v);
-            b.append("<td>").append(escape ? Html.esc(c) : c).append("</td>");
+            b.append("<td>").append(escape ? HtmlText.escape(c) : c).append("</td>");
         }
         b.append("</tr>");
     }
@@ -125,12 +126,12 @@ public final class DashboardPage {
             b.append("<p class=\"muted\">no request log given (--log-db)</p></section>");
             return;
         }
-        b.append("<p class=\"muted\">").append(Html.esc(t.path("from").asText())).append(" – ").append(Html.esc(t.path("until").asText())).append("</p>");
+        b.append("<p class=\"muted\">").append(HtmlText.escape(t.path("from").asText())).append(" – ").append(HtmlText.escape(t.path("until").asText())).append("</p>");
         b.append("<table class=\"traffic\"><tr><th>version | adapter</th><th>requests</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>TTFT p50 ms</th>"
                 + "<th>errors</th><th>rejected</th><th>refusals</th><th>prompt tok</th><th>completion tok</th><th>tok/s</th></tr>");
         for (var e : t.path("groups").properties()) {
             JsonNode g = e.getValue();
-            b.append("<tr><td>").append(Html.esc(e.getKey())).append("</td><td>").append(g.path("requests").asInt()).append("</td>");
+            b.append("<tr><td>").append(HtmlText.escape(e.getKey())).append("</td><td>").append(g.path("requests").asInt()).append("</td>");
             for (String k : List.of("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "ttft_p50_ms", "error_rate", "rejected_rate", "refusal_rate")) {
                 b.append("<td>").append(k.endsWith("_rate") ? pct(g.get(k)) : num(g.get(k))).append("</td>");
             }
@@ -162,8 +163,8 @@ public final class DashboardPage {
             b.append("<div class=\"panel ").append(r.path("alert").asBoolean() ? "alert" : "ok").append("\"><h3>")
                     .append(r.path("alert").asBoolean() ? "ALERT" : "no alert").append(" — ").append(r.path("traffic_prompts").asInt())
                     .append(" prompts vs ").append(r.path("reference_prompts").asInt()).append(" reference prompts</h3><p class=\"muted\">")
-                    .append(Html.esc(r.path("reference").asText())).append(" · ").append(Html.esc(r.path("tokens").asText())).append(" · ")
-                    .append(Html.esc(r.path("from").asText(""))).append(" – ").append(Html.esc(r.path("until").asText(""))).append("</p>");
+                    .append(HtmlText.escape(r.path("reference").asText())).append(" · ").append(HtmlText.escape(r.path("tokens").asText())).append(" · ")
+                    .append(HtmlText.escape(r.path("from").asText(""))).append(" – ").append(HtmlText.escape(r.path("until").asText(""))).append("</p>");
             JsonNode len = r.path("length");
             if (len.isObject()) {
                 b.append("<p>prompt length (tokens): reference mean ").append(num(len.path("reference").get("mean"))).append(", p95 ")
@@ -177,7 +178,7 @@ public final class DashboardPage {
                 labels.path("validation").fieldNames().forEachRemaining(keys::add);
                 labels.path("predicted").fieldNames().forEachRemaining(keys::add);
                 for (String k : keys) {
-                    b.append("<tr><td>").append(Html.esc(k)).append("</td><td>").append(labels.path("validation").path(k).asLong()).append("</td><td>")
+                    b.append("<tr><td>").append(HtmlText.escape(k)).append("</td><td>").append(labels.path("validation").path(k).asLong()).append("</td><td>")
                             .append(labels.path("predicted").path(k).asLong()).append("</td></tr>");
                 }
                 b.append("</table>");
@@ -193,8 +194,8 @@ public final class DashboardPage {
         b.append("<table class=\"checks\"><tr><th>check</th><th>scope</th><th>value</th><th>threshold</th><th></th></tr>");
         for (JsonNode c : checks) {
             boolean alert = c.path("alert").asBoolean();
-            b.append("<tr class=\"").append(alert ? "alert" : "ok").append("\"><td>").append(Html.esc(c.path("name").asText())).append("</td><td>")
-                    .append(Html.esc(c.path("scope").asText())).append("</td><td>").append(num(c.get("value"))).append("</td><td>")
+            b.append("<tr class=\"").append(alert ? "alert" : "ok").append("\"><td>").append(HtmlText.escape(c.path("name").asText())).append("</td><td>")
+                    .append(HtmlText.escape(c.path("scope").asText())).append("</td><td>").append(num(c.get("value"))).append("</td><td>")
                     .append(c.path("alert_when").asText()).append(' ').append(num(c.get("threshold"))).append("</td><td>").append(alert ? "ALERT" : "ok")
                     .append("</td></tr>");
         }
@@ -212,10 +213,10 @@ public final class DashboardPage {
         for (RequestLog.Feedback f : fb) {
             var r = f.request();
             String prompt = r == null ? "(request not in the log)" : org.jtune.serve.monitor.PromptText.ofRequest(r.requestJson());
-            b.append("<tr><td>").append(Html.esc(f.createdAt())).append("</td><td>").append(Html.esc(r == null ? "" : r.modelVersion())).append("</td><td>")
-                    .append(f.rating() == null ? "" : num(f.rating())).append("</td><td>").append(Html.esc(clip(prompt))).append("</td><td>")
-                    .append(Html.esc(clip(r == null ? null : r.outputText()))).append("</td><td>").append(Html.esc(clip(f.correction()))).append("</td><td>")
-                    .append(Html.esc(clip(f.comment()))).append("</td></tr>");
+            b.append("<tr><td>").append(HtmlText.escape(f.createdAt())).append("</td><td>").append(HtmlText.escape(r == null ? "" : r.modelVersion())).append("</td><td>")
+                    .append(f.rating() == null ? "" : num(f.rating())).append("</td><td>").append(HtmlText.escape(clip(prompt))).append("</td><td>")
+                    .append(HtmlText.escape(clip(r == null ? null : r.outputText()))).append("</td><td>").append(HtmlText.escape(clip(f.correction()))).append("</td><td>")
+                    .append(HtmlText.escape(clip(f.comment()))).append("</td></tr>");
         }
         b.append("</table></section>");
     }

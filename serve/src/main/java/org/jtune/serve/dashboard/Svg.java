@@ -1,5 +1,6 @@
 package org.jtune.serve.dashboard;
 
+import org.jtune.io.HtmlText;
 import java.util.List;
 import java.util.Locale;
 
@@ -47,12 +48,12 @@ final class Svg {
                 pen = true;
             }
             sb.append("<path class=\"").append(l.cssClass()).append("\" d=\"").append(path.toString().strip()).append("\"><title>")
-                    .append(Html.esc(l.name())).append("</title></path>");
+                    .append(HtmlText.escape(l.name())).append("</title></path>");
         }
         int x = W - PAD - 120;
         for (int i = 0; i < lines.size(); i++) {
             sb.append(String.format(Locale.ROOT, "<text class=\"legend %s\" x=\"%d\" y=\"%d\">%s</text>", lines.get(i).cssClass(), x, 14 + 12 * i,
-                    Html.esc(lines.get(i).name())));
+                    HtmlText.escape(lines.get(i).name())));
         }
         return sb.append("</svg>").toString();
     }
@@ -60,13 +61,13 @@ final class Svg {
     private static StringBuilder open(String id, String title, double max, String first, String last) {
         StringBuilder sb = new StringBuilder();
         sb.append("<svg id=\"").append(id).append("\" class=\"chart\" viewBox=\"0 0 ").append(W).append(' ').append(H)
-                .append("\" width=\"").append(W).append("\" height=\"").append(H).append("\" role=\"img\" aria-label=\"").append(Html.esc(title)).append("\">");
-        sb.append("<text class=\"title\" x=\"").append(PAD).append("\" y=\"14\">").append(Html.esc(title)).append("</text>");
+                .append("\" width=\"").append(W).append("\" height=\"").append(H).append("\" role=\"img\" aria-label=\"").append(HtmlText.escape(title)).append("\">");
+        sb.append("<text class=\"title\" x=\"").append(PAD).append("\" y=\"14\">").append(HtmlText.escape(title)).append("</text>");
         sb.append(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PAD, H - PAD, W - PAD, H - PAD));
         sb.append(String.format(Locale.ROOT, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PAD, PAD, PAD, H - PAD));
         sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"2\" y=\"%d\">%s</text>", PAD + 4, fmt(max)));
-        sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%d\" y=\"%d\">%s</text>", PAD, H - 8, Html.esc(first)));
-        sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", W - PAD, H - 8, Html.esc(last)));
+        sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%d\" y=\"%d\">%s</text>", PAD, H - 8, HtmlText.escape(first)));
+        sb.append(String.format(Locale.ROOT, "<text class=\"tick\" x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>", W - PAD, H - 8, HtmlText.escape(last)));
         return sb;
     }
 

@@ -13,9 +13,13 @@ public record LoggedRequest(String id, String createdAt, String endpoint, String
         return status >= 500 || "error".equals(finishReason);
     }
 
-    /** Refused before generating: a 4xx status (bad request, auth, unknown model, too large, queue full). */
+    /**
+     * Refused before generating: a 4xx status (bad request, auth, unknown model, too large, queue full).
+     * 499 is not a refusal: the server logs it when the client went away before a non-streamed answer
+     * (finish_reason "cancelled").
+     */
     public boolean isRejected() {
-        return status >= 400 && status < 500;
+        return status >= 400 && status < 500 && status != 499;
     }
 
     public boolean ok() {

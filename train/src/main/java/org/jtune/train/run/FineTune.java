@@ -115,9 +115,10 @@ public final class FineTune {
         LoraConfig lora = null;
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
-                    recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules(),
+                    recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
             trainable = LoraAdapters.attach(model, Adapters.DEFAULT, lora, initRng, recipe.initNewTokensFromMean());
+            lora = model.adapters().get(Adapters.DEFAULT).config();
         } else {
             trainable = RunSetup.makeFullyTrainable(model);
         }

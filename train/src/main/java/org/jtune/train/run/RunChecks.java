@@ -34,24 +34,57 @@ final class RunChecks {
             }
         }
         if (recipe.adapter() != RecipeConfig.Adapter.LORA) return;
-        List<String> targets = recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules();
+        List<String> modules = model.weights().projections().stream().map(l -> LoraConfig.moduleName(l.name())).distinct().toList();
+        List<String> targets = recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? modules : recipe.loraTargetModules();
+        for (String m : targets) {
+            if (!modules.contains(m)) {
+                throw new JtuneException("recipe key lora_target_modules: " + model.config().architecture() + " has no module '" + m + "'"
+                        + closest(m, modules) + " (its projections: " + String.join(", ", modules) + ", or " + RecipeConfig.ALL_LINEAR + ")");
+            }
+        }
         LoraLinear smallest = null;
         for (LoraLinear lin : model.weights().projections()) {
-            boolean targeted = targets.stream().anyMatch(m -> lin.name().endsWith("." + m + ".weight"));
+            boolean targeted = targets.contains(LoraConfig.moduleName(lin.name()));
             if (targeted && (smallest == null || Math.min(lin.inFeatures(), lin.outFeatures()) < Math.min(smallest.inFeatures(), smallest.outFeatures()))) {
                 smallest = lin;
             }
         }
-        if (smallest == null) {
-            throw new JtuneException("recipe key lora_target_modules: " + targets + " match no projection of this model (it has "
-                    + model.weights().projections().stream().map(l -> l.name().replaceAll(".*\\.(\\w+)\\.weight$", "$1")).distinct().toList() + ")");
-        }
+        if (smallest == null) throw new JtuneException("recipe key lora_target_modules: " + targets + " match no projection of this model");
         int limit = Math.min(smallest.inFeatures(), smallest.outFeatures());
         if (recipe.loraR() > limit) {
             throw new JtuneException("recipe key lora_r: " + recipe.loraR() + " is larger than the smaller side (" + limit + ") of "
                     + smallest.name() + " (" + smallest.outFeatures() + " x " + smallest.inFeatures() + "); a rank above min(in, out) "
                     + "adds parameters but no capacity: use at most " + limit);
         }
+    }
+
+    /** " (did you mean 'q_proj'?)" for a name one or two edits from a known one, else "". */
+    private static String closest(String name, List<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String k : known) {
+            int d = editDistance(name, k);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** Refuses data in which no token is trained (the loss would be 0 and the validation loss NaN). */

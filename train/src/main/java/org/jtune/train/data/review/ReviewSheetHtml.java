@@ -1,5 +1,6 @@
 package org.jtune.train.data.review;
 
+import org.jtune.io.HtmlText;
 import java.util.List;
 
 /**
@@ -15,7 +16,7 @@ final class ReviewSheetHtml {
         boolean context = rows.stream().anyMatch(r -> !r.context().isEmpty());
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
-                .append(escape(title)).append("</title>\n<style>\n")
+                .append(HtmlText.escape(title)).append("</title>\n<style>\n")
                 .append("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n")
                 .append("table{border-collapse:collapse;width:100%}\n")
                 .append("th,td{border:1px solid #ccc;padding:.35em .5em;vertical-align:top;text-align:left}\n")
@@ -23,8 +24,8 @@ final class ReviewSheetHtml {
                 .append("td.text{white-space:pre-wrap;max-width:40em}\n")
                 .append("td.num{font-variant-numeric:tabular-nums;color:#666}\n")
                 .append("tr.candidate td{background:#fbfbf0}\n")
-                .append("</style></head><body>\n<h1>").append(escape(title)).append("</h1>\n<p>")
-                .append(rows.size()).append(" rows. Mark them in <code>").append(escape(csvName))
+                .append("</style></head><body>\n<h1>").append(HtmlText.escape(title)).append("</h1>\n<p>")
+                .append(rows.size()).append(" rows. Mark them in <code>").append(HtmlText.escape(csvName))
                 .append("</code>: column <b>action</b> = keep, drop, fix (fill corrected_input and/or corrected_answer) or ")
                 .append("relabel (fill new_label); a blank action keeps a row")
                 .append(candidates ? " and does not add a candidate (keep or fix adds it)" : "")
@@ -40,27 +41,11 @@ final class ReviewSheetHtml {
             sb.append("<tr").append(r.kind() == ReviewSheet.Kind.CANDIDATE ? " class=\"candidate\"" : "").append('>')
                     .append("<td class=\"num\">").append(i).append("</td><td class=\"num\">").append(r.line()).append("</td>");
             if (candidates) sb.append("<td>").append(r.kind().id()).append("</td>");
-            if (context) sb.append("<td class=\"text\">").append(escape(r.context())).append("</td>");
-            sb.append("<td class=\"text\">").append(escape(r.input())).append("</td>");
-            if (candidates) sb.append("<td class=\"text\">").append(escape(r.sourceInput())).append("</td>");
-            sb.append("<td class=\"text\">").append(escape(r.answer())).append("</td></tr>\n");
+            if (context) sb.append("<td class=\"text\">").append(HtmlText.escape(r.context())).append("</td>");
+            sb.append("<td class=\"text\">").append(HtmlText.escape(r.input())).append("</td>");
+            if (candidates) sb.append("<td class=\"text\">").append(HtmlText.escape(r.sourceInput())).append("</td>");
+            sb.append("<td class=\"text\">").append(HtmlText.escape(r.answer())).append("</td></tr>\n");
         }
         return sb.append("</tbody></table>\n</body></html>\n").toString();
-    }
-
-    static String escape(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '&' -> b.append("&amp;");
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '"' -> b.append("&quot;");
-                case '\'' -> b.append("&#39;");
-                default -> b.append(c);
-            }
-        }
-        return b.toString();
     }
 }

@@ -1,10 +1,10 @@
-package org.jtune.serve.dashboard;
+package org.jtune.io;
 
-/** HTML text escaping (&amp; &lt; &gt; &quot; &#39;) for everything the dashboard prints from the databases. */
-final class Html {
-    private Html() {}
+/** Text escaped for HTML and SVG element content and attribute values (&amp; &lt; &gt; &quot; &#39;); null becomes empty. */
+public final class HtmlText {
+    private HtmlText() {}
 
-    static String esc(String s) {
+    public static String escape(String s) {
         if (s == null) return "";
         StringBuilder b = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
