@@ -54,7 +54,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--gate", paramLabel = "FILE", description = "YAML list of rules, e.g. '- accuracy >= 0.85'.")
     Path gate;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write metrics.json and eval_report.html here.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Write metrics.json and eval_report.html here (and predictions.jsonl "
+            + "for model runs); the folder is written whole and switched in at the end, and may not be an input.")
     Path out;
 
     @Option(names = "--json", description = "Print the metrics object as one JSON line on stdout.")
@@ -146,12 +147,12 @@ final class EvalCommand implements Callable<Integer> {
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");
         if (resamples < 0) throw new JtuneException("--resamples must be 0 or more, got " + resamples);
+        if (data != null && !Files.isRegularFile(data)) throw new JtuneException("test set " + data + " does not exist");
         if (model != null) {
             if (!Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
             ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());
         }
         if (adapter != null && !Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
-        if (data != null && !Files.isRegularFile(data)) throw new JtuneException("--data " + data + ": no such file");
         if (predictions != null && !Files.isRegularFile(predictions)) throw new JtuneException("--predictions " + predictions + ": no such file");
         if (gate != null && !Files.isRegularFile(gate)) throw new JtuneException("--gate " + gate + ": no such file");
         if (labels != null && !Files.isRegularFile(labels)) throw new JtuneException("--labels " + labels + ": no such file");

@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 /** `jtune train CONFIG.yaml`: runs a fine-tuning recipe with a live progress bar; --resume continues a killed run. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Fine-tune a model (LoRA or full) from a YAML recipe. Writes the run folder: config.yaml, metrics.jsonl, "
-                + "checkpoints/, the PEFT adapter (adapter/) or the model (model/), report.html.")
+                + "checkpoints/, the PEFT adapter (adapter/) or the model (model/), report.html. The folder is locked while the run "
+                + "lasts; a folder holding another run is refused (resume it with --resume).")
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", description = "The recipe (YAML). Optional with --resume (the run folder's config.yaml is used).")
     Path recipe;
@@ -22,7 +23,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--output-dir", description = "Run folder (overrides the recipe's output_dir).")
     Path outputDir;
 
-    @Option(names = "--resume", description = "Continue the run in this folder from its last checkpoint.")
+    @Option(names = "--resume", description = "Continue the run in this folder from its newest intact checkpoint (the recipe, data and "
+            + "base model must be those of the checkpoint; every difference is named).")
     Path resume;
 
     @Option(names = "--json", description = "Print the result as one JSON object on stdout.")

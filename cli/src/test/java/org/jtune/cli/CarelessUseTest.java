@@ -72,6 +72,22 @@ class CarelessUseTest {
         assertEquals(before, snapshot(base));
     }
 
+    /** Issue 11 "refusal to write over an input", data preparation: an output that is the input is refused, the input stays. */
+    @Test
+    void dataCommandsDoNotWriteOverTheirInput() throws Exception {
+        Path csv = Files.writeString(tmp.resolve("tickets.csv"), "text,label\nmy card,card\n");
+        CliRun convert = CliRun.of("data", "convert", "--input", csv.toString(), "--to", "chat", "--user-column", "text",
+                "--assistant-column", "label", "--out", csv.toString());
+        assertTrue(convert.failedWithOneLine("data convert", "same file as --input"), convert.toString());
+        assertEquals("text,label\nmy card,card\n", Files.readString(csv));
+        Path d = Files.createDirectories(tmp.resolve("data"));
+        String line = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"a\"}]}\n";
+        Path train = Files.writeString(d.resolve("train.jsonl"), line.repeat(10));
+        CliRun split = CliRun.of("data", "split", "--input", train.toString(), "--ratios", "0.8,0.2", "--seed", "1", "--out-dir", d.toString());
+        assertTrue(split.failedWithOneLine("data split", "same file as --input"), split.toString());
+        assertEquals(line.repeat(10), Files.readString(train));
+    }
+
     /** Issue 11 case 9: a config.json with fewer layers than its checkpoint is refused, naming the extra tensors. */
     @Test
     void case9FewerLayersInConfigIsRefused() throws Exception {
@@ -161,6 +177,20 @@ class CarelessUseTest {
         Path notEval = Files.createDirectories(tmp.resolve("not-an-eval"));
         CliRun wrong = CliRun.of(concat(base, "--baseline", notEval.toString()));
         assertTrue(wrong.failedWithOneLine("eval", "neither a model folder"), wrong.toString());
+    }
+
+    /** Issue 11 case 12: jtune chat drops the oldest turns when the conversation outgrows the context, and says so. */
+    @Test
+    void case12ChatTrimsTheOldestTurns() throws Exception {
+        String turn = "the little dog ran to the park and played with a red ball ".repeat(10).strip();
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < 6; i++) in.append(turn).append('\n');
+        in.append("big ".repeat(700)).append('\n').append("hello\n");
+        CliRun r = CliRun.withInput(in.toString(), "chat", "--model", model.toString(), "--chat-template", "llama2", "--max-new-tokens", "16");
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.err().contains("oldest message") && r.err().contains("to fit the model's context of 512 tokens"), r.err());
+        assertTrue(r.err().contains("tokens with the template") && r.err().contains("not sent"), r.err());
+        assertEquals(9, r.err().split("> ", -1).length - 1, "a prompt for each of the 8 lines and the end of input: " + r.err());
     }
 
     /** Issue 11 case 12: "cannot create PATH: PATH" says why; outputs are 0644 (no 0600 checkpoint or report). */

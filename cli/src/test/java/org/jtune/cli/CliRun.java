@@ -7,6 +7,21 @@ import java.nio.charset.StandardCharsets;
 /** Runs `jtune ARGS` in this JVM through {@link Main#run}, with stdout and stderr captured. */
 record CliRun(int exit, String out, String err) {
     static CliRun of(String... args) {
+        return withInput("", args);
+    }
+
+    /** As {@link #of}, with {@code stdin} as the command's standard input. */
+    static CliRun withInput(String stdin, String... args) {
+        java.io.InputStream oldIn = System.in;
+        System.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
+        try {
+            return run(args);
+        } finally {
+            System.setIn(oldIn);
+        }
+    }
+
+    private static CliRun run(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {

@@ -118,7 +118,7 @@ public final class CheckpointStore {
                 if (stepOf(p) >= 0 && Files.isRegularFile(p.resolve(CheckpointManifest.FILE_NAME))) out.add(p);
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot list " + root + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot list " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         out.sort(Comparator.comparingLong(CheckpointStore::stepOf));
         return out;
@@ -204,7 +204,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot remove old checkpoints in " + root + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot remove old checkpoints in " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         return deleted;
     }

@@ -46,7 +46,7 @@ public final class RecipeReader {
         } catch (NoSuchFileException e) {
             throw new RecipeException("recipe file not found: " + file);
         } catch (IOException e) {
-            throw new RecipeException("cannot read recipe " + file + ": " + e.getMessage(), e);
+            throw new RecipeException("cannot read recipe " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         Path dir = file.toAbsolutePath().getParent();
         return parse(text, file.toString(), dir);
