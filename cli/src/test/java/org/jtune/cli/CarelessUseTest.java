@@ -97,13 +97,28 @@ class CarelessUseTest {
         assertTrue(r.failedWithOneLine("generate", "model.layers.3.", "config.json does not account for"), r.toString());
     }
 
-    /** Issue 11 case 9: train --json writes JSON — a NaN loss as null, quotes and backslashes in paths escaped. */
+    /** Issue 11 case 9: train --json writes JSON — quotes and backslashes in paths escaped, a loss that is not a number as null. */
     @Test
     void case9TrainJsonIsValidJson() throws Exception {
+        Path data = Files.writeString(tmp.resolve("d.jsonl"),
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"a\"}]}\n".repeat(4));
+        Path recipe = Files.writeString(tmp.resolve("r.yaml"), "base_model: " + model + "\ndatasets:\n  - path: " + data
+                + "\n    type: chat\nchat_template: llama2\nadapter: lora\nlora_r: 2\nlora_target_modules: [q_proj]\nsequence_len: 64\n"
+                + "max_steps: 1\nmicro_batch_size: 2\nthreads: 1\n");
         Path odd = tmp.resolve("we\"ird\\run");
+        CliRun r = CliRun.of("train", recipe.toString(), "--output-dir", odd.toString(), "--json");
+        assertEquals(0, r.exit(), r.toString());
+        var json = new ObjectMapper().readTree(r.out());
+        assertEquals(odd.toString(), json.get("run_dir").asText());
+        assertTrue(json.get("loss").isNumber() && json.get("val_loss").isNull(), r.out());
+    }
+
+    /** The --json line of a run whose numbers are not finite: null, as JSON has no NaN. */
+    @Test
+    void case9TrainJsonWritesNonFiniteNumbersAsNull() throws Exception {
+        Path odd = tmp.resolve("x");
         String line = TrainCommand.resultJson(new FineTune.Result(odd, odd.resolve("adapter"), 3, Double.NaN, null, Double.POSITIVE_INFINITY, 1.5));
         var json = new ObjectMapper().readTree(line);
-        assertEquals(odd.toString(), json.get("run_dir").asText());
         assertTrue(json.get("loss").isNull() && json.get("val_loss").isNull() && json.get("val_accuracy").isNull(), line);
         assertEquals(3, json.get("steps").asInt());
     }
