@@ -37,6 +37,14 @@ import org.jtune.JtuneException;
 public final class StagedFolder implements AutoCloseable {
     private static final SecureRandom NAMES = new SecureRandom();
 
+    /** Writes more files into a staged folder before it is switched in (so that they arrive with the rest, or not at all). */
+    @FunctionalInterface
+    public interface Extra {
+        Extra NONE = folder -> {};
+
+        void writeInto(Path folder) throws JtuneException;
+    }
+
     private final Path target;
     private final Path staging;
     private boolean committed;

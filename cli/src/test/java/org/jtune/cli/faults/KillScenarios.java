@@ -39,9 +39,10 @@ final class KillScenarios {
         byte[] want = Files.readAllBytes(reference.resolve("adapter_model.safetensors"));
         Map<String, String> inputs = inputs(f);
         Path run = tmp.resolve("run");
-        Path work = tmp.resolve("work");
+        Path work = Files.createDirectories(tmp.resolve("work")); // before any trigger looks for new entries
         List<KillSchedule.Option> options = List.of(
                 KillSchedule.moment(500, 2500 + 3 * inProcessMillis),
+                KillSchedule.firstWrite(List.of(run, run.resolve("checkpoints")), 300),
                 KillSchedule.event(run.resolve("checkpoints"), "\\.checkpoint-\\d+\\.partial", 30),
                 KillSchedule.event(run.resolve("checkpoints"), "checkpoint-00000[2-5]", 200),
                 KillSchedule.event(run, "\\.adapter\\.(staging|ready)-.*", 5));
@@ -125,9 +126,10 @@ final class KillScenarios {
         assertNotEquals(old, next);
         Map<String, String> inputs = inputs(f);
         Map<String, String> adapterB = Snapshot.of(b);
-        Path work = tmp.resolve("work");
+        Path work = Files.createDirectories(tmp.resolve("work")); // before any trigger looks for new entries
         List<KillSchedule.Option> options = List.of(
                 KillSchedule.moment(300, 3000),
+                KillSchedule.firstWrite(List.of(out, tmp), 60),
                 KillSchedule.event(tmp, "\\.merged\\.staging-[0-9a-f]+", 40),
                 KillSchedule.event(tmp, "\\.merged\\.ready-[0-9a-f]+", 1));
         for (int k = 0; k < schedule.kills; k++) {
@@ -168,9 +170,10 @@ final class KillScenarios {
         assertEquals(3, old.size(), old.toString());
         assertNotEquals(old, next);
         Map<String, String> inputs = inputs(f);
-        Path work = tmp.resolve("work");
+        Path work = Files.createDirectories(tmp.resolve("work")); // before any trigger looks for new entries
         List<KillSchedule.Option> options = List.of(
                 KillSchedule.moment(300, 4000),
+                KillSchedule.firstWrite(List.of(out, tmp), 10),
                 KillSchedule.event(tmp, "\\.eval\\.staging-[0-9a-f]+", 10),
                 KillSchedule.event(tmp, "\\.eval\\.ready-[0-9a-f]+", 1));
         for (int k = 0; k < schedule.kills; k++) {

@@ -67,6 +67,55 @@ final class KillSchedule {
         }
     }
 
+    /**
+     * Any new file or folder in one of {@code dirs} (lock files aside) since the trigger was drawn — a
+     * temporary file, a shard, a staging folder: whatever the command writes first — then
+     * {@code extraMillis} more. It does not depend on how the command writes, so it hits the write of
+     * any implementation.
+     */
+    static final class WhenNew implements Trigger {
+        final List<Path> dirs;
+        final long extraMillis;
+        final java.util.Set<String> before = new java.util.HashSet<>();
+        private long seenAt = -1;
+
+        WhenNew(List<Path> dirs, long extraMillis) {
+            this.dirs = dirs;
+            this.extraMillis = extraMillis;
+            for (Path d : dirs) before.addAll(names(d));
+        }
+
+        public boolean fired(long startedNanos) {
+            if (seenAt < 0) {
+                for (Path d : dirs) {
+                    for (String n : names(d)) {
+                        if (!before.contains(n) && !n.endsWith(".lock")) {
+                            seenAt = System.nanoTime();
+                            break;
+                        }
+                    }
+                }
+            }
+            return seenAt >= 0 && System.nanoTime() - seenAt >= extraMillis * 1_000_000L;
+        }
+
+        private static java.util.Set<String> names(Path dir) {
+            java.util.Set<String> out = new java.util.HashSet<>();
+            if (!Files.isDirectory(dir)) return out;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                for (Path p : ds) out.add(dir.getFileName() + "/" + p.getFileName());
+            } catch (IOException e) {
+                // a rename raced with the listing: the next look sees it
+            }
+            return out;
+        }
+
+        @Override
+        public String toString() {
+            return "first new entry in " + dirs.stream().map(d -> d.getFileName().toString()).toList() + " + " + extraMillis + " ms";
+        }
+    }
+
     /** A trigger of one kind, drawn from the schedule's generator. */
     interface Option {
         Trigger draw(Random r);
@@ -89,6 +138,10 @@ final class KillSchedule {
 
     static Option moment(long fromMillis, long toMillis) {
         return r -> new AfterMillis(fromMillis + (long) (r.nextDouble() * Math.max(1, toMillis - fromMillis)));
+    }
+
+    static Option firstWrite(List<Path> dirs, long maxExtraMillis) {
+        return r -> new WhenNew(dirs, r.nextInt((int) maxExtraMillis + 1));
     }
 
     static Option event(Path dir, String regex, long maxExtraMillis) {

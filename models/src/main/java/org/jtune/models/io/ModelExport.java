@@ -33,11 +33,17 @@ public final class ModelExport {
     private ModelExport() {}
 
     public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
+        save(model, sourceDir, outDir, maxShardBytes, StagedFolder.Extra.NONE);
+    }
+
+    /** As {@link #save(CausalLM, Path, Path, long)}, with {@code extra} files (a prompt format) written into the staged folder. */
+    public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes, StagedFolder.Extra extra) throws JtuneException {
         OverwriteGuard.refuse("the output folder", outDir, "the model folder", sourceDir);
         try (FolderLock lock = FolderLock.acquire(outDir, "writing a model")) {
             StagedFolder.refuseForeign(outDir, "model", "config.json", "model.safetensors", ShardIndex.FILE_NAME);
             try (StagedFolder staged = StagedFolder.begin(outDir)) {
                 write(model, sourceDir, staged.path(), maxShardBytes);
+                extra.writeInto(staged.path());
                 staged.commit();
             }
         }

@@ -58,14 +58,14 @@ public final class PeftFormat {
 
     /** Writes adapter {@code name} of {@code model} (its pairs and trainable token rows) as a complete folder. */
     public static void save(Path dir, CausalLM model, String name, String baseModel) throws JtuneException {
-        save(dir, model, name, baseModel, Map.of());
+        save(dir, model, name, baseModel, StagedFolder.Extra.NONE);
     }
 
     /**
-     * As {@link #save(Path, CausalLM, String, String)}, with extra text files (a chat template, a
-     * README) written into the same folder before it is switched in.
+     * As {@link #save(Path, CausalLM, String, String)}, with {@code extra} files (the prompt format, a
+     * README) written into the staged folder, so that they arrive with the adapter or not at all.
      */
-    public static void save(Path dir, CausalLM model, String name, String baseModel, Map<String, String> extraFiles) throws JtuneException {
+    public static void save(Path dir, CausalLM model, String name, String baseModel, StagedFolder.Extra extra) throws JtuneException {
         Adapters.Info info = model.adapters().get(name);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (var e : model.adapters().pairs(name).entrySet()) {
@@ -82,12 +82,7 @@ public final class PeftFormat {
         try (FolderLock lock = FolderLock.acquire(dir, "saving an adapter"); StagedFolder staged = StagedFolder.begin(dir)) {
             SafetensorsWriter.defaults().withFloatDType(DType.F32).withMetadata(metadata).writeFile(staged.path().resolve(WEIGHTS_FILE), tensors);
             AtomicFile.writeString(staged.path().resolve(CONFIG_FILE), configJson(info.config(), baseModel));
-            for (var e : extraFiles.entrySet()) {
-                if (e.getKey().equals(WEIGHTS_FILE) || e.getKey().equals(CONFIG_FILE) || e.getKey().contains("/")) {
-                    throw new IllegalArgumentException("extra adapter file " + e.getKey() + " must be another plain file name");
-                }
-                AtomicFile.writeString(staged.path().resolve(e.getKey()), e.getValue());
-            }
+            extra.writeInto(staged.path());
             staged.commit();
         }
     }

@@ -50,12 +50,31 @@ final class ResumeCheck {
         this.baseFingerprint = baseFingerprint;
     }
 
-    /** Hashes the recipe's data files and fingerprints its base model. */
-    static ResumeCheck of(RecipeConfig recipe) throws JtuneException {
+    /** Hashes the recipe's data files (or the examples given in memory) and fingerprints its base model. */
+    static ResumeCheck of(RecipeConfig recipe, FineTune.Examples examples) throws JtuneException {
         Map<String, String> data = new LinkedHashMap<>();
-        for (int i = 0; i < recipe.datasets().size(); i++) data.put("datasets[" + i + "]", sha(recipe.datasets().get(i).path()));
-        if (recipe.validationPath() != null) data.put("validation_path", sha(recipe.validationPath()));
+        if (examples != null) {
+            data.put("examples.train", sha(examples.train()));
+            data.put("examples.validation", sha(examples.validation()));
+        } else {
+            for (int i = 0; i < recipe.datasets().size(); i++) data.put("datasets[" + i + "]", sha(recipe.datasets().get(i).path()));
+            if (recipe.validationPath() != null) data.put("validation_path", sha(recipe.validationPath()));
+        }
         return new ResumeCheck(data, ModelFingerprint.of(recipe.baseModel()));
+    }
+
+    /** SHA-256 of in-memory conversations: every message's role, content and other fields, in order. */
+    private static String sha(List<org.jtune.train.data.Conversation> conversations) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (var c : conversations) {
+                for (var m : c.messages()) md.update(JSON.writeValueAsBytes(m.toTemplateValue()));
+                md.update((byte) '\n');
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** run.json for a checkpoint of a run with these trained tensors. */
@@ -169,6 +188,7 @@ final class ResumeCheck {
     }
 
     private static String pathOf(RecipeConfig recipe, String key) {
+        if (key.startsWith("examples.")) return "(given in memory)";
         if (key.equals("validation_path")) return String.valueOf(recipe.validationPath());
         int i = Integer.parseInt(key.substring("datasets[".length(), key.length() - 1));
         DatasetSpec d = recipe.datasets().get(i);

@@ -142,7 +142,7 @@ final class RunSetup {
         optimizer.restore(c.optimizer());
     }
 
-    static void saveModel(CausalLM model, Path base, Path out) throws JtuneException {
-        ModelExport.save(model, base, out, 2_000_000_000L);
+    static void saveModel(CausalLM model, Path base, Path out, org.jtune.io.StagedFolder.Extra extra) throws JtuneException {
+        ModelExport.save(model, base, out, 2_000_000_000L, extra);
     }
 }
