@@ -168,12 +168,26 @@ class CarelessUseTest {
         Path t = Files.writeString(tmp.resolve("t.yaml"), recipe + "trainable_token_indices: [99999]\n");
         r = CliRun.of("train", t.toString(), "--output-dir", tmp.resolve("t").toString());
         assertTrue(r.failedWithOneLine("train", "trainable_token_indices: token 99999 is outside the vocabulary"), r.toString());
-        Path l = Files.writeString(tmp.resolve("l.yaml"), recipe.replace("sequence_len: 64", "sequence_len: 1048576") + "sample_packing: true\n");
-        r = CliRun.of("train", l.toString(), "--output-dir", tmp.resolve("l").toString());
-        assertTrue(r.failedWithOneLine("train", "sequence_len: 1048576 is longer than the model's context of 512"), r.toString());
         Path big = Files.writeString(tmp.resolve("r.yaml"), recipe + "lora_r: 4096\n");
         r = CliRun.of("train", big.toString(), "--output-dir", tmp.resolve("r").toString());
         assertTrue(r.failedWithOneLine("train", "lora_r: 4096 is larger than"), r.toString());
+    }
+
+    /** Issue 11 case 10: a sequence_len past the model's context (with packing, it hung) is shortened to the context, saying so. */
+    @Test
+    void case10SequenceLenIsComparedWithTheContext() throws Exception {
+        Path data = Files.writeString(tmp.resolve("d.jsonl"),
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"a\"}]}\n".repeat(4));
+        Path recipe = Files.writeString(tmp.resolve("l.yaml"), "base_model: " + model + "\ndatasets:\n  - path: " + data
+                + "\n    type: chat\nchat_template: llama2\nadapter: lora\nlora_r: 2\nlora_target_modules: [q_proj]\n"
+                + "sequence_len: 1048576\nsample_packing: true\nmax_steps: 1\nmicro_batch_size: 2\nthreads: 1\n");
+        long t0 = System.nanoTime();
+        CliRun r = CliRun.of("train", recipe.toString(), "--output-dir", tmp.resolve("l").toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.err().contains("sequence_len: 1048576 is longer than the model's context of 512 tokens")
+                && r.err().contains("training with sequence_len 512"), r.err());
+        assertTrue(Files.readString(tmp.resolve("l/config.yaml")).contains("sequence_len: 512"), "the run says what it ran");
+        assertTrue(System.nanoTime() - t0 < 120_000_000_000L, "no hang");
     }
 
     /** Issue 11 case 12: a missing baseline or a bad gate is reported before the candidate is generated. */

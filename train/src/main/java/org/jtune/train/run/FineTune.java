@@ -93,9 +93,10 @@ public final class FineTune {
     public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
         if (recipe.baseModel() == null) throw new JtuneException("the recipe has no base_model (the folder of a Hugging Face model)");
         if (recipe.datasets().isEmpty()) throw new JtuneException("the recipe has no datasets: a list of {path, type} entries");
-        try (RunFolder folder = RunFolder.open(runDir, recipe, resume, listener);
-             CausalLM model = Architectures.load(recipe.baseModel())) {
-            return trainLocked(model, recipe, null, runDir, folder.resume(), Adapters.DEFAULT, listener);
+        RecipeConfig fitted = RunChecks.fitContext(recipe, Architectures.readConfig(recipe.baseModel()).maxPositionEmbeddings(), listener);
+        try (RunFolder folder = RunFolder.open(runDir, fitted, resume, listener);
+             CausalLM model = Architectures.load(fitted.baseModel())) {
+            return trainLocked(model, fitted, null, runDir, folder.resume(), Adapters.DEFAULT, listener);
         }
     }
 
@@ -107,8 +108,9 @@ public final class FineTune {
      */
     public static Result train(CausalLM model, RecipeConfig recipe, Examples examples, Path runDir, boolean resume,
                                String adapterName, Listener listener) throws JtuneException {
-        try (RunFolder folder = RunFolder.open(runDir, recipe, resume, listener)) {
-            return trainLocked(model, recipe, examples, runDir, folder.resume(), adapterName, listener);
+        RecipeConfig fitted = RunChecks.fitContext(recipe, model.config().maxPositionEmbeddings(), listener);
+        try (RunFolder folder = RunFolder.open(runDir, fitted, resume, listener)) {
+            return trainLocked(model, fitted, examples, runDir, folder.resume(), adapterName, listener);
         }
     }
 

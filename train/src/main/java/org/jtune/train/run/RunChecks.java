@@ -12,20 +12,28 @@ import org.jtune.train.recipe.RecipeConfig;
 
 /**
  * Recipe settings checked against the model before the data is read, and the encoded data checked
- * before the first step: the mistakes that used to hang (a sequence_len past the model's context),
+ * before the first step: the mistakes that used to hang (a sequence_len past the model's context: it is
+ * shortened to the context, saying so),
  * crash deep inside training (a token id past the vocabulary), or run to the end training nothing
  * (a chat template that renders no assistant tokens: loss 0, validation NaN).
  */
 final class RunChecks {
     private RunChecks() {}
 
-    /** sequence_len against the context, lora_r and lora_target_modules against the projections, token ids against the vocabulary. */
+    /**
+     * The recipe with sequence_len at most the model's context: a longer one cannot be trained (positions
+     * past max_position_embeddings), and packing examples into a huge one used to hang. Says so when it
+     * shortens it (Axolotl's default 2048 is longer than small models' context).
+     */
+    static RecipeConfig fitContext(RecipeConfig recipe, int context, FineTune.Listener listener) {
+        if (recipe.sequenceLen() <= context) return recipe;
+        listener.info("WARNING recipe key sequence_len: " + recipe.sequenceLen() + " is longer than the model's context of " + context
+                + " tokens (max_position_embeddings); training with sequence_len " + context);
+        return recipe.toBuilder().sequenceLen(context).build();
+    }
+
+    /** lora_r and lora_target_modules against the projections, token ids against the vocabulary. */
     static void againstModel(RecipeConfig recipe, CausalLM model, Tokenizer tokenizer, List<Integer> tokenRows) throws JtuneException {
-        int context = model.config().maxPositionEmbeddings();
-        if (recipe.sequenceLen() > context) {
-            throw new JtuneException("recipe key sequence_len: " + recipe.sequenceLen() + " is longer than the model's context of " + context
-                    + " tokens (max_position_embeddings in " + recipe.baseModel().resolve("config.json") + "); use at most " + context);
-        }
         int rows = model.config().vocabSize();
         for (int id : tokenRows) {
             if (id < 0 || id >= rows || id >= tokenizer.vocabSize()) {
