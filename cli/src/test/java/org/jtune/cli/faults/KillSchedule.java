@@ -10,9 +10,9 @@ import java.util.regex.Pattern;
 
 /**
  * Where the fault-injection tests kill a child: a seeded sequence of triggers, each either a moment
- * (milliseconds after the start, uniform over the command's expected duration) or an event (a file
- * or folder of a pattern appearing — a checkpoint being assembled, an output being staged or
- * switched in — plus a few random milliseconds). The seed is -Djtune.faults.seed (printed with every
+ * (milliseconds after the start, uniform over the command's expected duration) or an event (the
+ * command's first new file, whatever it is, or a file or folder of a pattern appearing — a checkpoint
+ * being assembled, an output being staged or switched in — plus a few random milliseconds). The seed is -Djtune.faults.seed (printed with every
  * kill, so a failure can be replayed); the number of kills per scenario is -Djtune.faults.kills.
  */
 final class KillSchedule {
@@ -131,9 +131,24 @@ final class KillSchedule {
         this.random = new Random(seed ^ scenario.hashCode());
     }
 
-    /** The next trigger: one of {@code options}, drawn uniformly, with its own random parameters. */
+    private List<Integer> order;
+    private int drawn;
+
+    /**
+     * The next trigger, with its own random parameters: the first kills take each kind of {@code options}
+     * once, in an order drawn from the seed (so even a short schedule kills at every kind of moment), the
+     * later ones a kind drawn uniformly.
+     */
     Trigger next(List<Option> options) {
-        return options.get(random.nextInt(options.size())).draw(random);
+        if (order == null || order.size() != options.size()) {
+            order = new java.util.ArrayList<>();
+            drawn = 0;
+            for (int i = 0; i < options.size(); i++) order.add(i);
+            java.util.Collections.shuffle(order, random);
+        }
+        int kind = drawn < order.size() ? order.get(drawn) : random.nextInt(options.size());
+        drawn++;
+        return options.get(kind).draw(random);
     }
 
     static Option moment(long fromMillis, long toMillis) {
