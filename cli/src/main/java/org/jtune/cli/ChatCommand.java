@@ -16,7 +16,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** `jtune chat`: an interactive conversation through the model's chat template; answers stream as they are generated. */
+/**
+ * `jtune chat`: an interactive conversation through the model's chat template; answers stream as they
+ * are generated. When the conversation no longer fits the model's context (with room for an answer),
+ * the oldest turns are dropped, and the user is told; a single message too long to fit is refused.
+ */
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = "Chat with a model on the terminal. Type a message and press Enter; /reset starts over, /exit (or end of input) quits.")
 final class ChatCommand implements Callable<Integer> {
@@ -29,6 +33,12 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            options.validate();
+        } catch (JtuneException e) {
+            System.err.println("jtune chat: " + e.getMessage());
+            return 2;
+        }
         try (CausalLM model = options.load()) {
             Tokenizer tok = options.tokenizer();
             ChatTemplate template = options.template();
@@ -48,7 +58,8 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 if (line.isBlank()) continue;
                 messages.add(Message.user(line));
-                int[] ids = tok.encode(template.render(messages, true, null), false);
+                int[] ids = fitContext(messages, system != null ? 1 : 0, template, tok, model.config().maxPositionEmbeddings());
+                if (ids == null) continue;
                 Generator.Result r = Generator.generate(model, List.of(ids), sampling, out -> tok.decode(out, true),
                         new GenerateCommand.StreamingPrinter(tok)).getFirst();
                 System.out.println();
@@ -57,9 +68,41 @@ final class ChatCommand implements Callable<Integer> {
         } catch (JtuneException e) {
             System.err.println("jtune chat: " + e.getMessage());
             return 1;
-        } catch (Exception e) {
-            System.err.println("jtune chat: " + e);
-            return 1;
+        } catch (Exception | Error e) {
+            return CliErrors.report("jtune chat", e, 1);
+        }
+    }
+
+    /**
+     * The prompt of the conversation, after dropping its oldest turns (a user message and the answer
+     * to it, after the system message) until it leaves room for an answer: min(--max-new-tokens, half
+     * the context). Says on stderr what was dropped. Returns null, having removed the new message, when
+     * the newest message alone does not fit.
+     */
+    int[] fitContext(List<Message> messages, int keep, ChatTemplate template, Tokenizer tok, int context) throws JtuneException {
+        int room = Math.min(options.maxNewTokens, context / 2);
+        int dropped = 0;
+        while (true) {
+            int[] ids = tok.encode(template.render(messages, true, null), false);
+            if (ids.length + room <= context) {
+                if (dropped > 0) {
+                    System.err.printf("(dropped the %d oldest message%s to fit the model's context of %d tokens)%n", dropped,
+                            dropped == 1 ? "" : "s", context);
+                }
+                return ids;
+            }
+            if (messages.size() - keep <= 1) {
+                messages.removeLast();
+                System.err.printf("(that message is %d tokens with the template; with room for an answer the model's context of %d "
+                        + "tokens leaves %d: not sent)%n", ids.length, context, context - room);
+                return null;
+            }
+            messages.remove(keep); // the oldest user message; its answer goes with it
+            dropped++;
+            if (messages.size() - keep > 1 && !messages.get(keep).role().equals("user")) {
+                messages.remove(keep);
+                dropped++;
+            }
         }
     }
 }

@@ -47,6 +47,8 @@ final class DataApplyReviewCommand implements Callable<Integer> {
         ApplyReview.Result r;
         try {
             if (!java.nio.file.Files.isRegularFile(sheet)) throw new JtuneException(sheet + ": no such file");
+            org.jtune.io.OverwriteGuard.refuse("--out", out, "--input", input);
+            org.jtune.io.OverwriteGuard.refuse("--out", out, "--sheet", sheet);
             r = ApplyReview.run(input, sheet, out, log != null ? log : ApplyReview.defaultChangeLog(out));
         } catch (JtuneException e) {
             err.println("jtune data apply-review: " + e.getMessage());

@@ -111,6 +111,7 @@ final class DataAugmentCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         AugmentReport report;
         try {
+            org.jtune.io.OverwriteGuard.refuse("--out", out, "--input", input);
             double[] ratios = DataSplitCommand.doubles(lengthRatios, "--length-ratios");
             if (ratios.length != 2) throw new JtuneException("--length-ratios: expected MIN,MAX");
             List<Path> holdouts = new ArrayList<>(validation);

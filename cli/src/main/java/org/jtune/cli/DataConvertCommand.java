@@ -99,6 +99,7 @@ final class DataConvertCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ConvertReport report;
         try {
+            org.jtune.io.OverwriteGuard.refuse("--out", out, "--input", input);
             TargetFormat format = TargetFormat.fromId(to)
                     .orElseThrow(() -> new JtuneException("--to " + to + ": expected chat, completion or alpaca"));
             var b = ConvertOptions.builder(input, out, format)

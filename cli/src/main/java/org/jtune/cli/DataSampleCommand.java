@@ -40,6 +40,7 @@ final class DataSampleCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         try {
+            org.jtune.io.OverwriteGuard.refuse("--out", out, "--input", input);
             if (n != null && perLabel != null) throw new JtuneException("give --n or --per-label, not both");
             if (n == null && perLabel == null) throw new JtuneException("give --n N or --per-label K");
             DataSample.Result r = DataSample.run(input, out, n == null ? 0 : n, perLabel == null ? 0 : perLabel, seed);

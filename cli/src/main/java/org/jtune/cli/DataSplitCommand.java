@@ -2,6 +2,7 @@ package org.jtune.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
 import org.jtune.train.data.split.DataSplit;
@@ -59,6 +60,9 @@ final class DataSplitCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         SplitReport report;
         try {
+            for (String split : List.of("train", "validation", "test")) { // the split files must not replace the file being split
+                org.jtune.io.OverwriteGuard.refuse("--out-dir", outDir.resolve(split + ".jsonl"), "--input", input);
+            }
             var b = SplitOptions.builder(input, outDir).stratify(stratify).seed(seed).nearThreshold(nearThreshold).maxLabels(maxLabels);
             if (ratios != null && counts != null) throw new JtuneException("give --ratios or --counts, not both");
             if (ratios != null) b.ratios(doubles(ratios, "--ratios"));

@@ -49,7 +49,7 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("jtune demo: " + e.getMessage());
             return 1;
         } catch (Exception e) {
-            System.err.println("jtune demo: " + e);
+            CliErrors.report("jtune demo", e, 1);
             return 1;
         }
     }

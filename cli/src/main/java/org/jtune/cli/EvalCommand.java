@@ -4,7 +4,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.nio.file.Files;
 import org.jtune.JtuneException;
+import org.jtune.io.FolderLock;
+import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
+import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.eval.EvalResult;
 import org.jtune.eval.EvalSettings;
 import org.jtune.eval.Evaluator;
@@ -50,7 +55,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--gate", paramLabel = "FILE", description = "YAML list of rules, e.g. '- accuracy >= 0.85'.")
     Path gate;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write metrics.json and eval_report.html here.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Write metrics.json and eval_report.html here (and predictions.jsonl "
+            + "for model runs); the folder is written whole and switched in at the end, and may not be an input.")
     Path out;
 
     @Option(names = "--json", description = "Print the metrics object as one JSON line on stdout.")
@@ -100,8 +106,17 @@ final class EvalCommand implements Callable<Integer> {
                     + "'general' is built in (instruction following, arithmetic, reasoning, formatting, safety); or your own JSONL.")
     String suite;
 
+    @Option(names = "--allow-base-mismatch", description = "Load --adapter even when it was trained on another base model than --model.")
+    boolean allowBaseMismatch;
+
     @Override
     public Integer call() {
+        try {
+            validate();
+        } catch (JtuneException e) {
+            System.err.println("jtune eval: " + e.getMessage());
+            return 2;
+        }
         if (suite != null) {
             if (model == null) {
                 System.err.println("jtune eval: --suite needs --model");
@@ -126,31 +141,77 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private int run() throws JtuneException {
-        List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, adapter, "candidate") : PredictionFile.read(predictions);
-        EvalSettings settings = new EvalSettings(labels == null ? List.of() : PredictionFile.readLabels(labels),
-                rougeStemmer, List.of());
-        Task t = task != null ? Task.parse(task) : settings.inferTask(cand);
-        Evaluator evaluator = settings.evaluatorFor(t);
-        Gate g = gate == null ? null : Gate.load(gate);
-        Comparison cmp = null;
-        EvalResult result;
-        if (baseline != null) {
-            cmp = Comparison.run(evaluator, ModelRun.baseline(this, baseline), cand, resamples, seed);
-            result = cmp.candidate();
-        } else {
-            result = evaluator.evaluate(cand);
+    /**
+     * Everything that can be checked before a model generates anything: flag values, the outputs
+     * against the inputs, that the baseline and the gate exist. A bad gate or a missing baseline
+     * found only after minutes of generation wastes the run.
+     */
+    private void validate() throws JtuneException {
+        if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
+        if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
+        if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");
+        if (resamples < 0) throw new JtuneException("--resamples must be 0 or more, got " + resamples);
+        if (data != null && !Files.isRegularFile(data)) throw new JtuneException("test set " + data + " does not exist");
+        if (model != null) {
+            if (!Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
+            ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());
         }
-        GateResult verdict = g == null ? null : g.evaluate(result, cmp);
-        printSummary(result, cmp, verdict);
+        if (adapter != null && !Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+        if (predictions != null && !Files.isRegularFile(predictions)) throw new JtuneException("--predictions " + predictions + ": no such file");
+        if (gate != null && !Files.isRegularFile(gate)) throw new JtuneException("--gate " + gate + ": no such file");
+        if (labels != null && !Files.isRegularFile(labels)) throw new JtuneException("--labels " + labels + ": no such file");
+        if (baseline != null && !Files.exists(baseline)) throw new JtuneException("--baseline " + baseline + ": no such file or folder");
+        if (baseline != null && Files.isDirectory(baseline) && !Files.exists(baseline.resolve("config.json"))
+                && !Files.isRegularFile(baseline.resolve(PredictionsJsonl.FILE))) {
+            throw new JtuneException("--baseline " + baseline + " is neither a model folder (config.json) nor an eval folder ("
+                    + PredictionsJsonl.FILE + ")");
+        }
         if (out != null) {
-            if (model != null) org.jtune.eval.run.PredictionsJsonl.write(out.resolve(org.jtune.eval.run.PredictionsJsonl.FILE), cand, result);
-            ReportWriter.write(out, "jtune eval — " + (model != null ? model.getFileName() + " on " + data.getFileName() : predictions.getFileName()),
-                    result, cmp, verdict);
-            System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
+            OverwriteGuard.refuse("--out", out, "--baseline", baseline);
+            OverwriteGuard.refuse("--out", out, "--model", model);
+            OverwriteGuard.refuse("--out", out, "--adapter", adapter);
+            OverwriteGuard.refuse("--out", out, "--data", data);
+            OverwriteGuard.refuse("--out", out, "--predictions", predictions);
+            OverwriteGuard.refuse("--out", out, "--gate", gate);
+            OverwriteGuard.refuse("--out", out, "--labels", labels);
+            if (suite == null) StagedFolder.refuseForeign(out, "eval results", ReportWriter.METRICS, ReportWriter.REPORT, PredictionsJsonl.FILE);
         }
-        if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));
-        return verdict != null && !verdict.passed() ? 1 : 0;
+    }
+
+    private int run() throws JtuneException {
+        Gate g = gate == null ? null : Gate.load(gate);
+        List<String> labelSet = labels == null ? List.of() : PredictionFile.readLabels(labels);
+        boolean baselineIsModel = baseline != null && Files.isDirectory(baseline) && Files.exists(baseline.resolve("config.json"));
+        if (baselineIsModel && data == null) throw new JtuneException("--baseline " + baseline + " is a model folder: give --data as well");
+        List<Prediction> base = baseline != null && !baselineIsModel ? ModelRun.baseline(this, baseline) : null;
+        try (FolderLock lock = out == null ? null : FolderLock.acquire(out, "writing eval results")) {
+            List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, adapter, "candidate") : PredictionFile.read(predictions);
+            if (baselineIsModel) base = ModelRun.baseline(this, baseline);
+            EvalSettings settings = new EvalSettings(labelSet, rougeStemmer, List.of());
+            Task t = task != null ? Task.parse(task) : settings.inferTask(cand);
+            Evaluator evaluator = settings.evaluatorFor(t);
+            Comparison cmp = null;
+            EvalResult result;
+            if (base != null) {
+                cmp = Comparison.run(evaluator, base, cand, resamples, seed);
+                result = cmp.candidate();
+            } else {
+                result = evaluator.evaluate(cand);
+            }
+            GateResult verdict = g == null ? null : g.evaluate(result, cmp);
+            printSummary(result, cmp, verdict);
+            if (out != null) {
+                try (StagedFolder staged = StagedFolder.begin(out)) { // the folder is switched in whole: never new metrics beside old predictions
+                    if (model != null) PredictionsJsonl.write(staged.path().resolve(PredictionsJsonl.FILE), cand, result);
+                    ReportWriter.write(staged.path(), "jtune eval — " + (model != null ? model.getFileName() + " on " + data.getFileName()
+                            : predictions.getFileName()), result, cmp, verdict);
+                    staged.commit();
+                }
+                System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
+            }
+            if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));
+            return verdict != null && !verdict.passed() ? 1 : 0;
+        }
     }
 
     private static void printSummary(EvalResult r, Comparison cmp, GateResult gate) {

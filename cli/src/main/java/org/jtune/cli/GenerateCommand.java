@@ -36,6 +36,12 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        try {
+            options.validate();
+        } catch (JtuneException e) {
+            System.err.println("jtune generate: " + e.getMessage());
+            return 2;
+        }
         try (CausalLM model = options.load()) {
             Tokenizer tok = options.tokenizer();
             int[] ids;
@@ -64,9 +70,8 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (JtuneException e) {
             System.err.println("jtune generate: " + e.getMessage());
             return 1;
-        } catch (Exception e) {
-            System.err.println("jtune generate: " + e);
-            return 1;
+        } catch (Exception | Error e) {
+            return CliErrors.report("jtune generate", e, 1);
         }
     }
 

@@ -30,10 +30,33 @@ import picocli.CommandLine.Command;
                 DashboardCommand.class,
         })
 public final class Main implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
+            description = "Print the stack trace of an error (errors are one line without it).")
+    void debug(boolean on) {
+        if (on) System.setProperty("jtune.debug", "true");
+    }
 
     public static void main(String[] args) {
-        int exit = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-        System.exit(exit);
+        System.exit(run(args));
+    }
+
+    /** Runs the command line {@code args} and returns the exit code (errors end in one line on stderr; see CliErrors). */
+    public static int run(String... args) {
+        java.util.List<String> words = new java.util.ArrayList<>(); // "jtune train", "jtune data check": no paths, no data
+        for (String a : args) {
+            if (words.size() == 2 || !a.matches("[a-z][a-z-]*")) break;
+            words.add(a);
+        }
+        System.setProperty("jtune.command", String.join(" ", "jtune", String.join(" ", words)).strip());
+        System.clearProperty("jtune.debug");
+        return commandLine().execute(args);
+    }
+
+    /** The `jtune` command line with its error handling. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(CliErrors.handler());
+        return cl;
     }
 
     /** Exit code of a command line that names no sub-command. */

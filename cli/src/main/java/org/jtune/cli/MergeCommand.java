@@ -3,6 +3,8 @@ package org.jtune.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
+import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
 import org.jtune.models.CausalLM;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.PromptFormat;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Option;
                 + "trainable token rows written into embed_tokens) and write a Hugging Face folder: sharded safetensors with "
                 + "index, config.json, tokenizer and generation files, with the chat template and system message the adapter was "
                 + "trained with in tokenizer_config.json. A quantized base would be merged into its dequantized "
-                + "weights, the ones the adapter was trained against.")
+                + "weights, the ones the adapter was trained against. The output folder is written whole beside the target and "
+                + "switched in at the end (a kill leaves the old folder or the new one); --out may not be --model or --adapter.")
 final class MergeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model folder (Hugging Face layout).")
     Path model;
@@ -44,18 +47,34 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--max-shard-bytes", defaultValue = "2000000000", description = "Largest safetensors shard (default ${DEFAULT-VALUE}).")
     long maxShardBytes;
 
+    @Option(names = "--allow-base-mismatch", description = "Merge even when the adapter was trained on another base model than --model.")
+    boolean allowBaseMismatch;
+
     @Override
     public Integer call() {
+        try {
+            if (maxShardBytes < 1) throw new JtuneException("--max-shard-bytes must be positive, got " + maxShardBytes);
+            OverwriteGuard.refuse("--out", out, "--model", model);
+            OverwriteGuard.refuse("--out", out, "--adapter", adapter);
+            if (!java.nio.file.Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
+            if (!java.nio.file.Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+            StagedFolder.refuseForeign(out, "model", "config.json", "model.safetensors", "model.safetensors.index.json");
+        } catch (JtuneException e) {
+            System.err.println("jtune merge: " + e.getMessage());
+            return 2;
+        }
         try (CausalLM m = Architectures.load(model)) {
-            LoraConfig config = PeftFormat.load(adapter, m);
+            LoraConfig config = PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
             LoraMerge.mergeInto(m, Adapters.DEFAULT);
-            ModelExport.save(m, model, out, maxShardBytes);
-            // the prompt format the adapter was trained in (or the flags') goes with the merged weights
+            // the prompt format the adapter was trained in (or the flags') goes with the merged weights, in the same switch
+            StagedFolder.Extra prompt = StagedFolder.Extra.NONE;
             if (chatTemplate != null || systemMessage != null || PromptFormat.hasTemplate(adapter)
                     || PromptFormat.recordedSystemMessage(adapter) != null) {
                 ChatTemplate template = ChatTemplate.resolve(model, adapter, chatTemplate, "--chat-template");
-                PromptFormat.write(out, out, template, PromptFormat.systemMessage(model, adapter, systemMessage));
+                String system = PromptFormat.systemMessage(model, adapter, systemMessage);
+                prompt = staged -> PromptFormat.write(staged, staged, template, system);
             }
+            ModelExport.save(m, model, out, maxShardBytes, prompt);
             System.err.printf("merged LoRA r=%d (scale %.4g) on %s%s into %s (dtype %s)%n", config.rank(), config.scale(),
                     String.join(", ", config.targetModules()),
                     config.trainableTokenIndices().isEmpty() ? "" : " and token rows " + config.trainableTokenIndices(),
@@ -64,9 +83,8 @@ final class MergeCommand implements Callable<Integer> {
         } catch (JtuneException e) {
             System.err.println("jtune merge: " + e.getMessage());
             return 1;
-        } catch (Exception e) {
-            System.err.println("jtune merge: " + e);
-            return 1;
+        } catch (Exception | Error e) {
+            return CliErrors.report("jtune merge", e, 1);
         }
     }
 }

@@ -50,10 +50,35 @@ final class ModelOptions {
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains this text (repeatable).")
     List<String> stop = new ArrayList<>();
 
+    @Option(names = "--allow-base-mismatch",
+            description = "Load --adapter even when it was trained on another base model than --model (it records its base's fingerprint).")
+    boolean allowBaseMismatch;
+
+    /** Checks the sampling flags, and --max-new-tokens against the model's context (config.json), before anything is loaded. */
+    void validate() throws JtuneException {
+        if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);
+        if (!(temperature >= 0)) throw new JtuneException("--temperature must be 0 (greedy) or more, got " + temperature);
+        if (topK < 0) throw new JtuneException("--top-k must be 0 (off) or more, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new JtuneException("--top-p must be in (0, 1], got " + topP);
+        if (!(minP >= 0 && minP < 1)) throw new JtuneException("--min-p must be in [0, 1), got " + minP);
+        if (!(repetitionPenalty > 0)) throw new JtuneException("--repetition-penalty must be above 0, got " + repetitionPenalty);
+        if (!java.nio.file.Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
+        if (adapter != null && !java.nio.file.Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+        checkAgainstContext(maxNewTokens, Architectures.readConfig(model).maxPositionEmbeddings());
+    }
+
+    /** A --max-new-tokens beyond the whole context can never be generated (and once ran the JVM out of memory). */
+    static void checkAgainstContext(int maxNewTokens, int context) throws JtuneException {
+        if (maxNewTokens > context) {
+            throw new JtuneException("--max-new-tokens " + maxNewTokens + " is more than the model's whole context of " + context
+                    + " tokens (max_position_embeddings); prompt and answer together must fit in it: give at most " + context);
+        }
+    }
+
     CausalLM load() throws JtuneException {
         CausalLM m = Architectures.load(model);
         try {
-            if (adapter != null) PeftFormat.load(adapter, m);
+            if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {
             m.close();
             throw e;

@@ -35,7 +35,7 @@ final class ModelRun {
             examples = TestSetSample.draw(examples, c.limit, c.seed, stratify);
         }
         try (CausalLM m = Architectures.load(modelDir)) {
-            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
                     PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
@@ -51,8 +51,8 @@ final class ModelRun {
             return p;
         } catch (JtuneException e) {
             throw e;
-        } catch (Exception e) {
-            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        } catch (Exception | OutOfMemoryError e) {
+            throw new JtuneException(modelDir + ": " + CliErrors.line(e), e);
         }
     }
 
@@ -81,15 +81,15 @@ final class ModelRun {
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
         try (CausalLM m = Architectures.load(modelDir)) {
-            if (adapterDir != null) PeftFormat.load(adapterDir, m);
+            if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),
                     PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
             return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;
-        } catch (Exception e) {
-            throw new JtuneException(modelDir + ": " + e.getMessage(), e);
+        } catch (Exception | OutOfMemoryError e) {
+            throw new JtuneException(modelDir + ": " + CliErrors.line(e), e);
         }
     }
 

@@ -121,7 +121,7 @@ final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return 1;
         } catch (Exception e) {
-            System.err.println("jtune serve: " + e);
+            CliErrors.report("jtune serve", e, 1);
             return 1;
         }
     }

@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Fine-tune a model (LoRA or full) from a YAML recipe. Writes the run folder: config.yaml, metrics.jsonl, "
                 + "checkpoints/, the PEFT adapter (adapter/) or the model (model/) with the tokenizer files, chat template and "
-                + "system message it was trained with (tokenizer_config.json), report.html.")
+                + "system message it was trained with (tokenizer_config.json), report.html. The folder is locked while the run "
+                + "lasts; a folder holding another run is refused (resume it with --resume).")
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", description = "The recipe (YAML). Optional with --resume (the run folder's config.yaml is used).")
     Path recipe;
@@ -23,7 +24,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--output-dir", description = "Run folder (overrides the recipe's output_dir).")
     Path outputDir;
 
-    @Option(names = "--resume", description = "Continue the run in this folder from its last checkpoint.")
+    @Option(names = "--resume", description = "Continue the run in this folder from its newest intact checkpoint (the recipe, data and "
+            + "base model must be those of the checkpoint; every difference is named).")
     Path resume;
 
     @Option(names = "--json", description = "Print the result as one JSON object on stdout.")
@@ -65,14 +67,29 @@ final class TrainCommand implements Callable<Integer> {
             if (bar[0] != null) bar[0].finish();
             System.err.printf("done: %d steps in %.1f s; output %s; report %s%n", r.steps(), r.seconds(), r.output(),
                     r.runDir().resolve("report.html"));
-            if (json) {
-                System.out.printf("{\"run_dir\":\"%s\",\"output\":\"%s\",\"steps\":%d,\"loss\":%s,\"val_loss\":%s,\"val_accuracy\":%s,\"seconds\":%.3f}%n",
-                        r.runDir(), r.output(), r.steps(), r.lastLoss(), r.valLoss(), r.valAccuracy(), r.seconds());
-            }
+            if (json) System.out.println(resultJson(r));
             return 0;
         } catch (JtuneException e) {
             System.err.println("jtune train: " + e.getMessage());
             return 1;
         }
+    }
+
+    /** The --json line: strings escaped by Jackson, a loss that is not a number written as null (JSON has no NaN). */
+    static String resultJson(FineTune.Result r) {
+        var o = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        o.put("run_dir", r.runDir().toString());
+        o.put("output", r.output().toString());
+        o.put("steps", r.steps());
+        number(o, "loss", r.lastLoss());
+        number(o, "val_loss", r.valLoss());
+        number(o, "val_accuracy", r.valAccuracy());
+        o.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
+        return o.toString();
+    }
+
+    private static void number(com.fasterxml.jackson.databind.node.ObjectNode o, String key, Double v) {
+        if (v == null || !Double.isFinite(v)) o.putNull(key);
+        else o.put(key, v);
     }
 }

@@ -271,8 +271,7 @@ public final class LanguageModel implements AutoCloseable {
     public void saveAdapter(Path out) throws JtuneException {
         List<String> active = model.adapters().active();
         if (active.isEmpty()) throw new JtuneException("no adapter to save: fine-tune with LoRA first, or load one");
-        PeftFormat.save(out, model, active.getFirst(), dir.toString());
-        PromptFormat.write(out, dir, template, systemMessage);
+        PeftFormat.save(out, model, active.getFirst(), dir.toString(), staged -> PromptFormat.write(staged, dir, template, systemMessage));
     }
 
     /**

@@ -23,7 +23,8 @@ import org.jtune.JtuneException;
 /**
  * The one way jtune writes a file: readers see either the old content or the whole new content,
  * never a half-written file. The bytes go to a new hidden file in the same folder (an unguessable
- * name, created exclusively, with the default permissions), are forced to disk (fsync), and the
+ * name, created exclusively, mode 0644 less the umask, like every output of jtune), are forced to
+ * disk (fsync), and the
  * file is renamed over the target atomically; the folder is then synced so the rename survives a
  * crash. A file system that cannot rename atomically is an error, never a silent plain move. On
  * failure the temporary file is removed and the target is untouched.
@@ -45,6 +46,10 @@ public final class AtomicFile {
     public record Written(Path file, long bytes, String sha256) {}
 
     private static final SecureRandom NAMES = new SecureRandom();
+    private static final boolean POSIX = java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    /** rw-r--r--: outputs are readable by the group and others unless the umask says otherwise. */
+    private static final java.nio.file.attribute.FileAttribute<?> OUTPUT_MODE =
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
 
     private AtomicFile() {}
 
@@ -99,7 +104,7 @@ public final class AtomicFile {
         try {
             write(target, out -> out.write(b));
         } catch (IOException e) {
-            throw new JtuneException(target + ": cannot write: " + e.getMessage(), e);
+            throw new JtuneException(IoErrors.cannot("write", target, e), e);
         }
     }
 
@@ -113,7 +118,9 @@ public final class AtomicFile {
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(NAMES.nextLong()) + ".tmp");
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = POSIX
+                    ? FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), OUTPUT_MODE)
+                    : FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 body.writeTo(ch);
                 ch.force(true);
             }

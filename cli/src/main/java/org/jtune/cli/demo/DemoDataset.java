@@ -29,7 +29,7 @@ record DemoDataset(Path train, Path validation, Path test, Path pretrain, List<S
         try {
             Files.createDirectories(data);
         } catch (java.io.IOException e) {
-            throw new JtuneException("cannot create " + data + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot create " + data + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         Rng rng = new Rng(SEED);
         Set<String> taken = new HashSet<>();

@@ -73,7 +73,7 @@ final class TinyModel {
             AtomicFile.writeString(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
             AtomicFile.writeString(dir.resolve("generation_config.json"), "{\"bos_token_id\": 1, \"eos_token_id\": 2}\n");
         } catch (java.io.IOException e) {
-            throw new JtuneException("cannot write the demo tokenizer in " + dir + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot write the demo tokenizer in " + dir + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 }

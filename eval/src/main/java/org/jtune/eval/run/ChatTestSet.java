@@ -30,7 +30,7 @@ public final class ChatTestSet {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new JtuneException("test set " + file + " does not exist", e);
         } catch (IOException e) {
-            throw new JtuneException("cannot read test set " + file + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot read test set " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

@@ -38,17 +38,27 @@ public final class Architectures {
 
     private Architectures() {}
 
+    /** The folder each model loaded by {@link #load} came from (weak keys: a closed, dropped model leaves). */
+    private static final Map<CausalLM, Path> SOURCES = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
     /** Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. */
     public static CausalLM load(Path dir) throws JtuneException {
         org.jtune.tensor.VectorApi.require(); // a clear error now, not a NoClassDefFoundError at the first forward
         ModelConfig config = readConfig(dir);
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {
-            return family(config).create(config, WeightSource.of(reader), reader);
+            CausalLM model = family(config).create(config, WeightSource.of(reader), reader);
+            SOURCES.put(model, dir.toAbsolutePath().normalize());
+            return model;
         } catch (JtuneException | RuntimeException e) {
             reader.close();
             throw e;
         }
+    }
+
+    /** The folder {@code model} was loaded from by {@link #load}, if it was (adapters compare their base with it). */
+    public static java.util.Optional<Path> sourceOf(CausalLM model) {
+        return java.util.Optional.ofNullable(SOURCES.get(model));
     }
 
     /** A model over tensors already in memory (tests, a model just trained or merged). */

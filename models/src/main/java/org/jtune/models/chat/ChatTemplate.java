@@ -63,7 +63,7 @@ public final class ChatTemplate {
             try {
                 return of(java.nio.file.Files.readString(file), file.toString(), special);
             } catch (java.io.IOException e) {
-                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
+                throw new JtuneException("cannot read chat template " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
             }
         }
         return named(spec).withSpecialTokens(special);

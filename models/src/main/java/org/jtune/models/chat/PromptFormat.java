@@ -62,7 +62,7 @@ public final class PromptFormat {
             AtomicFile.writeString(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config) + "\n");
             for (String name : TEMPLATE_FILES) Files.deleteIfExists(dir.resolve(name));
         } catch (IOException e) {
-            throw new JtuneException("cannot write the prompt format into " + dir + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot write the prompt format into " + dir + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 

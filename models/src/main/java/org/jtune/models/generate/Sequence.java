@@ -40,7 +40,8 @@ public final class Sequence {
         this.request = request;
         this.listener = listener;
         this.sampler = new Sampler(request.sampling());
-        this.history = Arrays.copyOf(request.prompt(), request.prompt().length + request.sampling().maxNewTokens());
+        // grown as tokens come (a huge max_new_tokens must not allocate its whole history up front)
+        this.history = Arrays.copyOf(request.prompt(), request.prompt().length + Math.min(request.sampling().maxNewTokens(), 256));
         this.length = request.prompt().length;
     }
 

@@ -139,8 +139,12 @@ public final class StepEngine {
         return lastStepSequences;
     }
 
-    /** One scheduler step; does nothing when idle. */
+    /**
+     * One scheduler step; does nothing when idle. Fails (IllegalStateException naming the file) when a
+     * memory-mapped weight file was truncated since it was mapped, before any kernel reads it.
+     */
     public void step() {
+        org.jtune.models.io.MappedWeights.checkIntactUnchecked();
         retireCancelled();
         admit();
         List<Sequence> batch = new ArrayList<>();
@@ -281,6 +285,7 @@ public final class StepEngine {
 
     /** Appends a sampled token, tells the listener, and decides whether the sequence stops. */
     private void accept(Sequence s, int tok, float[] raw) {
+        if (s.length == s.history.length) s.history = Arrays.copyOf(s.history, s.length + Math.max(256, s.length / 2));
         s.history[s.length++] = tok;
         if (s.listener != null) s.listener.onToken(s, tok, raw);
         SamplingConfig c = s.request.sampling();

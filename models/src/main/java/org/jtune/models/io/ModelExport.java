@@ -1,6 +1,9 @@
 package org.jtune.models.io;
 
 import org.jtune.io.AtomicFile;
+import org.jtune.io.FolderLock;
+import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +20,10 @@ import org.jtune.tensor.Tensor;
 /**
  * Writes a model as a complete Hugging Face folder: config.json, the weights as (sharded, with an
  * index) safetensors in the config's torch_dtype, and the tokenizer and generation files copied from
- * the folder the model came from. Each file is written to a temporary name and renamed.
+ * the folder the model came from. The folder is written whole under its {@link FolderLock}: staged
+ * beside the target and switched in at the end ({@link StagedFolder}), so a crash or kill leaves the
+ * previous complete folder or the new one, never new shards beside an old index. It refuses to
+ * write over the source folder, and over a non-empty folder that is not a model folder.
  */
 public final class ModelExport {
     /** Tokenizer and generation files carried over from the source folder when present. */
@@ -27,11 +33,23 @@ public final class ModelExport {
     private ModelExport() {}
 
     public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
-        try {
-            Files.createDirectories(outDir);
-        } catch (IOException e) {
-            throw new JtuneException("cannot create " + outDir + ": " + e.getMessage(), e);
+        save(model, sourceDir, outDir, maxShardBytes, StagedFolder.Extra.NONE);
+    }
+
+    /** As {@link #save(CausalLM, Path, Path, long)}, with {@code extra} files (a prompt format) written into the staged folder. */
+    public static void save(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes, StagedFolder.Extra extra) throws JtuneException {
+        OverwriteGuard.refuse("the output folder", outDir, "the model folder", sourceDir);
+        try (FolderLock lock = FolderLock.acquire(outDir, "writing a model")) {
+            StagedFolder.refuseForeign(outDir, "model", "config.json", "model.safetensors", ShardIndex.FILE_NAME);
+            try (StagedFolder staged = StagedFolder.begin(outDir)) {
+                write(model, sourceDir, staged.path(), maxShardBytes);
+                extra.writeInto(staged.path());
+                staged.commit();
+            }
         }
+    }
+
+    private static void write(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
         DType dtype = switch (String.valueOf(model.config().torchDtype())) {
             case "bfloat16" -> DType.BF16;
             case "float16" -> DType.F16;
@@ -47,7 +65,7 @@ public final class ModelExport {
             try {
                 AtomicFile.copy(src, outDir.resolve(name));
             } catch (IOException e) {
-                throw new JtuneException("cannot copy " + src + " to " + outDir + ": " + e.getMessage(), e);
+                throw new JtuneException("cannot copy " + src + " to " + outDir + ": " + org.jtune.io.IoErrors.reason(e), e);
             }
         }
     }

@@ -34,14 +34,17 @@ public final class SafetensorsReader implements AutoCloseable {
     private final Map<String, TensorInfo> infos;
     private final Map<Path, MemorySegment> dataAreas;
     private final Map<String, String> metadata;
+    private final List<SafetensorsFile> files;
 
     private SafetensorsReader(Path source, Arena arena, Map<String, TensorInfo> infos,
-                              Map<Path, MemorySegment> dataAreas, Map<String, String> metadata) {
+                              Map<Path, MemorySegment> dataAreas, Map<String, String> metadata, List<SafetensorsFile> files) {
         this.source = source;
         this.arena = arena;
         this.infos = Collections.unmodifiableMap(infos);
         this.dataAreas = dataAreas;
         this.metadata = Collections.unmodifiableMap(metadata);
+        this.files = List.copyOf(files);
+        if (files.stream().anyMatch(f -> f.channel() != null)) MappedWeights.register(this);
     }
 
     /**
@@ -49,35 +52,42 @@ public final class SafetensorsReader implements AutoCloseable {
      * folder (its {@code model.safetensors.index.json} when present, else its {@code model.safetensors}).
      */
     public static SafetensorsReader open(Path path) throws JtuneException {
+        return open(path, SafetensorsFile.defaultCopyBelowBytes());
+    }
+
+    /** As {@link #open(Path)}, reading files smaller than {@code copyBelowBytes} into memory and mapping the others. */
+    public static SafetensorsReader open(Path path, long copyBelowBytes) throws JtuneException {
         if (Files.isDirectory(path)) {
             Path index = path.resolve(ShardIndex.FILE_NAME);
-            if (Files.isRegularFile(index)) return openIndex(index);
+            if (Files.isRegularFile(index)) return openIndex(index, copyBelowBytes);
             Path single = path.resolve("model.safetensors");
-            if (Files.isRegularFile(single)) return openFile(single);
+            if (Files.isRegularFile(single)) return openFile(single, copyBelowBytes);
             throw new JtuneException(path + ": no " + ShardIndex.FILE_NAME + " and no model.safetensors in this folder");
         }
         if (!Files.isRegularFile(path)) throw new JtuneException(path + ": no such safetensors file");
-        return path.getFileName().toString().endsWith(".index.json") ? openIndex(path) : openFile(path);
+        return path.getFileName().toString().endsWith(".index.json") ? openIndex(path, copyBelowBytes) : openFile(path, copyBelowBytes);
     }
 
-    private static SafetensorsReader openFile(Path file) throws JtuneException {
+    private static SafetensorsReader openFile(Path file, long copyBelowBytes) throws JtuneException {
         Arena arena = Arena.ofShared();
+        SafetensorsFile f = null;
         try {
-            SafetensorsFile f = SafetensorsFile.open(file, arena);
+            f = SafetensorsFile.open(file, arena, copyBelowBytes);
             Map<String, TensorInfo> infos = new TreeMap<>(f.header().tensors());
-            return new SafetensorsReader(file, arena, infos, Map.of(file, f.data()), new LinkedHashMap<>(f.header().metadata()));
+            return new SafetensorsReader(file, arena, infos, Map.of(file, f.data()), new LinkedHashMap<>(f.header().metadata()), List.of(f));
         } catch (JtuneException | RuntimeException e) {
+            if (f != null) closeChannel(f);
             arena.close();
             throw e;
         }
     }
 
-    private static SafetensorsReader openIndex(Path indexFile) throws JtuneException {
+    private static SafetensorsReader openIndex(Path indexFile, long copyBelowBytes) throws JtuneException {
         ShardIndex index = ShardIndex.read(indexFile);
         Path folder = indexFile.toAbsolutePath().getParent();
         Arena arena = Arena.ofShared();
+        Map<String, SafetensorsFile> shards = new TreeMap<>();
         try {
-            Map<String, SafetensorsFile> shards = new TreeMap<>();
             for (String shard : new java.util.TreeSet<>(index.weightMap().values())) {
                 Path file = folder.resolve(shard);
                 if (!Files.isRegularFile(file)) {
@@ -85,7 +95,7 @@ public final class SafetensorsReader implements AutoCloseable {
                             .findFirst().map(Map.Entry::getKey).orElse("?");
                     throw new JtuneException(indexFile + ": shard " + shard + " (holding '" + example + "') is missing");
                 }
-                shards.put(shard, SafetensorsFile.open(file, arena));
+                shards.put(shard, SafetensorsFile.open(file, arena, copyBelowBytes));
             }
             Map<String, TensorInfo> infos = new TreeMap<>();
             Map<Path, MemorySegment> areas = new LinkedHashMap<>();
@@ -103,11 +113,26 @@ public final class SafetensorsReader implements AutoCloseable {
                 }
                 infos.put(e.getKey(), info);
             }
-            return new SafetensorsReader(indexFile, arena, infos, areas, metadata);
+            return new SafetensorsReader(indexFile, arena, infos, areas, metadata, List.copyOf(shards.values()));
         } catch (JtuneException | RuntimeException e) {
+            shards.values().forEach(SafetensorsReader::closeChannel);
             arena.close();
             throw e;
         }
+    }
+
+    private static void closeChannel(SafetensorsFile f) {
+        if (f.channel() == null) return;
+        try {
+            f.channel().close();
+        } catch (java.io.IOException ignored) {
+            // read-only
+        }
+    }
+
+    /** Fails, naming the file, when a mapped file of this reader was truncated since it was opened. */
+    public void checkIntact() throws JtuneException {
+        for (SafetensorsFile f : files) f.checkIntact();
     }
 
     /** The file or index this reader was opened on. */
@@ -179,6 +204,10 @@ public final class SafetensorsReader implements AutoCloseable {
     /** Unmaps every file; tensors from this reader become unusable. */
     @Override
     public synchronized void close() {
-        if (arena.scope().isAlive()) arena.close();
+        if (arena.scope().isAlive()) {
+            MappedWeights.unregister(this);
+            arena.close();
+            files.forEach(SafetensorsReader::closeChannel);
+        }
     }
 }

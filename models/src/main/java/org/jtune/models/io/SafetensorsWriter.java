@@ -32,9 +32,12 @@ import org.jtune.tensor.Tensor;
  * bytes so every tensor starts 8-aligned relative to the data area's start.
  *
  * <p>Every file is written to a temporary file in its target folder and renamed over the target
- * atomically, so a crash never leaves a half-written checkpoint under the final name.
+ * atomically, so a crash never leaves a half-written checkpoint under the final name. A floating
+ * tensor holding NaN or ±Inf is refused before anything is written (a diverged run must not leave an
+ * adapter, merge or checkpoint that loads); {@link #withNonFiniteAllowed} lifts that for tests that
+ * need such a file.
  */
-public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, long maxShardBytes) {
+public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, long maxShardBytes, boolean allowNonFinite) {
     /** Default shard bound, as transformers' save_pretrained uses (5 GB). */
     public static final long DEFAULT_MAX_SHARD_BYTES = 5_000_000_000L;
     private static final Pattern SHARD_FILE = Pattern.compile("model-\\d{5}-of-\\d{5}\\.safetensors");
@@ -49,35 +52,58 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
 
     /** No extra metadata, dtypes kept, 5 GB shards. */
     public static SafetensorsWriter defaults() {
-        return new SafetensorsWriter(Map.of(), null, DEFAULT_MAX_SHARD_BYTES);
+        return new SafetensorsWriter(Map.of(), null, DEFAULT_MAX_SHARD_BYTES, false);
     }
 
     public SafetensorsWriter withMetadata(Map<String, String> metadata) {
-        return new SafetensorsWriter(metadata, floatDType, maxShardBytes);
+        return new SafetensorsWriter(metadata, floatDType, maxShardBytes, allowNonFinite);
     }
 
     public SafetensorsWriter withFloatDType(DType floatDType) {
-        return new SafetensorsWriter(metadata, floatDType, maxShardBytes);
+        return new SafetensorsWriter(metadata, floatDType, maxShardBytes, allowNonFinite);
     }
 
     public SafetensorsWriter withMaxShardBytes(long maxShardBytes) {
-        return new SafetensorsWriter(metadata, floatDType, maxShardBytes);
+        return new SafetensorsWriter(metadata, floatDType, maxShardBytes, allowNonFinite);
+    }
+
+    /** A writer that writes NaN and ±Inf as they are (for tests of the readers' checks). */
+    public SafetensorsWriter withNonFiniteAllowed() {
+        return new SafetensorsWriter(metadata, floatDType, maxShardBytes, true);
     }
 
     /** Writes all {@code tensors} into the single file {@code file}. */
     public void writeFile(Path file, Map<String, Tensor> tensors) throws JtuneException {
         Map<String, Tensor> sorted = checkedSorted(tensors, file);
+        if (!allowNonFinite) requireFinite(sorted, file);
+        writeSorted(file, sorted);
+    }
+
+    /**
+     * Writes the safetensors bytes of {@code tensors} to {@code out} (a stream the caller commits, such
+     * as a checkpoint file); {@code where} names the destination in errors.
+     */
+    public void writeTo(java.nio.channels.WritableByteChannel out, Map<String, Tensor> tensors, String where) throws JtuneException, IOException {
+        Path label = Path.of(where);
+        Map<String, Tensor> sorted = checkedSorted(tensors, label);
+        if (!allowNonFinite) requireFinite(sorted, label);
+        writeBytes(out, sorted, header(sorted, label));
+    }
+
+    private void writeSorted(Path file, Map<String, Tensor> sorted) throws JtuneException {
         byte[] header = header(sorted, file);
-        writeAtomically(file, ch -> {
-            try (TensorByteStream stream = new TensorByteStream(ch)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                while (len.hasRemaining()) ch.write(len);
-                ByteBuffer h = ByteBuffer.wrap(header);
-                while (h.hasRemaining()) ch.write(h);
-                for (Map.Entry<String, Tensor> e : sorted.entrySet()) stream.write(e.getValue(), targetDType(e.getValue()));
-                stream.flush();
-            }
-        });
+        writeAtomically(file, ch -> writeBytes(ch, sorted, header));
+    }
+
+    private void writeBytes(java.nio.channels.WritableByteChannel ch, Map<String, Tensor> sorted, byte[] header) throws IOException {
+        try (TensorByteStream stream = new TensorByteStream(ch)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            while (len.hasRemaining()) ch.write(len);
+            ByteBuffer h = ByteBuffer.wrap(header);
+            while (h.hasRemaining()) ch.write(h);
+            for (Map.Entry<String, Tensor> e : sorted.entrySet()) stream.write(e.getValue(), targetDType(e.getValue()));
+            stream.flush();
+        }
     }
 
     /**
@@ -90,6 +116,7 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
      */
     public List<Path> writeModel(Path folder, Map<String, Tensor> tensors) throws JtuneException {
         Map<String, Tensor> sorted = checkedSorted(tensors, folder);
+        if (!allowNonFinite) requireFinite(sorted, folder);
         List<Map<String, Tensor>> shards = new ArrayList<>();
         Map<String, Tensor> current = new LinkedHashMap<>();
         long currentBytes = 0, totalBytes = 0;
@@ -109,14 +136,14 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
         List<Path> written = new ArrayList<>();
         if (shards.size() == 1) {
             Path file = folder.resolve("model.safetensors");
-            writeFile(file, shards.getFirst());
+            writeSorted(file, shards.getFirst());
             written.add(file);
         } else {
             Map<String, String> weightMap = new TreeMap<>();
             for (int i = 0; i < shards.size(); i++) {
                 String name = ShardIndex.shardName(i + 1, shards.size());
                 Path file = folder.resolve(name);
-                writeFile(file, shards.get(i));
+                writeSorted(file, shards.get(i));
                 for (String tensor : shards.get(i).keySet()) weightMap.put(tensor, name);
                 written.add(file);
             }
@@ -128,12 +155,22 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
         return written;
     }
 
+    private static void requireFinite(Map<String, Tensor> tensors, Path where) throws JtuneException {
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            org.jtune.tensor.NonFinite.Found f = org.jtune.tensor.NonFinite.first(e.getValue());
+            if (f != null) {
+                throw new JtuneException("refusing to write " + where + ": tensor " + e.getKey() + " holds " + f.describe()
+                        + " (the weights diverged; nothing was written)");
+            }
+        }
+    }
+
     /** Writes a file's content through {@link AtomicFile}; an error names the file. */
     private static void writeAtomically(Path file, AtomicFile.ChannelBody content) throws JtuneException {
         try {
             AtomicFile.writeChannel(file, content);
         } catch (IOException e) {
-            throw new JtuneException(file + ": cannot write: " + e, e);
+            throw new JtuneException(org.jtune.io.IoErrors.cannot("write", file, e), e);
         }
     }
 

@@ -15,10 +15,15 @@ import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Variable;
+import org.jtune.io.FolderLock;
+import org.jtune.io.StagedFolder;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.io.ModelFingerprint;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.models.CausalLM;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.NonFinite;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -29,11 +34,19 @@ import org.jtune.tensor.Tensor;
  * trainable token rows under {@code base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta}
  * (R, dim) — the rows' values, not differences, as PEFT stores them. PEFT loads what this writes, and
  * this loads what PEFT writes.
+ *
+ * <p>jtune adds one thing PEFT ignores: the {@link ModelFingerprint} of the base model the adapter was
+ * trained on, in the safetensors metadata under {@value #BASE_FINGERPRINT_KEY}; loading compares it
+ * with the folder the model came from and refuses another base unless told to allow it. A folder is
+ * written whole (staged beside and switched in, under the folder's lock): a crash leaves the previous
+ * adapter or the new one. Tensors holding NaN or ±Inf are refused on save and on load.
  */
 public final class PeftFormat {
     public static final String CONFIG_FILE = "adapter_config.json";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
     public static final String TOKEN_KEY = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta";
+    /** Safetensors metadata key of the base model's fingerprint. */
+    public static final String BASE_FINGERPRINT_KEY = "jtune.base_model_sha256";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private PeftFormat() {}
@@ -43,8 +56,16 @@ public final class PeftFormat {
         return "base_model.model." + weightName.substring(0, weightName.length() - ".weight".length());
     }
 
-    /** Writes adapter {@code name} of {@code model} (its pairs and trainable token rows); each file atomically. */
+    /** Writes adapter {@code name} of {@code model} (its pairs and trainable token rows) as a complete folder. */
     public static void save(Path dir, CausalLM model, String name, String baseModel) throws JtuneException {
+        save(dir, model, name, baseModel, StagedFolder.Extra.NONE);
+    }
+
+    /**
+     * As {@link #save(Path, CausalLM, String, String)}, with {@code extra} files (the prompt format, a
+     * README) written into the staged folder, so that they arrive with the adapter or not at all.
+     */
+    public static void save(Path dir, CausalLM model, String name, String baseModel, StagedFolder.Extra extra) throws JtuneException {
         Adapters.Info info = model.adapters().get(name);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (var e : model.adapters().pairs(name).entrySet()) {
@@ -54,13 +75,16 @@ public final class PeftFormat {
         }
         if (info.tokens() != null) tensors.put(TOKEN_KEY, info.tokens().values().value());
         if (tensors.isEmpty()) throw new JtuneException("adapter " + name + " holds no tensor: nothing to save in " + dir);
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new JtuneException("cannot create adapter folder " + dir + ": " + e.getMessage(), e);
+        Map<String, String> metadata = new LinkedHashMap<>();
+        var source = Architectures.sourceOf(model);
+        if (source.isPresent()) metadata.put(BASE_FINGERPRINT_KEY, ModelFingerprint.of(source.get()));
+        StagedFolder.refuseForeign(dir, "adapter", CONFIG_FILE, WEIGHTS_FILE);
+        try (FolderLock lock = FolderLock.acquire(dir, "saving an adapter"); StagedFolder staged = StagedFolder.begin(dir)) {
+            SafetensorsWriter.defaults().withFloatDType(DType.F32).withMetadata(metadata).writeFile(staged.path().resolve(WEIGHTS_FILE), tensors);
+            AtomicFile.writeString(staged.path().resolve(CONFIG_FILE), configJson(info.config(), baseModel));
+            extra.writeInto(staged.path());
+            staged.commit();
         }
-        SafetensorsWriter.defaults().withFloatDType(DType.F32).writeFile(dir.resolve(WEIGHTS_FILE), tensors);
-        AtomicFile.writeString(dir.resolve(CONFIG_FILE), configJson(info.config(), baseModel));
     }
 
     static String configJson(LoraConfig c, String baseModel) {
@@ -91,6 +115,23 @@ public final class PeftFormat {
         }
     }
 
+    /** Refuses an adapter whose recorded base fingerprint is not the one of the folder {@code model} came from. */
+    private static void checkBase(Path dir, String recorded, CausalLM model) throws JtuneException {
+        var source = Architectures.sourceOf(model);
+        if (recorded == null || source.isEmpty()) return; // a PEFT-made adapter, or a model built in memory
+        String actual = ModelFingerprint.of(source.get());
+        if (actual.equals(recorded)) return;
+        String named;
+        try {
+            named = JSON.readTree(dir.resolve(CONFIG_FILE).toFile()).path("base_model_name_or_path").asText("?");
+        } catch (IOException e) {
+            named = "?";
+        }
+        throw new JtuneException(dir + " was trained on another base model (" + named + ", fingerprint " + recorded.substring(0, 12)
+                + "…) than " + source.get() + " (fingerprint " + actual.substring(0, 12) + "…): its weights or config.json differ. "
+                + "Load the adapter on the base it was trained on, or pass --allow-base-mismatch if the difference is intended");
+    }
+
     /** Reads adapter_config.json; unsupported settings are errors naming the key. */
     public static LoraConfig readConfig(Path dir) throws JtuneException {
         Path file = dir.resolve(CONFIG_FILE);
@@ -98,7 +139,11 @@ public final class PeftFormat {
         try {
             o = JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new JtuneException("cannot read " + file + ": " + e.getMessage(), e);
+            if (!Files.exists(file)) throw new JtuneException(file + " is missing: is " + dir + " a PEFT adapter folder?", e);
+            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                    ? "malformed JSON at line " + (j.getLocation() == null ? "?" : j.getLocation().getLineNr()) + ": " + j.getOriginalMessage()
+                    : org.jtune.io.IoErrors.reason(e);
+            throw new JtuneException(file + ": " + why, e);
         }
         if (o == null || !o.isObject()) throw new JtuneException(file + ": not a JSON object");
         if (!"LORA".equals(o.path("peft_type").asText())) throw new JtuneException(file + ": peft_type " + o.path("peft_type") + " is not supported (LORA only)");
@@ -136,13 +181,21 @@ public final class PeftFormat {
         return load(dir, model, Adapters.DEFAULT);
     }
 
+    /** As {@link #load(Path, CausalLM, String)}; it refuses an adapter trained on another base. */
+    public static LoraConfig load(Path dir, CausalLM model, String name) throws JtuneException {
+        return load(dir, model, name, false);
+    }
+
     /**
      * Loads an adapter folder onto {@code model} under {@code name} (frozen, for inference or merging)
      * and makes it the active adapter. Refuses, naming the file and tensor, an adapter that does not
      * fit the model: tensors for projections the model lacks, shapes that do not fit, a rank that
-     * differs from adapter_config.json's r (it would change the scale), modules outside target_modules.
+     * differs from adapter_config.json's r (it would change the scale), modules outside target_modules,
+     * tensors holding NaN or ±Inf, and — unless {@code allowOtherBase} — an adapter whose recorded base
+     * fingerprint differs from the folder the model was loaded from.
      */
-    public static LoraConfig load(Path dir, CausalLM model, String name) throws JtuneException {
+    public static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
+        if (!Files.isDirectory(dir)) throw new JtuneException(dir + ": no such adapter folder");
         LoraConfig config;
         try {
             config = readConfig(dir).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
@@ -152,6 +205,15 @@ public final class PeftFormat {
         }
         Path weights = dir.resolve(WEIGHTS_FILE);
         try (SafetensorsReader r = SafetensorsReader.open(weights)) {
+            if (!allowOtherBase) checkBase(dir, r.metadata().get(BASE_FINGERPRINT_KEY), model);
+            for (String t : r.names()) {
+                Tensor v = r.get(t);
+                NonFinite.Found f = NonFinite.first(v);
+                if (f != null) {
+                    throw new JtuneException(weights + ": tensor " + t + " holds " + f.describe()
+                            + ": the adapter comes from a run that diverged; it cannot be used");
+                }
+            }
             Map<String, LoraPair> pairs = new LinkedHashMap<>();
             java.util.Set<String> used = new java.util.HashSet<>();
             for (LoraLinear lin : model.weights().projections()) {

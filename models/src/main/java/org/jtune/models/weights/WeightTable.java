@@ -10,6 +10,8 @@ import java.util.TreeSet;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
 import org.jtune.models.lora.LoraLinear;
+import org.jtune.tensor.NonFinite;
+import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -91,7 +93,9 @@ public final class WeightTable {
      * Sets every weight from {@code source} as a frozen constant in its stored dtype (no copy). Fails,
      * naming the tensor, when one is missing, has another shape or is not floating, and when the
      * source holds tensors this table does not declare (a config.json that does not match its
-     * checkpoint, e.g. fewer layers than the checkpoint has).
+     * checkpoint, e.g. fewer layers than the checkpoint has), and when a weight holds NaN or ±Inf
+     * (a model saved from a diverged run generates token 0 forever and trains with a NaN loss);
+     * -Djtune.checkFinite=false skips that scan.
      */
     public void bind(WeightSource source) throws JtuneException {
         for (Weight w : weights.values()) {
@@ -117,6 +121,23 @@ public final class WeightTable {
             throw new JtuneException(source.origin() + ": the checkpoint holds " + unused.size() + " tensor(s) that config.json does not "
                     + "account for, e.g. " + String.join(", ", unused.stream().limit(3).toList())
                     + "; does config.json (layers, sizes, tie_word_embeddings) belong to this checkpoint?");
+        }
+        if (!"false".equals(System.getProperty("jtune.checkFinite"))) requireFinite(source.origin());
+    }
+
+    /** Fails, naming the first tensor (in table order) and element that is NaN or ±Inf. */
+    public void requireFinite(String origin) throws JtuneException {
+        List<Weight> all = List.copyOf(weights.values());
+        NonFinite.Found[] found = new NonFinite.Found[all.size()];
+        Parallel.forRange(all.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) found[i] = NonFinite.first(all.get(i).value().value());
+        });
+        for (int i = 0; i < found.length; i++) {
+            if (found[i] != null) {
+                throw new JtuneException(origin + ": tensor " + all.get(i).name() + " holds " + found[i].describe()
+                        + ": the weights are corrupt or come from a run that diverged; jtune does not run or train on them "
+                        + "(-Djtune.checkFinite=false skips this check)");
+            }
         }
     }
 

@@ -42,7 +42,7 @@ public record DriftReference(String source, List<String> prompts, Map<String, Lo
         try {
             return Files.readAllLines(p).stream().filter(l -> !l.isBlank()).toList();
         } catch (IOException e) {
-            throw new JtuneException("cannot read reference " + p + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot read reference " + p + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 }

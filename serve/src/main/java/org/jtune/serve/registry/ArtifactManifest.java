@@ -39,7 +39,7 @@ public record ArtifactManifest(List<Entry> files) {
                 entries.add(new Entry(rel.toString().replace('\\', '/'), Sha256.of(p), Files.size(p)));
             }
         } catch (IOException e) {
-            throw new JtuneException("cannot hash the files of " + dir + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot hash the files of " + dir + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         if (entries.isEmpty()) throw new JtuneException(dir + ": no files to register");
         return new ArtifactManifest(entries);

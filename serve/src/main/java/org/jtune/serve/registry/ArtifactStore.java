@@ -43,7 +43,8 @@ public record ArtifactStore(Path root) {
             } catch (IOException | UnsupportedOperationException e) {
                 // another file system, or no hard links: copy
             }
-            Path tmp = Files.createTempFile(target.getParent(), ".put-", ".tmp");
+            // createFile/createDirectory honour the umask (0644/0755), where createTemp* would make 0600/0700
+            Path tmp = Files.createFile(target.getParent().resolve(".put-" + Long.toHexString(new java.security.SecureRandom().nextLong()) + ".tmp"));
             try {
                 Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING);
                 String got = Sha256.of(tmp);
@@ -55,7 +56,7 @@ public record ArtifactStore(Path root) {
                 Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
-            throw new JtuneException("cannot store " + source + " in " + root + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot store " + source + " in " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 
@@ -79,7 +80,7 @@ public record ArtifactStore(Path root) {
         if (!holds(manifest)) throw new JtuneException("artifact store " + root + " is missing files of artifact " + artifactSha256);
         try {
             Files.createDirectories(dir.getParent());
-            Path tmp = Files.createTempDirectory(dir.getParent(), ".folder-");
+            Path tmp = Files.createDirectory(dir.getParent().resolve(".folder-" + Long.toHexString(new java.security.SecureRandom().nextLong())));
             for (ArtifactManifest.Entry e : manifest.files()) {
                 Path f = tmp.resolve(e.path());
                 Files.createDirectories(f.getParent());
@@ -97,7 +98,7 @@ public record ArtifactStore(Path root) {
             }
             return dir;
         } catch (IOException e) {
-            throw new JtuneException("cannot lay out artifact " + artifactSha256 + " under " + root + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot lay out artifact " + artifactSha256 + " under " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 

@@ -70,7 +70,7 @@ public record Promotion(Gate gate, Path testSet, EvalSettings settings, Task tas
         try {
             details.put("test_set", testSet.toAbsolutePath().toString()).put("test_set_sha256", Sha256.of(testSet));
         } catch (java.io.IOException e) {
-            throw new JtuneException("cannot hash " + testSet + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot hash " + testSet + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         details.set("evaluation", MetricsJson.of(cmp.candidate(), cmp, verdict).without("report"));
         ModelVersion v = registry.setStage(name, version, to, revision, who, reason, details);

@@ -130,7 +130,7 @@ public record RunFolder(Path dir, String kind, Path artifact, RecipeConfig recip
         try {
             rows = MetricsLog.read(file);
         } catch (IOException e) {
-            throw new JtuneException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot read " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         ObjectNode fin = o.putObject("final");
         ObjectNode best = o.putObject("best");
@@ -167,7 +167,7 @@ public record RunFolder(Path dir, String kind, Path artifact, RecipeConfig recip
             if (Files.isRegularFile(predictions)) o.put("predictions_sha256", Sha256.of(predictions));
             return o;
         } catch (IOException e) {
-            throw new JtuneException("cannot read " + f + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot read " + f + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 }

@@ -104,7 +104,7 @@ final class SchemaMigrations {
             if (in == null) throw new JtuneException("migration script " + script + " missing from the jar");
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new JtuneException("cannot read migration script " + script + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot read migration script " + script + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 }

@@ -94,7 +94,13 @@ public final class CheckpointStore {
             AtomicFile.syncDirectory(root);
             return target;
         } catch (IOException e) {
-            throw new CheckpointException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
+            try {
+                deleteTree(partial); // a full disk must not leave a half checkpoint that holds the space
+            } catch (IOException ignored) {
+                // the next save or prune removes it
+            }
+            throw new CheckpointException(org.jtune.io.IoErrors.cannot("write checkpoint", target, e)
+                    + " (the earlier checkpoints are intact)", e);
         }
     }
 
@@ -112,7 +118,7 @@ public final class CheckpointStore {
                 if (stepOf(p) >= 0 && Files.isRegularFile(p.resolve(CheckpointManifest.FILE_NAME))) out.add(p);
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot list " + root + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot list " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         out.sort(Comparator.comparingLong(CheckpointStore::stepOf));
         return out;
@@ -121,6 +127,28 @@ public final class CheckpointStore {
     public Optional<Path> latest() throws CheckpointException {
         List<Path> all = list();
         return all.isEmpty() ? Optional.empty() : Optional.of(all.getLast());
+    }
+
+    /** A checkpoint loaded for a resume, and the newer ones passed over because they were damaged (with why). */
+    public record Loaded(Path folder, Checkpoint checkpoint, List<String> skipped) {}
+
+    /**
+     * The newest checkpoint that loads and verifies; newer ones that do not (a file corrupted or
+     * truncated after it was written) are passed over and named in {@link Loaded#skipped()}. Empty
+     * when there is no checkpoint; an error naming each problem when none is intact.
+     */
+    public Optional<Loaded> loadNewestIntact() throws CheckpointException {
+        List<Path> all = list();
+        List<String> skipped = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            try {
+                return Optional.of(new Loaded(all.get(i), load(all.get(i)), skipped));
+            } catch (CheckpointException e) {
+                skipped.add(all.get(i).getFileName() + " is damaged (" + e.getMessage() + ")");
+            }
+        }
+        if (skipped.isEmpty()) return Optional.empty();
+        throw new CheckpointException("no intact checkpoint in " + root + ": " + String.join("; ", skipped));
     }
 
     /** Loads a checkpoint folder after verifying every file against its manifest. */
@@ -176,7 +204,7 @@ public final class CheckpointStore {
                 }
             }
         } catch (IOException e) {
-            throw new CheckpointException("cannot remove old checkpoints in " + root + ": " + e.getMessage(), e);
+            throw new CheckpointException("cannot remove old checkpoints in " + root + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         return deleted;
     }

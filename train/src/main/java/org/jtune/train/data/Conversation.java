@@ -14,6 +14,9 @@ import java.util.Optional;
  * system message, then alternating user/assistant turns with at least one assistant turn.
  */
 public record Conversation(List<Message> messages, SourceLine source, DatasetFormat format) {
+    /** The message field of a per-message loss weight (Axolotl's "weight": 1 trained, 0 not), as the reader keeps it. */
+    public static final String WEIGHT = "weight";
+
     public Conversation {
         messages = List.copyOf(messages);
         Objects.requireNonNull(source, "source");

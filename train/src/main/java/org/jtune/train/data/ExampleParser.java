@@ -79,11 +79,28 @@ final class ExampleParser {
             }
             Role role = role(m, at, roleKey, where, shareGpt);
             String content = textField(m, contentKey, at + "." + contentKey, where, true);
+            Integer weight = weight(m, at, where);
             roles.add(role);
-            if (role != null && content != null) messages.add(new Message(role.wireName(), content));
+            if (role != null && content != null) {
+                messages.add(weight == null ? new Message(role.wireName(), content)
+                        : new Message(role.wireName(), content, java.util.Map.of(Conversation.WEIGHT, weight)));
+            }
         }
         checkOrder(roles, listKey, where);
         return messages;
+    }
+
+    /**
+     * A message's "weight" (Axolotl's per-message loss weight): 1 trains the message's tokens, 0 does
+     * not (for any role); absent means the default (assistant messages trained). Other values are errors.
+     */
+    private Integer weight(JsonNode message, String at, SourceLine where) {
+        JsonNode w = message.get(Conversation.WEIGHT);
+        if (w == null || w.isNull()) return null;
+        if (w.isNumber() && (w.asDouble() == 0 || w.asDouble() == 1)) return w.asInt();
+        if (w.isBoolean()) return w.asBoolean() ? 1 : 0;
+        error(IssueKind.WRONG_TYPE, where, at + ".weight must be 0 (not trained) or 1 (trained), found " + w);
+        return null;
     }
 
     private Role role(JsonNode message, String at, String roleKey, SourceLine where, boolean shareGpt) {

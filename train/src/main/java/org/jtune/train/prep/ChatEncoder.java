@@ -16,7 +16,8 @@ import org.jtune.train.data.Role;
  * to the turn with the generation prompt (where the answer starts) and up to and including the turn
  * (where it ends, after the template's end-of-turn tokens such as EOS), so the tokens that close a
  * turn are trained and the model learns to stop. Completion data (prompt/completion) trains the
- * completion and EOS; plain text trains everything.
+ * completion and EOS; plain text trains everything. A message's "weight" (0 or 1, as in Axolotl)
+ * overrides the default for that message: 0 leaves an assistant turn untrained, 1 trains a user turn.
  *
  * @param systemMessage   replaces the dataset's system message when not null ("" drops it)
  * @param trainOnInputs   train on every token, not only the assistant's
@@ -31,10 +32,14 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
         boolean[] trained = new boolean[ids.length];
         if (trainOnInputs) java.util.Arrays.fill(trained, true);
         for (int j = 0; j < messages.size(); j++) {
-            if (!messages.get(j).role().equals(Role.ASSISTANT.wireName())) continue;
-            int start = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j), true, null), false));
+            boolean assistant = messages.get(j).role().equals(Role.ASSISTANT.wireName());
+            Object w = messages.get(j).fields().get(Conversation.WEIGHT);
+            if (w == null && !assistant) continue; // the default: trained only with trainOnInputs, marked above
+            boolean train = !(w instanceof Number n) || n.intValue() == 1;
+            // an assistant turn starts after the generation prompt; another message right after the previous one
+            int start = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j), assistant, null), false));
             int end = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j + 1), false, null), false));
-            for (int i = start; i < end; i++) trained[i] = true;
+            for (int i = start; i < end; i++) trained[i] = train;
         }
         return new TokenizedExample(ids, trained, where);
     }

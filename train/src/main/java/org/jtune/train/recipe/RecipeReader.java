@@ -46,7 +46,7 @@ public final class RecipeReader {
         } catch (NoSuchFileException e) {
             throw new RecipeException("recipe file not found: " + file);
         } catch (IOException e) {
-            throw new RecipeException("cannot read recipe " + file + ": " + e.getMessage(), e);
+            throw new RecipeException("cannot read recipe " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         Path dir = file.toAbsolutePath().getParent();
         return parse(text, file.toString(), dir);
@@ -236,8 +236,9 @@ public final class RecipeReader {
             List<String> out = new ArrayList<>();
             for (YamlField item : f.items(expectation)) {
                 if (!item.isScalarOfTag(Tag.STR)) throw item.error("a module name");
-                out.add(item.string());
+                out.add(item.string()); // which names exist is the model's to say: checked against it before training
             }
+            if (out.isEmpty()) throw f.error(expectation);
             return out;
         }
         if (f.isScalarOfTag(Tag.STR) && f.string().equals(RecipeConfig.ALL_LINEAR)) return List.of(RecipeConfig.ALL_LINEAR);

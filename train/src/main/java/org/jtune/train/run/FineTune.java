@@ -86,23 +86,36 @@ public final class FineTune {
         }
     }
 
-    /** Trains the recipe's base model on its datasets, writes the run folder, and releases the model. */
+    /**
+     * Trains the recipe's base model on its datasets, writes the run folder, and releases the model. The
+     * folder is locked for the whole run (see {@link RunFolder}).
+     */
     public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
         if (recipe.baseModel() == null) throw new JtuneException("the recipe has no base_model (the folder of a Hugging Face model)");
         if (recipe.datasets().isEmpty()) throw new JtuneException("the recipe has no datasets: a list of {path, type} entries");
-        try (CausalLM model = Architectures.load(recipe.baseModel())) {
-            return train(model, recipe, null, runDir, resume, Adapters.DEFAULT, listener);
+        RecipeConfig fitted = RunChecks.fitContext(recipe, Architectures.readConfig(recipe.baseModel()).maxPositionEmbeddings(), listener);
+        try (RunFolder folder = RunFolder.open(runDir, fitted, resume, listener);
+             CausalLM model = Architectures.load(fitted.baseModel())) {
+            return trainLocked(model, fitted, null, runDir, folder.resume(), Adapters.DEFAULT, listener);
         }
     }
 
     /**
      * Trains {@code model}, loaded by the caller from {@code recipe.baseModel()} (its tokenizer and template
-     * come from there), on {@code examples} (null: the recipe's datasets), and writes the run folder. Afterwards
-     * the model holds what was trained: LoRA adds adapter {@code adapterName}, left attached and active; full
-     * fine-tuning leaves the trained weights in place. The caller closes the model.
+     * come from there), on {@code examples} (null: the recipe's datasets), and writes the run folder (locked
+     * meanwhile). Afterwards the model holds what was trained: LoRA adds adapter {@code adapterName}, left
+     * attached and active; full fine-tuning leaves the trained weights in place. The caller closes the model.
      */
     public static Result train(CausalLM model, RecipeConfig recipe, Examples examples, Path runDir, boolean resume,
                                String adapterName, Listener listener) throws JtuneException {
+        RecipeConfig fitted = RunChecks.fitContext(recipe, model.config().maxPositionEmbeddings(), listener);
+        try (RunFolder folder = RunFolder.open(runDir, fitted, resume, listener)) {
+            return trainLocked(model, fitted, examples, runDir, folder.resume(), adapterName, listener);
+        }
+    }
+
+    private static Result trainLocked(CausalLM model, RecipeConfig recipe, Examples examples, Path runDir, boolean resume,
+                                      String adapterName, Listener listener) throws JtuneException {
         // ---- setup ---------------------------------------------------------------------------
         if (recipe.threads() != null) Parallel.setThreads(recipe.threads());
         Path base = recipe.baseModel();
@@ -111,8 +124,11 @@ public final class FineTune {
         ChatTemplate template = RunSetup.chatTemplate(recipe, base);
         ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
         RunSetup.preflight(model, tokenizer, template, listener);
+        List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
+        RunChecks.againstModel(recipe, model, tokenizer, tokenRows);
         TrainingData data = examples == null ? TrainingData.load(recipe, encoder)
                 : TrainingData.inMemory(recipe, encoder, examples.train(), examples.validation());
+        RunChecks.trainedTokens(data, template);
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
                 + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " "
                 + (recipe.excessLengthStrategy() == RecipeConfig.ExcessLength.TRUNCATE ? "truncated" : "dropped") : ""));
@@ -120,7 +136,6 @@ public final class FineTune {
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
-        List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
         Map<String, Variable> trainable;
         LoraConfig lora = null;
@@ -154,18 +169,22 @@ public final class FineTune {
 
         CheckpointStore store = new CheckpointStore(runDir, new SafetensorsCodec());
         TrainerState state = TrainerState.initial(dropoutRng.state());
+        ResumeCheck identity = ResumeCheck.of(recipe, examples);
+        NonFiniteGuard guard = new NonFiniteGuard();
         if (resume) {
-            var latest = store.latest();
-            if (latest.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
-            Checkpoint c = store.load(latest.get());
+            var loaded = store.loadNewestIntact();
+            if (loaded.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
+            Checkpoint c = loaded.get().checkpoint();
+            for (String skipped : loaded.get().skipped()) listener.info("WARNING " + skipped + "; falling back to an earlier checkpoint");
+            identity.verify(c, loaded.get().folder(), recipe, params);
             RunSetup.restore(c, params, optimizer);
             state = c.state();
             dropoutRng.setState(state.rngState());
-            listener.info("resumed from " + latest.get() + " at step " + state.globalStep());
+            guard.saved(loaded.get().folder(), state.globalStep());
+            listener.info("resumed from " + loaded.get().folder() + " at step " + state.globalStep());
         } else {
-            RunSetup.prepareRunDir(runDir);
+            AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml()); // a resumed run keeps it: the recipe was checked equal
         }
-        AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
         if (data.balance().applied()) AtomicFile.writeString(runDir.resolve("balance.json"), data.balance().json());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
@@ -182,6 +201,7 @@ public final class FineTune {
                 long t0 = System.nanoTime();
                 List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
                 listener.window(state.globalStep() + 1, windowBatches);
+                org.jtune.models.io.MappedWeights.checkIntact();
                 double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
                 long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                 for (var e : trainable.entrySet()) {
@@ -191,7 +211,9 @@ public final class FineTune {
                     else Backend.cpu().fill(p.grad(), 0f);
                     e.getValue().zeroGrad();
                 }
+                guard.checkLoss(state.globalStep() + 1, loss, paramList);
                 double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
+                guard.checkGradNorm(state.globalStep() + 1, gradNorm, paramList);
                 double lr = schedule.lr(state.schedulerStep());
                 optimizer.step(lr);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -225,8 +247,10 @@ public final class FineTune {
                     }
                 }
                 if (step % saveEvery == 0 || last || stop) {
-                    store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
-                            Map.of("recipe.yaml", recipe.toYaml())));
+                    guard.checkWeights(step, paramList);
+                    Path saved = store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
+                            Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(params))));
+                    guard.saved(saved, step);
                     if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
                 }
                 if (stop) break;
@@ -237,12 +261,11 @@ public final class FineTune {
         Path output;
         if (lora != null) {
             output = runDir.resolve("adapter");
-            PeftFormat.save(output, model, adapterName, base.toString());
-            PromptFormat.write(output, base, template, RunSetup.systemMessage(recipe));
+            PeftFormat.save(output, model, adapterName, base.toString(),
+                    staged -> PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe)));
         } else {
             output = runDir.resolve("model");
-            RunSetup.saveModel(model, base, output);
-            PromptFormat.write(output, output, template, RunSetup.systemMessage(recipe));
+            RunSetup.saveModel(model, base, output, staged -> PromptFormat.write(staged, staged, template, RunSetup.systemMessage(recipe)));
         }
 
         log.report(recipe, state, output);

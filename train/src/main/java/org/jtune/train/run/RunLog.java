@@ -71,7 +71,7 @@ final class RunLog {
         try {
             metrics.log(row);
         } catch (IOException e) {
-            throw new JtuneException("cannot append to " + metrics.file() + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot append to " + metrics.file() + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         if (mlflow != null) {
             try {
@@ -101,7 +101,7 @@ final class RunLog {
             RunReport.write(metrics.file(), runDir.resolve("report.html"), "jtune run " + runDir.getFileName(), info);
             if (mlflow != null) mlflow.updateRun(mlflowRun, MlflowClient.RunStatus.FINISHED, System.currentTimeMillis());
         } catch (IOException e) {
-            throw new JtuneException("cannot write the report in " + runDir + ": " + e.getMessage(), e);
+            throw new JtuneException("cannot write the report in " + runDir + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
     }
 }

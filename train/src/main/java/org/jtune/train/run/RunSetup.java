@@ -142,19 +142,7 @@ final class RunSetup {
         optimizer.restore(c.optimizer());
     }
 
-    static void prepareRunDir(Path runDir) throws JtuneException {
-        if (Files.isDirectory(runDir.resolve("checkpoints"))) {
-            throw new JtuneException("run folder " + runDir + " already holds checkpoints: resume it with --resume " + runDir
-                    + ", or choose another --output-dir");
-        }
-        try {
-            Files.createDirectories(runDir);
-        } catch (IOException e) {
-            throw new JtuneException("cannot create run folder " + runDir + ": " + e.getMessage(), e);
-        }
-    }
-
-    static void saveModel(CausalLM model, Path base, Path out) throws JtuneException {
-        ModelExport.save(model, base, out, 2_000_000_000L);
+    static void saveModel(CausalLM model, Path base, Path out, org.jtune.io.StagedFolder.Extra extra) throws JtuneException {
+        ModelExport.save(model, base, out, 2_000_000_000L, extra);
     }
 }

@@ -2,7 +2,6 @@ package org.jtune.train.run;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,14 +21,10 @@ public final class SafetensorsCodec implements TensorCodec {
 
     @Override
     public void write(Map<String, Tensor> tensors, OutputStream out) throws IOException {
-        Path tmp = Files.createTempFile("jtune-ckpt", ".safetensors");
-        try {
-            SafetensorsWriter.defaults().writeFile(tmp, tensors);
-            Files.copy(tmp, out);
+        try { // straight into the checkpoint's own file: no temporary copy elsewhere (another disk, mode 0600)
+            SafetensorsWriter.defaults().writeTo(java.nio.channels.Channels.newChannel(out), tensors, "a checkpoint");
         } catch (JtuneException e) {
             throw new IOException(e.getMessage(), e);
-        } finally {
-            Files.deleteIfExists(tmp);
         }
     }
 

@@ -53,4 +53,28 @@ class ChatEncoderTest {
             }
         }
     }
+
+    @Test
+    void aMessageWeightDecidesWhetherItsTokensAreTrained(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Tokenizer tok = Tokenizer.load(model);
+        ChatEncoder enc = new ChatEncoder(ChatTemplate.forModel(model, "llama2"), tok, null, false);
+        Path data = java.nio.file.Files.writeString(tmp.resolve("d.jsonl"), """
+                {"messages": [{"role": "user", "content": "one"}, {"role": "assistant", "content": "first", "weight": 0}, {"role": "user", "content": "two", "weight": 1}, {"role": "assistant", "content": "second"}]}
+                {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y", "weight": 2}]}
+                """);
+        IssueLog log = new IssueLog();
+        List<Conversation> conv = DatasetReader.detecting().read(data, log).examples();
+        assertEquals(1, log.errorCount(), "weight 2 is an error");
+        assertTrue(log.errors().getFirst().toString().contains("weight must be 0 (not trained) or 1 (trained)"), log.errors().toString());
+        TokenizedExample e = enc.encode(conv.getFirst());
+        StringBuilder trained = new StringBuilder();
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < e.length(); i++) if (e.trained()[i]) ids.add(e.ids()[i]);
+        trained.append(tok.decode(ids.stream().mapToInt(Integer::intValue).toArray(), false));
+        assertFalse(trained.toString().contains("first"), "weight 0: the first answer is not trained: " + trained);
+        assertTrue(trained.toString().contains("two"), "weight 1: the user turn is trained: " + trained);
+        assertTrue(trained.toString().contains("second"), "no weight: the answer is trained: " + trained);
+        assertFalse(trained.toString().contains("one"), "no weight: the user turn is not: " + trained);
+    }
 }
