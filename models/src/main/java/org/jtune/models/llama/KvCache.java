@@ -1,8 +1,8 @@
 package org.jtune.models.llama;
 
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -53,8 +53,8 @@ public final class KvCache {
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " positions > capacity " + capacity);
         }
-        Backend.cpu().copy(k, keys[layer].narrow(1, length, t));
-        Backend.cpu().copy(v, values[layer].narrow(1, length, t));
+        Ops.copyInto(k, keys[layer].narrow(1, length, t));
+        Ops.copyInto(v, values[layer].narrow(1, length, t));
         return new Tensor[] {keys[layer].narrow(1, 0, length + t), values[layer].narrow(1, 0, length + t)};
     }
 

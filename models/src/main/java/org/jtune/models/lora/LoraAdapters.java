@@ -43,7 +43,7 @@ public final class LoraAdapters {
                 if (ids[r] < 0 || ids[r] >= vocab) {
                     throw new IllegalArgumentException("trainable_token_indices: token " + ids[r] + " outside the vocabulary of " + vocab);
                 }
-                org.jtune.tensor.Backend.cpu().copy(mean != null ? mean : table.select(0, ids[r]), rows.select(0, r));
+                org.jtune.tensor.Ops.copyInto(mean != null ? mean : table.select(0, ids[r]), rows.select(0, r));
             }
             Variable values = Variable.parameter(rows).named(PeftFormat.TOKEN_KEY);
             model.setTrainableTokens(new TrainableRows(ids, values));

@@ -5,7 +5,6 @@ import org.jtune.autograd.Variable;
 import org.jtune.models.llama.LlamaModel;
 import org.jtune.models.llama.LoraAdapter;
 import org.jtune.models.llama.LoraLinear;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
@@ -34,7 +33,7 @@ public final class LoraMerge {
             Tensor table = model.embedTokens().value();
             Tensor copy = table.copy();
             Tensor values = rows.values().value();
-            for (int r = 0; r < rows.tokenIds().length; r++) Backend.cpu().copy(values.select(0, r), copy.select(0, rows.tokenIds()[r]));
+            for (int r = 0; r < rows.tokenIds().length; r++) Ops.copyInto(values.select(0, r), copy.select(0, rows.tokenIds()[r]));
             model.replaceWeight("model.embed_tokens.weight", Variable.constant(copy).named("model.embed_tokens.weight"));
             model.setTrainableTokens(null);
         }
