@@ -1,8 +1,8 @@
 package org.jtune.tensor;
 
 /**
- * Every kernel, defined once. Callers go through {@link Ops} (forward ops, copies, allocation) and
- * {@link BackwardOps} (gradients and optimizer updates), which check shapes and dtypes, broadcast (by
+ * Every kernel, defined once. Callers go through {@link Ops} (forward ops, copies, allocation),
+ * {@link BackwardOps} (gradients) and {@link OptimizerOps} (updates), which check shapes and dtypes, broadcast (by
  * expanding inputs to the output shape with stride-0 views), choose the backend of the inputs' device
  * and allocate outputs through it; a backend receives tensors on its own device (and the host, for
  * {@link #copy}) whose shapes already agree and writes into the outputs. Inputs may be non-contiguous
@@ -181,7 +181,8 @@ public interface Backend {
     /**
      * losses (N) ← logsumexp(logits (N, V) row) − logit of the target, per row; rows whose target
      * equals {@code ignoreIndex} get 0. When {@code lse} (N) is not null it receives each row's
-     * logsumexp. A target outside [0, V) that is not ignored is an error naming the row.
+     * logsumexp (0 for an ignored row, which the backward never reads). A target outside [0, V) that
+     * is not ignored is an error naming the row.
      */
     void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor losses, Tensor lse);
 

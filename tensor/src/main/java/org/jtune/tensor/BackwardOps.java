@@ -14,9 +14,9 @@ public final class BackwardOps {
     /** g·f'(x) for the elementwise function op; {@code saved} is x, or the forward's output when {@link UnaryOp#gradientFromOutput()}. */
     public static Tensor unary(UnaryOp op, Tensor saved, Tensor g) {
         String name = op.name().toLowerCase() + " backward";
-        Ops.requireFloating(name, saved);
-        Ops.requireFloating(name, g);
-        Ops.requireSameShape(name, saved, g);
+        OpChecks.requireFloating(name, saved);
+        OpChecks.requireFloating(name, g);
+        OpChecks.requireSameShape(name, saved, g);
         Backend be = Placement.of(g);
         Tensor out = be.allocate(DType.F32, g.shape());
         be.unaryBackward(op, Placement.data(name, be, saved), Placement.data(name, be, g), out);
@@ -25,8 +25,8 @@ public final class BackwardOps {
 
     /** g·p·x^(p−1), the gradient of x^p. */
     public static Tensor pow(Tensor x, float p, Tensor g) {
-        Ops.requireFloating("pow backward", x);
-        Ops.requireSameShape("pow backward", x, g);
+        OpChecks.requireFloating("pow backward", x);
+        OpChecks.requireSameShape("pow backward", x, g);
         Backend be = Placement.of(g);
         Tensor out = be.allocate(DType.F32, g.shape());
         be.powScalarBackward(Placement.data("pow backward", be, x), p, Placement.data("pow backward", be, g), out);
@@ -35,8 +35,8 @@ public final class BackwardOps {
 
     /** {dGate, dUp} of SwiGLU for upstream g; an unwanted one is null (and not computed). */
     public static Tensor[] swiglu(Tensor gate, Tensor up, Tensor g, boolean wantGate, boolean wantUp) {
-        Ops.requireSameShape("swiglu backward", gate, up);
-        Ops.requireSameShape("swiglu backward", gate, g);
+        OpChecks.requireSameShape("swiglu backward", gate, up);
+        OpChecks.requireSameShape("swiglu backward", gate, g);
         Backend be = Placement.of(g);
         Tensor dGate = wantGate ? be.allocate(DType.F32, g.shape()) : null, dUp = wantUp ? be.allocate(DType.F32, g.shape()) : null;
         if (wantGate || wantUp) {
@@ -67,8 +67,8 @@ public final class BackwardOps {
 
     /** The gradient of softmax (log false) or log-softmax (log true) along dim, from its output y. */
     public static Tensor softmax(Tensor y, Tensor g, int dim, boolean log) {
-        Ops.requireSameShape("softmax backward", y, g);
-        int d = Ops.dim("softmax backward", y, dim), last = y.rank() - 1;
+        OpChecks.requireSameShape("softmax backward", y, g);
+        int d = OpChecks.dim("softmax backward", y, dim), last = y.rank() - 1;
         Backend be = Placement.of(g);
         Tensor yp = Placement.data("softmax backward", be, y), gp = Placement.data("softmax backward", be, g);
         Tensor yr = d == last ? yp : yp.transpose(d, last), gr = d == last ? gp : gp.transpose(d, last);
@@ -79,8 +79,9 @@ public final class BackwardOps {
 
     /** {dx, dw} of RMSNorm for upstream g from the saved rstd ({@link Ops#rmsNormWithRstd}); an unwanted one is null. */
     public static Tensor[] rmsNorm(Tensor x, Tensor weight, Tensor rstd, Tensor g, boolean wantX, boolean wantW) {
-        Ops.requireSameShape("rms_norm backward", x, g);
-        if (weight.rank() != 1 || weight.size(0) != x.size(-1) || rstd.numel() * Math.max(1, x.size(-1)) != x.numel() && x.size(-1) != 0) {
+        OpChecks.requireSameShape("rms_norm backward", x, g);
+        int d = x.rank() == 0 ? 0 : x.size(-1);
+        if (weight.rank() != 1 || weight.size(0) != d || d != 0 && rstd.numel() != x.numel() / d) {
             throw new IllegalArgumentException("rms_norm backward: weight " + Arrays.toString(weight.shape()) + " and rstd "
                     + Arrays.toString(rstd.shape()) + " for x " + Arrays.toString(x.shape()));
         }
@@ -107,8 +108,8 @@ public final class BackwardOps {
 
     /** dW[ids[i]] += g[i] into an existing contiguous F32 (rows, D) gradient (ids &lt; 0 skipped). */
     public static void embeddingInto(Tensor g, Tensor ids, Tensor dW) {
-        Ops.requireInt("embedding backward", ids);
-        Ops.requireDenseF32("embedding backward", dW);
+        OpChecks.requireInt("embedding backward", ids);
+        OpChecks.requireDenseF32("embedding backward", dW);
         int d = dW.rank() == 2 ? dW.size(1) : -1;
         if (d < 0 || g.rank() != ids.rank() + 1 || g.size(-1) != d || !Arrays.equals(Arrays.copyOf(g.shape(), ids.rank()), ids.shape())) {
             throw new IllegalArgumentException("embedding backward: gradient " + Arrays.toString(g.shape()) + " for ids "
@@ -123,9 +124,9 @@ public final class BackwardOps {
      * ({@link Ops#attentionWithLse}) with the same mask and scale (1/√D when ≤ 0).
      */
     public static Tensor[] attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale) {
-        Ops.checkAttention(q, k, v, mask);
-        Ops.requireSameShape("attention backward", q, out);
-        Ops.requireSameShape("attention backward", q, dOut);
+        OpChecks.checkAttention(q, k, v, mask);
+        OpChecks.requireSameShape("attention backward", q, out);
+        OpChecks.requireSameShape("attention backward", q, dOut);
         if (lse.rank() != 3 || lse.size(0) != q.size(0) || lse.size(1) != q.size(1) || lse.size(2) != q.size(2)) {
             throw new IllegalArgumentException("attention backward: lse must be (B, T, Hq) for q " + Arrays.toString(q.shape()) + ", got " + lse);
         }
@@ -133,13 +134,13 @@ public final class BackwardOps {
         String n = "attention backward";
         Tensor dq = be.allocate(DType.F32, q.shape()), dk = be.allocate(DType.F32, k.shape()), dv = be.allocate(DType.F32, v.shape());
         be.attentionBackward(Placement.data(n, be, q), Placement.data(n, be, k), Placement.data(n, be, v), Placement.data(n, be, out),
-                Placement.data(n, be, lse), Placement.data(n, be, dOut), Ops.placeMask(be, mask), Ops.attentionScale(scale, q), dq, dk, dv);
+                Placement.data(n, be, lse), Placement.data(n, be, dOut), OpChecks.placeMask(be, mask), OpChecks.attentionScale(scale, q), dq, dk, dv);
         return new Tensor[] {dq, dk, dv};
     }
 
     /** The gradient (N, V) of Σ_rows loss·scale from the saved logsumexp ({@link Ops#crossEntropyWithLse}). */
     public static Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor lse, float scale) {
-        Ops.checkCrossEntropy(logits, targets);
+        OpChecks.checkCrossEntropy(logits, targets);
         if (lse.rank() != 1 || lse.size(0) != logits.size(0)) {
             throw new IllegalArgumentException("cross_entropy backward: lse must be (N) for logits " + Arrays.toString(logits.shape()) + ", got " + lse);
         }
@@ -156,7 +157,7 @@ public final class BackwardOps {
      * no second N×V buffer; the logits are destroyed); otherwise grad is a new tensor.
      */
     public static Tensor[] crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, float scale, boolean consume) {
-        Ops.checkCrossEntropy(logits, targets);
+        OpChecks.checkCrossEntropy(logits, targets);
         Backend be = Placement.of(logits);
         Tensor x = Placement.data("cross_entropy", be, logits);
         boolean inPlace = consume && x == logits && x.dtype() == DType.F32 && x.isContiguous();

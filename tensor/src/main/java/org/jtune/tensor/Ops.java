@@ -55,7 +55,7 @@ public final class Ops {
     // ---- elementwise ---------------------------------------------------------------------------
 
     public static Tensor unary(UnaryOp op, Tensor x) {
-        requireFloating(op.name().toLowerCase(), x);
+        OpChecks.requireFloating(op.name().toLowerCase(), x);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
         be.unary(op, Placement.data(op.name().toLowerCase(), be, x), out);
@@ -77,7 +77,7 @@ public final class Ops {
 
     /** a·x + b. */
     public static Tensor affine(Tensor x, float a, float b) {
-        requireFloating("affine", x);
+        OpChecks.requireFloating("affine", x);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
         be.affine(Placement.data("affine", be, x), a, b, out);
@@ -89,12 +89,12 @@ public final class Ops {
 
     /** x ← a·x in place (x contiguous F32: a gradient being clipped or scaled). */
     public static void scaleInPlace(Tensor x, float a) {
-        requireDenseF32("scale_", x);
+        OpChecks.requireDenseF32("scale_", x);
         Placement.owner(x).affine(x, a, 0f, x);
     }
 
     public static Tensor pow(Tensor x, float p) {
-        requireFloating("pow", x);
+        OpChecks.requireFloating("pow", x);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
         be.powScalar(Placement.data("pow", be, x), p, out);
@@ -102,7 +102,7 @@ public final class Ops {
     }
 
     public static Tensor clamp(Tensor x, float lo, float hi) {
-        requireFloating("clamp", x);
+        OpChecks.requireFloating("clamp", x);
         if (lo > hi) throw new IllegalArgumentException("clamp: min " + lo + " > max " + hi);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
@@ -112,10 +112,10 @@ public final class Ops {
 
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = op.name().toLowerCase();
-        requireFloating(name, a);
-        requireFloating(name, b);
+        OpChecks.requireFloating(name, a);
+        OpChecks.requireFloating(name, b);
         int[] shape = broadcastShape(name, a.shape(), b.shape());
-        Backend be = Placement.of(a);
+        Backend be = Placement.of(a, b);
         Tensor out = be.allocate(DType.F32, shape);
         be.binary(op, Placement.data(name, be, a).expand(shape), Placement.data(name, be, b).expand(shape), out);
         return out;
@@ -131,8 +131,8 @@ public final class Ops {
 
     /** acc ← acc + x in place (acc contiguous F32, x of acc's shape or broadcastable to it): summing gradients. */
     public static void addInPlace(Tensor acc, Tensor x) {
-        requireDenseF32("add_", acc);
-        requireFloating("add_", x);
+        OpChecks.requireDenseF32("add_", acc);
+        OpChecks.requireFloating("add_", x);
         int[] shape = acc.shape();
         if (!Arrays.equals(broadcastShape("add_", shape, x.shape()), shape)) {
             throw new IllegalArgumentException("add_: " + Arrays.toString(x.shape()) + " does not broadcast to " + Arrays.toString(shape));
@@ -143,10 +143,10 @@ public final class Ops {
 
     /** cond ≠ 0 ? a : b, all three broadcast together. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        requireFloating("where", a);
-        requireFloating("where", b);
+        OpChecks.requireFloating("where", a);
+        OpChecks.requireFloating("where", b);
         int[] shape = broadcastShape("where", broadcastShape("where", cond.shape(), a.shape()), b.shape());
-        Backend be = Placement.of(a);
+        Backend be = Placement.of(a, b, cond);
         Tensor out = be.allocate(DType.F32, shape);
         be.where(Placement.data("where", be, cond).expand(shape), Placement.data("where", be, a).expand(shape),
                 Placement.data("where", be, b).expand(shape), out);
@@ -155,9 +155,9 @@ public final class Ops {
 
     /** silu(gate)·up (SwiGLU, Shazeer 2020), gate and up of one shape. */
     public static Tensor swiglu(Tensor gate, Tensor up) {
-        requireFloating("swiglu", gate);
-        requireFloating("swiglu", up);
-        requireSameShape("swiglu", gate, up);
+        OpChecks.requireFloating("swiglu", gate);
+        OpChecks.requireFloating("swiglu", up);
+        OpChecks.requireSameShape("swiglu", gate, up);
         Backend be = Placement.of(gate);
         Tensor out = be.allocate(DType.F32, gate.shape());
         be.swiglu(Placement.data("swiglu", be, gate), Placement.data("swiglu", be, up), out);
@@ -171,8 +171,8 @@ public final class Ops {
     }
 
     public static Tensor reduce(ReduceOp op, Tensor x, int dim, boolean keepDim, int correction) {
-        requireFloating(op.name().toLowerCase(), x);
-        dim = dim(op.name().toLowerCase(), x, dim);
+        OpChecks.requireFloating(op.name().toLowerCase(), x);
+        dim = OpChecks.dim(op.name().toLowerCase(), x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
             throw new IllegalArgumentException(op.name().toLowerCase() + ": empty dim " + dim + " of shape " + Arrays.toString(shape));
@@ -197,14 +197,14 @@ public final class Ops {
 
     /** Σ x² over all elements, in double (a gradient's squared norm); the order depends only on the element count. */
     public static double sumOfSquares(Tensor x) {
-        requireFloating("sum_of_squares", x);
+        OpChecks.requireFloating("sum_of_squares", x);
         Backend be = Placement.of(x);
         return be.sumOfSquares(Placement.data("sum_of_squares", be, x));
     }
 
     public static Tensor argmax(Tensor x, int dim, boolean keepDim) {
-        requireFloating("argmax", x);
-        dim = dim("argmax", x, dim);
+        OpChecks.requireFloating("argmax", x);
+        dim = OpChecks.dim("argmax", x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0) throw new IllegalArgumentException("argmax: empty dim " + dim + " of shape " + Arrays.toString(shape));
         shape[dim] = 1;
@@ -225,8 +225,8 @@ public final class Ops {
     }
 
     private static Tensor lastDimOp(String name, Tensor x, int dim, boolean log) {
-        requireFloating(name, x);
-        dim = dim(name, x, dim);
+        OpChecks.requireFloating(name, x);
+        dim = OpChecks.dim(name, x, dim);
         int last = x.rank() - 1;
         Backend be = Placement.of(x);
         Tensor placed = Placement.data(name, be, x);
@@ -244,10 +244,10 @@ public final class Ops {
      * Operands may be transposed views: no copies are made.
      */
     public static Tensor matmul(Tensor a, Tensor b) {
-        requireFloating("matmul", a);
-        requireFloating("matmul", b);
+        OpChecks.requireFloating("matmul", a);
+        OpChecks.requireFloating("matmul", b);
         if (a.rank() < 2 || b.rank() < 1) {
-            throw new IllegalArgumentException("matmul: need a of rank ≥ 2 and b of rank ≥ 1, got " + shapes(a, b));
+            throw new IllegalArgumentException("matmul: need a of rank ≥ 2 and b of rank ≥ 1, got " + OpChecks.shapes(a, b));
         }
         if (b.rank() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
         int[] outShape = matmulShape(a, b);
@@ -262,10 +262,10 @@ public final class Ops {
      * a temporary). out must have the product's shape and be contiguous F32.
      */
     public static void matmulInto(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        requireFloating("matmul", a);
-        requireFloating("matmul", b);
-        requireDenseF32("matmul", out);
-        if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("matmul: need a and b of rank ≥ 2, got " + shapes(a, b));
+        OpChecks.requireFloating("matmul", a);
+        OpChecks.requireFloating("matmul", b);
+        OpChecks.requireDenseF32("matmul", out);
+        if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("matmul: need a and b of rank ≥ 2, got " + OpChecks.shapes(a, b));
         int[] shape = matmulShape(a, b);
         if (!Arrays.equals(shape, out.shape())) {
             throw new IllegalArgumentException("matmul: output " + Arrays.toString(out.shape()) + " for a product of shape " + Arrays.toString(shape));
@@ -275,7 +275,7 @@ public final class Ops {
 
     private static int[] matmulShape(Tensor a, Tensor b) {
         int m = a.size(-2), k = a.size(-1), k2 = b.size(-2), n = b.size(-1);
-        if (k != k2) throw new IllegalArgumentException("matmul: inner dims differ: " + shapes(a, b));
+        if (k != k2) throw new IllegalArgumentException("matmul: inner dims differ: " + OpChecks.shapes(a, b));
         int[] batch = broadcastShape("matmul", Arrays.copyOf(a.shape(), a.rank() - 2), Arrays.copyOf(b.shape(), b.rank() - 2));
         return concat(batch, m, n);
     }
@@ -307,8 +307,8 @@ public final class Ops {
 
     /** RMSNorm and, when {@code wantRstd}, the per-row r = rsqrt(mean(x²) + eps) (shape x.shape minus the last dim) that its backward needs. */
     public static Tensor[] rmsNormWithRstd(Tensor x, Tensor weight, float eps, boolean wantRstd) {
-        requireFloating("rms_norm", x);
-        requireLastDim("rms_norm", x, weight);
+        OpChecks.requireFloating("rms_norm", x);
+        OpChecks.requireLastDim("rms_norm", x, weight);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
         Tensor rstd = wantRstd ? be.allocate(DType.F32, Arrays.copyOf(x.shape(), x.rank() - 1)) : null;
@@ -317,9 +317,9 @@ public final class Ops {
     }
 
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
-        requireFloating("layer_norm", x);
-        requireLastDim("layer_norm", x, weight);
-        if (bias != null) requireLastDim("layer_norm", x, bias);
+        OpChecks.requireFloating("layer_norm", x);
+        OpChecks.requireLastDim("layer_norm", x, weight);
+        if (bias != null) OpChecks.requireLastDim("layer_norm", x, bias);
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, x.shape());
         be.layerNorm(Placement.data("layer_norm", be, x), Placement.data("layer_norm", be, weight), Placement.data("layer_norm", be, bias), eps, out);
@@ -354,7 +354,7 @@ public final class Ops {
     /** Rows of weight (V, D) for ids of any shape; the result has shape ids.shape + (D). */
     public static Tensor embedding(Tensor weight, Tensor ids) {
         if (weight.rank() != 2) throw new IllegalArgumentException("embedding: weight must be 2-D, got " + weight);
-        requireInt("embedding", ids);
+        OpChecks.requireInt("embedding", ids);
         int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
         shape[ids.rank()] = weight.size(1);
         Backend be = Placement.of(weight);
@@ -364,9 +364,9 @@ public final class Ops {
     }
 
     public static Tensor indexSelect(Tensor x, int dim, Tensor idx) {
-        requireInt("index_select", idx);
+        OpChecks.requireInt("index_select", idx);
         if (idx.rank() != 1) throw new IllegalArgumentException("index_select: index must be 1-D, got " + idx);
-        dim = dim("index_select", x, dim);
+        dim = OpChecks.dim("index_select", x, dim);
         int[] shape = x.shape();
         shape[dim] = idx.size(0);
         Backend be = Placement.of(x);
@@ -376,11 +376,11 @@ public final class Ops {
     }
 
     public static Tensor gather(Tensor x, int dim, Tensor idx) {
-        requireInt("gather", idx);
-        dim = dim("gather", x, dim);
-        if (idx.rank() != x.rank()) throw new IllegalArgumentException("gather: index rank differs: " + shapes(x, idx));
+        OpChecks.requireInt("gather", idx);
+        dim = OpChecks.dim("gather", x, dim);
+        if (idx.rank() != x.rank()) throw new IllegalArgumentException("gather: index rank differs: " + OpChecks.shapes(x, idx));
         for (int d = 0; d < x.rank(); d++) {
-            if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + shapes(x, idx));
+            if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + OpChecks.shapes(x, idx));
         }
         Backend be = Placement.of(x);
         Tensor out = be.allocate(DType.F32, idx.shape());
@@ -390,15 +390,15 @@ public final class Ops {
 
     /** A copy of dst with src added at idx along dim (torch.scatter_add). */
     public static Tensor scatterAdd(Tensor dst, int dim, Tensor idx, Tensor src) {
-        requireInt("scatter_add", idx);
-        dim = dim("scatter_add", dst, dim);
+        OpChecks.requireInt("scatter_add", idx);
+        dim = OpChecks.dim("scatter_add", dst, dim);
         if (!Arrays.equals(idx.shape(), src.shape()) || idx.rank() != dst.rank()) {
             throw new IllegalArgumentException("scatter_add: index and src must have the same shape and dst's rank: "
-                    + shapes(dst, idx, src));
+                    + OpChecks.shapes(dst, idx, src));
         }
         for (int d = 0; d < dst.rank(); d++) {
             if (d != dim && idx.size(d) > dst.size(d)) {
-                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + shapes(dst, idx, src));
+                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + OpChecks.shapes(dst, idx, src));
             }
         }
         Backend be = Placement.of(dst);
@@ -411,14 +411,14 @@ public final class Ops {
     public static Tensor concat(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
         Tensor first = parts.getFirst();
-        dim = dim("concat", first, dim);
+        dim = OpChecks.dim("concat", first, dim);
         int[] shape = first.shape();
         int total = 0;
         for (Tensor p : parts) {
-            if (p.rank() != first.rank()) throw new IllegalArgumentException("concat: ranks differ: " + shapes(parts.toArray(Tensor[]::new)));
+            if (p.rank() != first.rank()) throw new IllegalArgumentException("concat: ranks differ: " + OpChecks.shapes(parts.toArray(Tensor[]::new)));
             for (int d = 0; d < shape.length; d++) {
                 if (d != dim && p.size(d) != shape[d]) {
-                    throw new IllegalArgumentException("concat: sizes differ at dim " + d + ": " + shapes(parts.toArray(Tensor[]::new)));
+                    throw new IllegalArgumentException("concat: sizes differ at dim " + d + ": " + OpChecks.shapes(parts.toArray(Tensor[]::new)));
                 }
             }
             total += p.size(dim);
@@ -449,7 +449,7 @@ public final class Ops {
     /** Views of consecutive pieces of {@code size} along dim (the last may be shorter). */
     public static List<Tensor> split(Tensor x, int size, int dim) {
         if (size <= 0) throw new IllegalArgumentException("split: size must be positive, got " + size);
-        int d = dim("split", x, dim);
+        int d = OpChecks.dim("split", x, dim);
         int n = x.size(d);
         java.util.ArrayList<Tensor> parts = new java.util.ArrayList<>();
         for (int at = 0; at < n; at += size) parts.add(x.narrow(d, at, Math.min(size, n - at)));
@@ -465,46 +465,13 @@ public final class Ops {
 
     /** Attention and, when {@code wantLse}, each query row's logsumexp (B, T, Hq) that its backward needs. */
     public static Tensor[] attentionWithLse(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, boolean wantLse) {
-        checkAttention(q, k, v, mask);
+        OpChecks.checkAttention(q, k, v, mask);
         Backend be = Placement.of(q);
         Tensor out = be.allocate(DType.F32, q.shape());
         Tensor lse = wantLse ? be.allocate(DType.F32, q.size(0), q.size(1), q.size(2)) : null;
-        be.attention(Placement.data("attention", be, q), Placement.data("attention", be, k), Placement.data("attention", be, v), placeMask(be, mask),
-                attentionScale(scale, q), out, lse);
+        be.attention(Placement.data("attention", be, q), Placement.data("attention", be, k), Placement.data("attention", be, v), OpChecks.placeMask(be, mask),
+                OpChecks.attentionScale(scale, q), out, lse);
         return new Tensor[] {out, lse};
-    }
-
-    static float attentionScale(float scale, Tensor q) {
-        return scale > 0 ? scale : (float) (1.0 / Math.sqrt(q.size(3)));
-    }
-
-    static AttentionMask placeMask(Backend be, AttentionMask mask) {
-        Tensor segs = mask.segments();
-        Tensor placed = Placement.aux(be, segs);
-        return placed == segs ? mask : mask.withSegments(placed);
-    }
-
-    static void checkAttention(Tensor q, Tensor k, Tensor v, AttentionMask mask) {
-        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
-            throw new IllegalArgumentException("attention: q, k, v must be (B, T, H, D): " + shapes(q, k, v));
-        }
-        int b = q.size(0), hq = q.size(2), d = q.size(3), s = k.size(1), hkv = k.size(2);
-        if (k.size(0) != b || v.size(0) != b || v.size(1) != s || v.size(2) != hkv || k.size(3) != d || v.size(3) != d
-                || hkv == 0 || hq % hkv != 0) {
-            throw new IllegalArgumentException("attention: incompatible q, k, v (query heads must be a multiple of kv heads): " + shapes(q, k, v));
-        }
-        if (mask.queryOffset() < 0 || mask.queryOffset() + q.size(1) > s && mask.causal()) {
-            throw new IllegalArgumentException("attention: queries at " + mask.queryOffset() + ".." + (mask.queryOffset() + q.size(1))
-                    + " beyond the " + s + " keys");
-        }
-        Tensor segs = mask.segments();
-        if (segs != null && (segs.dtype() != DType.I32 || segs.rank() != 2 || segs.size(0) != b || segs.size(1) != s)) {
-            throw new IllegalArgumentException("attention: segments must be I32 (B, S) = (" + b + ", " + s + "), got " + segs);
-        }
-        if (segs != null && mask.queryOffset() + q.size(1) > s) {
-            throw new IllegalArgumentException("attention: with segments, queries at " + mask.queryOffset() + ".."
-                    + (mask.queryOffset() + q.size(1)) + " need their own keys among the " + s + " keys");
-        }
     }
 
     /** Per-row losses (N) of logits (N, V) against targets (N, I32); ignored rows are 0. */
@@ -514,20 +481,12 @@ public final class Ops {
 
     /** Per-row losses and, when {@code wantLse}, each row's logsumexp (N) that the backward needs. */
     public static Tensor[] crossEntropyWithLse(Tensor logits, Tensor targets, int ignoreIndex, boolean wantLse) {
-        checkCrossEntropy(logits, targets);
+        OpChecks.checkCrossEntropy(logits, targets);
         Backend be = Placement.of(logits);
         Tensor losses = be.allocate(DType.F32, logits.size(0));
         Tensor lse = wantLse ? be.allocate(DType.F32, logits.size(0)) : null;
         be.crossEntropy(Placement.data("cross_entropy", be, logits), Placement.aux(be, targets), ignoreIndex, losses, lse);
         return new Tensor[] {losses, lse};
-    }
-
-    static void checkCrossEntropy(Tensor logits, Tensor targets) {
-        requireFloating("cross_entropy", logits);
-        requireInt("cross_entropy", targets);
-        if (logits.rank() != 2 || targets.rank() != 1 || targets.size(0) != logits.size(0)) {
-            throw new IllegalArgumentException("cross_entropy: need logits (N, V) and targets (N): " + shapes(logits, targets));
-        }
     }
 
     /** Mean cross-entropy over the rows whose target is not ignoreIndex (0 when all are ignored). */
@@ -548,7 +507,7 @@ public final class Ops {
 
     /** The k largest values along the last dim and their indices. */
     public static Tensor[] topK(Tensor x, int k) {
-        requireFloating("topk", x);
+        OpChecks.requireFloating("topk", x);
         if (x.rank() < 1 || k < 0 || k > x.size(-1)) {
             throw new IllegalArgumentException("topk: k = " + k + " for shape " + Arrays.toString(x.shape()));
         }
@@ -578,53 +537,10 @@ public final class Ops {
         return s;
     }
 
-    /** A dim of x normalised (negative counts from the end); an error names the op and the shape. */
-    static int dim(String op, Tensor x, int dim) {
-        int r = x.rank();
-        if (dim < -r || dim >= r) {
-            throw new IllegalArgumentException(op + ": dim " + dim + " out of range for shape " + Arrays.toString(x.shape()));
-        }
-        return dim < 0 ? dim + r : dim;
-    }
-
-    static void requireFloating(String op, Tensor t) {
-        if (!t.dtype().isFloating()) throw new IllegalArgumentException(op + ": expected a floating tensor, got " + t);
-    }
-
-    static void requireInt(String op, Tensor t) {
-        if (t.dtype() != DType.I32) throw new IllegalArgumentException(op + ": expected an I32 index tensor, got " + t);
-    }
-
-    /** t is written in place by a kernel that needs it contiguous F32. */
-    static void requireDenseF32(String op, Tensor t) {
-        if (t.dtype() != DType.F32 || !t.isContiguous()) {
-            throw new IllegalArgumentException(op + ": expected a contiguous F32 tensor to write into, got " + t);
-        }
-    }
-
-    static void requireSameShape(String op, Tensor a, Tensor b) {
-        if (!Arrays.equals(a.shape(), b.shape())) throw new IllegalArgumentException(op + ": shapes differ: " + shapes(a, b));
-    }
-
-    private static void requireLastDim(String op, Tensor x, Tensor w) {
-        if (w.rank() != 1 || x.rank() < 1 || w.size(0) != x.size(-1)) {
-            throw new IllegalArgumentException(op + ": weight " + Arrays.toString(w.shape()) + " does not match last dim of " + Arrays.toString(x.shape()));
-        }
-    }
-
     static int[] concat(int[] batch, int r, int c) {
         int[] s = Arrays.copyOf(batch, batch.length + 2);
         s[batch.length] = r;
         s[batch.length + 1] = c;
         return s;
-    }
-
-    static String shapes(Tensor... ts) {
-        StringBuilder sb = new StringBuilder();
-        for (Tensor t : ts) {
-            if (!sb.isEmpty()) sb.append(", ");
-            sb.append(Arrays.toString(t.shape()));
-        }
-        return sb.toString();
     }
 }

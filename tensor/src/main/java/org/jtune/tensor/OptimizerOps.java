@@ -24,12 +24,12 @@ public final class OptimizerOps {
     }
 
     private static void check(String op, Tensor param, Tensor grad, Tensor... state) {
-        Ops.requireDenseF32(op, param);
-        Ops.requireFloating(op, grad);
-        Ops.requireSameShape(op, param, grad);
+        OpChecks.requireDenseF32(op, param);
+        OpChecks.requireFloating(op, grad);
+        OpChecks.requireSameShape(op, param, grad);
         for (Tensor s : state) {
             if (s == null) continue;
-            Ops.requireDenseF32(op, s);
+            OpChecks.requireDenseF32(op, s);
             if (!Arrays.equals(s.shape(), param.shape()) || !s.device().equals(param.device())) {
                 throw new IllegalArgumentException(op + ": state " + s + " on " + s.device() + " for a parameter " + param + " on " + param.device());
             }

@@ -36,6 +36,16 @@ final class Placement {
         return s.isHost() ? CpuBackend.INSTANCE : s.device().backend();
     }
 
+    /**
+     * The backend for an op whose operands are interchangeable in placement (a binary op): that of
+     * the first with more than one element, so a one-element host tensor on either side follows the data.
+     */
+    static Backend of(Tensor first, Tensor... others) {
+        if (first.numel() > 1) return of(first);
+        for (Tensor t : others) if (t.numel() > 1) return of(t);
+        return of(first);
+    }
+
     /** The backend that owns t's memory, which runs the ops that write into t in place (whatever the scope). */
     static Backend owner(Tensor t) {
         Storage s = t.storage();

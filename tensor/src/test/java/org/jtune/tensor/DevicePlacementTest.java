@@ -53,6 +53,9 @@ class DevicePlacementTest {
         assertEquals(SIM, Ops.sum(a, 0, false).device());
         // a one-element host tensor and host index tensors follow the data to its device
         assertArrayEquals(new float[] {1, 2, 3, 4}, Ops.add(a.narrow(0, 0, 1), Tensor.scalar(1f)).toFloatArray());
+        Tensor left = Ops.sub(Tensor.scalar(1f), a.narrow(0, 0, 1)); // on either side
+        assertEquals(SIM, left.device());
+        assertArrayEquals(new float[] {1, 0, -1, -2}, left.toFloatArray());
         Tensor rows = Ops.embedding(a, Tensor.ofInts(new int[] {2, 0}, 2));
         assertEquals(SIM, rows.device());
         assertArrayEquals(new float[] {8, 9, 10, 11, 0, 1, 2, 3}, rows.toFloatArray());
