@@ -116,7 +116,7 @@ public final class Variable {
             throw new IllegalArgumentException("backward() needs a one-element result, got shape " + Arrays.toString(value.shape())
                     + "; pass the upstream gradient with backward(Tensor)");
         }
-        backward(Tensor.full(1f, value.shape()));
+        backward(Tensor.full(1f, value.shape()).to(value.device()));
     }
 
     /** Backward with the gradient of the loss with respect to this value. */

@@ -10,9 +10,9 @@ import org.jtune.tensor.cpu.CpuBackend;
  * an {@link Ops#using} scope, and that host reads copy back; every kernel refuses a host operand
  * (only {@link #copy} crosses between host and device), so an op that forgets to place an input fails.
  */
-final class SimulatedDevice implements Backend {
-    static final Device DEVICE = new Device("sim", 0);
-    static final SimulatedDevice INSTANCE = new SimulatedDevice();
+public final class SimulatedDevice implements Backend {
+    public static final Device DEVICE = new Device("sim", 0);
+    public static final SimulatedDevice INSTANCE = new SimulatedDevice();
 
     static {
         Device.register(INSTANCE);
