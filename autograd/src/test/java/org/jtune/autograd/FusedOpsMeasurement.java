@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * Figures for the fused ops' design choices, printed (not asserted): the two cross-entropy
  * strategies (time and bytes allocated on the calling thread, where the N×V buffers are made) and
  * attention forward/backward time. Tagged heavy: run with
- * {@code ./mvnw -pl autograd test -Djtune.tags= -Dtest=FusedOpsMeasurement}.
+ * {@code ./mvnw -pl autograd -am test -Djtune.excludedTags=none -Dtest=FusedOpsMeasurement -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @Tag("heavy")
 class FusedOpsMeasurement {

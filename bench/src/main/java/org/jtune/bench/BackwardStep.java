@@ -13,7 +13,10 @@ import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.OpProfile;
 import org.jtune.autograd.Variable;
 import org.jtune.models.config.LlamaConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.weights.Weight;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -46,11 +49,11 @@ public final class BackwardStep {
         Parallel.setThreads(threads);
         LlamaConfig config = shape.config();
         Rng rng = new Rng(0);
-        LlamaModel model = LlamaModel.of(config, randomWeights(config, rng));
+        CausalLM model = Architectures.random(config, rng, 0.02f);
         List<Variable> params = new ArrayList<>();
-        for (var e : model.namedWeights().entrySet()) {
-            Variable p = Variable.parameter(e.getValue().value()).named(e.getKey());
-            model.replaceWeight(e.getKey(), p);
+        for (Weight w : model.weights().all()) {
+            Variable p = Variable.parameter(w.value().value());
+            w.set(p);
             params.add(p);
         }
         int b = shape.batch(), t = shape.seq(), n = shape.tokens();
@@ -61,7 +64,7 @@ public final class BackwardStep {
             pos[i] = i % t;
         }
         Tensor idT = Tensor.ofInts(ids, b, t), posT = Tensor.ofInts(pos, b, t), tgT = Tensor.ofInts(targets, n);
-        LlamaModel.Pass pass = new LlamaModel.Pass(AttentionMask.causalMask(), null, null, checkpointing);
+        ForwardPass pass = ForwardPass.training(AttentionMask.causalMask(), null, checkpointing);
         double[] times = new double[steps];
         float loss = Float.NaN;
         long gcStart = 0;
@@ -92,11 +95,6 @@ public final class BackwardStep {
         r.put("peak_rss_bytes", procStatusBytes("VmHWM"));
         r.put("rss_before_model_bytes", rssBefore);
         return r;
-    }
-
-    /** Random weights of a Llama model: N(0, 0.02²) matrices, RMSNorm weights of 1. */
-    static Map<String, Tensor> randomWeights(LlamaConfig c, Rng rng) {
-        return org.jtune.models.llama.RandomWeights.of(c, rng, 0.02f);
     }
 
     /** Milliseconds all garbage collectors have spent so far (pauses; concurrent phases included for collectors that report them). */

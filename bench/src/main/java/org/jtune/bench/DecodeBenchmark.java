@@ -19,7 +19,8 @@ import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -142,7 +143,7 @@ final class DecodeBenchmark {
     /** Median seconds of {prefill of the prompt, one decode step}. */
     private static double[] measure(Path dir, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
         double[] prefill = new double[runs], step = new double[runs];
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(c.vocabSize() - 3);

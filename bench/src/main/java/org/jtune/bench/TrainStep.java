@@ -8,7 +8,11 @@ import java.util.List;
 import java.util.Map;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.lora.Adapters;
+import org.jtune.models.weights.Weight;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
@@ -34,16 +38,16 @@ public final class TrainStep {
         int threads = Integer.parseInt(args[2]), warmup = Integer.parseInt(args[3]), steps = Integer.parseInt(args[4]);
         Parallel.setThreads(threads);
         Rng rng = new Rng(0);
-        LlamaModel model = LlamaModel.of(shape.config(), BackwardStep.randomWeights(shape.config(), rng));
+        CausalLM model = Architectures.random(shape.config(), rng, 0.02f);
         Map<String, Variable> trainable = new LinkedHashMap<>();
         if (lora) {
-            trainable.putAll(LoraAdapters.attach(model, new LoraConfig(16, 32f, 0f, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false,
+            trainable.putAll(LoraAdapters.attach(model, Adapters.DEFAULT, new LoraConfig(16, 32f, 0f, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false,
                     List.of()), rng, false));
         } else {
-            for (var e : model.namedWeights().entrySet()) {
-                Variable p = Variable.parameter(e.getValue().value()).named(e.getKey());
-                model.replaceWeight(e.getKey(), p);
-                trainable.put(e.getKey(), p);
+            for (Weight w : model.weights().all()) {
+                Variable p = Variable.parameter(w.value().value());
+                w.set(p);
+                trainable.put(w.name(), p);
             }
         }
         List<Variable> params = new ArrayList<>(trainable.values()); // each with its one gradient buffer
@@ -56,7 +60,7 @@ public final class TrainStep {
             pos[i] = i % t;
         }
         Tensor idT = Tensor.ofInts(ids, b, t), posT = Tensor.ofInts(pos, b, t), tgT = Tensor.ofInts(targets, n);
-        LlamaModel.Pass pass = new LlamaModel.Pass(AttentionMask.causalMask(), null, null, false);
+        ForwardPass pass = ForwardPass.of(AttentionMask.causalMask());
         double[] times = new double[steps];
         float loss = Float.NaN;
         for (int s = 0; s < warmup + steps; s++) {

@@ -14,7 +14,7 @@ class TrainingShapeTest {
         // torch_llama_step.py prints trainable_params = 24407712 for this shape
         assertEquals(24_407_712L, s.parameters());
         long built = 0;
-        for (Tensor t : BackwardStep.randomWeights(s.config(), new Rng(1)).values()) built += t.numel();
+        for (Tensor t : org.jtune.models.arch.Architectures.randomWeights(s.config(), new Rng(1), 0.02f).values()) built += t.numel();
         assertEquals(s.parameters(), built);
     }
 

@@ -10,7 +10,7 @@ import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
 import org.jtune.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,7 +28,7 @@ final class ChatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel model = options.load()) {
+        try (CausalLM model = options.load()) {
             Tokenizer tok = options.tokenizer();
             ChatTemplate template = options.template();
             var sampling = options.sampling(model, tok);

@@ -6,14 +6,12 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.jtune.JtuneException;
-import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.train.data.DataCheck;
-import org.jtune.train.data.TokenCounter;
 import org.jtune.train.data.DataCheckJson;
 import org.jtune.train.data.DataCheckOptions;
 import org.jtune.train.data.DataCheckReport;
 import org.jtune.train.data.DataCheckText;
+import org.jtune.train.data.ModelTokenCounter;
 import org.jtune.train.data.DatasetFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,18 +79,8 @@ final class DataCheckCommand implements Callable<Integer> {
         try {
             var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(sequenceLength);
             if (model != null) {
-                Tokenizer tok = Tokenizer.load(model);
-                ChatTemplate template = chatTemplate != null ? ModelRun.template(model, chatTemplate) : ChatTemplate.forModel(model, "chatml");
-                options.tokenCounter(new TokenCounter() {
-                    public int count(String text) {
-                        return tok.encode(text, false).length;
-                    }
-
-                    public String name() {
-                        return "tokenizer of " + model.getFileName();
-                    }
-                });
-                options.chatRenderer(messages -> render(template, messages));
+                ModelTokenCounter counter = new ModelTokenCounter(model, chatTemplate, model.getFileName().toString());
+                options.tokenCounter(counter).chatRenderer(counter.renderer());
             }
             report = DataCheck.run(options.build());
         } catch (JtuneException e) {
@@ -114,15 +102,5 @@ final class DataCheckCommand implements Callable<Integer> {
         err.println("jtune data check: " + message);
         err.flush();
         return 2;
-    }
-
-    private static String render(ChatTemplate template, java.util.List<org.jtune.train.data.Message> messages) {
-        java.util.List<org.jtune.models.chat.Message> m = new java.util.ArrayList<>();
-        for (var x : messages) m.add(new org.jtune.models.chat.Message(x.role().wireName(), x.content()));
-        try {
-            return template.render(m, false, null);
-        } catch (JtuneException e) {
-            throw new IllegalStateException("chat template " + template.origin() + ": " + e.getMessage(), e);
-        }
     }
 }

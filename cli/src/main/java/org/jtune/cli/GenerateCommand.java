@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
 import org.jtune.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,7 +35,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel model = options.load()) {
+        try (CausalLM model = options.load()) {
             Tokenizer tok = options.tokenizer();
             int[] ids;
             if (chat) {

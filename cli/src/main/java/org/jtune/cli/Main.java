@@ -21,6 +21,10 @@ import picocli.CommandLine.Command;
                 MergeCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                ServeCommand.class,
+                RegistryCommand.class,
+                MonitorCommand.class,
+                DashboardCommand.class,
         })
 public final class Main implements Runnable {
 

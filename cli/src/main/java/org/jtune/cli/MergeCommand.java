@@ -3,8 +3,10 @@ package org.jtune.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.ModelExport;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.io.ModelExport;
+import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.LoraMerge;
 import org.jtune.models.lora.PeftFormat;
@@ -32,9 +34,9 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LlamaModel m = LlamaModel.load(model)) {
+        try (CausalLM m = Architectures.load(model)) {
             LoraConfig config = PeftFormat.load(adapter, m);
-            LoraMerge.mergeInto(m);
+            LoraMerge.mergeInto(m, Adapters.DEFAULT);
             ModelExport.save(m, model, out, maxShardBytes);
             System.err.printf("merged LoRA r=%d (scale %.4g) on %s%s into %s (dtype %s)%n", config.rank(), config.scale(),
                     String.join(", ", config.targetModules()),

@@ -6,7 +6,9 @@ import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.generate.StopIds;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Option;
@@ -47,9 +49,14 @@ final class ModelOptions {
     @Option(names = "--stop", paramLabel = "TEXT", description = "Stop when the output contains this text (repeatable).")
     List<String> stop = new ArrayList<>();
 
-    LlamaModel load() throws JtuneException {
-        LlamaModel m = LlamaModel.load(model);
-        if (adapter != null) PeftFormat.load(adapter, m);
+    CausalLM load() throws JtuneException {
+        CausalLM m = Architectures.load(model);
+        try {
+            if (adapter != null) PeftFormat.load(adapter, m);
+        } catch (JtuneException | RuntimeException e) {
+            m.close();
+            throw e;
+        }
         return m;
     }
 
@@ -62,9 +69,7 @@ final class ModelOptions {
     }
 
     /** Sampling settings; generation stops at the model's and the tokenizer's EOS ids. */
-    SamplingConfig sampling(LlamaModel m, Tokenizer t) {
-        List<Integer> stopIds = new ArrayList<>(m.config().eosTokenIds());
-        for (int e : t.eosIds()) if (!stopIds.contains(e)) stopIds.add(e);
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stop);
+    SamplingConfig sampling(CausalLM m, Tokenizer t) {
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, StopIds.of(m.config(), t), stop);
     }
 }

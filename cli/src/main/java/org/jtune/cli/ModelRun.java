@@ -12,10 +12,10 @@ import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.eval.run.SuiteRun;
 import org.jtune.eval.suite.RegressionSuite;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 
 /** The model side of `jtune eval`: generating predictions for a model (and a baseline model) over the test set. */
 final class ModelRun {
@@ -24,7 +24,7 @@ final class ModelRun {
     static List<Prediction> predictions(EvalCommand c, Path modelDir, Path adapterDir, String what) throws JtuneException {
         List<ChatTestSet.Example> examples = ChatTestSet.read(c.data);
         if (c.limit != null) examples = examples.subList(0, Math.min(c.limit, examples.size()));
-        try (LlamaModel m = LlamaModel.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
@@ -59,13 +59,13 @@ final class ModelRun {
             if (b != null) json.with("baseline_pass_rate").put(e.getKey(), b);
         }
         System.err.print(sb);
-        if (c.out != null) org.jtune.eval.report.AtomicFile.write(c.out.resolve("suite.json"), json.toPrettyString() + "\n");
+        if (c.out != null) org.jtune.io.AtomicFile.writeString(c.out.resolve("suite.json"), json.toPrettyString() + "\n");
         if (c.json) System.out.println(json);
         return 0;
     }
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
-        try (LlamaModel m = LlamaModel.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
@@ -89,16 +89,6 @@ final class ModelRun {
     }
 
     static ChatTemplate template(Path modelDir, String name) throws JtuneException {
-        if (name == null) return ChatTemplate.load(modelDir);
-        var special = TokenizerConfig.read(modelDir).specialTokens();
-        Path file = Path.of(name);
-        if (Files.isRegularFile(file)) {
-            try {
-                return ChatTemplate.of(Files.readString(file), file.toString(), special);
-            } catch (java.io.IOException e) {
-                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
-            }
-        }
-        return ChatTemplate.named(name).withSpecialTokens(special);
+        return ChatTemplate.resolve(modelDir, name, "--chat-template");
     }
 }

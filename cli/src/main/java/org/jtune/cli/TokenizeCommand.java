@@ -16,7 +16,6 @@ import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -132,25 +131,7 @@ final class TokenizeCommand implements Callable<Integer> {
     }
 
     private ChatTemplate template() throws JtuneException {
-        if (template != null) return template;
-        if (chatTemplate == null) {
-            TokenizerConfig config = TokenizerConfig.read(model);
-            if (config.chatTemplate() == null) System.err.println("jtune tokenize: " + model + " has no chat template; using the built-in chatml");
-            template = ChatTemplate.forModel(model, "chatml");
-        } else if (ChatTemplate.builtinNames().contains(chatTemplate)) {
-            template = ChatTemplate.named(chatTemplate).withSpecialTokens(TokenizerConfig.read(model).specialTokens());
-        } else {
-            Path file = Path.of(chatTemplate);
-            if (!Files.isRegularFile(file)) {
-                throw new JtuneException("--chat-template " + chatTemplate + ": neither a built-in template ("
-                        + String.join(", ", ChatTemplate.builtinNames()) + ") nor a file");
-            }
-            try {
-                template = ChatTemplate.of(Files.readString(file), file.toString(), TokenizerConfig.read(model).specialTokens());
-            } catch (IOException e) {
-                throw new JtuneException(file + ": cannot read (" + e.getMessage() + ")", e);
-            }
-        }
+        if (template == null) template = ChatTemplate.resolve(model, chatTemplate, "--chat-template");
         return template;
     }
 

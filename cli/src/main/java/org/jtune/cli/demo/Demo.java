@@ -22,8 +22,10 @@ import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.config.LlamaConfig;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.ModelExport;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.io.ModelExport;
+import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraMerge;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
@@ -31,6 +33,7 @@ import org.jtune.tensor.Rng;
 import org.jtune.train.data.DataCheck;
 import org.jtune.train.data.DataCheckOptions;
 import org.jtune.train.data.DataCheckReport;
+import org.jtune.train.data.ModelTokenCounter;
 import org.jtune.train.data.DataCheckText;
 import org.jtune.train.run.FineTune;
 
@@ -137,9 +140,9 @@ public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener pr
 
         out.step(8, "merging the adapter into the base model (a plain Hugging Face folder, no adapter needed)");
         Path merged = dir.resolve("merged");
-        try (LlamaModel m = LlamaModel.load(base)) {
+        try (CausalLM m = Architectures.load(base)) {
             PeftFormat.load(lora.output(), m);
-            LoraMerge.mergeInto(m);
+            LoraMerge.mergeInto(m, Adapters.DEFAULT);
             ModelExport.save(m, base, merged, 2_000_000_000L);
         }
         List<ChatTestSet.Example> sample = testSet.subList(0, Math.min(MERGE_CHECKS, testSet.size()));
@@ -184,14 +187,14 @@ public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener pr
     }
 
     private DataCheckReport dataCheck(DemoDataset data, Path model) throws JtuneException {
-        ModelTokenCounts counts = new ModelTokenCounts(Tokenizer.load(model), ChatTemplate.load(model), dir.relativize(model).toString());
+        ModelTokenCounter counts = new ModelTokenCounter(model, null, dir.relativize(model).toString());
         return DataCheck.run(DataCheckOptions.builder(data.train()).validation(data.validation()).sequenceLength(128)
                 .tokenCounter(counts).chatRenderer(counts.renderer()).build());
     }
 
     /** Greedy answers of a model (with an adapter, or null) to the examples, batched, stopping at EOS. */
     private static List<Prediction> predict(Path model, Path adapter, List<ChatTestSet.Example> examples) throws Exception {
-        try (LlamaModel m = LlamaModel.load(model)) {
+        try (CausalLM m = Architectures.load(model)) {
             if (adapter != null) PeftFormat.load(adapter, m);
             Tokenizer tok = Tokenizer.load(model);
             return new ModelEvaluation(m, tok, ChatTemplate.load(model), null, ModelEvaluation.greedy(m, tok, 16), 32).run(examples);
@@ -214,8 +217,8 @@ public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener pr
     }
 
     private static long parameterCount(Path model) throws Exception {
-        try (LlamaModel m = LlamaModel.load(model)) {
-            return m.namedWeights().values().stream().mapToLong(v -> v.value().numel()).sum();
+        try (CausalLM m = Architectures.load(model)) {
+            return m.weights().named().values().stream().mapToLong(v -> v.value().numel()).sum();
         }
     }
 

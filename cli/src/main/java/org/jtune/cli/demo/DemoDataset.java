@@ -1,5 +1,6 @@
 package org.jtune.cli.demo;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,7 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.jtune.JtuneException;
-import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.tensor.Rng;
 
 /**
@@ -54,14 +54,14 @@ record DemoDataset(Path train, Path validation, Path test, Path pretrain, List<S
     private static Path writeChat(Path file, List<HelpdeskTickets.Ticket> tickets) throws JtuneException {
         StringBuilder sb = new StringBuilder();
         for (var t : tickets) sb.append(chatLine(t)).append('\n');
-        SafetensorsWriter.writeText(file, sb.toString());
+        AtomicFile.writeString(file, sb.toString());
         return file;
     }
 
     private static Path writeText(Path file, List<String> texts) throws JtuneException {
         StringBuilder sb = new StringBuilder();
         for (String t : texts) sb.append(JSON.createObjectNode().put("text", t)).append('\n');
-        SafetensorsWriter.writeText(file, sb.toString());
+        AtomicFile.writeString(file, sb.toString());
         return file;
     }
 }

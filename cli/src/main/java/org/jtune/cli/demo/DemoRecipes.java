@@ -1,8 +1,8 @@
 package org.jtune.cli.demo;
 
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import org.jtune.JtuneException;
-import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.train.recipe.RecipeConfig;
 import org.jtune.train.recipe.RecipeReader;
 
@@ -77,7 +77,7 @@ final class DemoRecipes {
     }
 
     private static RecipeConfig write(Path file, String yaml) throws JtuneException {
-        SafetensorsWriter.writeText(file, yaml);
+        AtomicFile.writeString(file, yaml);
         return RecipeReader.read(file);
     }
 }

@@ -1,5 +1,6 @@
 package org.jtune.cli.demo;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,7 +10,7 @@ import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.llama.RandomWeights;
+import org.jtune.models.arch.Architectures;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -37,7 +38,7 @@ final class TinyModel {
                 .ropeTheta(10000).rmsNormEps(1e-5).tieWordEmbeddings(true).maxPositionEmbeddings(256).vocabSize(vocab)
                 .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
         config.write(dir.resolve("config.json"));
-        Map<String, Tensor> w = RandomWeights.of(config, new Rng(seed), 0.02f);
+        Map<String, Tensor> w = Architectures.randomWeights(config, new Rng(seed), 0.02f);
         SafetensorsWriter.defaults().writeModel(dir, w);
         return config;
     }
@@ -68,9 +69,9 @@ final class TinyModel {
         config.put("bos_token", "<s>").put("eos_token", "</s>").put("unk_token", "<unk>").put("chat_template", CHAT_TEMPLATE)
                 .put("model_max_length", 256).put("tokenizer_class", "PreTrainedTokenizerFast");
         try {
-            SafetensorsWriter.writeText(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root));
-            SafetensorsWriter.writeText(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
-            SafetensorsWriter.writeText(dir.resolve("generation_config.json"), "{\"bos_token_id\": 1, \"eos_token_id\": 2}\n");
+            AtomicFile.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root));
+            AtomicFile.writeString(dir.resolve("tokenizer_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
+            AtomicFile.writeString(dir.resolve("generation_config.json"), "{\"bos_token_id\": 1, \"eos_token_id\": 2}\n");
         } catch (java.io.IOException e) {
             throw new JtuneException("cannot write the demo tokenizer in " + dir + ": " + e.getMessage(), e);
         }

@@ -1,12 +1,13 @@
 package org.jtune.eval.human;
 
+import org.jtune.io.HtmlText;
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.jtune.JtuneException;
 import org.jtune.eval.Prediction;
-import org.jtune.eval.report.AtomicFile;
 import org.jtune.eval.report.HtmlReport;
 
 /**
@@ -80,9 +81,9 @@ public final class BlindPairSheet {
             key.append(Csv.row(List.of(String.valueOf(it.item), it.candidate.id(),
                     it.candidateFirst ? "candidate" : "baseline", it.candidateFirst ? "baseline" : "candidate")));
         }
-        AtomicFile.write(dir.resolve(SHEET_CSV), sheet.toString());
-        AtomicFile.write(dir.resolve(KEY_CSV), key.toString());
-        AtomicFile.write(dir.resolve(SHEET_HTML), html(items, rubric == null ? DEFAULT_RUBRIC : rubric));
+        AtomicFile.writeString(dir.resolve(SHEET_CSV), sheet.toString());
+        AtomicFile.writeString(dir.resolve(KEY_CSV), key.toString());
+        AtomicFile.writeString(dir.resolve(SHEET_HTML), html(items, rubric == null ? DEFAULT_RUBRIC : rubric));
     }
 
     private static String html(List<Item> items, String rubric) {
@@ -92,19 +93,19 @@ public final class BlindPairSheet {
                 + ".pair div{flex:1;background:#f7f7f7;padding:.5em;white-space:pre-wrap}"
                 + ".rubric{white-space:pre-wrap;background:#fffbe6;padding:1em}</style></head><body>\n"
                 + "<h1>Rating sheet</h1>\n<div class=\"rubric\">");
-        h.append(HtmlReport.esc(rubric)).append("</div>\n<p>Your name: <input id=\"rater\"></p>\n<form id=\"f\">\n");
+        h.append(HtmlText.escape(rubric)).append("</div>\n<p>Your name: <input id=\"rater\"></p>\n<form id=\"f\">\n");
         for (Item it : items) {
             Prediction first = it.candidateFirst ? it.candidate : it.baseline;
             Prediction second = it.candidateFirst ? it.baseline : it.candidate;
             int n = it.item;
             h.append("<div class=\"item\"><h3>Item ").append(n).append("</h3>\n<p><b>Input</b></p><div style=\"white-space:pre-wrap\">")
-                    .append(HtmlReport.esc(it.candidate.input())).append("</div>\n");
+                    .append(HtmlText.escape(it.candidate.input())).append("</div>\n");
             if (!it.candidate.reference().isBlank()) {
                 h.append("<p><b>Reference</b></p><div style=\"white-space:pre-wrap\">")
-                        .append(HtmlReport.esc(it.candidate.reference())).append("</div>\n");
+                        .append(HtmlText.escape(it.candidate.reference())).append("</div>\n");
             }
-            h.append("<div class=\"pair\"><div><b>Response 1</b>\n").append(HtmlReport.esc(first.prediction()))
-                    .append("</div><div><b>Response 2</b>\n").append(HtmlReport.esc(second.prediction()))
+            h.append("<div class=\"pair\"><div><b>Response 1</b>\n").append(HtmlText.escape(first.prediction()))
+                    .append("</div><div><b>Response 2</b>\n").append(HtmlText.escape(second.prediction()))
                     .append("</div></div>\n<p>");
             for (String v : List.of("1", "2", "tie")) {
                 h.append("<label><input type=\"radio\" name=\"p").append(n).append("\" value=\"").append(v).append("\"> ")

@@ -1,5 +1,6 @@
 package org.jtune.eval.report;
 
+import org.jtune.io.HtmlText;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -25,13 +26,13 @@ public final class HtmlReport {
     public static String render(String title, EvalResult result, Comparison cmp, GateResult gate) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
-                .append(esc(title)).append("</title>\n<style>")
+                .append(HtmlText.escape(title)).append("</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}")
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
                 .append("th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37;font-weight:bold}")
                 .append(".fail{color:#c62828;font-weight:bold}svg text{font-size:11px;font-family:sans-serif}")
                 .append("</style></head><body>\n");
-        h.append("<h1>").append(esc(title)).append("</h1>\n<p>Task: <b>").append(result.task().id())
+        h.append("<h1>").append(HtmlText.escape(title)).append("</h1>\n<p>Task: <b>").append(result.task().id())
                 .append("</b>, examples: <b>").append(result.size()).append("</b></p>\n");
         if (gate != null) gate(h, gate);
         metrics(h, result, cmp);
@@ -48,9 +49,9 @@ public final class HtmlReport {
         h.append("<h2>Gate: <span class=\"").append(gate.passed() ? "pass\">PASSED" : "fail\">FAILED")
                 .append("</span></h2>\n<table><tr><th class=l>rule</th><th>status</th><th class=l>value</th></tr>\n");
         for (RuleOutcome r : gate.outcomes()) {
-            h.append("<tr><td class=l>").append(esc(r.rule())).append("</td><td class=")
+            h.append("<tr><td class=l>").append(HtmlText.escape(r.rule())).append("</td><td class=")
                     .append(r.passed() ? "pass" : "fail").append(">").append(r.status()).append("</td><td class=l>")
-                    .append(esc(r.message())).append("</td></tr>\n");
+                    .append(HtmlText.escape(r.message())).append("</td></tr>\n");
         }
         h.append("</table>\n");
     }
@@ -60,7 +61,7 @@ public final class HtmlReport {
         if (cmp != null) h.append("<th>baseline</th><th>candidate</th><th>delta</th><th>95% CI</th></tr>\n");
         else h.append("<th>value</th></tr>\n");
         for (Map.Entry<String, Double> e : result.metrics().entrySet()) {
-            h.append("<tr><td class=l>").append(esc(e.getKey())).append("</td>");
+            h.append("<tr><td class=l>").append(HtmlText.escape(e.getKey())).append("</td>");
             MetricDelta d = cmp == null ? null : cmp.delta(e.getKey());
             if (d != null) {
                 h.append("<td>").append(f(d.baseline())).append("</td><td>").append(f(d.candidate()))
@@ -126,7 +127,7 @@ public final class HtmlReport {
             }
             h.append(bar(x, top, plotH, barW, cand, "#1e88e5", "candidate " + per.get(i).label()));
             h.append("<text transform=\"translate(").append(x + barW / 2).append(',').append(top + plotH + 8)
-                    .append(") rotate(60)\">").append(esc(per.get(i).label())).append("</text>\n");
+                    .append(") rotate(60)\">").append(HtmlText.escape(per.get(i).label())).append("</text>\n");
         }
         if (cmp != null) {
             h.append("<rect x=\"").append(width - 150).append("\" y=\"2\" width=\"10\" height=\"10\" fill=\"#9e9e9e\"/>")
@@ -149,7 +150,7 @@ public final class HtmlReport {
         for (int j = 0; j <= k; j++) {
             String name = j < k ? labels.get(j) : "(invalid)";
             h.append("<text transform=\"translate(").append(left + j * cell + cell / 2 + 4).append(',').append(top - 4)
-                    .append(") rotate(-60)\">").append(esc(name)).append("</text>\n");
+                    .append(") rotate(-60)\">").append(HtmlText.escape(name)).append("</text>\n");
         }
         for (int i = 0; i < k; i++) {
             h.append(text(left - 6, top + i * cell + cell / 2 + 4, "end", labels.get(i)));
@@ -160,8 +161,8 @@ public final class HtmlReport {
                         : String.format(Locale.ROOT, "rgba(30,136,229,%.3f)", a);
                 h.append("<rect x=\"").append(left + j * cell).append("\" y=\"").append(top + i * cell)
                         .append("\" width=\"").append(cell).append("\" height=\"").append(cell).append("\" fill=\"")
-                        .append(fill).append("\" stroke=\"#ddd\"><title>").append(esc(labels.get(i))).append(" → ")
-                        .append(esc(j < k ? labels.get(j) : "(invalid)")).append(": ").append(v).append("</title></rect>\n");
+                        .append(fill).append("\" stroke=\"#ddd\"><title>").append(HtmlText.escape(labels.get(i))).append(" → ")
+                        .append(HtmlText.escape(j < k ? labels.get(j) : "(invalid)")).append(": ").append(v).append("</title></rect>\n");
                 if (v > 0 && cell >= 20) {
                     h.append("<text x=\"").append(left + j * cell + cell / 2).append("\" y=\"").append(top + i * cell + cell / 2 + 4)
                             .append("\" text-anchor=\"middle\" fill=\"").append(a > 0.6 ? "#fff" : "#000").append("\">")
@@ -175,7 +176,7 @@ public final class HtmlReport {
     private static String bar(int x, int top, int plotH, int w, double v, String color, String title) {
         int bh = (int) Math.round(Math.max(0, Math.min(1, v)) * plotH);
         return "<rect x=\"" + x + "\" y=\"" + (top + plotH - bh) + "\" width=\"" + w + "\" height=\"" + bh + "\" fill=\""
-                + color + "\"><title>" + esc(title) + ": " + f(v) + "</title></rect>\n";
+                + color + "\"><title>" + HtmlText.escape(title) + ": " + f(v) + "</title></rect>\n";
     }
 
     private static String line(int x0, int y0, int x1, int y1, String color) {
@@ -184,7 +185,7 @@ public final class HtmlReport {
     }
 
     private static String text(int x, int y, String anchor, String s) {
-        return "<text x=\"" + x + "\" y=\"" + y + "\" text-anchor=\"" + anchor + "\">" + esc(s) + "</text>\n";
+        return "<text x=\"" + x + "\" y=\"" + y + "\" text-anchor=\"" + anchor + "\">" + HtmlText.escape(s) + "</text>\n";
     }
 
     private static double nz(double v) {
@@ -197,20 +198,5 @@ public final class HtmlReport {
 
     static String signed(double v) {
         return Double.isNaN(v) ? "NaN" : String.format(Locale.ROOT, "%+.4f", v);
-    }
-
-    public static String esc(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '<' -> b.append("&lt;");
-                case '>' -> b.append("&gt;");
-                case '&' -> b.append("&amp;");
-                case '"' -> b.append("&quot;");
-                case '\'' -> b.append("&#39;");
-                default -> b.append(c);
-            }
-        }
-        return b.toString();
     }
 }

@@ -1,5 +1,6 @@
 package org.jtune.eval.report;
 
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import org.jtune.JtuneException;
 import org.jtune.eval.EvalResult;
@@ -16,7 +17,7 @@ public final class ReportWriter {
 
     public static void write(Path dir, String title, EvalResult result, Comparison cmp, GateResult gate)
             throws JtuneException {
-        AtomicFile.write(dir.resolve(METRICS), MetricsJson.pretty(MetricsJson.of(result, cmp, gate)));
-        AtomicFile.write(dir.resolve(REPORT), HtmlReport.render(title, result, cmp, gate));
+        AtomicFile.writeString(dir.resolve(METRICS), MetricsJson.pretty(MetricsJson.of(result, cmp, gate)));
+        AtomicFile.writeString(dir.resolve(REPORT), HtmlReport.render(title, result, cmp, gate));
     }
 }

@@ -8,7 +8,8 @@ import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
@@ -19,14 +20,12 @@ import org.jtune.models.tokenizer.Tokenizer;
  *
  * @param systemMessage replaces the examples' system message when not null ("" removes it)
  */
-public record ModelEvaluation(LlamaModel model, Tokenizer tokenizer, ChatTemplate template, String systemMessage,
+public record ModelEvaluation(CausalLM model, Tokenizer tokenizer, ChatTemplate template, String systemMessage,
                               SamplingConfig sampling, int batchSize) {
 
     /** Greedy decoding that stops at the config's and the tokenizer's EOS ids. */
-    public static SamplingConfig greedy(LlamaModel model, Tokenizer tokenizer, int maxNewTokens) {
-        List<Integer> stop = new ArrayList<>(model.config().eosTokenIds());
-        for (int e : tokenizer.eosIds()) if (!stop.contains(e)) stop.add(e);
-        return SamplingConfig.greedy(maxNewTokens).withStopIds(stop);
+    public static SamplingConfig greedy(CausalLM model, Tokenizer tokenizer, int maxNewTokens) {
+        return SamplingConfig.greedy(maxNewTokens).withStopIds(StopIds.of(model.config(), tokenizer));
     }
 
     public List<Prediction> run(List<ChatTestSet.Example> examples) throws JtuneException {

@@ -1,5 +1,6 @@
 package org.jtune.eval.run;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -7,7 +8,6 @@ import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.eval.EvalResult;
 import org.jtune.eval.Prediction;
-import org.jtune.eval.report.AtomicFile;
 
 /**
  * predictions.jsonl of a model evaluation: one line per example with id, input, reference, prediction
@@ -32,6 +32,6 @@ public final class PredictionsJsonl {
             if (result != null && result.correct() != null && i < result.correct().length) o.put("correct", result.correct()[i]);
             sb.append(o).append('\n');
         }
-        AtomicFile.write(file, sb.toString());
+        AtomicFile.writeString(file, sb.toString());
     }
 }

@@ -13,7 +13,8 @@ import org.jtune.eval.Task;
 import org.jtune.eval.compare.Comparison;
 import org.jtune.eval.compare.MetricDelta;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.testing.SharedData;
@@ -26,7 +27,7 @@ class ModelEvaluationTest {
     void baseModelRunsEndToEndAndSelfComparisonIsNeutral() throws Exception {
         Path dir = SharedData.require("models/stories260K");
         List<ChatTestSet.Example> examples = ChatTestSet.read(SharedData.require("data/banking15/test.jsonl")).subList(0, 24);
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             Tokenizer tok = Tokenizer.load(dir);
             ChatTemplate t = ChatTemplate.named("llama2").withSpecialTokens(TokenizerConfig.read(dir).specialTokens());
             List<Prediction> batched = new ModelEvaluation(model, tok, t, "Classify the intent.", ModelEvaluation.greedy(model, tok, 16), 8).run(examples);
@@ -52,7 +53,7 @@ class ModelEvaluationTest {
         Path dir = SharedData.require("models/stories260K");
         Path longPrompt = Files.writeString(tmp.resolve("c.jsonl"), "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "word ".repeat(600)
                 + "\"},{\"role\":\"assistant\",\"content\":\"x\"}]}\n");
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             Tokenizer tok = Tokenizer.load(dir);
             ModelEvaluation run = new ModelEvaluation(model, tok, ChatTemplate.named("chatml"), null, ModelEvaluation.greedy(model, tok, 8), 4);
             JtuneException e = assertThrows(JtuneException.class, () -> run.run(ChatTestSet.read(longPrompt)));

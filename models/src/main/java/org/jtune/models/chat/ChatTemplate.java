@@ -28,12 +28,7 @@ public final class ChatTemplate {
 
     /** The model folder's own template; a JtuneException naming the folder when it has none. */
     public static ChatTemplate load(Path modelDir) throws JtuneException {
-        TokenizerConfig config = TokenizerConfig.read(modelDir);
-        if (config.chatTemplate() == null) {
-            throw new JtuneException(modelDir + ": no chat_template (in tokenizer_config.json, chat_template.json or "
-                    + "chat_template.jinja); use a built-in template: " + String.join(", ", BuiltinTemplates.NAMES));
-        }
-        return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
+        return resolve(modelDir, null, "--chat-template");
     }
 
     /** The model folder's template, else the named built-in one with the folder's special tokens. */
@@ -43,6 +38,35 @@ public final class ChatTemplate {
             return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
         }
         return named(fallbackName).withSpecialTokens(config.specialTokens());
+    }
+
+    /**
+     * The template a command or recipe asks for: null (or "tokenizer_default") means the model folder's
+     * own; Jinja source given inline; a file holding Jinja; or a built-in name. Inline, file and built-in
+     * templates get the folder's special-token strings. An error names what was asked for and the
+     * option that chooses another ({@code option}, e.g. "--chat-template" or "chat_template").
+     */
+    public static ChatTemplate resolve(Path modelDir, String spec, String option) throws JtuneException {
+        if (spec == null || spec.equals("tokenizer_default")) {
+            TokenizerConfig config = TokenizerConfig.read(modelDir);
+            if (config.chatTemplate() == null) {
+                throw new JtuneException(modelDir + ": no chat_template (in tokenizer_config.json, chat_template.json or "
+                        + "chat_template.jinja); choose one with " + option + " (a built-in one: " + String.join(", ", BuiltinTemplates.NAMES)
+                        + ", or a Jinja file)");
+            }
+            return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
+        }
+        Map<String, String> special = TokenizerConfig.read(modelDir).specialTokens();
+        if (spec.contains("{{") || spec.contains("{%")) return of(spec, "the " + option + " given inline", special);
+        Path file = Path.of(spec);
+        if (java.nio.file.Files.isRegularFile(file)) {
+            try {
+                return of(java.nio.file.Files.readString(file), file.toString(), special);
+            } catch (java.io.IOException e) {
+                throw new JtuneException("cannot read chat template " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return named(spec).withSpecialTokens(special);
     }
 
     /** A built-in template: chatml, llama2, llama3 or mistral. */

@@ -46,7 +46,7 @@ public record LlamaConfig(
         List<Integer> bosTokenIds,
         List<Integer> eosTokenIds,
         String torchDtype,
-        Map<String, Object> extra) {
+        Map<String, Object> extra) implements ModelConfig {
 
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String MISTRAL = "MistralForCausalLM";
@@ -112,7 +112,7 @@ public record LlamaConfig(
 
     /** Writes {@link #toJson()} to {@code file} through a temporary file and an atomic rename. */
     public void write(Path file) throws JtuneException {
-        org.jtune.models.io.SafetensorsWriter.writeText(file, toJson());
+        org.jtune.io.AtomicFile.writeString(file, toJson());
     }
 
     public boolean isMistral() {

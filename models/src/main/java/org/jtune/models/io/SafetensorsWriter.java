@@ -1,17 +1,14 @@
 package org.jtune.models.io;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,48 +121,19 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
                 written.add(file);
             }
             Path index = folder.resolve(ShardIndex.FILE_NAME);
-            writeText(index, new ShardIndex(totalBytes, weightMap).toJson());
+            AtomicFile.writeString(index, new ShardIndex(totalBytes, weightMap).toJson());
             written.add(index);
         }
         removeStale(folder, written);
         return written;
     }
 
-    /** Writes {@code text} (UTF-8) to {@code file} through a temporary file and an atomic rename. */
-    public static void writeText(Path file, String text) throws JtuneException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        writeAtomically(file, ch -> {
-            ByteBuffer b = ByteBuffer.wrap(bytes);
-            while (b.hasRemaining()) ch.write(b);
-        });
-    }
-
-    /** What writes a file's content into its (temporary) channel. */
-    private interface Content {
-        void writeTo(FileChannel ch) throws IOException;
-    }
-
-    /**
-     * Runs {@code content} on a new hidden file beside {@code file} (a random name created
-     * exclusively, with the default permissions rather than Files.createTempFile's owner-only ones), syncs it, and renames it over
-     * {@code file} atomically; on failure the temporary file is removed and the target is untouched.
-     */
-    private static void writeAtomically(Path file, Content content) throws JtuneException {
-        Path folder = file.toAbsolutePath().getParent();
-        Path tmp = null;
+    /** Writes a file's content through {@link AtomicFile}; an error names the file. */
+    private static void writeAtomically(Path file, AtomicFile.ChannelBody content) throws JtuneException {
         try {
-            Files.createDirectories(folder);
-            tmp = folder.resolve("." + file.getFileName() + "." + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                content.writeTo(ch);
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
+            AtomicFile.writeChannel(file, content);
         } catch (IOException e) {
             throw new JtuneException(file + ": cannot write: " + e, e);
-        } finally {
-            deleteQuietly(tmp);
         }
     }
 
@@ -243,15 +211,6 @@ public record SafetensorsWriter(Map<String, String> metadata, DType floatDType, 
             }
         } catch (IOException e) {
             throw new JtuneException(folder + ": cannot remove weight files of an earlier save: " + e, e);
-        }
-    }
-
-    private static void deleteQuietly(Path tmp) {
-        if (tmp == null) return;
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-            // the original error matters more than a leftover temporary file
         }
     }
 }

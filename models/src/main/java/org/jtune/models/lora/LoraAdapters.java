@@ -4,38 +4,50 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Variable;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.LoraAdapter;
-import org.jtune.models.llama.LoraLinear;
+import org.jtune.models.CausalLM;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
 /**
- * Attaches fresh LoRA adapters to a model as PEFT initialises them: A Kaiming-uniform with a = √5
- * (bound 1/√in), B zeros, so the adapted model starts equal to the base. Trainable token rows start
- * as copies of their embedding rows, or as the mean embedding row when asked (the fix for tokens a
- * base model never saw, such as stories260K's EOS). Returns the trainable parameters by PEFT name.
+ * Attaches a fresh, trainable LoRA adapter to a model as PEFT initialises one: A Kaiming-uniform
+ * with a = √5 (bound 1/√in), B zeros, so the adapted model starts equal to the base. Trainable token
+ * rows start as copies of their embedding rows, or as the mean embedding row when asked (the fix
+ * for tokens a base model never saw, such as stories260K's EOS).
  */
 public final class LoraAdapters {
     private LoraAdapters() {}
 
-    public static Map<String, Variable> attach(LlamaModel model, LoraConfig config, Rng rng, boolean initTokensFromMean) {
+    /**
+     * Adds adapter {@code name} on every projection {@code requested} targets, makes it the active one,
+     * and returns its trainable parameters by PEFT tensor name. The target modules are checked against
+     * the model's own projections (IllegalArgumentException naming the ones it has), and all-linear
+     * becomes their names.
+     */
+    public static Map<String, Variable> attach(CausalLM model, String name, LoraConfig requested, Rng rng, boolean initTokensFromMean) {
+        LoraConfig config = requested.resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+                model.config().architecture());
         Map<String, Variable> params = new LinkedHashMap<>();
-        for (LoraLinear lin : model.projections()) {
+        Map<String, LoraPair> pairs = new LinkedHashMap<>();
+        for (LoraLinear lin : model.weights().projections()) {
             if (!config.targets(lin.name())) continue;
             int in = lin.inFeatures(), out = lin.outFeatures();
             float bound = (float) (1.0 / Math.sqrt(in));
-            Variable a = Variable.parameter(Tensor.uniform(rng, -bound, bound, config.rank(), in));
-            Variable b = Variable.parameter(Tensor.zeros(out, config.rank()));
-            lin.setAdapter(new LoraAdapter(a, b, config.scale(), config.dropout()));
-            String base = PeftFormat.moduleKey(lin.name());
-            params.put(base + ".lora_A.weight", a.named(base + ".lora_A.weight"));
-            params.put(base + ".lora_B.weight", b.named(base + ".lora_B.weight"));
+            String key = PeftFormat.moduleKey(lin.name());
+            Variable a = Variable.parameter(Tensor.uniform(rng, -bound, bound, config.rank(), in)).named(key + ".lora_A.weight");
+            Variable b = Variable.parameter(Tensor.zeros(out, config.rank())).named(key + ".lora_B.weight");
+            pairs.put(lin.name(), new LoraPair(a, b, config.scale(), config.dropout()));
+            params.put(a.name(), a);
+            params.put(b.name(), b);
         }
+        if (pairs.isEmpty() && config.trainableTokenIndices().isEmpty()) {
+            throw new IllegalArgumentException("lora_target_modules " + config.targetModules() + " match no projection of this model");
+        }
+        TrainableRows tokens = null;
         if (!config.trainableTokenIndices().isEmpty()) {
             int[] ids = config.trainableTokenIndices().stream().mapToInt(Integer::intValue).toArray();
-            Tensor table = model.embedTokens().value();
+            Tensor table = model.weights().embedding().value().value();
             int vocab = table.size(0), dim = table.size(1);
             Tensor rows = Tensor.zeros(ids.length, dim);
             Tensor mean = initTokensFromMean ? meanRow(table) : null;
@@ -43,12 +55,13 @@ public final class LoraAdapters {
                 if (ids[r] < 0 || ids[r] >= vocab) {
                     throw new IllegalArgumentException("trainable_token_indices: token " + ids[r] + " outside the vocabulary of " + vocab);
                 }
-                org.jtune.tensor.Ops.copyInto(mean != null ? mean : table.select(0, ids[r]), rows.select(0, r));
+                Ops.copyInto(mean != null ? mean : table.select(0, ids[r]), rows.select(0, r));
             }
             Variable values = Variable.parameter(rows).named(PeftFormat.TOKEN_KEY);
-            model.setTrainableTokens(new TrainableRows(ids, values));
+            tokens = new TrainableRows(ids, values);
             params.put(PeftFormat.TOKEN_KEY, values);
         }
+        model.adapters().add(new Adapters.Info(name, config, tokens, "new"), pairs);
         return params;
     }
 
@@ -61,11 +74,5 @@ public final class LoraAdapters {
         float[] m = new float[dim];
         for (int d = 0; d < dim; d++) m[d] = (float) (acc[d] / vocab);
         return Tensor.of(m, dim);
-    }
-
-    /** Removes every adapter and trainable token row (back to the base model). */
-    public static void detach(LlamaModel model) {
-        for (LoraLinear lin : model.projections()) lin.setAdapter(null);
-        model.setTrainableTokens(null);
     }
 }

@@ -1,5 +1,6 @@
 package org.jtune.models.lora;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -16,9 +17,7 @@ import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Variable;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.LoraAdapter;
-import org.jtune.models.llama.LoraLinear;
+import org.jtune.models.CausalLM;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
@@ -44,25 +43,24 @@ public final class PeftFormat {
         return "base_model.model." + weightName.substring(0, weightName.length() - ".weight".length());
     }
 
-    /** Writes the adapters (and trainable token rows) attached to {@code model}; each file atomically. */
-    public static void save(Path dir, LlamaModel model, LoraConfig config, String baseModel) throws JtuneException {
+    /** Writes adapter {@code name} of {@code model} (its pairs and trainable token rows); each file atomically. */
+    public static void save(Path dir, CausalLM model, String name, String baseModel) throws JtuneException {
+        Adapters.Info info = model.adapters().get(name);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (LoraLinear lin : model.projections()) {
-            LoraAdapter a = lin.adapter();
-            if (a == null) continue;
-            String key = moduleKey(lin.name());
-            tensors.put(key + ".lora_A.weight", a.a().value());
-            tensors.put(key + ".lora_B.weight", a.b().value());
+        for (var e : model.adapters().pairs(name).entrySet()) {
+            String key = moduleKey(e.getKey());
+            tensors.put(key + ".lora_A.weight", e.getValue().a().value());
+            tensors.put(key + ".lora_B.weight", e.getValue().b().value());
         }
-        if (model.trainableTokens() != null) tensors.put(TOKEN_KEY, model.trainableTokens().values().value());
-        if (tensors.isEmpty()) throw new JtuneException("no adapter is attached to the model: nothing to save in " + dir);
+        if (info.tokens() != null) tensors.put(TOKEN_KEY, info.tokens().values().value());
+        if (tensors.isEmpty()) throw new JtuneException("adapter " + name + " holds no tensor: nothing to save in " + dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new JtuneException("cannot create adapter folder " + dir + ": " + e.getMessage(), e);
         }
         SafetensorsWriter.defaults().withFloatDType(DType.F32).writeFile(dir.resolve(WEIGHTS_FILE), tensors);
-        SafetensorsWriter.writeText(dir.resolve(CONFIG_FILE), configJson(config, baseModel));
+        AtomicFile.writeString(dir.resolve(CONFIG_FILE), configJson(info.config(), baseModel));
     }
 
     static String configJson(LoraConfig c, String baseModel) {
@@ -112,7 +110,7 @@ public final class PeftFormat {
         JsonNode t = o.path("target_modules");
         if (t.isTextual()) {
             if (!t.asText().equals("all-linear")) throw new JtuneException(file + ": target_modules as a regex is not supported: " + t.asText());
-            targets.addAll(LoraConfig.ALL_LINEAR);
+            targets.addAll(LoraConfig.ALL_LINEAR); // resolved against the model's projections when loaded
         } else {
             for (JsonNode m : t) targets.add(m.asText());
         }
@@ -133,41 +131,75 @@ public final class PeftFormat {
         }
     }
 
-    /** Loads an adapter folder onto {@code model} (frozen, for inference or merging); returns its config. */
-    public static LoraConfig load(Path dir, LlamaModel model) throws JtuneException {
-        LoraConfig config = readConfig(dir);
+    /** Loads an adapter folder onto {@code model} as the adapter named "default" and activates it; returns its config. */
+    public static LoraConfig load(Path dir, CausalLM model) throws JtuneException {
+        return load(dir, model, Adapters.DEFAULT);
+    }
+
+    /**
+     * Loads an adapter folder onto {@code model} under {@code name} (frozen, for inference or merging)
+     * and makes it the active adapter. Refuses, naming the file and tensor, an adapter that does not
+     * fit the model: tensors for projections the model lacks, shapes that do not fit, a rank that
+     * differs from adapter_config.json's r (it would change the scale), modules outside target_modules.
+     */
+    public static LoraConfig load(Path dir, CausalLM model, String name) throws JtuneException {
+        LoraConfig config;
+        try {
+            config = readConfig(dir).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+                    model.config().architecture());
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + e.getMessage(), e);
+        }
         Path weights = dir.resolve(WEIGHTS_FILE);
         try (SafetensorsReader r = SafetensorsReader.open(weights)) {
-            int attached = 0;
-            for (LoraLinear lin : model.projections()) {
+            Map<String, LoraPair> pairs = new LinkedHashMap<>();
+            java.util.Set<String> used = new java.util.HashSet<>();
+            for (LoraLinear lin : model.weights().projections()) {
                 String key = moduleKey(lin.name());
-                boolean hasA = r.contains(key + ".lora_A.weight"), hasB = r.contains(key + ".lora_B.weight");
+                String ka = key + ".lora_A.weight", kb = key + ".lora_B.weight";
+                boolean hasA = r.contains(ka), hasB = r.contains(kb);
                 if (hasA != hasB) throw new JtuneException(weights + ": " + key + " has only one of lora_A and lora_B");
                 if (!hasA) continue;
-                Tensor a = r.get(key + ".lora_A.weight").copy().to(DType.F32);
-                Tensor b = r.get(key + ".lora_B.weight").copy().to(DType.F32);
+                used.add(ka);
+                used.add(kb);
+                if (!config.targets(lin.name())) {
+                    throw new JtuneException(weights + ": " + key + " is not among target_modules " + config.targetModules() + " of " + CONFIG_FILE);
+                }
+                Tensor a = r.get(ka).to(DType.F32).copy();
+                Tensor b = r.get(kb).to(DType.F32).copy();
                 if (a.rank() != 2 || b.rank() != 2 || a.size(1) != lin.inFeatures() || b.size(0) != lin.outFeatures() || a.size(0) != b.size(1)) {
                     throw new JtuneException(weights + ": " + key + " lora_A " + java.util.Arrays.toString(a.shape()) + " / lora_B "
                             + java.util.Arrays.toString(b.shape()) + " do not fit a (" + lin.outFeatures() + ", " + lin.inFeatures() + ") projection");
                 }
-                lin.setAdapter(new LoraAdapter(Variable.constant(a), Variable.constant(b), config.scale(), 0f));
-                attached++;
-            }
-            for (String name : r.names()) {
-                if (name.contains("lora_") && !name.startsWith("base_model.model.model.layers.")) {
-                    throw new JtuneException(weights + ": tensor " + name + " does not belong to a projection of this model");
+                if (a.size(0) != config.rank()) {
+                    throw new JtuneException(weights + ": " + key + " has rank " + a.size(0) + " but " + CONFIG_FILE + " says r = " + config.rank()
+                            + " (the scale alpha/r would be wrong)");
                 }
+                pairs.put(lin.name(), new LoraPair(Variable.constant(a), Variable.constant(b), config.scale(), 0f));
             }
+            TrainableRows tokens = null;
             if (r.contains(TOKEN_KEY)) {
-                Tensor rows = r.get(TOKEN_KEY).copy().to(DType.F32);
+                used.add(TOKEN_KEY);
+                Tensor rows = r.get(TOKEN_KEY).to(DType.F32).copy();
                 int[] ids = config.trainableTokenIndices().stream().mapToInt(Integer::intValue).toArray();
-                if (rows.rank() != 2 || rows.size(0) != ids.length || rows.size(1) != model.config().hiddenSize()) {
+                int dim = model.config().hiddenSize(), vocab = model.config().vocabSize();
+                if (rows.rank() != 2 || rows.size(0) != ids.length || rows.size(1) != dim) {
                     throw new JtuneException(weights + ": " + TOKEN_KEY + " has shape " + java.util.Arrays.toString(rows.shape())
-                            + ", expected (" + ids.length + ", " + model.config().hiddenSize() + ")");
+                            + ", expected (" + ids.length + ", " + dim + ")");
                 }
-                model.setTrainableTokens(new TrainableRows(ids, Variable.constant(rows)));
+                for (int id : ids) {
+                    if (id < 0 || id >= vocab) throw new JtuneException(dir.resolve(CONFIG_FILE) + ": trainable token " + id + " outside the vocabulary of " + vocab);
+                }
+                tokens = new TrainableRows(ids, Variable.constant(rows));
             }
-            if (attached == 0 && model.trainableTokens() == null) throw new JtuneException(weights + ": no LoRA tensor matches this model");
+            for (String t : r.names()) {
+                if (!used.contains(t)) {
+                    throw new JtuneException(weights + ": tensor " + t + " does not belong to a projection of this model (was the adapter "
+                            + "trained on another base or another number of layers?)");
+                }
+            }
+            if (pairs.isEmpty() && tokens == null) throw new JtuneException(weights + ": no LoRA tensor matches this model");
+            model.adapters().add(new Adapters.Info(name, config, tokens, dir.toString()), pairs);
         }
         return config;
     }

@@ -3,7 +3,8 @@ package org.jtune.models.generate;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.testing.SharedData;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class SamplerTest {
     @Test
     void generationIsSeededStopsOnStringsAndStreams() throws Exception {
         var dir = SharedData.require("models/stories260K");
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             Tokenizer tok = Tokenizer.load(dir);
             int[] prompt = tok.encode("Once upon a time", true);
             SamplingConfig cfg = SamplingConfig.greedy(40).withTemperature(0.9f).withTopP(0.95f).withSeed(5);
@@ -63,7 +64,7 @@ class SamplerTest {
             assertArrayEquals(a.outputIds(), java.util.Arrays.copyOf(streamed, count[0]), "every token streamed in order");
             var stopped = Generator.generate(model, List.of(prompt), SamplingConfig.greedy(100).withStopStrings(List.of("Lily")),
                     ids -> tok.decode(ids, true), null).getFirst();
-            assertEquals(Generator.Finish.STOP_STRING, stopped.finish());
+            assertEquals(Sequence.Finish.STOP_STRING, stopped.finish());
             assertEquals(", there was a little girl named ", stopped.text());
         }
     }

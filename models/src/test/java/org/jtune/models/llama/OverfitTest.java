@@ -7,7 +7,12 @@ import java.util.List;
 import java.util.Map;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.weights.Weight;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -21,13 +26,12 @@ class OverfitTest {
                 .tieWordEmbeddings(false).maxPositionEmbeddings(64).vocabSize(50).bosTokenIds(List.of(1)).eosTokenIds(List.of(2))
                 .torchDtype("float32").build();
         Rng rng = new Rng(4);
-        Map<String, Tensor> w = RandomWeights.of(config, rng, 0.1f);
-        LlamaModel model = LlamaModel.of(config, w);
+        CausalLM model = Architectures.random(config, rng, 0.1f);
         Map<String, Variable> params = new LinkedHashMap<>();
-        for (var e : model.namedWeights().entrySet()) {
-            Variable p = Variable.parameter(e.getValue().value());
-            model.replaceWeight(e.getKey(), p);
-            params.put(e.getKey(), p);
+        for (Weight w : model.weights().all()) {
+            Variable p = Variable.parameter(w.value().value());
+            w.set(p);
+            params.put(w.name(), p);
         }
         int b = 4, t = 12;
         int[] ids = new int[b * t], targets = new int[b * t], pos = new int[b * t];
@@ -39,7 +43,7 @@ class OverfitTest {
         float first = 0, last = 0;
         for (int step = 0; step < 300; step++) {
             Variable logits = model.logits(model.hidden(Tensor.ofInts(ids, b, t), Tensor.ofInts(pos, b, t),
-                    LlamaModel.Pass.inference(null, t, 0))).reshape(b * t, 50);
+                    ForwardPass.of(AttentionMask.causalMask()))).reshape(b * t, 50);
             Variable loss = CrossEntropy.apply(logits, Tensor.ofInts(targets, b * t), -100, b * (t - 1));
             loss.backward();
             if (step == 0) first = loss.value().item();

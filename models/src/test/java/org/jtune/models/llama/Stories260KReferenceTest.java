@@ -11,7 +11,13 @@ import java.util.Map;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.Sequence;
+import org.jtune.models.weights.Weight;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.tensor.DType;
@@ -31,7 +37,7 @@ class Stories260KReferenceTest {
     void greedyTokensAndLogitsMatchLlama2c() throws Exception {
         Path dir = SharedData.require("models/stories260K");
         JsonNode ref = JSON.readTree(dir.resolve("reference.json").toFile());
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             for (JsonNode p : ref.get("prompts")) {
                 int[] prompt = ints(p.get("prompt_ids"));
                 int[] expected = ints(p.get("generated_ids"));
@@ -39,7 +45,7 @@ class Stories260KReferenceTest {
                 // prompt token on; it stops (without emitting) when the argmax is BOS (1).
                 SamplingConfig cfg = SamplingConfig.greedy(200 - prompt.length + 1).withStopIds(List.of(1));
                 Generator.Result r = Generator.generate(model, List.of(prompt), cfg, null, null).getFirst();
-                int[] got = r.finish() == Generator.Finish.STOP_ID
+                int[] got = r.finish() == Sequence.Finish.STOP_ID
                         ? java.util.Arrays.copyOf(r.outputIds(), r.outputIds().length - 1) : r.outputIds();
                 assertArrayEquals(expected, got, "greedy ids for \"" + p.get("prompt").asText() + "\"");
 
@@ -69,16 +75,15 @@ class Stories260KReferenceTest {
                 if (j > 0) targets[i * (t - 1) + j - 1] = ids[i * t + j];
             }
         }
-        try (LlamaModel model = LlamaModel.load(dir);
+        try (CausalLM model = Architectures.load(dir);
              SafetensorsReader grads = SafetensorsReader.open(dir.resolve("grad_reference.safetensors"))) {
             Map<String, Variable> params = new java.util.LinkedHashMap<>();
-            for (var e : model.namedWeights().entrySet()) {
-                Variable p = Variable.parameter(e.getValue().value().to(DType.F32)).named(e.getKey());
-                model.replaceWeight(e.getKey(), p);
-                params.put(e.getKey(), p);
+            for (Weight w : model.weights().all()) {
+                Variable p = Variable.parameter(w.value().value().to(DType.F32));
+                w.set(p);
+                params.put(w.name(), p);
             }
-            Variable hidden = model.hidden(Tensor.ofInts(ids, b, t), Tensor.ofInts(pos, b, t),
-                    LlamaModel.Pass.inference(null, t, 0));
+            Variable hidden = model.hidden(Tensor.ofInts(ids, b, t), Tensor.ofInts(pos, b, t), ForwardPass.of(AttentionMask.causalMask()));
             Variable logits = model.logits(hidden).narrow(1, 0, t - 1).reshape(b * (t - 1), -1);
             Variable loss = CrossEntropy.apply(logits, Tensor.ofInts(targets, targets.length), -100, targets.length);
             assertEquals(ref.get("loss").asDouble(), loss.value().item(), 1e-4 * ref.get("loss").asDouble(), "loss");
@@ -104,12 +109,12 @@ class Stories260KReferenceTest {
         }
     }
 
-    private static float[] lastLogits(LlamaModel model, int[] prompt) {
+    private static float[] lastLogits(CausalLM model, int[] prompt) {
         try (var g = NoGrad.enter()) {
             int t = prompt.length;
             int[] pos = new int[t];
             for (int i = 0; i < t; i++) pos[i] = i;
-            Variable h = model.hidden(Tensor.ofInts(prompt, 1, t), Tensor.ofInts(pos, 1, t), LlamaModel.Pass.inference(null, t, 0));
+            Variable h = model.hidden(Tensor.ofInts(prompt, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()));
             return model.logits(h).value().select(1, t - 1).toFloatArray();
         }
     }

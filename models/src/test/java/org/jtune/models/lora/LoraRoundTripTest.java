@@ -12,8 +12,11 @@ import org.jtune.JtuneException;
 import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.Variable;
 import org.jtune.models.io.SafetensorsReader;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.ModelExport;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.io.ModelExport;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.jtune.testing.SharedData;
@@ -33,8 +36,8 @@ class LoraRoundTripTest {
         Path dir = SharedData.require("models/stories260K");
         LoraConfig config = new LoraConfig(4, 8f, 0f, LoraConfig.ALL_LINEAR, false, List.of(2));
         float[] adapted;
-        try (LlamaModel model = LlamaModel.load(dir)) {
-            Map<String, Variable> params = LoraAdapters.attach(model, config, new Rng(5), true);
+        try (CausalLM model = Architectures.load(dir)) {
+            Map<String, Variable> params = LoraAdapters.attach(model, Adapters.DEFAULT, config, new Rng(5), true);
             Rng rng = new Rng(6);
             for (var e : params.entrySet()) { // make B and the token row non-trivial
                 Tensor v = e.getValue().value();
@@ -42,7 +45,7 @@ class LoraRoundTripTest {
                 org.jtune.tensor.Ops.copyInto(e.getKey().endsWith("lora_B.weight") ? noise : org.jtune.tensor.Ops.add(v, noise), v);
             }
             adapted = logits(model);
-            PeftFormat.save(tmp.resolve("adapter"), model, config, dir.toString());
+            PeftFormat.save(tmp.resolve("adapter"), model, Adapters.DEFAULT, dir.toString());
         }
         JsonNode cfg = new ObjectMapper().readTree(tmp.resolve("adapter/adapter_config.json").toFile());
         assertEquals("LORA", cfg.get("peft_type").asText());
@@ -55,20 +58,20 @@ class LoraRoundTripTest {
             assertTrue(r.contains(PeftFormat.TOKEN_KEY));
             assertEquals(7 * 5 * 2 + 1, r.names().size());
         }
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             float[] base = logits(model);
             PeftFormat.load(tmp.resolve("adapter"), model);
             float[] reloaded = logits(model);
             assertArrayEquals(adapted, reloaded, 0f, "reloaded adapter gives the same logits");
             assertTrue(relative(adapted, base) > 1e-3, "the adapter changes the function");
-            LoraMerge.mergeInto(model);
+            LoraMerge.mergeInto(model, Adapters.DEFAULT);
             float[] merged = logits(model);
             assertTrue(relative(adapted, merged) < 1e-4, "merged vs unmerged: " + relative(adapted, merged));
             ModelExport.save(model, dir, tmp.resolve("merged"), 200_000);
         }
         assertTrue(Files.exists(tmp.resolve("merged/model.safetensors.index.json")), "small shards force an index");
         assertTrue(Files.exists(tmp.resolve("merged/tokenizer.json")));
-        try (LlamaModel model = LlamaModel.load(tmp.resolve("merged"))) {
+        try (CausalLM model = Architectures.load(tmp.resolve("merged"))) {
             assertTrue(relative(adapted, logits(model)) < 1e-4, "exported merged model");
         }
     }
@@ -78,7 +81,7 @@ class LoraRoundTripTest {
         Path dir = SharedData.require("models/stories260K");
         Files.createDirectories(tmp.resolve("a"));
         Files.writeString(tmp.resolve("a/adapter_config.json"), "{\"peft_type\": \"IA3\"}");
-        try (LlamaModel model = LlamaModel.load(dir)) {
+        try (CausalLM model = Architectures.load(dir)) {
             JtuneException e = assertThrows(JtuneException.class, () -> PeftFormat.load(tmp.resolve("a"), model));
             assertTrue(e.getMessage().contains("IA3") && e.getMessage().contains("adapter_config.json"), e.getMessage());
             Files.writeString(tmp.resolve("a/adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"q_proj\"]}");
@@ -87,12 +90,12 @@ class LoraRoundTripTest {
         }
     }
 
-    private static float[] logits(LlamaModel model) {
+    private static float[] logits(CausalLM model) {
         try (var g = NoGrad.enter()) {
             int[] pos = new int[IDS.length];
             for (int i = 0; i < pos.length; i++) pos[i] = i;
             Variable h = model.hidden(Tensor.ofInts(IDS, 1, IDS.length), Tensor.ofInts(pos, 1, IDS.length),
-                    LlamaModel.Pass.inference(null, IDS.length, 0));
+                    ForwardPass.of(AttentionMask.causalMask()));
             return model.logits(h).value().toFloatArray();
         }
     }

@@ -1,5 +1,6 @@
 package org.jtune.train.checkpoint;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

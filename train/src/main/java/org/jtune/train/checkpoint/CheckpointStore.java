@@ -1,5 +1,6 @@
 package org.jtune.train.checkpoint;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -71,16 +72,16 @@ public final class CheckpointStore {
             deleteTree(partial);
             Files.createDirectories(partial);
             List<FileEntry> files = new ArrayList<>();
-            files.add(AtomicFile.writeString(partial.resolve("trainer_state.json"), c.state().toJson()));
+            files.add(text(partial.resolve("trainer_state.json"), c.state().toJson()));
             OptimizerState opt = c.optimizer();
             String optTensors = "optimizer." + codec.extension();
-            files.add(AtomicFile.writeString(partial.resolve("optimizer.json"), JSON.createObjectNode()
+            files.add(text(partial.resolve("optimizer.json"), JSON.createObjectNode()
                     .put("kind", opt.kind()).put("step", opt.step()).put("tensors", optTensors).toPrettyString() + "\n"));
-            files.add(AtomicFile.write(partial.resolve(optTensors), out -> codec.write(opt.tensors(), out)));
-            files.add(AtomicFile.write(partial.resolve(c.weightsName() + "." + codec.extension()), out -> codec.write(c.weights(), out)));
-            for (var e : c.extraFiles().entrySet()) files.add(AtomicFile.writeString(partial.resolve(e.getKey()), e.getValue()));
+            files.add(FileEntry.of(AtomicFile.write(partial.resolve(optTensors), out -> codec.write(opt.tensors(), out))));
+            files.add(FileEntry.of(AtomicFile.write(partial.resolve(c.weightsName() + "." + codec.extension()), out -> codec.write(c.weights(), out))));
+            for (var e : c.extraFiles().entrySet()) files.add(text(partial.resolve(e.getKey()), e.getValue()));
             var manifest = new CheckpointManifest(step, Instant.now().toString(), files);
-            AtomicFile.writeString(partial.resolve(CheckpointManifest.FILE_NAME), manifest.toJson());
+            text(partial.resolve(CheckpointManifest.FILE_NAME), manifest.toJson());
             if (Files.exists(target)) {
                 Path old = root.resolve("." + target.getFileName() + ".old");
                 deleteTree(old);
@@ -95,6 +96,11 @@ public final class CheckpointStore {
         } catch (IOException e) {
             throw new CheckpointException("cannot write checkpoint " + target + ": " + e.getMessage(), e);
         }
+    }
+
+    private static FileEntry text(Path file, String s) throws IOException {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return FileEntry.of(AtomicFile.write(file, out -> out.write(b)));
     }
 
     /** Complete checkpoints (those with a manifest), oldest step first. */

@@ -9,4 +9,9 @@ public record FileEntry(String name, long bytes, String sha256) {
         if (bytes < 0) throw new IllegalArgumentException("negative size for " + name);
         if (sha256 == null || !sha256.matches("[0-9a-f]{64}")) throw new IllegalArgumentException("bad SHA-256 for " + name + ": " + sha256);
     }
+
+    /** The entry of a file just written into the checkpoint folder. */
+    public static FileEntry of(org.jtune.io.AtomicFile.Written w) {
+        return new FileEntry(w.file().getFileName().toString(), w.bytes(), w.sha256());
+    }
 }

@@ -9,7 +9,7 @@ import org.jtune.tensor.Tensor;
 /**
  * How a checkpoint serialises named tensors (optimizer moments, adapter or model weights). The
  * checkpoint code handles atomic writing and checksums; a codec only turns tensors into bytes and
- * back. {@link RawTensorCodec} is the built-in format; a safetensors codec plugs in here.
+ * back. Training uses safetensors (org.jtune.train.run.SafetensorsCodec); the tests use a minimal raw format.
  */
 public interface TensorCodec {
     /** The file extension, without the dot ("safetensors", "raw"). */

@@ -1,11 +1,12 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.util.List;
 
 /**
  * Renders the messages of a chat example to the text the model is trained on, so that its tokens
- * can be counted. The model's chat template (tokenizer_config.json) plugs in here; {@link #plain()}
- * is the stand-in used until then. Completion data is never rendered through this: it is counted as
+ * can be counted: through the model's chat template when a model is given, else {@link #plain()}
+ * ("role: content" lines). Completion data is never rendered through this: it is counted as
  * prompt followed by completion.
  */
 @FunctionalInterface
@@ -17,7 +18,7 @@ public interface ChatRenderer {
         return messages -> {
             StringBuilder sb = new StringBuilder();
             for (Message m : messages) {
-                sb.append(m.role().wireName()).append(": ").append(m.content()).append('\n');
+                sb.append(m.role()).append(": ").append(m.content()).append('\n');
             }
             return sb.toString();
         };

@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,14 +26,14 @@ public record Conversation(List<Message> messages, SourceLine source, DatasetFor
 
     /** The leading system message's content, if there is one. */
     public Optional<String> systemPrompt() {
-        return !messages.isEmpty() && messages.getFirst().role() == Role.SYSTEM
+        return !messages.isEmpty() && Role.of(messages.getFirst()) == Role.SYSTEM
                 ? Optional.of(messages.getFirst().content()) : Optional.empty();
     }
 
     /** The index of the last assistant message, or -1. */
     public int lastAssistantIndex() {
         for (int i = messages.size() - 1; i >= 0; i--) {
-            if (messages.get(i).role() == Role.ASSISTANT) return i;
+            if (Role.of(messages.get(i)) == Role.ASSISTANT) return i;
         }
         return -1;
     }

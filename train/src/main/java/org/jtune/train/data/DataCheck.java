@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -45,7 +46,7 @@ public final class DataCheck {
         long characters = 0;
         for (Conversation c : examples) {
             messages += c.messages().size();
-            for (Message m : c.messages()) if (m.role() == Role.ASSISTANT) assistantTurns++;
+            for (Message m : c.messages()) if (Role.of(m) == Role.ASSISTANT) assistantTurns++;
             characters += c.characters();
         }
         TokenLengths tokens = TokenLengths.of(examples, options.tokenCounter(), options.chatRenderer(),
@@ -63,7 +64,8 @@ public final class DataCheck {
             }
         });
         return new FileReport(split, data.file(), data.format(), data.formatDetectedAtLine(), data.lines(),
-                examples.size(), errors, messages, assistantTurns, characters, tokens, duplicates, systemPrompts, labels);
+                examples.size(), errors, messages, assistantTurns, characters, tokens, duplicates, systemPrompts, labels,
+                data.augmented());
     }
 
     /** Validation answers of a classification dataset that train never teaches. */

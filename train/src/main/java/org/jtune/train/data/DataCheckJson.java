@@ -12,7 +12,7 @@ import java.util.Map;
  *
  * <pre>
  * {"passed":bool,"errors":n,"warnings":n,"issue_counts":{"bad_json":n,..},
- *  "files":[{"split","path","format","format_detected_at_line","lines","examples","errors","messages",
+ *  "files":[{"split","path","format","format_detected_at_line","lines","examples","augmented","errors","messages",
  *            "assistant_turns","characters",
  *            "tokens":{"counter","min","p50","p90","p99","max","mean","sequence_len","over_sequence_len"},
  *            "duplicates":{"exact","near"},"conflicts":{"groups","examples"},
@@ -67,6 +67,7 @@ public final class DataCheckJson {
         n.put("format_detected_at_line", f.formatDetectedAtLine());
         n.put("lines", f.lines());
         n.put("examples", f.examples());
+        n.put("augmented", f.augmented());
         n.put("errors", f.errors());
         n.put("messages", f.messages());
         n.put("assistant_turns", f.assistantTurns());

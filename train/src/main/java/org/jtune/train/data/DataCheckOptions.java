@@ -39,9 +39,9 @@ public record DataCheckOptions(Path data, Path validation, DatasetFormat format,
         private DatasetFormat format;
         /** 2048: the context most small-model fine-tuning recipes train with. */
         private int sequenceLength = 2048;
-        /** Whitespace words until the model's tokenizer is plugged in. */
+        /** Whitespace words when no model is given (--model counts with its tokenizer). */
         private TokenCounter tokenCounter = new WhitespaceTokenCounter();
-        /** Template-free rendering until the model's chat template is plugged in. */
+        /** Template-free rendering when no model is given (--model renders with its chat template). */
         private ChatRenderer chatRenderer = ChatRenderer.plain();
         /** 50: intent and topic classifiers rarely have more; free-text answers have far more. */
         private int maxLabels = LabelDistribution.DEFAULT_MAX_LABELS;

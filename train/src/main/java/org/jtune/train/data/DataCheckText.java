@@ -32,6 +32,9 @@ public final class DataCheckText {
                 : f.format().description() + (f.formatDetectedAtLine() > 0 ? ", detected from line " + f.formatDetectedAtLine() : "");
         out.append(String.format(Locale.ROOT, "%s: %s (%s)%n", f.split(), f.file(), format));
         out.append(String.format(Locale.ROOT, "  lines %d, valid examples %d, errors %d%n", f.lines(), f.examples(), f.errors()));
+        if (f.augmented() > 0) {
+            out.append(String.format(Locale.ROOT, "  %d augmented rows (marked \"augmented\": true)%n", f.augmented()));
+        }
         out.append(String.format(Locale.ROOT, "  messages %d (assistant turns %d), characters %d%n",
                 f.messages(), f.assistantTurns(), f.characters()));
         LengthDistribution d = f.tokens().distribution();

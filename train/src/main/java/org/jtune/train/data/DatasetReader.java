@@ -24,7 +24,8 @@ import org.jtune.JtuneException;
  * byte-order mark, bad JSON incl. duplicate keys and trailing garbage, a non-object, a line in another
  * format, and the per-format rules of {@link ExampleParser}); reading never stops at the first bad
  * line. The format is given explicitly or detected from the first object whose keys reveal it, and
- * every later line must be in the same format.
+ * every later line must be in the same format. Valid lines marked {@code "augmented": true} (rows
+ * added by `jtune data augment` and a review) are counted.
  */
 public final class DatasetReader {
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -70,7 +71,7 @@ public final class DatasetReader {
             log.add(Issue.wholeFile(IssueKind.NO_EXAMPLES, file, state.lines == 0
                     ? "the file is empty" : "none of the " + state.lines + " lines is a usable example"));
         }
-        return new LoadedDataset(file, state.format, state.formatLine, state.lines, state.examples);
+        return new LoadedDataset(file, state.format, state.formatLine, state.lines, state.examples, state.augmented);
     }
 
     /** Per-file reading state: the format once known and the conversations so far. */
@@ -82,6 +83,7 @@ public final class DatasetReader {
         DatasetFormat format = explicitFormat;
         long formatLine = 0;
         long lines = 0;
+        long augmented = 0;
 
         State(Path file, IssueLog log) {
             this.file = file;
@@ -141,7 +143,10 @@ public final class DatasetReader {
                         + " format, but the file is " + format.id() + " (" + origin + ")"));
                 return;
             }
-            parser.parse(node, format, where).ifPresent(examples::add);
+            parser.parse(node, format, where).ifPresent(c -> {
+                examples.add(c);
+                if (node.path("augmented").asBoolean(false)) augmented++;
+            });
         }
     }
 

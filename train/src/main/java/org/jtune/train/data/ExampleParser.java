@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ final class ExampleParser {
             case TEXT -> text(object, where);
         };
         if (messages == null || log.errorCount() > errorsBefore) return Optional.empty();
-        if (!messages.isEmpty() && messages.getFirst().role() == Role.SYSTEM) {
+        if (!messages.isEmpty() && Role.of(messages.getFirst()) == Role.SYSTEM) {
             messages = new ArrayList<>(messages);
             messages.set(0, Message.system(shared(messages.getFirst().content())));
         }
@@ -79,7 +80,7 @@ final class ExampleParser {
             Role role = role(m, at, roleKey, where, shareGpt);
             String content = textField(m, contentKey, at + "." + contentKey, where, true);
             roles.add(role);
-            if (role != null && content != null) messages.add(new Message(role, content));
+            if (role != null && content != null) messages.add(new Message(role.wireName(), content));
         }
         checkOrder(roles, listKey, where);
         return messages;

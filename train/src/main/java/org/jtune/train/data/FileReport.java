@@ -12,9 +12,10 @@ import java.util.Optional;
  * @param format               the format read, or null when no line revealed one
  * @param formatDetectedAtLine the line the format was detected from; 0 when set explicitly or unknown
  * @param errors               errors reported for this file (its lines and the file as a whole)
+ * @param augmented            valid examples marked {@code "augmented": true}
  */
 public record FileReport(String split, Path file, DatasetFormat format, long formatDetectedAtLine, long lines,
                          long examples, long errors, long messages, long assistantTurns, long characters,
                          TokenLengths tokens, DuplicateSummary duplicates, SystemPromptSummary systemPrompts,
-                         Optional<LabelDistribution> labels) {
+                         Optional<LabelDistribution> labels, long augmented) {
 }

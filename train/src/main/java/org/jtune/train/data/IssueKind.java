@@ -24,6 +24,7 @@ public enum IssueKind {
     EMPTY_CONTENT(Severity.ERROR, "empty content"),
     NO_ASSISTANT_TURN(Severity.ERROR, "no assistant turn"),
     NO_EXAMPLES(Severity.ERROR, "file holds no usable example"),
+    UNCONVERTIBLE_ROW(Severity.ERROR, "source row that cannot be converted"),
     // ---- warnings: usable, but worth a look
     BLANK_LINE(Severity.WARNING, "blank line (skipped)"),
     BOM_AT_START(Severity.WARNING, "byte-order mark at the start (skipped)"),

@@ -7,11 +7,12 @@ import java.util.Optional;
 /**
  * A dataset file after reading and validation: the conversations of its valid lines (in file
  * order), the format the file was read as and the line it was detected from (0 when set
- * explicitly or when no line revealed it), and the number of physical lines. The issues found while
+ * explicitly or when no line revealed it), the number of physical lines, and how many valid lines
+ * are marked {@code "augmented": true}. The issues found while
  * reading went to the {@link IssueLog} given to {@link DatasetReader}.
  */
 public record LoadedDataset(Path file, DatasetFormat format, long formatDetectedAtLine, long lines,
-                            List<Conversation> examples) {
+                            List<Conversation> examples, long augmented) {
     public LoadedDataset {
         examples = List.copyOf(examples);
     }

@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,7 +54,7 @@ public final class NormalisedText {
         List<String> of(List<Message> messages) {
             List<String> key = new ArrayList<>(messages.size());
             for (Message m : messages) {
-                key.add(m.role() == Role.SYSTEM ? system(m.content()) : m.role().wireName() + ":" + NormalisedText.of(m.content()));
+                key.add(Role.of(m) == Role.SYSTEM ? system(m.content()) : m.role() + ":" + NormalisedText.of(m.content()));
             }
             return key;
         }

@@ -1,6 +1,7 @@
 package org.jtune.train.data;
 
 import java.util.Optional;
+import org.jtune.models.chat.Message;
 
 /**
  * The speaker of one message of a conversation, as written in OpenAI chat JSONL ("system", "user",
@@ -21,6 +22,11 @@ public enum Role {
     /** The name used in OpenAI chat JSONL. */
     public String wireName() {
         return wireName;
+    }
+
+    /** The role of a message read from training data (whose roles were validated when it was read). */
+    public static Role of(Message m) {
+        return fromWireName(m.role()).orElseThrow(() -> new IllegalArgumentException("role \"" + m.role() + "\" is not system, user or assistant"));
     }
 
     /** The role with this exact OpenAI wire name, or empty. */

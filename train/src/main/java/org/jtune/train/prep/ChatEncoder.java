@@ -1,5 +1,6 @@
 package org.jtune.train.prep;
 
+import org.jtune.models.chat.Message;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
@@ -25,7 +26,7 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
     public TokenizedExample encode(Conversation c) throws JtuneException {
         String where = c.source().toString();
         if (c.isCompletion()) return encodeCompletion(c, where);
-        List<org.jtune.models.chat.Message> messages = messages(c);
+        List<Message> messages = messages(c);
         int[] ids = tokenizer.encode(template.render(messages, false, null), false);
         boolean[] trained = new boolean[ids.length];
         if (trainOnInputs) java.util.Arrays.fill(trained, true);
@@ -39,25 +40,25 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
     }
 
     /** The conversation's messages in template form, with the system message replaced or dropped as configured. */
-    public List<org.jtune.models.chat.Message> messages(Conversation c) {
-        List<org.jtune.models.chat.Message> out = new ArrayList<>();
+    public List<Message> messages(Conversation c) {
+        List<Message> out = new ArrayList<>();
         boolean sawSystem = false;
         for (var m : c.messages()) {
-            if (m.role() == Role.SYSTEM) {
+            if (Role.of(m) == Role.SYSTEM) {
                 sawSystem = true;
-                if (systemMessage == null) out.add(new org.jtune.models.chat.Message("system", m.content()));
-                else if (!systemMessage.isEmpty()) out.add(new org.jtune.models.chat.Message("system", systemMessage));
+                if (systemMessage == null) out.add(new Message("system", m.content()));
+                else if (!systemMessage.isEmpty()) out.add(new Message("system", systemMessage));
             } else {
-                out.add(new org.jtune.models.chat.Message(m.role().wireName(), m.content()));
+                out.add(m);
             }
         }
-        if (!sawSystem && systemMessage != null && !systemMessage.isEmpty()) out.addFirst(new org.jtune.models.chat.Message("system", systemMessage));
+        if (!sawSystem && systemMessage != null && !systemMessage.isEmpty()) out.addFirst(new Message("system", systemMessage));
         return out;
     }
 
     /** The rendered prompt for generation: every message before the last assistant turn, with the generation prompt. */
     public int[] promptIds(Conversation c) throws JtuneException {
-        List<org.jtune.models.chat.Message> all = messages(c);
+        List<Message> all = messages(c);
         int last = all.size();
         for (int i = all.size() - 1; i >= 0; i--) {
             if (all.get(i).role().equals(Role.ASSISTANT.wireName())) {
@@ -74,7 +75,7 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
         List<Boolean> trained = new ArrayList<>();
         String prompt = "", completion = "";
         for (var m : c.messages()) {
-            if (m.role() == Role.ASSISTANT) completion += m.content();
+            if (Role.of(m) == Role.ASSISTANT) completion += m.content();
             else prompt += m.content();
         }
         boolean plainText = completion.isEmpty();

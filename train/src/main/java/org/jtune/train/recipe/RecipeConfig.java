@@ -61,13 +61,18 @@ public record RecipeConfig(
         int loggingSteps,
         String mlflowTrackingUri, // null: no MLflow logging
         String mlflowExperimentName,
-        Integer threads) { // null: all cores
+        Integer threads, // null: all cores
+        Balance balance,
+        double balanceMaxRatio) {
 
     public enum Adapter { LORA, FULL }
 
     public enum Scheduler { COSINE, LINEAR, CONSTANT }
 
     public enum OptimizerKind { ADAMW, SGD }
+
+    /** Label balancing of the training split: none, or oversampling of rare labels (see LabelBalance). */
+    public enum Balance { NONE, OVERSAMPLE }
 
     /** Built-in chat template names; anything else must be a Jinja template string. */
     public static final Set<String> CHAT_TEMPLATE_NAMES = Set.of("tokenizer_default", "chatml", "llama2", "llama3", "mistral");
@@ -201,6 +206,8 @@ public record RecipeConfig(
         String mlflowTrackingUri = null; // MLflow logging is opt-in: nothing leaves the machine by default
         String mlflowExperimentName = "jtune"; // used only when mlflow_tracking_uri is set
         Integer threads = null; // all cores
+        Balance balance = Balance.NONE; // the data as given: balancing changes what the model sees, so it is opt-in
+        double balanceMaxRatio = 1.0; // with balance on: every label as frequent as the largest (raise it to repeat tiny labels less)
 
         Builder() {}
 
@@ -272,7 +279,7 @@ public record RecipeConfig(
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,
-                    mlflowExperimentName, threads);
+                    mlflowExperimentName, threads, balance, balanceMaxRatio);
         }
     }
 

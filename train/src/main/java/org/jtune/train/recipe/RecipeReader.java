@@ -178,6 +178,8 @@ public final class RecipeReader {
             case "mlflow_tracking_uri" -> b.mlflowTrackingUri = f.isNull() ? null : trackingUri(f);
             case "mlflow_experiment_name" -> b.mlflowExperimentName = f.string();
             case "threads" -> b.threads = f.isNull() ? null : f.integer(1, 4096);
+            case "balance" -> b.balance = f.enumValue(RecipeConfig.Balance.class);
+            case "balance_max_ratio" -> b.balanceMaxRatio = f.number(">= 1", 1, true, Double.MAX_VALUE, true);
             default -> throw new IllegalStateException("recipe key " + f.key + " has no reader case");
         }
     }

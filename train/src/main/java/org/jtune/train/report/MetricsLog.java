@@ -1,5 +1,6 @@
 package org.jtune.train.report;
 
+import org.jtune.io.AtomicFile;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
 
 /**
  * metrics.jsonl: one JSON object per line, {"step", "epoch", "elapsed", then the row's values},

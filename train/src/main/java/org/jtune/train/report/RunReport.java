@@ -1,5 +1,7 @@
 package org.jtune.train.report;
 
+import org.jtune.io.HtmlText;
+import org.jtune.io.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.train.checkpoint.AtomicFile;
 
 /**
  * report.html of a run: one self-contained page (inline CSS and SVG, no scripts, nothing fetched)
@@ -62,15 +63,15 @@ public final class RunReport {
 
     public static String html(List<MetricsRow> rows, String title, Map<String, String> runInfo) {
         StringBuilder h = new StringBuilder();
-        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Html.escape(title)).append("</title>\n");
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(HtmlText.escape(title)).append("</title>\n");
         h.append("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:780px}"
                 + "table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}"
                 + "th{background:#f5f5f5;font-weight:600}figure{margin:0 0 1.5em 0}pre{margin:0;white-space:pre-wrap}</style></head><body>\n");
-        h.append("<h1>").append(Html.escape(title)).append("</h1>\n<table>\n");
+        h.append("<h1>").append(HtmlText.escape(title)).append("</h1>\n<table>\n");
         Map<String, String> all = new LinkedHashMap<>(runInfo);
         summary(rows).forEach(all::putIfAbsent);
         for (var e : all.entrySet()) {
-            h.append("<tr><th>").append(Html.escape(e.getKey())).append("</th><td>").append(Html.escape(e.getValue())).append("</td></tr>\n");
+            h.append("<tr><th>").append(HtmlText.escape(e.getKey())).append("</th><td>").append(HtmlText.escape(e.getValue())).append("</td></tr>\n");
         }
         h.append("</table>\n");
         List<SvgLineChart.Series> loss = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.jtune.train.report;
 
+import org.jtune.io.HtmlText;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,8 +35,8 @@ public final class SvgLineChart {
         }
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\">", W, H, W, H));
-        svg.append("<title>").append(Html.escape(title)).append("</title>");
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>", LEFT, Html.escape(title)));
+        svg.append("<title>").append(HtmlText.escape(title)).append("</title>");
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"14\" font-weight=\"bold\">%s</text>", LEFT, HtmlText.escape(title)));
         if (xmin > xmax) {
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#666\">no data</text></svg>", W / 2 - 25, H / 2));
             return svg.toString();
@@ -68,8 +69,8 @@ public final class SvgLineChart {
             double x = px.applyAsDouble(t);
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>", x, H - BOTTOM + 16, label(t)));
         }
-        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>", (LEFT + W - RIGHT) / 2, H - 8, Html.escape(xLabel)));
-        svg.append(String.format(Locale.ROOT, "<text transform=\"translate(14 %d) rotate(-90)\" text-anchor=\"middle\">%s</text>", (TOP + H - BOTTOM) / 2, Html.escape(yLabel)));
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>", (LEFT + W - RIGHT) / 2, H - 8, HtmlText.escape(xLabel)));
+        svg.append(String.format(Locale.ROOT, "<text transform=\"translate(14 %d) rotate(-90)\" text-anchor=\"middle\">%s</text>", (TOP + H - BOTTOM) / 2, HtmlText.escape(yLabel)));
         svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#999\"/>", LEFT, TOP, W - LEFT - RIGHT, H - TOP - BOTTOM));
         svg.append("</g>");
 
@@ -90,7 +91,7 @@ public final class SvgLineChart {
             int textWidth = 7 * s.name.length() + 22;
             legendX -= textWidth;
             svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"10\" width=\"12\" height=\"3\" fill=\"%s\"/><text x=\"%d\" y=\"15\" font-size=\"11\">%s</text>",
-                    legendX, s.color, legendX + 16, Html.escape(s.name)));
+                    legendX, s.color, legendX + 16, HtmlText.escape(s.name)));
         }
         svg.append("</svg>");
         return svg.toString();

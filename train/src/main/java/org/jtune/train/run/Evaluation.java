@@ -8,7 +8,8 @@ import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.NoGrad;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.train.data.Conversation;
@@ -26,14 +27,14 @@ import org.jtune.train.recipe.RecipeConfig;
  */
 record Evaluation(double loss, Double accuracy) {
 
-    static Evaluation run(LlamaModel model, RecipeConfig recipe, ChatEncoder encoder, TrainingData data, Tokenizer tokenizer)
+    static Evaluation run(CausalLM model, RecipeConfig recipe, ChatEncoder encoder, TrainingData data, Tokenizer tokenizer)
             throws JtuneException {
         int vocab = model.config().vocabSize();
         double sum = 0;
         long tokens = 0;
         try (var g = NoGrad.enter()) {
             for (Batch b : Batcher.padded(data.validation(), recipe.microBatchSize(), 0)) {
-                var hidden = model.hidden(b.ids(), b.positions(), new LlamaModel.Pass(AttentionMask.causalMask(), null, null, false));
+                var hidden = model.hidden(b.ids(), b.positions(), ForwardPass.of(AttentionMask.causalMask()));
                 var logits = model.logits(hidden).reshape(-1, vocab);
                 sum += CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, 1f).value().item();
                 tokens += b.trainedTokens();
@@ -44,17 +45,14 @@ record Evaluation(double loss, Double accuracy) {
     }
 
     /** Greedy answers of the conversations (everything before the last assistant turn as the prompt) against their last answer. */
-    static double accuracy(LlamaModel model, ChatEncoder encoder, List<Conversation> conversations, Tokenizer tokenizer, int batch)
+    static double accuracy(CausalLM model, ChatEncoder encoder, List<Conversation> conversations, Tokenizer tokenizer, int batch)
             throws JtuneException {
         int correct = 0, total = 0;
         int maxAnswer = 0;
         for (Conversation c : conversations) {
             maxAnswer = Math.max(maxAnswer, tokenizer.encode(c.finalAnswer().orElse(""), false).length);
         }
-        List<Integer> stop = new ArrayList<>();
-        for (int e : tokenizer.eosIds()) stop.add(e);
-        stop.addAll(model.config().eosTokenIds());
-        SamplingConfig greedy = SamplingConfig.greedy(maxAnswer + 8).withStopIds(stop);
+        SamplingConfig greedy = SamplingConfig.greedy(maxAnswer + 8).withStopIds(org.jtune.models.generate.StopIds.of(model.config(), tokenizer));
         for (int from = 0; from < conversations.size(); from += batch) {
             List<Conversation> part = conversations.subList(from, Math.min(conversations.size(), from + batch));
             List<int[]> prompts = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.jtune.train.run;
 
+import org.jtune.io.AtomicFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,8 +10,10 @@ import org.jtune.JtuneException;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.PeftFormat;
@@ -74,7 +77,7 @@ public final class FineTune {
         // ---- setup ---------------------------------------------------------------------------
         if (recipe.threads() != null) Parallel.setThreads(recipe.threads());
         Path base = recipe.baseModel();
-        LlamaModel model = LlamaModel.load(base);
+        CausalLM model = Architectures.load(base);
         Tokenizer tokenizer = Tokenizer.load(base);
         ChatTemplate template = RunSetup.chatTemplate(recipe, base);
         ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
@@ -82,6 +85,7 @@ public final class FineTune {
         TrainingData data = TrainingData.load(recipe, encoder);
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
                 + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " dropped" : ""));
+        if (data.balance().applied()) listener.info(data.balance().summary());
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
@@ -91,9 +95,10 @@ public final class FineTune {
         LoraConfig lora = null;
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
-                    recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? LoraConfig.ALL_LINEAR : recipe.loraTargetModules(),
+                    recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
-            trainable = LoraAdapters.attach(model, lora, initRng, recipe.initNewTokensFromMean());
+            trainable = LoraAdapters.attach(model, Adapters.DEFAULT, lora, initRng, recipe.initNewTokensFromMean());
+            lora = model.adapters().get(Adapters.DEFAULT).config();
         } else {
             trainable = RunSetup.makeFullyTrainable(model);
         }
@@ -109,7 +114,7 @@ public final class FineTune {
         int accumulation = recipe.gradientAccumulationSteps();
         int batchesPerEpoch = batches(recipe, data.train(), 0).size();
         long stepsPerEpoch = Math.max(1, (batchesPerEpoch + accumulation - 1) / accumulation);
-        long totalSteps = recipe.maxSteps() != null ? recipe.maxSteps() : stepsPerEpoch * recipe.numEpochs();
+        long totalSteps = recipe.totalSteps(stepsPerEpoch);
         LrSchedule schedule = schedule(recipe, totalSteps);
         long evalEvery = recipe.evalSteps() != null ? recipe.evalSteps() : stepsPerEpoch;
         long saveEvery = recipe.saveSteps() != null ? recipe.saveSteps() : stepsPerEpoch;
@@ -127,7 +132,8 @@ public final class FineTune {
         } else {
             RunSetup.prepareRunDir(runDir);
         }
-        SafetensorsWriter.writeText(runDir.resolve("config.yaml"), recipe.toYaml());
+        AtomicFile.writeString(runDir.resolve("config.yaml"), recipe.toYaml());
+        if (data.balance().applied()) AtomicFile.writeString(runDir.resolve("balance.json"), data.balance().json());
         RunLog log = new RunLog(runDir, resume, state.globalStep(), recipe, listener);
 
         // ---- training loop ---------------------------------------------------------------------
@@ -192,7 +198,7 @@ public final class FineTune {
         Path output;
         if (lora != null) {
             output = runDir.resolve("adapter");
-            PeftFormat.save(output, model, lora, base.toString());
+            PeftFormat.save(output, model, Adapters.DEFAULT, base.toString());
         } else {
             output = runDir.resolve("model");
             RunSetup.saveModel(model, base, output);
@@ -206,14 +212,14 @@ public final class FineTune {
      * trainable variables. The loss is the sum over every trained token of the window divided by their
      * total count, so k micro-batches give the gradient of one batch k times larger. Returns the loss.
      */
-    public static double accumulateGradients(LlamaModel model, List<Batch> windowBatches, Rng dropout, boolean checkpointing) {
+    public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing) {
         int vocab = model.config().vocabSize();
         int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
         int windowTokens = Math.max(1, windowBatches.stream().mapToInt(Batch::trainedTokens).sum());
         double loss = 0;
         for (Batch b : windowBatches) {
             AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
-            Variable hidden = model.hidden(b.ids(), b.positions(), new LlamaModel.Pass(mask, null, dropout, checkpointing));
+            Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
             Variable logits = model.logits(hidden).reshape(-1, vocab);
             Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, windowTokens);
             l.backward();
@@ -231,7 +237,7 @@ public final class FineTune {
     }
 
     private static LrSchedule schedule(RecipeConfig r, long totalSteps) {
-        long warmup = r.warmupSteps() != null ? r.warmupSteps() : Math.round((r.warmupRatio() == null ? 0 : r.warmupRatio()) * totalSteps);
+        long warmup = r.warmupSteps(totalSteps);
         return switch (r.lrScheduler()) {
             case COSINE -> new CosineSchedule(r.learningRate(), warmup, totalSteps, r.cosineMinLrRatio());
             case LINEAR -> new LinearSchedule(r.learningRate(), warmup, totalSteps);

@@ -12,8 +12,10 @@ import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
-import org.jtune.models.llama.LlamaModel;
-import org.jtune.models.llama.ModelExport;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.io.ModelExport;
+import org.jtune.models.weights.Weight;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.tensor.DType;
@@ -35,11 +37,7 @@ final class RunSetup {
     private RunSetup() {}
 
     static ChatTemplate chatTemplate(RecipeConfig recipe, Path base) throws JtuneException {
-        String t = recipe.chatTemplate();
-        if (t == null || t.equals("tokenizer_default")) return ChatTemplate.load(base);
-        Map<String, String> special = TokenizerConfig.read(base).specialTokens();
-        if (t.contains("{{") || t.contains("{%")) return ChatTemplate.of(t, "the recipe's chat_template", special);
-        return ChatTemplate.named(t).withSpecialTokens(special);
+        return ChatTemplate.resolve(base, recipe.chatTemplate(), "the recipe key chat_template");
     }
 
     /** null keeps the data's system messages; "" drops them. */
@@ -47,7 +45,7 @@ final class RunSetup {
         return recipe.dropSystemMessage() ? "" : recipe.systemMessage();
     }
 
-    static void preflight(LlamaModel model, Tokenizer tokenizer, ChatTemplate template, FineTune.Listener listener) throws JtuneException {
+    static void preflight(CausalLM model, Tokenizer tokenizer, ChatTemplate template, FineTune.Listener listener) throws JtuneException {
         int rows = model.config().vocabSize();
         if (tokenizer.vocabSize() > rows) {
             throw new JtuneException("preflight: the tokenizer has " + tokenizer.vocabSize() + " tokens but the embedding table only "
@@ -87,7 +85,7 @@ final class RunSetup {
      * (mean probability below 1e-3 over a few training examples): LoRA alone cannot teach a model to
      * emit a token whose rows it never learned, so the fine-tuned model would never stop.
      */
-    static void warnUntrainedTokens(LlamaModel model, ChatEncoder encoder, TrainingData data, List<Integer> trainable,
+    static void warnUntrainedTokens(CausalLM model, ChatEncoder encoder, TrainingData data, List<Integer> trainable,
                                     FineTune.Listener listener) {
         Map<Integer, double[]> seen = new LinkedHashMap<>(); // id -> {probability sum, count}
         List<Integer> eos = model.config().eosTokenIds();
@@ -97,7 +95,7 @@ final class RunSetup {
                 int[] pos = new int[t];
                 for (int i = 0; i < t; i++) pos[i] = i;
                 Tensor logits = model.logits(model.hidden(Tensor.ofInts(e.ids(), 1, t), Tensor.ofInts(pos, 1, t),
-                        LlamaModel.Pass.inference(null, t, 0))).value();
+                        ForwardPass.of(org.jtune.tensor.AttentionMask.causalMask()))).value();
                 for (int i = 0; i + 1 < t; i++) {
                     int next = e.ids()[i + 1];
                     if (!e.trained()[i + 1] || !eos.contains(next)) continue;
@@ -123,14 +121,14 @@ final class RunSetup {
     }
 
     /** Every weight becomes an F32 trainable parameter (a heap copy of mapped weights). */
-    static Map<String, Variable> makeFullyTrainable(LlamaModel model) {
+    static Map<String, Variable> makeFullyTrainable(CausalLM model) {
         Map<String, Variable> params = new LinkedHashMap<>();
-        for (var e : model.namedWeights().entrySet()) {
-            Tensor v = e.getValue().value();
+        for (Weight w : model.weights().all()) {
+            Tensor v = w.value().value();
             Tensor copy = v.dtype() == DType.F32 && v.storage().floatArray() != null ? v : v.to(DType.F32).copy();
-            Variable p = Variable.parameter(copy).named(e.getKey());
-            model.replaceWeight(e.getKey(), p);
-            params.put(e.getKey(), p);
+            Variable p = Variable.parameter(copy).named(w.name());
+            w.set(p);
+            params.put(w.name(), p);
         }
         return params;
     }
@@ -160,7 +158,7 @@ final class RunSetup {
         }
     }
 
-    static void saveModel(LlamaModel model, Path base, Path out) throws JtuneException {
+    static void saveModel(CausalLM model, Path base, Path out) throws JtuneException {
         ModelExport.save(model, base, out, 2_000_000_000L);
     }
 }

@@ -18,11 +18,13 @@ import org.jtune.train.recipe.RecipeConfig;
 /**
  * The recipe's datasets, read and validated before any training starts (every malformed line is
  * reported with file:line and the run refuses to start), split into train and validation, and
+ * balanced when the recipe asks (balance: oversample, on the training split only), and
  * encoded with the chat template. Examples longer than the sequence length are dropped and counted
  * (cutting them would cut off the answer the model is meant to learn).
  */
 public record TrainingData(List<Conversation> trainConversations, List<Conversation> validationConversations,
-                           List<TokenizedExample> train, List<TokenizedExample> validation, int droppedTooLong) {
+                           List<TokenizedExample> train, List<TokenizedExample> validation, int droppedTooLong,
+                           org.jtune.train.data.LabelBalance.Result balance) {
 
     public static TrainingData load(RecipeConfig recipe, ChatEncoder encoder) throws JtuneException {
         IssueLog log = new IssueLog();
@@ -47,11 +49,15 @@ public record TrainingData(List<Conversation> trainConversations, List<Conversat
             train = split.train();
             validation = new ArrayList<>(split.validation());
         }
+        var balance = recipe.balance() == RecipeConfig.Balance.OVERSAMPLE
+                ? org.jtune.train.data.LabelBalance.oversample(train, recipe.balanceMaxRatio(), recipe.seed())
+                : org.jtune.train.data.LabelBalance.none(train);
+        train = balance.examples();
         int[] dropped = {0};
         List<TokenizedExample> t = encode(train, encoder, recipe.sequenceLen(), dropped);
         List<TokenizedExample> v = encode(validation, encoder, recipe.sequenceLen(), dropped);
         if (t.isEmpty()) throw new JtuneException("every training example is longer than sequence_len " + recipe.sequenceLen());
-        return new TrainingData(train, validation, t, v, dropped[0]);
+        return new TrainingData(train, validation, t, v, dropped[0], balance);
     }
 
     private static List<Conversation> read(Path file, DatasetFormat format, IssueLog log) throws JtuneException {

@@ -1,5 +1,6 @@
 package org.jtune.train.checkpoint;
 
+import org.jtune.io.AtomicFile;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

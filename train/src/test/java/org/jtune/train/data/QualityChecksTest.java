@@ -1,5 +1,6 @@
 package org.jtune.train.data;
 
+import org.jtune.models.chat.Message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

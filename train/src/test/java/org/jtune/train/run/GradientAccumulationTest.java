@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.llama.LlamaModel;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.tokenizer.Tokenizer;
@@ -50,12 +52,12 @@ class GradientAccumulationTest {
     }
 
     interface Step {
-        double run(LlamaModel m);
+        double run(CausalLM m);
     }
 
     private static float[][] gradients(Path dir, Step step) throws Exception {
-        try (LlamaModel model = LlamaModel.load(dir)) {
-            Map<String, Variable> params = LoraAdapters.attach(model,
+        try (CausalLM model = Architectures.load(dir)) {
+            Map<String, Variable> params = LoraAdapters.attach(model, Adapters.DEFAULT,
                     new LoraConfig(4, 8, 0, LoraConfig.ALL_LINEAR, false, List.of(2)), new Rng(1), false);
             // B starts at zero: give it values so that every adapter receives gradient through both factors.
             Rng rng = new Rng(2);

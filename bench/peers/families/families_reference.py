@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""Independent float64 references of the Qwen2 and Phi-3 decoders, and the tiny random checkpoints
+jtune's family tests use.
+
+Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_phi3,
+configuration_qwen2 / configuration_phi3 and the longrope init of modeling_rope_utils), with plain
+torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
+python3-torch (1.13): apt-get install -y python3-torch.
+
+Commands
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | phi3) into DIR: config.json
+                             and model.safetensors (F32), weights from the counter-based generator below
+  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Phi-3 config, F32
+                             safetensors): greedy ids, full logits, loss and every parameter gradient,
+                             as JSON (the Java test's live oracle)
+  golden FAMILY              make the tiny checkpoint in a temporary folder, run the reference, and print
+                             the small committed reference: ids, a sample of logits, the loss, per-tensor
+                             gradient max-abs and norms, and a sample of gradient entries
+                             (models/src/test/resources/families/FAMILY-reference.json)
+
+Weights generator (the Java test, FamilyWeights.java, implements the same bits): for tensor NAME
+element i (row-major), x = splitmix64(fnv1a64(NAME) + SEED * 0x9E3779B97F4A7C15 + i), u = (x >> 40) / 2^24
+in [0, 1), value = float32(center + scale * (2u - 1)) with, by role: norms center 1, scale 0.25;
+biases scale 0.5; embeddings scale 0.25; projections scale sqrt(3 / in), lm_head three times that
+(so that greedy decoding has clear margins).
+
+Semantics (both families): h = embed[ids]; per layer h += o_proj(attn(rope(q), rope(k), v)) over
+input_layernorm(h); h += down(silu(gate) * up) over post_attention_layernorm(h); logits =
+head(norm(h)); RMSNorm(x) = w * x / sqrt(mean(x^2) + eps); RoPE rotate_half; GQA kv head j serves
+query heads j*rep .. j*rep+rep-1; causal, key k visible from query q when q - k < window (window set).
+Qwen2: q/k/v biases; layer l slides when use_sliding_window and (layer_types[l] == sliding_attention,
+or l >= max_window_layers when layer_types is absent). Phi-3: qkv_proj = [q | k | v], gate_up_proj =
+[gate | up]; RoPE on the first int(head_dim * partial_rotary_factor) channels; LongRoPE:
+inv_freq_i = 1 / (ext_i * theta^(2i/rot)), ext = long_factor when the sequence is longer than
+original_max_position_embeddings else short_factor, cos and sin times the attention factor
+(rope_scaling.attention_factor, else sqrt(1 + ln(s)/ln(orig)) with s = rope_scaling.factor or
+max_position_embeddings / orig, 1 when s <= 1). Generation recomputes the whole sequence each step,
+so every position of a sequence of length L uses the factors of L (what Phi3ForCausalLM does by
+dropping its cache at the switch).
+"""
+
+import json
+import math
+import os
+import struct
+import sys
+import tempfile
+
+import torch
+
+M64 = (1 << 64) - 1
+SEED = 17
+
+PROMPT = [1, 17, 42, 99, 3, 150, 7, 88]
+NEW_TOKENS = 64
+SEQUENCES = {
+    "short": [1, 5, 200, 31, 64, 9, 120, 77, 3, 45, 18, 160, 2, 99, 140, 11, 58, 73, 26, 190],
+    "long": [(i * 37 + 11) % 199 for i in range(48)],
+}
+
+TINY = {
+    "qwen2": {
+        "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
+        "hidden_size": 60, "intermediate_size": 94, "num_hidden_layers": 3,
+        "num_attention_heads": 6, "num_key_value_heads": 3, "vocab_size": 227,
+        "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": True, "use_sliding_window": True, "sliding_window": 9,
+        "max_window_layers": 1, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+        "torch_dtype": "float32",
+    },
+    "phi3": {
+        "architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
+        "hidden_size": 84, "intermediate_size": 100, "num_hidden_layers": 3,
+        "num_attention_heads": 6, "num_key_value_heads": 2, "vocab_size": 211,
+        "max_position_embeddings": 128, "original_max_position_embeddings": 32,
+        "partial_rotary_factor": 0.75, "rope_theta": 10000.0, "rms_norm_eps": 1e-5,
+        "rope_scaling": {"type": "longrope",
+                         "short_factor": [1.0, 1.1, 1.25, 1.5, 2.0],
+                         "long_factor": [1.0, 1.7, 3.5, 9.0, 21.0]},
+        "sliding_window": 50, "tie_word_embeddings": False, "hidden_act": "silu",
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+    },
+}
+
+
+# ---------------------------------------------------------------- weights generator
+
+def fnv1a64(s):
+    h = 0xCBF29CE484222325
+    for b in s.encode("utf-8"):
+        h ^= b
+        h = (h * 0x100000001B3) & M64
+    return h
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def role(name):
+    if name.endswith("norm.weight"):
+        return 1.0, 0.25
+    if name.endswith(".bias"):
+        return 0.0, 0.5
+    if name.endswith("embed_tokens.weight"):
+        return 0.0, 0.25
+    return None
+
+
+def generate(name, shape):
+    n = 1
+    for s in shape:
+        n *= s
+    r = role(name)
+    center, scale = r if r is not None else (0.0, math.sqrt(3.0 / shape[1]) * (3.0 if name == "lm_head.weight" else 1.0))
+    key = (fnv1a64(name) + SEED * 0x9E3779B97F4A7C15) & M64
+    vals = []
+    for i in range(n):
+        u = (splitmix64((key + i) & M64) >> 40) / 16777216.0
+        vals.append(center + scale * (2.0 * u - 1.0))
+    return torch.tensor(vals, dtype=torch.float32).reshape(shape)
+
+
+def shapes(c):
+    d, f, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
+    h = c["num_attention_heads"]
+    kvh = c.get("num_key_value_heads") or h
+    hd = c.get("head_dim") or d // h
+    q, kv = h * hd, kvh * hd
+    out = {"model.embed_tokens.weight": [v, d]}
+    for l in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % l
+        out[p + "input_layernorm.weight"] = [d]
+        if c["model_type"] == "qwen2":
+            out[p + "self_attn.q_proj.weight"] = [q, d]
+            out[p + "self_attn.q_proj.bias"] = [q]
+            out[p + "self_attn.k_proj.weight"] = [kv, d]
+            out[p + "self_attn.k_proj.bias"] = [kv]
+            out[p + "self_attn.v_proj.weight"] = [kv, d]
+            out[p + "self_attn.v_proj.bias"] = [kv]
+        else:
+            out[p + "self_attn.qkv_proj.weight"] = [q + 2 * kv, d]
+        out[p + "self_attn.o_proj.weight"] = [d, q]
+        out[p + "post_attention_layernorm.weight"] = [d]
+        if c["model_type"] == "qwen2":
+            out[p + "mlp.gate_proj.weight"] = [f, d]
+            out[p + "mlp.up_proj.weight"] = [f, d]
+        else:
+            out[p + "mlp.gate_up_proj.weight"] = [2 * f, d]
+        out[p + "mlp.down_proj.weight"] = [d, f]
+    out["model.norm.weight"] = [d]
+    if not c.get("tie_word_embeddings", False):
+        out["lm_head.weight"] = [v, d]
+    return out
+
+
+# ---------------------------------------------------------------- safetensors
+
+def write_safetensors(path, tensors):
+    header, blobs, at = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        b = t.numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [at, at + len(b)]}
+        blobs.append(b)
+        at += len(b)
+    h = json.dumps(header).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack_from("<Q", raw, 0)
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info["dtype"] != "F32":
+            raise ValueError("%s: dtype %s (the reference reads F32)" % (name, info["dtype"]))
+        s, e = info["data_offsets"]
+        t = torch.frombuffer(bytearray(raw[8 + n + s:8 + n + e]), dtype=torch.float32)
+        out[name] = t.reshape(info["shape"])
+    return out
+
+
+def make(family, folder):
+    c = TINY[family]
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(c, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"),
+                      {n: generate(n, s) for n, s in shapes(c).items()})
+
+
+# ---------------------------------------------------------------- the model
+
+def rms_norm(x, w, eps):
+    return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+class Rope:
+    """cos/sin tables of a config for a sequence of length T (float64)."""
+
+    def __init__(self, c):
+        h = c["num_attention_heads"]
+        self.hd = c.get("head_dim") or c["hidden_size"] // h
+        self.theta = float(c.get("rope_theta", 10000.0))
+        self.c = c
+        if c["model_type"] == "phi3":
+            self.rot = int(self.hd * c.get("partial_rotary_factor", 1.0))
+            rs = c.get("rope_scaling")
+            self.longrope = rs if rs and rs.get("rope_type", rs.get("type")) in ("longrope", "su") else None
+        else:
+            if c.get("rope_scaling"):
+                raise NotImplementedError("rope_scaling for qwen2 in this reference")
+            self.rot = self.hd
+            self.longrope = None
+
+    def tables(self, T):
+        i = torch.arange(0, self.rot, 2, dtype=torch.float64)
+        base = self.theta ** (i / self.rot)
+        scale = 1.0
+        if self.longrope is not None:
+            c, r = self.c, self.longrope
+            orig = c.get("original_max_position_embeddings") or r.get("original_max_position_embeddings") \
+                or c["max_position_embeddings"]
+            factor = r.get("factor") or c["max_position_embeddings"] / orig
+            scale = r.get("attention_factor") or (
+                1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(orig)))
+            ext = torch.tensor(r["long_factor"] if T > orig else r["short_factor"], dtype=torch.float64)
+            inv = 1.0 / (ext * base)
+        else:
+            inv = 1.0 / base
+        freqs = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos() * scale, emb.sin() * scale
+
+    def apply(self, x, cos, sin):  # x (B, H, T, hd)
+        r = self.rot
+        xr, xp = x[..., :r], x[..., r:]
+        return torch.cat((xr * cos + rotate_half(xr) * sin, xp), dim=-1)
+
+
+def layer_window(c, l):
+    if c["model_type"] == "phi3":
+        return c.get("sliding_window") or 0
+    if not c.get("use_sliding_window", False) or c.get("sliding_window") is None:
+        return 0
+    types = c.get("layer_types")
+    sliding = types[l] == "sliding_attention" if types else l >= c.get("max_window_layers", 28)
+    return c["sliding_window"] if sliding else 0
+
+
+def forward(c, p, ids):
+    """Logits [T, V] of one sequence (float64)."""
+    ids = torch.as_tensor(ids, dtype=torch.long)
+    T = ids.shape[0]
+    D, H = c["hidden_size"], c["num_attention_heads"]
+    KV = c.get("num_key_value_heads") or H
+    rope = Rope(c)
+    hd, rep = rope.hd, H // KV
+    eps = c["rms_norm_eps"]
+    cos, sin = rope.tables(T)
+    qpos = torch.arange(T)[:, None]
+    kpos = torch.arange(T)[None, :]
+    h = p["model.embed_tokens.weight"][ids]
+    for l in range(c["num_hidden_layers"]):
+        pre = "model.layers.%d." % l
+        x = rms_norm(h, p[pre + "input_layernorm.weight"], eps)
+        if c["model_type"] == "qwen2":
+            q = x @ p[pre + "self_attn.q_proj.weight"].T + p[pre + "self_attn.q_proj.bias"]
+            k = x @ p[pre + "self_attn.k_proj.weight"].T + p[pre + "self_attn.k_proj.bias"]
+            v = x @ p[pre + "self_attn.v_proj.weight"].T + p[pre + "self_attn.v_proj.bias"]
+        else:
+            qkv = x @ p[pre + "self_attn.qkv_proj.weight"].T
+            q, k, v = qkv[:, :H * hd], qkv[:, H * hd:(H + KV) * hd], qkv[:, (H + KV) * hd:]
+        q = rope.apply(q.view(T, H, hd).transpose(0, 1), cos, sin)
+        k = rope.apply(k.view(T, KV, hd).transpose(0, 1), cos, sin)
+        v = v.view(T, KV, hd).transpose(0, 1)
+        k = k.repeat_interleave(rep, dim=0)
+        v = v.repeat_interleave(rep, dim=0)
+        w = layer_window(c, l)
+        allowed = kpos <= qpos
+        if w > 0:
+            allowed = allowed & (qpos - kpos < w)
+        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        att = att.masked_fill(~allowed, float("-inf")).softmax(-1)
+        o = (att @ v).transpose(0, 1).reshape(T, H * hd)
+        h = h + o @ p[pre + "self_attn.o_proj.weight"].T
+        x = rms_norm(h, p[pre + "post_attention_layernorm.weight"], eps)
+        if c["model_type"] == "qwen2":
+            g = x @ p[pre + "mlp.gate_proj.weight"].T
+            u = x @ p[pre + "mlp.up_proj.weight"].T
+        else:
+            gu = x @ p[pre + "mlp.gate_up_proj.weight"].T
+            g, u = gu.chunk(2, dim=-1)
+        h = h + (torch.nn.functional.silu(g) * u) @ p[pre + "mlp.down_proj.weight"].T
+    h = rms_norm(h, p["model.norm.weight"], eps)
+    head = p["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else p["lm_head.weight"]
+    return h @ head.T
+
+
+def load(folder):
+    with open(os.path.join(folder, "config.json")) as f:
+        c = json.load(f)
+    if c.get("model_type") not in ("qwen2", "phi3"):
+        raise ValueError("model_type %r: this reference runs qwen2 and phi3" % c.get("model_type"))
+    raw = read_safetensors(os.path.join(folder, "model.safetensors"))
+    return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
+
+
+def reference(folder):
+    c, p = load(folder)
+    out = {"model_type": c["model_type"], "names": sorted(p),
+           "shapes": {k: list(v.shape) for k, v in p.items()}}
+    with torch.no_grad():
+        seq, ids, margins = list(PROMPT), [], []
+        for _ in range(NEW_TOKENS):
+            last = forward(c, p, seq)[-1]
+            top = torch.topk(last, 2).values
+            margins.append(float(top[0] - top[1]))
+            nxt = int(torch.argmax(last))
+            ids.append(nxt)
+            seq.append(nxt)
+        out["prompt"] = PROMPT
+        out["greedy"] = ids
+        out["min_margin"] = min(margins)
+        out["logits"] = {k: forward(c, p, s).tolist() for k, s in SEQUENCES.items()}
+    s = torch.as_tensor(SEQUENCES["long"])
+    logits = forward(c, p, s[:-1])
+    loss = torch.nn.functional.cross_entropy(logits, s[1:])
+    loss.backward()
+    out["sequences"] = SEQUENCES
+    out["loss"] = float(loss)
+    out["grads"] = {k: v.grad.reshape(-1).tolist() for k, v in p.items()}
+    return out
+
+
+def golden(family):
+    with tempfile.TemporaryDirectory() as d:
+        make(family, d)
+        r = reference(d)
+    out = {"family": family, "generator": {"seed": SEED}, "config": TINY[family],
+           "prompt": r["prompt"], "greedy": r["greedy"], "min_margin": r["min_margin"],
+           "sequences": r["sequences"], "loss": r["loss"], "shapes": r["shapes"]}
+    samples = {}
+    for k, rows in r["logits"].items():
+        flat = [x for row in rows for x in row]
+        idx = sorted({(i * 7919 + 13) % len(flat) for i in range(150)})
+        samples[k] = {"index": idx, "value": [flat[i] for i in idx]}
+    out["logits"] = samples
+    grads = {}
+    for k, g in r["grads"].items():
+        idx = sorted({(i * 104729 + 7) % len(g) for i in range(8)} | {max(range(len(g)), key=lambda j: abs(g[j]))})
+        grads[k] = {"max_abs": max(abs(x) for x in g), "norm": math.sqrt(sum(x * x for x in g)),
+                    "index": idx, "value": [g[i] for i in idx]}
+    out["grads"] = grads
+    return out
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "make":
+        make(argv[1], argv[2])
+    elif len(argv) >= 2 and argv[0] == "reference":
+        r = reference(argv[1])
+        if len(argv) >= 4 and argv[2] == "--json":
+            with open(argv[3], "w") as f:
+                json.dump(r, f)
+        else:
+            json.dump(r, sys.stdout)
+    elif len(argv) == 2 and argv[0] == "golden":
+        json.dump(golden(argv[1]), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,54 @@
+package org.jtune.models;
+
+import java.util.List;
+import org.jtune.autograd.Variable;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.kv.KvCache;
+import org.jtune.models.lora.AdapterRouting;
+import org.jtune.models.lora.Adapters;
+import org.jtune.models.weights.WeightTable;
+import org.jtune.tensor.Tensor;
+
+/**
+ * A decoder-only language model as the rest of jtune uses it, whatever its architecture: a
+ * full-sequence forward for training and scoring, a step over several sequences with their own KV
+ * caches for generation (continuous batching), its weights by Hugging Face name, and its LoRA
+ * adapters by name. {@link org.jtune.models.arch.Architectures} builds one from a model folder.
+ */
+public interface CausalLM extends AutoCloseable {
+    ModelConfig config();
+
+    /** The weights by Hugging Face name: load, save, merge, full fine-tuning, LoRA targets. */
+    WeightTable weights();
+
+    /** The LoRA adapters loaded on this model and which are active. */
+    Adapters adapters();
+
+    /**
+     * Final-norm hidden states (B, T, dim) of token ids (B, T) I32 at positions (B, T) I32. Records
+     * the graph for training unless under {@link org.jtune.autograd.NoGrad}.
+     */
+    Variable hidden(Tensor ids, Tensor positions, ForwardPass pass);
+
+    /** Logits (..., vocab) of hidden states (..., dim), through the given adapters (null: the active ones). */
+    Variable logits(Variable hidden, AdapterRouting adapters);
+
+    /** Logits through the active adapters. */
+    default Variable logits(Variable hidden) {
+        return logits(hidden, null);
+    }
+
+    /**
+     * One inference step (no gradients): each chunk's tokens are appended to its sequence's cache and
+     * the logits of its last token are returned, (chunks, vocab) F32 in chunk order. The caller
+     * advances each cache by its chunk's length afterwards.
+     */
+    Tensor step(List<SequenceChunk> chunks);
+
+    /** An empty KV cache for one sequence of up to {@code capacity} positions. */
+    KvCache newKvCache(int capacity);
+
+    /** Releases the memory mapping of the weights; the model must not be used afterwards. */
+    @Override
+    void close();
+}

@@ -1,0 +1,130 @@
+package org.jtune.models.arch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.io.SafetensorsReader;
+import org.jtune.models.io.StrictJson;
+import org.jtune.models.llama.LlamaArchitecture;
+import org.jtune.models.phi3.Phi3Architecture;
+import org.jtune.models.qwen2.Qwen2Architecture;
+import org.jtune.models.weights.WeightSource;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * The model families jtune runs, and the entry point that turns a Hugging Face folder into a
+ * {@link CausalLM}: config.json's "architectures" (or "model_type") picks the family, which parses
+ * the config and binds the checkpoint's tensors to its name table. A new family is one line in
+ * {@link #FAMILIES}.
+ */
+public final class Architectures {
+    private static final List<Architecture> FAMILIES = List.of(
+            new LlamaArchitecture(),
+            new Qwen2Architecture(),
+            new Phi3Architecture());
+
+    /** Largest config.json read; real ones are a few KB. */
+    private static final long MAX_CONFIG_BYTES = 10_000_000L;
+
+    private Architectures() {}
+
+    /** Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. */
+    public static CausalLM load(Path dir) throws JtuneException {
+        ModelConfig config = readConfig(dir);
+        SafetensorsReader reader = SafetensorsReader.open(dir);
+        try {
+            return family(config).create(config, WeightSource.of(reader), reader);
+        } catch (JtuneException | RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+    }
+
+    /** A model over tensors already in memory (tests, a model just trained or merged). */
+    public static CausalLM of(ModelConfig config, Map<String, Tensor> weights) throws JtuneException {
+        return family(config).create(config, WeightSource.of(weights, "weights of a " + config.architecture()), null);
+    }
+
+    /** A freshly initialised model. */
+    public static CausalLM random(ModelConfig config, Rng rng, float std) {
+        return family(config).random(config, rng, std);
+    }
+
+    /** Fresh weights by Hugging Face name (to write a new checkpoint). */
+    public static Map<String, Tensor> randomWeights(ModelConfig config, Rng rng, float std) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        try (CausalLM model = random(config, rng, std)) {
+            for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) m.put(e.getKey(), e.getValue().value());
+        }
+        return m;
+    }
+
+    /** Reads {@code path} (a config.json file or a folder holding one) with the parser of its family. */
+    public static ModelConfig readConfig(Path path) throws JtuneException {
+        Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
+        String json;
+        try {
+            if (!Files.isRegularFile(file)) throw new JtuneException(file + ": no such config file");
+            long size = Files.size(file);
+            if (size > MAX_CONFIG_BYTES) throw new JtuneException(file + ": " + size + " bytes is too large for a config.json");
+            json = Files.readString(file);
+        } catch (IOException e) {
+            throw new JtuneException(file + ": cannot read config: " + e, e);
+        }
+        return parseConfig(json, file.toString());
+    }
+
+    /** Parses config.json text with the parser of the family it names. */
+    public static ModelConfig parseConfig(String json, String source) throws JtuneException {
+        JsonNode root;
+        try {
+            root = StrictJson.mapper().readTree(json);
+        } catch (IOException e) {
+            throw new JtuneException(source + ": malformed JSON: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new JtuneException(source + ": config is not a JSON object");
+        JsonNode archs = root.get("architectures");
+        String type = root.path("model_type").isTextual() ? root.get("model_type").asText() : null;
+        if (archs != null && !archs.isNull()) {
+            if (!archs.isArray() || archs.isEmpty() || !archs.get(0).isTextual()) {
+                throw new JtuneException(source + ": field architectures: expected a list of names such as [\"LlamaForCausalLM\"], got " + archs);
+            }
+            String name = archs.get(0).asText();
+            for (Architecture a : FAMILIES) if (a.architectures().contains(name)) return a.parseConfig(json, source);
+            throw new JtuneException(source + ": field architectures: " + name + " is not supported (supported: "
+                    + String.join(", ", supported()) + ")");
+        }
+        for (Architecture a : FAMILIES) if (type != null && a.modelTypes().contains(type)) return a.parseConfig(json, source);
+        throw new JtuneException(source + ": field architectures: missing, and model_type " + (type == null ? "is missing too"
+                : "\"" + type + "\" is not one of " + String.join(", ", modelTypes())));
+    }
+
+    /** Every architecture name a config.json may carry. */
+    public static List<String> supported() {
+        List<String> all = new ArrayList<>();
+        for (Architecture a : FAMILIES) all.addAll(a.architectures());
+        return all;
+    }
+
+    private static List<String> modelTypes() {
+        List<String> all = new ArrayList<>();
+        for (Architecture a : FAMILIES) all.addAll(a.modelTypes());
+        return all;
+    }
+
+    private static Architecture family(ModelConfig config) {
+        for (Architecture a : FAMILIES) if (a.architectures().contains(config.architecture())) return a;
+        throw new IllegalArgumentException("no family for architecture " + config.architecture() + " (supported: "
+                + String.join(", ", supported()) + ")");
+    }
+}

@@ -1,0 +1,51 @@
+package org.jtune.models.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.jtune.JtuneException;
+
+/**
+ * What every architecture's config.json tells the rest of jtune: the sizes that KV caches, memory
+ * plans, tokenizer checks and generation need, and how to write the config back. Each family has
+ * its own record (e.g. {@link LlamaConfig}) implementing this with the keys config.json uses.
+ */
+public interface ModelConfig {
+    /** The config.json "architectures" entry, e.g. LlamaForCausalLM. */
+    String architecture();
+
+    /** The config.json "model_type", e.g. llama. */
+    String modelType();
+
+    int vocabSize();
+
+    int hiddenSize();
+
+    int numHiddenLayers();
+
+    int numAttentionHeads();
+
+    int numKeyValueHeads();
+
+    int headDim();
+
+    /** The longest sequence the model's positions were trained for. */
+    int maxPositionEmbeddings();
+
+    /** Attention window in tokens, null for full causal attention. */
+    Integer slidingWindow();
+
+    boolean tieWordEmbeddings();
+
+    List<Integer> bosTokenIds();
+
+    List<Integer> eosTokenIds();
+
+    /** The checkpoint's dtype name ("bfloat16", "float16", "float32") or null. */
+    String torchDtype();
+
+    /** The config as config.json text, including keys the record does not model. */
+    String toJson();
+
+    /** Writes {@link #toJson()} to {@code file} atomically. */
+    void write(Path file) throws JtuneException;
+}

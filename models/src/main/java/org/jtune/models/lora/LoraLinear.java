@@ -1,0 +1,134 @@
+package org.jtune.models.lora;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.Arithmetic;
+import org.jtune.autograd.Dropout;
+import org.jtune.autograd.Graph;
+import org.jtune.autograd.Linear;
+import org.jtune.autograd.NoGrad;
+import org.jtune.autograd.Variable;
+import org.jtune.models.weights.Weight;
+import org.jtune.tensor.Ops;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * A Hugging Face Linear (weight (out, in), no bias) that may carry LoRA adapters by name, as PEFT's
+ * LoraLayer does: y = x·Wᵀ + Σ_adapters scale · dropout(x)·Aᵀ·Bᵀ over the adapters that
+ * {@link AdapterRouting} applies to each row. The base weight lives in its {@link Weight} (any
+ * stored dtype; trainable only in full fine-tuning). Rows routed to different adapters (a server's
+ * batch of requests for different fine-tunes) are gathered per adapter, multiplied once per adapter
+ * and scattered back (the batched application of Punica/S-LoRA), under no-grad only.
+ */
+public final class LoraLinear {
+    private final Weight weight;
+    private final Map<String, LoraPair> adapters = new LinkedHashMap<>();
+
+    public LoraLinear(Weight weight) {
+        this.weight = weight;
+    }
+
+    /** The Hugging Face name of the weight, e.g. model.layers.3.self_attn.q_proj.weight. */
+    public String name() {
+        return weight.name();
+    }
+
+    public Weight base() {
+        return weight;
+    }
+
+    public Variable weight() {
+        return weight.value();
+    }
+
+    public int inFeatures() {
+        return weight.size(1);
+    }
+
+    public int outFeatures() {
+        return weight.size(0);
+    }
+
+    /** The pair of adapter {@code name} on this projection, or null when that adapter does not target it. */
+    public LoraPair adapter(String name) {
+        return adapters.get(name);
+    }
+
+    /** Adapter name → pair, in the order they were added. */
+    public Map<String, LoraPair> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /** Adds or replaces adapter {@code name}'s pair on this projection. */
+    public void putAdapter(String name, LoraPair pair) {
+        if (pair.a().size(1) != inFeatures() || pair.b().size(0) != outFeatures()) {
+            throw new IllegalArgumentException(name() + ": adapter " + name + " has A " + pair.a().value() + " and B " + pair.b().value()
+                    + ", which do not fit a (" + outFeatures() + ", " + inFeatures() + ") projection");
+        }
+        adapters.put(name, pair);
+    }
+
+    public void removeAdapter(String name) {
+        adapters.remove(name);
+    }
+
+    /** y = x·Wᵀ plus the routed adapters' contributions; {@code rng} drives adapter dropout in training (null: none). */
+    public Variable apply(Variable x, AdapterRouting routing, Rng rng) {
+        Variable y = Linear.apply(x, weight.value());
+        if (adapters.isEmpty() || routing.isBase()) return y;
+        if (routing.uniform() != null) {
+            for (String name : routing.uniform()) {
+                LoraPair p = adapters.get(name);
+                if (p == null) continue;
+                Variable in = p.dropout() > 0 && rng != null && !NoGrad.active() ? Dropout.apply(x, p.dropout(), rng) : x;
+                Variable delta = Linear.apply(Linear.apply(in, p.a()), p.b());
+                y = Arithmetic.add(y, Arithmetic.scale(delta, p.scale()));
+            }
+            return y;
+        }
+        if (Graph.recording(x)) throw new IllegalStateException(name() + ": per-row adapter routing is for inference (no-grad) only");
+        return Variable.constant(Ops.add(y.value(), routedDelta(x.value(), routing)));
+    }
+
+    /**
+     * The adapters' contributions for rows routed by runs: the rows of each adapter are gathered, go
+     * through A and B once, and a final gather puts each row's delta back in place (rows without an
+     * adapter read an appended zero row).
+     */
+    private Tensor routedDelta(Tensor x, AdapterRouting routing) {
+        int in = inFeatures(), out = outFeatures();
+        Tensor rows = x.reshape(-1, in);
+        int n = rows.size(0);
+        if (routing.rows() != n) throw new IllegalArgumentException(name() + ": routing covers " + routing.rows() + " rows, input has " + n);
+        Map<String, List<Integer>> byAdapter = new LinkedHashMap<>();
+        for (AdapterRouting.Run r : routing.runs()) {
+            if (r.adapter() == null || !adapters.containsKey(r.adapter())) continue;
+            List<Integer> list = byAdapter.computeIfAbsent(r.adapter(), k -> new ArrayList<>());
+            for (int i = 0; i < r.length(); i++) list.add(r.start() + i);
+        }
+        int[] source = new int[n];
+        List<Tensor> parts = new ArrayList<>();
+        int at = 0;
+        for (var e : byAdapter.entrySet()) {
+            LoraPair p = adapters.get(e.getKey());
+            int[] idx = e.getValue().stream().mapToInt(Integer::intValue).toArray();
+            Tensor xs = Ops.indexSelect(rows, 0, Tensor.ofInts(idx, idx.length));
+            parts.add(Ops.scale(Ops.linear(Ops.linear(xs, p.a().value()), p.b().value()), p.scale()));
+            for (int i = 0; i < idx.length; i++) source[idx[i]] = at + i;
+            at += idx.length;
+        }
+        int zeroRow = at;
+        java.util.Set<Integer> routed = new java.util.HashSet<>();
+        byAdapter.values().forEach(routed::addAll);
+        for (int i = 0; i < n; i++) if (!routed.contains(i)) source[i] = zeroRow;
+        parts.add(Tensor.zeros(1, out));
+        Tensor delta = Ops.indexSelect(Ops.concat(parts, 0), 0, Tensor.ofInts(source, n));
+        int[] shape = x.shape();
+        shape[shape.length - 1] = out;
+        return delta.reshape(shape);
+    }
+}

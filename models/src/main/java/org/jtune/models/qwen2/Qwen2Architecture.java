@@ -1,0 +1,37 @@
+package org.jtune.models.qwen2;
+
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architecture;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.weights.WeightSource;
+import org.jtune.tensor.Rng;
+
+/** The Qwen2 / Qwen2.5 family's entry in {@link org.jtune.models.arch.Architectures}. */
+public final class Qwen2Architecture implements Architecture {
+    @Override
+    public List<String> architectures() {
+        return List.of(Qwen2Config.QWEN2);
+    }
+
+    @Override
+    public List<String> modelTypes() {
+        return List.of("qwen2");
+    }
+
+    @Override
+    public ModelConfig parseConfig(String json, String source) throws JtuneException {
+        return Qwen2Config.parse(json, source);
+    }
+
+    @Override
+    public CausalLM create(ModelConfig config, WeightSource weights, AutoCloseable owner) throws JtuneException {
+        return Qwen2Model.of((Qwen2Config) config, weights, owner);
+    }
+
+    @Override
+    public CausalLM random(ModelConfig config, Rng rng, float std) {
+        return Qwen2Model.random((Qwen2Config) config, rng, std);
+    }
+}

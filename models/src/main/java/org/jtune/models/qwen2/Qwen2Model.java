@@ -1,0 +1,218 @@
+package org.jtune.models.qwen2;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.autograd.Arithmetic;
+import org.jtune.autograd.Attention;
+import org.jtune.autograd.Checkpoint;
+import org.jtune.autograd.NoGrad;
+import org.jtune.autograd.RmsNorm;
+import org.jtune.autograd.Rope;
+import org.jtune.autograd.SwiGlu;
+import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.SequenceChunk;
+import org.jtune.models.config.RopeScaling;
+import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.TokenEmbeddings;
+import org.jtune.models.kv.GrowingKvCache;
+import org.jtune.models.kv.KvCache;
+import org.jtune.models.lora.AdapterRouting;
+import org.jtune.models.lora.Adapters;
+import org.jtune.models.lora.LoraLinear;
+import org.jtune.models.weights.Weight;
+import org.jtune.models.weights.WeightSource;
+import org.jtune.models.weights.WeightTable;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.RopeFrequencies;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+
+/**
+ * The Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM), as transformers' modeling_qwen2 defines it:
+ * <pre>
+ *   h = embed_tokens[ids]
+ *   per layer l:  x = input_layernorm(h)
+ *                 q = q_proj(x) + q_bias,  k = k_proj(x) + k_bias,  v = v_proj(x) + v_bias
+ *                 h = h + o_proj(attention_l(rope(q), rope(k), v))            (o_proj has no bias)
+ *                 x = post_attention_layernorm(h),  h = h + down_proj(silu(gate_proj(x)) · up_proj(x))
+ *   logits = lm_head(norm(h))      (lm_head = embed_tokens when tie_word_embeddings)
+ * </pre>
+ * attention_l is causal with grouped KV heads, within the window of layer l
+ * ({@link Qwen2Config#layerWindow}: sliding only where config.json turns it on). LoRA adapts the
+ * projections' weights as PEFT does; the biases stay frozen under LoRA (PEFT bias="none") and train
+ * with the rest in full fine-tuning. The weights are declared once, in the constructor, under their
+ * Hugging Face names.
+ */
+public final class Qwen2Model implements CausalLM {
+    /** One decoder layer. */
+    private record Layer(
+            Weight inputNorm,     // (dim)
+            LoraLinear q,         // (heads·headDim, dim)
+            Weight qBias,         // (heads·headDim)
+            LoraLinear k,         // (kvHeads·headDim, dim)
+            Weight kBias,         // (kvHeads·headDim)
+            LoraLinear v,         // (kvHeads·headDim, dim)
+            Weight vBias,         // (kvHeads·headDim)
+            LoraLinear o,         // (dim, heads·headDim)
+            Weight postNorm,      // (dim)
+            LoraLinear gate,      // (hidden, dim)
+            LoraLinear up,        // (hidden, dim)
+            LoraLinear down) {}   // (dim, hidden)
+
+    /** How a layer's queries meet keys and values: the whole batch under a mask, or each sequence against its cache. */
+    @FunctionalInterface
+    private interface Attend {
+        Variable apply(int layer, Variable q, Variable k, Variable v);
+    }
+
+    private final Qwen2Config config;
+    private final AutoCloseable owner;
+    private final WeightTable table = new WeightTable();
+    private final List<Layer> layers = new ArrayList<>();
+    private final Weight norm;          // (dim)
+    private final TokenEmbeddings tokens;
+    private final Tensor invFreq;       // (headDim / 2)
+    private final Adapters adapters;
+    private final float eps;
+
+    private Qwen2Model(Qwen2Config c, AutoCloseable owner) {
+        this.config = c;
+        this.owner = owner;
+        int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim();
+        // The Hugging Face name table of the architecture: the only place these names are spelled.
+        Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
+        for (int l = 0; l < c.numHiddenLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            layers.add(new Layer(
+                    table.add(p + "input_layernorm.weight", Weight.Role.NORM, dim),
+                    table.projection(p + "self_attn.q_proj.weight", q, dim),
+                    table.add(p + "self_attn.q_proj.bias", Weight.Role.BIAS, q),
+                    table.projection(p + "self_attn.k_proj.weight", kv, dim),
+                    table.add(p + "self_attn.k_proj.bias", Weight.Role.BIAS, kv),
+                    table.projection(p + "self_attn.v_proj.weight", kv, dim),
+                    table.add(p + "self_attn.v_proj.bias", Weight.Role.BIAS, kv),
+                    table.projection(p + "self_attn.o_proj.weight", dim, q),
+                    table.add(p + "post_attention_layernorm.weight", Weight.Role.NORM, dim),
+                    table.projection(p + "mlp.gate_proj.weight", hidden, dim),
+                    table.projection(p + "mlp.up_proj.weight", hidden, dim),
+                    table.projection(p + "mlp.down_proj.weight", dim, hidden)));
+        }
+        norm = table.add("model.norm.weight", Weight.Role.NORM, dim);
+        LoraLinear lmHead;
+        if (c.tieWordEmbeddings()) {
+            table.tiedAlias("lm_head.weight");
+            lmHead = new LoraLinear(embedTokens);
+        } else {
+            lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
+        }
+        adapters = new Adapters(table.projections());
+        tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
+        invFreq = RopeFrequencies.tensor(c.headDim(), c.ropeTheta(), switch (c.ropeScaling()) {
+            case null -> new RopeFrequencies.None();
+            case RopeScaling.Linear l -> new RopeFrequencies.Linear(l.factor());
+            case RopeScaling.Llama3 l -> new RopeFrequencies.Llama3(l.factor(), l.lowFreqFactor(), l.highFreqFactor(),
+                    l.originalMaxPositionEmbeddings());
+        });
+        eps = (float) c.rmsNormEps();
+    }
+
+    /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
+    public static Qwen2Model of(Qwen2Config config, WeightSource weights, AutoCloseable owner) throws JtuneException {
+        Qwen2Model m = new Qwen2Model(config, owner);
+        m.table.bind(weights);
+        return m;
+    }
+
+    /** A freshly initialised model ({@link WeightTable#randomize}). */
+    public static Qwen2Model random(Qwen2Config config, Rng rng, float std) {
+        Qwen2Model m = new Qwen2Model(config, null);
+        m.table.randomize(rng, std);
+        return m;
+    }
+
+    @Override
+    public Qwen2Config config() {
+        return config;
+    }
+
+    @Override
+    public WeightTable weights() {
+        return table;
+    }
+
+    @Override
+    public Adapters adapters() {
+        return adapters;
+    }
+
+    // ---- forward ---------------------------------------------------------------------------------
+
+    @Override
+    public Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
+        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
+        Variable h = tokens.embed(ids, routing);
+        for (int l = 0; l < layers.size(); l++) {
+            int layer = l;
+            AttentionMask mask = pass.mask().withWindow(config.layerWindow(l));
+            h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),
+                    in -> block(layer, in[0], positions, routing, pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, mask)), h);
+        }
+        return RmsNorm.apply(h, norm.value(), eps);
+    }
+
+    /** One decoder layer over hidden states (B, T, dim). */
+    private Variable block(int l, Variable in, Tensor positions, AdapterRouting r, Rng dropout, Attend attend) {
+        Layer y = layers.get(l);
+        int b = in.size(0), t = in.size(1), hd = config.headDim();
+        Variable x = RmsNorm.apply(in, y.inputNorm().value(), eps);
+        Variable q = Arithmetic.add(y.q().apply(x, r, dropout), y.qBias().value());
+        Variable k = Arithmetic.add(y.k().apply(x, r, dropout), y.kBias().value());
+        Variable v = Arithmetic.add(y.v().apply(x, r, dropout), y.vBias().value());
+        q = Rope.apply(q.view(b, t, config.numAttentionHeads(), hd), positions, invFreq);
+        k = Rope.apply(k.view(b, t, config.numKeyValueHeads(), hd), positions, invFreq);
+        Variable a = attend.apply(l, q, k, v.view(b, t, config.numKeyValueHeads(), hd)).reshape(b, t, config.queryDim());
+        Variable res = Arithmetic.add(in, y.o().apply(a, r, dropout));
+        Variable x2 = RmsNorm.apply(res, y.postNorm().value(), eps);
+        Variable mlp = SwiGlu.apply(y.gate().apply(x2, r, dropout), y.up().apply(x2, r, dropout));
+        return Arithmetic.add(res, y.down().apply(mlp, r, dropout));
+    }
+
+    @Override
+    public Variable logits(Variable hidden, AdapterRouting routing) {
+        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
+    }
+
+    // ---- generation steps ------------------------------------------------------------------------
+
+    @Override
+    public Tensor step(List<SequenceChunk> chunks) {
+        try (var g = NoGrad.enter()) {
+            StepBatch batch = new StepBatch(chunks);
+            Variable h = tokens.embed(batch.ids(), batch.routing());
+            for (int l = 0; l < layers.size(); l++) {
+                int window = config.layerWindow(l);
+                h = block(l, h, batch.positions(), batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
+            }
+            h = RmsNorm.apply(h, norm.value(), eps);
+            return logits(batch.lastRows(h), batch.lastRouting()).value();
+        }
+    }
+
+    @Override
+    public KvCache newKvCache(int capacity) {
+        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256));
+    }
+
+    @Override
+    public void close() {
+        if (owner == null) return;
+        try {
+            owner.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the weights of " + config.architecture() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package org.jtune.models.families;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jtune.JtuneException;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.phi3.Phi3Config;
+import org.jtune.models.qwen2.Qwen2Config;
+import org.jtune.testing.SharedData;
+import org.junit.jupiter.api.Test;
+
+/**
+ * config.json of the added families: the registry picks the family from "architectures" or
+ * "model_type", Qwen2's per-layer windows follow transformers' Qwen2Config, Phi-3's real
+ * config.json (Phi-3-mini-128k-instruct) parses with its LongRoPE factors, every config writes back
+ * to an equal one, and bad values are errors that name the field.
+ */
+class FamilyConfigTest {
+    private static final String QWEN2 = """
+            {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 60, "intermediate_size": 94,
+             "num_hidden_layers": 4, "num_attention_heads": 6, "num_key_value_heads": 3, "vocab_size": 227,
+             "use_sliding_window": %s, "sliding_window": 9, "max_window_layers": 2, "rope_theta": 1000000.0,
+             "tie_word_embeddings": true, "attention_dropout": 0.0, "bos_token_id": 151643, "eos_token_id": 151645}
+            """;
+
+    @Test
+    void qwen2WindowsAreOnlyWhereTransformersPutsThem() throws Exception {
+        Qwen2Config off = (Qwen2Config) Architectures.parseConfig(QWEN2.formatted("false"), "off.json");
+        for (int l = 0; l < 4; l++) assertEquals(0, off.layerWindow(l), "use_sliding_window false: full attention in layer " + l);
+        assertNull(off.slidingWindow());
+        Qwen2Config on = (Qwen2Config) Architectures.parseConfig(QWEN2.formatted("true"), "on.json");
+        assertArrayEquals(new int[] {0, 0, 9, 9}, new int[] {on.layerWindow(0), on.layerWindow(1), on.layerWindow(2), on.layerWindow(3)},
+                "layers >= max_window_layers slide");
+        assertNull(on.slidingWindow(), "not every layer slides");
+        Qwen2Config listed = (Qwen2Config) Architectures.parseConfig(QWEN2.formatted("true").replace("\"max_window_layers\": 2",
+                "\"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"sliding_attention\"]"), "listed.json");
+        assertEquals(9, listed.layerWindow(0));
+        assertEquals(0, listed.layerWindow(1));
+        assertEquals(on, Architectures.parseConfig(on.toJson(), "again.json"), "written back, read again");
+        assertEquals(0.0, on.extra().get("attention_dropout"), "unmodelled keys are kept");
+        ModelConfig byType = Architectures.parseConfig(QWEN2.formatted("false").replace("\"architectures\": [\"Qwen2ForCausalLM\"],", ""), "t.json");
+        assertEquals("Qwen2ForCausalLM", byType.architecture(), "model_type picks the family when architectures is absent");
+    }
+
+    @Test
+    void realPhi3ConfigParses() throws Exception {
+        Path file = SharedData.require("hf/phi-3-mini-128k-instruct").resolve("config.json");
+        Phi3Config c = (Phi3Config) Architectures.readConfig(file);
+        assertEquals(96, c.headDim());
+        assertEquals(96, c.rotaryDim());
+        assertEquals(4096, c.originalMaxPositionEmbeddings());
+        assertEquals(48, c.longRope().shortFactor().size());
+        assertEquals(1.0700000524520874, c.longRope().longFactor().getFirst());
+        assertEquals(262144, c.slidingWindow());
+        assertEquals(List.of(32000), c.eosTokenIds());
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        assertEquals(0.0, c.extra().get("resid_pdrop"));
+    }
+
+    @Test
+    void badValuesNameTheField() {
+        String phi3 = """
+                {"architectures": ["Phi3ForCausalLM"], "hidden_size": 84, "intermediate_size": 100, "num_hidden_layers": 2,
+                 "num_attention_heads": 6, "vocab_size": 211, %s}
+                """;
+        assertMessage(phi3.formatted("\"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 2], \"long_factor\": [1, 2]}"),
+                "rope_scaling.short_factor has 2 entries");
+        assertMessage(phi3.formatted("\"rope_scaling\": {\"type\": \"yarn\", \"factor\": 2}"), "\"rope_scaling\": type \"yarn\" is not supported");
+        assertMessage(phi3.formatted("\"partial_rotary_factor\": 0.1"), "rotary channels");
+        assertMessage(phi3.formatted("\"attention_bias\": true"), "attention_bias");
+        assertMessage(QWEN2.formatted("true").replace("\"hidden_size\": 60,", ""), "missing required field \"hidden_size\"");
+        assertMessage(QWEN2.formatted("true").replace("\"max_window_layers\": 2", "\"layer_types\": [\"full_attention\"]"),
+                "layer_types has 1 entries for 4 layers");
+        assertMessage(QWEN2.formatted("\"yes\""), "\"use_sliding_window\": must be true or false");
+    }
+
+    private static void assertMessage(String json, String part) {
+        JtuneException e = assertThrows(JtuneException.class, () -> Architectures.parseConfig(json, "bad/config.json"));
+        assertTrue(e.getMessage().startsWith("bad/config.json: ") && e.getMessage().contains(part), e.getMessage());
+    }
+
+    @Test
+    void writesAtomically(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Qwen2Config c = (Qwen2Config) Architectures.parseConfig(QWEN2.formatted("true"), "c.json");
+        c.write(tmp.resolve("config.json"));
+        assertEquals(c, Architectures.readConfig(tmp));
+        assertEquals(List.of(tmp.resolve("config.json")), Files.list(tmp).toList());
+    }
+}

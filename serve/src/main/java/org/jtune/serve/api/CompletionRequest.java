@@ -1,0 +1,44 @@
+package org.jtune.serve.api;
+
+import java.util.List;
+import org.jtune.models.chat.Message;
+
+/**
+ * A validated /v1/chat/completions or /v1/completions request: the parameters this server honours,
+ * each already checked for type and range by {@link CompletionRequestParser}.
+ *
+ * @param kind         which endpoint
+ * @param model        the served name the client asked for
+ * @param messages     the conversation (chat), else null
+ * @param promptText   the prompt text (completions with a string prompt), else null
+ * @param promptIds    the prompt as token ids (completions with a token array), else null
+ * @param maxTokens    max_completion_tokens / max_tokens, or null: as many as the context leaves
+ * @param temperature  0..2 (OpenAI's default 1)
+ * @param topP         (0, 1]
+ * @param seed         null: a fresh seed per request
+ * @param stop         up to 4 stop strings (never empty strings)
+ * @param stream       answer with server-sent events
+ * @param includeUsage stream_options.include_usage: a last chunk carries usage
+ * @param topLogprobs  −1: no logprobs; else how many alternatives per token (chat: top_logprobs 0..20 with
+ *                     logprobs true; completions: logprobs 0..5)
+ */
+public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
+                                Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
+                                boolean stream, boolean includeUsage, int topLogprobs) {
+    public enum Kind {
+        CHAT("/v1/chat/completions", "chatcmpl-"),
+        TEXT("/v1/completions", "cmpl-");
+
+        public final String path;
+        public final String idPrefix;
+
+        Kind(String path, String idPrefix) {
+            this.path = path;
+            this.idPrefix = idPrefix;
+        }
+    }
+
+    public boolean logprobs() {
+        return topLogprobs >= 0;
+    }
+}

@@ -1,0 +1,206 @@
+package org.jtune.serve.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.jtune.models.chat.Message;
+
+/**
+ * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
+ * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
+ * range; parameters it cannot honour (n > 1, tools, logit_bias, penalties, echo, ...) are 400s as
+ * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
+ * (clients send store, metadata, user, ...).
+ */
+public final class CompletionRequestParser {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final int MAX_STOP = 4;
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
+
+    private CompletionRequestParser() {}
+
+    public static JsonNode readJson(byte[] body) throws ApiError {
+        try {
+            JsonNode node = JSON.readTree(body);
+            if (node == null || !node.isObject()) throw ApiError.invalid("The request body must be a JSON object.", null);
+            return node;
+        } catch (JsonProcessingException e) {
+            throw ApiError.invalid("The request body is not valid JSON: " + e.getOriginalMessage(), null);
+        } catch (java.io.IOException e) {
+            throw ApiError.invalid("The request body could not be read: " + e.getMessage(), null);
+        }
+    }
+
+    public static CompletionRequest parse(CompletionRequest.Kind kind, JsonNode body) throws ApiError {
+        String model = requiredString(body, "model");
+        List<Message> messages = null;
+        String promptText = null;
+        int[] promptIds = null;
+        if (kind == CompletionRequest.Kind.CHAT) messages = messages(body);
+        else {
+            JsonNode p = body.get("prompt");
+            if (p == null || p.isNull()) throw ApiError.invalid("'prompt' is required.", "prompt");
+            if (p.isArray() && p.size() == 1 && (p.get(0).isTextual() || p.get(0).isArray())) p = p.get(0);
+            if (p.isTextual()) promptText = p.asText();
+            else if (p.isArray() && !p.isEmpty() && allInts(p)) {
+                promptIds = new int[p.size()];
+                for (int i = 0; i < promptIds.length; i++) promptIds[i] = p.get(i).intValue();
+            } else {
+                throw ApiError.invalid("'prompt' must be a string, or an array of token ids (one prompt per request).", "prompt");
+            }
+        }
+        Integer maxTokens = optionalInt(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens == null) maxTokens = optionalInt(body, "max_tokens", 1, Integer.MAX_VALUE);
+        float temperature = (float) optionalNumber(body, "temperature", 0, 2, 1);
+        float topP = (float) optionalNumber(body, "top_p", 0, 1, 1);
+        if (!(topP > 0)) throw ApiError.invalid("'top_p' must be greater than 0 and at most 1, got " + topP + ".", "top_p");
+        Long seed = null;
+        JsonNode s = body.get("seed");
+        if (s != null && !s.isNull()) {
+            if (!s.canConvertToLong() || !s.isIntegralNumber()) throw ApiError.invalid("'seed' must be an integer.", "seed");
+            seed = s.longValue();
+        }
+        Integer n = optionalInt(body, "n", 1, 128);
+        if (n != null && n != 1) throw ApiError.invalid("Only n = 1 is supported, got n = " + n + ".", "n", "unsupported_parameter");
+        Integer bestOf = optionalInt(body, "best_of", 1, 128);
+        if (bestOf != null && bestOf != 1) throw ApiError.invalid("Only best_of = 1 is supported.", "best_of", "unsupported_parameter");
+        List<String> stop = stop(body);
+        boolean stream = optionalBoolean(body, "stream", false);
+        boolean includeUsage = false;
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!so.isObject()) throw ApiError.invalid("'stream_options' must be an object.", "stream_options");
+            if (!stream) throw ApiError.invalid("'stream_options' is only allowed when 'stream' is true.", "stream_options");
+            includeUsage = optionalBoolean(so, "include_usage", false);
+        }
+        int topLogprobs = -1;
+        if (kind == CompletionRequest.Kind.CHAT) {
+            boolean lp = optionalBoolean(body, "logprobs", false);
+            Integer top = optionalInt(body, "top_logprobs", 0, 20);
+            if (top != null && !lp) throw ApiError.invalid("'top_logprobs' needs 'logprobs' set to true.", "top_logprobs");
+            if (lp) topLogprobs = top == null ? 0 : top;
+        } else {
+            Integer lp = optionalInt(body, "logprobs", 0, 5);
+            if (lp != null) topLogprobs = lp;
+            if (optionalBoolean(body, "echo", false)) throw ApiError.invalid("'echo' is not supported.", "echo", "unsupported_parameter");
+            JsonNode suffix = body.get("suffix");
+            if (suffix != null && !suffix.isNull()) throw ApiError.invalid("'suffix' is not supported.", "suffix", "unsupported_parameter");
+        }
+        for (String penalty : List.of("presence_penalty", "frequency_penalty")) {
+            double v = optionalNumber(body, penalty, -2, 2, 0);
+            if (v != 0) throw ApiError.invalid("'" + penalty + "' is not supported (only 0).", penalty, "unsupported_parameter");
+        }
+        for (String unsupported : List.of("logit_bias", "tools", "functions")) {
+            JsonNode v = body.get(unsupported);
+            if (v != null && !v.isNull() && !v.isEmpty()) {
+                throw ApiError.invalid("'" + unsupported + "' is not supported by this server.", unsupported, "unsupported_parameter");
+            }
+        }
+        JsonNode rf = body.get("response_format");
+        if (rf != null && !rf.isNull() && !"text".equals(rf.path("type").asText())) {
+            throw ApiError.invalid("Only response_format {\"type\": \"text\"} is supported.", "response_format", "unsupported_parameter");
+        }
+        return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
+                stream, includeUsage, topLogprobs);
+    }
+
+    private static List<Message> messages(JsonNode body) throws ApiError {
+        JsonNode ms = body.get("messages");
+        if (ms == null || !ms.isArray() || ms.isEmpty()) throw ApiError.invalid("'messages' must be a non-empty array.", "messages");
+        List<Message> out = new ArrayList<>();
+        for (int i = 0; i < ms.size(); i++) {
+            JsonNode m = ms.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiError.invalid(where + " must be an object with 'role' and 'content'.", where);
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+                throw ApiError.invalid(where + ".role must be one of system, developer, user, assistant, tool.", where + ".role");
+            }
+            String r = role.asText().equals("developer") ? "system" : role.asText();
+            out.add(new Message(r, content(m.get("content"), where + ".content")));
+        }
+        return out;
+    }
+
+    /** A string, or an array of text parts [{"type": "text", "text": ...}] joined. */
+    private static String content(JsonNode c, String where) throws ApiError {
+        if (c == null || c.isNull()) return "";
+        if (c.isTextual()) return c.asText();
+        if (c.isArray()) {
+            StringBuilder sb = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw ApiError.invalid(where + ": only text parts {\"type\": \"text\", \"text\": ...} are supported.", where);
+                }
+                sb.append(part.get("text").asText());
+            }
+            return sb.toString();
+        }
+        throw ApiError.invalid(where + " must be a string or an array of text parts.", where);
+    }
+
+    private static List<String> stop(JsonNode body) throws ApiError {
+        JsonNode s = body.get("stop");
+        List<String> out = new ArrayList<>();
+        if (s == null || s.isNull()) return out;
+        if (s.isTextual()) out.add(s.asText());
+        else if (s.isArray()) {
+            for (JsonNode e : s) {
+                if (!e.isTextual()) throw ApiError.invalid("'stop' must be a string or an array of strings.", "stop");
+                out.add(e.asText());
+            }
+        } else {
+            throw ApiError.invalid("'stop' must be a string or an array of strings.", "stop");
+        }
+        if (out.size() > MAX_STOP) throw ApiError.invalid("'stop' takes at most " + MAX_STOP + " sequences, got " + out.size() + ".", "stop");
+        for (String x : out) if (x.isEmpty()) throw ApiError.invalid("'stop' sequences must not be empty.", "stop");
+        return out;
+    }
+
+    private static boolean allInts(JsonNode a) {
+        for (JsonNode e : a) if (!e.isIntegralNumber() || !e.canConvertToInt() || e.intValue() < 0) return false;
+        return true;
+    }
+
+    private static String requiredString(JsonNode body, String name) throws ApiError {
+        JsonNode v = body.get(name);
+        if (v == null || v.isNull()) throw ApiError.invalid("'" + name + "' is required.", name);
+        if (!v.isTextual() || v.asText().isEmpty()) throw ApiError.invalid("'" + name + "' must be a non-empty string.", name);
+        return v.asText();
+    }
+
+    private static Integer optionalInt(JsonNode body, String name, int min, int max) throws ApiError {
+        JsonNode v = body.get(name);
+        if (v == null || v.isNull()) return null;
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) throw ApiError.invalid("'" + name + "' must be an integer.", name);
+        long x = v.longValue();
+        if (x < min || x > max) {
+            throw ApiError.invalid("'" + name + "' must be " + (max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max)
+                    + ", got " + x + ".", name);
+        }
+        return (int) x;
+    }
+
+    private static double optionalNumber(JsonNode body, String name, double min, double max, double absent) throws ApiError {
+        JsonNode v = body.get(name);
+        if (v == null || v.isNull()) return absent;
+        if (!v.isNumber()) throw ApiError.invalid("'" + name + "' must be a number.", name);
+        double x = v.doubleValue();
+        if (!(x >= min && x <= max)) throw ApiError.invalid("'" + name + "' must be between " + fmt(min) + " and " + fmt(max) + ", got " + v.asText() + ".", name);
+        return x;
+    }
+
+    private static boolean optionalBoolean(JsonNode body, String name, boolean absent) throws ApiError {
+        JsonNode v = body.get(name);
+        if (v == null || v.isNull()) return absent;
+        if (!v.isBoolean()) throw ApiError.invalid("'" + name + "' must be true or false.", name);
+        return v.booleanValue();
+    }
+
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+}

@@ -1,0 +1,138 @@
+package org.jtune.serve.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.IntFunction;
+import org.jtune.serve.engine.GeneratedToken;
+
+/**
+ * The JSON objects of OpenAI's completion endpoints, built field by field as the API reference
+ * shows them: chat.completion, chat.completion.chunk, text_completion (whole and streamed), usage,
+ * and the two logprobs shapes (chat: content[{token, logprob, bytes, top_logprobs}]; completions:
+ * tokens / token_logprobs / top_logprobs / text_offset).
+ *
+ * @param id          chatcmpl-... or cmpl-...
+ * @param created     Unix seconds
+ * @param model       the model name as the client sent it
+ * @param fingerprint system_fingerprint: identifies the server build and the weights it serves
+ * @param tokenText   id → the token's text, for logprobs
+ */
+public record ResponseJson(CompletionRequest.Kind kind, String id, long created, String model, String fingerprint,
+                           IntFunction<String> tokenText) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Token counts of a request. */
+    public record Usage(int promptTokens, int completionTokens) {}
+
+    /** The whole answer (non-streaming). */
+    public ObjectNode complete(String text, String finishReason, List<GeneratedToken> logprobTokens, Usage usage) {
+        ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion" : "text_completion");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        if (kind == CompletionRequest.Kind.CHAT) {
+            ObjectNode message = choice.putObject("message");
+            message.put("role", "assistant");
+            message.put("content", text);
+            message.putNull("refusal");
+        } else {
+            choice.put("text", text);
+        }
+        putLogprobs(choice, logprobTokens, 0);
+        choice.put("finish_reason", finishReason);
+        putUsage(root, usage);
+        return root;
+    }
+
+    /**
+     * One streamed chunk with a text delta (chat: the first carries the role), its tokens' logprobs, and
+     * the finish reason on the last.
+     *
+     * @param textOffset for completions' logprobs: where this delta starts in the whole text
+     * @param usageField whether the chunk carries "usage": null (stream_options.include_usage)
+     */
+    public ObjectNode chunk(String delta, boolean first, List<GeneratedToken> logprobTokens, int textOffset,
+                            String finishReason, boolean usageField) {
+        ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion.chunk" : "text_completion");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        if (kind == CompletionRequest.Kind.CHAT) {
+            ObjectNode d = choice.putObject("delta");
+            if (first) d.put("role", "assistant");
+            if (delta != null) d.put("content", delta);
+        } else {
+            choice.put("text", delta == null ? "" : delta);
+        }
+        putLogprobs(choice, logprobTokens, textOffset);
+        if (finishReason == null) choice.putNull("finish_reason");
+        else choice.put("finish_reason", finishReason);
+        if (usageField) root.putNull("usage");
+        return root;
+    }
+
+    /** The extra last chunk of stream_options.include_usage: no choices, the usage of the whole request. */
+    public ObjectNode usageChunk(Usage usage) {
+        ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion.chunk" : "text_completion");
+        root.putArray("choices");
+        putUsage(root, usage);
+        return root;
+    }
+
+    private ObjectNode header(String object) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("id", id);
+        root.put("object", object);
+        root.put("created", created);
+        root.put("model", model);
+        root.put("system_fingerprint", fingerprint);
+        return root;
+    }
+
+    private static void putUsage(ObjectNode root, Usage usage) {
+        ObjectNode u = root.putObject("usage");
+        u.put("prompt_tokens", usage.promptTokens());
+        u.put("completion_tokens", usage.completionTokens());
+        u.put("total_tokens", usage.promptTokens() + usage.completionTokens());
+    }
+
+    private void putLogprobs(ObjectNode choice, List<GeneratedToken> tokens, int textOffset) {
+        if (tokens == null) {
+            choice.putNull("logprobs");
+            return;
+        }
+        ObjectNode lp = choice.putObject("logprobs");
+        if (kind == CompletionRequest.Kind.CHAT) {
+            ArrayNode content = lp.putArray("content");
+            for (GeneratedToken t : tokens) {
+                ObjectNode e = content.addObject();
+                entry(e, t.id(), t.logprob());
+                ArrayNode top = e.putArray("top_logprobs");
+                for (int i = 0; i < t.topIds().length; i++) entry(top.addObject(), t.topIds()[i], t.topLogprobs()[i]);
+            }
+            lp.putNull("refusal");
+        } else {
+            ArrayNode toks = lp.putArray("tokens"), lps = lp.putArray("token_logprobs"), tops = lp.putArray("top_logprobs"),
+                    offsets = lp.putArray("text_offset");
+            int offset = textOffset;
+            for (GeneratedToken t : tokens) {
+                String s = tokenText.apply(t.id());
+                toks.add(s);
+                lps.add(t.logprob());
+                ObjectNode top = tops.addObject();
+                for (int i = 0; i < t.topIds().length; i++) top.put(tokenText.apply(t.topIds()[i]), t.topLogprobs()[i]);
+                offsets.add(offset);
+                offset += s.length();
+            }
+        }
+    }
+
+    private void entry(ObjectNode e, int id, double logprob) {
+        String s = tokenText.apply(id);
+        e.put("token", s);
+        e.put("logprob", logprob);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xff);
+    }
+}

@@ -1,0 +1,285 @@
+package org.jtune.serve.engine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jtune.models.generate.Sequence;
+import org.jtune.models.generate.SequenceRequest;
+import org.jtune.models.generate.StepEngine;
+import org.jtune.models.kv.KvBlockPool;
+
+/**
+ * {@link Engine} over the models module's {@link StepEngine} (continuous batching: sequences join and
+ * leave between steps, long prompts are prefilled in chunks, each sequence routes to its own adapter
+ * in the same batch, KV memory in blocks under a budget when one is given).
+ *
+ * <p>One scheduler thread owns the step engine. Before each step it asks the {@link WaitingQueue}
+ * for work, moving requests into the step engine while fewer than {@code maxBatch} are there; the
+ * waiting queue is the bounded part that refuses (HTTP 429) when full. The step engine's listener
+ * turns each sampled token into a {@link GeneratedToken} (with log-probabilities of the raw logits
+ * when asked) for the request's {@link TokenSink}. Cancelling a waiting request removes it; cancelling
+ * a running one asks the step engine, which frees its KV memory at its next step.
+ */
+public final class BatchingEngine implements Engine {
+    /**
+     * @param maxBatch      most sequences in the step engine at once (decoding or prefilling)
+     * @param maxQueue      most requests waiting to start (more are refused: HTTP 429)
+     * @param maxStepTokens most tokens one step processes (decode tokens plus prompt chunks)
+     * @param kvBudgetBytes KV memory for all sequences in blocks (0: a growing buffer per sequence)
+     */
+    public record Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes) {
+        public static final int KV_BLOCK_TOKENS = 16;
+
+        public Options {
+            if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+            if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
+            if (maxStepTokens < 1) throw new IllegalArgumentException("max step tokens must be >= 1, got " + maxStepTokens);
+            if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
+        }
+
+        public Options(int maxBatch, int maxQueue) {
+            this(maxBatch, maxQueue, StepEngine.Limits.DEFAULT.maxStepTokens(), 0);
+        }
+    }
+
+    /** A request between submit and finish: its sink, its step-engine sequence once started, and a guard that it finishes once. */
+    final class Pending implements Submission, Sequence.Listener {
+        final GenerationRequest request;
+        final TokenSink sink;
+        private final AtomicBoolean cancelled = new AtomicBoolean();
+        private final AtomicBoolean finished = new AtomicBoolean();
+        volatile Sequence sequence;
+
+        Pending(GenerationRequest request, TokenSink sink) {
+            this.request = request;
+            this.sink = sink;
+        }
+
+        @Override
+        public String id() {
+            return request.id();
+        }
+
+        @Override
+        public void cancel() {
+            if (!cancelled.compareAndSet(false, true)) return;
+            if (waiting.remove(this)) finish(FinishReason.CANCELLED, 0, null);
+            else {
+                Sequence s = sequence;
+                if (s != null) steps.cancel(s); // else: the scheduler sees the flag when it takes it
+            }
+        }
+
+        @Override
+        public void onToken(Sequence s, int tokenId, float[] logits) {
+            long now = System.nanoTime();
+            generatedTokens.incrementAndGet();
+            rate.add(1, now);
+            GeneratedToken t = logits == null ? GeneratedToken.plain(tokenId, now) : TokenLogprobs.of(logits, tokenId, request.topLogprobs(), now);
+            try {
+                sink.onToken(t);
+            } catch (RuntimeException e) {
+                steps.cancel(s);
+            }
+        }
+
+        @Override
+        public void onFinish(Sequence s) {
+            started.remove(this);
+            publish(); // its KV memory is released by now: the gauges are current when the sink hears the end
+            FinishReason r = switch (s.finish()) {
+                case STOP_ID, STOP_STRING -> FinishReason.STOP;
+                case LENGTH -> FinishReason.LENGTH;
+                case CANCELLED -> FinishReason.CANCELLED;
+            };
+            finish(r, s.generated(), null);
+        }
+
+        void finish(FinishReason reason, int completionTokens, String error) {
+            if (!finished.compareAndSet(false, true)) return;
+            finishedRequests.incrementAndGet();
+            if (reason == FinishReason.CANCELLED) cancelledRequests.incrementAndGet();
+            try {
+                sink.onFinish(reason, request.promptIds().length, completionTokens, error);
+            } finally {
+                if (inFlight.decrementAndGet() == 0) {
+                    synchronized (idle) {
+                        idle.notifyAll();
+                    }
+                }
+            }
+        }
+    }
+
+    private final ServedModels models;
+    private final Options options;
+    private final StepEngine steps;
+    private final WaitingQueue<Pending> waiting;
+    private final java.util.Set<Pending> started = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    private final Object idle = new Object();
+    private final RateWindow rate = new RateWindow(10);
+    private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong finishedRequests = new AtomicLong();
+    private final AtomicLong cancelledRequests = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
+    private volatile boolean accepting = true;
+    private volatile boolean stopping;
+    private volatile int running;
+    private volatile int lastBatchSize;
+    private volatile long kvBlocks;
+
+    private BatchingEngine(ServedModels models, Options options) {
+        this.models = models;
+        this.options = options;
+        this.steps = new StepEngine(models.model(), new StepEngine.Limits(options.maxBatch(), options.maxStepTokens(),
+                options.kvBudgetBytes(), Options.KV_BLOCK_TOKENS));
+        this.waiting = new WaitingQueue<>(options.maxQueue());
+        this.thread = Thread.ofPlatform().name("jtune-engine").daemon(true).unstarted(this::loop);
+    }
+
+    /** Starts the scheduler thread over these models; the engine closes them when it closes. */
+    public static BatchingEngine start(ServedModels models, Options options) {
+        BatchingEngine e = new BatchingEngine(models, options);
+        e.thread.start();
+        return e;
+    }
+
+    @Override
+    public List<String> modelNames() {
+        return models.names();
+    }
+
+    @Override
+    public int contextLength() {
+        return models.model().config().maxPositionEmbeddings();
+    }
+
+    @Override
+    public Submission submit(GenerationRequest request, TokenSink sink) throws EngineRejection {
+        if (!accepting) throw new EngineRejection(EngineRejection.Reason.SHUTTING_DOWN, "the server is shutting down");
+        if (!models.serves(request.model())) {
+            throw new EngineRejection(EngineRejection.Reason.UNKNOWN_MODEL, "no model or adapter named \"" + request.model()
+                    + "\"; served: " + String.join(", ", models.names()));
+        }
+        int total = request.promptIds().length + request.sampling().maxNewTokens();
+        if (total > contextLength()) {
+            throw new EngineRejection(EngineRejection.Reason.TOO_LONG, "prompt (" + request.promptIds().length + " tokens) plus max tokens ("
+                    + request.sampling().maxNewTokens() + ") exceed the context of " + contextLength() + " tokens");
+        }
+        Pending p = new Pending(request, sink);
+        inFlight.incrementAndGet();
+        if (!waiting.offer(p)) {
+            inFlight.decrementAndGet();
+            throw new EngineRejection(EngineRejection.Reason.QUEUE_FULL, options.maxQueue() + " requests are already waiting; retry later");
+        }
+        return p;
+    }
+
+    @Override
+    public boolean drain(Duration timeout) throws InterruptedException {
+        accepting = false;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (idle) {
+            while (inFlight.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                idle.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public EngineGauges gauges() {
+        return new EngineGauges(waiting.size(), running, lastBatchSize, kvBlocks, Options.KV_BLOCK_TOKENS, generatedTokens.get(),
+                finishedRequests.get(), cancelledRequests.get(), rate.perSecond(System.nanoTime()));
+    }
+
+    @Override
+    public void close() {
+        accepting = false;
+        stopping = true;
+        waiting.wakeUp();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Pending p; (p = waiting.poll()) != null; ) p.finish(FinishReason.CANCELLED, 0, null);
+        models.close();
+    }
+
+    /** The scheduler: take work while there is room, step, publish the gauges; block only when there is nothing to do. */
+    private void loop() {
+        while (!stopping) {
+            try {
+                admit();
+                publish();
+                try {
+                    steps.step();
+                } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+                    failAll("generation failed: " + e);
+                }
+                publish();
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+        for (Pending p : List.copyOf(started)) if (p.sequence != null) steps.cancel(p.sequence);
+        try {
+            steps.step(); // retires the cancelled sequences (their sinks hear CANCELLED)
+        } catch (RuntimeException ignored) {
+            // shutting down
+        }
+        for (Pending p : List.copyOf(started)) p.finish(FinishReason.CANCELLED, 0, null);
+        publish();
+    }
+
+    /** Moves waiting requests into the step engine while it holds fewer than maxBatch; waits briefly when it is idle. */
+    private void admit() throws InterruptedException {
+        while (steps.running() + steps.waiting() < options.maxBatch()) {
+            Pending p = steps.idle() ? waiting.poll(200) : waiting.poll();
+            if (p == null) return;
+            if (stopping || p.cancelled.get()) {
+                p.finish(FinishReason.CANCELLED, 0, null);
+                if (stopping) return;
+                continue;
+            }
+            GenerationRequest r = p.request;
+            try {
+                started.add(p);
+                p.sequence = steps.add(new SequenceRequest(r.promptIds(), r.sampling(), models.adapterOf(r.model()), null, r.logprobs()), p);
+                if (p.cancelled.get()) steps.cancel(p.sequence);
+            } catch (IllegalArgumentException e) {
+                started.remove(p);
+                p.finish(FinishReason.ERROR, 0, e.getMessage());
+            }
+        }
+    }
+
+    /** After a failed step the sequences' state is unknown: end every started request with an error. */
+    private void failAll(String message) {
+        for (Pending p : List.copyOf(started)) {
+            if (p.sequence != null) steps.cancel(p.sequence);
+            p.finish(FinishReason.ERROR, 0, message);
+        }
+        started.clear();
+        try {
+            steps.step(); // releases the cancelled sequences' memory (their listeners are already finished)
+        } catch (RuntimeException ignored) {
+            // the next step may fail again; the requests are already answered
+        }
+    }
+
+    /** The gauges, read on the scheduler thread; running counts the sequences given to the step engine (admitted or about to be). */
+    private void publish() {
+        running = started.size();
+        lastBatchSize = steps.lastStepSequences();
+        KvBlockPool pool = steps.kvPool();
+        kvBlocks = pool != null ? pool.usedBlocks() : (steps.cachedPositions() + Options.KV_BLOCK_TOKENS - 1) / Options.KV_BLOCK_TOKENS;
+    }
+}

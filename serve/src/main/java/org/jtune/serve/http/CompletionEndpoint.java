@@ -1,0 +1,316 @@
+package org.jtune.serve.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.jtune.JtuneException;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.serve.api.ApiError;
+import org.jtune.serve.api.CompletionRequest;
+import org.jtune.serve.api.CompletionRequestParser;
+import org.jtune.serve.api.ResponseJson;
+import org.jtune.serve.engine.Engine;
+import org.jtune.serve.engine.EngineRejection;
+import org.jtune.serve.engine.FinishReason;
+import org.jtune.serve.engine.GeneratedToken;
+import org.jtune.serve.engine.GenerationRequest;
+import org.jtune.serve.engine.Submission;
+import org.jtune.serve.log.RequestLog;
+import org.jtune.serve.log.RequestRecord;
+import org.jtune.serve.metrics.ServerMetrics;
+import org.jtune.serve.text.OutputText;
+import org.jtune.serve.text.PromptCodec;
+
+/**
+ * POST /v1/chat/completions and /v1/completions on the request's own thread: parse and check the
+ * body, render and tokenize the prompt, check it against the context, submit it to the engine, then
+ * turn the engine's tokens into text (stop strings, held-back partial characters) and answer whole or
+ * as server-sent events. The sequence is cancelled when a stop string appears, when the client goes
+ * away, and in any case when this method leaves. Every request whose body was read is logged.
+ */
+final class CompletionEndpoint {
+    /** How often a non-streaming request that waits checks whether its client is still there. */
+    private static final long PROBE_MILLIS = 100;
+
+    private final Engine engine;
+    private final PromptCodec codec;
+    private final ServerMetrics metrics;
+    private final RequestLog log;
+    private final String fingerprint;
+
+    CompletionEndpoint(Engine engine, PromptCodec codec, ServerMetrics metrics, RequestLog log, String fingerprint) {
+        this.engine = engine;
+        this.codec = codec;
+        this.metrics = metrics;
+        this.log = log;
+        this.fingerprint = fingerprint;
+    }
+
+    /** What goes into the request log, filled in as the request proceeds. */
+    private static final class Trace {
+        final String id;
+        final Instant created = Instant.now();
+        final long arrival = System.nanoTime();
+        final String endpoint;
+        final String body;
+        String model = "";
+        String adapter;
+        String promptText;
+        String output;
+        Integer promptTokens;
+        Integer completionTokens;
+        Double ttftMs;
+        String finish;
+        String error;
+
+        Trace(String id, String endpoint, String body) {
+            this.id = id;
+            this.endpoint = endpoint;
+            this.body = body;
+        }
+    }
+
+    void handle(Exchange ex, byte[] body, CompletionRequest.Kind kind) throws IOException {
+        Trace trace = new Trace(kind.idPrefix + HexFormat.of().formatHex(randomBytes()), kind.path, new String(body, StandardCharsets.UTF_8));
+        try {
+            JsonNode json = CompletionRequestParser.readJson(body);
+            if (json.path("model").isTextual()) trace.model = json.get("model").asText();
+            CompletionRequest req = CompletionRequestParser.parse(kind, json);
+            if (!engine.modelNames().contains(req.model())) throw ApiError.unknownModel(req.model(), engine.modelNames());
+            trace.adapter = req.model().equals(engine.modelNames().getFirst()) ? null : req.model();
+            int[] ids = prompt(req, trace);
+            int maxNew = maxNewTokens(req, ids.length);
+            long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
+            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of());
+            TokenQueue queue = new TokenQueue();
+            Submission sub;
+            try {
+                sub = engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling, req.topLogprobs()), queue);
+            } catch (EngineRejection e) {
+                throw switch (e.reason()) {
+                    case QUEUE_FULL -> ApiError.queueFull("The server's queue is full: " + e.getMessage() + ".");
+                    case SHUTTING_DOWN -> ApiError.unavailable("The server is shutting down; retry on another instance.");
+                    case UNKNOWN_MODEL -> ApiError.unknownModel(req.model(), engine.modelNames());
+                    case TOO_LONG -> ApiError.invalid(e.getMessage(), kind == CompletionRequest.Kind.CHAT ? "messages" : "prompt",
+                            "context_length_exceeded");
+                };
+            }
+            ex.onClientGone(sub::cancel);
+            try {
+                ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
+                if (req.stream()) stream(ex, req, queue, sub, shape, trace);
+                else whole(ex, req, queue, sub, shape, trace);
+            } finally {
+                sub.cancel(); // no-op when it finished; frees the sequence at once otherwise
+            }
+        } catch (ApiError e) {
+            trace.error = e.getMessage();
+            trace.finish = null;
+            ex.error(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            trace.finish = "cancelled";
+        } finally {
+            finish(ex, trace);
+        }
+    }
+
+    private int[] prompt(CompletionRequest req, Trace trace) throws ApiError {
+        PromptCodec.Prompt p;
+        if (req.messages() != null) {
+            try {
+                p = codec.chat(req.messages());
+            } catch (JtuneException e) {
+                throw ApiError.invalid("The messages cannot be rendered with the chat template: " + e.getMessage(), "messages");
+            }
+        } else if (req.promptText() != null) {
+            p = codec.text(req.promptText());
+        } else {
+            int vocab = codec.tokenizer().vocabSize();
+            for (int id : req.promptIds()) {
+                if (id >= vocab) throw ApiError.invalid("Token id " + id + " in 'prompt' is outside the vocabulary (0.." + (vocab - 1) + ").", "prompt");
+            }
+            p = new PromptCodec.Prompt(codec.decode(req.promptIds()), req.promptIds());
+        }
+        trace.promptText = p.text();
+        trace.promptTokens = p.ids().length;
+        if (p.ids().length == 0) throw ApiError.invalid("The prompt is empty (0 tokens).", req.messages() != null ? "messages" : "prompt");
+        return p.ids();
+    }
+
+    /** max_tokens as asked, or what the context leaves; 400 (OpenAI's wording, with the limits) when it does not fit. */
+    private int maxNewTokens(CompletionRequest req, int promptTokens) throws ApiError {
+        int context = engine.contextLength();
+        String param = req.messages() != null ? "messages" : "prompt";
+        String what = req.messages() != null ? "messages" : "prompt";
+        if (promptTokens >= context) {
+            throw ApiError.invalid("This model's maximum context length is " + context + " tokens. However, your " + what + " resulted in "
+                    + promptTokens + " tokens, which leaves no room for a completion. Please reduce the length of the " + what + ".",
+                    param, "context_length_exceeded");
+        }
+        if (req.maxTokens() == null) return context - promptTokens;
+        if ((long) promptTokens + req.maxTokens() > context) {
+            throw ApiError.invalid("This model's maximum context length is " + context + " tokens. However, you requested "
+                    + (promptTokens + (long) req.maxTokens()) + " tokens (" + promptTokens + " in the " + what + ", " + req.maxTokens()
+                    + " in the completion). Please reduce the length of the " + what + " or completion.", param, "context_length_exceeded");
+        }
+        return req.maxTokens();
+    }
+
+    private void whole(Exchange ex, CompletionRequest req, TokenQueue queue, Submission sub, ResponseJson shape, Trace trace)
+            throws IOException, InterruptedException, ApiError {
+        OutputText out = new OutputText(codec::decode, req.stop());
+        List<GeneratedToken> logprobs = req.logprobs() ? new ArrayList<>() : null;
+        Timing timing = new Timing(trace);
+        String finish = null;
+        long lastProbe = System.nanoTime();
+        while (finish == null) {
+            TokenQueue.Event e = queue.poll(PROBE_MILLIS);
+            if (System.nanoTime() - lastProbe >= PROBE_MILLIS * 1_000_000) {
+                lastProbe = System.nanoTime();
+                if (ex.probeClientGone()) sub.cancel(); // the engine's CANCELLED finish follows
+            }
+            if (e == null) continue;
+            if (e instanceof TokenQueue.Token t) {
+                timing.token(t.token());
+                out.add(t.token().id());
+                if (logprobs != null) logprobs.add(t.token());
+                if (out.stopped()) {
+                    sub.cancel();
+                    finish = "stop";
+                }
+            } else if (e instanceof TokenQueue.Finished f) {
+                finish = finishReason(f, trace);
+            }
+        }
+        out.finish();
+        trace.output = out.text();
+        trace.completionTokens = out.tokens();
+        trace.finish = finish;
+        if (finish.equals("cancelled")) {
+            // the client went away (or the server is stopping): nobody to answer
+            if (!ex.isClientGone()) throw ApiError.unavailable("The request was cancelled: the server is shutting down.");
+            ex.abort(new Exchange.ClientGone(null));
+            return;
+        }
+        if (finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
+        ex.json(200, shape.complete(out.text(), finish, logprobs, new ResponseJson.Usage(trace.promptTokens, out.tokens())));
+    }
+
+    private void stream(Exchange ex, CompletionRequest req, TokenQueue queue, Submission sub, ResponseJson shape, Trace trace)
+            throws IOException, InterruptedException {
+        OutputText out = new OutputText(codec::decode, req.stop());
+        Timing timing = new Timing(trace);
+        List<GeneratedToken> pendingLogprobs = req.logprobs() ? new ArrayList<>() : null;
+        boolean chat = req.kind() == CompletionRequest.Kind.CHAT;
+        int sentChars = 0;
+        String finish = null;
+        try {
+            ex.startEvents();
+            if (chat) ex.event(shape.chunk("", true, null, 0, null, req.includeUsage()).toString());
+            while (finish == null) {
+                TokenQueue.Event e = queue.take();
+                String delta;
+                if (e instanceof TokenQueue.Token t) {
+                    timing.token(t.token());
+                    delta = out.add(t.token().id());
+                    if (pendingLogprobs != null) pendingLogprobs.add(t.token());
+                    if (out.stopped()) {
+                        sub.cancel();
+                        finish = "stop";
+                    }
+                } else {
+                    finish = finishReason((TokenQueue.Finished) e, trace);
+                    delta = finish.equals("cancelled") ? "" : out.finish();
+                }
+                if (!delta.isEmpty()) {
+                    List<GeneratedToken> lp = pendingLogprobs == null ? null : List.copyOf(pendingLogprobs);
+                    ex.event(shape.chunk(delta, false, lp, sentChars, null, req.includeUsage()).toString());
+                    sentChars += delta.length();
+                    if (pendingLogprobs != null) pendingLogprobs.clear();
+                }
+            }
+            trace.output = out.text();
+            trace.completionTokens = out.tokens();
+            trace.finish = finish;
+            if (finish.equals("cancelled")) {
+                ex.abort(new Exchange.ClientGone(null));
+                return;
+            }
+            if (finish.equals("error")) {
+                ex.event(ApiError.internal("Generation failed: " + trace.error).toJson().toString());
+            } else {
+                List<GeneratedToken> lp = pendingLogprobs == null || pendingLogprobs.isEmpty() ? null : pendingLogprobs;
+                ex.event(shape.chunk(chat ? null : "", false, lp, sentChars, finish, req.includeUsage()).toString());
+                if (req.includeUsage()) ex.event(shape.usageChunk(new ResponseJson.Usage(trace.promptTokens, out.tokens())).toString());
+            }
+            ex.event("[DONE]");
+            ex.endEvents();
+        } catch (Exchange.ClientGone gone) {
+            sub.cancel();
+            trace.output = out.text();
+            trace.completionTokens = out.tokens();
+            trace.finish = "cancelled";
+            ex.abort(gone);
+        }
+    }
+
+    /** stop / length / cancelled / error, as the log and the answer name them. */
+    private static String finishReason(TokenQueue.Finished f, Trace trace) {
+        return switch (f.reason()) {
+            case STOP -> "stop";
+            case LENGTH -> "length";
+            case CANCELLED -> "cancelled";
+            case ERROR -> {
+                trace.error = f.error();
+                yield "error";
+            }
+        };
+    }
+
+    /** Time to first token and inter-token latency from the engine's timestamps. */
+    private final class Timing {
+        private final Trace trace;
+        private long last;
+
+        Timing(Trace trace) {
+            this.trace = trace;
+        }
+
+        void token(GeneratedToken t) {
+            if (last == 0) {
+                long ttft = t.nanoTime() - trace.arrival;
+                trace.ttftMs = ttft / 1e6;
+                metrics.timeToFirstToken(ttft);
+            } else {
+                metrics.interTokenLatency(t.nanoTime() - last);
+            }
+            last = t.nanoTime();
+        }
+    }
+
+    private void finish(Exchange ex, Trace trace) {
+        long latency = System.nanoTime() - trace.arrival;
+        int status = ex.status() == 0 ? 499 : ex.status(); // 499: the client closed the request before an answer
+        if (status == 200) metrics.requestLatency(trace.endpoint, latency);
+        if (log == null) return;
+        try {
+            log.log(new RequestRecord(trace.id, trace.created, trace.endpoint, trace.model, trace.adapter, null, trace.body,
+                    trace.promptText, trace.output, trace.promptTokens, trace.completionTokens, trace.ttftMs, latency / 1e6,
+                    trace.finish, status, trace.error));
+        } catch (IllegalStateException closed) {
+            System.err.println("jtune serve: request " + trace.id + " finished after the request log closed; not logged");
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[12];
+        ThreadLocalRandom.current().nextBytes(b);
+        return b;
+    }
+}

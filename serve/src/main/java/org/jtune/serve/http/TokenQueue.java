@@ -1,0 +1,40 @@
+package org.jtune.serve.http;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import org.jtune.serve.engine.FinishReason;
+import org.jtune.serve.engine.GeneratedToken;
+import org.jtune.serve.engine.TokenSink;
+
+/**
+ * The hand-over from the engine thread to a request's thread: the engine's calls only enqueue; the
+ * request thread takes events in order and does the detokenizing, JSON and writing.
+ */
+final class TokenQueue implements TokenSink {
+    /** An event: a token, or the end. */
+    sealed interface Event permits Token, Finished {}
+
+    record Token(GeneratedToken token) implements Event {}
+
+    record Finished(FinishReason reason, int promptTokens, int completionTokens, String error) implements Event {}
+
+    private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+    @Override
+    public void onToken(GeneratedToken token) {
+        events.add(new Token(token));
+    }
+
+    @Override
+    public void onFinish(FinishReason reason, int promptTokens, int completionTokens, String error) {
+        events.add(new Finished(reason, promptTokens, completionTokens, error));
+    }
+
+    Event take() throws InterruptedException {
+        return events.take();
+    }
+
+    /** The next event, or null when none came within {@code millis}. */
+    Event poll(long millis) throws InterruptedException {
+        return events.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+}

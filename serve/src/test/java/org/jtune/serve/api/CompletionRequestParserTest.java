@@ -1,0 +1,87 @@
+package org.jtune.serve.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CompletionRequestParserTest {
+    static CompletionRequest chat(String json) throws ApiError {
+        return CompletionRequestParser.parse(CompletionRequest.Kind.CHAT, CompletionRequestParser.readJson(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static CompletionRequest text(String json) throws ApiError {
+        return CompletionRequestParser.parse(CompletionRequest.Kind.TEXT, CompletionRequestParser.readJson(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static ApiError chatError(String json) {
+        return assertThrows(ApiError.class, () -> chat(json));
+    }
+
+    @Test
+    void defaultsFollowOpenAi() throws ApiError {
+        CompletionRequest r = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        assertEquals(1f, r.temperature());
+        assertEquals(1f, r.topP());
+        assertNull(r.maxTokens());
+        assertNull(r.seed());
+        assertEquals(-1, r.topLogprobs());
+        assertEquals(List.of(), r.stop());
+    }
+
+    @Test
+    void contentPartsDeveloperRoleStopAndLimitsAreRead() throws ApiError {
+        CompletionRequest r = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"developer\",\"content\":\"be brief\"},"
+                + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}]}],"
+                + "\"max_tokens\":5,\"max_completion_tokens\":7,\"stop\":\"x\",\"seed\":-3,\"logprobs\":true,\"top_logprobs\":4,"
+                + "\"stream\":true,\"stream_options\":{\"include_usage\":true},\"n\":1,\"user\":\"ignored\"}");
+        assertEquals("system", r.messages().get(0).role());
+        assertEquals("ab", r.messages().get(1).content());
+        assertEquals(7, r.maxTokens(), "max_completion_tokens wins over the deprecated max_tokens");
+        assertEquals(List.of("x"), r.stop());
+        assertEquals(-3L, r.seed());
+        assertEquals(4, r.topLogprobs());
+        assertTrue(r.includeUsage());
+    }
+
+    @Test
+    void promptsAsTextOrTokenIds() throws ApiError {
+        assertEquals("hi", text("{\"model\":\"m\",\"prompt\":[\"hi\"]}").promptText());
+        assertArrayEquals(new int[] {1, 2, 3}, text("{\"model\":\"m\",\"prompt\":[1,2,3]}").promptIds());
+        assertEquals(2, text("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":2}").topLogprobs());
+        assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}")).param());
+        assertEquals("echo", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"echo\":true}")).param());
+        assertEquals("logprobs", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":6}")).param());
+    }
+
+    @Test
+    void badParametersAre400sThatNameTheParameter() {
+        String msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        assertEquals("model", chatError("{" + msgs + "}").param());
+        assertEquals("messages", chatError("{\"model\":\"m\",\"messages\":[]}").param());
+        assertEquals("messages[0].role", chatError("{\"model\":\"m\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}").param());
+        assertEquals("temperature", chatError("{\"model\":\"m\"," + msgs + ",\"temperature\":-1}").param());
+        assertEquals("temperature", chatError("{\"model\":\"m\"," + msgs + ",\"temperature\":\"hot\"}").param());
+        assertEquals("top_p", chatError("{\"model\":\"m\"," + msgs + ",\"top_p\":0}").param());
+        assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":0}").param());
+        assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":1.5}").param());
+        assertEquals("n", chatError("{\"model\":\"m\"," + msgs + ",\"n\":3}").param());
+        assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}").param());
+        assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"\"]}").param());
+        assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"top_logprobs\":2}").param());
+        assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"logprobs\":true,\"top_logprobs\":21}").param());
+        assertEquals("stream_options", chatError("{\"model\":\"m\"," + msgs + ",\"stream_options\":{\"include_usage\":true}}").param());
+        assertEquals("tools", chatError("{\"model\":\"m\"," + msgs + ",\"tools\":[{\"type\":\"function\"}]}").param());
+        assertEquals("presence_penalty", chatError("{\"model\":\"m\"," + msgs + ",\"presence_penalty\":0.5}").param());
+        assertEquals("seed", chatError("{\"model\":\"m\"," + msgs + ",\"seed\":\"x\"}").param());
+        for (String bad : new String[] {"", "[1,2]", "{\"model\":", "null"}) {
+            ApiError e = assertThrows(ApiError.class, () -> CompletionRequestParser.readJson(bad.getBytes(StandardCharsets.UTF_8)));
+            assertEquals(400, e.status());
+        }
+    }
+}
