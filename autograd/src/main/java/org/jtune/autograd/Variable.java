@@ -153,7 +153,7 @@ public final class Variable {
             return;
         }
         if (grad == null && exclusive && ownsWholeStorage(g) && g.storage() != value.storage() && g.device().equals(value.device())
-                && !BufferPool.CURRENT.isBound()) {
+                && !BufferPool.active()) {
             grad = g;
         } else {
             Ops.copyInto(g, gradBuffer());

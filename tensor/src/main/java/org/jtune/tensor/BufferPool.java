@@ -27,6 +27,11 @@ public interface BufferPool {
         return CURRENT.isBound() ? ScopedValue.where(CURRENT, null).call(body::get) : body.get();
     }
 
+    /** True while a pool is bound to the calling thread (memory handed out now may be taken back when its scope ends). */
+    static boolean active() {
+        return CURRENT.isBound() && CURRENT.get() != null;
+    }
+
     /** The pool's storage for this request, or null when no pool is bound or it declines. */
     static Storage offer(Backend backend, DType dtype, long numel) {
         BufferPool pool = CURRENT.isBound() ? CURRENT.get() : null;
