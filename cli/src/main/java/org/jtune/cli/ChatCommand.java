@@ -23,7 +23,8 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--system", description = "System message at the start of the conversation.")
+    @Option(names = "--system", description = "System message at the start of the conversation (default: the one the adapter "
+            + "or model was trained with, if any; \"\" for none).")
     String system;
 
     @Override
@@ -33,14 +34,16 @@ final class ChatCommand implements Callable<Integer> {
             ChatTemplate template = options.template();
             var sampling = options.sampling(model, tok);
             List<Message> messages = new ArrayList<>();
-            if (system != null) messages.add(Message.system(system));
+            String sys = options.systemMessage(system);
+            boolean hasSystem = sys != null && !sys.isEmpty();
+            if (hasSystem) messages.add(Message.system(sys));
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             while (true) {
                 System.err.print("> ");
                 String line = in.readLine();
                 if (line == null || line.strip().equals("/exit")) return 0;
                 if (line.strip().equals("/reset")) {
-                    messages.subList(system != null ? 1 : 0, messages.size()).clear();
+                    messages.subList(hasSystem ? 1 : 0, messages.size()).clear();
                     continue;
                 }
                 if (line.isBlank()) continue;

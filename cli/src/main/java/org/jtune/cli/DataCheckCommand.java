@@ -13,6 +13,9 @@ import org.jtune.train.data.DataCheckReport;
 import org.jtune.train.data.DataCheckText;
 import org.jtune.train.data.ModelTokenCounter;
 import org.jtune.train.data.DatasetFormat;
+import org.jtune.train.recipe.RecipeConfig;
+import org.jtune.train.recipe.RecipeReader;
+import org.jtune.models.arch.Architectures;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,12 +46,17 @@ final class DataCheckCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
-            description = "Template to render chat examples with --model (default: the model's own, else chatml).")
+            description = "Template to render chat examples with --model (default: the recipe's chat_template, else the model's own).")
     String chatTemplate;
 
-    @Option(names = "--sequence-len", paramLabel = "N", defaultValue = "2048",
-            description = "Warn about examples longer than this many tokens (default: ${DEFAULT-VALUE}).")
-    int sequenceLength;
+    @Option(names = "--recipe", paramLabel = "FILE",
+            description = "A training recipe: its sequence_len, base_model (when --model is not given) and chat_template are used.")
+    Path recipe;
+
+    @Option(names = "--sequence-len", paramLabel = "N",
+            description = "Warn about examples longer than this many tokens (default: the recipe's sequence_len, else the "
+                    + "--model's context, max_position_embeddings).")
+    Integer sequenceLength;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "auto",
             description = "auto, chat, alpaca, sharegpt, completion or text (default: ${DEFAULT-VALUE}: detected per file).")
@@ -71,15 +79,26 @@ final class DataCheckCommand implements Callable<Integer> {
             if (f.isEmpty()) return fail(err, "--format " + format + ": expected auto, chat, alpaca, sharegpt, completion or text");
             explicit = f.get();
         }
-        if (sequenceLength < 1) return fail(err, "--sequence-len must be >= 1, got " + sequenceLength);
+        if (sequenceLength != null && sequenceLength < 1) return fail(err, "--sequence-len must be >= 1, got " + sequenceLength);
         if (maxIssues < 0) return fail(err, "--max-issues must be >= 0, got " + maxIssues);
-        if (model != null && !Files.isDirectory(model)) return fail(err, "--model " + model + ": not a directory");
 
         DataCheckReport report;
         try {
-            var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(sequenceLength);
-            if (model != null) {
-                ModelTokenCounter counter = new ModelTokenCounter(model, chatTemplate, model.getFileName().toString());
+            Path modelDir = model;
+            String template = chatTemplate;
+            int limit = 0; // none known
+            if (recipe != null) {
+                RecipeConfig r = RecipeReader.read(recipe);
+                if (modelDir == null) modelDir = r.baseModel();
+                if (template == null) template = r.chatTemplate();
+                limit = r.sequenceLen();
+            }
+            if (modelDir != null && !Files.isDirectory(modelDir)) return fail(err, "--model " + modelDir + ": not a directory");
+            if (limit == 0 && modelDir != null) limit = Architectures.readConfig(modelDir).maxPositionEmbeddings();
+            if (sequenceLength != null) limit = sequenceLength;
+            var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(limit);
+            if (modelDir != null) {
+                ModelTokenCounter counter = new ModelTokenCounter(modelDir, template, modelDir.getFileName().toString());
                 options.tokenCounter(counter).chatRenderer(counter.renderer());
             }
             report = DataCheck.run(options.build());

@@ -43,7 +43,8 @@ final class EvalCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--baseline", paramLabel = "FILE|DIR",
-            description = "Baseline on the same examples (matched by id): a predictions JSONL, an earlier --out folder, or a model folder (evaluated like --model).")
+            description = "Baseline on the same examples (matched by id): a predictions JSONL, an earlier --out folder, or a model folder "
+                    + "(evaluated like --model, in the candidate's prompt format).")
     Path baseline;
 
     @Option(names = "--gate", paramLabel = "FILE", description = "YAML list of rules, e.g. '- accuracy >= 0.85'.")
@@ -64,7 +65,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--resamples", defaultValue = "1000", description = "Paired bootstrap resamples (default ${DEFAULT-VALUE}).")
     int resamples;
 
-    @Option(names = "--seed", defaultValue = "12345", description = "Bootstrap seed (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "12345", description = "Seed of the bootstrap and of --limit's sample (default ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Evaluate this model (Hugging Face folder) on --data.")
@@ -76,10 +77,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "FILE", description = "Test set, chat JSONL: the last assistant message of each line is the reference.")
     Path data;
 
-    @Option(names = "--chat-template", paramLabel = "NAME|FILE", description = "Chat template (default: the model's own; chatml, llama2, llama3, mistral, or a Jinja file).")
+    @Option(names = "--chat-template", paramLabel = "NAME|FILE", description = "Chat template (default: the adapter's, i.e. the one it was "
+            + "trained with, else the model's own; chatml, llama2, llama3, mistral, or a Jinja file).")
     String chatTemplate;
 
-    @Option(names = "--system-message", paramLabel = "TEXT", description = "Replace the examples' system message (\"\" removes it).")
+    @Option(names = "--system-message", paramLabel = "TEXT", description = "Replace the examples' system message (\"\" removes it; "
+            + "default: the one the adapter or model was trained with, if any, else the examples' own).")
     String systemMessage;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Prompts generated together (default ${DEFAULT-VALUE}).")
@@ -88,7 +91,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Longest answer (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--limit", description = "Evaluate only the first N examples.")
+    @Option(names = "--limit", paramLabel = "N", description = "Evaluate a sample of N examples drawn with --seed (stratified by "
+            + "label with --task classification or --labels), in file order.")
     Integer limit;
 
     @Option(names = "--suite", paramLabel = "general|FILE",
@@ -123,7 +127,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private int run() throws JtuneException {
-        List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, "candidate") : PredictionFile.read(predictions);
+        List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, adapter, "candidate") : PredictionFile.read(predictions);
         EvalSettings settings = new EvalSettings(labels == null ? List.of() : PredictionFile.readLabels(labels),
                 rougeStemmer, List.of());
         Task t = task != null ? Task.parse(task) : settings.inferTask(cand);

@@ -27,7 +27,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "Treat the prompt as a user message and render it with the chat template.")
     boolean chat;
 
-    @Option(names = "--system", description = "System message for --chat.")
+    @Option(names = "--system", description = "System message for --chat (default: the one the adapter or model was trained "
+            + "with, if any; \"\" for none).")
     String system;
 
     @Option(names = "--json", description = "Print one JSON object on stdout.")
@@ -39,7 +40,8 @@ final class GenerateCommand implements Callable<Integer> {
             Tokenizer tok = options.tokenizer();
             int[] ids;
             if (chat) {
-                List<Message> messages = system == null ? List.of(Message.user(prompt)) : List.of(Message.system(system), Message.user(prompt));
+                String sys = options.systemMessage(system);
+                List<Message> messages = sys == null || sys.isEmpty() ? List.of(Message.user(prompt)) : List.of(Message.system(sys), Message.user(prompt));
                 ids = tok.encode(options.template().render(messages, true, null), false);
             } else {
                 ids = tok.encode(prompt, true);

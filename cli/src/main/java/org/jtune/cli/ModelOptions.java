@@ -22,7 +22,8 @@ final class ModelOptions {
     Path adapter;
 
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
-            description = "Chat template: the model's own by default; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
+            description = "Chat template: by default the adapter's (the one it was trained with), else the model's own; "
+                    + "a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
     String chatTemplate;
 
     @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
@@ -65,7 +66,12 @@ final class ModelOptions {
     }
 
     ChatTemplate template() throws JtuneException {
-        return ModelRun.template(model, chatTemplate);
+        return ModelRun.template(model, adapter, chatTemplate);
+    }
+
+    /** The system message: {@code flag} when given, else the one the adapter (or model) was trained with, else null. */
+    String systemMessage(String flag) throws JtuneException {
+        return org.jtune.models.chat.PromptFormat.systemMessage(model, adapter, flag);
     }
 
     /** Sampling settings; generation stops at the model's and the tokenizer's EOS ids. */

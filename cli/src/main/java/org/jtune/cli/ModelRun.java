@@ -10,6 +10,8 @@ import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.eval.run.PredictionsJsonl;
 import org.jtune.eval.run.SuiteRun;
+import org.jtune.eval.run.TestSetSample;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.eval.suite.RegressionSuite;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.CausalLM;
@@ -21,18 +23,31 @@ import org.jtune.models.tokenizer.Tokenizer;
 final class ModelRun {
     private ModelRun() {}
 
-    static List<Prediction> predictions(EvalCommand c, Path modelDir, Path adapterDir, String what) throws JtuneException {
+    /**
+     * Predictions of a model (with an adapter, or null) on the test set (--limit: a seeded sample, stratified by
+     * label for classification). The prompt format is the flags', else the one kept with {@code formatDir} (the
+     * candidate's adapter: a baseline is asked in the same format), else the model's own.
+     */
+    static List<Prediction> predictions(EvalCommand c, Path modelDir, Path adapterDir, Path formatDir, String what) throws JtuneException {
         List<ChatTestSet.Example> examples = ChatTestSet.read(c.data);
-        if (c.limit != null) examples = examples.subList(0, Math.min(c.limit, examples.size()));
+        if (c.limit != null) {
+            boolean stratify = c.labels != null || (c.task != null && c.task.equalsIgnoreCase("classification"));
+            examples = TestSetSample.draw(examples, c.limit, c.seed, stratify);
+        }
         try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
-            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
-                    ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
+            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
+                    PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
             long t0 = System.nanoTime();
             List<Prediction> p = run.run(examples);
             double s = (System.nanoTime() - t0) / 1e9;
             System.err.printf("%s: %d examples generated in %.1f s (%.1f examples/s, batch %d)%n", what, p.size(), s, p.size() / s, c.batchSize);
+            List<Prediction> invalid = p.stream().filter(x -> x.invalidReason() != null).toList();
+            if (!invalid.isEmpty()) {
+                System.err.printf("%s: %d example(s) not generated, scored as invalid answers; first: %s: %s%n", what, invalid.size(),
+                        invalid.getFirst().where(), invalid.getFirst().invalidReason());
+            }
             return p;
         } catch (JtuneException e) {
             throw e;
@@ -68,8 +83,8 @@ final class ModelRun {
         try (CausalLM m = Architectures.load(modelDir)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m);
             Tokenizer tok = Tokenizer.load(modelDir);
-            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.chatTemplate), c.systemMessage,
-                    ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
+            ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),
+                    PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), ModelEvaluation.greedy(m, tok, c.maxNewTokens), c.batchSize);
             return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;
@@ -82,13 +97,14 @@ final class ModelRun {
     static List<Prediction> baseline(EvalCommand c, Path baseline) throws JtuneException {
         if (Files.isDirectory(baseline) && Files.exists(baseline.resolve("config.json"))) {
             if (c.data == null) throw new JtuneException("--baseline " + baseline + " is a model folder: give --data as well");
-            return predictions(c, baseline, null, "baseline");
+            return predictions(c, baseline, null, c.adapter, "baseline");
         }
         if (Files.isDirectory(baseline)) return PredictionFile.read(baseline.resolve(PredictionsJsonl.FILE));
         return PredictionFile.read(baseline);
     }
 
-    static ChatTemplate template(Path modelDir, String name) throws JtuneException {
-        return ChatTemplate.resolve(modelDir, name, "--chat-template");
+    /** The template of a run: the flag's, else the adapter's (the one it was trained with), else the model's own. */
+    static ChatTemplate template(Path modelDir, Path adapterDir, String name) throws JtuneException {
+        return ChatTemplate.resolve(modelDir, adapterDir, name, "--chat-template");
     }
 }

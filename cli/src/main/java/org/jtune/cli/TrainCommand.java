@@ -14,7 +14,8 @@ import picocli.CommandLine.Parameters;
 /** `jtune train CONFIG.yaml`: runs a fine-tuning recipe with a live progress bar; --resume continues a killed run. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Fine-tune a model (LoRA or full) from a YAML recipe. Writes the run folder: config.yaml, metrics.jsonl, "
-                + "checkpoints/, the PEFT adapter (adapter/) or the model (model/), report.html.")
+                + "checkpoints/, the PEFT adapter (adapter/) or the model (model/) with the tokenizer files, chat template and "
+                + "system message it was trained with (tokenizer_config.json), report.html.")
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", description = "The recipe (YAML). Optional with --resume (the run folder's config.yaml is used).")
     Path recipe;

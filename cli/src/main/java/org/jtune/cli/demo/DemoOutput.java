@@ -7,8 +7,8 @@ import java.util.Locale;
 
 /**
  * Where the demo tells what it does: human text (step headers, indented details) on one stream, and
- * with {@code json} set one JSON object per finished step on another (the CLI's contract: human text
- * on stderr, JSON lines on stdout).
+ * with {@code json} set one JSON object per finished step on another (stdout; the text then goes to
+ * stderr, see DemoCommand).
  *
  * @param json null for no JSON lines
  */

@@ -15,7 +15,8 @@ final class RepeatCommands {
         String base = d + "/" + DemoRecipes.PRETRAIN_RUN + "/model";
         String adapter = d + "/" + DemoRecipes.LORA_RUN + "/adapter";
         return List.of(
-                "jtune data check --data " + d + "/data/train.jsonl --validation " + d + "/data/validation.jsonl --model " + base,
+                "jtune data check --data " + d + "/data/train.jsonl --validation " + d + "/data/validation.jsonl --recipe " + d + "/"
+                        + DemoRecipes.LORA,
                 "jtune train " + d + "/" + DemoRecipes.PRETRAIN + " --output-dir " + d + "/runs/pretrain-again",
                 "jtune train " + d + "/" + DemoRecipes.LORA + " --output-dir " + d + "/runs/lora-again",
                 "jtune eval --model " + base + " --adapter " + adapter + " --data " + d + "/data/test.jsonl --task classification"

@@ -8,7 +8,8 @@ import org.jtune.train.run.FineTune;
 /**
  * What the demo shows while a recipe trains: a live progress bar on stderr (as `jtune train` draws
  * it), the recipe's messages (example and parameter counts, warnings) and each validation result as
- * indented lines. {@link #SILENT} shows nothing (tests).
+ * indented lines of the demo's text (the bar is erased first, as the two may share a terminal).
+ * {@link #SILENT} shows nothing (tests).
  */
 final class TrainingProgress implements FineTune.Listener {
     static final FineTune.Listener SILENT = new FineTune.Listener() {};
@@ -24,8 +25,9 @@ final class TrainingProgress implements FineTune.Listener {
 
     @Override
     public void info(String message) {
-        if (bar != null) bar.message("  " + message);
-        else text.println("  " + message);
+        if (bar != null) bar.clear();
+        text.println("  " + message);
+        text.flush();
     }
 
     @Override

@@ -9,14 +9,14 @@ import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.CausalLM;
-import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
  * Runs a model over a test set: each prompt rendered with the chat template and the generation
  * prompt (the system message optionally replaced), generated in batches (greedy by default, until an
- * EOS id), and turned into {@link Prediction} records for an evaluator. A prompt longer than the
- * model's context is an error naming the example.
+ * EOS id), and turned into {@link Prediction} records for an evaluator. A prompt that does not fit the
+ * model's context with the answer's tokens becomes an invalid prediction with the reason (scored as a
+ * wrong answer), and the run goes on.
  *
  * @param systemMessage replaces the examples' system message when not null ("" removes it)
  */
@@ -25,7 +25,7 @@ public record ModelEvaluation(CausalLM model, Tokenizer tokenizer, ChatTemplate 
 
     /** Greedy decoding that stops at the config's and the tokenizer's EOS ids. */
     public static SamplingConfig greedy(CausalLM model, Tokenizer tokenizer, int maxNewTokens) {
-        return SamplingConfig.greedy(maxNewTokens).withStopIds(StopIds.of(model.config(), tokenizer));
+        return SamplingConfig.greedyUntilEos(model.config(), tokenizer, maxNewTokens);
     }
 
     public List<Prediction> run(List<ChatTestSet.Example> examples) throws JtuneException {
@@ -34,22 +34,29 @@ public record ModelEvaluation(CausalLM model, Tokenizer tokenizer, ChatTemplate 
         for (int from = 0; from < examples.size(); from += batchSize) {
             List<ChatTestSet.Example> part = examples.subList(from, Math.min(examples.size(), from + batchSize));
             List<int[]> prompts = new ArrayList<>();
-            List<String> inputs = new ArrayList<>();
-            for (ChatTestSet.Example e : part) {
+            String[] invalid = new String[part.size()];
+            for (int i = 0; i < part.size(); i++) {
+                ChatTestSet.Example e = part.get(i);
                 String text = template.render(messages(e.prompt()), true, null);
                 int[] ids = tokenizer.encode(text, false);
                 if (ids.length + sampling.maxNewTokens() > context) {
-                    throw new JtuneException(e.where() + ": prompt of " + ids.length + " tokens plus " + sampling.maxNewTokens()
-                            + " new tokens exceeds the model's context of " + context);
+                    invalid[i] = "prompt of " + ids.length + " tokens plus " + sampling.maxNewTokens()
+                            + " new tokens exceeds the model's context of " + context;
+                } else {
+                    prompts.add(ids);
                 }
-                prompts.add(ids);
-                inputs.add(e.prompt().getLast().content());
             }
             List<Generator.Result> results = Generator.generate(model, prompts, sampling, ids -> tokenizer.decode(ids, true), null);
-            for (int i = 0; i < part.size(); i++) {
+            for (int i = 0, r = 0; i < part.size(); i++) {
                 ChatTestSet.Example e = part.get(i);
-                String answer = results.get(i).text() == null ? "" : results.get(i).text().strip();
-                out.add(new Prediction(e.id(), inputs.get(i), e.reference(), answer, List.of(), List.of(), e.where()));
+                String input = e.prompt().getLast().content();
+                if (invalid[i] != null) {
+                    out.add(Prediction.invalid(e.id(), input, e.reference(), e.where(), invalid[i]));
+                    continue;
+                }
+                Generator.Result g = results.get(r++);
+                String answer = g.text() == null ? "" : g.text().strip();
+                out.add(new Prediction(e.id(), input, e.reference(), answer, List.of(), List.of(), e.where()));
             }
         }
         return out;

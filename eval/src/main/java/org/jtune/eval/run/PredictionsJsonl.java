@@ -11,7 +11,8 @@ import org.jtune.eval.Prediction;
 
 /**
  * predictions.jsonl of a model evaluation: one line per example with id, input, reference, prediction
- * and its score ({@code correct}: the task's per-example verdict). `jtune eval --predictions` reads
+ * and its score ({@code correct}: the task's per-example verdict), and {@code invalid_reason} for an example
+ * that could not be generated. `jtune eval --predictions` reads
  * it back, so a run can later be a baseline.
  */
 public final class PredictionsJsonl {
@@ -29,6 +30,7 @@ public final class PredictionsJsonl {
             o.put("input", p.input());
             o.put("reference", p.reference());
             o.put("prediction", p.prediction());
+            if (p.invalidReason() != null) o.put("invalid_reason", p.invalidReason());
             if (result != null && result.correct() != null && i < result.correct().length) o.put("correct", result.correct()[i]);
             sb.append(o).append('\n');
         }

@@ -43,7 +43,7 @@ class ModelEvaluationTest {
     }
 
     @Test
-    void badTestSetsAreClearErrors(@TempDir Path tmp) throws Exception {
+    void badTestSetsAreClearErrorsAndLongPromptsInvalidAnswers(@TempDir Path tmp) throws Exception {
         Path empty = Files.writeString(tmp.resolve("empty.jsonl"), "\n");
         assertTrue(assertThrows(JtuneException.class, () -> ChatTestSet.read(empty)).getMessage().contains("no examples"));
         Path noAnswer = Files.writeString(tmp.resolve("a.jsonl"), "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}\n");
@@ -56,8 +56,11 @@ class ModelEvaluationTest {
         try (CausalLM model = Architectures.load(dir)) {
             Tokenizer tok = Tokenizer.load(dir);
             ModelEvaluation run = new ModelEvaluation(model, tok, ChatTemplate.named("chatml"), null, ModelEvaluation.greedy(model, tok, 8), 4);
-            JtuneException e = assertThrows(JtuneException.class, () -> run.run(ChatTestSet.read(longPrompt)));
-            assertTrue(e.getMessage().contains("c.jsonl:1") && e.getMessage().contains("context"), e.getMessage());
+            // an over-long prompt is an invalid prediction with its reason, not the end of the run
+            var p = run.run(ChatTestSet.read(longPrompt)).getFirst();
+            assertEquals("c.jsonl:1", p.where());
+            assertEquals("", p.prediction());
+            assertTrue(p.invalidReason() != null && p.invalidReason().contains("context of 512"), p.invalidReason());
         }
     }
 }

@@ -40,6 +40,7 @@ public final class Architectures {
 
     /** Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. */
     public static CausalLM load(Path dir) throws JtuneException {
+        org.jtune.tensor.VectorApi.require(); // a clear error now, not a NoClassDefFoundError at the first forward
         ModelConfig config = readConfig(dir);
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {

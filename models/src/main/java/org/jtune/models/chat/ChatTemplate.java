@@ -69,6 +69,24 @@ public final class ChatTemplate {
         return named(spec).withSpecialTokens(special);
     }
 
+    /**
+     * The template of a run on a model with an adapter: as {@link #resolve(Path, String, String)}, except that
+     * an adapter folder that carries its own template (written there by training, see {@link PromptFormat})
+     * wins over the model's, and its special-token strings are used. {@code adapterDir} may be null.
+     */
+    public static ChatTemplate resolve(Path modelDir, Path adapterDir, String spec, String option) throws JtuneException {
+        if (adapterDir == null || !java.nio.file.Files.isRegularFile(adapterDir.resolve("tokenizer_config.json"))) {
+            return resolve(modelDir, spec, option);
+        }
+        if (spec != null && !spec.equals("tokenizer_default")) return resolve(adapterDir, spec, option);
+        if (PromptFormat.hasTemplate(adapterDir)) return resolve(adapterDir, null, option);
+        if (PromptFormat.hasTemplate(modelDir)) {
+            return resolve(modelDir, null, option).withSpecialTokens(TokenizerConfig.read(adapterDir).specialTokens());
+        }
+        throw new JtuneException("neither the adapter " + adapterDir + " nor the model " + modelDir + " has a chat_template; choose one with "
+                + option + " (a built-in one: " + String.join(", ", BuiltinTemplates.NAMES) + ", or a Jinja file)");
+    }
+
     /** A built-in template: chatml, llama2, llama3 or mistral. */
     public static ChatTemplate named(String name) throws JtuneException {
         BuiltinTemplates.Builtin builtin = BuiltinTemplates.get(name);

@@ -29,6 +29,16 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
         stopStrings = List.copyOf(stopStrings);
     }
 
+    /**
+     * Greedy decoding that stops at the model's end-of-sequence ids (config.json's and the tokenizer's, see
+     * {@link StopIds}): what an answer needs.
+     */
+    public static SamplingConfig greedyUntilEos(org.jtune.models.config.ModelConfig config,
+                                                org.jtune.models.tokenizer.Tokenizer tokenizer, int maxNewTokens) {
+        return greedy(maxNewTokens).withStopIds(StopIds.of(config, tokenizer));
+    }
+
+    /** Greedy decoding with no stop id: it runs to maxNewTokens (see {@link #greedyUntilEos} for answers). */
     public static SamplingConfig greedy(int maxNewTokens) {
         return new SamplingConfig(0f, 0, 1f, 0f, 1f, 0L, maxNewTokens, List.of(), List.of());
     }

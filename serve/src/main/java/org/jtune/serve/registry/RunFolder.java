@@ -113,7 +113,7 @@ public record RunFolder(Path dir, String kind, Path artifact, RecipeConfig recip
         Path train = recipe.datasets().isEmpty() ? null : recipe.datasets().getFirst().path();
         if (train == null || !Files.isRegularFile(train)) return JSON.createObjectNode().put("skipped", "training file missing");
         try {
-            var options = DataCheckOptions.builder(train);
+            var options = DataCheckOptions.builder(train).sequenceLength(recipe.sequenceLen());
             if (recipe.validationPath() != null && Files.isRegularFile(recipe.validationPath())) options.validation(recipe.validationPath());
             return DataCheckJson.toJson(DataCheck.run(options.build()), 5);
         } catch (JtuneException | RuntimeException e) {

@@ -20,6 +20,11 @@ public record Conversation(List<Message> messages, SourceLine source, DatasetFor
         Objects.requireNonNull(format, "format");
     }
 
+    /** A chat conversation made in memory (a library's training or test example); its source reads "examples:1". */
+    public static Conversation of(Message... messages) {
+        return new Conversation(List.of(messages), new SourceLine(java.nio.file.Path.of("examples"), 1), DatasetFormat.CHAT);
+    }
+
     public boolean isCompletion() {
         return format.isCompletion();
     }

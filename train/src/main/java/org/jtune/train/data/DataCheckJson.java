@@ -82,7 +82,8 @@ public final class DataCheckJson {
         t.put("p99", d.p99());
         t.put("max", d.max());
         t.put("mean", Math.round(d.mean() * 100) / 100.0);
-        t.put("sequence_len", f.tokens().sequenceLength());
+        if (f.tokens().sequenceLength() > 0) t.put("sequence_len", f.tokens().sequenceLength());
+        else t.putNull("sequence_len");
         t.put("over_sequence_len", f.tokens().overSequenceLength());
 
         ObjectNode dup = n.putObject("duplicates");

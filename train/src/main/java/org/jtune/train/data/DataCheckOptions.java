@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param data                  the training file
  * @param validation            the validation file, or null
  * @param format                the format every line must have, or null to detect it per file
- * @param sequenceLength        examples with more tokens are warned about
+ * @param sequenceLength        examples with more tokens are warned about; 0 when no length is known (no limit checked)
  * @param tokenCounter          counts tokens of rendered examples
  * @param chatRenderer          renders chat examples before counting
  * @param maxLabels             most distinct answers for data to count as classification-style
@@ -23,7 +23,7 @@ public record DataCheckOptions(Path data, Path validation, DatasetFormat format,
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(tokenCounter, "tokenCounter");
         Objects.requireNonNull(chatRenderer, "chatRenderer");
-        if (sequenceLength < 1) throw new IllegalArgumentException("sequenceLength must be >= 1, got " + sequenceLength);
+        if (sequenceLength < 0) throw new IllegalArgumentException("sequenceLength must be >= 0, got " + sequenceLength);
         if (maxLabels < 2) throw new IllegalArgumentException("maxLabels must be >= 2, got " + maxLabels);
         if (!(imbalanceWarningRatio >= 1)) throw new IllegalArgumentException("imbalanceWarningRatio must be >= 1");
         if (maxLineBytes < 1) throw new IllegalArgumentException("maxLineBytes must be >= 1");
@@ -37,8 +37,8 @@ public record DataCheckOptions(Path data, Path validation, DatasetFormat format,
         private final Path data;
         private Path validation;
         private DatasetFormat format;
-        /** 2048: the context most small-model fine-tuning recipes train with. */
-        private int sequenceLength = 2048;
+        /** None: the caller gives the recipe's sequence_len or the model's context (`jtune data check` does). */
+        private int sequenceLength = 0;
         /** Whitespace words when no model is given (--model counts with its tokenizer). */
         private TokenCounter tokenCounter = new WhitespaceTokenCounter();
         /** Template-free rendering when no model is given (--model renders with its chat template). */

@@ -39,9 +39,10 @@ public final class DataCheckText {
                 f.messages(), f.assistantTurns(), f.characters()));
         LengthDistribution d = f.tokens().distribution();
         out.append(String.format(Locale.ROOT,
-                "  tokens per example (%s): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f; %d over sequence length %d%n",
+                "  tokens per example (%s): min %d, p50 %d, p90 %d, p99 %d, max %d, mean %.1f; %s%n",
                 f.tokens().counter(), d.min(), d.p50(), d.p90(), d.p99(), d.max(), d.mean(),
-                f.tokens().overSequenceLength(), f.tokens().sequenceLength()));
+                f.tokens().sequenceLength() > 0 ? f.tokens().overSequenceLength() + " over sequence length " + f.tokens().sequenceLength()
+                        : "no length limit checked (give --recipe, --model or --sequence-len)"));
         DuplicateSummary dup = f.duplicates();
         out.append(String.format(Locale.ROOT, "  duplicates: %d exact, %d near; conflicts: %d inputs with different answers (%d examples)%n",
                 dup.exactDuplicates(), dup.nearDuplicates(), dup.conflictGroups(), dup.conflictingExamples()));

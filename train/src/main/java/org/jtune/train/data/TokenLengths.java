@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * Token lengths of the examples of one file, as the model would see them: a chat example rendered by
  * the {@link ChatRenderer}, completion data as prompt followed by completion; each counted by the
- * {@link TokenCounter}. Examples longer than the sequence length are warned about (they would be
- * truncated) and counted.
+ * {@link TokenCounter}. Examples longer than the sequence length (when one is given, > 0) are warned
+ * about (training drops, truncates or refuses them, as the recipe's excess_length_strategy says) and counted.
  */
 public record TokenLengths(String counter, LengthDistribution distribution, int sequenceLength, long overSequenceLength) {
 
@@ -18,10 +18,10 @@ public record TokenLengths(String counter, LengthDistribution distribution, int 
         for (int i = 0; i < lengths.length; i++) {
             Conversation c = examples.get(i);
             lengths[i] = counter.count(textOf(c, renderer));
-            if (lengths[i] > sequenceLength) {
+            if (sequenceLength > 0 && lengths[i] > sequenceLength) {
                 over++;
                 log.add(Issue.at(IssueKind.OVER_SEQUENCE_LENGTH, c.source(), lengths[i] + " tokens (" + counter.name()
-                        + ") > sequence length " + sequenceLength + "; it would be truncated"));
+                        + ") > sequence length " + sequenceLength + "; training drops, truncates or refuses it (excess_length_strategy)"));
             }
         }
         return new TokenLengths(counter.name(), LengthDistribution.of(lengths), sequenceLength, over);

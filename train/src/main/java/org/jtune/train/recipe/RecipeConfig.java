@@ -24,6 +24,7 @@ public record RecipeConfig(
         double valSetSize,
         Path validationPath, // null: validation comes from val_set_size, if any
         int sequenceLen,
+        ExcessLength excessLengthStrategy,
         boolean samplePacking,
         boolean trainOnInputs,
         Adapter adapter,
@@ -66,6 +67,14 @@ public record RecipeConfig(
         double balanceMaxRatio) {
 
     public enum Adapter { LORA, FULL }
+
+    /**
+     * What training does with an example longer than sequence_len: DROP it (counted and reported), TRUNCATE
+     * it to sequence_len (the last assistant answer is kept whole when it fits: the oldest prompt tokens go
+     * first; when the answer alone is longer, half the window is prompt and the answer is cut at its end), or
+     * stop with an ERROR naming the examples.
+     */
+    public enum ExcessLength { DROP, TRUNCATE, ERROR }
 
     public enum Scheduler { COSINE, LINEAR, CONSTANT }
 
@@ -167,7 +176,8 @@ public record RecipeConfig(
         boolean dropSystemMessage = false; // system prompts usually carry the task; dropping is opt-in
         double valSetSize = 0.0; // no held-out split unless asked: small datasets need every row (a fraction < 1, or a row count)
         Path validationPath = null; // a fixed validation file beats a random split when one exists
-        int sequenceLen = 2048; // Axolotl's default; longer rows are truncated, so check the data report first
+        int sequenceLen = 2048; // Axolotl's default; `jtune data check --recipe` shows the examples longer than it
+        ExcessLength excessLengthStrategy = ExcessLength.DROP; // a cut example can lose the answer it should teach; drops are reported
         boolean samplePacking = false; // packing changes attention masks and loss weighting; opt in
         boolean trainOnInputs = false; // loss on assistant tokens only: learning to answer, not to echo prompts
         Adapter adapter = Adapter.LORA; // LoRA trains < 1% of the weights: fits CPU memory and time
@@ -211,34 +221,99 @@ public record RecipeConfig(
 
         Builder() {}
 
-        public Builder baseModel(Path p) {
-            baseModel = p;
+        // One typed setter per recipe key (RecipeConfigBuilderTest checks that none is missing), each checking the
+        // range RecipeReader checks; nullable keys take null for "not set".
+
+        /** base_model: the folder of a Hugging Face model. */
+        public Builder baseModel(Path p) { baseModel = p; return this; }
+        /** datasets: the training files. */
+        public Builder datasets(List<DatasetSpec> d) { datasets = List.copyOf(d); return this; }
+        /** chat_template: tokenizer_default, a built-in name (chatml, llama2, llama3, mistral) or Jinja source. */
+        public Builder chatTemplate(String t) { chatTemplate = require("chat_template", t); return this; }
+        /** system_message: replaces the data's system messages (null keeps them). */
+        public Builder systemMessage(String s) { systemMessage = s; return this; }
+        public Builder dropSystemMessage(boolean b) { dropSystemMessage = b; return this; }
+        /** val_set_size: a fraction below 1, or a whole number of rows, held out for validation. */
+        public Builder valSetSize(double v) {
+            if (!(v >= 0) || (v >= 1 && v != Math.rint(v))) throw bad("val_set_size", "a fraction below 1 or a whole number of rows", v);
+            valSetSize = v;
             return this;
         }
-
-        public Builder datasets(List<DatasetSpec> d) {
-            datasets = d;
+        public Builder validationPath(Path p) { validationPath = p; return this; }
+        public Builder sequenceLen(int n) { sequenceLen = range("sequence_len", n, 8, 1 << 20); return this; }
+        public Builder excessLengthStrategy(ExcessLength e) { excessLengthStrategy = require("excess_length_strategy", e); return this; }
+        public Builder samplePacking(boolean b) { samplePacking = b; return this; }
+        public Builder trainOnInputs(boolean b) { trainOnInputs = b; return this; }
+        public Builder adapter(Adapter a) { adapter = require("adapter", a); return this; }
+        public Builder loraR(int r) { loraR = range("lora_r", r, 1, 4096); return this; }
+        public Builder loraAlpha(double a) { if (!(a > 0)) throw bad("lora_alpha", "> 0", a); loraAlpha = a; return this; }
+        public Builder loraDropout(double d) { if (!(d >= 0 && d < 1)) throw bad("lora_dropout", "in [0, 1)", d); loraDropout = d; return this; }
+        /** lora_target_modules: module names (q_proj, v_proj, …), or List.of(ALL_LINEAR). */
+        public Builder loraTargetModules(List<String> m) { loraTargetModules = List.copyOf(m); return this; }
+        public Builder useRslora(boolean b) { useRslora = b; return this; }
+        public Builder trainableTokenIndices(TokenIndices t) { trainableTokenIndices = require("trainable_token_indices", t); return this; }
+        public Builder initNewTokensFromMean(boolean b) { initNewTokensFromMean = b; return this; }
+        public Builder learningRate(double lr) { if (!(lr > 0 && lr <= 1)) throw bad("learning_rate", "in (0, 1]", lr); learningRate = lr; return this; }
+        public Builder lrScheduler(Scheduler s) { lrScheduler = require("lr_scheduler", s); return this; }
+        /** warmup_steps: clears warmup_ratio when set (they exclude each other). */
+        public Builder warmupSteps(Integer n) {
+            warmupSteps = n == null ? null : range("warmup_steps", n, 0, Integer.MAX_VALUE);
+            if (n != null) warmupRatio = null;
             return this;
         }
-
-        public Builder outputDir(Path p) {
-            outputDir = p;
+        public Builder warmupRatio(Double r) {
+            if (r != null && !(r >= 0 && r <= 1)) throw bad("warmup_ratio", "in [0, 1]", r);
+            warmupRatio = r;
             return this;
         }
-
-        public Builder maxSteps(Integer n) {
-            maxSteps = n;
+        public Builder cosineMinLrRatio(double r) { if (!(r >= 0 && r <= 1)) throw bad("cosine_min_lr_ratio", "in [0, 1]", r); cosineMinLrRatio = r; return this; }
+        public Builder numEpochs(int n) { numEpochs = range("num_epochs", n, 1, 100_000); return this; }
+        public Builder maxSteps(Integer n) { maxSteps = n == null ? null : range("max_steps", n, 1, Integer.MAX_VALUE); return this; }
+        public Builder microBatchSize(int n) { microBatchSize = range("micro_batch_size", n, 1, 1 << 16); return this; }
+        public Builder gradientAccumulationSteps(int n) { gradientAccumulationSteps = range("gradient_accumulation_steps", n, 1, 1 << 16); return this; }
+        public Builder optimizer(OptimizerKind o) { optimizer = require("optimizer", o); return this; }
+        public Builder weightDecay(double w) { if (!(w >= 0)) throw bad("weight_decay", ">= 0", w); weightDecay = w; return this; }
+        public Builder adamBeta1(double b) { if (!(b >= 0 && b < 1)) throw bad("adam_beta1", "in [0, 1)", b); adamBeta1 = b; return this; }
+        public Builder adamBeta2(double b) { if (!(b >= 0 && b < 1)) throw bad("adam_beta2", "in [0, 1)", b); adamBeta2 = b; return this; }
+        public Builder adamEpsilon(double e) { if (!(e > 0 && e <= 1)) throw bad("adam_epsilon", "in (0, 1]", e); adamEpsilon = e; return this; }
+        public Builder sgdMomentum(double m) { if (!(m >= 0 && m < 1)) throw bad("sgd_momentum", "in [0, 1)", m); sgdMomentum = m; return this; }
+        public Builder maxGradNorm(double n) { if (!(n >= 0)) throw bad("max_grad_norm", ">= 0 (0 disables clipping)", n); maxGradNorm = n; return this; }
+        public Builder gradientCheckpointing(boolean b) { gradientCheckpointing = b; return this; }
+        public Builder evalSteps(Integer n) { evalSteps = n == null ? null : range("eval_steps", n, 1, Integer.MAX_VALUE); return this; }
+        public Builder saveSteps(Integer n) { saveSteps = n == null ? null : range("save_steps", n, 1, Integer.MAX_VALUE); return this; }
+        public Builder saveTotalLimit(Integer n) { saveTotalLimit = n == null ? null : range("save_total_limit", n, 1, Integer.MAX_VALUE); return this; }
+        public Builder earlyStoppingPatience(Integer n) {
+            earlyStoppingPatience = n == null ? null : range("early_stopping_patience", n, 1, Integer.MAX_VALUE);
             return this;
         }
-
-        public Builder learningRate(double lr) {
-            learningRate = lr;
+        public Builder evalAccuracy(boolean b) { evalAccuracy = b; return this; }
+        public Builder seed(long s) { seed = s; return this; }
+        public Builder outputDir(Path p) { outputDir = require("output_dir", p); return this; }
+        public Builder loggingSteps(int n) { loggingSteps = range("logging_steps", n, 1, Integer.MAX_VALUE); return this; }
+        /** mlflow_tracking_uri: an http(s) address, or null for no MLflow logging. */
+        public Builder mlflowTrackingUri(String u) {
+            if (u != null && !(u.startsWith("http://") || u.startsWith("https://"))) throw bad("mlflow_tracking_uri", "an http:// or https:// address", u);
+            mlflowTrackingUri = u;
             return this;
         }
+        public Builder mlflowExperimentName(String n) { mlflowExperimentName = require("mlflow_experiment_name", n); return this; }
+        public Builder threads(Integer n) { threads = n == null ? null : range("threads", n, 1, 4096); return this; }
+        public Builder balance(Balance b) { balance = require("balance", b); return this; }
+        /** balance_max_ratio: with balance oversample, how many times rarer than the largest label a label may stay (>= 1). */
+        public Builder balanceMaxRatio(double r) { if (!(r >= 1)) throw bad("balance_max_ratio", ">= 1", r); balanceMaxRatio = r; return this; }
 
-        public Builder seed(long s) {
-            seed = s;
-            return this;
+        private static <T> T require(String key, T value) {
+            if (value == null) throw new IllegalArgumentException(key + " must not be null");
+            return value;
+        }
+
+        private static int range(String key, int v, int min, int max) {
+            if (v < min || v > max) throw bad(key, "in [" + min + ", " + max + "]", v);
+            return v;
+        }
+
+        private static IllegalArgumentException bad(String key, String expected, Object got) {
+            return new IllegalArgumentException(key + " must be " + expected + ", got " + got);
         }
 
         /**
@@ -247,8 +322,8 @@ public record RecipeConfig(
          */
         public Map<String, String> problems() {
             Map<String, String> p = new LinkedHashMap<>();
-            if (baseModel == null) p.put("base_model", "base_model is required (the folder of a Hugging Face model)");
-            if (datasets.isEmpty()) p.put("datasets", "datasets is required: a list of {path, type} entries");
+            // base_model and datasets are required of a recipe file (RecipeReader) and of FineTune.run; a library
+            // run trains a model already loaded, on examples given in memory, and sets neither
             if (warmupSteps != null && warmupRatio != null) {
                 p.put("warmup_steps", "set warmup_steps or warmup_ratio, not both");
             }
@@ -274,7 +349,7 @@ public record RecipeConfig(
             Map<String, String> p = problems();
             if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p.values()));
             return new RecipeConfig(baseModel, datasets, chatTemplate, systemMessage, dropSystemMessage, valSetSize, validationPath,
-                    sequenceLen, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
+                    sequenceLen, excessLengthStrategy, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
                     trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,

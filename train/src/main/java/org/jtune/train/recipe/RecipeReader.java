@@ -79,6 +79,8 @@ public final class RecipeReader {
             set(b, new YamlField(key, t.getValueNode(), source), baseDir);
         }
         if (lines.containsKey("warmup_steps") && !lines.containsKey("warmup_ratio")) b.warmupRatio = null;
+        if (b.baseModel == null) throw new RecipeException(source + ": base_model is required (the folder of a Hugging Face model)");
+        if (b.datasets.isEmpty()) throw new RecipeException(source + ": datasets is required: a list of {path, type} entries");
         for (var problem : b.problems().entrySet()) {
             Integer line = lines.get(problem.getKey());
             throw new RecipeException(where(source, line == null ? -1 : line) + problem.getValue());
@@ -140,6 +142,7 @@ public final class RecipeReader {
             case "val_set_size" -> b.valSetSize = valSetSize(f);
             case "validation_path" -> b.validationPath = f.isNull() ? null : f.path(dir);
             case "sequence_len" -> b.sequenceLen = f.integer(8, 1 << 20);
+            case "excess_length_strategy" -> b.excessLengthStrategy = f.enumValue(RecipeConfig.ExcessLength.class);
             case "sample_packing" -> b.samplePacking = f.bool();
             case "train_on_inputs" -> b.trainOnInputs = f.bool();
             case "adapter" -> b.adapter = f.enumValue(Adapter.class);

@@ -69,11 +69,17 @@ public final class ProgressBar {
 
     /** Prints a message on its own line without garbling the bar. */
     public void message(String text) {
+        clear();
+        out.println(text);
+    }
+
+    /** Erases the drawn bar (terminal mode) so that another stream can print a line; the next update redraws it. */
+    public void clear() {
         if (terminal && lastLength > 0) {
             out.print("\r" + " ".repeat(lastLength) + "\r");
+            out.flush();
             lastLength = 0;
         }
-        out.println(text);
     }
 
     /** Ends the bar's line (terminal mode). */

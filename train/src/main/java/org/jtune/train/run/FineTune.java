@@ -10,6 +10,7 @@ import org.jtune.JtuneException;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
@@ -48,8 +49,10 @@ import org.jtune.train.recipe.RecipeConfig;
  * preflight checks, data, trainable parameters, optimizer, schedule, resume), the training loop
  * (micro-batches accumulated into one optimizer step, the loss normalised by the number of trained
  * tokens of the whole accumulation window, clipping, evaluation, checkpoints, early stopping), and
- * the outputs (the PEFT adapter or the model, metrics.jsonl, the recipe copy, the report).
- * The same recipe, machine and thread count give bit-identical results, also across a resume.
+ * the outputs (the PEFT adapter or the model with the prompt format it was trained in, metrics.jsonl,
+ * the recipe copy, the report). The same recipe, machine and thread count give bit-identical results,
+ * also across a resume. {@link #run} loads the base model and releases it at the end; {@link #train}
+ * trains a model the caller holds (a library run), which keeps the trained adapter, or weights, after.
  */
 public final class FineTune {
     private FineTune() {}
@@ -73,18 +76,44 @@ public final class FineTune {
     public record Result(Path runDir, Path output, long steps, double lastLoss, Double valLoss, Double valAccuracy,
                          double seconds) {}
 
+    /** Training examples given in memory instead of the recipe's files; validation may be empty. */
+    public record Examples(List<org.jtune.train.data.Conversation> train, List<org.jtune.train.data.Conversation> validation) {
+        public Examples {
+            train = List.copyOf(train);
+            validation = List.copyOf(validation);
+        }
+    }
+
+    /** Trains the recipe's base model on its datasets, writes the run folder, and releases the model. */
     public static Result run(RecipeConfig recipe, Path runDir, boolean resume, Listener listener) throws JtuneException {
+        if (recipe.baseModel() == null) throw new JtuneException("the recipe has no base_model (the folder of a Hugging Face model)");
+        if (recipe.datasets().isEmpty()) throw new JtuneException("the recipe has no datasets: a list of {path, type} entries");
+        try (CausalLM model = Architectures.load(recipe.baseModel())) {
+            return train(model, recipe, null, runDir, resume, Adapters.DEFAULT, listener);
+        }
+    }
+
+    /**
+     * Trains {@code model}, loaded by the caller from {@code recipe.baseModel()} (its tokenizer and template
+     * come from there), on {@code examples} (null: the recipe's datasets), and writes the run folder. Afterwards
+     * the model holds what was trained: LoRA adds adapter {@code adapterName}, left attached and active; full
+     * fine-tuning leaves the trained weights in place. The caller closes the model.
+     */
+    public static Result train(CausalLM model, RecipeConfig recipe, Examples examples, Path runDir, boolean resume,
+                               String adapterName, Listener listener) throws JtuneException {
         // ---- setup ---------------------------------------------------------------------------
         if (recipe.threads() != null) Parallel.setThreads(recipe.threads());
         Path base = recipe.baseModel();
-        CausalLM model = Architectures.load(base);
+        if (base == null) throw new JtuneException("the recipe has no base_model: the folder the model was loaded from");
         Tokenizer tokenizer = Tokenizer.load(base);
         ChatTemplate template = RunSetup.chatTemplate(recipe, base);
         ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
         RunSetup.preflight(model, tokenizer, template, listener);
-        TrainingData data = TrainingData.load(recipe, encoder);
+        TrainingData data = examples == null ? TrainingData.load(recipe, encoder)
+                : TrainingData.inMemory(recipe, encoder, examples.train(), examples.validation());
         listener.info(data.train().size() + " training and " + data.validation().size() + " validation examples"
-                + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " dropped" : ""));
+                + (data.droppedTooLong() > 0 ? "; " + data.droppedTooLong() + " longer than sequence_len " + recipe.sequenceLen() + " "
+                + (recipe.excessLengthStrategy() == RecipeConfig.ExcessLength.TRUNCATE ? "truncated" : "dropped") : ""));
         if (data.balance().applied()) listener.info(data.balance().summary());
 
         Rng initRng = new Rng(recipe.seed());
@@ -97,8 +126,8 @@ public final class FineTune {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
                     recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
-            trainable = LoraAdapters.attach(model, Adapters.DEFAULT, lora, initRng, recipe.initNewTokensFromMean());
-            lora = model.adapters().get(Adapters.DEFAULT).config();
+            trainable = LoraAdapters.attach(model, adapterName, lora, initRng, recipe.initNewTokensFromMean());
+            lora = model.adapters().get(adapterName).config();
         } else {
             trainable = RunSetup.makeFullyTrainable(model);
         }
@@ -198,11 +227,14 @@ public final class FineTune {
         Path output;
         if (lora != null) {
             output = runDir.resolve("adapter");
-            PeftFormat.save(output, model, Adapters.DEFAULT, base.toString());
+            PeftFormat.save(output, model, adapterName, base.toString());
+            PromptFormat.write(output, base, template, RunSetup.systemMessage(recipe));
         } else {
             output = runDir.resolve("model");
             RunSetup.saveModel(model, base, output);
+            PromptFormat.write(output, output, template, RunSetup.systemMessage(recipe));
         }
+
         log.report(recipe, state, output);
         return new Result(runDir, output, state.globalStep(), lastLoss, lastValLoss, lastAccuracy, state.elapsedSeconds());
     }

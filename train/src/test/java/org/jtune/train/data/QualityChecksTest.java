@@ -125,7 +125,7 @@ class QualityChecksTest {
         assertEquals(new LengthDistribution(3, 3, 4, 6, 6, 6, 13 / 3.0), t.distribution());
         assertEquals(1, t.overSequenceLength());
         assertEquals(List.of("1:over_sequence_length"), lineKinds(log));
-        assertEquals("6 tokens (whitespace estimate) > sequence length 5; it would be truncated", log.warnings().getFirst().message());
+        assertEquals("6 tokens (whitespace estimate) > sequence length 5; training drops, truncates or refuses it (excess_length_strategy)", log.warnings().getFirst().message());
 
         // a plugged-in renderer and counter are used as given
         TokenLengths custom = TokenLengths.of(examples.subList(0, 1), String::length, m -> "<" + m.size() + ">", 100, new IssueLog());

@@ -1,0 +1,147 @@
+package org.jtune.models.gguf;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jtune.JtuneException;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.io.SafetensorsReader;
+import org.jtune.quant.BlockFormat;
+import org.jtune.quant.GgmlType;
+import org.jtune.quant.gguf.GgufValue;
+import org.jtune.quant.gguf.GgufWriter;
+import org.jtune.quant.gguf.LlamaGgufNames;
+import org.jtune.tensor.Tensor;
+
+/**
+ * Writes a Hugging Face Llama/Mistral folder (config.json, safetensors, tokenizer.json) as a GGUF file
+ * llama.cpp loads: llama hyper-parameters, tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by
+ * {@link LlamaGgufNames} with q/k rows permuted for llama.cpp's rotary layout, and converted to the chosen
+ * type with ggml's reference quantizers. Type per tensor, as llama.cpp's quantizer chooses it:
+ * <ul>
+ * <li>1-D tensors (norms) stay F32;</li>
+ * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
+ *     Q4_0/Q4_K (Q8_0 when its rows are not whole 256-blocks), as llama_tensor_get_type does;</li>
+ * <li>Q4_K is llama.cpp's Q4_K_M mixture: attn_v and ffn_down of the layers where use_more_bits(i, n) holds
+ *     (the first and last eighth, and every third layer between) become Q6_K;</li>
+ * <li>a matrix whose rows are not whole blocks of the type falls back: Q8_0/Q4_0 → F16; Q4_K → Q8_0 (llama.cpp
+ *     picks Q5_0, which jtune does not implement) or F16 when not even 32 divides the row (stories260K's
+ *     ffn_down, rows of 172).</li>
+ * </ul>
+ * The file is written atomically. The entry point `jtune export gguf` is to be wired to {@link #export}.
+ */
+public final class HfToGguf {
+    private HfToGguf() {}
+
+    /** llama_ftype of a target type (general.file_type). */
+    static int fileType(GgmlType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            case Q4_K -> 15;       // MOSTLY_Q4_K_M in spirit: q4_k with q6_k output
+            case Q6_K -> 18;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException(t + " is not a GGUF export type");
+        };
+    }
+
+    /** llama.cpp's use_more_bits: the layers Q4_K_M gives 6 bits in attn_v and ffn_down. */
+    static boolean useMoreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    /** The type a tensor is stored as when the file's type is target. */
+    static GgmlType tensorType(String ggufName, long[] dims, GgmlType target, boolean tiedEmbeddings, int layers) {
+        if (dims.length < 2) return GgmlType.F32;
+        long cols = dims[0];
+        GgmlType t = target;
+        boolean output = ggufName.equals("output.weight") || (tiedEmbeddings && ggufName.equals("token_embd.weight"));
+        if (output && (target == GgmlType.Q4_0 || target == GgmlType.Q4_K)) t = cols % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("blk\\.(\\d+)\\.(attn_v|ffn_down)\\.weight").matcher(ggufName);
+        if (target == GgmlType.Q4_K && m.matches() && useMoreBits(Integer.parseInt(m.group(1)), layers)) t = GgmlType.Q6_K;
+        if (cols % t.blockSize() == 0) return t;
+        if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) return cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
+        return GgmlType.F16;
+    }
+
+    /** Exports modelDir to out with tensors of type (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K). */
+    public static void export(Path modelDir, GgmlType type, Path out) throws JtuneException {
+        if (type.format() == null) throw new JtuneException(type + " cannot be written by jtune");
+        fileType(type);
+        LlamaConfig config = LlamaConfig.load(modelDir);
+        Map<String, GgufValue> meta = new LinkedHashMap<>();
+        meta.put("general.architecture", GgufValue.string(LlamaGgufNames.ARCHITECTURE));
+        meta.put("general.name", GgufValue.string(modelDir.toAbsolutePath().getFileName().toString()));
+        meta.putAll(new LlamaGgufNames.Hyperparameters(config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(),
+                config.intermediateSize(), config.numAttentionHeads(), config.numKeyValueHeads(), (float) config.ropeTheta(),
+                (float) config.rmsNormEps(), config.headDim(), config.vocabSize(), config.headDim()).toMetadata());
+        meta.put("general.file_type", GgufValue.u32(fileType(type)));
+        if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
+        meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
+        GgufWriter writer = new GgufWriter().putAll(meta);
+        try (SafetensorsReader reader = SafetensorsReader.open(modelDir)) {
+            List<String[]> names = new ArrayList<>();
+            for (String hf : reader.names()) {
+                Optional<String> gguf = LlamaGgufNames.toGguf(hf);
+                if (gguf.isEmpty()) {
+                    if (hf.endsWith("rotary_emb.inv_freq")) continue;
+                    throw new JtuneException(modelDir + ": tensor " + hf + " has no GGUF name in the llama layout");
+                }
+                names.add(new String[] {hf, gguf.get()});
+            }
+            names.sort(Comparator.comparingInt((String[] n) -> order(n[1])).thenComparing(n -> n[1]));
+            for (String[] n : names) {
+                Tensor t = reader.get(n[0]);
+                int[] shape = t.shape();
+                long[] dims = new long[shape.length];
+                for (int i = 0; i < shape.length; i++) dims[i] = shape[shape.length - 1 - i];
+                GgmlType tt = tensorType(n[1], dims, type, config.tieWordEmbeddings(), config.numHiddenLayers());
+                LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(n[1]);
+                int heads = rotary == LlamaGgufNames.Rotary.QUERY ? config.numAttentionHeads() : config.numKeyValueHeads();
+                writer.addTensor(n[1], tt, dims, channel -> {
+                    float[] values;
+                    try {
+                        values = reader.get(n[0]).toFloatArray();
+                    } catch (JtuneException e) {
+                        throw new IOException(e.getMessage(), e);
+                    }
+                    int rows = shape.length == 0 ? 1 : shape[0];
+                    int cols = (int) (values.length / Math.max(1, rows));
+                    if (rotary != LlamaGgufNames.Rotary.NONE) {
+                        values = LlamaGgufNames.permuteRows(values, rows, cols, LlamaGgufNames.ggufRowSources(rows, heads));
+                    }
+                    if (dims.length < 2) {
+                        rows = 1;
+                        cols = values.length;
+                    }
+                    BlockFormat f = tt.format();
+                    long rowBytes = f.rowBytes(cols);
+                    byte[] row = new byte[(int) rowBytes];
+                    MemorySegment seg = MemorySegment.ofArray(row);
+                    for (int r = 0; r < rows; r++) {
+                        f.quantizeRow(values, r * cols, seg, 0, cols);
+                        ByteBuffer b = ByteBuffer.wrap(row);
+                        while (b.hasRemaining()) channel.write(b);
+                    }
+                });
+            }
+            writer.write(out);
+        }
+    }
+
+    /** llama.cpp's tensor order: token embedding, blocks, output norm, output. */
+    private static int order(String gguf) {
+        if (gguf.startsWith("token_embd")) return 0;
+        if (gguf.startsWith("blk.")) return 1 + Integer.parseInt(gguf.substring(4, gguf.indexOf('.', 4)));
+        return Integer.MAX_VALUE - (gguf.startsWith("output_norm") ? 1 : 0);
+    }
+}

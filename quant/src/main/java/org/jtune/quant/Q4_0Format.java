@@ -1,0 +1,123 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.B;
+import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.L;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import org.jtune.tensor.VectorMath;
+
+/**
+ * GGML_TYPE_Q4_0 (ggml-common.h {@code block_q4_0}, 18 bytes per 32 weights): an F16 scale d, then 16
+ * bytes whose low nibbles are weights 0..15 and high nibbles weights 16..31; w = (q − 8)·d.
+ * Quantization is {@code quantize_row_q4_0_ref}: d = max/−8 where max is the value of largest magnitude
+ * (the first one on ties), q = min(15, trunc(x/d + 8.5)).
+ */
+public final class Q4_0Format implements BlockFormat {
+    public static final Q4_0Format INSTANCE = new Q4_0Format();
+    private static final int QK = 32;
+    private static final int BYTES = 18;
+
+    private Q4_0Format() {}
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, MemorySegment dst, long dstOff, int n) {
+        checkRow(n);
+        for (int b = 0; b < n / QK; b++) {
+            int x0 = srcOff + b * QK;
+            long o = dstOff + (long) b * BYTES;
+            float amax = 0f, max = 0f;
+            for (int j = 0; j < QK; j++) {
+                float v = src[x0 + j];
+                if (amax < Math.abs(v)) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8f;
+            float id = d != 0f ? 1f / d : 0f;
+            QuantVectors.putF16(dst, o, d);
+            for (int j = 0; j < QK / 2; j++) {
+                int q0 = Math.min(15, (int) (src[x0 + j] * id + 8.5f));            // C's (int8_t) truncates
+                int q1 = Math.min(15, (int) (src[x0 + QK / 2 + j] * id + 8.5f));
+                QuantVectors.put(dst, o + 2 + j, q0 | (q1 << 4));
+            }
+        }
+    }
+
+    /** (q − 8)·d per weight; the vector path gives the same bits (the product is exact). */
+    @Override
+    public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        checkRow(n);
+        if (QuantVectors.ENABLED) {
+            for (int b = 0; b < n / QK; b++) {
+                long o = srcOff + (long) b * BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantVectors.f16(src, o));
+                int y = dstOff + b * QK;
+                for (int p = 0; p < QK / 2; p += L) {
+                    IntVector q = QuantVectors.widen(src, o + 2 + p);
+                    ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + p);
+                    ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, y + QK / 2 + p);
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < n / QK; b++) {
+            long o = srcOff + (long) b * BYTES;
+            float d = QuantVectors.f16(src, o);
+            int y = dstOff + b * QK;
+            for (int j = 0; j < QK / 2; j++) {
+                int q = QuantVectors.u8(src, o + 2 + j);
+                dst[y + j] = ((q & 0x0F) - 8) * d;
+                dst[y + j + QK / 2] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
+        checkRow(n);
+        if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
+        int blocks = n / QK;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long o = wOff + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < QK / 2; p += L) {
+                IntVector q = QuantVectors.widen(w, o + 2 + p);
+                FloatVector lo = (FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0);
+                s = lo.fma(FloatVector.fromArray(F, x, xb + p), s);
+                s = hi.fma(FloatVector.fromArray(F, x, xb + QK / 2 + p), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), acc);
+        }
+        return VectorMath.sum(acc);
+    }
+
+    private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
+        float acc = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long o = wOff + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            float s = 0f;
+            for (int j = 0; j < QK / 2; j++) {
+                int q = QuantVectors.u8(w, o + 2 + j);
+                s += ((q & 0x0F) - 8) * x[xb + j] + ((q >>> 4) - 8) * x[xb + QK / 2 + j];
+            }
+            acc += s * QuantVectors.f16(w, o);
+        }
+        return acc;
+    }
+}

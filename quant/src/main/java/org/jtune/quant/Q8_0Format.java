@@ -1,0 +1,100 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.B;
+import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.L;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import org.jtune.tensor.VectorMath;
+
+/**
+ * GGML_TYPE_Q8_0 (ggml-common.h {@code block_q8_0}, 34 bytes per 32 weights): an F16 scale d, then 32
+ * signed bytes q; w = q·d. Quantization is {@code quantize_row_q8_0_ref}: d = amax/127 (rounded to F16 for
+ * storage only), q = roundf(x·(1/d)) with the unrounded d.
+ */
+public final class Q8_0Format implements BlockFormat {
+    public static final Q8_0Format INSTANCE = new Q8_0Format();
+    private static final int QK = 32;
+    private static final int BYTES = 34;
+
+    private Q8_0Format() {}
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    @Override
+    public void quantizeRow(float[] src, int srcOff, MemorySegment dst, long dstOff, int n) {
+        checkRow(n);
+        for (int b = 0; b < n / QK; b++) {
+            int x0 = srcOff + b * QK;
+            long o = dstOff + (long) b * BYTES;
+            float amax = 0f;
+            for (int j = 0; j < QK; j++) {
+                float a = Math.abs(src[x0 + j]);
+                amax = amax > a ? amax : a;        // ggml's MAX(amax, fabsf(v))
+            }
+            float d = amax / 127f;
+            float id = d != 0f ? 1f / d : 0f;
+            QuantVectors.putF16(dst, o, d);
+            for (int j = 0; j < QK; j++) QuantVectors.put(dst, o + 2 + j, (int) GgmlRounding.roundf(src[x0 + j] * id));
+        }
+    }
+
+    /** q·d per weight; the vector path gives the same bits (the product of an int8 and an F16 value is exact). */
+    @Override
+    public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        checkRow(n);
+        if (QuantVectors.ENABLED) {
+            for (int b = 0; b < n / QK; b++) {
+                long o = srcOff + (long) b * BYTES;
+                FloatVector d = FloatVector.broadcast(F, QuantVectors.f16(src, o));
+                for (int p = 0; p < QK; p += L) {
+                    FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, src, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+                    q.mul(d).intoArray(dst, dstOff + b * QK + p);
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < n / QK; b++) {
+            long o = srcOff + (long) b * BYTES;
+            float d = QuantVectors.f16(src, o);
+            for (int j = 0; j < QK; j++) dst[dstOff + b * QK + j] = QuantVectors.i8(src, o + 2 + j) * d;
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
+        checkRow(n);
+        if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
+        int blocks = n / QK;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long o = wOff + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            FloatVector s = FloatVector.zero(F);
+            for (int p = 0; p < QK; p += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0);
+                s = q.fma(FloatVector.fromArray(F, x, xb + p), s);
+            }
+            acc = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), acc);
+        }
+        return VectorMath.sum(acc);
+    }
+
+    private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
+        float acc = 0f;
+        for (int b = 0; b < n / QK; b++) {
+            long o = wOff + (long) b * BYTES;
+            float s = 0f;
+            for (int j = 0; j < QK; j++) s += QuantVectors.i8(w, o + 2 + j) * x[xOff + b * QK + j];
+            acc += s * QuantVectors.f16(w, o);
+        }
+        return acc;
+    }
+}

@@ -1,0 +1,76 @@
+package org.jtune.quant;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector shapes the quantized dot kernels use: F32 lanes of the preferred species and a byte species
+ * with as many lanes, so that {@code convertShape(B2F, F, 0)} widens a load of L quant bytes into one
+ * float vector in registers. ggml's sub-blocks are 16 or 32 elements long, so the kernels need
+ * 8 ≤ L ≤ 16 (AVX2, AVX-512); elsewhere ({@link #ENABLED} false, e.g. 128-bit NEON) the formats fall back
+ * to their scalar dot (-Djtune.quant.scalar=true forces that path; a test execution of the quant module
+ * runs the oracles on it). Also the little-endian scalar accessors of block fields.
+ */
+final class QuantVectors {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+    static final boolean ENABLED = L >= 8 && L <= 16 && !Boolean.getBoolean("jtune.quant.scalar");
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    static final VectorSpecies<Integer> I = jdk.incubator.vector.IntVector.SPECIES_PREFERRED;
+    /** Shorts with as many lanes as F (for F16/BF16 rows). */
+    static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+
+    private QuantVectors() {}
+
+    /** The F16 field at byte offset off, as a float. */
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(SHORT, off));
+    }
+
+    static void putF16(MemorySegment s, long off, float v) {
+        s.set(SHORT, off, Float.floatToFloat16(v));
+    }
+
+    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    static int u8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off) & 0xFF;
+    }
+
+    static byte i8(MemorySegment s, long off) {
+        return s.get(ValueLayout.JAVA_BYTE, off);
+    }
+
+    static void put(MemorySegment s, long off, int b) {
+        s.set(ValueLayout.JAVA_BYTE, off, (byte) b);
+    }
+
+    /** L bytes at off, sign-extended to int lanes (shifts and masks are native on int lanes, emulated on bytes). */
+    static jdk.incubator.vector.IntVector widen(MemorySegment s, long off) {
+        return (jdk.incubator.vector.IntVector) ByteVector.fromMemorySegment(B, s, off, LE).convertShape(jdk.incubator.vector.VectorOperators.B2I, I, 0);
+    }
+
+    /** F16 (binary16) bits widened exactly: magnitude re-biased by 2^112, Inf/NaN patched, sign or-ed back. */
+    static FloatVector f16Bits(jdk.incubator.vector.ShortVector bits) {
+        var h = (jdk.incubator.vector.IntVector) bits.convertShape(jdk.incubator.vector.VectorOperators.S2I, I, 0);
+        var magnitude = h.and(0x7fff).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 13);
+        FloatVector v = magnitude.reinterpretAsFloats().mul(0x1p112f);
+        var special = h.and(0x7c00).eq(0x7c00);
+        var out = v.reinterpretAsInts().blend(magnitude.or(0x7f800000), special);
+        return out.or(h.and(0x8000).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** BF16 bits widened exactly (the top half of a binary32). */
+    static FloatVector bf16Bits(jdk.incubator.vector.ShortVector bits) {
+        var w = (jdk.incubator.vector.IntVector) bits.convertShape(jdk.incubator.vector.VectorOperators.S2I, I, 0);
+        return w.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+}
