@@ -1,10 +1,8 @@
 package org.jtune.autograd;
 
-import static org.jtune.autograd.BroadcastGrad.sumTo;
+import static org.jtune.tensor.BackwardOps.sumTo;
 
-import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import org.jtune.tensor.DType;
+import org.jtune.tensor.BackwardOps;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
@@ -19,9 +17,7 @@ public final class Arithmetic {
     public static Variable add(Variable a, Variable b) {
         int[] as = a.shape(), bs = b.shape();
         boolean ga = a.requiresGrad(), gb = b.requiresGrad();
-        Tensor y = Arrays.equals(as, bs) && a.dtype() == DType.F32 && b.dtype() == DType.F32
-                ? Pointwise.add(a.value(), b.value()) : Ops.add(a.value(), b.value()); // the residual stream's adds
-        return Graph.record("add", y, g -> new Tensor[] {
+        return Graph.record("add", Ops.add(a.value(), b.value()), g -> new Tensor[] {
                 ga ? sumTo(g, as) : null,
                 gb ? sumTo(g, bs) : null}, a, b);
     }
@@ -79,21 +75,12 @@ public final class Arithmetic {
     /** y = x^p;  dx = g·p·x^(p−1). */
     public static Variable pow(Variable x, float p) {
         Tensor xv = x.value();
-        return Graph.record("pow", Ops.pow(xv, p), g -> new Tensor[] {Pointwise.map(g, xv, new Pointwise.Fn2() {
-            public float apply(float gi, float xi) {
-                return gi * p * (float) Math.pow(xi, p - 1);
-            }
-
-            public FloatVector apply(FloatVector gi, FloatVector xi) {
-                FloatVector d = p == 2f ? xi.mul(2f) : powLanes(xi, p - 1).mul(p);
-                return gi.mul(d);
-            }
-        })}, x);
+        return Graph.record("pow", Ops.pow(xv, p), g -> new Tensor[] {BackwardOps.pow(xv, p, g)}, x);
     }
 
     /** y = cond ≠ 0 ? a : b (cond is data, not differentiated);  da = g where cond, db = g elsewhere. */
     public static Variable where(Tensor cond, Variable a, Variable b) {
-        Tensor zero = Tensor.scalar(0f);
+        Tensor zero = Ops.zerosOn(a.value());
         int[] as = a.shape(), bs = b.shape();
         boolean ga = a.requiresGrad(), gb = b.requiresGrad();
         return Graph.record("where", Ops.where(cond, a.value(), b.value()), g -> new Tensor[] {
@@ -101,10 +88,4 @@ public final class Arithmetic {
                 gb ? sumTo(Ops.where(cond, zero, g), bs) : null}, a, b);
     }
 
-    /** x^q per lane with Math.pow: the vector POW differs between JIT stages (see VectorMath). */
-    private static FloatVector powLanes(FloatVector x, float q) {
-        float[] a = x.toArray();
-        for (int i = 0; i < a.length; i++) a[i] = (float) Math.pow(a[i], q);
-        return FloatVector.fromArray(x.species(), a, 0);
-    }
 }

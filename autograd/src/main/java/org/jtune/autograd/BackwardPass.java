@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -31,19 +32,19 @@ final class BackwardPass {
         void add(int slot, Tensor g, boolean exclusive) {
             if (grads[slot] == null) {
                 grads[slot] = g;
-                owned[slot] = exclusive && Variable.ownsWholeArray(g);
+                owned[slot] = exclusive && Variable.ownsWholeStorage(g);
             } else if (!owned[slot]) {
-                grads[slot] = Pointwise.add(grads[slot], g);
+                grads[slot] = Ops.add(grads[slot], g);
                 owned[slot] = true;
             } else {
-                Pointwise.add(grads[slot], g, grads[slot]);
+                Ops.addInPlace(grads[slot], g);
             }
         }
     }
 
     static void run(Variable root, Tensor upstream) {
         if (root.node == null) {
-            root.accumulate(upstream);
+            root.accumulate(upstream, false);
             return;
         }
         Map<Node, int[]> edgesIn = countEdges(root.node);

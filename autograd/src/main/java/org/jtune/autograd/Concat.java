@@ -34,9 +34,10 @@ public final class Concat {
         int d = x.value().dim(dim);
         int[] xs = x.shape();
         Variable[] outs = Graph.record("split", pieces.toArray(Tensor[]::new), grads -> {
-            Tensor dx = Tensor.zeros(xs);
+            Tensor first = java.util.Arrays.stream(grads).filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+            Tensor dx = Ops.zerosOn(first, xs);
             for (int k = 0; k < grads.length; k++) {
-                if (grads[k] != null) org.jtune.tensor.Backend.cpu().copy(grads[k], dx.narrow(d, k * size, grads[k].size(d)));
+                if (grads[k] != null) Ops.copyInto(grads[k], dx.narrow(d, k * size, grads[k].size(d)));
             }
             return new Tensor[] {dx};
         }, x);

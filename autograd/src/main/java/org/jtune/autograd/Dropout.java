@@ -20,6 +20,7 @@ public final class Dropout {
         float[] m = mask.storage().floatArray();
         float keep = 1f / (1f - p);
         for (int i = 0; i < m.length; i++) m[i] = rng.nextFloat() >= p ? keep : 0f;
-        return Graph.record("dropout", Ops.mul(x.value(), mask), g -> new Tensor[] {Ops.mul(g, mask)}, x);
+        Tensor onDevice = mask.to(x.value().device()); // drawn on the host, in row-major order
+        return Graph.record("dropout", Ops.mul(x.value(), onDevice), g -> new Tensor[] {Ops.mul(g, onDevice)}, x);
     }
 }

@@ -1,6 +1,5 @@
 package org.jtune.autograd;
 
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
@@ -20,14 +19,14 @@ public final class IndexCopy {
         }
         Tensor y = xv.copy();
         int last = xv.rank() - 1;
-        for (int i = 0; i < ids.length; i++) Backend.cpu().copy(sv.select(last, i), y.select(last, ids[i]));
+        for (int i = 0; i < ids.length; i++) Ops.copyInto(sv.select(last, i), y.select(last, ids[i]));
         Tensor idx = Tensor.ofInts(ids.clone(), ids.length);
         boolean gx = x.requiresGrad(), gs = src.requiresGrad();
         return Graph.record("index_copy", y, g -> {
             Tensor dx = null;
             if (gx) {
                 dx = g.copy();
-                for (int id : ids) Backend.cpu().fill(dx.select(last, id), 0f);
+                for (int id : ids) Ops.fill(dx.select(last, id), 0f);
             }
             return new Tensor[] {dx, gs ? Ops.indexSelect(g, last, idx) : null};
         }, x, src);

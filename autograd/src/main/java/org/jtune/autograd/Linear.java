@@ -1,12 +1,16 @@
 package org.jtune.autograd;
 
+import static org.jtune.tensor.BackwardOps.sumTo;
+
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
  * A Hugging Face Linear layer: y = x·Wᵀ (+ bias) with x (..., in) and W (out, in), W in any floating
  * dtype (a BF16 weight is read as is; nothing is converted ahead). Flattening x to (N, in):
- * dX = G·W,  dW = Gᵀ·X,  dbias = Σ_rows G. A frozen W (not requiring grad) costs only dX.
+ * dX = G·W,  dW = Gᵀ·X,  dbias = Σ_rows G. A frozen W (not requiring grad) costs only dX; a trainable
+ * W (a parameter) gets Gᵀ·X accumulated by the GEMM straight into its gradient buffer, with no
+ * temporary (N, in) … (out, in) product.
  */
 public final class Linear {
     private Linear() {}
@@ -32,8 +36,12 @@ public final class Linear {
             Tensor g2 = g.reshape(-1, out);
             Tensor[] r = new Tensor[inputs.length];
             if (gx) r[0] = Ops.matmul(g2, wv).view(xs);
-            if (gw) r[1] = Ops.matmul(g2.t(), savedX.reshape(-1, in));
-            if (gbias) r[2] = BroadcastGrad.sumTo(g2, new int[] {out});
+            if (gw) {
+                Tensor x2 = savedX.reshape(-1, in);
+                if (w.isLeaf()) w.writeGrad((buffer, accumulate) -> Ops.matmulInto(g2.t(), x2, buffer, accumulate));
+                else r[1] = Ops.matmul(g2.t(), x2);
+            }
+            if (gbias) r[2] = sumTo(g2, new int[] {out});
             return r;
         }, inputs);
     }

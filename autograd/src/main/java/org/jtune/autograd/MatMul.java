@@ -1,6 +1,6 @@
 package org.jtune.autograd;
 
-import static org.jtune.autograd.BroadcastGrad.sumTo;
+import static org.jtune.tensor.BackwardOps.sumTo;
 
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;

@@ -52,26 +52,9 @@ public final class Reductions {
         return Graph.record("max", y, g -> new Tensor[] {routeToIndex(keepDim ? g : g.unsqueeze(d), arg, xs, d)}, x);
     }
 
-    /** A zero tensor of {@code shape} with g[p] added at index idx[p] along dim (g and idx have dim of size 1). */
+    /** A zero tensor of {@code shape} with g[p] added at index idx[p] along dim (g and idx have dim of size 1): a scatter-add. */
     static Tensor routeToIndex(Tensor g, Tensor idx, int[] shape, int dim) {
-        Tensor dx = Tensor.zeros(shape);
-        float[] o = dx.storage().floatArray();
-        float[] ga = g.toFloatArray();
-        int[] ia = idx.toIntArray();
-        int[] rs = shape.clone();
-        rs[dim] = 1;
-        long[] st = dx.strides();
-        int[] pos = new int[rs.length];
-        for (int p = 0; p < ga.length; p++) {
-            long off = 0;
-            for (int k = 0; k < rs.length; k++) off += pos[k] * st[k];
-            o[(int) (off + ia[p] * st[dim])] += ga[p];
-            for (int k = rs.length - 1; k >= 0; k--) {
-                if (++pos[k] < rs[k]) break;
-                pos[k] = 0;
-            }
-        }
-        return dx;
+        return Ops.scatterAdd(Ops.zerosOn(g, shape), dim, idx, g);
     }
 
     private static int[] ones(int n) {

@@ -1,6 +1,6 @@
 package org.jtune.autograd;
 
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.BackwardOps;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
@@ -15,10 +15,6 @@ public final class Rope {
 
     public static Variable apply(Variable x, Tensor positions, Tensor invFreq) {
         Tensor y = Ops.rope(x.value(), positions, invFreq);
-        return Graph.record("rope", y, g -> {
-            Tensor dx = Tensor.zeros(g.shape());
-            Backend.cpu().rope(g, positions, invFreq, true, dx);
-            return new Tensor[] {dx};
-        }, x);
+        return Graph.record("rope", y, g -> new Tensor[] {BackwardOps.rope(g, positions, invFreq)}, x);
     }
 }

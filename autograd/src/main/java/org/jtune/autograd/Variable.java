@@ -1,16 +1,20 @@
 package org.jtune.autograd;
 
 import java.util.Arrays;
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
  * A tensor taking part in differentiation: its value, whether gradients flow to it, and, for the
- * result of a recorded op, the graph node that produced it. A leaf that requires grad (a parameter)
- * accumulates into {@link #grad()} over backward calls until {@link #zeroGrad()}; the gradient is an
- * F32 contiguous tensor of the value's shape, allocated when first written. Results of ops do not
- * keep gradients. The value may be any dtype (a frozen BF16 weight, I32 ids).
+ * result of a recorded op, the graph node that produced it. A leaf that requires grad is a parameter:
+ * it has a name (the Hugging Face tensor name of a weight; optimizers and checkpoints address it by
+ * it) and exactly one gradient buffer, an F32 contiguous tensor of the value's shape on the value's
+ * device, allocated the first time a gradient arrives and kept from then on. Backward passes add
+ * into it until {@link #zeroGrad()}, which only marks it empty, so that the next gradient overwrites
+ * it: no step allocates or clears gradient memory. Results of ops do not keep gradients. The value may
+ * be any dtype (a frozen BF16 weight, I32 ids).
  *
  * <p>The view methods here ({@link #reshape}, {@link #transpose}, ...) are shortcuts for {@link Views}.
  */
@@ -19,7 +23,8 @@ public final class Variable {
     private final boolean requiresGrad;
     final Node node;       // null for leaves and constants
     final int outputIndex; // which output of node this is
-    private Tensor grad;
+    private Tensor grad;            // a leaf's gradient buffer, kept across zeroGrad
+    private boolean gradEmpty = true; // no gradient since the last zeroGrad: the next one is written, not added
     private String name;
 
     private Variable(Tensor value, boolean requiresGrad) {
@@ -82,12 +87,12 @@ public final class Variable {
 
     /** The accumulated gradient of a leaf, or null when none has arrived since the last {@link #zeroGrad()}. */
     public Tensor grad() {
-        return grad;
+        return gradEmpty ? null : grad;
     }
 
-    /** Forgets the accumulated gradient (the memory is released; the next backward allocates afresh). */
+    /** Forgets the accumulated gradient: the buffer is kept and the next gradient overwrites it (nothing is cleared). */
     public void zeroGrad() {
-        grad = null;
+        gradEmpty = true;
     }
 
     /** A name for error messages and parameter lists (the Hugging Face tensor name of a weight). */
@@ -111,7 +116,7 @@ public final class Variable {
             throw new IllegalArgumentException("backward() needs a one-element result, got shape " + Arrays.toString(value.shape())
                     + "; pass the upstream gradient with backward(Tensor)");
         }
-        backward(Tensor.full(1f, value.shape()));
+        backward(Tensor.full(1f, value.shape()).to(value.device()));
     }
 
     /** Backward with the gradient of the loss with respect to this value. */
@@ -124,33 +129,61 @@ public final class Variable {
         BackwardPass.run(this, upstream);
     }
 
-    /** Adds g into this leaf's gradient (a fresh F32 copy the first time, then in place). */
-    void accumulate(Tensor g) {
+    /**
+     * Adds g (of the value's shape) into this leaf's gradient, as a backward pass delivers one: for
+     * gradients computed outside the graph, and tests.
+     */
+    public void accumulateGrad(Tensor g) {
+        if (!requiresGrad || node != null) throw new IllegalStateException("accumulateGrad: " + this + " is not a parameter");
+        if (!Arrays.equals(g.shape(), value.shape())) {
+            throw new IllegalArgumentException("accumulateGrad: gradient of shape " + Arrays.toString(g.shape()) + " for " + this);
+        }
         accumulate(g, false);
     }
 
     /**
-     * Adds g into this leaf's gradient. The first time, an {@code exclusive} g (no one else holds its
-     * storage) that is already a whole heap F32 array of the value's shape is kept as the gradient
-     * itself instead of being copied; otherwise the gradient is a fresh F32 copy. Later, in place.
+     * Adds g into this leaf's gradient. After {@link #zeroGrad()} g is copied into the buffer (or, the
+     * very first time, an {@code exclusive} g — no one else holds its storage — that is a whole F32
+     * storage of the value's shape becomes the buffer itself, unless a {@link BufferPool} scope is
+     * active, whose memory must not outlive it); otherwise g is added in place.
      */
     void accumulate(Tensor g, boolean exclusive) {
-        if (grad == null) {
-            if (exclusive && ownsWholeArray(g) && g.storage() != value.storage()) {
-                grad = g;
-                return;
-            }
-            grad = Tensor.zeros(DType.F32, value.shape());
-            Backend.cpu().copy(g, grad);
-        } else {
-            Pointwise.add(grad, g, grad);
+        if (!gradEmpty) {
+            Ops.addInPlace(grad, g);
+            return;
         }
+        if (grad == null && exclusive && ownsWholeStorage(g) && g.storage() != value.storage() && g.device().equals(value.device())
+                && !BufferPool.active()) {
+            grad = g;
+        } else {
+            Ops.copyInto(g, gradBuffer());
+        }
+        gradEmpty = false;
     }
 
-    /** True when t is contiguous heap F32 covering its whole backing array from index 0. */
-    static boolean ownsWholeArray(Tensor t) {
-        float[] a = t.dtype() == DType.F32 ? t.storage().floatArray() : null;
-        return a != null && t.offset() == 0 && t.isContiguous() && a.length == t.numel();
+    /** Writes this leaf's gradient in place, for a rule that computes it straight into the buffer (no temporary). */
+    @FunctionalInterface
+    interface GradWriter {
+        /** Writes the gradient into {@code buffer}, adding to it when {@code accumulate}, else overwriting it. */
+        void write(Tensor buffer, boolean accumulate);
+    }
+
+    /** Lets {@code writer} add this leaf's gradient into its buffer (or overwrite it after {@link #zeroGrad()}). */
+    void writeGrad(GradWriter writer) {
+        boolean accumulate = !gradEmpty;
+        writer.write(gradBuffer(), accumulate);
+        gradEmpty = false;
+    }
+
+    /** The gradient buffer, allocated (zeroed, outside any buffer pool) the first time. */
+    private Tensor gradBuffer() {
+        if (grad == null) grad = BufferPool.outside(() -> Ops.zerosOn(value, value.shape()));
+        return grad;
+    }
+
+    /** True when t is contiguous F32 covering its whole storage from offset 0 (a tensor a rule made for one purpose). */
+    static boolean ownsWholeStorage(Tensor t) {
+        return t.dtype() == DType.F32 && t.offset() == 0 && t.isContiguous() && t.storage().byteSize() == t.numel() * 4;
     }
 
     // ---- view shortcuts ------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package org.jtune.autograd;
 
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.BackwardOps;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -59,7 +60,7 @@ public final class Views {
     /** Broadcast view (stride 0 along expanded dims);  dx = g summed over them. */
     public static Variable expand(Variable x, int... shape) {
         int[] xs = x.shape();
-        return Graph.record("expand", x.value().expand(shape), g -> new Tensor[] {BroadcastGrad.sumTo(g, xs)}, x);
+        return Graph.record("expand", x.value().expand(shape), g -> new Tensor[] {BackwardOps.sumTo(g, xs)}, x);
     }
 
     public static Variable unsqueeze(Variable x, int dim) {
@@ -79,10 +80,10 @@ public final class Views {
         return Graph.record("contiguous", v.contiguous(), g -> new Tensor[] {g}, x);
     }
 
-    /** A zero F32 tensor of {@code shape} with g copied into the region {@code region} selects. */
+    /** A zero F32 tensor of {@code shape} (on g's device) with g copied into the region {@code region} selects. */
     static Tensor scatterInto(int[] shape, Tensor g, java.util.function.UnaryOperator<Tensor> region) {
-        Tensor z = Tensor.zeros(shape);
-        Backend.cpu().copy(g, region.apply(z));
+        Tensor z = Ops.zerosOn(g, shape);
+        Ops.copyInto(g, region.apply(z));
         return z;
     }
 }

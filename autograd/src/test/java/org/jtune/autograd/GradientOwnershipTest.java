@@ -43,6 +43,31 @@ class GradientOwnershipTest {
     }
 
     @Test
+    void oneGradientBufferPerParameterIsReusedAcrossSteps() {
+        // a Linear weight and an embedding table get their gradient written straight into their buffer
+        Variable w = Variable.parameter(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3)).named("w");
+        Variable table = Variable.parameter(Tensor.of(new float[] {1, 1, 2, 2, 3, 3}, 3, 2)).named("table");
+        Tensor x = Tensor.of(new float[] {1, -1, 2}, 1, 3), ids = Tensor.ofInts(new int[] {2, 2, 0}, 3);
+        Linear.apply(Variable.constant(x), w).backward(Tensor.of(new float[] {1, 2}, 1, 2));
+        Embedding.apply(table, ids).backward(Tensor.ones(3, 2));
+        Tensor wBuffer = w.grad(), tBuffer = table.grad();
+        assertArrayEquals(new float[] {1, -1, 2, 2, -2, 4}, wBuffer.toFloatArray());
+        assertArrayEquals(new float[] {1, 1, 0, 0, 2, 2}, tBuffer.toFloatArray());
+        w.zeroGrad();
+        table.zeroGrad();
+        assertNull(w.grad(), "zeroGrad empties the gradient");
+        Linear.apply(Variable.constant(x), w).backward(Tensor.of(new float[] {3, 0}, 1, 2));
+        Embedding.apply(table, Tensor.ofInts(new int[] {1}, 1)).backward(Tensor.ones(1, 2));
+        assertSame(wBuffer, w.grad(), "the same buffer, overwritten rather than reallocated");
+        assertSame(tBuffer, table.grad());
+        assertArrayEquals(new float[] {3, -3, 6, 0, 0, 0}, w.grad().toFloatArray());
+        assertArrayEquals(new float[] {0, 0, 1, 1, 0, 0}, table.grad().toFloatArray());
+        Linear.apply(Variable.constant(x), w).backward(Tensor.of(new float[] {1, 0}, 1, 2)); // no zeroGrad: adds
+        assertArrayEquals(new float[] {4, -4, 8, 0, 0, 0}, w.grad().toFloatArray());
+        assertSame(wBuffer, w.grad());
+    }
+
+    @Test
     void fanOutThroughFreshGradientsSumsCorrectly() {
         // x feeds three products; the pending gradient of x is summed in place once it is fresh
         Variable x = param(0.5f, -2f);

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
-import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
@@ -20,7 +18,7 @@ class TrainingTest {
     private static void sgd(List<Variable> params, float lr) {
         try (var g = NoGrad.enter()) {
             for (Variable p : params) {
-                Backend.cpu().binary(BinaryOp.SUB, p.value(), Ops.scale(p.grad(), lr), p.value());
+                Ops.addInPlace(p.value(), Ops.scale(p.grad(), -lr));
                 p.zeroGrad();
             }
         }

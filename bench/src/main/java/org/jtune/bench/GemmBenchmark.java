@@ -1,6 +1,6 @@
 package org.jtune.bench;
 
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.cpu.CpuBackend;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -56,10 +56,10 @@ final class GemmBenchmark {
         Tensor out = Tensor.zeros(s.m, s.n);
         double flops = 2.0 * s.m * s.k * s.n;
         try (OpenBlasPeer peer = new OpenBlasPeer(a.storage().floatArray(), stored.storage().floatArray(), s.m, s.k, s.n, s.weight)) {
-            Backend.cpu().matmul(a, b, out, false);
+            CpuBackend.INSTANCE.matmul(a, b, out, false);
             peer.run();
             double err = maxRelativeError(out.storage().floatArray(), peer.result());
-            Timing.Result[] r = timing.pair(() -> Backend.cpu().matmul(a, b, out, false), peer::run);
+            Timing.Result[] r = timing.pair(() -> CpuBackend.INSTANCE.matmul(a, b, out, false), peer::run);
             ResultLine line = new ResultLine().put("bench", "gemm").put("m", s.m).put("k", s.k).put("n", s.n)
                     .put("b_layout", s.weight ? "weight_t" : "row_major").put("threads", threads)
                     .put("gflops", flops / r[0].median() * 1e-9)
@@ -82,7 +82,7 @@ final class GemmBenchmark {
         Tensor x = Tensor.uniform(rng, -1f, 1f, 1, k);
         Tensor w = Tensor.uniform(rng, -1f, 1f, n, k).to(DType.BF16);
         Tensor out = Tensor.zeros(1, n);
-        Timing.Result r = timing.single(() -> Backend.cpu().matmul(x, w.t(), out, false));
+        Timing.Result r = timing.single(() -> CpuBackend.INSTANCE.matmul(x, w.t(), out, false));
         return new ResultLine().put("bench", "gemm").put("m", 1).put("k", k).put("n", n).put("b_layout", "weight_t")
                 .put("b_dtype", "bf16").put("threads", threads)
                 .put("gflops", 2.0 * k * n / r.median() * 1e-9).put("gb_per_s", 2.0 * k * n / r.median() * 1e-9)

@@ -2,6 +2,7 @@ package org.jtune.bench;
 
 import java.util.List;
 import org.jtune.tensor.Backend;
+import org.jtune.tensor.cpu.CpuBackend;
 import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Parallel;
@@ -40,10 +41,10 @@ final class OpsBenchmark {
         float[] inv = new float[COLS / 128];
         for (int i = 0; i < inv.length; i++) inv[i] = (float) Math.pow(10000.0, -2.0 * i / (COLS / 64));
         Tensor invFreq = Tensor.of(inv, inv.length);
-        Backend be = Backend.cpu();
+        Backend be = CpuBackend.INSTANCE;
         List<Op> ops = List.of(
                 new Op("softmax", 2, () -> Ops.softmax(x, -1), () -> be.softmax(x, out)),
-                new Op("rmsnorm", 2, () -> Ops.rmsNorm(x, weight, 1e-5f), () -> be.rmsNorm(x, weight, 1e-5f, out)),
+                new Op("rmsnorm", 2, () -> Ops.rmsNorm(x, weight, 1e-5f), () -> be.rmsNorm(x, weight, 1e-5f, out, null)),
                 new Op("rope", 2, () -> Ops.rope(x4, positions, invFreq), () -> be.rope(x4, positions, invFreq, false, out4)),
                 new Op("silu_mul", 3, () -> Ops.mul(Ops.silu(x), u), () -> {
                     be.unary(UnaryOp.SILU, x, tmp);

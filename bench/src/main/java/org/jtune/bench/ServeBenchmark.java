@@ -16,7 +16,7 @@ import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.quant.GgmlType;
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -274,7 +274,7 @@ final class ServeBenchmark {
                 for (var e : params.entrySet()) {
                     if (!e.getKey().endsWith("lora_B.weight")) continue;
                     Tensor v = e.getValue().value();
-                    Backend.cpu().copy(Tensor.randn(rng, 0.01f, v.shape()), v);
+                    Ops.copyInto(Tensor.randn(rng, 0.01f, v.shape()), v);
                 }
                 Path dir = out.resolve(name);
                 PeftFormat.save(dir, m, name, model.toString());

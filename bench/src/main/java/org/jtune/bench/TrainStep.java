@@ -16,12 +16,10 @@ import org.jtune.models.weights.Weight;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
-import org.jtune.train.optim.Parameter;
 import org.jtune.train.optim.WeightDecayRule;
 
 /**
@@ -52,8 +50,7 @@ public final class TrainStep {
                 trainable.put(w.name(), p);
             }
         }
-        List<Parameter> params = new ArrayList<>();
-        for (var e : trainable.entrySet()) params.add(Parameter.withZeroGrad(e.getKey(), e.getValue().value()));
+        List<Variable> params = new ArrayList<>(trainable.values()); // each with its one gradient buffer
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
         int b = shape.batch(), t = shape.seq(), n = shape.tokens();
         int[] ids = new int[n], targets = new int[n], pos = new int[n];
@@ -71,12 +68,8 @@ public final class TrainStep {
             Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
             Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
             l.backward();
-            int i = 0;
-            for (Variable v : trainable.values()) {
-                Backend.cpu().copy(v.grad(), params.get(i++).grad());
-                v.zeroGrad();
-            }
             opt.step(1e-4);
+            opt.zeroGrad();
             loss = l.value().item();
             if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
         }
@@ -85,7 +78,7 @@ public final class TrainStep {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("step_s", sorted[sorted.length / 2]);
         r.put("loss", loss);
-        r.put("trainable_params", params.stream().mapToLong(Parameter::numel).sum());
+        r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
         System.out.println(new ObjectMapper().writeValueAsString(r));
     }

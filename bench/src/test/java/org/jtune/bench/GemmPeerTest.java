@@ -2,7 +2,7 @@ package org.jtune.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.cpu.CpuBackend;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -22,7 +22,7 @@ class GemmPeerTest {
             Tensor stored = weight ? Tensor.uniform(rng, -1f, 1f, n, k) : Tensor.uniform(rng, -1f, 1f, k, n);
             Tensor b = weight ? stored.t() : stored;
             Tensor ours = Tensor.zeros(m, n), base = Tensor.zeros(m, n);
-            Backend.cpu().matmul(a, b, ours, false);
+            CpuBackend.INSTANCE.matmul(a, b, ours, false);
             BaselineGemm.matmul(a, b.contiguous(), base, false);
             try (OpenBlasPeer peer = new OpenBlasPeer(a.storage().floatArray(), stored.storage().floatArray(), m, k, n, weight)) {
                 peer.run();

@@ -21,7 +21,6 @@ import org.jtune.serve.http.OpenAiServer;
 import org.jtune.serve.http.ServerOptions;
 import org.jtune.serve.log.RequestLog;
 import org.jtune.serve.text.PromptCodec;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.jtune.testing.SharedData;
@@ -90,7 +89,7 @@ public final class TestServer implements AutoCloseable {
             for (var e : params.entrySet()) {
                 if (!e.getKey().endsWith("lora_B.weight")) continue;
                 Tensor v = e.getValue().value();
-                Backend.cpu().copy(Tensor.randn(rng, 0.1f, v.shape()), v);
+                org.jtune.tensor.Ops.copyInto(Tensor.randn(rng, 0.1f, v.shape()), v);
             }
             PeftFormat.save(out, m, org.jtune.models.lora.Adapters.DEFAULT, model.toString());
         }

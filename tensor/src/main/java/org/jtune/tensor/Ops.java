@@ -5,43 +5,60 @@ import java.util.List;
 
 /**
  * The tensor operations callers use: each checks its arguments (an error names the op and the
- * shapes), applies numpy broadcasting, allocates the output and calls the {@link Backend} kernel.
- * Floating results are F32. Differentiable versions of these live in the autograd module.
+ * shapes), applies numpy broadcasting, chooses the backend that runs it — the one of its primary
+ * input's device ({@link Placement}: device follows data) — allocates the output through that
+ * backend and calls the {@link Backend} kernel. Floating results are F32. Gradients and optimizer
+ * updates are in {@link BackwardOps}; the differentiable versions of these ops are in the autograd module.
  */
 public final class Ops {
     private Ops() {}
 
-    private static final ScopedValue<Backend> BACKEND = ScopedValue.newInstance();
-
-    static Backend backend() {
-        return BACKEND.orElse(Backend.cpu());
-    }
-
     /**
-     * Runs {@code body} with the ops called on this thread dispatched to {@code backend} instead of
-     * the CPU one (the op-conformance suite runs every backend this way).
+     * Runs {@code body} with every op called on this thread run by {@code backend}, and tensors created
+     * without inputs ({@link #zeros}) allocated on its device; inputs elsewhere are copied to its device
+     * with their layout kept. The op-conformance suite runs every backend this way.
      */
     public static <T> T using(Backend backend, java.util.function.Supplier<T> body) {
-        return ScopedValue.where(BACKEND, backend).call(body::get);
+        return Placement.using(backend, body);
     }
 
-    // ---- copies ----------------------------------------------------------------------------------
+    // ---- memory --------------------------------------------------------------------------------
 
-    /** dst ← src elementwise (same shape, any layouts and dtypes; 16-bit floats round to nearest even). */
+    /** A zeroed contiguous tensor on the scope's device ({@link #using}), else on the host. */
+    public static Tensor zeros(DType dtype, int... shape) {
+        return Placement.forCreation().allocate(dtype, shape);
+    }
+
+    /** A zeroed contiguous tensor on {@code device}. */
+    public static Tensor zeros(Device device, DType dtype, int... shape) {
+        return device.backend().allocate(dtype, shape);
+    }
+
+    /** A zeroed F32 tensor of {@code shape} on the device of {@code like} (gradient buffers, accumulators). */
+    public static Tensor zerosOn(Tensor like, int... shape) {
+        return Placement.of(like).allocate(DType.F32, shape);
+    }
+
+    /** dst ← src (same shape, converting dtypes; the two may live on different devices). */
     public static void copyInto(Tensor src, Tensor dst) {
         if (!Arrays.equals(src.shape(), dst.shape())) {
-            throw new IllegalArgumentException("copy: source " + Arrays.toString(src.shape()) + " and destination "
-                    + Arrays.toString(dst.shape()) + " differ");
+            throw new IllegalArgumentException("copy: source " + Arrays.toString(src.shape()) + " and destination " + Arrays.toString(dst.shape()) + " differ");
         }
-        backend().copy(src, dst);
+        Placement.copy(src, dst);
+    }
+
+    /** Every element of dst ← value. */
+    public static void fill(Tensor dst, float value) {
+        Placement.owner(dst).fill(dst, value);
     }
 
     // ---- elementwise ---------------------------------------------------------------------------
 
     public static Tensor unary(UnaryOp op, Tensor x) {
-        requireFloating(op.name().toLowerCase(), x);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().unary(op, x, out);
+        OpChecks.requireFloating(op.name().toLowerCase(), x);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.unary(op, Placement.data(op.name().toLowerCase(), be, x), out);
         return out;
     }
 
@@ -60,37 +77,47 @@ public final class Ops {
 
     /** a·x + b. */
     public static Tensor affine(Tensor x, float a, float b) {
-        requireFloating("affine", x);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().affine(x, a, b, out);
+        OpChecks.requireFloating("affine", x);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.affine(Placement.data("affine", be, x), a, b, out);
         return out;
     }
 
     public static Tensor scale(Tensor x, float a) { return affine(x, a, 0f); }
     public static Tensor addScalar(Tensor x, float b) { return affine(x, 1f, b); }
 
+    /** x ← a·x in place (x contiguous F32: a gradient being clipped or scaled). */
+    public static void scaleInPlace(Tensor x, float a) {
+        OpChecks.requireDenseF32("scale_", x);
+        Placement.owner(x).affine(x, a, 0f, x);
+    }
+
     public static Tensor pow(Tensor x, float p) {
-        requireFloating("pow", x);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().powScalar(x, p, out);
+        OpChecks.requireFloating("pow", x);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.powScalar(Placement.data("pow", be, x), p, out);
         return out;
     }
 
     public static Tensor clamp(Tensor x, float lo, float hi) {
-        requireFloating("clamp", x);
+        OpChecks.requireFloating("clamp", x);
         if (lo > hi) throw new IllegalArgumentException("clamp: min " + lo + " > max " + hi);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().clamp(x, lo, hi, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.clamp(Placement.data("clamp", be, x), lo, hi, out);
         return out;
     }
 
     public static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
         String name = op.name().toLowerCase();
-        requireFloating(name, a);
-        requireFloating(name, b);
+        OpChecks.requireFloating(name, a);
+        OpChecks.requireFloating(name, b);
         int[] shape = broadcastShape(name, a.shape(), b.shape());
-        Tensor out = Tensor.zeros(shape);
-        backend().binary(op, a.expand(shape), b.expand(shape), out);
+        Backend be = Placement.of(a, b);
+        Tensor out = be.allocate(DType.F32, shape);
+        be.binary(op, Placement.data(name, be, a).expand(shape), Placement.data(name, be, b).expand(shape), out);
         return out;
     }
 
@@ -102,13 +129,38 @@ public final class Ops {
     public static Tensor maximum(Tensor a, Tensor b) { return binary(BinaryOp.MAX, a, b); }
     public static Tensor minimum(Tensor a, Tensor b) { return binary(BinaryOp.MIN, a, b); }
 
+    /** acc ← acc + x in place (acc contiguous F32, x of acc's shape or broadcastable to it): summing gradients. */
+    public static void addInPlace(Tensor acc, Tensor x) {
+        OpChecks.requireDenseF32("add_", acc);
+        OpChecks.requireFloating("add_", x);
+        int[] shape = acc.shape();
+        if (!Arrays.equals(broadcastShape("add_", shape, x.shape()), shape)) {
+            throw new IllegalArgumentException("add_: " + Arrays.toString(x.shape()) + " does not broadcast to " + Arrays.toString(shape));
+        }
+        Backend be = Placement.owner(acc);
+        be.binary(BinaryOp.ADD, acc, Placement.data("add_", be, x).expand(shape), acc);
+    }
+
     /** cond ≠ 0 ? a : b, all three broadcast together. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) {
-        requireFloating("where", a);
-        requireFloating("where", b);
+        OpChecks.requireFloating("where", a);
+        OpChecks.requireFloating("where", b);
         int[] shape = broadcastShape("where", broadcastShape("where", cond.shape(), a.shape()), b.shape());
-        Tensor out = Tensor.zeros(shape);
-        backend().where(cond.expand(shape), a.expand(shape), b.expand(shape), out);
+        Backend be = Placement.of(a, b, cond);
+        Tensor out = be.allocate(DType.F32, shape);
+        be.where(Placement.data("where", be, cond).expand(shape), Placement.data("where", be, a).expand(shape),
+                Placement.data("where", be, b).expand(shape), out);
+        return out;
+    }
+
+    /** silu(gate)·up (SwiGLU, Shazeer 2020), gate and up of one shape. */
+    public static Tensor swiglu(Tensor gate, Tensor up) {
+        OpChecks.requireFloating("swiglu", gate);
+        OpChecks.requireFloating("swiglu", up);
+        OpChecks.requireSameShape("swiglu", gate, up);
+        Backend be = Placement.of(gate);
+        Tensor out = be.allocate(DType.F32, gate.shape());
+        be.swiglu(Placement.data("swiglu", be, gate), Placement.data("swiglu", be, up), out);
         return out;
     }
 
@@ -119,15 +171,16 @@ public final class Ops {
     }
 
     public static Tensor reduce(ReduceOp op, Tensor x, int dim, boolean keepDim, int correction) {
-        requireFloating(op.name().toLowerCase(), x);
-        dim = dim(op.name().toLowerCase(), x, dim);
+        OpChecks.requireFloating(op.name().toLowerCase(), x);
+        dim = OpChecks.dim(op.name().toLowerCase(), x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0 && (op == ReduceOp.MAX || op == ReduceOp.MIN)) {
             throw new IllegalArgumentException(op.name().toLowerCase() + ": empty dim " + dim + " of shape " + Arrays.toString(shape));
         }
         shape[dim] = 1;
-        Tensor out = Tensor.zeros(shape);
-        backend().reduce(op, x, dim, correction, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, shape);
+        be.reduce(op, Placement.data(op.name().toLowerCase(), be, x), dim, correction, out);
         return keepDim ? out : out.squeeze(dim);
     }
 
@@ -142,14 +195,22 @@ public final class Ops {
         return sum(x.reshape(-1), 0, false);
     }
 
+    /** Σ x² over all elements, in double (a gradient's squared norm); the order depends only on the element count. */
+    public static double sumOfSquares(Tensor x) {
+        OpChecks.requireFloating("sum_of_squares", x);
+        Backend be = Placement.of(x);
+        return be.sumOfSquares(Placement.data("sum_of_squares", be, x));
+    }
+
     public static Tensor argmax(Tensor x, int dim, boolean keepDim) {
-        requireFloating("argmax", x);
-        dim = dim("argmax", x, dim);
+        OpChecks.requireFloating("argmax", x);
+        dim = OpChecks.dim("argmax", x, dim);
         int[] shape = x.shape();
         if (shape[dim] == 0) throw new IllegalArgumentException("argmax: empty dim " + dim + " of shape " + Arrays.toString(shape));
         shape[dim] = 1;
-        Tensor out = Tensor.zeros(DType.I32, shape);
-        backend().argmax(x, dim, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.I32, shape);
+        be.argmax(Placement.data("argmax", be, x), dim, out);
         return keepDim ? out : out.squeeze(dim);
     }
 
@@ -164,13 +225,15 @@ public final class Ops {
     }
 
     private static Tensor lastDimOp(String name, Tensor x, int dim, boolean log) {
-        requireFloating(name, x);
-        dim = dim(name, x, dim);
+        OpChecks.requireFloating(name, x);
+        dim = OpChecks.dim(name, x, dim);
         int last = x.rank() - 1;
-        Tensor src = dim == last ? x : x.transpose(dim, last);
-        Tensor out = Tensor.zeros(src.shape());
-        if (log) backend().logSoftmax(src, out);
-        else backend().softmax(src, out);
+        Backend be = Placement.of(x);
+        Tensor placed = Placement.data(name, be, x);
+        Tensor src = dim == last ? placed : placed.transpose(dim, last);
+        Tensor out = be.allocate(DType.F32, src.shape());
+        if (log) be.logSoftmax(src, out);
+        else be.softmax(src, out);
         return dim == last ? out : out.transpose(dim, last).contiguous();
     }
 
@@ -181,21 +244,48 @@ public final class Ops {
      * Operands may be transposed views: no copies are made.
      */
     public static Tensor matmul(Tensor a, Tensor b) {
-        requireFloating("matmul", a);
-        requireFloating("matmul", b);
+        OpChecks.requireFloating("matmul", a);
+        OpChecks.requireFloating("matmul", b);
         if (a.rank() < 2 || b.rank() < 1) {
-            throw new IllegalArgumentException("matmul: need a of rank ≥ 2 and b of rank ≥ 1, got " + shapes(a, b));
+            throw new IllegalArgumentException("matmul: need a of rank ≥ 2 and b of rank ≥ 1, got " + OpChecks.shapes(a, b));
         }
         if (b.rank() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
-        int m = a.size(-2), k = a.size(-1), k2 = b.size(-2), n = b.size(-1);
-        if (k != k2) throw new IllegalArgumentException("matmul: inner dims differ: " + shapes(a, b));
-        int[] batch = broadcastShape("matmul", Arrays.copyOf(a.shape(), a.rank() - 2), Arrays.copyOf(b.shape(), b.rank() - 2));
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = m;
-        outShape[batch.length + 1] = n;
-        Tensor out = Tensor.zeros(outShape);
-        backend().matmul(a.expand(concat(batch, m, k)), b.expand(concat(batch, k, n)), out, false);
+        int[] outShape = matmulShape(a, b);
+        Backend be = Placement.of(a);
+        Tensor out = be.allocate(DType.F32, outShape);
+        matmulInto(be, a, b, out, false);
         return out;
+    }
+
+    /**
+     * out ← a·b, or out ← out + a·b when {@code accumulate} (a gradient added into its buffer without
+     * a temporary). out must have the product's shape and be contiguous F32.
+     */
+    public static void matmulInto(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        OpChecks.requireFloating("matmul", a);
+        OpChecks.requireFloating("matmul", b);
+        OpChecks.requireDenseF32("matmul", out);
+        if (a.rank() < 2 || b.rank() < 2) throw new IllegalArgumentException("matmul: need a and b of rank ≥ 2, got " + OpChecks.shapes(a, b));
+        int[] shape = matmulShape(a, b);
+        if (!Arrays.equals(shape, out.shape())) {
+            throw new IllegalArgumentException("matmul: output " + Arrays.toString(out.shape()) + " for a product of shape " + Arrays.toString(shape));
+        }
+        matmulInto(Placement.owner(out), a, b, out, accumulate);
+    }
+
+    private static int[] matmulShape(Tensor a, Tensor b) {
+        int m = a.size(-2), k = a.size(-1), k2 = b.size(-2), n = b.size(-1);
+        if (k != k2) throw new IllegalArgumentException("matmul: inner dims differ: " + OpChecks.shapes(a, b));
+        int[] batch = broadcastShape("matmul", Arrays.copyOf(a.shape(), a.rank() - 2), Arrays.copyOf(b.shape(), b.rank() - 2));
+        return concat(batch, m, n);
+    }
+
+    private static void matmulInto(Backend be, Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        int r = out.rank();
+        int[] batch = Arrays.copyOf(out.shape(), r - 2);
+        int m = a.size(-2), k = a.size(-1), n = b.size(-1);
+        be.matmul(Placement.data("matmul", be, a).expand(concat(batch, m, k)), Placement.data("matmul", be, b).expand(concat(batch, k, n)),
+                out, accumulate);
     }
 
     /** x (..., in) · wᵀ with w (out, in), the layout of a Hugging Face Linear weight. */
@@ -212,24 +302,37 @@ public final class Ops {
     // ---- normalisation and positions -----------------------------------------------------------
 
     public static Tensor rmsNorm(Tensor x, Tensor weight, float eps) {
-        requireFloating("rms_norm", x);
-        requireLastDim("rms_norm", x, weight);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().rmsNorm(x, weight, eps, out);
-        return out;
+        return rmsNormWithRstd(x, weight, eps, false)[0];
+    }
+
+    /** RMSNorm and, when {@code wantRstd}, the per-row r = rsqrt(mean(x²) + eps) (shape x.shape minus the last dim) that its backward needs. */
+    public static Tensor[] rmsNormWithRstd(Tensor x, Tensor weight, float eps, boolean wantRstd) {
+        OpChecks.requireFloating("rms_norm", x);
+        OpChecks.requireLastDim("rms_norm", x, weight);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor rstd = wantRstd ? be.allocate(DType.F32, Arrays.copyOf(x.shape(), x.rank() - 1)) : null;
+        be.rmsNorm(Placement.data("rms_norm", be, x), Placement.data("rms_norm", be, weight), eps, out, rstd);
+        return new Tensor[] {out, rstd};
     }
 
     public static Tensor layerNorm(Tensor x, Tensor weight, Tensor bias, float eps) {
-        requireFloating("layer_norm", x);
-        requireLastDim("layer_norm", x, weight);
-        if (bias != null) requireLastDim("layer_norm", x, bias);
-        Tensor out = Tensor.zeros(x.shape());
-        backend().layerNorm(x, weight, bias, eps, out);
+        OpChecks.requireFloating("layer_norm", x);
+        OpChecks.requireLastDim("layer_norm", x, weight);
+        if (bias != null) OpChecks.requireLastDim("layer_norm", x, bias);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.layerNorm(Placement.data("layer_norm", be, x), Placement.data("layer_norm", be, weight), Placement.data("layer_norm", be, bias), eps, out);
         return out;
     }
 
     /** Rotary embedding of x (B, T, H, D) at positions (B, T) I32 with inverse frequencies invFreq (D/2). */
     public static Tensor rope(Tensor x, Tensor positions, Tensor invFreq) {
+        return rope(x, positions, invFreq, false);
+    }
+
+    /** Rotary embedding, or (inverse) the rotation by −θ, which is its backward. */
+    static Tensor rope(Tensor x, Tensor positions, Tensor invFreq, boolean inverse) {
         if (x.rank() != 4 || x.size(3) % 2 != 0) {
             throw new IllegalArgumentException("rope: x must be (B, T, H, D) with even D, got " + Arrays.toString(x.shape()));
         }
@@ -240,8 +343,9 @@ public final class Ops {
         if (invFreq.rank() != 1 || invFreq.size(0) != x.size(3) / 2) {
             throw new IllegalArgumentException("rope: invFreq must have D/2 = " + x.size(3) / 2 + " entries, got " + invFreq);
         }
-        Tensor out = Tensor.zeros(x.shape());
-        backend().rope(x, positions, invFreq, false, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, x.shape());
+        be.rope(Placement.data("rope", be, x), Placement.aux(be, positions), Placement.aux(be, invFreq), inverse, out);
         return out;
     }
 
@@ -250,66 +354,71 @@ public final class Ops {
     /** Rows of weight (V, D) for ids of any shape; the result has shape ids.shape + (D). */
     public static Tensor embedding(Tensor weight, Tensor ids) {
         if (weight.rank() != 2) throw new IllegalArgumentException("embedding: weight must be 2-D, got " + weight);
-        requireInt("embedding", ids);
+        OpChecks.requireInt("embedding", ids);
         int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
         shape[ids.rank()] = weight.size(1);
-        Tensor out = Tensor.zeros(shape);
-        backend().embedding(weight, ids.reshape(-1), out.view(-1, weight.size(1)));
+        Backend be = Placement.of(weight);
+        Tensor out = be.allocate(DType.F32, shape);
+        be.embedding(Placement.data("embedding", be, weight), Placement.aux(be, ids).reshape(-1), out.view(-1, weight.size(1)));
         return out;
     }
 
     public static Tensor indexSelect(Tensor x, int dim, Tensor idx) {
-        requireInt("index_select", idx);
+        OpChecks.requireInt("index_select", idx);
         if (idx.rank() != 1) throw new IllegalArgumentException("index_select: index must be 1-D, got " + idx);
-        dim = dim("index_select", x, dim);
+        dim = OpChecks.dim("index_select", x, dim);
         int[] shape = x.shape();
         shape[dim] = idx.size(0);
-        Tensor out = Tensor.zeros(x.dtype().isFloating() ? DType.F32 : x.dtype(), shape);
-        backend().indexSelect(x, dim, idx, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(x.dtype().isFloating() ? DType.F32 : x.dtype(), shape);
+        be.indexSelect(Placement.data("index_select", be, x), dim, Placement.aux(be, idx), out);
         return out;
     }
 
     public static Tensor gather(Tensor x, int dim, Tensor idx) {
-        requireInt("gather", idx);
-        dim = dim("gather", x, dim);
-        if (idx.rank() != x.rank()) throw new IllegalArgumentException("gather: index rank differs: " + shapes(x, idx));
+        OpChecks.requireInt("gather", idx);
+        dim = OpChecks.dim("gather", x, dim);
+        if (idx.rank() != x.rank()) throw new IllegalArgumentException("gather: index rank differs: " + OpChecks.shapes(x, idx));
         for (int d = 0; d < x.rank(); d++) {
-            if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + shapes(x, idx));
+            if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + OpChecks.shapes(x, idx));
         }
-        Tensor out = Tensor.zeros(idx.shape());
-        backend().gather(x, dim, idx, out);
+        Backend be = Placement.of(x);
+        Tensor out = be.allocate(DType.F32, idx.shape());
+        be.gather(Placement.data("gather", be, x), dim, Placement.aux(be, idx), out);
         return out;
     }
 
     /** A copy of dst with src added at idx along dim (torch.scatter_add). */
     public static Tensor scatterAdd(Tensor dst, int dim, Tensor idx, Tensor src) {
-        requireInt("scatter_add", idx);
-        dim = dim("scatter_add", dst, dim);
+        OpChecks.requireInt("scatter_add", idx);
+        dim = OpChecks.dim("scatter_add", dst, dim);
         if (!Arrays.equals(idx.shape(), src.shape()) || idx.rank() != dst.rank()) {
             throw new IllegalArgumentException("scatter_add: index and src must have the same shape and dst's rank: "
-                    + shapes(dst, idx, src));
+                    + OpChecks.shapes(dst, idx, src));
         }
         for (int d = 0; d < dst.rank(); d++) {
             if (d != dim && idx.size(d) > dst.size(d)) {
-                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + shapes(dst, idx, src));
+                throw new IllegalArgumentException("scatter_add: index larger than dst at dim " + d + ": " + OpChecks.shapes(dst, idx, src));
             }
         }
-        Tensor out = dst.to(DType.F32).copy();
-        backend().scatterAdd(out, dim, idx, src);
+        Backend be = Placement.of(dst);
+        Tensor out = be.allocate(DType.F32, dst.shape());
+        be.copy(Placement.data("scatter_add", be, dst), out);
+        be.scatterAdd(out, dim, Placement.aux(be, idx), Placement.data("scatter_add", be, src));
         return out;
     }
 
     public static Tensor concat(List<Tensor> parts, int dim) {
         if (parts.isEmpty()) throw new IllegalArgumentException("concat: no tensors");
         Tensor first = parts.getFirst();
-        dim = dim("concat", first, dim);
+        dim = OpChecks.dim("concat", first, dim);
         int[] shape = first.shape();
         int total = 0;
         for (Tensor p : parts) {
-            if (p.rank() != first.rank()) throw new IllegalArgumentException("concat: ranks differ: " + shapes(parts.toArray(Tensor[]::new)));
+            if (p.rank() != first.rank()) throw new IllegalArgumentException("concat: ranks differ: " + OpChecks.shapes(parts.toArray(Tensor[]::new)));
             for (int d = 0; d < shape.length; d++) {
                 if (d != dim && p.size(d) != shape[d]) {
-                    throw new IllegalArgumentException("concat: sizes differ at dim " + d + ": " + shapes(parts.toArray(Tensor[]::new)));
+                    throw new IllegalArgumentException("concat: sizes differ at dim " + d + ": " + OpChecks.shapes(parts.toArray(Tensor[]::new)));
                 }
             }
             total += p.size(dim);
@@ -317,10 +426,11 @@ public final class Ops {
         shape[dim] = total;
         DType dt = first.dtype();
         for (Tensor p : parts) if (p.dtype() != dt) dt = DType.F32;
-        Tensor out = Tensor.zeros(dt, shape);
+        Backend be = Placement.of(first);
+        Tensor out = be.allocate(dt, shape);
         int at = 0;
         for (Tensor p : parts) {
-            backend().copy(p, out.narrow(dim, at, p.size(dim)));
+            be.copy(Placement.data("concat", be, p), out.narrow(dim, at, p.size(dim)));
             at += p.size(dim);
         }
         return out;
@@ -339,7 +449,7 @@ public final class Ops {
     /** Views of consecutive pieces of {@code size} along dim (the last may be shorter). */
     public static List<Tensor> split(Tensor x, int size, int dim) {
         if (size <= 0) throw new IllegalArgumentException("split: size must be positive, got " + size);
-        int d = dim("split", x, dim);
+        int d = OpChecks.dim("split", x, dim);
         int n = x.size(d);
         java.util.ArrayList<Tensor> parts = new java.util.ArrayList<>();
         for (int at = 0; at < n; at += size) parts.add(x.narrow(d, at, Math.min(size, n - at)));
@@ -350,41 +460,33 @@ public final class Ops {
 
     /** Scaled-dot-product attention; see {@link Backend#attention}. Scale defaults to 1/sqrt(D) when ≤ 0. */
     public static Tensor attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale) {
-        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
-            throw new IllegalArgumentException("attention: q, k, v must be (B, T, H, D): " + shapes(q, k, v));
-        }
-        int b = q.size(0), hq = q.size(2), d = q.size(3), s = k.size(1), hkv = k.size(2);
-        if (k.size(0) != b || v.size(0) != b || v.size(1) != s || v.size(2) != hkv || k.size(3) != d || v.size(3) != d
-                || hkv == 0 || hq % hkv != 0) {
-            throw new IllegalArgumentException("attention: incompatible q, k, v (query heads must be a multiple of kv heads): " + shapes(q, k, v));
-        }
-        if (mask.queryOffset() < 0 || mask.queryOffset() + q.size(1) > s && mask.causal()) {
-            throw new IllegalArgumentException("attention: queries at " + mask.queryOffset() + ".." + (mask.queryOffset() + q.size(1))
-                    + " beyond the " + s + " keys");
-        }
-        Tensor segs = mask.segments();
-        if (segs != null && (segs.dtype() != DType.I32 || segs.rank() != 2 || segs.size(0) != b || segs.size(1) != s)) {
-            throw new IllegalArgumentException("attention: segments must be I32 (B, S) = (" + b + ", " + s + "), got " + segs);
-        }
-        if (segs != null && mask.queryOffset() + q.size(1) > s) {
-            throw new IllegalArgumentException("attention: with segments, queries at " + mask.queryOffset() + ".."
-                    + (mask.queryOffset() + q.size(1)) + " need their own keys among the " + s + " keys");
-        }
-        Tensor out = Tensor.zeros(q.shape());
-        backend().attention(q, k, v, mask, scale > 0 ? scale : (float) (1.0 / Math.sqrt(d)), out);
-        return out;
+        return attentionWithLse(q, k, v, mask, scale, false)[0];
+    }
+
+    /** Attention and, when {@code wantLse}, each query row's logsumexp (B, T, Hq) that its backward needs. */
+    public static Tensor[] attentionWithLse(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, boolean wantLse) {
+        OpChecks.checkAttention(q, k, v, mask);
+        Backend be = Placement.of(q);
+        Tensor out = be.allocate(DType.F32, q.shape());
+        Tensor lse = wantLse ? be.allocate(DType.F32, q.size(0), q.size(1), q.size(2)) : null;
+        be.attention(Placement.data("attention", be, q), Placement.data("attention", be, k), Placement.data("attention", be, v), OpChecks.placeMask(be, mask),
+                OpChecks.attentionScale(scale, q), out, lse);
+        return new Tensor[] {out, lse};
     }
 
     /** Per-row losses (N) of logits (N, V) against targets (N, I32); ignored rows are 0. */
     public static Tensor crossEntropyPerRow(Tensor logits, Tensor targets, int ignoreIndex) {
-        requireFloating("cross_entropy", logits);
-        requireInt("cross_entropy", targets);
-        if (logits.rank() != 2 || targets.rank() != 1 || targets.size(0) != logits.size(0)) {
-            throw new IllegalArgumentException("cross_entropy: need logits (N, V) and targets (N): " + shapes(logits, targets));
-        }
-        Tensor losses = Tensor.zeros(logits.size(0));
-        backend().crossEntropy(logits, targets, ignoreIndex, losses);
-        return losses;
+        return crossEntropyWithLse(logits, targets, ignoreIndex, false)[0];
+    }
+
+    /** Per-row losses and, when {@code wantLse}, each row's logsumexp (N) that the backward needs. */
+    public static Tensor[] crossEntropyWithLse(Tensor logits, Tensor targets, int ignoreIndex, boolean wantLse) {
+        OpChecks.checkCrossEntropy(logits, targets);
+        Backend be = Placement.of(logits);
+        Tensor losses = be.allocate(DType.F32, logits.size(0));
+        Tensor lse = wantLse ? be.allocate(DType.F32, logits.size(0)) : null;
+        be.crossEntropy(Placement.data("cross_entropy", be, logits), Placement.aux(be, targets), ignoreIndex, losses, lse);
+        return new Tensor[] {losses, lse};
     }
 
     /** Mean cross-entropy over the rows whose target is not ignoreIndex (0 when all are ignored). */
@@ -405,15 +507,16 @@ public final class Ops {
 
     /** The k largest values along the last dim and their indices. */
     public static Tensor[] topK(Tensor x, int k) {
-        requireFloating("topk", x);
+        OpChecks.requireFloating("topk", x);
         if (x.rank() < 1 || k < 0 || k > x.size(-1)) {
             throw new IllegalArgumentException("topk: k = " + k + " for shape " + Arrays.toString(x.shape()));
         }
         int[] shape = x.shape();
         shape[shape.length - 1] = k;
-        Tensor values = Tensor.zeros(shape);
-        Tensor indices = Tensor.zeros(DType.I32, shape);
-        backend().topK(x, k, values, indices);
+        Backend be = Placement.of(x);
+        Tensor values = be.allocate(DType.F32, shape);
+        Tensor indices = be.allocate(DType.I32, shape);
+        be.topK(Placement.data("topk", be, x), k, values, indices);
         return new Tensor[] {values, indices};
     }
 
@@ -434,42 +537,10 @@ public final class Ops {
         return s;
     }
 
-    /** A dim of x normalised (negative counts from the end); an error names the op and the shape. */
-    static int dim(String op, Tensor x, int dim) {
-        int r = x.rank();
-        if (dim < -r || dim >= r) {
-            throw new IllegalArgumentException(op + ": dim " + dim + " out of range for shape " + Arrays.toString(x.shape()));
-        }
-        return dim < 0 ? dim + r : dim;
-    }
-
-    static void requireFloating(String op, Tensor t) {
-        if (!t.dtype().isFloating()) throw new IllegalArgumentException(op + ": expected a floating tensor, got " + t);
-    }
-
-    static void requireInt(String op, Tensor t) {
-        if (t.dtype() != DType.I32) throw new IllegalArgumentException(op + ": expected an I32 index tensor, got " + t);
-    }
-
-    private static void requireLastDim(String op, Tensor x, Tensor w) {
-        if (w.rank() != 1 || w.size(0) != x.size(-1)) {
-            throw new IllegalArgumentException(op + ": weight " + Arrays.toString(w.shape()) + " does not match last dim of " + Arrays.toString(x.shape()));
-        }
-    }
-
-    private static int[] concat(int[] batch, int r, int c) {
+    static int[] concat(int[] batch, int r, int c) {
         int[] s = Arrays.copyOf(batch, batch.length + 2);
         s[batch.length] = r;
         s[batch.length + 1] = c;
         return s;
-    }
-
-    static String shapes(Tensor... ts) {
-        StringBuilder sb = new StringBuilder();
-        for (Tensor t : ts) {
-            if (!sb.isEmpty()) sb.append(", ");
-            sb.append(Arrays.toString(t.shape()));
-        }
-        return sb.toString();
     }
 }

@@ -4,19 +4,24 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The bytes under one or more tensors: a {@link MemorySegment} on the Java heap (an array of the
- * dtype's natural Java type, so the GC sizes and frees it), off-heap (an arena) or a region of a
- * memory-mapped file. Little-endian, as safetensors and GGUF store data.
+ * The bytes under one or more tensors, and the {@link Device} they live on. Host storage is a
+ * {@link MemorySegment}: on the Java heap (an array of the dtype's natural Java type, so the GC sizes
+ * and frees it), off-heap (an arena) or a region of a memory-mapped file; little-endian, as
+ * safetensors and GGUF store data. Device storage is a {@link DeviceMemory} handle owned by that
+ * device's backend: the host cannot address it, so {@link #segment()} and the element accessors
+ * fail with a message that says where the data is and how to bring it to the host.
  */
 public final class Storage {
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
     static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
 
-    private final MemorySegment segment;
+    private final MemorySegment segment; // host memory; null on a device
+    private final DeviceMemory memory;   // device memory; null on the host
 
-    private Storage(MemorySegment segment) {
+    private Storage(MemorySegment segment, DeviceMemory memory) {
         this.segment = segment;
+        this.memory = memory;
     }
 
     /** Zeroed heap storage for {@code numel} elements of {@code dtype}. */
@@ -32,29 +37,55 @@ public final class Storage {
             case I32 -> MemorySegment.ofArray(new int[n]);
             case I8, U8 -> MemorySegment.ofArray(new byte[n]);
         };
-        return new Storage(seg);
+        return new Storage(seg, null);
     }
 
-    /** Wraps existing memory (an arena allocation, a mapped file region); no copy. */
+    /** Wraps existing host memory (an arena allocation, a mapped file region); no copy. */
     public static Storage wrap(MemorySegment segment) {
-        return new Storage(segment);
+        return new Storage(segment, null);
     }
 
+    /** Wraps memory a device backend allocated. */
+    public static Storage onDevice(DeviceMemory memory) {
+        if (memory.device().isHost()) throw new IllegalArgumentException("host memory is a MemorySegment: use Storage.wrap");
+        return new Storage(null, memory);
+    }
+
+    public Device device() {
+        return memory == null ? Device.CPU : memory.device();
+    }
+
+    public boolean isHost() {
+        return memory == null;
+    }
+
+    /** The host memory; an error for storage on a device. */
     public MemorySegment segment() {
+        if (memory != null) {
+            throw new IllegalStateException("this tensor lives on " + memory.device() + ", not in host memory: copy it to the host first "
+                    + "with tensor.to(Device.CPU) (or read it with toFloatArray(), which copies)");
+        }
         return segment;
     }
 
+    /** The device memory; an error for host storage. */
+    public DeviceMemory deviceMemory() {
+        if (memory == null) throw new IllegalStateException("this storage is host memory, not device memory");
+        return memory;
+    }
+
     public long byteSize() {
-        return segment.byteSize();
+        return memory == null ? segment.byteSize() : memory.byteSize();
     }
 
     /** The backing float[] when this is heap F32 storage, else null (kernels take faster paths on arrays). */
     public float[] floatArray() {
-        return segment.heapBase().orElse(null) instanceof float[] a ? a : null;
+        return memory == null && segment.heapBase().orElse(null) instanceof float[] a ? a : null;
     }
 
     /** Element {@code index} (in elements of {@code dtype}) converted to float. */
     public float getFloat(DType dtype, long index) {
+        MemorySegment segment = segment();
         return switch (dtype) {
             case F32 -> segment.get(F32, index << 2);
             case BF16 -> Half.bf16ToFloat(segment.get(I16, index << 1));
@@ -67,6 +98,7 @@ public final class Storage {
 
     /** Stores {@code v} as element {@code index}, rounding to nearest even for 16-bit floats and truncating for integers. */
     public void setFloat(DType dtype, long index, float v) {
+        MemorySegment segment = segment();
         switch (dtype) {
             case F32 -> segment.set(F32, index << 2, v);
             case BF16 -> segment.set(I16, index << 1, Half.floatToBf16(v));
@@ -79,17 +111,17 @@ public final class Storage {
 
     public int getInt(DType dtype, long index) {
         return switch (dtype) {
-            case I32 -> segment.get(I32, index << 2);
-            case I8 -> segment.get(ValueLayout.JAVA_BYTE, index);
-            case U8 -> segment.get(ValueLayout.JAVA_BYTE, index) & 0xff;
+            case I32 -> segment().get(I32, index << 2);
+            case I8 -> segment().get(ValueLayout.JAVA_BYTE, index);
+            case U8 -> segment().get(ValueLayout.JAVA_BYTE, index) & 0xff;
             default -> (int) getFloat(dtype, index);
         };
     }
 
     public void setInt(DType dtype, long index, int v) {
         switch (dtype) {
-            case I32 -> segment.set(I32, index << 2, v);
-            case I8, U8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) v);
+            case I32 -> segment().set(I32, index << 2, v);
+            case I8, U8 -> segment().set(ValueLayout.JAVA_BYTE, index, (byte) v);
             default -> setFloat(dtype, index, v);
         }
     }

@@ -4,8 +4,12 @@ import java.util.Arrays;
 
 /**
  * An n-dimensional array: a dtype, a shape, strides and an offset (both in elements) into a
- * {@link Storage}. Views (reshape, transpose, permute, narrow, select, expand, unsqueeze, squeeze)
- * share the storage and copy nothing; {@link #contiguous()} and {@link #to(DType)} copy when they must.
+ * {@link Storage}, which lives on a {@link Device}. Views (reshape, transpose, permute, narrow, select,
+ * expand, unsqueeze, squeeze) share the storage and copy nothing; {@link #contiguous()},
+ * {@link #to(DType)} and {@link #copy()} copy when they must, on the tensor's own device, through its
+ * backend; {@link #to(Device)} moves data between the host and a device. The static creation methods
+ * ({@link #zeros}, {@link #of}, {@link #randn}, …) make host tensors ({@link Ops#zeros} allocates on a
+ * device); element reads on a device tensor copy to the host first.
  * Tensors are immutable as objects; their data is written by kernels through the storage.
  * Computation lives in {@link Ops} (validation and allocation) and the {@link Backend} (kernels).
  */
@@ -138,8 +142,9 @@ public final class Tensor {
         return numel(shape);
     }
 
-    /** True when elements are laid out row-major without gaps (size-1 dims may have any stride). */
+    /** True when elements are laid out row-major without gaps (size-1 dims may have any stride; an empty tensor always is). */
     public boolean isContiguous() {
+        if (numel() == 0) return true; // nothing to lay out
         long expected = 1;
         for (int d = shape.length - 1; d >= 0; d--) {
             if (shape[d] != 1 && strides[d] != expected) return false;
@@ -305,30 +310,54 @@ public final class Tensor {
         return new Tensor(storage, dtype, s, st, offset);
     }
 
-    /** This tensor if already contiguous, else a contiguous copy. */
+    /** This tensor if already contiguous, else a contiguous copy on the same device. */
     public Tensor contiguous() {
         if (isContiguous()) return this;
-        Tensor out = zeros(dtype, shape);
-        Backend.cpu().copy(this, out);
-        return out;
+        return copy();
     }
 
     /**
-     * The data as a contiguous tensor of {@code target} (rounding to nearest even): this tensor when it
-     * already is one (and, for F32, lives in a heap array, which the CPU kernels read directly), else a copy.
+     * The data as a contiguous tensor of {@code target} on the same device (rounding to nearest even):
+     * this tensor when it already is one (and, for F32 on the host, lives in a heap array, which the CPU
+     * kernels read directly), else a copy.
      */
     public Tensor to(DType target) {
-        if (target == dtype && isContiguous() && (target != DType.F32 || storage.floatArray() != null)) return this;
-        Tensor out = zeros(target, shape);
-        Backend.cpu().copy(this, out);
+        if (target == dtype && isContiguous() && (target != DType.F32 || !storage.isHost() || storage.floatArray() != null)) return this;
+        Backend be = Placement.owner(this);
+        Tensor out = be.allocate(target, shape);
+        be.copy(this, out);
         return out;
     }
 
-    /** A fresh contiguous copy of the data. */
+    /** A fresh contiguous copy of the data, on the same device. */
     public Tensor copy() {
-        Tensor out = zeros(dtype, shape);
-        Backend.cpu().copy(this, out);
+        Backend be = Placement.owner(this);
+        Tensor out = be.allocate(dtype, shape);
+        be.copy(this, out);
         return out;
+    }
+
+    /** The device this tensor's memory is on. */
+    public Device device() {
+        return storage.device();
+    }
+
+    /** The values on {@code target}: this tensor when it is already there, else a contiguous copy (host ↔ device). */
+    public Tensor to(Device target) {
+        if (storage.device().equals(target)) return this;
+        Tensor out = target.backend().allocate(dtype, shape);
+        Placement.copy(this, out);
+        return out;
+    }
+
+    /** This tensor when its memory is on the host, else a contiguous host copy (what element reads go through). */
+    private Tensor onHost() {
+        return storage.isHost() ? this : to(Device.CPU);
+    }
+
+    /** The one-element view of the element at idx (0-d), for reading or writing a single element on any device. */
+    private Tensor element(int... idx) {
+        return new Tensor(storage, dtype, new int[0], new long[0], index(idx));
     }
 
     // ---- element access (slow; for tests, setup and small data) --------------------------------
@@ -349,26 +378,33 @@ public final class Tensor {
     }
 
     public float get(int... idx) {
+        if (!storage.isHost()) return element(idx).onHost().item();
         return storage.getFloat(dtype, index(idx));
     }
 
     public void set(float value, int... idx) {
+        if (!storage.isHost()) {
+            Placement.owner(this).fill(element(idx), value);
+            return;
+        }
         storage.setFloat(dtype, index(idx), value);
     }
 
     public int getInt(int... idx) {
+        if (!storage.isHost()) return element(idx).onHost().getInt();
         return storage.getInt(dtype, index(idx));
     }
 
-    /** The single value of a one-element tensor. */
+    /** The single value of a one-element tensor (copied from its device when it is not on the host). */
     public float item() {
         if (numel() != 1) throw new IllegalArgumentException("item: tensor of shape " + Arrays.toString(shape) + " has " + numel() + " elements");
+        if (!storage.isHost()) return onHost().item();
         return storage.getFloat(dtype, offset);
     }
 
-    /** All elements in row-major order, converted to float. */
+    /** All elements in row-major order, converted to float (copied from the device first when not on the host). */
     public float[] toFloatArray() {
-        Tensor c = to(DType.F32);
+        Tensor c = onHost().to(DType.F32);
         float[] a = c.storage.floatArray();
         if (a != null && c.offset == 0 && a.length == c.numel()) return c == this ? a.clone() : a;
         float[] r = new float[(int) c.numel()];
@@ -378,7 +414,7 @@ public final class Tensor {
 
     /** All elements in row-major order as ints. */
     public int[] toIntArray() {
-        Tensor c = contiguous();
+        Tensor c = onHost().contiguous();
         int[] r = new int[(int) c.numel()];
         for (int i = 0; i < r.length; i++) r[i] = c.storage.getInt(dtype, c.offset + i);
         return r;
@@ -386,7 +422,8 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor(" + dtype + ", " + Arrays.toString(shape) + (isContiguous() ? "" : ", strides " + Arrays.toString(strides)) + ")";
+        return "Tensor(" + dtype + ", " + Arrays.toString(shape) + (isContiguous() ? "" : ", strides " + Arrays.toString(strides))
+                + (storage.isHost() ? "" : ", " + storage.device()) + ")";
     }
 
     // ---- shape arithmetic ----------------------------------------------------------------------

@@ -203,14 +203,14 @@ class ElementwiseConformanceTest {
     @ParameterizedTest
     @MethodSource("org.jtune.tensor.Backends#all")
     void fillWritesEveryElementOfAView(Backend be) {
-        Tensor base = Tensor.zeros(6, 9);
+        Tensor base = Ops.using(be, () -> Ops.zeros(DType.F32, 6, 9)); // on the backend's device
         Tensor view = base.narrow(1, 2, 5).slice(0, 1, 6, 2); // rows 1, 3, 5; columns 2..6
-        be.fill(view, 2.5f);
+        Ops.fill(view, 2.5f);
         Ref want = Ref.zeros(6, 9);
         for (int i = 1; i < 6; i += 2) for (int j = 2; j < 7; j++) want.v()[i * 9 + j] = 2.5;
         Expect.equal("fill", base, want);
-        Tensor h = Tensor.zeros(DType.BF16, 3, 33);
-        be.fill(h, 1.1f);
+        Tensor h = Ops.using(be, () -> Ops.zeros(DType.BF16, 3, 33));
+        Ops.fill(h, 1.1f);
         Expect.equal("fill bf16", h, map(Ref.zeros(3, 33), v -> roundBf16(1.1f)));
     }
 }

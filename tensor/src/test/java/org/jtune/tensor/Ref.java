@@ -13,6 +13,7 @@ record Ref(int[] shape, double[] v) {
     }
 
     static Ref of(Tensor t) {
+        if (!t.storage().isHost()) t = t.to(Device.CPU); // a device result is read on the host
         int[] shape = t.shape();
         long[] st = t.strides();
         int n = (int) t.numel();

@@ -7,8 +7,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The row kernels fix their reduction order per row, so their results are bit-identical whether the
- * pool runs one thread or several (the shapes are large enough to be split across threads).
+ * The row kernels fix their reduction order per row, and the backward kernels fix the order of their
+ * sums over rows, so results are bit-identical whether the pool runs one thread or several (the shapes
+ * are large enough to be split across threads).
  */
 class ThreadCountDeterminismTest {
     static float[] withThreads(int n, Supplier<Tensor> op) {
@@ -29,6 +30,10 @@ class ThreadCountDeterminismTest {
         Tensor targets = Tensor.ofInts(new int[] {1, 5, 31999, 7, 0, 3, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19}, 16);
         Tensor x = Tensor.randn(rng, 1f, 256, 1000);
         Tensor w = Tensor.randn(rng, 1f, 1000);
+        Tensor g = Tensor.randn(rng, 1f, 256, 1000);
+        int[] idArray = new int[256];
+        for (int i = 0; i < idArray.length; i++) idArray[i] = rng.nextInt(50);
+        Tensor ids = Tensor.ofInts(idArray, 256);
         Tensor q = Tensor.randn(rng, 1f, 1, 64, 8, 64), k = Tensor.randn(rng, 1f, 1, 64, 2, 64), v = Tensor.randn(rng, 1f, 1, 64, 2, 64);
         java.util.List<Supplier<Tensor>> ops = java.util.List.of(
                 () -> Ops.crossEntropyPerRow(logits, targets, -100),
@@ -38,7 +43,22 @@ class ThreadCountDeterminismTest {
                 () -> Ops.var(x, 0, false, 1),
                 () -> Ops.rmsNorm(x, w, 1e-5f),
                 () -> Ops.layerNorm(x, w, w, 1e-5f),
-                () -> Ops.attention(q, k, v, AttentionMask.causalMask(), 0f));
+                () -> Ops.attention(q, k, v, AttentionMask.causalMask(), 0f),
+                // the backward kernels: their sums over rows (dw, dk, dv, embedding rows) have a fixed order too
+                () -> {
+                    Tensor[] yr = Ops.rmsNormWithRstd(x, w, 1e-5f, true);
+                    Tensor[] d = BackwardOps.rmsNorm(x, w, yr[1], g, true, true);
+                    return Ops.concat(java.util.List.of(d[0].reshape(-1), d[1]), 0);
+                },
+                () -> {
+                    Tensor[] ol = Ops.attentionWithLse(q, k, v, AttentionMask.causalMask(), 0f, true);
+                    Tensor[] d = BackwardOps.attention(q, k, v, ol[0], ol[1], q, AttentionMask.causalMask(), 0f);
+                    return Ops.concat(java.util.List.of(d[0].reshape(-1), d[1].reshape(-1), d[2].reshape(-1)), 0);
+                },
+                () -> BackwardOps.crossEntropyWithGrad(logits, targets, -100, 0.5f, false)[1],
+                () -> BackwardOps.embedding(x, ids, 50),
+                () -> BackwardOps.sumTo(x, new int[] {1000}),
+                () -> Tensor.scalar((float) Ops.sumOfSquares(x)));
         for (int i = 0; i < ops.size(); i++) {
             Supplier<Tensor> op = ops.get(i);
             float[] one = withThreads(1, () -> Ops.using(be, op));

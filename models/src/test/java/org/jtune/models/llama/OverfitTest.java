@@ -13,8 +13,6 @@ import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.weights.Weight;
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
-import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -52,7 +50,7 @@ class OverfitTest {
             last = loss.value().item();
             for (Variable p : params.values()) { // SGD, lr 0.5
                 Tensor g = p.grad();
-                Backend.cpu().binary(BinaryOp.SUB, p.value(), org.jtune.tensor.Ops.scale(g, 0.5f), p.value());
+                org.jtune.tensor.Ops.addInPlace(p.value(), org.jtune.tensor.Ops.scale(g, -0.5f));
                 p.zeroGrad();
             }
             if (last < 0.01f * first) break;

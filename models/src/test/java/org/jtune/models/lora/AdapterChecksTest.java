@@ -14,7 +14,7 @@ import org.jtune.models.TinyModelFolders;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.tensor.Backend;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -109,7 +109,7 @@ class AdapterChecksTest {
             LoraConfig c = new LoraConfig(2, 4f, 0f, List.of("q_proj", "v_proj"), false, List.of());
             Map<String, Variable> params = LoraAdapters.attach(m, Adapters.DEFAULT, c, new Rng(3), false);
             Rng rng = new Rng(4);
-            for (var e : params.entrySet()) Backend.cpu().copy(Tensor.randn(rng, 0.1f, e.getValue().value().shape()), e.getValue().value());
+            for (var e : params.entrySet()) Ops.copyInto(Tensor.randn(rng, 0.1f, e.getValue().value().shape()), e.getValue().value());
             PeftFormat.save(out, m, Adapters.DEFAULT, base.toString());
         }
         return out;

@@ -17,7 +17,6 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.io.ModelExport;
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.jtune.testing.SharedData;
@@ -43,7 +42,7 @@ class LoraRoundTripTest {
             for (var e : params.entrySet()) { // make B and the token row non-trivial
                 Tensor v = e.getValue().value();
                 Tensor noise = Tensor.randn(rng, e.getKey().endsWith("lora_B.weight") ? 0.05f : 0.2f, v.shape());
-                Backend.cpu().copy(e.getKey().endsWith("lora_B.weight") ? noise : org.jtune.tensor.Ops.add(v, noise), v);
+                org.jtune.tensor.Ops.copyInto(e.getKey().endsWith("lora_B.weight") ? noise : org.jtune.tensor.Ops.add(v, noise), v);
             }
             adapted = logits(model);
             PeftFormat.save(tmp.resolve("adapter"), model, Adapters.DEFAULT, dir.toString());

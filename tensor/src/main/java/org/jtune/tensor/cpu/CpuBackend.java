@@ -1,13 +1,24 @@
 package org.jtune.tensor.cpu;
 
+import org.jtune.tensor.AdamWStep;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Backend;
 import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Device;
 import org.jtune.tensor.ReduceOp;
+import org.jtune.tensor.SgdStep;
+import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 import org.jtune.tensor.UnaryOp;
 
-/** The CPU backend: Vector API kernels, one class per family of ops, parallel through {@link org.jtune.tensor.Parallel}. */
+/**
+ * The CPU backend: host memory (Java heap arrays, which the kernels read directly) and Vector API
+ * kernels, one class per family of ops, parallel through {@link org.jtune.tensor.Parallel}.
+ * {@link #INSTANCE} is the backend of {@link Device#CPU}; code that must name the CPU explicitly
+ * (benchmarks of its kernels) uses it, everything else reaches it through {@code Ops} and the device
+ * of its tensors.
+ */
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
@@ -16,6 +27,16 @@ public final class CpuBackend implements Backend {
     @Override
     public String name() {
         return "cpu";
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    @Override
+    public Storage allocateStorage(DType dtype, long numel) {
+        return Storage.allocate(dtype, numel);
     }
 
     @Override
@@ -34,7 +55,24 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void unaryBackward(UnaryOp op, Tensor saved, Tensor g, Tensor out) {
+        UnaryBackward.unary(op, saved, g, out);
+    }
+
+    @Override
     public void affine(Tensor x, float a, float b, Tensor out) {
+        if (b == 0f) { // a plain scale (gradients, clipping): no add, so −0 stays −0 as in a·x
+            Elementwise.map(new Elementwise.FloatFn() {
+                public float apply(float v) {
+                    return a * v;
+                }
+
+                public jdk.incubator.vector.FloatVector apply(jdk.incubator.vector.FloatVector v) {
+                    return v.mul(a);
+                }
+            }, x, out);
+            return;
+        }
         Elementwise.map(new Elementwise.FloatFn() {
             public float apply(float v) {
                 return a * v + b;
@@ -63,6 +101,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void powScalarBackward(Tensor x, float p, Tensor g, Tensor out) {
+        UnaryBackward.pow(x, p, g, out);
+    }
+
+    @Override
     public void clamp(Tensor x, float lo, float hi, Tensor out) {
         Elementwise.map(new Elementwise.FloatFn() {
             public float apply(float v) {
@@ -86,9 +129,19 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        SwiGlu.forward(gate, up, out);
+    }
+
+    @Override
+    public void swigluBackward(Tensor gate, Tensor up, Tensor g, Tensor dGate, Tensor dUp) {
+        SwiGlu.backward(gate, up, g, dGate, dUp);
+    }
+
+    @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
         // The baseline Gemm reads contiguous operands from index 0 of their storage, ignoring a view's
-        // offset (found by the conformance suite); until the rewritten GEMM lands, such views are copied.
+        // offset (found by the conformance suite), so such views are copied.
         Gemm.matmul(a.offset() == 0 ? a : a.copy(), b.offset() == 0 ? b : b.copy(), out, accumulate);
     }
 
@@ -103,6 +156,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void sumTo(Tensor g, Tensor out) {
+        Reductions.sumTo(g, out);
+    }
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        return Reductions.sumOfSquares(x);
+    }
+
+    @Override
     public void softmax(Tensor x, Tensor out) {
         Softmax.softmax(x, out);
     }
@@ -113,8 +176,18 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out) {
-        Norms.rmsNorm(x, weight, eps, out);
+    public void softmaxBackward(Tensor y, Tensor g, boolean log, Tensor out) {
+        Softmax.backward(y, g, log, out);
+    }
+
+    @Override
+    public void rmsNorm(Tensor x, Tensor weight, float eps, Tensor out, Tensor rstd) {
+        Norms.rmsNorm(x, weight, eps, out, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dw) {
+        Norms.rmsNormBackward(x, weight, rstd, g, dx, dw);
     }
 
     @Override
@@ -133,6 +206,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void embeddingBackward(Tensor g, Tensor ids, Tensor dWeight) {
+        Indexing.embeddingBackward(g, ids, dWeight);
+    }
+
+    @Override
     public void indexSelect(Tensor x, int dim, Tensor idx, Tensor out) {
         Indexing.indexSelect(x, dim, idx, out);
     }
@@ -148,17 +226,43 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out) {
-        Attention.attention(q, k, v, mask, scale, out);
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
+        Attention.attention(q, k, v, mask, scale, out, lse);
     }
 
     @Override
-    public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor losses) {
-        CrossEntropy.crossEntropy(logits, targets, ignoreIndex, losses);
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale,
+                                  Tensor dq, Tensor dk, Tensor dv) {
+        AttentionBackward.backward(q, k, v, out, lse, dOut, mask, scale, dq, dk, dv);
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor losses, Tensor lse) {
+        CrossEntropy.crossEntropy(logits, targets, ignoreIndex, losses, lse);
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor lse, float scale, Tensor grad) {
+        CrossEntropy.backward(logits, targets, ignoreIndex, lse, scale, grad);
+    }
+
+    @Override
+    public void crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor losses, Tensor grad) {
+        CrossEntropy.withGrad(logits, targets, ignoreIndex, scale, losses, grad);
     }
 
     @Override
     public void topK(Tensor x, int k, Tensor values, Tensor indices) {
         TopK.topK(x, k, values, indices);
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) {
+        OptimizerUpdates.adamw(param, grad, m, v, step);
+    }
+
+    @Override
+    public void sgd(Tensor param, Tensor grad, Tensor buf, SgdStep step) {
+        OptimizerUpdates.sgd(param, grad, buf, step);
     }
 }

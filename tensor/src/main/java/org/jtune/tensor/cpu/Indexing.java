@@ -1,14 +1,15 @@
 package org.jtune.tensor.cpu;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
 /**
- * Index-driven copies: embedding rows, index_select, gather, and the in-place scatter_add that is
- * their gradient. Every index is checked before anything is written; an index out of range throws
+ * Index-driven copies: embedding rows, index_select, gather, and the in-place scatter-adds that are
+ * their gradients (embedding backward, scatter_add). Every index is checked before anything is written; an index out of range throws
  * an IllegalArgumentException naming the op, the position of the index and its value. scatter_add
  * runs sequentially so that repeated indices always add in the same order.
  */
@@ -40,6 +41,37 @@ final class Indexing {
                     w.load(id[r], buf);
                     o.store(r, buf);
                 }
+            }
+        });
+    }
+
+    /**
+     * dW[ids[i]] += g[i] for every i with ids[i] ≥ 0 (the backward of {@link #embedding}), touching only
+     * the rows used. Split across threads by columns, each walking the positions in order, so repeated
+     * ids add in the same order whatever the thread count.
+     */
+    static void embeddingBackward(Tensor g, Tensor ids, Tensor dW) {
+        int rows = dW.size(0), d = dW.size(1), n = ids.size(0);
+        int[] id = new int[n];
+        for (int i = 0; i < n; i++) {
+            id[i] = ids.storage().getInt(DType.I32, ids.offset() + i * ids.stride(0));
+            if (id[i] >= rows) {
+                throw new IllegalArgumentException("embedding backward: id " + id[i] + " at position " + i + " outside [0, " + rows
+                        + ") for a gradient of " + Arrays.toString(dW.shape()));
+            }
+        }
+        Tensor gd = Elementwise.dense(g);
+        float[] ga = Elementwise.arr(gd), o = Elementwise.arr(dW);
+        int go = (int) gd.offset(), oo = (int) dW.offset();
+        Parallel.forRange(d, Math.max(RowKernels.L, 256), (c0, c1) -> {
+            for (int i = 0; i < n; i++) {
+                if (id[i] < 0) continue;
+                int ob = oo + id[i] * d, gb = go + i * d;
+                int c = c0;
+                for (int bound = c0 + RowKernels.S.loopBound(c1 - c0); c < bound; c += RowKernels.L) {
+                    FloatVector.fromArray(RowKernels.S, o, ob + c).add(FloatVector.fromArray(RowKernels.S, ga, gb + c)).intoArray(o, ob + c);
+                }
+                for (; c < c1; c++) o[ob + c] += ga[gb + c];
             }
         });
     }

@@ -75,7 +75,11 @@ final class RowKernels {
         return s;
     }
 
-    /** Σ a[i]·b[i]. */
+    /**
+     * Σ a[i]·b[i]: the one dot product of the CPU backend (norms, attention forward and backward, their
+     * gradients): lanes accumulate with FMA, then {@link VectorMath#sum} adds them in lane order and the
+     * tail follows in index order, so the result depends only on n and the vector width.
+     */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         float s = 0f;
@@ -129,14 +133,14 @@ final class RowKernels {
         for (; i < n; i++) dst[dOff + i] = a[off + i] + c;
     }
 
-    /** acc[i] ← acc[i] + p·v[vOff + i]. */
-    static void axpy(float p, float[] v, int vOff, float[] acc, int n) {
+    /** y[yOff + i] ← y[yOff + i] + p·x[xOff + i]. */
+    static void axpy(float p, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         FloatVector vp = FloatVector.broadcast(S, p);
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector.fromArray(S, v, vOff + i).fma(vp, FloatVector.fromArray(S, acc, i)).intoArray(acc, i);
+            FloatVector.fromArray(S, x, xOff + i).fma(vp, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
         }
-        for (; i < n; i++) acc[i] += p * v[vOff + i];
+        for (; i < n; i++) y[yOff + i] += p * x[xOff + i];
     }
 
     /** dst[i] ← (a[i] − mean)·inv·w[i] (+ b[i] when b is not null): the affine step of RMSNorm and LayerNorm. */

@@ -1,10 +1,12 @@
 package org.jtune.tensor.cpu;
 
+import jdk.incubator.vector.FloatVector;
 import org.jtune.tensor.Parallel;
+import org.jtune.tensor.VectorMath;
 import org.jtune.tensor.Tensor;
 
 /**
- * Stable softmax and log-softmax along the last dim, one row at a time:
+ * Stable softmax and log-softmax along the last dim, and their backward, one row at a time:
  * m = max x, s = Σ exp(x − m); softmax = exp(x − m) / s, log-softmax = x − m − log s.
  * Three passes over a row that stays in cache (max, exp-and-sum, scale). IEEE cases follow from the
  * formula: a −∞ entry gets 0 (log-softmax −∞); a row of all −∞, or with +∞ or NaN, gives NaN.
@@ -18,6 +20,32 @@ final class Softmax {
 
     static void logSoftmax(Tensor x, Tensor out) {
         run(x, out, true);
+    }
+
+    /**
+     * The backward from the saved output y, per row: softmax dx = y∘(g − Σ g∘y), log-softmax
+     * dx = g − e^y·Σ g. y and g are read as contiguous F32 (copied when they are not); out contiguous.
+     */
+    static void backward(Tensor y, Tensor g, boolean log, Tensor out) {
+        Tensor yr = Elementwise.dense(y), gr = Elementwise.dense(g);
+        int n = yr.rank() == 0 ? 1 : yr.size(-1);
+        int rows = n == 0 ? 0 : (int) (yr.numel() / n);
+        float[] ya = Elementwise.arr(yr), ga = Elementwise.arr(gr), o = Elementwise.arr(out);
+        int yo = (int) yr.offset(), go = (int) gr.offset(), oo = (int) out.offset();
+        var S = RowKernels.S;
+        Parallel.forRange(rows, Math.max(1, 4096 / Math.max(n, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int yb = yo + r * n, gb = go + r * n, ob = oo + r * n;
+                float s = log ? RowKernels.sum(ga, gb, n) : RowKernels.dot(ga, gb, ya, yb, n);
+                int i = 0;
+                for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                    FloatVector yv = FloatVector.fromArray(S, ya, yb + i), gv = FloatVector.fromArray(S, ga, gb + i);
+                    FloatVector r2 = log ? gv.sub(VectorMath.exp(yv).mul(s)) : yv.mul(gv.sub(s));
+                    r2.intoArray(o, ob + i);
+                }
+                for (; i < n; i++) o[ob + i] = log ? ga[gb + i] - (float) Math.exp(ya[yb + i]) * s : ya[yb + i] * (ga[gb + i] - s);
+            }
+        });
     }
 
     private static void run(Tensor x, Tensor out, boolean log) {

@@ -151,7 +151,7 @@ class GemmTest {
                 double[] base = new double[(int) out.numel()];
                 float[] ov = out.toFloatArray();
                 for (int i = 0; i < base.length; i++) base[i] = ov[i];
-                Backend.cpu().matmul(a, b, out, true);
+                CpuBackend.INSTANCE.matmul(a, b, out, true);
                 assertMatches(reference(a, b), base, out, "accumulate " + java.util.Arrays.toString(s) + " bT=" + bt);
             }
         }
@@ -162,10 +162,10 @@ class GemmTest {
         Rng rng = new Rng(6);
         Tensor a = random(rng, 20, 300), b = random(rng, 300, 40);
         Tensor out = Tensor.full(Float.NaN, 20, 40);
-        Backend.cpu().matmul(a, b, out, false);
+        CpuBackend.INSTANCE.matmul(a, b, out, false);
         assertMatches(reference(a, b), null, out, "overwrite");
         Tensor empty = Tensor.full(Float.NaN, 5, 6);
-        Backend.cpu().matmul(Tensor.zeros(5, 0), Tensor.zeros(0, 6), empty, false);
+        CpuBackend.INSTANCE.matmul(Tensor.zeros(5, 0), Tensor.zeros(0, 6), empty, false);
         assertArrayEquals(new float[30], empty.toFloatArray());
     }
 
@@ -223,7 +223,7 @@ class GemmTest {
             }
             Tensor out = new Tensor(Storage.wrap(arena.allocate(4L * 9 * 11, 64)), DType.F32, new int[] {9, 11}, new long[] {11, 1}, 0);
             Tensor a = random(rng, 9, 20), b = random(rng, 20, 11);
-            Backend.cpu().matmul(a, b, out, false);
+            CpuBackend.INSTANCE.matmul(a, b, out, false);
             assertMatches(reference(a, b), null, out, "off-heap output");
         }
     }

@@ -45,8 +45,8 @@ class GemvSegmentTest {
                             String what = dt + " k=" + k + " m=" + m + " threads=" + threads;
                             assertArrayEquals(Ops.matmul(a, wHeap.t()).toFloatArray(), Ops.matmul(a, wOff.t()).toFloatArray(), what);
                             Tensor c1 = Tensor.uniform(new Rng(m), -1f, 1f, m, n), c2 = c1.copy();
-                            org.jtune.tensor.Backend.cpu().matmul(a, wHeap.t(), c1, true);
-                            org.jtune.tensor.Backend.cpu().matmul(a, wOff.t(), c2, true);
+                            CpuBackend.INSTANCE.matmul(a, wHeap.t(), c1, true);
+                            CpuBackend.INSTANCE.matmul(a, wOff.t(), c2, true);
                             assertArrayEquals(c1.toFloatArray(), c2.toFloatArray(), "accumulate " + what);
                         }
                     }

@@ -6,12 +6,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
+import org.jtune.tensor.AdamWStep;
+import org.jtune.tensor.OptimizerOps;
 import org.jtune.tensor.Tensor;
 
 /**
  * AdamW as torch.optim.AdamW (amsgrad off, no maximize): decoupled weight decay per group, bias-corrected
  * moments, ε added to √v̂. Each parameter keeps a first moment (exp_avg) and second moment
- * (exp_avg_sq) of its shape; every step updates each tensor with the fused {@link AdamWKernel}.
+ * (exp_avg_sq) of its shape on its device; every step updates each tensor with the fused AdamW
+ * kernel ({@link OptimizerOps#adamw}; the formulas are on {@link AdamWStep}).
  */
 public final class AdamW implements Optimizer {
     /** Hyper-parameters; the torch defaults are β1 0.9, β2 0.999, ε 1e-8. */
@@ -30,17 +34,17 @@ public final class AdamW implements Optimizer {
 
     private final List<ParamGroup> groups;
     private final Config config;
-    private final Map<String, float[]> expAvg = new LinkedHashMap<>(), expAvgSq = new LinkedHashMap<>();
+    private final Map<String, Tensor> expAvg = new LinkedHashMap<>(), expAvgSq = new LinkedHashMap<>();
     private long step;
 
     public AdamW(List<ParamGroup> groups, Config config) {
         this.groups = List.copyOf(groups);
         this.config = config;
         for (ParamGroup g : this.groups) {
-            for (Parameter p : g.params()) {
+            for (Variable p : g.params()) {
                 if (expAvg.containsKey(p.name())) throw new IllegalArgumentException("parameter " + p.name() + " appears twice");
-                expAvg.put(p.name(), new float[p.numel()]);
-                expAvgSq.put(p.name(), new float[p.numel()]);
+                expAvg.put(p.name(), StateBuffers.zerosLike(p));
+                expAvgSq.put(p.name(), StateBuffers.zerosLike(p));
             }
         }
     }
@@ -54,10 +58,9 @@ public final class AdamW implements Optimizer {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         step++;
         for (ParamGroup g : groups) {
-            var c = AdamWKernel.Coefficients.of(lr, g.weightDecay(), config.beta1(), config.beta2(), config.eps(), step);
-            for (Parameter p : g.params()) {
-                AdamWKernel.update(p.valueArray(), p.valueOffset(), p.gradArray(), p.gradOffset(),
-                        expAvg.get(p.name()), expAvgSq.get(p.name()), p.numel(), c);
+            AdamWStep c = AdamWStep.of(lr, g.weightDecay(), config.beta1(), config.beta2(), config.eps(), step);
+            for (Variable p : g.params()) {
+                OptimizerOps.adamw(p.value(), ParamGroup.gradientOf(p), expAvg.get(p.name()), expAvgSq.get(p.name()), c);
             }
         }
     }
@@ -76,9 +79,9 @@ public final class AdamW implements Optimizer {
     public OptimizerState state() {
         Map<String, Tensor> t = new HashMap<>();
         for (ParamGroup g : groups) {
-            for (Parameter p : g.params()) {
-                t.put(p.name() + EXP_AVG, Tensor.of(expAvg.get(p.name()), p.value().shape()));
-                t.put(p.name() + EXP_AVG_SQ, Tensor.of(expAvgSq.get(p.name()), p.value().shape()));
+            for (Variable p : g.params()) {
+                t.put(p.name() + EXP_AVG, StateBuffers.onHost(expAvg.get(p.name())));
+                t.put(p.name() + EXP_AVG_SQ, StateBuffers.onHost(expAvgSq.get(p.name())));
             }
         }
         return new OptimizerState(KIND, step, t);
@@ -89,7 +92,7 @@ public final class AdamW implements Optimizer {
         if (!KIND.equals(saved.kind())) throw new JtuneException("optimizer state is of kind '" + saved.kind() + "', expected '" + KIND + "'");
         List<Runnable> copies = new ArrayList<>();
         for (ParamGroup g : groups) {
-            for (Parameter p : g.params()) {
+            for (Variable p : g.params()) {
                 copies.add(StateBuffers.copyInto(saved, p, EXP_AVG, expAvg.get(p.name())));
                 copies.add(StateBuffers.copyInto(saved, p, EXP_AVG_SQ, expAvgSq.get(p.name())));
             }

@@ -2,6 +2,7 @@ package org.jtune.train.optim;
 
 import java.util.List;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
 
 /**
  * Updates parameters in place from their gradients, one {@link #step(double)} per optimizer step
@@ -10,7 +11,7 @@ import org.jtune.JtuneException;
  * {@link #restore(OptimizerState)}, so a resumed run continues bit for bit.
  */
 public sealed interface Optimizer permits AdamW, Sgd {
-    /** One update of every parameter with learning rate {@code lr}. */
+    /** One update of every parameter with learning rate {@code lr}; a parameter without a gradient is updated as with a zero one. */
     void step(double lr);
 
     /** Number of completed steps. */
@@ -18,10 +19,10 @@ public sealed interface Optimizer permits AdamW, Sgd {
 
     List<ParamGroup> groups();
 
-    /** Sets every gradient to zero (before accumulating the next step's micro-batches). */
+    /** Empties every gradient (before accumulating the next step's micro-batches); the buffers stay and are overwritten. */
     default void zeroGrad() {
         for (ParamGroup g : groups()) {
-            for (Parameter p : g.params()) java.util.Arrays.fill(p.gradArray(), p.gradOffset(), p.gradOffset() + p.numel(), 0f);
+            for (Variable p : g.params()) p.zeroGrad();
         }
     }
 

@@ -6,13 +6,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
+import org.jtune.tensor.OptimizerOps;
+import org.jtune.tensor.SgdStep;
 import org.jtune.tensor.Tensor;
 
 /**
  * Stochastic gradient descent as torch.optim.SGD: optional momentum (with dampening and Nesterov),
  * weight decay per group added to the gradient (L2, not decoupled). With momentum each parameter
- * keeps a momentum_buffer, created from the gradient on the first step; the fused {@link SgdKernel}
- * does the update.
+ * keeps a momentum_buffer on its device, set from the gradient on the first step; the fused SGD
+ * kernel ({@link OptimizerOps#sgd}; the formulas are on {@link SgdStep}) does the update.
  */
 public final class Sgd implements Optimizer {
     public record Config(double momentum, double dampening, boolean nesterov) {
@@ -32,7 +35,7 @@ public final class Sgd implements Optimizer {
 
     private final List<ParamGroup> groups;
     private final Config config;
-    private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final List<String> names = new ArrayList<>();
     private long step;
 
@@ -40,10 +43,10 @@ public final class Sgd implements Optimizer {
         this.groups = List.copyOf(groups);
         this.config = config;
         for (ParamGroup g : this.groups) {
-            for (Parameter p : g.params()) {
+            for (Variable p : g.params()) {
                 if (names.contains(p.name())) throw new IllegalArgumentException("parameter " + p.name() + " appears twice");
                 names.add(p.name());
-                if (config.momentum() != 0) buffers.put(p.name(), new float[p.numel()]);
+                if (config.momentum() != 0) buffers.put(p.name(), StateBuffers.zerosLike(p));
             }
         }
     }
@@ -56,10 +59,10 @@ public final class Sgd implements Optimizer {
     public void step(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         for (ParamGroup g : groups) {
-            var c = new SgdKernel.Coefficients((float) lr, (float) g.weightDecay(), (float) config.momentum(),
+            SgdStep c = new SgdStep((float) lr, (float) g.weightDecay(), (float) config.momentum(),
                     (float) (1 - config.dampening()), config.nesterov(), step == 0);
-            for (Parameter p : g.params()) {
-                SgdKernel.update(p.valueArray(), p.valueOffset(), p.gradArray(), p.gradOffset(), buffers.get(p.name()), p.numel(), c);
+            for (Variable p : g.params()) {
+                OptimizerOps.sgd(p.value(), ParamGroup.gradientOf(p), buffers.get(p.name()), c);
             }
         }
         step++;
@@ -79,9 +82,9 @@ public final class Sgd implements Optimizer {
     public OptimizerState state() {
         Map<String, Tensor> t = new HashMap<>();
         for (ParamGroup g : groups) {
-            for (Parameter p : g.params()) {
-                float[] b = buffers.get(p.name());
-                if (b != null) t.put(p.name() + MOMENTUM_BUFFER, Tensor.of(b, p.value().shape()));
+            for (Variable p : g.params()) {
+                Tensor b = buffers.get(p.name());
+                if (b != null) t.put(p.name() + MOMENTUM_BUFFER, StateBuffers.onHost(b));
             }
         }
         return new OptimizerState(KIND, step, t);
@@ -94,7 +97,7 @@ public final class Sgd implements Optimizer {
         // a momentum buffer exists from the first step on; a state saved at step 0 has none
         if (!buffers.isEmpty() && saved.step() > 0) {
             for (ParamGroup g : groups) {
-                for (Parameter p : g.params()) copies.add(StateBuffers.copyInto(saved, p, MOMENTUM_BUFFER, buffers.get(p.name())));
+                for (Variable p : g.params()) copies.add(StateBuffers.copyInto(saved, p, MOMENTUM_BUFFER, buffers.get(p.name())));
             }
         }
         StateBuffers.rejectUnknown(saved, buffers.keySet(), MOMENTUM_BUFFER);

@@ -3,6 +3,7 @@ package org.jtune.train.optim;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jtune.autograd.Variable;
 
 /**
  * Which parameters get weight decay. The rule Hugging Face's Trainer and most LLM recipes use:
@@ -14,7 +15,7 @@ public final class WeightDecayRule {
     private WeightDecayRule() {}
 
     /** True when {@code p} should be decayed. */
-    public static boolean decays(Parameter p) {
+    public static boolean decays(Variable p) {
         if (p.rank() < 2) return false;
         String n = p.name().toLowerCase(Locale.ROOT);
         if (n.endsWith(".bias") || n.equals("bias")) return false;
@@ -26,9 +27,9 @@ public final class WeightDecayRule {
      * Splits {@code params} into a "decay" group with {@code weightDecay} and a "no_decay" group with
      * 0, in input order; an empty group is left out.
      */
-    public static List<ParamGroup> split(List<Parameter> params, double weightDecay) {
-        List<Parameter> decay = new ArrayList<>(), none = new ArrayList<>();
-        for (Parameter p : params) (decays(p) ? decay : none).add(p);
+    public static List<ParamGroup> split(List<Variable> params, double weightDecay) {
+        List<Variable> decay = new ArrayList<>(), none = new ArrayList<>();
+        for (Variable p : params) (decays(p) ? decay : none).add(p);
         List<ParamGroup> groups = new ArrayList<>(2);
         if (!decay.isEmpty()) groups.add(new ParamGroup("decay", decay, weightDecay));
         if (!none.isEmpty()) groups.add(new ParamGroup("no_decay", none, 0.0));

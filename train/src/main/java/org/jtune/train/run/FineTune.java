@@ -20,7 +20,6 @@ import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Backend;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -37,7 +36,6 @@ import org.jtune.train.optim.GradientClipping;
 import org.jtune.train.optim.LinearSchedule;
 import org.jtune.train.optim.LrSchedule;
 import org.jtune.train.optim.Optimizer;
-import org.jtune.train.optim.Parameter;
 import org.jtune.train.optim.Sgd;
 import org.jtune.train.optim.WeightDecayRule;
 import org.jtune.train.prep.Batch;
@@ -148,12 +146,10 @@ public final class FineTune {
         } else {
             trainable = RunSetup.makeFullyTrainable(model);
         }
-        Map<String, Parameter> params = new LinkedHashMap<>();
-        for (var e : trainable.entrySet()) params.put(e.getKey(), Parameter.withZeroGrad(e.getKey(), e.getValue().value()));
-        long trainableCount = params.values().stream().mapToLong(Parameter::numel).sum();
+        List<Variable> paramList = new ArrayList<>(trainable.values()); // named leaves, each with its one gradient buffer
+        long trainableCount = paramList.stream().mapToLong(p -> p.value().numel()).sum();
         listener.info((lora != null ? "LoRA r=" + lora.rank() + " on " + String.join(", ", lora.targetModules()) : "full fine-tuning")
                 + ": " + trainableCount + " trainable parameters");
-        List<Parameter> paramList = new ArrayList<>(params.values());
         Optimizer optimizer = recipe.optimizer() == RecipeConfig.OptimizerKind.SGD
                 ? new Sgd(WeightDecayRule.split(paramList, recipe.weightDecay()), new Sgd.Config(recipe.sgdMomentum(), 0, false))
                 : new AdamW(WeightDecayRule.split(paramList, recipe.weightDecay()),
@@ -176,8 +172,8 @@ public final class FineTune {
             if (loaded.isEmpty()) throw new JtuneException(runDir + " has no checkpoint to resume from");
             Checkpoint c = loaded.get().checkpoint();
             for (String skipped : loaded.get().skipped()) listener.info("WARNING " + skipped + "; falling back to an earlier checkpoint");
-            identity.verify(c, loaded.get().folder(), recipe, params);
-            RunSetup.restore(c, params, optimizer);
+            identity.verify(c, loaded.get().folder(), recipe, trainable);
+            RunSetup.restore(c, trainable, optimizer);
             state = c.state();
             dropoutRng.setState(state.rngState());
             guard.saved(loaded.get().folder(), state.globalStep());
@@ -204,18 +200,12 @@ public final class FineTune {
                 org.jtune.models.io.MappedWeights.checkIntact();
                 double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
                 long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
-                for (var e : trainable.entrySet()) {
-                    Tensor g = e.getValue().grad();
-                    Parameter p = params.get(e.getKey());
-                    if (g != null) Backend.cpu().copy(g, p.grad());
-                    else Backend.cpu().fill(p.grad(), 0f);
-                    e.getValue().zeroGrad();
-                }
                 guard.checkLoss(state.globalStep() + 1, loss, paramList);
                 double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
                 guard.checkGradNorm(state.globalStep() + 1, gradNorm, paramList);
                 double lr = schedule.lr(state.schedulerStep());
                 optimizer.step(lr);
+                optimizer.zeroGrad();
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double elapsed = elapsedBefore + (System.nanoTime() - started) / 1e9;
                 long step = state.globalStep() + 1;
@@ -249,7 +239,7 @@ public final class FineTune {
                 if (step % saveEvery == 0 || last || stop) {
                     guard.checkWeights(step, paramList);
                     Path saved = store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
-                            Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(params))));
+                            Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(trainable))));
                     guard.saved(saved, step);
                     if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
                 }

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.jtune.JtuneException;
 import org.jtune.tensor.NonFinite;
-import org.jtune.train.optim.Parameter;
+import org.jtune.autograd.Variable;
 
 /**
  * Stops a run at the first step whose loss or gradient is NaN or infinite, before the optimizer
@@ -24,26 +24,26 @@ final class NonFiniteGuard {
     }
 
     /** After the backward pass of {@code step} (gradients in the parameters), before clipping and the update. */
-    void checkLoss(long step, double loss, List<Parameter> params) throws JtuneException {
+    void checkLoss(long step, double loss, List<Variable> params) throws JtuneException {
         if (Double.isFinite(loss)) return;
         throw stopped(step, "the loss is " + loss, params);
     }
 
     /** After the gradient norm is known, before the update. */
-    void checkGradNorm(long step, double gradNorm, List<Parameter> params) throws JtuneException {
+    void checkGradNorm(long step, double gradNorm, List<Variable> params) throws JtuneException {
         if (Double.isFinite(gradNorm)) return;
         throw stopped(step, "the gradient norm is " + gradNorm, params);
     }
 
     /** Before a checkpoint of {@code step} is written: the weights after its update. */
-    void checkWeights(long step, List<Parameter> params) throws JtuneException {
-        for (Parameter p : params) {
+    void checkWeights(long step, List<Variable> params) throws JtuneException {
+        for (Variable p : params) {
             NonFinite.Found f = NonFinite.first(p.value());
             if (f != null) throw stopped(step, "the weights went non-finite after the update", params);
         }
     }
 
-    private JtuneException stopped(long step, String what, List<Parameter> params) {
+    private JtuneException stopped(long step, String what, List<Variable> params) {
         return new JtuneException("step " + step + ": " + what + " (" + culprit(params) + "); training stopped. "
                 + (lastGood == null ? "No checkpoint had been written yet."
                 : "The last good checkpoint is " + lastGood + " (step " + lastGoodStep + "); nothing after it was saved.")
@@ -51,12 +51,12 @@ final class NonFiniteGuard {
     }
 
     /** The first gradient, else the first weight, holding a non-finite value. */
-    private static String culprit(List<Parameter> params) {
-        for (Parameter p : params) {
-            NonFinite.Found f = NonFinite.first(p.grad());
+    private static String culprit(List<Variable> params) {
+        for (Variable p : params) {
+            NonFinite.Found f = p.grad() == null ? null : NonFinite.first(p.grad());
             if (f != null) return "first in the gradient of " + p.name() + ": " + f.describe();
         }
-        for (Parameter p : params) {
+        for (Variable p : params) {
             NonFinite.Found f = NonFinite.first(p.value());
             if (f != null) return "first in the weight " + p.name() + ": " + f.describe();
         }

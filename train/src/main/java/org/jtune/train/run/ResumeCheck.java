@@ -20,7 +20,7 @@ import org.jtune.io.IoErrors;
 import org.jtune.models.io.ModelFingerprint;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.checkpoint.Checkpoint;
-import org.jtune.train.optim.Parameter;
+import org.jtune.autograd.Variable;
 import org.jtune.train.recipe.DatasetSpec;
 import org.jtune.train.recipe.RecipeConfig;
 import org.yaml.snakeyaml.Yaml;
@@ -78,7 +78,7 @@ final class ResumeCheck {
     }
 
     /** run.json for a checkpoint of a run with these trained tensors. */
-    String json(Map<String, Parameter> params) {
+    String json(Map<String, Variable> params) {
         ObjectNode o = JSON.createObjectNode();
         o.put("format", 1);
         data.forEach(o.putObject("data_sha256")::put);
@@ -96,7 +96,7 @@ final class ResumeCheck {
      * than {@code recipe} with these {@code params}. Checkpoints from before run.json existed are only
      * checked for their recipe and shapes.
      */
-    void verify(Checkpoint c, Path folder, RecipeConfig recipe, Map<String, Parameter> params) throws JtuneException {
+    void verify(Checkpoint c, Path folder, RecipeConfig recipe, Map<String, Variable> params) throws JtuneException {
         List<String> diffs = new ArrayList<>();
         String savedRecipe = c.extraFiles().get("recipe.yaml");
         if (savedRecipe != null) diffs.addAll(recipeDiffs(savedRecipe, recipe.toYaml()));

@@ -17,12 +17,12 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.io.ModelExport;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.tensor.Backend;
+import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.checkpoint.Checkpoint;
 import org.jtune.train.optim.Optimizer;
-import org.jtune.train.optim.Parameter;
 import org.jtune.train.prep.ChatEncoder;
 import org.jtune.train.prep.TokenizedExample;
 import org.jtune.train.recipe.RecipeConfig;
@@ -133,11 +133,15 @@ final class RunSetup {
         return params;
     }
 
-    static void restore(Checkpoint c, Map<String, Parameter> params, Optimizer optimizer) throws JtuneException {
+    static void restore(Checkpoint c, Map<String, Variable> params, Optimizer optimizer) throws JtuneException {
         for (var e : params.entrySet()) {
             Tensor saved = c.weights().get(e.getKey());
             if (saved == null) throw new JtuneException("checkpoint has no tensor " + e.getKey() + " (was it written by another recipe?)");
-            Backend.cpu().copy(saved, e.getValue().value());
+            if (!java.util.Arrays.equals(saved.shape(), e.getValue().shape())) {
+                throw new JtuneException("checkpoint tensor " + e.getKey() + " has shape " + java.util.Arrays.toString(saved.shape())
+                        + " but the parameter has " + java.util.Arrays.toString(e.getValue().shape()));
+            }
+            Ops.copyInto(saved, e.getValue().value());
         }
         optimizer.restore(c.optimizer());
     }

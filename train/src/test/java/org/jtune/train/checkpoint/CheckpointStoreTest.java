@@ -17,7 +17,8 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
 import org.jtune.train.optim.OptimizerState;
-import org.jtune.train.optim.Parameter;
+import org.jtune.autograd.Variable;
+import org.jtune.train.optim.Params;
 import org.jtune.train.optim.WeightDecayRule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,17 +140,17 @@ class CheckpointStoreTest {
         float[][] grads = new float[6][];
         for (int s = 0; s < 6; s++) grads[s] = Tensor.randn(data, 1, 200).toFloatArray();
 
-        Parameter a = Parameter.withZeroGrad("w", Tensor.of(init.clone(), 10, 20));
+        Variable a = Params.param("w", Tensor.of(init.clone(), 10, 20));
         AdamW full = new AdamW(WeightDecayRule.split(List.of(a), 0.01), AdamW.Config.TORCH_DEFAULTS);
         for (int s = 0; s < 6; s++) {
-            System.arraycopy(grads[s], 0, a.grad().storage().floatArray(), 0, 200);
+            Params.setGrad(a, grads[s]);
             full.step(1e-2);
         }
 
-        Parameter b = Parameter.withZeroGrad("w", Tensor.of(init.clone(), 10, 20));
+        Variable b = Params.param("w", Tensor.of(init.clone(), 10, 20));
         AdamW first = new AdamW(WeightDecayRule.split(List.of(b), 0.01), AdamW.Config.TORCH_DEFAULTS);
         for (int s = 0; s < 2; s++) {
-            System.arraycopy(grads[s], 0, b.grad().storage().floatArray(), 0, 200);
+            Params.setGrad(b, grads[s]);
             first.step(1e-2);
         }
         var store = new CheckpointStore(run, new RawTensorCodec());
@@ -157,11 +158,11 @@ class CheckpointStoreTest {
                 "model", Map.of("w", b.value()), Map.of()));
 
         Checkpoint loaded = store.load(store.latest().orElseThrow());
-        Parameter c = Parameter.withZeroGrad("w", loaded.weights().get("w"));
+        Variable c = Params.param("w", loaded.weights().get("w"));
         AdamW resumed = new AdamW(WeightDecayRule.split(List.of(c), 0.01), AdamW.Config.TORCH_DEFAULTS);
         resumed.restore(loaded.optimizer());
         for (int s = (int) loaded.state().globalStep(); s < 6; s++) {
-            System.arraycopy(grads[s], 0, c.grad().storage().floatArray(), 0, 200);
+            Params.setGrad(c, grads[s]);
             resumed.step(1e-2);
         }
         assertArrayEquals(a.value().toFloatArray(), c.value().toFloatArray());

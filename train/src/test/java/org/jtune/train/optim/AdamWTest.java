@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
@@ -48,19 +49,19 @@ class AdamWTest {
     void matchesTorchFormulasOverSeveralStepsOnOddSizes() {
         Rng rng = new Rng(7);
         int[] sizes = {1, 3, 17, 31, 100, 1000, 70_001};
-        List<Parameter> params = new ArrayList<>();
+        List<Variable> params = new ArrayList<>();
         List<ReferenceAdamW> refs = new ArrayList<>();
         for (int k = 0; k < sizes.length; k++) {
             float[] init = random(rng, sizes[k], 1f);
             refs.add(new ReferenceAdamW(init));
-            params.add(Parameter.withZeroGrad("w" + k, Tensor.of(init.clone(), sizes[k])));
+            params.add(Params.param("w" + k, Tensor.of(init.clone(), sizes[k])));
         }
         double wd = 0.1, lr = 1e-2;
         AdamW opt = new AdamW(List.of(new ParamGroup("all", params, wd)), AdamW.Config.TORCH_DEFAULTS);
         for (int s = 0; s < 6; s++) {
             for (int k = 0; k < sizes.length; k++) {
                 float[] g = random(rng, sizes[k], 0.5f);
-                System.arraycopy(g, 0, params.get(k).gradArray(), 0, g.length);
+                Params.setGrad(params.get(k), g);
                 refs.get(k).step(g, lr, wd, 0.9, 0.999, 1e-8);
             }
             opt.step(lr);
@@ -75,31 +76,15 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void vectorKernelEqualsScalarReferenceBitForBit() {
-        Rng rng = new Rng(3);
-        for (int n : new int[] {1, 15, 16, 33, 257, 4099}) {
-            float[] p1 = random(rng, n + 5, 1), g = random(rng, n + 2, 1), m1 = random(rng, n, 0.1f), v1 = new float[n];
-            for (int i = 0; i < n; i++) v1[i] = Math.abs(m1[i]);
-            float[] p2 = p1.clone(), m2 = m1.clone(), v2 = v1.clone();
-            var c = AdamWKernel.Coefficients.of(3e-3, 0.01, 0.9, 0.95, 1e-6, 4);
-            AdamWKernel.updateRange(p1, 5, g, 2, m1, v1, 0, n, c);
-            AdamWKernel.updateScalar(p2, 5, g, 2, m2, v2, 0, n, c);
-            assertArrayEquals(p2, p1, "p, n=" + n);
-            assertArrayEquals(m2, m1, "m, n=" + n);
-            assertArrayEquals(v2, v1, "v, n=" + n);
-        }
-    }
-
     private static float[] runSteps(int threads, int steps) {
         int saved = Parallel.threads();
         Parallel.setThreads(threads);
         try {
             Rng rng = new Rng(11);
-            Parameter p = Parameter.withZeroGrad("w", Tensor.randn(rng, 1f, 300_007));
+            Variable p = Params.param("w", Tensor.randn(rng, 1f, 300_007));
             AdamW opt = new AdamW(List.of(new ParamGroup("g", List.of(p), 0.05)), AdamW.Config.TORCH_DEFAULTS);
             for (int s = 0; s < steps; s++) {
-                System.arraycopy(Tensor.randn(rng, 1f, 300_007).toFloatArray(), 0, p.gradArray(), 0, 300_007);
+                Params.setGrad(p, Tensor.randn(rng, 1f, 300_007).toFloatArray());
                 opt.step(1e-3);
             }
             return p.value().toFloatArray();
@@ -122,28 +107,28 @@ class AdamWTest {
         float[][] grads = new float[8][];
         for (int s = 0; s < grads.length; s++) grads[s] = random(rng, 513, 1);
 
-        Parameter a = Parameter.withZeroGrad("layer.weight", Tensor.of(init.clone(), 27, 19));
+        Variable a = Params.param("layer.weight", Tensor.of(init.clone(), 27, 19));
         AdamW optA = new AdamW(WeightDecayRule.split(List.of(a), 0.1), AdamW.Config.TORCH_DEFAULTS);
         for (int s = 0; s < 8; s++) {
-            System.arraycopy(grads[s], 0, a.gradArray(), 0, 513);
+            Params.setGrad(a, grads[s]);
             optA.step(1e-2);
         }
 
-        Parameter b = Parameter.withZeroGrad("layer.weight", Tensor.of(init.clone(), 27, 19));
+        Variable b = Params.param("layer.weight", Tensor.of(init.clone(), 27, 19));
         AdamW optB = new AdamW(WeightDecayRule.split(List.of(b), 0.1), AdamW.Config.TORCH_DEFAULTS);
         for (int s = 0; s < 3; s++) {
-            System.arraycopy(grads[s], 0, b.gradArray(), 0, 513);
+            Params.setGrad(b, grads[s]);
             optB.step(1e-2);
         }
         OptimizerState saved = optB.state().copy();
         float[] weightsAtSave = b.value().toFloatArray();
 
-        Parameter c = Parameter.withZeroGrad("layer.weight", Tensor.of(weightsAtSave, 27, 19));
+        Variable c = Params.param("layer.weight", Tensor.of(weightsAtSave, 27, 19));
         AdamW optC = new AdamW(WeightDecayRule.split(List.of(c), 0.1), AdamW.Config.TORCH_DEFAULTS);
         optC.restore(saved);
         assertEquals(3, optC.stepCount());
         for (int s = 3; s < 8; s++) {
-            System.arraycopy(grads[s], 0, c.gradArray(), 0, 513);
+            Params.setGrad(c, grads[s]);
             optC.step(1e-2);
         }
         assertArrayEquals(a.value().toFloatArray(), c.value().toFloatArray());
@@ -153,7 +138,7 @@ class AdamWTest {
 
     @Test
     void restoreRejectsMismatchedStateNamingTheTensor() {
-        Parameter p = Parameter.withZeroGrad("q_proj.lora_A.weight", Tensor.zeros(4, 8));
+        Variable p = Params.param("q_proj.lora_A.weight", Tensor.zeros(4, 8));
         AdamW opt = new AdamW(List.of(new ParamGroup("g", List.of(p), 0)), AdamW.Config.TORCH_DEFAULTS);
         var wrongShape = new OptimizerState("adamw", 2, Map.of("q_proj.lora_A.weight.exp_avg", Tensor.zeros(8, 4),
                 "q_proj.lora_A.weight.exp_avg_sq", Tensor.zeros(4, 8)));
@@ -174,9 +159,9 @@ class AdamWTest {
     @Test
     void noDecayGroupIsNotDecayed() {
         // zero gradient: Adam's update is 0, so only decoupled decay moves the weights
-        Parameter w = Parameter.withZeroGrad("model.layers.0.mlp.up_proj.weight", Tensor.full(1f, 2, 3));
-        Parameter norm = Parameter.withZeroGrad("model.layers.0.input_layernorm.weight", Tensor.full(1f, 3));
-        Parameter bias = Parameter.withZeroGrad("score.bias", Tensor.full(1f, 2, 3));
+        Variable w = Params.param("model.layers.0.mlp.up_proj.weight", Tensor.full(1f, 2, 3));
+        Variable norm = Params.param("model.layers.0.input_layernorm.weight", Tensor.full(1f, 3));
+        Variable bias = Params.param("score.bias", Tensor.full(1f, 2, 3));
         List<ParamGroup> groups = WeightDecayRule.split(List.of(w, norm, bias), 0.5);
         assertEquals(List.of("decay", "no_decay"), groups.stream().map(ParamGroup::name).toList());
         new AdamW(groups, AdamW.Config.TORCH_DEFAULTS).step(0.1);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -29,11 +30,11 @@ class SgdTest {
         float[] init = Tensor.randn(rng, 1, n).toFloatArray();
         double[] ref = new double[n], buf = new double[n];
         for (int i = 0; i < n; i++) ref[i] = init[i];
-        Parameter p = Parameter.withZeroGrad("w", Tensor.of(init.clone(), n));
+        Variable p = Params.param("w", Tensor.of(init.clone(), n));
         Sgd opt = new Sgd(List.of(new ParamGroup("g", List.of(p), wd)), config);
         for (int s = 0; s < 5; s++) {
             float[] g = Tensor.randn(rng, 1, n).toFloatArray();
-            System.arraycopy(g, 0, p.gradArray(), 0, n);
+            Params.setGrad(p, g);
             referenceStep(ref, buf, g, 0.05, wd, config.momentum(), config.dampening(), config.nesterov(), s == 0);
             opt.step(0.05);
         }
@@ -51,27 +52,13 @@ class SgdTest {
     }
 
     @Test
-    void vectorKernelEqualsScalarReference() {
-        Rng rng = new Rng(2);
-        for (int n : new int[] {1, 7, 16, 47, 300}) {
-            float[] p1 = Tensor.randn(rng, 1, n).toFloatArray(), g = Tensor.randn(rng, 1, n).toFloatArray();
-            float[] b1 = Tensor.randn(rng, 1, n).toFloatArray(), p2 = p1.clone(), b2 = b1.clone();
-            var c = new SgdKernel.Coefficients(0.1f, 0.01f, 0.9f, 0.8f, false, false);
-            SgdKernel.updateRange(p1, 0, g, 0, b1, 0, n, c);
-            SgdKernel.updateScalar(p2, 0, g, 0, b2, 0, n, c);
-            assertArrayEquals(p2, p1);
-            assertArrayEquals(b2, b1);
-        }
-    }
-
-    @Test
     void momentumStateRestoresExactly() throws JtuneException {
         Rng rng = new Rng(23);
         float[] init = Tensor.randn(rng, 1, 100).toFloatArray();
         float[][] grads = new float[6][];
         for (int s = 0; s < 6; s++) grads[s] = Tensor.randn(rng, 1, 100).toFloatArray();
         var config = new Sgd.Config(0.9, 0, true);
-        Parameter a = Parameter.withZeroGrad("w", Tensor.of(init.clone(), 10, 10));
+        Variable a = Params.param("w", Tensor.of(init.clone(), 10, 10));
         Sgd optA = new Sgd(List.of(new ParamGroup("g", List.of(a), 0)), config);
         OptimizerState mid = null;
         float[] midWeights = null;
@@ -80,14 +67,14 @@ class SgdTest {
                 mid = optA.state().copy();
                 midWeights = a.value().toFloatArray();
             }
-            System.arraycopy(grads[s], 0, a.gradArray(), 0, 100);
+            Params.setGrad(a, grads[s]);
             optA.step(0.1);
         }
-        Parameter b = Parameter.withZeroGrad("w", Tensor.of(midWeights, 10, 10));
+        Variable b = Params.param("w", Tensor.of(midWeights, 10, 10));
         Sgd optB = new Sgd(List.of(new ParamGroup("g", List.of(b), 0)), config);
         optB.restore(mid);
         for (int s = 2; s < 6; s++) {
-            System.arraycopy(grads[s], 0, b.gradArray(), 0, 100);
+            Params.setGrad(b, grads[s]);
             optB.step(0.1);
         }
         assertArrayEquals(a.value().toFloatArray(), b.value().toFloatArray());

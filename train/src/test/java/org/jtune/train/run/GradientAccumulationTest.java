@@ -64,7 +64,7 @@ class GradientAccumulationTest {
             for (var e : params.entrySet()) {
                 if (e.getKey().endsWith("lora_B.weight")) {
                     Tensor b = e.getValue().value();
-                    org.jtune.tensor.Backend.cpu().copy(Tensor.randn(rng, 0.02f, b.shape()), b);
+                    org.jtune.tensor.Ops.copyInto(Tensor.randn(rng, 0.02f, b.shape()), b);
                 }
             }
             double loss = step.run(model);

@@ -5,15 +5,17 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Path;
 import java.util.List;
 import org.jtune.JtuneException;
+import org.jtune.autograd.Variable;
 import org.jtune.tensor.Tensor;
-import org.jtune.train.optim.Parameter;
 import org.junit.jupiter.api.Test;
 
 /** The stop message of a diverging run: the step, the first non-finite gradient or weight, and the last good checkpoint. */
 class NonFiniteGuardTest {
     @Test
     void namesStepTensorAndTheLastGoodCheckpoint() throws Exception {
-        Parameter a = Parameter.withZeroGrad("lora_A", Tensor.ones(2, 3)), b = Parameter.withZeroGrad("lora_B", Tensor.ones(3, 2));
+        Variable a = Variable.parameter(Tensor.ones(2, 3)).named("lora_A"), b = Variable.parameter(Tensor.ones(3, 2)).named("lora_B");
+        a.accumulateGrad(Tensor.zeros(2, 3));
+        b.accumulateGrad(Tensor.zeros(3, 2));
         NonFiniteGuard guard = new NonFiniteGuard();
         guard.checkLoss(1, 2.5, List.of(a, b));
         guard.checkGradNorm(1, 0.7, List.of(a, b));

@@ -1,0 +1,40 @@
+package org.jtune.tensor;
+
+import java.util.function.Supplier;
+
+/**
+ * The hook through which a pool can serve the allocations of a scope (a training step) from buffers
+ * it reuses, instead of each op getting fresh memory. Every tensor an op allocates goes through
+ * {@link Backend#allocate}, which first offers the request to the pool bound to the calling thread
+ * by {@link #during}; the pool returns zeroed storage of the backend's device, or null to let the
+ * backend allocate as usual. A pool takes its buffers back when its scope ends (that is its own
+ * business), so what must outlive the scope — a parameter's gradient buffer, optimizer state — is
+ * allocated {@link #outside} it.
+ */
+public interface BufferPool {
+    /** Zeroed storage for {@code numel} elements of {@code dtype} on {@code backend}'s device, or null. */
+    Storage take(Backend backend, DType dtype, long numel);
+
+    ScopedValue<BufferPool> CURRENT = ScopedValue.newInstance();
+
+    /** Runs {@code body} with the allocations made on this thread offered to {@code pool} first. */
+    static <T> T during(BufferPool pool, Supplier<T> body) {
+        return ScopedValue.where(CURRENT, pool).call(body::get);
+    }
+
+    /** Runs {@code body} with no pool: its allocations are the backend's own and may outlive any pool scope. */
+    static <T> T outside(Supplier<T> body) {
+        return CURRENT.isBound() ? ScopedValue.where(CURRENT, null).call(body::get) : body.get();
+    }
+
+    /** True while a pool is bound to the calling thread (memory handed out now may be taken back when its scope ends). */
+    static boolean active() {
+        return CURRENT.isBound() && CURRENT.get() != null;
+    }
+
+    /** The pool's storage for this request, or null when no pool is bound or it declines. */
+    static Storage offer(Backend backend, DType dtype, long numel) {
+        BufferPool pool = CURRENT.isBound() ? CURRENT.get() : null;
+        return pool == null ? null : pool.take(backend, dtype, numel);
+    }
+}
