@@ -5,7 +5,7 @@ package org.jtune.quant;
  * specification): the id written in a tensor info, the name ggml prints, and the block geometry
  * (elements per block, bytes per block) that fixes a tensor's byte size. Every type the spec lists is
  * here, so a reader can check the size of any tensor; {@link #format()} says which ones jtune can
- * quantize, dequantize and multiply (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K). Block sizes are those of
+ * quantize, dequantize and multiply (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K). Block sizes are those of
  * ggml-common.h (QK4_0 = QK8_0 = 32, QK_K = 256, ...).
  */
 public enum GgmlType {
@@ -80,6 +80,7 @@ public enum GgmlType {
             case BF16 -> Bf16Format.INSTANCE;
             case Q8_0 -> Q8_0Format.INSTANCE;
             case Q4_0 -> Q4_0Format.INSTANCE;
+            case Q5_0 -> Q5_0Format.INSTANCE;
             case Q4_K -> Q4KFormat.INSTANCE;
             case Q6_K -> Q6KFormat.INSTANCE;
             default -> null;

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * Our quantizers against ggml's own (the libggml-base.so of node-llama-cpp, called through FFM):
  * identical bytes from quantizeRow and {@code quantize_row_*_ref}, identical floats from dequantizeRow
  * and {@code dequantize_row_*} on our bytes and on random bytes, for Q8_0, Q4_0, Q4_K, Q6_K, F16 and
- * BF16 on the rows of {@link TestRows} of several lengths. Skips when the peer is not installed.
+ * BF16 (and Q5_0) on the rows of {@link TestRows} of several lengths. Skips when the peer is not installed.
  */
 class GgmlBitExactnessTest {
     private static GgmlReference ggml;
@@ -28,7 +28,7 @@ class GgmlBitExactnessTest {
 
     @Test
     void quantizedBytesAreGgmlsReferenceBytes() {
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             BlockFormat f = type.format();
             for (int blocks : new int[] {1, 3, 8}) {
                 int n = blocks * type.blockSize();
@@ -46,7 +46,7 @@ class GgmlBitExactnessTest {
     @Test
     void manyRandomRowsQuantizeAlike() {
         Random r = new Random(7);
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             BlockFormat f = type.format();
             int n = 4 * type.blockSize();
             for (int t = 0; t < 300; t++) {
@@ -61,7 +61,7 @@ class GgmlBitExactnessTest {
     @Test
     void randomBytesDequantizeAlike() {
         Random r = new Random(11);
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             BlockFormat f = type.format();
             int n = 5 * type.blockSize();
             for (int t = 0; t < 50; t++) {
@@ -91,7 +91,7 @@ class GgmlBitExactnessTest {
     private static void clearF16Exponents(GgmlType type, byte[] bytes) {
         int bb = type.blockBytes();
         int[] fields = switch (type) {
-            case Q8_0, Q4_0 -> new int[] {0};
+            case Q8_0, Q4_0, Q5_0 -> new int[] {0};
             case Q4_K -> new int[] {0, 2};
             case Q6_K -> new int[] {208};
             default -> new int[0];

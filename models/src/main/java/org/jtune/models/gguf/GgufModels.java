@@ -115,7 +115,7 @@ public final class GgufModels {
         BlockFormat format = t.type().format();
         if (format == null) {
             throw new JtuneException(f.path() + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot compute with "
-                    + "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+                    + "(F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)");
         }
         if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a llama weight has 1 or 2");
         int cols = (int) t.dim(0), rows = t.rank() == 2 ? (int) t.dim(1) : 1;

@@ -88,7 +88,7 @@ public final class GgufFile implements AutoCloseable {
     public float[] dequantize(GgufTensorInfo t) throws GgufException {
         org.jtune.quant.BlockFormat f = t.type().format();
         if (f == null) throw new GgufException(path + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot dequantize "
-                + "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+                + "(F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)");
         if (t.elementCount() > Integer.MAX_VALUE - 8) throw new GgufException(path + ": tensor " + t.name() + " has " + t.elementCount() + " elements, too many for one array");
         float[] out = new float[(int) t.elementCount()];
         int cols = (int) t.rowLength();

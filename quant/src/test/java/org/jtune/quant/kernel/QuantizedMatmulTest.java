@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * terms are |w_i·x_i| and, for Q4_K, also the min part |dmin·m_j·x_i| that is summed separately.
  */
 class QuantizedMatmulTest {
-    private static final GgmlType[] TYPES = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16,
+    private static final GgmlType[] TYPES = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16,
             GgmlType.BF16, GgmlType.F32};
     private final int savedThreads = Parallel.threads();
 
