@@ -13,6 +13,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.gguf.HfToGguf;
+import org.jtune.quant.GgmlType;
+import org.jtune.quant.gguf.GgufFile;
+import org.jtune.quant.gguf.GgufReader;
+import org.jtune.quant.gguf.GgufTensorInfo;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.CausalLM;
@@ -32,7 +37,8 @@ import org.jtune.tensor.Rng;
  * random values (the file still holds every layer), so generating the model needs little memory.
  * The folder also gets a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}) so that
  * Jlama ({@link JlamaPeer}, a child JVM) can run on the same files with a prompt of the same length.
- * {@code --quick} runs a small model to check the benchmark itself.
+ * Then Q8_0, Q4_0 and Q4_K_M rows on GGUF exports of the same weights, each beside llama.cpp on the same file in the
+ * same run ({@link #quantizedRows}). {@code --quick} runs a small model to check the benchmark itself.
  */
 final class DecodeBenchmark {
     private final boolean quick;
@@ -76,8 +82,78 @@ final class DecodeBenchmark {
                 RandomLlamaFolder.delete(dir);
             }
         }
+        quantizedRows(config, prompt, decode, runs, copyBandwidth, readBandwidth, json);
         System.err.println("decode: done");
         return 0;
+    }
+
+    /**
+     * Q8_0, Q4_0 and Q4_K rows: the random BF16 folder exported once per type as a GGUF file ({@link HfToGguf}: q4_k is
+     * llama.cpp's Q4_K_M mixture, Q6_K output), run by jtune (tensors mapped in their stored types, decoded through the
+     * block kernels) and by llama.cpp (node-llama-cpp, same file, same prompt length, one sequence) in the same run. The
+     * bound counts the weight bytes of the file one token reads (every matrix but the embedding, plus one embedding row).
+     */
+    private void quantizedRows(LlamaConfig config, int prompt, int decode, int runs, double copyBandwidth, double readBandwidth, boolean json)
+            throws Exception {
+        Path dir = Files.createTempDirectory("jtune-bench-decode-q-");
+        try {
+            RandomLlamaFolder.write(dir, config, DType.BF16);
+            for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
+                Path gguf = dir.resolve("model-" + type + ".gguf");
+                HfToGguf.export(dir, type, gguf);
+                long bytesPerToken = 0;
+                try (GgufFile f = GgufReader.open(gguf)) {
+                    for (GgufTensorInfo t : f.tensors()) {
+                        boolean embedding = t.name().equals("token_embd.weight") && f.hasTensor("output.weight");
+                        bytesPerToken += embedding ? t.byteSize() / Math.max(1, t.rowCount()) : t.byteSize();
+                    }
+                }
+                double[] t = measure(gguf, config, prompt, decode, runs);
+                double bound = copyBandwidth / bytesPerToken;
+                String name = type == GgmlType.Q4_K ? "Q4_K_M" : type.name();
+                ResultLine line = new ResultLine().put("bench", "decode").put("dtype", name).put("threads", Parallel.threads())
+                        .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
+                        .put("weight_bytes_per_token", bytesPerToken).put("read_bound_tok_s", readBandwidth / bytesPerToken);
+                double[] peer = llamaCpp(gguf, config, prompt, decode);
+                if (peer == null) {
+                    line.put("peer", "none");
+                } else {
+                    line.put("peer", "llama.cpp").put("peer_threads", (int) peer[2]).put("peer_prefill_tok_s", peer[0])
+                            .put("peer_decode_tok_s", peer[1]).put("ratio", (1 / t[1]) / peer[1]).put("prefill_ratio", (prompt / t[0]) / peer[0]);
+                }
+                line.print(json);
+                Files.deleteIfExists(gguf);
+            }
+        } finally {
+            RandomLlamaFolder.delete(dir);
+        }
+    }
+
+    /**
+     * llama.cpp on the GGUF file: one sequence, the prompt of the same length, decode tokens: {prefill tok/s (prompt over
+     * the time to the first token), decode tok/s (one over the median inter-token time), threads}; null when the peer is
+     * not installed or fails. Threads: LLAMACPP_THREADS, else jtune's thread count.
+     */
+    private static double[] llamaCpp(Path gguf, LlamaConfig c, int prompt, int decode) {
+        String env = System.getenv("LLAMACPP_THREADS");
+        try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, gguf.resolveSibling("llamacpp.log"),
+                env == null || env.isBlank() ? Parallel.threads() : Integer.parseInt(env.trim()))) {
+            if (peer == null) {
+                System.err.println("decode: llama.cpp peer not installed (cd bench/peers/llamacpp && npm install --omit=optional)");
+                return null;
+            }
+            Rng rng = new Rng(3);
+            int[] ids = new int[prompt];
+            for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(c.vocabSize() - 3);
+            peer.run(List.of(new ServeLoad.Request("m", ids, 2, 0, 1, 0)), 1); // warm-up
+            ServeLoad.Level l = peer.run(List.of(new ServeLoad.Request("m", ids, decode + 1, 0, 1, 0)), 1);
+            double ttft = l.ttftMs()[l.ttftMs().length / 2] / 1000, itl = l.itlMs()[l.itlMs().length / 2] / 1000;
+            return new double[] {prompt / ttft, 1 / itl, peer.threads};
+        } catch (Exception e) {
+            System.err.println("decode: llama.cpp peer failed: " + e.getMessage());
+            return null;
+        }
     }
 
     /** Jlama on the same folder in a child JVM with this JVM's flags; null when it fails (the reason goes to stderr). */

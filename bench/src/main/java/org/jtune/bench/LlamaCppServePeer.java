@@ -38,7 +38,13 @@ final class LlamaCppServePeer implements AutoCloseable {
     static Path folder() {
         String home = System.getProperty("jtune.home");
         Path dir = home == null ? null : Path.of(home, "bench", "peers", "llamacpp");
-        return dir != null && Files.isDirectory(dir.resolve("node_modules").resolve("node-llama-cpp")) ? dir : null;
+        if (dir != null && Files.isDirectory(dir.resolve("node_modules").resolve("node-llama-cpp"))) return dir;
+        Path here = Path.of("").toAbsolutePath(); // tests and `mvn exec` run from a module folder of the checkout
+        for (int up = 0; up < 3 && here != null; up++, here = here.getParent()) {
+            Path p = here.resolve("bench/peers/llamacpp");
+            if (Files.isDirectory(p.resolve("node_modules").resolve("node-llama-cpp"))) return p;
+        }
+        return null;
     }
 
     /**
@@ -46,10 +52,14 @@ final class LlamaCppServePeer implements AutoCloseable {
      * busy machine llama.cpp's spinning worker threads are slower with 2; see llamacpp.mjs).
      */
     static LlamaCppServePeer start(Path gguf, Path log) throws Exception {
+        String env = System.getenv("LLAMACPP_THREADS");
+        return start(gguf, log, env == null || env.isBlank() ? 1 : Integer.parseInt(env.trim()));
+    }
+
+    /** Starts the peer on {@code gguf} with this many threads; null when the peer is not installed. */
+    static LlamaCppServePeer start(Path gguf, Path log, int threads) throws Exception {
         Path dir = folder();
         if (dir == null) return null;
-        String env = System.getenv("LLAMACPP_THREADS");
-        int threads = env == null || env.isBlank() ? 1 : Integer.parseInt(env.trim());
         Process p = new ProcessBuilder("node", dir.resolve("serve_peer.mjs").toString(), gguf.toString())
                 .redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
         return new LlamaCppServePeer(p, threads);
