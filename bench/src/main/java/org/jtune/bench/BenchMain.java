@@ -23,12 +23,16 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--quick", description = "Run a small shape that only checks the benchmark works (benchmarks that have one: decode, serve).")
     boolean quick;
 
+    @Option(names = "--formats", split = ",", paramLabel = "LIST",
+            description = "decode: the weight formats to measure, of f32, bf16, q8_0, q4_0, q4_k (default: all).")
+    java.util.List<String> formats = DecodeBenchmark.ALL_FORMATS;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchMain()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
-        return Benchmarks.run(name, json, quick);
+        return Benchmarks.run(name, json, quick, formats);
     }
 }

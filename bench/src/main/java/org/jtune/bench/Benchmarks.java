@@ -14,14 +14,19 @@ public final class Benchmarks {
 
     /** As {@link #run(Name, boolean)}; {@code quick} picks a benchmark's small check shape where it has one (decode, serve). */
     public static int run(Name name, boolean json, boolean quick) throws Exception {
+        return run(name, json, quick, DecodeBenchmark.ALL_FORMATS);
+    }
+
+    /** As {@link #run(Name, boolean, boolean)}; {@code formats} are the weight formats decode measures (f32, bf16, q8_0, q4_0, q4_k). */
+    public static int run(Name name, boolean json, boolean quick, java.util.List<String> formats) throws Exception {
         if (quick && name == Name.decode) name = Name.decode_quick;
         if (quick && name == Name.serve) name = Name.serve_quick;
         return switch (name) {
             case gemm -> new GemmBenchmark().run(json);
             case ops -> new OpsBenchmark().run(json);
             case tokenize -> TokenizeBenchmark.run(json);
-            case decode -> new DecodeBenchmark(false).run(json);
-            case decode_quick -> new DecodeBenchmark(true).run(json);
+            case decode -> new DecodeBenchmark(false, formats).run(json);
+            case decode_quick -> new DecodeBenchmark(true, formats).run(json);
             case train_reference -> new TrainReferenceDump().run();
             case backward -> BackwardBench.run(json);
             case train -> TrainBench.run(json);

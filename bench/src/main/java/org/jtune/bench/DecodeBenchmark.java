@@ -41,10 +41,16 @@ import org.jtune.tensor.Rng;
  * same run ({@link #quantizedRows}). {@code --quick} runs a small model to check the benchmark itself.
  */
 final class DecodeBenchmark {
+    static final List<String> ALL_FORMATS = List.of("f32", "bf16", "q8_0", "q4_0", "q4_k");
     private final boolean quick;
+    private final List<String> formats;
 
-    DecodeBenchmark(boolean quick) {
+    DecodeBenchmark(boolean quick, List<String> formats) {
         this.quick = quick;
+        this.formats = formats.stream().map(f -> f.toLowerCase(java.util.Locale.ROOT)).toList();
+        for (String f : this.formats) {
+            if (!ALL_FORMATS.contains(f)) throw new IllegalArgumentException("--formats: unknown format " + f + "; use " + ALL_FORMATS);
+        }
     }
 
     int run(boolean json) throws Exception {
@@ -57,6 +63,7 @@ final class DecodeBenchmark {
         double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
         double readBandwidth = readBandwidth(quick ? 64 << 20 : 2L << 30);
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            if (!formats.contains(dtype.name().toLowerCase(java.util.Locale.ROOT))) continue;
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
                 long bytesPerToken = RandomLlamaFolder.write(dir, config, dtype);
@@ -82,7 +89,7 @@ final class DecodeBenchmark {
                 RandomLlamaFolder.delete(dir);
             }
         }
-        quantizedRows(config, prompt, decode, runs, copyBandwidth, readBandwidth, json);
+        if (formats.stream().anyMatch(f -> f.startsWith("q"))) quantizedRows(config, prompt, decode, runs, copyBandwidth, readBandwidth, json);
         System.err.println("decode: done");
         return 0;
     }
@@ -99,6 +106,7 @@ final class DecodeBenchmark {
         try {
             RandomLlamaFolder.write(dir, config, DType.BF16);
             for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
+                if (!formats.contains(type.name().toLowerCase(java.util.Locale.ROOT))) continue;
                 Path gguf = dir.resolve("model-" + type + ".gguf");
                 HfToGguf.export(dir, type, gguf);
                 long bytesPerToken = 0;

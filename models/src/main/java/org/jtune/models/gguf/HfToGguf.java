@@ -35,7 +35,7 @@ import org.jtune.tensor.Tensor;
  *     picks Q5_0, which jtune does not implement) or F16 when not even 32 divides the row (stories260K's
  *     ffn_down, rows of 172).</li>
  * </ul>
- * The file is written atomically. The entry point `jtune export gguf` is to be wired to {@link #export}.
+ * The file is written atomically. `jtune export gguf` (cli ExportCommand) calls {@link #export}.
  */
 public final class HfToGguf {
     private HfToGguf() {}
