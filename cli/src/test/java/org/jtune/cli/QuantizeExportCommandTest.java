@@ -54,6 +54,21 @@ class QuantizeExportCommandTest {
     }
 
     @Test
+    void evalRunsOnAGgufFileAndWithQuantizeOnLoad() throws Exception {
+        String model = SharedData.require("models/stories260K").toString();
+        Path data = tmp.resolve("test.jsonl");
+        Files.writeString(data, "{\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"},"
+                + "{\"role\":\"assistant\",\"content\":\"there was\"}]}\n");
+        String[] eval = {"eval", "--data", data.toString(), "--chat-template", "chatml", "--max-new-tokens", "4", "--model"};
+        CliRun quantized = CliRun.of(concat(eval, model, "--quantize", "q4_0"));
+        assertEquals(0, quantized.exit(), quantized.toString());
+        Path gguf = tmp.resolve("e.gguf");
+        assertEquals(0, CliRun.of("export", "gguf", "--model", model, "--type", "q8_0", "--out", gguf.toString()).exit());
+        CliRun onGguf = CliRun.of(concat(eval, gguf.toString()));
+        assertEquals(0, onGguf.exit(), onGguf.toString());
+    }
+
+    @Test
     void badInputFailsWithOneLine() throws Exception {
         String model = SharedData.require("models/stories260K").toString();
         CliRun badType = CliRun.of("generate", "--model", model, "--prompt", "x", "--quantize", "q3_k");

@@ -19,7 +19,7 @@ import org.jtune.io.IoErrors;
 
 /**
  * The identity of a base model folder: SHA-256 over the SHA-256 of config.json and of every weight
- * file (model.safetensors, or the shard index and each shard), by name. An adapter records it when it
+ * file (model.safetensors, or the shard index and each shard, or the GGUF file a described folder links), by name. An adapter records it when it
  * is saved and compares it when it is loaded, and a checkpoint records it so that --resume notices a
  * changed base; copying or moving the folder keeps it, any change of a weight or of the config does not.
  *
@@ -41,6 +41,8 @@ public final class ModelFingerprint {
         if (Files.isRegularFile(index)) {
             files.add(ShardIndex.FILE_NAME);
             files.addAll(new TreeSet<>(ShardIndex.read(index).weightMap().values()));
+        } else if (!Files.exists(folder.resolve("model.safetensors")) && Files.exists(folder.resolve(org.jtune.models.gguf.GgufModels.LINK))) {
+            files.add(org.jtune.models.gguf.GgufModels.LINK); // a GGUF file described as a folder: the file is the weights
         } else {
             files.add("model.safetensors");
         }
