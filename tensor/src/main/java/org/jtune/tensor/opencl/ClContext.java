@@ -200,12 +200,16 @@ final class ClContext {
     // ---- kernels -----------------------------------------------------------------------------------
 
     /**
-     * Runs {@code kernel} over {@code global} work-items (1-D; local size chosen by the runtime), or over a 2-D
+     * Runs {@code kernel} over {@code global} work-items (1-D, in work-groups of 64), or over a 2-D
      * range with the given local size. Arguments: {@link ClMemory} or null (a buffer), Integer, Long, Float.
      */
     void launch(String kernel, long global, Object... args) {
-        if (global > 0) launch(kernel, new long[] {global}, null, args);
+        // A fixed work-group size (kernels skip the work-items past their range): PoCL compiles one work-group
+        // function per kernel and local size, so letting the runtime choose compiled a variant per tensor size.
+        if (global > 0) launch(kernel, new long[] {(global + GROUP - 1) / GROUP * GROUP}, new long[] {GROUP}, args);
     }
+
+    private static final long GROUP = 64;
 
     synchronized void launch(String kernel, long[] global, long[] local, Object... args) {
         cl_kernel k = kernels.get(kernel);
