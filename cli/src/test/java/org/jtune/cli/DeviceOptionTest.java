@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code device:}. On the simulated device (memory the host cannot address, CPU kernels behind it) a
  * generation and a LoRA training give the CPU's results exactly, so every weight, adapter parameter,
  * KV cache and optimizer buffer was placed on the device once and only ids and metrics crossed (any host
- * operand reaching a sim kernel fails it); a device that is not there ends the command with one line naming it.
+ * operand reaching a sim kernel fails it); with an OpenCL device, `generate --device opencl:0` prints the CPU's
+ * JSON too. A device that is not there ends the command with one line naming it.
  */
 class DeviceOptionTest {
     @TempDir
@@ -44,6 +45,11 @@ class DeviceOptionTest {
         assertEquals(0, cpu.exit(), cpu.toString());
         assertEquals(0, sim.exit(), sim.toString());
         assertEquals(cpu.out(), sim.out());
+        if (org.jtune.tensor.Backends.OPENCL != null) { // its own kernels: greedy ids equal for this prompt (run.c's golden one)
+            CliRun cl = CliRun.of(CarelessUseTest.concat(args, "--device", "opencl:0"));
+            assertEquals(0, cl.exit(), cl.toString());
+            assertEquals(cpu.out(), cl.out());
+        }
     }
 
     @Test

@@ -38,7 +38,8 @@ final class OpenClKernels {
         Tensor id = io().dense(ids, DType.I32);
         int[] host = id.toIntArray();
         for (int i = 0; i < host.length; i++) {
-            if (host[i] < 0 || host[i] >= v) throw new IllegalArgumentException("embedding: id " + host[i] + " at position " + i + " outside [0, " + v + ")");
+            if (host[i] < 0 || host[i] >= v) throw new IllegalArgumentException("embedding: id " + host[i] + " at position " + i + " outside [0, " + v
+                    + ") for weight " + java.util.Arrays.toString(weight.shape()));
         }
         Tensor w = weight.isContiguous() && weight.dtype().isFloating() ? weight : io().dense(weight);
         Tensor o = io().target(out, false);
@@ -52,7 +53,8 @@ final class OpenClKernels {
         Tensor id = io().dense(ids, DType.I32);
         int[] host = id.toIntArray();
         for (int i = 0; i < host.length; i++) {
-            if (host[i] >= v) throw new IllegalArgumentException("embedding backward: id " + host[i] + " at position " + i + " outside [0, " + v + ")");
+            if (host[i] >= v) throw new IllegalArgumentException("embedding backward: id " + host[i] + " at position " + i + " outside [0, " + v
+                    + ") for a gradient of " + java.util.Arrays.toString(dWeight.shape()));
         }
         Tensor gd = io().dense(g), dw = io().target(dWeight, true);
         run("embedding_bwd", d, gd, id, dw, (long) host.length, (long) d);
@@ -65,16 +67,30 @@ final class OpenClKernels {
         return p;
     }
 
-    private static void checkIndices(String op, int[] idx, int size) {
-        for (int i = 0; i < idx.length; i++) {
-            if (idx[i] < 0 || idx[i] >= size) throw new IllegalArgumentException(op + ": index " + idx[i] + " at " + i + " outside [0, " + size + ")");
+    /** The CPU's messages (cpu/Indexing): op, index, its position (row-major coordinates of idx) and the indexed shape. */
+    private static void checkIndices(String op, Tensor idx, int[] host, int dim, int[] indexed, boolean flatPosition) {
+        int size = indexed[dim];
+        for (int i = 0; i < host.length; i++) {
+            if (host[i] >= 0 && host[i] < size) continue;
+            String at = flatPosition ? "position " + i : java.util.Arrays.toString(coordinates(idx.shape(), i));
+            throw new IllegalArgumentException(op + ": index " + host[i] + " at " + at + " outside [0, " + size + ") of dim " + dim + " of "
+                    + java.util.Arrays.toString(indexed));
         }
+    }
+
+    private static int[] coordinates(int[] shape, long index) {
+        int[] c = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            c[d] = (int) (index % shape[d]);
+            index /= shape[d];
+        }
+        return c;
     }
 
     void indexSelect(Tensor x, int dim, Tensor idx, Tensor out) {
         Tensor xd = io().dense(x), id = io().dense(idx, DType.I32), o = io().target(out, false);
         int[] s = x.shape();
-        checkIndices("index_select", id.toIntArray(), s[dim]);
+        checkIndices("index_select", id, id.toIntArray(), dim, s, true);
         long outer = prod(s, 0, dim), inner = prod(s, dim + 1, s.length), k = idx.numel();
         run("index_select_f", outer * k * inner, xd, id, o, outer, (long) s[dim], k, inner);
         io().finish(o, out);
@@ -82,14 +98,14 @@ final class OpenClKernels {
 
     void gather(Tensor x, int dim, Tensor idx, Tensor out) {
         Tensor xd = io().dense(x), id = io().dense(idx, DType.I32), o = io().target(out, false);
-        checkIndices("gather", id.toIntArray(), x.size(dim));
+        checkIndices("gather", id, id.toIntArray(), dim, x.shape(), false);
         run("gather_f", out.numel(), xd, io().layout(xd), id, io().layout(id), dim, o, out.numel());
         io().finish(o, out);
     }
 
     void scatterAdd(Tensor dst, int dim, Tensor idx, Tensor src) {
         Tensor d = io().target(dst, true), id = io().dense(idx, DType.I32), s = io().dense(src);
-        checkIndices("scatter_add", id.toIntArray(), dst.size(dim));
+        checkIndices("scatter_add", id, id.toIntArray(), dim, dst.shape(), false);
         long len = src.size(dim), lines = len == 0 ? 0 : src.numel() / len;
         run("scatter_add_f", lines, d, io().layout(d), id, s, io().layout(s), dim, lines);
         io().finish(d, dst);
