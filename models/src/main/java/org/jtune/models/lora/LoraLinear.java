@@ -95,7 +95,7 @@ public final class LoraLinear {
     /**
      * Adds the adapters' contributions to the rows routed to them, run by run, into y (the fresh output of
      * the base projection, so it is written in place): a run's rows go through A, are scaled (r columns,
-     * not out), go through B, and are added to the same rows of y. Rows of the base model cost nothing;
+     * not out), and their product with B is accumulated straight into the same rows of y. Rows of the base model cost nothing;
      * a step batch groups its sequences by adapter (StepBatch), so each adapter is one run and one multiply.
      */
     private Tensor addRouted(Tensor y, Tensor x, AdapterRouting routing) {
@@ -106,9 +106,9 @@ public final class LoraLinear {
         for (AdapterRouting.Run r : routing.runs()) {
             LoraPair p = r.adapter() == null || r.length() == 0 ? null : adapters.get(r.adapter());
             if (p == null) continue;
-            Tensor h = Ops.scale(Ops.linear(rows.narrow(0, r.start(), r.length()), p.a().value()), p.scale());
-            Tensor yv = yRows.narrow(0, r.start(), r.length());
-            Ops.copyInto(Ops.add(yv, Ops.linear(h, p.b().value())), yv);
+            Tensor h = Ops.linear(rows.narrow(0, r.start(), r.length()), p.a().value());
+            Ops.scaleInPlace(h, p.scale());
+            Ops.matmulInto(h, p.b().value().t(), yRows.narrow(0, r.start(), r.length()), true); // y rows += h·Bᵀ, no temporary
         }
         return y;
     }
