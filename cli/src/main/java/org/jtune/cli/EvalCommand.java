@@ -91,6 +91,10 @@ final class EvalCommand implements Callable<Integer> {
             + "default: the one the adapter or model was trained with, if any, else the examples' own).")
     String systemMessage;
 
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|cuda[:N]", defaultValue = "cpu",
+            description = "Where the model's weights are kept and its predictions generated (default ${DEFAULT-VALUE}).")
+    String device;
+
     @Option(names = "--batch-size", defaultValue = "32", description = "Prompts generated together (default ${DEFAULT-VALUE}).")
     int batchSize;
 

@@ -21,6 +21,10 @@ final class ModelOptions {
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")
     Path adapter;
 
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|cuda[:N]", defaultValue = "cpu",
+            description = "Where the weights are kept and the model runs (default ${DEFAULT-VALUE}); they are copied there once.")
+    String device;
+
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
             description = "Chat template: by default the adapter's (the one it was trained with), else the model's own; "
                     + "a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
@@ -76,8 +80,10 @@ final class ModelOptions {
     }
 
     CausalLM load() throws JtuneException {
+        org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device); // before loading: a missing device fails fast
         CausalLM m = Architectures.load(model);
         try {
+            org.jtune.models.ModelDevice.move(m, d);
             if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {
             m.close();

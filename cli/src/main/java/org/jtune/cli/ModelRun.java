@@ -34,7 +34,7 @@ final class ModelRun {
             boolean stratify = c.labels != null || (c.task != null && c.task.equalsIgnoreCase("classification"));
             examples = TestSetSample.draw(examples, c.limit, c.seed, stratify);
         }
-        try (CausalLM m = Architectures.load(modelDir)) {
+        try (CausalLM m = load(modelDir, c.device)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
@@ -54,6 +54,19 @@ final class ModelRun {
         } catch (Exception | OutOfMemoryError e) {
             throw new JtuneException(modelDir + ": " + CliErrors.line(e), e);
         }
+    }
+
+    /** The model of {@code dir} with its weights on --device (checked before anything is read). */
+    static CausalLM load(Path dir, String device) throws JtuneException {
+        org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device);
+        CausalLM m = Architectures.load(dir);
+        try {
+            org.jtune.models.ModelDevice.move(m, d);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+        return m;
     }
 
     /** `--suite`: per-category pass rates of the model, and of a baseline model with the change, as text and (with --json) JSON. */
@@ -80,7 +93,7 @@ final class ModelRun {
     }
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
-        try (CausalLM m = Architectures.load(modelDir)) {
+        try (CausalLM m = load(modelDir, c.device)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),

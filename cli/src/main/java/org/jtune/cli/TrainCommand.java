@@ -28,6 +28,10 @@ final class TrainCommand implements Callable<Integer> {
             + "base model must be those of the checkpoint; every difference is named).")
     Path resume;
 
+    @Option(names = "--device", paramLabel = "cpu|opencl[:N]|cuda[:N]",
+            description = "Where the model, adapter and optimizer state live during training (overrides the recipe's device; default cpu).")
+    String device;
+
     @Option(names = "--json", description = "Print the result as one JSON object on stdout.")
     boolean json;
 
@@ -39,7 +43,8 @@ final class TrainCommand implements Callable<Integer> {
                 System.err.println("jtune train: give a recipe file, or --resume RUN_DIR");
                 return 2;
             }
-            RecipeConfig config = RecipeReader.read(recipeFile);
+            RecipeConfig read = RecipeReader.read(recipeFile);
+            RecipeConfig config = device == null ? read : read.toBuilder().device(device).build();
             Path runDir = resume != null ? resume : outputDir != null ? outputDir : config.outputDir();
             ProgressBar[] bar = new ProgressBar[1];
             FineTune.Result r = FineTune.run(config, runDir, resume != null, new FineTune.Listener() {

@@ -1,6 +1,7 @@
 package org.jtune.tensor;
 
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jtune.tensor.cpu.CpuBackend;
 
@@ -9,7 +10,8 @@ import org.jtune.tensor.cpu.CpuBackend;
  * file) or an accelerator such as {@code cuda:0} or {@code opencl:0}. Every {@link Storage} knows its
  * device, and {@link #backend()} is the backend that owns memory there and runs the ops on tensors
  * that live there ("device follows data"). The CPU backend is always present; a device backend
- * announces itself with {@link #register} when it is loaded.
+ * announces itself with {@link #register} when it is loaded, or is started on first use by the
+ * {@link DeviceProvider} of its type ({@link #open} for user input: an error that names the device).
  *
  * @param type  "cpu", "cuda", "opencl", …
  * @param index which device of that type (0 for the host)
@@ -42,16 +44,49 @@ public record Device(String type, int index) {
         return type.equals("cpu");
     }
 
-    /** The backend that owns memory on this device; an error names the device when none is loaded. */
+    /**
+     * The backend that owns memory on this device, started by its {@link DeviceProvider} on first use; an
+     * unchecked error names the device (and why it could not start) when there is none.
+     */
     public Backend backend() {
         if (isHost()) return CpuBackend.INSTANCE;
         Backend b = BACKENDS.get(this);
-        if (b == null) {
-            throw new IllegalStateException("no backend is loaded for device " + this + " (loaded: cpu"
-                    + (BACKENDS.isEmpty() ? "" : ", " + String.join(", ", BACKENDS.keySet().stream().map(Device::toString).sorted().toList()))
-                    + ")");
+        if (b != null) return b;
+        try {
+            return start(this);
+        } catch (DeviceUnavailableException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
-        return b;
+    }
+
+    /**
+     * The device a user named ("cpu", "opencl", "opencl:1", "cuda:0"), its backend started: the checked error
+     * for --device and recipe keys, naming the device and what this machine has instead.
+     */
+    public static Device open(String spec) throws DeviceUnavailableException {
+        Device d;
+        try {
+            d = parse(spec.trim().toLowerCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new DeviceUnavailableException("bad device '" + spec + "': expected cpu, opencl[:N] or cuda[:N]");
+        }
+        if (!d.isHost() && BACKENDS.get(d) == null) start(d);
+        return d;
+    }
+
+    private static synchronized Backend start(Device d) throws DeviceUnavailableException {
+        Backend b = BACKENDS.get(d);
+        if (b != null) return b;
+        for (DeviceProvider p : ServiceLoader.load(DeviceProvider.class, Device.class.getClassLoader())) {
+            if (!p.type().equals(d.type())) continue;
+            b = p.open(d.index());
+            if (!b.device().equals(d)) throw new IllegalStateException(p.type() + " provider opened " + b.device() + " when asked for " + d);
+            register(b);
+            return b;
+        }
+        throw new DeviceUnavailableException("device " + d + " is not available: no backend for device type '" + d.type() + "' (loaded: cpu"
+                + (BACKENDS.isEmpty() ? "" : ", " + String.join(", ", BACKENDS.keySet().stream().map(Device::toString).sorted().toList()))
+                + "; known types: cpu, opencl, cuda)");
     }
 
     /** Makes {@code backend} the owner of its device's memory (a device backend calls this once it has started). */

@@ -38,6 +38,7 @@ public final class NonFinite {
     /** The first non-finite element of {@code t} (any strides), or null when every element is finite. */
     public static Found first(Tensor t) {
         if (!t.dtype().isFloating() || t.numel() == 0) return null;
+        if (!t.storage().isHost()) t = t.to(Device.CPU); // a scan on the host: weights are checked when they are saved or loaded
         Tensor c = t.isContiguous() ? t : t.contiguous();
         long at = firstIndex(c.storage().segment(), c.dtype(), c.offset(), c.numel());
         if (at < 0) return null;

@@ -42,6 +42,7 @@ final class TensorByteStream implements AutoCloseable {
             throw new IllegalArgumentException("cannot convert " + source + " to " + target + " while writing");
         }
         if (t.numel() == 0) return;
+        if (!t.storage().isHost()) t = t.to(org.jtune.tensor.Device.CPU); // device tensors are written through one host copy
         MemorySegment src = t.storage().segment();
         int es = source.byteSize();
         if (source == target && t.isContiguous()) {

@@ -1,13 +1,17 @@
 package org.jtune.models.kv;
 
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Device;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
  * A {@link KvCache} holding each layer's keys and values in one F32 buffer (1, room, kvHeads,
  * headDim) that doubles when it fills up, up to a fixed capacity: memory follows the sequence's
- * actual length, and the attention kernel reads the cached positions as a plain view.
+ * actual length, and the attention kernel reads the cached positions as a plain view. The buffers
+ * live on the device of the keys appended (the model's device): the first append on another device
+ * than the current buffers' moves them there once.
  */
 public final class GrowingKvCache implements KvCache {
     private final int layers, kvHeads, headDim, capacity;
@@ -42,6 +46,7 @@ public final class GrowingKvCache implements KvCache {
         if (length + t > capacity) {
             throw new IllegalStateException("KV cache full: " + length + " + " + t + " positions > capacity " + capacity);
         }
+        if (!keys[layer].device().equals(k.device())) moveTo(k.device());
         if (length + t > room) grow(Math.min(capacity, Math.max(2 * room, length + t)));
         Ops.copyInto(k, keys[layer].narrow(1, length, t));
         Ops.copyInto(v, values[layer].narrow(1, length, t));
@@ -59,9 +64,21 @@ public final class GrowingKvCache implements KvCache {
         values = null;
     }
 
+    /** Every layer's buffers on {@code device} (outside any step's buffer pool: they outlive the step). */
+    private void moveTo(Device device) {
+        BufferPool.outside(() -> {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = keys[l].to(device);
+                values[l] = values[l].to(device);
+            }
+            return null;
+        });
+    }
+
     private void grow(int newRoom) {
+        Device device = keys[0] == null ? Device.CPU : keys[0].device();
         for (int l = 0; l < layers; l++) {
-            Tensor k = Tensor.zeros(DType.F32, 1, newRoom, kvHeads, headDim), v = Tensor.zeros(DType.F32, 1, newRoom, kvHeads, headDim);
+            Tensor k = zeros(device, newRoom), v = zeros(device, newRoom);
             if (length > 0) {
                 Ops.copyInto(keys[l].narrow(1, 0, length), k.narrow(1, 0, length));
                 Ops.copyInto(values[l].narrow(1, 0, length), v.narrow(1, 0, length));
@@ -70,5 +87,10 @@ public final class GrowingKvCache implements KvCache {
             values[l] = v;
         }
         room = newRoom;
+    }
+
+    private Tensor zeros(Device device, int room) {
+        return device.isHost() ? Tensor.zeros(DType.F32, 1, room, kvHeads, headDim)
+                : BufferPool.outside(() -> device.backend().allocate(DType.F32, 1, room, kvHeads, headDim));
     }
 }

@@ -6,6 +6,7 @@ import org.jtune.autograd.TrainableRows;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Device;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
@@ -14,7 +15,8 @@ import org.jtune.tensor.Tensor;
  * Attaches a fresh, trainable LoRA adapter to a model as PEFT initialises one: A Kaiming-uniform
  * with a = √5 (bound 1/√in), B zeros, so the adapted model starts equal to the base. Trainable token
  * rows start as copies of their embedding rows, or as the mean embedding row when asked (the fix
- * for tokens a base model never saw, such as stories260K's EOS).
+ * for tokens a base model never saw, such as stories260K's EOS). Parameters live on the device of
+ * the weights they adapt.
  */
 public final class LoraAdapters {
     private LoraAdapters() {}
@@ -35,8 +37,9 @@ public final class LoraAdapters {
             int in = lin.inFeatures(), out = lin.outFeatures();
             float bound = (float) (1.0 / Math.sqrt(in));
             String key = PeftFormat.moduleKey(lin.name());
-            Variable a = Variable.parameter(Tensor.uniform(rng, -bound, bound, config.rank(), in)).named(key + ".lora_A.weight");
-            Variable b = Variable.parameter(Tensor.zeros(out, config.rank())).named(key + ".lora_B.weight");
+            Device device = lin.weight().value().device(); // drawn on the host, kept on the weight's device
+            Variable a = Variable.parameter(Tensor.uniform(rng, -bound, bound, config.rank(), in).to(device)).named(key + ".lora_A.weight");
+            Variable b = Variable.parameter(Tensor.zeros(out, config.rank()).to(device)).named(key + ".lora_B.weight");
             pairs.put(lin.name(), new LoraPair(a, b, config.scale(), config.dropout()));
             params.put(a.name(), a);
             params.put(b.name(), b);
@@ -57,7 +60,7 @@ public final class LoraAdapters {
                 }
                 Ops.copyInto(mean != null ? mean : table.select(0, ids[r]), rows.select(0, r));
             }
-            Variable values = Variable.parameter(rows).named(PeftFormat.TOKEN_KEY);
+            Variable values = Variable.parameter(rows.to(table.device())).named(PeftFormat.TOKEN_KEY);
             tokens = new TrainableRows(ids, values);
             params.put(PeftFormat.TOKEN_KEY, values);
         }

@@ -237,7 +237,8 @@ public final class PeftFormat {
                     throw new JtuneException(weights + ": " + key + " has rank " + a.size(0) + " but " + CONFIG_FILE + " says r = " + config.rank()
                             + " (the scale alpha/r would be wrong)");
                 }
-                pairs.put(lin.name(), new LoraPair(Variable.constant(a), Variable.constant(b), config.scale(), 0f));
+                org.jtune.tensor.Device device = lin.weight().value().device(); // the adapter computes where its base weight lives
+                pairs.put(lin.name(), new LoraPair(Variable.constant(a.to(device)), Variable.constant(b.to(device)), config.scale(), 0f));
             }
             TrainableRows tokens = null;
             if (r.contains(TOKEN_KEY)) {
@@ -252,7 +253,7 @@ public final class PeftFormat {
                 for (int id : ids) {
                     if (id < 0 || id >= vocab) throw new JtuneException(dir.resolve(CONFIG_FILE) + ": trainable token " + id + " outside the vocabulary of " + vocab);
                 }
-                tokens = new TrainableRows(ids, Variable.constant(rows));
+                tokens = new TrainableRows(ids, Variable.constant(rows.to(model.weights().embedding().value().value().device())));
             }
             for (String t : r.names()) {
                 if (!used.contains(t)) {

@@ -63,6 +63,7 @@ public record RecipeConfig(
         String mlflowTrackingUri, // null: no MLflow logging
         String mlflowExperimentName,
         Integer threads, // null: all cores
+        String device, // null: cpu; else opencl[:N] or cuda[:N]
         Balance balance,
         double balanceMaxRatio) {
 
@@ -216,6 +217,7 @@ public record RecipeConfig(
         String mlflowTrackingUri = null; // MLflow logging is opt-in: nothing leaves the machine by default
         String mlflowExperimentName = "jtune"; // used only when mlflow_tracking_uri is set
         Integer threads = null; // all cores
+        String device = null; // the CPU; a GPU is opted into
         Balance balance = Balance.NONE; // the data as given: balancing changes what the model sees, so it is opt-in
         double balanceMaxRatio = 1.0; // with balance on: every label as frequent as the largest (raise it to repeat tiny labels less)
 
@@ -298,6 +300,8 @@ public record RecipeConfig(
         }
         public Builder mlflowExperimentName(String n) { mlflowExperimentName = require("mlflow_experiment_name", n); return this; }
         public Builder threads(Integer n) { threads = n == null ? null : range("threads", n, 1, 4096); return this; }
+        /** device: where the model, adapters and optimizer state live (cpu, opencl[:N], cuda[:N]); null = cpu. */
+        public Builder device(String d) { device = d; return this; }
         public Builder balance(Balance b) { balance = require("balance", b); return this; }
         /** balance_max_ratio: with balance oversample, how many times rarer than the largest label a label may stay (>= 1). */
         public Builder balanceMaxRatio(double r) { if (!(r >= 1)) throw bad("balance_max_ratio", ">= 1", r); balanceMaxRatio = r; return this; }
@@ -354,7 +358,7 @@ public record RecipeConfig(
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,
-                    mlflowExperimentName, threads, balance, balanceMaxRatio);
+                    mlflowExperimentName, threads, device, balance, balanceMaxRatio);
         }
     }
 

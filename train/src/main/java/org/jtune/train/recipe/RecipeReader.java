@@ -181,10 +181,18 @@ public final class RecipeReader {
             case "mlflow_tracking_uri" -> b.mlflowTrackingUri = f.isNull() ? null : trackingUri(f);
             case "mlflow_experiment_name" -> b.mlflowExperimentName = f.string();
             case "threads" -> b.threads = f.isNull() ? null : f.integer(1, 4096);
+            case "device" -> b.device = f.isNull() ? null : device(f);
             case "balance" -> b.balance = f.enumValue(RecipeConfig.Balance.class);
             case "balance_max_ratio" -> b.balanceMaxRatio = f.number(">= 1", 1, true, Double.MAX_VALUE, true);
             default -> throw new IllegalStateException("recipe key " + f.key + " has no reader case");
         }
+    }
+
+    /** cpu, TYPE or TYPE:INDEX (whether that device is present is checked when the run starts, naming it). */
+    private static String device(YamlField f) throws RecipeException {
+        String d = f.string().trim().toLowerCase(java.util.Locale.ROOT);
+        if (!d.matches("cpu|[a-z]+(:[0-9]+)?")) throw f.error("a device: cpu, opencl[:N] or cuda[:N]");
+        return d;
     }
 
     private static List<DatasetSpec> datasets(YamlField f, Path dir) throws RecipeException {

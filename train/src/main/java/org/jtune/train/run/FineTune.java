@@ -36,6 +36,8 @@ import org.jtune.train.optim.GradientClipping;
 import org.jtune.train.optim.LinearSchedule;
 import org.jtune.train.optim.LrSchedule;
 import org.jtune.train.optim.Optimizer;
+import org.jtune.models.ModelDevice;
+import org.jtune.tensor.Device;
 import org.jtune.train.optim.Sgd;
 import org.jtune.train.optim.WeightDecayRule;
 import org.jtune.train.prep.Batch;
@@ -132,6 +134,11 @@ public final class FineTune {
                 + (recipe.excessLengthStrategy() == RecipeConfig.ExcessLength.TRUNCATE ? "truncated" : "dropped") : ""));
         if (data.balance().applied()) listener.info(data.balance().summary());
 
+        if (recipe.device() != null) { // once, before adapters and optimizer state are created (on the weights' device)
+            Device device = Device.open(recipe.device());
+            ModelDevice.move(model, device);
+            if (!device.isHost()) listener.info("training on " + device + " (" + device.backend().name() + ")");
+        }
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
         if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);

@@ -36,7 +36,7 @@ import org.yaml.snakeyaml.Yaml;
 final class ResumeCheck {
     static final String FILE = "run.json";
     /** Recipe keys a resumed run may set differently: where it writes, how often it logs, threads, tracking. */
-    static final Set<String> MAY_CHANGE = Set.of("output_dir", "logging_steps", "save_total_limit", "threads", "mlflow_tracking_uri",
+    static final Set<String> MAY_CHANGE = Set.of("output_dir", "logging_steps", "save_total_limit", "threads", "device", "mlflow_tracking_uri",
             "mlflow_experiment_name");
     /** Compared through content hashes instead of paths. */
     private static final Set<String> BY_CONTENT = Set.of("base_model", "datasets", "validation_path");
