@@ -71,6 +71,20 @@ public final class CudaBackend implements Backend {
         return context;
     }
 
+    /**
+     * Autocast for matrix products: an F32 operand meeting a BF16/F16 one is rounded to the 16-bit type so
+     * the product runs on the tensor cores (F32 accumulation). Off by default (the conformance suite's exact
+     * F32 products); the device benchmark times both.
+     */
+    public void mixedPrecisionGemm(boolean on) {
+        gemm.mixedPrecision = on;
+    }
+
+    /** cuBLAS's own rate on square n×n×n products of {@code type} (BF16, F16, F32 operands; F32 out), TFLOP/s. */
+    public double cublasTflops(int n, DType type, int reps) {
+        return gemm.cublasTflops(n, type, reps);
+    }
+
     /** Waits for every queued kernel and copy (timing, tests). */
     public void synchronize() {
         context.synchronize();

@@ -10,11 +10,15 @@ import org.jtune.tensor.Tensor;
  * Cᵀ = Bᵀ·Aᵀ, so a row-major operand needs no transpose flag and a column-major (transposed) view gets
  * CUBLAS_OP_T: transposed weights and K/V views go in without a copy. An operand whose layout cuBLAS
  * cannot describe ({@link GemmOperand#of} null), or whose type differs from the other's, is densified
- * first (to F32 when the types differ).
+ * first (to F32 when the types differ). With {@link #mixedPrecision} on (autocast, as torch.autocast does
+ * for bf16), an F32 operand meeting a 16-bit one is rounded to that type instead, so the product runs on
+ * the tensor cores at the 16-bit rate (F32 accumulation still); off by default, as the conformance suite
+ * expects F32 products.
  */
 final class CudaGemm {
     private final CudaBackend be;
     private final Cublas cublas;
+    volatile boolean mixedPrecision;
 
     CudaGemm(CudaBackend be, Cublas cublas) {
         this.be = be;
@@ -30,6 +34,10 @@ final class CudaGemm {
             return;
         }
         DType type = a.dtype() == b.dtype() && a.dtype() != DType.I32 ? a.dtype() : DType.F32;
+        if (mixedPrecision && type == DType.F32) {
+            if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) type = DType.BF16;
+            else if (a.dtype() == DType.F16 || b.dtype() == DType.F16) type = DType.F16;
+        }
         Tensor ad = operand(a, type), bd = operand(b, type);
         GemmOperand ga = GemmOperand.of(ad), gb = GemmOperand.of(bd);
         CudaTensors.Out o = outOperand(out, accumulate);
@@ -66,5 +74,21 @@ final class CudaGemm {
             return be.tensors.new Out(out, out, be.tensors.address(out));
         }
         return be.tensors.out(out, DType.F32, accumulate);
+    }
+
+    /** Times {@code reps} square n×n×n products of {@code type} straight through cuBLAS (no Ops, no checks): TFLOP/s. */
+    double cublasTflops(int n, DType type, int reps) {
+        Tensor a = be.tensors.temp(type, n, n), b = be.tensors.temp(type, n, n), c = be.tensors.temp(DType.F32, n, n);
+        be.fill(a, 0.5f);
+        be.fill(b, 0.25f);
+        int t = type == DType.BF16 ? Cublas.R_16BF : type == DType.F16 ? Cublas.R_16F : Cublas.R_32F;
+        long pa = be.tensors.address(a), pb = be.tensors.address(b), pc = be.tensors.address(c);
+        for (int i = 0; i < 3; i++) cublas.gemm(Cublas.OP_N, Cublas.OP_N, n, n, n, pb, t, n, 0, pa, n, 0, false, pc, n, 0, 1);
+        be.synchronize();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < reps; i++) cublas.gemm(Cublas.OP_N, Cublas.OP_N, n, n, n, pb, t, n, 0, pa, n, 0, false, pc, n, 0, 1);
+        be.synchronize();
+        double s = (System.nanoTime() - t0) / 1e9;
+        return 2.0 * n * n * (double) n * reps / s / 1e12;
     }
 }
