@@ -1,0 +1,385 @@
+package org.jtune.tensor.cuda;
+
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
+import static org.jtune.tensor.DType.F32;
+
+import java.lang.foreign.MemorySegment;
+import org.jtune.tensor.AdamWStep;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.Backend;
+import org.jtune.tensor.BinaryOp;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Device;
+import org.jtune.tensor.ReduceOp;
+import org.jtune.tensor.SgdStep;
+import org.jtune.tensor.Storage;
+import org.jtune.tensor.Tensor;
+import org.jtune.tensor.UnaryOp;
+import org.jtune.tensor.cpu.CpuBackend;
+
+/**
+ * The CUDA backend of device {@code cuda:N}: memory from a {@link CudaMemoryPool}, host↔device copies
+ * through {@link PinnedStaging}, GEMM through cuBLAS ({@link CudaGemm}), and our own kernels
+ * ({@code src/main/cuda}, launched through {@link CudaContext}) for everything else; the row, loss,
+ * attention, embedding and optimizer kernels are in {@link CudaModelOps}. Inputs in any layout or 16-bit
+ * type are densified on the device first ({@link CudaTensors}). indexSelect, gather, scatterAdd and topK
+ * (not on the training or decode path) run on the host through the CPU backend, copying both ways.
+ */
+public final class CudaBackend implements Backend {
+    private static final CpuBackend CPU = CpuBackend.INSTANCE;
+    final CudaContext context;
+    private final Device device;
+    private final CudaMemoryPool pool;
+    final PinnedStaging staging;
+    final CudaTensors tensors;
+    private final CudaGemm gemm;
+    private final CudaModelOps model;
+
+    private CudaBackend(CudaContext context) {
+        this.context = context;
+        this.device = new Device("cuda", context.index());
+        this.pool = new CudaMemoryPool(context, device, context.totalMemory() / 4);
+        this.staging = new PinnedStaging(context);
+        this.tensors = new CudaTensors(this);
+        this.gemm = new CudaGemm(this, new Cublas(context.stream().handle()));
+        this.model = new CudaModelOps(this);
+    }
+
+    /** Starts device cuda:{@code index} (not registered: see {@link Device#register}); an error says why it cannot. */
+    public static CudaBackend open(int index) throws CudaUnavailableException {
+        CudaContext ctx = CudaContext.open(index);
+        try {
+            return new CudaBackend(ctx);
+        } catch (RuntimeException | LinkageError e) {
+            throw new CudaUnavailableException("cuda:" + index + " could not start: " + CudaDriver.firstLine(e), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return device + " (" + context.name() + ", sm_" + context.arch() + " PTX)";
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    public CudaContext context() {
+        return context;
+    }
+
+    /**
+     * Autocast for matrix products: an F32 operand meeting a BF16/F16 one is rounded to the 16-bit type so
+     * the product runs on the tensor cores (F32 accumulation). Off by default (the conformance suite's exact
+     * F32 products); the device benchmark times both.
+     */
+    public void mixedPrecisionGemm(boolean on) {
+        gemm.mixedPrecision = on;
+    }
+
+    /** cuBLAS's own rate on square n×n×n products of {@code type} (BF16, F16, F32 operands; F32 out), TFLOP/s. */
+    public double cublasTflops(int n, DType type, int reps) {
+        return gemm.cublasTflops(n, type, reps);
+    }
+
+    /** Waits for every queued kernel and copy (timing, tests). */
+    public void synchronize() {
+        context.synchronize();
+    }
+
+    // ---- memory and copies ---------------------------------------------------------------------
+
+    @Override
+    public Storage allocateStorage(DType dtype, long numel) {
+        Storage s = allocateUninitialised(dtype, numel);
+        CudaMemory m = (CudaMemory) s.deviceMemory();
+        context.enter();
+        cuMemsetD8Async(m.pointer(), (byte) 0, m.byteSize(), context.stream());
+        return s;
+    }
+
+    Storage allocateUninitialised(DType dtype, long numel) {
+        return Storage.onDevice(pool.allocate(numel * dtype.byteSize()));
+    }
+
+    DevicePointer pointer(Tensor t) {
+        return ((CudaMemory) t.storage().deviceMemory()).pointer().plus(t.offset() * t.dtype().byteSize());
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (src.numel() == 0) return;
+        boolean fromDevice = !src.storage().isHost(), toDevice = !dst.storage().isHost();
+        if (fromDevice && toDevice) {
+            copyOnDevice(src, dst);
+        } else if (toDevice) {
+            Tensor h = src.isContiguous() ? src : src.contiguous();
+            Tensor landing = h.dtype() == dst.dtype() && dst.isContiguous() ? dst : tensors.temp(h.dtype(), h.shape());
+            staging.upload(hostBytes(h), pointer(landing));
+            if (landing != dst) copyOnDevice(landing, dst);
+        } else if (fromDevice) {
+            Tensor d = tensors.dense(src, src.dtype());
+            if (dst.isContiguous() && dst.dtype() == src.dtype()) {
+                staging.download(pointer(d), hostBytes(dst));
+            } else {
+                Tensor h = new Tensor(Storage.allocate(src.dtype(), src.numel()), src.dtype(), src.shape(),
+                        Tensor.contiguousStrides(src.shape()), 0);
+                staging.download(pointer(d), hostBytes(h));
+                CPU.copy(h, dst);
+            }
+        } else {
+            CPU.copy(src, dst);
+        }
+    }
+
+    private static MemorySegment hostBytes(Tensor t) {
+        long bs = t.dtype().byteSize();
+        return t.storage().segment().asSlice(t.offset() * bs, t.numel() * bs);
+    }
+
+    /** dst ← src, both on this device, any layouts, converting dtypes (F32, F16, BF16, I32; other types contiguous only). */
+    void copyOnDevice(Tensor src, Tensor dst) {
+        if (src.numel() == 0) return;
+        if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
+            context.enter();
+            cuMemcpyDtoDAsync(pointer(dst), pointer(src), src.numel() * src.dtype().byteSize(), context.stream());
+            return;
+        }
+        context.launch(CudaKernels.COPY_STRIDED, LaunchConfig.gridStride(src.numel(), context.multiprocessors()),
+                tensors.address(src), CudaDType.code(src.dtype()), 0L, tensors.address(dst), CudaDType.code(dst.dtype()), 0L, src.numel(),
+                CudaLayouts.strided(src.shape(), src.strides(), dst.strides()));
+    }
+
+    @Override
+    public void fill(Tensor dst, float value) {
+        if (dst.numel() == 0) return;
+        if (value == 0f && dst.isContiguous()) {
+            context.enter();
+            cuMemsetD8Async(pointer(dst), (byte) 0, dst.numel() * dst.dtype().byteSize(), context.stream());
+            return;
+        }
+        if (dst.dtype() == F32 && dst.isContiguous()) {
+            context.enter();
+            cuMemsetD32Async(pointer(dst), Float.floatToRawIntBits(value), dst.numel(), context.stream());
+            return;
+        }
+        context.launch(CudaKernels.FILL_STRIDED, LaunchConfig.gridStride(dst.numel(), context.multiprocessors()),
+                tensors.address(dst), CudaDType.code(dst.dtype()), 0L, dst.numel(), value,
+                CudaLayouts.strided(dst.shape(), dst.strides(), dst.strides()));
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------------
+
+    private LaunchConfig flat(long n) {
+        return LaunchConfig.gridStride(n, context.multiprocessors());
+    }
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long xp = tensors.denseF32(x);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.UNARY, flat(n), xp, o.ptr, n, op.ordinal());
+        o.finish();
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, Tensor saved, Tensor g, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long sp = tensors.denseF32(saved), gp = tensors.denseF32(g);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.UNARY_BACKWARD, flat(n), sp, gp, o.ptr, n, op.ordinal());
+        o.finish();
+    }
+
+    @Override
+    public void affine(Tensor x, float a, float b, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long xp = tensors.denseF32(x);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.AFFINE, flat(n), xp, o.ptr, n, a, b);
+        o.finish();
+    }
+
+    @Override
+    public void powScalar(Tensor x, float p, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long xp = tensors.denseF32(x);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.POW, flat(n), xp, o.ptr, n, p);
+        o.finish();
+    }
+
+    @Override
+    public void powScalarBackward(Tensor x, float p, Tensor g, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long xp = tensors.denseF32(x), gp = tensors.denseF32(g);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.POW_BACKWARD, flat(n), xp, gp, o.ptr, n, p);
+        o.finish();
+    }
+
+    @Override
+    public void clamp(Tensor x, float lo, float hi, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long xp = tensors.denseF32(x);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.CLAMP, flat(n), xp, o.ptr, n, lo, hi);
+        o.finish();
+    }
+
+    @Override
+    public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long ap = tensors.denseF32(a), bp = tensors.denseF32(b);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.BINARY, flat(n), ap, bp, o.ptr, n, op.ordinal());
+        o.finish();
+    }
+
+    @Override
+    public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long cp = tensors.denseF32(cond), ap = tensors.denseF32(a), bp = tensors.denseF32(b);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.WHERE, flat(n), cp, ap, bp, o.ptr, n);
+        o.finish();
+    }
+
+    @Override
+    public void swiglu(Tensor gate, Tensor up, Tensor out) {
+        long n = out.numel();
+        if (n == 0) return;
+        long gp = tensors.denseF32(gate), up2 = tensors.denseF32(up);
+        CudaTensors.Out o = tensors.out(out, F32, false);
+        context.launch(CudaKernels.SWIGLU, flat(n), gp, up2, o.ptr, n);
+        o.finish();
+    }
+
+    @Override
+    public void swigluBackward(Tensor gate, Tensor up, Tensor g, Tensor dGate, Tensor dUp) {
+        long n = gate.numel();
+        if (n == 0 || (dGate == null && dUp == null)) return;
+        long gp = tensors.denseF32(gate), upp = tensors.denseF32(up), gr = tensors.denseF32(g);
+        CudaTensors.Out a = tensors.out(dGate, F32, false), b = tensors.out(dUp, F32, false);
+        context.launch(CudaKernels.SWIGLU_BACKWARD, flat(n), gp, upp, gr, a.ptr, b.ptr, n);
+        a.finish();
+        b.finish();
+    }
+
+    // ---- reductions, rows, matmul: CudaModelOps and CudaGemm -----------------------------------
+
+    @Override public void reduce(ReduceOp op, Tensor x, int dim, int correction, Tensor out) { model.reduce(op, x, dim, correction, out); }
+    @Override public void argmax(Tensor x, int dim, Tensor out) { model.argmax(x, dim, out); }
+    @Override public void sumTo(Tensor g, Tensor out) { model.sumTo(g, out); }
+    @Override public double sumOfSquares(Tensor x) { return model.sumOfSquares(x); }
+    @Override public void softmax(Tensor x, Tensor out) { model.softmax(x, out, false); }
+    @Override public void logSoftmax(Tensor x, Tensor out) { model.softmax(x, out, true); }
+    @Override public void softmaxBackward(Tensor y, Tensor g, boolean log, Tensor out) { model.softmaxBackward(y, g, log, out); }
+    @Override public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) { gemm.matmul(a, b, out, accumulate); }
+    @Override public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out, Tensor rstd) { model.rmsNorm(x, w, eps, out, rstd); }
+    @Override public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor g, Tensor dx, Tensor dw) { model.rmsNormBackward(x, w, rstd, g, dx, dw); }
+    @Override public void layerNorm(Tensor x, Tensor w, Tensor bias, float eps, Tensor out) { model.layerNorm(x, w, bias, eps, out); }
+    @Override public void rope(Tensor x, Tensor pos, Tensor invFreq, boolean inverse, Tensor out) { model.rope(x, pos, invFreq, inverse, out); }
+    @Override public void embedding(Tensor weight, Tensor ids, Tensor out) { model.embedding(weight, ids, out); }
+    @Override public void embeddingBackward(Tensor g, Tensor ids, Tensor dWeight) { model.embeddingBackward(g, ids, dWeight); }
+
+    @Override
+    public void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
+        if (q.size(3) > LaunchConfig.ATT_MAX_D) {
+            Tensor ho = host(out), hl = host(lse);
+            CPU.attention(host(q), host(k), host(v), hostMask(mask), scale, ho, hl);
+            back(ho, out);
+            back(hl, lse);
+            return;
+        }
+        model.attention(q, k, v, mask, scale, out, lse);
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale,
+                                  Tensor dq, Tensor dk, Tensor dv) {
+        if (q.size(3) > LaunchConfig.ATT_MAX_D) {
+            Tensor hq = host(dq), hk = host(dk), hv = host(dv);
+            CPU.attentionBackward(host(q), host(k), host(v), host(out), host(lse), host(dOut), hostMask(mask), scale, hq, hk, hv);
+            back(hq, dq);
+            back(hk, dk);
+            back(hv, dv);
+            return;
+        }
+        model.attentionBackward(q, k, v, out, lse, dOut, mask, scale, dq, dk, dv);
+    }
+
+    @Override
+    public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor losses, Tensor lse) {
+        model.crossEntropy(logits, targets, ignoreIndex, losses, lse);
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor lse, float scale, Tensor grad) {
+        model.crossEntropyBackward(logits, targets, ignoreIndex, lse, scale, grad);
+    }
+
+    @Override
+    public void crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor losses, Tensor grad) {
+        model.crossEntropyWithGrad(logits, targets, ignoreIndex, scale, losses, grad);
+    }
+
+    @Override public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) { model.adamw(param, grad, m, v, step); }
+    @Override public void sgd(Tensor param, Tensor grad, Tensor buf, SgdStep step) { model.sgd(param, grad, buf, step); }
+
+    // ---- on the host (not on the training or decode path) --------------------------------------
+
+    @Override
+    public void indexSelect(Tensor x, int dim, Tensor idx, Tensor out) {
+        Tensor ho = host(out);
+        CPU.indexSelect(host(x), dim, host(idx), ho);
+        back(ho, out);
+    }
+
+    @Override
+    public void gather(Tensor x, int dim, Tensor idx, Tensor out) {
+        Tensor ho = host(out);
+        CPU.gather(host(x), dim, host(idx), ho);
+        back(ho, out);
+    }
+
+    @Override
+    public void scatterAdd(Tensor dst, int dim, Tensor idx, Tensor src) {
+        Tensor hd = host(dst);
+        CPU.scatterAdd(hd, dim, host(idx), host(src));
+        back(hd, dst);
+    }
+
+    @Override
+    public void topK(Tensor x, int k, Tensor values, Tensor indices) {
+        Tensor hv = host(values), hi = host(indices);
+        CPU.topK(host(x), k, hv, hi);
+        back(hv, values);
+        back(hi, indices);
+    }
+
+    /** A host copy of a device tensor (null stays null). */
+    Tensor host(Tensor t) {
+        return t == null || t.storage().isHost() ? t : t.to(Device.CPU);
+    }
+
+    private AttentionMask hostMask(AttentionMask m) {
+        return m.segments() == null ? m : m.withSegments(host(m.segments()));
+    }
+
+    private void back(Tensor hostCopy, Tensor target) {
+        if (target != null && hostCopy != target) copy(hostCopy, target);
+    }
+}

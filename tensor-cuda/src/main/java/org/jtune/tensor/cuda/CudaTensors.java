@@ -1,0 +1,100 @@
+package org.jtune.tensor.cuda;
+
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Storage;
+import org.jtune.tensor.Tensor;
+
+/**
+ * How the CUDA kernels see tensors: every kernel but the strided copy reads and writes contiguous F32
+ * (or I32) arrays, so inputs in any layout or 16-bit type are densified into a temporary buffer by one
+ * {@code copy_strided} launch ({@link #dense}), and an output that is not contiguous F32 is computed into a
+ * temporary and written back through its strides ({@link Out#finish}). Temporaries come from the pool;
+ * the stream orders their reuse after the kernels that read them.
+ */
+final class CudaTensors {
+    private final CudaBackend backend;
+
+    CudaTensors(CudaBackend backend) {
+        this.backend = backend;
+    }
+
+    /** The device address of t's first element (t on this backend's device). */
+    long address(Tensor t) {
+        if (t.storage().isHost()) throw new IllegalArgumentException("cuda kernel got a host tensor " + t + ": place it on the device first");
+        if (!(t.storage().deviceMemory() instanceof CudaMemory m)) {
+            throw new IllegalArgumentException("tensor on " + t.device() + " is not cuda memory");
+        }
+        return m.address() + t.offset() * t.dtype().byteSize();
+    }
+
+    /** A contiguous tensor of {@code dtype} with t's values: t itself when it already is one. */
+    Tensor dense(Tensor t, DType dtype) {
+        if (t.dtype() == dtype && t.isContiguous()) return t;
+        Tensor d = temp(dtype, t.shape());
+        backend.copyOnDevice(t, d);
+        return d;
+    }
+
+    long denseF32(Tensor t) {
+        return address(dense(t, DType.F32));
+    }
+
+    long denseI32(Tensor t) {
+        return address(dense(t, DType.I32));
+    }
+
+    /** denseF32, or 0 (a null pointer) for a null tensor. */
+    long denseF32OrNull(Tensor t) {
+        return t == null ? 0L : denseF32(t);
+    }
+
+    Tensor temp(DType dtype, int... shape) {
+        Storage s = backend.allocateUninitialised(dtype, Tensor.numel(shape));
+        return new Tensor(s, dtype, shape, Tensor.contiguousStrides(shape), 0);
+    }
+
+    /** Where a kernel writes {@code target} (of {@code dtype} contiguous): the target itself or a temporary copied back by finish(). */
+    Out out(Tensor target, DType dtype, boolean keepValues) {
+        if (target == null) return new Out(null, null, 0L);
+        if (target.dtype() == dtype && target.isContiguous()) return new Out(target, target, address(target));
+        Tensor t = keepValues ? dense(target, dtype) : temp(dtype, target.shape());
+        return new Out(target, t, address(t));
+    }
+
+    /** A kernel output: {@code ptr} is what the kernel writes (0 when not wanted); finish() lands it in the target. */
+    final class Out {
+        final Tensor target, buffer;
+        final long ptr;
+
+        Out(Tensor target, Tensor buffer, long ptr) {
+            this.target = target;
+            this.buffer = buffer;
+            this.ptr = ptr;
+        }
+
+        void finish() {
+            if (target != null && buffer != target) backend.copyOnDevice(buffer, target);
+        }
+    }
+
+    /** The shape viewed as (rows, last dim). */
+    static long rows(Tensor t) {
+        int[] s = t.shape();
+        return s.length == 0 ? 1 : t.numel() / Math.max(1, s[s.length - 1]);
+    }
+
+    static int lastDim(Tensor t) {
+        int[] s = t.shape();
+        return s.length == 0 ? 1 : s[s.length - 1];
+    }
+
+    /** t with dim moved last (a view). */
+    static Tensor dimLast(Tensor t, int dim) {
+        int r = t.rank();
+        if (dim == r - 1) return t;
+        int[] order = new int[r];
+        for (int i = 0, j = 0; i < r; i++) if (i != dim) order[j++] = i;
+        order[r - 1] = dim;
+        return t.permute(order);
+    }
+}

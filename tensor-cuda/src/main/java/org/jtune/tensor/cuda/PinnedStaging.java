@@ -1,0 +1,79 @@
+package org.jtune.tensor.cuda;
+
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemAllocHost;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
+
+import java.lang.foreign.MemorySegment;
+import jcuda.Pointer;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+
+/**
+ * Host↔device copies of contiguous bytes through two page-locked staging buffers of {@link #CHUNK} bytes:
+ * uploading, the host fills one buffer while the DMA engine drains the other (cuMemcpyHtoDAsync on the
+ * backend's stream, an event per buffer says when it may be refilled); downloading queues every chunk and
+ * copies each out as its event completes. Pageable Java memory (heap arrays, mapped files) never goes to
+ * the driver directly, which would make each copy synchronous and staged by the driver anyway.
+ */
+final class PinnedStaging {
+    static final long CHUNK = 8L << 20;
+    private final CudaContext context;
+    private final MemorySegment[] host = new MemorySegment[2];
+    private final Pointer[] pinned = new Pointer[2];
+    private final CUevent[] done = new CUevent[2];
+
+    PinnedStaging(CudaContext context) {
+        this.context = context;
+        context.enter();
+        for (int i = 0; i < 2; i++) {
+            pinned[i] = new Pointer();
+            cuMemAllocHost(pinned[i], CHUNK);
+            host[i] = MemorySegment.ofBuffer(pinned[i].getByteBuffer(0, CHUNK));
+            done[i] = new CUevent();
+            cuEventCreate(done[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
+            cuEventRecord(done[i], context.stream());
+        }
+    }
+
+    /** Device bytes at {@code dst} ← {@code src} (host, any kind of segment); returns when src may be reused. */
+    synchronized void upload(MemorySegment src, DevicePointer dst) {
+        context.enter();
+        long n = src.byteSize();
+        int k = 0;
+        for (long off = 0; off < n; off += CHUNK, k ^= 1) {
+            long len = Math.min(CHUNK, n - off);
+            cuEventSynchronize(done[k]);
+            MemorySegment.copy(src, off, host[k], 0, len);
+            cuMemcpyHtoDAsync(dst.plus(off), pinned[k], len, context.stream());
+            cuEventRecord(done[k], context.stream());
+        }
+        cuEventSynchronize(done[0]);
+        cuEventSynchronize(done[1]);
+    }
+
+    /** {@code dst} (host) ← device bytes at {@code src}, after everything queued before on the stream. */
+    synchronized void download(DevicePointer src, MemorySegment dst) {
+        context.enter();
+        long n = dst.byteSize();
+        long pending = -1;
+        int k = 0;
+        for (long off = 0; off < n; off += CHUNK, k ^= 1) {
+            long len = Math.min(CHUNK, n - off);
+            cuEventSynchronize(done[k]); // this buffer's previous chunk was copied out below
+            cuMemcpyDtoHAsync(pinned[k], src.plus(off), len, context.stream());
+            cuEventRecord(done[k], context.stream());
+            if (pending >= 0) drain(k ^ 1, pending, dst);
+            pending = off;
+        }
+        if (pending >= 0) drain(k ^ 1, pending, dst);
+    }
+
+    private void drain(int buffer, long off, MemorySegment dst) {
+        cuEventSynchronize(done[buffer]);
+        MemorySegment.copy(host[buffer], 0, dst, off, Math.min(CHUNK, dst.byteSize() - off));
+    }
+}
