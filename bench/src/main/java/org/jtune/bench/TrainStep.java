@@ -18,6 +18,7 @@ import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
 import org.jtune.train.optim.WeightDecayRule;
@@ -63,14 +64,18 @@ public final class TrainStep {
         ForwardPass pass = ForwardPass.of(AttentionMask.causalMask());
         double[] times = new double[steps];
         float loss = Float.NaN;
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
         for (int s = 0; s < warmup + steps; s++) {
             long t0 = System.nanoTime();
-            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
-            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
-            l.backward();
+            java.util.function.Supplier<Float> step = () -> {
+                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
+                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                l.backward();
+                return l.value().item();
+            };
+            loss = pool == null ? step.get() : pool.step(step); // forward + backward from the step pool, as the trainer
             opt.step(1e-4);
             opt.zeroGrad();
-            loss = l.value().item();
             if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
         }
         double[] sorted = times.clone();
