@@ -20,6 +20,7 @@ import org.jtune.models.weights.Weight;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -30,6 +31,7 @@ import org.jtune.tensor.Tensor;
  * them to None) of random token ids against random targets. Prints one JSON object on stdout:
  * the median step time over the timed steps and the process's peak resident set (VmHWM of
  * /proc/self/status, read at the end; the resident set before the model was built is reported too).
+ * Each step runs in a {@link StepBufferPool} (as the trainer's do) unless -Djtune.stepPool=false.
  *
  * <p>Usage: {@code BackwardStep THREADS CHECKPOINTING(true|false) WARMUP STEPS}.
  */
@@ -68,18 +70,22 @@ public final class BackwardStep {
         double[] times = new double[steps];
         float loss = Float.NaN;
         long gcStart = 0;
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
         for (int s = 0; s < warmup + steps; s++) {
             if (s == warmup) {
                 gcStart = gcMillis();
                 if (OpProfile.enabled()) OpProfile.reset();
             }
             long t0 = System.nanoTime();
-            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
-            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
-            l.backward();
+            java.util.function.Supplier<Float> step = () -> {
+                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
+                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                l.backward();
+                return l.value().item();
+            };
+            loss = pool == null ? step.get() : pool.step(step);
             for (Variable p : params) p.zeroGrad();
             double dt = (System.nanoTime() - t0) / 1e9;
-            loss = l.value().item();
             if (s >= warmup) times[s - warmup] = dt;
         }
         if (OpProfile.enabled()) System.err.print("per-op profile of " + steps + " steps (-Djtune.profile=true):\n" + OpProfile.report());
@@ -93,6 +99,7 @@ public final class BackwardStep {
         r.put("gc_s_per_step", (gcMillis() - gcStart) / 1e3 / steps);
         r.put("loss", loss);
         r.put("peak_rss_bytes", procStatusBytes("VmHWM"));
+        r.put("step_pool_bytes", pool == null ? 0 : pool.pooledBytes());
         r.put("rss_before_model_bytes", rssBefore);
         return r;
     }

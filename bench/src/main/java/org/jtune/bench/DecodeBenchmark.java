@@ -38,7 +38,10 @@ import org.jtune.tensor.Rng;
  * The folder also gets a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}) so that
  * Jlama ({@link JlamaPeer}, a child JVM) can run on the same files with a prompt of the same length.
  * Then Q8_0, Q4_0 and Q4_K_M rows on GGUF exports of the same weights, each beside llama.cpp on the same file in the
- * same run ({@link #quantizedRows}). {@code --quick} runs a small model to check the benchmark itself.
+ * same run ({@link #quantizedRows}).
+ * Major page faults per generated token are reported: a mapped weight whose pages the OS dropped is
+ * read back from disk on every token, which no kernel can hide (stderr says so when it happens).
+ * {@code --quick} runs a small model to check the benchmark itself.
  */
 final class DecodeBenchmark {
     static final List<String> ALL_FORMATS = List.of("f32", "bf16", "q8_0", "q4_0", "q4_k");
@@ -73,7 +76,12 @@ final class DecodeBenchmark {
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
-                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken);
+                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
+                        .put("major_faults_per_token", majorFaultsPerToken);
+                if (majorFaultsPerToken > 1) {
+                    System.err.printf("decode: %s weights re-read from disk: %.0f major page faults per token (the OS dropped"
+                            + " mapped pages; decode is bound by the disk, not memory)%n", dtype, majorFaultsPerToken);
+                }
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -180,6 +188,9 @@ final class DecodeBenchmark {
     }
 
     /** Median seconds of {prefill of the prompt, one decode step}. */
+    /** Major page faults (pages read back from the file) per generated token in the last {@link #measure}. */
+    private static double majorFaultsPerToken;
+
     private static double[] measure(Path dir, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
         double[] prefill = new double[runs], step = new double[runs];
         try (CausalLM model = Architectures.load(dir)) {
@@ -187,14 +198,20 @@ final class DecodeBenchmark {
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(c.vocabSize() - 3);
             SamplingConfig cfg = SamplingConfig.greedy(decode + 1);
-            Generator.generate(model, List.of(ids), SamplingConfig.greedy(2), null, null); // warm-up
+            // warm-up with decode steps too: the GEMV's loops are not hot after the prefill alone, and
+            // a run timed before C2 compiles them measures profiled C1 code
+            Generator.generate(model, List.of(ids), SamplingConfig.greedy(Math.min(decode, 8) + 1), null, null);
+            long faults0 = PageFaults.major();
+            int decoded = 0;
             for (int r = 0; r < runs; r++) {
                 List<Long> times = new ArrayList<>();
                 long t0 = System.nanoTime();
                 Generator.generate(model, List.of(ids), cfg, null, (s, id) -> times.add(System.nanoTime()));
                 prefill[r] = (times.getFirst() - t0) / 1e9;
                 step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
+                decoded += times.size();
             }
+            majorFaultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         }
         return new double[] {median(prefill), median(step)};
     }

@@ -13,7 +13,8 @@ import org.jtune.tensor.Tensor;
  * decode GEMV 1×2048×5632 (peer: SGEMV) and the same GEMV on a BF16 weight (no peer; GB/s of weight
  * read). Each line: median GFLOP/s of alternating timed repetitions after warm-up, the peer's figure
  * and ours ÷ peer; the baseline GEMM that the packed kernel replaced is timed on two shapes. Before
- * timing, our result is checked against OpenBLAS's (max relative error printed).
+ * timing, our result is checked against OpenBLAS's (max relative error printed). Exit code 3 when the
+ * one-thread F32 GEMV reads less than 0.6 of SGEMV's speed (a collapse; see {@link #gemvCheck}).
  */
 final class GemmBenchmark {
     /** M×K×N and whether B is a transposed weight view. */
@@ -34,18 +35,23 @@ final class GemmBenchmark {
     int run(boolean json) {
         System.err.println("gemm: " + OpenBlasPeer.describe() + "; load average " + LoadAverage.read());
         int saved = Parallel.threads();
+        boolean gemvOk = true;
         try {
             for (int threads : new int[] {1, 2}) {
                 Parallel.setThreads(threads);
                 OpenBlasPeer.setThreads(threads);
-                for (Shape s : SHAPES) measure(s, threads).print(json);
+                for (Shape s : SHAPES) {
+                    ResultLine line = measure(s, threads);
+                    line.print(json);
+                    if (s.m == 1 && threads == 1) gemvOk &= gemvCheck(line);
+                }
                 bf16Gemv(threads).print(json);
             }
         } finally {
             Parallel.setThreads(saved);
         }
         System.err.println("gemm: done; load average " + LoadAverage.read());
-        return 0;
+        return gemvOk ? 0 : 3;
     }
 
     private ResultLine measure(Shape s, int threads) {
@@ -75,6 +81,20 @@ final class GemmBenchmark {
             return line.put("reps", r[0].reps()).put("spread", Math.max(r[0].spread(), r[1].spread())).put("max_rel_err", err);
         }
     }
+
+    /**
+     * The decode GEMV must stream its weight about as fast as SGEMV on one thread (both read the same
+     * bytes in the same run, so the ratio stands on a loaded machine): below {@link #GEMV_FLOOR} the
+     * bench says so on stderr and exits with 3. It caught the F32 GEMV at 0.2-0.5 of SGEMV.
+     */
+    private static boolean gemvCheck(ResultLine line) {
+        double ratio = line.number("ratio");
+        if (ratio >= GEMV_FLOOR) return true;
+        System.err.printf("gemm: F32 GEMV collapsed: %.2f of SGEMV on one thread (floor %.2f)%n", ratio, GEMV_FLOOR);
+        return false;
+    }
+
+    static final double GEMV_FLOOR = 0.6;
 
     private ResultLine bf16Gemv(int threads) {
         int k = 2048, n = 5632;

@@ -16,6 +16,11 @@ final class ResultLine {
         return this;
     }
 
+    /** The number stored under {@code key} (NaN when absent or not a number). */
+    double number(String key) {
+        return fields.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
     void print(boolean json) {
         System.out.println(json ? toJson() : toText());
         System.out.flush();

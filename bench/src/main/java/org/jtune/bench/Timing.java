@@ -36,10 +36,30 @@ record Timing(int minWarmups, double warmupSeconds, int minReps, double repSecon
         return pair(run, null)[0];
     }
 
+    /**
+     * Warm-up until the JIT has settled: the minimum runs and seconds, then more rounds (up to
+     * {@link #MAX_WARMUP_SECONDS}) while a round of runs is still more than 10 % faster than the round
+     * before. Under load (9-11 on 2 cores) C2 compiled the GEMV's vector loops 0.5-1 s after their first
+     * call, so a fixed 0.5 s warm-up could time profiled C1 code, where Vector API calls are not
+     * intrinsified.
+     */
     private void warm(Runnable r) {
-        double spent = 0;
-        for (int i = 0; i < minWarmups || spent < warmupSeconds; i++) spent += seconds(r);
+        double spent = 0, last = Double.POSITIVE_INFINITY;
+        int i = 0;
+        for (; i < minWarmups || spent < warmupSeconds; i++) spent += seconds(r);
+        double round = spent / i;
+        while (spent < MAX_WARMUP_SECONDS && round < 0.9 * last) {
+            last = round;
+            double t = 0;
+            int n = 0;
+            for (; n < minWarmups || t < warmupSeconds / 2; n++) t += seconds(r);
+            spent += t;
+            round = t / n;
+        }
     }
+
+    /** Upper bound on a contender's warm-up. */
+    static final double MAX_WARMUP_SECONDS = 6;
 
     private static double seconds(Runnable r) {
         long t0 = System.nanoTime();

@@ -16,8 +16,11 @@ import java.util.Map;
  * resident memory, each configuration in a fresh JVM ({@link TrainStep}), beside PyTorch CPU float32
  * (bench/peers/torch_llama_step.py with --optimizer, and --lora 16 --lora-targets q,k,v,o for LoRA) with
  * the same model, batch and threads in the same run. {@code ratio} = our tokens/s ÷ PyTorch's (higher
- * is better). System properties: jtune.bench.threads (default: the pool's), jtune.bench.steps (3),
- * jtune.bench.warmup (1), jtune.bench.shapes ("stories15M,110M").
+ * is better). Each line also gives the projected hours of 3 epochs over 10k examples of 256 tokens at that
+ * speed. The TinyLlama-1.1B shape (dim 2048, 22 layers, 32/4 heads, hidden 5632; LoRA r16 on all seven
+ * projections, batch 4 × 512, checkpointing on both sides) runs only when named, being minutes per step on
+ * 2 cores: {@code -Djtune.bench.shapes=tinyllama-1.1B}. System properties: jtune.bench.threads (default:
+ * the pool's), jtune.bench.steps (3), jtune.bench.warmup (1), jtune.bench.shapes ("stories15M,110M").
  */
 public final class TrainBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,9 +31,29 @@ public final class TrainBench {
         return switch (name) {
             case "stories15M" -> TrainingShape.stories15M();
             case "110M" -> new TrainingShape(768, 12, 12, 12, 2048, 32000, 4, 256);
-            default -> throw new IllegalArgumentException("unknown training shape " + name + " (stories15M, 110M)");
+            case TINY_LLAMA -> new TrainingShape(2048, 22, 32, 4, 5632, 32000, 4, 512);
+            default -> throw new IllegalArgumentException("unknown training shape " + name + " (stories15M, 110M, " + TINY_LLAMA + ")");
         };
     }
+
+    /** TinyLlama-1.1B's shape: LoRA r16 on all seven projections, batch 4 × 512, checkpointing (opt-in: minutes per step on 2 cores). */
+    static final String TINY_LLAMA = "tinyllama-1.1B";
+
+    /** How a shape is trained: the modes run, the LoRA targets (peer names: q, k, v, o, gate, up, down) and checkpointing. */
+    record Plan(List<String> modes, List<String> loraTargets, boolean checkpointing) {
+        List<String> hfTargets() {
+            return loraTargets.stream().map(t -> t + "_proj").toList();
+        }
+    }
+
+    static Plan plan(String name) {
+        return name.equals(TINY_LLAMA)
+                ? new Plan(List.of("lora"), List.of("q", "k", "v", "o", "gate", "up", "down"), true)
+                : new Plan(List.of("lora", "full"), List.of("q", "k", "v", "o"), false);
+    }
+
+    /** Tokens of 3 epochs over 10k examples of 256 tokens: the projected wall time of such a run is this ÷ tokens/s. */
+    static final double PROJECTED_RUN_TOKENS = 3.0 * 10_000 * 256;
 
     public static int run(boolean json) throws Exception {
         int threads = Integer.getInteger("jtune.bench.threads", org.jtune.tensor.Parallel.threads());
@@ -42,7 +65,8 @@ public final class TrainBench {
                 peerPresent ? "present" : "absent");
         for (String name : System.getProperty("jtune.bench.shapes", "stories15M,110M").split(",")) {
             TrainingShape shape = shape(name.trim());
-            for (String mode : List.of("lora", "full")) {
+            Plan plan = plan(name.trim());
+            for (String mode : plan.modes()) {
                 List<String> cmd = new ArrayList<>();
                 cmd.add(ProcessHandle.current().info().command().orElse("java"));
                 cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -57,12 +81,14 @@ public final class TrainBench {
                 r.put("threads", threads);
                 r.put("tokens_per_s", tokS);
                 r.put("step_s", ours.get("step_s").asDouble());
+                r.put("checkpointing", plan.checkpointing());
+                r.put("projected_3x10kx256_hours", PROJECTED_RUN_TOKENS / tokS / 3600);
                 r.put("peak_rss_bytes", ours.get("peak_rss_bytes").asLong());
                 r.put("trainable_params", ours.get("trainable_params").asLong());
                 if (peerPresent) {
                     List<String> extra = new ArrayList<>(List.of("--optimizer"));
-                    if (mode.equals("lora")) extra.addAll(List.of("--lora", "16", "--lora-targets", "q,k,v,o"));
-                    JsonNode p = TorchPeer.run(python, peer, shape, threads, false, warmup, steps, extra);
+                    if (mode.equals("lora")) extra.addAll(List.of("--lora", "16", "--lora-targets", String.join(",", plan.loraTargets())));
+                    JsonNode p = TorchPeer.run(python, peer, shape, threads, plan.checkpointing(), warmup, steps, extra);
                     r.put("peer", "pytorch");
                     r.put("peer_tokens_per_s", p.get("tokens_per_s").asDouble());
                     r.put("peer_peak_rss_bytes", p.get("peak_rss_bytes").asLong());

@@ -18,6 +18,7 @@ import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
 import org.jtune.train.optim.WeightDecayRule;
@@ -27,7 +28,8 @@ import org.jtune.train.optim.WeightDecayRule;
  * and an AdamW update — of a Llama of the given shape with random weights, either LoRA (r = 16,
  * alpha 32 on q, k, v, o; the base frozen) or full fine-tuning (every weight trainable), as
  * the fine-tuning recipe runs it. Prints the median step time and the peak resident set as JSON.
- * Usage: {@code TrainStep SHAPE(stories15M|110M) MODE(lora|full) THREADS WARMUP STEPS}.
+ * Usage: {@code TrainStep SHAPE(stories15M|110M|tinyllama-1.1B) MODE(lora|full) THREADS WARMUP STEPS}; LoRA targets and
+ * checkpointing come from {@link TrainBench#plan}.
  */
 public final class TrainStep {
     private TrainStep() {}
@@ -35,13 +37,14 @@ public final class TrainStep {
     public static void main(String[] args) throws Exception {
         TrainingShape shape = TrainBench.shape(args[0]);
         boolean lora = args[1].equals("lora");
+        TrainBench.Plan plan = TrainBench.plan(args[0]);
         int threads = Integer.parseInt(args[2]), warmup = Integer.parseInt(args[3]), steps = Integer.parseInt(args[4]);
         Parallel.setThreads(threads);
         Rng rng = new Rng(0);
         CausalLM model = Architectures.random(shape.config(), rng, 0.02f);
         Map<String, Variable> trainable = new LinkedHashMap<>();
         if (lora) {
-            trainable.putAll(LoraAdapters.attach(model, Adapters.DEFAULT, new LoraConfig(16, 32f, 0f, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false,
+            trainable.putAll(LoraAdapters.attach(model, Adapters.DEFAULT, new LoraConfig(16, 32f, 0f, plan.hfTargets(), false,
                     List.of()), rng, false));
         } else {
             for (Weight w : model.weights().all()) {
@@ -60,17 +63,21 @@ public final class TrainStep {
             pos[i] = i % t;
         }
         Tensor idT = Tensor.ofInts(ids, b, t), posT = Tensor.ofInts(pos, b, t), tgT = Tensor.ofInts(targets, n);
-        ForwardPass pass = ForwardPass.of(AttentionMask.causalMask());
+        ForwardPass pass = plan.checkpointing() ? ForwardPass.training(AttentionMask.causalMask(), null, true) : ForwardPass.of(AttentionMask.causalMask());
         double[] times = new double[steps];
         float loss = Float.NaN;
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
         for (int s = 0; s < warmup + steps; s++) {
             long t0 = System.nanoTime();
-            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
-            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
-            l.backward();
+            java.util.function.Supplier<Float> step = () -> {
+                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
+                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                l.backward();
+                return l.value().item();
+            };
+            loss = pool == null ? step.get() : pool.step(step); // forward + backward from the step pool, as the trainer
             opt.step(1e-4);
             opt.zeroGrad();
-            loss = l.value().item();
             if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
         }
         double[] sorted = times.clone();

@@ -51,13 +51,23 @@ public final class Parallel {
         threads = n;
     }
 
+    /** How many ranges {@link #forRange} cuts [0, n) into at {@code threads} threads: at most one per thread and at most ⌈n / grain⌉. */
+    public static int chunks(int n, int grain, int threads) {
+        int g = Math.max(grain, 1);
+        return (int) Math.max(1, Math.min(threads, (n + (long) g - 1) / g));
+    }
+
+    /** Start of range {@code c} of {@code chunks} balanced contiguous ranges over [0, n) (range c ends where c + 1 starts). */
+    public static int start(int n, int c, int chunks) {
+        return (int) ((long) n * c / chunks);
+    }
+
     /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous ranges of at least
      * {@code grain} items each. Small work stays on the calling thread.
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        int t = threads;
-        int chunks = (int) Math.min(t, (n + (long) Math.max(grain, 1) - 1) / Math.max(grain, 1));
+        int chunks = chunks(n, grain, threads);
         if (chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
             if (n > 0) body.run(0, n);
             return;
@@ -65,12 +75,12 @@ public final class Parallel {
         @SuppressWarnings("unchecked")
         ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[chunks - 1];
         for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
+            int from = start(n, c, chunks), to = start(n, c + 1, chunks);
             tasks[c - 1] = POOL.submit(() -> body.run(from, to));
         }
         Throwable failure = null;
         try {
-            body.run(0, (int) ((long) n / chunks));
+            body.run(0, start(n, 1, chunks));
         } catch (Throwable e) {
             failure = e;
         }

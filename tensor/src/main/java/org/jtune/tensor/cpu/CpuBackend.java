@@ -141,9 +141,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        // The baseline Gemm reads contiguous operands from index 0 of their storage, ignoring a view's
-        // offset (found by the conformance suite), so such views are copied.
-        Gemm.matmul(a.offset() == 0 ? a : a.copy(), b.offset() == 0 ? b : b.copy(), out, accumulate);
+        // Views are read in place, offset and strides included (StridedMatrix): a weight that is a
+        // slice of a larger storage must not be copied on every product (a decode step would copy
+        // every weight once per token).
+        Gemm.matmul(a, b, out, accumulate);
     }
 
     @Override

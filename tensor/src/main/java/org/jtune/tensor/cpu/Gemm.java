@@ -110,8 +110,9 @@ final class Gemm {
         if (m <= Gemv.MAX_ROWS && Gemv.handles(b)) {
             float[] rows = packRows(a, m, k);
             if (split) {
-                int grain = (int) Math.max(4, PARALLEL_MACS / ((long) m * k));
-                Parallel.forRange(n, grain, (j0, j1) -> Gemv.run(rows, m, k, b, c, co, n, j0, j1, accumulate));
+                int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
+                Parallel.forRange(groups, gemvGrainGroups(m, k), (g0, g1) ->
+                        Gemv.run(rows, m, k, b, c, co, n, g0 * Gemv.GROUP, Math.min(n, g1 * Gemv.GROUP), accumulate));
             } else {
                 Gemv.run(rows, m, k, b, c, co, n, 0, n, accumulate);
             }
@@ -127,6 +128,17 @@ final class Gemm {
             int strips = (m + MR - 1) / MR;
             Parallel.forRange(strips, 1, (s0, s1) -> blocked(a, bn, c, co, n, s0 * MR, Math.min(m, s1 * MR), 0, n, k, accumulate));
         }
+    }
+
+    /**
+     * Smallest share of a split GEMV, in groups of {@link Gemv#GROUP} output columns: enough columns for
+     * {@link #PARALLEL_MACS} multiply-adds, so a thread's share is worth waking it for. The GEMV is split
+     * in whole groups (a range boundary inside a group would make both threads read a partly repeated
+     * group of weight rows) into balanced, contiguous column ranges ({@link Parallel#forRange}).
+     */
+    static int gemvGrainGroups(int m, int k) {
+        long columns = Math.max(1, PARALLEL_MACS / ((long) m * k));
+        return (int) Math.max(1, (columns + Gemv.GROUP - 1) / Gemv.GROUP);
     }
 
     /** A's m rows as contiguous F32 (m·k floats), shared read-only by the threads of the GEMV. */

@@ -30,6 +30,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Gemv {
     static final int MAX_ROWS = 4;
+    /** Output columns (weight rows) read together: the unit of a split across threads. */
+    static final int GROUP = 4;
     private static final VectorSpecies<Float> S = HalfVectors.F;
     private static final int L = S.length();
     private static final int CHUNK = 512;
@@ -67,49 +69,63 @@ final class Gemv {
                 return;
             }
         }
-        // F32 heap weights are read in place; any other source is widened 4 rows at a time into an
-        // L1/L2-resident scratch (vector conversion, StridedMatrix.readRun) and read from there.
-        boolean direct = b.floats() != null;
-        float[] buf = direct ? null : scratch(4 * k);
-        float[] w = direct ? b.floats() : buf;
-        int bound = k - k % L;
-        int j = j0;
-        for (; j < j1; j += 4) {
+        if (b.floats() != null) {
+            dotsF32Heap(a, m, k, b.floats(), b, c, co, ldc, j0, j1, accumulate);
+            return;
+        }
+        // Any other source is widened 4 rows at a time into an L1/L2-resident scratch (vector
+        // conversion, StridedMatrix.readRun) and read from there.
+        float[] w = scratch(4 * k);
+        for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
-            int[] o = new int[4];
-            for (int q = 0; q < 4; q++) {
-                int jq = j + Math.min(q, rows - 1); // short groups repeat their last row
-                if (direct) {
-                    o[q] = (int) b.index(0, jq);
-                } else {
-                    o[q] = q * k;
-                    if (q < rows) b.readRun(b.index(0, jq), k, buf, o[q]);
-                }
+            for (int q = 0; q < rows; q++) b.readRun(b.index(0, j + q), k, w, q * k);
+            // short groups repeat their last row
+            int w1 = Math.min(1, rows - 1) * k, w2 = Math.min(2, rows - 1) * k, w3 = Math.min(3, rows - 1) * k;
+            dotGroup(a, m, k, w, 0, w1, w2, w3, c, co, ldc, j, rows, accumulate);
+        }
+    }
+
+    /**
+     * {@link #dots} for F32 weights in a heap array, read in place. The group's loop is its own small
+     * method ({@link #dotGroup}), entered once per group of four columns, so C2 compiles it through a
+     * normal entry within the first product instead of leaving a long-running caller to on-stack
+     * replacement; and nothing is allocated per group (the earlier loop kept offsets and sums in small
+     * arrays).
+     */
+    private static void dotsF32Heap(float[] a, int m, int k, float[] w, StridedMatrix b, float[] c, int co, int ldc,
+                                    int j0, int j1, boolean accumulate) {
+        for (int j = j0; j < j1; j += 4) {
+            int rows = Math.min(4, j1 - j);
+            int w0 = (int) b.index(0, j), w1 = (int) b.index(0, j + Math.min(1, rows - 1));
+            int w2 = (int) b.index(0, j + Math.min(2, rows - 1)), w3 = (int) b.index(0, j + Math.min(3, rows - 1));
+            dotGroup(a, m, k, w, w0, w1, w2, w3, c, co, ldc, j, rows, accumulate);
+        }
+    }
+
+    /** C[r, j..j+rows) for the four weight rows at w0..w3 of {@code w}: fixed-order sums (vector lanes, lane sum, tail). */
+    private static void dotGroup(float[] a, int m, int k, float[] w, int w0, int w1, int w2, int w3, float[] c, int co, int ldc,
+                                 int j, int rows, boolean accumulate) {
+        int bound = k - k % L;
+        for (int r = 0; r < m; r++) {
+            int ao = r * k;
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int t = 0; t < bound; t += L) {
+                FloatVector x = FloatVector.fromArray(S, a, ao + t);
+                s0 = FloatVector.fromArray(S, w, w0 + t).fma(x, s0);
+                s1 = FloatVector.fromArray(S, w, w1 + t).fma(x, s1);
+                s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
+                s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
             }
-            int w0 = o[0], w1 = o[1], w2 = o[2], w3 = o[3];
-            for (int r = 0; r < m; r++) {
-                int ao = r * k;
-                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-                for (int t = 0; t < bound; t += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + t);
-                    s0 = FloatVector.fromArray(S, w, w0 + t).fma(x, s0);
-                    s1 = FloatVector.fromArray(S, w, w1 + t).fma(x, s1);
-                    s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
-                    s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
-                }
-                // fixed-order lane sums: reduceLanes(ADD) may add in another order once compiled (see VectorMath)
-                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
-                for (int t = bound; t < k; t++) {
-                    float x = a[ao + t];
-                    d0 += x * w[w0 + t];
-                    d1 += x * w[w1 + t];
-                    d2 += x * w[w2 + t];
-                    d3 += x * w[w3 + t];
-                }
-                int oc = co + r * ldc + j;
-                float[] d = {d0, d1, d2, d3};
-                for (int q = 0; q < rows; q++) c[oc + q] = accumulate ? c[oc + q] + d[q] : d[q];
+            // fixed-order lane sums: reduceLanes(ADD) may add in another order once compiled (see VectorMath)
+            float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+            for (int t = bound; t < k; t++) {
+                float x = a[ao + t];
+                d0 += x * w[w0 + t];
+                d1 += x * w[w1 + t];
+                d2 += x * w[w2 + t];
+                d3 += x * w[w3 + t];
             }
+            store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
         }
     }
 

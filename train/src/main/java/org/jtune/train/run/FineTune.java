@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.jtune.JtuneException;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
@@ -23,6 +24,7 @@ import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.checkpoint.Checkpoint;
 import org.jtune.train.checkpoint.CheckpointStore;
@@ -197,6 +199,9 @@ public final class FineTune {
         double lastLoss = Double.NaN;
         Double lastValLoss = null, lastAccuracy = null;
         boolean stop = false;
+        // a micro-batch's activations and temporaries come from buffers the previous one used (gradient
+        // buffers and optimizer state are allocated outside it); -Djtune.stepPool=false turns it off
+        StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool() : null;
         while (state.globalStep() < totalSteps && !stop) {
             int epoch = state.cursor().epoch();
             List<Batch> epochBatches = batches(recipe, data.train(), epoch);
@@ -205,7 +210,7 @@ public final class FineTune {
                 List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
                 listener.window(state.globalStep() + 1, windowBatches);
                 org.jtune.models.io.MappedWeights.checkIntact();
-                double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing());
+                double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing(), stepPool);
                 long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                 guard.checkLoss(state.globalStep() + 1, loss, paramList);
                 double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
@@ -275,17 +280,29 @@ public final class FineTune {
      * total count, so k micro-batches give the gradient of one batch k times larger. Returns the loss.
      */
     public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing) {
+        return accumulateGradients(model, windowBatches, dropout, checkpointing, null);
+    }
+
+    /**
+     * {@link #accumulateGradients(CausalLM, List, Rng, boolean)} with each micro-batch's forward and
+     * backward run as one step of {@code pool} (null: no pool), whose buffers serve the next micro-batch.
+     */
+    public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing,
+                                             StepBufferPool pool) {
         int vocab = model.config().vocabSize();
         int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
         int windowTokens = Math.max(1, windowBatches.stream().mapToInt(Batch::trainedTokens).sum());
         double loss = 0;
         for (Batch b : windowBatches) {
-            AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
-            Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
-            Variable logits = model.logits(hidden).reshape(-1, vocab);
-            Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, windowTokens);
-            l.backward();
-            loss += l.value().item();
+            Supplier<Float> step = () -> {
+                AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
+                Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
+                Variable logits = model.logits(hidden).reshape(-1, vocab);
+                Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, windowTokens);
+                l.backward();
+                return l.value().item();
+            };
+            loss += pool == null ? step.get() : pool.step(step);
         }
         return loss;
     }

@@ -51,6 +51,28 @@ class GradientAccumulationTest {
         }
     }
 
+    /**
+     * Micro-batches run in a step pool (the trainer's default) give the very gradients of the same run
+     * without one: packed micro-batches all have one shape, so the later ones are served entirely from
+     * the first one's (zeroed) buffers.
+     */
+    @Test
+    void aStepPoolChangesNoBitOfTheGradients() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        Path data = SharedData.require("data/banking15/validation.jsonl");
+        Tokenizer tok = Tokenizer.load(dir);
+        ChatEncoder enc = new ChatEncoder(ChatTemplate.named("llama2"), tok, "Classify the intent.", true);
+        List<TokenizedExample> examples = new ArrayList<>();
+        for (Conversation c : DatasetReader.detecting().read(data, new IssueLog()).examples().subList(0, 12)) examples.add(enc.encode(c));
+        var batches = Batcher.packed(examples, 1, 256, 0);
+        assertTrue(batches.size() >= 2, "several micro-batches of one shape");
+        org.jtune.tensor.StepBufferPool pool = new org.jtune.tensor.StepBufferPool();
+        float[][] plain = gradients(dir, m -> FineTune.accumulateGradients(m, batches, null, false));
+        float[][] pooled = gradients(dir, m -> FineTune.accumulateGradients(m, batches, null, false, pool));
+        assertTrue(pool.counts()[0] > 0, "buffers were lent again");
+        for (int i = 0; i < plain.length; i++) org.junit.jupiter.api.Assertions.assertArrayEquals(plain[i], pooled[i], "parameter " + i);
+    }
+
     interface Step {
         double run(CausalLM m);
     }

@@ -1,0 +1,141 @@
+package org.jtune.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * A {@link BufferPool} for training steps: the host buffers a step's ops allocate (activations, the
+ * graph's saved tensors, gradients flowing back, the logits) are kept and handed out again, zeroed,
+ * to the requests of the same dtype and size in later steps, so that a steady training loop stops
+ * allocating large arrays and the JVM's heap stays near the step's live data instead of growing with
+ * its garbage.
+ *
+ * <p>Use: {@code pool.step(() -> forwardAndBackward())}. When the body returns, every buffer lent in
+ * it returns to the pool: nothing the body allocated may be used after it (read the loss with
+ * {@code item()} inside; allocate what must outlive the step — gradient buffers, optimizer state,
+ * caches — under {@link BufferPool#outside}). Within a step a buffer comes back as soon as the GC
+ * finds that no tensor holds it any more (each loan is a fresh {@link Storage} wrapper watched by a
+ * weak reference; the pool keeps the memory itself), so activations the backward pass has released
+ * can serve later requests of the same step.
+ *
+ * <p>Buffers not used in a whole step are dropped at its end (shapes that changed, e.g. a padded batch
+ * of another length, do not pile up). Requests under {@link #MIN_BYTES}, and requests of device
+ * backends, are left to the backend. Safe for allocations from several threads.
+ */
+public final class StepBufferPool implements BufferPool {
+    /** Smaller requests are cheaper for the JVM's allocator than for a pool. */
+    public static final long MIN_BYTES = 64 << 10;
+
+    private record Key(DType dtype, long numel) {}
+
+    /** Whether trainers run their steps in a pool: on unless -Djtune.stepPool=false (for comparisons). */
+    public static boolean enabled() {
+        return !"false".equalsIgnoreCase(System.getProperty("jtune.stepPool", "true"));
+    }
+
+    /** One buffer on loan: the wrapper the tensors hold is watched, the memory stays with the pool. */
+    private static final class Loan extends WeakReference<Storage> {
+        final Key key;
+        final MemorySegment memory;
+        boolean returned;
+
+        Loan(Storage lent, Key key, MemorySegment memory, ReferenceQueue<Storage> queue) {
+            super(lent, queue);
+            this.key = key;
+            this.memory = memory;
+        }
+    }
+
+    private record Idle(MemorySegment memory, long lastStep) {}
+
+    private final Map<Key, ArrayDeque<Idle>> idle = new HashMap<>();
+    private final List<Loan> loans = new ArrayList<>();
+    private final ReferenceQueue<Storage> released = new ReferenceQueue<>();
+    private long step;
+    private long pooledBytes, reused, fresh;
+
+    @Override
+    public synchronized Storage take(Backend backend, DType dtype, long numel) {
+        if (!backend.device().isHost() || numel * dtype.byteSize() < MIN_BYTES) return null;
+        reclaimReleased();
+        Key key = new Key(dtype, numel);
+        ArrayDeque<Idle> q = idle.get(key);
+        Idle free = q == null ? null : q.pollLast();
+        MemorySegment memory;
+        if (free != null) {
+            memory = free.memory();
+            memory.fill((byte) 0);
+            reused++;
+        } else {
+            memory = backend.allocateStorage(dtype, numel).segment();
+            pooledBytes += memory.byteSize();
+            fresh++;
+        }
+        Storage lent = Storage.wrap(memory);
+        loans.add(new Loan(lent, key, memory, released));
+        return lent;
+    }
+
+    /** Runs {@code body} as one step: its allocations come from this pool and all return to it when it ends. */
+    public <T> T step(Supplier<T> body) {
+        try {
+            return BufferPool.during(this, body);
+        } finally {
+            endStep();
+        }
+    }
+
+    /** Takes back every buffer lent since the last step ended, and drops those the ended step did not use. */
+    public synchronized void endStep() {
+        while (released.poll() != null) {
+            // the loans still listed below are all taken back in the loop; polled ones already were
+        }
+        for (Loan l : loans) {
+            l.clear();
+            l.returned = true;
+            idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+        }
+        loans.clear();
+        for (Iterator<ArrayDeque<Idle>> it = idle.values().iterator(); it.hasNext(); ) {
+            ArrayDeque<Idle> q = it.next();
+            q.removeIf(i -> {
+                boolean stale = i.lastStep() < step;
+                if (stale) pooledBytes -= i.memory().byteSize();
+                return stale;
+            });
+            if (q.isEmpty()) it.remove();
+        }
+        step++;
+    }
+
+    /** Bytes of memory the pool holds (on loan or idle). */
+    public synchronized long pooledBytes() {
+        return pooledBytes;
+    }
+
+    /** Requests served from a kept buffer, and requests that needed new memory, since the pool was made. */
+    public synchronized long[] counts() {
+        return new long[] {reused, fresh};
+    }
+
+    /** Loans whose wrapper the GC found unreachable go back to the idle lists before the step ends. */
+    private void reclaimReleased() {
+        boolean any = false;
+        for (Object r; (r = released.poll()) != null; ) {
+            Loan l = (Loan) r;
+            if (l.returned) continue;
+            l.returned = true;
+            idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+            any = true;
+        }
+        if (any) loans.removeIf(l -> l.returned);
+    }
+}

@@ -1,0 +1,75 @@
+package org.jtune.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.jtune.tensor.cpu.CpuBackend;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The step pool: a later step of the same shapes is served from the buffers of the first (no new
+ * memory), every buffer it hands out is zeroed, results equal those computed without a pool, what is
+ * allocated outside the pool is never lent, small requests are left to the backend, and buffers of
+ * shapes a step no longer uses are dropped at its end.
+ */
+class StepBufferPoolTest {
+    private static final int ROWS = 64, COLS = 512; // 128 KiB of F32: above the pool's minimum
+
+    private static float[] work(Tensor a) {
+        Tensor y = Ops.add(Ops.scale(a, 2f), a);
+        return Ops.mul(y, y).toFloatArray();
+    }
+
+    @Test
+    void laterStepsReuseTheFirstStepsBuffersAndGetTheSameResults() {
+        Tensor a = Tensor.uniform(new Rng(5), -1f, 1f, ROWS, COLS);
+        float[] expected = work(a);
+        StepBufferPool pool = new StepBufferPool();
+        assertArrayEquals(expected, pool.step(() -> work(a)));
+        long fresh = pool.counts()[1];
+        long bytes = pool.pooledBytes();
+        assertTrue(fresh >= 2, "the first step allocates its buffers: " + fresh);
+        for (int s = 0; s < 3; s++) assertArrayEquals(expected, pool.step(() -> work(a)), "step " + s);
+        assertEquals(fresh, pool.counts()[1], "no new memory after the first step");
+        assertTrue(pool.counts()[0] >= 3 * fresh, "later steps are served from kept buffers");
+        assertEquals(bytes, pool.pooledBytes());
+    }
+
+    @Test
+    void aKeptBufferIsHandedOutZeroed() {
+        StepBufferPool pool = new StepBufferPool();
+        Tensor first = pool.step(() -> {
+            Tensor t = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS);
+            CpuBackend.INSTANCE.fill(t, 7f);
+            return t;
+        });
+        Tensor second = pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS));
+        assertSame(first.storage().segment(), second.storage().segment(), "the same memory, lent again");
+        for (float v : second.toFloatArray()) assertEquals(0f, v);
+    }
+
+    @Test
+    void outsideAndSmallRequestsAreNotLent() {
+        StepBufferPool pool = new StepBufferPool();
+        Tensor kept = pool.step(() -> BufferPool.outside(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS)));
+        Tensor small = pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, 4, 4));
+        assertEquals(0, pool.pooledBytes());
+        Tensor lent = pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS));
+        assertNotSame(kept.storage().segment(), lent.storage().segment());
+        assertEquals(16, small.numel());
+    }
+
+    @Test
+    void buffersOfShapesAStepNoLongerUsesAreDropped() {
+        StepBufferPool pool = new StepBufferPool();
+        pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS));
+        long one = pool.pooledBytes();
+        pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, 2 * COLS));
+        assertEquals(2 * one, pool.pooledBytes(), "the first shape was not used by the second step");
+        pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, 2 * COLS));
+        assertEquals(2 * one, pool.pooledBytes());
+    }
+}
