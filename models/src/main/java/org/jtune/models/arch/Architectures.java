@@ -41,13 +41,19 @@ public final class Architectures {
     /** The folder each model loaded by {@link #load} came from (weak keys: a closed, dropped model leaves). */
     private static final Map<CausalLM, Path> SOURCES = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
-    /** Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. */
+    /**
+     * Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. A folder
+     * saved 4-bit by bitsandbytes (config.json's quantization_config, nf4) is read through
+     * {@link org.jtune.models.nf4.Nf4Checkpoints}.
+     */
     public static CausalLM load(Path dir) throws JtuneException {
         org.jtune.tensor.VectorApi.require(); // a clear error now, not a NoClassDefFoundError at the first forward
         ModelConfig config = readConfig(dir);
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {
-            CausalLM model = family(config).create(config, WeightSource.of(reader), reader);
+            WeightSource weights = WeightSource.of(reader);
+            if (org.jtune.models.nf4.QuantizationConfig.read(dir) != null) weights = org.jtune.models.nf4.Nf4Checkpoints.dequantized(weights);
+            CausalLM model = family(config).create(config, weights, reader);
             SOURCES.put(model, dir.toAbsolutePath().normalize());
             return model;
         } catch (JtuneException | RuntimeException e) {
