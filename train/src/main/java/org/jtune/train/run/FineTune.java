@@ -134,10 +134,10 @@ public final class FineTune {
 
         Rng initRng = new Rng(recipe.seed());
         Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
-        if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
+        if (recipe.adapter().isLora()) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
         Map<String, Variable> trainable;
         LoraConfig lora = null;
-        if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
+        if (recipe.adapter().isLora()) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
                     recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
