@@ -1,6 +1,8 @@
 package org.jtune.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import org.jtune.tensor.BlockCodec;
 
 /**
  * One weight storage format of ggml, row by row: a row of n elements (n a multiple of
@@ -16,10 +18,39 @@ import java.lang.foreign.MemorySegment;
  *     (Vector API), accumulated in F32 in a fixed order. Its result differs from the double-precision
  *     dot of the dequantized row by F32 rounding only (see the kernel tests for the bound).</li>
  * </ul>
- * Implementations are stateless singletons, safe to share between threads.
+ * Implementations are stateless singletons, safe to share between threads. Every format is also the
+ * tensor module's {@link BlockCodec} (rows of ggml blocks are self-contained), so a tensor of its rows
+ * ({@code Tensor.blockQuantized}) is a weight the models multiply with through the backend's block kernels.
  */
-public interface BlockFormat {
+public interface BlockFormat extends BlockCodec {
     GgmlType type();
+
+    /** ggml's name in lower case ("q4_0", "q6_k"). */
+    @Override
+    default String name() {
+        return type().name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    default long rowBytes(int cols) {
+        return rowBytes((long) cols);
+    }
+
+    @Override
+    default void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
+        quantizeRow(src, srcOff, dst, dstOff, cols);
+    }
+
+    /** Blocks are independent: elements [from, from + n) are the blocks from rowBytes(from) on. */
+    @Override
+    default void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
+        dequantizeRow(w, rowOff + rowBytes((long) from), dst, dstOff, n);
+    }
+
+    @Override
+    default float dot(MemorySegment w, long rowOff, int cols, float[] x, int xOff) {
+        return dot(w, rowOff, x, xOff, cols);
+    }
 
     /** Elements per block. */
     default int blockSize() {

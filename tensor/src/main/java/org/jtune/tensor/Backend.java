@@ -36,7 +36,7 @@ public interface Backend {
      * dst ← src elementwise, same shape, converting dtypes (round to nearest even for 16-bit floats).
      * Either side may live on this backend's device or on the host: device backends copy both ways here.
      */
-    void copy(Tensor src, Tensor dst);
+    void copy(Tensor src, Tensor dst);  // src may be DType.BLOCK (whole rows or their transpose): dequantized
 
     void fill(Tensor dst, float value);
 
@@ -116,6 +116,23 @@ public interface Backend {
     void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate);
 
     /**
+     * out (M, rows) ← x (M, cols) · Wᵀ for a block-quantized weight W ({@link DType#BLOCK}, a (rows, cols)
+     * view of whole rows, its codec in {@link Tensor#blockCodec()}): a Linear layer's forward. x is F32/F16/BF16
+     * of any layout; out is contiguous F32. W is never expanded to full precision (see docs/QUANT.md).
+     */
+    default void blockLinear(Tensor x, Tensor w, Tensor out) {
+        throw new UnsupportedOperationException(name() + " has no kernels for block-quantized weights (" + w.blockCodec().name() + ")");
+    }
+
+    /**
+     * out (M, cols) ← g (M, rows) · W (+ out when {@code accumulate}) for a block-quantized W as in
+     * {@link #blockLinear}: the gradient a frozen quantized weight passes to its layer's input (QLoRA).
+     */
+    default void blockLinearInputGradient(Tensor g, Tensor w, Tensor out, boolean accumulate) {
+        throw new UnsupportedOperationException(name() + " has no kernels for block-quantized weights (" + w.blockCodec().name() + ")");
+    }
+
+    /**
      * out ← x · r · weight with r = rsqrt(mean(x², last dim) + eps) per row; when {@code rstd} (the
      * rows of x, F32) is not null it receives r (what the backward needs).
      */
@@ -141,7 +158,7 @@ public interface Backend {
     // ---- indexing ------------------------------------------------------------------------------
 
     /** out (N, D) ← weight (V, D) rows ids (N, I32). An id outside [0, V) is an error naming it. */
-    void embedding(Tensor weight, Tensor ids, Tensor out);
+    void embedding(Tensor weight, Tensor ids, Tensor out);  // weight may be DType.BLOCK (rows dequantized)
 
     /**
      * The backward of {@link #embedding}: dWeight[ids[i]] += g[i] for g (N, D), ids (N, I32), dWeight

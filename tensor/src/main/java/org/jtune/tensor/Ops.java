@@ -244,6 +244,7 @@ public final class Ops {
      * Operands may be transposed views: no copies are made.
      */
     public static Tensor matmul(Tensor a, Tensor b) {
+        if (b.dtype() == DType.BLOCK) return blockMatmul(a, b, null, false);
         OpChecks.requireFloating("matmul", a);
         OpChecks.requireFloating("matmul", b);
         if (a.rank() < 2 || b.rank() < 1) {
@@ -262,6 +263,10 @@ public final class Ops {
      * a temporary). out must have the product's shape and be contiguous F32.
      */
     public static void matmulInto(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        if (b.dtype() == DType.BLOCK) {
+            blockMatmul(a, b, out, accumulate);
+            return;
+        }
         OpChecks.requireFloating("matmul", a);
         OpChecks.requireFloating("matmul", b);
         OpChecks.requireDenseF32("matmul", out);
@@ -288,7 +293,37 @@ public final class Ops {
                 out, accumulate);
     }
 
-    /** x (..., in) · wᵀ with w (out, in), the layout of a Hugging Face Linear weight. */
+    /**
+     * a (M, K) · b with b a block-quantized matrix ({@link DType#BLOCK}): b = Wᵀ (a transposed view of W (N, K))
+     * is a Linear forward, {@link Backend#blockLinear}; b = W (K, N) itself is the input gradient G·W,
+     * {@link Backend#blockLinearInputGradient}. out null: allocated; else written (or accumulated) in place.
+     */
+    private static Tensor blockMatmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        OpChecks.requireFloating("matmul", a);
+        if (a.rank() != 2 || b.rank() != 2 || a.size(1) != b.size(0)) {
+            throw new IllegalArgumentException("matmul with a block-quantized (" + b.blockCodec().name() + ") matrix: need a (M, K) and b (K, N), got "
+                    + OpChecks.shapes(a, b));
+        }
+        boolean forward = b.stride(0) == 1 && b.size(0) > 1 || b.size(1) == 1 && b.stride(1) != 1;
+        Backend be = out == null ? Placement.of(b) : Placement.owner(out);
+        if (out == null) out = be.allocate(DType.F32, a.size(0), b.size(1));
+        else {
+            OpChecks.requireDenseF32("matmul", out);
+            if (out.rank() != 2 || out.size(0) != a.size(0) || out.size(1) != b.size(1)) {
+                throw new IllegalArgumentException("matmul: output " + Arrays.toString(out.shape()) + " for a product of shape (" + a.size(0) + ", " + b.size(1) + ")");
+            }
+        }
+        Tensor ad = Placement.data("matmul", be, a);
+        if (forward) {
+            if (accumulate) throw new IllegalArgumentException("matmul: accumulating a block-quantized forward product is not supported");
+            be.blockLinear(ad, b.t(), out);
+        } else {
+            be.blockLinearInputGradient(ad, b, out, accumulate);
+        }
+        return out;
+    }
+
+    /** x (..., in) · wᵀ with w (out, in), the layout of a Hugging Face Linear weight (w may be block-quantized). */
     public static Tensor linear(Tensor x, Tensor w) {
         if (w.rank() != 2 || x.size(-1) != w.size(1)) {
             throw new IllegalArgumentException("linear: x " + Arrays.toString(x.shape()) + " and weight " + Arrays.toString(w.shape()));

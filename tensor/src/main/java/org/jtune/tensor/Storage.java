@@ -18,10 +18,27 @@ public final class Storage {
 
     private final MemorySegment segment; // host memory; null on a device
     private final DeviceMemory memory;   // device memory; null on the host
+    private final BlockCodec codec;      // the row format of DType.BLOCK data; null otherwise
 
     private Storage(MemorySegment segment, DeviceMemory memory) {
+        this(segment, memory, null);
+    }
+
+    private Storage(MemorySegment segment, DeviceMemory memory, BlockCodec codec) {
         this.segment = segment;
         this.memory = memory;
+        this.codec = codec;
+    }
+
+    /** Host memory holding rows of a block-quantized format (the storage of a {@link DType#BLOCK} tensor); no copy. */
+    public static Storage blocks(MemorySegment segment, BlockCodec codec) {
+        if (codec == null) throw new IllegalArgumentException("block storage needs a codec");
+        return new Storage(segment, null, codec);
+    }
+
+    /** The row format of block-quantized storage, or null for plain storage. */
+    public BlockCodec codec() {
+        return codec;
     }
 
     /** Zeroed heap storage for {@code numel} elements of {@code dtype}. */
@@ -36,6 +53,8 @@ public final class Storage {
             case F16, BF16 -> MemorySegment.ofArray(new short[n]);
             case I32 -> MemorySegment.ofArray(new int[n]);
             case I8, U8 -> MemorySegment.ofArray(new byte[n]);
+            case BLOCK -> throw new IllegalArgumentException("block-quantized storage is made by quantizing rows with a BlockCodec "
+                    + "(Tensor.blockQuantized), not allocated element by element");
         };
         return new Storage(seg, null);
     }
@@ -93,7 +112,13 @@ public final class Storage {
             case I32 -> segment.get(I32, index << 2);
             case I8 -> segment.get(ValueLayout.JAVA_BYTE, index);
             case U8 -> segment.get(ValueLayout.JAVA_BYTE, index) & 0xff;
+            case BLOCK -> throw blockElement();
         };
+    }
+
+    private IllegalStateException blockElement() {
+        return new IllegalStateException((codec == null ? "block-quantized" : codec.name()) + " data has no single elements: "
+                + "convert the tensor with to(DType.F32) first");
     }
 
     /** Stores {@code v} as element {@code index}, rounding to nearest even for 16-bit floats and truncating for integers. */
@@ -106,6 +131,7 @@ public final class Storage {
             case I32 -> segment.set(I32, index << 2, (int) v);
             case I8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) v);
             case U8 -> segment.set(ValueLayout.JAVA_BYTE, index, (byte) (int) v);
+            case BLOCK -> throw blockElement();
         }
     }
 

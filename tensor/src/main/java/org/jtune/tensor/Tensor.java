@@ -74,6 +74,31 @@ public final class Tensor {
                 contiguousStrides(shape), 0);
     }
 
+    /**
+     * A (rows, cols) matrix of block-quantized rows read in place from {@code bytes} (a heap array, an arena, a
+     * mapped file region): dtype {@link DType#BLOCK}, element strides (cols, 1), so views by whole rows
+     * ({@code narrow(0, …)}) and the transpose ({@code t()}) work; the block-aware ops (see {@link DType#BLOCK})
+     * read it through {@code codec}. No full-precision copy is made.
+     */
+    public static Tensor blockQuantized(BlockCodec codec, java.lang.foreign.MemorySegment bytes, int rows, int cols) {
+        if (rows < 0 || cols < 0 || cols % codec.blockSize() != 0) {
+            throw new IllegalArgumentException(codec.name() + ": a (" + rows + ", " + cols + ") matrix needs rows of a whole number of "
+                    + codec.blockSize() + "-element blocks");
+        }
+        long need = codec.rowBytes(cols) * rows;
+        if (bytes.byteSize() != need) {
+            throw new IllegalArgumentException(codec.name() + ": a (" + rows + ", " + cols + ") matrix is " + need + " bytes, got "
+                    + bytes.byteSize());
+        }
+        int[] shape = {rows, cols};
+        return new Tensor(Storage.blocks(bytes, codec), DType.BLOCK, shape, contiguousStrides(shape), 0);
+    }
+
+    /** The row format of a {@link DType#BLOCK} tensor, or null for plain dtypes. */
+    public BlockCodec blockCodec() {
+        return storage.codec();
+    }
+
     /** 1-D F32 tensor start, start+step, ... below end. */
     public static Tensor arange(double start, double end, double step) {
         if (step == 0 || Double.isNaN(start + end + step)) throw new IllegalArgumentException("arange: bad range");

@@ -43,6 +43,8 @@ public enum SafetensorsDType {
             case I32 -> I32;
             case I8 -> I8;
             case U8 -> U8;
+            case BLOCK -> throw new IllegalArgumentException("a block-quantized tensor has no safetensors dtype: it is written as U8 rows "
+                    + "of its codec (see docs/QUANT.md)");
         };
     }
 

@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
 import org.jtune.models.lora.LoraLinear;
+import org.jtune.tensor.DType;
 import org.jtune.tensor.NonFinite;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -95,7 +96,8 @@ public final class WeightTable {
      * source holds tensors this table does not declare (a config.json that does not match its
      * checkpoint, e.g. fewer layers than the checkpoint has), and when a weight holds NaN or ±Inf
      * (a model saved from a diverged run generates token 0 forever and trains with a NaN loss);
-     * -Djtune.checkFinite=false skips that scan.
+     * -Djtune.checkFinite=false skips that scan. Projections and the embedding may come block-quantized
+     * ({@code DType.BLOCK}: a GGUF file, a quantized folder); they are bound as they are, not scanned.
      */
     public void bind(WeightSource source) throws JtuneException {
         for (Weight w : weights.values()) {
@@ -108,8 +110,11 @@ public final class WeightTable {
                 throw new JtuneException(source.origin() + ": tensor " + w.name() + " has shape " + Arrays.toString(t.shape())
                         + ", config.json implies " + Arrays.toString(w.shape()));
             }
-            if (!t.dtype().isFloating()) {
-                throw new JtuneException(source.origin() + ": tensor " + w.name() + " has dtype " + t.dtype() + "; expected F32, F16 or BF16");
+            boolean blocks = t.dtype() == DType.BLOCK && (w.role() == Weight.Role.LINEAR || w.role() == Weight.Role.EMBEDDING);
+            if (!t.dtype().isFloating() && !blocks) {
+                throw new JtuneException(source.origin() + ": tensor " + w.name() + " has dtype "
+                        + (t.dtype() == DType.BLOCK ? t.blockCodec().name() + " (block-quantized, which only projections and embeddings may be)" : t.dtype())
+                        + "; expected F32, F16 or BF16");
             }
             w.set(Variable.constant(t));
         }

@@ -41,7 +41,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        Elementwise.copy(src, dst);
+        if (src.dtype() == DType.BLOCK) BlockMatmul.dequantize(src, dst);
+        else Elementwise.copy(src, dst);
     }
 
     @Override
@@ -146,6 +147,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void blockLinear(Tensor x, Tensor w, Tensor out) {
+        BlockMatmul.linear(x, w, out);
+    }
+
+    @Override
+    public void blockLinearInputGradient(Tensor g, Tensor w, Tensor out, boolean accumulate) {
+        BlockMatmul.inputGradient(g, w, out, accumulate);
+    }
+
+    @Override
     public void reduce(ReduceOp op, Tensor x, int dim, int correction, Tensor out) {
         Reductions.reduce(op, x, dim, correction, out);
     }
@@ -202,7 +213,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void embedding(Tensor weight, Tensor ids, Tensor out) {
-        Indexing.embedding(weight, ids, out);
+        if (weight.dtype() == DType.BLOCK) BlockMatmul.embedding(weight, ids, out);
+        else Indexing.embedding(weight, ids, out);
     }
 
     @Override

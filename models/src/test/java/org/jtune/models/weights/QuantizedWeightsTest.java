@@ -1,0 +1,99 @@
+package org.jtune.models.weights;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jtune.autograd.Linear;
+import org.jtune.autograd.NoGrad;
+import org.jtune.autograd.Reductions;
+import org.jtune.autograd.Arithmetic;
+import org.jtune.autograd.Variable;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.TinyModels;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.quant.GgmlType;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.BlockCodec;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The quantized-weight seam end to end with ggml's formats: a model whose projections are quantized on load
+ * computes the logits of the same model holding the dequantized values in F32 (only the summation order
+ * differs), the frozen quantized weight passes dY·W to its input through autograd's Linear (what QLoRA
+ * needs), rows that are not whole blocks fall back per tensor, and a quantized weight cannot be trained.
+ */
+class QuantizedWeightsTest {
+    @Test
+    void quantizedModelComputesTheLogitsOfItsDequantizedValues() throws Exception {
+        LlamaConfig c = TinyModels.config(2);
+        for (GgmlType type : List.of(GgmlType.Q8_0, GgmlType.Q4_0)) {
+            Map<String, Tensor> weights = Architectures.randomWeights(c, new Rng(7), 0.3f);
+            CausalLM quantized = Architectures.of(c, weights);
+            List<WeightQuantizer.Result> results = WeightQuantizer.quantize(quantized.weights(), type.format(), null);
+            Map<String, Tensor> dequantized = new LinkedHashMap<>(weights);
+            for (WeightQuantizer.Result r : results) {
+                if (r.name().endsWith("down_proj.weight")) assertNull(r.codec(), "45 columns are not whole 32-element blocks: kept");
+                else assertEquals(type.format().name(), r.codec(), r.name());
+                Tensor v = quantized.weights().get(r.name()).value().value();
+                dequantized.put(r.name(), v.to(DType.F32));
+            }
+            CausalLM reference = Architectures.of(c, dequantized);
+            Tensor ids = Tensor.ofInts(new int[] {1, 5, 9, 17, 33, 60, 2}, 1, 7);
+            Tensor pos = Tensor.ofInts(new int[] {0, 1, 2, 3, 4, 5, 6}, 1, 7);
+            float[] got, want;
+            try (var ng = NoGrad.enter()) {
+                got = quantized.logits(quantized.hidden(ids, pos, ForwardPass.of(AttentionMask.causalMask()))).value().toFloatArray();
+                want = reference.logits(reference.hidden(ids, pos, ForwardPass.of(AttentionMask.causalMask()))).value().toFloatArray();
+            }
+            for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], 1e-4 * (1 + Math.abs(want[i])), type + " logit " + i);
+            assertTrue(quantized.weights().get("model.layers.0.self_attn.q_proj.weight").value().dtype() == DType.BLOCK);
+        }
+    }
+
+    @Test
+    void frozenQuantizedWeightPassesItsInputGradient() {
+        Rng rng = new Rng(11);
+        for (GgmlType type : List.of(GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q8_0)) {
+            int out = 7, in = 512, m = 5;
+            BlockCodec codec = type.format();
+            Tensor wq = WeightQuantizer.encode(Tensor.randn(rng, 1f, out, in), codec);
+            float[] w = wq.to(DType.F32).toFloatArray();
+            Variable x = Variable.parameter(Tensor.randn(rng, 1f, m, in));
+            Tensor cTensor = Tensor.randn(rng, 1f, m, out);
+            Variable loss = Reductions.sum(Arithmetic.mul(Linear.apply(x, Variable.constant(wq)), Variable.constant(cTensor)));
+            loss.backward();
+            float[] gx = x.grad().toFloatArray(), cs = cTensor.toFloatArray();
+            for (int i = 0; i < m; i++) {
+                for (int k = 0; k < in; k++) {
+                    double want = 0, mag = 0;
+                    for (int r = 0; r < out; r++) {
+                        want += cs[i * out + r] * (double) w[r * in + k];
+                        mag += Math.abs(cs[i * out + r] * (double) w[r * in + k]);
+                    }
+                    assertEquals(want, gx[i * in + k], 1e-6 * (1 + mag), type + " dX[" + i + ", " + k + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizedWeightIsNeverTrainable() {
+        CausalLM model = TinyModels.random(3);
+        Weight q = model.weights().get("model.layers.0.self_attn.q_proj.weight");
+        Tensor wq = WeightQuantizer.encode(q.value().value(), GgmlType.Q8_0.format());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> q.set(Variable.parameter(wq)));
+        assertTrue(e.getMessage().contains("BLOCK"), e.getMessage());
+        q.set(Variable.constant(wq));
+        assertEquals(DType.BLOCK, q.value().dtype());
+    }
+}
