@@ -52,7 +52,7 @@ public final class Architectures {
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {
             WeightSource weights = WeightSource.of(reader);
-            if (org.jtune.models.nf4.QuantizationConfig.read(dir) != null) weights = org.jtune.models.nf4.Nf4Checkpoints.dequantized(weights);
+            if (org.jtune.models.nf4.QuantizationConfig.read(dir) != null) weights = org.jtune.models.nf4.Nf4Checkpoints.blocks(weights);
             CausalLM model = family(config).create(config, weights, reader);
             SOURCES.put(model, dir.toAbsolutePath().normalize());
             return model;

@@ -18,7 +18,10 @@ import org.jtune.models.arch.Architectures;
 import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.models.io.StrictJson;
 import org.jtune.models.lora.LoraLinear;
+import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
+import org.jtune.models.weights.WeightTable;
+import org.jtune.quant.nf4.Nf4Codec;
 import org.jtune.quant.nf4.Nf4Tensor;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
@@ -30,6 +33,8 @@ import org.jtune.tensor.Tensor;
  *     embeddings, norms and the LM head stay as they are, as transformers' bitsandbytes integration keeps
  *     them) and writes a folder transformers + bitsandbytes would load: the packed tensors and quant
  *     states, and config.json with its {@code quantization_config};</li>
+ * <li>{@link #blocks} reads such a checkpoint as NF4 block tensors for the model (4-bit in memory);
+ *     {@link #quantize} turns a loaded model's projections into NF4 (QLoRA's quantize on load);</li>
  * <li>{@link #dequantized} reads such a checkpoint as plain F32 tensors under the weights' own names
  *     (the companion tensors hidden): the "dequantized F32 form" of a 4-bit checkpoint.</li>
  * </ul>
@@ -86,16 +91,49 @@ public final class Nf4Checkpoints {
         }, rows, cols, Nf4Tensor.DEFAULT_BLOCK_SIZE, doubleQuant);
     }
 
+    /**
+     * A source whose NF4 weights read as {@link org.jtune.tensor.DType#BLOCK} tensors over the checkpoint's
+     * codes (no copy, no full-precision value), the companion tensors hidden: how {@code Architectures.load}
+     * reads a 4-bit folder.
+     */
+    public static WeightSource blocks(WeightSource source) throws JtuneException {
+        return view(source, q -> Nf4Codec.tensor(q));
+    }
+
     /** A source whose NF4 weights read as their dequantized F32 values, the companion tensors hidden. */
     public static WeightSource dequantized(WeightSource source) throws JtuneException {
+        return view(source, q -> Tensor.of(q.dequantizeAll(), q.rows(), q.cols()));
+    }
+
+    /**
+     * Quantize on load (QLoRA, {@code --quantize nf4}): every projection (role LINEAR, an even number of
+     * columns) not already block-quantized becomes NF4 in blocks of 64, its full-precision value dropped.
+     * Embeddings, norms and a tied or untied LM head keep their stored dtype. Returns the names quantized.
+     */
+    public static List<String> quantize(WeightTable table, boolean doubleQuant) {
+        List<String> done = new java.util.ArrayList<>();
+        for (Weight w : table.all()) {
+            if (w.role() != Weight.Role.LINEAR) continue;
+            Tensor t = w.value().value();
+            if (t.dtype() == DType.BLOCK || t.rank() != 2 || t.size(1) % 2 != 0) continue;
+            w.set(Variable.constant(Nf4Codec.tensor(quantize(t, doubleQuant))));
+            done.add(w.name());
+        }
+        return done;
+    }
+
+    private interface View {
+        Tensor of(Nf4Tensor q);
+    }
+
+    private static WeightSource view(WeightSource source, View view) throws JtuneException {
         Set<String> quantized = BnbNf4Checkpoint.quantizedNames(source);
         Set<String> names = new TreeSet<>();
         for (String n : source.names()) if (!BnbNf4Checkpoint.isCompanion(n, quantized)) names.add(n);
         return new WeightSource() {
             public Tensor get(String name) throws JtuneException {
                 if (!quantized.contains(name)) return source.get(name);
-                Nf4Tensor q = BnbNf4Checkpoint.read(source, name);
-                return Tensor.of(q.dequantizeAll(), q.rows(), q.cols());
+                return view.of(BnbNf4Checkpoint.read(source, name));
             }
 
             public Set<String> names() {

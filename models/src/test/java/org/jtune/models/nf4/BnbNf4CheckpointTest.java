@@ -77,6 +77,9 @@ class BnbNf4CheckpointTest {
             }
             CausalLM reference = Architectures.of(Architectures.readConfig(base), f32);
             try (CausalLM nf4 = Architectures.load(out); reference) {
+                assertEquals(org.jtune.tensor.DType.BLOCK, nf4.weights().named().get("model.layers.4.mlp.down_proj.weight").value().dtype(),
+                        "the 4-bit weights stay 4-bit in memory");
+                assertEquals(org.jtune.tensor.DType.F32, nf4.weights().named().get("model.embed_tokens.weight").value().dtype());
                 for (int[] prompt : List.of(new int[] {1, 403, 407, 261}, new int[] {1, 22, 80, 300, 17})) {
                     SamplingConfig cfg = SamplingConfig.greedy(40);
                     int[] want = Generator.generate(reference, List.of(prompt), cfg, null, null).getFirst().outputIds();
