@@ -9,6 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.gguf.GgufModels;
+import org.jtune.quant.gguf.GgufFile;
+import org.jtune.quant.gguf.GgufReader;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.config.ModelConfig;
@@ -17,6 +21,7 @@ import org.jtune.models.io.StrictJson;
 import org.jtune.models.llama.LlamaArchitecture;
 import org.jtune.models.phi3.Phi3Architecture;
 import org.jtune.models.qwen2.Qwen2Architecture;
+import org.jtune.models.weights.QuantizeOnLoad;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
@@ -42,22 +47,55 @@ public final class Architectures {
     private static final Map<CausalLM, Path> SOURCES = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /**
-     * Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped. A folder
-     * saved 4-bit by bitsandbytes (config.json's quantization_config, nf4) is read through
-     * {@link org.jtune.models.nf4.Nf4Checkpoints}.
+     * Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped; or a GGUF file
+     * (or a folder {@link GgufModels#describe} made for one), its tensors mapped in their stored types. A folder
+     * saved 4-bit by bitsandbytes (config.json's quantization_config, nf4) keeps its weights NF4
+     * ({@link org.jtune.models.nf4.Nf4Checkpoints#blocks}).
      */
     public static CausalLM load(Path dir) throws JtuneException {
         org.jtune.tensor.VectorApi.require(); // a clear error now, not a NoClassDefFoundError at the first forward
+        if (GgufModels.isGguf(dir) || GgufModels.weightsOf(dir).isPresent()) return loadGguf(dir);
         ModelConfig config = readConfig(dir);
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {
-            WeightSource weights = WeightSource.of(reader);
+            WeightSource weights = org.jtune.models.io.QuantizedCheckpoint.decode(reader);
             if (org.jtune.models.nf4.QuantizationConfig.read(dir) != null) weights = org.jtune.models.nf4.Nf4Checkpoints.blocks(weights);
             CausalLM model = family(config).create(config, weights, reader);
             SOURCES.put(model, dir.toAbsolutePath().normalize());
             return model;
         } catch (JtuneException | RuntimeException e) {
             reader.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #load}, then (when {@code quantize} is not null: q8_0, q4_0, q4_k, nf4) every projection quantized on load
+     * ({@link QuantizeOnLoad}); its full-precision values are no longer read.
+     */
+    public static CausalLM load(Path path, String quantize) throws JtuneException {
+        if (quantize != null) QuantizeOnLoad.codec(quantize); // a bad name fails before anything is mapped
+        CausalLM model = load(path);
+        if (quantize == null) return model;
+        try {
+            QuantizeOnLoad.apply(model, quantize);
+            return model;
+        } catch (JtuneException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private static CausalLM loadGguf(Path path) throws JtuneException {
+        Path file = GgufModels.isGguf(path) ? path : GgufModels.weightsOf(path).orElseThrow();
+        GgufFile f = GgufReader.open(file);
+        try {
+            LlamaConfig config = GgufModels.config(f);
+            CausalLM model = family(config).create(config, GgufModels.weights(f, config), f);
+            SOURCES.put(model, path.toAbsolutePath().normalize());
+            return model;
+        } catch (JtuneException | RuntimeException e) {
+            f.close();
             throw e;
         }
     }
@@ -88,6 +126,11 @@ public final class Architectures {
 
     /** Reads {@code path} (a config.json file or a folder holding one) with the parser of its family. */
     public static ModelConfig readConfig(Path path) throws JtuneException {
+        if (GgufModels.isGguf(path)) {
+            try (GgufFile f = GgufReader.open(path)) {
+                return GgufModels.config(f);
+            }
+        }
         Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
         String json;
         try {

@@ -49,6 +49,46 @@ public final class ModelExport {
         }
     }
 
+    /**
+     * Writes prepared tensors (a quantized checkpoint's U8 rows and the rest) with safetensors {@code metadata},
+     * config.json with {@code quantizationConfig} added as "quantization_config", and the side files, into a staged
+     * {@code outDir} (whole or not at all).
+     */
+    public static void saveTensors(CausalLM model, Map<String, Tensor> tensors, Map<String, String> metadata, Path sourceDir, Path outDir,
+                                   Map<String, Object> quantizationConfig) throws JtuneException {
+        OverwriteGuard.refuse("the output folder", outDir, "the model folder", sourceDir);
+        try (FolderLock lock = FolderLock.acquire(outDir, "writing a model")) {
+            StagedFolder.refuseForeign(outDir, "model", "config.json", "model.safetensors", ShardIndex.FILE_NAME);
+            try (StagedFolder staged = StagedFolder.begin(outDir)) {
+                Path dir = staged.path();
+                SafetensorsWriter.defaults().withMetadata(metadata).withMaxShardBytes(SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES).writeModel(dir, tensors);
+                model.config().write(dir.resolve("config.json"));
+                try {
+                    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+                    var root = (com.fasterxml.jackson.databind.node.ObjectNode) mapper.readTree(dir.resolve("config.json").toFile());
+                    root.set("quantization_config", mapper.valueToTree(quantizationConfig));
+                    AtomicFile.writeString(dir.resolve("config.json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n");
+                } catch (IOException e) {
+                    throw new JtuneException(dir.resolve("config.json") + ": cannot add quantization_config: " + org.jtune.io.IoErrors.reason(e), e);
+                }
+                copySideFiles(sourceDir, dir);
+                staged.commit();
+            }
+        }
+    }
+
+    private static void copySideFiles(Path sourceDir, Path outDir) throws JtuneException {
+        for (String name : SIDE_FILES) {
+            Path src = sourceDir.resolve(name);
+            if (!Files.isRegularFile(src)) continue;
+            try {
+                AtomicFile.copy(src, outDir.resolve(name));
+            } catch (IOException e) {
+                throw new JtuneException("cannot copy " + src + " to " + outDir + ": " + org.jtune.io.IoErrors.reason(e), e);
+            }
+        }
+    }
+
     private static void write(CausalLM model, Path sourceDir, Path outDir, long maxShardBytes) throws JtuneException {
         DType dtype = switch (String.valueOf(model.config().torchDtype())) {
             case "bfloat16" -> DType.BF16;

@@ -137,6 +137,14 @@ public final class FineTune {
         if (recipe.adapter().isLora()) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
         Map<String, Variable> trainable;
         LoraConfig lora = null;
+        if (recipe.adapter() == RecipeConfig.Adapter.QLORA) {
+            // QLoRA (Dettmers et al. 2023): the base's projections become NF4, frozen and 4-bit in memory; embeddings,
+            // norms and the LM head stay as stored. A base saved 4-bit by bitsandbytes is NF4 already.
+            List<String> quantized = org.jtune.models.nf4.Nf4Checkpoints.quantize(model.weights(), recipe.bnb4bitUseDoubleQuant());
+            long nf4 = model.weights().all().stream().filter(w -> w.value().dtype() == org.jtune.tensor.DType.BLOCK).count();
+            listener.info("QLoRA: " + nf4 + " projections in NF4" + (quantized.isEmpty() ? " (as stored)" : " (" + quantized.size()
+                    + " quantized on load" + (recipe.bnb4bitUseDoubleQuant() ? ", double quantization" : "") + ")"));
+        }
         if (recipe.adapter().isLora()) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
                     recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections

@@ -1,0 +1,173 @@
+package org.jtune.models.gguf;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jtune.JtuneException;
+import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.weights.WeightSource;
+import org.jtune.quant.BlockFormat;
+import org.jtune.quant.GgmlType;
+import org.jtune.quant.gguf.GgufFile;
+import org.jtune.quant.gguf.GgufMetadata;
+import org.jtune.quant.gguf.GgufTensorInfo;
+import org.jtune.quant.gguf.LlamaGgufNames;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Storage;
+import org.jtune.tensor.Tensor;
+
+/**
+ * A GGUF file (llama architecture) as a jtune model: its Hugging Face config from the llama.* metadata, and its
+ * tensors by Hugging Face name in their stored types, read in place from the mapping — F32/F16/BF16 as plain
+ * tensors, Q8_0/Q4_0/Q4_K/Q6_K as block-quantized ones ({@code DType.BLOCK}, no full-precision copy). Query
+ * and key rows, which GGUF stores in llama.cpp's interleaved rotary order, are put back in Hugging Face order
+ * (a copy of those two matrices' rows, in their stored type). {@link #describe} writes the config, tokenizer
+ * and chat template of a file beside a link to it, so every command that reads a model folder reads a GGUF file.
+ * Errors name the file and the key or tensor.
+ */
+public final class GgufModels {
+    /** The name of the link to the GGUF file inside a folder made by {@link #describe}. */
+    public static final String LINK = "model.gguf";
+
+    private GgufModels() {}
+
+    /** Whether {@code path} is a GGUF file (by its name; the reader checks the magic). */
+    public static boolean isGguf(Path path) {
+        return path.getFileName() != null && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf") && !Files.isDirectory(path);
+    }
+
+    /** The GGUF file a model folder holds instead of safetensors (a folder made by {@link #describe}), if any. */
+    public static Optional<Path> weightsOf(Path dir) {
+        Path link = dir.resolve(LINK);
+        return Files.isDirectory(dir) && Files.exists(link) ? Optional.of(link) : Optional.empty();
+    }
+
+    /** The Hugging Face Llama config of a llama GGUF file. */
+    public static LlamaConfig config(GgufFile f) throws JtuneException {
+        GgufMetadata m = f.metadata();
+        LlamaGgufNames.Hyperparameters h;
+        try {
+            h = LlamaGgufNames.Hyperparameters.fromMetadata(m);
+        } catch (JtuneException e) {
+            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama architecture)", e);
+        }
+        long vocab = h.vocabSize() > 0 ? h.vocabSize() : m.has("tokenizer.ggml.tokens") ? m.getStrings("tokenizer.ggml.tokens").length : -1;
+        if (vocab <= 0) throw new JtuneException(f.path() + ": neither llama.vocab_size nor tokenizer.ggml.tokens gives the vocabulary size");
+        int bos = m.has("tokenizer.ggml.bos_token_id") ? m.getInt("tokenizer.ggml.bos_token_id") : 1;
+        int eos = m.has("tokenizer.ggml.eos_token_id") ? m.getInt("tokenizer.ggml.eos_token_id") : 2;
+        return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama")
+                .hiddenSize(toInt(f, h.embeddingLength(), "llama.embedding_length"))
+                .intermediateSize(toInt(f, h.feedForwardLength(), "llama.feed_forward_length"))
+                .numHiddenLayers(toInt(f, h.blockCount(), "llama.block_count"))
+                .numAttentionHeads(toInt(f, h.headCount(), "llama.attention.head_count"))
+                .numKeyValueHeads(toInt(f, h.headCountKv(), "llama.attention.head_count_kv"))
+                .headDim(toInt(f, h.keyLength(), "llama.attention.key_length"))
+                .ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon())
+                .tieWordEmbeddings(!f.hasTensor("output.weight"))
+                .maxPositionEmbeddings(toInt(f, h.contextLength(), "llama.context_length"))
+                .vocabSize(toInt(f, vocab, "llama.vocab_size")).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
+                .torchDtype("float32").build();
+    }
+
+    private static int toInt(GgufFile f, long v, String key) throws JtuneException {
+        if (v <= 0 || v > 1 << 24) throw new JtuneException(f.path() + ": metadata " + key + " = " + v + " is out of range");
+        return (int) v;
+    }
+
+    /** The file's tensors by Hugging Face name, in their stored types (see the class comment). */
+    public static WeightSource weights(GgufFile f, LlamaConfig c) throws JtuneException {
+        Map<String, GgufTensorInfo> byHf = new LinkedHashMap<>();
+        for (GgufTensorInfo t : f.tensors()) {
+            Optional<String> hf = LlamaGgufNames.toHuggingFace(t.name());
+            if (hf.isEmpty()) {
+                if (t.name().equals("rope_freqs.weight")) continue; // llama3 rope scaling factors; not used by this loader
+                throw new JtuneException(f.path() + ": tensor " + t.name() + " has no Hugging Face name in the llama layout");
+            }
+            byHf.put(hf.get(), t);
+        }
+        String origin = f.path().toString();
+        return new WeightSource() {
+            public Tensor get(String name) throws JtuneException {
+                GgufTensorInfo t = byHf.get(name);
+                return t == null ? null : tensor(f, t, c);
+            }
+
+            public Set<String> names() {
+                return byHf.keySet();
+            }
+
+            public String origin() {
+                return origin;
+            }
+        };
+    }
+
+    /** One tensor, in place (rotary rows reordered into a copy). */
+    static Tensor tensor(GgufFile f, GgufTensorInfo t, LlamaConfig c) throws JtuneException {
+        BlockFormat format = t.type().format();
+        if (format == null) {
+            throw new JtuneException(f.path() + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot compute with "
+                    + "(F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+        }
+        if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a llama weight has 1 or 2");
+        int cols = (int) t.dim(0), rows = t.rank() == 2 ? (int) t.dim(1) : 1;
+        MemorySegment data = f.data(t);
+        LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(t.name());
+        if (rotary != LlamaGgufNames.Rotary.NONE && t.rank() == 2) {
+            int heads = rotary == LlamaGgufNames.Rotary.QUERY ? c.numAttentionHeads() : c.numKeyValueHeads();
+            int[] src;
+            try {
+                src = LlamaGgufNames.huggingFaceRowSources(rows, heads);
+            } catch (IllegalArgumentException e) {
+                throw new JtuneException(f.path() + ": tensor " + t.name() + ": " + e.getMessage(), e);
+            }
+            long rowBytes = format.rowBytes((long) cols);
+            MemorySegment copy = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes * rows)]);
+            for (int r = 0; r < rows; r++) MemorySegment.copy(data, src[r] * rowBytes, copy, r * rowBytes, rowBytes);
+            data = copy;
+        }
+        int[] shape = t.rank() == 2 ? new int[] {rows, cols} : new int[] {cols};
+        if (t.type().isQuantized()) {
+            if (t.rank() != 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " is a quantized vector; jtune needs norms in F32/F16/BF16");
+            return Tensor.blockQuantized(format, data, rows, cols);
+        }
+        DType dtype = switch (t.type()) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> throw new JtuneException(f.path() + ": tensor " + t.name() + " has type " + t.type());
+        };
+        return new Tensor(Storage.wrap(data), dtype, shape, Tensor.contiguousStrides(shape), 0);
+    }
+
+    /**
+     * A new folder that describes {@code gguf} as a model folder: config.json (from the llama metadata),
+     * tokenizer.json and tokenizer_config.json with the chat template (from the tokenizer metadata), and a
+     * link {@value #LINK} to the file, whose tensors {@code Architectures.load} then maps. The folder is
+     * removed when the JVM exits.
+     */
+    public static Path describe(Path gguf, GgufFile f) throws JtuneException {
+        try {
+            Path dir = Files.createTempDirectory("jtune-gguf-");
+            Files.writeString(dir.resolve("config.json"), config(f).toJson(), StandardCharsets.UTF_8);
+            GgufToTokenizer.write(f.metadata(), dir);
+            Path link = dir.resolve(LINK);
+            Files.createSymbolicLink(link, gguf.toAbsolutePath());
+            try (var files = Files.list(dir)) {
+                dir.toFile().deleteOnExit();
+                for (Path p : files.toList()) p.toFile().deleteOnExit();
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new JtuneException(gguf + ": cannot describe the GGUF file as a model folder: " + e.getMessage(), e);
+        }
+    }
+}
