@@ -74,8 +74,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "12345", description = "Seed of the bootstrap and of --limit's sample (default ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Evaluate this model (Hugging Face folder) on --data.")
+    @Option(names = "--model", paramLabel = "DIR|FILE.gguf", description = "Evaluate this model (Hugging Face folder, jtune quantize folder or GGUF file) on --data.")
     Path model;
+
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the projection matrices of the model(s) on load: q8_0, q4_0 or q4_k.")
+    String quantize;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
     Path adapter;
@@ -152,6 +156,11 @@ final class EvalCommand implements Callable<Integer> {
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");
         if (resamples < 0) throw new JtuneException("--resamples must be 0 or more, got " + resamples);
         if (data != null && !Files.isRegularFile(data)) throw new JtuneException("test set " + data + " does not exist");
+        if (quantize != null) {
+            quantize = quantize.toLowerCase(java.util.Locale.ROOT);
+            org.jtune.models.weights.QuantizeOnLoad.codec(quantize);
+        }
+        model = ModelPaths.resolve("--model", model);
         if (model != null) {
             if (!Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
             ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());

@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
                 TokenizeCommand.class,
                 TrainCommand.class,
                 MergeCommand.class,
+                QuantizeCommand.class,
+                ExportCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
                 ServeCommand.class,

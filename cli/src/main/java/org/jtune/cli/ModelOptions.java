@@ -15,8 +15,14 @@ import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model and adapter, the chat template, and sampling. */
 final class ModelOptions {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder (Hugging Face layout).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Model folder (Hugging Face layout, or one written by jtune quantize), or a GGUF file (llama architecture; "
+                    + "weights in their stored types, tokenizer and chat template from its metadata).")
     Path model;
+
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the projection matrices on load: q8_0, q4_0 or q4_k (ggml's formats; no full-precision copy is kept).")
+    String quantize;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")
     Path adapter;
@@ -56,6 +62,8 @@ final class ModelOptions {
 
     /** Checks the sampling flags, and --max-new-tokens against the model's context (config.json), before anything is loaded. */
     void validate() throws JtuneException {
+        if (quantize != null) org.jtune.models.weights.QuantizeOnLoad.codec(quantize.toLowerCase(java.util.Locale.ROOT));
+        model = ModelPaths.resolve("--model", model);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         if (!(temperature >= 0)) throw new JtuneException("--temperature must be 0 (greedy) or more, got " + temperature);
         if (topK < 0) throw new JtuneException("--top-k must be 0 (off) or more, got " + topK);
@@ -76,7 +84,7 @@ final class ModelOptions {
     }
 
     CausalLM load() throws JtuneException {
-        CausalLM m = Architectures.load(model);
+        CausalLM m = Architectures.load(model, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT));
         try {
             if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {

@@ -34,7 +34,7 @@ final class ModelRun {
             boolean stratify = c.labels != null || (c.task != null && c.task.equalsIgnoreCase("classification"));
             examples = TestSetSample.draw(examples, c.limit, c.seed, stratify);
         }
-        try (CausalLM m = Architectures.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir, c.quantize)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
@@ -80,7 +80,7 @@ final class ModelRun {
     }
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
-        try (CausalLM m = Architectures.load(modelDir)) {
+        try (CausalLM m = Architectures.load(modelDir, c.quantize)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),

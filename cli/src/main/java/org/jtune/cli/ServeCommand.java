@@ -23,8 +23,13 @@ import picocli.CommandLine.Option;
                 + "/v1/chat/completions, /v1/completions, /v1/models, /v1/feedback, /health, /metrics. "
                 + "Every request is logged (SQLite jtune-requests.db by default). SIGTERM drains in-flight requests, then exits."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", paramLabel = "DIR", description = "Model folder (Hugging Face layout). Or --registry and --name.")
+    @Option(names = "--model", paramLabel = "DIR|FILE.gguf",
+            description = "Model folder (Hugging Face layout, or one written by jtune quantize), or a GGUF file. Or --registry and --name.")
     Path model;
+
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Quantize the model's projection matrices on load: q8_0, q4_0 or q4_k (written once to a temporary jtune quantize folder, which is served).")
+    String quantize;
 
     @Option(names = "--registry", paramLabel = "DB",
             description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
@@ -89,6 +94,25 @@ final class ServeCommand implements Callable<Integer> {
             description = "Request log database: jdbc:sqlite:FILE or jdbc:postgresql://HOST/DB?user=..&password=.. (default jdbc:sqlite:jtune-requests.db).")
     String logDb;
 
+    /** The model quantized into a temporary jtune quantize folder (removed when the JVM exits). */
+    private static Path quantizedCopy(Path model, String type) throws JtuneException {
+        org.jtune.models.weights.QuantizeOnLoad.codec(type);
+        try {
+            Path dir = java.nio.file.Files.createTempDirectory("jtune-serve-" + type + "-");
+            java.nio.file.Files.delete(dir);
+            try (org.jtune.models.CausalLM m = org.jtune.models.arch.Architectures.load(model, type)) {
+                org.jtune.models.io.QuantizedCheckpoint.save(m, model, dir, type);
+            }
+            try (var files = java.nio.file.Files.list(dir)) {
+                dir.toFile().deleteOnExit();
+                for (Path p : files.toList()) p.toFile().deleteOnExit();
+            }
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new JtuneException("--quantize " + type + ": cannot write the quantized model: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public Integer call() {
         try {
@@ -100,6 +124,15 @@ final class ServeCommand implements Callable<Integer> {
             if (registry == null && (registryName != null || artifacts != null)) throw new JtuneException("--name and --artifacts go with --registry");
             if (registry != null && !adapters.isEmpty()) throw new JtuneException("--adapter does not go with --registry: the registry says what is served");
             if (!(registryPoll > 0)) throw new JtuneException("--registry-poll-seconds must be > 0, got " + registryPoll);
+            if (model != null && servedName == null && org.jtune.models.gguf.GgufModels.isGguf(model)) {
+                servedName = model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+            }
+            if (model != null && servedName == null && quantize != null) servedName = model.toAbsolutePath().normalize().getFileName().toString();
+            model = ModelPaths.resolve("--model", model);
+            if (quantize != null) {
+                if (registry != null) throw new JtuneException("--quantize goes with --model");
+                model = quantizedCopy(model, quantize.toLowerCase(java.util.Locale.ROOT));
+            }
             ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
                     maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes);
             if (registry != null) {

@@ -1,0 +1,75 @@
+package org.jtune.models.gguf;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The Ollama Modelfile written beside an exported GGUF file: {@code FROM ./file.gguf}, a {@code TEMPLATE} in
+ * Ollama's Go template syntax when the model's Jinja chat template is one of the families whose layout is known
+ * (ChatML, Llama 3 headers, Llama 2 / Mistral [INST], Phi-3 / Zephyr role tags; recognised by their markers), and
+ * {@code PARAMETER stop} for the end-of-sequence token and the family's end-of-turn marker. A template of another
+ * shape is not guessed at: the Modelfile says so in a comment and Ollama uses its default. Ollama (like llama.cpp)
+ * adds the BOS token itself, so the templates leave it out.
+ */
+public final class OllamaModelfile {
+    private OllamaModelfile() {}
+
+    /** The Go template for a Jinja chat template, or null when its family is not recognised. */
+    public static String goTemplate(String jinja) {
+        if (jinja == null) return null;
+        if (jinja.contains("<|im_start|>")) {
+            return """
+                    {{- if .System }}<|im_start|>system
+                    {{ .System }}<|im_end|>
+                    {{ end }}{{- range .Messages }}<|im_start|>{{ .Role }}
+                    {{ .Content }}<|im_end|>
+                    {{ end }}<|im_start|>assistant
+                    """;
+        }
+        if (jinja.contains("<|start_header_id|>")) {
+            return "{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}"
+                    + "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}"
+                    + "<|start_header_id|>assistant<|end_header_id|>\n\n";
+        }
+        if (jinja.contains("[INST]")) {
+            boolean sys = jinja.contains("<<SYS>>");
+            return (sys ? "{{- if .System }}[INST] <<SYS>>\n{{ .System }}\n<</SYS>>\n\n[/INST]</s>{{ end }}" : "")
+                    + "{{- range .Messages }}{{ if eq .Role \"user\" }}[INST] {{ .Content }} [/INST]"
+                    + "{{ else if eq .Role \"assistant\" }}{{ .Content }}</s>{{ end }}{{ end }}";
+        }
+        if (jinja.contains("<|user|>") && jinja.contains("<|assistant|>")) {
+            String end = jinja.contains("<|end|>") ? "<|end|>" : "</s>";
+            return "{{- if .System }}<|system|>\n{{ .System }}" + end + "\n{{ end }}"
+                    + "{{- range .Messages }}<|{{ .Role }}|>\n{{ .Content }}" + end + "\n{{ end }}<|assistant|>\n";
+        }
+        return null;
+    }
+
+    /** Stop strings: the EOS token's text (when known) and the end-of-turn marker of the template's family. */
+    static List<String> stops(String jinja, String eosText) {
+        Set<String> s = new LinkedHashSet<>();
+        if (eosText != null && !eosText.isEmpty()) s.add(eosText);
+        if (jinja != null) {
+            for (String marker : new String[] {"<|im_end|>", "<|eot_id|>", "<|end|>"}) if (jinja.contains(marker)) s.add(marker);
+        }
+        return new ArrayList<>(s);
+    }
+
+    /** The Modelfile text for {@code ggufFileName} (a name in the same folder). */
+    public static String text(String ggufFileName, String jinja, String eosText) {
+        StringBuilder sb = new StringBuilder("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f Modelfile\n");
+        sb.append("FROM ./").append(ggufFileName).append('\n');
+        String go = goTemplate(jinja);
+        if (go != null) {
+            sb.append("TEMPLATE \"\"\"").append(go).append("\"\"\"\n");
+        } else if (jinja != null) {
+            sb.append("# The chat template is not a layout jtune can translate to Go template syntax; Ollama uses its default.\n");
+        } else {
+            sb.append("# The model has no chat template; Ollama uses its default.\n");
+        }
+        for (String stop : stops(jinja, eosText)) sb.append("PARAMETER stop \"").append(stop.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
+        return sb.toString();
+    }
+}
