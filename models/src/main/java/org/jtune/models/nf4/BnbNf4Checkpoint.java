@@ -126,7 +126,7 @@ public final class BnbNf4Checkpoint {
     }
 
     /** The tensors bitsandbytes saves for {@code t} under weight name {@code name}. */
-    static Map<String, Tensor> tensorsOf(String name, Nf4Tensor t, String dtype) {
+    public static Map<String, Tensor> tensors(String name, Nf4Tensor t, String dtype) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         byte[] codes = t.codes().toArray(ValueLayout.JAVA_BYTE);
         m.put(name, bytes(codes, codes.length, 1));

@@ -1,9 +1,5 @@
 package org.jtune.models.nf4;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,12 +8,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
-import org.jtune.io.AtomicFile;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
-import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.io.StrictJson;
-import org.jtune.models.lora.LoraLinear;
+import org.jtune.models.io.ModelExport;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
@@ -40,46 +33,42 @@ import org.jtune.tensor.Tensor;
  * </ul>
  */
 public final class Nf4Checkpoints {
-    /** Files of a model folder copied as they are beside the weights. */
-    private static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-            "generation_config.json", "chat_template.jinja", "tokenizer.model");
-
     private Nf4Checkpoints() {}
 
     /** Loads {@code modelDir}, quantizes its projections to NF4 and writes a bitsandbytes-layout folder {@code out}. */
     public static Set<String> write(Path modelDir, Path out, boolean doubleQuant) throws JtuneException {
-        Set<String> quantized = new TreeSet<>();
         try (CausalLM model = Architectures.load(modelDir)) {
-            Map<String, Tensor> tensors = new LinkedHashMap<>();
-            Set<String> projections = new TreeSet<>();
-            for (LoraLinear p : model.weights().projections()) projections.add(p.name());
-            for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) {
-                Tensor t = e.getValue().value();
-                if (projections.contains(e.getKey()) && t.shape().length == 2) {
-                    Nf4Tensor q = quantize(t, doubleQuant);
-                    tensors.putAll(BnbNf4Checkpoint.tensorsOf(e.getKey(), q, torchName(t.dtype())));
-                    quantized.add(e.getKey());
-                } else {
-                    tensors.put(e.getKey(), t);
-                }
-            }
-            Files.createDirectories(out);
-            new SafetensorsWriter(Map.of("format", "pt"), null, SafetensorsWriter.DEFAULT_MAX_SHARD_BYTES, false).writeModel(out, tensors);
-        } catch (IOException e) {
-            throw new JtuneException(out + ": cannot write: " + e.getMessage(), e);
+            Set<String> quantized = new TreeSet<>(quantize(model.weights(), doubleQuant));
+            save(model, modelDir, out, doubleQuant);
+            return quantized;
         }
-        writeConfig(modelDir, out, QuantizationConfig.nf4(doubleQuant));
-        for (String f : SIDE_FILES) {
-            Path src = modelDir.resolve(f);
-            if (Files.isRegularFile(src)) {
-                try {
-                    AtomicFile.copy(src, out.resolve(f));
-                } catch (IOException e) {
-                    throw new JtuneException(out.resolve(f) + ": cannot copy " + src + ": " + e.getMessage(), e);
-                }
+    }
+
+    /**
+     * Writes {@code model} (its NF4 projections in bitsandbytes' layout, every other weight as stored) with
+     * config.json's quantization_config and the tokenizer files of {@code sourceDir} into {@code out}
+     * (staged: nothing is half-written).
+     */
+    public static void save(CausalLM model, Path sourceDir, Path out, boolean doubleQuant) throws JtuneException {
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) {
+            Tensor t = e.getValue().value();
+            Nf4Tensor q = t.dtype() == DType.BLOCK ? Nf4Codec.of(t) : null;
+            if (t.dtype() == DType.BLOCK && q == null) {
+                throw new JtuneException(e.getKey() + ": a " + t.blockCodec().name() + " matrix cannot be written in bitsandbytes' NF4 layout");
             }
+            if (q != null) tensors.putAll(BnbNf4Checkpoint.tensors(e.getKey(), q, "float32"));
+            else tensors.put(e.getKey(), t);
         }
-        return quantized;
+        Map<String, Object> qc = new LinkedHashMap<>();
+        qc.put("quant_method", "bitsandbytes");
+        qc.put("load_in_4bit", true);
+        qc.put("load_in_8bit", false);
+        qc.put("bnb_4bit_quant_type", "nf4");
+        qc.put("bnb_4bit_use_double_quant", doubleQuant);
+        qc.put("bnb_4bit_compute_dtype", "float32");
+        qc.put("bnb_4bit_quant_storage", "uint8");
+        ModelExport.saveTensors(model, tensors, Map.of("format", "pt"), sourceDir, out, qc);
     }
 
     /** NF4 of a 2-D floating tensor, read row by row (F32/F16/BF16, any layout). */
@@ -143,26 +132,6 @@ public final class Nf4Checkpoints {
             public String origin() {
                 return source.origin();
             }
-        };
-    }
-
-    private static void writeConfig(Path modelDir, Path out, QuantizationConfig q) throws JtuneException {
-        Path file = modelDir.resolve("config.json");
-        try {
-            JsonNode root = StrictJson.mapper().readTree(Files.readString(file));
-            if (!(root instanceof ObjectNode obj)) throw new JtuneException(file + ": config is not a JSON object");
-            obj.set("quantization_config", StrictJson.mapper().readTree(q.toJson()));
-            AtomicFile.writeString(out.resolve("config.json"), StrictJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(obj));
-        } catch (IOException e) {
-            throw new JtuneException(file + ": cannot read config: " + e.getMessage(), e);
-        }
-    }
-
-    private static String torchName(DType d) {
-        return switch (d) {
-            case BF16 -> "bfloat16";
-            case F16 -> "float16";
-            default -> "float32";
         };
     }
 }

@@ -21,19 +21,6 @@ public record QuantizationConfig(boolean loadIn4bit, String quantType, boolean d
         skipModules = List.copyOf(skipModules);
     }
 
-    /** NF4 with double quantization, F32 compute: QLoRA's defaults here. */
-    public static QuantizationConfig nf4(boolean doubleQuant) {
-        return new QuantizationConfig(true, "nf4", doubleQuant, "float32", List.of());
-    }
-
-    /** The config.json's quantization_config as a JSON object for writing ({@code BitsAndBytesConfig.to_dict}'s keys). */
-    public String toJson() {
-        return "{\"quant_method\": \"bitsandbytes\", \"load_in_4bit\": " + loadIn4bit + ", \"load_in_8bit\": false, "
-                + "\"bnb_4bit_quant_type\": \"" + quantType + "\", \"bnb_4bit_use_double_quant\": " + doubleQuant
-                + ", \"bnb_4bit_compute_dtype\": \"" + computeDtype + "\", \"bnb_4bit_quant_storage\": \"uint8\", "
-                + "\"llm_int8_skip_modules\": null}";
-    }
-
     /** The quantization_config of a model folder's config.json, or null when it has none. */
     public static QuantizationConfig read(Path dir) throws JtuneException {
         Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
