@@ -259,8 +259,11 @@ public final class FineTune {
         Path output;
         if (lora != null) {
             output = runDir.resolve("adapter");
-            PeftFormat.save(output, model, adapterName, base.toString(),
-                    staged -> PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe)));
+            boolean qlora = recipe.adapter() == RecipeConfig.Adapter.QLORA;
+            PeftFormat.save(output, model, adapterName, base.toString(), staged -> {
+                PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe));
+                if (qlora) org.jtune.models.nf4.QloraBase.record(staged, recipe.bnb4bitUseDoubleQuant()); // merge and eval rebuild its NF4 base
+            });
         } else {
             output = runDir.resolve("model");
             RunSetup.saveModel(model, base, output, staged -> PromptFormat.write(staged, staged, template, RunSetup.systemMessage(recipe)));
