@@ -95,14 +95,15 @@ public final class Nf4Checkpoints {
     }
 
     /**
-     * Quantize on load (QLoRA, {@code --quantize nf4}): every projection (role LINEAR, an even number of
-     * columns) not already block-quantized becomes NF4 in blocks of 64, its full-precision value dropped.
-     * Embeddings, norms and a tied or untied LM head keep their stored dtype. Returns the names quantized.
+     * Quantize on load (QLoRA, {@code --quantize nf4}): every projection of the transformer blocks (the
+     * table's LoRA targets, with an even number of columns) not already block-quantized becomes NF4 in blocks
+     * of 64, its full-precision value dropped. Embeddings, norms and a tied or untied LM head keep their
+     * stored dtype, as bitsandbytes-based QLoRA keeps them. Returns the names quantized.
      */
     public static List<String> quantize(WeightTable table, boolean doubleQuant) {
         List<String> done = new java.util.ArrayList<>();
-        for (Weight w : table.all()) {
-            if (w.role() != Weight.Role.LINEAR) continue;
+        for (org.jtune.models.lora.LoraLinear p : table.projections()) { // not an untied lm_head: it stays as stored
+            Weight w = p.base();
             Tensor t = w.value().value();
             if (t.dtype() == DType.BLOCK || t.rank() != 2 || t.size(1) % 2 != 0) continue;
             w.set(Variable.constant(Nf4Codec.tensor(quantize(t, doubleQuant))));

@@ -40,8 +40,8 @@ public final class QuantizeOnLoad {
         if (codec == null) {
             java.util.Set<String> done = new java.util.HashSet<>(org.jtune.models.nf4.Nf4Checkpoints.quantize(model.weights(), true));
             List<WeightQuantizer.Result> out = new java.util.ArrayList<>();
-            for (Weight w : model.weights().all()) {
-                if (w.role() != Weight.Role.LINEAR) continue;
+            for (org.jtune.models.lora.LoraLinear p : model.weights().projections()) {
+                Weight w = p.base();
                 boolean nf4 = done.contains(w.name()) || w.value().value().blockCodec() instanceof org.jtune.quant.nf4.Nf4Codec;
                 out.add(new WeightQuantizer.Result(w.name(), nf4 ? "nf4" : w.value().value().blockCodec() == null ? null : w.value().value().blockCodec().name()));
             }

@@ -109,4 +109,20 @@ class BnbNf4CheckpointTest {
             assertTrue(e.getMessage().contains(w + ".quant_map"), e.getMessage());
         }
     }
+
+    @Test
+    void quantizeOnLoadKeepsEmbeddingsAndAnUntiedHead() {
+        var c = org.jtune.models.config.LlamaConfig.builder().architecture(org.jtune.models.config.LlamaConfig.LLAMA).modelType("llama")
+                .hiddenSize(64).intermediateSize(130).numHiddenLayers(1).numAttentionHeads(4).numKeyValueHeads(2).headDim(16)
+                .ropeTheta(10000).rmsNormEps(1e-5).tieWordEmbeddings(false).maxPositionEmbeddings(64).vocabSize(100)
+                .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
+        try (CausalLM m = Architectures.random(c, new org.jtune.tensor.Rng(2), 0.02f)) {
+            List<String> done = Nf4Checkpoints.quantize(m.weights(), true);
+            assertEquals(7, done.size(), done.toString());
+            Map<String, org.jtune.autograd.Variable> w = m.weights().named();
+            assertEquals(org.jtune.tensor.DType.BLOCK, w.get("model.layers.0.mlp.down_proj.weight").value().dtype()); // 64×130
+            assertEquals(org.jtune.tensor.DType.F32, w.get("lm_head.weight").value().dtype());
+            assertEquals(org.jtune.tensor.DType.F32, w.get("model.embed_tokens.weight").value().dtype());
+        }
+    }
 }
