@@ -21,7 +21,7 @@ public record QuantizationConfig(boolean loadIn4bit, String quantType, boolean d
         skipModules = List.copyOf(skipModules);
     }
 
-    /** The quantization_config of a model folder's config.json, or null when it has none. */
+    /** The bitsandbytes 4-bit quantization_config of a model folder's config.json, or null when it has none (or another quant_method's). */
     public static QuantizationConfig read(Path dir) throws JtuneException {
         Path file = Files.isDirectory(dir) ? dir.resolve("config.json") : dir;
         JsonNode root;
@@ -35,9 +35,7 @@ public record QuantizationConfig(boolean loadIn4bit, String quantType, boolean d
         String where = file + ": quantization_config";
         if (!q.isObject()) throw new JtuneException(where + " is not a JSON object");
         String method = q.path("quant_method").asText("bitsandbytes");
-        if (!method.equals("bitsandbytes")) {
-            throw new JtuneException(where + ".quant_method is \"" + method + "\"; jtune reads bitsandbytes 4-bit (nf4) checkpoints only");
-        }
+        if (!method.equals("bitsandbytes")) return null; // another quantizer's folder (jtune quantize's own), read elsewhere
         if (q.path("load_in_8bit").asBoolean(false)) throw new JtuneException(where + ".load_in_8bit: 8-bit (LLM.int8) checkpoints are not supported; use a 4-bit nf4 or an unquantized checkpoint");
         if (!q.path("load_in_4bit").asBoolean(false)) return null;
         String type = q.path("bnb_4bit_quant_type").asText("fp4");
