@@ -25,7 +25,8 @@ import org.jtune.tensor.Tensor;
  * loaded 4-bit by a fresh JVM ({@link QloraStep}) with no JVM flags of the user's; beside it, our F32 LoRA step
  * on the 1.1B shape (base F32 in memory) in the same run. Figures: peak RSS, seconds per step, tokens/s, and
  * for 1.1B {@code ratio} = QLoRA tok/s ÷ F32 LoRA tok/s. System properties: jtune.bench.threads,
- * jtune.bench.steps (1), jtune.bench.shapes ("1.1B,7B"; "15M" is a quick check of the path).
+ * jtune.bench.steps (1), jtune.bench.batch and jtune.bench.seq (override the shape's batch, e.g. for a
+ * footprint check), jtune.bench.peer (false: skip the F32 LoRA step), jtune.bench.shapes ("1.1B,7B"; "15M" is a quick check of the path).
  */
 public final class QloraBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -50,6 +51,7 @@ public final class QloraBench {
                 Files.readString(Path.of("/proc/loadavg")).trim());
         for (String name : System.getProperty("jtune.bench.shapes", "1.1B,7B").split(",")) {
             Shape s = shape(name.trim());
+            s = new Shape(s.name, s.config, Integer.getInteger("jtune.bench.batch", s.batch), Integer.getInteger("jtune.bench.seq", s.seq));
             Path dir = Files.createTempDirectory("jtune-bench-qlora-");
             try {
                 long t0 = System.nanoTime();
@@ -58,7 +60,7 @@ public final class QloraBench {
                         Files.size(dir.resolve("model.safetensors")) >> 20);
                 JsonNode q = step("qlora", dir.toString(), s, threads, steps);
                 Double ratio = null;
-                if (!s.name.equals("7B")) {
+                if (!s.name.equals("7B") && !"false".equals(System.getProperty("jtune.bench.peer"))) {
                     LlamaConfig c = s.config;
                     String spec = c.hiddenSize() + "," + c.numHiddenLayers() + "," + c.numAttentionHeads() + "," + c.numKeyValueHeads() + ","
                             + c.intermediateSize() + "," + c.vocabSize();
