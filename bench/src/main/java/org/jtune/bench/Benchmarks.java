@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick }
+    public enum Name { gemm, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -32,6 +32,7 @@ public final class Benchmarks {
             case train -> TrainBench.run(json);
             case serve -> new ServeBenchmark(false).run(json);
             case serve_quick -> new ServeBenchmark(true).run(json);
+            case qlora -> QloraBench.run(json);
         };
     }
 }

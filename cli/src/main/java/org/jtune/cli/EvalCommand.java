@@ -78,7 +78,7 @@ final class EvalCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--quantize", paramLabel = "TYPE",
-            description = "Quantize the projection matrices of the model(s) on load: q8_0, q4_0 or q4_k.")
+            description = "Quantize the projection matrices of the model(s) on load: q8_0, q4_0, q4_k, or nf4 (the NF4 base a QLoRA adapter was trained on).")
     String quantize;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")

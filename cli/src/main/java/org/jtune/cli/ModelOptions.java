@@ -21,7 +21,7 @@ final class ModelOptions {
     Path model;
 
     @Option(names = "--quantize", paramLabel = "TYPE",
-            description = "Quantize the projection matrices on load: q8_0, q4_0 or q4_k (ggml's formats; no full-precision copy is kept).")
+            description = "Quantize the projection matrices on load: q8_0, q4_0 or q4_k (ggml's formats), or nf4 (QLoRA's NF4, to run a QLoRA adapter on the base it was trained on); no full-precision copy is kept.")
     String quantize;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")

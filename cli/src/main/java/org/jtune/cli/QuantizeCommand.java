@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 
 /** `jtune quantize`: a model folder with its projections block-quantized, written as a folder every command reads back. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"Quantize a model's projection matrices (q8_0, q4_0 or q4_k, ggml's reference quantizers) and write a model "
+        description = {"Quantize a model's projection matrices (q8_0, q4_0 or q4_k, ggml's reference quantizers; nf4, QLoRA's NF4 with double quantization in bitsandbytes' layout) and write a model "
                 + "folder that generate, chat, eval and serve read back: safetensors with each quantized matrix as U8 rows of its "
                 + "blocks (marked in the header's __metadata__), embeddings and norms as stored, config.json with a "
                 + "quantization_config, and the tokenizer and chat files (see docs/QUANT.md).",
@@ -28,7 +28,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model folder (Hugging Face layout).")
     Path model;
 
-    @Option(names = "--type", required = true, paramLabel = "T", description = "q8_0, q4_0 or q4_k.")
+    @Option(names = "--type", required = true, paramLabel = "T", description = "q8_0, q4_0, q4_k or nf4.")
     String type;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")

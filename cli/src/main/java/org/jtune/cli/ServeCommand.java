@@ -28,7 +28,7 @@ final class ServeCommand implements Callable<Integer> {
     Path model;
 
     @Option(names = "--quantize", paramLabel = "TYPE",
-            description = "Quantize the model's projection matrices on load: q8_0, q4_0 or q4_k (written once to a temporary jtune quantize folder, which is served).")
+            description = "Quantize the model's projection matrices on load: q8_0, q4_0, q4_k or nf4 (written once to a temporary jtune quantize folder, which is served).")
     String quantize;
 
     @Option(names = "--registry", paramLabel = "DB",

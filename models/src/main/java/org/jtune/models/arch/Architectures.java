@@ -48,7 +48,9 @@ public final class Architectures {
 
     /**
      * Loads config.json and the (possibly sharded) safetensors of a model folder, memory-mapped; or a GGUF file
-     * (or a folder {@link GgufModels#describe} made for one), its tensors mapped in their stored types.
+     * (or a folder {@link GgufModels#describe} made for one), its tensors mapped in their stored types. A folder
+     * saved 4-bit by bitsandbytes (config.json's quantization_config, nf4) keeps its weights NF4
+     * ({@link org.jtune.models.nf4.Nf4Checkpoints#blocks}).
      */
     public static CausalLM load(Path dir) throws JtuneException {
         org.jtune.tensor.VectorApi.require(); // a clear error now, not a NoClassDefFoundError at the first forward
@@ -56,7 +58,9 @@ public final class Architectures {
         ModelConfig config = readConfig(dir);
         SafetensorsReader reader = SafetensorsReader.open(dir);
         try {
-            CausalLM model = family(config).create(config, org.jtune.models.io.QuantizedCheckpoint.decode(reader), reader);
+            WeightSource weights = org.jtune.models.io.QuantizedCheckpoint.decode(reader);
+            if (org.jtune.models.nf4.QuantizationConfig.read(dir) != null) weights = org.jtune.models.nf4.Nf4Checkpoints.blocks(weights);
+            CausalLM model = family(config).create(config, weights, reader);
             SOURCES.put(model, dir.toAbsolutePath().normalize());
             return model;
         } catch (JtuneException | RuntimeException e) {
@@ -66,7 +70,7 @@ public final class Architectures {
     }
 
     /**
-     * {@link #load}, then (when {@code quantize} is not null: q8_0, q4_0, q4_k) every projection quantized on load
+     * {@link #load}, then (when {@code quantize} is not null: q8_0, q4_0, q4_k, nf4) every projection quantized on load
      * ({@link QuantizeOnLoad}); its full-precision values are no longer read.
      */
     public static CausalLM load(Path path, String quantize) throws JtuneException {

@@ -98,6 +98,10 @@ public final class QuantizedCheckpoint {
 
     /** Writes {@code model} (projections quantized, or not) as a quantized folder; side files come from {@code sourceDir}. */
     public static void save(CausalLM model, Path sourceDir, Path outDir, String type) throws JtuneException {
+        if ("nf4".equals(type)) { // QLoRA's NF4: bitsandbytes' own layout, which transformers and jtune read back
+            org.jtune.models.nf4.Nf4Checkpoints.save(model, sourceDir, outDir, true);
+            return;
+        }
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         Map<String, Tensor> tensors = tensors(model, metadata);

@@ -27,7 +27,7 @@ public final class LoraMerge {
             Tensor base = w.value().value();
             Tensor delta = Ops.matmul(p.b().value().to(DType.F32), p.a().value().to(DType.F32)); // (out, in)
             Tensor merged = Ops.add(base.to(DType.F32), Ops.scale(delta, p.scale()));
-            w.set(Variable.constant(base.dtype() == DType.F32 ? merged : merged.to(base.dtype())));
+            w.set(Variable.constant(base.dtype() == DType.F32 || base.dtype() == DType.BLOCK ? merged : merged.to(base.dtype()))); // a quantized base: F32
         }
         TrainableRows rows = info.tokens();
         if (rows != null) {

@@ -65,9 +65,24 @@ public record RecipeConfig(
         Integer threads, // null: all cores
         String device, // null: cpu; else opencl[:N] or cuda[:N]
         Balance balance,
-        double balanceMaxRatio) {
+        double balanceMaxRatio,
+        boolean loadIn4bit,
+        String bnb4bitQuantType,
+        boolean bnb4bitUseDoubleQuant,
+        String bnb4bitComputeDtype) {
 
-    public enum Adapter { LORA, FULL }
+    /** LoRA on the base as stored, QLoRA (LoRA on the base quantized to 4-bit NF4, frozen), or full fine-tuning. */
+    public enum Adapter {
+        LORA, QLORA, FULL;
+
+        /** Whether this trains LoRA adapters (LoRA or QLoRA) rather than the weights themselves. */
+        public boolean isLora() {
+            return this != FULL;
+        }
+    }
+
+    /** bnb_4bit_compute_dtype values Axolotl/transformers accept; jtune's arithmetic is float32 whichever is named. */
+    public static final Set<String> COMPUTE_DTYPES = Set.of("float32", "bfloat16", "float16");
 
     /**
      * What training does with an example longer than sequence_len: DROP it (counted and reported), TRUNCATE
@@ -148,11 +163,17 @@ public record RecipeConfig(
         return RecipeYamlWriter.write(this);
     }
 
-    /** The YAML key of a record component: its name in snake_case. */
+    /**
+     * The YAML key of a record component: its name in snake_case; a digit followed by a letter starts a word
+     * (loadIn4bit → load_in_4bit, bnb4bitQuantType → bnb_4bit_quant_type; adamBeta1 stays adam_beta1).
+     */
     static String keyOf(String componentName) {
         StringBuilder s = new StringBuilder();
-        for (char c : componentName.toCharArray()) {
+        char[] cs = componentName.toCharArray();
+        for (int i = 0; i < cs.length; i++) {
+            char c = cs[i];
             if (Character.isUpperCase(c)) s.append('_').append(Character.toLowerCase(c));
+            else if (Character.isDigit(c) && i > 0 && Character.isLetter(cs[i - 1]) && i + 1 < cs.length && Character.isLetter(cs[i + 1])) s.append('_').append(c);
             else s.append(c);
         }
         return s.toString();
@@ -220,6 +241,10 @@ public record RecipeConfig(
         String device = null; // the CPU; a GPU is opted into
         Balance balance = Balance.NONE; // the data as given: balancing changes what the model sees, so it is opt-in
         double balanceMaxRatio = 1.0; // with balance on: every label as frequent as the largest (raise it to repeat tiny labels less)
+        boolean loadIn4bit = false; // true (with adapter: qlora): the base's projections are quantized to NF4 on load, frozen
+        String bnb4bitQuantType = "nf4"; // QLoRA's NormalFloat4; bitsandbytes' fp4 is not supported
+        boolean bnb4bitUseDoubleQuant = true; // Axolotl's default: absmax quantized to 8 bits, ~0.37 bit per weight saved
+        String bnb4bitComputeDtype = "float32"; // accepted for Axolotl recipes; jtune computes in float32 whatever is named
 
         Builder() {}
 
@@ -303,6 +328,10 @@ public record RecipeConfig(
         /** device: where the model, adapters and optimizer state live (cpu, opencl[:N], cuda[:N]); null = cpu. */
         public Builder device(String d) { device = d; return this; }
         public Builder balance(Balance b) { balance = require("balance", b); return this; }
+        public Builder loadIn4bit(boolean b) { loadIn4bit = b; return this; }
+        public Builder bnb4bitQuantType(String t) { bnb4bitQuantType = require("bnb_4bit_quant_type", t); return this; }
+        public Builder bnb4bitUseDoubleQuant(boolean b) { bnb4bitUseDoubleQuant = b; return this; }
+        public Builder bnb4bitComputeDtype(String t) { bnb4bitComputeDtype = require("bnb_4bit_compute_dtype", t); return this; }
         /** balance_max_ratio: with balance oversample, how many times rarer than the largest label a label may stay (>= 1). */
         public Builder balanceMaxRatio(double r) { if (!(r >= 1)) throw bad("balance_max_ratio", ">= 1", r); balanceMaxRatio = r; return this; }
 
@@ -344,6 +373,12 @@ public record RecipeConfig(
             if (adapter == Adapter.FULL && !trainableTokenIndices.isEmpty()) {
                 p.put("trainable_token_indices", "trainable_token_indices applies to adapters; with adapter: full every token is trained");
             }
+            if (adapter == Adapter.QLORA && !loadIn4bit) p.put("adapter", "adapter: qlora needs load_in_4bit: true (the base is quantized to 4-bit NF4)");
+            if (loadIn4bit && adapter != Adapter.QLORA) p.put("load_in_4bit", "load_in_4bit: true needs adapter: qlora (a 4-bit base is frozen; LoRA adapters train on it)");
+            if (!"nf4".equals(bnb4bitQuantType)) p.put("bnb_4bit_quant_type", "bnb_4bit_quant_type must be nf4 (fp4 is not supported), got " + bnb4bitQuantType);
+            if (!COMPUTE_DTYPES.contains(bnb4bitComputeDtype)) {
+                p.put("bnb_4bit_compute_dtype", "bnb_4bit_compute_dtype must be one of float32, bfloat16, float16, got " + bnb4bitComputeDtype);
+            }
             if (loraTargetModules.isEmpty()) p.put("lora_target_modules", "lora_target_modules must name at least one module, or be all-linear");
             return p;
         }
@@ -358,7 +393,8 @@ public record RecipeConfig(
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,
-                    mlflowExperimentName, threads, device, balance, balanceMaxRatio);
+                    mlflowExperimentName, threads, device, balance, balanceMaxRatio, loadIn4bit, bnb4bitQuantType, bnb4bitUseDoubleQuant,
+                    bnb4bitComputeDtype);
         }
     }
 

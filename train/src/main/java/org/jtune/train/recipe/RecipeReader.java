@@ -184,6 +184,10 @@ public final class RecipeReader {
             case "device" -> b.device = f.isNull() ? null : device(f);
             case "balance" -> b.balance = f.enumValue(RecipeConfig.Balance.class);
             case "balance_max_ratio" -> b.balanceMaxRatio = f.number(">= 1", 1, true, Double.MAX_VALUE, true);
+            case "load_in_4bit" -> b.loadIn4bit = f.bool();
+            case "bnb_4bit_quant_type" -> b.bnb4bitQuantType = f.string();
+            case "bnb_4bit_use_double_quant" -> b.bnb4bitUseDoubleQuant = f.bool();
+            case "bnb_4bit_compute_dtype" -> b.bnb4bitComputeDtype = f.string();
             default -> throw new IllegalStateException("recipe key " + f.key + " has no reader case");
         }
     }

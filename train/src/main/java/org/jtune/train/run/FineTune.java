@@ -136,17 +136,25 @@ public final class FineTune {
                 + (recipe.excessLengthStrategy() == RecipeConfig.ExcessLength.TRUNCATE ? "truncated" : "dropped") : ""));
         if (data.balance().applied()) listener.info(data.balance().summary());
 
+        Rng initRng = new Rng(recipe.seed());
+        Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
+        if (recipe.adapter().isLora()) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
+        Map<String, Variable> trainable;
+        LoraConfig lora = null;
+        if (recipe.adapter() == RecipeConfig.Adapter.QLORA) {
+            // QLoRA (Dettmers et al. 2023): the base's projections become NF4, frozen and 4-bit in memory; embeddings,
+            // norms and the LM head stay as stored. A base saved 4-bit by bitsandbytes is NF4 already.
+            List<String> quantized = org.jtune.models.nf4.Nf4Checkpoints.quantize(model.weights(), recipe.bnb4bitUseDoubleQuant());
+            long nf4 = model.weights().all().stream().filter(w -> w.value().dtype() == org.jtune.tensor.DType.BLOCK).count();
+            listener.info("QLoRA: " + nf4 + " projections in NF4" + (quantized.isEmpty() ? " (as stored)" : " (" + quantized.size()
+                    + " quantized on load" + (recipe.bnb4bitUseDoubleQuant() ? ", double quantization" : "") + ")"));
+        }
         if (recipe.device() != null) { // once, before adapters and optimizer state are created (on the weights' device)
             Device device = Device.open(recipe.device());
             ModelDevice.move(model, device);
             if (!device.isHost()) listener.info("training on " + device + " (" + device.backend().name() + ")");
         }
-        Rng initRng = new Rng(recipe.seed());
-        Rng dropoutRng = new Rng(recipe.seed() ^ 0x5DEECE66DL);
-        if (recipe.adapter() == RecipeConfig.Adapter.LORA) RunSetup.warnUntrainedTokens(model, encoder, data, tokenRows, listener);
-        Map<String, Variable> trainable;
-        LoraConfig lora = null;
-        if (recipe.adapter() == RecipeConfig.Adapter.LORA) {
+        if (recipe.adapter().isLora()) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
                     recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
                     recipe.useRslora(), tokenRows);
@@ -263,8 +271,11 @@ public final class FineTune {
         Path output;
         if (lora != null) {
             output = runDir.resolve("adapter");
-            PeftFormat.save(output, model, adapterName, base.toString(),
-                    staged -> PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe)));
+            boolean qlora = recipe.adapter() == RecipeConfig.Adapter.QLORA;
+            PeftFormat.save(output, model, adapterName, base.toString(), staged -> {
+                PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe));
+                if (qlora) org.jtune.models.nf4.QloraBase.record(staged, recipe.bnb4bitUseDoubleQuant()); // merge and eval rebuild its NF4 base
+            });
         } else {
             output = runDir.resolve("model");
             RunSetup.saveModel(model, base, output, staged -> PromptFormat.write(staged, staged, template, RunSetup.systemMessage(recipe)));

@@ -41,7 +41,7 @@ final class RunChecks {
                         + Math.min(rows, tokenizer.vocabSize()) + " tokens");
             }
         }
-        if (recipe.adapter() != RecipeConfig.Adapter.LORA) return;
+        if (!recipe.adapter().isLora()) return;
         List<String> modules = model.weights().projections().stream().map(l -> LoraConfig.moduleName(l.name())).distinct().toList();
         List<String> targets = recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR) ? modules : recipe.loraTargetModules();
         for (String m : targets) {
