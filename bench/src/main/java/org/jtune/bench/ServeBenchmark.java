@@ -36,7 +36,8 @@ import org.jtune.tensor.Tensor;
  * <li>on stories15M, the disconnect scenario at full size, with a paged KV budget: 64 concurrent streams of
  *     which a quarter disconnect after a few events, then 64 plain requests; no 5xx, every other request
  *     complete, no KV block held afterwards;</li>
- * <li>a quantized model: a row saying it is not there yet until quantized loading is.</li>
+ * <li>the TinyLlama-1.1B shape served 4-bit ({@code --quantize q4_0}), beside llama.cpp on a Q4_0 GGUF export of the same
+ *     folder (llama.cpp's file also holds the embedding in Q4_0 and the head in Q6_K; ours keeps them F32).</li>
  * </ul>
  * Sampling is temperature 0.8, top-p 0.95 (the sampler's work is part of a step). {@code --quick} runs a
  * tiny shape at concurrency 1 and 4 to check the benchmark itself; {@code -Djtune.bench.serve.models=stories15M}
@@ -47,7 +48,9 @@ final class ServeBenchmark {
     private static final double TEMPERATURE = 0.8, TOP_P = 0.95;
 
     /** A model shape with its workload: prompt and generated tokens per request, requests per level ≥ c·perClient. */
-    private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, boolean acceptance) {}
+    /** quantize: null for F32 weights, else a --quantize type ("q4_0") for the server and the GGUF type of the peer's file. */
+    private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, boolean acceptance,
+                         String quantize) {}
 
     private final boolean quick;
 
@@ -57,16 +60,15 @@ final class ServeBenchmark {
 
     int run(boolean json) throws Exception {
         List<Shape> shapes = quick
-                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true))
-                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true),
-                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false));
+                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true, null))
+                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, null),
+                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, null),
+                          new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, "q4_0"));
         String only = System.getProperty("jtune.bench.serve.models"); // e.g. -Djtune.bench.serve.models=stories15M through JTUNE_JAVA_OPTS
         if (only != null && !only.isBlank()) shapes = shapes.stream().filter(s -> List.of(only.split(",")).contains(s.name())).toList();
         System.err.printf("serve: %d threads; load average %s; llama.cpp peer %s%n", Parallel.threads(), LoadAverage.read(),
                 LlamaCppServePeer.folder() == null ? "absent (npm install in bench/peers/llamacpp)" : "present");
         for (Shape shape : shapes) runShape(shape, json);
-        new ResultLine().put("bench", "serve").put("model", "TinyLlama-1.1B").put("dtype", "q4_0")
-                .put("status", "not yet: quantized loading (--quantize, a GGUF --model) is not on main; no quantized row").print(json);
         System.err.println("serve: done");
         return 0;
     }
@@ -82,6 +84,7 @@ final class ServeBenchmark {
             Map<Integer, ServeLoad.Level> peer = peerLevels(shape, model, dir);
             List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--served-model-name", "bench", "--max-batch", "64",
                     "--max-queue", "1024", "--log-db", "jdbc:sqlite:" + dir.resolve("requests.db")));
+            if (shape.quantize() != null) args.addAll(List.of("--quantize", shape.quantize()));
             for (int i = 0; i < adapters.size(); i++) args.addAll(List.of("--adapter", "a" + i + "=" + adapters.get(i)));
             try (ServedProcess server = ServedProcess.start(args, dir.resolve("serve.log"))) {
                 ServeLoad load = new ServeLoad(server.baseUrl());
@@ -92,7 +95,7 @@ final class ServeBenchmark {
                     if (c == 1) single = ours.tokensPerSecond();
                     ResultLine line = level(shape, ours).put("over_c1", ours.tokensPerSecond() / single);
                     ServeLoad.Level p = peer.get(c);
-                    if (p == null) line.put("peer", LlamaCppServePeer.folder() == null ? "absent" : "failed");
+                    if (p == null) line.put("peer", LlamaCppServePeer.folder() == null ? "absent" : Boolean.getBoolean("jtune.bench.serve.nopeer") ? "left out" : "failed");
                     else {
                         line.put("peer", "llama.cpp").put("peer_threads", peerThreads()).put("peer_tok_s", p.tokensPerSecond())
                                 .put("peer_ttft_p50_ms", ServeLoad.percentile(p.ttftMs(), 0.5)).put("peer_ttft_p99_ms", ServeLoad.percentile(p.ttftMs(), 0.99))
@@ -115,7 +118,7 @@ final class ServeBenchmark {
     }
 
     private ResultLine level(Shape shape, ServeLoad.Level l) {
-        return new ResultLine().put("bench", "serve").put("model", shape.name()).put("dtype", "F32").put("threads", Parallel.threads())
+        return new ResultLine().put("bench", "serve").put("model", shape.name()).put("dtype", shape.quantize() == null ? "F32" : shape.quantize()).put("threads", Parallel.threads())
                 .put("concurrency", l.concurrency()).put("requests", l.requests()).put("prompt_tokens", shape.promptTokens())
                 .put("max_tokens", shape.maxTokens()).put("tok_s", l.tokensPerSecond()).put("ttft_p50_ms", ServeLoad.percentile(l.ttftMs(), 0.5))
                 .put("ttft_p99_ms", ServeLoad.percentile(l.ttftMs(), 0.99)).put("itl_p50_ms", ServeLoad.percentile(l.itlMs(), 0.5))
@@ -129,7 +132,7 @@ final class ServeBenchmark {
         try {
             Path gguf = dir.resolve("model.gguf");
             System.err.printf("serve: %s: GGUF export and llama.cpp%n", shape.name());
-            HfToGguf.export(model, GgmlType.F32, gguf);
+            HfToGguf.export(model, shape.quantize() == null ? GgmlType.F32 : GgmlType.valueOf(shape.quantize().toUpperCase(java.util.Locale.ROOT)), gguf);
             try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, dir.resolve("peer.log"))) {
                 peer.run(requests(shape, "bench", 8, Math.min(16, shape.maxTokens()), 99), 4); // warm-up, as ours
                 for (int c : shape.levels()) out.put(c, peer.run(level(shape, c, c), c));
