@@ -71,6 +71,9 @@ public final class ModelExport {
                 } catch (IOException e) {
                     throw new JtuneException(dir.resolve("config.json") + ": cannot add quantization_config: " + org.jtune.io.IoErrors.reason(e), e);
                 }
+                // an adapter trained on the source loads on its quantized copy, as it does on the source quantized on load
+                AtomicFile.writeString(dir.resolve(ModelFingerprint.QUANTIZED_FROM),
+                        "{\"base_model_fingerprint\": \"" + ModelFingerprint.of(sourceDir) + "\"}\n");
                 copySideFiles(sourceDir, dir);
                 staged.commit();
             }

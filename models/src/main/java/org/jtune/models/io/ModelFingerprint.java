@@ -22,6 +22,8 @@ import org.jtune.io.IoErrors;
  * file (model.safetensors, or the shard index and each shard, or the GGUF file a described folder links), by name. An adapter records it when it
  * is saved and compares it when it is loaded, and a checkpoint records it so that --resume notices a
  * changed base; copying or moving the folder keeps it, any change of a weight or of the config does not.
+ * A quantized copy (`jtune quantize`, `serve --quantize`) carries its source's fingerprint in
+ * {@value #QUANTIZED_FROM}: adapters trained on the source apply to it, as they do with --quantize on load.
  *
  * <p>Hashing a 7B model reads 14 GB (about 10 s), so file hashes are remembered by (real path, size,
  * modification time, inode): in this JVM, and for files of 64 MiB and more also in
@@ -31,10 +33,23 @@ public final class ModelFingerprint {
     private static final long PERSIST_FROM_BYTES = 64L << 20;
     private static final Map<String, String> MEMO = new ConcurrentHashMap<>();
 
+    /** The file of a quantized folder that names the fingerprint of the folder it was quantized from. */
+    public static final String QUANTIZED_FROM = "jtune_quantized_from.json";
+
     private ModelFingerprint() {}
 
     /** The fingerprint of a model folder (config.json and safetensors weights). */
     public static String of(Path folder) throws JtuneException {
+        Path from = folder.resolve(QUANTIZED_FROM);
+        if (Files.isRegularFile(from)) {
+            try {
+                String h = new com.fasterxml.jackson.databind.ObjectMapper().readTree(from.toFile()).path("base_model_fingerprint").asText("");
+                if (!h.matches("[0-9a-f]{64}")) throw new JtuneException(from + ": base_model_fingerprint is not a SHA-256 in hex: '" + h + "'");
+                return h;
+            } catch (IOException e) {
+                throw new JtuneException(from + ": not valid JSON: " + IoErrors.reason(e), e);
+            }
+        }
         List<String> files = new ArrayList<>();
         files.add("config.json");
         Path index = folder.resolve(ShardIndex.FILE_NAME);

@@ -83,6 +83,8 @@ class GgufModelLoadTest {
             QuantizedCheckpoint.save(m, dir, out, "q4_0");
         }
         assertTrue(Files.readString(out.resolve("config.json")).contains("\"quant_method\" : \"jtune\""));
+        assertEquals(org.jtune.models.io.ModelFingerprint.of(dir), org.jtune.models.io.ModelFingerprint.of(out),
+                "an adapter of the source applies to its quantized copy");
         try (CausalLM m = Architectures.load(out)) {
             assertEquals(DType.BLOCK, m.weights().get("model.layers.2.self_attn.q_proj.weight").value().dtype());
             assertEquals(DType.F32, m.weights().get("model.layers.2.mlp.down_proj.weight").value().dtype(), "172 columns: kept");
