@@ -16,8 +16,7 @@ import org.jtune.tensor.Tensor;
  * MR-high strips (MC×KC, L2); then for each B strip (KC×NR, stays in L1) and each A strip the
  * {@link GemmKernel} updates one MR×NR tile of C. Tiles cut by the edges of M or N are computed into a
  * scratch tile and merged. The first K slice stores (or adds to C when accumulating); later slices add.
- * A few rows (M ≤ {@link Gemv#MAX_ROWS}, decode) take the streaming {@link Gemv} path instead, and up to
- * {@link #SKINNY_ROWS} rows (batched decode) the GEMV kernel over blocks of weight rows ({@link #skinny}).
+ * A few rows (M ≤ {@link Gemv#MAX_ROWS}, decode) take the streaming {@link Gemv} path instead.
  *
  * <p>Threads: independent batch items are spread over the pool; a single large product is split into
  * column ranges of whole NR strips (or row ranges when M is larger than N), each thread packing its own
@@ -32,10 +31,6 @@ final class Gemm {
     static final int KC = 256;
     static final int MC = 256;
     static final int NC = 2048;
-    /** Up to this many rows, a product with a weight in the dot-product layout takes {@link #skinny}. */
-    static final int SKINNY_ROWS = 32;
-    /** Weight rows (output columns) of one block of the skinny path: 16 rows of k = 5632 floats are 352 KiB, in L2. */
-    static final int SKINNY_COLUMNS = 16;
     /** Below this many multiply-adds a product stays on the calling thread. */
     private static final long PARALLEL_MACS = 1L << 20;
 
@@ -123,17 +118,6 @@ final class Gemm {
             }
             return;
         }
-        if (m <= SKINNY_ROWS && b.rowStride() == 1 && Gemv.handles(b)) {
-            float[][] chunks = rowChunks(packRows(a, m, k), m, k);
-            int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
-            if (split) {
-                Parallel.forRange(groups, gemvGrainGroups(m, k), (g0, g1) ->
-                        skinny(chunks, k, b, c, co, n, g0 * Gemv.GROUP, Math.min(n, g1 * Gemv.GROUP), accumulate));
-            } else {
-                skinny(chunks, k, b, c, co, n, 0, n, accumulate);
-            }
-            return;
-        }
         StridedMatrix bn = b.transposed(); // rows = N, depth = K: the view the packer reads
         if (!split) {
             blocked(a, bn, c, co, n, 0, m, 0, n, k, accumulate);
@@ -155,33 +139,6 @@ final class Gemm {
     static int gemvGrainGroups(int m, int k) {
         long columns = Math.max(1, PARALLEL_MACS / ((long) m * k));
         return (int) Math.max(1, (columns + Gemv.GROUP - 1) / Gemv.GROUP);
-    }
-
-    /**
-     * A few more rows than a GEMV takes (batched decode: one row per live sequence) against a weight in the
-     * dot-product layout: the GEMV kernel on chunks of {@link Gemv#MAX_ROWS} rows, column block by column
-     * block, so each block of {@link #SKINNY_COLUMNS} weight rows comes from memory once and is reused from
-     * cache by every chunk. The blocked path would pack the whole weight on every call (a read and a write
-     * of it before the product reads it again), which made a decode step of 16 sequences of a 1.1B model
-     * about 3× slower than one of a single sequence instead of about as fast. Each output is still one dot
-     * product over k in the GEMV's fixed order, so a row's result does not depend on the other rows.
-     */
-    private static void skinny(float[][] chunks, int k, StridedMatrix b, float[] c, int co, int n, int j0, int j1, boolean accumulate) {
-        for (int jb = j0; jb < j1; jb += SKINNY_COLUMNS) {
-            int je = Math.min(j1, jb + SKINNY_COLUMNS);
-            for (int r = 0; r < chunks.length; r++) {
-                Gemv.run(chunks[r], chunks[r].length / k, k, b, c, co + r * Gemv.MAX_ROWS * n, n, jb, je, accumulate);
-            }
-        }
-    }
-
-    /** Consecutive chunks of at most {@link Gemv#MAX_ROWS} rows of packed rows (m·k floats). */
-    private static float[][] rowChunks(float[] rows, int m, int k) {
-        float[][] chunks = new float[(m + Gemv.MAX_ROWS - 1) / Gemv.MAX_ROWS][];
-        for (int r = 0; r < chunks.length; r++) {
-            chunks[r] = java.util.Arrays.copyOfRange(rows, r * Gemv.MAX_ROWS * k, Math.min(m, (r + 1) * Gemv.MAX_ROWS) * k);
-        }
-        return chunks;
     }
 
     /** A's m rows as contiguous F32 (m·k floats), shared read-only by the threads of the GEMV. */
