@@ -195,7 +195,9 @@ class CancellationTest {
             paced[0].openGate();
             assertEquals(200, running.get().statusCode());
             assertEquals(200, queued.get().statusCode());
-            String metrics = http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            // a response is counted once it has been written out, which may be just after the client has read it
+            await("both 200s counted", () -> metrics(http, s).contains("jtune_http_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2.0"));
+            String metrics = metrics(http, s);
             assertTrue(metrics.contains("jtune_http_requests_total{endpoint=\"/v1/completions\",status=\"429\"} 1.0"), metrics);
             assertTrue(metrics.contains("jtune_http_requests_total{endpoint=\"/v1/completions\",status=\"200\"} 2.0"), metrics);
             for (String name : new String[] {"jtune_time_to_first_token_seconds_bucket", "jtune_inter_token_latency_seconds_bucket",
@@ -204,6 +206,14 @@ class CancellationTest {
                     "jtune_engine_generated_tokens_total 10.0", "jtune_engine_cancelled_requests_total"}) {
                 assertTrue(metrics.contains(name), name + " in\n" + metrics);
             }
+        }
+    }
+
+    private static String metrics(HttpClient http, TestServer s) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 }
