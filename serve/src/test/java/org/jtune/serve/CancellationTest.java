@@ -171,7 +171,7 @@ class CancellationTest {
             assertEquals(4, engine.gauges().cancelledRequests());
             assertEquals(32, engine.gauges().finishedRequests()); // 12 full streams, 4 dropped, 16 plain
             assertEquals(24, engine.gauges().kv().totalBlocks());
-            String metrics = http.send(HttpRequest.newBuilder(URI.create(s.baseUrl() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = metrics(http, s);
             assertTrue(!metrics.contains("status=\"5"), "no 5xx: " + metrics);
         }
     }
