@@ -40,7 +40,7 @@ flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xs
 cp="$dev/junit-platform-console-standalone-1.11.4.jar:$dev/lib/*"
 
 step "2. build the kernels with this machine's nvcc"
-ARCHS=90 timeout 120 bash tensor-cuda/src/build/compile-ptx.sh tensor-cuda/src/main/cuda /tmp/ptx && status[build]=ok || status[build]=failed
+ARCHS=90 timeout 60 bash tensor-cuda/src/build/compile-ptx.sh tensor-cuda/src/main/cuda /tmp/ptx && status[build]=ok || status[build]=failed
 for f in /tmp/ptx/*.ptx; do ptxas -arch=sm_90 -v "$f" -o /dev/null 2>&1; done > "$OUT/ptxas-sm90.txt" || true
 grep -E "[1-9][0-9]* bytes spill" "$OUT/ptxas-sm90.txt" && echo "(kernels above spill registers)" || echo "no kernel spills registers"
 launcher() { # the JUnit console launcher; keeps only Jupiter's report (the tool brings back at most 8 files)
@@ -50,16 +50,16 @@ launcher() { # the JUnit console launcher; keeps only Jupiter's report (the tool
 }
 
 step "3. conformance suite on cuda:0"
-launcher conformance 200 "$JAVA" "${flags[@]}" -Djtune.test.backends=cuda:0 -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+launcher conformance 120 "$JAVA" "${flags[@]}" -Djtune.test.backends=cuda:0 -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
   --select-package org.jtune.tensor --include-classname '.*ConformanceTest' --config junit.jupiter.extensions.autodetection.enabled=true \
   && status[conformance]=passed || status[conformance]="failed ($?)"
 
 step "4. stories260K golden checks on cuda:0"
-launcher golden 100 "$JAVA" "${flags[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+launcher golden 60 "$JAVA" "${flags[@]}" -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
   --select-class org.jtune.cli.CudaGoldenTest && status[golden]=passed || status[golden]="failed ($?)"
 
 step "5. benchmark"
-timeout 200 "$JAVA" "${flags[@]}" -Xmx64g -cp "$dev/lib/*" org.jtune.bench.CudaDeviceBench "$OUT/bench.json" "${SEQ:-2048}" "${DECODE_TOKENS:-64}" \
+timeout 180 "$JAVA" "${flags[@]}" -Xmx64g -cp "$dev/lib/*" org.jtune.bench.CudaDeviceBench "$OUT/bench.json" "${SEQ:-2048}" "${DECODE_TOKENS:-64}" \
   && status[bench]=ok || status[bench]="failed ($?)"
 
 step "summary"

@@ -50,7 +50,10 @@ __device__ float unary_derivative(int op, float s) {
             float t = tanhf(SQRT_2_OVER_PI * (s + 0.044715f * s * s * s));
             return 0.5f * (1.f + t) + 0.5f * s * (1.f - t * t) * SQRT_2_OVER_PI * (1.f + 3.f * 0.044715f * s * s);
         }
-        case U_GELU_ERF: return 0.5f * (1.f + erff(s * 0.70710678118654752f)) + s * expf(-0.5f * s * s) * 0.3989422804014327f;
+        case U_GELU_ERF: { // Φ(s) + s·φ(s) in double, as the CPU: for s ≪ 0 the two terms cancel
+            double d = s;
+            return (float) (0.5 * (1.0 + erf(d * 0.7071067811865475)) + d * exp(-0.5 * d * d) * 0.3989422804014327);
+        }
         case U_RELU: return s > 0.f ? 1.f : 0.f;
         case U_SQUARE: return 2.f * s;
         default: return -s * s;

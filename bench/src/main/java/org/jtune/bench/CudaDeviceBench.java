@@ -54,6 +54,7 @@ public final class CudaDeviceBench {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("device", cuda.name());
         r.put("gemm", gemm(cuda));
+        write(out, r);
         TrainingShape shape = new TrainingShape(2048, 22, 32, 4, 5632, 32000, 1, seq);
         CausalLM model = tinyLlama(shape);
         ModelDevice.move(model, cuda.device());
@@ -64,16 +65,24 @@ public final class CudaDeviceBench {
         for (boolean mixed : new boolean[] {true, false}) {
             cuda.mixedPrecisionGemm(mixed);
             decode.put(mixed ? "mixed_precision" : "f32_products", decode(model, weightBytes, mixed ? decodeTokens : 8));
+            r.put("decode_batch1", decode);
+            write(out, r);
         }
-        r.put("decode_batch1", decode);
         Map<String, Object> train = new LinkedHashMap<>();
         for (boolean mixed : new boolean[] {true, false}) {
             cuda.mixedPrecisionGemm(mixed);
             train.put(mixed ? "mixed_precision" : "f32_products", loraStep(model, shape, cuda, mixed ? 3 : 1));
+            r.put("lora_step", train);
+            write(out, r);
         }
-        r.put("lora_step", train);
-        Files.writeString(out, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));
         System.out.println(Files.readString(out));
+    }
+
+    /** Rewrites the result after each part, so a run stopped by its time limit still reports what it measured. */
+    private static void write(Path out, Map<String, Object> r) throws java.io.IOException {
+        String json = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r);
+        Files.writeString(out, json);
+        System.err.println("[bench] " + json.replaceAll("\\s+", " "));
     }
 
     static Map<String, Object> gemm(CudaBackend cuda) {

@@ -65,11 +65,13 @@ final class Cublas {
     void gemm(int transA, int transB, int m, int n, int k, long a, int abType, int lda, long strideA, long b, int ldb, long strideB,
               boolean accumulate, long c, int ldc, long strideC, int batch) {
         int status;
+        // A local of the exact type: a conditional expression passed straight to invokeExact is typed Object.
+        MemorySegment beta = accumulate ? beta1 : beta0;
         try {
             status = (int) gemm.invokeExact(handle, transA, transB, m, n, k, alpha,
                     MemorySegment.ofAddress(a), abType, lda, strideA,
                     MemorySegment.ofAddress(b), abType, ldb, strideB,
-                    accumulate ? beta1 : beta0, MemorySegment.ofAddress(c), R_32F, ldc, strideC,
+                    beta, MemorySegment.ofAddress(c), R_32F, ldc, strideC,
                     batch, COMPUTE_32F, GEMM_DEFAULT);
         } catch (Throwable e) {
             throw new IllegalStateException("cublasGemmStridedBatchedEx could not be called: " + e, e);

@@ -36,7 +36,15 @@ final class CudaModelOps {
         int n = x.size(dim);
         long rows = x.numel() / Math.max(1, n);
         if (out.numel() == 0) return;
-        if (n == 0) throw new IllegalArgumentException("cuda reduce over an empty dim of " + Arrays.toString(x.shape()));
+        if (n == 0) { // as the CPU: an empty sum is 0, max −∞, min +∞, mean and variance NaN
+            be.fill(out, switch (op) {
+                case SUM -> 0f;
+                case MAX -> Float.NEGATIVE_INFINITY;
+                case MIN -> Float.POSITIVE_INFINITY;
+                case MEAN, VAR -> Float.NaN;
+            });
+            return;
+        }
         long xp = ts.denseF32(CudaTensors.dimLast(x, dim));
         CudaTensors.Out o = ts.out(out, F32, false);
         ctx.launch(CudaKernels.REDUCE_ROWS, LaunchConfig.perRow(rows), xp, o.ptr, n, op.ordinal(), correction);
