@@ -4,8 +4,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 
 /**
- * The one shared thread pool. A kernel splits its own work into ranges with {@link #forRange};
- * the calling thread runs the first range itself. Calls from inside a pool task run sequentially
+ * The one shared thread pool. A kernel splits its own work into ranges with {@link #forRange} (one
+ * balanced range per thread; the calling thread runs the first range itself) or {@link #forClaimed}
+ * (several smaller pieces that the threads claim as they go, for memory-bound work whose time is set by
+ * its slowest thread). Calls from inside a pool task run sequentially
  * (no nested parallelism). Thread count: system property jtune.threads, env JTUNE_THREADS, else the
  * number of cores; changeable at run time (benchmarks compare 1 and 2 threads).
  */
@@ -18,6 +20,7 @@ public final class Parallel {
 
     private static final ForkJoinPool POOL;
     private static volatile int threads;
+    private static volatile boolean claiming = !"false".equals(System.getProperty("jtune.parallel.claim"));
 
     static {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -51,6 +54,19 @@ public final class Parallel {
         threads = n;
     }
 
+    /**
+     * Whether {@link #forClaimed} hands out pieces dynamically (the default) or, when false, falls back
+     * to one balanced range per thread as {@link #forRange} does: the split used before, kept so that a
+     * benchmark can compare both in one run (system property {@code jtune.parallel.claim=false}).
+     */
+    public static void setClaiming(boolean on) {
+        claiming = on;
+    }
+
+    public static boolean claiming() {
+        return claiming;
+    }
+
     /** How many ranges {@link #forRange} cuts [0, n) into at {@code threads} threads: at most one per thread and at most ⌈n / grain⌉. */
     public static int chunks(int n, int grain, int threads) {
         int g = Math.max(grain, 1);
@@ -60,6 +76,27 @@ public final class Parallel {
     /** Start of range {@code c} of {@code chunks} balanced contiguous ranges over [0, n) (range c ends where c + 1 starts). */
     public static int start(int n, int c, int chunks) {
         return (int) ((long) n * c / chunks);
+    }
+
+    /**
+     * Runs {@code body} over [0, n) cut into {@code pieces} balanced contiguous ranges (piece p is
+     * [{@link #start start}(n, p, pieces), start(n, p + 1, pieces))), which up to {@link #threads()}
+     * threads, the caller first, claim one at a time ({@link ClaimedRanges}): a thread that is slow or
+     * descheduled holds back one piece, not a whole share. Allocation-free per call. Calls from inside a
+     * pool task, one piece, or one thread run every piece in order on the calling thread.
+     */
+    public static void forClaimed(int n, int pieces, RangeBody body) {
+        int p = Math.max(1, Math.min(pieces, n));
+        if (n <= 0) return;
+        if (p == 1 || threads <= 1 || ForkJoinTask.inForkJoinPool()) {
+            for (int c = 0; c < p; c++) body.run(start(n, c, p), start(n, c + 1, p));
+            return;
+        }
+        if (!claiming) {
+            forRange(n, (n + p - 1) / p, body);
+            return;
+        }
+        ClaimedRanges.run(POOL, n, p, threads, body);
     }
 
     /**

@@ -20,7 +20,7 @@ import org.jtune.tensor.Tensor;
  *
  * <p>Threads: independent batch items are spread over the pool; a single large product is split into
  * column ranges of whole NR strips (or row ranges when M is larger than N), each thread packing its own
- * panels. Each element of C sums over k in the same order whatever the split, so results do not depend
+ * panels; a GEMV is cut into small pieces of whole column groups that the threads claim as they go. Each element of C sums over k in the same order whatever the split, so results do not depend
  * on the thread count.
  */
 final class Gemm {
@@ -108,13 +108,14 @@ final class Gemm {
         long macs = (long) m * n * k;
         boolean split = parallel && Parallel.threads() > 1 && macs >= PARALLEL_MACS;
         if (m <= Gemv.MAX_ROWS && Gemv.handles(b)) {
-            float[] rows = packRows(a, m, k);
-            if (split) {
-                int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
-                Parallel.forRange(groups, gemvGrainGroups(m, k), (g0, g1) ->
-                        Gemv.run(rows, m, k, b, c, co, n, g0 * Gemv.GROUP, Math.min(n, g1 * Gemv.GROUP), accumulate));
-            } else {
-                Gemv.run(rows, m, k, b, c, co, n, 0, n, accumulate);
+            GemvCall call = GEMV_CALLS.get();
+            call.set(a, m, k, b, c, co, n, accumulate);
+            int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
+            try {
+                if (split) Parallel.forClaimed(groups, gemvPieces(m, k, n), call);
+                else call.run(0, groups);
+            } finally {
+                call.clear();
             }
             return;
         }
@@ -130,25 +131,65 @@ final class Gemm {
         }
     }
 
+    /** Multiply-adds in one claimed piece of a split GEMV: 1 MiB of F32 weight for one row, ~35 µs of streaming. */
+    static final long GEMV_PIECE_MACS = 1L << 18;
+    /** Most pieces of one GEMV (the 32000-row LM head would otherwise be cut into 250). */
+    static final int GEMV_MAX_PIECES = 64;
+
     /**
-     * Smallest share of a split GEMV, in groups of {@link Gemv#GROUP} output columns: enough columns for
-     * {@link #PARALLEL_MACS} multiply-adds, so a thread's share is worth waking it for. The GEMV is split
-     * in whole groups (a range boundary inside a group would make both threads read a partly repeated
-     * group of weight rows) into balanced, contiguous column ranges ({@link Parallel#forRange}).
+     * Pieces of a split GEMV, each a contiguous range of whole groups of {@link Gemv#GROUP} output
+     * columns (a boundary inside a group would make two threads read a partly repeated group of weight
+     * rows): about {@link #GEMV_PIECE_MACS} multiply-adds each, at most {@link #GEMV_MAX_PIECES}. The
+     * threads claim them one at a time ({@link Parallel#forClaimed}), so a descheduled or slow thread
+     * holds back one small piece instead of half the weight. Depends on the shape only, not the thread
+     * count; each output's sum is the same whichever thread computes it.
      */
-    static int gemvGrainGroups(int m, int k) {
-        long columns = Math.max(1, PARALLEL_MACS / ((long) m * k));
-        return (int) Math.max(1, (columns + Gemv.GROUP - 1) / Gemv.GROUP);
+    static int gemvPieces(int m, int k, int n) {
+        int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
+        long macs = (long) m * k * n;
+        long pieces = (macs + GEMV_PIECE_MACS - 1) / GEMV_PIECE_MACS;
+        return (int) Math.max(1, Math.min(Math.min(pieces, GEMV_MAX_PIECES), groups));
     }
 
-    /** A's m rows as contiguous F32 (m·k floats), shared read-only by the threads of the GEMV. */
-    private static float[] packRows(StridedMatrix a, int m, int k) {
-        float[] rows = new float[m * k];
-        for (int i = 0; i < m; i++) {
-            if (a.colStride() == 1) a.readRun(a.index(i, 0), k, rows, i * k);
-            else for (int p = 0; p < k; p++) rows[i * k + p] = a.at(a.index(i, p));
+    private static final ThreadLocal<GemvCall> GEMV_CALLS = ThreadLocal.withInitial(GemvCall::new);
+
+    /**
+     * One GEMV's operands, reused by its calling thread across calls (no capturing lambda and no packed
+     * copy of A allocated per product): A's m rows are packed into a buffer that grows to the largest
+     * product seen, shared read-only with the helper threads while the call runs.
+     */
+    private static final class GemvCall implements Parallel.RangeBody {
+        private float[] rows = new float[0];
+        private int m, k, co, n;
+        private StridedMatrix b;
+        private float[] c;
+        private boolean accumulate;
+
+        void set(StridedMatrix a, int m, int k, StridedMatrix b, float[] c, int co, int n, boolean accumulate) {
+            if (rows.length < m * k) rows = new float[m * k];
+            for (int i = 0; i < m; i++) {
+                if (a.colStride() == 1) a.readRun(a.index(i, 0), k, rows, i * k);
+                else for (int p = 0; p < k; p++) rows[i * k + p] = a.at(a.index(i, p));
+            }
+            this.m = m;
+            this.k = k;
+            this.b = b;
+            this.c = c;
+            this.co = co;
+            this.n = n;
+            this.accumulate = accumulate;
         }
-        return rows;
+
+        void clear() {
+            b = null;
+            c = null;
+        }
+
+        /** Column groups [g0, g1). */
+        @Override
+        public void run(int g0, int g1) {
+            Gemv.run(rows, m, k, b, c, co, n, g0 * Gemv.GROUP, Math.min(n, g1 * Gemv.GROUP), accumulate);
+        }
     }
 
     /** C rows [i0, i1) × columns [j0, j1) on the calling thread; bn is B transposed (N × K). */

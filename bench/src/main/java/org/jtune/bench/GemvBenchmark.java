@@ -1,0 +1,88 @@
+package org.jtune.bench;
+
+import java.util.Arrays;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.jtune.tensor.cpu.CpuBackend;
+
+/**
+ * `jtune bench gemv`: the latency distribution of the decode GEMV, not only its median. The product
+ * 1×2048×5632 (one MLP projection of a 1B-class model, 46 MB of F32 or 23 MB of BF16 weight) is timed
+ * call by call at 1 and 2 threads, cycling through copies of the weight so that it streams from memory,
+ * with the two splits alternating call by call in the same run: pieces claimed by the threads as they go
+ * ({@link Parallel#forClaimed}, the default) and one balanced range per thread (the split before). Each
+ * line: p50, p90, p99 and max in milliseconds, the p50 as GB/s of weight read, and the load average.
+ */
+final class GemvBenchmark {
+    private static final int K = 2048, N = 5632, COPIES = 3;
+    private static final double WARMUP_SECONDS = 2, TIMED_SECONDS = 6;
+
+    int run(boolean json) {
+        System.err.println("gemv: load average " + LoadAverage.read());
+        int saved = Parallel.threads();
+        boolean savedClaiming = Parallel.claiming();
+        try {
+            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                Rng rng = new Rng(7);
+                Tensor x = Tensor.uniform(rng, -1f, 1f, 1, K);
+                Tensor[] w = new Tensor[COPIES];
+                for (int i = 0; i < COPIES; i++) w[i] = Tensor.uniform(rng, -1f, 1f, N, K).to(dt);
+                Tensor out = Tensor.zeros(1, N);
+                for (int threads : new int[] {1, 2}) {
+                    Parallel.setThreads(threads);
+                    String load = LoadAverage.read();
+                    double[][] t = timeAlternating(x, w, out);
+                    String[] split = {"claimed", "one_range_per_thread"};
+                    for (int s = 0; s < 2; s++) {
+                        double[] ms = t[s];
+                        new ResultLine().put("bench", "gemv").put("m", 1).put("k", K).put("n", N).put("b_dtype", dt.name().toLowerCase())
+                                .put("threads", threads).put("split", split[s])
+                                .put("p50_ms", pct(ms, 0.5)).put("p90_ms", pct(ms, 0.9)).put("p99_ms", pct(ms, 0.99))
+                                .put("max_ms", ms[ms.length - 1])
+                                .put("gb_per_s", (double) dt.byteSize() * K * N / (pct(ms, 0.5) * 1e-3) * 1e-9)
+                                .put("calls", ms.length).put("load", load).print(json);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(saved);
+            Parallel.setClaiming(savedClaiming);
+        }
+        System.err.println("gemv: done; load average " + LoadAverage.read());
+        return 0;
+    }
+
+    /** Per-call milliseconds, sorted, of the claimed split [0] and the one-range split [1], alternating call by call. */
+    private static double[][] timeAlternating(Tensor x, Tensor[] w, Tensor out) {
+        int cycle = 0;
+        for (long end = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9); System.nanoTime() < end; cycle++) {
+            Parallel.setClaiming(cycle % 2 == 0);
+            CpuBackend.INSTANCE.matmul(x, w[cycle % COPIES].t(), out, false);
+        }
+        double[][] t = new double[2][200_000];
+        int n = 0;
+        double total = 0;
+        while (total < TIMED_SECONDS && n < t[0].length) {
+            for (int s = 0; s < 2; s++) {
+                Parallel.setClaiming(s == 0);
+                Tensor wt = w[(n * 2 + s) % COPIES].t();
+                long t0 = System.nanoTime();
+                CpuBackend.INSTANCE.matmul(x, wt, out, false);
+                double ms = (System.nanoTime() - t0) * 1e-6;
+                t[s][n] = ms;
+                total += ms * 1e-3;
+            }
+            n++;
+        }
+        double[][] sorted = {Arrays.copyOf(t[0], n), Arrays.copyOf(t[1], n)};
+        Arrays.sort(sorted[0]);
+        Arrays.sort(sorted[1]);
+        return sorted;
+    }
+
+    private static double pct(double[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+    }
+}

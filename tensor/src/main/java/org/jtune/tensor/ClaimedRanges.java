@@ -1,0 +1,122 @@
+package org.jtune.tensor;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Work over [0, n) cut into a fixed number of contiguous pieces that the threads claim one at a time
+ * from a shared counter (dynamic scheduling, the "guided/dynamic" schedule of OpenMP): a thread that is
+ * descheduled, woken late or slowed by another process holds back at most the one piece it is running,
+ * and the calling thread starts at once instead of waiting for the pool to wake. Piece boundaries depend
+ * on n and the piece count only, never on which thread runs a piece.
+ *
+ * <p>Allocation-free per call: each calling thread keeps one instance (a thread-local) with reusable
+ * helper tasks. The claim counter carries a generation in its high 32 bits and the next piece in its low
+ * 32 bits, so a helper that wakes after its call has ended can only claim pieces of the call that is
+ * current when its compare-and-set succeeds (it then helps that call); the caller returns once every
+ * piece has run, without waiting for helpers that never claimed one.
+ */
+final class ClaimedRanges {
+    private static final ThreadLocal<ClaimedRanges> PER_CALLER = ThreadLocal.withInitial(ClaimedRanges::new);
+    /** Spins on the last running pieces before yielding the core to them. */
+    private static final int SPINS_BEFORE_YIELD = 1 << 10;
+
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
+    private Helper[] helpers = new Helper[0];
+    // Written by the caller before the generation is published (a volatile write of claims), read by
+    // helpers after they read claims: the counter orders them.
+    private Parallel.RangeBody body;
+    private int n, pieces;
+    private volatile Throwable failure;
+
+    private ClaimedRanges() {}
+
+    /** A reusable pool task that claims pieces of its caller's current call until none is left. */
+    private static final class Helper extends ForkJoinTask<Void> {
+        private final ClaimedRanges owner;
+        /** Read and written by the calling thread only: a fresh task is not done but was never queued. */
+        private boolean submitted;
+
+        Helper(ClaimedRanges owner) {
+            this.owner = owner;
+        }
+
+        @Override
+        public Void getRawResult() {
+            return null;
+        }
+
+        @Override
+        protected void setRawResult(Void value) {}
+
+        @Override
+        protected boolean exec() {
+            owner.claimAndRun();
+            return true;
+        }
+    }
+
+    static void run(ForkJoinPool pool, int n, int pieces, int threads, Parallel.RangeBody body) {
+        PER_CALLER.get().call(pool, n, pieces, threads, body);
+    }
+
+    private void call(ForkJoinPool pool, int n, int pieces, int threads, Parallel.RangeBody body) {
+        this.body = body;
+        this.n = n;
+        this.pieces = pieces;
+        failure = null;
+        done.set(0);
+        long generation = (claims.get() >>> 32) + 1;
+        claims.set(generation << 32); // publishes the fields above to helpers that read claims
+        int wanted = Math.min(threads, pieces) - 1;
+        if (helpers.length < wanted) {
+            Helper[] grown = java.util.Arrays.copyOf(helpers, wanted);
+            for (int i = helpers.length; i < wanted; i++) grown[i] = new Helper(this);
+            helpers = grown;
+        }
+        for (int i = 0; i < wanted; i++) {
+            Helper h = helpers[i];
+            // A helper still queued or running from an earlier call helps this one instead. (One that has
+            // just found the earlier call exhausted but not yet returned is skipped: this call then runs
+            // with fewer threads, never wrongly.)
+            if (!h.submitted || h.isDone()) {
+                if (h.submitted) h.reinitialize();
+                h.submitted = true;
+                pool.execute(h);
+            }
+        }
+        claimAndRun();
+        for (int spins = 0; done.get() < pieces; spins++) {
+            if (spins < SPINS_BEFORE_YIELD) Thread.onSpinWait();
+            else Thread.yield();
+        }
+        this.body = null;
+        Throwable f = failure;
+        if (f instanceof RuntimeException r) throw r;
+        if (f instanceof Error e) throw e;
+        if (f != null) throw new RuntimeException(f);
+    }
+
+    /** Claims pieces of the current generation until none is left; a failed piece stops the others from running. */
+    private void claimAndRun() {
+        while (true) {
+            long c = claims.get();
+            int piece = (int) c;
+            Parallel.RangeBody b = body;
+            int total = pieces, size = n;
+            if (piece >= total || b == null) return;
+            if (!claims.compareAndSet(c, c + 1)) continue;
+            // The claim succeeded in this generation, so b, total and size were this generation's.
+            try {
+                if (failure == null) b.run(Parallel.start(size, piece, total), Parallel.start(size, piece + 1, total));
+            } catch (Throwable e) {
+                if (failure == null) failure = e;
+            } finally {
+                done.incrementAndGet();
+            }
+        }
+    }
+}

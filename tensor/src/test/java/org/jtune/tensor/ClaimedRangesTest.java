@@ -1,0 +1,109 @@
+package org.jtune.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Parallel#forClaimed}: every piece runs exactly once with the boundaries of {@link Parallel#start},
+ * for any piece and thread count and call after call (helper tasks are reused across calls); a piece
+ * held up on one thread does not hold back the others (the point of claiming: with one fixed range per
+ * thread the stalled thread's whole share would wait); a failure in a piece reaches the caller; and a
+ * call allocates nothing once warm.
+ */
+class ClaimedRangesTest {
+    private final int savedThreads = Parallel.threads();
+
+    @AfterEach
+    void restore() {
+        Parallel.setThreads(savedThreads);
+        Parallel.setClaiming(true);
+    }
+
+    @Test
+    void everyPieceRunsOnceWithItsBoundaries() {
+        for (int threads = 1; threads <= 4; threads++) {
+            Parallel.setThreads(threads);
+            for (int n : new int[] {1, 2, 7, 100, 1409}) {
+                for (int pieces : new int[] {1, 2, 3, 16, 64, 5000}) {
+                    for (int call = 0; call < 20; call++) {
+                        int p = Math.min(pieces, n);
+                        AtomicIntegerArray seen = new AtomicIntegerArray(n);
+                        AtomicIntegerArray ranges = new AtomicIntegerArray(p);
+                        Parallel.forClaimed(n, pieces, (from, to) -> {
+                            int piece = -1;
+                            for (int c = 0; c < p; c++) if (Parallel.start(n, c, p) == from) piece = c;
+                            assertTrue(piece >= 0 && Parallel.start(n, piece + 1, p) == to, from + ".." + to);
+                            ranges.incrementAndGet(piece);
+                            for (int i = from; i < to; i++) seen.incrementAndGet(i);
+                        });
+                        String what = "n=" + n + " pieces=" + pieces + " threads=" + threads;
+                        for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), what + " item " + i);
+                        for (int c = 0; c < p; c++) assertEquals(1, ranges.get(c), what + " piece " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStalledPieceDoesNotHoldBackTheOthers() throws Exception {
+        Parallel.setThreads(2);
+        int pieces = 16;
+        for (int round = 0; round < 5; round++) {
+            CountDownLatch othersDone = new CountDownLatch(pieces - 1);
+            boolean[] finishedWhileStalled = new boolean[1];
+            Parallel.forClaimed(pieces, pieces, (from, to) -> {
+                if (from == 0) {
+                    // piece 0 (the caller's first claim) stalls until every other piece has run elsewhere
+                    try {
+                        finishedWhileStalled[0] = othersDone.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                } else {
+                    othersDone.countDown();
+                }
+            });
+            assertTrue(finishedWhileStalled[0], "round " + round + ": the other pieces waited for the stalled one");
+        }
+    }
+
+    @Test
+    void aFailingPieceReachesTheCaller() {
+        Parallel.setThreads(2);
+        IllegalStateException boom = new IllegalStateException("boom");
+        for (int failing : new int[] {0, 5, 15}) {
+            IllegalStateException got = assertThrows(IllegalStateException.class, () -> Parallel.forClaimed(16, 16, (from, to) -> {
+                if (from == failing) throw boom;
+            }));
+            assertSame(boom, got);
+        }
+        AtomicIntegerArray after = new AtomicIntegerArray(16);
+        Parallel.forClaimed(16, 16, (from, to) -> after.incrementAndGet(from));
+        for (int i = 0; i < 16; i++) assertEquals(1, after.get(i), "the call after a failure");
+    }
+
+    @Test
+    void aWarmCallAllocatesNothingOnTheCallingThread() {
+        Parallel.setThreads(2);
+        long[] sink = new long[64];
+        Parallel.RangeBody body = (from, to) -> {
+            for (int i = from; i < to; i++) sink[i] += i;
+        };
+        for (int i = 0; i < 20_000; i++) Parallel.forClaimed(64, 64, body);
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 1000; i++) Parallel.forClaimed(64, 64, body);
+        long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(bytes < 1000, "1000 calls allocated " + bytes + " bytes on the caller");
+    }
+}
