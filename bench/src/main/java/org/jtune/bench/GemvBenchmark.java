@@ -14,6 +14,8 @@ import org.jtune.tensor.cpu.CpuBackend;
  * with the two splits alternating call by call in the same run: pieces claimed by the threads as they go
  * ({@link Parallel#forClaimed}, the default) and one balanced range per thread (the split before). Each
  * line: p50, p90, p99 and max in milliseconds, the p50 as GB/s of weight read, and the load average.
+ * Then batched decode ({@code gemv_rows} lines): m = 8, 16, 32 rows against the same F32 weight through
+ * the multi-row GEMV and the blocked GEMM, alternating, beside m = 1.
  */
 final class GemvBenchmark {
     private static final int K = 2048, N = 5632, COPIES = 3;
@@ -46,12 +48,76 @@ final class GemvBenchmark {
                     }
                 }
             }
+            multiRow(json);
         } finally {
             Parallel.setThreads(saved);
             Parallel.setClaiming(savedClaiming);
+            CpuBackend.setMultiRowGemv(true);
         }
         System.err.println("gemv: done; load average " + LoadAverage.read());
         return 0;
+    }
+
+    /**
+     * Batched decode: (m, 2048)·(2048, 5632)ᵀ for m = 8, 16, 32 with the multi-row GEMV (each weight row
+     * streamed once for all m rows) and the blocked GEMM (which packs the whole weight per call),
+     * alternating call by call; m = 1 is the one-weight-pass reference. Median milliseconds.
+     */
+    private static void multiRow(boolean json) {
+        Rng rng = new Rng(9);
+        Tensor[] w = new Tensor[COPIES];
+        for (int i = 0; i < COPIES; i++) w[i] = Tensor.uniform(rng, -1f, 1f, N, K);
+        for (int threads : new int[] {1, 2}) {
+            Parallel.setThreads(threads);
+            for (int m : new int[] {1, 8, 16, 32}) {
+                Tensor x = Tensor.uniform(rng, -1f, 1f, m, K);
+                Tensor out = Tensor.zeros(m, N);
+                String load = LoadAverage.read();
+                double[][] t = time(w, i -> CpuBackend.setMultiRowGemv(i == 0), x, out, m == 1 ? 1 : 2);
+                String[] path = {"multi_row_gemv", "blocked_gemm"};
+                for (int s = 0; s < (m == 1 ? 1 : 2); s++) {
+                    new ResultLine().put("bench", "gemv_rows").put("m", m).put("k", K).put("n", N).put("b_dtype", "f32")
+                            .put("threads", threads).put("path", m == 1 ? "gemv" : path[s])
+                            .put("p50_ms", pct(t[s], 0.5)).put("p90_ms", pct(t[s], 0.9))
+                            .put("gflops", 2.0 * m * K * N / (pct(t[s], 0.5) * 1e-3) * 1e-9)
+                            .put("calls", t[s].length).put("load", load).print(json);
+                }
+            }
+        }
+    }
+
+    private interface Contender {
+        void setUp(int which);
+    }
+
+    /** Sorted per-call milliseconds of each of {@code ways} set-ups, alternating call by call over the weight copies. */
+    private static double[][] time(Tensor[] w, Contender setUp, Tensor x, Tensor out, int ways) {
+        long end = System.nanoTime() + (long) (1.5e9);
+        for (int cycle = 0; System.nanoTime() < end; cycle++) {
+            setUp.setUp(cycle % ways);
+            CpuBackend.INSTANCE.matmul(x, w[cycle % COPIES].t(), out, false);
+        }
+        double[][] t = new double[ways][100_000];
+        int n = 0;
+        double total = 0;
+        while ((total < 3 || n < 10) && n < t[0].length) {
+            for (int s = 0; s < ways; s++) {
+                setUp.setUp(s);
+                Tensor wt = w[(n * ways + s) % COPIES].t();
+                long t0 = System.nanoTime();
+                CpuBackend.INSTANCE.matmul(x, wt, out, false);
+                double ms = (System.nanoTime() - t0) * 1e-6;
+                t[s][n] = ms;
+                total += ms * 1e-3;
+            }
+            n++;
+        }
+        double[][] sorted = new double[ways][];
+        for (int s = 0; s < ways; s++) {
+            sorted[s] = Arrays.copyOf(t[s], n);
+            Arrays.sort(sorted[s]);
+        }
+        return sorted;
     }
 
     /** Per-call milliseconds, sorted, of the claimed split [0] and the one-range split [1], alternating call by call. */

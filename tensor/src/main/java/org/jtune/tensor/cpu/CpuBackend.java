@@ -147,6 +147,19 @@ public final class CpuBackend implements Backend {
         Gemm.matmul(a, b, out, accumulate);
     }
 
+    /**
+     * Whether products of 5 to 32 rows with a transposed weight take the multi-row GEMV (the default) or
+     * the blocked GEMM as before; for benchmarks that compare both in one run (system property
+     * {@code jtune.gemv.multiRow=false}). Both give results within the kernels' tolerance of each other.
+     */
+    public static void setMultiRowGemv(boolean on) {
+        Gemv.setMultiRow(on);
+    }
+
+    public static boolean multiRowGemv() {
+        return Gemv.multiRow();
+    }
+
     @Override
     public void blockLinear(Tensor x, Tensor w, Tensor out) {
         BlockMatmul.linear(x, w, out);

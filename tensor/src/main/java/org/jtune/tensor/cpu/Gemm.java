@@ -16,7 +16,7 @@ import org.jtune.tensor.Tensor;
  * MR-high strips (MC×KC, L2); then for each B strip (KC×NR, stays in L1) and each A strip the
  * {@link GemmKernel} updates one MR×NR tile of C. Tiles cut by the edges of M or N are computed into a
  * scratch tile and merged. The first K slice stores (or adds to C when accumulating); later slices add.
- * A few rows (M ≤ {@link Gemv#MAX_ROWS}, decode) take the streaming {@link Gemv} path instead.
+ * A few rows (decode and batched decode, {@link Gemv#handles}) take the streaming {@link Gemv} path instead.
  *
  * <p>Threads: independent batch items are spread over the pool; a single large product is split into
  * column ranges of whole NR strips (or row ranges when M is larger than N), each thread packing its own
@@ -107,7 +107,7 @@ final class Gemm {
         int co = cBase + bi * m * n;
         long macs = (long) m * n * k;
         boolean split = parallel && Parallel.threads() > 1 && macs >= PARALLEL_MACS;
-        if (m <= Gemv.MAX_ROWS && Gemv.handles(b)) {
+        if (Gemv.handles(b, m)) {
             GemvCall call = GEMV_CALLS.get();
             call.set(a, m, k, b, c, co, n, accumulate);
             int groups = (n + Gemv.GROUP - 1) / Gemv.GROUP;
