@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, gemv, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora }
+    public enum Name { gemm, gemv, decode_batch, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -24,6 +24,7 @@ public final class Benchmarks {
         return switch (name) {
             case gemm -> new GemmBenchmark().run(json);
             case gemv -> new GemvBenchmark().run(json);
+            case decode_batch -> new BatchDecodeBenchmark().run(json);
             case ops -> new OpsBenchmark().run(json);
             case tokenize -> TokenizeBenchmark.run(json);
             case decode -> new DecodeBenchmark(false, formats).run(json);

@@ -1,9 +1,12 @@
 package org.jtune.bench;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 import org.jtune.tensor.cpu.CpuBackend;
 
@@ -15,7 +18,8 @@ import org.jtune.tensor.cpu.CpuBackend;
  * ({@link Parallel#forClaimed}, the default) and one balanced range per thread (the split before). Each
  * line: p50, p90, p99 and max in milliseconds, the p50 as GB/s of weight read, and the load average.
  * Then batched decode ({@code gemv_rows} lines): m = 8, 16, 32 rows against the same F32 weight through
- * the multi-row GEMV and the blocked GEMM, alternating, beside m = 1.
+ * the multi-row GEMV and the blocked GEMM, alternating, beside m = 1, with the weight on the heap and off
+ * the heap (the path of a memory-mapped checkpoint).
  */
 final class GemvBenchmark {
     private static final int K = 2048, N = 5632, COPIES = 3;
@@ -26,7 +30,8 @@ final class GemvBenchmark {
         int saved = Parallel.threads();
         boolean savedClaiming = Parallel.claiming();
         try {
-            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            // -Djtune.bench.gemv.rowsOnly=true (through JTUNE_JAVA_OPTS) skips the split comparison
+            for (DType dt : Boolean.getBoolean("jtune.bench.gemv.rowsOnly") ? new DType[0] : new DType[] {DType.F32, DType.BF16}) {
                 Rng rng = new Rng(7);
                 Tensor x = Tensor.uniform(rng, -1f, 1f, 1, K);
                 Tensor[] w = new Tensor[COPIES];
@@ -65,8 +70,22 @@ final class GemvBenchmark {
      */
     private static void multiRow(boolean json) {
         Rng rng = new Rng(9);
-        Tensor[] w = new Tensor[COPIES];
-        for (int i = 0; i < COPIES; i++) w[i] = Tensor.uniform(rng, -1f, 1f, N, K);
+        Tensor[] heap = new Tensor[COPIES], offHeap = new Tensor[COPIES];
+        Arena arena = Arena.ofShared();
+        for (int i = 0; i < COPIES; i++) {
+            heap[i] = Tensor.uniform(rng, -1f, 1f, N, K);
+            MemorySegment seg = arena.allocate(heap[i].storage().byteSize(), 64);
+            seg.copyFrom(heap[i].storage().segment());
+            offHeap[i] = new Tensor(Storage.wrap(seg), DType.F32, new int[] {N, K}, new long[] {K, 1}, 0);
+        }
+        try {
+            for (Tensor[] w : new Tensor[][] {heap, offHeap}) multiRow(json, rng, w, w == heap ? "heap" : "off_heap");
+        } finally {
+            arena.close();
+        }
+    }
+
+    private static void multiRow(boolean json, Rng rng, Tensor[] w, String storage) {
         for (int threads : new int[] {1, 2}) {
             Parallel.setThreads(threads);
             for (int m : new int[] {1, 8, 16, 32}) {
@@ -76,7 +95,7 @@ final class GemvBenchmark {
                 double[][] t = time(w, i -> CpuBackend.setMultiRowGemv(i == 0), x, out, m == 1 ? 1 : 2);
                 String[] path = {"multi_row_gemv", "blocked_gemm"};
                 for (int s = 0; s < (m == 1 ? 1 : 2); s++) {
-                    new ResultLine().put("bench", "gemv_rows").put("m", m).put("k", K).put("n", N).put("b_dtype", "f32")
+                    new ResultLine().put("bench", "gemv_rows").put("m", m).put("k", K).put("n", N).put("b_dtype", "f32").put("b_storage", storage)
                             .put("threads", threads).put("path", m == 1 ? "gemv" : path[s])
                             .put("p50_ms", pct(t[s], 0.5)).put("p90_ms", pct(t[s], 0.9))
                             .put("gflops", 2.0 * m * K * N / (pct(t[s], 0.5) * 1e-3) * 1e-9)
