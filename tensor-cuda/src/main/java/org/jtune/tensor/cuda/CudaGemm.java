@@ -53,13 +53,18 @@ final class CudaGemm {
             case F16 -> Cublas.R_16F;
             default -> Cublas.R_32F;
         };
-        be.context.enter();
+        long pb = be.tensors.address(bd), pa = be.tensors.address(ad);
+        String name = be.context.profiler == null ? null
+                : "cublas " + type.name().toLowerCase() + " " + (batch > 1 ? batch + "×" : "") + m + "×" + n + "×" + k;
         // Column-major: C'(n × m) = op(B')(n × k) · op(A')(k × m).
-        cublas.gemm(gb.rowMajor() ? Cublas.OP_N : Cublas.OP_T, ga.rowMajor() ? Cublas.OP_N : Cublas.OP_T, n, m, k,
-                be.tensors.address(bd), abType, gb.ld(), gb.batchStride(),
-                be.tensors.address(ad), ga.ld(), ga.batchStride(),
-                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch);
+        be.context.queued(name, () -> cublas.gemm(gb.rowMajor() ? Cublas.OP_N : Cublas.OP_T, ga.rowMajor() ? Cublas.OP_N : Cublas.OP_T,
+                n, m, k, pb, abType, gb.ld(), gb.batchStride(), pa, ga.ld(), ga.batchStride(),
+                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch));
         o.finish();
+    }
+
+    Cublas cublas() {
+        return cublas;
     }
 
     private Tensor operand(Tensor t, DType type) {

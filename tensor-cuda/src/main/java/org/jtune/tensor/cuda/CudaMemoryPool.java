@@ -69,10 +69,13 @@ final class CudaMemoryPool {
     }
 
     private DevicePointer fresh(long size) {
+        long t0 = System.nanoTime();
         context.enter();
         trimTo(cacheLimit);
         try {
-            return alloc(size);
+            DevicePointer p = alloc(size);
+            context.hostCall("cuMemAlloc (pool miss)", t0, size);
+            return p;
         } catch (CudaException first) {
             trimTo(0);
             System.gc();
