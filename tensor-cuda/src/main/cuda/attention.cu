@@ -28,6 +28,12 @@ __device__ __forceinline__ bool visible(const AttShape& a, const int* seg, int b
     return true;
 }
 
+// The keys a query at qpos may see lie in [jBegin, jEnd) (causal bound and window; segments checked per key).
+__device__ __forceinline__ void visible_range(const AttShape& a, int qpos, int* jBegin, int* jEnd) {
+    *jEnd = a.causal ? max(0, min(a.S, qpos + 1)) : a.S;
+    *jBegin = a.window > 0 ? min(*jEnd, max(0, qpos - a.window + 1)) : 0;
+}
+
 // Loads rows [r0, r0 + ATT_TILE) of a (rows, stride) matrix (cols D, row step `step`) into dst[ATT_TILE][D + 1].
 __device__ __forceinline__ void load_tile(float* dst, const float* src, long long base, long long step, int r0, int rows, int D) {
     for (int e = threadIdx.x; e < ATT_TILE * D; e += blockDim.x) {
@@ -247,21 +253,23 @@ extern "C" __global__ void attention_probs_f32(float* s, float* lse, const int* 
     __shared__ float scratch[32];
     int r = blockIdx.x, h = r / tc, i = i0 + r % tc, qpos = a.qOff + i;
     float* row = s + (long long) r * a.S;
+    int jBegin, jEnd;
+    visible_range(a, qpos, &jBegin, &jEnd);
     float m = -CUDART_INF_F;
-    for (int j = threadIdx.x; j < a.S; j += blockDim.x) {
+    for (int j = jBegin + threadIdx.x; j < jEnd; j += blockDim.x) {
         if (visible(a, seg, b, qpos, j)) m = fmaxf(m, row[j] * a.scale);
     }
     m = block_max(m, scratch);
     float sum = 0.f;
     if (m != -CUDART_INF_F) {
-        for (int j = threadIdx.x; j < a.S; j += blockDim.x) {
+        for (int j = jBegin + threadIdx.x; j < jEnd; j += blockDim.x) {
             if (visible(a, seg, b, qpos, j)) sum += expf(row[j] * a.scale - m);
         }
     }
     sum = block_sum(sum, scratch);
     float L = sum > 0.f ? m + logf(sum) : -CUDART_INF_F;
-    for (int j = threadIdx.x; j < a.S; j += blockDim.x) {
-        row[j] = (L != -CUDART_INF_F && visible(a, seg, b, qpos, j)) ? expf(row[j] * a.scale - L) : 0.f;
+    for (int j = threadIdx.x; j < a.S; j += blockDim.x) { // keys outside [jBegin, jEnd) are not read, only zeroed
+        row[j] = (L != -CUDART_INF_F && j >= jBegin && j < jEnd && visible(a, seg, b, qpos, j)) ? expf(row[j] * a.scale - L) : 0.f;
     }
     if (lse && threadIdx.x == 0) lse[((long long) b * a.T + i) * a.Hq + h] = L;
 }
@@ -275,9 +283,11 @@ extern "C" __global__ void attention_score_grads_f32(float* s, float* dp, const 
     float L = lse[q], dl = delta[q];
     float* srow = s + (long long) r * a.S;
     float* drow = dp + (long long) r * a.S;
+    int jBegin, jEnd;
+    visible_range(a, qpos, &jBegin, &jEnd);
     for (int j = threadIdx.x; j < a.S; j += blockDim.x) {
         float p = 0.f, ds = 0.f;
-        if (L != -CUDART_INF_F && visible(a, seg, b, qpos, j)) {
+        if (L != -CUDART_INF_F && j >= jBegin && j < jEnd && visible(a, seg, b, qpos, j)) {
             p = expf(srow[j] * a.scale - L);
             ds = p * (drow[j] - dl) * a.scale;
         }

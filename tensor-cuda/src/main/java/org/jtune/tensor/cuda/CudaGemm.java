@@ -12,8 +12,8 @@ import org.jtune.tensor.Tensor;
  * cannot describe ({@link GemmOperand#of} null), or whose type differs from the other's, is densified
  * first (to F32 when the types differ). With {@link #mixedPrecision} on (autocast, as torch.autocast does
  * for bf16), an F32 operand meeting a 16-bit one is rounded to that type instead, so the product runs on
- * the tensor cores at the 16-bit rate (F32 accumulation still); off by default, as the conformance suite
- * expects F32 products.
+ * the tensor cores at the 16-bit rate (F32 accumulation still), and F32 × F32 products use TF32 tensor
+ * cores; off by default, as the conformance suite expects F32 products.
  */
 final class CudaGemm {
     private final CudaBackend be;
@@ -54,12 +54,14 @@ final class CudaGemm {
             default -> Cublas.R_32F;
         };
         long pb = be.tensors.address(bd), pa = be.tensors.address(ad);
+        // Under autocast, products that stay F32 (adapter factors, F32 weights) take TF32 tensor cores, as allow_tf32.
+        int compute = mixedPrecision && type == DType.F32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
         String name = be.context.profiler == null ? null
                 : "cublas " + type.name().toLowerCase() + " " + (batch > 1 ? batch + "×" : "") + m + "×" + n + "×" + k;
         // Column-major: C'(n × m) = op(B')(n × k) · op(A')(k × m).
         be.context.queued(name, () -> cublas.gemm(gb.rowMajor() ? Cublas.OP_N : Cublas.OP_T, ga.rowMajor() ? Cublas.OP_N : Cublas.OP_T,
                 n, m, k, pb, abType, gb.ld(), gb.batchStride(), pa, ga.ld(), ga.batchStride(),
-                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch));
+                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch, compute));
         o.finish();
     }
 
