@@ -33,6 +33,7 @@ final class CudaGemm {
             if (!accumulate) be.fill(out, 0f);
             return;
         }
+        if (!accumulate && m == 1 && rowTimesBf16Weight(a, b, out)) return;
         DType type = a.dtype() == b.dtype() && a.dtype() != DType.I32 ? a.dtype() : DType.F32;
         if (mixedPrecision && type == DType.F32) {
             if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) type = DType.BF16;
@@ -63,6 +64,24 @@ final class CudaGemm {
                 n, m, k, pb, abType, gb.ld(), gb.batchStride(), pa, ga.ld(), ga.batchStride(),
                 accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch, compute));
         o.finish();
+    }
+
+    /**
+     * Decode's product: one F32 row times the transpose of a contiguous BF16 weight (n × k, 16-byte aligned)
+     * goes to our GEMV kernel ({@code gemv_bf16}: F32 arithmetic on the BF16 values, no cast of the row and
+     * no cuBLAS call). False (nothing done) for any other shape or layout.
+     */
+    private boolean rowTimesBf16Weight(Tensor a, Tensor b, Tensor out) {
+        if (b.dtype() != DType.BF16 || b.rank() != 2 || a.dtype() != DType.F32 || a.numel() != a.size(a.rank() - 1)) return false;
+        int k = b.size(0), n = b.size(1);
+        if (k % 8 != 0 || b.stride(0) != 1 || b.stride(1) != k || out.numel() != n) return false;
+        long w = be.tensors.address(b);
+        if (w % 16 != 0) return false;
+        long x = be.tensors.denseF32(a);
+        CudaTensors.Out o = be.tensors.out(out, DType.F32, false);
+        be.context.launch(CudaKernels.GEMV_BF16, LaunchConfig.perWarp(n, LaunchConfig.QGEMV_WARPS), w, x, o.ptr, n, k);
+        o.finish();
+        return true;
     }
 
     Cublas cublas() {
