@@ -39,22 +39,18 @@ final class PinnedStaging {
     PinnedStaging(CudaContext context) {
         this.context = context;
         context.enter();
-        for (int i = 0; i < SLOTS; i++) {
-            slotPinned[i] = new Pointer();
-            cuMemAllocHost(slotPinned[i], SLOT);
-            slotHost[i] = MemorySegment.ofBuffer(slotPinned[i].getByteBuffer(0, SLOT));
-            slotDone[i] = new CUevent();
-            cuEventCreate(slotDone[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
-            cuEventRecord(slotDone[i], context.stream());
-        }
-        for (int i = 0; i < 2; i++) {
-            pinned[i] = new Pointer();
-            cuMemAllocHost(pinned[i], CHUNK);
-            host[i] = MemorySegment.ofBuffer(pinned[i].getByteBuffer(0, CHUNK));
-            done[i] = new CUevent();
-            cuEventCreate(done[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
-            cuEventRecord(done[i], context.stream());
-        }
+        for (int i = 0; i < SLOTS; i++) slotHost[i] = pinnedBuffer(slotPinned, slotDone, i, SLOT);
+        for (int i = 0; i < 2; i++) host[i] = pinnedBuffer(pinned, done, i, CHUNK);
+    }
+
+    /** Page-locks {@code bytes} into pointers[i] with a completed event in events[i]; returns the host view. */
+    private MemorySegment pinnedBuffer(Pointer[] pointers, CUevent[] events, int i, long bytes) {
+        pointers[i] = new Pointer();
+        cuMemAllocHost(pointers[i], bytes);
+        events[i] = new CUevent();
+        cuEventCreate(events[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
+        cuEventRecord(events[i], context.stream());
+        return MemorySegment.ofBuffer(pointers[i].getByteBuffer(0, bytes));
     }
 
     /** Device bytes at {@code dst} ← {@code src} (host, any kind of segment); returns when src may be reused. */
