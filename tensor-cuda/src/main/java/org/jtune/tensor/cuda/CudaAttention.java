@@ -22,13 +22,11 @@ final class CudaAttention {
     /** Bytes of score scratch per call (the backward needs two such buffers). */
     static final long SCRATCH_BYTES = 1L << 30;
 
-    private final CudaBackend be;
     private final CudaContext ctx;
     private final CudaTensors ts;
     private final CudaGemm gemm;
 
     CudaAttention(CudaBackend be, CudaGemm gemm) {
-        this.be = be;
         this.ctx = be.context;
         this.ts = be.tensors;
         this.gemm = gemm;
@@ -64,7 +62,8 @@ final class CudaAttention {
         }
     }
 
-    void forward(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse, byte[] shape) {
+    /** The scale travels in {@code shape} (the kernels' AttShape). */
+    void forward(Tensor q, Tensor k, Tensor v, AttentionMask mask, Tensor out, Tensor lse, byte[] shape) {
         Dims x = Dims.of(q, k);
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v);
         long sp = mask.segments() == null ? 0L : ts.denseI32(mask.segments());
@@ -100,7 +99,7 @@ final class CudaAttention {
         l.finish();
     }
 
-    void backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale, Tensor dq,
+    void backward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, Tensor dq,
                   Tensor dk, Tensor dv, byte[] shape) {
         Dims x = Dims.of(q, k);
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v), op = ts.denseF32(out), lp = ts.denseF32(lse),

@@ -266,7 +266,7 @@ final class CudaModelOps {
     void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
         if (out.numel() == 0) return;
         if (CudaAttention.serves(q, k)) {
-            products.forward(q, k, v, mask, scale, out, lse, shape(q, k, mask, scale));
+            products.forward(q, k, v, mask, out, lse, shape(q, k, mask, scale));
             return;
         }
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v);
@@ -282,7 +282,7 @@ final class CudaModelOps {
                            Tensor dq, Tensor dk, Tensor dv) {
         if (q.numel() == 0 && k.numel() == 0) return;
         if (CudaAttention.serves(q, k)) {
-            products.backward(q, k, v, out, lse, dOut, mask, scale, dq, dk, dv, shape(q, k, mask, scale));
+            products.backward(q, k, v, out, lse, dOut, mask, dq, dk, dv, shape(q, k, mask, scale));
             return;
         }
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v), op = ts.denseF32(out), lp = ts.denseF32(lse),
