@@ -7,6 +7,7 @@
 // position qOff + i; key j is visible when (!causal || j ≤ pos) && (window ≤ 0 || pos − j < window) and,
 // when seg (B, S) I32 is not null, seg[b][j] == seg[b][pos]. D ≤ ATT_MAX_D (128): the backend checks.
 // Launch: block ATT_WARPS·32 threads; dynamic shared memory as each kernel's comment says.
+// For T > 1 the backend uses the matrix-product kernels at the end of this file instead (CudaAttention).
 #include "common.cuh"
 
 #define ATT_TILE 32
@@ -25,6 +26,12 @@ __device__ __forceinline__ bool visible(const AttShape& a, const int* seg, int b
     if (a.window > 0 && qpos - j >= a.window) return false;
     if (seg && seg[(long long) b * a.S + j] != seg[(long long) b * a.S + qpos]) return false;
     return true;
+}
+
+// The keys a query at qpos may see lie in [jBegin, jEnd) (causal bound and window; segments checked per key).
+__device__ __forceinline__ void visible_range(const AttShape& a, int qpos, int* jBegin, int* jEnd) {
+    *jEnd = a.causal ? max(0, min(a.S, qpos + 1)) : a.S;
+    *jBegin = a.window > 0 ? min(*jEnd, max(0, qpos - a.window + 1)) : 0;
 }
 
 // Loads rows [r0, r0 + ATT_TILE) of a (rows, stride) matrix (cols D, row step `step`) into dst[ATT_TILE][D + 1].
@@ -232,5 +239,59 @@ extern "C" __global__ void attention_bwd_dkv_f32(const float* q, const float* k,
             dk[kBase + d] = accK[c] * a.scale;
             dv[kBase + d] = accV[c];
         }
+    }
+}
+
+// ---- Attention through matrix products (the backend's path for T > 1: prefill and training) ----------------
+// The scores of one batch row b and query rows [i0, i0 + tc) are a buffer (Hq, tc, S) of raw dot products
+// q·k written by cuBLAS; these two kernels turn them into probabilities (and their gradient) in place,
+// one block per score row r = h·tc + (i − i0), with the same mask and GQA rules as the fused kernels.
+
+// s ← p = e^{s·scale − lse} on visible keys, 0 elsewhere; lse[(b·T + i)·Hq + h] ← log Σ e^{s·scale}
+// (−∞ and p = 0 when no key is visible). Grid Hq·tc blocks.
+extern "C" __global__ void attention_probs_f32(float* s, float* lse, const int* seg, AttShape a, int b, int i0, int tc) {
+    __shared__ float scratch[32];
+    int r = blockIdx.x, h = r / tc, i = i0 + r % tc, qpos = a.qOff + i;
+    float* row = s + (long long) r * a.S;
+    int jBegin, jEnd;
+    visible_range(a, qpos, &jBegin, &jEnd);
+    float m = -CUDART_INF_F;
+    for (int j = jBegin + threadIdx.x; j < jEnd; j += blockDim.x) {
+        if (visible(a, seg, b, qpos, j)) m = fmaxf(m, row[j] * a.scale);
+    }
+    m = block_max(m, scratch);
+    float sum = 0.f;
+    if (m != -CUDART_INF_F) {
+        for (int j = jBegin + threadIdx.x; j < jEnd; j += blockDim.x) {
+            if (visible(a, seg, b, qpos, j)) sum += expf(row[j] * a.scale - m);
+        }
+    }
+    sum = block_sum(sum, scratch);
+    float L = sum > 0.f ? m + logf(sum) : -CUDART_INF_F;
+    for (int j = threadIdx.x; j < a.S; j += blockDim.x) { // keys outside [jBegin, jEnd) are not read, only zeroed
+        row[j] = (L != -CUDART_INF_F && j >= jBegin && j < jEnd && visible(a, seg, b, qpos, j)) ? expf(row[j] * a.scale - L) : 0.f;
+    }
+    if (lse && threadIdx.x == 0) lse[((long long) b * a.T + i) * a.Hq + h] = L;
+}
+
+// Backward of the same rows: s holds q·k and becomes p = e^{s·scale − lse}; dp holds dOut·v and becomes
+// ds·scale = p (dOut·v − Δ)·scale (0 off the mask or where lse = −∞). Grid Hq·tc blocks.
+extern "C" __global__ void attention_score_grads_f32(float* s, float* dp, const float* lse, const float* delta, const int* seg,
+                                                     AttShape a, int b, int i0, int tc) {
+    int r = blockIdx.x, h = r / tc, i = i0 + r % tc, qpos = a.qOff + i;
+    long long q = ((long long) b * a.T + i) * a.Hq + h;
+    float L = lse[q], dl = delta[q];
+    float* srow = s + (long long) r * a.S;
+    float* drow = dp + (long long) r * a.S;
+    int jBegin, jEnd;
+    visible_range(a, qpos, &jBegin, &jEnd);
+    for (int j = threadIdx.x; j < a.S; j += blockDim.x) {
+        float p = 0.f, ds = 0.f;
+        if (L != -CUDART_INF_F && j >= jBegin && j < jEnd && visible(a, seg, b, qpos, j)) {
+            p = expf(srow[j] * a.scale - L);
+            ds = p * (drow[j] - dl) * a.scale;
+        }
+        srow[j] = p;
+        drow[j] = ds;
     }
 }

@@ -25,6 +25,7 @@ import org.jtune.tensor.DType;
 import org.jtune.tensor.Device;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.tensor.cuda.CudaBackend;
 import org.jtune.train.optim.AdamW;
@@ -39,6 +40,8 @@ import org.jtune.train.optim.WeightDecayRule;
  * the same model: the weight bytes read per token over the step time, as a fraction of HBM bandwidth
  * (4.8 TB/s, datasheet). Steps (2) and (3) run with the backend's mixed-precision GEMM on (F32
  * activations rounded to BF16 at each product, as torch.autocast does) and, for the record, off.
+ * A profiled decode and training step ({@link CudaBackend#profile}) say where the time goes: device-busy
+ * against wall time, and the calls that take the most device time. Batch 4 × SEQ is timed besides batch 1.
  * Usage: {@code CudaDeviceBench OUT.json [SEQ] [DECODE_TOKENS]}.
  */
 public final class CudaDeviceBench {
@@ -64,7 +67,7 @@ public final class CudaDeviceBench {
         Map<String, Object> decode = new LinkedHashMap<>();
         for (boolean mixed : new boolean[] {true, false}) {
             cuda.mixedPrecisionGemm(mixed);
-            decode.put(mixed ? "mixed_precision" : "f32_products", decode(model, weightBytes, mixed ? decodeTokens : 8));
+            decode.put(mixed ? "mixed_precision" : "f32_products", decode(model, cuda, weightBytes, mixed ? decodeTokens : 8));
             r.put("decode_batch1", decode);
             write(out, r);
         }
@@ -75,6 +78,10 @@ public final class CudaDeviceBench {
             r.put("lora_step", train);
             write(out, r);
         }
+        cuda.mixedPrecisionGemm(true);
+        TrainingShape wide = new TrainingShape(2048, 22, 32, 4, 5632, 32000, 4, seq);
+        train.put("mixed_precision_batch4", loraStep(model, wide, cuda, 2));
+        write(out, r);
         System.out.println(Files.readString(out));
     }
 
@@ -114,7 +121,7 @@ public final class CudaDeviceBench {
         return Architectures.of(shape.config(), w);
     }
 
-    static Map<String, Object> decode(CausalLM model, long weightBytes, int measured) throws Exception {
+    static Map<String, Object> decode(CausalLM model, CudaBackend cuda, long weightBytes, int measured) throws Exception {
         int[] prompt = new int[16];
         for (int i = 0; i < prompt.length; i++) prompt[i] = 100 + i;
         Generator.generate(model, List.of(prompt), SamplingConfig.greedy(4), null, null); // warm-up
@@ -126,6 +133,10 @@ public final class CudaDeviceBench {
         double total = (System.nanoTime() - t0) / 1e9;
         double perToken = (total - prefill) / measured;
         Map<String, Object> d = new LinkedHashMap<>();
+        cuda.profile(true);
+        Generator.generate(model, List.of(prompt), SamplingConfig.greedy(9), null, null);
+        d.put("profile_prefill_and_8_tokens", cuda.profileReport(12));
+        cuda.profile(false);
         d.put("tokens_timed", measured);
         d.put("ms_per_token", perToken * 1e3);
         d.put("tokens_per_s", 1 / perToken);
@@ -150,17 +161,26 @@ public final class CudaDeviceBench {
         ForwardPass pass = ForwardPass.of(AttentionMask.causalMask());
         double[] times = new double[steps];
         float loss = Float.NaN;
-        for (int s = 0; s < 1 + steps; s++) {
-            cuda.synchronize();
-            long t0 = System.nanoTime();
+        // As FineTune runs a step: inside a step pool, so the device buffers of one step serve the next.
+        StepBufferPool pool = new StepBufferPool();
+        java.util.function.Supplier<Float> oneStep = () -> {
             Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
             Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
             l.backward();
             opt.step(1e-4);
             opt.zeroGrad();
-            loss = l.value().item();
+            return l.value().item();
+        };
+        for (int s = 0; s < 1 + steps; s++) {
+            cuda.synchronize();
+            long t0 = System.nanoTime();
+            loss = pool.step(oneStep);
             if (s >= 1) times[s - 1] = (System.nanoTime() - t0) / 1e9;
         }
+        cuda.profile(true);
+        pool.step(oneStep);
+        Map<String, Object> profile = cuda.profileReport(16);
+        cuda.profile(false);
         model.adapters().remove(Adapters.DEFAULT);
         Arrays.sort(times);
         double step = times[times.length / 2];
@@ -175,6 +195,7 @@ public final class CudaDeviceBench {
         m.put("loss", loss);
         m.put("model_tflops", flops / step / 1e12);
         m.put("mfu_vs_989_tflops", flops / step / PEAK_BF16);
+        m.put("profile_one_step", profile);
         return m;
     }
 }

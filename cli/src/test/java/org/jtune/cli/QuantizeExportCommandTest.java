@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * `jtune quantize`, `--quantize`, `jtune export gguf` and `--model FILE.gguf` end to end on stories260K: the quantized
  * folder generates what quantize-on-load generates; the F32 GGUF export generates what the Hugging Face folder
- * generates; the Modelfile is written beside the file; bad types, garbage GGUF files and a GGUF given where a folder
+ * generates; NF4 runs in generate and chat, and the folder `jtune quantize --type nf4` writes (what serve --quantize nf4
+ * serves) generates what --quantize nf4 does; the Modelfile is written beside the file; bad types, garbage GGUF files and a GGUF given where a folder
  * is needed fail with one line naming the problem.
  */
 class QuantizeExportCommandTest {
@@ -51,6 +52,23 @@ class QuantizeExportCommandTest {
         Path q4 = tmp.resolve("out/stories-q4.gguf");
         assertEquals(0, CliRun.of("export", "gguf", "--model", model, "--type", "q4_k_m", "--out", q4.toString()).exit());
         assertEquals(16, outputIds(CliRun.of(concat(gen, q4.toString()))).size());
+    }
+
+    @Test
+    void nf4RunsInGenerateChatAndTheQuantizedFolderServeLoads() throws Exception {
+        String model = SharedData.require("models/stories260K").toString();
+        String[] gen = {"generate", "--prompt", "Once upon a time", "--max-new-tokens", "12", "--json", "--model"};
+        JsonNode onLoad = outputIds(CliRun.of(concat(gen, model, "--quantize", "nf4")));
+        assertEquals(12, onLoad.size());
+        // serve --quantize nf4 writes this folder (jtune quantize) and serves it: it must generate what --quantize does
+        Path q = tmp.resolve("nf4");
+        CliRun quantize = CliRun.of("quantize", "--model", model, "--type", "nf4", "--out", q.toString());
+        assertEquals(0, quantize.exit(), quantize.toString());
+        assertEquals(onLoad, outputIds(CliRun.of(concat(gen, q.toString()))), "the NF4 folder generates what --quantize nf4 does");
+        CliRun chat = CliRun.withInput("Once upon a time\n", "chat", "--model", model, "--quantize", "nf4", "--chat-template", "chatml",
+                "--max-new-tokens", "8");
+        assertEquals(0, chat.exit(), chat.toString());
+        assertTrue(!chat.out().isBlank(), "chat answered: " + chat);
     }
 
     @Test

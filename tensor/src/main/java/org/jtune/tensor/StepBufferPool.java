@@ -27,34 +27,52 @@ import java.util.function.Supplier;
  * can serve later requests of the same step.
  *
  * <p>Buffers not used in a whole step are dropped at its end (shapes that changed, e.g. a padded batch
- * of another length, do not pile up). Requests under {@link #MIN_BYTES}, and requests of device
- * backends, are left to the backend. Safe for allocations from several threads.
+ * of another length, do not pile up). Host requests under {@link #MIN_BYTES} are left to the backend.
+ * Device backends are served the same way: the pool keeps their {@link DeviceMemory} and zeroes a kept
+ * buffer with the backend's own fill, so a GPU's step reuses its memory without waiting for the GC to
+ * find dead tensors (a device's ops run in order on its queue, so a buffer released by one op can
+ * back the next op's output). Safe for allocations from several threads.
  */
 public final class StepBufferPool implements BufferPool {
-    /** Smaller requests are cheaper for the JVM's allocator than for a pool. */
+    /** Smaller host requests are cheaper for the JVM's allocator than for a pool (a device allocation never is). */
     public static final long MIN_BYTES = 64 << 10;
 
-    private record Key(DType dtype, long numel) {}
+    private record Key(Device device, DType dtype, long numel) {}
 
     /** Whether trainers run their steps in a pool: on unless -Djtune.stepPool=false (for comparisons). */
     public static boolean enabled() {
         return !"false".equalsIgnoreCase(System.getProperty("jtune.stepPool", "true"));
     }
 
+    /** Host or device memory the pool keeps: a MemorySegment or a backend's DeviceMemory. */
+    private record Memory(MemorySegment host, DeviceMemory device) {
+        long byteSize() {
+            return host != null ? host.byteSize() : device.byteSize();
+        }
+
+        Storage wrap() {
+            return host != null ? Storage.wrap(host) : Storage.onDevice(device);
+        }
+
+        static Memory of(Storage s) {
+            return s.isHost() ? new Memory(s.segment(), null) : new Memory(null, s.deviceMemory());
+        }
+    }
+
     /** One buffer on loan: the wrapper the tensors hold is watched, the memory stays with the pool. */
     private static final class Loan extends WeakReference<Storage> {
         final Key key;
-        final MemorySegment memory;
+        final Memory memory;
         boolean returned;
 
-        Loan(Storage lent, Key key, MemorySegment memory, ReferenceQueue<Storage> queue) {
+        Loan(Storage lent, Key key, Memory memory, ReferenceQueue<Storage> queue) {
             super(lent, queue);
             this.key = key;
             this.memory = memory;
         }
     }
 
-    private record Idle(MemorySegment memory, long lastStep) {}
+    private record Idle(Memory memory, long lastStep) {}
 
     private final Map<Key, ArrayDeque<Idle>> idle = new HashMap<>();
     private final List<Loan> loans = new ArrayList<>();
@@ -64,22 +82,30 @@ public final class StepBufferPool implements BufferPool {
 
     @Override
     public synchronized Storage take(Backend backend, DType dtype, long numel) {
-        if (!backend.device().isHost() || numel * dtype.byteSize() < MIN_BYTES) return null;
+        boolean host = backend.device().isHost();
+        if (host && numel * dtype.byteSize() < MIN_BYTES) return null;
+        if (!host && numel > Integer.MAX_VALUE) return null; // zeroed as one tensor below
         reclaimReleased();
-        Key key = new Key(dtype, numel);
+        Key key = new Key(backend.device(), dtype, numel);
         ArrayDeque<Idle> q = idle.get(key);
         Idle free = q == null ? null : q.pollLast();
-        MemorySegment memory;
+        Memory memory;
+        Storage lent;
         if (free != null) {
             memory = free.memory();
-            memory.fill((byte) 0);
+            lent = memory.wrap();
+            if (memory.host() != null) {
+                memory.host().fill((byte) 0);
+            } else {
+                backend.fill(new Tensor(lent, dtype, new int[] {(int) numel}, new long[] {1}, 0), 0f);
+            }
             reused++;
         } else {
-            memory = backend.allocateStorage(dtype, numel).segment();
+            memory = Memory.of(backend.allocateStorage(dtype, numel));
+            lent = memory.wrap();
             pooledBytes += memory.byteSize();
             fresh++;
         }
-        Storage lent = Storage.wrap(memory);
         loans.add(new Loan(lent, key, memory, released));
         return lent;
     }

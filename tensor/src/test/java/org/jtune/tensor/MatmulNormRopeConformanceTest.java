@@ -37,6 +37,13 @@ class MatmulNormRopeConformanceTest {
         Ref want = Ref.zeros(5);
         for (int i = 0; i < 5; i++) for (int p = 0; p < 33; p++) want.v()[i] += (double) a.get(i, p) * v.get(p);
         Expect.close("matmul by a vector", got, want, 1e-5, 1e-5);
+        // Decode's product: one F32 row times the transpose of a BF16 weight (n × k), k odd and a multiple of 8.
+        for (int kk : new int[] {33, 64, 136}) {
+            Tensor row = Tensor.uniform(rng, -1f, 1f, 1, 1, kk);
+            Tensor w = Tensor.uniform(rng, -1f, 1f, 19, kk).to(DType.BF16);
+            check(be, row, w.transpose(0, 1));
+            check(be, row, w.narrow(0, 2, 17).transpose(0, 1)); // a weight view that starts 2 rows in
+        }
     }
 
     private static void check(Backend be, Tensor a, Tensor b) {

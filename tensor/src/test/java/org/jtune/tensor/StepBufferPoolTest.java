@@ -39,6 +39,28 @@ class StepBufferPoolTest {
     }
 
     @Test
+    void deviceBuffersAreKeptAndHandedOutZeroedByTheBackend() {
+        Backend sim = SimulatedDevice.INSTANCE;
+        Tensor a = Tensor.uniform(new Rng(6), -1f, 1f, ROWS, COLS);
+        float[] expected = work(a);
+        Tensor onSim = a.to(SimulatedDevice.DEVICE);
+        StepBufferPool pool = new StepBufferPool();
+        assertArrayEquals(expected, pool.step(() -> Ops.using(sim, () -> work(onSim))));
+        long fresh = pool.counts()[1];
+        assertTrue(fresh >= 2, "the device step's outputs came from the pool: " + fresh);
+        assertArrayEquals(expected, pool.step(() -> Ops.using(sim, () -> work(onSim))));
+        assertEquals(fresh, pool.counts()[1], "the second device step needs no new memory");
+        Tensor dirty = pool.step(() -> {
+            Tensor t = sim.allocate(DType.F32, ROWS, COLS);
+            sim.fill(t, 3f);
+            return t;
+        });
+        Tensor again = pool.step(() -> sim.allocate(DType.F32, ROWS, COLS));
+        assertSame(dirty.storage().deviceMemory(), again.storage().deviceMemory(), "the same device memory, lent again");
+        for (float v : again.toFloatArray()) assertEquals(0f, v);
+    }
+
+    @Test
     void aKeptBufferIsHandedOutZeroed() {
         StepBufferPool pool = new StepBufferPool();
         Tensor first = pool.step(() -> {

@@ -27,7 +27,8 @@ final class Cublas {
     static final int OP_N = 0, OP_T = 1;
     /** cudaDataType_t. */
     static final int R_32F = 0, R_16F = 2, R_16BF = 14;
-    static final int COMPUTE_32F = 68;
+    /** cublasComputeType_t: F32, and F32 with inputs rounded to TF32 on the tensor cores. */
+    static final int COMPUTE_32F = 68, COMPUTE_32F_FAST_TF32 = 77;
     static final int GEMM_DEFAULT = -1;
 
     private final MethodHandle gemm;
@@ -64,6 +65,12 @@ final class Cublas {
      */
     void gemm(int transA, int transB, int m, int n, int k, long a, int abType, int lda, long strideA, long b, int ldb, long strideB,
               boolean accumulate, long c, int ldc, long strideC, int batch) {
+        gemm(transA, transB, m, n, k, a, abType, lda, strideA, b, ldb, strideB, accumulate, c, ldc, strideC, batch, COMPUTE_32F);
+    }
+
+    /** As above with the cublasComputeType_t given ({@link #COMPUTE_32F} or {@link #COMPUTE_32F_FAST_TF32}). */
+    void gemm(int transA, int transB, int m, int n, int k, long a, int abType, int lda, long strideA, long b, int ldb, long strideB,
+              boolean accumulate, long c, int ldc, long strideC, int batch, int computeType) {
         int status;
         // A local of the exact type: a conditional expression passed straight to invokeExact is typed Object.
         MemorySegment beta = accumulate ? beta1 : beta0;
@@ -72,7 +79,7 @@ final class Cublas {
                     MemorySegment.ofAddress(a), abType, lda, strideA,
                     MemorySegment.ofAddress(b), abType, ldb, strideB,
                     beta, MemorySegment.ofAddress(c), R_32F, ldc, strideC,
-                    batch, COMPUTE_32F, GEMM_DEFAULT);
+                    batch, computeType, GEMM_DEFAULT);
         } catch (Throwable e) {
             throw new IllegalStateException("cublasGemmStridedBatchedEx could not be called: " + e, e);
         }

@@ -44,7 +44,7 @@ public final class CudaBackend implements Backend {
         this.staging = new PinnedStaging(context);
         this.tensors = new CudaTensors(this);
         this.gemm = new CudaGemm(this, new Cublas(context.stream().handle()));
-        this.model = new CudaModelOps(this);
+        this.model = new CudaModelOps(this, gemm);
     }
 
     /** Starts device cuda:{@code index} (not registered: see {@link Device#register}); an error says why it cannot. */
@@ -85,6 +85,29 @@ public final class CudaBackend implements Backend {
         return gemm.cublasTflops(n, type, reps);
     }
 
+    /**
+     * Starts ({@code on}) or stops profiling: while on, each queued call's device time and each stalling host
+     * call are recorded ({@link CudaProfiler}); {@link #profileReport} reads them.
+     */
+    public void profile(boolean on) {
+        if (on) {
+            CudaProfiler p = new CudaProfiler();
+            synchronize();
+            p.start();
+            context.profiler = p;
+        } else {
+            context.profiler = null;
+        }
+    }
+
+    /** What was recorded since {@link #profile}(true): wall and device-busy time, the {@code top} calls by device time. */
+    public java.util.Map<String, Object> profileReport(int top) {
+        CudaProfiler p = context.profiler;
+        if (p == null) throw new IllegalStateException("profiling is off: call profile(true) first");
+        synchronize();
+        return p.report(top);
+    }
+
     /** Waits for every queued kernel and copy (timing, tests). */
     public void synchronize() {
         context.synchronize();
@@ -96,8 +119,7 @@ public final class CudaBackend implements Backend {
     public Storage allocateStorage(DType dtype, long numel) {
         Storage s = allocateUninitialised(dtype, numel);
         CudaMemory m = (CudaMemory) s.deviceMemory();
-        context.enter();
-        cuMemsetD8Async(m.pointer(), (byte) 0, m.byteSize(), context.stream());
+        context.queued("memset", () -> cuMemsetD8Async(m.pointer(), (byte) 0, m.byteSize(), context.stream()));
         return s;
     }
 
@@ -144,8 +166,8 @@ public final class CudaBackend implements Backend {
     void copyOnDevice(Tensor src, Tensor dst) {
         if (src.numel() == 0) return;
         if (src.dtype() == dst.dtype() && src.isContiguous() && dst.isContiguous()) {
-            context.enter();
-            cuMemcpyDtoDAsync(pointer(dst), pointer(src), src.numel() * src.dtype().byteSize(), context.stream());
+            context.queued("memcpy_d2d", () -> cuMemcpyDtoDAsync(pointer(dst), pointer(src), src.numel() * src.dtype().byteSize(),
+                    context.stream()));
             return;
         }
         context.launch(CudaKernels.COPY_STRIDED, LaunchConfig.gridStride(src.numel(), context.multiprocessors()),
@@ -157,13 +179,11 @@ public final class CudaBackend implements Backend {
     public void fill(Tensor dst, float value) {
         if (dst.numel() == 0) return;
         if (value == 0f && dst.isContiguous()) {
-            context.enter();
-            cuMemsetD8Async(pointer(dst), (byte) 0, dst.numel() * dst.dtype().byteSize(), context.stream());
+            context.queued("memset", () -> cuMemsetD8Async(pointer(dst), (byte) 0, dst.numel() * dst.dtype().byteSize(), context.stream()));
             return;
         }
         if (dst.dtype() == F32 && dst.isContiguous()) {
-            context.enter();
-            cuMemsetD32Async(pointer(dst), Float.floatToRawIntBits(value), dst.numel(), context.stream());
+            context.queued("memset", () -> cuMemsetD32Async(pointer(dst), Float.floatToRawIntBits(value), dst.numel(), context.stream()));
             return;
         }
         context.launch(CudaKernels.FILL_STRIDED, LaunchConfig.gridStride(dst.numel(), context.multiprocessors()),

@@ -41,6 +41,8 @@ public final class CudaContext {
     private final long totalMemory;
     private final Map<KernelSpec, CUfunction> functions = new HashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+    /** Non-null while profiling ({@link CudaBackend#profile}). */
+    volatile CudaProfiler profiler;
 
     private CudaContext(int index) {
         this.index = index;
@@ -123,7 +125,30 @@ public final class CudaContext {
         enter();
         CUfunction f = functions.get(spec);
         if (f == null) throw new IllegalStateException("kernel " + spec.name() + " is not loaded (not in CudaKernels.ALL)");
-        cuLaunchKernel(f, cfg.gridX(), cfg.gridY(), cfg.gridZ(), cfg.block(), 1, 1, cfg.sharedBytes(), stream, Pointer.to(ptrs), null);
+        Pointer kernelParams = Pointer.to(ptrs);
+        CudaProfiler p = profiler;
+        if (p != null) p.begin(stream);
+        cuLaunchKernel(f, cfg.gridX(), cfg.gridY(), cfg.gridZ(), cfg.block(), 1, 1, cfg.sharedBytes(), stream, kernelParams, null);
+        if (p != null) p.end(spec.name(), stream);
+    }
+
+    /** Runs {@code call} (which queues work on the stream) bracketed for the profiler under {@code name}, when profiling. */
+    void queued(String name, Runnable call) {
+        enter();
+        CudaProfiler p = profiler;
+        if (p == null) {
+            call.run();
+            return;
+        }
+        p.begin(stream);
+        call.run();
+        p.end(name, stream);
+    }
+
+    /** Counts a host-side call that holds the stream (upload, download, allocation) when profiling. */
+    void hostCall(String name, long startNanos, long bytes) {
+        CudaProfiler p = profiler;
+        if (p != null) p.hostCall(name, System.nanoTime() - startNanos, bytes);
     }
 
     private static Pointer bad(KernelSpec spec, int i, Object a) {

@@ -12,8 +12,8 @@ import org.jtune.tensor.Tensor;
  * cannot describe ({@link GemmOperand#of} null), or whose type differs from the other's, is densified
  * first (to F32 when the types differ). With {@link #mixedPrecision} on (autocast, as torch.autocast does
  * for bf16), an F32 operand meeting a 16-bit one is rounded to that type instead, so the product runs on
- * the tensor cores at the 16-bit rate (F32 accumulation still); off by default, as the conformance suite
- * expects F32 products.
+ * the tensor cores at the 16-bit rate (F32 accumulation still), and F32 × F32 products use TF32 tensor
+ * cores; off by default, as the conformance suite expects F32 products.
  */
 final class CudaGemm {
     private final CudaBackend be;
@@ -33,6 +33,7 @@ final class CudaGemm {
             if (!accumulate) be.fill(out, 0f);
             return;
         }
+        if (!accumulate && m == 1 && rowTimesBf16Weight(a, b, out)) return;
         DType type = a.dtype() == b.dtype() && a.dtype() != DType.I32 ? a.dtype() : DType.F32;
         if (mixedPrecision && type == DType.F32) {
             if (a.dtype() == DType.BF16 || b.dtype() == DType.BF16) type = DType.BF16;
@@ -53,13 +54,38 @@ final class CudaGemm {
             case F16 -> Cublas.R_16F;
             default -> Cublas.R_32F;
         };
-        be.context.enter();
+        long pb = be.tensors.address(bd), pa = be.tensors.address(ad);
+        // Under autocast, products that stay F32 (adapter factors, F32 weights) take TF32 tensor cores, as allow_tf32.
+        int compute = mixedPrecision && type == DType.F32 ? Cublas.COMPUTE_32F_FAST_TF32 : Cublas.COMPUTE_32F;
+        String name = be.context.profiler == null ? null
+                : "cublas " + type.name().toLowerCase() + " " + (batch > 1 ? batch + "×" : "") + m + "×" + n + "×" + k;
         // Column-major: C'(n × m) = op(B')(n × k) · op(A')(k × m).
-        cublas.gemm(gb.rowMajor() ? Cublas.OP_N : Cublas.OP_T, ga.rowMajor() ? Cublas.OP_N : Cublas.OP_T, n, m, k,
-                be.tensors.address(bd), abType, gb.ld(), gb.batchStride(),
-                be.tensors.address(ad), ga.ld(), ga.batchStride(),
-                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch);
+        be.context.queued(name, () -> cublas.gemm(gb.rowMajor() ? Cublas.OP_N : Cublas.OP_T, ga.rowMajor() ? Cublas.OP_N : Cublas.OP_T,
+                n, m, k, pb, abType, gb.ld(), gb.batchStride(), pa, ga.ld(), ga.batchStride(),
+                accumulate, o.ptr, gc.ld(), gc.batchStride(), (int) batch, compute));
         o.finish();
+    }
+
+    /**
+     * Decode's product: one F32 row times the transpose of a contiguous BF16 weight (n × k, 16-byte aligned)
+     * goes to our GEMV kernel ({@code gemv_bf16}: F32 arithmetic on the BF16 values, no cast of the row and
+     * no cuBLAS call). False (nothing done) for any other shape or layout.
+     */
+    private boolean rowTimesBf16Weight(Tensor a, Tensor b, Tensor out) {
+        if (b.dtype() != DType.BF16 || b.rank() != 2 || a.dtype() != DType.F32 || a.numel() != a.size(a.rank() - 1)) return false;
+        int k = b.size(0), n = b.size(1);
+        if (k % 8 != 0 || b.stride(0) != 1 || b.stride(1) != k || out.numel() != n) return false;
+        long w = be.tensors.address(b);
+        if (w % 16 != 0) return false;
+        long x = be.tensors.denseF32(a);
+        CudaTensors.Out o = be.tensors.out(out, DType.F32, false);
+        be.context.launch(CudaKernels.GEMV_BF16, LaunchConfig.perWarp(n, LaunchConfig.QGEMV_WARPS), w, x, o.ptr, n, k);
+        o.finish();
+        return true;
+    }
+
+    Cublas cublas() {
+        return cublas;
     }
 
     private Tensor operand(Tensor t, DType type) {

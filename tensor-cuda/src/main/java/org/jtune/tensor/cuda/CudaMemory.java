@@ -31,7 +31,7 @@ public final class CudaMemory implements DeviceMemory {
 
     /** The raw device address of the first byte. */
     public long address() {
-        return pointer.base();
+        return pointer.address();
     }
 
     DevicePointer pointer() {

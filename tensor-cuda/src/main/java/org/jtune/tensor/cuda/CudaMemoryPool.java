@@ -17,14 +17,19 @@ import org.jtune.tensor.Device;
  * going back to cuMemAlloc/cuMemFree, which synchronise the device. Cached blocks beyond
  * {@code cacheLimit} bytes are freed. When an allocation fails the cache is emptied, the garbage
  * collector runs once to return unreachable blocks, and it is tried again before an error names the
- * sizes. Plain device allocations only (no managed memory).
+ * sizes. Blocks of at most {@link #SMALL_MAX} bytes are carved from {@link #SLAB}-byte allocations (a
+ * decode step asks for hundreds of small buffers, and each cuMemAlloc costs microseconds of host time);
+ * carved blocks go back to their own free lists and their slabs are never freed. Plain device
+ * allocations only (no managed memory).
  */
 final class CudaMemoryPool {
     private static final Cleaner CLEANER = Cleaner.create();
     private final CudaContext context;
     private final Device device;
     private final long cacheLimit;
+    static final long SMALL_MAX = 1L << 20, SLAB = 2L << 20;
     private final Map<Long, ArrayDeque<DevicePointer>> free = new HashMap<>();
+    private final Map<Long, ArrayDeque<DevicePointer>> carved = new HashMap<>();
     private long cached, inUse;
 
     CudaMemoryPool(CudaContext context, Device device, long cacheLimit) {
@@ -43,8 +48,8 @@ final class CudaMemoryPool {
     /** A block of at least {@code bytes} (contents undefined). */
     CudaMemory allocate(long bytes) {
         long size = rounded(bytes);
-        DevicePointer p = take(size);
-        if (p == null) p = fresh(size);
+        DevicePointer p = size <= SMALL_MAX ? takeCarved(size) : take(size);
+        if (p == null) p = size <= SMALL_MAX ? carve(size) : fresh(size);
         synchronized (this) {
             inUse += size;
         }
@@ -61,18 +66,40 @@ final class CudaMemoryPool {
         return q.pop();
     }
 
+    private synchronized DevicePointer takeCarved(long size) {
+        ArrayDeque<DevicePointer> q = carved.get(size);
+        return q == null || q.isEmpty() ? null : q.pop();
+    }
+
+    /** A new slab cut into blocks of {@code size}: one is returned, the others wait on the carved list. */
+    private DevicePointer carve(long size) {
+        DevicePointer slab = fresh(SLAB);
+        synchronized (this) {
+            ArrayDeque<DevicePointer> q = carved.computeIfAbsent(size, k -> new ArrayDeque<>());
+            for (long off = size; off + size <= SLAB; off += size) q.push(slab.plus(off));
+        }
+        return slab;
+    }
+
     private synchronized void giveBack(DevicePointer p, long size) {
         inUse -= size;
+        if (size <= SMALL_MAX) {
+            carved.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
+            return;
+        }
         free.computeIfAbsent(size, k -> new ArrayDeque<>()).push(p);
         cached += size;
         // Blocks over the cache limit are freed by the next allocating thread (cuMemFree needs the context).
     }
 
     private DevicePointer fresh(long size) {
+        long t0 = System.nanoTime();
         context.enter();
         trimTo(cacheLimit);
         try {
-            return alloc(size);
+            DevicePointer p = alloc(size);
+            context.hostCall("cuMemAlloc (pool miss)", t0, size);
+            return p;
         } catch (CudaException first) {
             trimTo(0);
             System.gc();

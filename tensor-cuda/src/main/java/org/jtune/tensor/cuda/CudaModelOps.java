@@ -23,11 +23,13 @@ final class CudaModelOps {
     private final CudaBackend be;
     private final CudaContext ctx;
     private final CudaTensors ts;
+    private final CudaAttention products;
 
-    CudaModelOps(CudaBackend be) {
+    CudaModelOps(CudaBackend be, CudaGemm gemm) {
         this.be = be;
         this.ctx = be.context;
         this.ts = be.tensors;
+        this.products = new CudaAttention(be, gemm);
     }
 
     // ---- reductions and rows -------------------------------------------------------------------
@@ -263,6 +265,10 @@ final class CudaModelOps {
 
     void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
         if (out.numel() == 0) return;
+        if (CudaAttention.serves(q, k)) {
+            products.forward(q, k, v, mask, out, lse, shape(q, k, mask, scale));
+            return;
+        }
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v);
         long sp = mask.segments() == null ? 0L : ts.denseI32(mask.segments());
         CudaTensors.Out o = ts.out(out, F32, false), l = ts.out(lse, F32, false);
@@ -275,6 +281,10 @@ final class CudaModelOps {
     void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale,
                            Tensor dq, Tensor dk, Tensor dv) {
         if (q.numel() == 0 && k.numel() == 0) return;
+        if (CudaAttention.serves(q, k)) {
+            products.backward(q, k, v, out, lse, dOut, mask, dq, dk, dv, shape(q, k, mask, scale));
+            return;
+        }
         long qp = ts.denseF32(q), kp = ts.denseF32(k), vp = ts.denseF32(v), op = ts.denseF32(out), lp = ts.denseF32(lse),
                 gp = ts.denseF32(dOut);
         long sp = mask.segments() == null ? 0L : ts.denseI32(mask.segments());

@@ -20,9 +20,9 @@ final class DevicePointer extends CUdeviceptr {
         return bytes == 0 ? this : new DevicePointer(this, bytes);
     }
 
-    /** The raw device address of the allocation's start (offsets made by {@link #plus} are not included). */
-    long base() {
-        return getNativePointer();
+    /** The raw device address this pointer designates (the allocation's start plus offsets made by {@link #plus}). */
+    long address() {
+        return getNativePointer() + getByteOffset();
     }
 
     /** A stream whose raw handle can be read (cuBLAS binds to it). */
