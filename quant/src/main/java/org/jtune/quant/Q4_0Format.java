@@ -10,6 +10,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.VectorMath;
 
 /**
@@ -18,7 +19,7 @@ import org.jtune.tensor.VectorMath;
  * Quantization is {@code quantize_row_q4_0_ref}: d = max/−8 where max is the value of largest magnitude
  * (the first one on ties), q = min(15, trunc(x/d + 8.5)).
  */
-public final class Q4_0Format implements BlockFormat {
+public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
     public static final Q4_0Format INSTANCE = new Q4_0Format();
     private static final int QK = 32;
     private static final int BYTES = 18;
@@ -119,5 +120,34 @@ public final class Q4_0Format implements BlockFormat {
             acc += s * QuantVectors.f16(w, o);
         }
         return acc;
+    }
+
+    @Override
+    public int maxAbsCode() {
+        return 8;
+    }
+
+    /** The codes q − 8 (low nibbles first, then high) and the F16 scales d of blocks [from/32, (from + n)/32). */
+    @Override
+    public void codes(MemorySegment w, long rowOff, int cols, int from, int n, float[] codes, int codesOff, float[] scales, int scalesOff) {
+        long base = rowOff + (long) (from / QK) * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            long o = base + (long) b * BYTES;
+            scales[scalesOff + b] = QuantVectors.f16(w, o);
+            int y = codesOff + b * QK;
+            if (QuantVectors.ENABLED) {
+                for (int p = 0; p < QK / 2; p += L) {
+                    IntVector q = QuantVectors.widen(w, o + 2 + p);
+                    ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).intoArray(codes, y + p);
+                    ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).intoArray(codes, y + QK / 2 + p);
+                }
+                continue;
+            }
+            for (int j = 0; j < QK / 2; j++) {
+                int q = QuantVectors.u8(w, o + 2 + j);
+                codes[y + j] = (q & 0x0F) - 8;
+                codes[y + j + QK / 2] = (q >>> 4) - 8;
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.jtune.quant;
 
 import java.lang.foreign.MemorySegment;
+import org.jtune.tensor.Int8BlockCodec;
 
 /**
  * GGML_TYPE_Q5_0 (ggml-common.h {@code block_q5_0}, 22 bytes per 32 weights): an F16 scale d, a 32-bit
@@ -10,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * q = min(31, trunc(x/d + 16.5)). llama.cpp's Q4_K_M uses it where rows are not whole 256-element blocks (small
  * models), so jtune reads it; the kernels are scalar (it is a fallback type, a few matrices of a file).
  */
-public final class Q5_0Format implements BlockFormat {
+public final class Q5_0Format implements BlockFormat, Int8BlockCodec {
     public static final Q5_0Format INSTANCE = new Q5_0Format();
     private static final int QK = 32;
     private static final int BYTES = 22;
@@ -82,5 +83,28 @@ public final class Q5_0Format implements BlockFormat {
             sum += s;
         }
         return sum;
+    }
+
+    @Override
+    public int maxAbsCode() {
+        return 16;
+    }
+
+    /** The codes q − 16 (fifth bit from qh) and the F16 scales d of blocks [from/32, (from + n)/32). */
+    @Override
+    public void codes(MemorySegment w, long rowOff, int cols, int from, int n, float[] codes, int codesOff, float[] scales, int scalesOff) {
+        long base = rowOff + (long) (from / QK) * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            long o = base + (long) b * BYTES;
+            scales[scalesOff + b] = QuantVectors.f16(w, o);
+            int qh = w.get(QuantVectors.INT, o + 2);
+            int y = codesOff + b * QK;
+            for (int j = 0; j < QK / 2; j++) {
+                int qs = QuantVectors.u8(w, o + 6 + j);
+                int h0 = ((qh >>> j) << 4) & 0x10, h1 = (qh >>> (j + 12)) & 0x10;
+                codes[y + j] = ((qs & 0x0F) | h0) - 16;
+                codes[y + j + QK / 2] = ((qs >>> 4) | h1) - 16;
+            }
+        }
     }
 }

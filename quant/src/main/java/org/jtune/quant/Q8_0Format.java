@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.VectorMath;
 
 /**
@@ -16,7 +17,7 @@ import org.jtune.tensor.VectorMath;
  * signed bytes q; w = q·d. Quantization is {@code quantize_row_q8_0_ref}: d = amax/127 (rounded to F16 for
  * storage only), q = roundf(x·(1/d)) with the unrounded d.
  */
-public final class Q8_0Format implements BlockFormat {
+public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
     public static final Q8_0Format INSTANCE = new Q8_0Format();
     private static final int QK = 32;
     private static final int BYTES = 34;
@@ -96,5 +97,27 @@ public final class Q8_0Format implements BlockFormat {
             acc += s * QuantVectors.f16(w, o);
         }
         return acc;
+    }
+
+    @Override
+    public int maxAbsCode() {
+        return 128;
+    }
+
+    /** The signed bytes q and the F16 scales d of blocks [from/32, (from + n)/32). */
+    @Override
+    public void codes(MemorySegment w, long rowOff, int cols, int from, int n, float[] codes, int codesOff, float[] scales, int scalesOff) {
+        long base = rowOff + (long) (from / QK) * BYTES;
+        for (int b = 0; b < n / QK; b++) {
+            long o = base + (long) b * BYTES;
+            scales[scalesOff + b] = QuantVectors.f16(w, o);
+            if (QuantVectors.ENABLED) {
+                for (int p = 0; p < QK; p += L) {
+                    ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2 + p, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(codes, codesOff + b * QK + p);
+                }
+                continue;
+            }
+            for (int j = 0; j < QK; j++) codes[codesOff + b * QK + j] = QuantVectors.i8(w, o + 2 + j);
+        }
     }
 }

@@ -14,7 +14,7 @@ import org.jtune.tensor.cpu.BlockMatmul;
  * {@link BlockFormat} (benchmarks, tests), the same code a model's Linear reaches through the backend:
  * <ul>
  * <li>{@link #gemv}: out (rows) = W · x, for decode; each output one {@link BlockFormat#dot}.</li>
- * <li>{@link #gemm}: OUT (m, rows) = X (m, cols) · Wᵀ, for prefill and batched decode (4×KC tiles).</li>
+ * <li>{@link #gemm}: OUT (m, rows) = X (m, cols) · Wᵀ, for prefill and batched decode (a dequantized L1 panel of 2·lanes weight rows, six X rows per micro-kernel).</li>
  * <li>{@link #inputGradient}: DX (m, cols) = G (m, rows) · W, the input gradient of a frozen weight.</li>
  * </ul>
  * Results are identical for any thread count.

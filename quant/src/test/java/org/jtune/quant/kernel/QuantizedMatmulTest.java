@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The quantized GEMV and GEMM against the scalar oracle: dequantize each weight row with the format's
  * (ggml-exact) dequantizer, then a double-precision dot. Shapes are odd (rows not a multiple of the
- * 4-row groups, an odd number of blocks per row, m not a multiple of the 2-row tile), the weights sit at
+ * 4-row groups nor of the 32-row GEMM panel, an odd number of blocks per row, m not a multiple of the 6-row micro-kernel), the weights sit at
  * an unaligned offset of an off-heap segment, and results must not change with the thread count.
  *
  * <p>Tolerance, derived: the kernels sum in F32 over cols terms (vector lanes, then lanes, then blocks),
@@ -57,7 +57,7 @@ class QuantizedMatmulTest {
                         f.dequantizeRow(w, offset + i * rowBytes, dense[i], 0, cols);
                         minPart[i] = minPart(type, w, offset + i * rowBytes, cols);
                     }
-                    for (int m : new int[] {1, 2, 5}) {
+                    for (int m : new int[] {1, 2, 5, 13}) {
                         float[] x = new float[m * cols + 2];
                         for (int k = 0; k < x.length; k++) x[k] = (float) r.nextGaussian();
                         float[] gemm1 = run(true, 1, f, w, offset, rows, cols, x, m);

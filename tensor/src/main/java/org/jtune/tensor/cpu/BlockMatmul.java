@@ -6,18 +6,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
-import org.jtune.tensor.VectorMath;
 
 /**
  * The CPU kernels of block-quantized weights (any {@link BlockCodec}): W (rows, cols) is read in place,
  * row by row, and only ever dequantized a chunk at a time into a per-thread tile.
  * <ul>
  * <li>{@link #gemv}: out = W·x (decode), each output one {@link BlockCodec#dot}.</li>
- * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): four weight rows at a time, a chunk
- *     of {@value #KC} columns is dequantized into a 4×KC tile (L1) and multiplied with every X row, two at a
- *     time in a 4×2 register tile; chunk sums are added in column order.</li>
+ * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): {@link BlockPanelGemm} (a panel of
+ *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
+ *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
  * <li>{@link #inputGradient}: DX (m, cols) (+)= G (m, rows)·W, the gradient a frozen quantized weight passes
  *     to its input (QLoRA): per column chunk and block of {@value #MB} G rows, four W rows are dequantized
  *     and DX[i, chunk] += Σ_q G[i, r+q]·W[r+q, chunk] with r in increasing order.</li>
@@ -33,6 +33,12 @@ public final class BlockMatmul {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[4 * KC]);
+    /**
+     * Products of several rows with an {@link Int8BlockCodec} weight through 8-bit activations and integer block dot
+     * products (llama.cpp's numerics) instead of dequantized F32 weights: {@code -Djtune.blockGemm=int8}. Off by
+     * default: on this project's CPUs it is 2-3× slower than the F32 panel (docs/QUANT.md, bench/RESULTS.md).
+     */
+    static final boolean INT8 = "int8".equals(System.getProperty("jtune.blockGemm", "f32"));
 
     private BlockMatmul() {}
 
@@ -115,31 +121,40 @@ public final class BlockMatmul {
         });
     }
 
-    /** out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k], X row i at x[xOff + i·cols ..]. */
+    /**
+     * out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k], X row i at x[xOff + i·cols ..]: {@link BlockPanelGemm} (weights
+     * dequantized into an L1 panel, F32), or {@link Int8PanelGemm} (activations quantized to 8 bits, exact integer
+     * block dot products, as llama.cpp) when {@link #INT8} is on and the codec is an {@link Int8BlockCodec}.
+     */
     public static void gemm(BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
                             float[] out, int outOff) {
         check(codec, w, offset, rows, cols);
         if (m < 0 || xOff < 0 || xOff + (long) m * cols > x.length) throw new IllegalArgumentException("x holds fewer than " + m + "×" + cols + " values");
         if (outOff < 0 || outOff + (long) m * rows > out.length) throw new IllegalArgumentException("out holds fewer than " + m + "×" + rows + " values");
         if (m == 0 || rows == 0) return;
-        long rowBytes = codec.rowBytes(cols);
-        int kcMax = chunk(codec);
-        int groups = (rows + 3) / 4;
-        int grain = (int) Math.max(1, (16 << 10) / Math.max(1, 4 * rowBytes));
-        Parallel.forRange(groups, grain, (g0, g1) -> {
-            float[] tile = TILE.get();
-            for (int g = g0; g < g1; g++) {
-                int r0 = 4 * g, nr = Math.min(4, rows - r0);
-                for (int k0 = 0; k0 < cols; k0 += kcMax) {
-                    int kc = Math.min(kcMax, cols - k0);
-                    for (int q = 0; q < 4; q++) {
-                        int r = r0 + Math.min(q, nr - 1);               // short groups repeat their last row
-                        codec.dequantize(w, offset + r * rowBytes, cols, k0, kc, tile, q * KC);
-                    }
-                    tile4xM(tile, kc, x, xOff + k0, cols, m, out, outOff, rows, r0, nr, k0 == 0);
-                }
-            }
-        });
+        if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
+        else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
+    }
+
+    /** {@link #gemm} always through 8-bit activation codes and integer block dot products ({@link Int8PanelGemm}). */
+    public static void gemmInt8(Int8BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                                float[] out, int outOff) {
+        check(codec, w, offset, rows, cols);
+        if (m < 0 || xOff < 0 || xOff + (long) m * cols > x.length) throw new IllegalArgumentException("x holds fewer than " + m + "×" + cols + " values");
+        if (outOff < 0 || outOff + (long) m * rows > out.length) throw new IllegalArgumentException("out holds fewer than " + m + "×" + rows + " values");
+        if (m == 0 || rows == 0) return;
+        Int8PanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
+    }
+
+    /** out (m, rows) ← x (m, cols, any view) · Wᵀ through {@link #gemmInt8}; W a plain view of whole rows of an {@link Int8BlockCodec}. */
+    public static Tensor linearInt8(Tensor x, Tensor w) {
+        Rows r = Rows.of(w);
+        if (!(r.codec instanceof Int8BlockCodec c)) throw new IllegalArgumentException(r.codec.name() + " is not a codec of 32-blocks of integer codes");
+        if (x.rank() != 2 || x.size(1) != r.cols) throw new IllegalArgumentException("x " + Arrays.toString(x.shape()) + " does not match " + r.cols + " columns");
+        Tensor xd = Elementwise.dense(x.dtype() == DType.F32 ? x : x.to(DType.F32));
+        Tensor out = Tensor.zeros(xd.size(0), r.rows);
+        gemmInt8(c, r.bytes, r.offset, r.rows, r.cols, Elementwise.arr(xd), (int) xd.offset(), xd.size(0), Elementwise.arr(out), (int) out.offset());
+        return out;
     }
 
     /** dx[dxOff + i·cols + k] (+)= Σ_r g[gOff + i·rows + r]·W[r, k] for i in [0, m), k in [0, cols). */
@@ -187,60 +202,6 @@ public final class BlockMatmul {
             for (int q = 0; q < nr; q++) acc = Math.fma(tile[q * KC + t], c[co + q], acc);
             d[dOff + t] = acc;
         }
-    }
-
-    /** OUT[i, r0 + q] (+)= Σ_{t<kc} X[i, t]·tile[q·KC + t] for the nr rows q of the tile, X rows two at a time. */
-    private static void tile4xM(float[] tile, int kc, float[] x, int xo, int ldx, int m, float[] out, int outOff, int ldo,
-                                int r0, int nr, boolean first) {
-        int bound = kc - kc % L;
-        int i = 0;
-        for (; i + 1 < m; i += 2) {
-            int a = xo + i * ldx, b = a + ldx;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int t = 0; t < bound; t += L) {
-                FloatVector xa = FloatVector.fromArray(F, x, a + t), xb = FloatVector.fromArray(F, x, b + t);
-                FloatVector w0 = FloatVector.fromArray(F, tile, t), w1 = FloatVector.fromArray(F, tile, KC + t);
-                FloatVector w2 = FloatVector.fromArray(F, tile, 2 * KC + t), w3 = FloatVector.fromArray(F, tile, 3 * KC + t);
-                a0 = w0.fma(xa, a0);
-                a1 = w1.fma(xa, a1);
-                a2 = w2.fma(xa, a2);
-                a3 = w3.fma(xa, a3);
-                b0 = w0.fma(xb, b0);
-                b1 = w1.fma(xb, b1);
-                b2 = w2.fma(xb, b2);
-                b3 = w3.fma(xb, b3);
-            }
-            float[] sa = {VectorMath.sum(a0), VectorMath.sum(a1), VectorMath.sum(a2), VectorMath.sum(a3)};
-            float[] sb = {VectorMath.sum(b0), VectorMath.sum(b1), VectorMath.sum(b2), VectorMath.sum(b3)};
-            for (int t = bound; t < kc; t++) {
-                for (int q = 0; q < 4; q++) {
-                    sa[q] += x[a + t] * tile[q * KC + t];
-                    sb[q] += x[b + t] * tile[q * KC + t];
-                }
-            }
-            store(out, outOff + i * ldo + r0, nr, sa, first);
-            store(out, outOff + (i + 1) * ldo + r0, nr, sb, first);
-        }
-        for (; i < m; i++) {
-            int a = xo + i * ldx;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < bound; t += L) {
-                FloatVector xa = FloatVector.fromArray(F, x, a + t);
-                a0 = FloatVector.fromArray(F, tile, t).fma(xa, a0);
-                a1 = FloatVector.fromArray(F, tile, KC + t).fma(xa, a1);
-                a2 = FloatVector.fromArray(F, tile, 2 * KC + t).fma(xa, a2);
-                a3 = FloatVector.fromArray(F, tile, 3 * KC + t).fma(xa, a3);
-            }
-            float[] sa = {VectorMath.sum(a0), VectorMath.sum(a1), VectorMath.sum(a2), VectorMath.sum(a3)};
-            for (int t = bound; t < kc; t++) {
-                for (int q = 0; q < 4; q++) sa[q] += x[a + t] * tile[q * KC + t];
-            }
-            store(out, outOff + i * ldo + r0, nr, sa, first);
-        }
-    }
-
-    private static void store(float[] out, int o, int nr, float[] s, boolean first) {
-        for (int q = 0; q < nr; q++) out[o + q] = first ? s[q] : out[o + q] + s[q];
     }
 
     /** The tile's column chunk for a codec: the largest multiple of its block size not above KC. */

@@ -1,0 +1,129 @@
+package org.jtune.tensor.cpu;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.BlockCodec;
+import org.jtune.tensor.Parallel;
+
+/**
+ * OUT (m, rows) = X (m, cols)·Wᵀ for a block-quantized W (any {@link BlockCodec}), in F32: the prefill and
+ * batched-decode product when the weights are dequantized rather than multiplied in integers.
+ *
+ * <p>Structure (an outer-product GEMM micro-kernel over a packed panel): the weight rows are taken {@link #NR}
+ * (= two vectors of lanes) at a time; for each chunk of at most {@link #KP} columns the chunk of those rows is
+ * dequantized and stored transposed, panel[k·NR + q] = W[r0 + q, k0 + k], so that one vector load gives
+ * column k of NR weight rows. X rows are then taken {@link #MR} at a time: for every k the two panel vectors
+ * are multiplied by the broadcast X[i, k] of each row and accumulated in 2·MR vector registers, so a panel
+ * value is loaded once per MR rows and no horizontal sum is ever needed; the finished NR-wide piece of an
+ * output row is stored (first chunk) or added (later chunks). The panel (NR·KP floats, 32 KiB for 512-bit
+ * vectors) stays in L1 while all m rows stream past it.
+ *
+ * <p>Each output is Σ over chunks in column order of a chunk sum accumulated in increasing k by FMA; the work
+ * is split over groups of NR weight rows only, so the result does not depend on the thread count.
+ */
+final class BlockPanelGemm {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Weight rows of a panel: two vectors of lanes. */
+    static final int NR = 2 * L;
+    /** Columns of a panel at most (a multiple of every block size up to 256). */
+    static final int KP = 256;
+    /** X rows per micro-kernel call. */
+    static final int MR = 6;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[KP], new float[NR]});
+
+    private BlockPanelGemm() {}
+
+    /** out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k], X row i at x[xOff + i·cols ..]; arguments checked by the caller. */
+    static void gemm(BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                     float[] out, int outOff) {
+        long rowBytes = codec.rowBytes(cols);
+        int bs = codec.blockSize();
+        if (bs > KP) throw new IllegalArgumentException(codec.name() + ": blocks of " + bs + " elements exceed the " + KP + "-column panel");
+        int kpMax = KP / bs * bs;
+        int groups = (rows + NR - 1) / NR;
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            float[][] s = SCRATCH.get();
+            float[] panel = s[0], row = s[1], tail = s[2];
+            for (int g = g0; g < g1; g++) {
+                int r0 = g * NR, nr = Math.min(NR, rows - r0);
+                for (int k0 = 0; k0 < cols; k0 += kpMax) {
+                    int kc = Math.min(kpMax, cols - k0);
+                    for (int q = 0; q < NR; q++) {
+                        if (q < nr) {
+                            codec.dequantize(w, offset + (r0 + q) * rowBytes, cols, k0, kc, row, 0);
+                            for (int k = 0; k < kc; k++) panel[k * NR + q] = row[k];
+                        } else {
+                            for (int k = 0; k < kc; k++) panel[k * NR + q] = 0f;
+                        }
+                    }
+                    boolean first = k0 == 0;
+                    int i = 0;
+                    for (; i + MR <= m; i += MR) kernel6(panel, kc, x, xOff + i * cols + k0, cols, out, outOff + i * rows + r0, rows, nr, first, tail);
+                    for (; i < m; i++) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
+                }
+            }
+        });
+    }
+
+    /** Six X rows (at x[xo + j·ldx ..]) against the panel; results to out[oo + j·ldo, + nr). */
+    private static void kernel6(float[] p, int kc, float[] x, int xo, int ldx, float[] out, int oo, int ldo, int nr,
+                                boolean first, float[] tail) {
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0, b5 = a0;
+        int x0 = xo, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx, x4 = x3 + ldx, x5 = x4 + ldx;
+        for (int k = 0; k < kc; k++) {
+            FloatVector p0 = FloatVector.fromArray(F, p, k * NR), p1 = FloatVector.fromArray(F, p, k * NR + L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = p0.fma(v, a0);
+            b0 = p1.fma(v, b0);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = p0.fma(v, a1);
+            b1 = p1.fma(v, b1);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = p0.fma(v, a2);
+            b2 = p1.fma(v, b2);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = p0.fma(v, a3);
+            b3 = p1.fma(v, b3);
+            v = FloatVector.broadcast(F, x[x4 + k]);
+            a4 = p0.fma(v, a4);
+            b4 = p1.fma(v, b4);
+            v = FloatVector.broadcast(F, x[x5 + k]);
+            a5 = p0.fma(v, a5);
+            b5 = p1.fma(v, b5);
+        }
+        put(out, oo, nr, a0, b0, first, tail);
+        put(out, oo + ldo, nr, a1, b1, first, tail);
+        put(out, oo + 2 * ldo, nr, a2, b2, first, tail);
+        put(out, oo + 3 * ldo, nr, a3, b3, first, tail);
+        put(out, oo + 4 * ldo, nr, a4, b4, first, tail);
+        put(out, oo + 5 * ldo, nr, a5, b5, first, tail);
+    }
+
+    private static void kernel1(float[] p, int kc, float[] x, int xo, float[] out, int oo, int nr, boolean first, float[] tail) {
+        FloatVector a = FloatVector.zero(F), b = a;
+        for (int k = 0; k < kc; k++) {
+            FloatVector v = FloatVector.broadcast(F, x[xo + k]);
+            a = FloatVector.fromArray(F, p, k * NR).fma(v, a);
+            b = FloatVector.fromArray(F, p, k * NR + L).fma(v, b);
+        }
+        put(out, oo, nr, a, b, first, tail);
+    }
+
+    /** out[o, o + nr) = (first ? 0 : out) + the nr leading lanes of (a, b). */
+    static void put(float[] out, int o, int nr, FloatVector a, FloatVector b, boolean first, float[] tail) {
+        if (nr == NR) {
+            if (!first) {
+                a = a.add(FloatVector.fromArray(F, out, o));
+                b = b.add(FloatVector.fromArray(F, out, o + L));
+            }
+            a.intoArray(out, o);
+            b.intoArray(out, o + L);
+            return;
+        }
+        a.intoArray(tail, 0);
+        b.intoArray(tail, L);
+        for (int q = 0; q < nr; q++) out[o + q] = first ? tail[q] : out[o + q] + tail[q];
+    }
+}

@@ -1,0 +1,65 @@
+package org.jtune.tensor.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.Int8BlockCodec;
+import org.jtune.tensor.Parallel;
+
+/**
+ * Activation rows quantized as ggml quantizes them for its integer dot products (block_q8_0, ggml-quants.c
+ * {@code quantize_row_q8_0_ref}): per block of 32 values, d = amax/127, id = 1/d (0 when d = 0), code =
+ * round(x·id) ∈ [−127, 127]; x ≈ code·d. Two deliberate differences from the file format, neither of which
+ * changes a code: d is kept in F32 (ggml rounds it to F16, which adds up to 2⁻¹¹ relative error and flushes
+ * blocks with amax below ~1e-5 towards zero), and ties round to even (ggml's AVX2/AVX-512 path; its scalar
+ * reference rounds them away from zero).
+ *
+ * <p>Per element the quantization error is |x − code·d| ≤ d/2·(1 + 2⁻¹⁴) = amax/254·(1 + 2⁻¹⁴) (the 2⁻¹⁴
+ * covers the F32 rounding of d, id and x·id), the figure the integer GEMM's error bound is built on. Codes are
+ * stored as exact floats.
+ */
+final class Q8Activations {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final int QK = Int8BlockCodec.BLOCK;
+    /** 1.5·2²³: (v + M) − M rounds |v| < 2²² to the nearest integer, ties to even, in F32. */
+    private static final float M = 12582912f;
+
+    private Q8Activations() {}
+
+    /**
+     * Quantizes the m rows of {@code cols} values at x[xOff + i·cols ..] (cols a multiple of 32): codes[i·cols + k],
+     * scales[i·cols/32 + b]. Rows are independent; the result does not depend on the thread count.
+     */
+    static void quantize(float[] x, int xOff, int m, int cols, float[] codes, float[] scales) {
+        Parallel.forRange(m, Math.max(1, (16 << 10) / Math.max(1, cols)), (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                for (int b = 0; b < cols / QK; b++) block(x, xOff + i * cols + b * QK, codes, i * cols + b * QK, scales, i * (cols / QK) + b);
+            }
+        });
+    }
+
+    static void block(float[] x, int xo, float[] codes, int co, float[] scales, int so) {
+        if (QK % L != 0) {
+            scalarBlock(x, xo, codes, co, scales, so);
+            return;
+        }
+        FloatVector mx = FloatVector.zero(F);
+        for (int p = 0; p < QK; p += L) mx = mx.max(FloatVector.fromArray(F, x, xo + p).abs());
+        float amax = mx.reduceLanes(VectorOperators.MAX);
+        float d = amax / 127f;
+        float id = d != 0f ? 1f / d : 0f;
+        scales[so] = d;
+        for (int p = 0; p < QK; p += L) FloatVector.fromArray(F, x, xo + p).mul(id).add(M).sub(M).intoArray(codes, co + p);
+    }
+
+    /** The same block, one value at a time (also the tests' oracle of the codes). */
+    static void scalarBlock(float[] x, int xo, float[] codes, int co, float[] scales, int so) {
+        float amax = 0f;
+        for (int j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[xo + j]));
+        float d = amax / 127f;
+        float id = d != 0f ? 1f / d : 0f;
+        scales[so] = d;
+        for (int j = 0; j < QK; j++) codes[co + j] = (float) Math.rint(x[xo + j] * id);
+    }
+}
