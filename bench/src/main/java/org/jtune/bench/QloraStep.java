@@ -19,6 +19,7 @@ import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
 import org.jtune.train.optim.WeightDecayRule;
@@ -28,7 +29,8 @@ import org.jtune.train.optim.WeightDecayRule;
  * projection, gradient checkpointing per layer, forward + backward + AdamW) at batch B × T, on either the
  * NF4 folder {@link QloraBench} wrote ({@code qlora}: the base loaded 4-bit from bitsandbytes' layout, frozen)
  * or a random F32 base of the same shape in memory ({@code lora}). Prints the median step time, the peak
- * resident set (VmHWM) and the bytes the projections hold as JSON.
+ * resident set (VmHWM) and the bytes the projections hold as JSON. The forward and backward run in a
+ * {@link StepBufferPool} as the trainer's do (-Djtune.stepPool=false turns it off).
  * Usage: {@code QloraStep qlora FOLDER B T THREADS STEPS} or {@code QloraStep lora DIM,LAYERS,HEADS,KV,HIDDEN,VOCAB B T THREADS STEPS}.
  */
 public final class QloraStep {
@@ -70,14 +72,18 @@ public final class QloraStep {
         ForwardPass pass = ForwardPass.training(AttentionMask.causalMask(), new Rng(1), true);
         double[] times = new double[steps];
         float loss = Float.NaN;
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();
-            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, vocab);
-            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
-            l.backward();
+            java.util.function.Supplier<Float> step = () -> {
+                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, vocab);
+                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                l.backward();
+                return l.value().item();
+            };
+            loss = pool == null ? step.get() : pool.step(step); // forward + backward from the step pool, as the trainer
             opt.step(1e-4);
             opt.zeroGrad();
-            loss = l.value().item();
             times[s] = (System.nanoTime() - t0) / 1e9;
             System.err.printf("  step %d: %.1f s, loss %.4f%n", s + 1, times[s], loss);
         }
