@@ -18,6 +18,7 @@ import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
@@ -30,7 +31,8 @@ import org.jtune.train.optim.WeightDecayRule;
  * NF4 folder {@link QloraBench} wrote ({@code qlora}: the base loaded 4-bit from bitsandbytes' layout, frozen)
  * or a random F32 base of the same shape in memory ({@code lora}). Prints the median step time, the peak
  * resident set (VmHWM) and the bytes the projections hold as JSON. The forward and backward run in a
- * {@link StepBufferPool} as the trainer's do (-Djtune.stepPool=false turns it off).
+ * {@link StepBufferPool} as the trainer's do (-Djtune.stepPool=false turns it off),
+ * under a {@link HeapGrowthLimit} (-Djtune.heapLimit=false turns it off).
  * Usage: {@code QloraStep qlora FOLDER B T THREADS STEPS} or {@code QloraStep lora DIM,LAYERS,HEADS,KV,HIDDEN,VOCAB B T THREADS STEPS}.
  */
 public final class QloraStep {
@@ -73,6 +75,7 @@ public final class QloraStep {
         double[] times = new double[steps];
         float loss = Float.NaN;
         StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+        HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();
             java.util.function.Supplier<Float> step = () -> {
@@ -95,6 +98,7 @@ public final class QloraStep {
         r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
         r.put("projection_bytes", projectionBytes);
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
+        if (heapLimit != null) r.put("forced_full_gcs", heapLimit.forcedCollections());
         System.out.println(new ObjectMapper().writeValueAsString(r));
     }
 }
