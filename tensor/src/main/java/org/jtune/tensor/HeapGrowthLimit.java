@@ -21,13 +21,21 @@ import javax.management.openmbean.CompositeData;
  *
  * <p>Each forced collection happens only after (ratio − 1) × live bytes of garbage have accumulated, so
  * its cost (proportional to the live data) is amortised over that much allocation, as in any generational
- * collector. Full collections are told apart by their action ("end of major GC"); their own notifications
+ * collector. Large tensors ({@link Storage#allocate} of {@value #LARGE_BYTES} bytes or more) are checked
+ * before they are allocated too: ParallelGC places them in the old generation directly, so between two
+ * young collections the heap could otherwise pass the threshold by many of them (the logits of 2048 tokens
+ * are 262 MB). Full collections are told apart by their action ("end of major GC"); their own notifications
  * only update the live figure. {@link #close} removes the listeners.
  */
 public final class HeapGrowthLimit implements AutoCloseable {
     /** What trainers use: full collections once garbage reaches half the live data, never below 256 MiB in use. */
     public static final double TRAINING_RATIO = 1.5;
     public static final long TRAINING_FLOOR = 256L << 20;
+
+    /** Allocations at least this large are checked against the threshold before they are made. */
+    public static final long LARGE_BYTES = 1L << 20;
+
+    private static volatile HeapGrowthLimit active;
 
     private final double ratio;
     private final long floorBytes;
@@ -57,7 +65,16 @@ public final class HeapGrowthLimit implements AutoCloseable {
                 limit.emitters.add(e);
             }
         }
+        active = limit;
         return limit;
+    }
+
+    /** Called by {@link Storage#allocate}: a full collection first when this allocation would pass the installed limit. */
+    static void beforeAllocation(long bytes) {
+        HeapGrowthLimit limit = active;
+        if (limit == null || bytes < LARGE_BYTES) return;
+        Runtime rt = Runtime.getRuntime();
+        if (rt.totalMemory() - rt.freeMemory() + bytes > limit.threshold()) limit.collect();
     }
 
     /** Whether trainers install a limit: on unless -Djtune.heapLimit=false (for comparisons). */
@@ -86,19 +103,25 @@ public final class HeapGrowthLimit implements AutoCloseable {
             liveAfterFull = used;
             return;
         }
-        if (used > threshold() && !collecting) {
-            collecting = true;
-            try {
-                forced++;
-                System.gc();
-            } finally {
-                collecting = false;
-            }
+        if (used > threshold()) collect();
+    }
+
+    private void collect() {
+        if (collecting) return;
+        collecting = true;
+        try {
+            forced++;
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            liveAfterFull = rt.totalMemory() - rt.freeMemory(); // now, not when the notification arrives: no second request meanwhile
+        } finally {
+            collecting = false;
         }
     }
 
     @Override
     public void close() {
+        if (active == this) active = null;
         for (NotificationEmitter e : emitters) {
             try {
                 e.removeNotificationListener(listener);
