@@ -49,7 +49,8 @@ public final class HeapGrowthLimit implements AutoCloseable {
     private HeapGrowthLimit(double ratio, long floorBytes) {
         this.ratio = ratio;
         this.floorBytes = floorBytes;
-        this.liveAfterFull = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        // 0 until the first full collection: the heap in use now may be mostly garbage, and the floor holds meanwhile
+        this.liveAfterFull = 0;
         for (var pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == java.lang.management.MemoryType.HEAP) heapPools.add(pool.getName());
         }
