@@ -80,8 +80,7 @@ public final class QloraStep {
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();
             java.util.function.Supplier<Float> step = () -> {
-                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, vocab);
-                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                Variable l = loss(model, idT, posT, tgT, pass, n, vocab);
                 l.backward();
                 return l.value().item();
             };
@@ -91,6 +90,7 @@ public final class QloraStep {
             times[s] = (System.nanoTime() - t0) / 1e9;
             System.err.printf("  step %d: %.1f s, loss %.4f%n", s + 1, times[s], loss);
         }
+        if (heapLimit != null) heapLimit.close();
         double[] sorted = times.clone();
         java.util.Arrays.sort(sorted);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -101,5 +101,10 @@ public final class QloraStep {
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
         if (heapLimit != null) r.put("forced_full_gcs", heapLimit.forcedCollections());
         System.out.println(new ObjectMapper().writeValueAsString(r));
+    }
+
+    /** The recorded loss, in its own frame: no local holds the logits (reused in place as their gradient) during the backward. */
+    private static Variable loss(CausalLM model, Tensor ids, Tensor pos, Tensor targets, ForwardPass pass, int n, int vocab) {
+        return CrossEntropy.applyConsumingLogits(model.logits(model.hidden(ids, pos, pass)).reshape(n, vocab), targets, -100, n);
     }
 }
