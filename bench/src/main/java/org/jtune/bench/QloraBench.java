@@ -26,7 +26,8 @@ import org.jtune.tensor.Tensor;
  * on the 1.1B shape (base F32 in memory) in the same run. Figures: peak RSS, seconds per step, tokens/s, and
  * for 1.1B {@code ratio} = QLoRA tok/s ÷ F32 LoRA tok/s. System properties: jtune.bench.threads,
  * jtune.bench.steps (1), jtune.bench.batch and jtune.bench.seq (override the shape's batch, e.g. for a
- * footprint check), jtune.bench.peer (false: skip the F32 LoRA step), jtune.bench.shapes ("1.1B,7B"; "15M" is a quick check of the path).
+ * footprint check), jtune.bench.peer (false: skip the F32 LoRA step), jtune.bench.layers (override the number of layers: the
+ * full width with fewer layers, to take the per-layer and the fixed parts of the footprint apart), jtune.bench.shapes ("1.1B,7B"; "15M" is a quick check of the path).
  */
 public final class QloraBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,6 +45,11 @@ public final class QloraBench {
         };
     }
 
+    /** Runs {@link #run} with JSON output, for a JVM started on the class path directly (profiling flags). */
+    public static void main(String[] args) throws Exception {
+        System.exit(run(true));
+    }
+
     public static int run(boolean json) throws Exception {
         int threads = Integer.getInteger("jtune.bench.threads", org.jtune.tensor.Parallel.threads());
         int steps = Integer.getInteger("jtune.bench.steps", 1);
@@ -51,7 +57,11 @@ public final class QloraBench {
                 Files.readString(Path.of("/proc/loadavg")).trim());
         for (String name : System.getProperty("jtune.bench.shapes", "1.1B,7B").split(",")) {
             Shape s = shape(name.trim());
-            s = new Shape(s.name, s.config, Integer.getInteger("jtune.bench.batch", s.batch), Integer.getInteger("jtune.bench.seq", s.seq));
+            LlamaConfig cfg = s.config;
+            Integer layers = Integer.getInteger("jtune.bench.layers");
+            if (layers != null) cfg = cfg.toBuilder().numHiddenLayers(layers).build();
+            s = new Shape(layers == null ? s.name : s.name + "-" + layers + "L", cfg, Integer.getInteger("jtune.bench.batch", s.batch),
+                    Integer.getInteger("jtune.bench.seq", s.seq));
             Path dir = Files.createTempDirectory("jtune-bench-qlora-");
             try {
                 long t0 = System.nanoTime();
@@ -60,7 +70,7 @@ public final class QloraBench {
                         Files.size(dir.resolve("model.safetensors")) >> 20);
                 JsonNode q = step("qlora", dir.toString(), s, threads, steps);
                 Double ratio = null;
-                if (!s.name.equals("7B") && !"false".equals(System.getProperty("jtune.bench.peer"))) {
+                if (!s.name.startsWith("7B") && !"false".equals(System.getProperty("jtune.bench.peer"))) {
                     LlamaConfig c = s.config;
                     String spec = c.hiddenSize() + "," + c.numHiddenLayers() + "," + c.numAttentionHeads() + "," + c.numKeyValueHeads() + ","
                             + c.intermediateSize() + "," + c.vocabSize();

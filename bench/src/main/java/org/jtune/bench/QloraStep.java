@@ -18,7 +18,9 @@ import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
 import org.jtune.train.optim.WeightDecayRule;
@@ -28,7 +30,8 @@ import org.jtune.train.optim.WeightDecayRule;
  * projection, gradient checkpointing per layer, forward + backward + AdamW) at batch B × T, on either the
  * NF4 folder {@link QloraBench} wrote ({@code qlora}: the base loaded 4-bit from bitsandbytes' layout, frozen)
  * or a random F32 base of the same shape in memory ({@code lora}). Prints the median step time, the peak
- * resident set (VmHWM) and the bytes the projections hold as JSON.
+ * resident set (VmHWM) and the bytes the projections hold as JSON. The step runs under a {@link HeapGrowthLimit}
+ * as the trainer's do (-Djtune.heapLimit=false turns it off); in a {@link StepBufferPool} only with -Djtune.stepPool=true.
  * Usage: {@code QloraStep qlora FOLDER B T THREADS STEPS} or {@code QloraStep lora DIM,LAYERS,HEADS,KV,HIDDEN,VOCAB B T THREADS STEPS}.
  */
 public final class QloraStep {
@@ -70,17 +73,24 @@ public final class QloraStep {
         ForwardPass pass = ForwardPass.training(AttentionMask.causalMask(), new Rng(1), true);
         double[] times = new double[steps];
         float loss = Float.NaN;
+        // no step pool unless -Djtune.stepPool=true: at this width its idle buffers of every size stay live (2 of the 1.1B
+        // shape's layers, 4×512: 888 MB after a full collection with the pool, 229 MB without; RESULTS.md 2026-12-04)
+        StepBufferPool pool = Boolean.getBoolean("jtune.stepPool") ? new StepBufferPool() : null;
+        HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();
-            Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, vocab);
-            Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
-            l.backward();
+            java.util.function.Supplier<Float> step = () -> {
+                Variable l = loss(model, idT, posT, tgT, pass, n, vocab);
+                l.backward();
+                return l.value().item();
+            };
+            loss = pool == null ? step.get() : pool.step(step); // forward + backward from the step pool, as the trainer
             opt.step(1e-4);
             opt.zeroGrad();
-            loss = l.value().item();
             times[s] = (System.nanoTime() - t0) / 1e9;
             System.err.printf("  step %d: %.1f s, loss %.4f%n", s + 1, times[s], loss);
         }
+        if (heapLimit != null) heapLimit.close();
         double[] sorted = times.clone();
         java.util.Arrays.sort(sorted);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -89,6 +99,12 @@ public final class QloraStep {
         r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
         r.put("projection_bytes", projectionBytes);
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
+        if (heapLimit != null) r.put("forced_full_gcs", heapLimit.forcedCollections());
         System.out.println(new ObjectMapper().writeValueAsString(r));
+    }
+
+    /** The recorded loss, in its own frame: no local holds the logits (reused in place as their gradient) during the backward. */
+    private static Variable loss(CausalLM model, Tensor ids, Tensor pos, Tensor targets, ForwardPass pass, int n, int vocab) {
+        return CrossEntropy.applyConsumingLogits(model.logits(model.hidden(ids, pos, pass)).reshape(n, vocab), targets, -100, n);
     }
 }

@@ -48,6 +48,7 @@ public final class Storage {
                     + " on the heap (limit " + (Integer.MAX_VALUE - 16) + ")");
         }
         int n = (int) numel;
+        HeapGrowthLimit.beforeAllocation(numel * dtype.byteSize());
         MemorySegment seg = switch (dtype) {
             case F32 -> MemorySegment.ofArray(new float[n]);
             case F16, BF16 -> MemorySegment.ofArray(new short[n]);

@@ -73,9 +73,16 @@ public final class VectorMath {
      * in another order once compiled than before, which changes the last bits from run to run.
      */
     public static float sum(FloatVector v) {
-        float[] a = v.toArray();
+        // lane(i), not toArray(): toArray allocates a float[] per call that C2 does not always remove (a QLoRA
+        // step of the 1.1B shape allocated ~0.8 GB/s here, mostly from this call in BlockMatmul.tile4xM, and the
+        // young collections that garbage caused promoted the step pool's loans before they could come back)
+        if (v.length() == 16) {
+            return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7) + v.lane(8)
+                    + v.lane(9) + v.lane(10) + v.lane(11) + v.lane(12) + v.lane(13) + v.lane(14) + v.lane(15);
+        }
+        if (v.length() == 8) return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
         float s = 0f;
-        for (float x : a) s += x;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
         return s;
     }
 }

@@ -27,6 +27,55 @@ class BlockMatmulConformanceTest {
         }
     }
 
+    /**
+     * From 64 rows of G on, the input gradient goes through F32 panels of dequantized weight rows and the blocked
+     * GEMM (BlockMatmul.panelInputGradient): 1100 × 2056 weights are two panels of ~2M floats, the second one
+     * short, summed one after the other; the forward of the same 65 rows goes through BlockPanelGemm.
+     */
+    @Test
+    void panelsOfWeightRowsMatchTheReference() {
+        Rng rng = new Rng(31);
+        int rows = 1100, cols = 2056, m = 65;
+        Tensor q = RowScaledInt8Codec.quantize(Tensor.randn(rng, 1f, rows, cols).toFloatArray(), rows, cols);
+        double[] w = RowScaledInt8Codec.values(q);
+        Tensor x = Layouts.any(rng, Layouts.NORMAL, true, m, cols);
+        double[] xv = Ref.of(x).v();
+        double[] want = new double[m * rows], mag = new double[m * rows];
+        for (int i = 0; i < m; i++) {
+            for (int r = 0; r < rows; r++) {
+                double sum = 0, abs = 0;
+                for (int c = 0; c < cols; c++) {
+                    double t = xv[i * cols + c] * w[r * cols + c];
+                    sum += t;
+                    abs += Math.abs(t);
+                }
+                want[i * rows + r] = sum;
+                mag[i * rows + r] = abs;
+            }
+        }
+        close("panel linear", Ops.linear(x, q).toFloatArray(), want, mag, cols);
+        Tensor g = Layouts.any(rng, Layouts.NORMAL, true, m, rows);
+        double[] gv = Ref.of(g).v();
+        double[] dx = new double[m * cols], dmag = new double[m * cols];
+        for (int i = 0; i < m; i++) {
+            for (int r = 0; r < rows; r++) {
+                double gi = gv[i * rows + r];
+                for (int c = 0; c < cols; c++) {
+                    dx[i * cols + c] += gi * w[r * cols + c];
+                    dmag[i * cols + c] += Math.abs(gi * w[r * cols + c]);
+                }
+            }
+        }
+        close("panel input gradient", Ops.matmul(g, q).toFloatArray(), dx, dmag, rows);
+        Tensor acc = Tensor.ones(m, cols);
+        Ops.matmulInto(g, q, acc, true);
+        for (int i = 0; i < dx.length; i++) {
+            dx[i] += 1;
+            dmag[i] += 1;
+        }
+        close("panel accumulated input gradient", acc.toFloatArray(), dx, dmag, rows + 1);
+    }
+
     @Test
     void forwardAndInputGradientMatchTheReferenceOnOddShapes() {
         Rng rng = new Rng(12);

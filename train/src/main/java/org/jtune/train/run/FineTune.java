@@ -22,6 +22,7 @@ import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
@@ -210,61 +211,68 @@ public final class FineTune {
         // a micro-batch's activations and temporaries come from buffers the previous one used (gradient
         // buffers and optimizer state are allocated outside it); -Djtune.stepPool=false turns it off
         StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool() : null;
-        while (state.globalStep() < totalSteps && !stop) {
-            int epoch = state.cursor().epoch();
-            List<Batch> epochBatches = batches(recipe, data.train(), epoch);
-            for (int i = (int) state.cursor().index(); i < epochBatches.size() && state.globalStep() < totalSteps; i += accumulation) {
-                long t0 = System.nanoTime();
-                List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
-                listener.window(state.globalStep() + 1, windowBatches);
-                org.jtune.models.io.MappedWeights.checkIntact();
-                double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing(), stepPool);
-                long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
-                guard.checkLoss(state.globalStep() + 1, loss, paramList);
-                double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
-                guard.checkGradNorm(state.globalStep() + 1, gradNorm, paramList);
-                double lr = schedule.lr(state.schedulerStep());
-                optimizer.step(lr);
-                optimizer.zeroGrad();
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double elapsed = elapsedBefore + (System.nanoTime() - started) / 1e9;
-                long step = state.globalStep() + 1;
-                int nextIndex = i + accumulation;
-                DataCursor cursor = nextIndex >= epochBatches.size() ? new DataCursor(epoch + 1, 0) : new DataCursor(epoch, nextIndex);
-                state = new TrainerState(step, cursor.epoch(), cursor, dropoutRng.state(), state.bestMetric(), state.bestStep(),
-                        state.evalsWithoutImprovement(), state.schedulerStep() + 1, state.tokensSeen() + tokens, elapsed);
-                lastLoss = loss;
-                double epochProgress = epoch + Math.min(1.0, (double) nextIndex / epochBatches.size());
-                StepMetrics m = new StepMetrics(step, totalSteps, epochProgress, loss, lr, gradNorm, tokens / seconds, elapsed);
-                listener.step(m);
-                log.step(m);
+        // a full collection whenever the heap in use passes 1.5 × the live data: ParallelGC would otherwise grow the
+        // old generation with dead activations (HeapGrowthLimit); -Djtune.heapLimit=false turns it off
+        HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
+        try {
+            while (state.globalStep() < totalSteps && !stop) {
+                int epoch = state.cursor().epoch();
+                List<Batch> epochBatches = batches(recipe, data.train(), epoch);
+                for (int i = (int) state.cursor().index(); i < epochBatches.size() && state.globalStep() < totalSteps; i += accumulation) {
+                    long t0 = System.nanoTime();
+                    List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
+                    listener.window(state.globalStep() + 1, windowBatches);
+                    org.jtune.models.io.MappedWeights.checkIntact();
+                    double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing(), stepPool);
+                    long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
+                    guard.checkLoss(state.globalStep() + 1, loss, paramList);
+                    double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
+                    guard.checkGradNorm(state.globalStep() + 1, gradNorm, paramList);
+                    double lr = schedule.lr(state.schedulerStep());
+                    optimizer.step(lr);
+                    optimizer.zeroGrad();
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    double elapsed = elapsedBefore + (System.nanoTime() - started) / 1e9;
+                    long step = state.globalStep() + 1;
+                    int nextIndex = i + accumulation;
+                    DataCursor cursor = nextIndex >= epochBatches.size() ? new DataCursor(epoch + 1, 0) : new DataCursor(epoch, nextIndex);
+                    state = new TrainerState(step, cursor.epoch(), cursor, dropoutRng.state(), state.bestMetric(), state.bestStep(),
+                            state.evalsWithoutImprovement(), state.schedulerStep() + 1, state.tokensSeen() + tokens, elapsed);
+                    lastLoss = loss;
+                    double epochProgress = epoch + Math.min(1.0, (double) nextIndex / epochBatches.size());
+                    StepMetrics m = new StepMetrics(step, totalSteps, epochProgress, loss, lr, gradNorm, tokens / seconds, elapsed);
+                    listener.step(m);
+                    log.step(m);
 
-                boolean last = step == totalSteps;
-                if (!data.validation().isEmpty() && (step % evalEvery == 0 || last)) {
-                    Evaluation ev = Evaluation.run(model, recipe, encoder, data, tokenizer);
-                    lastValLoss = ev.loss();
-                    lastAccuracy = ev.accuracy();
-                    listener.eval(step, ev.loss(), ev.accuracy());
-                    log.eval(step, epochProgress, ev.loss(), ev.accuracy(), elapsed);
-                    double metric = ev.accuracy() != null ? -ev.accuracy() : ev.loss(); // lower is better
-                    boolean better = state.bestMetric() == null || metric < state.bestMetric();
-                    state = new TrainerState(step, state.epoch(), state.cursor(), state.rngState(), better ? metric : state.bestMetric(),
-                            better ? step : state.bestStep(), better ? 0 : state.evalsWithoutImprovement() + 1, state.schedulerStep(),
-                            state.tokensSeen(), state.elapsedSeconds());
-                    if (recipe.earlyStoppingPatience() != null && state.evalsWithoutImprovement() >= recipe.earlyStoppingPatience()) {
-                        listener.info("early stopping: no improvement in " + state.evalsWithoutImprovement() + " evaluations");
-                        stop = true;
+                    boolean last = step == totalSteps;
+                    if (!data.validation().isEmpty() && (step % evalEvery == 0 || last)) {
+                        Evaluation ev = Evaluation.run(model, recipe, encoder, data, tokenizer);
+                        lastValLoss = ev.loss();
+                        lastAccuracy = ev.accuracy();
+                        listener.eval(step, ev.loss(), ev.accuracy());
+                        log.eval(step, epochProgress, ev.loss(), ev.accuracy(), elapsed);
+                        double metric = ev.accuracy() != null ? -ev.accuracy() : ev.loss(); // lower is better
+                        boolean better = state.bestMetric() == null || metric < state.bestMetric();
+                        state = new TrainerState(step, state.epoch(), state.cursor(), state.rngState(), better ? metric : state.bestMetric(),
+                                better ? step : state.bestStep(), better ? 0 : state.evalsWithoutImprovement() + 1, state.schedulerStep(),
+                                state.tokensSeen(), state.elapsedSeconds());
+                        if (recipe.earlyStoppingPatience() != null && state.evalsWithoutImprovement() >= recipe.earlyStoppingPatience()) {
+                            listener.info("early stopping: no improvement in " + state.evalsWithoutImprovement() + " evaluations");
+                            stop = true;
+                        }
                     }
+                    if (step % saveEvery == 0 || last || stop) {
+                        guard.checkWeights(step, paramList);
+                        Path saved = store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
+                                Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(trainable))));
+                        guard.saved(saved, step);
+                        if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
+                    }
+                    if (stop) break;
                 }
-                if (step % saveEvery == 0 || last || stop) {
-                    guard.checkWeights(step, paramList);
-                    Path saved = store.save(new Checkpoint(state, optimizer.state(), lora != null ? "adapter_model" : "model", weights(trainable),
-                            Map.of("recipe.yaml", recipe.toYaml(), ResumeCheck.FILE, identity.json(trainable))));
-                    guard.saved(saved, step);
-                    if (recipe.saveTotalLimit() != null) store.prune(recipe.saveTotalLimit(), state.bestStep());
-                }
-                if (stop) break;
             }
+        } finally {
+            if (heapLimit != null) heapLimit.close();
         }
 
         // ---- outputs ----------------------------------------------------------------------------
@@ -306,16 +314,25 @@ public final class FineTune {
         double loss = 0;
         for (Batch b : windowBatches) {
             Supplier<Float> step = () -> {
-                AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
-                Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
-                Variable logits = model.logits(hidden).reshape(-1, vocab);
-                Variable l = CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, windowTokens);
+                Variable l = microBatchLoss(model, b, window, vocab, dropout, checkpointing, windowTokens);
                 l.backward();
                 return l.value().item();
             };
             loss += pool == null ? step.get() : pool.step(step);
         }
         return loss;
+    }
+
+    /**
+     * The recorded loss of one micro-batch. Its own frame, so that no local of the caller holds the hidden states
+     * or the logits (N × vocab, 262 MB for 2048 tokens of a 32000 vocabulary, reused in place as their gradient)
+     * while the backward runs: an interpreted frame keeps every local it has until it returns.
+     */
+    private static Variable microBatchLoss(CausalLM model, Batch b, int window, int vocab, Rng dropout, boolean checkpointing,
+                                           int windowTokens) {
+        AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
+        Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
+        return CrossEntropy.applyConsumingLogits(model.logits(hidden).reshape(-1, vocab), b.targets().reshape(-1), Batch.IGNORE, windowTokens);
     }
 
     /** The micro-batches of one epoch: examples shuffled by (seed, epoch), then padded or packed. */
