@@ -62,6 +62,31 @@ final class CudaAttention {
         }
     }
 
+    /**
+     * The three product forms of one (batch row, GQA offset r) over the Hkv kv heads, in column-major terms of the
+     * row-major buffers: rows are query-side (Q, dO, O, dQ: ld Hq·D, head stride g·D), keys are kv-side (K, V, dK,
+     * dV: ld Hkv·D, head stride D), scores are (rows × S) per head (ld S, head stride g·rows·S).
+     */
+    private record Products(CudaContext ctx, Cublas cb, Dims x, int compute) {
+        /** scores' (S × rows) = keys'ᵀ · rows': raw Q·Kᵀ, or dO·Vᵀ. */
+        void rowsDotKeys(String name, long keys, long rowsPtr, long scores, int rows) {
+            ctx.queued(name, () -> cb.gemm(Cublas.OP_T, Cublas.OP_N, x.s, rows, x.d, keys, Cublas.R_32F, x.hkv * x.d, x.d,
+                    rowsPtr, x.hq * x.d, (long) x.g * x.d, false, scores, x.s, (long) x.g * rows * x.s, x.hkv, compute));
+        }
+
+        /** out' (D × rows) = keys' (D × S) · scores': P·V, or dS·K. */
+        void scoresTimesKeys(String name, long keys, long scores, long out, int rows) {
+            ctx.queued(name, () -> cb.gemm(Cublas.OP_N, Cublas.OP_N, x.d, rows, x.s, keys, Cublas.R_32F, x.hkv * x.d, x.d,
+                    scores, x.s, (long) x.g * rows * x.s, false, out, x.hq * x.d, (long) x.g * x.d, x.hkv, compute));
+        }
+
+        /** keysOut' (D × S) (+)= rows' (D × rows) · scores'ᵀ: Pᵀ·dO into dV, or dSᵀ·Q into dK. */
+        void scoresTransposedTimesRows(String name, long rowsPtr, long scores, boolean accumulate, long keysOut, int rows) {
+            ctx.queued(name, () -> cb.gemm(Cublas.OP_N, Cublas.OP_T, x.d, x.s, rows, rowsPtr, Cublas.R_32F, x.hq * x.d,
+                    (long) x.g * x.d, scores, x.s, (long) x.g * rows * x.s, accumulate, keysOut, x.hkv * x.d, x.d, x.hkv, compute));
+        }
+    }
+
     /** The scale travels in {@code shape} (the kernels' AttShape). */
     void forward(Tensor q, Tensor k, Tensor v, AttentionMask mask, Tensor out, Tensor lse, byte[] shape) {
         Dims x = Dims.of(q, k);
@@ -71,27 +96,17 @@ final class CudaAttention {
         int tc = chunkRows(x.t, x.hq, x.s, 1);
         Tensor scores = ts.temp(F32, x.hq, tc, x.s);
         long sc = ts.address(scores);
-        Cublas cb = gemm.cublas();
-        int cmp = compute();
+        Products pr = new Products(ctx, gemm.cublas(), x, compute());
         for (int bi = 0; bi < x.b; bi++) {
+            long kb = 4 * x.kBatch(bi);
             for (int i0 = 0; i0 < x.t; i0 += tc) {
                 int rows = Math.min(tc, x.t - i0);
                 for (int r = 0; r < x.g; r++) {
-                    int rr = r, b0 = bi, j0 = i0;
-                    // S' (S × rows) = K'ᵀ · Q' (column-major views of the row-major K and Q rows)
-                    gemmCall("attention scores", () -> cb.gemm(Cublas.OP_T, Cublas.OP_N, x.s, rows, x.d,
-                            kp + 4 * x.kBatch(b0), Cublas.R_32F, x.hkv * x.d, x.d,
-                            qp + 4 * x.qRow(b0, j0, rr), x.hq * x.d, (long) x.g * x.d,
-                            false, sc + 4L * rr * rows * x.s, x.s, (long) x.g * rows * x.s, x.hkv, cmp));
+                    pr.rowsDotKeys("attention scores", kp + kb, qp + 4 * x.qRow(bi, i0, r), sc + 4L * r * rows * x.s, rows);
                 }
                 ctx.launch(CudaKernels.ATTENTION_PROBS, LaunchConfig.perRow((long) x.hq * rows), sc, l.ptr, sp, shape, bi, i0, rows);
                 for (int r = 0; r < x.g; r++) {
-                    int rr = r, b0 = bi, j0 = i0;
-                    // O' (D × rows) = V' (D × S) · P' (S × rows)
-                    gemmCall("attention values", () -> cb.gemm(Cublas.OP_N, Cublas.OP_N, x.d, rows, x.s,
-                            vp + 4 * x.kBatch(b0), Cublas.R_32F, x.hkv * x.d, x.d,
-                            sc + 4L * rr * rows * x.s, x.s, (long) x.g * rows * x.s,
-                            false, o.ptr + 4 * x.qRow(b0, j0, rr), x.hq * x.d, (long) x.g * x.d, x.hkv, cmp));
+                    pr.scoresTimesKeys("attention values", vp + kb, sc + 4L * r * rows * x.s, o.ptr + 4 * x.qRow(bi, i0, r), rows);
                 }
             }
         }
@@ -113,44 +128,28 @@ final class CudaAttention {
         int tc = chunkRows(x.t, x.hq, x.s, 2);
         Tensor sBuf = ts.temp(F32, x.hq, tc, x.s), dBuf = ts.temp(F32, x.hq, tc, x.s);
         long sc = ts.address(sBuf), dc = ts.address(dBuf);
-        Cublas cb = gemm.cublas();
-        int cmp = compute();
+        Products pr = new Products(ctx, gemm.cublas(), x, compute());
         for (int bi = 0; bi < x.b; bi++) {
             long kb = 4 * x.kBatch(bi);
             for (int i0 = 0; i0 < x.t; i0 += tc) {
                 int rows = Math.min(tc, x.t - i0);
                 for (int r = 0; r < x.g; r++) {
-                    int rr = r, b0 = bi, j0 = i0;
-                    long qo = 4 * x.qRow(b0, j0, rr), so = 4L * rr * rows * x.s;
-                    gemmCall("attention scores", () -> cb.gemm(Cublas.OP_T, Cublas.OP_N, x.s, rows, x.d, kp + kb, Cublas.R_32F, x.hkv * x.d,
-                            x.d, qp + qo, x.hq * x.d, (long) x.g * x.d, false, sc + so, x.s, (long) x.g * rows * x.s, x.hkv, cmp));
-                    // dP' (S × rows) = V'ᵀ · dO'
-                    gemmCall("attention dP", () -> cb.gemm(Cublas.OP_T, Cublas.OP_N, x.s, rows, x.d, vp + kb, Cublas.R_32F, x.hkv * x.d,
-                            x.d, gp + qo, x.hq * x.d, (long) x.g * x.d, false, dc + so, x.s, (long) x.g * rows * x.s, x.hkv, cmp));
+                    long qo = 4 * x.qRow(bi, i0, r), so = 4L * r * rows * x.s;
+                    pr.rowsDotKeys("attention scores", kp + kb, qp + qo, sc + so, rows);
+                    pr.rowsDotKeys("attention dP", vp + kb, gp + qo, dc + so, rows);
                 }
                 ctx.launch(CudaKernels.ATTENTION_SCORE_GRADS, LaunchConfig.perRow((long) x.hq * rows), sc, dc, lp, dl, sp, shape, bi, i0, rows);
                 for (int r = 0; r < x.g; r++) {
-                    int rr = r, b0 = bi, j0 = i0;
                     boolean acc = i0 > 0 || r > 0; // the first product of this batch row writes dK and dV, the others add
-                    long qo = 4 * x.qRow(b0, j0, rr), so = 4L * rr * rows * x.s;
-                    // dV' (D × S) += dO' (D × rows) · P'ᵀ
-                    gemmCall("attention dV", () -> cb.gemm(Cublas.OP_N, Cublas.OP_T, x.d, x.s, rows, gp + qo, Cublas.R_32F, x.hq * x.d,
-                            (long) x.g * x.d, sc + so, x.s, (long) x.g * rows * x.s, acc, ov.ptr + kb, x.hkv * x.d, x.d, x.hkv, cmp));
-                    // dQ' (D × rows) = K' (D × S) · dS'
-                    gemmCall("attention dQ", () -> cb.gemm(Cublas.OP_N, Cublas.OP_N, x.d, rows, x.s, kp + kb, Cublas.R_32F, x.hkv * x.d,
-                            x.d, dc + so, x.s, (long) x.g * rows * x.s, false, oq.ptr + qo, x.hq * x.d, (long) x.g * x.d, x.hkv, cmp));
-                    // dK' (D × S) += Q' (D × rows) · dS'ᵀ
-                    gemmCall("attention dK", () -> cb.gemm(Cublas.OP_N, Cublas.OP_T, x.d, x.s, rows, qp + qo, Cublas.R_32F, x.hq * x.d,
-                            (long) x.g * x.d, dc + so, x.s, (long) x.g * rows * x.s, acc, ok.ptr + kb, x.hkv * x.d, x.d, x.hkv, cmp));
+                    long qo = 4 * x.qRow(bi, i0, r), so = 4L * r * rows * x.s;
+                    pr.scoresTransposedTimesRows("attention dV", gp + qo, sc + so, acc, ov.ptr + kb, rows);
+                    pr.scoresTimesKeys("attention dQ", kp + kb, dc + so, oq.ptr + qo, rows);
+                    pr.scoresTransposedTimesRows("attention dK", qp + qo, dc + so, acc, ok.ptr + kb, rows);
                 }
             }
         }
         oq.finish();
         ok.finish();
         ov.finish();
-    }
-
-    private void gemmCall(String name, Runnable call) {
-        ctx.queued(name, call);
     }
 }
