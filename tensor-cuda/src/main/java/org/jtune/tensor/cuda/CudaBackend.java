@@ -197,94 +197,68 @@ public final class CudaBackend implements Backend {
         return LaunchConfig.gridStride(n, context.multiprocessors());
     }
 
-    @Override
-    public void unary(UnaryOp op, Tensor x, Tensor out) {
+    /**
+     * out ← kernel(inputs) elementwise over out's n elements: the kernel takes the inputs' dense F32 pointers,
+     * out's pointer, n, then {@code scalars} (the signature every single-output pointwise kernel shares).
+     */
+    private void pointwise(KernelSpec kernel, Tensor out, Object[] scalars, Tensor... inputs) {
         long n = out.numel();
         if (n == 0) return;
-        long xp = tensors.denseF32(x);
+        Object[] args = new Object[inputs.length + 2 + scalars.length];
+        for (int i = 0; i < inputs.length; i++) args[i] = tensors.denseF32(inputs[i]);
         CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.UNARY, flat(n), xp, o.ptr, n, op.ordinal());
+        args[inputs.length] = o.ptr;
+        args[inputs.length + 1] = n;
+        System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
+        context.launch(kernel, flat(n), args);
         o.finish();
+    }
+
+    private static final Object[] NO_SCALARS = {};
+
+    @Override
+    public void unary(UnaryOp op, Tensor x, Tensor out) {
+        pointwise(CudaKernels.UNARY, out, new Object[] {op.ordinal()}, x);
     }
 
     @Override
     public void unaryBackward(UnaryOp op, Tensor saved, Tensor g, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long sp = tensors.denseF32(saved), gp = tensors.denseF32(g);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.UNARY_BACKWARD, flat(n), sp, gp, o.ptr, n, op.ordinal());
-        o.finish();
+        pointwise(CudaKernels.UNARY_BACKWARD, out, new Object[] {op.ordinal()}, saved, g);
     }
 
     @Override
     public void affine(Tensor x, float a, float b, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long xp = tensors.denseF32(x);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.AFFINE, flat(n), xp, o.ptr, n, a, b);
-        o.finish();
+        pointwise(CudaKernels.AFFINE, out, new Object[] {a, b}, x);
     }
 
     @Override
     public void powScalar(Tensor x, float p, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long xp = tensors.denseF32(x);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.POW, flat(n), xp, o.ptr, n, p);
-        o.finish();
+        pointwise(CudaKernels.POW, out, new Object[] {p}, x);
     }
 
     @Override
     public void powScalarBackward(Tensor x, float p, Tensor g, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long xp = tensors.denseF32(x), gp = tensors.denseF32(g);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.POW_BACKWARD, flat(n), xp, gp, o.ptr, n, p);
-        o.finish();
+        pointwise(CudaKernels.POW_BACKWARD, out, new Object[] {p}, x, g);
     }
 
     @Override
     public void clamp(Tensor x, float lo, float hi, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long xp = tensors.denseF32(x);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.CLAMP, flat(n), xp, o.ptr, n, lo, hi);
-        o.finish();
+        pointwise(CudaKernels.CLAMP, out, new Object[] {lo, hi}, x);
     }
 
     @Override
     public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long ap = tensors.denseF32(a), bp = tensors.denseF32(b);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.BINARY, flat(n), ap, bp, o.ptr, n, op.ordinal());
-        o.finish();
+        pointwise(CudaKernels.BINARY, out, new Object[] {op.ordinal()}, a, b);
     }
 
     @Override
     public void where(Tensor cond, Tensor a, Tensor b, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long cp = tensors.denseF32(cond), ap = tensors.denseF32(a), bp = tensors.denseF32(b);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.WHERE, flat(n), cp, ap, bp, o.ptr, n);
-        o.finish();
+        pointwise(CudaKernels.WHERE, out, NO_SCALARS, cond, a, b);
     }
 
     @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
-        long n = out.numel();
-        if (n == 0) return;
-        long gp = tensors.denseF32(gate), up2 = tensors.denseF32(up);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        context.launch(CudaKernels.SWIGLU, flat(n), gp, up2, o.ptr, n);
-        o.finish();
+        pointwise(CudaKernels.SWIGLU, out, NO_SCALARS, gate, up);
     }
 
     @Override
