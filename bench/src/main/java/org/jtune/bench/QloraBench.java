@@ -106,6 +106,8 @@ public final class QloraBench {
         m.put("step_s", stepS);
         m.put("tokens_per_s", tokS);
         m.put("peak_rss_bytes", r.get("peak_rss_bytes").asLong());
+        m.put("plan_bytes", r.get("plan_bytes").asLong());
+        m.put("plan_over_peak", r.get("plan_bytes").asDouble() / r.get("peak_rss_bytes").asDouble());
         m.put("projection_bytes", r.get("projection_bytes").asLong());
         m.put("trainable_params", r.get("trainable_params").asLong());
         if (ratio != null) {
@@ -114,8 +116,8 @@ public final class QloraBench {
         }
         m.put("load_average", Files.readString(Path.of("/proc/loadavg")).trim());
         if (json) System.out.println(JSON.writeValueAsString(m));
-        System.err.printf("qlora %s %s: %.1f s/step, %.1f tok/s, peak RSS %.2f GB%s%n", s.name, mode, stepS, tokS,
-                r.get("peak_rss_bytes").asLong() / 1e9, ratio == null ? "" : String.format("; %.2f × F32 LoRA", ratio));
+        System.err.printf("qlora %s %s: %.1f s/step, %.1f tok/s, peak RSS %.2f GB (memory plan %.2f GB)%s%n", s.name, mode, stepS, tokS,
+                r.get("peak_rss_bytes").asLong() / 1e9, r.get("plan_bytes").asLong() / 1e9, ratio == null ? "" : String.format("; %.2f × F32 LoRA", ratio));
     }
 
     /**

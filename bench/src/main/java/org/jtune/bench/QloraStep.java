@@ -23,6 +23,7 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
+import org.jtune.train.run.MemoryPlan;
 import org.jtune.train.optim.WeightDecayRule;
 
 /**
@@ -62,6 +63,8 @@ public final class QloraStep {
                 new LoraConfig(16, 32f, 0f, List.of("all-linear"), false, List.of()), rng, false);
         List<Variable> params = new ArrayList<>(trainable.values());
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
+        MemoryPlan memoryPlan = MemoryPlan.of(model, new MemoryPlan.Workload(b * t,
+                true, params.stream().mapToLong(p -> p.value().numel()).sum(), 2, false));
         int vocab = model.config().vocabSize(), n = b * t;
         int[] ids = new int[n], targets = new int[n], pos = new int[n];
         for (int i = 0; i < n; i++) {
@@ -99,6 +102,7 @@ public final class QloraStep {
         r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
         r.put("projection_bytes", projectionBytes);
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
+        r.put("plan_bytes", memoryPlan.peakBytes()); // the trainer's memory plan for this step, beside the measured peak
         if (heapLimit != null) r.put("forced_full_gcs", heapLimit.forcedCollections());
         System.out.println(new ObjectMapper().writeValueAsString(r));
     }

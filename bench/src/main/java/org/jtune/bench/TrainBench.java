@@ -84,6 +84,8 @@ public final class TrainBench {
                 r.put("checkpointing", plan.checkpointing());
                 r.put("projected_3x10kx256_hours", PROJECTED_RUN_TOKENS / tokS / 3600);
                 r.put("peak_rss_bytes", ours.get("peak_rss_bytes").asLong());
+                r.put("plan_bytes", ours.get("plan_bytes").asLong());
+                r.put("plan_over_peak", ours.get("plan_bytes").asDouble() / ours.get("peak_rss_bytes").asDouble());
                 r.put("trainable_params", ours.get("trainable_params").asLong());
                 if (peerPresent) {
                     List<String> extra = new ArrayList<>(List.of("--optimizer"));
@@ -98,7 +100,8 @@ public final class TrainBench {
                     r.put("peer", "absent");
                 }
                 if (json) System.out.println(JSON.writeValueAsString(r));
-                System.err.printf("train %s %s: %.0f tok/s, peak %.0f MiB%s%n", name, mode, tokS, ours.get("peak_rss_bytes").asLong() / 1048576.0,
+                System.err.printf("train %s %s: %.0f tok/s, peak %.0f MiB (memory plan %.0f MiB)%s%n", name, mode, tokS, ours.get("peak_rss_bytes").asLong() / 1048576.0,
+                        ours.get("plan_bytes").asLong() / 1048576.0,
                         peerPresent ? String.format("; PyTorch %.0f tok/s, peak %.0f MiB; ratio %.2f (higher is better)",
                                 (double) r.get("peer_tokens_per_s"), (long) r.get("peer_peak_rss_bytes") / 1048576.0, (double) r.get("ratio")) : "");
             }

@@ -16,11 +16,13 @@ import org.jtune.models.weights.Weight;
 import org.jtune.models.lora.LoraAdapters;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
+import org.jtune.train.run.MemoryPlan;
 import org.jtune.train.optim.WeightDecayRule;
 
 /**
@@ -28,6 +30,7 @@ import org.jtune.train.optim.WeightDecayRule;
  * and an AdamW update — of a Llama of the given shape with random weights, either LoRA (r = 16,
  * alpha 32 on q, k, v, o; the base frozen) or full fine-tuning (every weight trainable), as
  * the fine-tuning recipe runs it. Prints the median step time and the peak resident set as JSON.
+ * The step runs under the trainer's {@link HeapGrowthLimit} (-Djtune.heapLimit=false turns it off).
  * Usage: {@code TrainStep SHAPE(stories15M|110M|tinyllama-1.1B) MODE(lora|full) THREADS WARMUP STEPS}; LoRA targets and
  * checkpointing come from {@link TrainBench#plan}.
  */
@@ -55,6 +58,8 @@ public final class TrainStep {
         }
         List<Variable> params = new ArrayList<>(trainable.values()); // each with its one gradient buffer
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
+        MemoryPlan memoryPlan = MemoryPlan.of(model, new MemoryPlan.Workload(shape.tokens(),
+                plan.checkpointing(), params.stream().mapToLong(p -> p.value().numel()).sum(), 2, !lora));
         int b = shape.batch(), t = shape.seq(), n = shape.tokens();
         int[] ids = new int[n], targets = new int[n], pos = new int[n];
         for (int i = 0; i < n; i++) {
@@ -67,6 +72,8 @@ public final class TrainStep {
         double[] times = new double[steps];
         float loss = Float.NaN;
         StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+        // under the trainer's heap growth limit, as a training run (FineTune) is: its peak is what the memory plan predicts
+        HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < warmup + steps; s++) {
             long t0 = System.nanoTime();
             java.util.function.Supplier<Float> step = () -> {
@@ -80,6 +87,7 @@ public final class TrainStep {
             opt.zeroGrad();
             if (s >= warmup) times[s - warmup] = (System.nanoTime() - t0) / 1e9;
         }
+        if (heapLimit != null) heapLimit.close();
         double[] sorted = times.clone();
         Arrays.sort(sorted);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -87,6 +95,7 @@ public final class TrainStep {
         r.put("loss", loss);
         r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
+        r.put("plan_bytes", memoryPlan.peakBytes()); // the trainer's memory plan for this step, beside the measured peak
         System.out.println(new ObjectMapper().writeValueAsString(r));
     }
 }

@@ -16,7 +16,10 @@ import picocli.CommandLine.Parameters;
         description = "Fine-tune a model (LoRA or full) from a YAML recipe. Writes the run folder: config.yaml, metrics.jsonl, "
                 + "checkpoints/, the PEFT adapter (adapter/) or the model (model/) with the tokenizer files, chat template and "
                 + "system message it was trained with (tokenizer_config.json), report.html. The folder is locked while the run "
-                + "lasts; a folder holding another run is refused (resume it with --resume).")
+                + "lasts; a folder holding another run is refused (resume it with --resume). Before the first step it prints a "
+                + "memory plan (weights, trainable values with gradients and optimizer state, activations, runtime) and refuses a "
+                + "run that will not fit in the memory available, naming the recipe keys that would make it fit "
+                + "(-Djtune.memoryPlan.refuse=false in JTUNE_JAVA_OPTS runs it anyway).")
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", description = "The recipe (YAML). Optional with --resume (the run folder's config.yaml is used).")
     Path recipe;

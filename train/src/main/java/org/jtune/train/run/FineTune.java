@@ -150,8 +150,10 @@ public final class FineTune {
             listener.info("QLoRA: " + nf4 + " projections in NF4" + (quantized.isEmpty() ? " (as stored)" : " (" + quantized.size()
                     + " quantized on load" + (recipe.bnb4bitUseDoubleQuant() ? ", double quantization" : "") + ")"));
         }
+        boolean onHost = true;
         if (recipe.device() != null) { // once, before adapters and optimizer state are created (on the weights' device)
             Device device = Device.open(recipe.device());
+            onHost = device.isHost();
             ModelDevice.move(model, device);
             if (!device.isHost()) listener.info("training on " + device + " (" + device.backend().name() + ")");
         }
@@ -174,7 +176,16 @@ public final class FineTune {
                         new AdamW.Config(recipe.adamBeta1(), recipe.adamBeta2(), recipe.adamEpsilon()));
 
         int accumulation = recipe.gradientAccumulationSteps();
-        int batchesPerEpoch = batches(recipe, data.train(), 0).size();
+        List<Batch> firstEpoch = batches(recipe, data.train(), 0);
+        int batchesPerEpoch = firstEpoch.size();
+        if (onHost) { // the plan counts host memory; on a device the activations and optimizer state live there
+            long tokens = firstEpoch.stream().mapToLong(b -> (long) b.rows() * b.length()).max().orElse(0);
+            int states = optimizer instanceof AdamW ? 2 : recipe.sgdMomentum() > 0 ? 1 : 0;
+            MemoryPlan plan = MemoryPlan.of(model, new MemoryPlan.Workload(tokens, recipe.gradientCheckpointing(), trainableCount, states,
+                    !recipe.adapter().isLora()));
+            listener.info(plan.describe());
+            MemoryPlan.checkFits(plan, listener);
+        }
         long stepsPerEpoch = Math.max(1, (batchesPerEpoch + accumulation - 1) / accumulation);
         long totalSteps = recipe.totalSteps(stepsPerEpoch);
         LrSchedule schedule = schedule(recipe, totalSteps);
@@ -211,7 +222,7 @@ public final class FineTune {
         // a micro-batch's activations and temporaries come from buffers the previous one used (gradient
         // buffers and optimizer state are allocated outside it); -Djtune.stepPool=false turns it off
         StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool() : null;
-        // a full collection whenever the heap in use passes 1.5 × the live data: ParallelGC would otherwise grow the
+        // a full collection whenever the heap in use passes TRAINING_RATIO × the live data: ParallelGC would otherwise grow the
         // old generation with dead activations (HeapGrowthLimit); -Djtune.heapLimit=false turns it off
         HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         try {
