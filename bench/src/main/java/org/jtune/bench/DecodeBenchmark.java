@@ -37,6 +37,7 @@ import org.jtune.tensor.Rng;
  * random values (the file still holds every layer), so generating the model needs little memory.
  * The folder also gets a minimal tokenizer.json of our own ({@link CharacterTokenizerJson}) so that
  * Jlama ({@link JlamaPeer}, a child JVM) can run on the same files with a prompt of the same length.
+ * The F32 and BF16 rows get llama.cpp as a second peer, on a GGUF export of the same weights in the same type.
  * Then Q8_0, Q4_0 and Q4_K_M rows on GGUF exports of the same weights, each beside llama.cpp on the same file in the
  * same run ({@link #quantizedRows}).
  * Major page faults per generated token are reported: a mapped weight whose pages the OS dropped is
@@ -92,6 +93,7 @@ final class DecodeBenchmark {
                             .put("ratio", (1 / t[1]) / peer.get("decode_tok_s").asDouble())
                             .put("prefill_ratio", (prompt / t[0]) / peer.get("prefill_tok_s").asDouble());
                 }
+                llamaCppSecondPeer(line, dir, dtype, config, prompt, decode, t);
                 line.print(json);
             } finally {
                 RandomLlamaFolder.delete(dir);
@@ -100,6 +102,24 @@ final class DecodeBenchmark {
         if (formats.stream().anyMatch(f -> f.startsWith("q"))) quantizedRows(config, prompt, decode, runs, copyBandwidth, readBandwidth, json);
         System.err.println("decode: done");
         return 0;
+    }
+
+    /**
+     * llama.cpp as the F32/BF16 rows' second peer: the same folder exported as a GGUF file of the same type, run in the same
+     * run; fields {@code llama_cpp_*} beside Jlama's.
+     */
+    private static void llamaCppSecondPeer(ResultLine line, Path dir, DType dtype, LlamaConfig config, int prompt, int decode, double[] t)
+            throws Exception {
+        Path gguf = dir.resolve("model-" + dtype + ".gguf");
+        try {
+            HfToGguf.export(dir, dtype == DType.F32 ? GgmlType.F32 : GgmlType.BF16, gguf);
+            double[] peer = llamaCpp(gguf, config, prompt, decode);
+            if (peer == null) return;
+            line.put("llama_cpp_prefill_tok_s", peer[0]).put("llama_cpp_decode_tok_s", peer[1]).put("llama_cpp_threads", (int) peer[2])
+                    .put("llama_cpp_ratio", (1 / t[1]) / peer[1]).put("llama_cpp_prefill_ratio", (prompt / t[0]) / peer[0]);
+        } finally {
+            Files.deleteIfExists(gguf);
+        }
     }
 
     /**
