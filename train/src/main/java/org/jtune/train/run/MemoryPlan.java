@@ -42,11 +42,12 @@ import org.jtune.tensor.Tensor;
  * {@link HeapGrowthLimit} the trainer runs under lets the heap grow: to its ratio × the live data (garbage between
  * full collections), and never below its floor. The forward-end count is checked against the heap a forward pass
  * retains ({@code MemoryPlanTest}); the backward count and the runtime constant against measured peaks of whole
- * steps (bench/RESULTS.md: `bench train`, `bench qlora`, on the stories15M, TinyLlama-1.1B and Mistral-7B shapes). Llama-family layers (Llama, Mistral, Qwen2, Phi-3: the same saved
- * values, Phi-3's fused projections included) are what the per-layer count describes.
+ * steps (bench/RESULTS.md: `bench train`, `bench qlora`, on the stories15M, TinyLlama-1.1B and Mistral-7B shapes).
+ * Llama-family layers (Llama, Mistral, Qwen2, Phi-3: the same saved values, Phi-3's fused projections included)
+ * are what the per-layer count describes. Host memory only: a run on a device keeps its activations there.
  */
-public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableBytes, long forwardEndBytes, long backwardBytes, long runtimeBytes, double heapRatio,
-                         Workload workload) {
+public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableBytes, long forwardEndBytes, long backwardBytes,
+                         long runtimeBytes, double heapRatio, Workload workload) {
     /**
      * The JVM's own resident set under the launcher's flags (-XX:+UseParallelGC -Xmn64m) once a training step's
      * code is compiled, with the run's tokenizer and data: 250 MB sits between the peaks of a stories260K run and the
@@ -91,7 +92,7 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
 
     /** Bytes a tensor's values occupy: block formats by their encoded size. */
     static long heldBytes(Tensor t) {
-        return t.dtype() == DType.BLOCK ? t.storage().segment().byteSize() : t.numel() * t.dtype().byteSize();
+        return t.dtype() == DType.BLOCK ? t.storage().byteSize() : t.numel() * t.dtype().byteSize();
     }
 
     /** Activations at the larger of the two peaks (the end of the forward pass, or inside the backward). */
