@@ -8,7 +8,11 @@ import org.jtune.tensor.Tensor;
 /**
  * Stable softmax and log-softmax along the last dim, and their backward, one row at a time:
  * m = max x, s = Σ exp(x − m); softmax = exp(x − m) / s, log-softmax = x − m − log s.
- * Three passes over a row that stays in cache (max, exp-and-sum, scale). IEEE cases follow from the
+ * Three passes over a row that stays in cache (max, exp-and-sum, scale): memory sees one read and one
+ * write per element, and the exp (one per element, {@link VectorMath#exp}) is most of the arithmetic.
+ * An online max-and-sum pass would save the max pass but costs a second exp per element (the rescale
+ * when the running max grows), which is dearer than re-reading a row from L1/L2. Rows are claimed in
+ * pieces by the threads ({@link Parallel#forClaimed}). IEEE cases follow from the
  * formula: a −∞ entry gets 0 (log-softmax −∞); a row of all −∞, or with +∞ or NaN, gives NaN.
  */
 final class Softmax {
@@ -52,7 +56,7 @@ final class Softmax {
         Rows in = Rows.lastDim(x);
         Rows o = Rows.lastDim(out);
         int n = in.length();
-        Parallel.forRange(in.count(), Rows.grain(4L * n), (r0, r1) -> {
+        Parallel.forClaimed(in.count(), Rows.pieces(in.count(), 2L * n), (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {
@@ -60,7 +64,7 @@ final class Softmax {
                 int base = in.baseOf(r, buf);
                 float[] d = obuf == null ? o.array() : obuf;
                 int dOff = obuf == null ? (int) o.offset(r) : 0;
-                float m = RowKernels.max(a, base, n);
+                float m = maxOfNumbers(a, base, n);
                 if (log) {
                     float s = RowKernels.expShiftedSum(a, base, n, m, null, 0);
                     RowKernels.addScalar(a, base, n, -m, d, dOff);
@@ -72,5 +76,34 @@ final class Softmax {
                 if (obuf != null) o.store(r, obuf);
             }
         });
+    }
+
+    /**
+     * The largest non-NaN element (−∞ when there is none). NaN needs no propagation here: a NaN in the row
+     * makes Σ exp(x − m) NaN, and with it the whole row, as the formula says. Compare-and-blend over four
+     * independent lanes of accumulators: Math.max semantics (NaN-propagating, −0 &lt; +0) cost several
+     * instructions per vector on x86 and one chained accumulator waits out their latency.
+     */
+    static float maxOfNumbers(float[] a, int off, int n) {
+        var S = RowKernels.S;
+        int L = RowKernels.L, i = 0;
+        float m = Float.NEGATIVE_INFINITY;
+        if (n >= 4 * L) {
+            FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+            for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+                FloatVector v0 = FloatVector.fromArray(S, a, off + i), v1 = FloatVector.fromArray(S, a, off + i + L);
+                FloatVector v2 = FloatVector.fromArray(S, a, off + i + 2 * L), v3 = FloatVector.fromArray(S, a, off + i + 3 * L);
+                m0 = m0.blend(v0, m0.lt(v0));
+                m1 = m1.blend(v1, m1.lt(v1));
+                m2 = m2.blend(v2, m2.lt(v2));
+                m3 = m3.blend(v3, m3.lt(v3));
+            }
+            m0 = m0.blend(m1, m0.lt(m1));
+            m2 = m2.blend(m3, m2.lt(m3));
+            m0 = m0.blend(m2, m0.lt(m2));
+            for (int l = 0; l < L; l++) m = Math.max(m, m0.lane(l));
+        }
+        for (; i < n; i++) if (a[off + i] > m) m = a[off + i];
+        return m;
     }
 }
