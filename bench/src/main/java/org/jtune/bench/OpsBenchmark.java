@@ -3,18 +3,16 @@ package org.jtune.bench;
 import java.util.List;
 import org.jtune.tensor.Backend;
 import org.jtune.tensor.cpu.CpuBackend;
-import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
-import org.jtune.tensor.UnaryOp;
 
 /**
  * `jtune bench ops`: the memory-bound kernels of a transformer layer on a 4096×8192 F32 tensor
- * (128 MiB) — softmax, RMSNorm, RoPE (as (1, 4096, 64, 128)) and SiLU·mul (SwiGLU as Ops.silu then
- * Ops.mul) — in GB/s of logical bytes (inputs read once + output written once, so SiLU·mul counts
- * 3 tensors though it runs as two passes), beside a plain copy of the same number of bytes
+ * (128 MiB) — softmax, RMSNorm, RoPE (as (1, 4096, 64, 128)) and SiLU·mul (the fused SwiGLU kernel
+ * the Llama MLP calls, Ops.swiglu) — in GB/s of logical bytes (inputs read once + output written once,
+ * so SiLU·mul counts 3 tensors), beside a plain copy of the same number of bytes
  * (System.arraycopy split over the same threads) measured in the same run. Two figures per op:
  * {@code gb_per_s} calls the Ops entry point (which allocates a zeroed output each call, as callers
  * pay), {@code kernel_gb_per_s} calls the Backend kernel into a preallocated output. Ratio = Ops
@@ -32,7 +30,7 @@ final class OpsBenchmark {
         Rng rng = new Rng(44);
         Tensor x = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
         Tensor u = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
-        Tensor out = Tensor.zeros(ROWS, COLS), tmp = Tensor.zeros(ROWS, COLS);
+        Tensor out = Tensor.zeros(ROWS, COLS);
         Tensor weight = Tensor.uniform(rng, 0.5f, 1.5f, COLS);
         Tensor x4 = x.view(1, ROWS, 64, COLS / 64), out4 = out.view(1, ROWS, 64, COLS / 64);
         int[] pos = new int[ROWS];
@@ -46,10 +44,7 @@ final class OpsBenchmark {
                 new Op("softmax", 2, () -> Ops.softmax(x, -1), () -> be.softmax(x, out)),
                 new Op("rmsnorm", 2, () -> Ops.rmsNorm(x, weight, 1e-5f), () -> be.rmsNorm(x, weight, 1e-5f, out, null)),
                 new Op("rope", 2, () -> Ops.rope(x4, positions, invFreq), () -> be.rope(x4, positions, invFreq, false, out4)),
-                new Op("silu_mul", 3, () -> Ops.mul(Ops.silu(x), u), () -> {
-                    be.unary(UnaryOp.SILU, x, tmp);
-                    be.binary(BinaryOp.MUL, tmp, u, out);
-                }));
+                new Op("silu_mul", 3, () -> Ops.swiglu(x, u), () -> be.swiglu(x, u, out)));
         float[] src = x.storage().floatArray(), dst = out.storage().floatArray();
         Runnable copy = () -> Parallel.forRange(src.length, 1 << 16, (i0, i1) -> System.arraycopy(src, i0, dst, i0, i1 - i0));
         java.util.Set<String> missing = new java.util.LinkedHashSet<>();
