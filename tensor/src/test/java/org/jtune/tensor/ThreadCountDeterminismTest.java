@@ -58,7 +58,16 @@ class ThreadCountDeterminismTest {
                 () -> BackwardOps.crossEntropyWithGrad(logits, targets, -100, 0.5f, false)[1],
                 () -> BackwardOps.embedding(x, ids, 50),
                 () -> BackwardOps.sumTo(x, new int[] {1000}),
-                () -> Tensor.scalar((float) Ops.sumOfSquares(x)));
+                () -> Tensor.scalar((float) Ops.sumOfSquares(x)),
+                // RoPE steps cos/sin along consecutive positions from exact values at multiples of 32: the
+                // values must depend on the position only, not on where a thread's rows start
+                () -> {
+                    int[] pos = new int[200];
+                    for (int i = 0; i < pos.length; i++) pos[i] = 70_001 + i;
+                    Tensor rx = Tensor.randn(new Rng(5), 1f, 1, 200, 2, 64);
+                    return Ops.rope(rx, Tensor.ofInts(pos, 1, 200), RopeFrequencies.tensor(64, 10_000, new RopeFrequencies.None()));
+                },
+                () -> Ops.swiglu(x, g));
         for (int i = 0; i < ops.size(); i++) {
             Supplier<Tensor> op = ops.get(i);
             float[] one = withThreads(1, () -> Ops.using(be, op));

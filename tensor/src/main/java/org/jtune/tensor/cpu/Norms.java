@@ -9,7 +9,10 @@ import org.jtune.tensor.Tensor;
  * LayerNorm (Ba et al. 2016: y = (x − μ) · rsqrt(σ² + eps) · w + b, biased σ², two-pass) over the last
  * dim, row by row, and the backward of RMSNorm from the saved r: with x̂ = x·r,
  * dx = r · (g∘w − x̂ · mean(g∘w∘x̂)) = r·g∘w − r²·c·x with c = r·Σ(g∘w∘x)/d,  dw = Σ_rows g∘x̂.
- * Weight and bias (any dtype) are converted to F32 once per call.
+ * Weight and bias (any dtype) are converted to F32 once per call. Forward: two passes over a row that
+ * stays in cache (Σx², then the scaled write), so memory sees one read and one write per element; the
+ * next row's Σx² is taken inside this row's write loop ({@link #scaleRowAndNextSquares}); rows
+ * are claimed in pieces by the threads ({@link Parallel#forClaimed}).
  */
 final class Norms {
     /** Rows whose dw contributions are summed together before the blocks are added in order. */
@@ -38,22 +41,96 @@ final class Norms {
         int n = in.length();
         float[] ra = rstd == null ? null : Elementwise.arr(rstd);
         int ro = rstd == null ? 0 : (int) rstd.offset();
-        Parallel.forRange(in.count(), Rows.grain(3L * n), (r0, r1) -> {
+        Parallel.forClaimed(in.count(), Rows.pieces(in.count(), 2L * n), (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
+            float nextSquares = 0f;
+            boolean carried = false;
             for (int r = r0; r < r1; r++) {
                 float[] a = in.arrayOf(r, buf);
                 int base = in.baseOf(r, buf);
                 float mean = center ? RowKernels.sum(a, base, n) / n : 0f;
-                float ms = center ? RowKernels.sumSquaredDeviations(a, base, n, mean) / n : RowKernels.dot(a, base, a, base, n) / n;
+                float ms = center ? RowKernels.sumSquaredDeviations(a, base, n, mean) / n
+                        : (carried ? nextSquares : sumOfSquares(a, base, n)) / n;
                 float inv = (float) (1.0 / Math.sqrt(ms + eps));
                 if (ra != null) ra[ro + r] = inv;
                 float[] d = obuf == null ? o.array() : obuf;
                 int dOff = obuf == null ? (int) o.offset(r) : 0;
-                RowKernels.normalize(a, base, n, mean, inv, w, b, d, dOff);
+                carried = !center && buf == null && r + 1 < r1;
+                if (center) RowKernels.normalize(a, base, n, mean, inv, w, b, d, dOff);
+                else if (carried) nextSquares = scaleRowAndNextSquares(a, base, n, inv, w, d, dOff, in.baseOf(r + 1, null));
+                else scaleRow(a, base, n, inv, w, d, dOff);
                 if (obuf != null) o.store(r, obuf);
             }
         });
+    }
+
+    /**
+     * Σ a[i]² over four independent vector accumulators (one chained FMA accumulator waits out the FMA
+     * latency on every vector, which made this pass as slow as the row's trip to memory), added as
+     * (acc0 + acc1) + (acc2 + acc3), lanes in order, then the tail: the order depends only on n and the
+     * vector width.
+     */
+    static float sumOfSquares(float[] a, int off, int n) {
+        var S = RowKernels.S;
+        int L = RowKernels.L, i = 0;
+        float s = 0f;
+        if (n >= 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+                FloatVector v0 = FloatVector.fromArray(S, a, off + i), v1 = FloatVector.fromArray(S, a, off + i + L);
+                FloatVector v2 = FloatVector.fromArray(S, a, off + i + 2 * L), v3 = FloatVector.fromArray(S, a, off + i + 3 * L);
+                s0 = v0.fma(v0, s0);
+                s1 = v1.fma(v1, s1);
+                s2 = v2.fma(v2, s2);
+                s3 = v3.fma(v3, s3);
+            }
+            s = org.jtune.tensor.VectorMath.sum(s0.add(s1).add(s2.add(s3)));
+        }
+        for (; i < n; i++) s += a[off + i] * a[off + i];
+        return s;
+    }
+
+    /**
+     * {@link #scaleRow} of row a[off, off+n) and, in the same loop, {@link #sumOfSquares} of the next row
+     * a[nextOff, nextOff+n) (the same sums in the same order), returned: the next row's read from memory
+     * overlaps this row's writes instead of following them.
+     */
+    static float scaleRowAndNextSquares(float[] a, int off, int n, float inv, float[] w, float[] dst, int dOff, int nextOff) {
+        var S = RowKernels.S;
+        int L = RowKernels.L, i = 0;
+        float s = 0f;
+        if (n >= 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+                for (int k = 0; k < 4 * L; k += L) {
+                    FloatVector.fromArray(S, a, off + i + k).mul(inv).mul(FloatVector.fromArray(S, w, i + k)).intoArray(dst, dOff + i + k);
+                }
+                FloatVector v0 = FloatVector.fromArray(S, a, nextOff + i), v1 = FloatVector.fromArray(S, a, nextOff + i + L);
+                FloatVector v2 = FloatVector.fromArray(S, a, nextOff + i + 2 * L), v3 = FloatVector.fromArray(S, a, nextOff + i + 3 * L);
+                s0 = v0.fma(v0, s0);
+                s1 = v1.fma(v1, s1);
+                s2 = v2.fma(v2, s2);
+                s3 = v3.fma(v3, s3);
+            }
+            s = org.jtune.tensor.VectorMath.sum(s0.add(s1).add(s2.add(s3)));
+        }
+        int j = i;
+        for (int bound = i + S.loopBound(n - i); j < bound; j += L) {
+            FloatVector.fromArray(S, a, off + j).mul(inv).mul(FloatVector.fromArray(S, w, j)).intoArray(dst, dOff + j);
+        }
+        for (; j < n; j++) dst[dOff + j] = a[off + j] * inv * w[j];
+        for (int k = i; k < n; k++) s += a[nextOff + k] * a[nextOff + k];
+        return s;
+    }
+
+    /** dst[i] ← a[i]·inv·w[i]: RMSNorm's affine step (LayerNorm's, with its mean and bias, is {@link RowKernels#normalize}). */
+    private static void scaleRow(float[] a, int off, int n, float inv, float[] w, float[] dst, int dOff) {
+        int i = 0;
+        for (int bound = RowKernels.S.loopBound(n); i < bound; i += RowKernels.L) {
+            FloatVector.fromArray(RowKernels.S, a, off + i).mul(inv).mul(FloatVector.fromArray(RowKernels.S, w, i)).intoArray(dst, dOff + i);
+        }
+        for (; i < n; i++) dst[dOff + i] = a[off + i] * inv * w[i];
     }
 
     /** dx and/or dw (either may be null) of RMSNorm for upstream g; rows of x, g, dx are the last dim. */
