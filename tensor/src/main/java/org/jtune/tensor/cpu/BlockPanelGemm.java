@@ -1,6 +1,7 @@
 package org.jtune.tensor.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.BlockCodec;
@@ -37,7 +38,7 @@ final class BlockPanelGemm {
     static final int KP = 256;
     /** X rows per micro-kernel call. */
     static final int MR = 6;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[KP], new float[NR]});
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[16 * KP], new float[NR]});
 
     private BlockPanelGemm() {}
 
@@ -57,14 +58,7 @@ final class BlockPanelGemm {
                 boolean first = k0 == 0;
                 for (int g = g0; g < g1; g++) {
                     int r0 = g * NR, nr = Math.min(NR, rows - r0);
-                    for (int q = 0; q < NR; q++) {
-                        if (q < nr) {
-                            codec.dequantize(w, offset + (r0 + q) * rowBytes, cols, k0, kc, row, 0);
-                            for (int k = 0; k < kc; k++) panel[k * NR + q] = row[k];
-                        } else {
-                            for (int k = 0; k < kc; k++) panel[k * NR + q] = 0f;
-                        }
-                    }
+                    fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
                     int i = 0;
                     for (; i < m - 1; i += MR) {
                         kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
@@ -73,6 +67,33 @@ final class BlockPanelGemm {
                 }
             }
         });
+    }
+
+    /**
+     * panel[k·NR + q] = W[r0 + q, k0 + k] for k < kc, q < NR (zero for q ≥ nr). With 16-lane vectors sixteen rows are
+     * dequantized into buf (16 × KP floats) and transposed 16 × 16 at a time in registers ({@link LaneTranspose});
+     * otherwise each row is dequantized and stored to the panel value by value.
+     */
+    private static void fillPanel(BlockCodec codec, MemorySegment w, long offset, long rowBytes, int cols, int r0, int nr, int k0,
+                                  int kc, float[] panel, float[] buf) {
+        if (LaneTranspose.AVAILABLE && kc % 16 == 0) {
+            for (int qb = 0; qb < NR; qb += 16) {
+                for (int q = 0; q < 16; q++) {
+                    if (qb + q < nr) codec.dequantize(w, offset + (r0 + qb + q) * rowBytes, cols, k0, kc, buf, q * KP);
+                    else Arrays.fill(buf, q * KP, q * KP + kc, 0f);
+                }
+                for (int kb = 0; kb < kc; kb += 16) LaneTranspose.transpose16(buf, kb, KP, panel, kb * NR + qb, NR);
+            }
+            return;
+        }
+        for (int q = 0; q < NR; q++) {
+            if (q < nr) {
+                codec.dequantize(w, offset + (r0 + q) * rowBytes, cols, k0, kc, buf, 0);
+                for (int k = 0; k < kc; k++) panel[k * NR + q] = buf[k];
+            } else {
+                for (int k = 0; k < kc; k++) panel[k * NR + q] = 0f;
+            }
+        }
     }
 
     /** Multiply-adds in one claimed piece at least: ~4M, some 30 µs of kernel time. */
