@@ -38,7 +38,7 @@ final class Norms {
         int n = in.length();
         float[] ra = rstd == null ? null : Elementwise.arr(rstd);
         int ro = rstd == null ? 0 : (int) rstd.offset();
-        Parallel.forRange(in.count(), Rows.grain(3L * n), (r0, r1) -> {
+        Parallel.forPieces(in.count(), Rows.grain(3L * n), (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             for (int r = r0; r < r1; r++) {

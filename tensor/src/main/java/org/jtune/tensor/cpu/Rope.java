@@ -21,7 +21,7 @@ final class Rope {
         Rows in = Rows.lastDim(x);
         Rows o = Rows.lastDim(out);
         long p0 = positions.offset(), ps0 = positions.stride(0), ps1 = positions.stride(1);
-        Parallel.forRange(b * t, Rows.grain((long) h * d * 2), (r0, r1) -> {
+        Parallel.forPieces(b * t, Rows.grain((long) h * d * 2), (r0, r1) -> {
             float[] cos = new float[half], sin = new float[half];
             float[] buf = in.direct() ? null : new float[d];
             float[] obuf = o.direct() ? null : new float[d];

@@ -25,7 +25,7 @@ final class SwiGlu {
         float[] aa = Elementwise.arr(ad), ba = Elementwise.arr(bd), ya = Elementwise.arr(out);
         int ao = (int) ad.offset(), bo = (int) bd.offset(), yo = (int) out.offset();
         int n = (int) out.numel();
-        Parallel.forRange((n + GRAIN - 1) / GRAIN, 1, (c0, c1) -> {
+        Parallel.forPieces((n + GRAIN - 1) / GRAIN, 1, (c0, c1) -> {
             int from = c0 * GRAIN, to = (int) Math.min((long) c1 * GRAIN, n);
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
