@@ -143,6 +143,10 @@ public final class Q6KFormat implements BlockFormat {
     @Override
     public void dequantizeRow(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
         checkRow(n);
+        if (QuantVectors.ENABLED) {
+            dequantizeVectors(src, srcOff, dst, dstOff, n);
+            return;
+        }
         for (int b = 0; b < n / QK; b++) {
             long o = srcOff + (long) b * BYTES;
             float d = QuantVectors.f16(src, o + D);
@@ -160,6 +164,34 @@ public final class Q6KFormat implements BlockFormat {
                     dst[y + i + 32] = d * QuantVectors.i8(src, sc + is + 2) * q2;
                     dst[y + i + 64] = d * QuantVectors.i8(src, sc + is + 4) * q3;
                     dst[y + i + 96] = d * QuantVectors.i8(src, sc + is + 6) * q4;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #dequantizeRow} with the 6-bit codes assembled in registers as {@link #dot} does: each value is
+     * (d·sc)·q as in the scalar loop (the same two float products), so the bits are the same. The panel GEMM dequantizes
+     * every weight chunk through this (the scalar loop was two thirds of a Q6_K prefill product's time).
+     */
+    private static void dequantizeVectors(MemorySegment src, long srcOff, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / QK; b++) {
+            long o = srcOff + (long) b * BYTES;
+            float d = QuantVectors.f16(src, o + D);
+            for (int h = 0; h < 2; h++) {
+                long ql = o + 64L * h, qh = o + QH + 32L * h, sc = o + SC + 8L * h;
+                int y = dstOff + b * QK + 128 * h;
+                for (int i = 0; i < 32; i += L) {
+                    int g = i / 16;
+                    IntVector lo = QuantVectors.widen(src, ql + i), hi = QuantVectors.widen(src, ql + i + 32), bits = QuantVectors.widen(src, qh + i);
+                    IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                    ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d * QuantVectors.i8(src, sc + g)).intoArray(dst, y + i);
+                    ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d * QuantVectors.i8(src, sc + g + 2)).intoArray(dst, y + i + 32);
+                    ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d * QuantVectors.i8(src, sc + g + 4)).intoArray(dst, y + i + 64);
+                    ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(d * QuantVectors.i8(src, sc + g + 6)).intoArray(dst, y + i + 96);
                 }
             }
         }

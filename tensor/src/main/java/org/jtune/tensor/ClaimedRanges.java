@@ -31,6 +31,8 @@ final class ClaimedRanges {
     private Parallel.RangeBody body;
     private int n, pieces;
     private volatile Throwable failure;
+    /** Set by the calling thread while one of its calls runs (read by that thread only). */
+    private boolean active;
 
     private ClaimedRanges() {}
 
@@ -60,7 +62,17 @@ final class ClaimedRanges {
     }
 
     static void run(ForkJoinPool pool, int n, int pieces, int threads, Parallel.RangeBody body) {
-        PER_CALLER.get().call(pool, n, pieces, threads, body);
+        ClaimedRanges c = PER_CALLER.get();
+        if (c.active) { // a body that itself splits work: its pieces run in order here (this caller's state is in use)
+            for (int p = 0; p < pieces; p++) body.run(Parallel.start(n, p, pieces), Parallel.start(n, p + 1, pieces));
+            return;
+        }
+        c.active = true;
+        try {
+            c.call(pool, n, pieces, threads, body);
+        } finally {
+            c.active = false;
+        }
     }
 
     private void call(ForkJoinPool pool, int n, int pieces, int threads, Parallel.RangeBody body) {

@@ -100,6 +100,18 @@ public final class Parallel {
     }
 
     /**
+     * {@link #forClaimed} cut as a range loop would be, for kernels whose pieces are independent (elementwise and
+     * row-wise ops: their results do not depend on the cut): up to four pieces per thread of at least {@code grain}
+     * items each. On a shared machine the caller starts at once and takes the pieces of a pool thread that wakes late,
+     * instead of waiting for it to be scheduled as {@link #forRange}'s join does (a 128-token prefill makes ~180 such
+     * small calls besides its products).
+     */
+    public static void forPieces(int n, int grain, RangeBody body) {
+        long g = Math.max(grain, 1);
+        forClaimed(n, (int) Math.max(1, Math.min(4L * threads, (n + g - 1) / g)), body);
+    }
+
+    /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous ranges of at least
      * {@code grain} items each. Small work stays on the calling thread.
      */

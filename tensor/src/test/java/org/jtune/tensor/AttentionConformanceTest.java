@@ -77,7 +77,7 @@ class AttentionConformanceTest {
         int trial = 0;
         for (int ratio : new int[] {1, 2, 4}) {
             for (int d : new int[] {8, 64}) {
-                for (int variant = 0; variant < 6; variant++, trial++) {
+                for (int variant = 0; variant < 7; variant++, trial++) {
                     int b = 1 + rng.nextInt(2), hkv = 1 + rng.nextInt(2), hq = hkv * ratio;
                     int s = 1 + rng.nextInt(40), t;
                     AttentionMask mask;
@@ -88,7 +88,12 @@ class AttentionConformanceTest {
                         case 2 -> { t = Math.max(1, s / 3); mask = AttentionMask.causalMask().withQueryOffset(s - t).withWindow(1 + rng.nextInt(6)); }
                         case 3 -> { t = s; seg = packedSegments(rng, b, s); mask = AttentionMask.causalMask().withSegments(seg); }
                         case 4 -> { t = 1 + rng.nextInt(9); mask = new AttentionMask(false, 0, 0, null); } // bidirectional
-                        default -> { t = 3; mask = new AttentionMask(false, 2, s, null); } // queries past every key: rows 1.. see nothing
+                        case 5 -> { t = 3; mask = new AttentionMask(false, 2, s, null); } // queries past every key: rows 1.. see nothing
+                        default -> { // a longer windowed prefill: scores through the transposed keys, windows starting mid-vector
+                            s = 17 + rng.nextInt(60);
+                            t = s;
+                            mask = AttentionMask.causalMask().withWindow(1 + rng.nextInt(24));
+                        }
                     }
                     Tensor q = Layouts.any(rng, NORMAL, true, b, t, hq, d);
                     Tensor k = Layouts.any(rng, NORMAL, true, b, s, hkv, d), v = Layouts.any(rng, NORMAL, true, b, s, hkv, d);

@@ -1,6 +1,8 @@
 package org.jtune.tensor.cpu;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
@@ -17,8 +19,20 @@ import org.jtune.tensor.Tensor;
  * F32 with unit stride along D, converted once per call when they are not. For training, the row's
  * logsumexp lse = max + log Σ exp(s − max) is kept (−∞ for a row with no visible key), from which
  * {@link AttentionBackward} recomputes the probabilities.
+ *
+ * <p>Inference over {@link #TRANSPOSED_KEYS_MIN_QUERIES} or more query positions (a prefill) first copies the keys
+ * transposed, kT[b, kvh][e][j] = k[b, j, kvh, e], and computes a row's scores a vector of keys at a time,
+ * s[j..j+L) = Σ_e q[e]·kT[e][j..j+L) by FMA in increasing e: no horizontal sum per key (a 64-wide key's dot product
+ * was four FMAs and a fifteen-add lane sum). With the weighted sum of values kept in registers ({@link
+ * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Training (lse requested)
+ * and decoding keep the per-key dot products, so AttentionBackward sees the very scores it recomputes.
  */
 final class Attention {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Query positions per sequence from which inference scores through transposed keys. */
+    static final int TRANSPOSED_KEYS_MIN_QUERIES = 16;
+
     private Attention() {}
 
     static void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
@@ -37,8 +51,11 @@ final class Attention {
         float[] la = lse == null ? null : Elementwise.arr(lse);
         int lo0 = lse == null ? 0 : (int) lse.offset();
         int rows = batch * tq * hq;
-        Parallel.forRange(rows, Rows.grain(2L * s * d), (r0, r1) -> {
+        int sp = (s + L - 1) / L * L;
+        float[] kt = lse == null && tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
+        Parallel.forPieces(rows, Rows.grain(2L * s * d), (r0, r1) -> {
             float[] qbuf = qr.direct() ? null : new float[d];
+            float[] all = kt == null ? null : new float[sp];
             float[] acc = new float[d];
             float[] scores = new float[s];
             int[] keys = new int[s];
@@ -52,9 +69,10 @@ final class Attention {
                 long kRow = kOff + b * ks0 + kvh * ks2, vRow = vOff + b * vs0 + vs2 * kvh;
                 int n = 0;
                 float max = Float.NEGATIVE_INFINITY;
+                if (kt != null && lo <= hi) scores(qa, qBase, kt, (b * hkv + kvh) * d * sp, sp, d, lo / L * L, hi, all);
                 for (int j = lo; j <= hi; j++) {
                     if (seg != null && seg[b * s + j] != seg[b * s + qPos]) continue;
-                    float sc = scale * RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d);
+                    float sc = scale * (kt != null ? all[j] : RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d));
                     keys[n] = j;
                     scores[n++] = sc;
                     max = Math.max(max, sc);
@@ -63,7 +81,7 @@ final class Attention {
                 float rowLse = Float.NEGATIVE_INFINITY;
                 if (n > 0) {
                     float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
-                    for (int i = 0; i < n; i++) RowKernels.axpy(scores[i], va, (int) (vRow + keys[i] * vs1), acc, 0, d);
+                    weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
                     RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
                     rowLse = (float) (max + Math.log(sum));
                 }
@@ -72,6 +90,82 @@ final class Attention {
                 else o.store(r, acc);
             }
         });
+    }
+
+    /** kT[((b·hkv + h)·d + e)·sp + j] = k[b, j, h, e] (zero for j in [s, sp)). */
+    private static float[] transposedKeys(float[] ka, long kOff, long ks0, long ks1, long ks2, int batch, int s, int hkv, int d, int sp) {
+        float[] kt = new float[Math.multiplyExact(Math.multiplyExact(batch * hkv, d), sp)];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < hkv; h++) {
+                int base = (b * hkv + h) * d * sp;
+                for (int j = 0; j < s; j++) {
+                    int row = (int) (kOff + b * ks0 + j * ks1 + h * ks2);
+                    for (int e = 0; e < d; e++) kt[base + e * sp + j] = ka[row + e];
+                }
+            }
+        }
+        return kt;
+    }
+
+    /**
+     * all[j] = Σ_e q[qo + e]·kT[base + e·sp + j] (FMA in increasing e) for j in [j0, hi] rounded up to whole vectors;
+     * j0 a multiple of the lane count. Four vectors of keys at a time, then one.
+     */
+    private static void scores(float[] q, int qo, float[] kt, int base, int sp, int d, int j0, int hi, float[] all) {
+        int j = j0;
+        for (; j + 4 * L <= hi + 1; j += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int e = 0, o = base + j; e < d; e++, o += sp) {
+                FloatVector qe = FloatVector.broadcast(F, q[qo + e]);
+                a0 = FloatVector.fromArray(F, kt, o).fma(qe, a0);
+                a1 = FloatVector.fromArray(F, kt, o + L).fma(qe, a1);
+                a2 = FloatVector.fromArray(F, kt, o + 2 * L).fma(qe, a2);
+                a3 = FloatVector.fromArray(F, kt, o + 3 * L).fma(qe, a3);
+            }
+            a0.intoArray(all, j);
+            a1.intoArray(all, j + L);
+            a2.intoArray(all, j + 2 * L);
+            a3.intoArray(all, j + 3 * L);
+        }
+        for (; j <= hi; j += L) {
+            FloatVector a = FloatVector.zero(F);
+            for (int e = 0, o = base + j; e < d; e++, o += sp) a = FloatVector.fromArray(F, kt, o).fma(FloatVector.broadcast(F, q[qo + e]), a);
+            a.intoArray(all, j);
+        }
+    }
+
+    /**
+     * acc[0, d) = Σ_i p[i]·v[vRow + keys[i]·vs1 ..] (acc zero on entry): per element the same FMA sequence, in increasing
+     * i, as one {@link RowKernels#axpy} per key, but with four vectors of acc held in registers across the keys instead of
+     * loaded and stored again for every key.
+     */
+    private static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
+        int c = 0;
+        for (; c + 4 * L <= d; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < n; i++) {
+                FloatVector pi = FloatVector.broadcast(F, p[i]);
+                int o = (int) (vRow + keys[i] * vs1) + c;
+                a0 = FloatVector.fromArray(F, va, o).fma(pi, a0);
+                a1 = FloatVector.fromArray(F, va, o + L).fma(pi, a1);
+                a2 = FloatVector.fromArray(F, va, o + 2 * L).fma(pi, a2);
+                a3 = FloatVector.fromArray(F, va, o + 3 * L).fma(pi, a3);
+            }
+            a0.intoArray(acc, c);
+            a1.intoArray(acc, c + L);
+            a2.intoArray(acc, c + 2 * L);
+            a3.intoArray(acc, c + 3 * L);
+        }
+        for (; c + L <= d; c += L) {
+            FloatVector a = FloatVector.zero(F);
+            for (int i = 0; i < n; i++) a = FloatVector.fromArray(F, va, (int) (vRow + keys[i] * vs1) + c).fma(FloatVector.broadcast(F, p[i]), a);
+            a.intoArray(acc, c);
+        }
+        for (; c < d; c++) {
+            float a = 0f;
+            for (int i = 0; i < n; i++) a += p[i] * va[(int) (vRow + keys[i] * vs1) + c];
+            acc[c] = a;
+        }
     }
 
     /** t itself when it is heap F32 with unit stride along the last dim, else a contiguous F32 copy. */

@@ -1,6 +1,7 @@
 package org.jtune.tensor.cpu;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.BlockCodec;
@@ -17,10 +18,16 @@ import org.jtune.tensor.Parallel;
  * are multiplied by the broadcast X[i, k] of each row and accumulated in 2·MR vector registers, so a panel
  * value is loaded once per MR rows and no horizontal sum is ever needed; the finished NR-wide piece of an
  * output row is stored (first chunk) or added (later chunks). The panel (NR·KP floats, 32 KiB for 512-bit
- * vectors) stays in L1 while all m rows stream past it.
+ * vectors) stays in L1 while all m rows stream past it. Within a piece of the work the column chunks are the outer
+ * loop and the groups the inner one, so the chunk of X that the panels read (m × 256 floats, 128 KiB at m = 128)
+ * stays in L2 across the piece's groups instead of the whole of X (1 MiB at 2048 columns, 2.8 MiB at 5632) being
+ * streamed again for every group.
  *
  * <p>Each output is Σ over chunks in column order of a chunk sum accumulated in increasing k by FMA; the work
- * is split over groups of NR weight rows only, so the result does not depend on the thread count.
+ * is split over groups of NR weight rows only, so the result does not depend on the thread count. The groups are cut
+ * into {@link #pieces} contiguous pieces that the threads claim one at a time ({@link Parallel#forClaimed}): on a
+ * shared machine a descheduled thread holds back one piece, not half the weight (a static split into one range per
+ * thread left the whole product waiting for the slower thread).
  */
 final class BlockPanelGemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,7 +38,7 @@ final class BlockPanelGemm {
     static final int KP = 256;
     /** X rows per micro-kernel call. */
     static final int MR = 6;
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[KP], new float[NR]});
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[16 * KP], new float[NR]});
 
     private BlockPanelGemm() {}
 
@@ -43,35 +50,73 @@ final class BlockPanelGemm {
         if (bs > KP) throw new IllegalArgumentException(codec.name() + ": blocks of " + bs + " elements exceed the " + KP + "-column panel");
         int kpMax = KP / bs * bs;
         int groups = (rows + NR - 1) / NR;
-        Parallel.forRange(groups, 1, (g0, g1) -> {
+        Parallel.forClaimed(groups, pieces(groups, m, cols), (g0, g1) -> {
             float[][] s = SCRATCH.get();
             float[] panel = s[0], row = s[1], tail = s[2];
-            for (int g = g0; g < g1; g++) {
-                int r0 = g * NR, nr = Math.min(NR, rows - r0);
-                for (int k0 = 0; k0 < cols; k0 += kpMax) {
-                    int kc = Math.min(kpMax, cols - k0);
-                    for (int q = 0; q < NR; q++) {
-                        if (q < nr) {
-                            codec.dequantize(w, offset + (r0 + q) * rowBytes, cols, k0, kc, row, 0);
-                            for (int k = 0; k < kc; k++) panel[k * NR + q] = row[k];
-                        } else {
-                            for (int k = 0; k < kc; k++) panel[k * NR + q] = 0f;
-                        }
-                    }
-                    boolean first = k0 == 0;
+            for (int k0 = 0; k0 < cols; k0 += kpMax) {
+                int kc = Math.min(kpMax, cols - k0);
+                boolean first = k0 == 0;
+                for (int g = g0; g < g1; g++) {
+                    int r0 = g * NR, nr = Math.min(NR, rows - r0);
+                    fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
                     int i = 0;
-                    for (; i + MR <= m; i += MR) kernel6(panel, kc, x, xOff + i * cols + k0, cols, out, outOff + i * rows + r0, rows, nr, first, tail);
-                    for (; i < m; i++) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
+                    for (; i < m - 1; i += MR) {
+                        kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+                    }
+                    if (i < m) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
                 }
             }
         });
     }
 
-    /** Six X rows (at x[xo + j·ldx ..]) against the panel; results to out[oo + j·ldo, + nr). */
-    private static void kernel6(float[] p, int kc, float[] x, int xo, int ldx, float[] out, int oo, int ldo, int nr,
+    /**
+     * panel[k·NR + q] = W[r0 + q, k0 + k] for k < kc, q < NR (zero for q ≥ nr). With 16-lane vectors sixteen rows are
+     * dequantized into buf (16 × KP floats) and transposed 16 × 16 at a time in registers ({@link LaneTranspose});
+     * otherwise each row is dequantized and stored to the panel value by value.
+     */
+    private static void fillPanel(BlockCodec codec, MemorySegment w, long offset, long rowBytes, int cols, int r0, int nr, int k0,
+                                  int kc, float[] panel, float[] buf) {
+        if (LaneTranspose.AVAILABLE && kc % 16 == 0) {
+            for (int qb = 0; qb < NR; qb += 16) {
+                for (int q = 0; q < 16; q++) {
+                    if (qb + q < nr) codec.dequantize(w, offset + (r0 + qb + q) * rowBytes, cols, k0, kc, buf, q * KP);
+                    else Arrays.fill(buf, q * KP, q * KP + kc, 0f);
+                }
+                for (int kb = 0; kb < kc; kb += 16) LaneTranspose.transpose16(buf, kb, KP, panel, kb * NR + qb, NR);
+            }
+            return;
+        }
+        for (int q = 0; q < NR; q++) {
+            if (q < nr) {
+                codec.dequantize(w, offset + (r0 + q) * rowBytes, cols, k0, kc, buf, 0);
+                for (int k = 0; k < kc; k++) panel[k * NR + q] = buf[k];
+            } else {
+                for (int k = 0; k < kc; k++) panel[k * NR + q] = 0f;
+            }
+        }
+    }
+
+    /** Multiply-adds in one claimed piece at least: ~4M, some 30 µs of kernel time. */
+    static final long PIECE_MACS = 1L << 22;
+    /** Most pieces of one product. */
+    static final int MAX_PIECES = 64;
+
+    /** Pieces of whole groups for a product of m rows (a function of the shape only, never of the thread count). */
+    static int pieces(int groups, int m, int cols) {
+        long macs = (long) groups * NR * m * cols;
+        return (int) Math.max(1, Math.min(Math.min(MAX_PIECES, groups), macs / PIECE_MACS));
+    }
+
+    /**
+     * The first mr (2..6) of six X rows (at x[xo + j·ldx ..]) against the panel; results to out[oo + j·ldo, + nr). Rows
+     * past mr read row mr − 1 again and are not stored: a tail of two to five rows costs one six-row pass instead of
+     * that many one-row passes, each a chain of dependent FMAs.
+     */
+    private static void kernel6(float[] p, int kc, float[] x, int xo, int ldx, int mr, float[] out, int oo, int ldo, int nr,
                                 boolean first, float[] tail) {
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0, b5 = a0;
-        int x0 = xo, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx, x4 = x3 + ldx, x5 = x4 + ldx;
+        int x0 = xo, x1 = x0 + ldx, x2 = xo + Math.min(2, mr - 1) * ldx, x3 = xo + Math.min(3, mr - 1) * ldx;
+        int x4 = xo + Math.min(4, mr - 1) * ldx, x5 = xo + Math.min(5, mr - 1) * ldx;
         for (int k = 0; k < kc; k++) {
             FloatVector p0 = FloatVector.fromArray(F, p, k * NR), p1 = FloatVector.fromArray(F, p, k * NR + L);
             FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
@@ -95,10 +140,10 @@ final class BlockPanelGemm {
         }
         put(out, oo, nr, a0, b0, first, tail);
         put(out, oo + ldo, nr, a1, b1, first, tail);
-        put(out, oo + 2 * ldo, nr, a2, b2, first, tail);
-        put(out, oo + 3 * ldo, nr, a3, b3, first, tail);
-        put(out, oo + 4 * ldo, nr, a4, b4, first, tail);
-        put(out, oo + 5 * ldo, nr, a5, b5, first, tail);
+        if (mr > 2) put(out, oo + 2 * ldo, nr, a2, b2, first, tail);
+        if (mr > 3) put(out, oo + 3 * ldo, nr, a3, b3, first, tail);
+        if (mr > 4) put(out, oo + 4 * ldo, nr, a4, b4, first, tail);
+        if (mr > 5) put(out, oo + 5 * ldo, nr, a5, b5, first, tail);
     }
 
     private static void kernel1(float[] p, int kc, float[] x, int xo, float[] out, int oo, int nr, boolean first, float[] tail) {

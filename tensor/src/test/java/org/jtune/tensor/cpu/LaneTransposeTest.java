@@ -1,0 +1,36 @@
+package org.jtune.tensor.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The register 16×16 transpose against the definition dst[dOff + k·ld + i] = src[so + i·ls + k], at odd offsets and
+ * strides wider than 16 (as the panel uses it), with every value distinct so that any misplaced lane shows; values
+ * outside the written block must stay untouched. Runs where the preferred vectors hold 16 floats (AVX-512).
+ */
+class LaneTransposeTest {
+    @Test
+    void transposesASixteenBySixteenBlockInPlaceOfTheScalarLoop() {
+        assumeTrue(LaneTranspose.AVAILABLE, "needs 16-lane float vectors");
+        int[][] layouts = {{0, 16, 0, 16}, {3, 37, 5, 32}, {17, 256, 100, 48}};
+        for (int[] lay : layouts) {
+            int so = lay[0], ls = lay[1], dOff = lay[2], ld = lay[3];
+            float[] src = new float[so + 16 * ls];
+            for (int i = 0; i < src.length; i++) src[i] = i + 0.5f;
+            float[] dst = new float[dOff + 16 * ld + 7];
+            Arrays.fill(dst, -1f);
+            LaneTranspose.transpose16(src, so, ls, dst, dOff, ld);
+            for (int k = 0; k < 16; k++) {
+                for (int i = 0; i < 16; i++) assertEquals(src[so + i * ls + k], dst[dOff + k * ld + i], "element (" + i + ", " + k + ")");
+            }
+            for (int j = 0; j < dst.length; j++) {
+                int rel = j - dOff;
+                boolean inside = rel >= 0 && rel / ld < 16 && rel % ld < 16;
+                if (!inside) assertEquals(-1f, dst[j], "value outside the block at " + j);
+            }
+        }
+    }
+}
