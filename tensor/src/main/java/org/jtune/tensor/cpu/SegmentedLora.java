@@ -180,7 +180,14 @@ final class SegmentedLora implements Parallel.RangeBody {
         int cols = b.size(0), r = b.size(1);
         float[] bf = b.dtype() == DType.F32 ? heapF32(b) : null;
         if (bf != null) {
-            long off = b.offset(), rs = b.stride(0), cs = b.stride(1);
+            long rs = b.stride(0), cs = b.stride(1);
+            int off = (int) b.offset();
+            if (cs == 1 && rs == r) { // a whole (out, r) matrix: read it once in order, write r interleaved rows
+                for (int j = 0, at = off; j < cols; j++, at += r) {
+                    for (int i = 0, to = j; i < r; i++, to += cols) bt[to] = bf[at + i];
+                }
+                return;
+            }
             for (int j = 0; j < cols; j++) {
                 long at = off + j * rs;
                 for (int i = 0; i < r; i++) bt[i * cols + j] = bf[(int) (at + i * cs)];
