@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
+import org.jtune.tensor.VectorMath;
 
 /**
  * Segmented LoRA application on the CPU, the shrink/expand pair of Punica's SGMV (Chen et al. 2023) and
@@ -24,7 +25,7 @@ import org.jtune.tensor.Tensor;
  * batched with others or alone. Warm calls allocate nothing (per-thread call object and scratch).
  */
 final class SegmentedLora implements Parallel.RangeBody {
-    static final int ROWS_PER_UNIT = 8;
+    static final int ROWS_PER_UNIT = 32;
     /** Multiply-adds below which a call stays on the calling thread (about 50 µs of work on one core). */
     static final long SERIAL_WORK = 1L << 18;
     private static final VectorSpecies<Float> S = HalfVectors.F;
@@ -126,22 +127,23 @@ final class SegmentedLora implements Parallel.RangeBody {
             } else {
                 xOff = (int) (x.offset() + row * x.stride(0));
             }
-            for (int i = 0; i < r; i++) { // shrink: h_i = scale · x·A_i
-                float d;
-                if (af == null) {
+            int i = 0; // shrink: h_i = scale · x·A_i
+            if (af != null) {
+                int a0 = (int) as.offset(), ar = (int) as.stride(0);
+                for (; i + 4 <= r; i += 4) dot4(xs, xOff, af, a0 + i * ar, ar, in, f, h, i);
+                for (; i < r; i++) h[i] = f * RowKernels.dot(xs, xOff, af, a0 + i * ar, in);
+            } else {
+                for (; i < r; i++) {
                     readRow(am, i, sc.aRow);
-                    d = RowKernels.dot(xs, xOff, sc.aRow, 0, in);
-                } else {
-                    d = RowKernels.dot(xs, xOff, af, (int) (as.offset() + i * as.stride(0)), in);
+                    h[i] = f * RowKernels.dot(xs, xOff, sc.aRow, 0, in);
                 }
-                h[i] = f * d;
             }
             long outAt = out.offset() + (long) row * cols;
             float[] ys = outHeap != null ? outHeap : sc.outRow;
             int yOff = outHeap != null ? (int) outAt : 0;
             MemorySegment outSeg = out.storage().segment();
             if (outHeap == null) MemorySegment.copy(outSeg, ValueLayout.JAVA_FLOAT_UNALIGNED, outAt << 2, ys, 0, cols);
-            for (int i = 0; i < r; i++) expand(h[i], bt, i * cols, ys, yOff, cols); // expand: y += h_i · Bᵀ_i
+            for (i = 0; i < r; i++) expand(h[i], bt, i * cols, ys, yOff, cols); // expand: y += h_i · Bᵀ_i
             if (outHeap == null) MemorySegment.copy(ys, 0, outSeg, ValueLayout.JAVA_FLOAT_UNALIGNED, outAt << 2, cols);
         }
     }
@@ -154,6 +156,41 @@ final class SegmentedLora implements Parallel.RangeBody {
     /** The heap float[] behind t when its storage is a whole heap F32 array (element i at index i), else null. */
     private static float[] heapF32(Tensor t) {
         return t.storage().isHost() && t.storage().segment().address() == 0 ? t.storage().floatArray() : null;
+    }
+
+    /**
+     * h[at + q] ← f · x·A_(row q) for the four rows of A starting at {@code a0} ({@code ar} apart): four independent
+     * accumulators over the same x, each summed exactly as {@link RowKernels#dot} sums one (lanes by FMA, lanes in
+     * order, then the tail in index order), so the bits are those of four separate dots.
+     */
+    private static void dot4(float[] x, int xOff, float[] a, int a0, int ar, int n, float f, float[] h, int at) {
+        int k = 0;
+        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
+        if (n >= L) {
+            FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+            for (int bound = S.loopBound(n); k < bound; k += L) {
+                FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
+                c0 = FloatVector.fromArray(S, a, a0 + k).fma(xv, c0);
+                c1 = FloatVector.fromArray(S, a, a0 + ar + k).fma(xv, c1);
+                c2 = FloatVector.fromArray(S, a, a0 + 2 * ar + k).fma(xv, c2);
+                c3 = FloatVector.fromArray(S, a, a0 + 3 * ar + k).fma(xv, c3);
+            }
+            s0 = VectorMath.sum(c0);
+            s1 = VectorMath.sum(c1);
+            s2 = VectorMath.sum(c2);
+            s3 = VectorMath.sum(c3);
+        }
+        for (; k < n; k++) {
+            float xk = x[xOff + k];
+            s0 += xk * a[a0 + k];
+            s1 += xk * a[a0 + ar + k];
+            s2 += xk * a[a0 + 2 * ar + k];
+            s3 += xk * a[a0 + 3 * ar + k];
+        }
+        h[at] = f * s0;
+        h[at + 1] = f * s1;
+        h[at + 2] = f * s2;
+        h[at + 3] = f * s3;
     }
 
     /** y[yOff + j] ← fma(p, bt[btOff + j], y[yOff + j]) for j in [0, n); the tail uses the same fused rounding as the lanes. */
