@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, gemv, decode_batch, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora }
+    public enum Name { gemm, gemv, decode_batch, ops, tokenize, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora, lora_step }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -35,6 +35,7 @@ public final class Benchmarks {
             case serve -> new ServeBenchmark(false).run(json);
             case serve_quick -> new ServeBenchmark(true).run(json);
             case qlora -> QloraBench.run(json);
+            case lora_step -> new LoraStepBenchmark().run(json);
         };
     }
 }

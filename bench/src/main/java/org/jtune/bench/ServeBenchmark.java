@@ -41,7 +41,9 @@ import org.jtune.tensor.Tensor;
  * </ul>
  * Sampling is temperature 0.8, top-p 0.95 (the sampler's work is part of a step). {@code --quick} runs a
  * tiny shape at concurrency 1 and 4 to check the benchmark itself; {@code -Djtune.bench.serve.models=stories15M}
- * (through JTUNE_JAVA_OPTS) runs only the shapes named, {@code -Djtune.bench.serve.nopeer=true} leaves llama.cpp out.
+ * (through JTUNE_JAVA_OPTS) runs only the shapes named, {@code -Djtune.bench.serve.nopeer=true} leaves llama.cpp out,
+ * {@code -Djtune.bench.serve.adaptersOnly=true} runs only the adapter case ({@code -Djtune.bench.serve.adapterRounds=N}
+ * alternating rounds of each, 2 by default).
  */
 final class ServeBenchmark {
     private static final int[] LEVELS = {1, 4, 16, 64};
@@ -90,7 +92,8 @@ final class ServeBenchmark {
                 ServeLoad load = new ServeLoad(server.baseUrl());
                 load.run(requests(shape, "bench", 8, Math.min(16, shape.maxTokens()), 99), 4); // warm-up: the JIT compiles the step, the sampler and the HTTP path
                 double single = 0;
-                for (int c : shape.levels()) {
+                boolean adaptersOnly = Boolean.getBoolean("jtune.bench.serve.adaptersOnly");
+                for (int c : adaptersOnly ? new int[0] : shape.levels()) {
                     ServeLoad.Level ours = load.run(level(shape, c, c), c);
                     if (c == 1) single = ours.tokensPerSecond();
                     ResultLine line = level(shape, ours).put("over_c1", ours.tokensPerSecond() / single);
@@ -106,7 +109,7 @@ final class ServeBenchmark {
                 }
                 adapterCost(shape, load, json);
             }
-            if (shape.acceptance()) disconnects(shape, model, dir, json);
+            if (shape.acceptance() && !Boolean.getBoolean("jtune.bench.serve.adaptersOnly")) disconnects(shape, model, dir, json);
         } finally {
             RandomLlamaFolder.delete(dir);
         }
@@ -146,7 +149,7 @@ final class ServeBenchmark {
 
     /** Concurrency 16 spread over the adapters against 16 on the base, in alternating rounds; best of each. */
     private void adapterCost(Shape shape, ServeLoad load, boolean json) throws Exception {
-        int c = quick ? 4 : 16, adapters = 8, rounds = 2;
+        int c = quick ? 4 : 16, adapters = 8, rounds = Integer.getInteger("jtune.bench.serve.adapterRounds", 2);
         double base = 0, tuned = 0;
         int failures = 0;
         for (int r = 0; r < rounds; r++) {

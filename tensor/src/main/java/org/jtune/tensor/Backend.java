@@ -133,6 +133,23 @@ public interface Backend {
     }
 
     /**
+     * Segmented LoRA (Punica's SGMV shrink and expand): for each of the first {@code segments} segments s, rows
+     * [starts[s], starts[s + 1]) of x (M, in), when a[s] is not null: out rows += scale[s] · (x rows · a[s]ᵀ) · b[s]ᵀ
+     * with a[s] (r, in) and b[s] (out, r). out (M, out) is contiguous F32; segments lie in row order within [0, M].
+     * This default runs one pair of products per segment; the CPU backend does all segments in one pass.
+     */
+    default void loraSegments(Tensor x, int[] starts, Tensor[] a, Tensor[] b, float[] scale, int segments, Tensor out) {
+        for (int s = 0; s < segments; s++) {
+            int rows = starts[s + 1] - starts[s];
+            if (a[s] == null || rows == 0) continue;
+            Tensor h = allocate(DType.F32, rows, a[s].size(0));
+            matmul(x.narrow(0, starts[s], rows), a[s].t(), h, false);
+            affine(h, scale[s], 0f, h);
+            matmul(h, b[s].t(), out.narrow(0, starts[s], rows), true);
+        }
+    }
+
+    /**
      * out ← x · r · weight with r = rsqrt(mean(x², last dim) + eps) per row; when {@code rstd} (the
      * rows of x, F32) is not null it receives r (what the backward needs).
      */

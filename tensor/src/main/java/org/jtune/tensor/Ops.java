@@ -323,6 +323,44 @@ public final class Ops {
         return out;
     }
 
+    /**
+     * Segmented LoRA into a layer's output (Punica's SGMV, S-LoRA): for each of the first {@code segments}
+     * segments s, rows [starts[s], starts[s + 1]) of x (M, in), when a[s] is not null:
+     * out rows += scale[s] · (x rows · a[s]ᵀ) · b[s]ᵀ, with a[s] (r_s, in) and b[s] (out, r_s). Rows outside
+     * every segment with an adapter are left as they are. out (M, out) is contiguous F32, written in place;
+     * x, a[s] and b[s] may be views (an a[s] or b[s] found on another device is replaced in
+     * the array by its copy on out's). Inference only (no gradient).
+     */
+    public static void loraSegments(Tensor x, int[] starts, Tensor[] a, Tensor[] b, float[] scale, int segments, Tensor out) {
+        OpChecks.requireFloating("lora_segments", x);
+        OpChecks.requireDenseF32("lora_segments", out);
+        if (x.rank() != 2 || out.rank() != 2 || out.size(0) != x.size(0)) {
+            throw new IllegalArgumentException("lora_segments: need x (M, in) and out (M, out), got " + OpChecks.shapes(x, out));
+        }
+        if (segments < 0 || starts.length < segments + 1 || a.length < segments || b.length < segments || scale.length < segments) {
+            throw new IllegalArgumentException("lora_segments: " + segments + " segments need " + (segments + 1) + " starts and " + segments
+                    + " of each of a, b, scale; got " + starts.length + ", " + a.length + ", " + b.length + ", " + scale.length);
+        }
+        int m = x.size(0), in = x.size(1), cols = out.size(1);
+        Backend be = Placement.owner(out);
+        for (int s = 0; s < segments; s++) {
+            if (starts[s] < 0 || starts[s + 1] < starts[s] || starts[s + 1] > m) {
+                throw new IllegalArgumentException("lora_segments: segment " + s + " covers rows [" + starts[s] + ", " + starts[s + 1] + ") of " + m);
+            }
+            if (a[s] == null) continue;
+            if (b[s] == null) throw new IllegalArgumentException("lora_segments: segment " + s + " has A but no B");
+            OpChecks.requireFloating("lora_segments", a[s]);
+            OpChecks.requireFloating("lora_segments", b[s]);
+            if (a[s].rank() != 2 || b[s].rank() != 2 || a[s].size(1) != in || b[s].size(0) != cols || b[s].size(1) != a[s].size(0)) {
+                throw new IllegalArgumentException("lora_segments: segment " + s + " has A " + Arrays.toString(a[s].shape()) + " and B "
+                        + Arrays.toString(b[s].shape()) + " for x (" + m + ", " + in + ") and out (" + m + ", " + cols + ")");
+            }
+            a[s] = Placement.data("lora_segments", be, a[s]);
+            b[s] = Placement.data("lora_segments", be, b[s]);
+        }
+        be.loraSegments(Placement.data("lora_segments", be, x), starts, a, b, scale, segments, out);
+    }
+
     /** x (..., in) · wᵀ with w (out, in), the layout of a Hugging Face Linear weight (w may be block-quantized). */
     public static Tensor linear(Tensor x, Tensor w) {
         if (w.rank() != 2 || x.size(-1) != w.size(1)) {

@@ -2,6 +2,7 @@ package org.jtune.models.lora;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jtune.autograd.Arithmetic;
 import org.jtune.autograd.Dropout;
@@ -19,8 +20,8 @@ import org.jtune.tensor.Tensor;
  * LoraLayer does: y = x·Wᵀ + Σ_adapters scale · dropout(x)·Aᵀ·Bᵀ over the adapters that
  * {@link AdapterRouting} applies to each row. The base weight lives in its {@link Weight} (any
  * stored dtype; trainable only in full fine-tuning). Rows routed to different adapters (a server's
- * batch of requests for different fine-tunes) go through their adapter run by run and are added to
- * their rows of the base output in place (the batched application of Punica/S-LoRA), under no-grad only.
+ * batch of requests for different fine-tunes) go through all their adapters in one segmented call that adds
+ * into their rows of the base output in place (the batched application of Punica/S-LoRA), under no-grad only.
  */
 public final class LoraLinear {
     private final Weight weight;
@@ -93,17 +94,53 @@ public final class LoraLinear {
     }
 
     /**
-     * Adds the adapters' contributions to the rows routed to them, run by run, into y (the fresh output of
-     * the base projection, so it is written in place): a run's rows go through A, are scaled (r columns,
-     * not out), and their product with B is accumulated straight into the same rows of y. Rows of the base model cost nothing;
-     * a step batch groups its sequences by adapter (StepBatch), so each adapter is one run and one multiply.
+     * Whether routed rows go through the segmented kernel ({@link Ops#loraSegments}, the default: every run of
+     * a projection in one call) or run by run, one pair of products per run as before; for benchmarks that
+     * compare both in one run (system property {@code jtune.lora.segmented=false}). Rows get the same
+     * tokens either way up to float rounding (the summation orders differ).
+     */
+    public static void setSegmentedKernel(boolean on) {
+        segmented = on;
+    }
+
+    public static boolean segmentedKernel() {
+        return segmented;
+    }
+
+    private static volatile boolean segmented = !"false".equals(System.getProperty("jtune.lora.segmented"));
+
+    /**
+     * Adds the adapters' contributions to the rows routed to them into y (the fresh output of the base
+     * projection, so it is written in place). Segmented (the default): one call over all runs, each run's A and
+     * B read once, rows of the base model skipped (Punica's SGMV; {@link Ops#loraSegments}). Run by run: a run's
+     * rows go through A, are scaled (r columns, not out), and their product with B is accumulated into the same
+     * rows of y. A step batch groups its sequences by adapter (StepBatch), so each adapter is one run.
      */
     private Tensor addRouted(Tensor y, Tensor x, AdapterRouting routing) {
         int in = inFeatures(), out = outFeatures();
         Tensor rows = x.reshape(-1, in), yRows = y.reshape(-1, out);
         int n = rows.size(0);
         if (routing.rows() != n) throw new IllegalArgumentException(name() + ": routing covers " + routing.rows() + " rows, input has " + n);
-        for (AdapterRouting.Run r : routing.runs()) {
+        List<AdapterRouting.Run> runs = routing.runs();
+        if (segmented) {
+            int k = runs.size();
+            int[] starts = new int[k + 1];
+            Tensor[] a = new Tensor[k], b = new Tensor[k];
+            float[] scale = new float[k];
+            for (int i = 0; i < k; i++) {
+                AdapterRouting.Run r = runs.get(i);
+                starts[i] = r.start();
+                starts[i + 1] = r.start() + r.length();
+                LoraPair p = r.adapter() == null ? null : adapters.get(r.adapter());
+                if (p == null) continue;
+                a[i] = p.a().value();
+                b[i] = p.b().value();
+                scale[i] = p.scale();
+            }
+            Ops.loraSegments(rows, starts, a, b, scale, k, yRows);
+            return y;
+        }
+        for (AdapterRouting.Run r : runs) {
             LoraPair p = r.adapter() == null || r.length() == 0 ? null : adapters.get(r.adapter());
             if (p == null) continue;
             Tensor h = Ops.linear(rows.narrow(0, r.start(), r.length()), p.a().value());

@@ -75,6 +75,27 @@ class AdapterRoutingTest {
     }
 
     @Test
+    void segmentedKernelAgreesWithRunByRunProducts() {
+        boolean saved = LoraLinear.segmentedKernel();
+        try (CausalLM m = TinyModels.random(14); var g = NoGrad.enter()) {
+            randomise(LoraAdapters.attach(m, "x", new LoraConfig(3, 6f, 0f, LoraConfig.ALL_LINEAR, false, List.of()), new Rng(8), false), new Rng(9));
+            randomise(LoraAdapters.attach(m, "y", new LoraConfig(5, 5f, 0f, List.of("q_proj"), false, List.of()), new Rng(10), false), new Rng(11));
+            AdapterRouting routing = AdapterRouting.runs(List.of(new AdapterRouting.Run(0, 2, "y"), new AdapterRouting.Run(2, 1, null),
+                    new AdapterRouting.Run(3, 3, "x"), new AdapterRouting.Run(6, 1, "y")));
+            for (LoraLinear p : m.weights().projections()) {
+                Tensor in = Tensor.randn(new Rng(p.name().hashCode()), 1f, 1, 7, p.inFeatures());
+                LoraLinear.setSegmentedKernel(true);
+                float[] seg = p.apply(Variable.constant(in), routing, null).value().toFloatArray();
+                LoraLinear.setSegmentedKernel(false);
+                float[] runs = p.apply(Variable.constant(in), routing, null).value().toFloatArray();
+                assertArrayEquals(runs, seg, 1e-4f, p.name());
+            }
+        } finally {
+            LoraLinear.setSegmentedKernel(saved);
+        }
+    }
+
+    @Test
     void adaptersLoadActivateAndUnloadByName() {
         try (CausalLM m = TinyModels.random(13)) {
             Tensor w = m.weights().projections().getFirst().weight().value();

@@ -140,6 +140,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void loraSegments(Tensor x, int[] starts, Tensor[] a, Tensor[] b, float[] scale, int segments, Tensor out) {
+        SegmentedLora.apply(x, starts, a, b, scale, segments, out);
+    }
+
+    @Override
     public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
         // Views are read in place, offset and strides included (StridedMatrix): a weight that is a
         // slice of a larger storage must not be copied on every product (a decode step would copy
