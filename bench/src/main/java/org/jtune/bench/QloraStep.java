@@ -63,8 +63,9 @@ public final class QloraStep {
                 new LoraConfig(16, 32f, 0f, List.of("all-linear"), false, List.of()), rng, false);
         List<Variable> params = new ArrayList<>(trainable.values());
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
+        long trainableValues = params.stream().mapToLong(p -> p.value().numel()).sum();
         MemoryPlan memoryPlan = MemoryPlan.of(model, new MemoryPlan.Workload(b * t,
-                true, params.stream().mapToLong(p -> p.value().numel()).sum(), 2, false));
+                true, trainableValues, 2, false));
         int vocab = model.config().vocabSize(), n = b * t;
         int[] ids = new int[n], targets = new int[n], pos = new int[n];
         for (int i = 0; i < n; i++) {
@@ -99,7 +100,7 @@ public final class QloraStep {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("step_s", sorted[sorted.length / 2]);
         r.put("loss", loss);
-        r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
+        r.put("trainable_params", trainableValues);
         r.put("projection_bytes", projectionBytes);
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
         r.put("plan_bytes", memoryPlan.peakBytes()); // the trainer's memory plan for this step, beside the measured peak

@@ -58,8 +58,9 @@ public final class TrainStep {
         }
         List<Variable> params = new ArrayList<>(trainable.values()); // each with its one gradient buffer
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
+        long trainableValues = params.stream().mapToLong(p -> p.value().numel()).sum();
         MemoryPlan memoryPlan = MemoryPlan.of(model, new MemoryPlan.Workload(shape.tokens(),
-                plan.checkpointing(), params.stream().mapToLong(p -> p.value().numel()).sum(), 2, !lora));
+                plan.checkpointing(), trainableValues, 2, !lora));
         int b = shape.batch(), t = shape.seq(), n = shape.tokens();
         int[] ids = new int[n], targets = new int[n], pos = new int[n];
         for (int i = 0; i < n; i++) {
@@ -93,7 +94,7 @@ public final class TrainStep {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("step_s", sorted[sorted.length / 2]);
         r.put("loss", loss);
-        r.put("trainable_params", params.stream().mapToLong(p -> p.value().numel()).sum());
+        r.put("trainable_params", trainableValues);
         r.put("peak_rss_bytes", BackwardStep.procStatusBytes("VmHWM"));
         r.put("plan_bytes", memoryPlan.peakBytes()); // the trainer's memory plan for this step, beside the measured peak
         System.out.println(new ObjectMapper().writeValueAsString(r));

@@ -101,14 +101,14 @@ public final class Parallel {
 
     /**
      * {@link #forClaimed} cut as a range loop would be, for kernels whose pieces are independent (elementwise and
-     * row-wise ops: their results do not depend on the cut): up to four pieces per thread of at least {@code grain}
-     * items each. On a shared machine the caller starts at once and takes the pieces of a pool thread that wakes late,
-     * instead of waiting for it to be scheduled as {@link #forRange}'s join does (a 128-token prefill makes ~180 such
-     * small calls besides its products).
+     * row-wise ops: their results do not depend on the cut): up to {@code perThread} pieces per thread of at least
+     * {@code grain} items each. On a shared machine the caller starts at once and takes the pieces of a pool thread
+     * that wakes late, instead of waiting for it to be scheduled as {@link #forRange}'s join does (a 128-token
+     * prefill makes ~180 such small calls besides its products), and a descheduled thread holds back one piece.
      */
-    public static void forPieces(int n, int grain, RangeBody body) {
+    public static void forPieces(int n, int grain, int perThread, RangeBody body) {
         long g = Math.max(grain, 1);
-        forClaimed(n, (int) Math.max(1, Math.min(4L * threads, (n + g - 1) / g)), body);
+        forClaimed(n, (int) Math.max(1, Math.min((long) perThread * threads, (n + g - 1) / g)), body);
     }
 
     /**

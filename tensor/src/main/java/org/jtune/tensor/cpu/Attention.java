@@ -53,7 +53,7 @@ final class Attention {
         int rows = batch * tq * hq;
         int sp = (s + L - 1) / L * L;
         float[] kt = lse == null && tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
-        Parallel.forPieces(rows, Rows.grain(2L * s * d), (r0, r1) -> {
+        Parallel.forPieces(rows, Rows.grain(2L * s * d), 4, (r0, r1) -> {
             float[] qbuf = qr.direct() ? null : new float[d];
             float[] all = kt == null ? null : new float[sp];
             float[] acc = new float[d];

@@ -219,7 +219,7 @@ final class Elementwise {
      * a value inside the loop (lanewise(op)) runs the Vector API's generic path, measured ~20× slower.
      */
     private static void denseBinary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
-        Parallel.forPieces((n + GRAIN - 1) / GRAIN, 1, (c0, c1) -> {
+        Parallel.forPieces((n + GRAIN - 1) / GRAIN, 1, 4, (c0, c1) -> {
             int from = c0 * GRAIN, to = (int) Math.min((long) c1 * GRAIN, n);
             int i = from, bound = from + S.loopBound(to - from), step = S.length();
             switch (op) {

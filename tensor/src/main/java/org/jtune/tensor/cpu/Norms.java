@@ -41,7 +41,7 @@ final class Norms {
         int n = in.length();
         float[] ra = rstd == null ? null : Elementwise.arr(rstd);
         int ro = rstd == null ? 0 : (int) rstd.offset();
-        Parallel.forClaimed(in.count(), Rows.pieces(in.count(), 2L * n), (r0, r1) -> {
+        Parallel.forPieces(in.count(), Rows.grain(2L * n), 8, (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             float nextSquares = 0f;

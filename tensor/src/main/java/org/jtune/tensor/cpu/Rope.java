@@ -30,7 +30,7 @@ final class Rope {
         Rows in = Rows.lastDim(x);
         Rows o = Rows.lastDim(out);
         long p0 = positions.offset(), ps0 = positions.stride(0), ps1 = positions.stride(1);
-        Parallel.forClaimed(b * t, Rows.pieces(b * t, (long) h * d), (r0, r1) -> {
+        Parallel.forPieces(b * t, Rows.grain((long) h * d), 8, (r0, r1) -> {
             float[] cos = new float[half], sin = new float[half];
             double[] c = new double[half], s = new double[half];
             float[] buf = in.direct() ? null : new float[d];

@@ -145,14 +145,4 @@ final class Rows {
     static int grain(long elementsPerRow) {
         return (int) Math.max(1, (1 << 14) / Math.max(1, elementsPerRow));
     }
-
-    /**
-     * How many pieces a memory-bound row kernel cuts {@code rows} rows into for {@link Parallel#forClaimed}:
-     * pieces of at least {@link #grain} rows (small work stays on one thread), at most 8 per thread, so a
-     * thread that is descheduled on a shared machine holds back an eighth of its share, not all of it.
-     */
-    static int pieces(int rows, long elementsPerRow) {
-        int byGrain = (rows + grain(elementsPerRow) - 1) / grain(elementsPerRow);
-        return Math.max(1, Math.min(byGrain, 8 * Parallel.threads()));
-    }
 }

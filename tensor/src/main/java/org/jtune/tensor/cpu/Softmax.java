@@ -58,7 +58,7 @@ final class Softmax {
         Rows in = Rows.lastDim(x);
         Rows o = Rows.lastDim(out);
         int n = in.length();
-        Parallel.forClaimed(in.count(), Rows.pieces(in.count(), 2L * n), (r0, r1) -> {
+        Parallel.forPieces(in.count(), Rows.grain(2L * n), 8, (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
             float[] nextMax = new float[1];

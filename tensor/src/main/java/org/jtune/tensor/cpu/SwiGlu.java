@@ -28,7 +28,7 @@ final class SwiGlu {
         int ao = (int) ad.offset(), bo = (int) bd.offset(), yo = (int) out.offset();
         int n = (int) out.numel();
         int chunks = (n + GRAIN - 1) / GRAIN;
-        Parallel.forClaimed(chunks, Math.min(chunks, 8 * Parallel.threads()), (c0, c1) -> {
+        Parallel.forPieces(chunks, 1, 8, (c0, c1) -> {
             int from = c0 * GRAIN, to = (int) Math.min((long) c1 * GRAIN, n);
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
@@ -49,7 +49,7 @@ final class SwiGlu {
         int dao = dGate == null ? 0 : (int) dGate.offset(), duo = dUp == null ? 0 : (int) dUp.offset();
         int n = (int) gd.numel();
         int chunks = (n + GRAIN - 1) / GRAIN;
-        Parallel.forClaimed(chunks, Math.min(chunks, 8 * Parallel.threads()), (c0, c1) -> {
+        Parallel.forPieces(chunks, 1, 8, (c0, c1) -> {
             int from = c0 * GRAIN, to = (int) Math.min((long) c1 * GRAIN, n);
             if (da != null && du != null) both(ga, go, aa, ao, ba, bo, da, dao, du, duo, from, to);
             else if (da != null) gateOnly(ga, go, aa, ao, ba, bo, da, dao, from, to);

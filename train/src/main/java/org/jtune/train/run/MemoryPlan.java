@@ -21,9 +21,9 @@ import org.jtune.tensor.Tensor;
  * <pre>
  *   weights      every weight as it is held: F32/BF16 (mapped from the checkpoint, or on the heap), NF4/Q blocks
  *                as their bytes
- *   trainable    each trainable value: its gradient, the optimizer's state per value (AdamW 2, SGD with
- *                momentum 1), and an F32 copy when full fine-tuning trains weights stored in 16 bits;
- *                LoRA's A and B themselves too
+ *   trainable    each trainable value: its gradient and the optimizer's state per value (AdamW 2, SGD with
+ *                momentum 1); LoRA's A and B themselves too (full fine-tuning's values are the weights, counted
+ *                as held: the F32 copies it trains on are made before the plan)
  *   layer        values one decoder layer keeps for its backward, per token: RMSNorm's output x (d), q and
  *                k after RoPE (q + kv), v (kv), the attention output (q) and its logsumexp (heads), the
  *                residual r and its norm x2 (2·d), gate, up and silu(gate)·up (3·f), the layer's output (d),
@@ -66,7 +66,7 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         var c = model.config();
         long d = c.hiddenSize(), layers = c.numHiddenLayers(), q = (long) c.numAttentionHeads() * c.headDim(),
                 kv = (long) c.numKeyValueHeads() * c.headDim(), vocab = c.vocabSize();
-        long projectionValues = 0, loraValuesPerToken = 0, weightBytes = 0, heapWeightBytes = 0, sixteenBitTrainable = 0;
+        long projectionValues = 0, loraValuesPerToken = 0, weightBytes = 0, heapWeightBytes = 0;
         for (LoraLinear p : model.weights().projections()) {
             projectionValues += (long) p.inFeatures() * p.outFeatures();
             for (var pair : p.adapters().values()) loraValuesPerToken += pair.rank();
@@ -75,7 +75,6 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
             Tensor t = wt.value().value();
             weightBytes += heldBytes(t);
             if (t.storage().isHost() && t.storage().segment().heapBase().isPresent()) heapWeightBytes += heldBytes(t);
-            if (w.fullFineTune && t.dtype() != DType.F32) sixteenBitTrainable += t.numel();
         }
         // f from the projections' sizes: per layer d·(q + 2·kv) + q·d + 3·d·f (fused or not)
         long f = Math.max(0, (projectionValues / Math.max(1, layers) - d * (2 * q + 2 * kv)) / (3 * d));
@@ -84,7 +83,7 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         long backward = n * (f + 2 * d);
         long inputs = w.checkpointing ? layers * n * d : layers * layer;
         long forwardEnd = inputs + 2 * n * d + n * vocab;
-        long trainable = 4 * (w.trainableValues * (1 + w.optimizerStates) + sixteenBitTrainable);
+        long trainable = 4 * w.trainableValues * (1 + w.optimizerStates);
         if (!w.fullFineTune) trainable += 4 * w.trainableValues; // LoRA's own values (full fine-tuning's are the weights)
         return new MemoryPlan(weightBytes, heapWeightBytes, trainable, 4 * forwardEnd, 4 * (inputs + layer + backward), RUNTIME_BYTES,
                 HeapGrowthLimit.TRAINING_RATIO, w);
