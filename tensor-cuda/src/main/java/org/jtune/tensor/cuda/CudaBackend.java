@@ -134,6 +134,12 @@ public final class CudaBackend implements Backend {
     @Override
     public void copy(Tensor src, Tensor dst) {
         if (src.numel() == 0) return;
+        try (var s = tensors.scope()) {
+            copyScoped(src, dst);
+        }
+    }
+
+    private void copyScoped(Tensor src, Tensor dst) {
         boolean fromDevice = !src.storage().isHost(), toDevice = !dst.storage().isHost();
         if (fromDevice && toDevice) {
             copyOnDevice(src, dst);
@@ -204,14 +210,16 @@ public final class CudaBackend implements Backend {
     private void pointwise(KernelSpec kernel, Tensor out, Object[] scalars, Tensor... inputs) {
         long n = out.numel();
         if (n == 0) return;
-        Object[] args = new Object[inputs.length + 2 + scalars.length];
-        for (int i = 0; i < inputs.length; i++) args[i] = tensors.denseF32(inputs[i]);
-        CudaTensors.Out o = tensors.out(out, F32, false);
-        args[inputs.length] = o.ptr;
-        args[inputs.length + 1] = n;
-        System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
-        context.launch(kernel, flat(n), args);
-        o.finish();
+        try (var s = tensors.scope()) {
+            Object[] args = new Object[inputs.length + 2 + scalars.length];
+            for (int i = 0; i < inputs.length; i++) args[i] = tensors.denseF32(inputs[i]);
+            CudaTensors.Out o = tensors.out(out, F32, false);
+            args[inputs.length] = o.ptr;
+            args[inputs.length + 1] = n;
+            System.arraycopy(scalars, 0, args, inputs.length + 2, scalars.length);
+            context.launch(kernel, flat(n), args);
+            o.finish();
+        }
     }
 
     private static final Object[] NO_SCALARS = {};
@@ -265,29 +273,31 @@ public final class CudaBackend implements Backend {
     public void swigluBackward(Tensor gate, Tensor up, Tensor g, Tensor dGate, Tensor dUp) {
         long n = gate.numel();
         if (n == 0 || (dGate == null && dUp == null)) return;
-        long gp = tensors.denseF32(gate), upp = tensors.denseF32(up), gr = tensors.denseF32(g);
-        CudaTensors.Out a = tensors.out(dGate, F32, false), b = tensors.out(dUp, F32, false);
-        context.launch(CudaKernels.SWIGLU_BACKWARD, flat(n), gp, upp, gr, a.ptr, b.ptr, n);
-        a.finish();
-        b.finish();
+        try (var s = tensors.scope()) {
+            long gp = tensors.denseF32(gate), upp = tensors.denseF32(up), gr = tensors.denseF32(g);
+            CudaTensors.Out a = tensors.out(dGate, F32, false), b = tensors.out(dUp, F32, false);
+            context.launch(CudaKernels.SWIGLU_BACKWARD, flat(n), gp, upp, gr, a.ptr, b.ptr, n);
+            a.finish();
+            b.finish();
+        }
     }
 
     // ---- reductions, rows, matmul: CudaModelOps and CudaGemm -----------------------------------
 
-    @Override public void reduce(ReduceOp op, Tensor x, int dim, int correction, Tensor out) { model.reduce(op, x, dim, correction, out); }
-    @Override public void argmax(Tensor x, int dim, Tensor out) { model.argmax(x, dim, out); }
-    @Override public void sumTo(Tensor g, Tensor out) { model.sumTo(g, out); }
-    @Override public double sumOfSquares(Tensor x) { return model.sumOfSquares(x); }
-    @Override public void softmax(Tensor x, Tensor out) { model.softmax(x, out, false); }
-    @Override public void logSoftmax(Tensor x, Tensor out) { model.softmax(x, out, true); }
-    @Override public void softmaxBackward(Tensor y, Tensor g, boolean log, Tensor out) { model.softmaxBackward(y, g, log, out); }
-    @Override public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) { gemm.matmul(a, b, out, accumulate); }
-    @Override public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out, Tensor rstd) { model.rmsNorm(x, w, eps, out, rstd); }
-    @Override public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor g, Tensor dx, Tensor dw) { model.rmsNormBackward(x, w, rstd, g, dx, dw); }
-    @Override public void layerNorm(Tensor x, Tensor w, Tensor bias, float eps, Tensor out) { model.layerNorm(x, w, bias, eps, out); }
-    @Override public void rope(Tensor x, Tensor pos, Tensor invFreq, boolean inverse, Tensor out) { model.rope(x, pos, invFreq, inverse, out); }
-    @Override public void embedding(Tensor weight, Tensor ids, Tensor out) { model.embedding(weight, ids, out); }
-    @Override public void embeddingBackward(Tensor g, Tensor ids, Tensor dWeight) { model.embeddingBackward(g, ids, dWeight); }
+    @Override public void reduce(ReduceOp op, Tensor x, int dim, int correction, Tensor out) { try (var s = tensors.scope()) { model.reduce(op, x, dim, correction, out); } }
+    @Override public void argmax(Tensor x, int dim, Tensor out) { try (var s = tensors.scope()) { model.argmax(x, dim, out); } }
+    @Override public void sumTo(Tensor g, Tensor out) { try (var s = tensors.scope()) { model.sumTo(g, out); } }
+    @Override public double sumOfSquares(Tensor x) { try (var s = tensors.scope()) { return model.sumOfSquares(x); } }
+    @Override public void softmax(Tensor x, Tensor out) { try (var s = tensors.scope()) { model.softmax(x, out, false); } }
+    @Override public void logSoftmax(Tensor x, Tensor out) { try (var s = tensors.scope()) { model.softmax(x, out, true); } }
+    @Override public void softmaxBackward(Tensor y, Tensor g, boolean log, Tensor out) { try (var s = tensors.scope()) { model.softmaxBackward(y, g, log, out); } }
+    @Override public void matmul(Tensor a, Tensor b, Tensor out, boolean accumulate) { try (var s = tensors.scope()) { gemm.matmul(a, b, out, accumulate); } }
+    @Override public void rmsNorm(Tensor x, Tensor w, float eps, Tensor out, Tensor rstd) { try (var s = tensors.scope()) { model.rmsNorm(x, w, eps, out, rstd); } }
+    @Override public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor g, Tensor dx, Tensor dw) { try (var s = tensors.scope()) { model.rmsNormBackward(x, w, rstd, g, dx, dw); } }
+    @Override public void layerNorm(Tensor x, Tensor w, Tensor bias, float eps, Tensor out) { try (var s = tensors.scope()) { model.layerNorm(x, w, bias, eps, out); } }
+    @Override public void rope(Tensor x, Tensor pos, Tensor invFreq, boolean inverse, Tensor out) { try (var s = tensors.scope()) { model.rope(x, pos, invFreq, inverse, out); } }
+    @Override public void embedding(Tensor weight, Tensor ids, Tensor out) { try (var s = tensors.scope()) { model.embedding(weight, ids, out); } }
+    @Override public void embeddingBackward(Tensor g, Tensor ids, Tensor dWeight) { try (var s = tensors.scope()) { model.embeddingBackward(g, ids, dWeight); } }
 
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
@@ -298,7 +308,9 @@ public final class CudaBackend implements Backend {
             back(hl, lse);
             return;
         }
-        model.attention(q, k, v, mask, scale, out, lse);
+        try (var s = tensors.scope()) {
+            model.attention(q, k, v, mask, scale, out, lse);
+        }
     }
 
     @Override
@@ -312,26 +324,34 @@ public final class CudaBackend implements Backend {
             back(hv, dv);
             return;
         }
-        model.attentionBackward(q, k, v, out, lse, dOut, mask, scale, dq, dk, dv);
+        try (var s = tensors.scope()) {
+            model.attentionBackward(q, k, v, out, lse, dOut, mask, scale, dq, dk, dv);
+        }
     }
 
     @Override
     public void crossEntropy(Tensor logits, Tensor targets, int ignoreIndex, Tensor losses, Tensor lse) {
-        model.crossEntropy(logits, targets, ignoreIndex, losses, lse);
+        try (var s = tensors.scope()) {
+            model.crossEntropy(logits, targets, ignoreIndex, losses, lse);
+        }
     }
 
     @Override
     public void crossEntropyBackward(Tensor logits, Tensor targets, int ignoreIndex, Tensor lse, float scale, Tensor grad) {
-        model.crossEntropyBackward(logits, targets, ignoreIndex, lse, scale, grad);
+        try (var s = tensors.scope()) {
+            model.crossEntropyBackward(logits, targets, ignoreIndex, lse, scale, grad);
+        }
     }
 
     @Override
     public void crossEntropyWithGrad(Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor losses, Tensor grad) {
-        model.crossEntropyWithGrad(logits, targets, ignoreIndex, scale, losses, grad);
+        try (var s = tensors.scope()) {
+            model.crossEntropyWithGrad(logits, targets, ignoreIndex, scale, losses, grad);
+        }
     }
 
-    @Override public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) { model.adamw(param, grad, m, v, step); }
-    @Override public void sgd(Tensor param, Tensor grad, Tensor buf, SgdStep step) { model.sgd(param, grad, buf, step); }
+    @Override public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step) { try (var s = tensors.scope()) { model.adamw(param, grad, m, v, step); } }
+    @Override public void sgd(Tensor param, Tensor grad, Tensor buf, SgdStep step) { try (var s = tensors.scope()) { model.sgd(param, grad, buf, step); } }
 
     // ---- on the host (not on the training or decode path) --------------------------------------
 

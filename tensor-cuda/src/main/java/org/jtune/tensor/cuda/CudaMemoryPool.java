@@ -55,7 +55,7 @@ final class CudaMemoryPool {
         }
         CudaMemory m = new CudaMemory(device, p, size);
         DevicePointer ptr = p;
-        CLEANER.register(m, () -> giveBack(ptr, size));
+        m.onRelease(CLEANER.register(m, () -> giveBack(ptr, size)));
         return m;
     }
 

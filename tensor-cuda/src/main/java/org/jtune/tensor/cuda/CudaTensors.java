@@ -13,6 +13,13 @@ import org.jtune.tensor.Tensor;
  */
 final class CudaTensors {
     private final CudaBackend backend;
+    /** This thread's open scopes and their temporaries, oldest first. */
+    private static final class Pins {
+        int depth;
+        final java.util.ArrayList<Tensor> temps = new java.util.ArrayList<>();
+    }
+
+    private static final ThreadLocal<Pins> PINS = ThreadLocal.withInitial(Pins::new);
 
     CudaTensors(CudaBackend backend) {
         this.backend = backend;
@@ -50,7 +57,29 @@ final class CudaTensors {
 
     Tensor temp(DType dtype, int... shape) {
         Storage s = backend.allocateUninitialised(dtype, Tensor.numel(shape));
-        return new Tensor(s, dtype, shape, Tensor.contiguousStrides(shape), 0);
+        Tensor t = new Tensor(s, dtype, shape, Tensor.contiguousStrides(shape), 0);
+        Pins pins = PINS.get();
+        if (pins.depth > 0) pins.temps.add(t); // outside every scope the collector returns it, as before scopes existed
+        return t;
+    }
+
+    /** One op's temporaries: those made on this thread until close() go back to the pool then (innermost first). */
+    Scope scope() {
+        Pins pins = PINS.get();
+        pins.depth++;
+        return new Scope(pins.temps.size());
+    }
+
+    /** The temporaries made after {@code mark}; closing gives them back. */
+    record Scope(int mark) implements AutoCloseable {
+        @Override
+        public void close() {
+            Pins pins = PINS.get();
+            pins.depth--;
+            for (int i = pins.temps.size() - 1; i >= mark; i--) {
+                ((CudaMemory) pins.temps.remove(i).storage().deviceMemory()).release();
+            }
+        }
     }
 
     /** Where a kernel writes {@code target} (of {@code dtype} contiguous): the target itself or a temporary copied back by finish(). */
