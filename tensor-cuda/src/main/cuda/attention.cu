@@ -9,30 +9,12 @@
 // Launch: block ATT_WARPS·32 threads; dynamic shared memory as each kernel's comment says.
 // For T > 1 the backend uses the matrix-product kernels at the end of this file instead (CudaAttention).
 #include "common.cuh"
+#include "attention_mask.cuh"
 
 #define ATT_TILE 32
 #define ATT_WARPS 4
 #define ATT_MAX_D 128
 #define ATT_DPL (ATT_MAX_D / 32)   // output dims per lane
-
-struct AttShape {
-    int B, T, S, Hq, Hkv, D, causal, window, qOff;
-    float scale;
-};
-
-__device__ __forceinline__ bool visible(const AttShape& a, const int* seg, int b, int qpos, int j) {
-    if (j < 0 || j >= a.S) return false;
-    if (a.causal && j > qpos) return false;
-    if (a.window > 0 && qpos - j >= a.window) return false;
-    if (seg && seg[(long long) b * a.S + j] != seg[(long long) b * a.S + qpos]) return false;
-    return true;
-}
-
-// The keys a query at qpos may see lie in [jBegin, jEnd) (causal bound and window; segments checked per key).
-__device__ __forceinline__ void visible_range(const AttShape& a, int qpos, int* jBegin, int* jEnd) {
-    *jEnd = a.causal ? max(0, min(a.S, qpos + 1)) : a.S;
-    *jBegin = a.window > 0 ? min(*jEnd, max(0, qpos - a.window + 1)) : 0;
-}
 
 // Loads rows [r0, r0 + ATT_TILE) of a (rows, stride) matrix (cols D, row step `step`) into dst[ATT_TILE][D + 1].
 __device__ __forceinline__ void load_tile(float* dst, const float* src, long long base, long long step, int r0, int rows, int D) {

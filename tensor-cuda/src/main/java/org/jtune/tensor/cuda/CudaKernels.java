@@ -63,6 +63,12 @@ public final class CudaKernels {
     public static final KernelSpec ATTENTION_PROBS = KernelSpec.of("attention", "attention_probs_f32", PTR, PTR, PTR, STRUCT, I32, I32, I32);
     public static final KernelSpec ATTENTION_SCORE_GRADS =
             KernelSpec.of("attention", "attention_score_grads_f32", PTR, PTR, PTR, PTR, PTR, STRUCT, I32, I32, I32);
+    // flash.cu (tensor cores, BF16 products; head dim 64)
+    public static final KernelSpec FLASH_FWD = KernelSpec.of("flash", "flash_fwd_bf16", PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    public static final KernelSpec FLASH_BWD_DQ =
+            KernelSpec.of("flash", "flash_bwd_dq_bf16", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    public static final KernelSpec FLASH_BWD_DKV =
+            KernelSpec.of("flash", "flash_bwd_dkv_bf16", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
     // quant.cu
     public static final KernelSpec GEMV_Q8_0 = KernelSpec.of("quant", "gemv_q8_0", PTR, PTR, PTR, I32, I32);
     public static final KernelSpec GEMV_Q4_0 = KernelSpec.of("quant", "gemv_q4_0", PTR, PTR, PTR, I32, I32);
@@ -72,7 +78,7 @@ public final class CudaKernels {
             CLAMP, BINARY, WHERE, SWIGLU, SWIGLU_BACKWARD, RMSNORM, RMSNORM_DX, RMSNORM_DW, LAYERNORM, SOFTMAX, SOFTMAX_BACKWARD,
             REDUCE_ROWS, ARGMAX_ROWS, SUM_SQUARES, CROSS_ENTROPY, CROSS_ENTROPY_BACKWARD, CROSS_ENTROPY_WITH_GRAD, EMBEDDING,
             EMBEDDING_BACKWARD, ROPE, ADAMW, SGD, ATTENTION_FWD, ATTENTION_DELTA, ATTENTION_BWD_DQ, ATTENTION_BWD_DKV, ATTENTION_PROBS,
-            ATTENTION_SCORE_GRADS, GEMV_Q8_0,
+            ATTENTION_SCORE_GRADS, FLASH_FWD, FLASH_BWD_DQ, FLASH_BWD_DKV, GEMV_Q8_0,
             GEMV_Q4_0, GEMV_BF16);
 
     /** The modules (PTX files) the kernels live in. */

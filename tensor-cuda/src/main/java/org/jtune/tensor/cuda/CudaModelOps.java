@@ -24,12 +24,14 @@ final class CudaModelOps {
     private final CudaContext ctx;
     private final CudaTensors ts;
     private final CudaAttention products;
+    private final CudaFlashAttention flash;
 
     CudaModelOps(CudaBackend be, CudaGemm gemm) {
         this.be = be;
         this.ctx = be.context;
         this.ts = be.tensors;
         this.products = new CudaAttention(be, gemm);
+        this.flash = new CudaFlashAttention(be, gemm);
     }
 
     // ---- reductions and rows -------------------------------------------------------------------
@@ -265,6 +267,10 @@ final class CudaModelOps {
 
     void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
         if (out.numel() == 0) return;
+        if (flash.serves(q, k)) {
+            flash.forward(q, k, v, mask, out, lse, shape(q, k, mask, scale));
+            return;
+        }
         if (CudaAttention.serves(q, k)) {
             products.forward(q, k, v, mask, out, lse, shape(q, k, mask, scale));
             return;
@@ -281,6 +287,10 @@ final class CudaModelOps {
     void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dOut, AttentionMask mask, float scale,
                            Tensor dq, Tensor dk, Tensor dv) {
         if (q.numel() == 0 && k.numel() == 0) return;
+        if (flash.serves(q, k)) {
+            flash.backward(q, k, v, out, lse, dOut, mask, dq, dk, dv, shape(q, k, mask, scale));
+            return;
+        }
         if (CudaAttention.serves(q, k)) {
             products.backward(q, k, v, out, lse, dOut, mask, dq, dk, dv, shape(q, k, mask, scale));
             return;

@@ -46,6 +46,17 @@ final class CudaTensors {
         return address(dense(t, DType.F32));
     }
 
+    /** denseF32 whose address is 16-byte aligned (vector loads): a contiguous view at an odd offset is copied. */
+    long denseF32Aligned(Tensor t) {
+        Tensor d = dense(t, DType.F32);
+        if (address(d) % 16 != 0) {
+            Tensor c = temp(DType.F32, t.shape());
+            backend.copyOnDevice(d, c);
+            d = c;
+        }
+        return address(d);
+    }
+
     long denseI32(Tensor t) {
         return address(dense(t, DType.I32));
     }
@@ -87,6 +98,14 @@ final class CudaTensors {
         if (target == null) return new Out(null, null, 0L);
         if (target.dtype() == dtype && target.isContiguous()) return new Out(target, target, address(target));
         Tensor t = keepValues ? dense(target, dtype) : temp(dtype, target.shape());
+        return new Out(target, t, address(t));
+    }
+
+    /** out(target, F32, false) at a 16-byte aligned address (a temporary copied back when the target is not). */
+    Out outAligned(Tensor target) {
+        Out o = out(target, DType.F32, false);
+        if (o.ptr % 16 == 0) return o;
+        Tensor t = temp(DType.F32, target.shape());
         return new Out(target, t, address(t));
     }
 

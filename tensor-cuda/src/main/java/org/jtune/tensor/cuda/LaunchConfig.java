@@ -11,6 +11,9 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int block, int share
     public static final int ATT_TILE = 32;
     public static final int ATT_MAX_D = 128;
     public static final int QGEMV_WARPS = 8;
+    /** flash.cu: rows (query or key) per block (FA_WARPS · 16) and the one head dim it is built for. */
+    public static final int FLASH_BLOCK_ROWS = 64;
+    public static final int FLASH_D = 64;
     /** Elements per block of the squared-norm partial sums (one double per chunk, added in order on the host). */
     public static final int SQUARES_CHUNK = 1 << 16;
 
@@ -60,6 +63,11 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int block, int share
         checkHeadDim(d);
         int floats = 2 * ATT_TILE * (d + 1) + 2 * ATT_WARPS * d + 2 * ATT_TILE;
         return new LaunchConfig((int) ceilDiv(s, ATT_WARPS), hkv, b, 32 * ATT_WARPS, 4 * floats);
+    }
+
+    /** flash.cu: one block of 4 warps per 64 rows (query rows of each query head, or key rows of each kv head) of each batch row. */
+    public static LaunchConfig flash(int b, int rows, int heads) {
+        return new LaunchConfig((int) Math.max(1, ceilDiv(rows, FLASH_BLOCK_ROWS)), heads, b, 128, 0);
     }
 
     static void checkHeadDim(int d) {

@@ -68,7 +68,7 @@ class PtxSignatureTest {
                         int size = Integer.parseInt(got[2]);
                         assertTrue(size == CudaLayouts.STRIDED_LAYOUT_BYTES || size == CudaLayouts.ATT_SHAPE_BYTES,
                                 k.name() + " struct of " + size + " B is not one CudaLayouts packs");
-                        int expected = k.name().startsWith("attention") ? CudaLayouts.ATT_SHAPE_BYTES : CudaLayouts.STRIDED_LAYOUT_BYTES;
+                        int expected = k.name().startsWith("attention") || k.name().startsWith("flash") ? CudaLayouts.ATT_SHAPE_BYTES : CudaLayouts.STRIDED_LAYOUT_BYTES;
                         assertEquals(expected, size, k.name() + " struct size");
                     }
                 }
