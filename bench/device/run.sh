@@ -5,7 +5,7 @@
 #   1. the GPU, driver and toolkit (nvidia-smi, nvcc); the Java runtime unpacked; cuBLAS located;
 #   2. build: the CUDA sources compiled again there by its nvcc for sm_90 and assembled by ptxas -v
 #      (registers, spills: ptxas-sm90.txt), so the kernels are known to build with that toolkit too;
-#   3. the op-conformance suite against cuda:0 (jtune-tensor's *ConformanceTest on the GPU);
+#   3. the op-conformance suite against cuda:0 (jtune-tensor's *ConformanceTest on the GPU), op outputs poisoned (0xFF) rather than left as they were;
 #   4. the stories260K golden checks and a LoRA run on cuda:0 (CudaGoldenTest);
 #   5. CudaDeviceBench: GEMM against cuBLAS, a TinyLlama-1.1B-shaped LoRA step (MFU), batch-1 decode
 #      (fraction of HBM bandwidth).
@@ -52,7 +52,7 @@ launcher() { # the JUnit console launcher; keeps only Jupiter's report (the tool
 }
 
 step "3. conformance suite on cuda:0"
-launcher conformance 120 "$JAVA" "${flags[@]}" -Djtune.test.backends=cuda:0 -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+launcher conformance 120 "$JAVA" "${flags[@]}" -Djtune.test.backends=cuda:0 -Djtune.cuda.poisonOutputs=true -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
   --select-package org.jtune.tensor --include-classname '.*ConformanceTest' --config junit.jupiter.extensions.autodetection.enabled=true \
   && status[conformance]=passed || status[conformance]="failed ($?)"
 

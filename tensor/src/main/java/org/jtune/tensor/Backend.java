@@ -27,8 +27,29 @@ public interface Backend {
      */
     default Tensor allocate(DType dtype, int... shape) {
         long n = Tensor.numel(shape);
-        Storage s = BufferPool.offer(this, dtype, n);
+        Storage s = BufferPool.offer(this, dtype, n, true);
         if (s == null) s = allocateStorage(dtype, n);
+        return new Tensor(s, dtype, shape, Tensor.contiguousStrides(shape), 0);
+    }
+
+    /**
+     * New storage its caller overwrites whole before anything reads it: a backend may leave out the zero-fill
+     * (a device's memset launch; the CPU's memory comes zeroed anyway).
+     */
+    default Storage allocateStorageForOverwrite(DType dtype, long numel) {
+        return allocateStorage(dtype, numel);
+    }
+
+    /**
+     * A new contiguous tensor for an op's output that the op writes element by element (every op of this
+     * interface that takes an {@code out} does, unless its documentation says the output arrives zeroed or is
+     * added into; the conformance suite's simulated device poisons these to check it): like
+     * {@link #allocate} but neither the pool nor the backend needs to zero it.
+     */
+    default Tensor allocateOutput(DType dtype, int... shape) {
+        long n = Tensor.numel(shape);
+        Storage s = BufferPool.offer(this, dtype, n, false);
+        if (s == null) s = allocateStorageForOverwrite(dtype, n);
         return new Tensor(s, dtype, shape, Tensor.contiguousStrides(shape), 0);
     }
 
@@ -158,7 +179,7 @@ public interface Backend {
     /**
      * The backward of {@link #rmsNorm} for upstream g, from the saved r: with x̂ = x·r,
      * dx ← r·(g∘w − x̂·mean(g∘w∘x̂)) and dw ← Σ_rows g∘x̂; either output may be null (not wanted).
-     * dw's sum over rows has a fixed order that does not depend on the thread count.
+     * dw's sum over rows has a fixed order that does not depend on the thread count; dw arrives zeroed.
      */
     void rmsNormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor g, Tensor dx, Tensor dw);
 

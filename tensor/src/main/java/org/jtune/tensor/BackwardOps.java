@@ -18,7 +18,7 @@ public final class BackwardOps {
         OpChecks.requireFloating(name, g);
         OpChecks.requireSameShape(name, saved, g);
         Backend be = Placement.of(g);
-        Tensor out = be.allocate(DType.F32, g.shape());
+        Tensor out = be.allocateOutput(DType.F32, g.shape());
         be.unaryBackward(op, Placement.data(name, be, saved), Placement.data(name, be, g), out);
         return out;
     }
@@ -28,7 +28,7 @@ public final class BackwardOps {
         OpChecks.requireFloating("pow backward", x);
         OpChecks.requireSameShape("pow backward", x, g);
         Backend be = Placement.of(g);
-        Tensor out = be.allocate(DType.F32, g.shape());
+        Tensor out = be.allocateOutput(DType.F32, g.shape());
         be.powScalarBackward(Placement.data("pow backward", be, x), p, Placement.data("pow backward", be, g), out);
         return out;
     }
@@ -38,7 +38,7 @@ public final class BackwardOps {
         OpChecks.requireSameShape("swiglu backward", gate, up);
         OpChecks.requireSameShape("swiglu backward", gate, g);
         Backend be = Placement.of(g);
-        Tensor dGate = wantGate ? be.allocate(DType.F32, g.shape()) : null, dUp = wantUp ? be.allocate(DType.F32, g.shape()) : null;
+        Tensor dGate = wantGate ? be.allocateOutput(DType.F32, g.shape()) : null, dUp = wantUp ? be.allocateOutput(DType.F32, g.shape()) : null;
         if (wantGate || wantUp) {
             be.swigluBackward(Placement.data("swiglu backward", be, gate), Placement.data("swiglu backward", be, up),
                     Placement.data("swiglu backward", be, g), dGate, dUp);
@@ -60,7 +60,7 @@ public final class BackwardOps {
         Arrays.fill(padded, 1);
         System.arraycopy(shape, 0, padded, gs.length - shape.length, shape.length);
         Backend be = Placement.of(g);
-        Tensor out = be.allocate(DType.F32, padded);
+        Tensor out = be.allocateOutput(DType.F32, padded);
         be.sumTo(Placement.data("sum_to", be, g), out);
         return out.view(shape);
     }
@@ -72,7 +72,7 @@ public final class BackwardOps {
         Backend be = Placement.of(g);
         Tensor yp = Placement.data("softmax backward", be, y), gp = Placement.data("softmax backward", be, g);
         Tensor yr = d == last ? yp : yp.transpose(d, last), gr = d == last ? gp : gp.transpose(d, last);
-        Tensor out = be.allocate(DType.F32, yr.shape());
+        Tensor out = be.allocateOutput(DType.F32, yr.shape());
         be.softmaxBackward(yr, gr, log, out);
         return d == last ? out : out.transpose(d, last);
     }
@@ -86,7 +86,7 @@ public final class BackwardOps {
                     + Arrays.toString(rstd.shape()) + " for x " + Arrays.toString(x.shape()));
         }
         Backend be = Placement.of(g);
-        Tensor dx = wantX ? be.allocate(DType.F32, x.shape()) : null, dw = wantW ? be.allocate(DType.F32, weight.shape()) : null;
+        Tensor dx = wantX ? be.allocateOutput(DType.F32, x.shape()) : null, dw = wantW ? be.allocate(DType.F32, weight.shape()) : null;
         if (wantX || wantW) {
             be.rmsNormBackward(Placement.data("rms_norm backward", be, x), Placement.data("rms_norm backward", be, weight),
                     Placement.data("rms_norm backward", be, rstd), Placement.data("rms_norm backward", be, g), dx, dw);
@@ -145,7 +145,7 @@ public final class BackwardOps {
             throw new IllegalArgumentException("cross_entropy backward: lse must be (N) for logits " + Arrays.toString(logits.shape()) + ", got " + lse);
         }
         Backend be = Placement.of(logits);
-        Tensor grad = be.allocate(DType.F32, logits.shape());
+        Tensor grad = be.allocateOutput(DType.F32, logits.shape());
         be.crossEntropyBackward(Placement.data("cross_entropy backward", be, logits), Placement.aux(be, targets), ignoreIndex,
                 Placement.data("cross_entropy backward", be, lse), scale, grad);
         return grad;
@@ -161,8 +161,8 @@ public final class BackwardOps {
         Backend be = Placement.of(logits);
         Tensor x = Placement.data("cross_entropy", be, logits);
         boolean inPlace = consume && x == logits && x.dtype() == DType.F32 && x.isContiguous();
-        Tensor grad = inPlace ? x : be.allocate(DType.F32, logits.shape());
-        Tensor losses = be.allocate(DType.F32, logits.size(0));
+        Tensor grad = inPlace ? x : be.allocateOutput(DType.F32, logits.shape());
+        Tensor losses = be.allocateOutput(DType.F32, logits.size(0));
         be.crossEntropyWithGrad(x, Placement.aux(be, targets), ignoreIndex, scale, losses, grad);
         return new Tensor[] {losses, grad};
     }

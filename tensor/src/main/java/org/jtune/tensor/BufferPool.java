@@ -6,14 +6,15 @@ import java.util.function.Supplier;
  * The hook through which a pool can serve the allocations of a scope (a training step) from buffers
  * it reuses, instead of each op getting fresh memory. Every tensor an op allocates goes through
  * {@link Backend#allocate}, which first offers the request to the pool bound to the calling thread
- * by {@link #during}; the pool returns zeroed storage of the backend's device, or null to let the
- * backend allocate as usual. A pool takes its buffers back when its scope ends (that is its own
+ * by {@link #during}; the pool returns storage of the backend's device (zeroed unless the request is
+ * for an output its op overwrites whole, {@link Backend#allocateOutput}), or null to let the backend
+ * allocate as usual. A pool takes its buffers back when its scope ends (that is its own
  * business), so what must outlive the scope — a parameter's gradient buffer, optimizer state — is
  * allocated {@link #outside} it.
  */
 public interface BufferPool {
-    /** Zeroed storage for {@code numel} elements of {@code dtype} on {@code backend}'s device, or null. */
-    Storage take(Backend backend, DType dtype, long numel);
+    /** Storage for {@code numel} elements of {@code dtype} on {@code backend}'s device (zeroed when {@code zeroed}), or null. */
+    Storage take(Backend backend, DType dtype, long numel, boolean zeroed);
 
     ScopedValue<BufferPool> CURRENT = ScopedValue.newInstance();
 
@@ -33,8 +34,8 @@ public interface BufferPool {
     }
 
     /** The pool's storage for this request, or null when no pool is bound or it declines. */
-    static Storage offer(Backend backend, DType dtype, long numel) {
+    static Storage offer(Backend backend, DType dtype, long numel, boolean zeroed) {
         BufferPool pool = CURRENT.isBound() ? CURRENT.get() : null;
-        return pool == null ? null : pool.take(backend, dtype, numel);
+        return pool == null ? null : pool.take(backend, dtype, numel, zeroed);
     }
 }

@@ -57,7 +57,7 @@ public final class Ops {
     public static Tensor unary(UnaryOp op, Tensor x) {
         OpChecks.requireFloating(op.name().toLowerCase(), x);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.unary(op, Placement.data(op.name().toLowerCase(), be, x), out);
         return out;
     }
@@ -79,7 +79,7 @@ public final class Ops {
     public static Tensor affine(Tensor x, float a, float b) {
         OpChecks.requireFloating("affine", x);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.affine(Placement.data("affine", be, x), a, b, out);
         return out;
     }
@@ -96,7 +96,7 @@ public final class Ops {
     public static Tensor pow(Tensor x, float p) {
         OpChecks.requireFloating("pow", x);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.powScalar(Placement.data("pow", be, x), p, out);
         return out;
     }
@@ -105,7 +105,7 @@ public final class Ops {
         OpChecks.requireFloating("clamp", x);
         if (lo > hi) throw new IllegalArgumentException("clamp: min " + lo + " > max " + hi);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.clamp(Placement.data("clamp", be, x), lo, hi, out);
         return out;
     }
@@ -116,7 +116,7 @@ public final class Ops {
         OpChecks.requireFloating(name, b);
         int[] shape = broadcastShape(name, a.shape(), b.shape());
         Backend be = Placement.of(a, b);
-        Tensor out = be.allocate(DType.F32, shape);
+        Tensor out = be.allocateOutput(DType.F32, shape);
         be.binary(op, Placement.data(name, be, a).expand(shape), Placement.data(name, be, b).expand(shape), out);
         return out;
     }
@@ -147,7 +147,7 @@ public final class Ops {
         OpChecks.requireFloating("where", b);
         int[] shape = broadcastShape("where", broadcastShape("where", cond.shape(), a.shape()), b.shape());
         Backend be = Placement.of(a, b, cond);
-        Tensor out = be.allocate(DType.F32, shape);
+        Tensor out = be.allocateOutput(DType.F32, shape);
         be.where(Placement.data("where", be, cond).expand(shape), Placement.data("where", be, a).expand(shape),
                 Placement.data("where", be, b).expand(shape), out);
         return out;
@@ -159,7 +159,7 @@ public final class Ops {
         OpChecks.requireFloating("swiglu", up);
         OpChecks.requireSameShape("swiglu", gate, up);
         Backend be = Placement.of(gate);
-        Tensor out = be.allocate(DType.F32, gate.shape());
+        Tensor out = be.allocateOutput(DType.F32, gate.shape());
         be.swiglu(Placement.data("swiglu", be, gate), Placement.data("swiglu", be, up), out);
         return out;
     }
@@ -179,7 +179,7 @@ public final class Ops {
         }
         shape[dim] = 1;
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, shape);
+        Tensor out = be.allocateOutput(DType.F32, shape);
         be.reduce(op, Placement.data(op.name().toLowerCase(), be, x), dim, correction, out);
         return keepDim ? out : out.squeeze(dim);
     }
@@ -209,7 +209,7 @@ public final class Ops {
         if (shape[dim] == 0) throw new IllegalArgumentException("argmax: empty dim " + dim + " of shape " + Arrays.toString(shape));
         shape[dim] = 1;
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.I32, shape);
+        Tensor out = be.allocateOutput(DType.I32, shape);
         be.argmax(Placement.data("argmax", be, x), dim, out);
         return keepDim ? out : out.squeeze(dim);
     }
@@ -231,7 +231,7 @@ public final class Ops {
         Backend be = Placement.of(x);
         Tensor placed = Placement.data(name, be, x);
         Tensor src = dim == last ? placed : placed.transpose(dim, last);
-        Tensor out = be.allocate(DType.F32, src.shape());
+        Tensor out = be.allocateOutput(DType.F32, src.shape());
         if (log) be.logSoftmax(src, out);
         else be.softmax(src, out);
         return dim == last ? out : out.transpose(dim, last).contiguous();
@@ -253,7 +253,7 @@ public final class Ops {
         if (b.rank() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
         int[] outShape = matmulShape(a, b);
         Backend be = Placement.of(a);
-        Tensor out = be.allocate(DType.F32, outShape);
+        Tensor out = be.allocateOutput(DType.F32, outShape);
         matmulInto(be, a, b, out, false);
         return out;
     }
@@ -306,7 +306,7 @@ public final class Ops {
         }
         boolean forward = b.stride(0) == 1 && b.size(0) > 1 || b.size(1) == 1 && b.stride(1) != 1;
         Backend be = out == null ? Placement.of(b) : Placement.owner(out);
-        if (out == null) out = be.allocate(DType.F32, a.size(0), b.size(1));
+        if (out == null) out = accumulate ? be.allocate(DType.F32, a.size(0), b.size(1)) : be.allocateOutput(DType.F32, a.size(0), b.size(1));
         else {
             OpChecks.requireDenseF32("matmul", out);
             if (out.rank() != 2 || out.size(0) != a.size(0) || out.size(1) != b.size(1)) {
@@ -383,8 +383,8 @@ public final class Ops {
         OpChecks.requireFloating("rms_norm", x);
         OpChecks.requireLastDim("rms_norm", x, weight);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
-        Tensor rstd = wantRstd ? be.allocate(DType.F32, Arrays.copyOf(x.shape(), x.rank() - 1)) : null;
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
+        Tensor rstd = wantRstd ? be.allocateOutput(DType.F32, Arrays.copyOf(x.shape(), x.rank() - 1)) : null;
         be.rmsNorm(Placement.data("rms_norm", be, x), Placement.data("rms_norm", be, weight), eps, out, rstd);
         return new Tensor[] {out, rstd};
     }
@@ -394,7 +394,7 @@ public final class Ops {
         OpChecks.requireLastDim("layer_norm", x, weight);
         if (bias != null) OpChecks.requireLastDim("layer_norm", x, bias);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.layerNorm(Placement.data("layer_norm", be, x), Placement.data("layer_norm", be, weight), Placement.data("layer_norm", be, bias), eps, out);
         return out;
     }
@@ -417,7 +417,7 @@ public final class Ops {
             throw new IllegalArgumentException("rope: invFreq must have D/2 = " + x.size(3) / 2 + " entries, got " + invFreq);
         }
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, x.shape());
+        Tensor out = be.allocateOutput(DType.F32, x.shape());
         be.rope(Placement.data("rope", be, x), Placement.aux(be, positions), Placement.aux(be, invFreq), inverse, out);
         return out;
     }
@@ -431,7 +431,7 @@ public final class Ops {
         int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
         shape[ids.rank()] = weight.size(1);
         Backend be = Placement.of(weight);
-        Tensor out = be.allocate(DType.F32, shape);
+        Tensor out = be.allocateOutput(DType.F32, shape);
         be.embedding(Placement.data("embedding", be, weight), Placement.aux(be, ids).reshape(-1), out.view(-1, weight.size(1)));
         return out;
     }
@@ -443,7 +443,7 @@ public final class Ops {
         int[] shape = x.shape();
         shape[dim] = idx.size(0);
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(x.dtype().isFloating() ? DType.F32 : x.dtype(), shape);
+        Tensor out = be.allocateOutput(x.dtype().isFloating() ? DType.F32 : x.dtype(), shape);
         be.indexSelect(Placement.data("index_select", be, x), dim, Placement.aux(be, idx), out);
         return out;
     }
@@ -456,7 +456,7 @@ public final class Ops {
             if (d != dim && idx.size(d) > x.size(d)) throw new IllegalArgumentException("gather: index larger than input at dim " + d + ": " + OpChecks.shapes(x, idx));
         }
         Backend be = Placement.of(x);
-        Tensor out = be.allocate(DType.F32, idx.shape());
+        Tensor out = be.allocateOutput(DType.F32, idx.shape());
         be.gather(Placement.data("gather", be, x), dim, Placement.aux(be, idx), out);
         return out;
     }
@@ -475,7 +475,7 @@ public final class Ops {
             }
         }
         Backend be = Placement.of(dst);
-        Tensor out = be.allocate(DType.F32, dst.shape());
+        Tensor out = be.allocateOutput(DType.F32, dst.shape());
         be.copy(Placement.data("scatter_add", be, dst), out);
         be.scatterAdd(out, dim, Placement.aux(be, idx), Placement.data("scatter_add", be, src));
         return out;
@@ -500,7 +500,7 @@ public final class Ops {
         DType dt = first.dtype();
         for (Tensor p : parts) if (p.dtype() != dt) dt = DType.F32;
         Backend be = Placement.of(first);
-        Tensor out = be.allocate(dt, shape);
+        Tensor out = be.allocateOutput(dt, shape);
         int at = 0;
         for (Tensor p : parts) {
             be.copy(Placement.data("concat", be, p), out.narrow(dim, at, p.size(dim)));
@@ -540,8 +540,8 @@ public final class Ops {
     public static Tensor[] attentionWithLse(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, boolean wantLse) {
         OpChecks.checkAttention(q, k, v, mask);
         Backend be = Placement.of(q);
-        Tensor out = be.allocate(DType.F32, q.shape());
-        Tensor lse = wantLse ? be.allocate(DType.F32, q.size(0), q.size(1), q.size(2)) : null;
+        Tensor out = be.allocateOutput(DType.F32, q.shape());
+        Tensor lse = wantLse ? be.allocateOutput(DType.F32, q.size(0), q.size(1), q.size(2)) : null;
         be.attention(Placement.data("attention", be, q), Placement.data("attention", be, k), Placement.data("attention", be, v), OpChecks.placeMask(be, mask),
                 OpChecks.attentionScale(scale, q), out, lse);
         return new Tensor[] {out, lse};
@@ -556,8 +556,8 @@ public final class Ops {
     public static Tensor[] crossEntropyWithLse(Tensor logits, Tensor targets, int ignoreIndex, boolean wantLse) {
         OpChecks.checkCrossEntropy(logits, targets);
         Backend be = Placement.of(logits);
-        Tensor losses = be.allocate(DType.F32, logits.size(0));
-        Tensor lse = wantLse ? be.allocate(DType.F32, logits.size(0)) : null;
+        Tensor losses = be.allocateOutput(DType.F32, logits.size(0));
+        Tensor lse = wantLse ? be.allocateOutput(DType.F32, logits.size(0)) : null;
         be.crossEntropy(Placement.data("cross_entropy", be, logits), Placement.aux(be, targets), ignoreIndex, losses, lse);
         return new Tensor[] {losses, lse};
     }
@@ -587,8 +587,8 @@ public final class Ops {
         int[] shape = x.shape();
         shape[shape.length - 1] = k;
         Backend be = Placement.of(x);
-        Tensor values = be.allocate(DType.F32, shape);
-        Tensor indices = be.allocate(DType.I32, shape);
+        Tensor values = be.allocateOutput(DType.F32, shape);
+        Tensor indices = be.allocateOutput(DType.I32, shape);
         be.topK(Placement.data("topk", be, x), k, values, indices);
         return new Tensor[] {values, indices};
     }

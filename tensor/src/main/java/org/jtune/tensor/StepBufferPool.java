@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 /**
  * A {@link BufferPool} for training steps: the host buffers a step's ops allocate (activations, the
  * graph's saved tensors, gradients flowing back, the logits) are kept and handed out again, zeroed,
- * to the requests of the same dtype and size in later steps, so that a steady training loop stops
+ * to the requests of the same dtype and size in later steps (not zeroed for an output its op writes whole), so that a steady training loop stops
  * allocating large arrays and the JVM's heap stays near the step's live data instead of growing with
  * its garbage.
  *
@@ -81,7 +81,7 @@ public final class StepBufferPool implements BufferPool {
     private long pooledBytes, reused, fresh;
 
     @Override
-    public synchronized Storage take(Backend backend, DType dtype, long numel) {
+    public synchronized Storage take(Backend backend, DType dtype, long numel, boolean zeroed) {
         boolean host = backend.device().isHost();
         if (host && numel * dtype.byteSize() < MIN_BYTES) return null;
         if (!host && numel > Integer.MAX_VALUE) return null; // zeroed as one tensor below
@@ -94,14 +94,16 @@ public final class StepBufferPool implements BufferPool {
         if (free != null) {
             memory = free.memory();
             lent = memory.wrap();
-            if (memory.host() != null) {
+            if (!zeroed) {
+                // the op overwrites it whole (Backend.allocateOutput)
+            } else if (memory.host() != null) {
                 memory.host().fill((byte) 0);
             } else {
                 backend.fill(new Tensor(lent, dtype, new int[] {(int) numel}, new long[] {1}, 0), 0f);
             }
             reused++;
         } else {
-            memory = Memory.of(backend.allocateStorage(dtype, numel));
+            memory = Memory.of(zeroed ? backend.allocateStorage(dtype, numel) : backend.allocateStorageForOverwrite(dtype, numel));
             lent = memory.wrap();
             pooledBytes += memory.byteSize();
             fresh++;

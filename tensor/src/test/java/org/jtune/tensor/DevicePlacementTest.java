@@ -90,7 +90,7 @@ class DevicePlacementTest {
     @Test
     void aBufferPoolServesTheAllocationsOfItsScope() {
         List<long[]> requests = new ArrayList<>();
-        BufferPool pool = (backend, dtype, numel) -> {
+        BufferPool pool = (backend, dtype, numel, zeroed) -> {
             requests.add(new long[] {numel});
             return backend == CpuBackend.INSTANCE ? Storage.allocate(dtype, numel) : null;
         };

@@ -48,6 +48,14 @@ public final class SimulatedDevice implements Backend {
         return Storage.onDevice(new Memory(Storage.allocate(dtype, numel)));
     }
 
+    /** Poisoned (every byte 0xFF: NaN as F32, −1 as I32): an op that leaves part of such an output unwritten fails its conformance case. */
+    @Override
+    public Storage allocateStorageForOverwrite(DType dtype, long numel) {
+        Storage host = Storage.allocate(dtype, numel);
+        host.segment().fill((byte) 0xFF);
+        return Storage.onDevice(new Memory(host));
+    }
+
     /** The host view of a sim tensor (same dtype, shape, strides, offset over the hidden memory); host tensors pass only where allowed. */
     private static Tensor h(Tensor t, boolean hostAllowed) {
         if (t == null) return null;
