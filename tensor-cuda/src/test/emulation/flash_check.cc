@@ -1,4 +1,4 @@
-// Contract: runs flash.cu's three kernels (forward, dq, dk/dv) on the CPU through common.cuh's emulation and
+// Contract: runs flash.cu's three kernels (forward, dq, dk/dv; head dims 64 and 128) on the CPU through common.cuh's emulation and
 // compares them with a double-precision reference of attention and its gradients, for GQA ratios 1, 2, 4,
 // lengths that end inside and on the 64-row blocks and the 32/64-row tiles, and the mask kinds (causal, KV-cache
 // offset, sliding window, packed segments, bidirectional, rows that see no key). Inputs are exact in BF16; the
@@ -21,11 +21,11 @@ std::barrier<>* warpBarriers[32];
 float warpExchange[32][32];
 unsigned warpFragments[32][32][6];
 
-static void launch(int gx, int gy, int gz, const std::function<void()>& kernel) {
-    blockDim = {FA_WARPS * 32, 1, 1};
+static void launch(int gx, int gy, int gz, int threads, const std::function<void()>& kernel) {
+    blockDim = {threads, 1, 1};
     std::barrier<> block(blockDim.x);
     std::vector<std::barrier<>*> warps;
-    for (int w = 0; w < FA_WARPS; w++) warps.push_back(warpBarriers[w] = new std::barrier<>(32));
+    for (int w = 0; w < threads / 32; w++) warps.push_back(warpBarriers[w] = new std::barrier<>(32));
     blockBarrier = &block;
     for (int z = 0; z < gz; z++) for (int y = 0; y < gy; y++) for (int x = 0; x < gx; x++) {
         blockIdx = {x, y, z};
@@ -42,7 +42,7 @@ static float bf16Exact(std::mt19937_64& rng) {
 }
 
 struct Case {
-    int B, T, S, Hq, Hkv, causal, window, qOff;
+    int D, B, T, S, Hq, Hkv, causal, window, qOff;
     bool segments;
 };
 
@@ -51,8 +51,8 @@ static bool close(const char* what, const Case& c, const char* tensor, const std
     for (size_t i = 0; i < got.size(); i++) {
         double tol = 4 * 0x1p-8 * abs[i] + 1e-5 * (1 + abs[i]);
         if (!(std::fabs(got[i] - want[i]) <= tol)) {
-            std::printf("MISMATCH %s (B %d T %d S %d Hq %d Hkv %d causal %d window %d qOff %d seg %d) %s[%zu]: got %.7g want %.7g (tol %.3g)\n",
-                        what, c.B, c.T, c.S, c.Hq, c.Hkv, c.causal, c.window, c.qOff, c.segments, tensor, i, got[i], want[i], tol);
+            std::printf("MISMATCH %s (D %d B %d T %d S %d Hq %d Hkv %d causal %d window %d qOff %d seg %d) %s[%zu]: got %.7g want %.7g (tol %.3g)\n",
+                        what, c.D, c.B, c.T, c.S, c.Hq, c.Hkv, c.causal, c.window, c.qOff, c.segments, tensor, i, got[i], want[i], tol);
             return false;
         }
     }
@@ -60,7 +60,7 @@ static bool close(const char* what, const Case& c, const char* tensor, const std
 }
 
 static bool check(const char* what, const Case& c, std::mt19937_64& rng) {
-    const int D = FA_D, G = c.Hq / c.Hkv;
+    const int D = c.D, G = c.Hq / c.Hkv;
     std::vector<float> q((size_t) c.B * c.T * c.Hq * D), k((size_t) c.B * c.S * c.Hkv * D), v(k.size()), dO(q.size());
     for (auto* x : {&q, &k, &v, &dO}) for (auto& e : *x) e = bf16Exact(rng);
     std::vector<int> seg;
@@ -74,17 +74,23 @@ static bool check(const char* what, const Case& c, std::mt19937_64& rng) {
     AttShape a{c.B, c.T, c.S, c.Hq, c.Hkv, D, c.causal, c.window, c.qOff, 1.f / std::sqrt((float) D)};
     const int* sp = c.segments ? seg.data() : nullptr;
     std::vector<float> out(q.size()), lse((size_t) c.B * c.T * c.Hq), delta(lse.size()), dq(q.size()), dk(k.size()), dv(k.size());
-    launch((c.T + 63) / 64, c.Hq, c.B, [&] { flash_fwd_bf16(q.data(), k.data(), v.data(), sp, out.data(), lse.data(), a); });
+    launch((c.T + 63) / 64, c.Hq, c.B, 128, [&] {
+        if (D == 64) flash_fwd_bf16_d64(q.data(), k.data(), v.data(), sp, out.data(), lse.data(), a);
+        else flash_fwd_bf16_d128(q.data(), k.data(), v.data(), sp, out.data(), lse.data(), a);
+    });
     for (size_t r = 0; r < lse.size(); r++) {
         double s = 0;
         for (int e = 0; e < D; e++) s += (double) out[r * D + e] * dO[r * D + e];
         delta[r] = (float) s;
     }
-    launch((c.T + 63) / 64, c.Hq, c.B, [&] {
-        flash_bwd_dq_bf16(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dq.data(), a);
+    launch((c.T + 63) / 64, c.Hq, c.B, 128, [&] {
+        if (D == 64) flash_bwd_dq_bf16_d64(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dq.data(), a);
+        else flash_bwd_dq_bf16_d128(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dq.data(), a);
     });
-    launch((c.S + 63) / 64, c.Hkv, c.B, [&] {
-        flash_bwd_dkv_bf16(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dk.data(), dv.data(), a);
+    int keyRows = D == 64 ? 64 : 32;  // the dk/dv entries' key rows per block (4 or 2 warps)
+    launch((c.S + keyRows - 1) / keyRows, c.Hkv, c.B, keyRows * 2, [&] {
+        if (D == 64) flash_bwd_dkv_bf16_d64(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dk.data(), dv.data(), a);
+        else flash_bwd_dkv_bf16_d128(q.data(), k.data(), v.data(), sp, dO.data(), lse.data(), delta.data(), dk.data(), dv.data(), a);
     });
     // The reference, in double, with Δ from the kernel's own out (as the backend computes it).
     std::vector<double> wOut(q.size()), aOut(q.size()), wLse(lse.size()), aLse(lse.size(), 0), wDq(q.size()), aDq(q.size()),
@@ -132,7 +138,7 @@ static bool check(const char* what, const Case& c, std::mt19937_64& rng) {
     }
     bool ok = close(what, c, "out", out, wOut, aOut) && close(what, c, "lse", lse, wLse, aLse) && close(what, c, "dq", dq, wDq, aDq)
             && close(what, c, "dk", dk, wDk, aDk) && close(what, c, "dv", dv, wDv, aDv);
-    if (ok) std::printf("ok %s (B %d T %d S %d Hq %d Hkv %d causal %d window %d qOff %d seg %d)\n", what, c.B, c.T, c.S, c.Hq, c.Hkv,
+    if (ok) std::printf("ok %s (D %d B %d T %d S %d Hq %d Hkv %d causal %d window %d qOff %d seg %d)\n", what, c.D, c.B, c.T, c.S, c.Hq, c.Hkv,
                         c.causal, c.window, c.qOff, c.segments);
     return ok;
 }
@@ -140,18 +146,19 @@ static bool check(const char* what, const Case& c, std::mt19937_64& rng) {
 int main(int argc, char** argv) {
     bool quick = argc > 1 && std::strcmp(argv[1], "quick") == 0;  // one ratio, one length: for trying a change
     std::mt19937_64 rng(2026);
-    for (int ratio : {1, 2, 4}) {
+    for (int D : {64, 128}) for (int ratio : {1, 2, 4}) {
         if (quick && ratio != 2) continue;
         for (int len : {2, 17, 64, 65, 150}) {
             if (quick && len != 65) continue;
+            if (D == 128 && (len == 2 || len == 64)) continue;  // fewer lengths for the larger head dim
             int hkv = 1 + (int) (rng() % 2), b = 1 + (int) (rng() % 2), hq = hkv * ratio;
             Case cases[] = {
-                    {b, len, len, hq, hkv, 1, 0, 0, false},                                    // causal prefill
-                    {b, std::max(2, len / 2), len, hq, hkv, 1, 0, len - std::max(2, len / 2), false},  // KV-cache offset
-                    {b, std::max(2, len / 3), len, hq, hkv, 1, 1 + (int) (rng() % 40), len - std::max(2, len / 3), false},  // window
-                    {b, len, len, hq, hkv, 1, 0, 0, true},                                     // packed segments
-                    {b, 2 + (int) (rng() % 70), len, hq, hkv, 0, 0, 0, false},                  // bidirectional
-                    {b, 3, len, hq, hkv, 0, 2, len, false},                                     // rows 1.. see no key
+                    {D, b, len, len, hq, hkv, 1, 0, 0, false},                                    // causal prefill
+                    {D, b, std::max(2, len / 2), len, hq, hkv, 1, 0, len - std::max(2, len / 2), false},  // KV-cache offset
+                    {D, b, std::max(2, len / 3), len, hq, hkv, 1, 1 + (int) (rng() % 40), len - std::max(2, len / 3), false},  // window
+                    {D, b, len, len, hq, hkv, 1, 0, 0, true},                                     // packed segments
+                    {D, b, 2 + (int) (rng() % 70), len, hq, hkv, 0, 0, 0, false},                  // bidirectional
+                    {D, b, 3, len, hq, hkv, 0, 2, len, false},                                     // rows 1.. see no key
             };
             const char* names[] = {"causal", "offset", "window", "segments", "bidirectional", "no-key rows"};
             for (int i = 0; i < 6; i++) if (!check(names[i], cases[i], rng)) return 1;

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The CUDA backend's tensor-core attention (flash.cu, taken under mixed precision for head dim 64) against
+ * The CUDA backend's tensor-core attention (flash.cu, taken under mixed precision for head dims 64 and 128) against
  * the double reference of {@link AttentionBackwardConformanceTest}: forward out and lse, backward dq, dk, dv,
  * for GQA ratios 1, 2, 4, lengths that end inside and on the 64-row blocks and the 32/64-row tiles, causal
  * prefill, a KV-cache query offset, a sliding window, packed segments, bidirectional rows and rows that see
@@ -47,9 +47,9 @@ class FlashAttentionConformanceTest {
 
     private static void run(Backend be) {
         Rng rng = new Rng(2026);
-        int d = 64, trial = 0;
-        int[] lengths = {2, 17, 64, 65, 127, 150};
-        for (int ratio : new int[] {1, 2, 4}) {
+        int trial = 0;
+        for (int d : new int[] {64, 128}) for (int ratio : new int[] {1, 2, 4}) {
+            int[] lengths = d == 64 ? new int[] {2, 17, 64, 65, 127, 150} : new int[] {17, 65, 150};
             for (int variant = 0; variant < 6; variant++) {
                 for (int len : lengths) {
                     trial++;
@@ -75,7 +75,7 @@ class FlashAttentionConformanceTest {
                     Ref rq = Ref.of(q), rk = Ref.of(k), rv = Ref.of(v), rdO = Ref.of(dO), rOut = Ref.of(ol[0]), rSeg = seg == null ? null : Ref.of(seg);
                     AttentionBackwardConformanceTest.Want w = AttentionBackwardConformanceTest.reference(rq, rk, rv, rOut, rdO, mask, rSeg, sc);
                     Bf16Bounds x = bf16Bounds(rq, rk, rv, rOut, rdO, mask, rSeg, sc, w.lse());
-                    String what = "(ratio " + ratio + ", variant " + variant + ", T " + t + ", S " + s + ", " + mask + ") q " + describe(q)
+                    String what = "(D " + d + ", ratio " + ratio + ", variant " + variant + ", T " + t + ", S " + s + ", " + mask + ") q " + describe(q)
                             + " k " + describe(k);
                     Expect.close("flash out " + what, ol[0], x.out(), x.outTol());
                     Expect.close("flash lse " + what, ol[1], w.lse(), w.lseTol());

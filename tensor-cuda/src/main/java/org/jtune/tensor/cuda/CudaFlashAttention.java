@@ -12,7 +12,7 @@ import org.jtune.tensor.Tensor;
  * rows, summing the query heads of its kv head in registers), each written whole: no zero-fill, no
  * atomics, the same bits from run to run. Q, K, V, dOut, P and dS enter the products as BF16 (as
  * PyTorch's flash attention under autocast); with mixed precision off, or a head dim other than
- * {@link LaunchConfig#FLASH_D}, the backend keeps the F32 paths ({@link CudaAttention} and attention.cu).
+ * 64 or 128, the backend keeps the F32 paths ({@link CudaAttention} and attention.cu).
  */
 final class CudaFlashAttention {
     private final CudaContext ctx;
@@ -25,17 +25,22 @@ final class CudaFlashAttention {
         this.gemm = gemm;
     }
 
-    /** Whether the tensor-core kernels serve this call: mixed precision on, several query rows, head dim 64. */
+    /** Whether the tensor-core kernels serve this call: mixed precision on, several query rows, head dim 64 or 128. */
     boolean serves(Tensor q, Tensor k) {
-        return gemm.mixedPrecision && CudaAttention.serves(q, k) && q.size(3) == LaunchConfig.FLASH_D && k.size(3) == LaunchConfig.FLASH_D
-                && q.size(2) <= 65535 && q.size(0) <= 65535;
+        int d = q.size(3);
+        return gemm.mixedPrecision && CudaAttention.serves(q, k) && (d == 64 || d == 128) && q.size(2) <= 65535 && q.size(0) <= 65535;
+    }
+
+    private static boolean d64(Tensor q) {
+        return q.size(3) == 64;
     }
 
     void forward(Tensor q, Tensor k, Tensor v, AttentionMask mask, Tensor out, Tensor lse, byte[] shape) {
         long qp = ts.denseF32Aligned(q), kp = ts.denseF32Aligned(k), vp = ts.denseF32Aligned(v);
         long sp = mask.segments() == null ? 0L : ts.denseI32(mask.segments());
         CudaTensors.Out o = ts.outAligned(out), l = ts.out(lse, F32, false);
-        ctx.launch(CudaKernels.FLASH_FWD, LaunchConfig.flash(q.size(0), q.size(1), q.size(2)), qp, kp, vp, sp, o.ptr, l.ptr, shape);
+        ctx.launch(d64(q) ? CudaKernels.FLASH_FWD_D64 : CudaKernels.FLASH_FWD_D128, LaunchConfig.flashQueries(q.size(0), q.size(1), q.size(2)),
+                qp, kp, vp, sp, o.ptr, l.ptr, shape);
         o.finish();
         l.finish();
     }
@@ -50,10 +55,12 @@ final class CudaFlashAttention {
         long dl = ts.address(delta);
         ctx.launch(CudaKernels.ATTENTION_DELTA, LaunchConfig.perWarp(rows, LaunchConfig.ATT_WARPS), op, gp, dl, rows, q.size(3));
         CudaTensors.Out oq = ts.outAligned(dq);
-        ctx.launch(CudaKernels.FLASH_BWD_DQ, LaunchConfig.flash(q.size(0), q.size(1), q.size(2)), qp, kp, vp, sp, gp, lp, dl, oq.ptr, shape);
+        ctx.launch(d64(q) ? CudaKernels.FLASH_BWD_DQ_D64 : CudaKernels.FLASH_BWD_DQ_D128,
+                LaunchConfig.flashQueries(q.size(0), q.size(1), q.size(2)), qp, kp, vp, sp, gp, lp, dl, oq.ptr, shape);
         oq.finish();
         CudaTensors.Out ok = ts.outAligned(dk), ov = ts.outAligned(dv);
-        ctx.launch(CudaKernels.FLASH_BWD_DKV, LaunchConfig.flash(k.size(0), k.size(1), k.size(2)), qp, kp, vp, sp, gp, lp, dl, ok.ptr, ov.ptr,
+        ctx.launch(d64(q) ? CudaKernels.FLASH_BWD_DKV_D64 : CudaKernels.FLASH_BWD_DKV_D128,
+                LaunchConfig.flashKeys(k.size(0), k.size(1), k.size(2), q.size(3)), qp, kp, vp, sp, gp, lp, dl, ok.ptr, ov.ptr,
                 shape);
         ok.finish();
         ov.finish();

@@ -63,12 +63,22 @@ public final class CudaKernels {
     public static final KernelSpec ATTENTION_PROBS = KernelSpec.of("attention", "attention_probs_f32", PTR, PTR, PTR, STRUCT, I32, I32, I32);
     public static final KernelSpec ATTENTION_SCORE_GRADS =
             KernelSpec.of("attention", "attention_score_grads_f32", PTR, PTR, PTR, PTR, PTR, STRUCT, I32, I32, I32);
-    // flash.cu (tensor cores, BF16 products; head dim 64)
-    public static final KernelSpec FLASH_FWD = KernelSpec.of("flash", "flash_fwd_bf16", PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
-    public static final KernelSpec FLASH_BWD_DQ =
-            KernelSpec.of("flash", "flash_bwd_dq_bf16", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
-    public static final KernelSpec FLASH_BWD_DKV =
-            KernelSpec.of("flash", "flash_bwd_dkv_bf16", PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    // flash.cu (tensor cores, BF16 products; one entry per head dim, 64 and 128)
+    public static final KernelSpec FLASH_FWD_D64 = flashFwd(64), FLASH_FWD_D128 = flashFwd(128);
+    public static final KernelSpec FLASH_BWD_DQ_D64 = flashDq(64), FLASH_BWD_DQ_D128 = flashDq(128);
+    public static final KernelSpec FLASH_BWD_DKV_D64 = flashDkv(64), FLASH_BWD_DKV_D128 = flashDkv(128);
+
+    private static KernelSpec flashFwd(int d) {
+        return KernelSpec.of("flash", "flash_fwd_bf16_d" + d, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    }
+
+    private static KernelSpec flashDq(int d) {
+        return KernelSpec.of("flash", "flash_bwd_dq_bf16_d" + d, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    }
+
+    private static KernelSpec flashDkv(int d) {
+        return KernelSpec.of("flash", "flash_bwd_dkv_bf16_d" + d, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR, STRUCT);
+    }
     // quant.cu
     public static final KernelSpec GEMV_Q8_0 = KernelSpec.of("quant", "gemv_q8_0", PTR, PTR, PTR, I32, I32);
     public static final KernelSpec GEMV_Q4_0 = KernelSpec.of("quant", "gemv_q4_0", PTR, PTR, PTR, I32, I32);
@@ -78,7 +88,8 @@ public final class CudaKernels {
             CLAMP, BINARY, WHERE, SWIGLU, SWIGLU_BACKWARD, RMSNORM, RMSNORM_DX, RMSNORM_DW, LAYERNORM, SOFTMAX, SOFTMAX_BACKWARD,
             REDUCE_ROWS, ARGMAX_ROWS, SUM_SQUARES, CROSS_ENTROPY, CROSS_ENTROPY_BACKWARD, CROSS_ENTROPY_WITH_GRAD, EMBEDDING,
             EMBEDDING_BACKWARD, ROPE, ADAMW, SGD, ATTENTION_FWD, ATTENTION_DELTA, ATTENTION_BWD_DQ, ATTENTION_BWD_DKV, ATTENTION_PROBS,
-            ATTENTION_SCORE_GRADS, FLASH_FWD, FLASH_BWD_DQ, FLASH_BWD_DKV, GEMV_Q8_0,
+            ATTENTION_SCORE_GRADS, FLASH_FWD_D64, FLASH_FWD_D128, FLASH_BWD_DQ_D64,
+            FLASH_BWD_DQ_D128, FLASH_BWD_DKV_D64, FLASH_BWD_DKV_D128, GEMV_Q8_0,
             GEMV_Q4_0, GEMV_BF16);
 
     /** The modules (PTX files) the kernels live in. */

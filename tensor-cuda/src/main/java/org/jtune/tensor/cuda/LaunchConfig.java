@@ -11,9 +11,8 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int block, int share
     public static final int ATT_TILE = 32;
     public static final int ATT_MAX_D = 128;
     public static final int QGEMV_WARPS = 8;
-    /** flash.cu: rows (query or key) per block (FA_WARPS · 16) and the one head dim it is built for. */
+    /** flash.cu: query rows per block of the forward and dq entries (4 warps of 16 rows). */
     public static final int FLASH_BLOCK_ROWS = 64;
-    public static final int FLASH_D = 64;
     /** Elements per block of the squared-norm partial sums (one double per chunk, added in order on the host). */
     public static final int SQUARES_CHUNK = 1 << 16;
 
@@ -65,9 +64,15 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int block, int share
         return new LaunchConfig((int) ceilDiv(s, ATT_WARPS), hkv, b, 32 * ATT_WARPS, 4 * floats);
     }
 
-    /** flash.cu: one block of 4 warps per 64 rows (query rows of each query head, or key rows of each kv head) of each batch row. */
-    public static LaunchConfig flash(int b, int rows, int heads) {
-        return new LaunchConfig((int) Math.max(1, ceilDiv(rows, FLASH_BLOCK_ROWS)), heads, b, 128, 0);
+    /** flash.cu forward and dq: one block of 4 warps per 64 query rows of each query head of each batch row. */
+    public static LaunchConfig flashQueries(int b, int t, int hq) {
+        return new LaunchConfig((int) Math.max(1, ceilDiv(t, FLASH_BLOCK_ROWS)), hq, b, 128, 0);
+    }
+
+    /** flash.cu dk/dv: one block of 16-row warps per 64 (head dim 64: 4 warps) or 32 (128: 2 warps) key rows of each kv head. */
+    public static LaunchConfig flashKeys(int b, int s, int hkv, int d) {
+        int rows = d == 64 ? 64 : 32;
+        return new LaunchConfig((int) Math.max(1, ceilDiv(s, rows)), hkv, b, 2 * rows, 0);
     }
 
     static void checkHeadDim(int d) {
