@@ -33,10 +33,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemv {
     /**
      * Most rows of A when B is a transposed weight (the dot-product layout): a batched decode step of up
-     * to this many sequences streams each weight row once for all its rows (row blocks, {@link RowBlockDots}) instead
-     * of packing the whole weight as the blocked GEMM does on every call.
+     * to this many sequences (or a prefill chunk this short) streams each weight row once for all its rows
+     * (row blocks, {@link RowBlockDots}) instead of packing the whole weight as the blocked GEMM does on
+     * every call (the packing alone of a 5632×2048 F32 weight costs 10–12 ms on one thread). Measured
+     * faster than the blocked GEMM up to 64 rows, F32 and BF16 (bench/RESULTS.md, issue 14).
      */
-    static final int MAX_ROWS = 32;
+    static final int MAX_ROWS = 64;
     /** Most rows of A when B is row-major (the axpy loop re-reads its C chunk once per row). */
     static final int MAX_AXPY_ROWS = 4;
     /** Off: transposed weights with more than {@link #MAX_AXPY_ROWS} rows go to the blocked GEMM (the path before; benchmarks compare). */

@@ -67,7 +67,7 @@ class GemvRowsTest {
                     for (Tensor w : new Tensor[] {wHeap, wOff, wOff.narrow(0, 3, n - 8), wHeap.narrow(0, 1, n - 2)}) {
                         for (int threads : new int[] {1, 2}) {
                             Parallel.setThreads(threads);
-                            for (int m : new int[] {5, 8, 9, 12, 16, 19, 26, 32}) check(rng, w, m, threads, dt);
+                            for (int m : new int[] {5, 8, 9, 12, 16, 19, 26, 32, 47, 64}) check(rng, w, m, threads, dt);
                         }
                     }
                 }
