@@ -14,8 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  * <li>K contiguous (the transposed (N, K) weight of a Linear): each output is a dot product of an A
  *     row with a weight row; four weight rows are read together with four vector accumulators per row
- *     of A, and rows of A go in blocks of four (sixteen accumulators) so a loaded weight vector serves
- *     four rows;</li>
+ *     of A, and rows of A go in blocks of six or four ({@link RowBlockDots}) so a loaded weight vector
+ *     serves several rows;</li>
  * <li>N contiguous (a row-major B): each B row is scaled by A's element and added to a C chunk that
  *     stays in L1.</li>
  * </ul>
@@ -33,10 +33,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class Gemv {
     /**
      * Most rows of A when B is a transposed weight (the dot-product layout): a batched decode step of up
-     * to this many sequences streams each weight row once for all its rows (row blocks of four) instead
-     * of packing the whole weight as the blocked GEMM does on every call.
+     * to this many sequences (or a prefill chunk this short) streams each weight row once for all its rows
+     * (row blocks, {@link RowBlockDots}) instead of packing the whole weight as the blocked GEMM does on
+     * every call (the packing alone of a 5632×2048 F32 weight costs 10–12 ms on one thread). Measured
+     * faster than the blocked GEMM up to 64 rows, F32 and BF16 (bench/RESULTS.md, issue 14).
      */
-    static final int MAX_ROWS = 32;
+    static final int MAX_ROWS = 64;
     /** Most rows of A when B is row-major (the axpy loop re-reads its C chunk once per row). */
     static final int MAX_AXPY_ROWS = 4;
     /** Off: transposed weights with more than {@link #MAX_AXPY_ROWS} rows go to the blocked GEMM (the path before; benchmarks compare). */
@@ -126,8 +128,8 @@ final class Gemv {
     private static void dotGroup(float[] a, int m, int k, float[] w, int w0, int w1, int w2, int w3, float[] c, int co, int ldc,
                                  int j, int rows, boolean accumulate) {
         int bound = k - k % L;
-        int r = 0;
-        for (; r + 4 <= m; r += 4) dotBlockHeap(a, r * k, k, w, w0, w1, w2, w3, c, co + r * ldc + j, ldc, rows, accumulate);
+        int r = m / 4 * 4;
+        if (r > 0) RowBlockDots.heap(a, m, k, w, w0, w1, w2, w3, c, co + j, ldc, rows, accumulate);
         for (; r < m; r++) {
             int ao = r * k;
             FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -161,8 +163,8 @@ final class Gemv {
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 1, y1 = i1 << 1, y2 = i2 << 1, y3 = i3 << 1;
-            int r = 0;
-            for (; r + 4 <= m; r += 4) dotBlockBf16(a, r * k, k, b, seg, i0, i1, i2, i3, c, co + r * ldc + j, ldc, rows, accumulate);
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -197,8 +199,8 @@ final class Gemv {
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 2, y1 = i1 << 2, y2 = i2 << 2, y3 = i3 << 2;
-            int r = 0;
-            for (; r + 4 <= m; r += 4) dotBlockF32(a, r * k, k, b, seg, i0, i1, i2, i3, c, co + r * ldc + j, ldc, rows, accumulate);
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -223,128 +225,7 @@ final class Gemv {
         }
     }
 
-    // Row blocks: four rows of A against the group's four weight rows, sixteen vector accumulators, so
-    // each weight vector loaded (and, for BF16, widened) once serves four rows and the loop is bound by
-    // FMAs rather than loads (8 loads per 16 FMAs instead of 5 per 4). Each accumulator sums exactly as
-    // the one-row loop does (vector lanes over k in order, fixed-order lane sum, then the scalar tail),
-    // so a row's outputs have the same bits whatever the number of rows it is multiplied with.
-
-    /** Rows at a[ao], a[ao + k], a[ao + 2k], a[ao + 3k] against heap weight rows w0..w3; C rows at c[oc + i·ldc]. */
-    private static void dotBlockHeap(float[] a, int ao, int k, float[] w, int w0, int w1, int w2, int w3, float[] c, int oc, int ldc,
-                                     int rows, boolean accumulate) {
-        int bound = k - k % L;
-        int a0 = ao, a1 = ao + k, a2 = ao + 2 * k, a3 = ao + 3 * k;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        for (int t = 0; t < bound; t += L) {
-            FloatVector v0 = FloatVector.fromArray(S, w, w0 + t), v1 = FloatVector.fromArray(S, w, w1 + t);
-            FloatVector v2 = FloatVector.fromArray(S, w, w2 + t), v3 = FloatVector.fromArray(S, w, w3 + t);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
-            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
-            x = FloatVector.fromArray(S, a, a1 + t);
-            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
-            x = FloatVector.fromArray(S, a, a2 + t);
-            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
-            x = FloatVector.fromArray(S, a, a3 + t);
-            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
-        }
-        store(c, oc, rows, accumulate, tail(VectorMath.sum(s00), a, a0, w, w0, bound, k), tail(VectorMath.sum(s01), a, a0, w, w1, bound, k),
-                tail(VectorMath.sum(s02), a, a0, w, w2, bound, k), tail(VectorMath.sum(s03), a, a0, w, w3, bound, k));
-        store(c, oc + ldc, rows, accumulate, tail(VectorMath.sum(s10), a, a1, w, w0, bound, k), tail(VectorMath.sum(s11), a, a1, w, w1, bound, k),
-                tail(VectorMath.sum(s12), a, a1, w, w2, bound, k), tail(VectorMath.sum(s13), a, a1, w, w3, bound, k));
-        store(c, oc + 2 * ldc, rows, accumulate, tail(VectorMath.sum(s20), a, a2, w, w0, bound, k), tail(VectorMath.sum(s21), a, a2, w, w1, bound, k),
-                tail(VectorMath.sum(s22), a, a2, w, w2, bound, k), tail(VectorMath.sum(s23), a, a2, w, w3, bound, k));
-        store(c, oc + 3 * ldc, rows, accumulate, tail(VectorMath.sum(s30), a, a3, w, w0, bound, k), tail(VectorMath.sum(s31), a, a3, w, w1, bound, k),
-                tail(VectorMath.sum(s32), a, a3, w, w2, bound, k), tail(VectorMath.sum(s33), a, a3, w, w3, bound, k));
-    }
-
-    /** {@link #dotBlockHeap} for BF16 weight rows at element indices i0..i3 of a segment, widened in registers. */
-    private static void dotBlockBf16(float[] a, int ao, int k, StridedMatrix b, MemorySegment seg, long i0, long i1, long i2, long i3,
-                                     float[] c, int oc, int ldc, int rows, boolean accumulate) {
-        int bound = k - k % L;
-        int a0 = ao, a1 = ao + k, a2 = ao + 2 * k, a3 = ao + 3 * k;
-        long y0 = i0 << 1, y1 = i1 << 1, y2 = i2 << 1, y3 = i3 << 1;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        for (int t = 0; t < bound; t += L) {
-            long o = (long) t << 1;
-            FloatVector v0 = HalfVectors.bf16(seg, y0 + o), v1 = HalfVectors.bf16(seg, y1 + o);
-            FloatVector v2 = HalfVectors.bf16(seg, y2 + o), v3 = HalfVectors.bf16(seg, y3 + o);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
-            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
-            x = FloatVector.fromArray(S, a, a1 + t);
-            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
-            x = FloatVector.fromArray(S, a, a2 + t);
-            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
-            x = FloatVector.fromArray(S, a, a3 + t);
-            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
-        }
-        storeBlock(c, oc, ldc, rows, accumulate, a, a0, k, b, i0, i1, i2, i3, bound,
-                VectorMath.sum(s00), VectorMath.sum(s01), VectorMath.sum(s02), VectorMath.sum(s03),
-                VectorMath.sum(s10), VectorMath.sum(s11), VectorMath.sum(s12), VectorMath.sum(s13),
-                VectorMath.sum(s20), VectorMath.sum(s21), VectorMath.sum(s22), VectorMath.sum(s23),
-                VectorMath.sum(s30), VectorMath.sum(s31), VectorMath.sum(s32), VectorMath.sum(s33));
-    }
-
-    /** {@link #dotBlockHeap} for F32 weight rows at element indices i0..i3 of a segment, loaded in place. */
-    private static void dotBlockF32(float[] a, int ao, int k, StridedMatrix b, MemorySegment seg, long i0, long i1, long i2, long i3,
-                                    float[] c, int oc, int ldc, int rows, boolean accumulate) {
-        int bound = k - k % L;
-        int a0 = ao, a1 = ao + k, a2 = ao + 2 * k, a3 = ao + 3 * k;
-        long y0 = i0 << 2, y1 = i1 << 2, y2 = i2 << 2, y3 = i3 << 2;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z;
-        FloatVector s20 = z, s21 = z, s22 = z, s23 = z, s30 = z, s31 = z, s32 = z, s33 = z;
-        for (int t = 0; t < bound; t += L) {
-            long o = (long) t << 2;
-            FloatVector v0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE), v1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE);
-            FloatVector v2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE), v3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE);
-            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
-            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
-            x = FloatVector.fromArray(S, a, a1 + t);
-            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
-            x = FloatVector.fromArray(S, a, a2 + t);
-            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
-            x = FloatVector.fromArray(S, a, a3 + t);
-            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
-        }
-        storeBlock(c, oc, ldc, rows, accumulate, a, a0, k, b, i0, i1, i2, i3, bound,
-                VectorMath.sum(s00), VectorMath.sum(s01), VectorMath.sum(s02), VectorMath.sum(s03),
-                VectorMath.sum(s10), VectorMath.sum(s11), VectorMath.sum(s12), VectorMath.sum(s13),
-                VectorMath.sum(s20), VectorMath.sum(s21), VectorMath.sum(s22), VectorMath.sum(s23),
-                VectorMath.sum(s30), VectorMath.sum(s31), VectorMath.sum(s32), VectorMath.sum(s33));
-    }
-
-    /** Scalar tails (weights read through b) and stores of a segment block's sixteen lane sums. */
-    private static void storeBlock(float[] c, int oc, int ldc, int rows, boolean accumulate, float[] a, int a0, int k, StridedMatrix b,
-                                   long i0, long i1, long i2, long i3, int bound,
-                                   float s00, float s01, float s02, float s03, float s10, float s11, float s12, float s13,
-                                   float s20, float s21, float s22, float s23, float s30, float s31, float s32, float s33) {
-        int a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-        store(c, oc, rows, accumulate, tail(s00, a, a0, b, i0, bound, k), tail(s01, a, a0, b, i1, bound, k),
-                tail(s02, a, a0, b, i2, bound, k), tail(s03, a, a0, b, i3, bound, k));
-        store(c, oc + ldc, rows, accumulate, tail(s10, a, a1, b, i0, bound, k), tail(s11, a, a1, b, i1, bound, k),
-                tail(s12, a, a1, b, i2, bound, k), tail(s13, a, a1, b, i3, bound, k));
-        store(c, oc + 2 * ldc, rows, accumulate, tail(s20, a, a2, b, i0, bound, k), tail(s21, a, a2, b, i1, bound, k),
-                tail(s22, a, a2, b, i2, bound, k), tail(s23, a, a2, b, i3, bound, k));
-        store(c, oc + 3 * ldc, rows, accumulate, tail(s30, a, a3, b, i0, bound, k), tail(s31, a, a3, b, i1, bound, k),
-                tail(s32, a, a3, b, i2, bound, k), tail(s33, a, a3, b, i3, bound, k));
-    }
-
-    /** One output of a block: fixed-order lane sum, then the scalar tail over [bound, k) in order, as the one-row loop. */
-    private static float tail(float d, float[] a, int ao, float[] w, int wo, int bound, int k) {
-        for (int t = bound; t < k; t++) d += a[ao + t] * w[wo + t];
-        return d;
-    }
-
-    private static float tail(float d, float[] a, int ao, StridedMatrix b, long wi, int bound, int k) {
-        for (int t = bound; t < k; t++) d += a[ao + t] * b.at(wi + t);
-        return d;
-    }
-
-    private static void store(float[] c, int oc, int rows, boolean accumulate, float d0, float d1, float d2, float d3) {
+    static void store(float[] c, int oc, int rows, boolean accumulate, float d0, float d1, float d2, float d3) {
         c[oc] = accumulate ? c[oc] + d0 : d0;
         if (rows > 1) c[oc + 1] = accumulate ? c[oc + 1] + d1 : d1;
         if (rows > 2) c[oc + 2] = accumulate ? c[oc + 2] + d2 : d2;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The multi-row GEMV (batched decode: 5 to {@link Gemv#MAX_ROWS} rows of A against a transposed weight,
- * row blocks of four) against a scalar double-precision reference, on odd shapes (K with and without a
+ * row blocks of six and four, {@link RowBlockDots}) against a scalar double-precision reference, on odd shapes (K with and without a
  * vector tail, N not a multiple of the four-column groups, M not a multiple of the four-row blocks),
  * non-contiguous views of A (transposed, a strided row slice) and of the weight (a narrowed view at an
  * offset), every weight source (F32 and BF16 on the heap, F32 and BF16 off-heap), accumulation, and 1 or
@@ -31,6 +31,26 @@ class GemvRowsTest {
     void restore() {
         Parallel.setThreads(savedThreads);
         CpuBackend.setMultiRowGemv(true);
+        RowBlockDots.setTileRows(6);
+        RowBlockDots.setTransposedSums(true);
+    }
+
+    @Test
+    void rowBlocksOfSixOrFourAndBothLaneSumsGiveTheSameBits() {
+        Rng rng = new Rng(33);
+        for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+            for (int m : new int[] {12, 16, 28}) {
+                Tensor a = Tensor.uniform(rng, -1f, 1f, m, 515), w = Tensor.uniform(rng, -1f, 1f, 37, 515).to(dt);
+                float[] six = Ops.matmul(a, w.t()).toFloatArray();
+                RowBlockDots.setTileRows(4);
+                RowBlockDots.setTransposedSums(false);
+                float[] four = Ops.matmul(a, w.t()).toFloatArray();
+                RowBlockDots.setTileRows(6);
+                RowBlockDots.setTransposedSums(true);
+                assertArrayEquals(four, six, dt + " m=" + m);
+                assertMatches(a, w, null, Tensor.of(six, m, 37), dt + " m=" + m);
+            }
+        }
     }
 
     @Test
@@ -47,7 +67,7 @@ class GemvRowsTest {
                     for (Tensor w : new Tensor[] {wHeap, wOff, wOff.narrow(0, 3, n - 8), wHeap.narrow(0, 1, n - 2)}) {
                         for (int threads : new int[] {1, 2}) {
                             Parallel.setThreads(threads);
-                            for (int m : new int[] {5, 8, 9, 16, 19, 32}) check(rng, w, m, threads, dt);
+                            for (int m : new int[] {5, 8, 9, 12, 16, 19, 26, 32, 47, 64}) check(rng, w, m, threads, dt);
                         }
                     }
                 }
