@@ -1,12 +1,13 @@
 // Contract: a host stand-in for src/main/cuda/common.cuh that lets a kernel file built for the tensor cores run
-// on the CPU, one std::thread per CUDA thread of a block (blocks run one after another), so its index arithmetic,
-// masks, tiling and synchronisation can be checked without a GPU. Provides the CUDA spellings the kernels use
-// (threadIdx, blockIdx, blockDim, __shared__ as one static instance per kernel, __syncthreads as a barrier of the
-// block, __shfl_xor_sync as an exchange among the 32 lanes of a warp) and emulated_mma_bf16, which gathers the
+// on the CPU, one fiber (ucontext, all on one OS thread, switched round-robin) per CUDA thread of a block (blocks run
+// one after another), so its index arithmetic, masks, tiling and synchronisation can be checked without a GPU.
+// Provides the CUDA spellings the kernels use (threadIdx, blockIdx, blockDim, __shared__ as one static instance per
+// kernel, __syncthreads as a barrier of the block's fibers, __shfl_xor_sync as an exchange among the 32 lanes of a
+// warp) and emulated_mma_bf16, which gathers the
 // warp's fragments and multiplies them by the layouts of the PTX ISA (mma.m16n8k16, .bf16, F32 accumulators) —
 // the layouts themselves are what a run on a GPU confirms. Used by run.sh in this folder, never by the product.
 #pragma once
-#include <barrier>
+#include <ucontext.h>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -29,10 +30,28 @@ struct alignas(16) float4 { float x, y, z, w; };
 inline float2 make_float2(float x, float y) { return {x, y}; }
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 
-extern thread_local dim3 threadIdx;
-extern dim3 blockIdx, blockDim;
-extern std::barrier<>* blockBarrier;
-extern std::barrier<>* warpBarriers[32];
+extern dim3 threadIdx, blockIdx, blockDim;
+
+// Hands the CPU back to the scheduler, which resumes the fibers in turn (defined by the harness).
+void yield_fiber();
+
+// A barrier of n fibers: the last to arrive goes on; the others yield until it has.
+struct FiberBarrier {
+    int n = 0, count = 0;
+    long generation = 0;
+    void arrive_and_wait() {
+        long g = generation;
+        if (++count == n) {
+            count = 0;
+            generation++;
+            return;
+        }
+        while (generation == g) yield_fiber();
+    }
+};
+
+extern FiberBarrier* blockBarrier;
+extern FiberBarrier* warpBarriers[32];
 extern float warpExchange[32][32];
 extern unsigned warpFragments[32][32][6];
 

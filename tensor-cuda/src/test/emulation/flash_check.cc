@@ -11,29 +11,65 @@
 #include <cstdlib>
 #include <functional>
 #include <random>
-#include <thread>
 #include <vector>
 
-thread_local dim3 threadIdx;
-dim3 blockIdx, blockDim;
-std::barrier<>* blockBarrier;
-std::barrier<>* warpBarriers[32];
+dim3 threadIdx, blockIdx, blockDim;
+FiberBarrier* blockBarrier;
+FiberBarrier* warpBarriers[32];
 float warpExchange[32][32];
 unsigned warpFragments[32][32][6];
 
+// The fibers of the block being run: one per CUDA thread, resumed in turn by launch().
+static ucontext_t scheduler;
+static std::vector<ucontext_t> fiberContexts;
+static std::vector<bool> fiberDone;
+static std::vector<std::vector<char>> fiberStacks;
+static int currentFiber;
+static const std::function<void()>* currentKernel;
+
+void yield_fiber() {
+    swapcontext(&fiberContexts[currentFiber], &scheduler);
+}
+
+static void fiberEntry() {
+    (*currentKernel)();
+    fiberDone[currentFiber] = true;  // returning resumes uc_link, the scheduler
+}
+
 static void launch(int gx, int gy, int gz, int threads, const std::function<void()>& kernel) {
     blockDim = {threads, 1, 1};
-    std::barrier<> block(blockDim.x);
-    std::vector<std::barrier<>*> warps;
-    for (int w = 0; w < threads / 32; w++) warps.push_back(warpBarriers[w] = new std::barrier<>(32));
+    FiberBarrier block;
+    block.n = threads;
+    FiberBarrier warps[32];
+    for (int w = 0; w < threads / 32; w++) {
+        warps[w].n = 32;
+        warpBarriers[w] = &warps[w];
+    }
     blockBarrier = &block;
+    currentKernel = &kernel;
+    fiberContexts.assign(threads, ucontext_t{});
+    fiberStacks.assign(threads, std::vector<char>(256 << 10));
     for (int z = 0; z < gz; z++) for (int y = 0; y < gy; y++) for (int x = 0; x < gx; x++) {
         blockIdx = {x, y, z};
-        std::vector<std::thread> threads;
-        for (int i = 0; i < blockDim.x; i++) threads.emplace_back([i, &kernel] { threadIdx = {i, 0, 0}; kernel(); });
-        for (auto& th : threads) th.join();
+        fiberDone.assign(threads, false);
+        for (int i = 0; i < threads; i++) {
+            getcontext(&fiberContexts[i]);
+            fiberContexts[i].uc_stack.ss_sp = fiberStacks[i].data();
+            fiberContexts[i].uc_stack.ss_size = fiberStacks[i].size();
+            fiberContexts[i].uc_link = &scheduler;
+            makecontext(&fiberContexts[i], fiberEntry, 0);
+        }
+        for (int live = threads; live > 0;) {
+            live = 0;
+            for (int i = 0; i < threads; i++) {
+                if (fiberDone[i]) continue;
+                currentFiber = i;
+                threadIdx = {i, 0, 0};
+                swapcontext(&scheduler, &fiberContexts[i]);
+                if (!fiberDone[i]) live++;
+            }
+        }
     }
-    for (auto* w : warps) delete w;
 }
 
 static float bf16Exact(std::mt19937_64& rng) {
