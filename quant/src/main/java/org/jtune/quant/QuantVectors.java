@@ -46,6 +46,20 @@ final class QuantVectors {
         return s.address() + off;
     }
 
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    /**
+     * s itself when it is native; otherwise (rows on the heap: tests, callers' arrays) bytes [off, off + n) of s copied
+     * to the start of this thread's native scratch, so that a kernel built on {@link #checkedAddress} takes any segment.
+     */
+    static MemorySegment nativeRows(MemorySegment s, long off, long n) {
+        if (s.isNative()) return s;
+        MemorySegment[] held = SCRATCH.get();
+        if (held[0] == null || held[0].byteSize() < n) held[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(n, 1 << 12), 64);
+        MemorySegment.copy(s, off, held[0], 0, n);
+        return held[0];
+    }
+
     /** The F16 field at byte offset off, as a float. */
     static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(SHORT, off));
