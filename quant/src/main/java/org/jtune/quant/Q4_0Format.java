@@ -90,7 +90,10 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
-        if (L == 16 && w.isNative()) return dot16(w, wOff, x, xOff, blocks);
+        if (L == 16) {
+            MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
+            return dot16(m, m == w ? wOff : 0, x, xOff, blocks);
+        }
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;

@@ -74,7 +74,10 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
-        if (L == 16 && w.isNative()) return dot16(w, wOff, x, xOff, blocks);
+        if (L == 16) {
+            MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
+            return dot16(m, m == w ? wOff : 0, x, xOff, blocks);
+        }
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -94,7 +97,7 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
      * q[16..32)·x is scaled into one of two accumulators (even blocks, odd blocks: one chain would wait on the FMA
      * latency every block), written out straight (the loop above over a block's vectors compiled to 6 or 11 GB/s from
      * run to run, this to 20–23 on one thread); then the two are added and the lanes reduced (a fixed tree). Loads
-     * from a segment of exact class ({@link QuantVectors#checkedAddress}), so native memory only.
+     * from a segment of exact class ({@link QuantVectors#checkedAddress}).
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES)).reinterpret((long) blocks * BYTES);
