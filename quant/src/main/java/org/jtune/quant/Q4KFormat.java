@@ -234,12 +234,17 @@ public final class Q4KFormat implements BlockFormat {
     public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
-        if (L == 16) {
-            MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));
-            return dot16(m, m == w ? wOff : 0, x, xOff, n / QK);
-        }
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F), accMin = acc;
-        for (int b = 0; b < n / QK; b++) {
+        for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
             long lo8 = w.get(QuantVectors.LONG, o + SCALES);                 // scale bytes 0..7
@@ -289,7 +294,7 @@ public final class Q4KFormat implements BlockFormat {
                 m1 = v3.fma(mh, m1);
             }
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD) - m0.add(m1).reduceLanes(VectorOperators.ADD);
+        return QuantVectors.sum16(a0.add(a1)) - QuantVectors.sum16(m0.add(m1));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

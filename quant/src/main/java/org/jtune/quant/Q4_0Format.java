@@ -90,10 +90,15 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
-        if (L == 16) {
-            MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-            return dot16(m, m == w ? wOff : 0, x, xOff, blocks);
-        }
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -115,7 +120,7 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
      * One row times x with 16 F32 lanes (AVX-512), the decode kernel (as Q8_0Format's): the 16 bytes of a block widened
      * to int lanes once, low and high nibbles minus 8 converted to two float vectors, their products with x summed and
      * scaled into one of two accumulators (even, odd blocks), straight-line code, loads from a segment of exact class
-     * ({@link QuantVectors#checkedAddress}); then the two are added and the lanes reduced (a fixed tree).
+     * ({@link QuantVectors#checkedAddress}); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}).
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
@@ -145,7 +150,7 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
                     .fma(FloatVector.fromArray(F, x, xb + 16), s);
             a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return QuantVectors.sum16(a0.add(a1));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -206,12 +206,17 @@ public final class Q6KFormat implements BlockFormat {
     public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
-        if (L == 16) {
-            MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));
-            return dot16(m, m == w ? wOff : 0, x, xOff, n / QK);
-        }
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / QK; b++) {
+        for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o + D);
             for (int h = 0; h < 2; h++) {
@@ -269,7 +274,7 @@ public final class Q6KFormat implements BlockFormat {
                 }
             }
         }
-        return a1.add(a2).add(a3.add(a4)).reduceLanes(VectorOperators.ADD);
+        return QuantVectors.sum16(a1.add(a2).add(a3.add(a4)));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

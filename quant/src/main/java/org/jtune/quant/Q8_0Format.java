@@ -74,10 +74,15 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
-        if (L == 16) {
-            MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-            return dot16(m, m == w ? wOff : 0, x, xOff, blocks);
-        }
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -96,7 +101,7 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
      * One row times x with 16 F32 lanes (AVX-512), the decode kernel: a block is two vectors, its sum s = q[0..16)·x +
      * q[16..32)·x is scaled into one of two accumulators (even blocks, odd blocks: one chain would wait on the FMA
      * latency every block), written out straight (the loop above over a block's vectors compiled to 6 or 11 GB/s from
-     * run to run, this to 20–23 on one thread); then the two are added and the lanes reduced (a fixed tree). Loads
+     * run to run, this to 20–23 on one thread); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}). Loads
      * from a segment of exact class ({@link QuantVectors#checkedAddress}).
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
@@ -127,7 +132,7 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
                     .fma(FloatVector.fromArray(F, x, xb + 16), s);
             a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        return QuantVectors.sum16(a0.add(a1));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -60,6 +60,25 @@ final class QuantVectors {
         return held[0];
     }
 
+    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+
+    /**
+     * The sum of the 16 lanes of v in a fixed tree (lanes i and i^8 added, then i^4, i^2, i^1), so a row's result is
+     * the same bits compiled or interpreted: {@code reduceLanes(ADD)} may add F32 lanes in another order in its
+     * intrinsic than in its Java fallback (a Q6_K GEMV gave different last bits on the same rows before and after C2
+     * compiled it). Four permutes and four adds, where {@code VectorMath.sum}'s lane-by-lane sum takes sixteen extractions.
+     */
+    static float sum16(FloatVector v) {
+        v = v.add(v.rearrange(X8));
+        v = v.add(v.rearrange(X4));
+        v = v.add(v.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        return v.lane(0);
+    }
+
     /** The F16 field at byte offset off, as a float. */
     static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(SHORT, off));

@@ -115,7 +115,8 @@ class QuantizedMatmulTest {
     /**
      * The decode kernels load from native memory of one exact segment class (QuantVectors.checkedAddress) and copy heap
      * rows there first: the same rows give the same bits on the heap, in an arena at an odd offset and in a mapped file,
-     * and a weight whose memory was released is refused, not read.
+     * on the first call and once compiled (lanes summed in a fixed tree), and a weight whose memory was released is
+     * refused, not read.
      */
     @Test
     void gemvGivesTheSameBitsOnHeapNativeAndMappedRows(@TempDir Path tmp) throws Exception {
@@ -142,6 +143,9 @@ class QuantizedMatmulTest {
                 QuantizedMatmul.gemv(f, n, 0, rows, cols, x, 0, arena, 0);
                 QuantizedMatmul.gemv(f, ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length, a), 0, rows, cols, x, 0, mapped, 0);
             }
+            float[] later = new float[rows];
+            for (int it = 0; it < 3000; it++) QuantizedMatmul.gemv(f, MemorySegment.ofArray(bytes), 0, rows, cols, x, 0, later, 0);
+            assertArrayEquals(heap, later, type + ": the first (interpreted) and the 3000th (compiled) call differ");
             assertArrayEquals(heap, arena, type + ": heap and arena rows differ");
             assertArrayEquals(heap, mapped, type + ": heap and mapped rows differ");
             Arena closed = Arena.ofConfined();
