@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * float vector in registers. ggml's sub-blocks are 16 or 32 elements long, so the kernels need
  * 8 ≤ L ≤ 16 (AVX2, AVX-512); elsewhere ({@link #ENABLED} false, e.g. 128-bit NEON) the formats fall back
  * to their scalar dot (-Djtune.quant.scalar=true forces that path; a test execution of the quant module
- * runs the oracles on it). Also the little-endian scalar accessors of block fields.
+ * runs the oracles on it). Also the little-endian scalar accessors of block fields, and what the decode kernels
+ * share: the checked address of native rows they load from through a segment of exact class, a per-thread native
+ * copy of heap rows, and a lane sum in a fixed order.
  */
 final class QuantVectors {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
