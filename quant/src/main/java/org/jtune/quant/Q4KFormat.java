@@ -227,14 +227,24 @@ public final class Q4KFormat implements BlockFormat {
 
     /**
      * Σ_j d·sc_j·(q_j · x_j) − dmin·m_j·Σx_j over the sub-blocks j: the quants are widened in registers, the
-     * scaled products and the scaled x (for the mins) go to two accumulators that are subtracted at the end.
+     * scaled products and the scaled x (for the mins) go to accumulators that are subtracted at the end. With 16
+     * lanes ({@link #dot16}) a sub-block is two vectors written out straight, each with its own pair of accumulators.
      */
     @Override
     public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F), accMin = acc;
-        for (int b = 0; b < n / QK; b++) {
+        for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
             long lo8 = w.get(QuantVectors.LONG, o + SCALES);                 // scale bytes 0..7
@@ -253,6 +263,38 @@ public final class Q4KFormat implements BlockFormat {
             }
         }
         return VectorMath.sum(acc) - VectorMath.sum(accMin);
+    }
+
+    /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, m0 = a0, m1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o = (long) b * BYTES;
+            float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
+            long lo8 = w.get(QuantVectors.LONG, o + SCALES);
+            long hi4 = w.get(QuantVectors.INT, o + SCALES + 8) & 0xFFFFFFFFL;
+            for (int c = 0; c < 4; c++) {                                     // chunk c: sub-blocks 2c (low nibbles), 2c + 1 (high)
+                int sl = scaleMin(lo8, hi4, 2 * c), sh = scaleMin(lo8, hi4, 2 * c + 1);
+                long qs = o + QS + 32L * c;
+                int xj = xOff + b * QK + 64 * c;
+                IntVector q0 = QuantVectors.widen(w, qs), q1 = QuantVectors.widen(w, qs + 16);
+                FloatVector v0 = FloatVector.fromArray(F, x, xj), v1 = FloatVector.fromArray(F, x, xj + 16);
+                FloatVector v2 = FloatVector.fromArray(F, x, xj + 32), v3 = FloatVector.fromArray(F, x, xj + 48);
+                FloatVector dl = FloatVector.broadcast(F, d * (sl & 0xFF)), dh = FloatVector.broadcast(F, d * (sh & 0xFF));
+                FloatVector ml = FloatVector.broadcast(F, dmin * (sl >>> 8)), mh = FloatVector.broadcast(F, dmin * (sh >>> 8));
+                a0 = ((FloatVector) q0.and(0x0F).convert(VectorOperators.I2F, 0)).mul(v0).fma(dl, a0);
+                a1 = ((FloatVector) q1.and(0x0F).convert(VectorOperators.I2F, 0)).mul(v1).fma(dl, a1);
+                m0 = v0.fma(ml, m0);
+                m1 = v1.fma(ml, m1);
+                a0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).mul(v2).fma(dh, a0);
+                a1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).mul(v3).fma(dh, a1);
+                m0 = v2.fma(mh, m0);
+                m1 = v3.fma(mh, m1);
+            }
+        }
+        return QuantVectors.sum16(a0.add(a1)) - QuantVectors.sum16(m0.add(m1));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

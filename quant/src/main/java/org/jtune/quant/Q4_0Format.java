@@ -90,6 +90,15 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -105,6 +114,43 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
             acc = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), acc);
         }
         return VectorMath.sum(acc);
+    }
+
+    /**
+     * One row times x with 16 F32 lanes (AVX-512), the decode kernel (as Q8_0Format's): the 16 bytes of a block widened
+     * to int lanes once, low and high nibbles minus 8 converted to two float vectors, their products with x summed and
+     * scaled into one of two accumulators (even, odd blocks), straight-line code, loads from a segment of exact class
+     * ({@link QuantVectors#checkedAddress}); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}).
+     */
+    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long o = (long) b * BYTES;
+            int xb = xOff + b * QK;
+            IntVector q = QuantVectors.widen(w, o + 2);
+            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
+            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
+            IntVector r = QuantVectors.widen(w, o + BYTES + 2);
+            FloatVector t = ((FloatVector) r.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + QK));
+            t = ((FloatVector) r.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + QK + 16), t);
+            a1 = t.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o + BYTES)), a1);
+        }
+        if (b < blocks) {
+            long o = (long) b * BYTES;
+            int xb = xOff + b * QK;
+            IntVector q = QuantVectors.widen(w, o + 2);
+            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
+            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
+        }
+        return QuantVectors.sum16(a0.add(a1));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -197,13 +197,26 @@ public final class Q6KFormat implements BlockFormat {
         }
     }
 
-    /** Σ_g d·sc_g·(q_g · x_g) over the 16-groups; the 6-bit quants are assembled and widened in registers. */
+    /**
+     * Σ_g d·sc_g·(q_g · x_g) over the 16-groups; the 6-bit quants are assembled and widened in registers. With 16
+     * lanes ({@link #dot16}) the four products of a step go to four accumulators (one chain of four FMAs per step
+     * waited on their latency).
+     */
     @Override
     public float dot(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
+        MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
+        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        wOff = 0;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / QK; b++) {
+        for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o + D);
             for (int h = 0; h < 2; h++) {
@@ -229,6 +242,39 @@ public final class Q6KFormat implements BlockFormat {
             }
         }
         return VectorMath.sum(acc);
+    }
+
+    /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
+    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+        long bytes = (long) blocks * BYTES;
+        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        FloatVector a1 = FloatVector.zero(F), a2 = a1, a3 = a1, a4 = a1;
+        for (int b = 0; b < blocks; b++) {
+            long o = (long) b * BYTES;
+            float d = QuantVectors.f16(w, o + D);
+            for (int h = 0; h < 2; h++) {
+                long ql = o + 64L * h, qh = o + QH + 32L * h;
+                long sc = w.get(QuantVectors.LONG, o + SC + 8L * h);        // the 8 int8 scales of this half
+                int xh = xOff + b * QK + 128 * h;
+                for (int g = 0; g < 2; g++) {
+                    int i = 16 * g;
+                    IntVector lo = QuantVectors.widen(w, ql + i), hi = QuantVectors.widen(w, ql + i + 32), bits = QuantVectors.widen(w, qh + i);
+                    IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                    a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i))
+                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g))), a1);
+                    a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 32))
+                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 2)))), a2);
+                    a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 64))
+                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 4)))), a3);
+                    a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 96))
+                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 6)))), a4);
+                }
+            }
+        }
+        return QuantVectors.sum16(a1.add(a2).add(a3.add(a4)));
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * float vector in registers. ggml's sub-blocks are 16 or 32 elements long, so the kernels need
  * 8 ≤ L ≤ 16 (AVX2, AVX-512); elsewhere ({@link #ENABLED} false, e.g. 128-bit NEON) the formats fall back
  * to their scalar dot (-Djtune.quant.scalar=true forces that path; a test execution of the quant module
- * runs the oracles on it). Also the little-endian scalar accessors of block fields.
+ * runs the oracles on it). Also the little-endian scalar accessors of block fields, and what the decode kernels
+ * share: the checked address of native rows they load from through a segment of exact class, a per-thread native
+ * copy of heap rows, and a lane sum in a fixed order.
  */
 final class QuantVectors {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -28,6 +30,56 @@ final class QuantVectors {
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
     private QuantVectors() {}
+
+    /**
+     * Checks that bytes [off, off + n) of the native segment s are inside it and alive, and gives their address: a decode
+     * kernel then loads from {@code MemorySegment.ofAddress(address).reinterpret(n)}, made in its own method. Why: the
+     * type profiles of the segment accesses under {@code ByteVector.fromMemorySegment} are one per JVM, shared by every
+     * caller; once they have seen two segment classes (heap and native, or native and mapped: tests, readers and
+     * quantize-on-load make them all), C2 compiles a kernel's loads through a type switch with paths that are not
+     * intrinsified: the Q8_0 GEMV fell from 20 to 6.6–8.8 GB/s on one thread, and a whole decode ran at a third of the
+     * kernel's speed (bench/RESULTS.md). A segment allocated in the compiled method has an exact class, so its accesses
+     * bind statically whatever the profiles say (17.3 GB/s with or without the pollution); it has the global scope,
+     * hence the checks here.
+     */
+    static long checkedAddress(MemorySegment s, long off, long n) {
+        java.util.Objects.checkFromIndexSize(off, n, s.byteSize());
+        if (!s.scope().isAlive()) throw new IllegalStateException("the memory of a quantized weight was released");
+        return s.address() + off;
+    }
+
+    private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);
+
+    /**
+     * s itself when it is native; otherwise (rows on the heap: tests, callers' arrays) bytes [off, off + n) of s copied
+     * to the start of this thread's native scratch, so that a kernel built on {@link #checkedAddress} takes any segment.
+     */
+    static MemorySegment nativeRows(MemorySegment s, long off, long n) {
+        if (s.isNative()) return s;
+        MemorySegment[] held = SCRATCH.get();
+        if (held[0] == null || held[0].byteSize() < n) held[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(n, 1 << 12), 64);
+        MemorySegment.copy(s, off, held[0], 0, n);
+        return held[0];
+    }
+
+    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    private static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+
+    /**
+     * The sum of the 16 lanes of v in a fixed tree (lanes i and i^8 added, then i^4, i^2, i^1), so a row's result is
+     * the same bits compiled or interpreted: {@code reduceLanes(ADD)} may add F32 lanes in another order in its
+     * intrinsic than in its Java fallback (a Q6_K GEMV gave different last bits on the same rows before and after C2
+     * compiled it). Four permutes and four adds, where {@code VectorMath.sum}'s lane-by-lane sum takes sixteen extractions.
+     */
+    static float sum16(FloatVector v) {
+        v = v.add(v.rearrange(X8));
+        v = v.add(v.rearrange(X4));
+        v = v.add(v.rearrange(X2));
+        v = v.add(v.rearrange(X1));
+        return v.lane(0);
+    }
 
     /** The F16 field at byte offset off, as a float. */
     static float f16(MemorySegment s, long off) {

@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * only requirement is that each row is self-contained.
  *
  * <p>The CPU kernels ({@code cpu/BlockMatmul}) build every product from the three row primitives:
- * forward GEMV from {@link #dot}, forward GEMM and the input gradient dY·W from {@link #dequantize} of
+ * forward GEMV from {@link #dotRows} (by default {@link #dot} per row), forward GEMM and the input gradient dY·W from {@link #dequantize} of
  * a chunk of a row into a small per-thread tile (dequantized in registers or L1; never a full-precision
  * copy of the matrix). Implementations are stateless and safe to share between threads.
  */
@@ -37,4 +37,14 @@ public interface BlockCodec {
 
     /** Σ_k row[k]·x[xOff + k] over the row of {@code cols} elements at w[rowOff..], dequantized in registers. */
     float dot(MemorySegment w, long rowOff, int cols, float[] x, int xOff);
+
+    /**
+     * out[outOff + i] = Σ_k W[i, k]·x[xOff + k] for the {@code rows} rows stored {@code rowBytes} apart from w[rowOff..]:
+     * one piece of a GEMV (decode), called by several threads at once on disjoint pieces. The default is one
+     * {@link #dot} per row; a format overrides it with its decode kernel. Each output must not depend on how the rows
+     * are cut into pieces (results are the same for any thread count).
+     */
+    default void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot(w, rowOff + i * rowBytes, cols, x, xOff);
+    }
 }

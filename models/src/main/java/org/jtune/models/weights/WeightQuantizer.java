@@ -1,5 +1,6 @@
 package org.jtune.models.weights;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,9 @@ public final class WeightQuantizer {
         long rowBytes = codec.rowBytes(cols);
         long total = Math.multiplyExact(rowBytes, (long) rows);
         if (total > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("a " + codec.name() + " matrix of " + total + " bytes is too large");
-        MemorySegment out = MemorySegment.ofArray(new byte[(int) total]);
+        // off-heap, as mapped weights are: the decode kernels load from native segments of one exact class
+        // (quant's QuantVectors.checkedAddress); rows on the heap would take their slow fallback
+        MemorySegment out = Arena.ofAuto().allocate(total, 64);
         int grain = Math.max(1, (1 << 20) / Math.max(1, cols * 4));
         Parallel.forRange(rows, grain, (r0, r1) -> {
             for (int r = r0; r < r1; r += 64) {

@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
 import org.jtune.tensor.Parallel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The quantized GEMV and GEMM against the scalar oracle: dequantize each weight row with the format's
@@ -106,6 +110,49 @@ class QuantizedMatmulTest {
         MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 4, cols);
         QuantizedMatmul.gemv(f, w, 0, rows, cols, xs, 4, out, 4);
         assertArrayEquals(expected, out.asSlice(4).toArray(ValueLayout.JAVA_FLOAT));
+    }
+
+    /**
+     * The decode kernels load from native memory of one exact segment class (QuantVectors.checkedAddress) and copy heap
+     * rows there first: the same rows give the same bits on the heap, in an arena at an odd offset and in a mapped file,
+     * on the first call and once compiled (lanes summed in a fixed tree), and a weight whose memory was released is
+     * refused, not read.
+     */
+    @Test
+    void gemvGivesTheSameBitsOnHeapNativeAndMappedRows(@TempDir Path tmp) throws Exception {
+        Random r = new Random(5);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            BlockFormat f = type.format();
+            int rows = 11, cols = type.blockSize() * (type.blockSize() == 32 ? 7 : 3);
+            long rowBytes = f.rowBytes(cols);
+            byte[] bytes = new byte[(int) (rowBytes * rows)];
+            float[] row = new float[cols];
+            for (int i = 0; i < rows; i++) {
+                for (int k = 0; k < cols; k++) row[k] = (float) r.nextGaussian();
+                f.quantizeRow(row, 0, MemorySegment.ofArray(bytes), i * rowBytes, cols);
+            }
+            float[] x = new float[cols];
+            for (int k = 0; k < cols; k++) x[k] = (float) r.nextGaussian();
+            float[] heap = new float[rows], arena = new float[rows], mapped = new float[rows];
+            QuantizedMatmul.gemv(f, MemorySegment.ofArray(bytes), 0, rows, cols, x, 0, heap, 0);
+            Path file = tmp.resolve(type + ".bin");
+            Files.write(file, bytes);
+            try (Arena a = Arena.ofConfined(); FileChannel ch = FileChannel.open(file)) {
+                MemorySegment n = a.allocate(bytes.length + 3L).asSlice(3);
+                n.copyFrom(MemorySegment.ofArray(bytes));
+                QuantizedMatmul.gemv(f, n, 0, rows, cols, x, 0, arena, 0);
+                QuantizedMatmul.gemv(f, ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes.length, a), 0, rows, cols, x, 0, mapped, 0);
+            }
+            float[] later = new float[rows];
+            for (int it = 0; it < 3000; it++) QuantizedMatmul.gemv(f, MemorySegment.ofArray(bytes), 0, rows, cols, x, 0, later, 0);
+            assertArrayEquals(heap, later, type + ": the first (interpreted) and the 3000th (compiled) call differ");
+            assertArrayEquals(heap, arena, type + ": heap and arena rows differ");
+            assertArrayEquals(heap, mapped, type + ": heap and mapped rows differ");
+            Arena closed = Arena.ofConfined();
+            MemorySegment gone = closed.allocate(bytes.length);
+            closed.close();
+            assertThrows(IllegalStateException.class, () -> QuantizedMatmul.gemv(f, gone, 0, rows, cols, x, 0, new float[rows], 0));
+        }
     }
 
     @Test

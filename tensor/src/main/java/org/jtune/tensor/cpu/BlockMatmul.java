@@ -14,7 +14,8 @@ import org.jtune.tensor.Tensor;
  * The CPU kernels of block-quantized weights (any {@link BlockCodec}): W (rows, cols) is read in place,
  * row by row, and only ever dequantized a chunk at a time into a per-thread tile.
  * <ul>
- * <li>{@link #gemv}: out = W·x (decode), each output one {@link BlockCodec#dot}.</li>
+ * <li>{@link #gemv}: out = W·x (decode): the rows cut into pieces the threads claim, each piece one
+ *     {@link BlockCodec#dotRows} (the format's decode kernel).</li>
  * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): {@link BlockPanelGemm} (a panel of
  *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
  *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
@@ -153,6 +154,13 @@ public final class BlockMatmul {
 
     // ---- array kernels ---------------------------------------------------------------------------
 
+    /**
+     * Pieces per thread of a GEMV (at least 64 KiB of rows each), claimed as the threads come ({@link Parallel#forPieces}):
+     * one range per thread waited on the slower thread (Q8_0, 5632 × 2048, two threads: 22 GB/s at 1–2 pieces per thread,
+     * 32–34 at 4–8; bench/RESULTS.md).
+     */
+    static final int GEMV_PIECES = 8;
+
     /** out[outOff + r] = Σ_k W[r, k]·x[xOff + k] for r in [0, rows); W's rows start at byte {@code offset} of w. */
     public static void gemv(BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
         check(codec, w, offset, rows, cols);
@@ -160,9 +168,8 @@ public final class BlockMatmul {
         if (outOff < 0 || outOff + (long) rows > out.length) throw new IllegalArgumentException("out holds fewer than " + rows + " values");
         long rowBytes = codec.rowBytes(cols);
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, rowBytes));
-        Parallel.forRange(rows, grain, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) out[outOff + r] = codec.dot(w, offset + r * rowBytes, cols, x, xOff);
-        });
+        Parallel.forPieces(rows, grain, GEMV_PIECES,
+                (r0, r1) -> codec.dotRows(w, offset + r0 * rowBytes, rowBytes, r1 - r0, cols, x, xOff, out, outOff + r0));
     }
 
     /**
