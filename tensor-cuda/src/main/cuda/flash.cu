@@ -123,6 +123,20 @@ __device__ __forceinline__ void key_range(const AttShape& a, int i0, int i1, int
     *begin = a.window > 0 ? max(0, a.qOff + i0 - a.window + 1) : 0;
 }
 
+// Whether every key of [j0, j0 + keys) is visible to every query row of [i0, i0 + rows), all of them live.
+__device__ __forceinline__ bool tile_visible(const AttShape& a, const int* seg, int i0, int rows, int j0, int keys) {
+    return seg == nullptr && i0 + rows <= a.T && j0 + keys <= a.S && (!a.causal || j0 + keys - 1 <= a.qOff + i0)
+            && (a.window <= 0 || a.qOff + i0 + rows - 1 - j0 < a.window);
+}
+
+// The A operand over 16 keys (k-step kk) made of the C tiles 2·kk and 2·kk + 1 of a row block, rounded to BF16.
+__device__ __forceinline__ void pack_a(unsigned* pa, const float (*c)[4], int kk) {
+    pa[0] = pack_bf16(c[2 * kk][0], c[2 * kk][1]);
+    pa[1] = pack_bf16(c[2 * kk][2], c[2 * kk][3]);
+    pa[2] = pack_bf16(c[2 * kk + 1][0], c[2 * kk + 1][1]);
+    pa[3] = pack_bf16(c[2 * kk + 1][2], c[2 * kk + 1][3]);
+}
+
 // Scores of a warp's 16 query rows (positions pos0 = row g, pos1 = row g + 8) against keys j0 + [0, 8·NT), scaled
 // to log2 units, −∞ where masked. `full`: every key of the tile is visible to every live row (no checks needed).
 template <int NT>
@@ -181,9 +195,7 @@ __device__ __forceinline__ void flash_fwd(const float* q, const float* k, const 
                 mma_bf16(s[nt], qa[ks], bb[0], bb[1]);
             }
         }
-        const bool full = seg == nullptr && tw + FA_ROWS <= a.T && j0 + KT <= a.S
-                && (!a.causal || j0 + KT - 1 <= a.qOff + tw)
-                && (a.window <= 0 || a.qOff + tw + FA_ROWS - 1 - j0 < a.window);
+        const bool full = tile_visible(a, seg, tw, FA_ROWS, j0, KT);
         mask_scores<KT / 8>(s, a, seg, b, j0, a.qOff + i0, a.qOff + i1, live0, live1, full, sc, t);
         float mx0 = m0, mx1 = m1;
 #pragma unroll
@@ -218,8 +230,8 @@ __device__ __forceinline__ void flash_fwd(const float* q, const float* k, const 
         }
 #pragma unroll
         for (int kk = 0; kk < KT / 16; kk++) {
-            unsigned pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                              pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            unsigned pa[4];
+            pack_a(pa, s, kk);
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 unsigned bb[2];
@@ -292,9 +304,7 @@ __device__ __forceinline__ void flash_bwd_dq(const float* q, const float* k, con
                 mma_bf16(dp[nt], ga[ks], bb[0], bb[1]);
             }
         }
-        const bool full = seg == nullptr && tw + FA_ROWS <= a.T && j0 + KT <= a.S
-                && (!a.causal || j0 + KT - 1 <= a.qOff + tw)
-                && (a.window <= 0 || a.qOff + tw + FA_ROWS - 1 - j0 < a.window);
+        const bool full = tile_visible(a, seg, tw, FA_ROWS, j0, KT);
         mask_scores<KT / 8>(s, a, seg, b, j0, a.qOff + i0, a.qOff + i1, live0, live1, full, sc, t);
 #pragma unroll
         for (int nt = 0; nt < KT / 8; nt++) {
@@ -307,8 +317,8 @@ __device__ __forceinline__ void flash_bwd_dq(const float* q, const float* k, con
         }
 #pragma unroll
         for (int kk = 0; kk < KT / 16; kk++) {
-            unsigned da[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                              pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+            unsigned da[4];
+            pack_a(da, s, kk);
 #pragma unroll
             for (int dn = 0; dn < D / 8; dn++) {
                 unsigned bb[2];
@@ -393,9 +403,7 @@ __device__ __forceinline__ void flash_bwd_dkv(const float* q, const float* k, co
                 }
             }
             // Element (key row g or g + 8 of this warp, query it + 8·nt + 2t + (e & 1)).
-            const bool full = seg == nullptr && it + QT <= a.T && jw + FA_ROWS <= a.S
-                    && (!a.causal || a.qOff + it >= jw + FA_ROWS - 1)
-                    && (a.window <= 0 || a.qOff + it + QT - 1 - jw < a.window);
+            const bool full = tile_visible(a, seg, it, QT, jw, FA_ROWS);
 #pragma unroll
             for (int nt = 0; nt < QT / 8; nt++) {
 #pragma unroll
@@ -410,10 +418,9 @@ __device__ __forceinline__ void flash_bwd_dkv(const float* q, const float* k, co
             }
 #pragma unroll
             for (int kk = 0; kk < QT / 16; kk++) {
-                unsigned pa[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                                  pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-                unsigned da[4] = {pack_bf16(dp[2 * kk][0], dp[2 * kk][1]), pack_bf16(dp[2 * kk][2], dp[2 * kk][3]),
-                                  pack_bf16(dp[2 * kk + 1][0], dp[2 * kk + 1][1]), pack_bf16(dp[2 * kk + 1][2], dp[2 * kk + 1][3])};
+                unsigned pa[4], da[4];
+                pack_a(pa, s, kk);
+                pack_a(da, dp, kk);
 #pragma unroll
                 for (int dn = 0; dn < D / 8; dn++) {
                     unsigned bb[2];
