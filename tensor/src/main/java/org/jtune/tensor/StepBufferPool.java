@@ -94,13 +94,8 @@ public final class StepBufferPool implements BufferPool {
         if (free != null) {
             memory = free.memory();
             lent = memory.wrap();
-            if (!zeroed) {
-                // the op overwrites it whole (Backend.allocateOutput)
-            } else if (memory.host() != null) {
-                memory.host().fill((byte) 0);
-            } else {
-                backend.fill(new Tensor(lent, dtype, new int[] {(int) numel}, new long[] {1}, 0), 0f);
-            }
+            if (zeroed && memory.host() != null) memory.host().fill((byte) 0); // not zeroed: Backend.allocateOutput's op overwrites it
+            else if (zeroed) backend.fill(new Tensor(lent, dtype, new int[] {(int) numel}, new long[] {1}, 0), 0f);
             reused++;
         } else {
             memory = Memory.of(zeroed ? backend.allocateStorage(dtype, numel) : backend.allocateStorageForOverwrite(dtype, numel));
