@@ -32,7 +32,7 @@ import org.jtune.train.optim.WeightDecayRule;
  * NF4 folder {@link QloraBench} wrote ({@code qlora}: the base loaded 4-bit from bitsandbytes' layout, frozen)
  * or a random F32 base of the same shape in memory ({@code lora}). Prints the median step time, the peak
  * resident set (VmHWM) and the bytes the projections hold as JSON. The step runs under a {@link HeapGrowthLimit}
- * as the trainer's do (-Djtune.heapLimit=false turns it off); in a {@link StepBufferPool} only with -Djtune.stepPool=true.
+ * as the trainer's do (-Djtune.heapLimit=false turns it off), in the trainer's bounded {@link StepBufferPool} (-Djtune.stepPool=false: none).
  * Usage: {@code QloraStep qlora FOLDER B T THREADS STEPS} or {@code QloraStep lora DIM,LAYERS,HEADS,KV,HIDDEN,VOCAB B T THREADS STEPS}.
  */
 public final class QloraStep {
@@ -77,9 +77,9 @@ public final class QloraStep {
         ForwardPass pass = ForwardPass.training(AttentionMask.causalMask(), new Rng(1), true);
         double[] times = new double[steps];
         float loss = Float.NaN;
-        // no step pool unless -Djtune.stepPool=true: at this width its idle buffers of every size stay live (2 of the 1.1B
-        // shape's layers, 4×512: 888 MB after a full collection with the pool, 229 MB without; RESULTS.md 2026-12-04)
-        StepBufferPool pool = Boolean.getBoolean("jtune.stepPool") ? new StepBufferPool() : null;
+        // the step pool as the trainer runs it: bounded by the plan's activations (unbounded, at this width it held
+        // buffers of every size: 2 of the 1.1B shape's layers, 4×512, 888 MB after a full collection against 229 MB without)
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool(memoryPlan.activationBytes()) : null;
         HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();

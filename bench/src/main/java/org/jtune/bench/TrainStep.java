@@ -72,7 +72,7 @@ public final class TrainStep {
         ForwardPass pass = plan.checkpointing() ? ForwardPass.training(AttentionMask.causalMask(), null, true) : ForwardPass.of(AttentionMask.causalMask());
         double[] times = new double[steps];
         float loss = Float.NaN;
-        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool(memoryPlan.activationBytes()) : null; // as the trainer's
         // under the trainer's heap growth limit, as a training run (FineTune) is: its peak is what the memory plan predicts
         HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < warmup + steps; s++) {

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The step pool: a later step of the same shapes is served from the buffers of the first (no new
  * memory), every buffer it hands out is zeroed, results equal those computed without a pool, what is
- * allocated outside the pool is never lent, small requests are left to the backend, and buffers of
- * shapes a step no longer uses are dropped at its end.
+ * allocated outside the pool is never lent, small requests are left to the backend, buffers of
+ * shapes a step no longer uses are dropped at its end, and a budget bounds what the pool keeps.
  */
 class StepBufferPoolTest {
     private static final int ROWS = 64, COLS = 512; // 128 KiB of F32: above the pool's minimum
@@ -93,5 +93,27 @@ class StepBufferPoolTest {
         assertEquals(2 * one, pool.pooledBytes(), "the first shape was not used by the second step");
         pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, 2 * COLS));
         assertEquals(2 * one, pool.pooledBytes());
+    }
+
+    @Test
+    void aBudgetBoundsWhatThePoolKeepsAndDropsIdleBuffersOfOtherSizesFirst() {
+        long one = (long) ROWS * COLS * 4;
+        StepBufferPool pool = new StepBufferPool(2 * one);
+        pool.step(() -> {
+            Tensor a = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS);
+            Tensor b = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS);
+            Tensor c = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS); // all three on loan: the third is the backend's
+            for (Tensor t : new Tensor[] {a, b, c}) assertEquals(ROWS * COLS, t.numel());
+            return null;
+        });
+        assertEquals(2 * one, pool.pooledBytes(), "two kept, the third left to the backend");
+        assertEquals(1, pool.counts()[2]);
+        // a step of another size: the idle buffers of the first size make room for it instead of being added to
+        Tensor wide = pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, 2 * COLS));
+        assertEquals(2 * one, pool.pooledBytes(), "the budget still holds");
+        assertEquals(2 * ROWS * COLS, wide.numel());
+        assertEquals(1, pool.counts()[2], "served from the pool after dropping the idle buffers");
+        Tensor again = pool.step(() -> CpuBackend.INSTANCE.allocate(DType.F32, ROWS, 2 * COLS));
+        assertSame(wide.storage().segment(), again.storage().segment(), "the wide buffer is kept and lent again");
     }
 }

@@ -178,6 +178,7 @@ public final class FineTune {
         int accumulation = recipe.gradientAccumulationSteps();
         List<Batch> firstEpoch = batches(recipe, data.train(), 0);
         int batchesPerEpoch = firstEpoch.size();
+        long poolBudget = Long.MAX_VALUE; // on a device the pool keeps what the step allocates
         if (onHost) { // the plan counts host memory; on a device the activations and optimizer state live there
             long tokens = firstEpoch.stream().mapToLong(b -> (long) b.rows() * b.length()).max().orElse(0);
             int states = optimizer instanceof AdamW ? 2 : recipe.sgdMomentum() > 0 ? 1 : 0;
@@ -185,6 +186,7 @@ public final class FineTune {
                     !recipe.adapter().isLora()));
             listener.info(plan.describe());
             MemoryPlan.checkFits(plan, listener);
+            poolBudget = plan.activationBytes();
         }
         long stepsPerEpoch = Math.max(1, (batchesPerEpoch + accumulation - 1) / accumulation);
         long totalSteps = recipe.totalSteps(stepsPerEpoch);
@@ -220,8 +222,8 @@ public final class FineTune {
         Double lastValLoss = null, lastAccuracy = null;
         boolean stop = false;
         // a micro-batch's activations and temporaries come from buffers the previous one used (gradient
-        // buffers and optimizer state are allocated outside it); -Djtune.stepPool=false turns it off
-        StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+        // buffers and optimizer state are allocated outside it), keeping at most the plan's activations; -Djtune.stepPool=false turns it off
+        StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool(poolBudget) : null;
         // a full collection whenever the heap in use passes TRAINING_RATIO × the live data: ParallelGC would otherwise grow the
         // old generation with dead activations (HeapGrowthLimit); -Djtune.heapLimit=false turns it off
         HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
