@@ -18,10 +18,12 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.weights.Weight;
 import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
+import org.jtune.train.run.MemoryPlan;
 
 /**
  * One configuration of `jtune bench backward`, meant to run alone in a fresh JVM so that its peak
@@ -31,7 +33,8 @@ import org.jtune.tensor.Tensor;
  * them to None) of random token ids against random targets. Prints one JSON object on stdout:
  * the median step time over the timed steps and the process's peak resident set (VmHWM of
  * /proc/self/status, read at the end; the resident set before the model was built is reported too).
- * Each step runs in a {@link StepBufferPool} (as the trainer's do) unless -Djtune.stepPool=false.
+ * Each step runs as the trainer's do: in a {@link StepBufferPool} bounded by the memory plan's activations (unless
+ * -Djtune.stepPool=false), under the {@link HeapGrowthLimit} (unless -Djtune.heapLimit=false).
  *
  * <p>Usage: {@code BackwardStep THREADS CHECKPOINTING(true|false) WARMUP STEPS}.
  */
@@ -70,7 +73,10 @@ public final class BackwardStep {
         double[] times = new double[steps];
         float loss = Float.NaN;
         long gcStart = 0;
-        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+        // as the trainer runs a step: in a pool bounded by the memory plan's activations, under the heap growth limit
+        MemoryPlan plan = MemoryPlan.of(model, new MemoryPlan.Workload(n, checkpointing, params.stream().mapToLong(p -> p.value().numel()).sum(), 0, true));
+        StepBufferPool pool = StepBufferPool.enabled() ? new StepBufferPool(plan.activationBytes()) : null;
+        HeapGrowthLimit heapLimit = HeapGrowthLimit.enabled() ? HeapGrowthLimit.install(HeapGrowthLimit.TRAINING_RATIO, HeapGrowthLimit.TRAINING_FLOOR) : null;
         for (int s = 0; s < warmup + steps; s++) {
             if (s == warmup) {
                 gcStart = gcMillis();
@@ -88,6 +94,7 @@ public final class BackwardStep {
             double dt = (System.nanoTime() - t0) / 1e9;
             if (s >= warmup) times[s - warmup] = dt;
         }
+        if (heapLimit != null) heapLimit.close();
         if (OpProfile.enabled()) System.err.print("per-op profile of " + steps + " steps (-Djtune.profile=true):\n" + OpProfile.report());
         double[] sorted = times.clone();
         Arrays.sort(sorted);
@@ -100,6 +107,7 @@ public final class BackwardStep {
         r.put("loss", loss);
         r.put("peak_rss_bytes", procStatusBytes("VmHWM"));
         r.put("step_pool_bytes", pool == null ? 0 : pool.pooledBytes());
+        r.put("plan_bytes", plan.peakBytes());
         r.put("rss_before_model_bytes", rssBefore);
         return r;
     }
