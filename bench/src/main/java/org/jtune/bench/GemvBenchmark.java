@@ -19,19 +19,22 @@ import org.jtune.tensor.cpu.CpuBackend;
  * line: p50, p90, p99 and max in milliseconds, the p50 as GB/s of weight read, and the load average.
  * Then batched decode ({@code gemv_rows} lines): m = 8, 16, 32 rows against the same F32 weight through
  * the multi-row GEMV and the blocked GEMM, alternating, beside m = 1, with the weight on the heap and off
- * the heap (the path of a memory-mapped checkpoint).
+ * the heap (the path of a memory-mapped checkpoint). The weight copies above (138 MB of F32) may stay in a large
+ * last-level cache; {@code gemv_mapped} lines ({@link MappedGemvBandwidth}) time the GEMV over 1.1 GB of mapped
+ * weights from DRAM beside a plain read loop in the same JVM.
  */
 final class GemvBenchmark {
     private static final int K = 2048, N = 5632, COPIES = 3;
     private static final double WARMUP_SECONDS = 2, TIMED_SECONDS = 6;
 
-    int run(boolean json) {
+    int run(boolean json) throws Exception {
         System.err.println("gemv: load average " + LoadAverage.read());
         int saved = Parallel.threads();
         boolean savedClaiming = Parallel.claiming();
         try {
             // -Djtune.bench.gemv.rowsOnly=true (through JTUNE_JAVA_OPTS) skips the split comparison
-            for (DType dt : Boolean.getBoolean("jtune.bench.gemv.rowsOnly") ? new DType[0] : new DType[] {DType.F32, DType.BF16}) {
+            boolean mappedOnly = Boolean.getBoolean("jtune.bench.gemv.mappedOnly");
+            for (DType dt : Boolean.getBoolean("jtune.bench.gemv.rowsOnly") || mappedOnly ? new DType[0] : new DType[] {DType.F32, DType.BF16}) {
                 Rng rng = new Rng(7);
                 Tensor x = Tensor.uniform(rng, -1f, 1f, 1, K);
                 Tensor[] w = new Tensor[COPIES];
@@ -53,7 +56,8 @@ final class GemvBenchmark {
                     }
                 }
             }
-            multiRow(json);
+            if (!"false".equals(System.getProperty("jtune.bench.gemv.mapped"))) MappedGemvBandwidth.run(json);
+            if (!mappedOnly) multiRow(json);
         } finally {
             Parallel.setThreads(saved);
             Parallel.setClaiming(savedClaiming);

@@ -161,6 +161,15 @@ public final class CpuBackend implements Backend {
         Gemv.setMultiRow(on);
     }
 
+    /**
+     * Whether the GEMV of one to three rows loads native F32/BF16 weights through a segment of exact class made from their
+     * address (the default: immune to polluted type profiles) or through the weight's own segment as before; for
+     * benchmarks that compare both in one run (system property {@code jtune.gemv.exactSegments=false}). Same bits either way.
+     */
+    public static void setExactSegmentGemv(boolean on) {
+        Gemv.setExactSegments(on);
+    }
+
     public static boolean multiRowGemv() {
         return Gemv.multiRow();
     }

@@ -58,6 +58,16 @@ final class Gemv {
         return b.colStride() == 1 && m <= MAX_AXPY_ROWS;
     }
 
+    /**
+     * Off: native F32/BF16 weights load through their own segment ({@link #dotsF32Segment}), as before {@link #dotsNative}
+     * (benchmarks compare; {@code jtune.gemv.exactSegments=false}).
+     */
+    private static volatile boolean exactSegments = !"false".equals(System.getProperty("jtune.gemv.exactSegments"));
+
+    static void setExactSegments(boolean on) {
+        exactSegments = on;
+    }
+
     static void setMultiRow(boolean on) {
         multiRow = on;
     }
@@ -82,6 +92,10 @@ final class Gemv {
 
     private static void dots(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1, boolean accumulate) {
         if (b.floats() == null && b.shorts() == null) {
+            if (exactSegments && m < 4 && b.segment().isNative() && (b.dtype() == DType.BF16 || b.dtype() == DType.F32)) {
+                dotsNative(a, m, k, b, c, co, ldc, j0, j1, accumulate);
+                return;
+            }
             if (b.dtype() == DType.BF16) {
                 dotsBf16Segment(a, m, k, b, c, co, ldc, j0, j1, accumulate);
                 return;
@@ -150,6 +164,96 @@ final class Gemv {
                 d3 += x * w[w3 + t];
             }
             store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
+        }
+    }
+
+    /**
+     * {@link #dots} for one to three rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an
+     * arena): the loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same
+     * bits), loading through a segment made here from the rows' checked address, whose class is exact. Why: the type
+     * profiles of the accesses under {@code FloatVector.fromMemorySegment} are one per JVM, shared by every caller; once
+     * they have seen a second segment class (an arena, a heap segment, a mapped file: the bench's read-bandwidth loop, tests,
+     * loaders), C2 compiles the loads of a segment of unknown class through a type switch with paths that are not
+     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). A segment allocated in the compiled method binds
+     * statically whatever the profiles say. It has the global scope, hence the bounds and liveness check first.
+     */
+    private static void dotsNative(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1,
+                                   boolean accumulate) {
+        long first = b.index(0, j0), last = b.index(0, j1 - 1);
+        long lo = Math.min(first, last), elements = Math.max(first, last) + k - lo;
+        int shift = b.dtype() == DType.F32 ? 2 : 1;
+        MemorySegment s = b.segment();
+        java.util.Objects.checkFromIndexSize(lo << shift, elements << shift, s.byteSize());
+        if (!s.scope().isAlive()) throw new IllegalStateException("matmul: the memory of a weight was released");
+        if (shift == 2) dotsF32Rows(a, m, k, s.address() + (lo << 2), elements << 2, b, lo, c, co, ldc, j0, j1, accumulate);
+        else dotsBf16Rows(a, m, k, s.address() + (lo << 1), elements << 1, b, lo, c, co, ldc, j0, j1, accumulate);
+    }
+
+    /** {@link #dotsNative} for F32 rows: element i of b is at byte (i − lo)·4 of the {@code bytes} at {@code address}. */
+    private static void dotsF32Rows(float[] a, int m, int k, long address, long bytes, StridedMatrix b, long lo, float[] c, int co,
+                                    int ldc, int j0, int j1, boolean accumulate) {
+        MemorySegment seg = MemorySegment.ofAddress(address).reinterpret(bytes);
+        int bound = k - k % L;
+        for (int j = j0; j < j1; j += 4) {
+            int rows = Math.min(4, j1 - j);
+            long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
+            long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
+            long y0 = (i0 - lo) << 2, y1 = (i1 - lo) << 2, y2 = (i2 - lo) << 2, y3 = (i3 - lo) << 2;
+            for (int r = 0; r < m; r++) {
+                int ao = r * k;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int t = 0; t < bound; t += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, ao + t);
+                    long o = (long) t << 2;
+                    s0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE).fma(x, s0);
+                    s1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE).fma(x, s1);
+                    s2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE).fma(x, s2);
+                    s3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE).fma(x, s3);
+                }
+                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+                for (int t = bound; t < k; t++) {
+                    float x = a[ao + t];
+                    d0 += x * b.at(i0 + t);
+                    d1 += x * b.at(i1 + t);
+                    d2 += x * b.at(i2 + t);
+                    d3 += x * b.at(i3 + t);
+                }
+                store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
+            }
+        }
+    }
+
+    /** {@link #dotsNative} for BF16 rows: element i of b is at byte (i − lo)·2 of the {@code bytes} at {@code address}. */
+    private static void dotsBf16Rows(float[] a, int m, int k, long address, long bytes, StridedMatrix b, long lo, float[] c, int co,
+                                     int ldc, int j0, int j1, boolean accumulate) {
+        MemorySegment seg = MemorySegment.ofAddress(address).reinterpret(bytes);
+        int bound = k - k % L;
+        for (int j = j0; j < j1; j += 4) {
+            int rows = Math.min(4, j1 - j);
+            long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
+            long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
+            long y0 = (i0 - lo) << 1, y1 = (i1 - lo) << 1, y2 = (i2 - lo) << 1, y3 = (i3 - lo) << 1;
+            for (int r = 0; r < m; r++) {
+                int ao = r * k;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int t = 0; t < bound; t += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, ao + t);
+                    long o = (long) t << 1;
+                    s0 = HalfVectors.bf16(seg, y0 + o).fma(x, s0);
+                    s1 = HalfVectors.bf16(seg, y1 + o).fma(x, s1);
+                    s2 = HalfVectors.bf16(seg, y2 + o).fma(x, s2);
+                    s3 = HalfVectors.bf16(seg, y3 + o).fma(x, s3);
+                }
+                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+                for (int t = bound; t < k; t++) {
+                    float x = a[ao + t];
+                    d0 += x * b.at(i0 + t);
+                    d1 += x * b.at(i1 + t);
+                    d2 += x * b.at(i2 + t);
+                    d3 += x * b.at(i3 + t);
+                }
+                store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
+            }
         }
     }
 
