@@ -82,6 +82,9 @@ final class Gemv {
         else axpys(a, m, k, b, c, co, ldc, j0, j1, accumulate);
     }
 
+    /** All of native memory as one segment: loads at absolute addresses, checked against the weight's own segment first. */
+    private static final MemorySegment ALL_NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private static float[] scratch(int size) {
@@ -174,8 +177,9 @@ final class Gemv {
      * profiles of the accesses under {@code FloatVector.fromMemorySegment} are one per JVM, shared by every caller; once
      * they have seen a second segment class (an arena, a heap segment, a mapped file: the bench's read-bandwidth loop, tests,
      * loaders), C2 compiles the loads of a segment of unknown class through a type switch with paths that are not
-     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). A segment allocated in the compiled method binds
-     * statically whatever the profiles say. It has the global scope, hence the bounds and liveness check first.
+     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). Loads through {@link #ALL_NATIVE}, a constant
+     * of exact class, bind statically whatever the profiles say (a segment made per call did too, but allocated 32 bytes
+     * per call). It spans all memory with the global scope, hence the bounds and liveness check first.
      */
     private static void dotsNative(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1,
                                    boolean accumulate) {
@@ -185,20 +189,21 @@ final class Gemv {
         MemorySegment s = b.segment();
         java.util.Objects.checkFromIndexSize(lo << shift, elements << shift, s.byteSize());
         if (!s.scope().isAlive()) throw new IllegalStateException("matmul: the memory of a weight was released");
-        if (shift == 2) dotsF32Rows(a, m, k, s.address() + (lo << 2), elements << 2, b, lo, c, co, ldc, j0, j1, accumulate);
-        else dotsBf16Rows(a, m, k, s.address() + (lo << 1), elements << 1, b, lo, c, co, ldc, j0, j1, accumulate);
+        if (shift == 2) dotsF32Rows(a, m, k, s.address() + (lo << 2), b, lo, c, co, ldc, j0, j1, accumulate);
+        else dotsBf16Rows(a, m, k, s.address() + (lo << 1), b, lo, c, co, ldc, j0, j1, accumulate);
     }
 
-    /** {@link #dotsNative} for F32 rows: element i of b is at byte (i − lo)·4 of the {@code bytes} at {@code address}. */
-    private static void dotsF32Rows(float[] a, int m, int k, long address, long bytes, StridedMatrix b, long lo, float[] c, int co,
+    /** {@link #dotsNative} for F32 rows: element i of b is at native address {@code address} + (i − lo)·4. */
+    private static void dotsF32Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                     int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = MemorySegment.ofAddress(address).reinterpret(bytes);
+        MemorySegment seg = ALL_NATIVE;
         int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
-            long y0 = (i0 - lo) << 2, y1 = (i1 - lo) << 2, y2 = (i2 - lo) << 2, y3 = (i3 - lo) << 2;
+            long y0 = address + ((i0 - lo) << 2), y1 = address + ((i1 - lo) << 2), y2 = address + ((i2 - lo) << 2),
+                    y3 = address + ((i3 - lo) << 2);
             for (int r = 0; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -223,16 +228,17 @@ final class Gemv {
         }
     }
 
-    /** {@link #dotsNative} for BF16 rows: element i of b is at byte (i − lo)·2 of the {@code bytes} at {@code address}. */
-    private static void dotsBf16Rows(float[] a, int m, int k, long address, long bytes, StridedMatrix b, long lo, float[] c, int co,
+    /** {@link #dotsNative} for BF16 rows: element i of b is at native address {@code address} + (i − lo)·2. */
+    private static void dotsBf16Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                      int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = MemorySegment.ofAddress(address).reinterpret(bytes);
+        MemorySegment seg = ALL_NATIVE;
         int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
-            long y0 = (i0 - lo) << 1, y1 = (i1 - lo) << 1, y2 = (i2 - lo) << 1, y3 = (i3 - lo) << 1;
+            long y0 = address + ((i0 - lo) << 1), y1 = address + ((i1 - lo) << 1), y2 = address + ((i2 - lo) << 1),
+                    y3 = address + ((i3 - lo) << 1);
             for (int r = 0; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
