@@ -98,7 +98,7 @@ final class Softmax {
         if (n >= L) {
             FloatVector acc = FloatVector.zero(S), mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, off + i).sub(shift));
+                FloatVector e = VectorMath.expOfNonPositive(FloatVector.fromArray(S, a, off + i).sub(shift));
                 e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
                 FloatVector v = FloatVector.fromArray(S, a, nextOff + i);
