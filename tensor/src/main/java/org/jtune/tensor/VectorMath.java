@@ -35,7 +35,21 @@ public final class VectorMath {
      */
     public static FloatVector exp(FloatVector x) {
         FloatVector z = x.blend(LOW, x.lt(LOW));
-        z = z.blend(HIGH, z.compare(VectorOperators.GT, HIGH));
+        return expClamped(z.blend(HIGH, z.compare(VectorOperators.GT, HIGH)));
+    }
+
+    /**
+     * {@link #exp} of arguments that are ≤ 0 or NaN (x − max x in softmax, log-sum-exp and attention), bit for
+     * bit: the upper clamp can never act there, so it is left out (two of the ~19 operations; 3.6 → 3.0 ns per
+     * 16 floats with the store, in cache, 2026-12-04). A positive argument is not allowed: past 89 the result
+     * would be garbage rather than +Inf.
+     */
+    public static FloatVector expOfNonPositive(FloatVector x) {
+        return expClamped(x.blend(LOW, x.lt(LOW)));
+    }
+
+    /** The body of {@link #exp} once z is in [LOW, HIGH] (or NaN). */
+    private static FloatVector expClamped(FloatVector z) {
         FloatVector t = z.fma(z.broadcast(LOG2E), z.broadcast(ROUND_BIASED));
         FloatVector n = t.sub(ROUND_BIASED);                                // round(z·log2 e)
         FloatVector r = n.fma(n.broadcast(-LN2_HI), z);

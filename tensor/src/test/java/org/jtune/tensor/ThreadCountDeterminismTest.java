@@ -31,6 +31,8 @@ class ThreadCountDeterminismTest {
         Tensor x = Tensor.randn(rng, 1f, 256, 1000);
         Tensor w = Tensor.randn(rng, 1f, 1000);
         Tensor g = Tensor.randn(rng, 1f, 256, 1000);
+        // RMSNorm's tiles of 4 rows by column blocks of 1024: 37 rows and 2500 columns leave a part tile and a tail
+        Tensor xWide = Tensor.randn(rng, 1f, 37, 2500), wWide = Tensor.randn(rng, 1f, 2500);
         int[] idArray = new int[256];
         for (int i = 0; i < idArray.length; i++) idArray[i] = rng.nextInt(50);
         Tensor ids = Tensor.ofInts(idArray, 256);
@@ -42,6 +44,7 @@ class ThreadCountDeterminismTest {
                 () -> Ops.sum(x, 1, false),
                 () -> Ops.var(x, 0, false, 1),
                 () -> Ops.rmsNorm(x, w, 1e-5f),
+                () -> Ops.rmsNorm(xWide, wWide, 1e-5f),
                 () -> Ops.layerNorm(x, w, w, 1e-5f),
                 () -> Ops.attention(q, k, v, AttentionMask.causalMask(), 0f),
                 // the backward kernels: their sums over rows (dw, dk, dv, embedding rows) have a fixed order too

@@ -62,6 +62,24 @@ class VectorMathExpTest {
         assertTrue(worst <= 1.5, "exp worst error " + worst + " ulp at x = " + worstAt);
     }
 
+    /** The softmax form leaves out the upper clamp, which never acts on x ≤ 0: the same bits as exp there. */
+    @Test
+    void nonPositiveFormGivesTheSameBits() {
+        java.util.List<Float> all = new java.util.ArrayList<>();
+        for (int bits = 0; bits <= Float.floatToIntBits(1e30f); bits += 2039) all.add(-Float.intBitsToFloat(bits));
+        for (float x : new float[] {0f, -0f, Float.NEGATIVE_INFINITY, Float.NaN, -87.5f, -87.6f, -86.99f, -Float.MIN_VALUE}) all.add(x);
+        float[] xs = new float[S.length()], want = new float[S.length()], got = new float[S.length()];
+        for (int k = 0; k < all.size(); k += xs.length) {
+            for (int i = 0; i < xs.length; i++) xs[i] = all.get(Math.min(k + i, all.size() - 1));
+            FloatVector v = FloatVector.fromArray(S, xs, 0);
+            VectorMath.exp(v).intoArray(want, 0);
+            VectorMath.expOfNonPositive(v).intoArray(got, 0);
+            for (int i = 0; i < xs.length; i++) {
+                assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "x = " + xs[i]);
+            }
+        }
+    }
+
     @Test
     void edges() {
         assertEquals(Float.POSITIVE_INFINITY, exp(Float.POSITIVE_INFINITY));

@@ -10,13 +10,20 @@ import org.jtune.tensor.Tensor;
  * dim, row by row, and the backward of RMSNorm from the saved r: with x̂ = x·r,
  * dx = r · (g∘w − x̂ · mean(g∘w∘x̂)) = r·g∘w − r²·c·x with c = r·Σ(g∘w∘x)/d,  dw = Σ_rows g∘x̂.
  * Weight and bias (any dtype) are converted to F32 once per call. Forward: two passes over a row that
- * stays in cache (Σx², then the scaled write), so memory sees one read and one write per element; the
- * next row's Σx² is taken inside this row's write loop ({@link #scaleRowAndNextSquares}); rows
- * are claimed in pieces by the threads ({@link Parallel#forClaimed}).
+ * stays in cache (Σx², then the scaled write), so memory sees one read and one write per element. RMSNorm
+ * on rows read and written in place goes by tiles of {@link #TILE} rows: the Σx² of each, then the scaled
+ * write of the tile by column blocks of {@link #BLOCK} ({@link #scaleTile}), so a block of w is read from
+ * L1 by every row of the tile instead of from L2 once per row (an L1 miss cost as much as a row element's
+ * trip to memory while rows stream: bench/RESULTS.md, 2026-12-04 issue 19 second pass). Rows are claimed
+ * in pieces by the threads ({@link Parallel#forClaimed}).
  */
 final class Norms {
     /** Rows whose dw contributions are summed together before the blocks are added in order. */
     static final int DW_BLOCK = 32;
+    /** Rows whose scaled writes share each block of w (forward RMSNorm). */
+    static final int TILE = 4;
+    /** Columns per block of the tiled write: 4 KiB of w, which stays in L1 while the tile's rows use it. */
+    static final int BLOCK = 1024;
 
     private Norms() {}
 
@@ -41,28 +48,66 @@ final class Norms {
         int n = in.length();
         float[] ra = rstd == null ? null : Elementwise.arr(rstd);
         int ro = rstd == null ? 0 : (int) rstd.offset();
+        if (!center && in.direct() && o.direct()) {
+            Parallel.forPieces(in.count(), Rows.grain(2L * n), 8, (r0, r1) -> rmsNormTiles(in, o, n, w, eps, ra, ro, r0, r1));
+            return;
+        }
         Parallel.forPieces(in.count(), Rows.grain(2L * n), 8, (r0, r1) -> {
             float[] buf = in.direct() ? null : new float[n];
             float[] obuf = o.direct() ? null : new float[n];
-            float nextSquares = 0f;
-            boolean carried = false;
             for (int r = r0; r < r1; r++) {
                 float[] a = in.arrayOf(r, buf);
                 int base = in.baseOf(r, buf);
                 float mean = center ? RowKernels.sum(a, base, n) / n : 0f;
-                float ms = center ? RowKernels.sumSquaredDeviations(a, base, n, mean) / n
-                        : (carried ? nextSquares : sumOfSquares(a, base, n)) / n;
+                float ms = (center ? RowKernels.sumSquaredDeviations(a, base, n, mean) : sumOfSquares(a, base, n)) / n;
                 float inv = (float) (1.0 / Math.sqrt(ms + eps));
                 if (ra != null) ra[ro + r] = inv;
                 float[] d = obuf == null ? o.array() : obuf;
                 int dOff = obuf == null ? (int) o.offset(r) : 0;
-                carried = !center && buf == null && r + 1 < r1;
                 if (center) RowKernels.normalize(a, base, n, mean, inv, w, b, d, dOff);
-                else if (carried) nextSquares = scaleRowAndNextSquares(a, base, n, inv, w, d, dOff, in.baseOf(r + 1, null));
                 else scaleRow(a, base, n, inv, w, d, dOff);
                 if (obuf != null) o.store(r, obuf);
             }
         });
+    }
+
+    /** RMSNorm of rows [r0, r1), both read and written in place, by tiles of {@link #TILE} rows. */
+    private static void rmsNormTiles(Rows in, Rows o, int n, float[] w, float eps, float[] ra, int ro, int r0, int r1) {
+        float[] a = in.array(), d = o.array();
+        int[] aOff = new int[TILE], dOff = new int[TILE];
+        float[] inv = new float[TILE];
+        for (int t0 = r0; t0 < r1; t0 += TILE) {
+            int rows = Math.min(TILE, r1 - t0);
+            for (int k = 0; k < rows; k++) {
+                aOff[k] = (int) in.offset(t0 + k);
+                dOff[k] = (int) o.offset(t0 + k);
+                inv[k] = (float) (1.0 / Math.sqrt(sumOfSquares(a, aOff[k], n) / n + eps));
+                if (ra != null) ra[ro + t0 + k] = inv[k];
+            }
+            scaleTile(a, aOff, n, inv, w, d, dOff, rows);
+        }
+    }
+
+    /**
+     * {@link #scaleRow} of each of {@code rows} rows, a[aOff[k], aOff[k]+n) into dst[dOff[k], …) with inv[k], by
+     * column blocks of {@link #BLOCK}: the same products per element (vector up to loopBound(n), scalar after).
+     */
+    static void scaleTile(float[] a, int[] aOff, int n, float[] inv, float[] w, float[] dst, int[] dOff, int rows) {
+        var S = RowKernels.S;
+        int L = RowKernels.L, bound = S.loopBound(n);
+        for (int c = 0; c < bound; c += BLOCK) {
+            int end = Math.min(bound, c + BLOCK);
+            for (int k = 0; k < rows; k++) {
+                int ao = aOff[k], dO = dOff[k];
+                float f = inv[k];
+                for (int i = c; i < end; i += L) {
+                    FloatVector.fromArray(S, a, ao + i).mul(f).mul(FloatVector.fromArray(S, w, i)).intoArray(dst, dO + i);
+                }
+            }
+        }
+        for (int k = 0; k < rows; k++) {
+            for (int j = bound; j < n; j++) dst[dOff[k] + j] = a[aOff[k] + j] * inv[k] * w[j];
+        }
     }
 
     /**
@@ -88,39 +133,6 @@ final class Norms {
             s = org.jtune.tensor.VectorMath.sum(s0.add(s1).add(s2.add(s3)));
         }
         for (; i < n; i++) s += a[off + i] * a[off + i];
-        return s;
-    }
-
-    /**
-     * {@link #scaleRow} of row a[off, off+n) and, in the same loop, {@link #sumOfSquares} of the next row
-     * a[nextOff, nextOff+n) (the same sums in the same order), returned: the next row's read from memory
-     * overlaps this row's writes instead of following them.
-     */
-    static float scaleRowAndNextSquares(float[] a, int off, int n, float inv, float[] w, float[] dst, int dOff, int nextOff) {
-        var S = RowKernels.S;
-        int L = RowKernels.L, i = 0;
-        float s = 0f;
-        if (n >= 4 * L) {
-            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-            for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
-                for (int k = 0; k < 4 * L; k += L) {
-                    FloatVector.fromArray(S, a, off + i + k).mul(inv).mul(FloatVector.fromArray(S, w, i + k)).intoArray(dst, dOff + i + k);
-                }
-                FloatVector v0 = FloatVector.fromArray(S, a, nextOff + i), v1 = FloatVector.fromArray(S, a, nextOff + i + L);
-                FloatVector v2 = FloatVector.fromArray(S, a, nextOff + i + 2 * L), v3 = FloatVector.fromArray(S, a, nextOff + i + 3 * L);
-                s0 = v0.fma(v0, s0);
-                s1 = v1.fma(v1, s1);
-                s2 = v2.fma(v2, s2);
-                s3 = v3.fma(v3, s3);
-            }
-            s = org.jtune.tensor.VectorMath.sum(s0.add(s1).add(s2.add(s3)));
-        }
-        int j = i;
-        for (int bound = i + S.loopBound(n - i); j < bound; j += L) {
-            FloatVector.fromArray(S, a, off + j).mul(inv).mul(FloatVector.fromArray(S, w, j)).intoArray(dst, dOff + j);
-        }
-        for (; j < n; j++) dst[dOff + j] = a[off + j] * inv * w[j];
-        for (int k = i; k < n; k++) s += a[nextOff + k] * a[nextOff + k];
         return s;
     }
 

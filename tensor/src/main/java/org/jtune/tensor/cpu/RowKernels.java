@@ -94,14 +94,18 @@ final class RowKernels {
         return s;
     }
 
-    /** dst[i] ← exp(a[i] − shift) (when dst is not null); returns Σ exp(a[i] − shift). */
+    /**
+     * dst[i] ← exp(a[i] − shift) (when dst is not null); returns Σ exp(a[i] − shift). shift must be at least every
+     * a[i] that is a number (the row's maximum, or a running maximum that includes this run), so that the
+     * arguments are ≤ 0 or NaN ({@link VectorMath#expOfNonPositive}).
+     */
     static float expShiftedSum(float[] a, int off, int n, float shift, float[] dst, int dOff) {
         int i = 0;
         float s = 0f;
         if (n >= L) {
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, off + i).sub(shift));
+                FloatVector e = VectorMath.expOfNonPositive(FloatVector.fromArray(S, a, off + i).sub(shift));
                 if (dst != null) e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
             }

@@ -9,7 +9,8 @@ import org.jtune.tensor.Tensor;
  * Stable softmax and log-softmax along the last dim, and their backward, one row at a time:
  * m = max x, s = Σ exp(x − m); softmax = exp(x − m) / s, log-softmax = x − m − log s.
  * Three passes over a row that stays in cache (max, exp-and-sum, scale): memory sees one read and one
- * write per element, and the exp (one per element, {@link VectorMath#exp}) is most of the arithmetic.
+ * write per element, and the exp (one per element, {@link VectorMath#expOfNonPositive}: x − m ≤ 0) is most of
+ * the arithmetic.
  * An online max-and-sum pass would save the max pass but costs a second exp per element (the rescale
  * when the running max grows), which is dearer than re-reading a row from L1/L2. The max of the next
  * row is taken inside this row's exp loop ({@link #expSumAndNextMax}), so its read from memory overlaps
@@ -98,7 +99,7 @@ final class Softmax {
         if (n >= L) {
             FloatVector acc = FloatVector.zero(S), mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (int bound = S.loopBound(n); i < bound; i += L) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, off + i).sub(shift));
+                FloatVector e = VectorMath.expOfNonPositive(FloatVector.fromArray(S, a, off + i).sub(shift));
                 e.intoArray(dst, dOff + i);
                 acc = acc.add(e);
                 FloatVector v = FloatVector.fromArray(S, a, nextOff + i);
