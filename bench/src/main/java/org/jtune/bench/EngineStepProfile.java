@@ -18,16 +18,20 @@ import org.jtune.tensor.Tensor;
 
 /**
  * Where one serving step goes on the TinyLlama-1.1B width, in process (no HTTP, no scheduler): the model's
- * batched step ({@link CausalLM#step}) over a prefill of S sequences × P prompt tokens, and over decode
- * steps of S rows and of one row, on random F32 weights mapped from a temporary folder with L layers
- * (default 4: per layer and for the head the products are those of the 22-layer model; a 22-layer
- * figure is head + 22/L × the layers). Prints the median step time of each kind, the step's time
- * per layer, and each projection on its own (Ops.linear on the model's own mapped weights) with its
- * GFLOP/s, so the sum of the products can be set beside the step; with {@code -Djtune.profile=true}
- * the per-op profile of the timed steps follows each kind (the attention of StepBatch is not an
- * autograd op: its time shows under the "reshape" that follows it).
+ * batched step ({@link CausalLM#step}) over a prefill of S sequences × P prompt tokens, a prefill of one
+ * sequence, and decode steps of S rows and of one row, on random F32 weights mapped from a temporary folder
+ * with L layers (default 4: per layer and for the head the products are those of the 22-layer model, in a
+ * quarter of the memory). Prints each kind's median wall time and the CPU time of all the JVM's threads
+ * (the other sessions' load inflates wall time far more), the tokens/s ratio of S requests served together
+ * over one at a time that these steps imply, the engine's draws at the serve benchmark's sampling, and each
+ * projection of a layer on its own (Ops.linear on the model's mapped weights) with its GFLOP/s. With
+ * {@code -Djtune.profile=true} the per-op profile of the timed steps follows each kind (the attention of
+ * StepBatch is not an autograd op: its time shows under the "reshape" that follows it); with
+ * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
+ * and off.
  *
- * <p>{@code java -cp bench/target/jtune-bench.jar:bench/target/lib/* org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
+ * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/jtune-bench.jar:bench/target/lib/*
+ * org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
  */
 public final class EngineStepProfile {
     /** {@code -Djtune.engineStep.only=prefill} (the prefill step only) or {@code steps} (no isolated products) or {@code decode} (the decode steps only). */
@@ -72,67 +76,114 @@ public final class EngineStepProfile {
     }
 
     private static void profile(CausalLM model, LlamaConfig c, int layers, int seqs, int prompt, int repeats) {
-        // prefill: S fresh sequences of P tokens in one step; with an A/B switch, the two settings alternate step by step
         AbSwitch ab = AbSwitch.named(AB);
-        double[] prefill = new double[ONLY.equals("decode") ? 0 : repeats];
-        double[][] abMs = new double[2][repeats], abCpu = new double[2][repeats];
-        for (int r = prefill.length == 0 ? 0 : -1; r < prefill.length; r++) {
-            if (r == 0 && OpProfile.enabled()) OpProfile.reset();
-            if (ab != null) {
+        if (ab != null) { // prefill steps with the switch on and off, alternating step by step
+            double[][][] t = new double[2][2][repeats];
+            for (int r = -1; r < repeats; r++) {
                 for (int side = 0; side < 2; side++) {
                     ab.set(side == 0);
-                    List<SequenceChunk> chunks = new ArrayList<>();
-                    for (int s = 0; s < seqs; s++) chunks.add(new SequenceChunk(prompt(s, prompt), model.newKvCache(prompt + 64), null));
-                    long t0 = System.nanoTime(), c0 = cpuNanos();
-                    model.step(chunks);
+                    double[] wc = prefill(model, seqs, prompt);
                     if (r >= 0) {
-                        abMs[side][r] = (System.nanoTime() - t0) * 1e-6;
-                        abCpu[side][r] = (cpuNanos() - c0) * 1e-6;
+                        t[side][0][r] = wc[0];
+                        t[side][1][r] = wc[1];
                     }
                 }
                 ab.set(true);
-                continue;
             }
-            List<SequenceChunk> chunks = new ArrayList<>();
-            for (int s = 0; s < seqs; s++) chunks.add(new SequenceChunk(prompt(s, prompt), model.newKvCache(prompt + 64), null));
-            long t0 = System.nanoTime();
-            model.step(chunks);
-            if (r >= 0) prefill[r] = (System.nanoTime() - t0) * 1e-6;
-        }
-        if (ab != null) {
-            report("prefill " + seqs + "x" + prompt + " " + AB + "=on ", abMs[0], layers);
-            report("prefill " + seqs + "x" + prompt + " " + AB + "=off", abMs[1], layers);
-            report("  process CPU ms, " + AB + "=on ", abCpu[0], layers);
-            report("  process CPU ms, " + AB + "=off", abCpu[1], layers);
+            for (int side = 0; side < 2; side++) report("prefill " + seqs + "x" + prompt + " " + AB + (side == 0 ? "=on " : "=off"), t[side]);
             return;
         }
-        if (prefill.length > 0) report("prefill " + seqs + "x" + prompt, prefill, layers);
-        if (ONLY.equals("prefill")) return;
-        for (int batch : new int[] {seqs, 1}) {
-            List<KvCache> caches = new ArrayList<>();
-            List<SequenceChunk> first = new ArrayList<>();
-            for (int s = 0; s < batch; s++) {
-                KvCache kv = model.newKvCache(prompt + 2 * repeats + 8);
-                caches.add(kv);
-                first.add(new SequenceChunk(prompt(s, prompt), kv, null));
-            }
-            model.step(first);
-            for (int s = 0; s < batch; s++) caches.get(s).advance(prompt(s, prompt));
-            double[] decode = new double[repeats];
-            for (int r = -1; r < 2 * repeats; r++) {
-                if (r == 0 && OpProfile.enabled()) OpProfile.reset();
-                List<SequenceChunk> chunks = new ArrayList<>();
-                for (int s = 0; s < batch; s++) chunks.add(new SequenceChunk(new int[] {100 + s + r}, caches.get(s), null));
-                long t0 = System.nanoTime();
-                model.step(chunks);
-                if (r >= 0 && r < repeats) decode[r] = (System.nanoTime() - t0) * 1e-6;
-                for (int s = 0; s < batch; s++) caches.get(s).advance(new int[] {100 + s + r});
-                if (r == repeats - 1) break;
-            }
-            report("decode " + batch + " rows", decode, layers);
+        double[] pre = {Double.NaN, Double.NaN}, pre1 = pre, dec = pre, dec1 = pre;
+        if (!ONLY.equals("decode")) {
+            pre = kind("prefill " + seqs + "x" + prompt, repeats, () -> prefill(model, seqs, prompt));
+            if (ONLY.equals("prefill")) return;
+            pre1 = kind("prefill 1x" + prompt, repeats, () -> prefill(model, 1, prompt));
         }
+        dec = decode(model, seqs, prompt, repeats);
+        dec1 = decode(model, 1, prompt, repeats);
+        // one request generates G tokens: the prefill gives the first, G - 1 decode steps the rest
+        int g = 16;
+        double one = pre1[0] + (g - 1) * dec1[0], all = pre[0] + (g - 1) * dec[0];
+        double oneCpu = pre1[1] + (g - 1) * dec1[1], allCpu = pre[1] + (g - 1) * dec[1];
+        System.err.printf("%d requests of %d prompt + %d generated tokens, from these steps: one at a time %.0f ms each, all at once %.0f ms: "
+                + "%.2f x the tokens/s (thread CPU: %.2f x)%n", seqs, prompt, g, one, all, seqs * one / all, seqs * oneCpu / allCpu);
+        sampling(model, seqs, prompt, repeats);
         if (ONLY.equals("steps") || ONLY.equals("decode")) return;
-        // each projection on its own, on the model's weights, at the rows the steps use
+        isolated(model, seqs, prompt, repeats);
+    }
+
+    /** Median [wall ms, thread CPU ms] over {@code repeats} timed runs after one warm-up; with the per-op profile when on. */
+    private static double[] kind(String name, int repeats, java.util.function.Supplier<double[]> step) {
+        step.get();
+        if (OpProfile.enabled()) OpProfile.reset();
+        double[][] t = new double[2][repeats];
+        for (int r = 0; r < repeats; r++) {
+            double[] wc = step.get();
+            t[0][r] = wc[0];
+            t[1][r] = wc[1];
+        }
+        report(name, t);
+        return new double[] {median(t[0]), median(t[1])};
+    }
+
+    /** One prefill step of {@code seqs} fresh sequences of {@code prompt} tokens: [wall ms, thread CPU ms]. */
+    private static double[] prefill(CausalLM model, int seqs, int prompt) {
+        List<SequenceChunk> chunks = new ArrayList<>();
+        for (int s = 0; s < seqs; s++) chunks.add(new SequenceChunk(prompt(s, prompt), model.newKvCache(prompt + 64), null));
+        long t0 = System.nanoTime(), c0 = cpuNanos();
+        model.step(chunks);
+        return new double[] {(System.nanoTime() - t0) * 1e-6, (cpuNanos() - c0) * 1e-6};
+    }
+
+    /** Decode steps of {@code batch} rows after a prefill of {@code prompt} tokens each: median [wall ms, thread CPU ms]. */
+    private static double[] decode(CausalLM model, int batch, int prompt, int repeats) {
+        List<KvCache> caches = new ArrayList<>();
+        List<SequenceChunk> first = new ArrayList<>();
+        for (int s = 0; s < batch; s++) {
+            KvCache kv = model.newKvCache(prompt + repeats + 8);
+            caches.add(kv);
+            first.add(new SequenceChunk(prompt(s, prompt), kv, null));
+        }
+        model.step(first);
+        for (int s = 0; s < batch; s++) caches.get(s).advance(prompt(s, prompt));
+        int[] step = {0};
+        return kind("decode " + batch + " rows", repeats, () -> {
+            List<SequenceChunk> chunks = new ArrayList<>();
+            for (int s = 0; s < batch; s++) chunks.add(new SequenceChunk(new int[] {100 + s + step[0]}, caches.get(s), null));
+            long t0 = System.nanoTime(), c0 = cpuNanos();
+            model.step(chunks);
+            double[] wc = {(System.nanoTime() - t0) * 1e-6, (cpuNanos() - c0) * 1e-6};
+            for (int s = 0; s < batch; s++) caches.get(s).advance(new int[] {100 + s + step[0]});
+            step[0]++;
+            return wc;
+        });
+    }
+
+    /**
+     * The engine's draws for one decode step of {@code seqs} rows at the serve benchmark's sampling (temperature 0.8,
+     * top-p 0.95) on the logits a prefill step of this model gives, one row after the other on the calling thread (the
+     * engine spreads the rows over the pool).
+     */
+    private static void sampling(CausalLM model, int seqs, int prompt, int repeats) {
+        List<SequenceChunk> chunks = new ArrayList<>();
+        for (int s = 0; s < seqs; s++) chunks.add(new SequenceChunk(prompt(s, prompt), model.newKvCache(prompt + 8), null));
+        float[] logits = model.step(chunks).toFloatArray();
+        int vocab = logits.length / seqs;
+        org.jtune.models.generate.SamplingConfig config = org.jtune.models.generate.SamplingConfig.greedy(16).withTemperature(0.8f).withTopP(0.95f);
+        org.jtune.models.generate.Sampler sampler = new org.jtune.models.generate.Sampler(config.withSeed(1));
+        int[] history = prompt(0, prompt);
+        double[] ms = new double[60]; // the first half warms the JIT up
+        for (int r = 0; r < ms.length; r++) {
+            long t0 = System.nanoTime();
+            for (int s = 0; s < seqs; s++) sampler.next(Arrays.copyOfRange(logits, s * vocab, (s + 1) * vocab), history, history.length);
+            ms[r] = (System.nanoTime() - t0) * 1e-6;
+        }
+        System.err.printf("sampling %d rows of %d logits (T 0.8, top-p 0.95), one thread: median %.2f ms %s%n", seqs, vocab,
+                median(Arrays.copyOfRange(ms, ms.length / 2, ms.length)), Arrays.toString(round(Arrays.copyOfRange(ms, ms.length - 8, ms.length))));
+    }
+
+    /** Each projection of layer 0 on its own, on the model's weights, at the rows the steps use. */
+    private static void isolated(CausalLM model, int seqs, int prompt, int repeats) {
         String p = "model.layers.0.";
         String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
         for (int m : new int[] {seqs * prompt, seqs, 1}) {
@@ -165,9 +216,19 @@ public final class EngineStepProfile {
         return ms;
     }
 
-    /** CPU time of the whole process (all threads), which the other sessions' load inflates far less than wall time. */
+    /**
+     * CPU time of all live threads of this JVM (the step's caller and the pool's workers), in nanoseconds: the other
+     * sessions' load inflates it far less than wall time, and unlike the thread CPU time (10 ms ticks) it resolves
+     * a decode step.
+     */
     static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long id : mx.getAllThreadIds()) {
+            long t = mx.getThreadCpuTime(id);
+            if (t > 0) sum += t;
+        }
+        return sum;
     }
 
     private static int[] prompt(int s, int n) {
@@ -176,9 +237,9 @@ public final class EngineStepProfile {
         return ids;
     }
 
-    private static void report(String kind, double[] ms, int layers) {
-        double med = median(ms);
-        System.err.printf("%s: median %.1f ms over %d steps %s (load %s)%n", kind, med, ms.length, Arrays.toString(round(ms)), LoadAverage.read());
+    private static void report(String kind, double[][] wallCpu) {
+        System.err.printf("%s: median %.1f ms %s, thread CPU %.0f ms %s (load %s)%n", kind, median(wallCpu[0]), Arrays.toString(round(wallCpu[0])),
+                median(wallCpu[1]), Arrays.toString(round(wallCpu[1])), LoadAverage.read());
         if (OpProfile.enabled()) System.err.print(OpProfile.report());
     }
 
