@@ -117,13 +117,25 @@ public final class EngineStepProfile {
         step.get();
         if (OpProfile.enabled()) OpProfile.reset();
         double[][] t = new double[2][repeats];
+        long[] gc0 = gc();
         for (int r = 0; r < repeats; r++) {
             double[] wc = step.get();
             t[0][r] = wc[0];
             t[1][r] = wc[1];
         }
+        long[] gc1 = gc();
         report(name, t);
+        System.err.printf("  garbage collection per step: %.1f collections, %.1f ms%n", (gc1[0] - gc0[0]) / (double) repeats,
+                (gc1[1] - gc0[1]) / (double) repeats);
         return new double[] {median(t[0]), median(t[1])};
+    }
+
+    /** {@code -Djtune.engineStep.pool=true}: each step's buffers come from a {@link org.jtune.tensor.StepBufferPool}, as the engine's. */
+    private static final org.jtune.tensor.StepBufferPool POOL = Boolean.getBoolean("jtune.engineStep.pool") ? new org.jtune.tensor.StepBufferPool() : null;
+
+    /** The model's step and its logits read back (as the engine does), in the step pool when there is one. */
+    private static float[] step(CausalLM model, List<SequenceChunk> chunks) {
+        return POOL == null ? model.step(chunks).toFloatArray() : POOL.step(() -> model.step(chunks).toFloatArray());
     }
 
     /** One prefill step of {@code seqs} fresh sequences of {@code prompt} tokens: [wall ms, thread CPU ms]. */
@@ -131,7 +143,7 @@ public final class EngineStepProfile {
         List<SequenceChunk> chunks = new ArrayList<>();
         for (int s = 0; s < seqs; s++) chunks.add(new SequenceChunk(prompt(s, prompt), model.newKvCache(prompt + 64), null));
         long t0 = System.nanoTime(), c0 = cpuNanos();
-        model.step(chunks);
+        step(model, chunks);
         return new double[] {(System.nanoTime() - t0) * 1e-6, (cpuNanos() - c0) * 1e-6};
     }
 
@@ -151,7 +163,7 @@ public final class EngineStepProfile {
             List<SequenceChunk> chunks = new ArrayList<>();
             for (int s = 0; s < batch; s++) chunks.add(new SequenceChunk(new int[] {100 + s + step[0]}, caches.get(s), null));
             long t0 = System.nanoTime(), c0 = cpuNanos();
-            model.step(chunks);
+            step(model, chunks);
             double[] wc = {(System.nanoTime() - t0) * 1e-6, (cpuNanos() - c0) * 1e-6};
             for (int s = 0; s < batch; s++) caches.get(s).advance(new int[] {100 + s + step[0]});
             step[0]++;
@@ -229,6 +241,16 @@ public final class EngineStepProfile {
             if (t > 0) sum += t;
         }
         return sum;
+    }
+
+    /** Collections and milliseconds of collection so far, over all collectors. */
+    private static long[] gc() {
+        long n = 0, ms = 0;
+        for (var b : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, b.getCollectionCount());
+            ms += Math.max(0, b.getCollectionTime());
+        }
+        return new long[] {n, ms};
     }
 
     private static int[] prompt(int s, int n) {
