@@ -98,4 +98,46 @@ class StepEngineTest {
             assertTrue(x.getMessage().contains("context of " + context), x.getMessage());
         }
     }
+
+    /**
+     * With the step buffer pool (the default), the steps' large intermediate tensors live in buffers kept from earlier
+     * steps: a model wide enough for its activations to pass the pool's 64 KiB threshold (dim 96, hidden 1000, vocab
+     * 4099, chunks of up to 40 tokens) gives the tokens it gives without the pool, across prefill and decode steps
+     * whose shapes change from step to step.
+     */
+    @Test
+    void keptStepBuffersDoNotChangeTheTokens() {
+        org.jtune.models.config.LlamaConfig c = org.jtune.models.TinyModels.config(2).toBuilder().hiddenSize(96).intermediateSize(1000)
+                .numAttentionHeads(6).numKeyValueHeads(2).headDim(16).vocabSize(4099).maxPositionEmbeddings(128).build();
+        try (CausalLM m = org.jtune.models.arch.Architectures.random(c, new org.jtune.tensor.Rng(11), 0.3f)) {
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                int[] p = new int[17 + 9 * i];
+                for (int t = 0; t < p.length; t++) p[t] = 3 + (i * 131 + t * 17) % 4000;
+                prompts.add(p);
+            }
+            String saved = System.getProperty("jtune.stepPool");
+            List<int[]> without = new ArrayList<>(), with = new ArrayList<>();
+            try {
+                System.setProperty("jtune.stepPool", "false");
+                without = batch(new StepEngine(m, new StepEngine.Limits(8, 40)), prompts);
+            } finally {
+                if (saved == null) System.clearProperty("jtune.stepPool");
+                else System.setProperty("jtune.stepPool", saved);
+            }
+            assertTrue(org.jtune.tensor.StepBufferPool.enabled(), "the pool is on by default");
+            with = batch(new StepEngine(m, new StepEngine.Limits(8, 40)), prompts);
+            for (int i = 0; i < prompts.size(); i++) assertArrayEquals(without.get(i), with.get(i), "sequence " + i);
+        }
+    }
+
+    /** The prompts' greedy tokens, sampled with a temperature so that a changed logit would likely show. */
+    private static List<int[]> batch(StepEngine e, List<int[]> prompts) {
+        List<Sequence> seqs = new ArrayList<>();
+        for (int[] p : prompts) seqs.add(e.add(SequenceRequest.of(p, SamplingConfig.greedy(10).withTemperature(1f).withSeed(5)), null));
+        while (!e.idle()) e.step();
+        List<int[]> out = new ArrayList<>();
+        for (Sequence s : seqs) out.add(s.outputIds());
+        return out;
+    }
 }

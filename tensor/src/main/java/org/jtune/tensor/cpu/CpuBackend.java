@@ -174,6 +174,19 @@ public final class CpuBackend implements Backend {
         return Gemv.multiRow();
     }
 
+    /**
+     * Whether the GEMM packs its weight strips through a register transpose (the default) or one scalar store per
+     * element as before; for benchmarks that compare both in one run (system property
+     * {@code jtune.gemm.transposedPacking=false}). The packed values, and so the results, are the same.
+     */
+    public static void setTransposedPacking(boolean on) {
+        PanelPacker.transposed = on;
+    }
+
+    public static boolean transposedPacking() {
+        return PanelPacker.transposed;
+    }
+
     @Override
     public void blockLinear(Tensor x, Tensor w, Tensor out) {
         BlockMatmul.linear(x, w, out);

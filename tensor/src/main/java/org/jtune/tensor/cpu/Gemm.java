@@ -40,7 +40,7 @@ final class Gemm {
     private static final class Buffers {
         final float[] a = new float[MC * KC];
         final float[] b = new float[NC * KC];
-        final float[] scratch = new float[KC];
+        final float[] scratch = new float[PanelPacker.scratchSize(KC)];
         final float[] tile = new float[MR * NR];
     }
 
