@@ -62,8 +62,12 @@ public final class StepEngine {
     private final Deque<Sequence> preempted = new ArrayDeque<>(); // go before new arrivals
     private final List<Sequence> live = new ArrayList<>();        // admitted, in admission order
     private final AtomicLong ids = new AtomicLong();
-    /** Buffers of the steps' intermediate tensors, kept across steps (null with -Djtune.stepPool=false). */
-    private final StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool() : null;
+    /**
+     * Buffers of the steps' intermediate tensors, kept across steps (null with -Djtune.stepPool=false), at most a quarter
+     * of the heap: the pool holds its loans strongly until a step ends, so a step larger than that leaves the rest of
+     * its buffers to the collector.
+     */
+    private final StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool(Runtime.getRuntime().maxMemory() / 4) : null;
     private volatile int lastStepTokens, lastStepSequences;
     private long preemptions;
 
@@ -175,7 +179,7 @@ public final class StepEngine {
         // the step's activations are large (a 512-token prefill of a 1B model allocates ~65 MB per layer) and die with
         // the step: served from buffers kept across steps, they stop driving the young collector and, with a small
         // young generation (the launcher's -Xmn64m), stop being promoted and collected in full collections
-        float[] all = pooled(lastStepTokens) ? stepPool.step(() -> model.step(chunks).toFloatArray()) : model.step(chunks).toFloatArray();
+        float[] all = stepPool != null ? stepPool.step(() -> model.step(chunks).toFloatArray()) : model.step(chunks).toFloatArray();
         int vocab = all.length / chunks.size(); // one row of logits per chunk
         List<Integer> ready = new ArrayList<>(); // rows of sequences that have fed everything: they sample
         for (int i = 0; i < batch.size(); i++) {
@@ -200,18 +204,6 @@ public final class StepEngine {
         });
         for (int r = 0; r < ready.size(); r++) accept(batch.get(ready.get(r)), tokens[r], raw[r]);
         live.removeIf(this::retireIfFinished);
-    }
-
-    /**
-     * Whether a step of {@code tokens} tokens runs in the step pool: only while its activations (at most ~24 floats of
-     * the hidden size per token and layer in these decoders) stay under a quarter of the heap. The pool holds its
-     * buffers strongly until a step ends, so a step much larger than the heap's room must leave its garbage to the
-     * collector instead.
-     */
-    private boolean pooled(int tokens) {
-        if (stepPool == null) return false;
-        long bytes = 96L * tokens * model.config().numHiddenLayers() * model.config().hiddenSize();
-        return bytes <= Runtime.getRuntime().maxMemory() / 4;
     }
 
     /** Admits waiting sequences (preempted ones first) while there is room in the batch and in KV memory. */
