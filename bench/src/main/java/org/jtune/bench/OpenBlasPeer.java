@@ -22,6 +22,12 @@ import org.bytedeco.openblas.presets.openblas_nolapack;
  * 2026-11-28; this machine's environment even sets OPENBLAS_CORETYPE=Haswell). On a CPU with AVX-512
  * the bench therefore sets OPENBLAS_CORETYPE=SKYLAKEX through libc setenv before the library loads,
  * so the peer is OpenBLAS at its best here, not a handicapped one. JTUNE_OPENBLAS_CORETYPE overrides.
+ *
+ * <p>OpenBLAS's worker threads spin for 2^28 cycles (~0.1 s) after each call before they sleep, so with the calls
+ * alternating, our two-thread GEMM ran while an OpenBLAS worker held one of the two cores: 512×2048×2048 measured
+ * 138 GFLOP/s on two threads, as on one, in the bench, and 311 alone (2026-12-04, quiet). The bench sets
+ * OPENBLAS_THREAD_TIMEOUT=4 (2^4 cycles, OpenBLAS's minimum) the same way unless the environment sets it; OpenBLAS's
+ * own figures do not depend on it (its workers are woken per call either way).
  */
 final class OpenBlasPeer implements AutoCloseable {
     private final int m, k, n;
@@ -40,6 +46,8 @@ final class OpenBlasPeer implements AutoCloseable {
     }
 
     private static final String CORETYPE = chooseCoreType();
+    private static final String THREAD_TIMEOUT = System.getenv("OPENBLAS_THREAD_TIMEOUT") != null
+            ? System.getenv("OPENBLAS_THREAD_TIMEOUT") : setenv("OPENBLAS_THREAD_TIMEOUT", "4") ? "4" : "default";
 
     private static String chooseCoreType() {
         String want = System.getenv("JTUNE_OPENBLAS_CORETYPE");
@@ -51,14 +59,18 @@ final class OpenBlasPeer implements AutoCloseable {
         }
         if (want == null && !avx512) return System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
         if (want == null) want = "SKYLAKEX";
+        return setenv("OPENBLAS_CORETYPE", want) ? want : System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
+    }
+
+    /** libc setenv, for OpenBLAS to read when it loads (Java's environment is read-only); whether it worked. */
+    private static boolean setenv(String name, String value) {
         try (Arena arena = Arena.ofConfined()) {
             Linker linker = Linker.nativeLinker();
             MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            int rc = (int) setenv.invokeExact(arena.allocateFrom("OPENBLAS_CORETYPE"), arena.allocateFrom(want), 1);
-            return rc == 0 ? want : System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
+            return (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 1) == 0;
         } catch (Throwable e) {
-            return System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto");
+            return false;
         }
     }
 
@@ -68,7 +80,7 @@ final class OpenBlasPeer implements AutoCloseable {
     }
 
     static String describe() {
-        return openblas.OPENBLAS_VERSION.strip() + ", OPENBLAS_CORETYPE=" + CORETYPE;
+        return openblas.OPENBLAS_VERSION.strip() + ", OPENBLAS_CORETYPE=" + CORETYPE + ", OPENBLAS_THREAD_TIMEOUT=" + THREAD_TIMEOUT;
     }
 
     void run() {
