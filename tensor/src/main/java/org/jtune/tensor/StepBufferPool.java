@@ -28,18 +28,19 @@ import java.util.function.Supplier;
  *
  * <p>Buffers not used in a whole step are dropped at its end (shapes that changed, e.g. a padded batch
  * of another length, do not pile up). Host requests under {@link #MIN_BYTES} are left to the backend.
+ * Device backends are served the same way: the pool keeps their {@link DeviceMemory} and zeroes a kept
+ * buffer with the backend's own fill, so a GPU's step reuses its memory without waiting for the GC to
+ * find dead tensors (a device's ops run in order on its queue, so a buffer released by one op can
+ * back the next op's output). Safe for allocations from several threads.
  *
  * <p>A budget bounds the memory the pool keeps (on loan and idle). A loan comes back only when a collection
  * finds its wrapper unreachable, and an activation that lived through a layer's forward and backward is in the
  * old generation, which only a full collection visits; so between two full collections every new request
  * misses, and a pool without a bound grows to hold what a whole step allocates rather than what it keeps
- * live (the TinyLlama-1.1B shape with checkpointing: 9.4 GB held over 4.4 GB of weights, 2026-12-04). A miss
+ * live (the TinyLlama-1.1B shape with checkpointing: 11.2 GB live after a full collection over 4.4 GB of weights,
+ * 2026-12-04). A miss
  * that would pass the budget first drops idle buffers of other sizes, oldest first; if that is not enough,
  * the request is left to the backend (plain memory the collector reclaims).
- * Device backends are served the same way: the pool keeps their {@link DeviceMemory} and zeroes a kept
- * buffer with the backend's own fill, so a GPU's step reuses its memory without waiting for the GC to
- * find dead tensors (a device's ops run in order on its queue, so a buffer released by one op can
- * back the next op's output). Safe for allocations from several threads.
  */
 public final class StepBufferPool implements BufferPool {
     /** Smaller host requests are cheaper for the JVM's allocator than for a pool (a device allocation never is). */
