@@ -2,9 +2,7 @@ package org.jtune.bench;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -265,7 +263,7 @@ final class DecodeBenchmark {
             MemorySegment src = arena.allocate(bytes, 64);
             src.fill((byte) 1);
             float check = 0;
-            for (int w = 0; w < 200; w++) check += sum(src, 0, 1 << 20); // compile the loop before timing it
+            for (int w = 0; w < 200; w++) check += MappedGemvBandwidth.sum(src, 0, 1 << 20); // compile the loop before timing it
             int chunks = Parallel.threads() * 8;
             long unit = 4L * READ.vectorByteSize();
             float[] sink = new float[chunks];
@@ -273,7 +271,7 @@ final class DecodeBenchmark {
             for (int r = 0; r < t.length; r++) {
                 long t0 = System.nanoTime();
                 Parallel.forRange(chunks, 1, (c0, c1) -> {
-                    for (int c = c0; c < c1; c++) sink[c] = sum(src, bytes * c / chunks / unit * unit, bytes * (c + 1) / chunks / unit * unit);
+                    for (int c = c0; c < c1; c++) sink[c] = MappedGemvBandwidth.sum(src, bytes * c / chunks / unit * unit, bytes * (c + 1) / chunks / unit * unit);
                 });
                 t[r] = (System.nanoTime() - t0) / 1e9;
             }
@@ -283,20 +281,7 @@ final class DecodeBenchmark {
         }
     }
 
-    private static final VectorSpecies<Float> READ = FloatVector.SPECIES_PREFERRED;
-
-    /** Sum of the floats in bytes [from, to) (a multiple of four vectors), four independent accumulators. */
-    private static float sum(MemorySegment src, long from, long to) {
-        long vec = READ.vectorByteSize();
-        FloatVector s0 = FloatVector.zero(READ), s1 = s0, s2 = s0, s3 = s0;
-        for (long o = from; o < to; o += 4 * vec) {
-            s0 = s0.add(FloatVector.fromMemorySegment(READ, src, o, ByteOrder.LITTLE_ENDIAN));
-            s1 = s1.add(FloatVector.fromMemorySegment(READ, src, o + vec, ByteOrder.LITTLE_ENDIAN));
-            s2 = s2.add(FloatVector.fromMemorySegment(READ, src, o + 2 * vec, ByteOrder.LITTLE_ENDIAN));
-            s3 = s3.add(FloatVector.fromMemorySegment(READ, src, o + 3 * vec, ByteOrder.LITTLE_ENDIAN));
-        }
-        return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
-    }
+    private static final VectorSpecies<Float> READ = FloatVector.SPECIES_PREFERRED; // MappedGemvBandwidth.sum's vectors
 
     private static double median(double[] a) {
         double[] s = a.clone();

@@ -137,8 +137,9 @@ final class MappedGemvBandwidth {
      * Sum of the floats in bytes [from, to) of s (a multiple of four vectors), four independent accumulators, loaded through
      * a segment of exact class made here (as the GEMV's loads are): through s itself, the loads would follow the JVM's
      * shared type profiles, which the contenders above have filled with two segment classes, and the reference would slow.
+     * Also `bench decode`'s read-bandwidth loop.
      */
-    private static float sum(MemorySegment s, long from, long to) {
+    static float sum(MemorySegment s, long from, long to) {
         java.util.Objects.checkFromToIndex(from, to, s.byteSize());
         MemorySegment r = MemorySegment.ofAddress(s.address() + from).reinterpret(to - from);
         long vec = S.vectorByteSize(), end = to - from;
