@@ -13,13 +13,14 @@ import org.jtune.tensor.Tensor;
  * element (r, c) is at storage index {@code offset + r·rowStride + c·colStride} (strides in elements,
  * any sign or zero). Reads return F32. {@link #readRun} converts a run of consecutive storage elements
  * with vector loads; heap arrays (float[] / short[] at segment address 0) are read directly, any other
- * segment (off-heap, memory-mapped) through the segment.
+ * segment (off-heap, memory-mapped) through {@link NativeMemory#ALL} at the run's checked address (a load of exact class).
  */
 record StridedMatrix(MemorySegment segment, float[] floats, short[] shorts, DType dtype,
                      long offset, long rowStride, long colStride, int rows, int cols) {
     private static final VectorSpecies<Float> S = HalfVectors.F;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final java.nio.ByteOrder LE = java.nio.ByteOrder.LITTLE_ENDIAN;
 
     /** The matrix formed by the last two dims of {@code t}, starting {@code batchOffset} elements past t's offset. */
     static StridedMatrix of(Tensor t, long batchOffset) {
@@ -57,21 +58,39 @@ record StridedMatrix(MemorySegment segment, float[] floats, short[] shorts, DTyp
         int step = S.length();
         int bound = len - len % step;
         int t = 0;
-        switch (dtype) {
-            case F32 -> {
-                if (floats != null) {
-                    System.arraycopy(floats, (int) start, dst, dstOff, len);
-                    return;
+        if (floats == null && shorts == null && bound > 0 && segment.isNative()) {
+            // native rows (a mapped checkpoint): loads at absolute addresses through NativeMemory.ALL, of exact class
+            int shift = dtype == DType.F32 ? 2 : 1;
+            long at = NativeMemory.address(segment, start << shift, (long) bound << shift);
+            MemorySegment all = NativeMemory.ALL;
+            switch (dtype) {
+                case F32 -> {
+                    for (; t < bound; t += step) FloatVector.fromMemorySegment(S, all, at + ((long) t << 2), LE).intoArray(dst, dstOff + t);
                 }
-                for (; t < bound; t += step) FloatVector.fromMemorySegment(S, segment, (start + t) << 2, java.nio.ByteOrder.LITTLE_ENDIAN).intoArray(dst, dstOff + t);
+                case BF16 -> {
+                    for (; t < bound; t += step) HalfVectors.bf16(all, at + ((long) t << 1)).intoArray(dst, dstOff + t);
+                }
+                default -> {
+                    for (; t < bound; t += step) HalfVectors.f16(all, at + ((long) t << 1)).intoArray(dst, dstOff + t);
+                }
             }
-            case BF16 -> {
-                if (shorts != null) for (; t < bound; t += step) HalfVectors.bf16(shorts, (int) start + t).intoArray(dst, dstOff + t);
-                else for (; t < bound; t += step) HalfVectors.bf16(segment, (start + t) << 1).intoArray(dst, dstOff + t);
-            }
-            default -> {
-                if (shorts != null) for (; t < bound; t += step) HalfVectors.f16(shorts, (int) start + t).intoArray(dst, dstOff + t);
-                else for (; t < bound; t += step) HalfVectors.f16(segment, (start + t) << 1).intoArray(dst, dstOff + t);
+        } else {
+            switch (dtype) {
+                case F32 -> {
+                    if (floats != null) {
+                        System.arraycopy(floats, (int) start, dst, dstOff, len);
+                        return;
+                    }
+                    for (; t < bound; t += step) FloatVector.fromMemorySegment(S, segment, (start + t) << 2, LE).intoArray(dst, dstOff + t);
+                }
+                case BF16 -> {
+                    if (shorts != null) for (; t < bound; t += step) HalfVectors.bf16(shorts, (int) start + t).intoArray(dst, dstOff + t);
+                    else for (; t < bound; t += step) HalfVectors.bf16(segment, (start + t) << 1).intoArray(dst, dstOff + t);
+                }
+                default -> {
+                    if (shorts != null) for (; t < bound; t += step) HalfVectors.f16(shorts, (int) start + t).intoArray(dst, dstOff + t);
+                    else for (; t < bound; t += step) HalfVectors.f16(segment, (start + t) << 1).intoArray(dst, dstOff + t);
+                }
             }
         }
         for (; t < len; t++) dst[dstOff + t] = at(start + t);
