@@ -59,8 +59,9 @@ final class Gemv {
     }
 
     /**
-     * Off: native F32/BF16 weights load through their own segment ({@link #dotsF32Segment}), as before {@link #dotsNative}
-     * (benchmarks compare; {@code jtune.gemv.exactSegments=false}).
+     * Off: native F32/BF16 weights load through their own segment ({@link #dotsF32Segment}, and the row blocks of
+     * {@link RowBlockDots#segment} the same way), as before {@link #dotsNative} (benchmarks compare;
+     * {@code jtune.gemv.exactSegments=false}).
      */
     private static volatile boolean exactSegments = !"false".equals(System.getProperty("jtune.gemv.exactSegments"));
 
@@ -83,7 +84,7 @@ final class Gemv {
     }
 
     /** All of native memory as one segment: loads at absolute addresses, checked against the weight's own segment first. */
-    private static final MemorySegment ALL_NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    private static final MemorySegment ALL_NATIVE = RowBlockDots.ALL_NATIVE;
 
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -95,7 +96,7 @@ final class Gemv {
 
     private static void dots(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1, boolean accumulate) {
         if (b.floats() == null && b.shorts() == null) {
-            if (exactSegments && m < 4 && b.segment().isNative() && (b.dtype() == DType.BF16 || b.dtype() == DType.F32)) {
+            if (exactSegments && b.segment().isNative() && (b.dtype() == DType.BF16 || b.dtype() == DType.F32)) {
                 dotsNative(a, m, k, b, c, co, ldc, j0, j1, accumulate);
                 return;
             }
@@ -171,9 +172,10 @@ final class Gemv {
     }
 
     /**
-     * {@link #dots} for one to three rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an
-     * arena): the loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same
-     * bits), loading through a segment made here from the rows' checked address, whose class is exact. Why: the type
+     * {@link #dots} for rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an arena): the
+     * loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same bits), and
+     * their row blocks of four and more rows ({@link RowBlockDots#segment}, absolute), loading at the rows' checked
+     * absolute addresses through a segment whose class is exact. Why: the type
      * profiles of the accesses under {@code FloatVector.fromMemorySegment} are one per JVM, shared by every caller; once
      * they have seen a second segment class (an arena, a heap segment, a mapped file: the bench's read-bandwidth loop, tests,
      * loaders), C2 compiles the loads of a segment of unknown class through a type switch with paths that are not
@@ -204,7 +206,9 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = address + ((i0 - lo) << 2), y1 = address + ((i1 - lo) << 2), y2 = address + ((i2 - lo) << 2),
                     y3 = address + ((i3 - lo) << 2);
-            for (int r = 0; r < m; r++) {
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, false, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int t = 0; t < bound; t += L) {
@@ -239,7 +243,9 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = address + ((i0 - lo) << 1), y1 = address + ((i1 - lo) << 1), y2 = address + ((i2 - lo) << 1),
                     y3 = address + ((i3 - lo) << 1);
-            for (int r = 0; r < m; r++) {
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, true, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int t = 0; t < bound; t += L) {
@@ -274,7 +280,7 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 1, y1 = i1 << 1, y2 = i2 << 1, y3 = i3 << 1;
             int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            if (r > 0) RowBlockDots.segment(a, m, k, b, true, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -310,7 +316,7 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 2, y1 = i1 << 2, y2 = i2 << 2, y3 = i3 << 2;
             int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            if (r > 0) RowBlockDots.segment(a, m, k, b, false, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
