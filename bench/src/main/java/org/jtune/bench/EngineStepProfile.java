@@ -28,7 +28,8 @@ import org.jtune.tensor.Tensor;
  * {@code -Djtune.profile=true} the per-op profile of the timed steps follows each kind (the attention of
  * StepBatch is not an autograd op: its time shows under the "reshape" that follows it); with
  * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
- * and off.
+ * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
+ * one row alternate with the GEMV's exact-class segment loads on and off.
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/jtune-bench.jar:bench/target/lib/*
  * org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
@@ -45,6 +46,7 @@ public final class EngineStepProfile {
         static AbSwitch named(String name) {
             return switch (name) {
                 case "packing" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setTransposedPacking);
+                case "exactSegments" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setExactSegmentGemv);
                 case "" -> null;
                 default -> throw new IllegalArgumentException("unknown A/B switch " + name);
             };
@@ -77,6 +79,10 @@ public final class EngineStepProfile {
 
     private static void profile(CausalLM model, LlamaConfig c, int layers, int seqs, int prompt, int repeats) {
         AbSwitch ab = AbSwitch.named(AB);
+        if (ab != null && ONLY.equals("decode")) {
+            decodeAb(model, ab, seqs, prompt, repeats);
+            return;
+        }
         if (ab != null) { // prefill steps with the switch on and off, alternating step by step
             double[][][] t = new double[2][2][repeats];
             for (int r = -1; r < repeats; r++) {
@@ -149,17 +155,53 @@ public final class EngineStepProfile {
 
     /** Decode steps of {@code batch} rows after a prefill of {@code prompt} tokens each: median [wall ms, thread CPU ms]. */
     private static double[] decode(CausalLM model, int batch, int prompt, int repeats) {
+        return kind("decode " + batch + " rows", repeats, decoder(model, batch, prompt, repeats + 8));
+    }
+
+    /**
+     * Decode steps of {@code seqs} rows and of one row with the switch on and off, alternating step by step (the four
+     * kinds one after the other, {@code repeats} rounds after one warm-up round): medians, and the ratio of the two
+     * step kinds under each setting.
+     */
+    private static void decodeAb(CausalLM model, AbSwitch ab, int seqs, int prompt, int repeats) {
+        int steps = 2 * (repeats + 1) + 8;
+        java.util.function.Supplier<double[]> many = decoder(model, seqs, prompt, steps), one = decoder(model, 1, prompt, steps);
+        double[][][] t = new double[4][2][repeats];
+        for (int r = -1; r < repeats; r++) {
+            for (int side = 0; side < 2; side++) {
+                ab.set(side == 0);
+                for (int kind = 0; kind < 2; kind++) {
+                    double[] wc = (kind == 0 ? many : one).get();
+                    if (r >= 0) {
+                        t[2 * side + kind][0][r] = wc[0];
+                        t[2 * side + kind][1][r] = wc[1];
+                    }
+                }
+            }
+            ab.set(true);
+        }
+        for (int side = 0; side < 2; side++) {
+            String on = AB + (side == 0 ? "=on " : "=off");
+            report("decode " + seqs + " rows " + on, t[2 * side]);
+            report("decode 1 row " + on, t[2 * side + 1]);
+            System.err.printf("  %s: %d-row step / 1-row step = %.2f wall, %.2f CPU%n", on, seqs,
+                    median(t[2 * side][0]) / median(t[2 * side + 1][0]), median(t[2 * side][1]) / median(t[2 * side + 1][1]));
+        }
+    }
+
+    /** One decode step of {@code batch} rows per call, after a prefill of {@code prompt} tokens each, for up to {@code steps} calls. */
+    private static java.util.function.Supplier<double[]> decoder(CausalLM model, int batch, int prompt, int steps) {
         List<KvCache> caches = new ArrayList<>();
         List<SequenceChunk> first = new ArrayList<>();
         for (int s = 0; s < batch; s++) {
-            KvCache kv = model.newKvCache(prompt + repeats + 8);
+            KvCache kv = model.newKvCache(prompt + steps);
             caches.add(kv);
             first.add(new SequenceChunk(prompt(s, prompt), kv, null));
         }
         model.step(first);
         for (int s = 0; s < batch; s++) caches.get(s).advance(prompt(s, prompt));
         int[] step = {0};
-        return kind("decode " + batch + " rows", repeats, () -> {
+        return () -> {
             List<SequenceChunk> chunks = new ArrayList<>();
             for (int s = 0; s < batch; s++) chunks.add(new SequenceChunk(new int[] {100 + s + step[0]}, caches.get(s), null));
             long t0 = System.nanoTime(), c0 = cpuNanos();
@@ -168,7 +210,7 @@ public final class EngineStepProfile {
             for (int s = 0; s < batch; s++) caches.get(s).advance(new int[] {100 + s + step[0]});
             step[0]++;
             return wc;
-        });
+        };
     }
 
     /**

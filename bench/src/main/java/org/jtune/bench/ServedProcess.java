@@ -16,11 +16,14 @@ import java.util.regex.Pattern;
 
 /**
  * `jtune serve` in a child JVM, as a user starts it: the CLI jar of the source checkout
- * ({@code jtune.home}/cli/target, which ./jtune builds), this JVM's flags, {@code --port 0}; the port is
+ * ({@code jtune.home}/cli/target, which ./jtune builds), this JVM's flags with the young generation ./jtune gives
+ * {@code serve}, {@code --port 0}; the port is
  * read from the line the server prints when it listens. Its stderr goes to a log file (shown when it
  * fails to start). {@link #close} sends SIGTERM (the server drains, writes its request log, exits).
  */
 final class ServedProcess implements AutoCloseable {
+    /** The young generation ./jtune gives every command but `serve`, and the one it gives `serve` (see ./jtune). */
+    static final String LAUNCHER_YOUNG = "-Xmn64m", SERVE_YOUNG = "-Xmn512m";
     private static final Pattern LISTENING = Pattern.compile("on http://127\\.0\\.0\\.1:(\\d+)/v1");
 
     private final Process process;
@@ -42,7 +45,12 @@ final class ServedProcess implements AutoCloseable {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            cmd.add(arg);
+            // the launcher's young generation for training and benchmarks, followed by the one it gives `jtune serve`
+            // (so that a -Xmn of the user's, which comes later, still wins)
+            if (arg.equals(LAUNCHER_YOUNG)) cmd.add(SERVE_YOUNG);
+        }
         cmd.add("-cp");
         cmd.add(cli.resolve("jtune-cli.jar") + java.io.File.pathSeparator + cli.resolve("lib") + java.io.File.separator + "*");
         cmd.add("org.jtune.cli.Main");

@@ -162,8 +162,8 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Whether the GEMV of one to three rows loads native F32/BF16 weights through a segment of exact class made from their
-     * address (the default: immune to polluted type profiles) or through the weight's own segment as before; for
+     * Whether the GEMV (one row or up to {@code Gemv.MAX_ROWS}) loads native F32/BF16 weights through a segment of exact
+     * class at their absolute addresses (the default: immune to polluted type profiles) or through the weight's own segment as before; for
      * benchmarks that compare both in one run (system property {@code jtune.gemv.exactSegments=false}). Same bits either way.
      */
     public static void setExactSegmentGemv(boolean on) {

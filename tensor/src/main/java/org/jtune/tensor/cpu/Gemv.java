@@ -59,8 +59,9 @@ final class Gemv {
     }
 
     /**
-     * Off: native F32/BF16 weights load through their own segment ({@link #dotsF32Segment}), as before {@link #dotsNative}
-     * (benchmarks compare; {@code jtune.gemv.exactSegments=false}).
+     * Off: native F32/BF16 weights load through their own segment ({@link #dotsF32Segment}, and the row blocks of
+     * {@link RowBlockDots#segment} the same way), as before {@link #dotsNative} (benchmarks compare;
+     * {@code jtune.gemv.exactSegments=false}).
      */
     private static volatile boolean exactSegments = !"false".equals(System.getProperty("jtune.gemv.exactSegments"));
 
@@ -82,9 +83,6 @@ final class Gemv {
         else axpys(a, m, k, b, c, co, ldc, j0, j1, accumulate);
     }
 
-    /** All of native memory as one segment: loads at absolute addresses, checked against the weight's own segment first. */
-    private static final MemorySegment ALL_NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private static float[] scratch(int size) {
@@ -95,7 +93,7 @@ final class Gemv {
 
     private static void dots(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1, boolean accumulate) {
         if (b.floats() == null && b.shorts() == null) {
-            if (exactSegments && m < 4 && b.segment().isNative() && (b.dtype() == DType.BF16 || b.dtype() == DType.F32)) {
+            if (exactSegments && b.segment().isNative() && (b.dtype() == DType.BF16 || b.dtype() == DType.F32)) {
                 dotsNative(a, m, k, b, c, co, ldc, j0, j1, accumulate);
                 return;
             }
@@ -171,13 +169,14 @@ final class Gemv {
     }
 
     /**
-     * {@link #dots} for one to three rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an
-     * arena): the loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same
-     * bits), loading through a segment made here from the rows' checked address, whose class is exact. Why: the type
+     * {@link #dots} for rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an arena): the
+     * loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same bits), and
+     * their row blocks of four and more rows ({@link RowBlockDots#segment}, absolute), loading at the rows' checked
+     * absolute addresses through a segment whose class is exact. Why: the type
      * profiles of the accesses under {@code FloatVector.fromMemorySegment} are one per JVM, shared by every caller; once
      * they have seen a second segment class (an arena, a heap segment, a mapped file: the bench's read-bandwidth loop, tests,
      * loaders), C2 compiles the loads of a segment of unknown class through a type switch with paths that are not
-     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). Loads through {@link #ALL_NATIVE}, a constant
+     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). Loads through {@link NativeMemory#ALL}, a constant
      * of exact class, bind statically whatever the profiles say (a segment made per call did too, but allocated 32 bytes
      * per call). It spans all memory with the global scope, hence the bounds and liveness check first.
      */
@@ -186,17 +185,15 @@ final class Gemv {
         long first = b.index(0, j0), last = b.index(0, j1 - 1);
         long lo = Math.min(first, last), elements = Math.max(first, last) + k - lo;
         int shift = b.dtype() == DType.F32 ? 2 : 1;
-        MemorySegment s = b.segment();
-        java.util.Objects.checkFromIndexSize(lo << shift, elements << shift, s.byteSize());
-        if (!s.scope().isAlive()) throw new IllegalStateException("matmul: the memory of a weight was released");
-        if (shift == 2) dotsF32Rows(a, m, k, s.address() + (lo << 2), b, lo, c, co, ldc, j0, j1, accumulate);
-        else dotsBf16Rows(a, m, k, s.address() + (lo << 1), b, lo, c, co, ldc, j0, j1, accumulate);
+        long address = NativeMemory.address(b.segment(), lo << shift, elements << shift);
+        if (shift == 2) dotsF32Rows(a, m, k, address, b, lo, c, co, ldc, j0, j1, accumulate);
+        else dotsBf16Rows(a, m, k, address, b, lo, c, co, ldc, j0, j1, accumulate);
     }
 
     /** {@link #dotsNative} for F32 rows: element i of b is at native address {@code address} + (i − lo)·4. */
     private static void dotsF32Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                     int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = ALL_NATIVE;
+        MemorySegment seg = NativeMemory.ALL;
         int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
@@ -204,7 +201,9 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = address + ((i0 - lo) << 2), y1 = address + ((i1 - lo) << 2), y2 = address + ((i2 - lo) << 2),
                     y3 = address + ((i3 - lo) << 2);
-            for (int r = 0; r < m; r++) {
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, false, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int t = 0; t < bound; t += L) {
@@ -231,7 +230,7 @@ final class Gemv {
     /** {@link #dotsNative} for BF16 rows: element i of b is at native address {@code address} + (i − lo)·2. */
     private static void dotsBf16Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                      int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = ALL_NATIVE;
+        MemorySegment seg = NativeMemory.ALL;
         int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
@@ -239,7 +238,9 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = address + ((i0 - lo) << 1), y1 = address + ((i1 - lo) << 1), y2 = address + ((i2 - lo) << 1),
                     y3 = address + ((i3 - lo) << 1);
-            for (int r = 0; r < m; r++) {
+            int r = m / 4 * 4;
+            if (r > 0) RowBlockDots.segment(a, m, k, b, true, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 for (int t = 0; t < bound; t += L) {
@@ -274,7 +275,7 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 1, y1 = i1 << 1, y2 = i2 << 1, y3 = i3 << 1;
             int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            if (r > 0) RowBlockDots.segment(a, m, k, b, true, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
@@ -310,7 +311,7 @@ final class Gemv {
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
             long y0 = i0 << 2, y1 = i1 << 2, y2 = i2 << 2, y3 = i3 << 2;
             int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            if (r > 0) RowBlockDots.segment(a, m, k, b, false, false, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
             for (; r < m; r++) {
                 int ao = r * k;
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;

@@ -18,6 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators ({@link LaneTranspose}) and adding the transposed rows in order (the same additions per lane, so the
  * same bits; extracting the lanes one by one costs ~60 instructions per output); then the scalar tail over
  * [K − K mod L, K) in order. So a row's outputs have the bits of that row multiplied alone.
+ *
+ * <p>Native weights (the caller checked bounds and liveness once) load at absolute addresses through {@link NativeMemory#ALL},
+ * a constant of exact class, in kernels of their own ({@code …Native}): loads through the weight's own segment (a mapped
+ * file) compile through a type switch once the JVM-wide profiles under {@code FloatVector.fromMemorySegment} have seen
+ * other segment classes (see {@code Gemv.dotsNative}). The kernels differ only in that.
  */
 final class RowBlockDots {
     private static final VectorSpecies<Float> S = HalfVectors.F;
@@ -74,22 +79,40 @@ final class RowBlockDots {
         }
     }
 
-    /** F32 ({@code bf16} false) or BF16 weight rows at element indices i0..i3 of b's segment, widened in registers. */
-    static void segment(float[] a, int m, int k, StridedMatrix b, boolean bf16, long i0, long i1, long i2, long i3,
-                        float[] c, int oc, int ldc, int cols, boolean accumulate) {
+    /**
+     * F32 ({@code bf16} false) or BF16 weight rows at element indices i0..i3 of b's segment, widened in registers: loaded
+     * through b's segment, or ({@code absolute}, for a native segment whose bounds and liveness the caller checked) at
+     * native address {@code b.segment().address()} + i·(element size) through {@link NativeMemory#ALL} (see
+     * {@code Gemv.dotsNative}: same loads, a segment of exact class). Same sums, same bits either way.
+     */
+    static void segment(float[] a, int m, int k, StridedMatrix b, boolean bf16, boolean absolute, long i0, long i1, long i2,
+                        long i3, float[] c, int oc, int ldc, int cols, boolean accumulate) {
         int bound = k - k % L;
         float[] s = scratch(m);
         MemorySegment seg = b.segment();
+        int shift = bf16 ? 1 : 2;
+        long base = absolute ? seg.address() : 0;
+        long y0 = base + (i0 << shift), y1 = base + (i1 << shift), y2 = base + (i2 << shift), y3 = base + (i3 << shift);
         int rows = m - m % 4;
         int sixRows = sixRows(rows);
         int r = 0;
         for (; r < sixRows; r += 6) {
-            if (bf16) sixBf16(a, r * k, k, seg, i0 << 1, i1 << 1, i2 << 1, i3 << 1, bound, s, 4 * r * L);
-            else sixF32(a, r * k, k, seg, i0 << 2, i1 << 2, i2 << 2, i3 << 2, bound, s, 4 * r * L);
+            if (absolute) {
+                if (bf16) sixBf16Native(a, r * k, k, y0, y1, y2, y3, bound, s, 4 * r * L);
+                else sixF32Native(a, r * k, k, y0, y1, y2, y3, bound, s, 4 * r * L);
+            } else {
+                if (bf16) sixBf16(a, r * k, k, seg, y0, y1, y2, y3, bound, s, 4 * r * L);
+                else sixF32(a, r * k, k, seg, y0, y1, y2, y3, bound, s, 4 * r * L);
+            }
         }
         for (; r < rows; r += 4) {
-            if (bf16) fourBf16(a, r * k, k, seg, i0 << 1, i1 << 1, i2 << 1, i3 << 1, bound, s, 4 * r * L);
-            else fourF32(a, r * k, k, seg, i0 << 2, i1 << 2, i2 << 2, i3 << 2, bound, s, 4 * r * L);
+            if (absolute) {
+                if (bf16) fourBf16Native(a, r * k, k, y0, y1, y2, y3, bound, s, 4 * r * L);
+                else fourF32Native(a, r * k, k, y0, y1, y2, y3, bound, s, 4 * r * L);
+            } else {
+                if (bf16) fourBf16(a, r * k, k, seg, y0, y1, y2, y3, bound, s, 4 * r * L);
+                else fourF32(a, r * k, k, seg, y0, y1, y2, y3, bound, s, 4 * r * L);
+            }
         }
         int sums = laneSums(s, rows, bound);
         for (r = 0; r < rows; r++) {
@@ -285,6 +308,126 @@ final class RowBlockDots {
 
     /** {@link #fourHeap} for BF16 weight rows at byte offsets y0..y3 of a segment, widened in registers. */
     private static void fourBf16(float[] a, int ao, int k, MemorySegment seg, long y0, long y1, long y2, long y3, int bound, float[] s, int so) {
+        int a0 = ao, a1 = ao + k, a2 = a1 + k, a3 = a2 + k;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+        FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+        FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+        for (int t = 0; t < bound; t += L) {
+            long o = (long) t << 1;
+            FloatVector v0 = HalfVectors.bf16(seg, y0 + o), v1 = HalfVectors.bf16(seg, y1 + o);
+            FloatVector v2 = HalfVectors.bf16(seg, y2 + o), v3 = HalfVectors.bf16(seg, y3 + o);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
+            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
+            x = FloatVector.fromArray(S, a, a1 + t);
+            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
+            x = FloatVector.fromArray(S, a, a2 + t);
+            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
+            x = FloatVector.fromArray(S, a, a3 + t);
+            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
+        }
+        s00.intoArray(s, so); s01.intoArray(s, so + L); s02.intoArray(s, so + 2 * L); s03.intoArray(s, so + 3 * L);
+        s10.intoArray(s, so + 4 * L); s11.intoArray(s, so + 5 * L); s12.intoArray(s, so + 6 * L); s13.intoArray(s, so + 7 * L);
+        s20.intoArray(s, so + 8 * L); s21.intoArray(s, so + 9 * L); s22.intoArray(s, so + 10 * L); s23.intoArray(s, so + 11 * L);
+        s30.intoArray(s, so + 12 * L); s31.intoArray(s, so + 13 * L); s32.intoArray(s, so + 14 * L); s33.intoArray(s, so + 15 * L);
+    }
+
+    /** {@link #sixF32} at native addresses y0..y3, loaded through {@link NativeMemory#ALL}. */
+    private static void sixF32Native(float[] a, int ao, int k, long y0, long y1, long y2, long y3, int bound, float[] s, int so) {
+        MemorySegment seg = NativeMemory.ALL;
+        int a0 = ao, a1 = ao + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z, s20 = z, s21 = z, s22 = z, s23 = z;
+        FloatVector s30 = z, s31 = z, s32 = z, s33 = z, s40 = z, s41 = z, s42 = z, s43 = z, s50 = z, s51 = z, s52 = z, s53 = z;
+        for (int t = 0; t < bound; t += L) {
+            long o = (long) t << 2;
+            FloatVector v0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE), v1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE), v3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
+            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
+            x = FloatVector.fromArray(S, a, a1 + t);
+            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
+            x = FloatVector.fromArray(S, a, a2 + t);
+            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
+            x = FloatVector.fromArray(S, a, a3 + t);
+            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
+            x = FloatVector.fromArray(S, a, a4 + t);
+            s40 = v0.fma(x, s40); s41 = v1.fma(x, s41); s42 = v2.fma(x, s42); s43 = v3.fma(x, s43);
+            x = FloatVector.fromArray(S, a, a5 + t);
+            s50 = v0.fma(x, s50); s51 = v1.fma(x, s51); s52 = v2.fma(x, s52); s53 = v3.fma(x, s53);
+        }
+        s00.intoArray(s, so); s01.intoArray(s, so + L); s02.intoArray(s, so + 2 * L); s03.intoArray(s, so + 3 * L);
+        s10.intoArray(s, so + 4 * L); s11.intoArray(s, so + 5 * L); s12.intoArray(s, so + 6 * L); s13.intoArray(s, so + 7 * L);
+        s20.intoArray(s, so + 8 * L); s21.intoArray(s, so + 9 * L); s22.intoArray(s, so + 10 * L); s23.intoArray(s, so + 11 * L);
+        s30.intoArray(s, so + 12 * L); s31.intoArray(s, so + 13 * L); s32.intoArray(s, so + 14 * L); s33.intoArray(s, so + 15 * L);
+        s40.intoArray(s, so + 16 * L); s41.intoArray(s, so + 17 * L); s42.intoArray(s, so + 18 * L); s43.intoArray(s, so + 19 * L);
+        s50.intoArray(s, so + 20 * L); s51.intoArray(s, so + 21 * L); s52.intoArray(s, so + 22 * L); s53.intoArray(s, so + 23 * L);
+    }
+
+    /** {@link #sixBf16} at native addresses y0..y3, loaded through {@link NativeMemory#ALL}. */
+    private static void sixBf16Native(float[] a, int ao, int k, long y0, long y1, long y2, long y3, int bound, float[] s, int so) {
+        MemorySegment seg = NativeMemory.ALL;
+        int a0 = ao, a1 = ao + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z, s10 = z, s11 = z, s12 = z, s13 = z, s20 = z, s21 = z, s22 = z, s23 = z;
+        FloatVector s30 = z, s31 = z, s32 = z, s33 = z, s40 = z, s41 = z, s42 = z, s43 = z, s50 = z, s51 = z, s52 = z, s53 = z;
+        for (int t = 0; t < bound; t += L) {
+            long o = (long) t << 1;
+            FloatVector v0 = HalfVectors.bf16(seg, y0 + o), v1 = HalfVectors.bf16(seg, y1 + o);
+            FloatVector v2 = HalfVectors.bf16(seg, y2 + o), v3 = HalfVectors.bf16(seg, y3 + o);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
+            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
+            x = FloatVector.fromArray(S, a, a1 + t);
+            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
+            x = FloatVector.fromArray(S, a, a2 + t);
+            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
+            x = FloatVector.fromArray(S, a, a3 + t);
+            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
+            x = FloatVector.fromArray(S, a, a4 + t);
+            s40 = v0.fma(x, s40); s41 = v1.fma(x, s41); s42 = v2.fma(x, s42); s43 = v3.fma(x, s43);
+            x = FloatVector.fromArray(S, a, a5 + t);
+            s50 = v0.fma(x, s50); s51 = v1.fma(x, s51); s52 = v2.fma(x, s52); s53 = v3.fma(x, s53);
+        }
+        s00.intoArray(s, so); s01.intoArray(s, so + L); s02.intoArray(s, so + 2 * L); s03.intoArray(s, so + 3 * L);
+        s10.intoArray(s, so + 4 * L); s11.intoArray(s, so + 5 * L); s12.intoArray(s, so + 6 * L); s13.intoArray(s, so + 7 * L);
+        s20.intoArray(s, so + 8 * L); s21.intoArray(s, so + 9 * L); s22.intoArray(s, so + 10 * L); s23.intoArray(s, so + 11 * L);
+        s30.intoArray(s, so + 12 * L); s31.intoArray(s, so + 13 * L); s32.intoArray(s, so + 14 * L); s33.intoArray(s, so + 15 * L);
+        s40.intoArray(s, so + 16 * L); s41.intoArray(s, so + 17 * L); s42.intoArray(s, so + 18 * L); s43.intoArray(s, so + 19 * L);
+        s50.intoArray(s, so + 20 * L); s51.intoArray(s, so + 21 * L); s52.intoArray(s, so + 22 * L); s53.intoArray(s, so + 23 * L);
+    }
+
+    /** {@link #fourF32} at native addresses y0..y3, loaded through {@link NativeMemory#ALL}. */
+    private static void fourF32Native(float[] a, int ao, int k, long y0, long y1, long y2, long y3, int bound, float[] s, int so) {
+        MemorySegment seg = NativeMemory.ALL;
+        int a0 = ao, a1 = ao + k, a2 = a1 + k, a3 = a2 + k;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z, s02 = z, s03 = z;
+        FloatVector s10 = z, s11 = z, s12 = z, s13 = z;
+        FloatVector s20 = z, s21 = z, s22 = z, s23 = z;
+        FloatVector s30 = z, s31 = z, s32 = z, s33 = z;
+        for (int t = 0; t < bound; t += L) {
+            long o = (long) t << 2;
+            FloatVector v0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE), v1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE), v3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE);
+            FloatVector x = FloatVector.fromArray(S, a, a0 + t);
+            s00 = v0.fma(x, s00); s01 = v1.fma(x, s01); s02 = v2.fma(x, s02); s03 = v3.fma(x, s03);
+            x = FloatVector.fromArray(S, a, a1 + t);
+            s10 = v0.fma(x, s10); s11 = v1.fma(x, s11); s12 = v2.fma(x, s12); s13 = v3.fma(x, s13);
+            x = FloatVector.fromArray(S, a, a2 + t);
+            s20 = v0.fma(x, s20); s21 = v1.fma(x, s21); s22 = v2.fma(x, s22); s23 = v3.fma(x, s23);
+            x = FloatVector.fromArray(S, a, a3 + t);
+            s30 = v0.fma(x, s30); s31 = v1.fma(x, s31); s32 = v2.fma(x, s32); s33 = v3.fma(x, s33);
+        }
+        s00.intoArray(s, so); s01.intoArray(s, so + L); s02.intoArray(s, so + 2 * L); s03.intoArray(s, so + 3 * L);
+        s10.intoArray(s, so + 4 * L); s11.intoArray(s, so + 5 * L); s12.intoArray(s, so + 6 * L); s13.intoArray(s, so + 7 * L);
+        s20.intoArray(s, so + 8 * L); s21.intoArray(s, so + 9 * L); s22.intoArray(s, so + 10 * L); s23.intoArray(s, so + 11 * L);
+        s30.intoArray(s, so + 12 * L); s31.intoArray(s, so + 13 * L); s32.intoArray(s, so + 14 * L); s33.intoArray(s, so + 15 * L);
+    }
+
+    /** {@link #fourBf16} at native addresses y0..y3, loaded through {@link NativeMemory#ALL}. */
+    private static void fourBf16Native(float[] a, int ao, int k, long y0, long y1, long y2, long y3, int bound, float[] s, int so) {
+        MemorySegment seg = NativeMemory.ALL;
         int a0 = ao, a1 = ao + k, a2 = a1 + k, a3 = a2 + k;
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z, s02 = z, s03 = z;

@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The GEMV of one to three rows over native F32/BF16 weights loads through a segment of exact class made from the rows'
- * address ({@code Gemv.dotsNative}); it must give the very bits of the heap path and of the loads through the weight's
- * own segment, on a memory-mapped file whose tensor starts 8 bytes past a cache line (safetensors aligns to 8 only),
- * for views that end at the last byte of the mapping, with and without a scalar tail, 1 and 2 threads; and it must
- * refuse a weight whose memory was released instead of reading freed memory.
+ * The GEMV over native F32/BF16 weights loads through a segment of exact class at the rows' absolute addresses
+ * ({@code Gemv.dotsNative}: one to three rows alone; more in the row blocks of {@code RowBlockDots}, then the rows past
+ * the last block of four); it must give the very bits of the heap path and of the loads through the weight's own
+ * segment, on a memory-mapped file whose tensor starts 8 bytes past a cache line (safetensors aligns to 8 only), for views
+ * that end at the last byte of the mapping, with and without a scalar tail, 1 and 2 threads; and it must refuse a weight
+ * whose memory was released instead of reading freed memory.
  */
 class GemvNativeSegmentTest {
     private final int savedThreads = Parallel.threads();
@@ -53,7 +54,7 @@ class GemvNativeSegmentTest {
                     Tensor wMap = new Tensor(Storage.wrap(mapped), dt, new int[] {n, k}, new long[] {k, 1}, 0);
                     for (int threads : new int[] {1, 2}) {
                         Parallel.setThreads(threads);
-                        for (int m = 1; m <= 3; m++) {
+                        for (int m : new int[] {1, 2, 3, 4, 7, 12, 17}) {
                             Tensor a = Tensor.uniform(rng, -1f, 1f, m, k);
                             String what = dt + " k=" + k + " m=" + m + " threads=" + threads;
                             float[] heap = Ops.matmul(a, wHeap.t()).toFloatArray();
