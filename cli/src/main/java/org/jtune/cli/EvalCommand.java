@@ -81,6 +81,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "Quantize the projection matrices of the model(s) on load: q8_0, q4_0, q4_k, or nf4 (the NF4 base a QLoRA adapter was trained on).")
     String quantize;
 
+    @Option(names = "--mlock",
+            description = "Lock the model's mapped weight files in RAM (mlock), so that the OS does not page them out while it runs; needs a memory-lock limit (ulimit -l) that covers them, else a warning and they stay pageable.")
+    boolean mlock;
+
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
     Path adapter;
 
@@ -155,6 +159,7 @@ final class EvalCommand implements Callable<Integer> {
      * found only after minutes of generation wastes the run.
      */
     private void validate() throws JtuneException {
+        if (mlock) org.jtune.tensor.ResidentMemory.setLocking(true);
         if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");

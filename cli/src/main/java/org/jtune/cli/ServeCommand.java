@@ -31,6 +31,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Quantize the model's projection matrices on load: q8_0, q4_0, q4_k or nf4 (written once to a temporary jtune quantize folder, which is served).")
     String quantize;
 
+    @Option(names = "--mlock",
+            description = "Lock the model's mapped weight files in RAM (mlock), so that the OS does not page them out while it runs; needs a memory-lock limit (ulimit -l) that covers them, else a warning and they stay pageable.")
+    boolean mlock;
+
     @Option(names = "--registry", paramLabel = "DB",
             description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
                     + "and switch to each version promoted or rolled back to, without dropping requests.")
@@ -116,6 +120,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
+            if (mlock) org.jtune.tensor.ResidentMemory.setLocking(true);
             if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1 || kvBudgetBytes < 0) {
                 throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1, --kv-budget-bytes >= 0");
             }

@@ -78,6 +78,7 @@ public record SafetensorsFile(Path path, SafetensorsHeader header, MemorySegment
                 return new SafetensorsFile(path, header, copy, null, 0);
             }
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            org.jtune.tensor.ResidentMemory.lockIfAsked(mapped, path.toString());
             keep = true;
             return new SafetensorsFile(path, header, mapped.asSlice(dataStart), ch, size);
         } catch (IOException e) {

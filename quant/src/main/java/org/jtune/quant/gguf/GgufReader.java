@@ -56,6 +56,7 @@ public final class GgufReader {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment mapping = ch.size() == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             GgufFile file = new GgufReader(path, mapping).parse(arena);
+            org.jtune.tensor.ResidentMemory.lockIfAsked(mapping, path.toString());
             return file;
         } catch (IOException e) {
             arena.close();
