@@ -241,8 +241,8 @@ public final class Q4KFormat implements BlockFormat {
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F), accMin = acc;
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -268,10 +268,11 @@ public final class Q4KFormat implements BlockFormat {
     /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector a0 = FloatVector.zero(F), a1 = a0, m0 = a0, m1 = a0;
         for (int b = 0; b < blocks; b++) {
-            long o = (long) b * BYTES;
+            long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
             long lo8 = w.get(QuantVectors.LONG, o + SCALES);
             long hi4 = w.get(QuantVectors.INT, o + SCALES + 8) & 0xFFFFFFFFL;

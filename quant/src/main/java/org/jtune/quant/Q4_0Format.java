@@ -97,8 +97,8 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -124,11 +124,12 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
-            long o = (long) b * BYTES;
+            long o = wOff + (long) b * BYTES;
             int xb = xOff + b * QK;
             IntVector q = QuantVectors.widen(w, o + 2);
             FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
@@ -142,7 +143,7 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
             a1 = t.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o + BYTES)), a1);
         }
         if (b < blocks) {
-            long o = (long) b * BYTES;
+            long o = wOff + (long) b * BYTES;
             int xb = xOff + b * QK;
             IntVector q = QuantVectors.widen(w, o + 2);
             FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));

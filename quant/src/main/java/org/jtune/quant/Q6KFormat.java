@@ -213,8 +213,8 @@ public final class Q6KFormat implements BlockFormat {
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -247,10 +247,11 @@ public final class Q6KFormat implements BlockFormat {
     /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector a1 = FloatVector.zero(F), a2 = a1, a3 = a1, a4 = a1;
         for (int b = 0; b < blocks; b++) {
-            long o = (long) b * BYTES;
+            long o = wOff + (long) b * BYTES;
             float d = QuantVectors.f16(w, o + D);
             for (int h = 0; h < 2; h++) {
                 long ql = o + 64L * h, qh = o + QH + 32L * h;

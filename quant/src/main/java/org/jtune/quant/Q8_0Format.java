@@ -81,8 +81,8 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -105,8 +105,8 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
      * from a segment of exact class ({@link QuantVectors#checkedAddress}).
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES)).reinterpret((long) blocks * BYTES);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES);   // absolute address
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
