@@ -116,42 +116,52 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         return VectorMath.sum(acc);
     }
 
+    /** Lane i holds the bits of the float i − 8: nibble → weight code by {@code selectFrom} (indices wrap modulo 16). */
+    private static final IntVector CODES = IntVector.fromArray(QuantVectors.I,
+            java.util.stream.IntStream.range(0, QuantVectors.I.length()).map(i -> Float.floatToIntBits((i & 15) - 8)).toArray(), 0);
+
     /**
      * One row times x with 16 F32 lanes (AVX-512), the decode kernel (as Q8_0Format's): the 16 bytes of a block widened
-     * to int lanes once, low and high nibbles minus 8 converted to two float vectors, their products with x summed and
-     * scaled into one of two accumulators (even, odd blocks), straight-line code, loads from a segment of exact class
-     * ({@link QuantVectors#checkedAddress}); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}).
+     * to int lanes once (sign-extended), each lane's low nibble, then its high nibble (after a shift), mapped to the float
+     * q − 8 through {@link #CODES} with {@code selectFrom}, which wraps the index modulo 16 and so is the nibble mask
+     * (vpermd: one operation where the convert and the subtraction of 8 took two, the same floats exactly); their
+     * products with x summed and scaled into one of two accumulators (even, odd blocks), straight-line code; loads at
+     * absolute addresses from {@link QuantVectors#ALL_NATIVE}. The lane sum at the end is QuantVectors.sum16's tree
+     * written out: C2 stops inlining methods that are not the JDK's own once a compilation holds ~18,000 nodes
+     * (NodeCountInliningCutoff), and a call to sum16 there boxed its vector argument (bench/RESULTS.md, issue 12).
      */
     private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        long bytes = (long) blocks * BYTES;
         MemorySegment w = QuantVectors.ALL_NATIVE;
-        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
+        long base = QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES);   // absolute address
+        IntVector codes = CODES;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
-            long o = wOff + (long) b * BYTES;
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            IntVector q = QuantVectors.widen(w, o + 2);
-            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
-            IntVector r = QuantVectors.widen(w, o + BYTES + 2);
-            FloatVector t = ((FloatVector) r.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + QK));
-            t = ((FloatVector) r.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + QK + 16), t);
-            a1 = t.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o + BYTES)), a1);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s = q.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb));
+            s = q.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 16), s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
+            IntVector r = (IntVector) ByteVector.fromMemorySegment(B, w, o + BYTES + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector t = r.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb + QK));
+            t = r.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + QK + 16), t);
+            a1 = t.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + BYTES))), a1);
         }
         if (b < blocks) {
-            long o = wOff + (long) b * BYTES;
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            IntVector q = QuantVectors.widen(w, o + 2);
-            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s = q.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb));
+            s = q.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 16), s);
+            a0 = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
         }
-        return QuantVectors.sum16(a0.add(a1));
+        FloatVector v = a0.add(a1);                         // QuantVectors.sum16, written out
+        v = v.add(v.rearrange(QuantVectors.X8));
+        v = v.add(v.rearrange(QuantVectors.X4));
+        v = v.add(v.rearrange(QuantVectors.X2));
+        v = v.add(v.rearrange(QuantVectors.X1));
+        return v.lane(0);
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -69,10 +69,10 @@ final class QuantVectors {
         return held[0];
     }
 
-    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
 
     /**
      * The sum of the 16 lanes of v in a fixed tree (lanes i and i^8 added, then i^4, i^2, i^1), so a row's result is
