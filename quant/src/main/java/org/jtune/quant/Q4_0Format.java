@@ -91,7 +91,23 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
         MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
@@ -130,9 +146,8 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
      * written out: C2 stops inlining methods that are not the JDK's own once a compilation holds ~18,000 nodes
      * (NodeCountInliningCutoff), and a call to sum16 there boxed its vector argument (bench/RESULTS.md, issue 12).
      */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
         MemorySegment w = QuantVectors.ALL_NATIVE;
-        long base = QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES);   // absolute address
         IntVector codes = CODES;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;

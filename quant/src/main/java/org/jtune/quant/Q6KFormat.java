@@ -207,7 +207,23 @@ public final class Q6KFormat implements BlockFormat {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
@@ -252,9 +268,8 @@ public final class Q6KFormat implements BlockFormat {
      * past ~18,000 nodes C2 stops inlining other methods (NodeCountInliningCutoff), which left a call to QuantVectors.f16
      * in the loop and one to sum16 that boxed its vector.
      */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
         MemorySegment w = QuantVectors.ALL_NATIVE;
-        long base = QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES);   // absolute address
         FloatVector a1 = FloatVector.zero(F), a2 = a1, a3 = a1, a4 = a1;
         for (int b = 0; b < blocks; b++) {
             long o = base + (long) b * BYTES;

@@ -75,7 +75,23 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
         MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
@@ -104,9 +120,9 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
      * run to run, this to 20–23 on one thread); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}). Loads
      * from a segment of exact class ({@link QuantVectors#checkedAddress}).
      */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
         MemorySegment w = QuantVectors.ALL_NATIVE;
-        wOff = QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES);   // absolute address
+        long wOff = base;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
