@@ -235,14 +235,30 @@ public final class Q4KFormat implements BlockFormat {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F), accMin = acc;
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -265,36 +281,112 @@ public final class Q4KFormat implements BlockFormat {
         return VectorMath.sum(acc) - VectorMath.sum(accMin);
     }
 
-    /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+    /** Lane i holds the bits of the float i: nibble → level by {@code selectFrom} (indices wrap modulo 16, the nibble mask). */
+    private static final IntVector LEVELS = IntVector.fromArray(QuantVectors.I,
+            java.util.stream.IntStream.range(0, QuantVectors.I.length()).map(i -> Float.floatToIntBits(i & 15)).toArray(), 0);
+
+    /**
+     * The 16-lane decode kernel on native rows, loading at absolute addresses from {@link QuantVectors#ALL_NATIVE}: a
+     * super-block's four 64-weight chunks written out straight (the loop over them compiled to ~100 scalar instructions
+     * per chunk of clamped long index arithmetic and spills around ~30 vector ones), the 6-bit scales and mins unpacked
+     * with constant shifts ({@link #scaleMin(long, long, int)} for each j), nibbles mapped to floats through
+     * {@link #LEVELS}, the same products and sums in the same order as before (same bits). The F16 fields, the loads and
+     * the final lane sums (QuantVectors.sum16's tree) are written with the JDK's own methods only: past ~18,000 nodes C2
+     * stops inlining other methods (NodeCountInliningCutoff), and the calls to sum16 there boxed two vectors per row.
+     */
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        IntVector levels = LEVELS;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, m0 = a0, m1 = a0;
         for (int b = 0; b < blocks; b++) {
-            long o = (long) b * BYTES;
-            float d = QuantVectors.f16(w, o), dmin = QuantVectors.f16(w, o + 2);
-            long lo8 = w.get(QuantVectors.LONG, o + SCALES);
-            long hi4 = w.get(QuantVectors.INT, o + SCALES + 8) & 0xFFFFFFFFL;
-            for (int c = 0; c < 4; c++) {                                     // chunk c: sub-blocks 2c (low nibbles), 2c + 1 (high)
-                int sl = scaleMin(lo8, hi4, 2 * c), sh = scaleMin(lo8, hi4, 2 * c + 1);
-                long qs = o + QS + 32L * c;
-                int xj = xOff + b * QK + 64 * c;
-                IntVector q0 = QuantVectors.widen(w, qs), q1 = QuantVectors.widen(w, qs + 16);
-                FloatVector v0 = FloatVector.fromArray(F, x, xj), v1 = FloatVector.fromArray(F, x, xj + 16);
-                FloatVector v2 = FloatVector.fromArray(F, x, xj + 32), v3 = FloatVector.fromArray(F, x, xj + 48);
-                FloatVector dl = FloatVector.broadcast(F, d * (sl & 0xFF)), dh = FloatVector.broadcast(F, d * (sh & 0xFF));
-                FloatVector ml = FloatVector.broadcast(F, dmin * (sl >>> 8)), mh = FloatVector.broadcast(F, dmin * (sh >>> 8));
-                a0 = ((FloatVector) q0.and(0x0F).convert(VectorOperators.I2F, 0)).mul(v0).fma(dl, a0);
-                a1 = ((FloatVector) q1.and(0x0F).convert(VectorOperators.I2F, 0)).mul(v1).fma(dl, a1);
+            long o = base + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o)), dmin = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 2));
+            long lo8 = w.get(QuantVectors.LONG, o + SCALES);                  // scale bytes 0..7
+            long hi4 = w.get(QuantVectors.INT, o + SCALES + 8) & 0xFFFFFFFFL;   // scale bytes 8..11
+            {                                                                 // chunk 0: sub-blocks 0 (low nibbles), 1 (high)
+                int scLo = (int) (lo8 >>> 0) & 63, mLo = (int) (lo8 >>> 32) & 63;
+                int scHi = (int) (lo8 >>> 8) & 63, mHi = (int) (lo8 >>> 40) & 63;
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 16, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 32, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                FloatVector v0 = FloatVector.fromArray(F, x, xb + 0), v1 = FloatVector.fromArray(F, x, xb + 16);
+                FloatVector v2 = FloatVector.fromArray(F, x, xb + 32), v3 = FloatVector.fromArray(F, x, xb + 48);
+                FloatVector dl = FloatVector.broadcast(F, d * scLo), dh = FloatVector.broadcast(F, d * scHi);
+                FloatVector ml = FloatVector.broadcast(F, dmin * mLo), mh = FloatVector.broadcast(F, dmin * mHi);
+                a0 = q0.selectFrom(levels).reinterpretAsFloats().mul(v0).fma(dl, a0);
+                a1 = q1.selectFrom(levels).reinterpretAsFloats().mul(v1).fma(dl, a1);
                 m0 = v0.fma(ml, m0);
                 m1 = v1.fma(ml, m1);
-                a0 = ((FloatVector) q0.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).mul(v2).fma(dh, a0);
-                a1 = ((FloatVector) q1.lanewise(VectorOperators.ASHR, 4).and(0x0F).convert(VectorOperators.I2F, 0)).mul(v3).fma(dh, a1);
+                a0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v2).fma(dh, a0);
+                a1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v3).fma(dh, a1);
+                m0 = v2.fma(mh, m0);
+                m1 = v3.fma(mh, m1);
+            }
+            {                                                                 // chunk 1: sub-blocks 2 (low nibbles), 3 (high)
+                int scLo = (int) (lo8 >>> 16) & 63, mLo = (int) (lo8 >>> 48) & 63;
+                int scHi = (int) (lo8 >>> 24) & 63, mHi = (int) (lo8 >>> 56) & 63;
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 48, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 64, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                FloatVector v0 = FloatVector.fromArray(F, x, xb + 64), v1 = FloatVector.fromArray(F, x, xb + 80);
+                FloatVector v2 = FloatVector.fromArray(F, x, xb + 96), v3 = FloatVector.fromArray(F, x, xb + 112);
+                FloatVector dl = FloatVector.broadcast(F, d * scLo), dh = FloatVector.broadcast(F, d * scHi);
+                FloatVector ml = FloatVector.broadcast(F, dmin * mLo), mh = FloatVector.broadcast(F, dmin * mHi);
+                a0 = q0.selectFrom(levels).reinterpretAsFloats().mul(v0).fma(dl, a0);
+                a1 = q1.selectFrom(levels).reinterpretAsFloats().mul(v1).fma(dl, a1);
+                m0 = v0.fma(ml, m0);
+                m1 = v1.fma(ml, m1);
+                a0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v2).fma(dh, a0);
+                a1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v3).fma(dh, a1);
+                m0 = v2.fma(mh, m0);
+                m1 = v3.fma(mh, m1);
+            }
+            {                                                                 // chunk 2: sub-blocks 4 (low nibbles), 5 (high)
+                int scLo = ((int) (hi4 >>> 0) & 0xF) | (((int) (lo8 >>> 6) & 3) << 4), mLo = ((int) (hi4 >>> 4) & 0xF) | (((int) (lo8 >>> 38) & 3) << 4);
+                int scHi = ((int) (hi4 >>> 8) & 0xF) | (((int) (lo8 >>> 14) & 3) << 4), mHi = ((int) (hi4 >>> 12) & 0xF) | (((int) (lo8 >>> 46) & 3) << 4);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 80, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 96, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                FloatVector v0 = FloatVector.fromArray(F, x, xb + 128), v1 = FloatVector.fromArray(F, x, xb + 144);
+                FloatVector v2 = FloatVector.fromArray(F, x, xb + 160), v3 = FloatVector.fromArray(F, x, xb + 176);
+                FloatVector dl = FloatVector.broadcast(F, d * scLo), dh = FloatVector.broadcast(F, d * scHi);
+                FloatVector ml = FloatVector.broadcast(F, dmin * mLo), mh = FloatVector.broadcast(F, dmin * mHi);
+                a0 = q0.selectFrom(levels).reinterpretAsFloats().mul(v0).fma(dl, a0);
+                a1 = q1.selectFrom(levels).reinterpretAsFloats().mul(v1).fma(dl, a1);
+                m0 = v0.fma(ml, m0);
+                m1 = v1.fma(ml, m1);
+                a0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v2).fma(dh, a0);
+                a1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v3).fma(dh, a1);
+                m0 = v2.fma(mh, m0);
+                m1 = v3.fma(mh, m1);
+            }
+            {                                                                 // chunk 3: sub-blocks 6 (low nibbles), 7 (high)
+                int scLo = ((int) (hi4 >>> 16) & 0xF) | (((int) (lo8 >>> 22) & 3) << 4), mLo = ((int) (hi4 >>> 20) & 0xF) | (((int) (lo8 >>> 54) & 3) << 4);
+                int scHi = ((int) (hi4 >>> 24) & 0xF) | (((int) (lo8 >>> 30) & 3) << 4), mHi = ((int) (hi4 >>> 28) & 0xF) | (((int) (lo8 >>> 62) & 3) << 4);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 112, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 128, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                FloatVector v0 = FloatVector.fromArray(F, x, xb + 192), v1 = FloatVector.fromArray(F, x, xb + 208);
+                FloatVector v2 = FloatVector.fromArray(F, x, xb + 224), v3 = FloatVector.fromArray(F, x, xb + 240);
+                FloatVector dl = FloatVector.broadcast(F, d * scLo), dh = FloatVector.broadcast(F, d * scHi);
+                FloatVector ml = FloatVector.broadcast(F, dmin * mLo), mh = FloatVector.broadcast(F, dmin * mHi);
+                a0 = q0.selectFrom(levels).reinterpretAsFloats().mul(v0).fma(dl, a0);
+                a1 = q1.selectFrom(levels).reinterpretAsFloats().mul(v1).fma(dl, a1);
+                m0 = v0.fma(ml, m0);
+                m1 = v1.fma(ml, m1);
+                a0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v2).fma(dh, a0);
+                a1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(levels).reinterpretAsFloats().mul(v3).fma(dh, a1);
                 m0 = v2.fma(mh, m0);
                 m1 = v3.fma(mh, m1);
             }
         }
-        return QuantVectors.sum16(a0.add(a1)) - QuantVectors.sum16(m0.add(m1));
+        FloatVector a = a0.add(a1), m = m0.add(m1);           // QuantVectors.sum16 of each, written out
+        a = a.add(a.rearrange(QuantVectors.X8));
+        m = m.add(m.rearrange(QuantVectors.X8));
+        a = a.add(a.rearrange(QuantVectors.X4));
+        m = m.add(m.rearrange(QuantVectors.X4));
+        a = a.add(a.rearrange(QuantVectors.X2));
+        m = m.add(m.rearrange(QuantVectors.X2));
+        a = a.add(a.rearrange(QuantVectors.X1));
+        m = m.add(m.rearrange(QuantVectors.X1));
+        return a.lane(0) - m.lane(0);
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

@@ -91,14 +91,30 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
         MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -116,41 +132,72 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         return VectorMath.sum(acc);
     }
 
+    /** Lane i holds the bits of the float i − 8: nibble → weight code by {@code selectFrom} (indices wrap modulo 16). */
+    private static final IntVector CODES = IntVector.fromArray(QuantVectors.I,
+            java.util.stream.IntStream.range(0, QuantVectors.I.length()).map(i -> Float.floatToIntBits((i & 15) - 8)).toArray(), 0);
+
     /**
      * One row times x with 16 F32 lanes (AVX-512), the decode kernel (as Q8_0Format's): the 16 bytes of a block widened
-     * to int lanes once, low and high nibbles minus 8 converted to two float vectors, their products with x summed and
-     * scaled into one of two accumulators (even, odd blocks), straight-line code, loads from a segment of exact class
-     * ({@link QuantVectors#checkedAddress}); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}).
+     * to int lanes once (sign-extended), each lane's low nibble, then its high nibble (after a shift), mapped to the float
+     * q − 8 through {@link #CODES} with {@code selectFrom}, which wraps the index modulo 16 and so is the nibble mask
+     * (vpermd: one operation where the convert and the subtraction of 8 took two, the same floats exactly); their
+     * products with x summed and scaled into one of two accumulators (even, odd blocks), four blocks a step written out
+     * straight (+6 % against two on one thread), then pairs, then a last block; loads at
+     * absolute addresses from {@link QuantVectors#ALL_NATIVE}. The lane sum at the end is QuantVectors.sum16's tree
+     * written out: C2 stops inlining methods that are not the JDK's own once a compilation holds ~18,000 nodes
+     * (NodeCountInliningCutoff), and a call to sum16 there boxed its vector argument (bench/RESULTS.md, issue 12).
      */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        IntVector codes = CODES;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;          // even blocks, odd blocks
         int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            long o = (long) b * BYTES;
+        for (; b + 3 < blocks; b += 4) {                        // four blocks a step: the loop's index arithmetic is a third of its instructions
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            IntVector q = QuantVectors.widen(w, o + 2);
-            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
-            IntVector r = QuantVectors.widen(w, o + BYTES + 2);
-            FloatVector t = ((FloatVector) r.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + QK));
-            t = ((FloatVector) r.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + QK + 16), t);
-            a1 = t.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o + BYTES)), a1);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s0 = q0.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb));
+            s0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 20, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s1 = q1.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb + 32));
+            s1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 48), s1);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 18))), a1);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 38, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s2 = q2.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb + 64));
+            s2 = q2.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 80), s2);
+            a0 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 36))), a0);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 56, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s3 = q3.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb + 96));
+            s3 = q3.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 112), s3);
+            a1 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 54))), a1);
+        }
+        for (; b + 1 < blocks; b += 2) {
+            long o = base + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s0 = q0.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb));
+            s0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 20, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s1 = q1.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb + 32));
+            s1 = q1.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 48), s1);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 18))), a1);
         }
         if (b < blocks) {
-            long o = (long) b * BYTES;
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            IntVector q = QuantVectors.widen(w, o + 2);
-            FloatVector s = ((FloatVector) q.and(0x0F).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+            FloatVector s0 = q0.selectFrom(codes).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xb));
+            s0 = q0.lanewise(VectorOperators.ASHR, 4).selectFrom(codes).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
         }
-        return QuantVectors.sum16(a0.add(a1));
+        FloatVector v = a0.add(a1);                         // QuantVectors.sum16, written out
+        v = v.add(v.rearrange(QuantVectors.X8));
+        v = v.add(v.rearrange(QuantVectors.X4));
+        v = v.add(v.rearrange(QuantVectors.X2));
+        v = v.add(v.rearrange(QuantVectors.X1));
+        return v.lane(0);
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

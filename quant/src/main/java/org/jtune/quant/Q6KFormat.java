@@ -207,14 +207,30 @@ public final class Q6KFormat implements BlockFormat {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -244,37 +260,98 @@ public final class Q6KFormat implements BlockFormat {
         return VectorMath.sum(acc);
     }
 
-    /** The 16-lane decode kernel on native rows, loading from a segment of exact class ({@link QuantVectors#checkedAddress}). */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
+    /**
+     * The 16-lane decode kernel on native rows, loading at absolute addresses from {@link QuantVectors#ALL_NATIVE}: a
+     * super-block's two halves and their two 16-weight steps written out straight (loops over them compiled to clamped
+     * long index arithmetic and spills), the same products and sums in the same order as before (same bits). The F16
+     * field, the loads and the final lane sum (QuantVectors.sum16's tree) are written with the JDK's own methods only:
+     * past ~18,000 nodes C2 stops inlining other methods (NodeCountInliningCutoff), which left a call to QuantVectors.f16
+     * in the loop and one to sum16 that boxed its vector.
+     */
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
+        MemorySegment w = QuantVectors.ALL_NATIVE;
         FloatVector a1 = FloatVector.zero(F), a2 = a1, a3 = a1, a4 = a1;
         for (int b = 0; b < blocks; b++) {
-            long o = (long) b * BYTES;
-            float d = QuantVectors.f16(w, o + D);
-            for (int h = 0; h < 2; h++) {
-                long ql = o + 64L * h, qh = o + QH + 32L * h;
-                long sc = w.get(QuantVectors.LONG, o + SC + 8L * h);        // the 8 int8 scales of this half
-                int xh = xOff + b * QK + 128 * h;
-                for (int g = 0; g < 2; g++) {
-                    int i = 16 * g;
-                    IntVector lo = QuantVectors.widen(w, ql + i), hi = QuantVectors.widen(w, ql + i + 32), bits = QuantVectors.widen(w, qh + i);
-                    IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
-                    IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
-                    IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
-                    a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i))
-                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * g))), a1);
-                    a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 32))
-                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 2)))), a2);
-                    a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 64))
-                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 4)))), a3);
-                    a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xh + i + 96))
-                            .fma(FloatVector.broadcast(F, d * (byte) (sc >>> (8 * (g + 6)))), a4);
-                }
+            long o = base + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + D));
+            long sc0 = w.get(QuantVectors.LONG, o + SC + 0);          // the 8 int8 scales of half 0
+            {                                                                 // half 0, weights 0..15 of each quarter
+                IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, o + 0, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, o + 32, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector bits = (IntVector) ByteVector.fromMemorySegment(B, w, o + 128, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 0))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 0)), a1);
+                a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 32))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 16)), a2);
+                a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 64))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 32)), a3);
+                a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 96))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 48)), a4);
+            }
+            {                                                                 // half 0, weights 16..31 of each quarter
+                IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, o + 16, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, o + 48, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector bits = (IntVector) ByteVector.fromMemorySegment(B, w, o + 144, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 16))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 8)), a1);
+                a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 48))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 24)), a2);
+                a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 80))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 40)), a3);
+                a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 112))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc0 >>> 56)), a4);
+            }
+            long sc1 = w.get(QuantVectors.LONG, o + SC + 8);          // the 8 int8 scales of half 1
+            {                                                                 // half 1, weights 0..15 of each quarter
+                IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, o + 64, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, o + 96, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector bits = (IntVector) ByteVector.fromMemorySegment(B, w, o + 160, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 128))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 0)), a1);
+                a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 160))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 16)), a2);
+                a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 192))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 32)), a3);
+                a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 224))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 48)), a4);
+            }
+            {                                                                 // half 1, weights 16..31 of each quarter
+                IntVector lo = (IntVector) ByteVector.fromMemorySegment(B, w, o + 80, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector hi = (IntVector) ByteVector.fromMemorySegment(B, w, o + 112, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector bits = (IntVector) ByteVector.fromMemorySegment(B, w, o + 176, LE).convertShape(VectorOperators.B2I, QuantVectors.I, 0);
+                IntVector q1 = lo.and(0xF).or(bits.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q2 = hi.and(0xF).or(bits.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                IntVector q3 = lo.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.and(0x30)).sub(32);
+                IntVector q4 = hi.lanewise(VectorOperators.ASHR, 4).and(0xF).or(bits.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 144))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 8)), a1);
+                a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 176))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 24)), a2);
+                a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 208))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 40)), a3);
+                a4 = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 240))
+                        .fma(FloatVector.broadcast(F, d * (byte) (sc1 >>> 56)), a4);
             }
         }
-        return QuantVectors.sum16(a1.add(a2).add(a3.add(a4)));
+        FloatVector v = a1.add(a2).add(a3.add(a4));        // QuantVectors.sum16, written out
+        v = v.add(v.rearrange(QuantVectors.X8));
+        v = v.add(v.rearrange(QuantVectors.X4));
+        v = v.add(v.rearrange(QuantVectors.X2));
+        v = v.add(v.rearrange(QuantVectors.X1));
+        return v.lane(0);
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

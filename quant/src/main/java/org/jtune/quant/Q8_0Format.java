@@ -75,14 +75,30 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
         MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-        return L == 16 ? dot16(m, m == w ? wOff : 0, x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+    }
+
+    /**
+     * A piece of the decode GEMV: with 16 lanes on native rows, their bounds and liveness checked once for the piece,
+     * then the kernel on each row's absolute address (the same bits as {@link #dot} row by row).
+     */
+    @Override
+    public void dotRows(MemorySegment w, long rowOff, long rowBytes, int rows, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L != 16 || !QuantVectors.ENABLED || !w.isNative() || rows <= 0) {
+            BlockFormat.super.dotRows(w, rowOff, rowBytes, rows, cols, x, xOff, out, outOff);
+            return;
+        }
+        checkRow(cols);
+        java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
+        long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
+        for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */
     private static float dotLanes(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
         long bytes = (long) blocks * BYTES;
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, bytes)).reinterpret(bytes);
-        wOff = 0;
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        wOff = QuantVectors.checkedAddress(segment, wOff, bytes);   // absolute address
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o = wOff + (long) b * BYTES;
@@ -104,35 +120,63 @@ public final class Q8_0Format implements BlockFormat, Int8BlockCodec {
      * run to run, this to 20–23 on one thread); then the two are added and the lanes summed in a fixed tree ({@link QuantVectors#sum16}). Loads
      * from a segment of exact class ({@link QuantVectors#checkedAddress}).
      */
-    private static float dot16(MemorySegment segment, long wOff, float[] x, int xOff, int blocks) {
-        MemorySegment w = MemorySegment.ofAddress(QuantVectors.checkedAddress(segment, wOff, (long) blocks * BYTES)).reinterpret((long) blocks * BYTES);
-        wOff = 0;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+    private static float dot16(long base, float[] x, int xOff, int blocks) {
+        MemorySegment w = QuantVectors.ALL_NATIVE;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;          // even blocks, odd blocks
         int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            long o = wOff + (long) b * BYTES;
+        for (; b + 3 < blocks; b += 4) {                        // four blocks a step (as Q4_0Format's kernel)
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0))
+            FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0))
                     .mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
-            FloatVector t = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + BYTES + 2, LE).convertShape(VectorOperators.B2F, F, 0))
-                    .mul(FloatVector.fromArray(F, x, xb + QK));
-            t = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + BYTES + 18, LE).convertShape(VectorOperators.B2F, F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + QK + 16), t);
-            a1 = t.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o + BYTES)), a1);
+            s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
+            FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 36, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb + 32));
+            s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 52, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 48), s1);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 34))), a1);
+            FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 70, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb + 64));
+            s2 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 86, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 80), s2);
+            a0 = s2.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 68))), a0);
+            FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 104, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb + 96));
+            s3 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 120, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 112), s3);
+            a1 = s3.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 102))), a1);
+        }
+        for (; b + 1 < blocks; b += 2) {
+            long o = base + (long) b * BYTES;
+            int xb = xOff + b * QK;
+            FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb));
+            s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
+            FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 36, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb + 32));
+            s1 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 52, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 48), s1);
+            a1 = s1.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + 34))), a1);
         }
         if (b < blocks) {
-            long o = wOff + (long) b * BYTES;
+            long o = base + (long) b * BYTES;
             int xb = xOff + b * QK;
-            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0))
+            FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, LE).convertShape(VectorOperators.B2F, F, 0))
                     .mul(FloatVector.fromArray(F, x, xb));
-            s = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0))
-                    .fma(FloatVector.fromArray(F, x, xb + 16), s);
-            a0 = s.fma(FloatVector.broadcast(F, QuantVectors.f16(w, o)), a0);
+            s0 = ((FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, LE).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), s0);
+            a0 = s0.fma(FloatVector.broadcast(F, Float.float16ToFloat(w.get(QuantVectors.SHORT, o))), a0);
         }
-        return QuantVectors.sum16(a0.add(a1));
+        FloatVector v = a0.add(a1);                         // QuantVectors.sum16, written out (see Q4_0Format's kernel)
+        v = v.add(v.rearrange(QuantVectors.X8));
+        v = v.add(v.rearrange(QuantVectors.X4));
+        v = v.add(v.rearrange(QuantVectors.X2));
+        v = v.add(v.rearrange(QuantVectors.X1));
+        return v.lane(0);
     }
 
     private float scalarDot(MemorySegment w, long wOff, float[] x, int xOff, int n) {

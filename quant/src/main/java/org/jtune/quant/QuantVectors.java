@@ -32,16 +32,23 @@ final class QuantVectors {
     private QuantVectors() {}
 
     /**
-     * Checks that bytes [off, off + n) of the native segment s are inside it and alive, and gives their address: a decode
-     * kernel then loads from {@code MemorySegment.ofAddress(address).reinterpret(n)}, made in its own method. Why: the
-     * type profiles of the segment accesses under {@code ByteVector.fromMemorySegment} are one per JVM, shared by every
-     * caller; once they have seen two segment classes (heap and native, or native and mapped: tests, readers and
-     * quantize-on-load make them all), C2 compiles a kernel's loads through a type switch with paths that are not
-     * intrinsified: the Q8_0 GEMV fell from 20 to 6.6–8.8 GB/s on one thread, and a whole decode ran at a third of the
-     * kernel's speed (bench/RESULTS.md). A segment allocated in the compiled method has an exact class, so its accesses
-     * bind statically whatever the profiles say (17.3 GB/s with or without the pollution); it has the global scope,
-     * hence the checks here.
+     * Checks that bytes [off, off + n) of the native segment s are inside it and alive, and gives their absolute address:
+     * a decode kernel then loads from {@link #ALL_NATIVE} at that address. Why: the type profiles of the segment accesses
+     * under {@code ByteVector.fromMemorySegment} are one per JVM, shared by every caller; once they have seen two segment
+     * classes (heap and native, or native and mapped: tests, readers and quantize-on-load make them all), C2 compiles a
+     * kernel's loads through a type switch with paths that are not intrinsified: the Q8_0 GEMV fell from 20 to
+     * 6.6–8.8 GB/s on one thread, and a whole decode ran at a third of the kernel's speed (bench/RESULTS.md). A constant
+     * segment of exact class binds statically whatever the profiles say; it spans all memory with the global scope, hence
+     * the checks here, once per row.
      */
+    /**
+     * All of native memory as one segment, loaded from at absolute addresses ({@link #checkedAddress}), as tensor's
+     * {@code cpu/Gemv} does for F32/BF16 rows. It replaces a segment made per call with
+     * {@code MemorySegment.ofAddress(..).reinterpret(n)}, which had an exact class too but allocated 80 bytes per row
+     * (bench/RESULTS.md, issue 12).
+     */
+    static final MemorySegment ALL_NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     static long checkedAddress(MemorySegment s, long off, long n) {
         java.util.Objects.checkFromIndexSize(off, n, s.byteSize());
         if (!s.scope().isAlive()) throw new IllegalStateException("the memory of a quantized weight was released");
@@ -62,10 +69,10 @@ final class QuantVectors {
         return held[0];
     }
 
-    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
-    private static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X8 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 8) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X4 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 4) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X2 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 2) & (L - 1));
+    static final jdk.incubator.vector.VectorShuffle<Float> X1 = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> (i ^ 1) & (L - 1));
 
     /**
      * The sum of the 16 lanes of v in a fixed tree (lanes i and i^8 added, then i^4, i^2, i^1), so a row's result is
