@@ -12,7 +12,8 @@
 // them) and generate max_tokens tokens each (end-of-sequence ids do not stop it). Answer, one line per job:
 //   {"wall_s":..,"tokens":..,"requests":..,"ttft_ms":[..],"itl_ms":[..]}
 // ttft: from a request's start (its turn on a sequence) to its first token; itl: between consecutive tokens.
-// Errors answer {"error":"..."}.
+// Errors answer {"error":"..."}. LLAMACPP_MLOCK=1 locks the weights in RAM (as jtune's --mlock; `jtune bench` sets it
+// when -Djtune.mlock=true).
 import readline from "node:readline";
 import {performance} from "node:perf_hooks";
 
@@ -32,7 +33,7 @@ const {getLlama, LlamaLogLevel} = nodeLlamaCpp;
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.warn});
 let model;
 try {
-    model = await llama.loadModel({modelPath});
+    model = await llama.loadModel({modelPath, useMlock: process.env.LLAMACPP_MLOCK === "1"});
 } catch (e) {
     console.log(JSON.stringify({error: "llama.cpp cannot load " + modelPath + ": " + e.message}));
     process.exit(4);

@@ -60,8 +60,11 @@ final class LlamaCppServePeer implements AutoCloseable {
     static LlamaCppServePeer start(Path gguf, Path log, int threads) throws Exception {
         Path dir = folder();
         if (dir == null) return null;
-        Process p = new ProcessBuilder("node", dir.resolve("serve_peer.mjs").toString(), gguf.toString())
-                .redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder("node", dir.resolve("serve_peer.mjs").toString(), gguf.toString())
+                .redirectError(ProcessBuilder.Redirect.to(log.toFile()));
+        // the weights locked in RAM on both sides when jtune locks its own (-Djtune.mlock=true)
+        if (org.jtune.tensor.ResidentMemory.locking()) pb.environment().put("LLAMACPP_MLOCK", "1");
+        Process p = pb.start();
         return new LlamaCppServePeer(p, threads);
     }
 
