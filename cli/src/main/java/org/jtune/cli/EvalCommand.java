@@ -24,6 +24,7 @@ import org.jtune.eval.compare.RuleOutcome;
 import org.jtune.eval.report.MetricsJson;
 import org.jtune.eval.report.ReportWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -81,9 +82,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "Quantize the projection matrices of the model(s) on load: q8_0, q4_0, q4_k, or nf4 (the NF4 base a QLoRA adapter was trained on).")
     String quantize;
 
-    @Option(names = "--mlock",
-            description = "Lock the model's mapped weight files in RAM (mlock), so that the OS does not page them out while it runs; needs a memory-lock limit (ulimit -l) that covers them, else a warning and they stay pageable.")
-    boolean mlock;
+    @Mixin
+    MlockOption mlock;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
     Path adapter;
@@ -159,7 +159,7 @@ final class EvalCommand implements Callable<Integer> {
      * found only after minutes of generation wastes the run.
      */
     private void validate() throws JtuneException {
-        if (mlock) org.jtune.tensor.ResidentMemory.setLocking(true);
+        mlock.apply();
         if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");

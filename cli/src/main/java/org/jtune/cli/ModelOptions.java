@@ -11,6 +11,7 @@ import org.jtune.models.arch.Architectures;
 import org.jtune.models.generate.StopIds;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by the commands that run a model: which model and adapter, the chat template, and sampling. */
@@ -24,9 +25,8 @@ final class ModelOptions {
             description = "Quantize the projection matrices on load: q8_0, q4_0 or q4_k (ggml's formats), or nf4 (QLoRA's NF4, to run a QLoRA adapter on the base it was trained on); no full-precision copy is kept.")
     String quantize;
 
-    @Option(names = "--mlock",
-            description = "Lock the model's mapped weight files in RAM (mlock), so that the OS does not page them out while it runs; needs a memory-lock limit (ulimit -l) that covers them, else a warning and they stay pageable.")
-    boolean mlock;
+    @Mixin
+    MlockOption mlock;
 
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")
     Path adapter;
@@ -70,7 +70,7 @@ final class ModelOptions {
 
     /** Checks the sampling flags, and --max-new-tokens against the model's context (config.json), before anything is loaded. */
     void validate() throws JtuneException {
-        if (mlock) org.jtune.tensor.ResidentMemory.setLocking(true);
+        mlock.apply();
         if (quantize != null) org.jtune.models.weights.QuantizeOnLoad.codec(quantize.toLowerCase(java.util.Locale.ROOT));
         model = ModelPaths.resolve("--model", model);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);

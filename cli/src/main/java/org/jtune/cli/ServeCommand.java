@@ -15,6 +15,7 @@ import org.jtune.serve.http.OpenAiServer;
 import org.jtune.serve.http.ServerOptions;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** `jtune serve`: the OpenAI-compatible server; runs until SIGTERM or Ctrl-C, then drains in-flight requests and exits. */
@@ -31,9 +32,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Quantize the model's projection matrices on load: q8_0, q4_0, q4_k or nf4 (written once to a temporary jtune quantize folder, which is served).")
     String quantize;
 
-    @Option(names = "--mlock",
-            description = "Lock the model's mapped weight files in RAM (mlock), so that the OS does not page them out while it runs; needs a memory-lock limit (ulimit -l) that covers them, else a warning and they stay pageable.")
-    boolean mlock;
+    @Mixin
+    MlockOption mlock;
 
     @Option(names = "--registry", paramLabel = "DB",
             description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
@@ -120,7 +120,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            if (mlock) org.jtune.tensor.ResidentMemory.setLocking(true);
+            mlock.apply();
             if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1 || kvBudgetBytes < 0) {
                 throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1, --kv-budget-bytes >= 0");
             }

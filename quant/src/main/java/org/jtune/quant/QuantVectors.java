@@ -7,6 +7,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.NativeMemory;
 
 /**
  * The vector shapes the quantized dot kernels use: F32 lanes of the preferred species and a byte species
@@ -32,27 +33,15 @@ final class QuantVectors {
     private QuantVectors() {}
 
     /**
-     * Checks that bytes [off, off + n) of the native segment s are inside it and alive, and gives their absolute address:
-     * a decode kernel then loads from {@link #ALL_NATIVE} at that address. Why: the type profiles of the segment accesses
-     * under {@code ByteVector.fromMemorySegment} are one per JVM, shared by every caller; once they have seen two segment
-     * classes (heap and native, or native and mapped: tests, readers and quantize-on-load make them all), C2 compiles a
-     * kernel's loads through a type switch with paths that are not intrinsified: the Q8_0 GEMV fell from 20 to
-     * 6.6–8.8 GB/s on one thread, and a whole decode ran at a third of the kernel's speed (bench/RESULTS.md). A constant
-     * segment of exact class binds statically whatever the profiles say; it spans all memory with the global scope, hence
-     * the checks here, once per row.
+     * All of native memory as one segment of exact class, loaded from at absolute addresses ({@link #checkedAddress}):
+     * tensor's {@link NativeMemory#ALL} (why: see there; here the Q8_0 GEMV fell from 20 to 6.6–8.8 GB/s on one thread
+     * through a segment of polluted profile, and a segment made per call allocated 80 bytes per row; bench/RESULTS.md).
      */
-    /**
-     * All of native memory as one segment, loaded from at absolute addresses ({@link #checkedAddress}), as tensor's
-     * {@code cpu/Gemv} does for F32/BF16 rows. It replaces a segment made per call with
-     * {@code MemorySegment.ofAddress(..).reinterpret(n)}, which had an exact class too but allocated 80 bytes per row
-     * (bench/RESULTS.md, issue 12).
-     */
-    static final MemorySegment ALL_NATIVE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+    static final MemorySegment ALL_NATIVE = NativeMemory.ALL;
 
+    /** The absolute address of bytes [off, off + n) of the native segment s, checked inside it and alive. */
     static long checkedAddress(MemorySegment s, long off, long n) {
-        java.util.Objects.checkFromIndexSize(off, n, s.byteSize());
-        if (!s.scope().isAlive()) throw new IllegalStateException("the memory of a quantized weight was released");
-        return s.address() + off;
+        return NativeMemory.address(s, off, n, "the memory of a quantized weight was released");
     }
 
     private static final ThreadLocal<MemorySegment[]> SCRATCH = ThreadLocal.withInitial(() -> new MemorySegment[1]);

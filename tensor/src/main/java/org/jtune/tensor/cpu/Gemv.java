@@ -3,6 +3,7 @@ package org.jtune.tensor.cpu;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.NativeMemory;
 import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -172,13 +173,8 @@ final class Gemv {
      * {@link #dots} for rows of A against F32 or BF16 weight rows in native memory (a mapped checkpoint, an arena): the
      * loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same bits), and
      * their row blocks of four and more rows ({@link RowBlockDots#segment}, absolute), loading at the rows' checked
-     * absolute addresses through a segment whose class is exact. Why: the type
-     * profiles of the accesses under {@code FloatVector.fromMemorySegment} are one per JVM, shared by every caller; once
-     * they have seen a second segment class (an arena, a heap segment, a mapped file: the bench's read-bandwidth loop, tests,
-     * loaders), C2 compiles the loads of a segment of unknown class through a type switch with paths that are not
-     * intrinsified (bench/RESULTS.md: the quantized kernels fell 2–3 ×). Loads through {@link NativeMemory#ALL}, a constant
-     * of exact class, bind statically whatever the profiles say (a segment made per call did too, but allocated 32 bytes
-     * per call). It spans all memory with the global scope, hence the bounds and liveness check first.
+     * absolute addresses through {@link NativeMemory#ALL}, a segment of exact class (why: see there), after one bounds and
+     * liveness check for all the rows.
      */
     private static void dotsNative(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1,
                                    boolean accumulate) {

@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.NativeMemory;
 
 /**
  * The row blocks of the multi-row GEMV ({@link Gemv}): rows [0, m − m mod 4) of packed A (K floats each) against one

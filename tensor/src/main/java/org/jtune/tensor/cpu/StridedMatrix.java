@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Half;
+import org.jtune.tensor.NativeMemory;
 import org.jtune.tensor.Tensor;
 
 /**
