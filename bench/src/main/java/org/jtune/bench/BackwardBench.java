@@ -3,11 +3,9 @@ package org.jtune.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,13 +90,7 @@ public final class BackwardBench {
 
     /** Runs one configuration in a fresh JVM with this JVM's flags and class path; its JSON result. */
     private static JsonNode child(int threads, boolean ckpt, int warmup, int steps) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(BackwardStep.class.getName());
-        cmd.addAll(List.of("" + threads, "" + ckpt, "" + warmup, "" + steps));
+        List<String> cmd = ChildJvm.command(BackwardStep.class, List.of("" + threads, "" + ckpt, "" + warmup, "" + steps));
         return runJson(cmd, "BackwardStep threads=" + threads + " checkpointing=" + ckpt);
     }
 

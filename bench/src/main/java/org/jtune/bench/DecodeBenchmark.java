@@ -7,7 +7,6 @@ import jdk.incubator.vector.VectorSpecies;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jtune.models.config.LlamaConfig;
@@ -16,10 +15,6 @@ import org.jtune.quant.GgmlType;
 import org.jtune.quant.gguf.GgufFile;
 import org.jtune.quant.gguf.GgufReader;
 import org.jtune.quant.gguf.GgufTensorInfo;
-import org.jtune.models.generate.Generator;
-import org.jtune.models.generate.SamplingConfig;
-import org.jtune.models.CausalLM;
-import org.jtune.models.arch.Architectures;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
@@ -38,6 +33,8 @@ import org.jtune.tensor.Rng;
  * The F32 and BF16 rows get llama.cpp as a second peer, on a GGUF export of the same weights in the same type.
  * Then Q8_0, Q4_0 and Q4_K_M rows on GGUF exports of the same weights, each beside llama.cpp on the same file in the
  * same run ({@link #quantizedRows}).
+ * Every engine runs in a process of its own ({@link DecodeRun} for jtune) on files flushed and dropped from the page cache
+ * first ({@link SettledFiles}), as a user's `jtune generate` meets a model downloaded earlier.
  * Major page faults per generated token are reported: a mapped weight whose pages the OS dropped is
  * read back from disk on every token, which no kernel can hide (stderr says so when it happens).
  * {@code --quick} runs a small model to check the benchmark itself.
@@ -76,10 +73,10 @@ final class DecodeBenchmark {
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
-                        .put("major_faults_per_token", majorFaultsPerToken);
-                if (majorFaultsPerToken > 1) {
+                        .put("major_faults_per_token", t[2]);
+                if (t[2] > 1) {
                     System.err.printf("decode: %s weights re-read from disk: %.0f major page faults per token (the OS dropped"
-                            + " mapped pages; decode is bound by the disk, not memory)%n", dtype, majorFaultsPerToken);
+                            + " mapped pages; decode is bound by the disk, not memory; --mlock keeps them)%n", dtype, t[2]);
                 }
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
@@ -171,6 +168,11 @@ final class DecodeBenchmark {
      */
     private static double[] llamaCpp(Path gguf, LlamaConfig c, int prompt, int decode) {
         String env = System.getenv("LLAMACPP_THREADS");
+        try {
+            SettledFiles.settle(gguf);
+        } catch (java.io.IOException e) {
+            System.err.println("decode: could not flush " + gguf + ": " + e.getMessage());
+        }
         try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, gguf.resolveSibling("llamacpp.log"),
                 env == null || env.isBlank() ? Parallel.threads() : Integer.parseInt(env.trim()))) {
             if (peer == null) {
@@ -190,48 +192,27 @@ final class DecodeBenchmark {
         }
     }
 
-    /** Jlama on the same folder in a child JVM with this JVM's flags; null when it fails (the reason goes to stderr). */
+    /** Jlama on the same folder (flushed and dropped, as for ours) in a child JVM with this JVM's flags; null when it fails. */
     private static JsonNode jlama(Path dir, int prompt, int decode, int runs) {
         try {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(ProcessHandle.current().info().command().orElse("java"));
-            cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), JlamaPeer.class.getName(), dir.toString(), "" + prompt,
-                    "" + decode, "" + runs));
-            return BackwardBench.runJson(cmd, "Jlama peer");
+            SettledFiles.settle(dir);
+            return BackwardBench.runJson(ChildJvm.command(JlamaPeer.class, List.of(dir.toString(), "" + prompt, "" + decode, "" + runs)),
+                    "Jlama peer");
         } catch (Exception e) {
             System.err.println("decode: Jlama peer failed: " + e.getMessage());
             return null;
         }
     }
 
-    /** Median seconds of {prefill of the prompt, one decode step}. */
-    /** Major page faults (pages read back from the file) per generated token in the last {@link #measure}. */
-    private static double majorFaultsPerToken;
-
-    private static double[] measure(Path dir, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
-        double[] prefill = new double[runs], step = new double[runs];
-        try (CausalLM model = Architectures.load(dir)) {
-            Rng rng = new Rng(3);
-            int[] ids = new int[prompt];
-            for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(c.vocabSize() - 3);
-            SamplingConfig cfg = SamplingConfig.greedy(decode + 1);
-            // warm-up with decode steps too: the GEMV's loops are not hot after the prefill alone, and
-            // a run timed before C2 compiles them measures profiled C1 code
-            Generator.generate(model, List.of(ids), SamplingConfig.greedy(Math.min(decode, 8) + 1), null, null);
-            long faults0 = PageFaults.major();
-            int decoded = 0;
-            for (int r = 0; r < runs; r++) {
-                List<Long> times = new ArrayList<>();
-                long t0 = System.nanoTime();
-                Generator.generate(model, List.of(ids), cfg, null, (s, id) -> times.add(System.nanoTime()));
-                prefill[r] = (times.getFirst() - t0) / 1e9;
-                step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
-                decoded += times.size();
-            }
-            majorFaultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
-        }
-        return new double[] {median(prefill), median(step)};
+    /**
+     * jtune on the model at {@code path}, in a JVM of its own ({@link DecodeRun}) on the file flushed and dropped from the page
+     * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token}.
+     */
+    private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
+        SettledFiles.settle(path);
+        JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class,
+                List.of(path.toString(), "" + c.vocabSize(), "" + prompt, "" + decode, "" + runs)), "DecodeRun " + path.getFileName());
+        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), r.get("major_faults_per_token").asDouble()};
     }
 
     /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */
@@ -250,7 +231,7 @@ final class DecodeBenchmark {
                 });
                 t[r] = (System.nanoTime() - t0) / 1e9;
             }
-            return bytes / median(Arrays.copyOfRange(t, 2, t.length));
+            return bytes / DecodeRun.median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 
@@ -277,15 +258,10 @@ final class DecodeBenchmark {
             }
             for (float f : sink) check += f;
             if (Float.isNaN(check)) System.err.println("decode: unexpected NaN in the read sum");
-            return (bytes / unit * unit) / median(Arrays.copyOfRange(t, 2, t.length));
+            return (bytes / unit * unit) / DecodeRun.median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 
     private static final VectorSpecies<Float> READ = FloatVector.SPECIES_PREFERRED; // MappedGemvBandwidth.sum's vectors
 
-    private static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 }

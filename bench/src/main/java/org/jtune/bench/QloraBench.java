@@ -3,10 +3,8 @@ package org.jtune.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,11 +85,7 @@ public final class QloraBench {
     }
 
     private static JsonNode step(String mode, String arg, Shape s, int threads, int steps) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), QloraStep.class.getName(), mode, arg, "" + s.batch, "" + s.seq,
-                "" + threads, "" + steps));
+        List<String> cmd = ChildJvm.command(QloraStep.class, List.of(mode, arg, "" + s.batch, "" + s.seq, "" + threads, "" + steps));
         return BackwardBench.runJson(cmd, "QloraStep " + s.name + " " + mode);
     }
 

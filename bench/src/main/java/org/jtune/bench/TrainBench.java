@@ -2,7 +2,6 @@ package org.jtune.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -67,11 +66,7 @@ public final class TrainBench {
             TrainingShape shape = shape(name.trim());
             Plan plan = plan(name.trim());
             for (String mode : plan.modes()) {
-                List<String> cmd = new ArrayList<>();
-                cmd.add(ProcessHandle.current().info().command().orElse("java"));
-                cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-                cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TrainStep.class.getName(), name.trim(), mode,
-                        "" + threads, "" + warmup, "" + steps));
+                List<String> cmd = ChildJvm.command(TrainStep.class, List.of(name.trim(), mode, "" + threads, "" + warmup, "" + steps));
                 JsonNode ours = BackwardBench.runJson(cmd, "TrainStep " + name + " " + mode);
                 double tokS = shape.tokens() / ours.get("step_s").asDouble();
                 Map<String, Object> r = new LinkedHashMap<>();

@@ -1,0 +1,60 @@
+package org.jtune.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.jtune.models.CausalLM;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.tensor.Rng;
+
+/**
+ * jtune's side of `jtune bench decode`, run in a JVM of its own like its peers (and like a user's `jtune generate`): loads
+ * the model at PATH (a Hugging Face folder or a GGUF file; {@code -Djtune.mlock=true} locks it), prefills a prompt of
+ * random ids and decodes greedily; one warm-up generation, then several timed ones. Prints one JSON object: the median
+ * prefill seconds, the median seconds per decode step (first to last token callback), and major page faults per generated
+ * token. Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same
+ * code decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
+ * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS}.
+ */
+public final class DecodeRun {
+    private DecodeRun() {}
+
+    public static void main(String[] args) throws Exception {
+        Path path = Path.of(args[0]);
+        int vocab = Integer.parseInt(args[1]), prompt = Integer.parseInt(args[2]), decode = Integer.parseInt(args[3]),
+                runs = Integer.parseInt(args[4]);
+        double[] prefill = new double[runs], step = new double[runs];
+        long faults0;
+        int decoded = 0;
+        try (CausalLM model = Architectures.load(path)) {
+            Rng rng = new Rng(3);
+            int[] ids = new int[prompt];
+            for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(vocab - 3);
+            // warm-up with decode steps too: the GEMV's loops are not hot after the prefill alone, and a run timed before C2
+            // compiles them measures profiled C1 code
+            Generator.generate(model, List.of(ids), SamplingConfig.greedy(Math.min(decode, 8) + 1), null, null);
+            faults0 = PageFaults.major();
+            SamplingConfig cfg = SamplingConfig.greedy(decode + 1);
+            for (int r = 0; r < runs; r++) {
+                List<Long> times = new ArrayList<>();
+                long t0 = System.nanoTime();
+                Generator.generate(model, List.of(ids), cfg, null, (s, id) -> times.add(System.nanoTime()));
+                prefill[r] = (times.getFirst() - t0) / 1e9;
+                step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
+                decoded += times.size();
+            }
+        }
+        double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
+        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f}%n", median(prefill), median(step),
+                faultsPerToken);
+    }
+
+    static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
+}
