@@ -26,7 +26,8 @@ import org.jtune.tensor.Tensor;
  * `jtune bench serve`: `jtune serve` in a child process driven over real HTTP ({@link ServeLoad}: streamed
  * /v1/completions, the JDK HttpClient, SSE parsed as it arrives), on random-weight models of the
  * stories15M and TinyLlama-1.1B shapes ({@link RandomLlamaFolder}, F32), with llama.cpp on a GGUF export of
- * the same folder in the same run ({@link LlamaCppServePeer}, several sequences in one context, in process).
+ * the same folder in the same run ({@link LlamaCppServePeer}, several sequences in one context, in process); each engine
+ * maps its file flushed and dropped from the page cache ({@link SettledFiles}).
  * Per shape:
  * <ul>
  * <li>concurrency 1, 4, 16, 64: aggregate generated tokens/s, time to first token and inter-token
@@ -89,6 +90,7 @@ final class ServeBenchmark {
                     "--max-queue", "1024", "--log-db", "jdbc:sqlite:" + dir.resolve("requests.db")));
             if (shape.quantize() != null) args.addAll(List.of("--quantize", shape.quantize()));
             for (int i = 0; i < adapters.size(); i++) args.addAll(List.of("--adapter", "a" + i + "=" + adapters.get(i)));
+            SettledFiles.settle(model);
             try (ServedProcess server = ServedProcess.start(args, dir.resolve("serve.log"))) {
                 ServeLoad load = new ServeLoad(server.baseUrl());
                 warmUp(load::run, shape);
@@ -137,6 +139,7 @@ final class ServeBenchmark {
             Path gguf = dir.resolve("model.gguf");
             System.err.printf("serve: %s: GGUF export and llama.cpp%n", shape.name());
             HfToGguf.export(model, shape.quantize() == null ? GgmlType.F32 : GgmlType.valueOf(shape.quantize().toUpperCase(java.util.Locale.ROOT)), gguf);
+            SettledFiles.settle(gguf);
             try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, dir.resolve("peer.log"))) {
                 warmUp(peer::run, shape);
                 for (int c : shape.levels()) out.put(c, peer.run(level(shape, c, c), c));
