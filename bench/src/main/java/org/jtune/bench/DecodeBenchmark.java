@@ -53,6 +53,12 @@ final class DecodeBenchmark {
     }
 
     int run(boolean json) throws Exception {
+        try (var heap = RandomLlamaFolder.boundHeap()) {
+            return runRows(json);
+        }
+    }
+
+    private int runRows(boolean json) throws Exception {
         LlamaConfig config = quick
                 ? RandomLlamaFolder.shape(256, 2, 8, 2, 768, 1000)
                 : RandomLlamaFolder.tinyLlama();

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.HeapGrowthLimit;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -36,6 +37,17 @@ final class RandomLlamaFolder {
                 .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(dim / heads).ropeTheta(10000)
                 .rmsNormEps(1e-5).tieWordEmbeddings(false).maxPositionEmbeddings(2048).vocabSize(vocab)
                 .bosTokenIds(List.of(1)).eosTokenIds(List.of(2)).torchDtype("float32").build();
+    }
+
+    /**
+     * Keeps the heap of a benchmark that writes and exports models near its live data while the result is open
+     * ({@link HeapGrowthLimit}, ratio 1.5 over at least 1 GiB): writing random weights and exporting GGUF files leaves
+     * large garbage that ParallelGC puts straight into the old generation and grows instead of collecting, up to
+     * `jtune bench`'s 80 % of the machine. `bench decode`'s process reached 18.5 GB resident beside the engine it
+     * measured and was killed by the OOM killer (2026-12-05).
+     */
+    static HeapGrowthLimit boundHeap() {
+        return HeapGrowthLimit.install(1.5, 1L << 30);
     }
 
     /** Writes config.json, tokenizer.json and model.safetensors in {@code dtype}; returns the weight bytes a decoded token reads. */

@@ -63,6 +63,12 @@ final class ServeBenchmark {
     }
 
     int run(boolean json) throws Exception {
+        try (var heap = RandomLlamaFolder.boundHeap()) {
+            return runRows(json);
+        }
+    }
+
+    private int runRows(boolean json) throws Exception {
         List<Shape> shapes = quick
                 ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true, null))
                 : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, null),
