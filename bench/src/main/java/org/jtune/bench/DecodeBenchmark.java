@@ -24,7 +24,7 @@ import org.jtune.tensor.Rng;
  * TinyLlama-1.1B-shaped model (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000)
  * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder ({@link RandomLlamaFolder}) and
  * memory-mapped, beside the memory-bandwidth bound: the weight bytes one decoded token reads (every
- * projection and the LM head; one embedding row) ÷ the copy bandwidth measured in the same run
+ * projection and the LM head; one embedding row) ÷ the copy bandwidth measured right after the decode in its process
  * (bytes copied per second by a large memory copy on the same threads; a decode step only reads its
  * weights, and a read stream runs at about the speed of a copy's read side). Layers share their
  * random values (the file still holds every layer), so generating the model needs little memory.
@@ -65,15 +65,14 @@ final class DecodeBenchmark {
         int prompt = quick ? 16 : 128, decode = quick ? 8 : 32, runs = quick ? 1 : 3;
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
-        double copyBandwidth = copyBandwidth(quick ? 64 << 20 : 1 << 30);
-        double readBandwidth = readBandwidth(quick ? 64 << 20 : 2L << 30);
+        long bandwidthBytes = quick ? 64 << 20 : 1 << 30;
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             if (!formats.contains(dtype.name().toLowerCase(java.util.Locale.ROOT))) continue;
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
                 long bytesPerToken = RandomLlamaFolder.write(dir, config, dtype);
-                double[] t = measure(dir, config, prompt, decode, runs);
-                double bound = copyBandwidth / bytesPerToken;
+                double[] t = measure(dir, config, prompt, decode, runs, bandwidthBytes);
+                double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
@@ -100,7 +99,7 @@ final class DecodeBenchmark {
                 RandomLlamaFolder.delete(dir);
             }
         }
-        if (formats.stream().anyMatch(f -> f.startsWith("q"))) quantizedRows(config, prompt, decode, runs, copyBandwidth, readBandwidth, json);
+        if (formats.stream().anyMatch(f -> f.startsWith("q"))) quantizedRows(config, prompt, decode, runs, bandwidthBytes, json);
         System.err.println("decode: done");
         return 0;
     }
@@ -129,7 +128,7 @@ final class DecodeBenchmark {
      * block kernels) and by llama.cpp (node-llama-cpp, same file, same prompt length, one sequence) in the same run. The
      * bound counts the weight bytes of the file one token reads (every matrix but the embedding, plus one embedding row).
      */
-    private void quantizedRows(LlamaConfig config, int prompt, int decode, int runs, double copyBandwidth, double readBandwidth, boolean json)
+    private void quantizedRows(LlamaConfig config, int prompt, int decode, int runs, long bandwidthBytes, boolean json)
             throws Exception {
         Path dir = Files.createTempDirectory("jtune-bench-decode-q-");
         try {
@@ -145,13 +144,14 @@ final class DecodeBenchmark {
                         bytesPerToken += embedding ? t.byteSize() / Math.max(1, t.rowCount()) : t.byteSize();
                     }
                 }
-                double[] t = measure(gguf, config, prompt, decode, runs);
-                double bound = copyBandwidth / bytesPerToken;
+                double[] t = measure(gguf, config, prompt, decode, runs, bandwidthBytes);
+                double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 String name = type == GgmlType.Q4_K ? "Q4_K_M" : type.name();
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", name).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
-                        .put("weight_bytes_per_token", bytesPerToken).put("read_bound_tok_s", readBandwidth / bytesPerToken);
+                        .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
+                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken);
                 double[] peer = llamaCpp(gguf, config, prompt, decode);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -212,17 +212,20 @@ final class DecodeBenchmark {
 
     /**
      * jtune on the model at {@code path}, in a JVM of its own ({@link DecodeRun}) on the file flushed and dropped from the page
-     * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token}.
+     * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token, copy
+     * bytes/s, read bytes/s}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
+     * minutes apart, 2026-12-05) and a bound taken minutes earlier gave ratios above 1.
      */
-    private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs) throws Exception {
+    private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
         SettledFiles.settle(path);
-        JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class,
-                List.of(path.toString(), "" + c.vocabSize(), "" + prompt, "" + decode, "" + runs)), "DecodeRun " + path.getFileName());
-        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), r.get("major_faults_per_token").asDouble()};
+        JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class, List.of(path.toString(), "" + c.vocabSize(), "" + prompt,
+                "" + decode, "" + runs, "" + bandwidthBytes)), "DecodeRun " + path.getFileName());
+        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), r.get("major_faults_per_token").asDouble(),
+                r.get("copy_bytes_per_s").asDouble(), r.get("read_bytes_per_s").asDouble()};
     }
 
     /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */
-    private static double copyBandwidth(long bytes) {
+    static double copyBandwidth(long bytes) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment src = arena.allocate(bytes, 64), dst = arena.allocate(bytes, 64);
             src.fill((byte) 1);
@@ -245,7 +248,7 @@ final class DecodeBenchmark {
      * Bytes read per second by a vector sum over a large buffer on the same threads (read only, like
      * a decode step's weights): a second, tighter roofline beside the copy-based bound.
      */
-    private static double readBandwidth(long bytes) {
+    static double readBandwidth(long bytes) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment src = arena.allocate(bytes, 64);
             src.fill((byte) 1);

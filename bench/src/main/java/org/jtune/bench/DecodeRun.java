@@ -13,11 +13,12 @@ import org.jtune.tensor.Rng;
 /**
  * jtune's side of `jtune bench decode`, run in a JVM of its own like its peers (and like a user's `jtune generate`): loads
  * the model at PATH (a Hugging Face folder or a GGUF file; {@code -Djtune.mlock=true} locks it), prefills a prompt of
- * random ids and decodes greedily; one warm-up generation, then several timed ones. Prints one JSON object: the median
- * prefill seconds, the median seconds per decode step (first to last token callback), and major page faults per generated
- * token. Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same
+ * random ids and decodes greedily; one warm-up generation, then several timed ones; then the copy and read bandwidths of
+ * {@link DecodeBenchmark} (BW_BYTES copied, twice that read), after the decode so that their loops' compilation and type
+ * profiles cannot touch it. Prints one JSON object: the median prefill seconds, the median seconds per decode step (first
+ * to last token callback), major page faults per generated token, and the two bandwidths (bytes per second). Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same
  * code decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
- * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS}.
+ * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS BW_BYTES}.
  */
 public final class DecodeRun {
     private DecodeRun() {}
@@ -26,6 +27,7 @@ public final class DecodeRun {
         Path path = Path.of(args[0]);
         int vocab = Integer.parseInt(args[1]), prompt = Integer.parseInt(args[2]), decode = Integer.parseInt(args[3]),
                 runs = Integer.parseInt(args[4]);
+        long bandwidthBytes = Long.parseLong(args[5]);
         double[] prefill = new double[runs], step = new double[runs];
         long faults0;
         int decoded = 0;
@@ -48,8 +50,9 @@ public final class DecodeRun {
             }
         }
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
-        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f}%n", median(prefill), median(step),
-                faultsPerToken);
+        double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
+        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"copy_bytes_per_s\":%.6e,"
+                + "\"read_bytes_per_s\":%.6e}%n", median(prefill), median(step), faultsPerToken, copy, read);
     }
 
     static double median(double[] a) {
