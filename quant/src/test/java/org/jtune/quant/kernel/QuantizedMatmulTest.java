@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The quantized GEMV and GEMM against the scalar oracle: dequantize each weight row with the format's
  * (ggml-exact) dequantizer, then a double-precision dot. Shapes are odd (rows not a multiple of the
  * 4-row groups nor of the 32-row GEMM panel, an odd number of blocks per row, m not a multiple of the 6-row micro-kernel), the weights sit at
- * an unaligned offset of an off-heap segment, and results must not change with the thread count.
+ * an unaligned offset of an off-heap segment, and results must not change with the thread count; a GEMM of a few rows
+ * gives each row the bits of its GEMV.
  *
  * <p>Tolerance, derived: the kernels sum in F32 over cols terms (vector lanes, then lanes, then blocks),
  * each partial sum rounding by at most 2^-24 relative, and apply the F16 scales to the block sums instead
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 class QuantizedMatmulTest {
     private static final GgmlType[] TYPES = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16,
             GgmlType.BF16, GgmlType.F32};
+    /** BlockMatmul's default fewRows: up to this many rows, gemm gives each row its gemv's bits (a small decode batch). */
+    private static final int FEW_ROWS = 8;
     private final int savedThreads = Parallel.threads();
 
     @AfterEach
@@ -74,6 +77,11 @@ class QuantizedMatmulTest {
                             Parallel.setThreads(2);
                             QuantizedMatmul.gemv(f, w, offset, rows, cols, x, 1 + i * cols, gemv2, 1);
                             assertArrayEquals(gemv1, gemv2, type + " gemv depends on the thread count");
+                            if (m <= FEW_ROWS) {
+                                float[] row = java.util.Arrays.copyOfRange(gemm1, 1 + i * rows, 1 + (i + 1) * rows);
+                                assertArrayEquals(java.util.Arrays.copyOfRange(gemv1, 1, rows + 1), row, type + " m=" + m + ": gemm row " + i
+                                        + " is not that row's gemv, bit for bit");
+                            }
                             for (int j = 0; j < rows; j++) {
                                 double exact = 0, terms = 0;
                                 for (int k = 0; k < cols; k++) {

@@ -16,7 +16,8 @@ import org.jtune.tensor.Tensor;
  * <ul>
  * <li>{@link #gemv}: out = W·x (decode): the rows cut into pieces the threads claim, each piece one
  *     {@link BlockCodec#dotRows} (the format's decode kernel).</li>
- * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): {@link BlockPanelGemm} (a panel of
+ * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): up to {@link #FEW_ROWS} rows of X, the
+ *     decode kernel per X row over chunks of W that stay in cache ({@link #fewRows}); more, {@link BlockPanelGemm} (a panel of
  *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
  *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
  * <li>{@link #inputGradient}: DX (m, cols) (+)= G (m, rows)·W, the gradient a frozen quantized weight passes
@@ -40,6 +41,15 @@ public final class BlockMatmul {
      * default: on this project's CPUs it is 2-3× slower than the F32 panel (docs/QUANT.md, bench/RESULTS.md).
      */
     static final boolean INT8 = "int8".equals(System.getProperty("jtune.blockGemm", "f32"));
+
+    /**
+     * Most rows of X that {@link #gemm} multiplies with the decode kernel row by row ({@link #fewRows}) rather than through
+     * the dequantized panel, whose cost is mostly the dequantization of all of W, whatever the row count
+     * ({@code -Djtune.blockGemm.fewRows=N}; 1 turns it off). See {@link #fewRows} for the measurement.
+     */
+    static volatile int fewRowsMax = Integer.getInteger("jtune.blockGemm.fewRows", 8);
+    /** Bytes of W rows in one chunk of {@link #fewRows}: multiplied by every X row while they stay in L2. */
+    private static final int FEW_ROWS_CHUNK_BYTES = 64 << 10;
 
     private BlockMatmul() {}
 
@@ -184,7 +194,30 @@ public final class BlockMatmul {
         if (outOff < 0 || outOff + (long) m * rows > out.length) throw new IllegalArgumentException("out holds fewer than " + m + "×" + rows + " values");
         if (m == 0 || rows == 0) return;
         if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
+        else if (m <= fewRowsMax) fewRows(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
         else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
+    }
+
+    /**
+     * {@link #gemm} for a few rows of X (a batched decode step of a few sequences): W's rows cut into pieces the threads
+     * claim (as {@link #gemv}), each piece in chunks of {@value #FEW_ROWS_CHUNK_BYTES} bytes of rows multiplied by every X
+     * row in turn with the format's decode kernel ({@link BlockCodec#dotRows}) while the chunk stays in cache, so W is read
+     * from memory once. Each output is that row's {@link #gemv} output, bit for bit: a sequence decodes the same alone or in
+     * a small batch. Why: the panel path dequantizes all of W on every call (a served 4-sequence step of the Q4_0
+     * TinyLlama-1.1B shape took 233 ms against 32 ms for one sequence, 2026-12-05).
+     */
+    private static void fewRows(BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                                float[] out, int outOff) {
+        long rowBytes = codec.rowBytes(cols);
+        int chunk = (int) Math.max(1, FEW_ROWS_CHUNK_BYTES / Math.max(1, rowBytes));
+        Parallel.forPieces(rows, chunk, GEMV_PIECES, (r0, r1) -> {
+            for (int c0 = r0; c0 < r1; c0 += chunk) {
+                int c1 = Math.min(r1, c0 + chunk);
+                for (int i = 0; i < m; i++) {
+                    codec.dotRows(w, offset + c0 * rowBytes, rowBytes, c1 - c0, cols, x, xOff + i * cols, out, outOff + i * rows + c0);
+                }
+            }
+        });
     }
 
     /** {@link #gemm} always through 8-bit activation codes and integer block dot products ({@link Int8PanelGemm}). */
