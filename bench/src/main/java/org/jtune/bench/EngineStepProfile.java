@@ -29,7 +29,8 @@ import org.jtune.tensor.Tensor;
  * StepBatch is not an autograd op: its time shows under the "reshape" that follows it); with
  * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
  * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
- * one row alternate with the GEMV's exact-class segment loads on and off.
+ * one row alternate with the GEMV's exact-class segment loads on and off; {@code -Djtune.engineStep.quantize=q4_0} (or any
+ * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does.
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/jtune-bench.jar:bench/target/lib/*
  * org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
@@ -69,7 +70,8 @@ public final class EngineStepProfile {
         try {
             System.err.printf("engine step: %d layers, %d threads, load %s%n", layers, Parallel.threads(), LoadAverage.read());
             RandomLlamaFolder.write(dir, config, DType.F32);
-            try (CausalLM model = Architectures.load(dir)) {
+            String quantize = System.getProperty("jtune.engineStep.quantize");
+            try (CausalLM model = quantize == null ? Architectures.load(dir) : Architectures.load(dir, quantize)) {
                 profile(model, config, layers, seqs, prompt, repeats);
             }
         } finally {
