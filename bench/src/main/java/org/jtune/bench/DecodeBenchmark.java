@@ -174,11 +174,6 @@ final class DecodeBenchmark {
      */
     private static double[] llamaCpp(Path gguf, LlamaConfig c, int prompt, int decode) {
         String env = System.getenv("LLAMACPP_THREADS");
-        try {
-            SettledFiles.settle(gguf);
-        } catch (java.io.IOException e) {
-            System.err.println("decode: could not flush " + gguf + ": " + e.getMessage());
-        }
         try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, gguf.resolveSibling("llamacpp.log"),
                 env == null || env.isBlank() ? Parallel.threads() : Integer.parseInt(env.trim()))) {
             if (peer == null) {
@@ -240,7 +235,7 @@ final class DecodeBenchmark {
                 });
                 t[r] = (System.nanoTime() - t0) / 1e9;
             }
-            return bytes / DecodeRun.median(Arrays.copyOfRange(t, 2, t.length));
+            return bytes / Timing.median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 
@@ -267,7 +262,7 @@ final class DecodeBenchmark {
             }
             for (float f : sink) check += f;
             if (Float.isNaN(check)) System.err.println("decode: unexpected NaN in the read sum");
-            return (bytes / unit * unit) / DecodeRun.median(Arrays.copyOfRange(t, 2, t.length));
+            return (bytes / unit * unit) / Timing.median(Arrays.copyOfRange(t, 2, t.length));
         }
     }
 

@@ -2,7 +2,6 @@ package org.jtune.bench;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
@@ -16,8 +15,9 @@ import org.jtune.tensor.Rng;
  * random ids and decodes greedily; one warm-up generation, then several timed ones; then the copy and read bandwidths of
  * {@link DecodeBenchmark} (BW_BYTES copied, twice that read), after the decode so that their loops' compilation and type
  * profiles cannot touch it. Prints one JSON object: the median prefill seconds, the median seconds per decode step (first
- * to last token callback), major page faults per generated token, and the two bandwidths (bytes per second). Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same
- * code decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
+ * to last token callback), major page faults per generated token, and the two bandwidths (bytes per second).
+ * Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same code
+ * decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
  * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS BW_BYTES}.
  */
 public final class DecodeRun {
@@ -52,12 +52,7 @@ public final class DecodeRun {
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
         System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"copy_bytes_per_s\":%.6e,"
-                + "\"read_bytes_per_s\":%.6e}%n", median(prefill), median(step), faultsPerToken, copy, read);
+                + "\"read_bytes_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken, copy, read);
     }
 
-    static double median(double[] a) {
-        double[] s = a.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 }

@@ -135,7 +135,7 @@ public final class EngineStepProfile {
         report(name, t);
         System.err.printf("  garbage collection per step: %.1f collections, %.1f ms%n", (gc1[0] - gc0[0]) / (double) repeats,
                 (gc1[1] - gc0[1]) / (double) repeats);
-        return new double[] {median(t[0]), median(t[1])};
+        return new double[] {Timing.median(t[0]), Timing.median(t[1])};
     }
 
     /** {@code -Djtune.engineStep.pool=true}: each step's buffers come from a {@link org.jtune.tensor.StepBufferPool}, as the engine's. */
@@ -187,7 +187,8 @@ public final class EngineStepProfile {
             report("decode " + seqs + " rows " + on, t[2 * side]);
             report("decode 1 row " + on, t[2 * side + 1]);
             System.err.printf("  %s: %d-row step / 1-row step = %.2f wall, %.2f CPU%n", on, seqs,
-                    median(t[2 * side][0]) / median(t[2 * side + 1][0]), median(t[2 * side][1]) / median(t[2 * side + 1][1]));
+                    Timing.median(t[2 * side][0]) / Timing.median(t[2 * side + 1][0]),
+                    Timing.median(t[2 * side][1]) / Timing.median(t[2 * side + 1][1]));
         }
     }
 
@@ -235,7 +236,7 @@ public final class EngineStepProfile {
             ms[r] = (System.nanoTime() - t0) * 1e-6;
         }
         System.err.printf("sampling %d rows of %d logits (T 0.8, top-p 0.95), one thread: median %.2f ms %s%n", seqs, vocab,
-                median(Arrays.copyOfRange(ms, ms.length / 2, ms.length)), Arrays.toString(round(Arrays.copyOfRange(ms, ms.length - 8, ms.length))));
+                Timing.median(Arrays.copyOfRange(ms, ms.length / 2, ms.length)), Arrays.toString(round(Arrays.copyOfRange(ms, ms.length - 8, ms.length))));
     }
 
     /** Each projection of layer 0 on its own, on the model's weights, at the rows the steps use. */
@@ -247,14 +248,14 @@ public final class EngineStepProfile {
             for (String n : names) {
                 Tensor w = model.weights().get(p + n + ".weight").value().value();
                 double[] ms = linear(m, w, repeats);
-                double med = median(ms), flop = 2.0 * m * w.size(0) * w.size(1);
+                double med = Timing.median(ms), flop = 2.0 * m * w.size(0) * w.size(1);
                 layerMs += med;
                 layerFlop += flop;
                 System.err.printf("  linear m=%-4d %-17s (%5d x %5d): %8.2f ms  %6.1f GFLOP/s  %5.1f GB/s of weight%n",
                         m, n, w.size(0), w.size(1), med, flop / med / 1e6, 4.0 * w.numel() / med / 1e6);
             }
             Tensor head = model.weights().get("lm_head.weight").value().value();
-            double hm = median(linear(Math.min(m, seqs), head, Math.max(2, repeats / 2)));
+            double hm = Timing.median(linear(Math.min(m, seqs), head, Math.max(2, repeats / 2)));
             System.err.printf("  m=%d: one layer's projections %.1f ms (%.1f GFLOP/s); lm_head at %d rows %.1f ms; 22 layers + head %.0f ms%n",
                     m, layerMs, layerFlop / layerMs / 1e6, Math.min(m, seqs), hm, 22 * layerMs + hm);
         }
@@ -304,8 +305,8 @@ public final class EngineStepProfile {
     }
 
     private static void report(String kind, double[][] wallCpu) {
-        System.err.printf("%s: median %.1f ms %s, thread CPU %.0f ms %s (load %s)%n", kind, median(wallCpu[0]), Arrays.toString(round(wallCpu[0])),
-                median(wallCpu[1]), Arrays.toString(round(wallCpu[1])), LoadAverage.read());
+        System.err.printf("%s: median %.1f ms %s, thread CPU %.0f ms %s (load %s)%n", kind, Timing.median(wallCpu[0]), Arrays.toString(round(wallCpu[0])),
+                Timing.median(wallCpu[1]), Arrays.toString(round(wallCpu[1])), LoadAverage.read());
         if (OpProfile.enabled()) System.err.print(OpProfile.report());
     }
 
@@ -315,9 +316,4 @@ public final class EngineStepProfile {
         return r;
     }
 
-    static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
-    }
 }

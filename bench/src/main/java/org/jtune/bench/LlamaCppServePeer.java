@@ -56,10 +56,11 @@ final class LlamaCppServePeer implements AutoCloseable {
         return start(gguf, log, env == null || env.isBlank() ? 1 : Integer.parseInt(env.trim()));
     }
 
-    /** Starts the peer on {@code gguf} with this many threads; null when the peer is not installed. */
+    /** Starts the peer on {@code gguf} (flushed and dropped from the page cache first) with this many threads; null when the peer is not installed. */
     static LlamaCppServePeer start(Path gguf, Path log, int threads) throws Exception {
         Path dir = folder();
         if (dir == null) return null;
+        SettledFiles.settle(gguf); // mapped as a model downloaded earlier, as jtune's side is (SettledFiles)
         ProcessBuilder pb = new ProcessBuilder("node", dir.resolve("serve_peer.mjs").toString(), gguf.toString())
                 .redirectError(ProcessBuilder.Redirect.to(log.toFile()));
         // the weights locked in RAM on both sides when jtune locks its own (-Djtune.mlock=true)

@@ -145,7 +145,6 @@ final class ServeBenchmark {
             Path gguf = dir.resolve("model.gguf");
             System.err.printf("serve: %s: GGUF export and llama.cpp%n", shape.name());
             HfToGguf.export(model, shape.quantize() == null ? GgmlType.F32 : GgmlType.valueOf(shape.quantize().toUpperCase(java.util.Locale.ROOT)), gguf);
-            SettledFiles.settle(gguf);
             try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, dir.resolve("peer.log"))) {
                 warmUp(peer::run, shape);
                 for (int c : shape.levels()) out.put(c, peer.run(level(shape, c, c), c));

@@ -73,4 +73,11 @@ record Timing(int minWarmups, double warmupSeconds, int minReps, double repSecon
         double median = n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
         return new Result(median, s[0], s[n - 1], n);
     }
+
+    /** The median of v (the mean of the middle two for an even count). */
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
+    }
 }

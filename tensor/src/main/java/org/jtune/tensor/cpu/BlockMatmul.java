@@ -16,7 +16,7 @@ import org.jtune.tensor.Tensor;
  * <ul>
  * <li>{@link #gemv}: out = W·x (decode): the rows cut into pieces the threads claim, each piece one
  *     {@link BlockCodec#dotRows} (the format's decode kernel).</li>
- * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): up to {@link #FEW_ROWS} rows of X, the
+ * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): up to {@link #fewRowsMax} rows of X, the
  *     decode kernel per X row over chunks of W that stay in cache ({@link #fewRows}); more, {@link BlockPanelGemm} (a panel of
  *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
  *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
