@@ -17,6 +17,7 @@ import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
+import org.jtune.quant.Q4_0x32Format;
 import org.jtune.quant.gguf.GgufFile;
 import org.jtune.quant.gguf.GgufMetadata;
 import org.jtune.quant.gguf.GgufTensorInfo;
@@ -138,7 +139,7 @@ public final class GgufModels {
         int[] shape = t.rank() == 2 ? new int[] {rows, cols} : new int[] {cols};
         if (t.type().isQuantized()) {
             if (t.rank() != 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " is a quantized vector; jtune needs norms in F32/F16/BF16");
-            return Tensor.blockQuantized(format, data, rows, cols);
+            return Q4_0x32Format.repacked(Tensor.blockQuantized(format, data, rows, cols));
         }
         DType dtype = switch (t.type()) {
             case F32 -> DType.F32;

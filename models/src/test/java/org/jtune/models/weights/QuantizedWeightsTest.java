@@ -3,6 +3,7 @@ package org.jtune.models.weights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
@@ -22,6 +23,7 @@ import org.jtune.quant.GgmlType;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
+import org.jtune.quant.Q4_0x32Format;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The quantized-weight seam end to end with ggml's formats: a model whose projections are quantized on load
  * computes the logits of the same model holding the dequantized values in F32 (only the summation order
- * differs), the frozen quantized weight passes dY·W to its input through autograd's Linear (what QLoRA
+ * differs; Q4_0, repacked on load for its integer kernel, also quantizes the activations to 8 bits as llama.cpp does,
+ * so its logits agree to that quantization's error: within 3 % in L2 and 5 % of the largest logit), the frozen quantized weight passes dY·W to its input through autograd's Linear (what QLoRA
  * needs), rows that are not whole blocks fall back per tensor, and a quantized weight cannot be trained.
  */
 class QuantizedWeightsTest {
@@ -55,7 +58,21 @@ class QuantizedWeightsTest {
                 got = quantized.logits(quantized.hidden(ids, pos, ForwardPass.of(AttentionMask.causalMask()))).value().toFloatArray();
                 want = reference.logits(reference.hidden(ids, pos, ForwardPass.of(AttentionMask.causalMask()))).value().toFloatArray();
             }
-            for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], 1e-4 * (1 + Math.abs(want[i])), type + " logit " + i);
+            boolean int8 = type == GgmlType.Q4_0 && Q4_0x32Format.ENABLED;
+            double largest = 0;
+            for (float v : want) largest = Math.max(largest, Math.abs(v));
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(want[i], got[i], int8 ? 0.05 * largest : 1e-4 * (1 + Math.abs(want[i])), type + " logit " + i);
+            }
+            if (int8) {                                       // measured: 1.3 % in L2, 2.4 % of the largest logit at most
+                double d2 = 0, w2 = 0;
+                for (int i = 0; i < got.length; i++) {
+                    d2 += (got[i] - want[i]) * (double) (got[i] - want[i]);
+                    w2 += want[i] * (double) want[i];
+                }
+                assertTrue(Math.sqrt(d2 / w2) < 0.03, "Q4_0 logits off by " + Math.sqrt(d2 / w2) + " in L2");
+            }
+            if (int8) assertSame(Q4_0x32Format.INSTANCE, quantized.weights().get("model.layers.0.self_attn.q_proj.weight").value().value().blockCodec());
             assertTrue(quantized.weights().get("model.layers.0.self_attn.q_proj.weight").value().dtype() == DType.BLOCK);
         }
     }

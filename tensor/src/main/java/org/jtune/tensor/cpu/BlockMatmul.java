@@ -8,6 +8,8 @@ import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Q8Rows;
+import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -20,6 +22,9 @@ import org.jtune.tensor.Tensor;
  *     decode kernel per X row over chunks of W that stay in cache ({@link #fewRows}); more, {@link BlockPanelGemm} (a panel of
  *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
  *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
+ * <li>A {@link RowGroupCodec} (rows interleaved in groups of 32: Q4_0 repacked on load) takes both products through
+ *     {@link #groups}: X quantized to 8-bit codes once per call, the groups of W's rows in pieces the threads claim, each
+ *     piece multiplied by every row of X with the codec's integer kernel.</li>
  * <li>{@link #inputGradient}: DX (m, cols) (+)= G (m, rows)·W, the gradient a frozen quantized weight passes
  *     to its input (QLoRA): per column chunk and block of {@value #MB} G rows, four W rows are dequantized
  *     and DX[i, chunk] += Σ_q G[i, r+q]·W[r+q, chunk] with r in increasing order.</li>
@@ -176,6 +181,10 @@ public final class BlockMatmul {
         check(codec, w, offset, rows, cols);
         if (xOff < 0 || xOff + (long) cols > x.length) throw new IllegalArgumentException("x holds fewer than " + cols + " values");
         if (outOff < 0 || outOff + (long) rows > out.length) throw new IllegalArgumentException("out holds fewer than " + rows + " values");
+        if (codec instanceof RowGroupCodec g) {
+            groups(g, w, offset, rows, cols, x, xOff, 1, out, outOff);
+            return;
+        }
         long rowBytes = codec.rowBytes(cols);
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, rowBytes));
         Parallel.forPieces(rows, grain, GEMV_PIECES,
@@ -193,7 +202,8 @@ public final class BlockMatmul {
         if (m < 0 || xOff < 0 || xOff + (long) m * cols > x.length) throw new IllegalArgumentException("x holds fewer than " + m + "×" + cols + " values");
         if (outOff < 0 || outOff + (long) m * rows > out.length) throw new IllegalArgumentException("out holds fewer than " + m + "×" + rows + " values");
         if (m == 0 || rows == 0) return;
-        if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
+        if (codec instanceof RowGroupCodec g) groups(g, w, offset, rows, cols, x, xOff, m, out, outOff);
+        else if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (m <= fewRowsMax) fewRows(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
         else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
     }
@@ -218,6 +228,25 @@ public final class BlockMatmul {
                 }
             }
         });
+    }
+
+    /**
+     * out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k] for a {@link RowGroupCodec} W: X's m rows quantized to 8 bits once
+     * ({@link Q8Activations#shorts}), W's groups of 32 rows in pieces of at least 64 KiB that the threads claim, every row of
+     * X multiplied with each piece while it is in cache. A row's output is the same whatever m is (one decoding sequence
+     * or a batch of them).
+     */
+    private static void groups(RowGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                               float[] out, int outOff) {
+        long groupBytes = RowGroupCodec.GROUP * codec.rowBytes(cols);
+        if (rows % RowGroupCodec.GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
+            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
+                    + RowGroupCodec.GROUP + " rows");
+        }
+        Q8Rows q = Q8Activations.shorts(x, xOff, m, cols);
+        int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
+        Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
+                (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, q, out, outOff, rows));
     }
 
     /** {@link #gemm} always through 8-bit activation codes and integer block dot products ({@link Int8PanelGemm}). */

@@ -5,6 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Q8Rows;
 
 /**
  * Activation rows quantized as ggml quantizes them for its integer dot products (block_q8_0, ggml-quants.c
@@ -51,6 +52,31 @@ final class Q8Activations {
         float id = d != 0f ? 1f / d : 0f;
         scales[so] = d;
         for (int p = 0; p < QK; p += L) FloatVector.fromArray(F, x, xo + p).mul(id).add(M).sub(M).intoArray(codes, co + p);
+    }
+
+    /**
+     * The m rows of {@code cols} values at x[xOff + i·cols ..] as {@link Q8Rows} (short codes and their block sums), the codes
+     * and scales those of {@link #quantize}.
+     */
+    static Q8Rows shorts(float[] x, int xOff, int m, int cols) {
+        int blocks = cols / QK;
+        Q8Rows q = new Q8Rows(new short[m * cols], new float[m * blocks], new int[m * blocks], m, cols);
+        Parallel.forRange(m, Math.max(1, (16 << 10) / Math.max(1, cols)), (i0, i1) -> {
+            float[] codes = new float[QK];
+            for (int i = i0; i < i1; i++) {
+                for (int b = 0; b < blocks; b++) {
+                    block(x, xOff + i * cols + b * QK, codes, 0, q.scales(), i * blocks + b);
+                    int sum = 0, o = i * cols + b * QK;
+                    for (int j = 0; j < QK; j++) {
+                        short c = (short) codes[j];
+                        q.codes()[o + j] = c;
+                        sum += c;
+                    }
+                    q.sums()[i * blocks + b] = sum;
+                }
+            }
+        });
+        return q;
     }
 
     /** The same block, one value at a time (also the tests' oracle of the codes). */

@@ -1,0 +1,331 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Q8Rows;
+import org.jtune.tensor.RowGroupCodec;
+import org.jtune.tensor.Tensor;
+
+/**
+ * Q4_0 weights repacked on load for integer products (jtune's in-memory layout; files keep ggml's {@link Q4_0Format}):
+ * the rows in groups of 32, and per group and block of 32 columns 576 bytes, as many as ggml's 32 blocks: the 32 rows'
+ * F16 scales d as 16 little-endian 32-bit words, word t holding row t's in its low half and row t + 16's in its high
+ * half (so that one 512-bit load and a few integer operations widen them to two F32 vectors of 16 rows, exactly), then
+ * 16 columns of 32 bytes, byte r of column j being row r's ggml byte j (low nibble: weight j of the block, high nibble:
+ * weight j + 16), so w = (q − 8)·d as in Q4_0. A scale that is Inf or NaN has no such widening: a matrix holding one
+ * keeps ggml's rows.
+ *
+ * <p>The product ({@link #multiplyGroups}) takes activations as 8-bit codes per 32-block ({@link Q8Rows}, ggml's Q8_0),
+ * as llama.cpp multiplies Q4_0: per group, block and activation row, S = Σ_k q_k·a_k over the 16 columns in 16-bit lanes,
+ * one lane per weight row (products of nibbles 0..15 with codes of at most 127 in magnitude, added with wrap-around),
+ * minus 8·Σ_k a_k: the result, Σ_k (q_k − 8)·a_k, lies within ±8·127·32 = ±32512, so the 16-bit lanes hold it exactly
+ * although the sum before the subtraction may wrap. Then out += float(S)·(d·d_a), two F32 vectors of 16 rows, blocks in
+ * order. The Vector API has no 8-bit dot product instruction (vpdpbusd); 16-bit multiplies and adds of 32 lanes with no
+ * horizontal sums are what it compiles well.
+ *
+ * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q4_0.interleave=false} keeps ggml's
+ * rows and their F32-activation kernel.
+ */
+public final class Q4_0x32Format implements RowGroupCodec {
+    public static final Q4_0x32Format INSTANCE = new Q4_0x32Format();
+    /** Whether Q4_0 matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
+    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+            && !"false".equals(System.getProperty("jtune.q4_0.interleave"));
+    private static final int QK = 32;
+    private static final int PLAIN = 18;
+    /** Bytes of one group's block: 32 F16 scales, then 16 columns of 32 code bytes. */
+    private static final int BLOCK_BYTES = 576;
+    private static final int CODES = 64;
+    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
+    private static final float F16_BIAS = 0x1p112f;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+
+    private Q4_0x32Format() {}
+
+    @Override
+    public String name() {
+        return "q4_0x32";
+    }
+
+    @Override
+    public int blockSize() {
+        return QK;
+    }
+
+    @Override
+    public long rowBytes(int cols) {
+        return (long) cols / QK * (BLOCK_BYTES / GROUP);
+    }
+
+    /** Whether a (rows, cols) Q4_0 matrix is repacked: {@link #ENABLED} and whole groups of rows. */
+    public static boolean fits(int rows, int cols) {
+        return ENABLED && rows > 0 && rows % GROUP == 0 && cols > 0 && cols % QK == 0;
+    }
+
+    // ---- layout ----------------------------------------------------------------------------------
+
+    /**
+     * A new native matrix in this layout holding the (rows, cols) ggml Q4_0 rows at plain[off ..]; null when a scale is
+     * Inf or NaN.
+     */
+    public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
+        check(rows, cols);
+        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
+        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_0 rows beyond their memory");
+        MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate((long) rows / GROUP * groupBytes, 64);
+        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
+            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
+            for (int g = g0; g < g1; g++) {
+                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
+                for (int b = 0; b < blocks; b++) {
+                    for (int r = 0; r < GROUP; r++) {
+                        int o = r * plainRow + b * PLAIN;
+                        dst[b * BLOCK_BYTES + scaleByte(r)] = src[o];
+                        dst[b * BLOCK_BYTES + scaleByte(r) + 1] = src[o + 1];
+                        if ((src[o + 1] & 0x7c) == 0x7c) finite.set(false);
+                        for (int j = 0; j < 16; j++) dst[b * BLOCK_BYTES + CODES + 32 * j + r] = src[o + 2 + j];
+                    }
+                }
+                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
+            }
+        });
+        return finite.get() ? out : null;
+    }
+
+    /** The ggml Q4_0 rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
+    public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
+        check(rows, cols);
+        long plainRow = (long) cols / QK * PLAIN;
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * plainRow)]);
+        long rb = INSTANCE.rowBytes(cols);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / QK; b++) {
+                long o = blockOffset(off + r * rb, rb, b), p = r * plainRow + (long) b * PLAIN;
+                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(lane(off + r * rb, rb))));
+                for (int j = 0; j < 16; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane(off + r * rb, rb)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * t repacked into this layout when it is a whole Q4_0 matrix that {@link #fits} (a new native copy; t's memory is
+     * no longer read); otherwise t itself.
+     */
+    public static Tensor repacked(Tensor t) {
+        if (t.dtype() != DType.BLOCK || t.blockCodec() != Q4_0Format.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
+                || !fits(t.size(0), t.size(1))) {
+            return t;
+        }
+        MemorySegment packed = interleave(t.storage().segment(), 0, t.size(0), t.size(1));
+        return packed == null ? t : Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+    }
+
+    /** A whole matrix of this layout as ggml Q4_0 rows (for writing files); any other tensor unchanged. */
+    public static Tensor unpacked(Tensor t) {
+        if (t.dtype() != DType.BLOCK || t.blockCodec() != INSTANCE) return t;
+        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a q4_0x32 matrix cannot be unpacked");
+        return Tensor.blockQuantized(Q4_0Format.INSTANCE, plain(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
+    }
+
+    private static void check(int rows, int cols) {
+        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
+            throw new IllegalArgumentException("q4_0x32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 32-blocks");
+        }
+    }
+
+    /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */
+    private static int scaleByte(int r) {
+        return 4 * (r & 15) + 2 * (r >> 4);
+    }
+
+    /** Row's place in its group, from its offset row · rowBytes. */
+    private static int lane(long rowOff, long rowBytes) {
+        return (int) (rowOff / rowBytes % GROUP);
+    }
+
+    /** Byte offset of block b of the group holding the row at rowOff. */
+    private static long blockOffset(long rowOff, long rowBytes, int b) {
+        return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * BLOCK_BYTES;
+    }
+
+    // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
+
+    /** The row quantized by ggml's Q4_0 quantizer into its group; a non-finite value (an Inf or NaN scale) is refused. */
+    @Override
+    public void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
+        MemorySegment row = MemorySegment.ofArray(new byte[cols / QK * PLAIN]);
+        Q4_0Format.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
+        long rb = rowBytes(cols);
+        int lane = lane(dstOff, rb);
+        for (int b = 0; b < cols / QK; b++) {
+            long o = blockOffset(dstOff, rb, b);
+            short d = row.get(QuantVectors.SHORT, (long) b * PLAIN);
+            if ((d & 0x7c00) == 0x7c00) {
+                throw new IllegalArgumentException("q4_0x32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
+            }
+            dst.set(QuantVectors.SHORT, o + scaleByte(lane), d);
+            for (int j = 0; j < 16; j++) dst.set(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane, row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 2 + j));
+        }
+    }
+
+    /** (q − 8)·d per weight: the floats of {@link Q4_0Format#dequantizeRow}. */
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
+        long rb = rowBytes(cols);
+        int lane = lane(rowOff, rb);
+        for (int b = from / QK; b < (from + n) / QK; b++) {
+            long o = blockOffset(rowOff, rb, b);
+            float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + scaleByte(lane)));
+            int y = dstOff + b * QK - from;
+            for (int j = 0; j < 16; j++) {
+                int q = w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane) & 0xff;
+                dst[y + j] = ((q & 0x0F) - 8) * d;
+                dst[y + j + 16] = ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    /** Σ_k w_k·x_k in F32 over the dequantized row (exact activations; the products use {@link #multiplyGroups}). */
+    @Override
+    public float dot(MemorySegment w, long rowOff, int cols, float[] x, int xOff) {
+        float[] row = new float[cols];
+        dequantize(w, rowOff, cols, 0, cols, row, 0);
+        float acc = 0f;
+        for (int k = 0; k < cols; k++) acc = Math.fma(row[k], x[xOff + k], acc);
+        return acc;
+    }
+
+    // ---- the product --------------------------------------------------------------------------------
+
+    @Override
+    public void multiplyGroups(MemorySegment w, long offset, int g0, int g1, int cols, Q8Rows x, float[] out, int outOff, int outStride) {
+        if (g1 <= g0) return;
+        if (x.cols() != cols) throw new IllegalArgumentException("activations of " + x.cols() + " columns for a weight of " + cols);
+        int m = x.rows(), blocks = cols / QK;
+        long groupBytes = (long) blocks * BLOCK_BYTES;
+        MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
+        long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
+        if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        int i = 0;
+        for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
+        for (; i < m; i++) row1(base, g0, g1, blocks, x, i, out, outOff + i * outStride);
+    }
+
+    /**
+     * One activation row times groups [g0, g1), group g0 at address base: row r's output at out[o + r]. The loop over the
+     * groups is inside the kernel (as in {@link #rows4}), so that each compiles on its own and a caller's profile
+     * (decode, then a prefill) cannot deoptimize it.
+     */
+    private static void row1(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o) {
+        for (int g = g0; g < g1; g++) row1(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP);
+    }
+
+    /** One activation row times one group: out[o .. o + 32). */
+    private static void row1(long group, int blocks, Q8Rows x, int i, float[] out, int o) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        int xo = i * blocks * QK, so = i * blocks;
+        FloatVector f0 = FloatVector.zero(F), f1 = f0;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = xo + b * QK;
+            ShortVector s = ShortVector.zero(S);
+            for (int j = 0; j < 16; j++) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.B2S, S, 0);
+                s = s.add(v.and((short) 15).mul(a[k + j]));
+                s = s.add(v.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(a[k + j + 16]));
+            }
+            float da = x.scales()[so + b];
+            s = s.sub((short) (8 * x.sums()[so + b]));
+            // the 32 F16 scales widened (magnitude bits into F32's place, times 2^112, sign OR-ed back; exact for finite
+            // values) and the 16-bit sums converted, written out: as small helper methods, C2 compiled this kernel ~1.5×
+            // slower (in-process A/B, bench/RESULTS.md)
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE);
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            FloatVector s0 = (FloatVector) ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0);
+            FloatVector s1 = (FloatVector) ((IntVector) s.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0);
+            f0 = s0.fma(d0.mul(da), f0);
+            f1 = s1.fma(d1.mul(da), f1);
+        }
+        f0.intoArray(out, o);
+        f1.intoArray(out, o + 16);
+    }
+
+    /** Four activation rows (i to i + 3) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
+    private static void rows4(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+        for (int g = g0; g < g1; g++) rows4(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride);
+    }
+
+    private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        int cols = blocks * QK, xo = i * cols, so = i * blocks;
+        FloatVector f00 = FloatVector.zero(F), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = xo + b * QK;
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int j = 0; j < 16; j++) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 15);
+                s0 = s0.add(lo.mul(a[k + j]));
+                s0 = s0.add(hi.mul(a[k + j + 16]));
+                s1 = s1.add(lo.mul(a[k + cols + j]));
+                s1 = s1.add(hi.mul(a[k + cols + j + 16]));
+                s2 = s2.add(lo.mul(a[k + 2 * cols + j]));
+                s2 = s2.add(hi.mul(a[k + 2 * cols + j + 16]));
+                s3 = s3.add(lo.mul(a[k + 3 * cols + j]));
+                s3 = s3.add(hi.mul(a[k + 3 * cols + j + 16]));
+            }
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE);        // row1's conversions, written out as there
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            float[] ds = x.scales();
+            int[] sums = x.sums();
+            float da = ds[so + b];
+            s0 = s0.sub((short) (8 * sums[so + b]));
+            f00 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f00);
+            f01 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f01);
+            da = ds[so + blocks + b];
+            s1 = s1.sub((short) (8 * sums[so + blocks + b]));
+            f10 = ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f10);
+            f11 = ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f11);
+            da = ds[so + 2 * blocks + b];
+            s2 = s2.sub((short) (8 * sums[so + 2 * blocks + b]));
+            f20 = ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f20);
+            f21 = ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f21);
+            da = ds[so + 3 * blocks + b];
+            s3 = s3.sub((short) (8 * sums[so + 3 * blocks + b]));
+            f30 = ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f30);
+            f31 = ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f31);
+        }
+        f00.intoArray(out, o);
+        f01.intoArray(out, o + 16);
+        f10.intoArray(out, o + stride);
+        f11.intoArray(out, o + stride + 16);
+        f20.intoArray(out, o + 2 * stride);
+        f21.intoArray(out, o + 2 * stride + 16);
+        f30.intoArray(out, o + 3 * stride);
+        f31.intoArray(out, o + 3 * stride + 16);
+    }
+}
