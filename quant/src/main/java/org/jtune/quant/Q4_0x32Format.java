@@ -32,7 +32,8 @@ import org.jtune.tensor.Tensor;
  * minus 8·Σ_k a_k: the result, Σ_k (q_k − 8)·a_k, lies within ±8·127·32 = ±32512, so the 16-bit lanes hold it exactly
  * although the sum before the subtraction may wrap. Then out += float(S)·(d·d_a), two F32 vectors of 16 rows, blocks in
  * order. The Vector API has no 8-bit dot product instruction (vpdpbusd); 16-bit multiplies and adds of 32 lanes with no
- * horizontal sums are what it compiles well.
+ * horizontal sums are what it compiles well. The code bytes are zero-extended to 16 bits, so the high nibble is one
+ * shift and the low one a mask.
  *
  * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q4_0.interleave=false} keeps ggml's
  * rows and their F32-activation kernel.
@@ -246,9 +247,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
             int k = xo + b * QK;
             ShortVector s = ShortVector.zero(S);
             for (int j = 0; j < 16; j++) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 s = s.add(v.and((short) 15).mul(a[k + j]));
-                s = s.add(v.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(a[k + j + 16]));
+                s = s.add(v.lanewise(VectorOperators.LSHR, 4).mul(a[k + j + 16]));
             }
             float da = x.scales()[so + b];
             s = s.sub((short) (8 * x.sums()[so + b]));
@@ -284,8 +285,8 @@ public final class Q4_0x32Format implements RowGroupCodec {
             int k = xo + b * QK;
             ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
             for (int j = 0; j < 16; j++) {
-                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.ASHR, 4).and((short) 15);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
                 s0 = s0.add(lo.mul(a[k + j]));
                 s0 = s0.add(hi.mul(a[k + j + 16]));
                 s1 = s1.add(lo.mul(a[k + cols + j]));
