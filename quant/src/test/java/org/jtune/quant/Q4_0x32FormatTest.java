@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  * <li>the exact product with the F32 activations, within the activation quantization error: per element |x − a·d_a| ≤
  *     amax/254·(1 + 2⁻¹⁴), so |out − Σ w·x| ≤ Σ_b amax_b/254·(1 + 2⁻¹⁴)·Σ_{k∈b} |w_k| plus the bound above.</li>
  * </ul>
- * Shapes: 32 and 96 rows (one and three groups), 1 to 65 blocks per row, 1 to 9 activation rows (the 4-row kernel and
- * its remainder), a matrix starting at its second group; every row of a product of m rows is that row's GEMV, bit for
+ * Shapes: 32 and 96 rows (one and three groups), 1 to 65 blocks per row, 1 to 9 and 70 activation rows (the 4-row kernel, its
+ * remainder and a block of 64 rows), a matrix starting at its second group; every row of a product of m rows is that row's GEMV, bit for
  * bit, on one thread and two.
  */
 class Q4_0x32FormatTest {
@@ -120,7 +120,7 @@ class Q4_0x32FormatTest {
             long offset = 32 * rb;                                               // the matrix starts at the second group
             float[][] w = new float[rows][cols];
             for (int i = 0; i < rows; i++) Q4_0Format.INSTANCE.dequantizeRow(plain, (i + 32) * GgmlType.Q4_0.rowBytes(cols), w[i], 0, cols);
-            for (int m : new int[] {1, 2, 3, 4, 5, 7, 9}) {
+            for (int m : new int[] {1, 2, 3, 4, 5, 7, 9, 70}) {
                 float[] x = new float[m * cols + 3];
                 for (int k = 0; k < x.length; k++) x[k] = (float) (r.nextGaussian() * (k % 97 == 0 ? 30 : 1));
                 if (m > 1) java.util.Arrays.fill(x, 3, 3 + 32, 0f);             // an all-zero activation block
