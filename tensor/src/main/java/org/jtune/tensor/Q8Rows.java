@@ -14,9 +14,4 @@ public record Q8Rows(short[] codes, float[] scales, int[] sums, int rows, int co
             throw new IllegalArgumentException("Q8 rows of " + rows + "×" + cols + " do not match their arrays");
         }
     }
-
-    /** Blocks of 32 codes per row. */
-    public int blocks() {
-        return cols / Int8BlockCodec.BLOCK;
-    }
 }

@@ -53,6 +53,54 @@ public final class ResidentMemory {
         return false;
     }
 
+    /** Alignment of the ranges {@link #release} gives back: 64 KiB covers 4 KiB and 64 KiB pages. */
+    private static final long RELEASE_ALIGN = 64 << 10;
+
+    /**
+     * Gives back the pages of {@code range}, part of a read-only file mapping whose bytes will not be read again (weights
+     * copied into another layout on load): the whole aligned pages inside it are unlocked ({@code munlock}) and dropped
+     * from the process ({@code madvise(MADV_DONTNEED)}); a later read would fault them in from the file again, so nothing
+     * is lost. Without it a repacked model holds both copies, and with {@code --mlock} keeps both locked. Linux only;
+     * elsewhere, or when the calls fail, nothing happens. Returns the bytes given back.
+     */
+    public static long release(MemorySegment range) {
+        if (!range.isNative() || Release.MUNLOCK == null) return 0;
+        long start = (range.address() + RELEASE_ALIGN - 1) / RELEASE_ALIGN * RELEASE_ALIGN;
+        long end = (range.address() + range.byteSize()) / RELEASE_ALIGN * RELEASE_ALIGN;
+        if (end <= start) return 0;
+        try {
+            MemorySegment pages = range.asSlice(start - range.address(), end - start);
+            int unlocked = (int) Release.MUNLOCK.invokeExact(pages, end - start);     // not locked: a harmless no-op
+            int dropped = (int) Release.MADVISE.invokeExact(pages, end - start, 4);    // MADV_DONTNEED
+            return dropped == 0 ? end - start : 0;
+        } catch (Throwable e) {
+            return 0;
+        }
+    }
+
+    /** libc's munlock and madvise, looked up once (null off Linux or when they cannot be bound). */
+    private static final class Release {
+        static final MethodHandle MUNLOCK, MADVISE;
+
+        static {
+            MethodHandle munlock = null, madvise = null;
+            if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+                try {
+                    Linker linker = Linker.nativeLinker();
+                    munlock = linker.downcallHandle(linker.defaultLookup().find("munlock").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                    madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                } catch (RuntimeException e) {
+                    munlock = null;
+                    madvise = null;
+                }
+            }
+            MUNLOCK = munlock;
+            MADVISE = madvise;
+        }
+    }
+
     /** mlock(2) on the segment's pages: null when locked, else why not. */
     static String lock(MemorySegment mapping) {
         String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);

@@ -14,7 +14,10 @@ import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --mlock: a mapped file is locked (the kernel's VmLck count grows by its size) only when asked, and unlocked with its mapping. */
+/**
+ * --mlock: a mapped file is locked (the kernel's VmLck count grows by its size) only when asked, and unlocked with its
+ * mapping; a released range of a locked mapping is unlocked and its bytes still read the same (faulted in from the file).
+ */
 class ResidentMemoryTest {
     private static long lockedKiB() throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -46,5 +49,26 @@ class ResidentMemoryTest {
         } finally {
             ResidentMemory.setLocking(saved);
         }
+    }
+
+    @Test
+    void releasedPagesAreUnlockedAndStillReadFromTheFile(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "Linux only (VmLck of /proc/self/status)");
+        Path file = dir.resolve("w.bin");
+        int bytes = 8 << 20;
+        byte[] content = new byte[bytes];
+        new java.util.Random(5).nextBytes(content);
+        Files.write(file, content);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes, arena);
+            long before = lockedKiB();
+            boolean locked = ResidentMemory.lock(m) == null;
+            MemorySegment middle = m.asSlice(1000, bytes - 3000);                  // unaligned ends: only whole inner pages go
+            long released = ResidentMemory.release(middle);
+            assertTrue(released >= bytes - (256 << 10) && released <= bytes - 3000, "released " + released);
+            if (locked) assertEquals(before + ((bytes - released) >> 10), lockedKiB(), "the released pages are unlocked");
+            assertTrue(java.util.Arrays.equals(content, m.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)), "bytes read back from the file");
+        }
+        assertEquals(0, ResidentMemory.release(MemorySegment.ofArray(new byte[1 << 20])), "heap memory is not released");
     }
 }

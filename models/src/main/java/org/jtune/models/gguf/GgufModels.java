@@ -23,6 +23,7 @@ import org.jtune.quant.gguf.GgufMetadata;
 import org.jtune.quant.gguf.GgufTensorInfo;
 import org.jtune.quant.gguf.LlamaGgufNames;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
@@ -121,7 +122,7 @@ public final class GgufModels {
         }
         if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a llama weight has 1 or 2");
         int cols = (int) t.dim(0), rows = t.rank() == 2 ? (int) t.dim(1) : 1;
-        MemorySegment data = f.data(t);
+        MemorySegment data = f.data(t), mapped = data;
         LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(t.name());
         if (rotary != LlamaGgufNames.Rotary.NONE && t.rank() == 2) {
             int heads = rotary == LlamaGgufNames.Rotary.QUERY ? c.numAttentionHeads() : c.numKeyValueHeads();
@@ -139,7 +140,9 @@ public final class GgufModels {
         int[] shape = t.rank() == 2 ? new int[] {rows, cols} : new int[] {cols};
         if (t.type().isQuantized()) {
             if (t.rank() != 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " is a quantized vector; jtune needs norms in F32/F16/BF16");
-            return Q4_0x32Format.repacked(Tensor.blockQuantized(format, data, rows, cols));
+            Tensor stored = Tensor.blockQuantized(format, data, rows, cols), repacked = Q4_0x32Format.repacked(stored);
+            if (repacked != stored) ResidentMemory.release(mapped);   // the file's bytes are not read again
+            return repacked;
         }
         DType dtype = switch (t.type()) {
             case F32 -> DType.F32;
