@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.io.QuantizedCheckpoint;
 import org.jtune.models.io.SafetensorsReader;
+import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
 import org.jtune.quant.gguf.GgufValue;
@@ -89,6 +91,7 @@ public final class HfToGguf {
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
         GgufWriter writer = new GgufWriter().putAll(meta);
         try (SafetensorsReader reader = SafetensorsReader.open(modelDir)) {
+            WeightSource source = QuantizedCheckpoint.decode(reader);   // a `jtune quantize` folder: its U8 rows as the matrices they hold
             List<String[]> names = new ArrayList<>();
             for (String hf : reader.names()) {
                 Optional<String> gguf = LlamaGgufNames.toGguf(hf);
@@ -100,7 +103,7 @@ public final class HfToGguf {
             }
             names.sort(Comparator.comparingInt((String[] n) -> order(n[1])).thenComparing(n -> n[1]));
             for (String[] n : names) {
-                Tensor t = reader.get(n[0]);
+                Tensor t = source.get(n[0]);
                 int[] shape = t.shape();
                 long[] dims = new long[shape.length];
                 for (int i = 0; i < shape.length; i++) dims[i] = shape[shape.length - 1 - i];
@@ -110,7 +113,7 @@ public final class HfToGguf {
                 writer.addTensor(n[1], tt, dims, channel -> {
                     float[] values;
                     try {
-                        values = reader.get(n[0]).toFloatArray();
+                        values = source.get(n[0]).toFloatArray();
                     } catch (JtuneException e) {
                         throw new IOException(e.getMessage(), e);
                     }

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * GGUF in and the quantized folder, on stories260K: the F32 GGUF export loaded back (tensors mapped, q/k rows
  * un-permuted, config and tokenizer from the metadata) generates the Hugging Face folder's greedy ids exactly;
  * Q8_0 and Q4_0 files load with their matrices block-quantized in place; `jtune quantize`'s folder reads back
- * with the same bytes and the same output as quantize-on-load; a damaged quantized folder gives a named error.
+ * with the same bytes and the same output as quantize-on-load, and exports to GGUF as the matrices it holds; a damaged quantized folder gives a named error.
  */
 class GgufModelLoadTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,6 +88,21 @@ class GgufModelLoadTest {
         try (CausalLM m = Architectures.load(out)) {
             assertEquals(DType.BLOCK, m.weights().get("model.layers.2.self_attn.q_proj.weight").value().dtype());
             assertEquals(DType.F32, m.weights().get("model.layers.2.mlp.down_proj.weight").value().dtype(), "172 columns: kept");
+            assertArrayEquals(onLoad, greedy(m, prompt, 24));
+        }
+        // the quantized folder exports to GGUF as the matrices it holds (not its U8 rows): F32 gives their dequantized
+        // values exactly, and the file generates what the folder generates
+        Path gguf = tmp.resolve("q.gguf");
+        HfToGguf.export(out, GgmlType.F32, gguf);
+        float[] held;
+        try (org.jtune.models.io.SafetensorsReader r = org.jtune.models.io.SafetensorsReader.open(out)) {
+            held = QuantizedCheckpoint.decode(r).get("model.layers.2.self_attn.v_proj.weight").toFloatArray();
+        }
+        try (GgufFile f = GgufReader.open(gguf)) {
+            assertEquals(GgmlType.F32, f.tensor("blk.2.attn_v.weight").type());
+            assertArrayEquals(held, f.data("blk.2.attn_v.weight").toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED));
+        }
+        try (CausalLM m = Architectures.load(gguf)) {
             assertArrayEquals(onLoad, greedy(m, prompt, 24));
         }
         JtuneException e = assertThrows(JtuneException.class, () -> Architectures.load(dir, "q3_k"));
