@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
+import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
@@ -124,16 +125,19 @@ public final class Q4_0x32Format implements RowGroupCodec {
     }
 
     /**
-     * t repacked into this layout when it is a whole Q4_0 matrix that {@link #fits} (a new native copy; t's memory is
-     * no longer read); otherwise t itself.
+     * t repacked into this layout when it is a whole Q4_0 matrix that {@link #fits} (a new native copy); otherwise t
+     * itself. When t lies in a file mapping, its pages are given back ({@link ResidentMemory#release}): nothing reads
+     * them again, and the model is not held (or, with --mlock, locked) twice.
      */
     public static Tensor repacked(Tensor t) {
         if (t.dtype() != DType.BLOCK || t.blockCodec() != Q4_0Format.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
                 || !fits(t.size(0), t.size(1))) {
             return t;
         }
-        MemorySegment packed = interleave(t.storage().segment(), 0, t.size(0), t.size(1));
-        return packed == null ? t : Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+        MemorySegment stored = t.storage().segment(), packed = interleave(stored, 0, t.size(0), t.size(1));
+        if (packed == null) return t;
+        ResidentMemory.release(stored);
+        return Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
     }
 
     /** A whole matrix of this layout as ggml Q4_0 rows (for writing files); any other tensor unchanged. */

@@ -61,10 +61,10 @@ public final class ResidentMemory {
      * copied into another layout on load): the whole aligned pages inside it are unlocked ({@code munlock}) and dropped
      * from the process ({@code madvise(MADV_DONTNEED)}); a later read would fault them in from the file again, so nothing
      * is lost. Without it a repacked model holds both copies, and with {@code --mlock} keeps both locked. Linux only;
-     * elsewhere, or when the calls fail, nothing happens. Returns the bytes given back.
+     * a range that is not in a file mapping, another OS, or a failed call: nothing happens. Returns the bytes given back.
      */
     public static long release(MemorySegment range) {
-        if (!range.isNative() || Release.MUNLOCK == null) return 0;
+        if (!range.isMapped() || Release.MUNLOCK == null) return 0;
         long start = (range.address() + RELEASE_ALIGN - 1) / RELEASE_ALIGN * RELEASE_ALIGN;
         long end = (range.address() + range.byteSize()) / RELEASE_ALIGN * RELEASE_ALIGN;
         if (end <= start) return 0;

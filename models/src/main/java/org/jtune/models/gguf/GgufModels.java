@@ -17,7 +17,6 @@ import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
-import org.jtune.quant.Q4_0x32Format;
 import org.jtune.quant.gguf.GgufFile;
 import org.jtune.quant.gguf.GgufMetadata;
 import org.jtune.quant.gguf.GgufTensorInfo;
@@ -122,7 +121,7 @@ public final class GgufModels {
         }
         if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a llama weight has 1 or 2");
         int cols = (int) t.dim(0), rows = t.rank() == 2 ? (int) t.dim(1) : 1;
-        MemorySegment data = f.data(t), mapped = data;
+        MemorySegment data = f.data(t);
         LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(t.name());
         if (rotary != LlamaGgufNames.Rotary.NONE && t.rank() == 2) {
             int heads = rotary == LlamaGgufNames.Rotary.QUERY ? c.numAttentionHeads() : c.numKeyValueHeads();
@@ -135,14 +134,13 @@ public final class GgufModels {
             long rowBytes = format.rowBytes((long) cols);
             MemorySegment copy = Arena.ofAuto().allocate(rowBytes * rows, 64);   // off-heap like the mapped rest (WeightQuantizer.encode says why)
             for (int r = 0; r < rows; r++) MemorySegment.copy(data, src[r] * rowBytes, copy, r * rowBytes, rowBytes);
+            ResidentMemory.release(data);   // the mapping's rows are not read again: the copy is the tensor
             data = copy;
         }
         int[] shape = t.rank() == 2 ? new int[] {rows, cols} : new int[] {cols};
         if (t.type().isQuantized()) {
             if (t.rank() != 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " is a quantized vector; jtune needs norms in F32/F16/BF16");
-            Tensor stored = Tensor.blockQuantized(format, data, rows, cols), repacked = Q4_0x32Format.repacked(stored);
-            if (repacked != stored) ResidentMemory.release(mapped);   // the file's bytes are not read again
-            return repacked;
+            return Tensor.blockQuantized(format, data, rows, cols);
         }
         DType dtype = switch (t.type()) {
             case F32 -> DType.F32;

@@ -14,7 +14,6 @@ import org.jtune.quant.GgmlType;
 import org.jtune.quant.Q4_0x32Format;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
-import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
@@ -85,9 +84,7 @@ public final class QuantizedCheckpoint {
                             + ", not U8 rows of " + (cols % f.blockSize() == 0 ? f.rowBytes((long) cols) : "?") + " bytes (" + m[0] + ", " + cols + " columns)");
                 }
                 MemorySegment bytes = t.storage().segment();
-                Tensor stored = Tensor.blockQuantized(f, bytes, t.size(0), cols), repacked = Q4_0x32Format.repacked(stored);
-                if (repacked != stored) ResidentMemory.release(bytes);   // the mapping's copy is not read again
-                return repacked;
+                return Tensor.blockQuantized(f, bytes, t.size(0), cols);
             }
 
             public Set<String> names() {

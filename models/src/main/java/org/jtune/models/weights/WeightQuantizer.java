@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.autograd.Variable;
-import org.jtune.quant.Q4_0Format;
 import org.jtune.quant.Q4_0x32Format;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
@@ -42,8 +41,7 @@ public final class WeightQuantizer {
                 results.add(new Result(w.name(), null));
                 continue;
             }
-            boolean interleave = c == Q4_0Format.INSTANCE && Q4_0x32Format.fits(w.size(0), cols);   // repacked for its kernel
-            w.set(Variable.constant(encode(t, interleave ? Q4_0x32Format.INSTANCE : c)));
+            w.set(Variable.constant(Q4_0x32Format.repacked(encode(t, c))));   // Q4_0: repacked for its kernel, as a loaded one
             results.add(new Result(w.name(), c.name()));
         }
         return results;

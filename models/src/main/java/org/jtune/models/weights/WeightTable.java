@@ -10,6 +10,7 @@ import java.util.TreeSet;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
 import org.jtune.models.lora.LoraLinear;
+import org.jtune.quant.Q4_0x32Format;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.NonFinite;
 import org.jtune.tensor.Parallel;
@@ -97,7 +98,8 @@ public final class WeightTable {
      * checkpoint, e.g. fewer layers than the checkpoint has), and when a weight holds NaN or ±Inf
      * (a model saved from a diverged run generates token 0 forever and trains with a NaN loss);
      * -Djtune.checkFinite=false skips that scan. Projections and the embedding may come block-quantized
-     * ({@code DType.BLOCK}: a GGUF file, a quantized folder); they are bound as they are, not scanned.
+     * ({@code DType.BLOCK}: a GGUF file, a quantized folder); they are bound as they are, not scanned, except Q4_0,
+     * which is repacked for its integer kernel ({@link Q4_0x32Format#repacked}).
      */
     public void bind(WeightSource source) throws JtuneException {
         for (Weight w : weights.values()) {
@@ -116,7 +118,7 @@ public final class WeightTable {
                         + (t.dtype() == DType.BLOCK ? t.blockCodec().name() + " (block-quantized, which only projections and embeddings may be)" : t.dtype())
                         + "; expected F32, F16 or BF16");
             }
-            w.set(Variable.constant(t));
+            w.set(Variable.constant(blocks ? Q4_0x32Format.repacked(t) : t));
         }
         TreeSet<String> unused = new TreeSet<>();
         for (String n : source.names()) {
