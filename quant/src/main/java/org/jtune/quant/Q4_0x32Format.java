@@ -67,6 +67,12 @@ public final class Q4_0x32Format implements RowGroupCodec {
         return QK;
     }
 
+    /** Activation codes per 32-block, as llama.cpp multiplies Q4_0 (block_q8_0). */
+    @Override
+    public int activationBlock() {
+        return QK;
+    }
+
     @Override
     public long rowBytes(int cols) {
         return (long) cols / QK * (BLOCK_BYTES / GROUP);

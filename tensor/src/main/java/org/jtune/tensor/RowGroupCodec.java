@@ -19,6 +19,9 @@ public interface RowGroupCodec extends BlockCodec {
     /** Rows per interleaved group. */
     int GROUP = 32;
 
+    /** Values per scale of the activation codes its products take ({@link Q8Rows#block}): 32 as ggml's Q8_0, 256 as its Q8_K. */
+    int activationBlock();
+
     /**
      * out[outOff + i·outStride + r] = Σ_k W[r, k]·x[i, k] for the rows r of groups [g0, g1) (r from 32·g0) and every row i of
      * x, W's group 0 at byte {@code offset} of w. Each output depends only on its row of W and its row of x (not on the

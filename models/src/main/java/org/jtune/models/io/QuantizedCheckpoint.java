@@ -11,7 +11,7 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
-import org.jtune.quant.Q4_0x32Format;
+import org.jtune.quant.RowGroupFormats;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Storage;
@@ -37,7 +37,7 @@ public final class QuantizedCheckpoint {
     public static Map<String, Tensor> tensors(CausalLM model, Map<String, String> metadata) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Map.Entry<String, Variable> e : model.weights().named().entrySet()) {
-            Tensor t = Q4_0x32Format.unpacked(e.getValue().value());   // files hold ggml's rows
+            Tensor t = RowGroupFormats.unpacked(e.getValue().value());   // files hold ggml's rows
             if (t.dtype() != DType.BLOCK) {
                 out.put(e.getKey(), t);
                 continue;

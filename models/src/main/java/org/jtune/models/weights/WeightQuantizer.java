@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.autograd.Variable;
-import org.jtune.quant.Q4_0x32Format;
+import org.jtune.quant.RowGroupFormats;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
@@ -41,7 +41,7 @@ public final class WeightQuantizer {
                 results.add(new Result(w.name(), null));
                 continue;
             }
-            w.set(Variable.constant(Q4_0x32Format.repacked(encode(t, c))));   // Q4_0: repacked for its kernel, as a loaded one
+            w.set(Variable.constant(RowGroupFormats.repacked(encode(t, c))));   // interleaved for its kernel, as a loaded one
             results.add(new Result(w.name(), c.name()));
         }
         return results;

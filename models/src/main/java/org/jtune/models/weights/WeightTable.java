@@ -10,7 +10,7 @@ import java.util.TreeSet;
 import org.jtune.JtuneException;
 import org.jtune.autograd.Variable;
 import org.jtune.models.lora.LoraLinear;
-import org.jtune.quant.Q4_0x32Format;
+import org.jtune.quant.RowGroupFormats;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.NonFinite;
 import org.jtune.tensor.Parallel;
@@ -98,8 +98,8 @@ public final class WeightTable {
      * checkpoint, e.g. fewer layers than the checkpoint has), and when a weight holds NaN or ±Inf
      * (a model saved from a diverged run generates token 0 forever and trains with a NaN loss);
      * -Djtune.checkFinite=false skips that scan. Projections and the embedding may come block-quantized
-     * ({@code DType.BLOCK}: a GGUF file, a quantized folder); they are bound as they are, not scanned, except Q4_0,
-     * which is repacked for its integer kernel ({@link Q4_0x32Format#repacked}).
+     * ({@code DType.BLOCK}: a GGUF file, a quantized folder); they are bound as they are, not scanned; formats with an integer kernel of their
+     * own are repacked into its interleaved layout ({@link RowGroupFormats#repacked}).
      */
     public void bind(WeightSource source) throws JtuneException {
         for (Weight w : weights.values()) {
@@ -118,7 +118,7 @@ public final class WeightTable {
                         + (t.dtype() == DType.BLOCK ? t.blockCodec().name() + " (block-quantized, which only projections and embeddings may be)" : t.dtype())
                         + "; expected F32, F16 or BF16");
             }
-            w.set(Variable.constant(blocks ? Q4_0x32Format.repacked(t) : t));
+            w.set(Variable.constant(blocks ? RowGroupFormats.repacked(t) : t));
         }
         TreeSet<String> unused = new TreeSet<>();
         for (String n : source.names()) {

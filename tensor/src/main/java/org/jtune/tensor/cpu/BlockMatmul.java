@@ -243,7 +243,7 @@ public final class BlockMatmul {
             throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
                     + RowGroupCodec.GROUP + " rows");
         }
-        Q8Rows q = Q8Activations.shorts(x, xOff, m, cols);
+        Q8Rows q = Q8Activations.shorts(x, xOff, m, cols, codec.activationBlock());
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
         Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, q, out, outOff, rows));

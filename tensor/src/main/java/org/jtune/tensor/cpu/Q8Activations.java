@@ -55,28 +55,41 @@ final class Q8Activations {
     }
 
     /**
-     * The m rows of {@code cols} values at x[xOff + i·cols ..] as {@link Q8Rows} (short codes and their block sums), the codes
-     * and scales those of {@link #quantize}.
+     * The m rows of {@code cols} values at x[xOff + i·cols ..] as {@link Q8Rows}: one scale per {@code block} values (32 as
+     * {@link #quantize}, whose codes and scales these are; 256 as ggml's block_q8_K), short codes and the sums of each
+     * 32-block's codes.
      */
-    static Q8Rows shorts(float[] x, int xOff, int m, int cols) {
-        int blocks = cols / QK;
-        Q8Rows q = new Q8Rows(new short[m * cols], new float[m * blocks], new int[m * blocks], m, cols);
+    static Q8Rows shorts(float[] x, int xOff, int m, int cols, int block) {
+        if (block % QK != 0 || cols % block != 0) throw new IllegalArgumentException(cols + " columns are not whole blocks of " + block);
+        int blocks = cols / QK, scales = cols / block;
+        Q8Rows q = new Q8Rows(new short[m * cols], new float[m * scales], new int[m * blocks], m, cols, block);
         Parallel.forRange(m, Math.max(1, (16 << 10) / Math.max(1, cols)), (i0, i1) -> {
-            float[] codes = new float[QK];
+            float[] codes = new float[block];
             for (int i = i0; i < i1; i++) {
-                for (int b = 0; b < blocks; b++) {
-                    block(x, xOff + i * cols + b * QK, codes, 0, q.scales(), i * blocks + b);
-                    int sum = 0, o = i * cols + b * QK;
-                    for (int j = 0; j < QK; j++) {
-                        short c = (short) codes[j];
-                        q.codes()[o + j] = c;
-                        sum += c;
-                    }
-                    q.sums()[i * blocks + b] = sum;
+                for (int b = 0; b < scales; b++) {
+                    int xo = xOff + i * cols + b * block, o = i * cols + b * block;
+                    if (block == QK) block(x, xo, codes, 0, q.scales(), i * scales + b);
+                    else wideBlock(x, xo, block, codes, q.scales(), i * scales + b);
+                    for (int j = 0; j < block; j++) q.codes()[o + j] = (short) codes[j];
+                }
+                for (int c = 0; c < blocks; c++) {
+                    int sum = 0, o = i * cols + c * QK;
+                    for (int j = 0; j < QK; j++) sum += q.codes()[o + j];
+                    q.sums()[i * blocks + c] = sum;
                 }
             }
         });
         return q;
+    }
+
+    /** {@link #block}'s quantization over n values (a multiple of 32) with one scale: codes[0 .. n), scales[so]. */
+    static void wideBlock(float[] x, int xo, int n, float[] codes, float[] scales, int so) {
+        float amax = 0f;
+        for (int j = 0; j < n; j++) amax = Math.max(amax, Math.abs(x[xo + j]));
+        float d = amax / 127f;
+        float id = d != 0f ? 1f / d : 0f;
+        scales[so] = d;
+        for (int j = 0; j < n; j++) codes[j] = x[xo + j] * id + M - M;
     }
 
     /** The same block, one value at a time (also the tests' oracle of the codes). */
