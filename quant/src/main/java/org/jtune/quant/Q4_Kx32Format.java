@@ -1,0 +1,404 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Q8Rows;
+import org.jtune.tensor.ResidentMemory;
+import org.jtune.tensor.RowGroupCodec;
+import org.jtune.tensor.Tensor;
+
+/**
+ * Q4_K weights repacked on load for integer products (jtune's in-memory layout; files keep ggml's {@link Q4KFormat}
+ * rows), as {@link Q4_0x32Format} does for Q4_0: rows in groups of 32, and per group and super-block of 256 columns
+ * 4608 bytes, as many as ggml's 32 blocks of 144:
+ * <ul>
+ * <li>[0, 64): the 32 rows' F16 d, and [64, 128) their F16 dmin, each as 16 little-endian words, word t holding row t's
+ *     in its low half and row t + 16's in its high half (one 512-bit load widens them to two F32 vectors exactly);</li>
+ * <li>[128, 512): ggml's 12 bytes of packed 6-bit scales and mins as 12 planes of 32 bytes (plane p, byte r: row r's
+ *     byte p), unpacked in the kernel by {@code get_scale_min_k4}'s rule on all 32 rows at once;</li>
+ * <li>[512, 4608): the codes, 4 chunks of 64 weights × 32 columns × 32 rows: byte r of column l of chunk c is row r's
+ *     ggml byte {@code qs[32c + l]} (low nibble: weight 64c + l, sub-block 2c; high nibble: weight 64c + 32 + l,
+ *     sub-block 2c + 1).</li>
+ * </ul>
+ * w = d·sc_j·q − dmin·m_j for the weights of sub-block j, as in Q4_K. A d or dmin that is Inf or NaN has no exact
+ * widening: a matrix holding one keeps ggml's rows.
+ *
+ * <p>The product ({@link #multiplyGroups}) takes activations as ggml's block_q8_K: one scale d_a per 256 values, codes
+ * |a| ≤ 127, and the sum A_j of each 32-block's codes; as llama.cpp multiplies Q4_K, per super-block and row
+ * y += d_a·(d·Σ_j sc_j·Σ_{k∈j} q_k·a_k − dmin·Σ_j m_j·A_j), the sums in integers. Σ_{k∈j} q_k·a_k is taken in 16-bit
+ * lanes, one per weight row, over the sub-block's 32 columns with wrap-around, then 8·A_j subtracted: the result,
+ * Σ (q_k − 8)·a_k, lies within ±8·127·32 = ±32512, so the lanes hold it exactly although the sum before the subtraction
+ * may wrap. Widened to 32 bits, plus 8·A_j, times sc_j ≤ 63 and added over the 8 sub-blocks, the total is at most
+ * 8·63·15·127·32 ≈ 3.1·10⁷ in magnitude: exact in int32, and so is Σ_j m_j·A_j. Then two F32 multiply-adds per
+ * super-block and 16 rows.
+ *
+ * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q4_k.interleave=false} keeps ggml's
+ * rows and their F32-activation kernel.
+ */
+public final class Q4_Kx32Format implements RowGroupCodec {
+    public static final Q4_Kx32Format INSTANCE = new Q4_Kx32Format();
+    /** Whether Q4_K matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
+    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+            && !"false".equals(System.getProperty("jtune.q4_k.interleave"));
+    private static final int QK = 256;
+    private static final int PLAIN = 144;
+    /** Bytes of one group's super-block. */
+    private static final int BLOCK_BYTES = GROUP * PLAIN;
+    private static final int DMIN = 64;
+    private static final int PLANES = 128;
+    private static final int CODES = 512;
+    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
+    private static final float F16_BIAS = 0x1p112f;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+
+    private Q4_Kx32Format() {}
+
+    @Override
+    public String name() {
+        return "q4_kx32";
+    }
+
+    @Override
+    public int blockSize() {
+        return QK;
+    }
+
+    /** One activation scale per 256 values, as llama.cpp multiplies Q4_K (block_q8_K). */
+    @Override
+    public int activationBlock() {
+        return QK;
+    }
+
+    @Override
+    public long rowBytes(int cols) {
+        return (long) cols / QK * PLAIN;
+    }
+
+    /** Whether a (rows, cols) Q4_K matrix is repacked: {@link #ENABLED} and whole groups of rows. */
+    public static boolean fits(int rows, int cols) {
+        return ENABLED && rows > 0 && rows % GROUP == 0 && cols > 0 && cols % QK == 0;
+    }
+
+    // ---- layout ----------------------------------------------------------------------------------
+
+    /** Where row r's ggml byte p of a block lies in its group's block of this layout. */
+    private static int place(int r, int p) {
+        if (p < 4) return (p < 2 ? 0 : DMIN) + 4 * (r & 15) + 2 * (r >> 4) + (p & 1);
+        if (p < 16) return PLANES + 32 * (p - 4) + r;
+        return CODES + 32 * (p - 16) + r;
+    }
+
+    /**
+     * A new native matrix in this layout holding the (rows, cols) ggml Q4_K rows at plain[off ..]; null when a d or dmin
+     * is Inf or NaN.
+     */
+    public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
+        check(rows, cols);
+        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
+        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_K rows beyond their memory");
+        MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate((long) rows / GROUP * groupBytes, 64);
+        int[] where = new int[GROUP * PLAIN];
+        for (int r = 0; r < GROUP; r++) for (int p = 0; p < PLAIN; p++) where[r * PLAIN + p] = place(r, p);
+        AtomicBoolean finite = new AtomicBoolean(true);
+        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
+            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
+            for (int g = g0; g < g1; g++) {
+                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
+                for (int b = 0; b < blocks; b++) {
+                    for (int r = 0; r < GROUP; r++) {
+                        int o = r * plainRow + b * PLAIN;
+                        if ((src[o + 1] & 0x7c) == 0x7c || (src[o + 3] & 0x7c) == 0x7c) finite.set(false);
+                        for (int p = 0; p < PLAIN; p++) dst[b * BLOCK_BYTES + where[r * PLAIN + p]] = src[o + p];
+                    }
+                }
+                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
+            }
+        });
+        return finite.get() ? out : null;
+    }
+
+    /** The ggml Q4_K rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
+    public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
+        check(rows, cols);
+        long rb = INSTANCE.rowBytes(cols);
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * rb)]);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols / QK; b++) gather(w, off + r * rb, rb, b, out, r * rb + (long) b * PLAIN);
+        }
+        return out;
+    }
+
+    /** Copies ggml's 144 bytes of super-block b of the row at rowOff (row stride rowBytes) to dst[dstOff ..]. */
+    private static void gather(MemorySegment w, long rowOff, long rowBytes, int b, MemorySegment dst, long dstOff) {
+        int lane = (int) (rowOff / rowBytes % GROUP);
+        long o = rowOff - lane * rowBytes + (long) b * BLOCK_BYTES;
+        for (int p = 0; p < PLAIN; p++) dst.set(ValueLayout.JAVA_BYTE, dstOff + p, w.get(ValueLayout.JAVA_BYTE, o + place(lane, p)));
+    }
+
+    /**
+     * t repacked into this layout when it is a whole Q4_K matrix that {@link #fits} (a new native copy); otherwise t
+     * itself. When t lies in a file mapping, its pages are given back ({@link ResidentMemory#release}), as in
+     * {@link Q4_0x32Format#repacked}.
+     */
+    public static Tensor repacked(Tensor t) {
+        if (t.dtype() != DType.BLOCK || t.blockCodec() != Q4KFormat.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
+                || !fits(t.size(0), t.size(1))) {
+            return t;
+        }
+        MemorySegment stored = t.storage().segment(), packed = interleave(stored, 0, t.size(0), t.size(1));
+        if (packed == null) return t;
+        ResidentMemory.release(stored);
+        return Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+    }
+
+    /** A whole matrix of this layout as ggml Q4_K rows (for writing files); any other tensor unchanged. */
+    public static Tensor unpacked(Tensor t) {
+        if (t.dtype() != DType.BLOCK || t.blockCodec() != INSTANCE) return t;
+        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a q4_kx32 matrix cannot be unpacked");
+        return Tensor.blockQuantized(Q4KFormat.INSTANCE, plain(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
+    }
+
+    private static void check(int rows, int cols) {
+        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
+            throw new IllegalArgumentException("q4_kx32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 256-blocks");
+        }
+    }
+
+    // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
+
+    /** The row quantized by ggml's Q4_K quantizer ({@code quantize_row_q4_K_ref}) into its group; a non-finite d or dmin is refused. */
+    @Override
+    public void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
+        MemorySegment row = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes(cols))]);
+        Q4KFormat.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
+        long rb = rowBytes(cols);
+        int lane = (int) (dstOff / rb % GROUP);
+        for (int b = 0; b < cols / QK; b++) {
+            if ((row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 1) & 0x7c) == 0x7c || (row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 3) & 0x7c) == 0x7c) {
+                throw new IllegalArgumentException("q4_kx32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
+            }
+            long o = dstOff - lane * rb + (long) b * BLOCK_BYTES;
+            for (int p = 0; p < PLAIN; p++) dst.set(ValueLayout.JAVA_BYTE, o + place(lane, p), row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + p));
+        }
+    }
+
+    /** d·sc_j·q − dmin·m_j per weight: the floats of {@link Q4KFormat#dequantizeRow}. */
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
+        long rb = rowBytes(cols);
+        MemorySegment block = MemorySegment.ofArray(new byte[PLAIN]);
+        float[] floats = new float[QK];
+        for (int b = from / QK; b < (from + n + QK - 1) / QK; b++) {
+            gather(w, rowOff, rb, b, block, 0);
+            Q4KFormat.INSTANCE.dequantizeRow(block, 0, floats, 0, QK);
+            int lo = Math.max(from, b * QK), hi = Math.min(from + n, b * QK + QK);
+            System.arraycopy(floats, lo - b * QK, dst, dstOff + lo - from, hi - lo);
+        }
+    }
+
+    /** Σ_k w_k·x_k in F32 over the dequantized row (exact activations; the products use {@link #multiplyGroups}). */
+    @Override
+    public float dot(MemorySegment w, long rowOff, int cols, float[] x, int xOff) {
+        float[] row = new float[cols];
+        dequantize(w, rowOff, cols, 0, cols, row, 0);
+        float acc = 0f;
+        for (int k = 0; k < cols; k++) acc = Math.fma(row[k], x[xOff + k], acc);
+        return acc;
+    }
+
+    // ---- the product --------------------------------------------------------------------------------
+
+    @Override
+    public void multiplyGroups(MemorySegment w, long offset, int g0, int g1, int cols, Q8Rows x, float[] out, int outOff, int outStride) {
+        if (g1 <= g0) return;
+        if (x.cols() != cols || x.block() != QK) {
+            throw new IllegalArgumentException("activations of " + x.cols() + " columns in blocks of " + x.block() + " for a q4_kx32 weight of " + cols);
+        }
+        int m = x.rows(), blocks = cols / QK;
+        long groupBytes = (long) blocks * BLOCK_BYTES;
+        MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
+        long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
+        if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        int i = 0;
+        for (; i + 1 < m; i += 2) rows2(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
+        for (; i < m; i++) row1(base, g0, g1, blocks, x, i, out, outOff + i * outStride);
+    }
+
+    /** One activation row times groups [g0, g1), group g0 at address base (the loop inside the kernel, as in Q4_0x32). */
+    private static void row1(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o) {
+        for (int g = g0; g < g1; g++) row1(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP);
+    }
+
+    /** One activation row times one group: out[o .. o + 32). */
+    private static void row1(long group, int blocks, Q8Rows x, int i, float[] out, int o) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        int[] sums = x.sums();
+        int xo = i * blocks * QK, so = i * blocks * 8;
+        FloatVector f0 = FloatVector.zero(F), f1 = f0;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = xo + b * QK, s8 = so + 8 * b;
+            IntVector t0 = IntVector.zero(I), t1 = t0, m0 = t0, m1 = t0;
+            for (int ch = 0; ch < 4; ch++) {
+                ShortVector sl = ShortVector.zero(S), sh = sl;
+                long cc = c + CODES + 1024L * ch;
+                int kc = k + 64 * ch;
+                for (int l = 0; l < 32; l++) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    sl = sl.add(v.and((short) 15).mul(a[kc + l]));
+                    sh = sh.add(v.lanewise(VectorOperators.LSHR, 4).mul(a[kc + l + 32]));
+                }
+                // sub-blocks 2ch (low nibbles) and 2ch + 1 (high): their 6-bit scales and mins from the 12 planes, get_scale_min_k4
+                int j = 2 * ch, al = sums[s8 + j], ah = sums[s8 + j + 1];
+                ShortVector scl, sch, ml, mh;
+                if (ch < 2) {
+                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                    ml = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                    mh = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                } else {
+                    ShortVector ql = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), qh = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
+                    scl = ql.and((short) 15).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                    sch = qh.and((short) 15).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 3), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                    ml = ql.lanewise(VectorOperators.LSHR, 4).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                    mh = qh.lanewise(VectorOperators.LSHR, 4).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                }
+                sl = sl.sub((short) (8 * al));
+                sh = sh.sub((short) (8 * ah));
+                t0 = t0.add(((IntVector) sl.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul((IntVector) scl.convertShape(VectorOperators.S2I, I, 0)));
+                t1 = t1.add(((IntVector) sl.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul((IntVector) scl.convertShape(VectorOperators.S2I, I, 1)));
+                t0 = t0.add(((IntVector) sh.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul((IntVector) sch.convertShape(VectorOperators.S2I, I, 0)));
+                t1 = t1.add(((IntVector) sh.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul((IntVector) sch.convertShape(VectorOperators.S2I, I, 1)));
+                m0 = m0.add(((IntVector) ml.convertShape(VectorOperators.S2I, I, 0)).mul(al)).add(((IntVector) mh.convertShape(VectorOperators.S2I, I, 0)).mul(ah));
+                m1 = m1.add(((IntVector) ml.convertShape(VectorOperators.S2I, I, 1)).mul(al)).add(((IntVector) mh.convertShape(VectorOperators.S2I, I, 1)).mul(ah));
+            }
+            // d and dmin widened (magnitude bits into F32's place, times 2^112, sign OR-ed back; exact for finite values),
+            // written out as in Q4_0x32 (as helper methods C2 compiled such kernels slower)
+            float da = x.scales()[i * blocks + b];
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            FloatVector n0 = hm.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(hm.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector n1 = hm.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(hm.and(0x80000000)).reinterpretAsFloats();
+            f0 = ((FloatVector) t0.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f0);
+            f1 = ((FloatVector) t1.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f1);
+            f0 = ((FloatVector) m0.convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), f0);
+            f1 = ((FloatVector) m1.convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), f1);
+        }
+        f0.intoArray(out, o);
+        f1.intoArray(out, o + 16);
+    }
+
+    /** Four activation rows (i to i + 3) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
+    private static void rows2(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+        for (int g = g0; g < g1; g++) rows2(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride);
+    }
+
+    /**
+     * Two activation rows at once: {@link #row1}'s integer totals and its two F32 multiply-adds per super-block, in the same
+     * order (so each row's outputs are its GEMV's bits); the running sums stay in out between super-blocks, and the mins'
+     * totals are taken after the codes, to leave registers for the rows' accumulators.
+     */
+    private static void rows2(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        int[] sums = x.sums();
+        int cols = blocks * QK, sr = 8 * blocks;
+        for (int r = 0; r < 2; r++) java.util.Arrays.fill(out, o + r * stride, o + r * stride + GROUP, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = i * cols + b * QK, s8 = i * sr + 8 * b;
+            IntVector z = IntVector.zero(I), t00 = z, t01 = z, t10 = z, t11 = z;
+            for (int ch = 0; ch < 4; ch++) {
+                ShortVector zs = ShortVector.zero(S), l0 = zs, h0 = zs, l1 = zs, h1 = zs;
+                long cc = c + CODES + 1024L * ch;
+                int kc = k + 64 * ch;
+                for (int l = 0; l < 32; l++) {
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
+                    l0 = l0.add(lo.mul(a[kc + l]));
+                    h0 = h0.add(hi.mul(a[kc + l + 32]));
+                    l1 = l1.add(lo.mul(a[kc + cols + l]));
+                    h1 = h1.add(hi.mul(a[kc + cols + l + 32]));
+                }
+                int j = 2 * ch;
+                ShortVector scl, sch;                                         // row1's scales of sub-blocks j, j + 1
+                if (ch < 2) {
+                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
+                } else {
+                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 15)
+                            .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                    .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 15)
+                            .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 3), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                    .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                }
+                IntVector sl0 = (IntVector) scl.convertShape(VectorOperators.S2I, I, 0), sl1 = (IntVector) scl.convertShape(VectorOperators.S2I, I, 1);
+                IntVector sh0 = (IntVector) sch.convertShape(VectorOperators.S2I, I, 0), sh1 = (IntVector) sch.convertShape(VectorOperators.S2I, I, 1);
+                int al = sums[s8 + j], ah = sums[s8 + j + 1];
+                l0 = l0.sub((short) (8 * al));
+                h0 = h0.sub((short) (8 * ah));
+                t00 = t00.add(((IntVector) l0.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul(sl0)).add(((IntVector) h0.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul(sh0));
+                t01 = t01.add(((IntVector) l0.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul(sl1)).add(((IntVector) h0.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul(sh1));
+                al = sums[s8 + sr + j];
+                ah = sums[s8 + sr + j + 1];
+                l1 = l1.sub((short) (8 * al));
+                h1 = h1.sub((short) (8 * ah));
+                t10 = t10.add(((IntVector) l1.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul(sl0)).add(((IntVector) h1.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul(sh0));
+                t11 = t11.add(((IntVector) l1.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul(sl1)).add(((IntVector) h1.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul(sh1));
+            }
+            // the mins' totals Σ_j m_j·A_j of the 2 rows (get_scale_min_k4's mins), exact integers as in row1
+            IntVector m00 = z, m01 = z, m10 = z, m11 = z;
+            for (int j = 0; j < 8; j++) {
+                ShortVector mj = j < 4
+                        ? ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63)
+                        : ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 4)
+                                .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
+                                        .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+                IntVector mj0 = (IntVector) mj.convertShape(VectorOperators.S2I, I, 0), mj1 = (IntVector) mj.convertShape(VectorOperators.S2I, I, 1);
+                m00 = m00.add(mj0.mul(sums[s8 + j]));
+                m01 = m01.add(mj1.mul(sums[s8 + j]));
+                m10 = m10.add(mj0.mul(sums[s8 + sr + j]));
+                m11 = m11.add(mj1.mul(sums[s8 + sr + j]));
+            }
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);   // row1's widening
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            FloatVector n0 = hm.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(hm.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector n1 = hm.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(hm.and(0x80000000)).reinterpretAsFloats();
+            float[] ds = x.scales();
+            float da = ds[i * blocks + b];
+            int p = o;
+            ((FloatVector) m00.convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t00.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+            ((FloatVector) m01.convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t01.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+            da = ds[(i + 1) * blocks + b];
+            p += stride;
+            ((FloatVector) m10.convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t10.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+            ((FloatVector) m11.convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t11.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+        }
+    }
+}
