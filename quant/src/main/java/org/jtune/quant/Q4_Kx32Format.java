@@ -308,7 +308,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         f1.intoArray(out, o + 16);
     }
 
-    /** Four activation rows (i to i + 3) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
+    /** Two activation rows (i, i + 1) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
     private static void rows2(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
         for (int g = g0; g < g1; g++) rows2(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride);
     }
