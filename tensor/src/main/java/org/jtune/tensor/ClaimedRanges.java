@@ -1,5 +1,6 @@
 package org.jtune.tensor;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,13 +16,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Allocation-free per call: each calling thread keeps one instance (a thread-local) with reusable
  * helper tasks. The claim counter carries a generation in its high 32 bits and the next piece in its low
  * 32 bits, so a helper that wakes after its call has ended can only claim pieces of the call that is
- * current when its compare-and-set succeeds (it then helps that call); the caller returns once every
- * piece has run, without waiting for helpers that never claimed one.
+ * current when its compare-and-set succeeds (it then helps that call); while the caller writes a new
+ * call's fields the counter is closed (no piece claimable), so a claim never pairs one call's counter with
+ * another call's fields. The caller returns once every piece has run, without waiting for helpers that
+ * never claimed one.
  */
 final class ClaimedRanges {
     private static final ThreadLocal<ClaimedRanges> PER_CALLER = ThreadLocal.withInitial(ClaimedRanges::new);
     /** Spins on the last running pieces before yielding the core to them. */
     private static final int SPINS_BEFORE_YIELD = 1 << 10;
+    /** The claim counter's piece while a call's fields are written: beyond any piece count, so nothing is claimed. */
+    private static final int CLOSED = Integer.MAX_VALUE;
+    /**
+     * How long a helper that found no piece left waits, spinning, for its caller's next call before it returns its pool
+     * thread (system property {@code jtune.parallel.lingerMicros}, 0 to return at once). A decode step makes ~200
+     * parallel calls a few microseconds apart; a pool thread that parks between them is woken through the OS for each
+     * (tens of microseconds, during which the caller runs the pieces alone), so a helper that lingers keeps the second
+     * core in the product, as llama.cpp's spinning thread pool does. The wait is bounded: an idle process stops spinning
+     * that long after its last call.
+     */
+    static volatile long lingerNanos = 1000L * Long.getLong("jtune.parallel.lingerMicros", 200L);
 
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();
@@ -57,6 +71,19 @@ final class ClaimedRanges {
         @Override
         protected boolean exec() {
             owner.claimAndRun();
+            long linger = lingerNanos;
+            for (long seen = owner.claims.get() >>> 32, since = System.nanoTime(); linger > 0; ) {
+                long c = owner.claims.get();
+                if (c >>> 32 != seen && (int) c != CLOSED) {         // the caller's next call, open: help it too
+                    owner.claimAndRun();
+                    seen = c >>> 32;
+                    since = System.nanoTime();
+                } else if (System.nanoTime() - since > linger) {
+                    break;
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
             return true;
         }
     }
@@ -76,13 +103,17 @@ final class ClaimedRanges {
     }
 
     private void call(ForkJoinPool pool, int n, int pieces, int threads, Parallel.RangeBody body) {
+        // Closed first: a helper still looping in claimAndRun over the last call (its counter exhausted) could otherwise
+        // read this call's larger piece count and claim a piece of the old counter with this call's body.
+        long generation = (claims.get() >>> 32) + 1;
+        claims.set(generation << 32 | CLOSED);
+        VarHandle.fullFence(); // the writes below are not seen before the close
         this.body = body;
         this.n = n;
         this.pieces = pieces;
         failure = null;
         done.set(0);
-        long generation = (claims.get() >>> 32) + 1;
-        claims.set(generation << 32); // publishes the fields above to helpers that read claims
+        claims.set(generation << 32); // opens: publishes the fields above to helpers that read claims
         int wanted = Math.min(threads, pieces) - 1;
         if (helpers.length < wanted) {
             Helper[] grown = java.util.Arrays.copyOf(helpers, wanted);

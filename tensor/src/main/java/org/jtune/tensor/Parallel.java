@@ -67,6 +67,16 @@ public final class Parallel {
         return claiming;
     }
 
+    /**
+     * How long, in microseconds, a pool thread that helped a {@link #forClaimed} call keeps spinning for its caller's next
+     * call before it parks ({@link ClaimedRanges}; system property {@code jtune.parallel.lingerMicros}, default 200; 0
+     * parks at once). Settable so that a benchmark can compare both in one run.
+     */
+    public static void setLingerMicros(long micros) {
+        if (micros < 0) throw new IllegalArgumentException("linger must be >= 0 µs, got " + micros);
+        ClaimedRanges.lingerNanos = micros * 1000L;
+    }
+
     /** How many ranges {@link #forRange} cuts [0, n) into at {@code threads} threads: at most one per thread and at most ⌈n / grain⌉. */
     public static int chunks(int n, int grain, int threads) {
         int g = Math.max(grain, 1);

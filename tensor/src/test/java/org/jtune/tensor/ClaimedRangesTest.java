@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link Parallel#forClaimed}: every piece runs exactly once with the boundaries of {@link Parallel#start},
- * for any piece and thread count and call after call (helper tasks are reused across calls); a piece
+ * for any piece and thread count and call after call (helper tasks are reused across calls, and may linger for
+ * the next one); a piece
  * held up on one thread does not hold back the others (the point of claiming: with one fixed range per
  * thread the stalled thread's whole share would wait); a failure in a piece reaches the caller; and a
  * call allocates nothing once warm.
@@ -26,10 +27,13 @@ class ClaimedRangesTest {
     void restore() {
         Parallel.setThreads(savedThreads);
         Parallel.setClaiming(true);
+        Parallel.setLingerMicros(200);
     }
 
     @Test
     void everyPieceRunsOnceWithItsBoundaries() {
+        for (long linger : new long[] {0, 200, 100_000}) {   // helpers that park, linger briefly, or serve every call
+        Parallel.setLingerMicros(linger);
         for (int threads = 1; threads <= 4; threads++) {
             Parallel.setThreads(threads);
             for (int n : new int[] {1, 2, 7, 100, 1409}) {
@@ -51,6 +55,7 @@ class ClaimedRangesTest {
                     }
                 }
             }
+        }
         }
     }
 
