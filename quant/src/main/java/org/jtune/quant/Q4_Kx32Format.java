@@ -22,16 +22,18 @@ import org.jtune.tensor.Tensor;
 /**
  * Q4_K weights repacked on load for integer products (jtune's in-memory layout; files keep ggml's {@link Q4KFormat}
  * rows), as {@link Q4_0x32Format} does for Q4_0: rows in groups of 32, and per group and super-block of 256 columns
- * 4608 bytes, as many as ggml's 32 blocks of 144:
+ * 4608 bytes, as many as ggml's 32 blocks of 144, in the order the kernel reads them:
  * <ul>
- * <li>[0, 64): the 32 rows' F16 d, and [64, 128) their F16 dmin, each as 16 little-endian words, word t holding row t's
- *     in its low half and row t + 16's in its high half (one 512-bit load widens them to two F32 vectors exactly);</li>
- * <li>[128, 512): ggml's 12 bytes of packed 6-bit scales and mins as 12 planes of 32 bytes (plane p, byte r: row r's
- *     byte p), unpacked in the kernel by {@code get_scale_min_k4}'s rule on all 32 rows at once;</li>
- * <li>[512, 4608): the codes, 4 chunks of 64 weights × 32 columns × 32 rows: byte r of column l of chunk c is row r's
- *     ggml byte {@code qs[32c + l]} (low nibble: weight 64c + l, sub-block 2c; high nibble: weight 64c + 32 + l,
- *     sub-block 2c + 1).</li>
+ * <li>4 chunks of 64 weights, 1120 bytes each: 32 columns of 32 code bytes (byte r of column l of chunk c is row r's ggml
+ *     byte {@code qs[32c + l]}: low nibble weight 64c + l, sub-block 2c; high nibble weight 64c + 32 + l, sub-block
+ *     2c + 1), then 3 planes of 32 row bytes holding the 6-bit scales and mins of those two sub-blocks (sc_l, m_l, sc_h,
+ *     m_h): sc_l | (m_h &amp; 3) &lt;&lt; 6, sc_h | (m_h &gt;&gt; 2 &amp; 3) &lt;&lt; 6, m_l | (m_h &gt;&gt; 4) &lt;&lt; 6 — ggml's 12 packed
+ *     bytes hold the same 96 bits ({@link #toPlanes}, {@link #fromPlanes});</li>
+ * <li>then the 32 rows' F16 d, and their F16 dmin, each as 16 little-endian words, word t holding row t's in its low
+ *     half and row t + 16's in its high half (one 512-bit load widens them to two F32 vectors exactly).</li>
  * </ul>
+ * Read in address order, the layout streams from memory at 1.5–2 × the rate of the first version of this class, which
+ * kept ggml's 12 scale bytes as 12 planes ahead of the codes (revisited by every chunk) and d first.
  * w = d·sc_j·q − dmin·m_j for the weights of sub-block j, as in Q4_K. A d or dmin that is Inf or NaN has no exact
  * widening: a matrix holding one keeps ggml's rows.
  *
@@ -56,9 +58,11 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     private static final int PLAIN = 144;
     /** Bytes of one group's super-block. */
     private static final int BLOCK_BYTES = GROUP * PLAIN;
-    private static final int DMIN = 64;
-    private static final int PLANES = 128;
-    private static final int CODES = 512;
+    /** Bytes of one chunk of 64 columns: 32 columns of 32 code bytes, then 3 planes of 32 bytes of scales and mins. */
+    private static final int CHUNK = 1120;
+    private static final int PLANES = 1024;
+    private static final int D = 4 * CHUNK;
+    private static final int DMIN = D + 64;
     /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
     private static final float F16_BIAS = 0x1p112f;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
@@ -95,11 +99,49 @@ public final class Q4_Kx32Format implements RowGroupCodec {
 
     // ---- layout ----------------------------------------------------------------------------------
 
-    /** Where row r's ggml byte p of a block lies in its group's block of this layout. */
+    /** Where row r's ggml byte p of a block lies in its group's block of this layout: d, dmin (p < 4) and codes (p ≥ 16). */
     private static int place(int r, int p) {
-        if (p < 4) return (p < 2 ? 0 : DMIN) + 4 * (r & 15) + 2 * (r >> 4) + (p & 1);
-        if (p < 16) return PLANES + 32 * (p - 4) + r;
-        return CODES + 32 * (p - 16) + r;
+        if (p < 4) return (p < 2 ? D : DMIN) + 4 * (r & 15) + 2 * (r >> 4) + (p & 1);
+        int q = p - 16;
+        return q / 32 * CHUNK + 32 * (q % 32) + r;
+    }
+
+    /** Where row r's plane byte k (chunk k / 3, plane k mod 3; {@link #toPlanes}) lies in its group's block. */
+    private static int planePlace(int r, int k) {
+        return k / 3 * CHUNK + PLANES + 32 * (k % 3) + r;
+    }
+
+    /**
+     * ggml's 12 bytes of packed scales and mins at s[o ..] as this layout's 12 plane bytes, 3 per chunk c: with the
+     * 6-bit values of sub-blocks 2c (sc_l, m_l) and 2c + 1 (sc_h, m_h), sc_l | (m_h &amp; 3) &lt;&lt; 6, sc_h | (m_h &gt;&gt; 2
+     * &amp; 3) &lt;&lt; 6 and m_l | (m_h &gt;&gt; 4) &lt;&lt; 6. Both packings hold the same 96 bits, so {@link #fromPlanes} gives
+     * ggml's bytes back exactly.
+     */
+    static void toPlanes(byte[] s, int o, byte[] planes) {
+        MemorySegment seg = MemorySegment.ofArray(s);
+        for (int c = 0; c < 4; c++) {
+            int lo = Q4KFormat.scaleMin(seg, o, 2 * c), hi = Q4KFormat.scaleMin(seg, o, 2 * c + 1), mh = hi >>> 8;
+            planes[3 * c] = (byte) ((lo & 63) | (mh & 3) << 6);
+            planes[3 * c + 1] = (byte) ((hi & 63) | (mh >>> 2 & 3) << 6);
+            planes[3 * c + 2] = (byte) ((lo >>> 8) | (mh >>> 4) << 6);
+        }
+    }
+
+    /** The inverse of {@link #toPlanes}: ggml's 12 packed bytes at s[o ..] (its quantizer's packing of the 8 scales and mins). */
+    static void fromPlanes(byte[] planes, byte[] s, int o) {
+        int[] sc = new int[8], m = new int[8];
+        for (int c = 0; c < 4; c++) {
+            int p0 = planes[3 * c] & 0xFF, p1 = planes[3 * c + 1] & 0xFF, p2 = planes[3 * c + 2] & 0xFF;
+            sc[2 * c] = p0 & 63;
+            sc[2 * c + 1] = p1 & 63;
+            m[2 * c] = p2 & 63;
+            m[2 * c + 1] = p0 >>> 6 | (p1 >>> 6) << 2 | (p2 >>> 6) << 4;
+        }
+        for (int i = 0; i < 4; i++) {
+            s[o + i] = (byte) (sc[i] | (sc[i + 4] >>> 4) << 6);
+            s[o + i + 4] = (byte) (m[i] | (m[i + 4] >>> 4) << 6);
+            s[o + i + 8] = (byte) ((sc[i + 4] & 15) | (m[i + 4] & 15) << 4);
+        }
     }
 
     /**
@@ -111,8 +153,6 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
         if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_K rows beyond their memory");
         MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate((long) rows / GROUP * groupBytes, 64);
-        int[] where = new int[GROUP * PLAIN];
-        for (int r = 0; r < GROUP; r++) for (int p = 0; p < PLAIN; p++) where[r * PLAIN + p] = place(r, p);
         AtomicBoolean finite = new AtomicBoolean(true);
         Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
             byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
@@ -122,7 +162,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                     for (int r = 0; r < GROUP; r++) {
                         int o = r * plainRow + b * PLAIN;
                         if ((src[o + 1] & 0x7c) == 0x7c || (src[o + 3] & 0x7c) == 0x7c) finite.set(false);
-                        for (int p = 0; p < PLAIN; p++) dst[b * BLOCK_BYTES + where[r * PLAIN + p]] = src[o + p];
+                        scatter(src, o, r, dst, b * BLOCK_BYTES);
                     }
                 }
                 MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
@@ -131,22 +171,35 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         return finite.get() ? out : null;
     }
 
+    /** Row r's ggml block at src[o ..] written into its group's block at dst[base ..]. */
+    private static void scatter(byte[] src, int o, int r, byte[] dst, int base) {
+        for (int p = 0; p < 4; p++) dst[base + place(r, p)] = src[o + p];
+        for (int p = 16; p < PLAIN; p++) dst[base + place(r, p)] = src[o + p];
+        byte[] planes = new byte[12];
+        toPlanes(src, o + 4, planes);
+        for (int k = 0; k < 12; k++) dst[base + planePlace(r, k)] = planes[k];
+    }
+
     /** The ggml Q4_K rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
     public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
         check(rows, cols);
         long rb = INSTANCE.rowBytes(cols);
-        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * rb)]);
+        byte[] out = new byte[Math.toIntExact(rows * rb)];
         for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < cols / QK; b++) gather(w, off + r * rb, rb, b, out, r * rb + (long) b * PLAIN);
+            for (int b = 0; b < cols / QK; b++) gather(w, off + r * rb, rb, b, out, Math.toIntExact(r * rb + (long) b * PLAIN));
         }
-        return out;
+        return MemorySegment.ofArray(out);
     }
 
-    /** Copies ggml's 144 bytes of super-block b of the row at rowOff (row stride rowBytes) to dst[dstOff ..]. */
-    private static void gather(MemorySegment w, long rowOff, long rowBytes, int b, MemorySegment dst, long dstOff) {
+    /** ggml's 144 bytes of super-block b of the row at rowOff (row stride rowBytes) into dst[dstOff ..]. */
+    private static void gather(MemorySegment w, long rowOff, long rowBytes, int b, byte[] dst, int dstOff) {
         int lane = (int) (rowOff / rowBytes % GROUP);
         long o = rowOff - lane * rowBytes + (long) b * BLOCK_BYTES;
-        for (int p = 0; p < PLAIN; p++) dst.set(ValueLayout.JAVA_BYTE, dstOff + p, w.get(ValueLayout.JAVA_BYTE, o + place(lane, p)));
+        for (int p = 0; p < 4; p++) dst[dstOff + p] = w.get(ValueLayout.JAVA_BYTE, o + place(lane, p));
+        for (int p = 16; p < PLAIN; p++) dst[dstOff + p] = w.get(ValueLayout.JAVA_BYTE, o + place(lane, p));
+        byte[] planes = new byte[12];
+        for (int k = 0; k < 12; k++) planes[k] = w.get(ValueLayout.JAVA_BYTE, o + planePlace(lane, k));
+        fromPlanes(planes, dst, dstOff + 4);
     }
 
     /**
@@ -191,8 +244,11 @@ public final class Q4_Kx32Format implements RowGroupCodec {
             if ((row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 1) & 0x7c) == 0x7c || (row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 3) & 0x7c) == 0x7c) {
                 throw new IllegalArgumentException("q4_kx32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
             }
+            byte[] block = new byte[BLOCK_BYTES];
             long o = dstOff - lane * rb + (long) b * BLOCK_BYTES;
-            for (int p = 0; p < PLAIN; p++) dst.set(ValueLayout.JAVA_BYTE, o + place(lane, p), row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + p));
+            MemorySegment.copy(dst, ValueLayout.JAVA_BYTE, o, block, 0, BLOCK_BYTES);
+            scatter(row.toArray(ValueLayout.JAVA_BYTE), b * PLAIN, lane, block, 0);
+            MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, o, BLOCK_BYTES);
         }
     }
 
@@ -200,10 +256,11 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     @Override
     public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
         long rb = rowBytes(cols);
-        MemorySegment block = MemorySegment.ofArray(new byte[PLAIN]);
+        byte[] bytes = new byte[PLAIN];
+        MemorySegment block = MemorySegment.ofArray(bytes);
         float[] floats = new float[QK];
         for (int b = from / QK; b < (from + n + QK - 1) / QK; b++) {
-            gather(w, rowOff, rb, b, block, 0);
+            gather(w, rowOff, rb, b, bytes, 0);
             Q4KFormat.INSTANCE.dequantizeRow(block, 0, floats, 0, QK);
             int lo = Math.max(from, b * QK), hi = Math.min(from + n, b * QK + QK);
             System.arraycopy(floats, lo - b * QK, dst, dstOff + lo - from, hi - lo);
@@ -256,28 +313,19 @@ public final class Q4_Kx32Format implements RowGroupCodec {
             IntVector t0 = IntVector.zero(I), t1 = t0, m0 = t0, m1 = t0;
             for (int ch = 0; ch < 4; ch++) {
                 ShortVector sl = ShortVector.zero(S), sh = sl;
-                long cc = c + CODES + 1024L * ch;
+                long cc = c + (long) CHUNK * ch;
                 int kc = k + 64 * ch;
                 for (int l = 0; l < 32; l++) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                     sl = sl.add(v.and((short) 15).mul(a[kc + l]));
                     sh = sh.add(v.lanewise(VectorOperators.LSHR, 4).mul(a[kc + l + 32]));
                 }
-                // sub-blocks 2ch (low nibbles) and 2ch + 1 (high): their 6-bit scales and mins from the 12 planes, get_scale_min_k4
+                // sub-blocks 2ch (low nibbles) and 2ch + 1 (high): their 6-bit scales and mins from the chunk's 3 planes
                 int j = 2 * ch, al = sums[s8 + j], ah = sums[s8 + j + 1];
-                ShortVector scl, sch, ml, mh;
-                if (ch < 2) {
-                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                    ml = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                    mh = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                } else {
-                    ShortVector ql = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), qh = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
-                    scl = ql.and((short) 15).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    sch = qh.and((short) 15).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 3), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    ml = ql.lanewise(VectorOperators.LSHR, 4).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    mh = qh.lanewise(VectorOperators.LSHR, 4).or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                }
+                ShortVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p1 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p2 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
+                ShortVector scl = p0.and((short) 63), sch = p1.and((short) 63), ml = p2.and((short) 63);
+                ShortVector mh = p0.lanewise(VectorOperators.LSHR, 6).or(p1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 2))
+                        .or(p2.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
                 sl = sl.sub((short) (8 * al));
                 sh = sh.sub((short) (8 * ah));
                 t0 = t0.add(((IntVector) sl.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul((IntVector) scl.convertShape(VectorOperators.S2I, I, 0)));
@@ -290,7 +338,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
             // d and dmin widened (magnitude bits into F32's place, times 2^112, sign OR-ed back; exact for finite values),
             // written out as in Q4_0x32 (as helper methods C2 compiled such kernels slower)
             float da = x.scales()[i * blocks + b];
-            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);
+            IntVector h = IntVector.fromMemorySegment(I, mem, c + D, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);
             FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
                     .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
             FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
@@ -315,8 +363,9 @@ public final class Q4_Kx32Format implements RowGroupCodec {
 
     /**
      * Two activation rows at once: {@link #row1}'s integer totals and its two F32 multiply-adds per super-block, in the same
-     * order (so each row's outputs are its GEMV's bits); the running sums stay in out between super-blocks, and the mins'
-     * totals are taken after the codes, to leave registers for the rows' accumulators.
+     * order (so each row's outputs are its GEMV's bits); the running sums stay in out between super-blocks. (Four rows
+     * at once, as Q4_0x32 does, kept 16 vector accumulators live: C2 ran out of registers and the kernel was 2.5 × slower
+     * than the F32 panel.)
      */
     private static void rows2(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
@@ -327,10 +376,10 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         for (int b = 0; b < blocks; b++) {
             long c = group + (long) b * BLOCK_BYTES;
             int k = i * cols + b * QK, s8 = i * sr + 8 * b;
-            IntVector z = IntVector.zero(I), t00 = z, t01 = z, t10 = z, t11 = z;
+            IntVector z = IntVector.zero(I), t00 = z, t01 = z, t10 = z, t11 = z, m00 = z, m01 = z, m10 = z, m11 = z;
             for (int ch = 0; ch < 4; ch++) {
                 ShortVector zs = ShortVector.zero(S), l0 = zs, h0 = zs, l1 = zs, h1 = zs;
-                long cc = c + CODES + 1024L * ch;
+                long cc = c + (long) CHUNK * ch;
                 int kc = k + 64 * ch;
                 for (int l = 0; l < 32; l++) {
                     ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
@@ -340,48 +389,32 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                     l1 = l1.add(lo.mul(a[kc + cols + l]));
                     h1 = h1.add(hi.mul(a[kc + cols + l + 32]));
                 }
-                int j = 2 * ch;
-                ShortVector scl, sch;                                         // row1's scales of sub-blocks j, j + 1
-                if (ch < 2) {
-                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63);
-                } else {
-                    scl = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 15)
-                            .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                                    .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                    sch = ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 5), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 15)
-                            .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j - 3), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                                    .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                }
+                int j = 2 * ch;                                               // row1's scales and mins of sub-blocks j, j + 1
+                ShortVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p1 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p2 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
+                ShortVector scl = p0.and((short) 63), sch = p1.and((short) 63), ml = p2.and((short) 63);
+                ShortVector mh = p0.lanewise(VectorOperators.LSHR, 6).or(p1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 2))
+                        .or(p2.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
                 IntVector sl0 = (IntVector) scl.convertShape(VectorOperators.S2I, I, 0), sl1 = (IntVector) scl.convertShape(VectorOperators.S2I, I, 1);
                 IntVector sh0 = (IntVector) sch.convertShape(VectorOperators.S2I, I, 0), sh1 = (IntVector) sch.convertShape(VectorOperators.S2I, I, 1);
+                IntVector ml0 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 0), ml1 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 1);
+                IntVector mh0 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 0), mh1 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 1);
                 int al = sums[s8 + j], ah = sums[s8 + j + 1];
                 l0 = l0.sub((short) (8 * al));
                 h0 = h0.sub((short) (8 * ah));
                 t00 = t00.add(((IntVector) l0.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul(sl0)).add(((IntVector) h0.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul(sh0));
                 t01 = t01.add(((IntVector) l0.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul(sl1)).add(((IntVector) h0.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul(sh1));
+                m00 = m00.add(ml0.mul(al)).add(mh0.mul(ah));
+                m01 = m01.add(ml1.mul(al)).add(mh1.mul(ah));
                 al = sums[s8 + sr + j];
                 ah = sums[s8 + sr + j + 1];
                 l1 = l1.sub((short) (8 * al));
                 h1 = h1.sub((short) (8 * ah));
                 t10 = t10.add(((IntVector) l1.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul(sl0)).add(((IntVector) h1.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul(sh0));
                 t11 = t11.add(((IntVector) l1.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul(sl1)).add(((IntVector) h1.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul(sh1));
+                m10 = m10.add(ml0.mul(al)).add(mh0.mul(ah));
+                m11 = m11.add(ml1.mul(al)).add(mh1.mul(ah));
             }
-            // the mins' totals Σ_j m_j·A_j of the 2 rows (get_scale_min_k4's mins), exact integers as in row1
-            IntVector m00 = z, m01 = z, m10 = z, m11 = z;
-            for (int j = 0; j < 8; j++) {
-                ShortVector mj = j < 4
-                        ? ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).and((short) 63)
-                        : ((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * (j + 4), LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)).lanewise(VectorOperators.LSHR, 4)
-                                .or(((ShortVector) ByteVector.fromMemorySegment(B, mem, c + PLANES + 32L * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0))
-                                        .lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                IntVector mj0 = (IntVector) mj.convertShape(VectorOperators.S2I, I, 0), mj1 = (IntVector) mj.convertShape(VectorOperators.S2I, I, 1);
-                m00 = m00.add(mj0.mul(sums[s8 + j]));
-                m01 = m01.add(mj1.mul(sums[s8 + j]));
-                m10 = m10.add(mj0.mul(sums[s8 + sr + j]));
-                m11 = m11.add(mj1.mul(sums[s8 + sr + j]));
-            }
-            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);   // row1's widening
+            IntVector h = IntVector.fromMemorySegment(I, mem, c + D, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);   // row1's widening
             FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
                     .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
             FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
