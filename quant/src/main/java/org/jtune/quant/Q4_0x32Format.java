@@ -11,10 +11,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
-import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
@@ -78,11 +76,6 @@ public final class Q4_0x32Format implements RowGroupCodec {
         return (long) cols / QK * (BLOCK_BYTES / GROUP);
     }
 
-    /** Whether a (rows, cols) Q4_0 matrix is repacked: {@link #ENABLED} and whole groups of rows. */
-    public static boolean fits(int rows, int cols) {
-        return ENABLED && rows > 0 && rows % GROUP == 0 && cols > 0 && cols % QK == 0;
-    }
-
     // ---- layout ----------------------------------------------------------------------------------
 
     /**
@@ -130,27 +123,14 @@ public final class Q4_0x32Format implements RowGroupCodec {
         return out;
     }
 
-    /**
-     * t repacked into this layout when it is a whole Q4_0 matrix that {@link #fits} (a new native copy); otherwise t
-     * itself. When t lies in a file mapping, its pages are given back ({@link ResidentMemory#release}): nothing reads
-     * them again, and the model is not held (or, with --mlock, locked) twice.
-     */
+    /** t in this layout when it is a whole Q4_0 matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
     public static Tensor repacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != Q4_0Format.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
-                || !fits(t.size(0), t.size(1))) {
-            return t;
-        }
-        MemorySegment stored = t.storage().segment(), packed = interleave(stored, 0, t.size(0), t.size(1));
-        if (packed == null) return t;
-        ResidentMemory.release(stored);
-        return Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+        return RowGroupFormats.repack(t, Q4_0Format.INSTANCE, INSTANCE, ENABLED, Q4_0x32Format::interleave);
     }
 
     /** A whole matrix of this layout as ggml Q4_0 rows (for writing files); any other tensor unchanged. */
     public static Tensor unpacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != INSTANCE) return t;
-        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a q4_0x32 matrix cannot be unpacked");
-        return Tensor.blockQuantized(Q4_0Format.INSTANCE, plain(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
+        return RowGroupFormats.unpack(t, INSTANCE, Q4_0Format.INSTANCE, Q4_0x32Format::plain);
     }
 
     private static void check(int rows, int cols) {

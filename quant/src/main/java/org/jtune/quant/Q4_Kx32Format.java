@@ -12,10 +12,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
-import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
@@ -92,11 +90,6 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     @Override
     public long rowBytes(int cols) {
         return (long) cols / QK * PLAIN;
-    }
-
-    /** Whether a (rows, cols) Q4_K matrix is repacked: {@link #ENABLED} and whole groups of rows. */
-    public static boolean fits(int rows, int cols) {
-        return ENABLED && rows > 0 && rows % GROUP == 0 && cols > 0 && cols % QK == 0;
     }
 
     // ---- layout ----------------------------------------------------------------------------------
@@ -204,27 +197,14 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         fromPlanes(planes, dst, dstOff + 4);
     }
 
-    /**
-     * t repacked into this layout when it is a whole Q4_K matrix that {@link #fits} (a new native copy); otherwise t
-     * itself. When t lies in a file mapping, its pages are given back ({@link ResidentMemory#release}), as in
-     * {@link Q4_0x32Format#repacked}.
-     */
+    /** t in this layout when it is a whole Q4_K matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
     public static Tensor repacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != Q4KFormat.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
-                || !fits(t.size(0), t.size(1))) {
-            return t;
-        }
-        MemorySegment stored = t.storage().segment(), packed = interleave(stored, 0, t.size(0), t.size(1));
-        if (packed == null) return t;
-        ResidentMemory.release(stored);
-        return Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+        return RowGroupFormats.repack(t, Q4KFormat.INSTANCE, INSTANCE, ENABLED, Q4_Kx32Format::interleave);
     }
 
     /** A whole matrix of this layout as ggml Q4_K rows (for writing files); any other tensor unchanged. */
     public static Tensor unpacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != INSTANCE) return t;
-        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a q4_kx32 matrix cannot be unpacked");
-        return Tensor.blockQuantized(Q4KFormat.INSTANCE, plain(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
+        return RowGroupFormats.unpack(t, INSTANCE, Q4KFormat.INSTANCE, Q4_Kx32Format::plain);
     }
 
     private static void check(int rows, int cols) {

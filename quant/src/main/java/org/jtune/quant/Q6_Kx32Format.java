@@ -11,10 +11,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.DType;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
-import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
@@ -91,11 +89,6 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     @Override
     public long rowBytes(int cols) {
         return (long) cols / QK * PLAIN;
-    }
-
-    /** Whether a (rows, cols) Q6_K matrix is repacked: {@link #ENABLED} and whole groups of rows. */
-    public static boolean fits(int rows, int cols) {
-        return ENABLED && rows > 0 && rows % GROUP == 0 && cols > 0 && cols % QK == 0;
     }
 
     // ---- layout ----------------------------------------------------------------------------------
@@ -190,26 +183,14 @@ public final class Q6_Kx32Format implements RowGroupCodec {
         return MemorySegment.ofArray(out);
     }
 
-    /**
-     * t repacked into this layout when it is a whole Q6_K matrix that {@link #fits} (a new native copy) with finite d;
-     * otherwise t itself. When t lies in a file mapping, its pages are given back ({@link ResidentMemory#release}).
-     */
+    /** t in this layout when it is a whole Q6_K matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
     public static Tensor repacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != Q6KFormat.INSTANCE || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()
-                || !fits(t.size(0), t.size(1))) {
-            return t;
-        }
-        MemorySegment stored = t.storage().segment(), packed = interleave(stored, 0, t.size(0), t.size(1));
-        if (packed == null) return t;
-        ResidentMemory.release(stored);
-        return Tensor.blockQuantized(INSTANCE, packed, t.size(0), t.size(1));
+        return RowGroupFormats.repack(t, Q6KFormat.INSTANCE, INSTANCE, ENABLED, Q6_Kx32Format::interleave);
     }
 
     /** A whole matrix of this layout as ggml Q6_K rows (for writing files); any other tensor unchanged. */
     public static Tensor unpacked(Tensor t) {
-        if (t.dtype() != DType.BLOCK || t.blockCodec() != INSTANCE) return t;
-        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a q6_kx32 matrix cannot be unpacked");
-        return Tensor.blockQuantized(Q6KFormat.INSTANCE, plain(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
+        return RowGroupFormats.unpack(t, INSTANCE, Q6KFormat.INSTANCE, Q6_Kx32Format::plain);
     }
 
     private static void check(int rows, int cols) {

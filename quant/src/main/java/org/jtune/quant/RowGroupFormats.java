@@ -1,5 +1,10 @@
 package org.jtune.quant;
 
+import java.lang.foreign.MemorySegment;
+import org.jtune.tensor.BlockCodec;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.ResidentMemory;
+import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -19,5 +24,32 @@ public final class RowGroupFormats {
     /** A whole matrix of an interleaved layout as ggml's rows again (for writing files); any other tensor unchanged. */
     public static Tensor unpacked(Tensor t) {
         return Q6_Kx32Format.unpacked(Q4_Kx32Format.unpacked(Q4_0x32Format.unpacked(t)));
+    }
+
+    /** One direction of a layout change over a whole (rows, cols) matrix at {@code from[off ..]}: a new segment, or null when it cannot be made. */
+    interface Conversion {
+        MemorySegment convert(MemorySegment from, long off, int rows, int cols);
+    }
+
+    /**
+     * t in {@code layout} when {@code enabled} and t is a whole {@code rowsCodec} matrix of whole groups of rows and blocks
+     * (a new native copy); otherwise t itself. When t lies in a file mapping, its pages are given back
+     * ({@link ResidentMemory#release}): nothing reads them again, and the model is not held (or, with --mlock, locked) twice.
+     */
+    static Tensor repack(Tensor t, BlockCodec rowsCodec, RowGroupCodec layout, boolean enabled, Conversion interleave) {
+        if (!enabled || t.dtype() != DType.BLOCK || t.blockCodec() != rowsCodec || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) return t;
+        int rows = t.size(0), cols = t.size(1);
+        if (rows == 0 || rows % RowGroupCodec.GROUP != 0 || cols == 0 || cols % layout.blockSize() != 0) return t;
+        MemorySegment stored = t.storage().segment(), packed = interleave.convert(stored, 0, rows, cols);
+        if (packed == null) return t;
+        ResidentMemory.release(stored);
+        return Tensor.blockQuantized(layout, packed, rows, cols);
+    }
+
+    /** A whole matrix of {@code layout} as {@code rowsCodec}'s rows; any other tensor unchanged; a view refused. */
+    static Tensor unpack(Tensor t, RowGroupCodec layout, BlockCodec rowsCodec, Conversion plain) {
+        if (t.dtype() != DType.BLOCK || t.blockCodec() != layout) return t;
+        if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a " + layout.name() + " matrix cannot be unpacked");
+        return Tensor.blockQuantized(rowsCodec, plain.convert(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
     }
 }
