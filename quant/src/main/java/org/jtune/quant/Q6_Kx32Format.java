@@ -293,12 +293,7 @@ public final class Q6_Kx32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
-        // 32·Σ of each 8 consecutive codes (|·| ≤ 32·8·127 = 32512): the offsets that make the wrapped 16-bit sums exact
-        short[] a = x.codes(), c8 = new short[m * cols / 8];
-        for (int e = 0; e < c8.length; e++) {
-            int k = 8 * e;
-            c8[e] = (short) (32 * (a[k] + a[k + 1] + a[k + 2] + a[k + 3] + a[k + 4] + a[k + 5] + a[k + 6] + a[k + 7]));
-        }
+        short[] c8 = x.sums8();   // Σ of each 8 consecutive codes; 32 times it (|·| ≤ 32512) makes the wrapped 16-bit sums exact
         int i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, c8, i, out, outOff + i * outStride, outStride);
         for (; i < m; i++) row1(base, g0, g1, blocks, x, c8, i, out, outOff + i * outStride);
@@ -351,14 +346,14 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                         u3 = u3.add(q3.mul(a[k + j + 96]));
                     }
                     int e = k / 8;                                         // c8 of columns k .. k + 7
-                    s0 = s0.sub(c8[e]);
-                    u0 = u0.sub(c8[e + 1]);
-                    s1 = s1.sub(c8[e + 4]);
-                    u1 = u1.sub(c8[e + 5]);
-                    s2 = s2.sub(c8[e + 8]);
-                    u2 = u2.sub(c8[e + 9]);
-                    s3 = s3.sub(c8[e + 12]);
-                    u3 = u3.sub(c8[e + 13]);
+                    s0 = s0.sub((short) (c8[e] << 5));
+                    u0 = u0.sub((short) (c8[e + 1] << 5));
+                    s1 = s1.sub((short) (c8[e + 4] << 5));
+                    u1 = u1.sub((short) (c8[e + 5] << 5));
+                    s2 = s2.sub((short) (c8[e + 8] << 5));
+                    u2 = u2.sub((short) (c8[e + 9] << 5));
+                    s3 = s3.sub((short) (c8[e + 12] << 5));
+                    u3 = u3.sub((short) (c8[e + 13] << 5));
                     long sc = col + PLANES;                                // plane of quarter k's group: + 32·k
                     t0 = t0.add(((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).add((IntVector) u0.convertShape(VectorOperators.S2I, I, 0))
                             .mul((IntVector) ByteVector.fromMemorySegment(B16, mem, sc, LE).convertShape(VectorOperators.B2I, I, 0)));
@@ -447,10 +442,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                 long sc = c + CHUNK * (l0 >> 4) + PLANES;                   // quarter q's plane: + 32·q
                 IntVector sl = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc, LE).convertShape(VectorOperators.B2I, I, 0);
                 IntVector sh = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 16, LE).convertShape(VectorOperators.B2I, I, 0);
-                s00 = s00.sub(c8[e]);
-                s10 = s10.sub(c8[e + r1]);
-                s20 = s20.sub(c8[e + 2 * r1]);
-                s30 = s30.sub(c8[e + 3 * r1]);
+                s00 = s00.sub((short) (c8[e] << 5));
+                s10 = s10.sub((short) (c8[e + r1] << 5));
+                s20 = s20.sub((short) (c8[e + 2 * r1] << 5));
+                s30 = s30.sub((short) (c8[e + 3 * r1] << 5));
                 t00 = t00.add(((IntVector) s00.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
                 t01 = t01.add(((IntVector) s00.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 t10 = t10.add(((IntVector) s10.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
@@ -461,10 +456,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                 t31 = t31.add(((IntVector) s30.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 sl = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 32, LE).convertShape(VectorOperators.B2I, I, 0);
                 sh = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 48, LE).convertShape(VectorOperators.B2I, I, 0);
-                s01 = s01.sub(c8[e + 4]);
-                s11 = s11.sub(c8[e + 4 + r1]);
-                s21 = s21.sub(c8[e + 4 + 2 * r1]);
-                s31 = s31.sub(c8[e + 4 + 3 * r1]);
+                s01 = s01.sub((short) (c8[e + 4] << 5));
+                s11 = s11.sub((short) (c8[e + 4 + r1] << 5));
+                s21 = s21.sub((short) (c8[e + 4 + 2 * r1] << 5));
+                s31 = s31.sub((short) (c8[e + 4 + 3 * r1] << 5));
                 t00 = t00.add(((IntVector) s01.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
                 t01 = t01.add(((IntVector) s01.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 t10 = t10.add(((IntVector) s11.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
@@ -475,10 +470,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                 t31 = t31.add(((IntVector) s31.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 sl = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 64, LE).convertShape(VectorOperators.B2I, I, 0);
                 sh = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 80, LE).convertShape(VectorOperators.B2I, I, 0);
-                s02 = s02.sub(c8[e + 8]);
-                s12 = s12.sub(c8[e + 8 + r1]);
-                s22 = s22.sub(c8[e + 8 + 2 * r1]);
-                s32 = s32.sub(c8[e + 8 + 3 * r1]);
+                s02 = s02.sub((short) (c8[e + 8] << 5));
+                s12 = s12.sub((short) (c8[e + 8 + r1] << 5));
+                s22 = s22.sub((short) (c8[e + 8 + 2 * r1] << 5));
+                s32 = s32.sub((short) (c8[e + 8 + 3 * r1] << 5));
                 t00 = t00.add(((IntVector) s02.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
                 t01 = t01.add(((IntVector) s02.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 t10 = t10.add(((IntVector) s12.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
@@ -489,10 +484,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                 t31 = t31.add(((IntVector) s32.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 sl = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 96, LE).convertShape(VectorOperators.B2I, I, 0);
                 sh = (IntVector) ByteVector.fromMemorySegment(B16, mem, sc + 112, LE).convertShape(VectorOperators.B2I, I, 0);
-                s03 = s03.sub(c8[e + 12]);
-                s13 = s13.sub(c8[e + 12 + r1]);
-                s23 = s23.sub(c8[e + 12 + 2 * r1]);
-                s33 = s33.sub(c8[e + 12 + 3 * r1]);
+                s03 = s03.sub((short) (c8[e + 12] << 5));
+                s13 = s13.sub((short) (c8[e + 12 + r1] << 5));
+                s23 = s23.sub((short) (c8[e + 12 + 2 * r1] << 5));
+                s33 = s33.sub((short) (c8[e + 12 + 3 * r1] << 5));
                 t00 = t00.add(((IntVector) s03.convertShape(VectorOperators.S2I, I, 0)).mul(sl));
                 t01 = t01.add(((IntVector) s03.convertShape(VectorOperators.S2I, I, 1)).mul(sh));
                 t10 = t10.add(((IntVector) s13.convertShape(VectorOperators.S2I, I, 0)).mul(sl));

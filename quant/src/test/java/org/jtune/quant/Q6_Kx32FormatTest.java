@@ -239,9 +239,9 @@ class Q6_Kx32FormatTest {
         assertThrows(IllegalArgumentException.class, () -> BlockMatmul.gemv(Q6_Kx32Format.INSTANCE, packed, 0, 33, 256, new float[256], 0, new float[33], 0));
         assertThrows(IllegalArgumentException.class, () -> BlockMatmul.gemv(Q6_Kx32Format.INSTANCE, packed, 210, 32, 256, new float[256], 0, new float[32], 0));
         assertThrows(IllegalArgumentException.class, () -> BlockMatmul.gemv(Q6_Kx32Format.INSTANCE, packed, 0, 32, 128, new float[128], 0, new float[32], 0));
-        Q8Rows per32 = new Q8Rows(new short[256], new float[8], new int[8], 1, 256, 32);
+        Q8Rows per32 = new Q8Rows(new short[256], new float[8], new int[8], new short[32], 1, 256, 32);
         assertThrows(IllegalArgumentException.class, () -> Q6_Kx32Format.INSTANCE.multiplyGroups(packed, 0, 0, 1, 256, per32, new float[32], 0, 32));
-        Q8Rows wide = new Q8Rows(new short[512], new float[2], new int[16], 1, 512, 256);
+        Q8Rows wide = new Q8Rows(new short[512], new float[2], new int[16], new short[64], 1, 512, 256);
         assertThrows(IllegalArgumentException.class, () -> Q6_Kx32Format.INSTANCE.multiplyGroups(packed, 0, 0, 1, 256, wide, new float[32], 0, 32));
     }
 

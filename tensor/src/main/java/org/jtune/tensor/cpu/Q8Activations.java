@@ -57,12 +57,12 @@ final class Q8Activations {
     /**
      * The m rows of {@code cols} values at x[xOff + i·cols ..] as {@link Q8Rows}: one scale per {@code block} values (32 as
      * {@link #quantize}, whose codes and scales these are; 256 as ggml's block_q8_K), short codes and the sums of each
-     * 32-block's codes.
+     * 32-block's codes and of each 8 codes.
      */
     static Q8Rows shorts(float[] x, int xOff, int m, int cols, int block) {
         if (block % QK != 0 || cols % block != 0) throw new IllegalArgumentException(cols + " columns are not whole blocks of " + block);
         int blocks = cols / QK, scales = cols / block;
-        Q8Rows q = new Q8Rows(new short[m * cols], new float[m * scales], new int[m * blocks], m, cols, block);
+        Q8Rows q = new Q8Rows(new short[m * cols], new float[m * scales], new int[m * blocks], new short[m * cols / 8], m, cols, block);
         Parallel.forRange(m, Math.max(1, (16 << 10) / Math.max(1, cols)), (i0, i1) -> {
             float[] codes = new float[block];
             for (int i = i0; i < i1; i++) {
@@ -72,10 +72,11 @@ final class Q8Activations {
                     else wideBlock(x, xo, block, codes, q.scales(), i * scales + b);
                     for (int j = 0; j < block; j++) q.codes()[o + j] = (short) codes[j];
                 }
-                for (int c = 0; c < blocks; c++) {
-                    int sum = 0, o = i * cols + c * QK;
-                    for (int j = 0; j < QK; j++) sum += q.codes()[o + j];
-                    q.sums()[i * blocks + c] = sum;
+                for (int e = 0; e < cols / 8; e++) {
+                    int sum = 0, o = i * cols + 8 * e;
+                    for (int j = 0; j < 8; j++) sum += q.codes()[o + j];
+                    q.sums8()[i * cols / 8 + e] = (short) sum;
+                    q.sums()[(i * cols + 8 * e) / QK] += sum;
                 }
             }
         });

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Activation codes for the integer products, per 32 values (ggml's block_q8_0) and per 256 (block_q8_K), against a
  * double-precision oracle of the rule: d = amax/127 over the block (in F32), code = x/d rounded to nearest, ties to
- * even, |code| ≤ 127, and each 32-block's sum of codes; at an offset, with zero blocks and with ties.
+ * even, |code| ≤ 127, and each 32-block's and 8 codes' sums; at an offset, with zero blocks and with ties.
  */
 class Q8ActivationsTest {
     @Test
@@ -44,6 +44,11 @@ class Q8ActivationsTest {
                     int sum = 0;
                     for (int j = 0; j < 32; j++) sum += q.codes()[i * cols + c * 32 + j];
                     assertEquals(sum, q.sums()[i * cols / 32 + c]);
+                }
+                for (int e = 0; e < cols / 8; e++) {
+                    int sum = 0;
+                    for (int j = 0; j < 8; j++) sum += q.codes()[i * cols + 8 * e + j];
+                    assertEquals(sum, q.sums8()[i * cols / 8 + e]);
                 }
             }
             assertEquals(0, q.codes()[3 + 1]);
