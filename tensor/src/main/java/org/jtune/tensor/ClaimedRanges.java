@@ -33,9 +33,11 @@ final class ClaimedRanges {
      * parallel calls a few microseconds apart; a pool thread that parks between them is woken through the OS for each
      * (tens of microseconds, during which the caller runs the pieces alone), so a helper that lingers keeps the second
      * core in the product, as llama.cpp's spinning thread pool does. The wait is bounded: an idle process stops spinning
-     * that long after its last call.
+     * that long after its last call. Off by default: on two cores a 1.1B Q4_K_M decode step gained ~10 % (0.023–0.024
+     * against 0.026–0.027 s) but its prefill lost ~10 % (the spinning helper takes the core a {@link Parallel#forRange}
+     * task needs), and one run with a variant that stopped lingering on queued submissions took 485 s to prefill.
      */
-    static volatile long lingerNanos = 1000L * Long.getLong("jtune.parallel.lingerMicros", 200L);
+    static volatile long lingerNanos = 1000L * Long.getLong("jtune.parallel.lingerMicros", 0L);
 
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();

@@ -69,7 +69,7 @@ public final class Parallel {
 
     /**
      * How long, in microseconds, a pool thread that helped a {@link #forClaimed} call keeps spinning for its caller's next
-     * call before it parks ({@link ClaimedRanges}; system property {@code jtune.parallel.lingerMicros}, default 200; 0
+     * call before it parks ({@link ClaimedRanges}; system property {@code jtune.parallel.lingerMicros}, default 0,
      * parks at once). Settable so that a benchmark can compare both in one run.
      */
     public static void setLingerMicros(long micros) {

@@ -27,7 +27,7 @@ class ClaimedRangesTest {
     void restore() {
         Parallel.setThreads(savedThreads);
         Parallel.setClaiming(true);
-        Parallel.setLingerMicros(200);
+        Parallel.setLingerMicros(0);
     }
 
     @Test
