@@ -110,15 +110,15 @@ public final class Q4_Kx32Format implements RowGroupCodec {
      * ggml's 12 bytes of packed scales and mins at s[o ..] as this layout's 12 plane bytes, 3 per chunk c: with the
      * 6-bit values of sub-blocks 2c (sc_l, m_l) and 2c + 1 (sc_h, m_h), sc_l | (m_h &amp; 3) &lt;&lt; 6, sc_h | (m_h &gt;&gt; 2
      * &amp; 3) &lt;&lt; 6 and m_l | (m_h &gt;&gt; 4) &lt;&lt; 6. Both packings hold the same 96 bits, so {@link #fromPlanes} gives
-     * ggml's bytes back exactly.
+     * ggml's bytes back exactly. Written for row r into its group's block at dst[base ..].
      */
-    static void toPlanes(byte[] s, int o, byte[] planes) {
+    static void toPlanes(byte[] s, int o, int r, byte[] dst, int base) {
         MemorySegment seg = MemorySegment.ofArray(s);
         for (int c = 0; c < 4; c++) {
             int lo = Q4KFormat.scaleMin(seg, o, 2 * c), hi = Q4KFormat.scaleMin(seg, o, 2 * c + 1), mh = hi >>> 8;
-            planes[3 * c] = (byte) ((lo & 63) | (mh & 3) << 6);
-            planes[3 * c + 1] = (byte) ((hi & 63) | (mh >>> 2 & 3) << 6);
-            planes[3 * c + 2] = (byte) ((lo >>> 8) | (mh >>> 4) << 6);
+            dst[base + planePlace(r, 3 * c)] = (byte) ((lo & 63) | (mh & 3) << 6);
+            dst[base + planePlace(r, 3 * c + 1)] = (byte) ((hi & 63) | (mh >>> 2 & 3) << 6);
+            dst[base + planePlace(r, 3 * c + 2)] = (byte) ((lo >>> 8) | (mh >>> 4) << 6);
         }
     }
 
@@ -170,9 +170,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     private static void scatter(byte[] src, int o, int r, byte[] dst, int base) {
         for (int p = 0; p < 4; p++) dst[base + place(r, p)] = src[o + p];
         for (int p = 16; p < PLAIN; p++) dst[base + place(r, p)] = src[o + p];
-        byte[] planes = new byte[12];
-        toPlanes(src, o + 4, planes);
-        for (int k = 0; k < 12; k++) dst[base + planePlace(r, k)] = planes[k];
+        toPlanes(src, o + 4, r, dst, base);
     }
 
     /** The ggml Q4_K rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */

@@ -42,7 +42,7 @@ final class Q8Activations {
 
     static void block(float[] x, int xo, float[] codes, int co, float[] scales, int so) {
         if (QK % L != 0) {
-            scalarBlock(x, xo, codes, co, scales, so);
+            scalarBlock(x, xo, QK, codes, co, scales, so);
             return;
         }
         FloatVector mx = FloatVector.zero(F);
@@ -69,7 +69,7 @@ final class Q8Activations {
                 for (int b = 0; b < scales; b++) {
                     int xo = xOff + i * cols + b * block, o = i * cols + b * block;
                     if (block == QK) block(x, xo, codes, 0, q.scales(), i * scales + b);
-                    else wideBlock(x, xo, block, codes, q.scales(), i * scales + b);
+                    else scalarBlock(x, xo, block, codes, 0, q.scales(), i * scales + b);
                     for (int j = 0; j < block; j++) q.codes()[o + j] = (short) codes[j];
                 }
                 for (int e = 0; e < cols / 8; e++) {
@@ -83,23 +83,16 @@ final class Q8Activations {
         return q;
     }
 
-    /** {@link #block}'s quantization over n values (a multiple of 32) with one scale: codes[0 .. n), scales[so]. */
-    static void wideBlock(float[] x, int xo, int n, float[] codes, float[] scales, int so) {
+    /**
+     * The same quantization one value at a time over n values (a multiple of 32) with one scale: a 32-block without 16-lane
+     * vectors (also the tests' oracle of the codes), or block_q8_K's 256 values.
+     */
+    static void scalarBlock(float[] x, int xo, int n, float[] codes, int co, float[] scales, int so) {
         float amax = 0f;
         for (int j = 0; j < n; j++) amax = Math.max(amax, Math.abs(x[xo + j]));
         float d = amax / 127f;
         float id = d != 0f ? 1f / d : 0f;
         scales[so] = d;
-        for (int j = 0; j < n; j++) codes[j] = x[xo + j] * id + M - M;
-    }
-
-    /** The same block, one value at a time (also the tests' oracle of the codes). */
-    static void scalarBlock(float[] x, int xo, float[] codes, int co, float[] scales, int so) {
-        float amax = 0f;
-        for (int j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[xo + j]));
-        float d = amax / 127f;
-        float id = d != 0f ? 1f / d : 0f;
-        scales[so] = d;
-        for (int j = 0; j < QK; j++) codes[co + j] = (float) Math.rint(x[xo + j] * id);
+        for (int j = 0; j < n; j++) codes[co + j] = (float) Math.rint(x[xo + j] * id);
     }
 }
