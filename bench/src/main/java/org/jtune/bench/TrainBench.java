@@ -62,6 +62,8 @@ public final class TrainBench {
         boolean peerPresent = peer != null && TorchPeer.hasTorch(python);
         System.err.printf("train: batch 4 × 256, %d threads, %d warm-up + %d timed steps; PyTorch peer %s%n", threads, warmup, steps,
                 peerPresent ? "present" : "absent");
+        String slowBlas = peerPresent ? TorchPeer.slowBlasWarning(python) : null;
+        if (slowBlas != null) System.err.println(slowBlas);
         for (String name : System.getProperty("jtune.bench.shapes", "stories15M,110M").split(",")) {
             TrainingShape shape = shape(name.trim());
             Plan plan = plan(name.trim());
@@ -82,23 +84,32 @@ public final class TrainBench {
                 r.put("plan_bytes", ours.get("plan_bytes").asLong());
                 r.put("plan_over_peak", ours.get("plan_bytes").asDouble() / ours.get("peak_rss_bytes").asDouble());
                 r.put("trainable_params", ours.get("trainable_params").asLong());
+                // ours first, so that a peer that fails or times out does not lose it
+                System.err.printf("train %s %s: %.2f s/step, %.0f tok/s, peak %.0f MiB (memory plan %.0f MiB)%n", name, mode, ours.get("step_s").asDouble(), tokS,
+                        ours.get("peak_rss_bytes").asLong() / 1048576.0, ours.get("plan_bytes").asLong() / 1048576.0);
+                JsonNode p = null;
                 if (peerPresent) {
                     List<String> extra = new ArrayList<>(List.of("--optimizer"));
                     if (mode.equals("lora")) extra.addAll(List.of("--lora", "16", "--lora-targets", String.join(",", plan.loraTargets())));
-                    JsonNode p = TorchPeer.run(python, peer, shape, threads, plan.checkpointing(), warmup, steps, extra);
+                    try {
+                        p = TorchPeer.run(python, peer, shape, threads, plan.checkpointing(), warmup, steps, extra);
+                    } catch (java.io.IOException e) {
+                        r.put("peer", "failed");
+                        r.put("peer_error", e.getMessage());
+                    }
+                }
+                if (p != null) {
                     r.put("peer", "pytorch");
                     r.put("peer_tokens_per_s", p.get("tokens_per_s").asDouble());
                     r.put("peer_peak_rss_bytes", p.get("peak_rss_bytes").asLong());
                     r.put("ratio", tokS / p.get("tokens_per_s").asDouble());
                     r.put("memory_ratio", ours.get("peak_rss_bytes").asDouble() / p.get("peak_rss_bytes").asDouble());
-                } else {
+                    System.err.printf("train %s %s: PyTorch %.0f tok/s, peak %.0f MiB; ratio %.2f (higher is better)%n", name, mode,
+                            (double) r.get("peer_tokens_per_s"), (long) r.get("peer_peak_rss_bytes") / 1048576.0, (double) r.get("ratio"));
+                } else if (!peerPresent) {
                     r.put("peer", "absent");
                 }
                 if (json) System.out.println(JSON.writeValueAsString(r));
-                System.err.printf("train %s %s: %.0f tok/s, peak %.0f MiB (memory plan %.0f MiB)%s%n", name, mode, tokS, ours.get("peak_rss_bytes").asLong() / 1048576.0,
-                        ours.get("plan_bytes").asLong() / 1048576.0,
-                        peerPresent ? String.format("; PyTorch %.0f tok/s, peak %.0f MiB; ratio %.2f (higher is better)",
-                                (double) r.get("peer_tokens_per_s"), (long) r.get("peer_peak_rss_bytes") / 1048576.0, (double) r.get("ratio")) : "");
             }
         }
         return 0;
