@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
@@ -23,6 +22,7 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
+import org.jtune.train.run.FineTune;
 import org.jtune.train.run.MemoryPlan;
 import org.jtune.train.optim.WeightDecayRule;
 
@@ -84,7 +84,7 @@ public final class QloraStep {
         for (int s = 0; s < steps; s++) {
             long t0 = System.nanoTime();
             java.util.function.Supplier<Float> step = () -> {
-                Variable l = loss(model, idT, posT, tgT, pass, n, vocab);
+                Variable l = loss(model, idT, posT, tgT, pass, n);
                 l.backward();
                 return l.value().item();
             };
@@ -108,8 +108,8 @@ public final class QloraStep {
         System.out.println(new ObjectMapper().writeValueAsString(r));
     }
 
-    /** The recorded loss, in its own frame: no local holds the logits (reused in place as their gradient) during the backward. */
-    private static Variable loss(CausalLM model, Tensor ids, Tensor pos, Tensor targets, ForwardPass pass, int n, int vocab) {
-        return CrossEntropy.applyConsumingLogits(model.logits(model.hidden(ids, pos, pass)).reshape(n, vocab), targets, -100, n);
+    /** The recorded loss, in its own frame: no local holds the hidden states during the backward. */
+    private static Variable loss(CausalLM model, Tensor ids, Tensor pos, Tensor targets, ForwardPass pass, int n) {
+        return FineTune.tokenLoss(model, model.hidden(ids, pos, pass), targets, n); // the trainer's head and loss
     }
 }

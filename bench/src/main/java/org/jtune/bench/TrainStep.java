@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
@@ -22,6 +21,7 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.StepBufferPool;
 import org.jtune.tensor.Tensor;
 import org.jtune.train.optim.AdamW;
+import org.jtune.train.run.FineTune;
 import org.jtune.train.run.MemoryPlan;
 import org.jtune.train.optim.WeightDecayRule;
 
@@ -78,8 +78,7 @@ public final class TrainStep {
         for (int s = 0; s < warmup + steps; s++) {
             long t0 = System.nanoTime();
             java.util.function.Supplier<Float> step = () -> {
-                Variable logits = model.logits(model.hidden(idT, posT, pass)).reshape(n, shape.vocab());
-                Variable l = CrossEntropy.applyConsumingLogits(logits, tgT, -100, n);
+                Variable l = FineTune.tokenLoss(model, model.hidden(idT, posT, pass), tgT, n); // the trainer's head and loss
                 l.backward();
                 return l.value().item();
             };

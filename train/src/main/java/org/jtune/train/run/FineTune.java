@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.jtune.JtuneException;
+import org.jtune.autograd.ChunkedLoss;
 import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.Variable;
 import org.jtune.models.chat.ChatTemplate;
@@ -345,7 +346,33 @@ public final class FineTune {
                                            int windowTokens) {
         AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
         Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
-        return CrossEntropy.applyConsumingLogits(model.logits(hidden).reshape(-1, vocab), b.targets().reshape(-1), Batch.IGNORE, windowTokens);
+        return tokenLoss(model, hidden, b.targets(), windowTokens);
+    }
+
+    /** Off: the head and the loss run over the whole micro-batch at once (the path before {@link ChunkedLoss}; benchmarks compare). */
+    private static final boolean CHUNKED_LOSS = !"false".equals(System.getProperty("jtune.chunkedLoss"));
+
+    /**
+     * The summed cross-entropy of the next-token {@code targets} (ids, {@link Batch#IGNORE} for untrained positions) over
+     * the logits of {@code hidden} (..., hidden size), divided by {@code normaliser}: the head and the loss a chunk of rows
+     * at a time ({@link ChunkedLoss}), so a micro-batch's full logits are never held (-Djtune.chunkedLoss=false holds them).
+     * Backward must start at the returned loss. Training steps, the memory plan and the benchmarks' steps use this.
+     */
+    public static Variable tokenLoss(CausalLM model, Variable hidden, Tensor targets, float normaliser) {
+        return tokenLoss(model, hidden, targets, normaliser, CHUNKED_LOSS ? ChunkedLoss.rowsPerChunk(model.config().vocabSize()) : Integer.MAX_VALUE);
+    }
+
+    /** {@link #tokenLoss} in chunks of {@code chunkRows} rows (tests compare chunk sizes). */
+    static Variable tokenLoss(CausalLM model, Variable hidden, Tensor targets, float normaliser, int chunkRows) {
+        Variable rows = hidden.reshape(-1, hidden.size(-1));
+        Tensor flatTargets = targets.reshape(-1);
+        return ChunkedLoss.apply(rows, chunkRows, (h, from, length) ->
+                CrossEntropy.applyConsumingLogits(model.logits(h), flatTargets.narrow(0, from, length), Batch.IGNORE, normaliser));
+    }
+
+    /** The rows of a micro-batch's logits that {@link #tokenLoss} holds at once (the memory plan counts them). */
+    public static long heldLogitRows(long tokens, int vocab) {
+        return CHUNKED_LOSS ? Math.min(tokens, ChunkedLoss.rowsPerChunk(vocab)) : tokens;
     }
 
     /** The micro-batches of one epoch: examples shuffled by (seed, epoch), then padded or packed. */

@@ -31,8 +31,10 @@ import org.jtune.tensor.Tensor;
  *   backward     the gradients in flight while one layer is differentiated, per token: f + 2·d (a node's saved
  *                values are released once its rule has run, so the gate and up gradients replace the freed
  *                silu(gate)·up; the residual stream's gradient and one more of width d)
- *   activations  max(forward end, backward) where forward end = inputs + 2·N·d + N·vocab (the final norm's
- *                input and output, the logits, which the fused cross-entropy turns into their own gradient) and
+ *   activations  max(forward end, backward) where forward end = inputs + 3·N·d + C·vocab (the final norm's
+ *                input and output, the hidden states' gradient the chunked loss keeps, and the logits of one chunk
+ *                of C rows, which the fused cross-entropy turns into their own gradient: {@link FineTune#tokenLoss};
+ *                C = N with -Djtune.chunkedLoss=false, and then no kept gradient) and
  *                backward = inputs + layer + backward; inputs = L·N·d (each layer's input) with per-layer
  *                checkpointing, L·layer without
  *   runtime      the JVM itself (code, metadata, the 64 MiB young generation the launcher sets, thread stacks,
@@ -82,7 +84,8 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         long layer = n * (4 * d + 2 * q + 2 * kv + c.numAttentionHeads() + 3 * f) + n * loraValuesPerToken / Math.max(1, layers);
         long backward = n * (f + 2 * d);
         long inputs = w.checkpointing ? layers * n * d : layers * layer;
-        long forwardEnd = inputs + 2 * n * d + n * vocab;
+        long logitRows = FineTune.heldLogitRows(n, (int) vocab);
+        long forwardEnd = inputs + 2 * n * d + (logitRows < n ? n * d : 0) + logitRows * vocab;
         long trainable = 4 * w.trainableValues * (1 + w.optimizerStates);
         if (!w.fullFineTune) trainable += 4 * w.trainableValues; // LoRA's own values (full fine-tuning's are the weights)
         return new MemoryPlan(weightBytes, heapWeightBytes, trainable, 4 * forwardEnd, 4 * (inputs + layer + backward), RUNTIME_BYTES,
