@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jtune.JtuneException;
-import org.jtune.autograd.CrossEntropy;
 import org.jtune.autograd.NoGrad;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
@@ -29,14 +28,12 @@ record Evaluation(double loss, Double accuracy) {
 
     static Evaluation run(CausalLM model, RecipeConfig recipe, ChatEncoder encoder, TrainingData data, Tokenizer tokenizer)
             throws JtuneException {
-        int vocab = model.config().vocabSize();
         double sum = 0;
         long tokens = 0;
         try (var g = NoGrad.enter()) {
             for (Batch b : Batcher.padded(data.validation(), recipe.microBatchSize(), 0)) {
                 var hidden = model.hidden(b.ids(), b.positions(), ForwardPass.of(AttentionMask.causalMask()));
-                var logits = model.logits(hidden).reshape(-1, vocab);
-                sum += CrossEntropy.applyConsumingLogits(logits, b.targets().reshape(-1), Batch.IGNORE, 1f).value().item();
+                sum += FineTune.tokenLoss(model, hidden, b.targets(), 1f).value().item(); // the training loss, in chunks of rows
                 tokens += b.trainedTokens();
             }
         }
