@@ -52,15 +52,7 @@ public final class ChunkedLoss {
         int n = hidden.size(0);
         if (chunkRows >= n) return chunk.loss(hidden, 0, n);
         Tensor h = hidden.value();
-        if (NoGrad.active()) {
-            double total = 0;
-            for (int from = 0; from < n; from += chunkRows) {
-                int len = Math.min(chunkRows, n - from);
-                total += chunk.loss(Variable.constant(h.narrow(0, from, len)), from, len).value().item();
-            }
-            return Variable.constant(Tensor.scalar((float) total));
-        }
-        Tensor grad = hidden.requiresGrad() ? Ops.zerosOn(h, h.shape()) : null;
+        Tensor grad = Graph.recording(hidden) ? Ops.zerosOn(h, h.shape()) : null; // none under NoGrad: only the losses
         double total = 0;
         for (int from = 0; from < n; from += chunkRows) {
             int len = Math.min(chunkRows, n - from);

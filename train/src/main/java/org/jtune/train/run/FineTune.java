@@ -322,13 +322,12 @@ public final class FineTune {
      */
     public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing,
                                              StepBufferPool pool) {
-        int vocab = model.config().vocabSize();
         int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
         int windowTokens = Math.max(1, windowBatches.stream().mapToInt(Batch::trainedTokens).sum());
         double loss = 0;
         for (Batch b : windowBatches) {
             Supplier<Float> step = () -> {
-                Variable l = microBatchLoss(model, b, window, vocab, dropout, checkpointing, windowTokens);
+                Variable l = microBatchLoss(model, b, window, dropout, checkpointing, windowTokens);
                 l.backward();
                 return l.value().item();
             };
@@ -339,10 +338,9 @@ public final class FineTune {
 
     /**
      * The recorded loss of one micro-batch. Its own frame, so that no local of the caller holds the hidden states
-     * or the logits (N × vocab, 262 MB for 2048 tokens of a 32000 vocabulary, reused in place as their gradient)
      * while the backward runs: an interpreted frame keeps every local it has until it returns.
      */
-    private static Variable microBatchLoss(CausalLM model, Batch b, int window, int vocab, Rng dropout, boolean checkpointing,
+    private static Variable microBatchLoss(CausalLM model, Batch b, int window, Rng dropout, boolean checkpointing,
                                            int windowTokens) {
         AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
         Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
@@ -359,7 +357,12 @@ public final class FineTune {
      * Backward must start at the returned loss. Training steps, the memory plan and the benchmarks' steps use this.
      */
     public static Variable tokenLoss(CausalLM model, Variable hidden, Tensor targets, float normaliser) {
-        return tokenLoss(model, hidden, targets, normaliser, CHUNKED_LOSS ? ChunkedLoss.rowsPerChunk(model.config().vocabSize()) : Integer.MAX_VALUE);
+        return tokenLoss(model, hidden, targets, normaliser, chunkRows(model.config().vocabSize()));
+    }
+
+    /** Rows per chunk of {@link #tokenLoss} for a vocabulary: {@link ChunkedLoss#rowsPerChunk}, or all rows when switched off. */
+    private static int chunkRows(int vocab) {
+        return CHUNKED_LOSS ? ChunkedLoss.rowsPerChunk(vocab) : Integer.MAX_VALUE;
     }
 
     /** {@link #tokenLoss} in chunks of {@code chunkRows} rows (tests compare chunk sizes). */
@@ -372,7 +375,7 @@ public final class FineTune {
 
     /** The rows of a micro-batch's logits that {@link #tokenLoss} holds at once (the memory plan counts them). */
     public static long heldLogitRows(long tokens, int vocab) {
-        return CHUNKED_LOSS ? Math.min(tokens, ChunkedLoss.rowsPerChunk(vocab)) : tokens;
+        return Math.min(tokens, chunkRows(vocab));
     }
 
     /** The micro-batches of one epoch: examples shuffled by (seed, epoch), then padded or packed. */
