@@ -78,11 +78,7 @@ final class DecodeBenchmark {
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
-                        .put("major_faults_per_token", t[2]);
-                if (t[2] > 1) {
-                    System.err.printf("decode: %s weights re-read from disk: %.0f major page faults per token (the OS dropped"
-                            + " mapped pages; decode is bound by the disk, not memory; --mlock keeps them)%n", dtype, t[2]);
-                }
+                        .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5]);
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -151,7 +147,8 @@ final class DecodeBenchmark {
                         .put("prefill_tokens", prompt).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
-                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken);
+                        .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
+                        .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5]);
                 double[] peer = llamaCpp(gguf, config, prompt, decode);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -208,15 +205,24 @@ final class DecodeBenchmark {
     /**
      * jtune on the model at {@code path}, in a JVM of its own ({@link DecodeRun}) on the file flushed and dropped from the page
      * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token, copy
-     * bytes/s, read bytes/s}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
+     * bytes/s, read bytes/s, bytes allocated per decode step}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
      * minutes apart, 2026-12-05) and a bound taken minutes earlier gave ratios above 1.
      */
     private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
         SettledFiles.settle(path);
         JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class, List.of(path.toString(), "" + c.vocabSize(), "" + prompt,
                 "" + decode, "" + runs, "" + bandwidthBytes)), "DecodeRun " + path.getFileName());
-        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), r.get("major_faults_per_token").asDouble(),
-                r.get("copy_bytes_per_s").asDouble(), r.get("read_bytes_per_s").asDouble()};
+        double faults = r.get("major_faults_per_token").asDouble(), allocated = r.get("alloc_bytes_per_token").asDouble();
+        if (faults > 1) {
+            System.err.printf("decode: %s re-read from disk: %.0f major page faults per token (the OS dropped mapped pages;"
+                    + " decode is bound by the disk, not memory; --mlock keeps them)%n", path.getFileName(), faults);
+        }
+        if (allocated > 1 << 20) {
+            System.err.printf("decode: %s allocates %.1f MB per token: a kernel's vectors are boxed (C2 left a call it should"
+                    + " have inlined; -XX:+PrintInlining shows which)%n", path.getFileName(), allocated / 1e6);
+        }
+        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
+                r.get("read_bytes_per_s").asDouble(), allocated};
     }
 
     /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */

@@ -15,12 +15,17 @@ import org.jtune.tensor.Rng;
  * random ids and decodes greedily; one warm-up generation, then several timed ones; then the copy and read bandwidths of
  * {@link DecodeBenchmark} (BW_BYTES copied, twice that read), after the decode so that their loops' compilation and type
  * profiles cannot touch it. Prints one JSON object: the median prefill seconds, the median seconds per decode step (first
- * to last token callback), major page faults per generated token, and the two bandwidths (bytes per second).
+ * to last token callback), major page faults per generated token, the bytes all threads allocated per decode step (a
+ * kernel whose vectors C2 boxed shows here first: 63 MB per token of a BF16 1.1B model, once), and the two bandwidths
+ * (bytes per second).
  * Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same code
  * decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
  * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS BW_BYTES}.
  */
 public final class DecodeRun {
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+
     private DecodeRun() {}
 
     public static void main(String[] args) throws Exception {
@@ -30,7 +35,8 @@ public final class DecodeRun {
         long bandwidthBytes = Long.parseLong(args[5]);
         double[] prefill = new double[runs], step = new double[runs];
         long faults0;
-        int decoded = 0;
+        int decoded = 0, steps = 0;
+        long allocated = 0;
         try (CausalLM model = Architectures.load(path)) {
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
@@ -42,17 +48,24 @@ public final class DecodeRun {
             SamplingConfig cfg = SamplingConfig.greedy(decode + 1);
             for (int r = 0; r < runs; r++) {
                 List<Long> times = new ArrayList<>();
+                long[] heap = new long[2];
                 long t0 = System.nanoTime();
-                Generator.generate(model, List.of(ids), cfg, null, (s, id) -> times.add(System.nanoTime()));
+                Generator.generate(model, List.of(ids), cfg, null, (s, id) -> {
+                    times.add(System.nanoTime());
+                    heap[times.size() == 1 ? 0 : 1] = THREADS.getTotalThreadAllocatedBytes();
+                });
                 prefill[r] = (times.getFirst() - t0) / 1e9;
                 step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
                 decoded += times.size();
+                allocated += heap[1] - heap[0];
+                steps += times.size() - 1;
             }
         }
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
-        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"copy_bytes_per_s\":%.6e,"
-                + "\"read_bytes_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken, copy, read);
+        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"alloc_bytes_per_token\":%.0f,"
+                + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken,
+                allocated / (double) Math.max(1, steps), copy, read);
     }
 
 }

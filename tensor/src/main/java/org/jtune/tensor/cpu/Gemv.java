@@ -143,30 +143,33 @@ final class Gemv {
     /** C[r, j..j+rows) for the four weight rows at w0..w3 of {@code w}: fixed-order sums (vector lanes, lane sum, tail). */
     private static void dotGroup(float[] a, int m, int k, float[] w, int w0, int w1, int w2, int w3, float[] c, int co, int ldc,
                                  int j, int rows, boolean accumulate) {
-        int bound = k - k % L;
         int r = m / 4 * 4;
         if (r > 0) RowBlockDots.heap(a, m, k, w, w0, w1, w2, w3, c, co + j, ldc, rows, accumulate);
-        for (; r < m; r++) {
-            int ao = r * k;
-            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-            for (int t = 0; t < bound; t += L) {
-                FloatVector x = FloatVector.fromArray(S, a, ao + t);
-                s0 = FloatVector.fromArray(S, w, w0 + t).fma(x, s0);
-                s1 = FloatVector.fromArray(S, w, w1 + t).fma(x, s1);
-                s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
-                s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
-            }
-            // fixed-order lane sums: reduceLanes(ADD) may add in another order once compiled (see VectorMath)
-            float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
-            for (int t = bound; t < k; t++) {
-                float x = a[ao + t];
-                d0 += x * w[w0 + t];
-                d1 += x * w[w1 + t];
-                d2 += x * w[w2 + t];
-                d3 += x * w[w3 + t];
-            }
-            store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
+        for (; r < m; r++) heapRowDots(a, r * k, k, w, w0, w1, w2, w3, c, co + r * ldc + j, rows, accumulate);
+    }
+
+    /** One row of A against the four weight rows at w0..w3 of {@code w}; a method of its own for the reason {@link #f32RowDots} gives. */
+    private static void heapRowDots(float[] a, int ao, int k, float[] w, int w0, int w1, int w2, int w3, float[] c, int at, int rows,
+                                    boolean accumulate) {
+        int bound = k - k % L;
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        for (int t = 0; t < bound; t += L) {
+            FloatVector x = FloatVector.fromArray(S, a, ao + t);
+            s0 = FloatVector.fromArray(S, w, w0 + t).fma(x, s0);
+            s1 = FloatVector.fromArray(S, w, w1 + t).fma(x, s1);
+            s2 = FloatVector.fromArray(S, w, w2 + t).fma(x, s2);
+            s3 = FloatVector.fromArray(S, w, w3 + t).fma(x, s3);
         }
+        // fixed-order lane sums: reduceLanes(ADD) may add in another order once compiled (see VectorMath)
+        float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+        for (int t = bound; t < k; t++) {
+            float x = a[ao + t];
+            d0 += x * w[w0 + t];
+            d1 += x * w[w1 + t];
+            d2 += x * w[w2 + t];
+            d3 += x * w[w3 + t];
+        }
+        store(c, at, rows, accumulate, d0, d1, d2, d3);
     }
 
     /**
@@ -189,8 +192,6 @@ final class Gemv {
     /** {@link #dotsNative} for F32 rows: element i of b is at native address {@code address} + (i − lo)·4. */
     private static void dotsF32Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                     int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = NativeMemory.ALL;
-        int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
@@ -199,35 +200,45 @@ final class Gemv {
                     y3 = address + ((i3 - lo) << 2);
             int r = m / 4 * 4;
             if (r > 0) RowBlockDots.segment(a, m, k, b, false, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
-            for (; r < m; r++) {
-                int ao = r * k;
-                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-                for (int t = 0; t < bound; t += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + t);
-                    long o = (long) t << 2;
-                    s0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE).fma(x, s0);
-                    s1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE).fma(x, s1);
-                    s2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE).fma(x, s2);
-                    s3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE).fma(x, s3);
-                }
-                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
-                for (int t = bound; t < k; t++) {
-                    float x = a[ao + t];
-                    d0 += x * b.at(i0 + t);
-                    d1 += x * b.at(i1 + t);
-                    d2 += x * b.at(i2 + t);
-                    d3 += x * b.at(i3 + t);
-                }
-                store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
-            }
+            for (; r < m; r++) f32RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
         }
+    }
+
+    /**
+     * One row of A (at a[ao]) against four native F32 weight rows at absolute addresses y0..y3 (elements i0..i3 of b, for
+     * the scalar tail): the one-row loop of {@link #dotsF32Rows}, in a method of its own so that C2 compiles it with the
+     * profile of the calls that reach it. Inline in its caller it shared the caller's profile, in which a prefill's calls
+     * (whose rows all go to the row blocks) outnumber a decode's: C2 then judged the lane sums cold, left them as calls and
+     * boxed the four accumulators for every group of four weight rows (decode of a BF16 1.1B model: 63 MB of garbage and
+     * a young collection per token; bench/RESULTS.md, twelfth session).
+     */
+    private static void f32RowDots(float[] a, int ao, int k, long y0, long y1, long y2, long y3, StridedMatrix b, long i0,
+                                   long i1, long i2, long i3, float[] c, int at, int rows, boolean accumulate) {
+        MemorySegment seg = NativeMemory.ALL;
+        int bound = k - k % L;
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        for (int t = 0; t < bound; t += L) {
+            FloatVector x = FloatVector.fromArray(S, a, ao + t);
+            long o = (long) t << 2;
+            s0 = FloatVector.fromMemorySegment(S, seg, y0 + o, LE).fma(x, s0);
+            s1 = FloatVector.fromMemorySegment(S, seg, y1 + o, LE).fma(x, s1);
+            s2 = FloatVector.fromMemorySegment(S, seg, y2 + o, LE).fma(x, s2);
+            s3 = FloatVector.fromMemorySegment(S, seg, y3 + o, LE).fma(x, s3);
+        }
+        float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+        for (int t = bound; t < k; t++) {
+            float x = a[ao + t];
+            d0 += x * b.at(i0 + t);
+            d1 += x * b.at(i1 + t);
+            d2 += x * b.at(i2 + t);
+            d3 += x * b.at(i3 + t);
+        }
+        store(c, at, rows, accumulate, d0, d1, d2, d3);
     }
 
     /** {@link #dotsNative} for BF16 rows: element i of b is at native address {@code address} + (i − lo)·2. */
     private static void dotsBf16Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
                                      int ldc, int j0, int j1, boolean accumulate) {
-        MemorySegment seg = NativeMemory.ALL;
-        int bound = k - k % L;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
@@ -236,28 +247,33 @@ final class Gemv {
                     y3 = address + ((i3 - lo) << 1);
             int r = m / 4 * 4;
             if (r > 0) RowBlockDots.segment(a, m, k, b, true, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
-            for (; r < m; r++) {
-                int ao = r * k;
-                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-                for (int t = 0; t < bound; t += L) {
-                    FloatVector x = FloatVector.fromArray(S, a, ao + t);
-                    long o = (long) t << 1;
-                    s0 = HalfVectors.bf16(seg, y0 + o).fma(x, s0);
-                    s1 = HalfVectors.bf16(seg, y1 + o).fma(x, s1);
-                    s2 = HalfVectors.bf16(seg, y2 + o).fma(x, s2);
-                    s3 = HalfVectors.bf16(seg, y3 + o).fma(x, s3);
-                }
-                float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
-                for (int t = bound; t < k; t++) {
-                    float x = a[ao + t];
-                    d0 += x * b.at(i0 + t);
-                    d1 += x * b.at(i1 + t);
-                    d2 += x * b.at(i2 + t);
-                    d3 += x * b.at(i3 + t);
-                }
-                store(c, co + r * ldc + j, rows, accumulate, d0, d1, d2, d3);
-            }
+            for (; r < m; r++) bf16RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
         }
+    }
+
+    /** {@link #f32RowDots} for BF16 weight rows, widened in registers: the one-row loop of {@link #dotsBf16Rows}. */
+    private static void bf16RowDots(float[] a, int ao, int k, long y0, long y1, long y2, long y3, StridedMatrix b, long i0,
+                                    long i1, long i2, long i3, float[] c, int at, int rows, boolean accumulate) {
+        MemorySegment seg = NativeMemory.ALL;
+        int bound = k - k % L;
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        for (int t = 0; t < bound; t += L) {
+            FloatVector x = FloatVector.fromArray(S, a, ao + t);
+            long o = (long) t << 1;
+            s0 = HalfVectors.bf16(seg, y0 + o).fma(x, s0);
+            s1 = HalfVectors.bf16(seg, y1 + o).fma(x, s1);
+            s2 = HalfVectors.bf16(seg, y2 + o).fma(x, s2);
+            s3 = HalfVectors.bf16(seg, y3 + o).fma(x, s3);
+        }
+        float d0 = VectorMath.sum(s0), d1 = VectorMath.sum(s1), d2 = VectorMath.sum(s2), d3 = VectorMath.sum(s3);
+        for (int t = bound; t < k; t++) {
+            float x = a[ao + t];
+            d0 += x * b.at(i0 + t);
+            d1 += x * b.at(i1 + t);
+            d2 += x * b.at(i2 + t);
+            d3 += x * b.at(i3 + t);
+        }
+        store(c, at, rows, accumulate, d0, d1, d2, d3);
     }
 
     /** {@link #dots} for BF16 rows in a segment: the same sums in the same order, widened in registers. */
