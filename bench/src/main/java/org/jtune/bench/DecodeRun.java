@@ -16,7 +16,8 @@ import org.jtune.tensor.Rng;
  * {@link DecodeBenchmark} (BW_BYTES copied, twice that read), after the decode so that their loops' compilation and type
  * profiles cannot touch it. Prints one JSON object: the median prefill seconds, the median seconds per decode step (first
  * to last token callback), major page faults per generated token, the bytes all threads allocated per decode step (a
- * kernel whose vectors C2 boxed shows here first: 63 MB per token of a BF16 1.1B model, once), and the two bandwidths
+ * kernel whose vectors C2 boxed shows here first: 46 MB per token of a BF16 1.1B model after a short prompt, until the
+ * one-row GEMV loops got methods of their own), and the two bandwidths
  * (bytes per second).
  * Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same code
  * decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,

@@ -209,7 +209,7 @@ final class Gemv {
      * the scalar tail): the one-row loop of {@link #dotsF32Rows}, in a method of its own so that C2 compiles it with the
      * profile of the calls that reach it. Inline in its caller it shared the caller's profile, in which a prefill's calls
      * (whose rows all go to the row blocks) outnumber a decode's: C2 then judged the lane sums cold, left them as calls and
-     * boxed the four accumulators for every group of four weight rows (decode of a BF16 1.1B model: 63 MB of garbage and
+     * boxed the four accumulators for every group of four weight rows (decode of a BF16 1.1B model: 46–63 MB of garbage and
      * a young collection per token; bench/RESULTS.md, twelfth session).
      */
     private static void f32RowDots(float[] a, int ao, int k, long y0, long y1, long y2, long y3, StridedMatrix b, long i0,
