@@ -177,7 +177,7 @@ final class Gemv {
      * loops of {@link #dotsF32Segment} and {@link #dotsBf16Segment} (same sums in the same order, so the same bits), and
      * their row blocks of four and more rows ({@link RowBlockDots#segment}, absolute), loading at the rows' checked
      * absolute addresses through {@link NativeMemory#ALL}, a segment of exact class (why: see there), after one bounds and
-     * liveness check for all the rows.
+     * liveness check for all the rows. Element i of b is at native address {@code address} + (i − lo)·(4 or 2 bytes).
      */
     private static void dotsNative(float[] a, int m, int k, StridedMatrix b, float[] c, int co, int ldc, int j0, int j1,
                                    boolean accumulate) {
@@ -185,28 +185,25 @@ final class Gemv {
         long lo = Math.min(first, last), elements = Math.max(first, last) + k - lo;
         int shift = b.dtype() == DType.F32 ? 2 : 1;
         long address = NativeMemory.address(b.segment(), lo << shift, elements << shift);
-        if (shift == 2) dotsF32Rows(a, m, k, address, b, lo, c, co, ldc, j0, j1, accumulate);
-        else dotsBf16Rows(a, m, k, address, b, lo, c, co, ldc, j0, j1, accumulate);
-    }
-
-    /** {@link #dotsNative} for F32 rows: element i of b is at native address {@code address} + (i − lo)·4. */
-    private static void dotsF32Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
-                                    int ldc, int j0, int j1, boolean accumulate) {
+        boolean bf16 = shift == 1;
         for (int j = j0; j < j1; j += 4) {
             int rows = Math.min(4, j1 - j);
             long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
             long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
-            long y0 = address + ((i0 - lo) << 2), y1 = address + ((i1 - lo) << 2), y2 = address + ((i2 - lo) << 2),
-                    y3 = address + ((i3 - lo) << 2);
+            long y0 = address + ((i0 - lo) << shift), y1 = address + ((i1 - lo) << shift), y2 = address + ((i2 - lo) << shift),
+                    y3 = address + ((i3 - lo) << shift);
             int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, false, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
-            for (; r < m; r++) f32RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
+            if (r > 0) RowBlockDots.segment(a, m, k, b, bf16, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
+            for (; r < m; r++) {
+                if (bf16) bf16RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
+                else f32RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
+            }
         }
     }
 
     /**
      * One row of A (at a[ao]) against four native F32 weight rows at absolute addresses y0..y3 (elements i0..i3 of b, for
-     * the scalar tail): the one-row loop of {@link #dotsF32Rows}, in a method of its own so that C2 compiles it with the
+     * the scalar tail): the one-row loop of {@link #dotsNative} for F32 weights, in a method of its own so that C2 compiles it with the
      * profile of the calls that reach it. Inline in its caller it shared the caller's profile, in which a prefill's calls
      * (whose rows all go to the row blocks) outnumber a decode's: C2 then judged the lane sums cold, left them as calls and
      * boxed the four accumulators for every group of four weight rows (decode of a BF16 1.1B model: 46–63 MB of garbage and
@@ -236,22 +233,7 @@ final class Gemv {
         store(c, at, rows, accumulate, d0, d1, d2, d3);
     }
 
-    /** {@link #dotsNative} for BF16 rows: element i of b is at native address {@code address} + (i − lo)·2. */
-    private static void dotsBf16Rows(float[] a, int m, int k, long address, StridedMatrix b, long lo, float[] c, int co,
-                                     int ldc, int j0, int j1, boolean accumulate) {
-        for (int j = j0; j < j1; j += 4) {
-            int rows = Math.min(4, j1 - j);
-            long i0 = b.index(0, j), i1 = b.index(0, j + Math.min(1, rows - 1));
-            long i2 = b.index(0, j + Math.min(2, rows - 1)), i3 = b.index(0, j + Math.min(3, rows - 1));
-            long y0 = address + ((i0 - lo) << 1), y1 = address + ((i1 - lo) << 1), y2 = address + ((i2 - lo) << 1),
-                    y3 = address + ((i3 - lo) << 1);
-            int r = m / 4 * 4;
-            if (r > 0) RowBlockDots.segment(a, m, k, b, true, true, i0, i1, i2, i3, c, co + j, ldc, rows, accumulate);
-            for (; r < m; r++) bf16RowDots(a, r * k, k, y0, y1, y2, y3, b, i0, i1, i2, i3, c, co + r * ldc + j, rows, accumulate);
-        }
-    }
-
-    /** {@link #f32RowDots} for BF16 weight rows, widened in registers: the one-row loop of {@link #dotsBf16Rows}. */
+    /** {@link #f32RowDots} for BF16 weight rows, widened in registers. */
     private static void bf16RowDots(float[] a, int ao, int k, long y0, long y1, long y2, long y3, StridedMatrix b, long i0,
                                     long i1, long i2, long i3, float[] c, int at, int rows, boolean accumulate) {
         MemorySegment seg = NativeMemory.ALL;
