@@ -46,8 +46,7 @@ public final class BackwardBench {
         boolean peerPresent = peer != null && TorchPeer.hasTorch(python);
         if (!peerPresent) System.err.println("backward: PyTorch peer absent (" + (peer == null ? "bench/peers/torch_llama_step.py not found"
                 : python + " cannot import torch") + ")");
-        String slowBlas = peerPresent ? TorchPeer.slowBlasWarning(python) : null;
-        if (slowBlas != null) System.err.println(slowBlas);
+        if (peerPresent) TorchPeer.warnOnSlowBlas(python);
         System.err.printf("backward: %s, batch %d × %d, %d warm-up + %d timed steps; load: %s%n", shape, shape.batch(), shape.seq(),
                 warmup, steps, loadAverage());
         for (String th : System.getProperty("jtune.bench.threads", "1,2").split(",")) {

@@ -52,26 +52,27 @@ final class TorchPeer {
     }
 
     /**
-     * A warning when the peer's matrix products run on a reference BLAS, else null. Debian's python3-torch calls whatever
+     * Prints a warning to stderr when the peer's matrix products run on a reference BLAS. Debian's python3-torch calls whatever
      * the libblas.so.3 alternative names; with only libblas3 installed that is the reference BLAS (~6 GFLOP/s here against
      * ~120 with libopenblas0-pthread, 2026-12-05), and a 1.1B step of the peer then takes over half an hour: a comparison
      * against that would flatter us.
      */
-    static String slowBlasWarning(String python) {
+    static void warnOnSlowBlas(String python) {
         String probe = "import torch,time\na=torch.randn(256,1024);b=torch.randn(1024,1024)\nbest=1e9\n"
                 + "for i in range(5):\n  t=time.time();a@b;best=min(best,time.time()-t)\nprint(2*256*1024*1024/best/1e9)";
         try {
             Process p = new ProcessBuilder(python, "-c", probe).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
-            if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) return null;
+            if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) return;
             double gflops = Double.parseDouble(out.substring(out.lastIndexOf('\n') + 1));
-            return gflops >= 30 ? null : String.format("WARNING: PyTorch multiplies matrices at %.1f GFLOP/s here (a reference BLAS): its figures "
-                    + "understate it; install an optimised BLAS for it (Debian: apt-get install libopenblas0-pthread)", gflops);
+            if (gflops < 30) {
+                System.err.printf("WARNING: PyTorch multiplies matrices at %.1f GFLOP/s here (a reference BLAS): its figures understate it;"
+                        + " install an optimised BLAS for it (Debian: apt-get install libopenblas0-pthread)%n", gflops);
+            }
         } catch (IOException | RuntimeException e) {
-            return null;
+            // no warning: the probe itself could not run
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return null;
         }
     }
 

@@ -62,8 +62,7 @@ public final class TrainBench {
         boolean peerPresent = peer != null && TorchPeer.hasTorch(python);
         System.err.printf("train: batch 4 × 256, %d threads, %d warm-up + %d timed steps; PyTorch peer %s%n", threads, warmup, steps,
                 peerPresent ? "present" : "absent");
-        String slowBlas = peerPresent ? TorchPeer.slowBlasWarning(python) : null;
-        if (slowBlas != null) System.err.println(slowBlas);
+        if (peerPresent) TorchPeer.warnOnSlowBlas(python);
         for (String name : System.getProperty("jtune.bench.shapes", "stories15M,110M").split(",")) {
             TrainingShape shape = shape(name.trim());
             Plan plan = plan(name.trim());
