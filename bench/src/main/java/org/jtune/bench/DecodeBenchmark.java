@@ -78,7 +78,8 @@ final class DecodeBenchmark {
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
-                        .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5]);
+                        .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5])
+                        .put("model_read_gb_per_s", t[6] / 1e9).put("decode_over_model_read", (1 / t[1]) / (t[6] / bytesPerToken));
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -205,7 +206,8 @@ final class DecodeBenchmark {
     /**
      * jtune on the model at {@code path}, in a JVM of its own ({@link DecodeRun}) on the file flushed and dropped from the page
      * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token, copy
-     * bytes/s, read bytes/s, bytes allocated per decode step}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
+     * bytes/s, read bytes/s, bytes allocated per decode step, read bytes/s of the model's own F32/BF16 weights
+     * ({@link ModelReadBandwidth}; 0 when quantized)}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
      * minutes apart, 2026-12-05) and a bound taken minutes earlier gave ratios above 1.
      */
     private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
@@ -223,7 +225,7 @@ final class DecodeBenchmark {
                     + " have inlined; -XX:+PrintInlining shows which)%n", path.getFileName(), allocated / 1e6);
         }
         return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
-                r.get("read_bytes_per_s").asDouble(), allocated};
+                r.get("read_bytes_per_s").asDouble(), allocated, r.get("model_read_bytes_per_s").asDouble()};
     }
 
     /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */

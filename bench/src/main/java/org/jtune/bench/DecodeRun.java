@@ -17,8 +17,8 @@ import org.jtune.tensor.Rng;
  * profiles cannot touch it. Prints one JSON object: the median prefill seconds, the median seconds per decode step (first
  * to last token callback), major page faults per generated token, the bytes all threads allocated per decode step (a
  * kernel whose vectors C2 boxed shows here first: 46 MB per token of a BF16 1.1B model after a short prompt, until the
- * one-row GEMV loops got methods of their own), and the two bandwidths
- * (bytes per second).
+ * one-row GEMV loops got methods of their own), the two bandwidths, and the read bandwidth of the model's own F32/BF16
+ * weights ({@link ModelReadBandwidth}; 0 for a quantized model) (bytes per second).
  * Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same code
  * decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
  * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS BW_BYTES}.
@@ -38,6 +38,7 @@ public final class DecodeRun {
         long faults0;
         int decoded = 0, steps = 0;
         long allocated = 0;
+        double[] modelRead;
         try (CausalLM model = Architectures.load(path)) {
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
@@ -61,12 +62,13 @@ public final class DecodeRun {
                 allocated += heap[1] - heap[0];
                 steps += times.size() - 1;
             }
+            modelRead = ModelReadBandwidth.measure(model);
         }
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
         System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"alloc_bytes_per_token\":%.0f,"
-                + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken,
-                allocated / (double) Math.max(1, steps), copy, read);
+                + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e,\"model_read_bytes_per_s\":%.6e}%n", Timing.median(prefill),
+                Timing.median(step), faultsPerToken, allocated / (double) Math.max(1, steps), copy, read, modelRead[0]);
     }
 
 }
