@@ -10,7 +10,9 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.kv.KvBlockPool;
 import org.jtune.models.kv.KvCache;
+import org.jtune.models.kv.PagedKvCache;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Parallel;
@@ -30,7 +32,9 @@ import org.jtune.tensor.Tensor;
  * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
  * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
  * one row alternate with the GEMV's exact-class segment loads on and off; {@code -Djtune.engineStep.quantize=q4_0} (or any
- * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does.
+ * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does;
+ * {@code -Djtune.engineStep.kvBlock=16} keeps the decode steps' sequences in KV blocks of one pool, as `serve
+ * --kv-budget-bytes` does.
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/jtune-bench.jar:bench/target/lib/*
  * org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
@@ -192,12 +196,22 @@ public final class EngineStepProfile {
         }
     }
 
+    /**
+     * {@code -Djtune.engineStep.kvBlock=N}: decode steps keep their sequences in blocks of N positions of one pool
+     * ({@link PagedKvCache}, as `serve --kv-budget-bytes` does) instead of a growing buffer per sequence.
+     */
+    private static final int KV_BLOCK = Integer.getInteger("jtune.engineStep.kvBlock", 0);
+
     /** One decode step of {@code batch} rows per call, after a prefill of {@code prompt} tokens each, for up to {@code steps} calls. */
     private static java.util.function.Supplier<double[]> decoder(CausalLM model, int batch, int prompt, int steps) {
         List<KvCache> caches = new ArrayList<>();
         List<SequenceChunk> first = new ArrayList<>();
+        var c = model.config();
+        KvBlockPool pool = KV_BLOCK > 0 ? new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), KV_BLOCK,
+                batch * ((prompt + steps) / KV_BLOCK + 2)) : null;
         for (int s = 0; s < batch; s++) {
-            KvCache kv = model.newKvCache(prompt + steps);
+            KvCache kv = pool == null ? model.newKvCache(prompt + steps) : new PagedKvCache(pool, prompt + steps);
+            if (kv instanceof PagedKvCache p) p.reserve(prompt);
             caches.add(kv);
             first.add(new SequenceChunk(prompt(s, prompt), kv, null));
         }
@@ -206,6 +220,7 @@ public final class EngineStepProfile {
         int[] step = {0};
         return () -> {
             List<SequenceChunk> chunks = new ArrayList<>();
+            for (int s = 0; s < batch; s++) if (caches.get(s) instanceof PagedKvCache p) p.reserve(1);
             for (int s = 0; s < batch; s++) chunks.add(new SequenceChunk(new int[] {100 + s + step[0]}, caches.get(s), null));
             long t0 = System.nanoTime(), c0 = cpuNanos();
             step(model, chunks);

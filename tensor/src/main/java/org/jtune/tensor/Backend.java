@@ -225,6 +225,30 @@ public interface Backend {
     void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse);
 
     /**
+     * Attention of several sequences' newest query rows over their paged KV caches (PagedAttention, Kwon et al. 2023) in one
+     * call: keyBlocks and valueBlocks (blocks, blockSize, Hkv, D) F32 hold the positions of every sequence block by block as
+     * {@code rows} says; q (1, n, Hq, D) holds the query rows of all sequences packed, out (1, n, Hq, D) F32 receives each
+     * sequence's rows as {@link #attention} of those rows over the sequence's keys and values laid end to end would give them
+     * (causal, queries at the sequence's last positions, within {@code window}; 0: none). Rows of out that no sequence owns
+     * are left as they are. This default gathers each sequence's positions and calls {@link #attention}; the CPU backend
+     * reads the blocks in place.
+     */
+    default void pagedAttention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
+        int bs = keyBlocks.size(1), hkv = keyBlocks.size(2), d = keyBlocks.size(3);
+        for (int s = 0; s < rows.count(); s++) {
+            int t = rows.rowCount()[s], len = rows.lengths()[s], start = rows.rowStart()[s];
+            if (t == 0) continue;
+            Tensor k = allocateOutput(DType.F32, 1, len, hkv, d), v = allocateOutput(DType.F32, 1, len, hkv, d);
+            for (int p = 0; p < len; p += bs) {
+                int block = rows.tables()[s][p / bs], n = Math.min(bs, len - p);
+                copy(keyBlocks.select(0, block).narrow(0, 0, n), k.select(0, 0).narrow(0, p, n));
+                copy(valueBlocks.select(0, block).narrow(0, 0, n), v.select(0, 0).narrow(0, p, n));
+            }
+            attention(q.narrow(1, start, t), k, v, new AttentionMask(true, window, len - t, null), scale, out.narrow(1, start, t), null);
+        }
+    }
+
+    /**
      * The backward of {@link #attention} for upstream dOut (FlashAttention-2's, Dao 2023): from q, k,
      * v, the forward's out and lse, with p_j = e^{s_j − lse}: Δ = dOut·out, ds_j = p_j (dOut·v_j − Δ),
      * dq ← scale Σ_j ds_j k_j, dk_j ← scale Σ ds_j q, dv_j ← Σ p_j dOut (summed over the query heads

@@ -547,6 +547,31 @@ public final class Ops {
         return new Tensor[] {out, lse};
     }
 
+    /**
+     * Attention of several sequences' newest query rows over their paged KV caches, into out (see
+     * {@link Backend#pagedAttention}): q (1, n, Hq, D) the packed query rows, keyBlocks and valueBlocks (blocks, blockSize,
+     * Hkv, D) contiguous F32, out (1, n, Hq, D) contiguous F32 written in place (rows no sequence owns are left as they
+     * are); a scale of 0 means 1/√D. Inference only (no gradient).
+     */
+    public static void pagedAttention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
+        OpChecks.requireFloating("paged_attention", q);
+        OpChecks.requireDenseF32("paged_attention", out);
+        if (keyBlocks.dtype() != DType.F32 || !keyBlocks.isContiguous() || valueBlocks.dtype() != DType.F32 || !valueBlocks.isContiguous()) {
+            throw new IllegalArgumentException("paged_attention: key and value blocks must be contiguous F32: " + OpChecks.shapes(keyBlocks, valueBlocks));
+        }
+        if (q.rank() != 4 || q.size(0) != 1 || keyBlocks.rank() != 4 || !Arrays.equals(keyBlocks.shape(), valueBlocks.shape())
+                || !Arrays.equals(q.shape(), out.shape()) || keyBlocks.size(3) != q.size(3) || keyBlocks.size(2) == 0
+                || q.size(2) % keyBlocks.size(2) != 0) {
+            throw new IllegalArgumentException("paged_attention: need q and out (1, n, Hq, D) and key and value blocks (blocks, blockSize, Hkv, D)"
+                    + " with Hq a multiple of Hkv: " + OpChecks.shapes(q, keyBlocks, valueBlocks, out));
+        }
+        if (window < 0) throw new IllegalArgumentException("paged_attention: negative window " + window);
+        rows.check(q.size(1), keyBlocks.size(0), keyBlocks.size(1));
+        Backend be = Placement.owner(out);
+        be.pagedAttention(Placement.data("paged_attention", be, q), Placement.data("paged_attention", be, keyBlocks),
+                Placement.data("paged_attention", be, valueBlocks), rows, window, OpChecks.attentionScale(scale, q), out);
+    }
+
     /** Per-row losses (N) of logits (N, V) against targets (N, I32); ignored rows are 0. */
     public static Tensor crossEntropyPerRow(Tensor logits, Tensor targets, int ignoreIndex) {
         return crossEntropyWithLse(logits, targets, ignoreIndex, false)[0];

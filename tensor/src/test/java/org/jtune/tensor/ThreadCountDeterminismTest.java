@@ -47,6 +47,14 @@ class ThreadCountDeterminismTest {
                 () -> Ops.rmsNorm(xWide, wWide, 1e-5f),
                 () -> Ops.layerNorm(x, w, w, 1e-5f),
                 () -> Ops.attention(q, k, v, AttentionMask.causalMask(), 0f),
+                () -> { // four decode rows over 64-position caches in blocks of 16 (k, v (1, 64, 2, 64) seen as 4 blocks)
+                    Tensor out = Ops.zerosOn(q, 1, 4, 8, 64);
+                    int[] table = {3, 1, 0, 2};
+                    Ops.pagedAttention(q.narrow(1, 0, 4), k.reshape(4, 16, 2, 64), v.reshape(4, 16, 2, 64), new PagedRows(
+                            new int[][] {table, table, table, table}, new int[] {0, 1, 2, 3}, new int[] {1, 1, 1, 1}, new int[] {64, 50, 17, 1}),
+                            0, 0f, out);
+                    return out;
+                },
                 // the backward kernels: their sums over rows (dw, dk, dv, embedding rows) have a fixed order too
                 () -> {
                     Tensor[] yr = Ops.rmsNormWithRstd(x, w, 1e-5f, true);

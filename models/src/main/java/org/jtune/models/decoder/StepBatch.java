@@ -4,9 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jtune.autograd.Variable;
 import org.jtune.models.SequenceChunk;
+import org.jtune.models.kv.KvBlockPool;
+import org.jtune.models.kv.PagedKvCache;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Ops;
+import org.jtune.tensor.PagedRows;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -80,9 +83,42 @@ public final class StepBatch {
     /**
      * Attention of {@code layer} for every chunk: its keys and values k, v (1, n, kvHeads, headDim)
      * are appended to its own cache and its queries attend over the whole cache, causal within
-     * {@code window} (0: none). Returns (1, n, heads, headDim).
+     * {@code window} (0: none). Returns (1, n, heads, headDim). When every cache is blocks of one pool
+     * ({@link PagedKvCache}), the new positions are written there and all chunks attend in one call that
+     * reads the blocks in place ({@link Ops#pagedAttention}: the bits of gathering them); else each chunk
+     * attends over its own cache's keys and values, one call each.
      */
     public Variable attend(int layer, Variable q, Variable k, Variable v, int window) {
+        KvBlockPool pool = sharedPool();
+        if (pool == null) return attendEach(layer, q, k, v, window);
+        int n = chunks.size();
+        int[][] tables = new int[n][];
+        int[] start = new int[n], count = new int[n], length = new int[n];
+        for (int s = 0; s < n; s++) {
+            PagedKvCache cache = (PagedKvCache) chunks.get(s).cache();
+            count[s] = chunks.get(s).tokens().length;
+            start[s] = offsets[s];
+            cache.write(layer, k.value().narrow(1, start[s], count[s]), v.value().narrow(1, start[s], count[s]));
+            tables[s] = cache.blockTable();
+            length[s] = cache.length() + count[s];
+        }
+        Tensor out = Ops.zerosOn(q.value(), q.value().shape());
+        Ops.pagedAttention(q.value(), pool.keys(layer), pool.values(layer), new PagedRows(tables, start, count, length), window, 0f, out);
+        return Variable.constant(out);
+    }
+
+    /** The pool whose blocks hold every chunk's cache, or null when some cache is not paged or the pools differ. */
+    private KvBlockPool sharedPool() {
+        KvBlockPool pool = null;
+        for (SequenceChunk c : chunks) {
+            if (!(c.cache() instanceof PagedKvCache p) || pool != null && p.pool() != pool) return null;
+            pool = p.pool();
+        }
+        return pool;
+    }
+
+    /** {@link #attend} over each chunk's cache on its own (a paged one gathers its positions), one attention call per chunk. */
+    private Variable attendEach(int layer, Variable q, Variable k, Variable v, int window) {
         List<Tensor> outs = new ArrayList<>();
         for (int s : packed) { // row order
             SequenceChunk c = chunks.get(s);

@@ -151,11 +151,13 @@ public final class KvBlockPool {
         }
     }
 
-    Tensor keys(int layer) {
+    /** Layer {@code layer}'s keys of every block, (blocks, blockSize, kvHeads, headDim) F32. */
+    public Tensor keys(int layer) {
         return keys[layer];
     }
 
-    Tensor values(int layer) {
+    /** Layer {@code layer}'s values of every block, like {@link #keys}. */
+    public Tensor values(int layer) {
         return values[layer];
     }
 

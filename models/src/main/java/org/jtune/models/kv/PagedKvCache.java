@@ -10,8 +10,9 @@ import org.jtune.tensor.Tensor;
  * One sequence's keys and values in blocks of a shared {@link KvBlockPool}: a block table maps its
  * positions to pool blocks. Blocks are taken as the sequence grows ({@link #reserve}), full blocks
  * are registered by their tokens so later sequences with the same prefix reuse them
- * ({@link #reusePrefix}), and all are given back on {@link #release}. The model attends over a
- * gathered contiguous copy of the sequence's positions (the pool's scratch).
+ * ({@link #reusePrefix}), and all are given back on {@link #release}. A batched step attends over the blocks in
+ * place ({@link #write}, then one paged attention call for all its sequences); {@link #append} gathers a contiguous copy
+ * of the sequence's positions (the pool's scratch) for the plain attention kernel.
  */
 public final class PagedKvCache implements KvCache {
     private final KvBlockPool pool;
@@ -76,6 +77,24 @@ public final class PagedKvCache implements KvCache {
 
     @Override
     public Tensor[] append(int layer, Tensor k, Tensor v) {
+        write(layer, k, v);
+        int total = length + k.size(1), bs = pool.blockSize();
+        Tensor keys = pool.keys(layer), values = pool.values(layer);
+        Tensor[] s = pool.scratch(total);
+        for (int pos = 0; pos < total; pos += bs) { // gather every position for the attention kernel
+            int block = table.get(pos / bs), n = Math.min(bs, total - pos);
+            Ops.copyInto(keys.select(0, block).narrow(0, 0, n), s[0].select(0, 0).narrow(0, pos, n));
+            Ops.copyInto(values.select(0, block).narrow(0, 0, n), s[1].select(0, 0).narrow(0, pos, n));
+        }
+        return s;
+    }
+
+    /**
+     * Stores keys and values k, v (1, t, kvHeads, headDim) of {@code layer} after the cached positions, in this sequence's
+     * blocks, without gathering anything: for attention that reads the blocks in place ({@link org.jtune.tensor.Ops#pagedAttention}
+     * over {@link #blockTable()} in {@link #pool()}'s {@link KvBlockPool#keys} and {@link KvBlockPool#values}).
+     */
+    public void write(int layer, Tensor k, Tensor v) {
         int t = k.size(1), bs = pool.blockSize();
         if (length + t > capacity) throw new IllegalStateException("KV cache full: " + length + " + " + t + " positions > capacity " + capacity);
         if ((length + t + bs - 1) / bs > table.size()) throw new IllegalStateException("KV blocks not reserved for " + t + " positions");
@@ -86,14 +105,18 @@ public final class PagedKvCache implements KvCache {
             Ops.copyInto(v.narrow(1, i, n).select(0, 0), values.select(0, block).narrow(0, off, n));
             i += n;
         }
-        int total = length + t;
-        Tensor[] s = pool.scratch(total);
-        for (int pos = 0; pos < total; pos += bs) { // gather every position for the attention kernel
-            int block = table.get(pos / bs), n = Math.min(bs, total - pos);
-            Ops.copyInto(keys.select(0, block).narrow(0, 0, n), s[0].select(0, 0).narrow(0, pos, n));
-            Ops.copyInto(values.select(0, block).narrow(0, 0, n), s[1].select(0, 0).narrow(0, pos, n));
-        }
-        return s;
+    }
+
+    /** The pool whose blocks hold this sequence. */
+    public KvBlockPool pool() {
+        return pool;
+    }
+
+    /** The pool blocks of this sequence's positions in order: position p is in block blockTable()[p / blockSize]. */
+    public int[] blockTable() {
+        int[] a = new int[table.size()];
+        for (int i = 0; i < a.length; i++) a[i] = table.get(i);
+        return a;
     }
 
     @Override

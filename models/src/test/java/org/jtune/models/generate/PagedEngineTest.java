@@ -81,4 +81,40 @@ class PagedEngineTest {
             assertEquals(0, e.kvPool().usedBlocks());
         }
     }
+    /** A batched step over paged caches (attention reading the blocks in place) gives the logits of private buffers, bit for bit. */
+    @Test
+    void pagedStepsHaveTheBitsOfPrivateBuffers() {
+        try (CausalLM m = TinyModels.random(23)) {
+            int[][] prompts = {prompt(6, 9), prompt(7, 1), prompt(8, 21)};
+            var c = m.config();
+            KvBlockPool pool = new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), 4, 40);
+            List<org.jtune.models.kv.KvCache> own = new ArrayList<>(), paged = new ArrayList<>();
+            for (int[] p : prompts) {
+                own.add(m.newKvCache(64));
+                org.jtune.models.kv.PagedKvCache cache = new org.jtune.models.kv.PagedKvCache(pool, 64);
+                assertTrue(cache.reserve(p.length));
+                paged.add(cache);
+            }
+            int[][] feed = prompts;
+            for (int step = 0; step < 4; step++) {
+                List<org.jtune.models.SequenceChunk> a = new ArrayList<>(), b = new ArrayList<>();
+                for (int s = 0; s < feed.length; s++) {
+                    a.add(new org.jtune.models.SequenceChunk(feed[s], own.get(s), null));
+                    b.add(new org.jtune.models.SequenceChunk(feed[s], paged.get(s), null));
+                }
+                float[] want = m.step(a).toFloatArray(), got = m.step(b).toFloatArray();
+                assertArrayEquals(want, got, "step " + step);
+                for (int s = 0; s < feed.length; s++) {
+                    own.get(s).advance(feed[s]);
+                    paged.get(s).advance(feed[s]);
+                }
+                int[][] next = new int[feed.length][];
+                for (int s = 0; s < feed.length; s++) {
+                    next[s] = new int[] {3 + (7 * step + s) % 40};
+                    assertTrue(((org.jtune.models.kv.PagedKvCache) paged.get(s)).reserve(1));
+                }
+                feed = next;
+            }
+        }
+    }
 }

@@ -139,7 +139,7 @@ final class Attention {
      * i, as one {@link RowKernels#axpy} per key, but with four vectors of acc held in registers across the keys instead of
      * loaded and stored again for every key.
      */
-    private static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
+    static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
         int c = 0;
         for (; c + 4 * L <= d; c += 4 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;

@@ -6,6 +6,7 @@ import org.jtune.tensor.Backend;
 import org.jtune.tensor.BinaryOp;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Device;
+import org.jtune.tensor.PagedRows;
 import org.jtune.tensor.ReduceOp;
 import org.jtune.tensor.SgdStep;
 import org.jtune.tensor.Storage;
@@ -281,6 +282,13 @@ public final class CpuBackend implements Backend {
     @Override
     public void attention(Tensor q, Tensor k, Tensor v, AttentionMask mask, float scale, Tensor out, Tensor lse) {
         Attention.attention(q, k, v, mask, scale, out, lse);
+    }
+
+    @Override
+    public void pagedAttention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
+        PagedRows[] parts = PagedAttention.split(rows);
+        if (parts[1].count() > 0) Backend.super.pagedAttention(q, keyBlocks, valueBlocks, parts[1], window, scale, out);
+        PagedAttention.attention(q, keyBlocks, valueBlocks, parts[0], window, scale, out);
     }
 
     @Override

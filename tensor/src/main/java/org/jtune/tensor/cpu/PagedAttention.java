@@ -1,0 +1,102 @@
+package org.jtune.tensor.cpu;
+
+import java.util.Arrays;
+import org.jtune.tensor.PagedRows;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Tensor;
+
+/**
+ * {@link org.jtune.tensor.Backend#pagedAttention} on the CPU for sequences with fewer than
+ * {@link Attention#TRANSPOSED_KEYS_MIN_QUERIES} query rows (decode steps, short chunks): each (sequence, query row, query
+ * head) row reads its visible keys and values where they lie in the blocks, instead of a gathered copy of the sequence
+ * (the copy of a batched decode step of 16 sequences over ~500 positions moved 32 MB per layer of the 1.1B shape), with
+ * the per-key dot products, softmax and weighted sum of {@link Attention}'s decode path in the same order: a row's output
+ * has the bits of its sequence gathered and passed to {@link Attention}. All rows of all sequences are one range for the
+ * pool, one parallel call per layer instead of one per sequence. {@link #split} hands longer sequences (prefill chunks,
+ * which {@link Attention} scores through transposed keys) to the gathering path.
+ */
+final class PagedAttention {
+    private PagedAttention() {}
+
+    /** {sequences of fewer than the transposed-keys threshold of query rows, the others}; each keeps its rows and table. */
+    static PagedRows[] split(PagedRows rows) {
+        int n = rows.count(), shortCount = 0;
+        for (int s = 0; s < n; s++) if (rows.rowCount()[s] < Attention.TRANSPOSED_KEYS_MIN_QUERIES) shortCount++;
+        PagedRows[] out = new PagedRows[2];
+        int[] sizes = {shortCount, n - shortCount};
+        for (int part = 0; part < 2; part++) {
+            int[][] tables = new int[sizes[part]][];
+            int[] start = new int[sizes[part]], count = new int[sizes[part]], len = new int[sizes[part]];
+            int at = 0;
+            for (int s = 0; s < n; s++) {
+                if ((rows.rowCount()[s] < Attention.TRANSPOSED_KEYS_MIN_QUERIES) != (part == 0)) continue;
+                tables[at] = rows.tables()[s];
+                start[at] = rows.rowStart()[s];
+                count[at] = rows.rowCount()[s];
+                len[at++] = rows.lengths()[s];
+            }
+            out[part] = new PagedRows(tables, start, count, len);
+        }
+        return out;
+    }
+
+    /** The rows of {@code rows}' sequences (each with fewer than the transposed-keys threshold of query rows) into out. */
+    static void attention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
+        int hq = q.size(2), d = q.size(3), bs = keyBlocks.size(1), hkv = keyBlocks.size(2), group = hq / hkv;
+        int queries = 0, maxLen = 0;
+        long keys = 0;
+        for (int s = 0; s < rows.count(); s++) {
+            queries += rows.rowCount()[s];
+            maxLen = Math.max(maxLen, rows.lengths()[s]);
+            keys += (long) rows.rowCount()[s] * rows.lengths()[s];
+        }
+        if (queries == 0) return;
+        int[] seqOf = new int[queries], indexOf = new int[queries]; // query e is row indexOf[e] of sequence seqOf[e]
+        for (int s = 0, e = 0; s < rows.count(); s++) {
+            for (int i = 0; i < rows.rowCount()[s]; i++, e++) {
+                seqOf[e] = s;
+                indexOf[e] = i;
+            }
+        }
+        Tensor kc = Attention.unitLastDim(keyBlocks), vc = Attention.unitLastDim(valueBlocks);
+        float[] ka = kc.storage().floatArray(), va = vc.storage().floatArray();
+        long kOff = kc.offset(), ks0 = kc.stride(0), ks1 = kc.stride(1), ks2 = kc.stride(2);
+        long vOff = vc.offset(), vs0 = vc.stride(0), vs1 = vc.stride(1), vs2 = vc.stride(2);
+        Rows qr = Rows.lastDim(q), o = Rows.lastDim(out);
+        int longest = maxLen, kRow = (int) ks1, vRow = (int) vs1;
+        Parallel.forPieces(queries * hq, Rows.grain(2L * d * Math.max(1, keys / queries)), 4, (r0, r1) -> {
+            float[] qbuf = qr.direct() ? null : new float[d];
+            float[] acc = new float[d], scores = new float[longest];
+            int[] values = new int[longest];
+            for (int r = r0; r < r1; r++) {
+                int e = r / hq, h = r % hq, s = seqOf[e], kvh = h / group;
+                int row = (rows.rowStart()[s] + indexOf[e]) * hq + h; // q and out are (1, n, Hq, D): rows (position, head)
+                int qPos = rows.lengths()[s] - rows.rowCount()[s] + indexOf[e];
+                int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
+                int[] table = rows.tables()[s];
+                float[] qa = qr.arrayOf(row, qbuf);
+                int qBase = qr.baseOf(row, qbuf);
+                int n = 0;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int first = lo / bs * bs; first <= qPos; first += bs) { // block by block, keys in position order
+                    long block = table[first / bs];
+                    int kAt = (int) (kOff + block * ks0 + kvh * ks2), vAt = (int) (vOff + block * vs0 + kvh * vs2);
+                    for (int j = Math.max(first, lo), end = Math.min(first + bs - 1, qPos); j <= end; j++) {
+                        float sc = scale * RowKernels.dot(qa, qBase, ka, kAt + (j - first) * kRow, d);
+                        values[n] = vAt + (j - first) * vRow;
+                        scores[n++] = sc;
+                        max = Math.max(max, sc);
+                    }
+                }
+                Arrays.fill(acc, 0f);
+                if (n > 0) {
+                    float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
+                    Attention.weightedValues(scores, values, n, va, 0, 1, d, acc);
+                    RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
+                }
+                if (o.direct()) System.arraycopy(acc, 0, o.array(), (int) o.offset(row), d);
+                else o.store(row, acc);
+            }
+        });
+    }
+}
