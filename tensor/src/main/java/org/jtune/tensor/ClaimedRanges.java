@@ -29,15 +29,18 @@ final class ClaimedRanges {
     private static final int CLOSED = Integer.MAX_VALUE;
     /**
      * How long a helper that found no piece left waits, spinning, for its caller's next call before it returns its pool
-     * thread (system property {@code jtune.parallel.lingerMicros}, 0 to return at once). A decode step makes ~200
+     * thread (system property {@code jtune.parallel.lingerMicros}, default 200; 0 returns at once). A decode step makes ~200
      * parallel calls a few microseconds apart; a pool thread that parks between them is woken through the OS for each
      * (tens of microseconds, during which the caller runs the pieces alone), so a helper that lingers keeps the second
      * core in the product, as llama.cpp's spinning thread pool does. The wait is bounded: an idle process stops spinning
-     * that long after its last call. Off by default: on two cores a 1.1B Q4_K_M decode step gained ~10 % (0.023–0.024
-     * against 0.026–0.027 s) but its prefill lost ~10 % (the spinning helper takes the core a {@link Parallel#forRange}
-     * task needs), and one run with a variant that stopped lingering on queued submissions took 485 s to prefill.
+     * that long after its last call. Every parallel call goes through here ({@link Parallel#forRange} too), so a
+     * lingering helper never holds a core that another pool task waits for: while forRange still submitted its own pool
+     * tasks, lingering cost a 1.1B Q4_0 prefill 7 % (1273 → 1363 ms) for 4 % off its decode step. With forRange claimed,
+     * alternating in one process (2026-12-06, 8 rounds each, 2 threads): Q4_0 step 28.4 → 26.2 ms, prefill 1291 → 1272 ms;
+     * Q4_K_M 33.3 → 32.1 ms, 1975 → 1944 ms; BF16 87.2 → 85.5 ms, 1548 → 1547 ms; F32 94.0 → 95.3 ms. A server's engine
+     * sets it to 0 (its request threads need the cores; see serve's BatchingEngine).
      */
-    static volatile long lingerNanos = 1000L * Long.getLong("jtune.parallel.lingerMicros", 0L);
+    static volatile long lingerNanos = 1000L * Long.getLong("jtune.parallel.lingerMicros", 200L);
 
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();

@@ -69,7 +69,7 @@ public final class Parallel {
 
     /**
      * How long, in microseconds, a pool thread that helped a {@link #forClaimed} call keeps spinning for its caller's next
-     * call before it parks ({@link ClaimedRanges}; system property {@code jtune.parallel.lingerMicros}, default 0,
+     * call before it parks ({@link ClaimedRanges}; system property {@code jtune.parallel.lingerMicros}, default 200; 0
      * parks at once). Settable so that a benchmark can compare both in one run.
      */
     public static void setLingerMicros(long micros) {
@@ -123,12 +123,18 @@ public final class Parallel {
 
     /**
      * Runs {@code body} over [0, n) split into at most {@link #threads()} contiguous ranges of at least
-     * {@code grain} items each. Small work stays on the calling thread.
+     * {@code grain} items each. Small work stays on the calling thread. The ranges are claimed like
+     * {@link #forClaimed}'s pieces (the same ranges, whichever thread runs them), so that a pool thread lingering
+     * after a claimed call takes them instead of the pool starting another thread beside it.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         int chunks = chunks(n, grain, threads);
         if (chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
             if (n > 0) body.run(0, n);
+            return;
+        }
+        if (claiming) { // the same ranges, claimed: a helper lingering after a claimed call takes them (see ClaimedRanges)
+            ClaimedRanges.run(POOL, n, chunks, threads, body);
             return;
         }
         @SuppressWarnings("unchecked")

@@ -10,6 +10,7 @@ import org.jtune.models.generate.Sequence;
 import org.jtune.models.generate.SequenceRequest;
 import org.jtune.models.generate.StepEngine;
 import org.jtune.models.kv.KvBlockPool;
+import org.jtune.tensor.Parallel;
 
 /**
  * {@link Engine} over the models module's {@link StepEngine} (continuous batching: sequences join and
@@ -144,6 +145,11 @@ public final class BatchingEngine implements Engine {
 
     /** Starts the scheduler thread over these models; the engine closes them when it closes. */
     public static BatchingEngine start(ServedModels models, Options options) {
+        // The engine shares the cores with the threads that parse requests and stream its tokens: a pool thread that spins
+        // between parallel calls (Parallel's default, which single-stream decode gains from) competes with them, so served
+        // steps park it unless the user chose (bench serve, 1.1B F32, 2 cores, 2026-12-06: spinning 7.44 / 16.21 / 27.69 /
+        // 32.60 tok/s at 1 / 4 / 16 / 64 streams, parking 7.61 / 17.78 / 28.75 / 33.13).
+        if (System.getProperty("jtune.parallel.lingerMicros") == null) Parallel.setLingerMicros(0);
         BatchingEngine e = new BatchingEngine(models, options);
         e.thread.start();
         return e;
