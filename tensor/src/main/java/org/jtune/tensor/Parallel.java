@@ -5,7 +5,7 @@ import java.util.concurrent.ForkJoinTask;
 
 /**
  * The one shared thread pool. A kernel splits its own work into ranges with {@link #forRange} (one
- * balanced range per thread; the calling thread runs the first range itself) or {@link #forClaimed}
+ * balanced range per thread, which the calling thread and a pool thread claim) or {@link #forClaimed}
  * (several smaller pieces that the threads claim as they go, for memory-bound work whose time is set by
  * its slowest thread). Calls from inside a pool task run sequentially
  * (no nested parallelism). Thread count: system property jtune.threads, env JTUNE_THREADS, else the
