@@ -77,14 +77,7 @@ final class Attention {
                     scores[n++] = sc;
                     max = Math.max(max, sc);
                 }
-                Arrays.fill(acc, 0f);
-                float rowLse = Float.NEGATIVE_INFINITY;
-                if (n > 0) {
-                    float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
-                    weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
-                    RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
-                    rowLse = (float) (max + Math.log(sum));
-                }
+                float rowLse = softmaxValues(scores, keys, n, max, va, vRow, vs1, d, acc);
                 if (la != null) la[lo0 + r] = rowLse;
                 if (o.direct()) System.arraycopy(acc, 0, o.array(), (int) o.offset(r), d);
                 else o.store(r, acc);
@@ -135,11 +128,24 @@ final class Attention {
     }
 
     /**
+     * A row's output from its n visible keys' scores (their maximum {@code max}): acc[0, d) ← Σ_i softmax(scores)_i ·
+     * v[vRow + keys[i]·vs1 ..] (zeros when n = 0; scores become e^{s − max}). Returns the row's logsumexp (−∞ when n = 0).
+     */
+    static float softmaxValues(float[] scores, int[] keys, int n, float max, float[] va, long vRow, long vs1, int d, float[] acc) {
+        Arrays.fill(acc, 0f);
+        if (n == 0) return Float.NEGATIVE_INFINITY;
+        float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
+        weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
+        RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
+        return (float) (max + Math.log(sum));
+    }
+
+    /**
      * acc[0, d) = Σ_i p[i]·v[vRow + keys[i]·vs1 ..] (acc zero on entry): per element the same FMA sequence, in increasing
      * i, as one {@link RowKernels#axpy} per key, but with four vectors of acc held in registers across the keys instead of
      * loaded and stored again for every key.
      */
-    static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
+    private static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
         int c = 0;
         for (; c + 4 * L <= d; c += 4 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;

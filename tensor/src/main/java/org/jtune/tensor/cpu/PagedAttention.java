@@ -1,6 +1,5 @@
 package org.jtune.tensor.cpu;
 
-import java.util.Arrays;
 import org.jtune.tensor.PagedRows;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
@@ -20,24 +19,22 @@ final class PagedAttention {
 
     /** {sequences of fewer than the transposed-keys threshold of query rows, the others}; each keeps its rows and table. */
     static PagedRows[] split(PagedRows rows) {
-        int n = rows.count(), shortCount = 0;
-        for (int s = 0; s < n; s++) if (rows.rowCount()[s] < Attention.TRANSPOSED_KEYS_MIN_QUERIES) shortCount++;
-        PagedRows[] out = new PagedRows[2];
-        int[] sizes = {shortCount, n - shortCount};
-        for (int part = 0; part < 2; part++) {
-            int[][] tables = new int[sizes[part]][];
-            int[] start = new int[sizes[part]], count = new int[sizes[part]], len = new int[sizes[part]];
-            int at = 0;
-            for (int s = 0; s < n; s++) {
-                if ((rows.rowCount()[s] < Attention.TRANSPOSED_KEYS_MIN_QUERIES) != (part == 0)) continue;
-                tables[at] = rows.tables()[s];
-                start[at] = rows.rowStart()[s];
-                count[at] = rows.rowCount()[s];
-                len[at++] = rows.lengths()[s];
-            }
-            out[part] = new PagedRows(tables, start, count, len);
+        return new PagedRows[] {subset(rows, true), subset(rows, false)};
+    }
+
+    /** The sequences of rows with fewer ({@code few}) or no fewer query rows than the transposed-keys threshold. */
+    private static PagedRows subset(PagedRows rows, boolean few) {
+        int[] keep = java.util.stream.IntStream.range(0, rows.count())
+                .filter(s -> (rows.rowCount()[s] < Attention.TRANSPOSED_KEYS_MIN_QUERIES) == few).toArray();
+        int[][] tables = new int[keep.length][];
+        int[] start = new int[keep.length], count = new int[keep.length], len = new int[keep.length];
+        for (int i = 0; i < keep.length; i++) {
+            tables[i] = rows.tables()[keep[i]];
+            start[i] = rows.rowStart()[keep[i]];
+            count[i] = rows.rowCount()[keep[i]];
+            len[i] = rows.lengths()[keep[i]];
         }
-        return out;
+        return new PagedRows(tables, start, count, len);
     }
 
     /** The rows of {@code rows}' sequences (each with fewer than the transposed-keys threshold of query rows) into out. */
@@ -88,14 +85,8 @@ final class PagedAttention {
                         max = Math.max(max, sc);
                     }
                 }
-                Arrays.fill(acc, 0f);
-                if (n > 0) {
-                    float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
-                    Attention.weightedValues(scores, values, n, va, 0, 1, d, acc);
-                    RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
-                }
-                if (o.direct()) System.arraycopy(acc, 0, o.array(), (int) o.offset(row), d);
-                else o.store(row, acc);
+                Attention.softmaxValues(scores, values, n, max, va, 0, 1, d, acc);
+                o.store(row, acc);
             }
         });
     }
