@@ -169,7 +169,7 @@ final class EvalCommand implements Callable<Integer> {
             quantize = quantize.toLowerCase(java.util.Locale.ROOT);
             org.jtune.models.weights.QuantizeOnLoad.codec(quantize);
         }
-        model = ModelPaths.resolve("--model", model);
+        model = org.jtune.models.gguf.GgufModels.asFolder("--model", model);
         if (model != null) {
             if (!Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
             ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());

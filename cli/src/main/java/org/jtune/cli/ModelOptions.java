@@ -72,7 +72,7 @@ final class ModelOptions {
     void validate() throws JtuneException {
         mlock.apply();
         if (quantize != null) org.jtune.models.weights.QuantizeOnLoad.codec(quantize.toLowerCase(java.util.Locale.ROOT));
-        model = ModelPaths.resolve("--model", model);
+        model = org.jtune.models.gguf.GgufModels.asFolder("--model", model);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         if (!(temperature >= 0)) throw new JtuneException("--temperature must be 0 (greedy) or more, got " + temperature);
         if (topK < 0) throw new JtuneException("--top-k must be 0 (off) or more, got " + topK);

@@ -133,7 +133,7 @@ final class ServeCommand implements Callable<Integer> {
                 servedName = model.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
             }
             if (model != null && servedName == null && quantize != null) servedName = model.toAbsolutePath().normalize().getFileName().toString();
-            model = ModelPaths.resolve("--model", model);
+            model = org.jtune.models.gguf.GgufModels.asFolder("--model", model);
             if (quantize != null) {
                 if (registry != null) throw new JtuneException("--quantize goes with --model");
                 model = quantizedCopy(model, quantize.toLowerCase(java.util.Locale.ROOT));

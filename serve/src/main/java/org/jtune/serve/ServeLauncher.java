@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.gguf.GgufModels;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.serve.engine.BatchingEngine;
@@ -19,7 +20,7 @@ import org.jtune.serve.text.PromptCodec;
 /**
  * Puts a server together from a {@link ServeConfig}: models and adapters, the engine, tokenizer and
  * chat template, the request log, and the HTTP server. What `jtune serve` runs; tests and embedders
- * call it the same way. Bad input (a missing folder, a broken adapter, an unreachable database) is a
+ * call it the same way. The model is a folder or a GGUF file (described as a folder, {@link GgufModels#asFolder}). Bad input (a missing folder, a broken adapter, an unreachable database) is a
  * JtuneException that names it, and nothing is left running.
  */
 public final class ServeLauncher {
@@ -27,10 +28,7 @@ public final class ServeLauncher {
 
     public static OpenAiServer start(ServeConfig config) throws JtuneException {
         if (config.registry() != null) return RegistryServing.start(config);
-        Path dir = config.modelDir();
-        if (Files.isRegularFile(dir) && dir.toString().endsWith(".gguf")) {
-            throw new JtuneException(dir + ": serving GGUF files is not supported yet; give a Hugging Face model folder");
-        }
+        Path dir = GgufModels.asFolder("model", config.modelDir());
         if (!Files.isDirectory(dir)) throw new JtuneException(dir + ": no such model folder");
         for (var e : config.adapters().entrySet()) {
             if (!Files.isDirectory(e.getValue())) throw new JtuneException("adapter " + e.getKey() + ": " + e.getValue() + " is not a folder");
@@ -44,7 +42,7 @@ public final class ServeLauncher {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
             PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
             ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
-                    fingerprint(config));
+                    fingerprint(dir, config));
             return OpenAiServer.start(engine, codec, log, options);
         } catch (JtuneException | RuntimeException e) {
             engine.close();
@@ -64,10 +62,6 @@ public final class ServeLauncher {
     }
 
     /** system_fingerprint: a hash of the model's config and the adapters served (changes when the weights served change). */
-    static String fingerprint(ServeConfig config) {
-        return fingerprint(config.modelDir(), config);
-    }
-
     static String fingerprint(Path modelDir, ServeConfig config) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -19,6 +19,7 @@ import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
 import org.jtune.quant.gguf.GgufFile;
 import org.jtune.quant.gguf.GgufMetadata;
+import org.jtune.quant.gguf.GgufReader;
 import org.jtune.quant.gguf.GgufTensorInfo;
 import org.jtune.quant.gguf.LlamaGgufNames;
 import org.jtune.tensor.DType;
@@ -149,6 +150,21 @@ public final class GgufModels {
             default -> throw new JtuneException(f.path() + ": tensor " + t.name() + " has type " + t.type());
         };
         return new Tensor(Storage.wrap(data), dtype, shape, Tensor.contiguousStrides(shape), 0);
+    }
+
+    /**
+     * What a --model option (named {@code option} in errors) names, as a model folder: a folder (or null) as is; a GGUF
+     * file is read (a damaged or hostile file fails here with the reader's named error) and {@link #describe}d.
+     */
+    public static Path asFolder(String option, Path model) throws JtuneException {
+        if (model == null || !isGguf(model)) return model;
+        if (!Files.isRegularFile(model)) throw new JtuneException(option + " " + model + ": no such GGUF file");
+        try (GgufFile f = GgufReader.open(model)) {
+            config(f); // a file of another architecture is refused before anything is written
+            return describe(model, f);
+        } catch (JtuneException e) {
+            throw new JtuneException(option + " " + model + ": " + e.getMessage().replace(model + ": ", ""), e);
+        }
     }
 
     /**
