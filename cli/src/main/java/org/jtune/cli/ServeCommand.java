@@ -84,9 +84,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Most tokens one engine step processes: decode tokens plus prompt chunks (default ${DEFAULT-VALUE}).")
     int maxStepTokens;
 
-    @Option(names = "--kv-budget-bytes", defaultValue = "0",
-            description = "KV cache memory for all sequences, in 16-position blocks with shared prompt prefixes (default 0: a growing buffer per sequence).")
-    long kvBudgetBytes;
+    @Option(names = "--kv-budget-bytes", paramLabel = "BYTES|auto", defaultValue = "auto",
+            description = "KV cache memory for all sequences, in 16-position blocks with shared prompt prefixes, taken at start (default auto: "
+                    + "room for --max-batch whole contexts, within 40% of the heap left once the model is loaded; 0: a growing buffer per sequence, no bound). "
+                    + "A request whose prompt plus max tokens exceed it is answered 400.")
+    String kvBudget;
 
     @Option(names = "--max-queue", defaultValue = "256", description = "Most requests waiting; more are answered 429 (default ${DEFAULT-VALUE}).")
     int maxQueue;
@@ -121,9 +123,10 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() {
         try {
             mlock.apply();
-            if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1 || kvBudgetBytes < 0) {
-                throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1, --kv-budget-bytes >= 0");
+            if (maxBatch < 1 || maxQueue < 1 || maxBodyBytes < 1 || maxStepTokens < 1) {
+                throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1");
             }
+            long kvBudgetBytes = kvBudgetBytes();
             if ((model == null) == (registry == null)) throw new JtuneException("give --model DIR, or --registry DB with --name NAME");
             if (registry != null && registryName == null) throw new JtuneException("--registry needs --name NAME (the registered model to serve)");
             if (registry == null && (registryName != null || artifacts != null)) throw new JtuneException("--name and --artifacts go with --registry");
@@ -149,7 +152,7 @@ final class ServeCommand implements Callable<Integer> {
             String version = server.engine().modelVersion();
             System.err.println("jtune serve: " + (version != null ? version + " as " : "") + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")
                     + " on http://" + server.host() + ":" + server.port() + "/v1 (request log " + (logDb == null ? "jdbc:sqlite:jtune-requests.db" : logDb)
-                    + (config.apiKey() == null ? "; no API key" : "") + "); SIGTERM or Ctrl-C drains and stops");
+                    + (config.apiKey() == null ? "; no API key" : "") + "); " + kvCache(server.engine().gauges()) + "; SIGTERM or Ctrl-C drains and stops");
             server.join();
             return 0;
         } catch (JtuneException e) {
@@ -162,6 +165,24 @@ final class ServeCommand implements Callable<Integer> {
             CliErrors.report("jtune serve", e, 1);
             return 1;
         }
+    }
+
+    /** The KV cache the engine took, for the start line. */
+    private static String kvCache(org.jtune.serve.engine.EngineGauges g) {
+        long blocks = g.kv().totalBlocks();
+        if (blocks == 0) return "KV cache: a growing buffer per sequence";
+        return "KV cache: " + blocks * g.kvBlockTokens() + " positions in " + blocks + " blocks";
+    }
+
+    private long kvBudgetBytes() throws JtuneException {
+        if (kvBudget.equalsIgnoreCase("auto")) return ServeConfig.KV_BUDGET_AUTO;
+        try {
+            long bytes = Long.parseLong(kvBudget.trim());
+            if (bytes >= 0) return bytes;
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new JtuneException("--kv-budget-bytes takes a number of bytes >= 0 or auto, got " + kvBudget);
     }
 
     private Map<String, Path> adapters() throws JtuneException {

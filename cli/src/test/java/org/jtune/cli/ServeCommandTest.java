@@ -37,7 +37,7 @@ class ServeCommandTest {
         assertTrue(run("--help").out().contains("serve"));
         String help = run("serve", "--help").out();
         for (String opt : new String[] {"--model", "--served-model-name", "--adapter", "--chat-template", "--host", "--port", "--api-key",
-                "--api-key-file", "--max-batch", "--max-queue", "--max-body-bytes", "--log-db"}) {
+                "--api-key-file", "--max-batch", "--max-queue", "--max-body-bytes", "--log-db", "--kv-budget-bytes"}) {
             assertTrue(help.contains(opt), opt);
         }
     }
@@ -66,5 +66,9 @@ class ServeCommandTest {
         Run adapterMissing = run("serve", "--model", model.toString(), "--adapter", "x=" + tmp.resolve("none"), "--port", "0");
         assertEquals(1, adapterMissing.exit());
         assertTrue(adapterMissing.err().contains("adapter x"), adapterMissing.err());
+
+        Run budget = run("serve", "--model", model.toString(), "--kv-budget-bytes", "lots");
+        assertEquals(1, budget.exit());
+        assertTrue(budget.err().contains("--kv-budget-bytes") && budget.err().contains("lots"), budget.err());
     }
 }

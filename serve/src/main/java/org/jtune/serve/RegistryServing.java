@@ -55,7 +55,7 @@ final class RegistryServing {
             ServedModels models = models(first, config.baseName());
             PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
             String text = textKey(textDir, codec);
-            engine = new SwitchingEngine(BatchingEngine.start(models, ServeLauncher.engineOptions(config)), first.label(), source.drain());
+            engine = new SwitchingEngine(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), first.label(), source.drain());
             engine.closeWith(watcher);
             SwitchingEngine switching = engine;
             watcher.onChange(next -> follow(switching, next, config, text));
@@ -89,7 +89,7 @@ final class RegistryServing {
                     throw new JtuneException("its tokenizer, chat template or stop ids differ from those of the version the server started "
                             + "with: restart the server to serve it");
                 }
-                engine.switchTo(BatchingEngine.start(models, ServeLauncher.engineOptions(config)), s.label());
+                engine.switchTo(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), s.label());
             } catch (JtuneException | RuntimeException e) {
                 models.close();
                 throw e;

@@ -16,7 +16,8 @@ import org.jtune.serve.http.ServerOptions;
  * @param logDb          JDBC URL of the request log; null: SQLite jtune-requests.db in the working folder
  * @param maxBatch       sequences generated together at most (continuous batching)
  * @param maxStepTokens  tokens one engine step processes at most (decode tokens plus prompt chunks)
- * @param kvBudgetBytes  KV cache memory for all sequences, in blocks with shared prefixes (0: a growing buffer per sequence)
+ * @param kvBudgetBytes  KV cache memory for all sequences, in blocks with shared prefixes ({@link #KV_BUDGET_AUTO}: sized
+ *                       from the model and the free heap when the engine starts; 0: a growing buffer per sequence, no bound)
  * @param registry       serve the production version of a registered model instead of {@code modelDir}, or null
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
@@ -25,6 +26,8 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
+    /** kvBudgetBytes: room for maxBatch whole contexts, within 40 % of the heap free once the model is loaded ({@code KvBlockPool.autoBudget}). */
+    public static final long KV_BUDGET_AUTO = -1;
 
     /**
      * Where `jtune serve --registry DB --name NAME` finds what to serve.
@@ -47,6 +50,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
         adapters = adapters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
         if (host == null) host = ServerOptions.DEFAULT_HOST;
         if ((modelDir == null) == (registry == null)) throw new IllegalArgumentException("give either a model folder or a registry source");
+        if (kvBudgetBytes < KV_BUDGET_AUTO) throw new IllegalArgumentException("KV budget must be bytes >= 0 or KV_BUDGET_AUTO, got " + kvBudgetBytes);
     }
 
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
@@ -57,7 +61,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
 
     public static ServeConfig of(Path modelDir) {
         return new ServeConfig(modelDir, null, Map.of(), null, ServerOptions.DEFAULT_HOST, ServerOptions.DEFAULT_PORT, null,
-                DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, ServerOptions.DEFAULT_MAX_BODY_BYTES, null, DEFAULT_MAX_STEP_TOKENS, 0);
+                DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, ServerOptions.DEFAULT_MAX_BODY_BYTES, null, DEFAULT_MAX_STEP_TOKENS, KV_BUDGET_AUTO);
     }
 
     /** The same settings serving {@code source}'s production version instead of a model folder. */

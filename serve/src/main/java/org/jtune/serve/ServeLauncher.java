@@ -8,6 +8,7 @@ import java.util.HexFormat;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.gguf.GgufModels;
+import org.jtune.models.kv.KvBlockPool;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.serve.engine.BatchingEngine;
@@ -36,7 +37,7 @@ public final class ServeLauncher {
         Tokenizer tokenizer = Tokenizer.load(dir);
         ChatTemplate template = template(dir, config.chatTemplate());
         ServedModels models = ServedModels.load(dir, config.baseName(), config.adapters());
-        BatchingEngine engine = BatchingEngine.start(models, engineOptions(config));
+        BatchingEngine engine = BatchingEngine.start(models, engineOptions(config, models));
         RequestLog log = null;
         try {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
@@ -51,8 +52,15 @@ public final class ServeLauncher {
         }
     }
 
-    static BatchingEngine.Options engineOptions(ServeConfig config) {
-        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), config.kvBudgetBytes());
+    /** The engine's options for these models: an automatic KV budget is sized now, from the model and the heap still free. */
+    static BatchingEngine.Options engineOptions(ServeConfig config, ServedModels models) {
+        long budget = config.kvBudgetBytes();
+        if (budget == ServeConfig.KV_BUDGET_AUTO) {
+            Runtime rt = Runtime.getRuntime();
+            budget = KvBlockPool.autoBudget(models.model().config(), config.maxBatch(), BatchingEngine.Options.KV_BLOCK_TOKENS,
+                    rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+        }
+        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget);
     }
 
     /** --chat-template NAME|FILE, else the model's own; null when there is neither (chat requests are then 400s). */

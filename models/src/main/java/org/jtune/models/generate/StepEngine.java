@@ -91,6 +91,12 @@ public final class StepEngine {
             throw new IllegalArgumentException("prompt of " + request.prompt().length + " tokens is longer than the model's context of "
                     + context + " tokens");
         }
+        long positions = (long) request.prompt().length + request.sampling().maxNewTokens();
+        if (positions > kvCapacity()) {
+            // alone in the pool it would preempt itself at its pool's end and start over, step after step
+            throw new IllegalArgumentException("prompt of " + request.prompt().length + " tokens plus up to " + request.sampling().maxNewTokens()
+                    + " new ones need " + positions + " KV positions; the KV budget of " + limits.kvBudgetBytes() + " bytes holds " + kvCapacity());
+        }
         if (request.adapter() != null && !model.adapters().contains(request.adapter())) {
             throw new IllegalArgumentException("no adapter named " + request.adapter() + " is loaded (loaded: " + model.adapters().names() + ")");
         }
@@ -124,6 +130,11 @@ public final class StepEngine {
         long n = 0;
         for (Sequence s : live) n += s.cachedPositions();
         return n;
+    }
+
+    /** KV positions the budget holds for all sequences together (Long.MAX_VALUE without a budget): the most one sequence can use. */
+    public long kvCapacity() {
+        return pool == null ? Long.MAX_VALUE : (long) pool.totalBlocks() * pool.blockSize();
     }
 
     /** The KV block pool, or null when the engine has no KV budget. */

@@ -61,6 +61,18 @@ public final class KvBlockPool {
         return new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), blockSize, (int) Math.min(n, Integer.MAX_VALUE / 2));
     }
 
+    /**
+     * The budget a server takes when not told one: room for {@code maxSequences} sequences of the model's whole context, but at
+     * most 40 % of {@code freeBytes} (the heap still free once the model is loaded; the step buffers may take a quarter of
+     * the heap, activations the rest), and at least one block.
+     */
+    public static long autoBudget(ModelConfig c, int maxSequences, int blockSize, long freeBytes) {
+        long perBlock = bytesPerBlock(c, blockSize);
+        long wanted = (long) maxSequences * ((c.maxPositionEmbeddings() + blockSize - 1) / blockSize) * perBlock;
+        long room = (long) (freeBytes * 0.4) / perBlock * perBlock;
+        return Math.max(perBlock, Math.min(wanted, room));
+    }
+
     /** Bytes one block of {@code blockSize} positions takes over all layers (keys and values, F32). */
     public static long bytesPerBlock(ModelConfig c, int blockSize) {
         return 2L * 4 * c.numHiddenLayers() * blockSize * c.numKeyValueHeads() * c.headDim();

@@ -117,4 +117,23 @@ class PagedEngineTest {
             }
         }
     }
+
+    @Test
+    void aSequenceLongerThanThePoolIsRefusedAtOnce() {
+        try (CausalLM m = TinyModels.random(23)) {
+            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4);
+            StepEngine e = new StepEngine(m, new StepEngine.Limits(8, 64, 5 * perBlock, 4));
+            assertEquals(20, e.kvCapacity());
+            // 10 + 30 positions in a pool of 20: alone, it used to preempt itself at the pool's end and start over forever
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> e.add(SequenceRequest.of(prompt(6, 10), SamplingConfig.greedy(30)), null));
+            assertTrue(refused.getMessage().contains("need 40 KV positions") && refused.getMessage().contains("holds 20"), refused.getMessage());
+            assertTrue(e.idle());
+            Sequence fits = e.add(SequenceRequest.of(prompt(6, 10), SamplingConfig.greedy(10)), null);
+            for (int i = 0; i < 100 && !e.idle(); i++) e.step();
+            assertTrue(e.idle(), "a sequence of exactly the pool's size finishes");
+            assertEquals(10, fits.outputIds().length);
+            assertEquals(0, fits.preemptions());
+        }
+    }
 }

@@ -141,6 +141,7 @@ public final class BatchingEngine implements Engine {
                 options.kvBudgetBytes(), Options.KV_BLOCK_TOKENS));
         this.waiting = new WaitingQueue<>(options.maxQueue());
         this.thread = Thread.ofPlatform().name("jtune-engine").daemon(true).unstarted(this::loop);
+        publish(); // the pool's size is in the gauges from the start
     }
 
     /** Starts the scheduler thread over these models; the engine closes them when it closes. */
@@ -190,6 +191,11 @@ public final class BatchingEngine implements Engine {
         if (total > contextLength()) {
             throw new EngineRejection(EngineRejection.Reason.TOO_LONG, "prompt (" + request.promptIds().length + " tokens) plus max tokens ("
                     + request.sampling().maxNewTokens() + ") exceed the context of " + contextLength() + " tokens");
+        }
+        if (total > steps.kvCapacity()) {
+            throw new EngineRejection(EngineRejection.Reason.TOO_LONG, "prompt (" + request.promptIds().length + " tokens) plus max tokens ("
+                    + request.sampling().maxNewTokens() + ") exceed the server's KV cache of " + steps.kvCapacity()
+                    + " positions for all requests together (--kv-budget-bytes)");
         }
         Pending p = new Pending(request, sink);
         if (!waiting.offer(p)) {

@@ -88,6 +88,23 @@ class BatchingEngineTest {
     }
 
     @Test
+    void aRequestBeyondTheKvBudgetIsRefusedWithItsLimit() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        CausalLM m = Architectures.load(dir);
+        long fourBlocks = 4 * org.jtune.models.kv.KvBlockPool.bytesPerBlock(m.config(), BatchingEngine.Options.KV_BLOCK_TOKENS);
+        try (BatchingEngine e = BatchingEngine.start(ServedModels.of("m", m), new BatchingEngine.Options(2, 8, 2048, fourBlocks))) {
+            assertEquals(4, e.gauges().kv().totalBlocks(), "the pool's size is in the gauges before any step");
+            EngineRejection r = assertThrows(EngineRejection.class, () -> e.submit(request("long", new int[] {1, 403, 407}, 62, List.of()), new Collected()));
+            assertEquals(EngineRejection.Reason.TOO_LONG, r.reason());
+            assertTrue(r.getMessage().contains("KV cache of 64 positions"), r.getMessage());
+            Collected fits = new Collected();
+            e.submit(request("fits", new int[] {1, 403, 407}, 61, List.of()), fits);
+            assertEquals(FinishReason.LENGTH, fits.done.get(60, TimeUnit.SECONDS));
+            assertEquals(61, fits.ids().length);
+        }
+    }
+
+    @Test
     void queueLimitCancelAndDrain() throws Exception {
         Path dir = SharedData.require("models/stories260K");
         int[] prompt = {1, 403, 407};
