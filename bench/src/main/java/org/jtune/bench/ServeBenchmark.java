@@ -44,7 +44,9 @@ import org.jtune.tensor.Tensor;
  * tiny shape at concurrency 1 and 4 to check the benchmark itself; {@code -Djtune.bench.serve.models=stories15M}
  * (through JTUNE_JAVA_OPTS) runs only the shapes named, {@code -Djtune.bench.serve.nopeer=true} leaves llama.cpp out,
  * {@code -Djtune.bench.serve.adaptersOnly=true} runs only the adapter case ({@code -Djtune.bench.serve.adapterRounds=N}
- * alternating rounds of each, 2 by default).
+ * alternating rounds of each, 2 by default), {@code -Djtune.bench.serve.maxTokens=N} generates N tokens per request on
+ * every shape (decode-heavier traffic: the 1.1B shape's 32-token prompts and 16 tokens spend half of a 16-stream round
+ * in prefill).
  */
 final class ServeBenchmark {
     private static final int[] LEVELS = {1, 4, 16, 64};
@@ -74,6 +76,11 @@ final class ServeBenchmark {
                 : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, null),
                           new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, null),
                           new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, "q4_0"));
+        Integer generated = Integer.getInteger("jtune.bench.serve.maxTokens"); // e.g. 128: decode-heavier traffic than the default
+        if (generated != null) {
+            shapes = shapes.stream().map(s -> new Shape(s.name(), s.config(), s.promptTokens(), generated, s.perClient(), s.levels(), s.acceptance(),
+                    s.quantize())).toList();
+        }
         String only = System.getProperty("jtune.bench.serve.models"); // e.g. -Djtune.bench.serve.models=stories15M through JTUNE_JAVA_OPTS
         if (only != null && !only.isBlank()) shapes = shapes.stream().filter(s -> List.of(only.split(",")).contains(s.name())).toList();
         System.err.printf("serve: %d threads; load average %s; llama.cpp peer %s%n", Parallel.threads(), LoadAverage.read(),
