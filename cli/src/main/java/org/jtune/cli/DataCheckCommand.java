@@ -50,7 +50,8 @@ final class DataCheckCommand implements Callable<Integer> {
     String chatTemplate;
 
     @Option(names = "--recipe", paramLabel = "FILE",
-            description = "A training recipe: its sequence_len, base_model (when --model is not given) and chat_template are used.")
+            description = "A training recipe: its sequence_len, base_model (when --model is not given), chat_template and system_message "
+                    + "(or drop_system_message) are used, so lengths are counted as training counts them.")
     Path recipe;
 
     @Option(names = "--sequence-len", paramLabel = "N",
@@ -87,18 +88,20 @@ final class DataCheckCommand implements Callable<Integer> {
             Path modelDir = model;
             String template = chatTemplate;
             int limit = 0; // none known
+            String systemMessage = null; // the data's own
             if (recipe != null) {
                 RecipeConfig r = RecipeReader.read(recipe);
                 if (modelDir == null) modelDir = r.baseModel();
                 if (template == null) template = r.chatTemplate();
                 limit = r.sequenceLen();
+                systemMessage = r.systemMessageOverride();
             }
             if (modelDir != null && !Files.isDirectory(modelDir)) return fail(err, "--model " + modelDir + ": not a directory");
             if (limit == 0 && modelDir != null) limit = Architectures.readConfig(modelDir).maxPositionEmbeddings();
             if (sequenceLength != null) limit = sequenceLength;
             var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(limit);
             if (modelDir != null) {
-                ModelTokenCounter counter = new ModelTokenCounter(modelDir, template, modelDir.getFileName().toString());
+                ModelTokenCounter counter = new ModelTokenCounter(modelDir, template, systemMessage, modelDir.getFileName().toString());
                 options.tokenCounter(counter).chatRenderer(counter.renderer());
             }
             report = DataCheck.run(options.build());

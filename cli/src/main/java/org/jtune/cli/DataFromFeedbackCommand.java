@@ -44,8 +44,13 @@ final class DataFromFeedbackCommand implements Callable<Integer> {
             Path sheet = review != null ? review : out.resolveSibling(out.getFileName().toString().replaceFirst("\\.jsonl$", "") + ".review.csv");
             RequestLog.Window w = window.equalsIgnoreCase("all") ? RequestLog.Window.all() : RequestLog.Window.last(MonitorCommand.duration(window));
             FeedbackExport.Result r = FeedbackExport.run(RequestLog.open(logDb), w, new FeedbackExport.Options(minRating, existing, out, sheet));
-            err.printf("%d feedback rows: %d lines written to %s, %d skipped %s; review sheet %s%n", r.feedback(), r.written(), out, r.skipped(),
-                    r.reasons(), sheet);
+            StringBuilder why = new StringBuilder();
+            for (var e : r.reasons().entrySet()) {
+                if (!e.getKey().equals("written")) why.append(why.isEmpty() ? " (" : ", ").append(e.getKey()).append(": ").append(e.getValue());
+            }
+            if (!why.isEmpty()) why.append(')');
+            err.printf("%d feedback rows: %d lines written to %s, %d skipped%s; review sheet %s%n", r.feedback(), r.written(), out, r.skipped(),
+                    why, sheet);
             return 0;
         } catch (JtuneException e) {
             err.println("jtune data from-feedback: " + e.getMessage());

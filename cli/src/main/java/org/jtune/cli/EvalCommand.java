@@ -175,6 +175,7 @@ final class EvalCommand implements Callable<Integer> {
             ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());
         }
         if (adapter != null && !Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+        ModelOptions.noteQloraBase("jtune eval", adapter, quantize);
         if (predictions != null && !Files.isRegularFile(predictions)) throw new JtuneException("--predictions " + predictions + ": no such file");
         if (gate != null && !Files.isRegularFile(gate)) throw new JtuneException("--gate " + gate + ": no such file");
         if (labels != null && !Files.isRegularFile(labels)) throw new JtuneException("--labels " + labels + ": no such file");

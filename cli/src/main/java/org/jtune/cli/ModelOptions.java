@@ -82,6 +82,14 @@ final class ModelOptions {
         if (!java.nio.file.Files.isDirectory(model)) throw new JtuneException("--model " + model + ": no such model folder");
         if (adapter != null && !java.nio.file.Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
         checkAgainstContext(maxNewTokens, Architectures.readConfig(model).maxPositionEmbeddings());
+        noteQloraBase("jtune", adapter, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** One stderr line when a QLoRA adapter (trained on its base in NF4) runs on another base than NF4: it runs, but not as trained. */
+    static void noteQloraBase(String command, Path adapter, String quantize) throws JtuneException {
+        if (adapter == null || "nf4".equals(quantize) || org.jtune.models.nf4.QloraBase.recorded(adapter) == null) return;
+        System.err.println(command + ": note: " + adapter + " was trained on its base quantized to NF4 (" + org.jtune.models.nf4.QloraBase.FILE
+                + "); add --quantize nf4 to run it as trained (now: the base " + (quantize == null ? "as stored" : "in " + quantize) + ")");
     }
 
     /** A --max-new-tokens beyond the whole context can never be generated (and once ran the JVM out of memory). */

@@ -147,7 +147,8 @@ final class ServeCommand implements Callable<Integer> {
                 config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
                         java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));
             }
-            OpenAiServer server = ServeLauncher.start(config).closeOnShutdown();
+            OpenAiServer server = ServeLauncher.start(config).closeOnShutdown(() -> System.err.println(
+                    "jtune serve: stopped (in-flight requests finished, request log closed)"));
             List<String> names = server.engine().modelNames();
             String version = server.engine().modelVersion();
             System.err.println("jtune serve: " + (version != null ? version + " as " : "") + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")

@@ -46,6 +46,11 @@ final class TrainCommand implements Callable<Integer> {
                 System.err.println("jtune train: give a recipe file, or --resume RUN_DIR");
                 return 2;
             }
+            if (resume != null && recipe == null && !java.nio.file.Files.isRegularFile(recipeFile)) {
+                System.err.println("jtune train: --resume " + resume + ": " + (java.nio.file.Files.isDirectory(resume)
+                        ? "not a run folder (no config.yaml, which every run writes before its first step)" : "no such run folder"));
+                return 1;
+            }
             RecipeConfig read = RecipeReader.read(recipeFile);
             RecipeConfig config = device == null ? read : read.toBuilder().device(device).build();
             Path runDir = resume != null ? resume : outputDir != null ? outputDir : config.outputDir();

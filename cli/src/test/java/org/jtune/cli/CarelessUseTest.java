@@ -171,6 +171,10 @@ class CarelessUseTest {
         Path big = Files.writeString(tmp.resolve("r.yaml"), recipe + "lora_r: 4096\n");
         r = CliRun.of("train", big.toString(), "--output-dir", tmp.resolve("r").toString());
         assertTrue(r.failedWithOneLine("train", "lora_r: 4096 is larger than"), r.toString());
+        r = CliRun.of("train", "--resume", tmp.resolve("no-such-run").toString());
+        assertTrue(r.failedWithOneLine("train", "no-such-run: no such run folder"), r.toString());
+        r = CliRun.of("train", "--resume", tmp.toString());
+        assertTrue(r.failedWithOneLine("train", "not a run folder"), r.toString());
     }
 
     /** Issue 11 case 10: a sequence_len past the model's context (with packing, it hung) is shortened to the context, saying so. */

@@ -48,6 +48,22 @@ class DataCheckCommandTest {
     }
 
     @Test
+    void aRecipesSystemMessageIsCountedAsTrainingRendersIt() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        String longSystem = "You sort requests. ".repeat(60); // ~480 tokens: over 128 with it, well under without
+        Path data = dir.resolve("long-system.jsonl");
+        Files.writeString(data, ("{\"messages\":[{\"role\":\"system\",\"content\":\"" + longSystem + "\"},{\"role\":\"user\",\"content\":\"card lost\"},"
+                + "{\"role\":\"assistant\",\"content\":\"lost_card\"}]}\n").repeat(3));
+        String recipe = "base_model: " + model + "\nchat_template: chatml\nsequence_len: 128\ndatasets:\n  - path: " + data + "\n    type: chat\n";
+        Path keeps = Files.writeString(dir.resolve("keeps.yaml"), recipe);
+        Path replaces = Files.writeString(dir.resolve("replaces.yaml"), recipe + "system_message: Classify the intent.\n");
+        JsonNode kept = new ObjectMapper().readTree(run("data", "check", "--data", data.toString(), "--recipe", keeps.toString(), "--json").out());
+        JsonNode replaced = new ObjectMapper().readTree(run("data", "check", "--data", data.toString(), "--recipe", replaces.toString(), "--json").out());
+        assertEquals(3, kept.at("/files/0/tokens/over_sequence_len").asLong(), kept.toString());
+        assertEquals(0, replaced.at("/files/0/tokens/over_sequence_len").asLong(), replaced.toString());
+    }
+
+    @Test
     void brokenFileExitsOneAndNamesTheLines() throws Exception {
         Path f = dir.resolve("broken.jsonl");
         Files.writeString(f, """

@@ -89,7 +89,15 @@ public final class OpenAiServer implements AutoCloseable {
      * System.exit. In-flight requests finish and the request log is flushed before the JVM exits.
      */
     public OpenAiServer closeOnShutdown() {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jtune-serve-shutdown").unstarted(this::close));
+        return closeOnShutdown(() -> {});
+    }
+
+    /** {@link #closeOnShutdown()}, then {@code then} (the CLI says it stopped). */
+    public OpenAiServer closeOnShutdown(Runnable then) {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("jtune-serve-shutdown").unstarted(() -> {
+            close();
+            then.run();
+        }));
         return this;
     }
 

@@ -7,13 +7,15 @@ import org.jtune.models.tokenizer.Tokenizer;
 
 /**
  * Token counts of a data check measured with a model: its tokenizer counts, and chat examples are
- * rendered with its chat template first, so the counts include role markers and EOS. The template
+ * rendered with its chat template first (their system messages replaced as a recipe's training replaces them), so
+ * the counts include role markers and EOS. The template
  * is resolved on the first chat example only, so plain-text and completion data need none.
  */
 public final class ModelTokenCounter implements TokenCounter {
     private final Tokenizer tokenizer;
     private final Path model;
     private final String templateSpec;
+    private final String systemMessage;
     private final String name;
     private ChatTemplate template;
 
@@ -22,9 +24,18 @@ public final class ModelTokenCounter implements TokenCounter {
      * @param name         how reports name the model
      */
     public ModelTokenCounter(Path model, String templateSpec, String name) throws JtuneException {
+        this(model, templateSpec, null, name);
+    }
+
+    /**
+     * @param systemMessage what training does to the examples' system messages before rendering them (a recipe's
+     *                      {@code systemMessageOverride()}: null keeps them, "" drops them, else replaces them)
+     */
+    public ModelTokenCounter(Path model, String templateSpec, String systemMessage, String name) throws JtuneException {
         this.tokenizer = Tokenizer.load(model);
         this.model = model;
         this.templateSpec = templateSpec;
+        this.systemMessage = systemMessage;
         this.name = name;
     }
 
@@ -43,7 +54,7 @@ public final class ModelTokenCounter implements TokenCounter {
         return messages -> {
             try {
                 if (template == null) template = ChatTemplate.resolve(model, templateSpec, "--chat-template");
-                return template.render(messages, false, null);
+                return template.render(org.jtune.train.prep.ChatEncoder.withSystemMessage(messages, systemMessage), false, null);
             } catch (JtuneException e) {
                 throw new IllegalStateException((template == null ? "" : "chat template " + template.origin() + ": ") + e.getMessage(), e);
             }

@@ -46,9 +46,14 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
 
     /** The conversation's messages in template form, with the system message replaced or dropped as configured. */
     public List<Message> messages(Conversation c) {
+        return withSystemMessage(c.messages(), systemMessage);
+    }
+
+    /** {@code messages} with their system messages replaced by {@code systemMessage} (one, first, when there was none), dropped when it is "", kept when null. */
+    public static List<Message> withSystemMessage(List<Message> messages, String systemMessage) {
         List<Message> out = new ArrayList<>();
         boolean sawSystem = false;
-        for (var m : c.messages()) {
+        for (var m : messages) {
             if (Role.of(m) == Role.SYSTEM) {
                 sawSystem = true;
                 if (systemMessage == null) out.add(new Message("system", m.content()));

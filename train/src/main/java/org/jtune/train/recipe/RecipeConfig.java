@@ -132,6 +132,11 @@ public record RecipeConfig(
         return loraTargetModules.equals(List.of(ALL_LINEAR));
     }
 
+    /** What training does to the data's system messages: null keeps them, "" drops them, else replaces them by this one. */
+    public String systemMessageOverride() {
+        return dropSystemMessage ? "" : systemMessage;
+    }
+
     /** Sequences per optimizer step. */
     public int effectiveBatchSize() {
         return microBatchSize * gradientAccumulationSteps;

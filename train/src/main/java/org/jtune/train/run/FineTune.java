@@ -126,7 +126,7 @@ public final class FineTune {
         if (base == null) throw new JtuneException("the recipe has no base_model: the folder the model was loaded from");
         Tokenizer tokenizer = Tokenizer.load(base);
         ChatTemplate template = RunSetup.chatTemplate(recipe, base);
-        ChatEncoder encoder = new ChatEncoder(template, tokenizer, RunSetup.systemMessage(recipe), recipe.trainOnInputs());
+        ChatEncoder encoder = new ChatEncoder(template, tokenizer, recipe.systemMessageOverride(), recipe.trainOnInputs());
         RunSetup.preflight(model, tokenizer, template, listener);
         List<Integer> tokenRows = RunSetup.trainableTokenIds(recipe, tokenizer);
         RunChecks.againstModel(recipe, model, tokenizer, tokenRows);
@@ -295,12 +295,12 @@ public final class FineTune {
             output = runDir.resolve("adapter");
             boolean qlora = recipe.adapter() == RecipeConfig.Adapter.QLORA;
             PeftFormat.save(output, model, adapterName, base.toString(), staged -> {
-                PromptFormat.write(staged, base, template, RunSetup.systemMessage(recipe));
+                PromptFormat.write(staged, base, template, recipe.systemMessageOverride());
                 if (qlora) org.jtune.models.nf4.QloraBase.record(staged, recipe.bnb4bitUseDoubleQuant()); // merge and eval rebuild its NF4 base
             });
         } else {
             output = runDir.resolve("model");
-            RunSetup.saveModel(model, base, output, staged -> PromptFormat.write(staged, staged, template, RunSetup.systemMessage(recipe)));
+            RunSetup.saveModel(model, base, output, staged -> PromptFormat.write(staged, staged, template, recipe.systemMessageOverride()));
         }
 
         log.report(recipe, state, output);

@@ -40,11 +40,6 @@ final class RunSetup {
         return ChatTemplate.resolve(base, recipe.chatTemplate(), "the recipe key chat_template");
     }
 
-    /** null keeps the data's system messages; "" drops them. */
-    static String systemMessage(RecipeConfig recipe) {
-        return recipe.dropSystemMessage() ? "" : recipe.systemMessage();
-    }
-
     static void preflight(CausalLM model, Tokenizer tokenizer, ChatTemplate template, FineTune.Listener listener) throws JtuneException {
         int rows = model.config().vocabSize();
         if (tokenizer.vocabSize() > rows) {

@@ -41,7 +41,7 @@ public record ConvertReport(Path input, Path output, TargetFormat to, SourceTabl
             for (int i = 0; i < shown; i++) sb.append("  ").append(rejected.get(i)).append('\n');
             if (rejected.size() > shown) sb.append("  ... and ").append(rejected.size() - shown).append(" more\n");
         }
-        sb.append(written ? String.format(Locale.ROOT, "wrote %s: %d %s rows%n", output, converted, to.id())
+        sb.append(written ? String.format(Locale.ROOT, "wrote %s: %d %s row%s%n", output, converted, to.id(), converted == 1 ? "" : "s")
                 : "nothing written to " + output + "\n");
         return sb.toString();
     }
