@@ -150,7 +150,7 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", arity = "0..1", paramLabel = "NAME")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A registered model's name (default: all of them).")
         String name;
 
         @Override
@@ -174,9 +174,9 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The registered model's name.")
         String name;
-        @Parameters(index = "1", arity = "0..1", paramLabel = "VERSION")
+        @Parameters(index = "1", arity = "0..1", paramLabel = "VERSION", description = "A version number (default: the production version).")
         Integer version;
 
         @Override
@@ -200,11 +200,11 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The registered model's name.")
         String name;
-        @Parameters(index = "1", paramLabel = "VERSION_A")
+        @Parameters(index = "1", paramLabel = "VERSION_A", description = "The version compared from.")
         int a;
-        @Parameters(index = "2", paramLabel = "VERSION_B")
+        @Parameters(index = "2", paramLabel = "VERSION_B", description = "The version compared to.")
         int b;
 
         @Override
@@ -236,10 +236,14 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The registered model's name.")
         String name;
-        @Parameters(index = "1", paramLabel = "VERSION")
+        @Parameters(index = "1", paramLabel = "VERSION", description = "The version to promote (jtune registry list NAME shows them).")
         int version;
+        @Option(names = "--chat-template", paramLabel = "NAME|FILE",
+                description = "Chat template for every evaluation of the gate (default: each version's own, else its base model's; the base "
+                        + "model, as a baseline, is asked with the candidate's).")
+        String chatTemplate;
         @Option(names = "--to", defaultValue = "production", paramLabel = "STAGE", description = "staging, production or archived (default ${DEFAULT-VALUE}).")
         String to;
         @Option(names = "--gate", paramLabel = "GATE.yaml", description = "Gate rules, as jtune eval --gate reads them (e.g. '- accuracy.delta >= 0').")
@@ -277,7 +281,7 @@ final class RegistryCommand implements Callable<Integer> {
                 Registry reg = where.open();
                 EvalSettings settings = new EvalSettings(labels == null ? List.of() : PredictionFile.readLabels(labels), false, List.of());
                 Task t = task != null ? Task.parse(task) : labels != null ? Task.CLASSIFICATION : null;
-                Promotion p = new Promotion(gate == null ? null : Gate.load(gate), data, settings, t, Predictor.greedy(maxNewTokens, batchSize),
+                Promotion p = new Promotion(gate == null ? null : Gate.load(gate), data, settings, t, Predictor.greedy(maxNewTokens, batchSize, chatTemplate),
                         resamples, seed);
                 boolean forced = force != null && force.force;
                 Promotion.Outcome o = p.run(reg, name, version, stage, forced, force == null ? null : force.reason, Registry.currentUser());
@@ -311,7 +315,7 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", paramLabel = "NAME")
+        @Parameters(index = "0", paramLabel = "NAME", description = "The registered model's name.")
         String name;
         @Option(names = "--reason", paramLabel = "TEXT", description = "Why; recorded in the audit log.")
         String reason;
@@ -335,7 +339,7 @@ final class RegistryCommand implements Callable<Integer> {
         CommandSpec spec;
         @Mixin
         Where where;
-        @Parameters(index = "0", arity = "0..1", paramLabel = "NAME")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A registered model's name (default: all of them).")
         String name;
 
         @Override

@@ -55,7 +55,7 @@ public record Promotion(Gate gate, Path testSet, EvalSettings settings, Task tas
         } else {
             if (candidate.baseModel() == null) throw new JtuneException(candidate.label() + " names no base model to compare with, and nothing is in production");
             baselineLabel = "base " + candidate.baseModel();
-            base = predictor.predict(Path.of(candidate.baseModel()), null, examples);
+            base = predictor.predict(Path.of(candidate.baseModel()), null, registry.artifactFolder(candidate), examples); // asked as the candidate is
         }
         Task t = task != null ? task : settings.inferTask(cand);
         Evaluator evaluator = settings.evaluatorFor(t);
@@ -80,7 +80,7 @@ public record Promotion(Gate gate, Path testSet, EvalSettings settings, Task tas
     /** A version's answers: a full model from its stored folder, an adapter from its stored folder applied to its base (checked against the registered hash). */
     private List<Prediction> predictions(Registry registry, ModelVersion v, List<ChatTestSet.Example> examples) throws JtuneException {
         Path artifact = registry.artifactFolder(v);
-        if (v.kind().equals("model")) return predictor.predict(artifact, null, examples);
+        if (v.kind().equals("model")) return predictor.predict(artifact, null, artifact, examples);
         Path base = Path.of(v.baseModel());
         if (!Files.isDirectory(base)) throw new JtuneException(v.label() + ": its base model " + base + " is gone");
         if (v.baseSha256() != null) {
@@ -90,6 +90,6 @@ public record Promotion(Gate gate, Path testSet, EvalSettings settings, Task tas
                         + v.baseSha256() + ")");
             }
         }
-        return predictor.predict(base, artifact, examples);
+        return predictor.predict(base, artifact, artifact, examples);
     }
 }

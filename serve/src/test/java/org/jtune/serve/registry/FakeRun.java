@@ -77,7 +77,7 @@ public final class FakeRun {
     }
 
     /** The first quality·n examples right, the rest wrong; the base model (no adapter) gets 0.2. */
-    public static final Predictor PREDICTOR = (model, adapter, examples) -> {
+    public static final Predictor PREDICTOR = (model, adapter, format, examples) -> {
         double q;
         try {
             q = adapter == null ? 0.2 : Double.parseDouble(Files.readString(adapter.resolve("quality")).strip());

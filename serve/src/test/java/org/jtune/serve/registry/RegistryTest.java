@@ -182,8 +182,8 @@ class RegistryTest {
         Path g = gate(root, "accuracy >= 0.5");
         CountDownLatch bothEvaluated = new CountDownLatch(2);
         // each promotion's predictor waits until both have read the registry state and run their evaluations
-        Predictor slow = (m, a, e) -> {
-            var p = FakeRun.PREDICTOR.predict(m, a, e);
+        Predictor slow = (m, a, f, e) -> {
+            var p = FakeRun.PREDICTOR.predict(m, a, f, e);
             if (a != null) {
                 bothEvaluated.countDown();
                 try {
