@@ -20,6 +20,8 @@ public final class ChatTestSet {
     public record Example(String id, List<Message> prompt, String reference, String where) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bad lines named in the error; the rest are counted. */
+    private static final int MAX_SHOWN = 10;
 
     private ChatTestSet() {}
 
@@ -33,32 +35,48 @@ public final class ChatTestSet {
             throw new JtuneException("cannot read test set " + file + ": " + org.jtune.io.IoErrors.reason(e), e);
         }
         List<Example> out = new ArrayList<>();
+        List<String> bad = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i).strip();
             String where = file.getFileName() + ":" + (i + 1);
             if (line.isEmpty()) continue;
-            JsonNode node;
             try {
-                node = JSON.readTree(line);
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new JtuneException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
+                out.add(example(line, where, i + 1));
+            } catch (JtuneException e) {
+                bad.add(e.getMessage());
             }
-            JsonNode msgs = node.path("messages");
-            if (!msgs.isArray() || msgs.isEmpty()) throw new JtuneException(where + ": no \"messages\" array");
-            List<Message> messages = new ArrayList<>();
-            for (JsonNode m : msgs) {
-                try {
-                    messages.add(Message.fromJson(m));
-                } catch (JtuneException e) {
-                    throw new JtuneException(where + ": " + e.getMessage(), e);
-                }
-            }
-            Message last = messages.getLast();
-            if (!last.role().equals("assistant")) throw new JtuneException(where + ": the last message must be the assistant's reference answer");
-            String id = node.hasNonNull("id") ? node.get("id").asText() : Integer.toString(i + 1);
-            out.add(new Example(id, messages.subList(0, messages.size() - 1), last.content(), where));
+        }
+        if (bad.size() == 1) throw new JtuneException(bad.getFirst());
+        if (!bad.isEmpty()) {
+            int shown = Math.min(bad.size(), MAX_SHOWN);
+            throw new JtuneException("test set " + file + ": " + bad.size() + " bad lines: "
+                    + String.join("; ", bad.subList(0, shown)) + (bad.size() > shown ? "; and " + (bad.size() - shown) + " more" : ""));
         }
         if (out.isEmpty()) throw new JtuneException("test set " + file + " holds no examples");
         return out;
+    }
+
+    /** One line's example; a JtuneException naming {@code where} when it is not one. */
+    private static Example example(String line, String where, int number) throws JtuneException {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new JtuneException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        JsonNode msgs = node.path("messages");
+        if (!msgs.isArray() || msgs.isEmpty()) throw new JtuneException(where + ": no \"messages\" array");
+        List<Message> messages = new ArrayList<>();
+        for (JsonNode m : msgs) {
+            try {
+                messages.add(Message.fromJson(m));
+            } catch (JtuneException e) {
+                throw new JtuneException(where + ": " + e.getMessage(), e);
+            }
+        }
+        Message last = messages.getLast();
+        if (!last.role().equals("assistant")) throw new JtuneException(where + ": the last message must be the assistant's reference answer");
+        String id = node.hasNonNull("id") ? node.get("id").asText() : Integer.toString(number);
+        return new Example(id, messages.subList(0, messages.size() - 1), last.content(), where);
     }
 }
