@@ -7,9 +7,11 @@ import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
 import org.jtune.io.AtomicFile;
 import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.gguf.HfToGguf;
 import org.jtune.models.gguf.OllamaModelfile;
 import org.jtune.models.io.ModelExport;
@@ -86,26 +88,34 @@ final class ExportCommand implements Callable<Integer> {
             Path merged = null;
             try {
                 Path source = model;
+                // the prompt format a run on model + adapter uses (generate --adapter, eval): the adapter's, else the model's
+                String system = PromptFormat.systemMessage(model, adapter, null);
                 if (adapter != null) {
                     merged = Files.createTempDirectory("jtune-export-merged-");
                     Files.delete(merged);
+                    ChatTemplate template = null;
+                    if (PromptFormat.hasTemplate(adapter) || PromptFormat.hasTemplate(model)) {
+                        template = ChatTemplate.resolve(model, adapter, null, "--chat-template");
+                    }
+                    ChatTemplate t = template;
+                    StagedFolder.Extra prompt = t == null ? StagedFolder.Extra.NONE : staged -> PromptFormat.write(staged, staged, t, system);
                     try (CausalLM m = Architectures.load(model)) {
                         PeftFormat.load(adapter, m, Adapters.DEFAULT, allowBaseMismatch);
                         LoraMerge.mergeInto(m, Adapters.DEFAULT);
-                        ModelExport.save(m, model, merged, Long.MAX_VALUE / 4);
+                        ModelExport.save(m, model, merged, Long.MAX_VALUE / 4, prompt);
                     }
                     source = merged;
                 }
-                HfToGguf.export(source, ggml, out);
+                HfToGguf.export(source, ggml, out, system);
                 String jinja = null;
                 try {
-                    jinja = ChatTemplate.resolve(model, adapter, null, "--chat-template").source();
+                    jinja = ChatTemplate.resolve(source, null, "--chat-template").source();
                 } catch (JtuneException noTemplate) {
                     // no chat template: the Modelfile says so
                 }
                 String eos = eosText(source);
                 Path modelfile = out.toAbsolutePath().resolveSibling("Modelfile");
-                AtomicFile.writeString(modelfile, OllamaModelfile.text(out.getFileName().toString(), jinja, eos));
+                AtomicFile.writeString(modelfile, OllamaModelfile.text(out.getFileName().toString(), jinja, eos, system));
                 System.err.printf("wrote %s (%s, %.1f MB) and %s%n", out, type.toLowerCase(Locale.ROOT), Files.size(out) / 1e6, modelfile);
                 return 0;
             } catch (JtuneException e) {

@@ -9,7 +9,8 @@ import java.util.Set;
  * The Ollama Modelfile written beside an exported GGUF file: {@code FROM ./file.gguf}, a {@code TEMPLATE} in
  * Ollama's Go template syntax when the model's Jinja chat template is one of the families whose layout is known
  * (ChatML, Llama 3 headers, Llama 2 / Mistral [INST], Phi-3 / Zephyr role tags; recognised by their markers), and
- * {@code PARAMETER stop} for the end-of-sequence token and the family's end-of-turn marker. A template of another
+ * {@code PARAMETER stop} for the end-of-sequence token and the family's end-of-turn marker, and {@code SYSTEM} for
+ * the system message the model was trained with (Ollama sends it when a request has none). A template of another
  * shape is not guessed at: the Modelfile says so in a comment and Ollama uses its default. Ollama (like llama.cpp)
  * adds the BOS token itself, so the templates leave it out.
  */
@@ -57,8 +58,13 @@ public final class OllamaModelfile {
         return new ArrayList<>(s);
     }
 
-    /** The Modelfile text for {@code ggufFileName} (a name in the same folder). */
+    /** The Modelfile text for {@code ggufFileName} (a name in the same folder), without a system message. */
     public static String text(String ggufFileName, String jinja, String eosText) {
+        return text(ggufFileName, jinja, eosText, null);
+    }
+
+    /** The Modelfile text for {@code ggufFileName}, with {@code system} (null or "": none) as its SYSTEM message. */
+    public static String text(String ggufFileName, String jinja, String eosText, String system) {
         StringBuilder sb = new StringBuilder("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f Modelfile\n");
         sb.append("FROM ./").append(ggufFileName).append('\n');
         String go = goTemplate(jinja);
@@ -68,6 +74,10 @@ public final class OllamaModelfile {
             sb.append("# The chat template is not a layout jtune can translate to Go template syntax; Ollama uses its default.\n");
         } else {
             sb.append("# The model has no chat template; Ollama uses its default.\n");
+        }
+        if (system != null && !system.isEmpty()) {
+            if (system.contains("\"\"\"")) sb.append("# The trained system message holds \"\"\", which a Modelfile cannot quote; add it to requests.\n");
+            else sb.append("SYSTEM \"\"\"").append(system).append("\"\"\"\n");
         }
         for (String stop : stops(jinja, eosText)) sb.append("PARAMETER stop \"").append(stop.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
         return sb.toString();
