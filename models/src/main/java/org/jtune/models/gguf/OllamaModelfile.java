@@ -12,7 +12,10 @@ import java.util.Set;
  * {@code PARAMETER stop} for the end-of-sequence token and the family's end-of-turn marker, and {@code SYSTEM} for
  * the system message the model was trained with (Ollama sends it when a request has none). A template of another
  * shape is not guessed at: the Modelfile says so in a comment and Ollama uses its default. Ollama (like llama.cpp)
- * adds the BOS token itself, so the templates leave it out.
+ * adds the BOS token itself, so the templates leave it out. Each TEMPLATE renders what the Jinja template renders
+ * (with the generation prompt) for a system message and alternating user/assistant turns whose contents have no
+ * surrounding white space (Go templates cannot trim, as Jinja's llama templates do); Ollama gathers the system
+ * messages into .System and, in current versions, keeps them in .Messages too, so the turns skip role "system".
  */
 public final class OllamaModelfile {
     private OllamaModelfile() {}
@@ -20,30 +23,30 @@ public final class OllamaModelfile {
     /** The Go template for a Jinja chat template, or null when its family is not recognised. */
     public static String goTemplate(String jinja) {
         if (jinja == null) return null;
+        String turns = "{{- range .Messages }}{{- if ne .Role \"system\" }}";   // system messages are .System's
         if (jinja.contains("<|im_start|>")) {
-            return """
-                    {{- if .System }}<|im_start|>system
-                    {{ .System }}<|im_end|>
-                    {{ end }}{{- range .Messages }}<|im_start|>{{ .Role }}
-                    {{ .Content }}<|im_end|>
-                    {{ end }}<|im_start|>assistant
-                    """;
+            return "{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+                    + turns + "<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}{{- end }}<|im_start|>assistant\n";
         }
         if (jinja.contains("<|start_header_id|>")) {
             return "{{- if .System }}<|start_header_id|>system<|end_header_id|>\n\n{{ .System }}<|eot_id|>{{ end }}"
-                    + "{{- range .Messages }}<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}"
+                    + turns + "<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>{{ end }}{{- end }}"
                     + "<|start_header_id|>assistant<|end_header_id|>\n\n";
         }
         if (jinja.contains("[INST]")) {
-            boolean sys = jinja.contains("<<SYS>>");
-            return (sys ? "{{- if .System }}[INST] <<SYS>>\n{{ .System }}\n<</SYS>>\n\n[/INST]</s>{{ end }}" : "")
-                    + "{{- range .Messages }}{{ if eq .Role \"user\" }}[INST] {{ .Content }} [/INST]"
-                    + "{{ else if eq .Role \"assistant\" }}{{ .Content }}</s>{{ end }}{{ end }}";
+            // Llama 2: the system block opens the first user turn, each later exchange starts with <s> (the first <s> is
+            // the BOS Ollama adds), answers are " content </s>". Mistral: the system text and a blank line open the
+            // first user turn, answers are "content</s>". $first carries "no user turn yet" across the range.
+            boolean llama2 = jinja.contains("<<SYS>>");
+            String system = llama2 ? "<<SYS>>\n{{ $.System }}\n<</SYS>>\n\n" : "{{ $.System }}\n\n";
+            return "{{- $first := true }}{{- range .Messages }}{{- if eq .Role \"user\" }}" + (llama2 ? "{{ if not $first }}<s>{{ end }}" : "")
+                    + "[INST] {{ if and $first $.System }}" + system + "{{ end }}{{ .Content }} [/INST]{{ $first = false }}"
+                    + "{{- else if eq .Role \"assistant\" }}" + (llama2 ? " {{ .Content }} </s>" : "{{ .Content }}</s>") + "{{ end }}{{- end }}";
         }
         if (jinja.contains("<|user|>") && jinja.contains("<|assistant|>")) {
             String end = jinja.contains("<|end|>") ? "<|end|>" : "</s>";
             return "{{- if .System }}<|system|>\n{{ .System }}" + end + "\n{{ end }}"
-                    + "{{- range .Messages }}<|{{ .Role }}|>\n{{ .Content }}" + end + "\n{{ end }}<|assistant|>\n";
+                    + turns + "<|{{ .Role }}|>\n{{ .Content }}" + end + "\n{{ end }}{{- end }}<|assistant|>\n";
         }
         return null;
     }
