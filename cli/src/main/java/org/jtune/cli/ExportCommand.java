@@ -25,7 +25,10 @@ import picocli.CommandLine.Option;
 /**
  * `jtune export gguf`: a Hugging Face Llama-family folder (with a LoRA adapter merged first, when given) as one GGUF
  * file llama.cpp and Ollama load ({@link HfToGguf}: tokenizer metadata with real scores and token types, special
- * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it.
+ * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it. The
+ * file and the Modelfile carry the prompt format a run on model + adapter uses (the adapter's template and trained
+ * system message, else the model's), so generate/eval on the file ask as on the folder. A Modelfile already in the
+ * folder for another file is kept: this one is then named after the GGUF file ({@link OllamaModelfile#nameIn}).
  */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Export a model to another runtime's format.",
         subcommands = ExportCommand.Gguf.class)
@@ -38,7 +41,11 @@ final class ExportCommand implements Callable<Integer> {
 
     @Command(name = "gguf", mixinStandardHelpOptions = true,
             description = {"Write a Llama-family model as a GGUF file for llama.cpp and Ollama, and a Modelfile beside it (FROM, "
-                    + "TEMPLATE translated from the chat template when its family is recognised, PARAMETER stop).",
+                    + "TEMPLATE translated from the chat template when its family is recognised, SYSTEM for the trained system "
+                    + "message, PARAMETER stop). The file carries the prompt format a run with --adapter uses: the adapter's chat "
+                    + "template (else the model's) as tokenizer.chat_template and its trained system message as jtune.system_message.",
+                    "The Modelfile is named Modelfile, or FILE.Modelfile (after FILE.gguf) when a Modelfile for another file is "
+                            + "already in the folder; stderr says which was written.",
                     "Types: f32, f16, bf16, q8_0, q4_0, q4_k_m (llama.cpp's mixture: Q4_K, with Q6_K for the output matrix and for "
                             + "attn_v/ffn_down of some layers). As llama.cpp does, a matrix whose rows are not whole blocks of its type "
                             + "falls back per tensor (Q8_0/Q4_0 → F16, Q4_K/Q6_K → Q8_0 or F16); norms stay F32. The file is written "
@@ -53,7 +60,7 @@ final class ExportCommand implements Callable<Integer> {
         @Option(names = "--type", required = true, paramLabel = "T", description = "f32, f16, bf16, q8_0, q4_0 or q4_k_m.")
         String type;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE.gguf", description = "The GGUF file to write (the Modelfile goes beside it).")
+        @Option(names = "--out", required = true, paramLabel = "FILE.gguf", description = "The GGUF file to write (the Modelfile goes beside it: Modelfile, or FILE.Modelfile when one for another file is there).")
         Path out;
 
         @Option(names = "--allow-base-mismatch", description = "Merge --adapter even when it was trained on another base model.")
@@ -114,9 +121,15 @@ final class ExportCommand implements Callable<Integer> {
                     // no chat template: the Modelfile says so
                 }
                 String eos = eosText(source);
-                Path modelfile = out.toAbsolutePath().resolveSibling("Modelfile");
-                AtomicFile.writeString(modelfile, OllamaModelfile.text(out.getFileName().toString(), jinja, eos, system));
-                System.err.printf("wrote %s (%s, %.1f MB) and %s%n", out, type.toLowerCase(Locale.ROOT), Files.size(out) / 1e6, modelfile);
+                String ggufName = out.getFileName().toString();
+                Path folder = out.toAbsolutePath().getParent();
+                String name = OllamaModelfile.nameIn(folder, ggufName);
+                Path modelfile = folder.resolve(name);
+                AtomicFile.writeString(modelfile, OllamaModelfile.text(ggufName, name, jinja, eos, system));
+                System.err.printf("wrote %s (%s, %.1f MB) and %s%s (ollama create NAME -f %s)%n", out, type.toLowerCase(Locale.ROOT),
+                        Files.size(out) / 1e6, modelfile, name.equals(OllamaModelfile.PLAIN) ? ""
+                                : ", since " + folder.resolve(OllamaModelfile.PLAIN) + " is for " + OllamaModelfile.fromOf(folder.resolve(OllamaModelfile.PLAIN))
+                                        + " (left as it is)", name);
                 return 0;
             } catch (JtuneException e) {
                 System.err.println("jtune export gguf: " + e.getMessage());

@@ -1,8 +1,12 @@
 package org.jtune.models.gguf;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -10,7 +14,8 @@ import java.util.Set;
  * Ollama's Go template syntax when the model's Jinja chat template is one of the families whose layout is known
  * (ChatML, Llama 3 headers, Llama 2 / Mistral [INST], Phi-3 / Zephyr role tags; recognised by their markers), and
  * {@code PARAMETER stop} for the end-of-sequence token and the family's end-of-turn marker, and {@code SYSTEM} for
- * the system message the model was trained with (Ollama sends it when a request has none). A template of another
+ * the system message the model was trained with (Ollama sends it when a request has none). It is named {@value
+ * #PLAIN} unless one for another GGUF file is already in the folder ({@link #nameIn}). A template of another
  * shape is not guessed at: the Modelfile says so in a comment and Ollama uses its default. Ollama (like llama.cpp)
  * adds the BOS token itself, so the templates leave it out. Each TEMPLATE renders what the Jinja template renders
  * (with the generation prompt) for a system message and alternating user/assistant turns whose contents have no
@@ -18,7 +23,37 @@ import java.util.Set;
  * messages into .System and, in current versions, keeps them in .Messages too, so the turns skip role "system".
  */
 public final class OllamaModelfile {
+    /** The name Ollama's documentation and most users expect. */
+    public static final String PLAIN = "Modelfile";
+
     private OllamaModelfile() {}
+
+    /**
+     * The name of the Modelfile for {@code ggufFileName} in {@code folder}: {@value #PLAIN} unless a Modelfile there is
+     * for another file (its FROM names another), then the GGUF file's name with .Modelfile for .gguf ({@code
+     * b15-q8.Modelfile}), so that a second export into a folder does not replace the first one's Modelfile.
+     */
+    public static String nameIn(Path folder, String ggufFileName) {
+        Path plain = folder.resolve(PLAIN);
+        if (!Files.exists(plain)) return PLAIN;
+        String from = fromOf(plain);
+        if (from != null && (from.equals("./" + ggufFileName) || from.equals(ggufFileName))) return PLAIN;
+        String stem = ggufFileName.toLowerCase(Locale.ROOT).endsWith(".gguf") ? ggufFileName.substring(0, ggufFileName.length() - 5) : ggufFileName;
+        return stem + "." + PLAIN;
+    }
+
+    /** The FROM of a Modelfile, or null when it has none or cannot be read. */
+    public static String fromOf(Path modelfile) {
+        try {
+            for (String line : Files.readAllLines(modelfile)) {
+                String t = line.strip();
+                if (t.regionMatches(true, 0, "FROM ", 0, 5)) return t.substring(5).strip();
+            }
+        } catch (IOException | RuntimeException e) {
+            // unreadable (a folder, not UTF-8): not this file's
+        }
+        return null;
+    }
 
     /** The Go template for a Jinja chat template, or null when its family is not recognised. */
     public static String goTemplate(String jinja) {
@@ -63,12 +98,15 @@ public final class OllamaModelfile {
 
     /** The Modelfile text for {@code ggufFileName} (a name in the same folder), without a system message. */
     public static String text(String ggufFileName, String jinja, String eosText) {
-        return text(ggufFileName, jinja, eosText, null);
+        return text(ggufFileName, PLAIN, jinja, eosText, null);
     }
 
-    /** The Modelfile text for {@code ggufFileName}, with {@code system} (null or "": none) as its SYSTEM message. */
-    public static String text(String ggufFileName, String jinja, String eosText, String system) {
-        StringBuilder sb = new StringBuilder("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f Modelfile\n");
+    /**
+     * The text of Modelfile {@code modelfileName} for {@code ggufFileName} (names in the same folder), with {@code system}
+     * (null or "": none) as its SYSTEM message.
+     */
+    public static String text(String ggufFileName, String modelfileName, String jinja, String eosText, String system) {
+        StringBuilder sb = new StringBuilder("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f " + modelfileName + "\n");
         sb.append("FROM ./").append(ggufFileName).append('\n');
         String go = goTemplate(jinja);
         if (go != null) {

@@ -88,9 +88,19 @@ class OllamaModelfileTest {
     @Test
     void theTrainedSystemMessageIsTheSystemLine() throws Exception {
         String chatml = ChatTemplate.named("chatml").source();
-        assertTrue(OllamaModelfile.text("m.gguf", chatml, null, "Be brief.\nOne word.").contains("SYSTEM \"\"\"Be brief.\nOne word.\"\"\"\n"));
-        assertTrue(!OllamaModelfile.text("m.gguf", chatml, null, "").contains("SYSTEM"));
-        String quoted = OllamaModelfile.text("m.gguf", chatml, null, "say \"\"\"x\"\"\"");
+        assertTrue(OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "Be brief.\nOne word.").contains("SYSTEM \"\"\"Be brief.\nOne word.\"\"\"\n"));
+        assertTrue(!OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "").contains("SYSTEM"));
+        String quoted = OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "say \"\"\"x\"\"\"");
         assertTrue(!quoted.contains("SYSTEM \"") && quoted.contains("# The trained system message"), quoted);
+    }
+
+    @Test
+    void aModelfileForAnotherFileIsNotReplaced(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertEquals("Modelfile", OllamaModelfile.nameIn(dir, "b15-f32.gguf"));
+        java.nio.file.Files.writeString(dir.resolve("Modelfile"), OllamaModelfile.text("b15-f32.gguf", null, null));
+        assertEquals("Modelfile", OllamaModelfile.nameIn(dir, "b15-f32.gguf"), "the same file's export rewrites it");
+        assertEquals("b15-q8.Modelfile", OllamaModelfile.nameIn(dir, "b15-q8.gguf"));
+        assertEquals("./b15-f32.gguf", OllamaModelfile.fromOf(dir.resolve("Modelfile")));
+        assertTrue(OllamaModelfile.text("b15-q8.gguf", "b15-q8.Modelfile", null, null, null).contains("-f b15-q8.Modelfile\nFROM ./b15-q8.gguf\n"));
     }
 }
