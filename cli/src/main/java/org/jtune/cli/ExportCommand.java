@@ -7,9 +7,11 @@ import java.util.concurrent.Callable;
 import org.jtune.JtuneException;
 import org.jtune.io.AtomicFile;
 import org.jtune.io.OverwriteGuard;
+import org.jtune.io.StagedFolder;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.gguf.HfToGguf;
 import org.jtune.models.gguf.OllamaModelfile;
 import org.jtune.models.io.ModelExport;
@@ -23,7 +25,10 @@ import picocli.CommandLine.Option;
 /**
  * `jtune export gguf`: a Hugging Face Llama-family folder (with a LoRA adapter merged first, when given) as one GGUF
  * file llama.cpp and Ollama load ({@link HfToGguf}: tokenizer metadata with real scores and token types, special
- * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it.
+ * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it. The
+ * file and the Modelfile carry the prompt format a run on model + adapter uses (the adapter's template and trained
+ * system message, else the model's), so generate/eval on the file ask as on the folder. A Modelfile already in the
+ * folder for another file is kept: this one is then named after the GGUF file ({@link OllamaModelfile#nameIn}).
  */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Export a model to another runtime's format.",
         subcommands = ExportCommand.Gguf.class)
@@ -36,7 +41,11 @@ final class ExportCommand implements Callable<Integer> {
 
     @Command(name = "gguf", mixinStandardHelpOptions = true,
             description = {"Write a Llama-family model as a GGUF file for llama.cpp and Ollama, and a Modelfile beside it (FROM, "
-                    + "TEMPLATE translated from the chat template when its family is recognised, PARAMETER stop).",
+                    + "TEMPLATE translated from the chat template when its family is recognised, SYSTEM for the trained system "
+                    + "message, PARAMETER stop). The file carries the prompt format a run with --adapter uses: the adapter's chat "
+                    + "template (else the model's) as tokenizer.chat_template and its trained system message as jtune.system_message.",
+                    "The Modelfile is named Modelfile, or FILE.Modelfile (after FILE.gguf) when a Modelfile for another file is "
+                            + "already in the folder; stderr says which was written.",
                     "Types: f32, f16, bf16, q8_0, q4_0, q4_k_m (llama.cpp's mixture: Q4_K, with Q6_K for the output matrix and for "
                             + "attn_v/ffn_down of some layers). As llama.cpp does, a matrix whose rows are not whole blocks of its type "
                             + "falls back per tensor (Q8_0/Q4_0 → F16, Q4_K/Q6_K → Q8_0 or F16); norms stay F32. The file is written "
@@ -51,7 +60,7 @@ final class ExportCommand implements Callable<Integer> {
         @Option(names = "--type", required = true, paramLabel = "T", description = "f32, f16, bf16, q8_0, q4_0 or q4_k_m.")
         String type;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE.gguf", description = "The GGUF file to write (the Modelfile goes beside it).")
+        @Option(names = "--out", required = true, paramLabel = "FILE.gguf", description = "The GGUF file to write (the Modelfile goes beside it: Modelfile, or FILE.Modelfile when one for another file is there).")
         Path out;
 
         @Option(names = "--allow-base-mismatch", description = "Merge --adapter even when it was trained on another base model.")
@@ -86,27 +95,41 @@ final class ExportCommand implements Callable<Integer> {
             Path merged = null;
             try {
                 Path source = model;
+                // the prompt format a run on model + adapter uses (generate --adapter, eval): the adapter's, else the model's
+                String system = PromptFormat.systemMessage(model, adapter, null);
                 if (adapter != null) {
                     merged = Files.createTempDirectory("jtune-export-merged-");
                     Files.delete(merged);
+                    ChatTemplate template = null;
+                    if (PromptFormat.hasTemplate(adapter) || PromptFormat.hasTemplate(model)) {
+                        template = ChatTemplate.resolve(model, adapter, null, "--chat-template");
+                    }
+                    ChatTemplate t = template;
+                    StagedFolder.Extra prompt = t == null ? StagedFolder.Extra.NONE : staged -> PromptFormat.write(staged, staged, t, system);
                     try (CausalLM m = Architectures.load(model)) {
                         PeftFormat.load(adapter, m, Adapters.DEFAULT, allowBaseMismatch);
                         LoraMerge.mergeInto(m, Adapters.DEFAULT);
-                        ModelExport.save(m, model, merged, Long.MAX_VALUE / 4);
+                        ModelExport.save(m, model, merged, Long.MAX_VALUE / 4, prompt);
                     }
                     source = merged;
                 }
-                HfToGguf.export(source, ggml, out);
+                HfToGguf.export(source, ggml, out, system);
                 String jinja = null;
                 try {
-                    jinja = ChatTemplate.resolve(model, adapter, null, "--chat-template").source();
+                    jinja = ChatTemplate.resolve(source, null, "--chat-template").source();
                 } catch (JtuneException noTemplate) {
                     // no chat template: the Modelfile says so
                 }
                 String eos = eosText(source);
-                Path modelfile = out.toAbsolutePath().resolveSibling("Modelfile");
-                AtomicFile.writeString(modelfile, OllamaModelfile.text(out.getFileName().toString(), jinja, eos));
-                System.err.printf("wrote %s (%s, %.1f MB) and %s%n", out, type.toLowerCase(Locale.ROOT), Files.size(out) / 1e6, modelfile);
+                String ggufName = out.getFileName().toString();
+                Path folder = out.toAbsolutePath().getParent();
+                String name = OllamaModelfile.nameIn(folder, ggufName);
+                Path modelfile = folder.resolve(name);
+                AtomicFile.writeString(modelfile, OllamaModelfile.text(ggufName, name, jinja, eos, system));
+                System.err.printf("wrote %s (%s, %.1f MB) and %s%s (ollama create NAME -f %s)%n", out, type.toLowerCase(Locale.ROOT),
+                        Files.size(out) / 1e6, modelfile, name.equals(OllamaModelfile.PLAIN) ? ""
+                                : ", since " + folder.resolve(OllamaModelfile.PLAIN) + " is for " + OllamaModelfile.fromOf(folder.resolve(OllamaModelfile.PLAIN))
+                                        + " (left as it is)", name);
                 return 0;
             } catch (JtuneException e) {
                 System.err.println("jtune export gguf: " + e.getMessage());

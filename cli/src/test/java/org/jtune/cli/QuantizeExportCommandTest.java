@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * `jtune quantize`, `--quantize`, `jtune export gguf` and `--model FILE.gguf` end to end on stories260K: the quantized
  * folder generates what quantize-on-load generates; the F32 GGUF export generates what the Hugging Face folder
  * generates; NF4 runs in generate and chat, and the folder `jtune quantize --type nf4` writes (what serve --quantize nf4
- * serves) generates what --quantize nf4 does; the Modelfile is written beside the file; bad types, garbage GGUF files and a GGUF given where a folder
+ * serves) generates what --quantize nf4 does; the Modelfile is written beside the file (a second export into the
+ * folder writes FILE.Modelfile and keeps the first); bad types, garbage GGUF files and a GGUF given where a folder
  * is needed fail with one line naming the problem.
  */
 class QuantizeExportCommandTest {
@@ -50,7 +51,12 @@ class QuantizeExportCommandTest {
         assertEquals(hf, outputIds(CliRun.of(concat(gen, f32.toString()))), "F32 GGUF generates what the folder generates");
 
         Path q4 = tmp.resolve("out/stories-q4.gguf");
-        assertEquals(0, CliRun.of("export", "gguf", "--model", model, "--type", "q4_k_m", "--out", q4.toString()).exit());
+        CliRun second = CliRun.of("export", "gguf", "--model", model, "--type", "q4_k_m", "--out", q4.toString());
+        assertEquals(0, second.exit(), second.toString());
+        // a second export into the folder keeps the first one's Modelfile and names its own after the file, saying so
+        assertTrue(Files.readString(f32.resolveSibling("Modelfile")).contains("FROM ./stories.gguf\n"));
+        assertTrue(Files.readString(q4.resolveSibling("stories-q4.Modelfile")).contains("FROM ./stories-q4.gguf\n"));
+        assertTrue(second.err().contains("stories-q4.Modelfile") && second.err().contains("left as it is"), second.err());
         assertEquals(16, outputIds(CliRun.of(concat(gen, q4.toString()))).size());
     }
 

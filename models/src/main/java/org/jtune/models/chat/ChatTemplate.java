@@ -50,8 +50,10 @@ public final class ChatTemplate {
         if (spec == null || spec.equals("tokenizer_default")) {
             TokenizerConfig config = TokenizerConfig.read(modelDir);
             if (config.chatTemplate() == null) {
-                throw new JtuneException(modelDir + ": no chat_template (in tokenizer_config.json, chat_template.json or "
-                        + "chat_template.jinja); choose one with " + option + " (a built-in one: " + String.join(", ", BuiltinTemplates.NAMES)
+                Path shown = org.jtune.models.gguf.GgufModels.shown(modelDir);
+                String where = shown.equals(modelDir) ? "in tokenizer_config.json, chat_template.json or chat_template.jinja"
+                        : "no tokenizer.chat_template in its metadata";
+                throw new JtuneException(shown + ": no chat_template (" + where + "); choose one with " + option + " (a built-in one: " + String.join(", ", BuiltinTemplates.NAMES)
                         + ", or a Jinja file)");
             }
             return new ChatTemplate(config.chatTemplate(), config.chatTemplateFile().toString(), config.specialTokens());
@@ -83,7 +85,7 @@ public final class ChatTemplate {
         if (PromptFormat.hasTemplate(modelDir)) {
             return resolve(modelDir, null, option).withSpecialTokens(TokenizerConfig.read(adapterDir).specialTokens());
         }
-        throw new JtuneException("neither the adapter " + adapterDir + " nor the model " + modelDir + " has a chat_template; choose one with "
+        throw new JtuneException("neither the adapter " + adapterDir + " nor the model " + org.jtune.models.gguf.GgufModels.shown(modelDir) + " has a chat_template; choose one with "
                 + option + " (a built-in one: " + String.join(", ", BuiltinTemplates.NAMES) + ", or a Jinja file)");
     }
 

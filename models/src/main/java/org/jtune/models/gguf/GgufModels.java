@@ -33,7 +33,8 @@ import org.jtune.tensor.Tensor;
  * tensors, Q8_0/Q4_0/Q4_K/Q6_K as block-quantized ones ({@code DType.BLOCK}, no full-precision copy). Query
  * and key rows, which GGUF stores in llama.cpp's interleaved rotary order, are put back in Hugging Face order
  * (a copy of those two matrices' rows, in their stored type). {@link #describe} writes the config, tokenizer
- * and chat template of a file beside a link to it, so every command that reads a model folder reads a GGUF file.
+ * and prompt format (chat template, trained system message) of a file beside a link to it, so every command that
+ * reads a model folder reads a GGUF file; {@link #shown} gives the file to name in errors about such a folder.
  * Errors name the file and the key or tensor.
  */
 public final class GgufModels {
@@ -51,6 +52,20 @@ public final class GgufModels {
     public static Optional<Path> weightsOf(Path dir) {
         Path link = dir.resolve(LINK);
         return Files.isDirectory(dir) && Files.exists(link) ? Optional.of(link) : Optional.empty();
+    }
+
+    /**
+     * The path to name in an error about model folder {@code dir}: the GGUF file when dir is a folder made by
+     * {@link #describe} (its temporary name means nothing to the user), else dir itself.
+     */
+    public static Path shown(Path dir) {
+        if (dir == null) return null;
+        Path link = dir.resolve(LINK);
+        try {
+            return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link) : dir;
+        } catch (IOException | UnsupportedOperationException e) {
+            return dir;
+        }
     }
 
     /** The Hugging Face Llama config of a llama GGUF file. */

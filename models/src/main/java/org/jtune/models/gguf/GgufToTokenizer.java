@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.quant.gguf.GgufMetadata;
 
@@ -30,8 +31,8 @@ import org.jtune.quant.gguf.GgufMetadata;
  *     tokens.</li>
  * <li>{@code "gpt2"}: byte-level BPE with the file's merges in order and GPT-2's pre-tokenizer regex.</li>
  * </ul>
- * add_bos/add_eos become the post-processor; bos/eos/unk/pad ids and the chat template go to the
- * tokenizer_config.json beside it.
+ * add_bos/add_eos become the post-processor; bos/eos/unk/pad ids, the chat template and the trained system
+ * message ({@value HfToGguf#SYSTEM_MESSAGE_KEY}, as training_system_message) go to the tokenizer_config.json beside it.
  */
 public final class GgufToTokenizer {
     private GgufToTokenizer() {}
@@ -153,6 +154,7 @@ public final class GgufToTokenizer {
         }
         cfg.put("add_bos_token", addBos).put("add_eos_token", addEos);
         if (m.has("tokenizer.chat_template")) cfg.put("chat_template", m.getString("tokenizer.chat_template"));
+        if (m.has(HfToGguf.SYSTEM_MESSAGE_KEY)) cfg.put(PromptFormat.SYSTEM_MESSAGE_KEY, m.getString(HfToGguf.SYSTEM_MESSAGE_KEY));
         ObjectMapper json = new ObjectMapper();
         Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
         Files.writeString(dir.resolve("tokenizer_config.json"), json.writeValueAsString(cfg));

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jtune.JtuneException;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.io.QuantizedCheckpoint;
 import org.jtune.models.io.SafetensorsReader;
@@ -37,9 +38,16 @@ import org.jtune.tensor.Tensor;
  *     picks Q5_0, which jtune does not implement) or F16 when not even 32 divides the row (stories260K's
  *     ffn_down, rows of 172).</li>
  * </ul>
- * The file is written atomically. `jtune export gguf` (cli ExportCommand) calls {@link #export}.
+ * The prompt format goes with the weights: the folder's chat template as tokenizer.chat_template
+ * ({@link TokenizerToGguf}), and the system message it was trained with (tokenizer_config.json's
+ * training_system_message, see PromptFormat) as {@value #SYSTEM_MESSAGE_KEY}, a jtune key since GGUF has no
+ * standard one; {@link GgufToTokenizer} reads it back. The file is written atomically. `jtune export gguf`
+ * (cli ExportCommand) calls {@link #export}.
  */
 public final class HfToGguf {
+    /** The metadata key of the system message the model was trained with ("" = training dropped the data's). */
+    public static final String SYSTEM_MESSAGE_KEY = "jtune.system_message";
+
     private HfToGguf() {}
 
     /** llama_ftype of a target type (general.file_type). */
@@ -75,8 +83,13 @@ public final class HfToGguf {
         return GgmlType.F16;
     }
 
-    /** Exports modelDir to out with tensors of type (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K). */
+    /** Exports modelDir to out with tensors of type (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K), with the folder's recorded system message. */
     public static void export(Path modelDir, GgmlType type, Path out) throws JtuneException {
+        export(modelDir, type, out, PromptFormat.recordedSystemMessage(modelDir));
+    }
+
+    /** As {@link #export(Path, GgmlType, Path)}, recording {@code systemMessage} (null: none) as {@value #SYSTEM_MESSAGE_KEY}. */
+    public static void export(Path modelDir, GgmlType type, Path out, String systemMessage) throws JtuneException {
         if (type.format() == null) throw new JtuneException(type + " cannot be written by jtune");
         fileType(type);
         LlamaConfig config = LlamaConfig.load(modelDir);
@@ -89,6 +102,7 @@ public final class HfToGguf {
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
+        if (systemMessage != null) meta.put(SYSTEM_MESSAGE_KEY, GgufValue.string(systemMessage));
         GgufWriter writer = new GgufWriter().putAll(meta);
         try (SafetensorsReader reader = SafetensorsReader.open(modelDir)) {
             WeightSource source = QuantizedCheckpoint.decode(reader);   // a `jtune quantize` folder: its U8 rows as the matrices they hold

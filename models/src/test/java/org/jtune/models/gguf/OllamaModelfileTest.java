@@ -4,12 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.jtune.models.chat.ChatTemplate;
+import org.jtune.models.chat.Message;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Modelfile's TEMPLATE for the built-in chat template families (their Jinja sources, as jtune ships them) and
- * its stop parameters; an unrecognised template gets no guessed TEMPLATE.
+ * The Modelfile's TEMPLATE for the built-in chat template families (their Jinja sources, as jtune ships them, and a
+ * Phi-3-style one) renders, with Go template semantics ({@link GoTemplateSubset}) and Ollama's inputs, the same text
+ * as the Jinja template for system + user (+ assistant) conversations; its stop parameters and SYSTEM line; an
+ * unrecognised template gets no guessed TEMPLATE.
  */
 class OllamaModelfileTest {
     @Test
@@ -22,7 +29,6 @@ class OllamaModelfileTest {
 
         String llama3 = OllamaModelfile.goTemplate(ChatTemplate.named("llama3").source());
         assertTrue(llama3.contains("<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>"), llama3);
-        assertTrue(OllamaModelfile.goTemplate(ChatTemplate.named("mistral").source()).contains("[INST] {{ .Content }} [/INST]"));
         assertTrue(OllamaModelfile.goTemplate(ChatTemplate.named("llama2").source()).contains("<<SYS>>"));
 
         assertNull(OllamaModelfile.goTemplate("{{ messages[0]['content'] }}"));
@@ -30,5 +36,71 @@ class OllamaModelfileTest {
         assertTrue(!unknown.contains("TEMPLATE") && unknown.contains("Ollama uses its default"), unknown);
         assertEquals("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f Modelfile\nFROM ./m.gguf\n"
                 + "# The model has no chat template; Ollama uses its default.\nPARAMETER stop \"a\\\"b\"\n", OllamaModelfile.text("m.gguf", null, "a\"b"));
+    }
+
+    /** Phi-3 mini's layout: every role tagged, each turn ended by <|end|>. */
+    private static final String PHI3 = "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\\n' + message['content'] + '<|end|>\\n' }}"
+            + "{% elif message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + '<|end|>\\n' }}"
+            + "{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\\n' + message['content'] + '<|end|>\\n' }}{% endif %}"
+            + "{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% else %}{{ eos_token }}{% endif %}";
+
+    private static final List<List<Message>> CONVERSATIONS = List.of(
+            List.of(Message.system("You route tickets."), Message.user("My laptop will not boot.")),
+            List.of(Message.user("Hello there")),
+            List.of(Message.system("Be brief.\nOne word."), Message.user("Colour of the sky?"), Message.assistant("Blue."),
+                    Message.user("And grass?")),
+            List.of(Message.system("You route tickets."), Message.user("VPN drops."), Message.assistant("network")),
+            List.of(Message.user("a"), Message.assistant("b"), Message.user("c"), Message.assistant("d")));
+
+    @Test
+    void goTemplatesRenderWhatTheJinjaTemplatesRender() throws Exception {
+        List<ChatTemplate> templates = new ArrayList<>();
+        for (String name : ChatTemplate.builtinNames()) templates.add(ChatTemplate.named(name));
+        templates.add(ChatTemplate.of(PHI3, "phi3", Map.of("eos_token", "<|endoftext|>")));
+        for (ChatTemplate t : templates) {
+            String go = OllamaModelfile.goTemplate(t.source());
+            for (List<Message> conversation : CONVERSATIONS) {
+                String jinja = t.render(conversation, true, Map.of());
+                String bos = t.specialTokens().get("bos_token");
+                if (bos != null && jinja.startsWith(bos)) jinja = jinja.substring(bos.length());   // Ollama adds the BOS token itself
+                for (boolean systemInMessages : new boolean[] {true, false}) {
+                    String ollama = GoTemplateSubset.render(go, ollamaValues(conversation, systemInMessages));
+                    assertEquals(jinja, ollama, t.origin() + ", " + conversation + (systemInMessages ? "" : " (older Ollama)"));
+                }
+            }
+        }
+    }
+
+    /** What Ollama gives a TEMPLATE: .System (the system messages joined), .Messages (with them in current versions). */
+    private static Map<String, Object> ollamaValues(List<Message> conversation, boolean systemInMessages) {
+        List<String> system = new ArrayList<>();
+        List<Object> messages = new ArrayList<>();
+        for (Message m : conversation) {
+            if (m.role().equals("system")) system.add(m.content());
+            if (!m.role().equals("system") || systemInMessages) messages.add(Map.of("Role", m.role(), "Content", m.content()));
+        }
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("System", String.join("\n\n", system));
+        v.put("Messages", messages);
+        return v;
+    }
+
+    @Test
+    void theTrainedSystemMessageIsTheSystemLine() throws Exception {
+        String chatml = ChatTemplate.named("chatml").source();
+        assertTrue(OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "Be brief.\nOne word.").contains("SYSTEM \"\"\"Be brief.\nOne word.\"\"\"\n"));
+        assertTrue(!OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "").contains("SYSTEM"));
+        String quoted = OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "say \"\"\"x\"\"\"");
+        assertTrue(!quoted.contains("SYSTEM \"") && quoted.contains("# The trained system message"), quoted);
+    }
+
+    @Test
+    void aModelfileForAnotherFileIsNotReplaced(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertEquals("Modelfile", OllamaModelfile.nameIn(dir, "b15-f32.gguf"));
+        java.nio.file.Files.writeString(dir.resolve("Modelfile"), OllamaModelfile.text("b15-f32.gguf", null, null));
+        assertEquals("Modelfile", OllamaModelfile.nameIn(dir, "b15-f32.gguf"), "the same file's export rewrites it");
+        assertEquals("b15-q8.Modelfile", OllamaModelfile.nameIn(dir, "b15-q8.gguf"));
+        assertEquals("./b15-f32.gguf", OllamaModelfile.fromOf(dir.resolve("Modelfile")));
+        assertTrue(OllamaModelfile.text("b15-q8.gguf", "b15-q8.Modelfile", null, null, null).contains("-f b15-q8.Modelfile\nFROM ./b15-q8.gguf\n"));
     }
 }
