@@ -57,7 +57,9 @@ final class ServeCommand implements Callable<Integer> {
     List<String> adapters = new ArrayList<>();
 
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
-            description = "Chat template: the model's own by default; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
+            description = "Chat template for every served name: by default each adapter's own (the one it was trained with), "
+                    + "else the model's; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file. A system message recorded "
+                    + "by training is used when a chat request has none.")
     String chatTemplate;
 
     @Option(names = "--host", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default ${DEFAULT-VALUE}: this machine only).")

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.jtune.JtuneException;
-import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
@@ -18,6 +17,7 @@ import org.jtune.serve.http.ServerOptions;
 import org.jtune.serve.log.RequestLog;
 import org.jtune.serve.registry.Registry;
 import org.jtune.serve.registry.RegistryWatcher;
+import org.jtune.serve.text.ChatFormat;
 import org.jtune.serve.text.PromptCodec;
 
 /**
@@ -28,10 +28,12 @@ import org.jtune.serve.text.PromptCodec;
  * logged with the version that answered it ({@code name:version}).
  *
  * <p>Served names: a full-model version answers as NAME (or --served-model-name); an adapter version
- * answers as NAME with the adapter applied, and its base model as NAME-base. Text stays on the request
- * threads with one tokenizer and chat template, those of the first version served: a version whose
- * tokenizer, template or stop ids differ is not switched to (the server says so on stderr and keeps
- * serving what it has; restart it to serve that version).
+ * answers as NAME with the adapter applied, and its base model as NAME-base. Each name gets its chat
+ * format as with --model (an adapter version's own template and trained system message, else its base
+ * model's; see {@link ChatFormat}). Text stays on the request threads with one tokenizer and the chat
+ * formats of the first version served: a version whose tokenizer, formats or stop ids differ is not
+ * switched to (the server says so on stderr and keeps serving what it has; restart it to serve that
+ * version).
  */
 final class RegistryServing {
     private RegistryServing() {}
@@ -51,9 +53,9 @@ final class RegistryServing {
                     + source.name() + " VERSION --to production ...)"));
             Path textDir = check(first);
             Tokenizer tokenizer = Tokenizer.load(textDir);
-            ChatTemplate template = ServeLauncher.template(textDir, config.chatTemplate());
+            Map<String, ChatFormat> formats = formats(first, config);
             ServedModels models = models(first, config.baseName());
-            PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
+            PromptCodec codec = PromptCodec.perName(tokenizer, formats, models.model().config());
             String text = textKey(textDir, codec);
             engine = new SwitchingEngine(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), first.label(), source.drain());
             engine.closeWith(watcher);
@@ -81,12 +83,12 @@ final class RegistryServing {
         RegistryWatcher.Served s = next.get();
         try {
             Path textDir = check(s);
+            Map<String, ChatFormat> formats = formats(s, config);
             ServedModels models = models(s, config.baseName());
             try {
-                PromptCodec codec = PromptCodec.of(Tokenizer.load(textDir), ServeLauncher.template(textDir, config.chatTemplate()),
-                        models.model().config());
+                PromptCodec codec = PromptCodec.perName(Tokenizer.load(textDir), formats, models.model().config());
                 if (!textKey(textDir, codec).equals(text)) {
-                    throw new JtuneException("its tokenizer, chat template or stop ids differ from those of the version the server started "
+                    throw new JtuneException("its tokenizer, chat template, system message or stop ids differ from those of the version the server started "
                             + "with: restart the server to serve it");
                 }
                 engine.switchTo(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), s.label());
@@ -109,13 +111,35 @@ final class RegistryServing {
 
     /** A full model as {@code name}; an adapter version as {@code name} over its base, served as {@code name-base}. */
     static ServedModels models(RegistryWatcher.Served s, String name) throws JtuneException {
-        if (s.adapter() == null) return ServedModels.load(s.model(), name, Map.of());
-        Map<String, Path> adapters = new LinkedHashMap<>();
-        adapters.put(name, s.adapter());
-        return ServedModels.load(s.model(), name + "-base", adapters);
+        return ServedModels.load(s.model(), baseName(s, name), adapters(s, name));
     }
 
-    /** What must not change across a switch: the tokenizer files, the chat template and the stop ids. */
+    /**
+     * The chat formats of a version, under both NAME and NAME-base whatever it serves (a full model's
+     * own under both), so that versions of either kind compare name by name: NAME is the version (its
+     * adapter's format over the model's), NAME-base its model alone.
+     */
+    private static Map<String, ChatFormat> formats(RegistryWatcher.Served s, ServeConfig config) throws JtuneException {
+        String name = config.baseName();
+        Map<String, ChatFormat> formats = new LinkedHashMap<>();
+        formats.put(name + "-base", ChatFormat.resolve(s.model(), null, config.chatTemplate()));
+        formats.put(name, ChatFormat.resolve(s.model(), s.adapter(), config.chatTemplate()));
+        return formats;
+    }
+
+    /** The name the version's base model answers as: {@code name} for a full model, {@code name-base} under an adapter. */
+    private static String baseName(RegistryWatcher.Served s, String name) {
+        return s.adapter() == null ? name : name + "-base";
+    }
+
+    /** The version's adapter served as {@code name}; none for a full model. */
+    private static Map<String, Path> adapters(RegistryWatcher.Served s, String name) {
+        Map<String, Path> adapters = new LinkedHashMap<>();
+        if (s.adapter() != null) adapters.put(name, s.adapter());
+        return adapters;
+    }
+
+    /** What must not change across a switch: the tokenizer files, each served name's chat template and system message, and the stop ids. */
     private static String textKey(Path dir, PromptCodec codec) throws JtuneException {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
@@ -125,7 +149,12 @@ final class RegistryServing {
                 if (Files.isRegularFile(p)) sha.update(Files.readAllBytes(p));
             }
             sha.update(codec.stopIds().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            sha.update((codec.template() == null ? "" : codec.template().source()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (var f : codec.formats().entrySet()) {
+                ChatFormat format = f.getValue();
+                String part = f.getKey() + "\u0000" + (format.template() == null ? "" : format.template().source()) + "\u0000"
+                        + (format.systemMessage() == null ? "" : format.systemMessage()) + "\u0000";
+                sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
             return HexFormat.of().formatHex(sha.digest());
         } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
             throw new JtuneException("cannot read the tokenizer files of " + dir + ": " + e.getMessage(), e);

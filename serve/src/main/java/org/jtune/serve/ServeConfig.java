@@ -12,7 +12,8 @@ import org.jtune.serve.http.ServerOptions;
  * @param modelDir       the base model folder (Hugging Face layout); null when serving from a registry
  * @param servedName     the "model" name of the base; null: the folder's name (the registry name with a registry)
  * @param adapters       adapter name → PEFT folder, each served under its name
- * @param chatTemplate   null: the model's own; else a built-in name (chatml, llama2, llama3, mistral) or a Jinja file
+ * @param chatTemplate   for every served name; null: each adapter's own, else the model's; else a built-in name (chatml,
+ *                       llama2, llama3, mistral) or a Jinja file
  * @param logDb          JDBC URL of the request log; null: SQLite jtune-requests.db in the working folder
  * @param maxBatch       sequences generated together at most (continuous batching)
  * @param maxStepTokens  tokens one engine step processes at most (decode tokens plus prompt chunks)

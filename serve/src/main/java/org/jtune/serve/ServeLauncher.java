@@ -5,22 +5,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.gguf.GgufModels;
 import org.jtune.models.kv.KvBlockPool;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.models.tokenizer.TokenizerConfig;
 import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
 import org.jtune.serve.http.OpenAiServer;
 import org.jtune.serve.http.ServerOptions;
 import org.jtune.serve.log.RequestLog;
+import org.jtune.serve.text.ChatFormat;
 import org.jtune.serve.text.PromptCodec;
 
 /**
- * Puts a server together from a {@link ServeConfig}: models and adapters, the engine, tokenizer and
- * chat template, the request log, and the HTTP server. What `jtune serve` runs; tests and embedders
+ * Puts a server together from a {@link ServeConfig}: models and adapters, the engine, the tokenizer
+ * and each served name's chat format (template and trained system message, as `jtune generate --chat`
+ * resolves them for that model and adapter), the request log, and the HTTP server. What `jtune serve` runs; tests and embedders
  * call it the same way. The model is a folder or a GGUF file (described as a folder, {@link GgufModels#asFolder}). Bad input (a missing folder, a broken adapter, an unreachable database) is a
  * JtuneException that names it, and nothing is left running.
  */
@@ -35,13 +37,13 @@ public final class ServeLauncher {
             if (!Files.isDirectory(e.getValue())) throw new JtuneException("adapter " + e.getKey() + ": " + e.getValue() + " is not a folder");
         }
         Tokenizer tokenizer = Tokenizer.load(dir);
-        ChatTemplate template = template(dir, config.chatTemplate());
+        Map<String, ChatFormat> formats = formats(dir, config.baseName(), config.adapters(), config.chatTemplate());
         ServedModels models = ServedModels.load(dir, config.baseName(), config.adapters());
         BatchingEngine engine = BatchingEngine.start(models, engineOptions(config, models));
         RequestLog log = null;
         try {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
-            PromptCodec codec = PromptCodec.of(tokenizer, template, models.model().config());
+            PromptCodec codec = PromptCodec.perName(tokenizer, formats, models.model().config());
             ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
                     fingerprint(dir, config));
             return OpenAiServer.start(engine, codec, log, options);
@@ -63,10 +65,23 @@ public final class ServeLauncher {
         return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget);
     }
 
-    /** --chat-template NAME|FILE, else the model's own; null when there is neither (chat requests are then 400s). */
-    static ChatTemplate template(Path modelDir, String name) throws JtuneException {
-        if (name == null && TokenizerConfig.read(modelDir).chatTemplate() == null) return null;
-        return ChatTemplate.resolve(modelDir, name, "--chat-template");
+    /**
+     * The chat format of every served name, resolved once: the base model's under {@code baseName}, each
+     * adapter's under its own name (its template and trained system message win over the model's; see
+     * {@link ChatFormat}). A --chat-template that cannot be resolved names the adapter it was resolved for.
+     */
+    static Map<String, ChatFormat> formats(Path modelDir, String baseName, Map<String, Path> adapters, String chatTemplate)
+            throws JtuneException {
+        Map<String, ChatFormat> formats = new LinkedHashMap<>();
+        formats.put(baseName, ChatFormat.resolve(modelDir, null, chatTemplate));
+        for (var e : adapters.entrySet()) {
+            try {
+                formats.put(e.getKey(), ChatFormat.resolve(modelDir, e.getValue(), chatTemplate));
+            } catch (JtuneException ex) {
+                throw new JtuneException("adapter " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
+            }
+        }
+        return formats;
     }
 
     /** system_fingerprint: a hash of the model's config and the adapters served (changes when the weights served change). */

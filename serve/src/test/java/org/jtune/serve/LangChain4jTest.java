@@ -49,7 +49,7 @@ class LangChain4jTest {
     @Test
     void chatAnswersAreTheGreedyAnswersWithUsage() throws Exception {
         ChatResponse r = model(TestServer.BASE).build().chat(ChatRequest.builder().messages(UserMessage.from("Tell me a story.")).build());
-        int[] prompt = server.codec.chat(List.of(Message.user("Tell me a story."))).ids();
+        int[] prompt = server.codec.chat(TestServer.BASE, List.of(Message.user("Tell me a story."))).ids();
         assertEquals(OpenAiSdkTest.reference(null, prompt, 24, server), r.aiMessage().text());
         assertEquals(prompt.length, r.tokenUsage().inputTokenCount());
         assertEquals(24, r.tokenUsage().outputTokenCount());

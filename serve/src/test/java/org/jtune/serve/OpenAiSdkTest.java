@@ -133,7 +133,7 @@ class OpenAiSdkTest {
     void chatPlainAndStreamedAgreeAndReportUsage() throws Exception {
         ChatCompletion whole = client.chat().completions().create(chat(TestServer.BASE, "Tell me a story.", 30).build());
         String text = whole.choices().getFirst().message().content().orElseThrow();
-        int[] promptIds = server.codec.chat(List.of(Message.user("Tell me a story."))).ids();
+        int[] promptIds = server.codec.chat(TestServer.BASE, List.of(Message.user("Tell me a story."))).ids();
         assertEquals(reference(null, promptIds, 30), text);
         assertEquals(promptIds.length, whole.usage().orElseThrow().promptTokens());
         assertEquals(30, whole.usage().orElseThrow().completionTokens());

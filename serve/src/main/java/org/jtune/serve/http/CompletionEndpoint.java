@@ -28,7 +28,7 @@ import org.jtune.serve.text.PromptCodec;
 
 /**
  * POST /v1/chat/completions and /v1/completions on the request's own thread: parse and check the
- * body, render and tokenize the prompt, check it against the context, submit it to the engine, then
+ * body, render (with the chat format of the model the request names) and tokenize the prompt, check it against the context, submit it to the engine, then
  * turn the engine's tokens into text (stop strings, held-back partial characters) and answer whole or
  * as server-sent events. The sequence is cancelled when a stop string appears, when the client goes
  * away, and in any case when this method leaves. Every request is logged, also those refused before
@@ -141,8 +141,12 @@ final class CompletionEndpoint {
     private int[] prompt(CompletionRequest req, Trace trace) throws ApiError {
         PromptCodec.Prompt p;
         if (req.messages() != null) {
+            if (codec.format(req.model()).template() == null) {
+                throw ApiError.invalid("The model '" + req.model() + "' has no chat template; start the server with --chat-template "
+                        + "(or send a plain prompt to /v1/completions).", "messages");
+            }
             try {
-                p = codec.chat(req.messages());
+                p = codec.chat(req.model(), req.messages());
             } catch (JtuneException e) {
                 throw ApiError.invalid("The messages cannot be rendered with the chat template: " + e.getMessage(), "messages");
             }

@@ -1,6 +1,8 @@
 package org.jtune.serve.text;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
@@ -9,29 +11,45 @@ import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
- * The text side of a served model: chat messages through the chat template to prompt ids, plain
+ * The text side of a served model: chat messages through the chat format of the served name they
+ * were sent to (its template and trained system message, see {@link ChatFormat}) to prompt ids, plain
  * prompts to ids (with the tokenizer's BOS, as `jtune generate` does), generated ids back to text,
  * and the stop ids — the model's and the tokenizer's end-of-sequence ids, the ones `jtune generate
- * --chat` stops at. Used on request threads only; the tokenizer and template are immutable.
+ * --chat` stops at. The base model and its adapters share the tokenizer (an adapter carries its base's).
+ * Used on request threads only; everything here is immutable and resolved at start.
  *
- * @param template null when the model has no chat template and none was given (chat requests are then 400s)
+ * @param formats  served name → its chat format
+ * @param fallback the format of a name not in {@code formats}
  */
-public record PromptCodec(Tokenizer tokenizer, ChatTemplate template, List<Integer> stopIds) {
+public record PromptCodec(Tokenizer tokenizer, Map<String, ChatFormat> formats, ChatFormat fallback, List<Integer> stopIds) {
     public PromptCodec {
+        formats = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(formats));
         stopIds = List.copyOf(stopIds);
     }
 
-    /** The codec of a model: its tokenizer, this chat template (may be null), and stop ids from both config and tokenizer. */
+    /** The codec of a model whose served names all share this chat template (may be null) and no system message. */
     public static PromptCodec of(Tokenizer tokenizer, ChatTemplate template, ModelConfig config) {
-        return new PromptCodec(tokenizer, template, StopIds.of(config, tokenizer));
+        return new PromptCodec(tokenizer, Map.of(), new ChatFormat(template, null), StopIds.of(config, tokenizer));
+    }
+
+    /** The codec of a model with a chat format per served name; stop ids from both config and tokenizer. */
+    public static PromptCodec perName(Tokenizer tokenizer, Map<String, ChatFormat> formats, ModelConfig config) {
+        return new PromptCodec(tokenizer, formats, new ChatFormat(null, null), StopIds.of(config, tokenizer));
+    }
+
+    /** The chat format of a served name. */
+    public ChatFormat format(String model) {
+        return formats.getOrDefault(model, fallback);
     }
 
     /** A rendered chat prompt and its ids. */
     public record Prompt(String text, int[] ids) {}
 
-    public Prompt chat(List<Message> messages) throws JtuneException {
-        if (template == null) throw new JtuneException("this model has no chat template; start the server with --chat-template");
-        String text = template.render(messages, true, null);
+    /** The prompt of a chat request sent to the served name {@code model}. */
+    public Prompt chat(String model, List<Message> messages) throws JtuneException {
+        ChatFormat format = format(model);
+        if (format.template() == null) throw new JtuneException("the model \"" + model + "\" has no chat template; start the server with --chat-template");
+        String text = format.template().render(format.messages(messages), true, null);
         return new Prompt(text, tokenizer.encode(text, false));
     }
 
