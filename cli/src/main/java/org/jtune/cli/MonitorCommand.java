@@ -88,7 +88,7 @@ final class MonitorCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "  %-5s %-18s %-22s %12.6g  (alert %s %.6g)%n", k.alert() ? "ALERT" : "ok", k.name(), k.scope(), k.value(),
                     k.alertAbove() ? "above" : "below", k.threshold());
         }
-        err.println(what + ": " + (alert ? "ALERT" : checks.isEmpty() ? "nothing judged" : "no alert"));
+        err.println(what + ": " + (alert ? "ALERT" : checks.isEmpty() ? "nothing judged: too few requests in the window for any check (min_requests, min_drift_samples: 20 and 30 unless --thresholds says otherwise)" : "no alert"));
         if (c.json) out.println(report);
         if (alert && c.alertUrl != null) {
             AlertPost.send(c.alertUrl, report.toString());
