@@ -136,4 +136,13 @@ class PagedEngineTest {
             assertEquals(0, fits.preemptions());
         }
     }
+
+    @Test
+    void theAutomaticBudgetHoldsWholeContextsWithinItsShareOfTheHeap() {
+        var c = org.jtune.models.TinyModels.config(2); // context 64: 4 blocks of 16 per sequence
+        long perBlock = KvBlockPool.bytesPerBlock(c, 16);
+        assertEquals(8 * 4 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 1L << 40), "8 whole contexts when the heap has room");
+        assertEquals(10 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 25 * perBlock + 7), "40 % of the free heap, whole blocks");
+        assertEquals(perBlock, KvBlockPool.autoBudget(c, 8, 16, 0), "at least one block");
+    }
 }
