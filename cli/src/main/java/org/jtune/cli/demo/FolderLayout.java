@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 /**
  * A folder drawn as an indented tree with file sizes, for the demo's summary. Folders named
  * "checkpoints" are shown as one line with their count of checkpoints, since their contents repeat the
- * run's outputs.
+ * run's outputs; hidden files (the output folders' {@code .NAME.lock} files) are left out.
  */
 final class FolderLayout {
     private FolderLayout() {}
@@ -26,7 +26,7 @@ final class FolderLayout {
     private static void walk(Path dir, String indent, List<String> lines) throws IOException {
         List<Path> entries;
         try (Stream<Path> s = Files.list(dir)) {
-            entries = s.sorted().toList();
+            entries = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList(); // hidden: the folders' lock files
         }
         for (int i = 0; i < entries.size(); i++) {
             Path p = entries.get(i);
