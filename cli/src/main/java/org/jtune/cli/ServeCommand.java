@@ -129,7 +129,10 @@ final class ServeCommand implements Callable<Integer> {
                 throw new JtuneException("--max-batch, --max-queue, --max-step-tokens and --max-body-bytes must be >= 1");
             }
             long kvBudgetBytes = kvBudgetBytes();
-            if ((model == null) == (registry == null)) throw new JtuneException("give --model DIR, or --registry DB with --name NAME");
+            if ((model == null) == (registry == null)) { // a usage error, as picocli's for a missing required option
+                System.err.println("jtune serve: give --model DIR|FILE.gguf, or --registry DB with --name NAME (jtune serve --help)");
+                return 2;
+            }
             if (registry != null && registryName == null) throw new JtuneException("--registry needs --name NAME (the registered model to serve)");
             if (registry == null && (registryName != null || artifacts != null)) throw new JtuneException("--name and --artifacts go with --registry");
             if (registry != null && !adapters.isEmpty()) throw new JtuneException("--adapter does not go with --registry: the registry says what is served");
