@@ -77,6 +77,8 @@ class RegistryAcceptanceTest {
         assertTrue(lineage.get("base_model").get("files").size() >= 3, "base model files hashed");
         assertEquals(2, lineage.get("datasets").size(), "train and validation files");
         assertTrue(lineage.get("data_check").get("passed").asBoolean(), lineage.get("data_check").toString());
+        assertTrue(lineage.get("data_check").at("/files/0/tokens/counter").asText().startsWith("tokenizer of"),
+                "lengths counted with the base model's tokenizer, as training counts them: " + lineage.get("data_check"));
         assertEquals(16, lineage.get("recipe").get("lora_r").asInt());
         assertTrue(lineage.get("training").get("best").has("val_accuracy"));
 

@@ -108,13 +108,27 @@ public record RunFolder(Path dir, String kind, Path artifact, RecipeConfig recip
         return a;
     }
 
-    /** The data check of the first training file (with the validation file): counts, lengths, duplicates, labels, overlap; issues capped at 5. */
+    /**
+     * The data check of the first training file (with the validation file): counts, lengths (with the base model's
+     * tokenizer, chat template and the recipe's system message when the base folder is there, as `jtune data check --recipe`
+     * counts them), duplicates, labels, overlap; issues capped at 5.
+     */
     public JsonNode dataCheck() {
         Path train = recipe.datasets().isEmpty() ? null : recipe.datasets().getFirst().path();
         if (train == null || !Files.isRegularFile(train)) return JSON.createObjectNode().put("skipped", "training file missing");
         try {
             var options = DataCheckOptions.builder(train).sequenceLength(recipe.sequenceLen());
             if (recipe.validationPath() != null && Files.isRegularFile(recipe.validationPath())) options.validation(recipe.validationPath());
+            Path base = recipe.baseModel();
+            if (base != null && Files.isDirectory(base)) { // lengths as training counts them (jtune data check --recipe)
+                try {
+                    var counter = new org.jtune.train.data.ModelTokenCounter(base, recipe.chatTemplate(), recipe.systemMessageOverride(),
+                            base.getFileName().toString());
+                    options.tokenCounter(counter).chatRenderer(counter.renderer());
+                } catch (JtuneException noTokenizer) {
+                    // a base without a tokenizer: the whitespace estimate, as before
+                }
+            }
             return DataCheckJson.toJson(DataCheck.run(options.build()), 5);
         } catch (JtuneException | RuntimeException e) {
             return JSON.createObjectNode().put("skipped", "data check failed: " + e.getMessage());
