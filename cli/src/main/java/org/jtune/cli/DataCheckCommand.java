@@ -101,8 +101,7 @@ final class DataCheckCommand implements Callable<Integer> {
             if (sequenceLength != null) limit = sequenceLength;
             var options = DataCheckOptions.builder(data).validation(validation).format(explicit).sequenceLength(limit);
             if (modelDir != null) {
-                ModelTokenCounter counter = new ModelTokenCounter(modelDir, template, systemMessage, modelDir.getFileName().toString());
-                options.tokenCounter(counter).chatRenderer(counter.renderer());
+                options.model(new ModelTokenCounter(modelDir, template, systemMessage, modelDir.getFileName().toString()));
             }
             report = DataCheck.run(options.build());
         } catch (JtuneException e) {

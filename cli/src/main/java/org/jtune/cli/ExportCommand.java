@@ -100,11 +100,7 @@ final class ExportCommand implements Callable<Integer> {
                 if (adapter != null) {
                     merged = Files.createTempDirectory("jtune-export-merged-");
                     Files.delete(merged);
-                    ChatTemplate template = null;
-                    if (PromptFormat.hasTemplate(adapter) || PromptFormat.hasTemplate(model)) {
-                        template = ChatTemplate.resolve(model, adapter, null, "--chat-template");
-                    }
-                    ChatTemplate t = template;
+                    ChatTemplate t = ChatTemplate.resolveIfAny(model, adapter, null, "--chat-template");
                     StagedFolder.Extra prompt = t == null ? StagedFolder.Extra.NONE : staged -> PromptFormat.write(staged, staged, t, system);
                     try (CausalLM m = Architectures.load(model)) {
                         PeftFormat.load(adapter, m, Adapters.DEFAULT, allowBaseMismatch);

@@ -89,9 +89,8 @@ public final class LanguageModel implements AutoCloseable {
         CausalLM model = Architectures.load(dir);
         try {
             if (adapter != null) PeftFormat.load(adapter, model);
-            ChatTemplate template = PromptFormat.hasTemplate(adapter) || PromptFormat.hasTemplate(dir)
-                    ? ChatTemplate.resolve(dir, adapter, null, "a chat template")
-                    : ChatTemplate.forModel(dir, FALLBACK_TEMPLATE);
+            ChatTemplate own = ChatTemplate.resolveIfAny(dir, adapter, null, "a chat template");
+            ChatTemplate template = own != null ? own : ChatTemplate.forModel(dir, FALLBACK_TEMPLATE);
             return new LanguageModel(dir, model, Tokenizer.load(dir), template, PromptFormat.systemMessage(dir, adapter, null));
         } catch (JtuneException | RuntimeException e) {
             model.close();

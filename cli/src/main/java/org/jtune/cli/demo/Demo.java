@@ -189,7 +189,7 @@ public record Demo(Path dir, DemoSize size, DemoOutput out, FineTune.Listener pr
     private DataCheckReport dataCheck(DemoDataset data, Path model) throws JtuneException {
         ModelTokenCounter counts = new ModelTokenCounter(model, null, dir.relativize(model).toString());
         return DataCheck.run(DataCheckOptions.builder(data.train()).validation(data.validation()).sequenceLength(128)
-                .tokenCounter(counts).chatRenderer(counts.renderer()).build());
+                .model(counts).build());
     }
 
     /** Greedy answers of a model (with an adapter, or null) to the examples, batched, stopping at EOS. */

@@ -72,6 +72,15 @@ public final class ChatTemplate {
     }
 
     /**
+     * {@link #resolve(Path, Path, String, String)} when {@code spec} names a template or either folder carries one;
+     * null when none is named and neither has one (the caller decides: a 400, a fallback, a file without a template).
+     */
+    public static ChatTemplate resolveIfAny(Path modelDir, Path adapterDir, String spec, String option) throws JtuneException {
+        if (spec == null && !PromptFormat.hasTemplate(adapterDir) && !PromptFormat.hasTemplate(modelDir)) return null;
+        return resolve(modelDir, adapterDir, spec, option);
+    }
+
+    /**
      * The template of a run on a model with an adapter: as {@link #resolve(Path, String, String)}, except that
      * an adapter folder that carries its own template (written there by training, see {@link PromptFormat})
      * wins over the model's, and its special-token strings are used. {@code adapterDir} may be null.

@@ -122,9 +122,8 @@ public record RunFolder(Path dir, String kind, Path artifact, RecipeConfig recip
             Path base = recipe.baseModel();
             if (base != null && Files.isDirectory(base)) { // lengths as training counts them (jtune data check --recipe)
                 try {
-                    var counter = new org.jtune.train.data.ModelTokenCounter(base, recipe.chatTemplate(), recipe.systemMessageOverride(),
-                            base.getFileName().toString());
-                    options.tokenCounter(counter).chatRenderer(counter.renderer());
+                    options.model(new org.jtune.train.data.ModelTokenCounter(base, recipe.chatTemplate(), recipe.systemMessageOverride(),
+                            base.getFileName().toString()));
                 } catch (JtuneException noTokenizer) {
                     // a base without a tokenizer: the whitespace estimate, as before
                 }

@@ -26,11 +26,8 @@ public record ChatFormat(ChatTemplate template, String systemMessage) {
 
     /** The format of {@code modelDir} with {@code adapterDir} (null: the base model alone) and --chat-template {@code flag} (may be null). */
     public static ChatFormat resolve(Path modelDir, Path adapterDir, String flag) throws JtuneException {
-        ChatTemplate template = null;
-        if (flag != null || PromptFormat.hasTemplate(adapterDir) || PromptFormat.hasTemplate(modelDir)) {
-            template = ChatTemplate.resolve(modelDir, adapterDir, flag, "--chat-template");
-        }
-        return new ChatFormat(template, PromptFormat.systemMessage(modelDir, adapterDir, null));
+        return new ChatFormat(ChatTemplate.resolveIfAny(modelDir, adapterDir, flag, "--chat-template"),
+                PromptFormat.systemMessage(modelDir, adapterDir, null));
     }
 
     /** The conversation as the template sees it: the trained system message put first when the request has none. */

@@ -58,6 +58,8 @@ public record DataCheckOptions(Path data, Path validation, DatasetFormat format,
         public Builder sequenceLength(int n) { this.sequenceLength = n; return this; }
         public Builder tokenCounter(TokenCounter c) { this.tokenCounter = c; return this; }
         public Builder chatRenderer(ChatRenderer r) { this.chatRenderer = r; return this; }
+        /** Counts with a model's tokenizer and renders chat examples with its template ({@link ModelTokenCounter#renderer}). */
+        public Builder model(ModelTokenCounter c) { return tokenCounter(c).chatRenderer(c.renderer()); }
         public Builder maxLabels(int n) { this.maxLabels = n; return this; }
         public Builder imbalanceWarningRatio(double r) { this.imbalanceWarningRatio = r; return this; }
         public Builder maxLineBytes(int n) { this.maxLineBytes = n; return this; }
