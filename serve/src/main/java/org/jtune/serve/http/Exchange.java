@@ -21,6 +21,9 @@ import org.jtune.serve.api.ApiError;
  * the request waits, which also runs the {@link #onClientGone} actions at once (cancelling generation).
  */
 final class Exchange {
+    /** At most this much of an unused body is read and dropped before a refusal is answered (Tomcat swallows 2 MiB). */
+    static final long DRAIN_BYTES = 2L << 20;
+
     /** The client closed the connection (or it failed) before the answer was complete. */
     static final class ClientGone extends IOException {
         ClientGone(Throwable cause) {
@@ -34,6 +37,7 @@ final class Exchange {
     private final CopyOnWriteArrayList<Runnable> goneActions = new CopyOnWriteArrayList<>();
     private volatile boolean gone;
     private boolean pipelined;
+    private boolean bodyOpened;
     private boolean bodyRead;
     private boolean done;
     private int status;
@@ -95,15 +99,42 @@ final class Exchange {
         return request.getHeaders().get(h);
     }
 
-    /** The body, at most {@code limit} bytes; 413 beyond. */
+    /** The body, at most {@code limit} bytes; 413 beyond (the rest is read and dropped, see {@link #DRAIN_BYTES}). */
     byte[] body(long limit) throws ApiError, IOException {
-        long declared = request.getLength();
-        if (declared > limit) throw ApiError.tooLarge(limit);
+        bodyOpened = true;
         try (InputStream in = Request.asInputStream(request)) {
+            if (request.getLength() > limit) {
+                bodyRead = drain(in, request.getLength());
+                throw ApiError.tooLarge(limit);
+            }
             byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-            if (b.length > limit) throw ApiError.tooLarge(limit);
+            if (b.length > limit) {
+                bodyRead = drain(in, -1);
+                throw ApiError.tooLarge(limit);
+            }
             bodyRead = true;
             return b;
+        }
+    }
+
+    /**
+     * Reads and drops what is left of a body that will not be used (a refused key, a body over the limit), up to
+     * {@link #DRAIN_BYTES}: a client still sending its body then reads the answer. Closing a connection with unread
+     * bytes makes the kernel reset it, and the reset can discard the answer before the client reads it. True when the
+     * body was read to its end (the connection can be reused); false for a larger or a broken body.
+     */
+    private static boolean drain(InputStream in, long declared) {
+        if (declared > DRAIN_BYTES) return false;
+        try {
+            long left = DRAIN_BYTES;
+            byte[] buffer = new byte[8192];
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                left -= n;
+                if (left < 0) return false;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -118,8 +149,14 @@ final class Exchange {
 
     void error(ApiError e) throws IOException {
         if (e.status() == 429) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-        // a body left unread (a refused key, a body over the limit) cannot be skipped safely: close after answering,
-        // and say so, so that the client does not reuse the connection
+        if (!bodyOpened && request.getLength() != 0) {
+            bodyOpened = true;
+            try (InputStream in = Request.asInputStream(request)) {
+                bodyRead = drain(in, request.getLength());
+            }
+        }
+        // a body left unread (beyond DRAIN_BYTES) cannot be skipped safely: close after answering, and say so, so that
+        // the client does not reuse the connection
         if (!bodyRead && request.getLength() != 0) response.getHeaders().put(HttpHeader.CONNECTION, "close");
         json(e.status(), e.toJson());
     }
