@@ -88,7 +88,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--kv-budget-bytes", paramLabel = "BYTES|auto", defaultValue = "auto",
             description = "KV cache memory for all sequences, in 16-position blocks with shared prompt prefixes, taken at start (default auto: "
-                    + "room for --max-batch whole contexts, within 40% of the heap left once the model is loaded; 0: a growing buffer per sequence, no bound). "
+                    + "room for --max-batch whole contexts, within 40%% of the heap left once the model is loaded; 0: a growing buffer per sequence, no bound). "
                     + "A request whose prompt plus max tokens exceed it is answered 400.")
     String kvBudget;
 
