@@ -33,6 +33,7 @@ import org.jtune.tensor.Tensor;
  * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
  * one row alternate with the GEMV's exact-class segment loads on and off; {@code -Djtune.engineStep.quantize=q4_0} (or any
  * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does;
+ * {@code -Djtune.engineStep.dtype=BF16} writes the weights in BF16 (default F32);
  * {@code -Djtune.engineStep.kvBlock=16} keeps the decode steps' sequences in KV blocks of one pool, as `serve
  * --kv-budget-bytes` does.
  *
@@ -73,7 +74,7 @@ public final class EngineStepProfile {
         Path dir = Files.createTempDirectory("jtune-engine-step-");
         try {
             System.err.printf("engine step: %d layers, %d threads, load %s%n", layers, Parallel.threads(), LoadAverage.read());
-            RandomLlamaFolder.write(dir, config, DType.F32);
+            RandomLlamaFolder.write(dir, config, DType.valueOf(System.getProperty("jtune.engineStep.dtype", "F32").toUpperCase(java.util.Locale.ROOT)));
             String quantize = System.getProperty("jtune.engineStep.quantize");
             try (CausalLM model = quantize == null ? Architectures.load(dir) : Architectures.load(dir, quantize)) {
                 profile(model, config, layers, seqs, prompt, repeats);
@@ -267,13 +268,43 @@ public final class EngineStepProfile {
                 layerMs += med;
                 layerFlop += flop;
                 System.err.printf("  linear m=%-4d %-17s (%5d x %5d): %8.2f ms  %6.1f GFLOP/s  %5.1f GB/s of weight%n",
-                        m, n, w.size(0), w.size(1), med, flop / med / 1e6, 4.0 * w.numel() / med / 1e6);
+                        m, n, w.size(0), w.size(1), med, flop / med / 1e6, (double) w.dtype().byteSize() * w.numel() / med / 1e6);
             }
             Tensor head = model.weights().get("lm_head.weight").value().value();
             double hm = Timing.median(linear(Math.min(m, seqs), head, Math.max(2, repeats / 2)));
             System.err.printf("  m=%d: one layer's projections %.1f ms (%.1f GFLOP/s); lm_head at %d rows %.1f ms; 22 layers + head %.0f ms%n",
                     m, layerMs, layerFlop / layerMs / 1e6, Math.min(m, seqs), hm, 22 * layerMs + hm);
+            if (m <= seqs) allInOrder(model, m, names, repeats);
         }
+    }
+
+    /**
+     * Every layer's projections and the head, one after another in the model's order, at m rows: what the step's
+     * products cost when each weight is read once per pass, as in a decode step (a projection timed on its own is
+     * read again and again, and a 16 MB one then partly comes from the last-level cache).
+     */
+    private static void allInOrder(CausalLM model, int m, String[] names, int repeats) {
+        List<Tensor> ws = new ArrayList<>();
+        for (int l = 0; l < model.config().numHiddenLayers(); l++) {
+            for (String n : names) ws.add(model.weights().get("model.layers." + l + "." + n + ".weight").value().value());
+        }
+        ws.add(model.weights().get("lm_head.weight").value().value());
+        Tensor[] xs = new Tensor[ws.size()];
+        double flop = 0, bytes = 0;
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = Tensor.randn(new org.jtune.tensor.Rng(i), 1f, m, ws.get(i).size(1));
+            flop += 2.0 * m * ws.get(i).size(0) * ws.get(i).size(1);
+            bytes += (double) ws.get(i).dtype().byteSize() * ws.get(i).numel();
+        }
+        double[] ms = new double[repeats + 1];
+        for (int r = 0; r < ms.length; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < xs.length; i++) Ops.linear(xs[i], ws.get(i));
+            ms[r] = (System.nanoTime() - t0) * 1e-6;
+        }
+        double med = Timing.median(Arrays.copyOfRange(ms, 1, ms.length));
+        System.err.printf("  m=%d: all %d layers' projections and the head in order, once each: %.1f ms (%.1f GFLOP/s, %.1f GB/s of weight) %s%n",
+                m, model.config().numHiddenLayers(), med, flop / med / 1e6, bytes / med / 1e6, Arrays.toString(round(Arrays.copyOfRange(ms, 1, ms.length))));
     }
 
     private static double[] linear(int m, Tensor w, int repeats) {
