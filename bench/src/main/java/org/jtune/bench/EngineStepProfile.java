@@ -31,7 +31,8 @@ import org.jtune.tensor.Tensor;
  * StepBatch is not an autograd op: its time shows under the "reshape" that follows it); with
  * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
  * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
- * one row alternate with the GEMV's exact-class segment loads on and off; {@code -Djtune.engineStep.quantize=q4_0} (or any
+ * one row alternate with the GEMV's exact-class segment loads on and off ({@code ab=singleStream}: the one-row GEMV
+ * reading its weight rows one at a time or four at a time); {@code -Djtune.engineStep.quantize=q4_0} (or any
  * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does;
  * {@code -Djtune.engineStep.dtype=BF16} writes the weights in BF16 (default F32);
  * {@code -Djtune.engineStep.kvBlock=16} keeps the decode steps' sequences in KV blocks of one pool, as `serve
@@ -53,6 +54,7 @@ public final class EngineStepProfile {
             return switch (name) {
                 case "packing" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setTransposedPacking);
                 case "exactSegments" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setExactSegmentGemv);
+                case "singleStream" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setSingleStreamGemv);
                 case "" -> null;
                 default -> throw new IllegalArgumentException("unknown A/B switch " + name);
             };

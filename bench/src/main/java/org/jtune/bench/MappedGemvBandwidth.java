@@ -27,9 +27,10 @@ import org.jtune.tensor.cpu.CpuBackend;
  * The decode GEMV from DRAM, beside a plain read loop in the same JVM ({@code gemv_mapped} lines of `jtune bench gemv`):
  * {@value #WEIGHTS} F32 weights of 1×2048×5632 (1.1 GB, more than the last-level cache) written once to a temporary file
  * and memory-mapped as a checkpoint is, the tensor data starting 8 bytes past a cache line as safetensors' may; each pass
- * multiplies one row by every weight once. Four contenders alternate pass by pass: the GEMV with its exact-segment
+ * multiplies one row by every weight once. Five contenders alternate pass by pass: the GEMV with its exact-segment
  * loads (the default), the GEMV loading through the mapping's own segment (the path before; the JVM's type profiles
  * of segment loads have by then seen arena and mapped segments, as in a decode after `bench decode`'s bandwidth loops),
+ * the GEMV reading four weight rows at a time (before it read one at a time, {@code CpuBackend.setSingleStreamGemv}),
  * a vector sum of the same bytes split across the pool like a kernel, and OpenBLAS SGEMV on the same mapped bytes
  * (its own threads set to the same count). Each line: GB/s of weight read per pass
  * (median of the passes after two warm-up passes), at 1 and 2 threads, and at 1 thread also per CPU second of the
@@ -40,7 +41,7 @@ final class MappedGemvBandwidth {
     private static final int K = 2048, N = 5632, WEIGHTS = 24, PASSES = 9, LEAD = 8;
     private static final long WEIGHT_BYTES = 4L * K * N;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final String[] WAYS = {"gemv_exact_segment", "gemv_own_segment", "read_sum", "openblas_sgemv"};
+    private static final String[] WAYS = {"gemv_exact_segment", "gemv_own_segment", "gemv_four_streams", "read_sum", "openblas_sgemv"};
     private static volatile float sink;
 
     private MappedGemvBandwidth() {}
@@ -72,10 +73,11 @@ final class MappedGemvBandwidth {
                     for (int pass = 0; pass < PASSES; pass++) {
                         for (int way = 0; way < WAYS.length; way++) {
                             long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
-                            if (way < 2) {
-                                CpuBackend.setExactSegmentGemv(way == 0);
+                            if (way < 3) {
+                                CpuBackend.setExactSegmentGemv(way != 1);
+                                CpuBackend.setSingleStreamGemv(way != 2);
                                 for (Tensor wi : w) CpuBackend.INSTANCE.matmul(x, wi.t(), out, false);
-                            } else if (way == 2) {
+                            } else if (way == 3) {
                                 readAll(mapped, bytes, threads);
                             } else {
                                 for (FloatPointer wi : blas) sgemv(wi, xp, yp);
@@ -85,6 +87,7 @@ final class MappedGemvBandwidth {
                         }
                     }
                     CpuBackend.setExactSegmentGemv(true);
+                    CpuBackend.setSingleStreamGemv(true);
                     for (int way = 0; way < WAYS.length; way++) {
                         ResultLine line = new ResultLine().put("bench", "gemv_mapped").put("m", 1).put("k", K).put("n", N)
                                 .put("b_dtype", "f32").put("weights_gb", bytes * 1e-9).put("threads", threads).put("path", WAYS[way])
@@ -97,6 +100,7 @@ final class MappedGemvBandwidth {
             }
         } finally {
             CpuBackend.setExactSegmentGemv(true);
+            CpuBackend.setSingleStreamGemv(true);
             Files.deleteIfExists(file);
         }
     }

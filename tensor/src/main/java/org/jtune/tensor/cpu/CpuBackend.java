@@ -171,6 +171,15 @@ public final class CpuBackend implements Backend {
         Gemv.setExactSegments(on);
     }
 
+    /**
+     * Whether a one-row GEMV reads its weight rows one at a time (the default: one sequential stream per thread) or four at a
+     * time as before; for benchmarks that compare both in one run (system property {@code jtune.gemv.singleStream=false}).
+     * Same bits either way.
+     */
+    public static void setSingleStreamGemv(boolean on) {
+        Gemv.setSingleStream(on);
+    }
+
     public static boolean multiRowGemv() {
         return Gemv.multiRow();
     }

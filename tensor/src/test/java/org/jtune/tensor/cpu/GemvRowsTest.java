@@ -31,6 +31,7 @@ class GemvRowsTest {
     void restore() {
         Parallel.setThreads(savedThreads);
         CpuBackend.setMultiRowGemv(true);
+        CpuBackend.setSingleStreamGemv(true);
         RowBlockDots.setTileRows(6);
         RowBlockDots.setTransposedSums(true);
     }
@@ -49,6 +50,41 @@ class GemvRowsTest {
                 RowBlockDots.setTransposedSums(true);
                 assertArrayEquals(four, six, dt + " m=" + m);
                 assertMatches(a, w, null, Tensor.of(six, m, 37), dt + " m=" + m);
+            }
+        }
+    }
+
+    @Test
+    void oneRowReadsWeightRowsOneAtATimeOrFourAtATimeWithTheSameBits() {
+        Rng rng = new Rng(34);
+        try (Arena arena = Arena.ofShared()) {
+            for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                for (int k : new int[] {7, 16, 257, 2048}) {
+                    int n = 101;
+                    Tensor wHeap = Tensor.uniform(rng, -1f, 1f, n, k).to(dt);
+                    MemorySegment seg = arena.allocate(wHeap.storage().byteSize(), 64);
+                    seg.copyFrom(wHeap.storage().segment());
+                    Tensor wOff = new Tensor(Storage.wrap(seg), dt, new int[] {n, k}, new long[] {k, 1}, 0);
+                    for (Tensor w : new Tensor[] {wHeap, wOff, wOff.narrow(0, 3, n - 8)}) {
+                        for (int threads : new int[] {1, 2}) {
+                            Parallel.setThreads(threads);
+                            Tensor a = Tensor.uniform(rng, -1f, 1f, 1, k), base = Tensor.uniform(rng, -1f, 1f, 1, w.size(0));
+                            Tensor acc1 = base.copy(), acc4 = base.copy();
+                            float[] one = Ops.matmul(a, w.t()).toFloatArray();
+                            CpuBackend.INSTANCE.matmul(a, w.t(), acc1, true);
+                            CpuBackend.setSingleStreamGemv(false);
+                            float[] four = Ops.matmul(a, w.t()).toFloatArray();
+                            CpuBackend.INSTANCE.matmul(a, w.t(), acc4, true);
+                            CpuBackend.setSingleStreamGemv(true);
+                            String what = dt + (w.storage().segment().isNative() ? " off-heap" : " heap") + " k=" + k + " n=" + w.size(0)
+                                    + " threads=" + threads;
+                            assertArrayEquals(four, one, what);
+                            assertArrayEquals(acc4.toFloatArray(), acc1.toFloatArray(), "accumulate " + what);
+                            assertMatches(a, w, null, Tensor.of(one, 1, w.size(0)), what);
+                            assertMatches(a, w, base.toFloatArray(), acc1, "accumulate " + what);
+                        }
+                    }
+                }
             }
         }
     }
