@@ -30,7 +30,7 @@ import org.jtune.serve.text.PromptCodec;
  * <p>Served names: a full-model version answers as NAME (or --served-model-name); an adapter version
  * answers as NAME with the adapter applied, and its base model as NAME-base. Each name gets its chat
  * format as with --model (an adapter version's own template and trained system message, else its base
- * model's; see {@link ChatFormat}). Text stays on the request threads with one tokenizer and the chat
+ * model's, unless --chat-template or --system says otherwise for all; see {@link ChatFormat}). Text stays on the request threads with one tokenizer and the chat
  * formats of the first version served: a version whose tokenizer, formats or stop ids differ is not
  * switched to (the server says so on stderr and keeps serving what it has; restart it to serve that
  * version).
@@ -122,8 +122,8 @@ final class RegistryServing {
     private static Map<String, ChatFormat> formats(RegistryWatcher.Served s, ServeConfig config) throws JtuneException {
         String name = config.baseName();
         Map<String, ChatFormat> formats = new LinkedHashMap<>();
-        formats.put(name + "-base", ChatFormat.resolve(s.model(), null, config.chatTemplate()));
-        formats.put(name, ChatFormat.resolve(s.model(), s.adapter(), config.chatTemplate()));
+        formats.put(name + "-base", ChatFormat.resolve(s.model(), null, config.chatTemplate(), config.systemMessage()));
+        formats.put(name, ChatFormat.resolve(s.model(), s.adapter(), config.chatTemplate(), config.systemMessage()));
         return formats;
     }
 
