@@ -27,8 +27,10 @@ import picocli.CommandLine.Option;
  * file llama.cpp and Ollama load ({@link HfToGguf}: tokenizer metadata with real scores and token types, special
  * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it. The
  * file and the Modelfile carry the prompt format a run on model + adapter uses (the adapter's template and trained
- * system message, else the model's), so generate/eval on the file ask as on the folder. A Modelfile already in the
- * folder for another file is kept: this one is then named after the GGUF file ({@link OllamaModelfile#nameIn}).
+ * system message, else the model's; --system-message replaces it), so generate/eval on the file ask as on the
+ * folder; a system message the Modelfile cannot carry to Ollama unchanged is refused before anything is written. A
+ * Modelfile already in the folder for another file is kept: this one is then named after the GGUF file ({@link
+ * OllamaModelfile#nameIn}).
  */
 @Command(name = "export", mixinStandardHelpOptions = true, description = "Export a model to another runtime's format.",
         subcommands = ExportCommand.Gguf.class)
@@ -42,7 +44,7 @@ final class ExportCommand implements Callable<Integer> {
     @Command(name = "gguf", mixinStandardHelpOptions = true,
             description = {"Write a Llama-family model as a GGUF file for llama.cpp and Ollama, and a Modelfile beside it (FROM, "
                     + "TEMPLATE translated from the chat template when its family is recognised, SYSTEM for the trained system "
-                    + "message, PARAMETER stop). The file carries the prompt format a run with --adapter uses: the adapter's chat "
+                    + "message or --system-message, PARAMETER stop). The file carries the prompt format a run with --adapter uses: the adapter's chat "
                     + "template (else the model's) as tokenizer.chat_template and its trained system message as jtune.system_message.",
                     "The Modelfile is named Modelfile, or FILE.Modelfile (after FILE.gguf) when a Modelfile for another file is "
                             + "already in the folder; stderr says which was written.",
@@ -65,6 +67,11 @@ final class ExportCommand implements Callable<Integer> {
 
         @Option(names = "--allow-base-mismatch", description = "Merge --adapter even when it was trained on another base model.")
         boolean allowBaseMismatch;
+
+        @Option(names = "--system-message", paramLabel = "TEXT",
+                description = "System message for the file (jtune.system_message) and the Modelfile's SYSTEM (default: the one the adapter "
+                        + "or model was trained with, if any; \"\" for none). One the Modelfile cannot carry to Ollama unchanged is refused.")
+        String systemMessage;
 
         static GgmlType ggmlType(String t) throws JtuneException {
             return switch (t == null ? "" : t.toLowerCase(Locale.ROOT)) {
@@ -96,7 +103,8 @@ final class ExportCommand implements Callable<Integer> {
             try {
                 Path source = model;
                 // the prompt format a run on model + adapter uses (generate --adapter, eval): the adapter's, else the model's
-                String system = PromptFormat.systemMessage(model, adapter, null);
+                String system = PromptFormat.systemMessage(model, adapter, systemMessage);
+                OllamaModelfile.checkSystem(system);   // before the slow part
                 if (adapter != null) {
                     merged = Files.createTempDirectory("jtune-export-merged-");
                     Files.delete(merged);

@@ -58,9 +58,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--chat-template", paramLabel = "NAME|FILE",
             description = "Chat template for every served name: by default each adapter's own (the one it was trained with), "
-                    + "else the model's; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file. A system message recorded "
-                    + "by training is used when a chat request has none.")
+                    + "else the model's; a built-in one (chatml, llama2, llama3, mistral) or a Jinja file.")
     String chatTemplate;
+
+    @Option(names = "--system", paramLabel = "TEXT",
+            description = "System message for chat requests that carry none, for every served name (default: the one each adapter "
+                    + "or model was trained with, if any; \"\" for none). A request's own system message wins.")
+    String system;
 
     @Option(names = "--host", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default ${DEFAULT-VALUE}: this machine only).")
     String host;
@@ -146,12 +150,7 @@ final class ServeCommand implements Callable<Integer> {
                 if (registry != null) throw new JtuneException("--quantize goes with --model");
                 model = quantizedCopy(model, quantize.toLowerCase(java.util.Locale.ROOT));
             }
-            ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
-                    maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes);
-            if (registry != null) {
-                config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
-                        java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));
-            }
+            ServeConfig config = config(kvBudgetBytes);
             OpenAiServer server = ServeLauncher.start(config).closeOnShutdown(() -> System.err.println(
                     "jtune serve: stopped (in-flight requests finished, request log closed)"));
             List<String> names = server.engine().modelNames();
@@ -171,6 +170,17 @@ final class ServeCommand implements Callable<Integer> {
             CliErrors.report("jtune serve", e, 1);
             return 1;
         }
+    }
+
+    /** What the server is told, once the flags are checked and --model is a folder. */
+    ServeConfig config(long kvBudgetBytes) throws JtuneException {
+        ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
+                maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system);
+        if (registry != null) {
+            config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
+                    java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));
+        }
+        return config;
     }
 
     /** The KV cache the engine took, for the start line. */

@@ -33,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * `jtune export gguf --adapter` carries the prompt format a run on model + adapter uses: stories260K (no template
  * of its own) with an adapter that records chatml and a system message exports a GGUF whose tokenizer.chat_template
  * and jtune.system_message are the adapter's; generate --chat and eval on the file render the same prompt ids and
- * answer as the folder with --adapter does; the Modelfile has the SYSTEM line. A GGUF without a template fails
- * generate --chat with a line naming the .gguf file, not the temporary folder that describes it.
+ * answer as the folder with --adapter does; the Modelfile has the SYSTEM line. A system message the Modelfile cannot
+ * carry to Ollama unchanged is refused before anything is written, and --system-message replaces it. A GGUF without a
+ * template fails generate --chat with a line naming the .gguf file, not the temporary folder that describes it.
  */
 class GgufExportPromptFormatTest {
     private static final String SYSTEM = "Answer with one word.";
@@ -80,6 +81,35 @@ class GgufExportPromptFormatTest {
                 """);
         assertEquals(predictions(test, "a", "--model", base.toString(), "--adapter", adapter.toString()),
                 predictions(test, "b", "--model", gguf.toString()), "eval on the GGUF asks as on the folder");
+    }
+
+    @Test
+    void aSystemMessageTheModelfileCannotCarryIsRefusedBeforeWritingAndCanBeReplaced() throws Exception {
+        Path base = SharedData.require("models/stories260K");
+        Path trained = Files.createDirectories(dir.resolve("trained"));   // a fully fine-tuned model folder, as training writes it
+        try (var files = Files.list(base)) {
+            for (Path f : files.toList()) if (Files.isRegularFile(f)) Files.copy(f, trained.resolve(f.getFileName()));
+        }
+        PromptFormat.write(trained, trained, ChatTemplate.named("chatml"), "Answer between quotes like these: \"\"\"\nthen stop.");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        CliRun refused = CliRun.of("export", "gguf", "--model", trained.toString(), "--type", "f32", "--out", out.resolve("t.gguf").toString());
+        assertTrue(refused.failedWithOneLine("export gguf", "\"\"\"", "line 1", "--system-message"), refused.toString());
+        try (var left = Files.list(out)) {
+            assertEquals(List.of(), left.toList(), "nothing is written");
+        }
+
+        CliRun replaced = CliRun.of("export", "gguf", "--model", trained.toString(), "--type", "f32", "--out", out.resolve("t.gguf").toString(),
+                "--system-message", "Say \"\"\"yes\"\"\" or no.");
+        assertEquals(0, replaced.exit(), replaced.toString());
+        try (GgufFile f = GgufReader.open(out.resolve("t.gguf"))) {
+            assertEquals("Say \"\"\"yes\"\"\" or no.", f.metadata().getString(HfToGguf.SYSTEM_MESSAGE_KEY));
+        }
+        assertTrue(Files.readString(out.resolve("Modelfile")).contains("\nSYSTEM \"\"\"Say \"\"\"yes\"\"\" or no.\"\"\"\n"));
+
+        CliRun none = CliRun.of("export", "gguf", "--model", trained.toString(), "--type", "f32", "--out", out.resolve("n.gguf").toString(),
+                "--system-message", "");
+        assertEquals(0, none.exit(), none.toString());
+        assertFalse(Files.readString(out.resolve("n.Modelfile")).contains("SYSTEM"));
     }
 
     @Test

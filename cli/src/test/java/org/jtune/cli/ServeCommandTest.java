@@ -36,7 +36,7 @@ class ServeCommandTest {
     void helpListsServeAndItsOptions() {
         assertTrue(run("--help").out().contains("serve"));
         String help = run("serve", "--help").out();
-        for (String opt : new String[] {"--model", "--served-model-name", "--adapter", "--chat-template", "--host", "--port", "--api-key",
+        for (String opt : new String[] {"--model", "--served-model-name", "--adapter", "--chat-template", "--system", "--host", "--port", "--api-key",
                 "--api-key-file", "--max-batch", "--max-queue", "--max-body-bytes", "--log-db", "--kv-budget-bytes"}) {
             assertTrue(help.contains(opt), opt);
         }

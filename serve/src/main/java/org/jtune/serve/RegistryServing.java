@@ -1,13 +1,18 @@
 package org.jtune.serve;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jtune.JtuneException;
+import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
@@ -30,12 +35,14 @@ import org.jtune.serve.text.PromptCodec;
  * <p>Served names: a full-model version answers as NAME (or --served-model-name); an adapter version
  * answers as NAME with the adapter applied, and its base model as NAME-base. Each name gets its chat
  * format as with --model (an adapter version's own template and trained system message, else its base
- * model's; see {@link ChatFormat}). Text stays on the request threads with one tokenizer and the chat
+ * model's, unless --chat-template or --system says otherwise for all; see {@link ChatFormat}). Text stays on the request threads with one tokenizer and the chat
  * formats of the first version served: a version whose tokenizer, formats or stop ids differ is not
- * switched to (the server says so on stderr and keeps serving what it has; restart it to serve that
- * version).
+ * switched to (the server says on stderr which differ and keeps serving what it has; restart it to serve
+ * that version). With --system every version's system message is the flag's, so it cannot differ.
  */
 final class RegistryServing {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private RegistryServing() {}
 
     static OpenAiServer start(ServeConfig config) throws JtuneException {
@@ -56,7 +63,7 @@ final class RegistryServing {
             Map<String, ChatFormat> formats = formats(first, config);
             ServedModels models = models(first, config.baseName());
             PromptCodec codec = PromptCodec.perName(tokenizer, formats, models.model().config());
-            String text = textKey(textDir, codec);
+            TextKey text = TextKey.of(textDir, codec);
             engine = new SwitchingEngine(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), first.label(), source.drain());
             engine.closeWith(watcher);
             SwitchingEngine switching = engine;
@@ -74,7 +81,7 @@ final class RegistryServing {
     }
 
     /** Switches to the new production version; on any problem keeps serving the current one and says why on stderr. */
-    private static void follow(SwitchingEngine engine, Optional<RegistryWatcher.Served> next, ServeConfig config, String text) {
+    private static void follow(SwitchingEngine engine, Optional<RegistryWatcher.Served> next, ServeConfig config, TextKey text) {
         String was = engine.modelVersion();
         if (next.isEmpty()) {
             System.err.println("jtune serve: '" + config.registry().name() + "' has no production version any more; still serving " + was);
@@ -87,9 +94,9 @@ final class RegistryServing {
             ServedModels models = models(s, config.baseName());
             try {
                 PromptCodec codec = PromptCodec.perName(Tokenizer.load(textDir), formats, models.model().config());
-                if (!textKey(textDir, codec).equals(text)) {
-                    throw new JtuneException("its tokenizer, chat template, system message or stop ids differ from those of the version the server started "
-                            + "with: restart the server to serve it");
+                String differ = TextKey.of(textDir, codec).differences(text);
+                if (differ != null) {
+                    throw new JtuneException("it differs from the version the server started with in its " + differ + ": restart the server to serve it");
                 }
                 engine.switchTo(BatchingEngine.start(models, ServeLauncher.engineOptions(config, models)), s.label());
             } catch (JtuneException | RuntimeException e) {
@@ -122,8 +129,8 @@ final class RegistryServing {
     private static Map<String, ChatFormat> formats(RegistryWatcher.Served s, ServeConfig config) throws JtuneException {
         String name = config.baseName();
         Map<String, ChatFormat> formats = new LinkedHashMap<>();
-        formats.put(name + "-base", ChatFormat.resolve(s.model(), null, config.chatTemplate()));
-        formats.put(name, ChatFormat.resolve(s.model(), s.adapter(), config.chatTemplate()));
+        formats.put(name + "-base", ChatFormat.resolve(s.model(), null, config.chatTemplate(), config.systemMessage()));
+        formats.put(name, ChatFormat.resolve(s.model(), s.adapter(), config.chatTemplate(), config.systemMessage()));
         return formats;
     }
 
@@ -139,25 +146,57 @@ final class RegistryServing {
         return adapters;
     }
 
-    /** What must not change across a switch: the tokenizer files, each served name's chat template and system message, and the stop ids. */
-    private static String textKey(Path dir, PromptCodec codec) throws JtuneException {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"}) {
-                Path p = dir.resolve(f);
-                sha.update(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                if (Files.isRegularFile(p)) sha.update(Files.readAllBytes(p));
-            }
-            sha.update(codec.stopIds().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    /**
+     * What must not change across a switch, as the request threads use it: the tokenizer files (a hash; of
+     * tokenizer_config.json without the chat template and recorded system message, which a full-model version
+     * keeps there and which are compared as the formats say them), the stop ids, and each served name's chat
+     * template and system message ("" for none).
+     */
+    private record TextKey(String tokenizerFiles, List<Integer> stopIds, Map<String, String> templates, Map<String, String> systemMessages) {
+        static TextKey of(Path dir, PromptCodec codec) throws JtuneException {
+            Map<String, String> templates = new LinkedHashMap<>(), systems = new LinkedHashMap<>();
             for (var f : codec.formats().entrySet()) {
                 ChatFormat format = f.getValue();
-                String part = f.getKey() + "\u0000" + (format.template() == null ? "" : format.template().source()) + "\u0000"
-                        + (format.systemMessage() == null ? "" : format.systemMessage()) + "\u0000";
-                sha.update(part.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                templates.put(f.getKey(), format.template() == null ? "" : format.template().source());
+                systems.put(f.getKey(), format.systemMessage() == null ? "" : format.systemMessage());
             }
-            return HexFormat.of().formatHex(sha.digest());
-        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
-            throw new JtuneException("cannot read the tokenizer files of " + dir + ": " + e.getMessage(), e);
+            try {
+                MessageDigest sha = MessageDigest.getInstance("SHA-256");
+                for (String f : new String[] {"tokenizer.json", "tokenizer_config.json", "tokenizer.model"}) {
+                    Path p = dir.resolve(f);
+                    sha.update(f.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    if (Files.isRegularFile(p)) sha.update(f.equals("tokenizer_config.json") ? withoutPromptFormat(p) : Files.readAllBytes(p));
+                }
+                return new TextKey(HexFormat.of().formatHex(sha.digest()), codec.stopIds(), templates, systems);
+            } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+                throw new JtuneException("cannot read the tokenizer files of " + dir + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** tokenizer_config.json without "chat_template" and {@value PromptFormat#SYSTEM_MESSAGE_KEY} (as it is, when not a JSON object). */
+        private static byte[] withoutPromptFormat(Path config) throws java.io.IOException {
+            byte[] bytes = Files.readAllBytes(config);
+            try {
+                if (JSON.readTree(bytes) instanceof ObjectNode o) {
+                    o.remove(List.of("chat_template", PromptFormat.SYSTEM_MESSAGE_KEY));
+                    return JSON.writeValueAsBytes(o);
+                }
+            } catch (java.io.IOException notJson) {
+                // the tokenizer loaded it, or the server would not be running; compare the bytes
+            }
+            return bytes;
+        }
+
+        /** What differs from {@code start} ("system message", "tokenizer files and stop ids"), or null when nothing does. */
+        String differences(TextKey start) {
+            List<String> parts = new ArrayList<>();
+            if (!tokenizerFiles.equals(start.tokenizerFiles)) parts.add("tokenizer files");
+            if (!templates.equals(start.templates)) parts.add("chat template");
+            if (!systemMessages.equals(start.systemMessages)) parts.add("system message");
+            if (!stopIds.equals(start.stopIds)) parts.add("stop ids");
+            if (parts.isEmpty()) return null;
+            String last = parts.removeLast();
+            return parts.isEmpty() ? last : String.join(", ", parts) + " and " + last;
         }
     }
 }

@@ -20,10 +20,13 @@ import org.jtune.serve.http.ServerOptions;
  * @param kvBudgetBytes  KV cache memory for all sequences, in blocks with shared prefixes ({@link #KV_BUDGET_AUTO}: sized
  *                       from the model and the free heap when the engine starts; 0: a growing buffer per sequence, no bound)
  * @param registry       serve the production version of a registered model instead of {@code modelDir}, or null
+ * @param systemMessage  for every served name, the system message put first into a chat request that has none, in place of the
+ *                       one training recorded (`jtune serve --system`); "": none, even where one was recorded; null: each name's
+ *                       recorded one, if any
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                           String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
-                          RegistrySource registry) {
+                          RegistrySource registry, String systemMessage) {
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
@@ -54,10 +57,19 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
         if (kvBudgetBytes < KV_BUDGET_AUTO) throw new IllegalArgumentException("KV budget must be bytes >= 0 or KV_BUDGET_AUTO, got " + kvBudgetBytes);
     }
 
+    /** A model folder served with each name's recorded system message (no --system). */
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, null);
+                kvBudgetBytes, null, null);
+    }
+
+    /** As before --system existed: each name's recorded system message. */
+    public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
+                       String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
+                       RegistrySource registry) {
+        this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
+                kvBudgetBytes, registry, null);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -68,7 +80,13 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     /** The same settings serving {@code source}'s production version instead of a model folder. */
     public ServeConfig withRegistry(RegistrySource source) {
         return new ServeConfig(null, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, source);
+                maxStepTokens, kvBudgetBytes, source, systemMessage);
+    }
+
+    /** The same settings with {@code message} as every name's system message (see {@link #systemMessage}; null: the recorded ones). */
+    public ServeConfig withSystemMessage(String message) {
+        return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
+                maxStepTokens, kvBudgetBytes, registry, message);
     }
 
     /** The served name of the base model. */

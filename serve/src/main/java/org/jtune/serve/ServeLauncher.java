@@ -21,8 +21,8 @@ import org.jtune.serve.text.PromptCodec;
 
 /**
  * Puts a server together from a {@link ServeConfig}: models and adapters, the engine, the tokenizer
- * and each served name's chat format (template and trained system message, as `jtune generate --chat`
- * resolves them for that model and adapter), the request log, and the HTTP server. What `jtune serve` runs; tests and embedders
+ * and each served name's chat format (template and system message, as `jtune generate --chat`
+ * resolves them for that model and adapter and the same flags), the request log, and the HTTP server. What `jtune serve` runs; tests and embedders
  * call it the same way. The model is a folder or a GGUF file (described as a folder, {@link GgufModels#asFolder}). Bad input (a missing folder, a broken adapter, an unreachable database) is a
  * JtuneException that names it, and nothing is left running.
  */
@@ -37,7 +37,7 @@ public final class ServeLauncher {
             if (!Files.isDirectory(e.getValue())) throw new JtuneException("adapter " + e.getKey() + ": " + e.getValue() + " is not a folder");
         }
         Tokenizer tokenizer = Tokenizer.load(dir);
-        Map<String, ChatFormat> formats = formats(dir, config.baseName(), config.adapters(), config.chatTemplate());
+        Map<String, ChatFormat> formats = formats(dir, config.baseName(), config.adapters(), config.chatTemplate(), config.systemMessage());
         ServedModels models = ServedModels.load(dir, config.baseName(), config.adapters());
         BatchingEngine engine = BatchingEngine.start(models, engineOptions(config, models));
         RequestLog log = null;
@@ -68,15 +68,16 @@ public final class ServeLauncher {
     /**
      * The chat format of every served name, resolved once: the base model's under {@code baseName}, each
      * adapter's under its own name (its template and trained system message win over the model's; see
-     * {@link ChatFormat}). A --chat-template that cannot be resolved names the adapter it was resolved for.
+     * {@link ChatFormat}), unless --chat-template or --system ({@code systemMessage}, "" for none) says
+     * otherwise for all. A --chat-template that cannot be resolved names the adapter it was resolved for.
      */
-    static Map<String, ChatFormat> formats(Path modelDir, String baseName, Map<String, Path> adapters, String chatTemplate)
-            throws JtuneException {
+    static Map<String, ChatFormat> formats(Path modelDir, String baseName, Map<String, Path> adapters, String chatTemplate,
+                                           String systemMessage) throws JtuneException {
         Map<String, ChatFormat> formats = new LinkedHashMap<>();
-        formats.put(baseName, ChatFormat.resolve(modelDir, null, chatTemplate));
+        formats.put(baseName, ChatFormat.resolve(modelDir, null, chatTemplate, systemMessage));
         for (var e : adapters.entrySet()) {
             try {
-                formats.put(e.getKey(), ChatFormat.resolve(modelDir, e.getValue(), chatTemplate));
+                formats.put(e.getKey(), ChatFormat.resolve(modelDir, e.getValue(), chatTemplate, systemMessage));
             } catch (JtuneException ex) {
                 throw new JtuneException("adapter " + e.getKey() + " (" + e.getValue() + "): " + ex.getMessage(), ex);
             }

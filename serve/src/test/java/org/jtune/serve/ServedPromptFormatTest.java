@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * records chatml and a system message the way training does ({@link PromptFormat#write}) answers as
  * that adapter with both; a request's own system message is kept; the base without a template is a 400
  * naming --chat-template; --chat-template wins over the adapter's template (its system message stays);
- * a merged folder's recorded system message is used for its base name. Prompts are compared as the
+ * a merged folder's recorded system message is used for its base name; --system replaces the recorded
+ * message for every name ("" removes it) and a request's own still wins. Prompts are compared as the
  * rendered text in the request log and its ids against the generate path's.
  */
 class ServedPromptFormatTest {
@@ -87,6 +88,37 @@ class ServedPromptFormatTest {
         String flagged = generatePrompt(model, adapter, "chatml", null);
         assertTrue(flagged.startsWith("<|im_start|>system\n" + SYSTEM), flagged);
         assertEquals(flagged, loggedPrompt(db2, id));
+    }
+
+    @Test
+    void theSystemFlagTakesTheTrainedMessagesPlaceForEveryNameAndEmptyMeansNone() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Path adapter = TestServer.makeAdapter(model, tmp.resolve("adapter"));
+        PromptFormat.write(adapter, model, ChatTemplate.resolve(model, "llama2", "chat_template"), SYSTEM);
+        String flag = "Answer as a pirate.";
+        Path db = tmp.resolve("s.db");
+        Map<String, String> asked = new LinkedHashMap<>(); // response id → expected prompt text
+        ServeConfig config = config(model, Map.of("b15", adapter), null, db).withSystemMessage(flag);
+        try (OpenAiServer server = ServeLauncher.start(config)) {
+            asked.put(chat(server, "b15", null).get("id").asText(), generatePrompt(model, adapter, null, flag));
+            asked.put(chat(server, "b15", "Be brief.").get("id").asText(), generatePrompt(model, adapter, null, "Be brief."));
+        }
+        // the base has no template of its own: --chat-template gives it one, and --system its system message
+        try (OpenAiServer server = ServeLauncher.start(config(model, Map.of("b15", adapter), "chatml", db).withSystemMessage(flag))) {
+            asked.put(chat(server, "stories", null).get("id").asText(), generatePrompt(model, null, "chatml", flag));
+            asked.put(chat(server, "b15", null).get("id").asText(), generatePrompt(model, adapter, "chatml", flag));
+        }
+        // --system "": no system message, though the adapter records one
+        try (OpenAiServer server = ServeLauncher.start(config.withSystemMessage(""))) {
+            asked.put(chat(server, "b15", null).get("id").asText(), generatePrompt(model, adapter, null, ""));
+        }
+        List<String> expected = new ArrayList<>(asked.values());
+        assertTrue(expected.get(0).contains(flag) && !expected.get(0).contains(SYSTEM), expected.get(0));
+        assertTrue(expected.get(1).contains("Be brief.") && !expected.get(1).contains(flag), expected.get(1));
+        assertTrue(expected.get(2).startsWith("<|im_start|>system\n" + flag), expected.get(2));
+        assertTrue(expected.get(3).startsWith("<|im_start|>system\n" + flag), expected.get(3));
+        assertTrue(expected.get(4).contains(ASK) && !expected.get(4).contains(SYSTEM) && !expected.get(4).contains("<<SYS>>"), expected.get(4));
+        for (var a : asked.entrySet()) assertEquals(a.getValue(), loggedPrompt(db, a.getKey()));
     }
 
     @Test

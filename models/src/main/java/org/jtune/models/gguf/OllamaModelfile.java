@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jtune.JtuneException;
 
 /**
  * The Ollama Modelfile written beside an exported GGUF file: {@code FROM ./file.gguf}, a {@code TEMPLATE} in
@@ -21,6 +22,13 @@ import java.util.Set;
  * (with the generation prompt) for a system message and alternating user/assistant turns whose contents have no
  * surrounding white space (Go templates cannot trim, as Jinja's llama templates do); Ollama gathers the system
  * messages into .System and, in current versions, keeps them in .Messages too, so the turns skip role "system".
+ *
+ * <p>Quoting, as Ollama's Modelfile reader (parser/parser.go) takes it: a value in {@code """..."""} (or
+ * {@code "..."}) is everything between the quotes, with no escapes; it ends at the first line break before which
+ * (trailing spaces aside) the value so far ends with the closing quotes, so a {@code """} inside a value is kept
+ * unless a line break follows it. The reader also drops characters that Go does not count as printable (control
+ * characters other than tab and line breaks, no-break and other non-ASCII spaces, zero-width joiners, ...). A
+ * system message that no quoting gives back exactly is refused ({@link #checkSystem}); it is not mangled.
  */
 public final class OllamaModelfile {
     /** The name Ollama's documentation and most users expect. */
@@ -98,29 +106,103 @@ public final class OllamaModelfile {
 
     /** The Modelfile text for {@code ggufFileName} (a name in the same folder), without a system message. */
     public static String text(String ggufFileName, String jinja, String eosText) {
-        return text(ggufFileName, PLAIN, jinja, eosText, null);
+        return render(ggufFileName, PLAIN, jinja, eosText, null);
+    }
+
+    /**
+     * Refuses a system message (null or "": none) that the Modelfile's SYSTEM line cannot carry: one that Ollama's
+     * reader would cut short or change, whichever quoting is used. The message names what and where, and the way out.
+     */
+    public static void checkSystem(String system) throws JtuneException {
+        if (system == null || system.isEmpty()) return;
+        String why = whyNotQuotable(system);
+        if (why != null) {
+            throw new JtuneException("the system message " + why + ", and no Modelfile quoting gives it back to Ollama as it is: "
+                    + "export with --system-message TEXT (another one, or \"\" for none and send it in requests)");
+        }
+    }
+
+    /**
+     * Why {@code """value"""} does not read back as {@code value} in Ollama, or null when it does: a character the
+     * reader drops, or {@code """} (then only spaces or tabs) before a line break, where the reader ends the value.
+     * Plain {@code "value"} fails in the same places and more, and an unquoted value cannot hold a line break.
+     */
+    static String whyNotQuotable(String value) {
+        int line = 1;
+        for (int i = 0; i < value.length(); ) {
+            int cp = value.codePointAt(i);
+            if (cp == '\n' || cp == '\r') {
+                int end = i;
+                while (end > 0 && (value.charAt(end - 1) == ' ' || value.charAt(end - 1) == '\t')) end--;
+                if (value.startsWith("\"\"\"", end - 3)) return "has \"\"\" at the end of line " + line + ", where Ollama's Modelfile reader ends a quoted value";
+                if (cp == '\n' || i + 1 == value.length() || value.charAt(i + 1) != '\n') line++;
+            } else if (cp != '\t' && !goPrintable(cp)) {
+                String name = Character.getName(cp);
+                return String.format("holds U+%04X%s (line %d), which Ollama's Modelfile reader drops", cp, name == null ? "" : " " + name, line);
+            }
+            i += Character.charCount(cp);
+        }
+        return null;
+    }
+
+    /** Go's unicode.IsPrint, by which Ollama's reader keeps a character: letters, marks, numbers, punctuation, symbols, ASCII space. */
+    private static boolean goPrintable(int cp) {
+        if (cp == ' ') return true;
+        return switch (Character.getType(cp)) {
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
+                 Character.OTHER_LETTER, Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.COMBINING_SPACING_MARK,
+                 Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER, Character.CONNECTOR_PUNCTUATION,
+                 Character.DASH_PUNCTUATION, Character.START_PUNCTUATION, Character.END_PUNCTUATION, Character.INITIAL_QUOTE_PUNCTUATION,
+                 Character.FINAL_QUOTE_PUNCTUATION, Character.OTHER_PUNCTUATION, Character.MATH_SYMBOL, Character.CURRENCY_SYMBOL,
+                 Character.MODIFIER_SYMBOL, Character.OTHER_SYMBOL -> true;
+            default -> false;
+        };
+    }
+
+    /** {@code value} as {@code """value"""}, or null when Ollama would not read that back as {@code value}. */
+    static String tripleQuoted(String value) {
+        return whyNotQuotable(value) == null ? "\"\"\"" + value + "\"\"\"" : null;
+    }
+
+    /**
+     * A PARAMETER value as {@code "value"} when Ollama reads that back (one line, not opening with {@code ""}, which
+     * would read as {@code """}), else as {@code """value"""}, else null.
+     */
+    static String quoted(String value) {
+        if (whyNotQuotable(value) != null) return null;
+        boolean oneLine = value.indexOf('\n') < 0 && value.indexOf('\r') < 0;
+        return oneLine && !value.startsWith("\"\"") ? "\"" + value + "\"" : tripleQuoted(value);
     }
 
     /**
      * The text of Modelfile {@code modelfileName} for {@code ggufFileName} (names in the same folder), with {@code system}
-     * (null or "": none) as its SYSTEM message.
+     * (null or "": none) as its SYSTEM message; a system message the Modelfile cannot carry is refused ({@link #checkSystem}).
      */
-    public static String text(String ggufFileName, String modelfileName, String jinja, String eosText, String system) {
+    public static String text(String ggufFileName, String modelfileName, String jinja, String eosText, String system) throws JtuneException {
+        checkSystem(system);
+        return render(ggufFileName, modelfileName, jinja, eosText, system);
+    }
+
+    /** As {@link #text(String, String, String, String, String)}, {@code system} being checked already. */
+    private static String render(String ggufFileName, String modelfileName, String jinja, String eosText, String system) {
         StringBuilder sb = new StringBuilder("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f " + modelfileName + "\n");
         sb.append("FROM ./").append(ggufFileName).append('\n');
         String go = goTemplate(jinja);
         if (go != null) {
-            sb.append("TEMPLATE \"\"\"").append(go).append("\"\"\"\n");
+            String template = tripleQuoted(go);
+            if (template == null) throw new IllegalStateException("a Go template the Modelfile cannot quote: " + whyNotQuotable(go));
+            sb.append("TEMPLATE ").append(template).append('\n');
         } else if (jinja != null) {
             sb.append("# The chat template is not a layout jtune can translate to Go template syntax; Ollama uses its default.\n");
         } else {
             sb.append("# The model has no chat template; Ollama uses its default.\n");
         }
-        if (system != null && !system.isEmpty()) {
-            if (system.contains("\"\"\"")) sb.append("# The trained system message holds \"\"\", which a Modelfile cannot quote; add it to requests.\n");
-            else sb.append("SYSTEM \"\"\"").append(system).append("\"\"\"\n");
+        if (system != null && !system.isEmpty()) sb.append("SYSTEM ").append(tripleQuoted(system)).append('\n');
+        for (String stop : stops(jinja, eosText)) {
+            String q = quoted(stop);
+            if (q != null) sb.append("PARAMETER stop ").append(q).append('\n');
+            else sb.append("# A stop string left out: it ").append(whyNotQuotable(stop)).append(".\n");
         }
-        for (String stop : stops(jinja, eosText)) sb.append("PARAMETER stop \"").append(stop.replace("\\", "\\\\").replace("\"", "\\\"")).append("\"\n");
         return sb.toString();
     }
 }

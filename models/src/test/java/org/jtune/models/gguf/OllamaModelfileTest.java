@@ -1,13 +1,16 @@
 package org.jtune.models.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.junit.jupiter.api.Test;
@@ -16,7 +19,9 @@ import org.junit.jupiter.api.Test;
  * The Modelfile's TEMPLATE for the built-in chat template families (their Jinja sources, as jtune ships them, and a
  * Phi-3-style one) renders, with Go template semantics ({@link GoTemplateSubset}) and Ollama's inputs, the same text
  * as the Jinja template for system + user (+ assistant) conversations; its stop parameters and SYSTEM line; an
- * unrecognised template gets no guessed TEMPLATE.
+ * unrecognised template gets no guessed TEMPLATE. Every value reads back exactly under Ollama's Modelfile reading rules
+ * ({@link ModelfileReader}, checked against cases of Ollama's own parser tests), a system message with {@code """} inside included; one that no quoting carries
+ * ({@code """} before a line break, characters the reader drops) is refused, naming where and --system-message.
  */
 class OllamaModelfileTest {
     @Test
@@ -35,7 +40,79 @@ class OllamaModelfileTest {
         String unknown = OllamaModelfile.text("m.gguf", "{{ messages[0]['content'] }}", "</s>");
         assertTrue(!unknown.contains("TEMPLATE") && unknown.contains("Ollama uses its default"), unknown);
         assertEquals("# Ollama Modelfile written by jtune export gguf: ollama create NAME -f Modelfile\nFROM ./m.gguf\n"
-                + "# The model has no chat template; Ollama uses its default.\nPARAMETER stop \"a\\\"b\"\n", OllamaModelfile.text("m.gguf", null, "a\"b"));
+                + "# The model has no chat template; Ollama uses its default.\nPARAMETER stop \"a\"b\"\n", OllamaModelfile.text("m.gguf", null, "a\"b"));
+    }
+
+    @Test
+    void everyValueReadsBackInOllamaAsWritten() throws Exception {
+        String chatml = ChatTemplate.named("chatml").source();
+        for (String system : List.of("Be brief.\nOne word.", "say \"\"\"x\"\"\" to me", "\"\"\"opens with quotes", "ends with quotes\"\"\"",
+                "She said \"hi\"\nand \"\"\" then\nmore \"", "  spaces around  \n", "tabs\tand CRLF\r\nlines", "naïve café – 東京 🙂", "\"", "\"\"")) {
+            String text = OllamaModelfile.text("m.gguf", "Modelfile", chatml, "</s>", system);
+            assertEquals(List.of(system), ModelfileReader.args(text, "system"), text);
+            assertEquals(List.of("./m.gguf"), ModelfileReader.args(text, "from"));
+            assertEquals(List.of(OllamaModelfile.goTemplate(chatml)), ModelfileReader.args(text, "template"));
+            assertEquals(List.of("</s>", "<|im_end|>"), ModelfileReader.args(text, "stop"));
+        }
+        for (String name : ChatTemplate.builtinNames()) {
+            String source = ChatTemplate.named(name).source();
+            assertEquals(List.of(OllamaModelfile.goTemplate(source)), ModelfileReader.args(OllamaModelfile.text("m.gguf", source, null), "template"), name);
+        }
+        for (String eos : List.of("</s>", "a\"b", "\"x", "\"\"y", "back\\slash", "two\nlines\"")) {
+            assertEquals(List.of(eos), ModelfileReader.args(OllamaModelfile.text("m.gguf", null, eos), "stop"), eos);
+        }
+    }
+
+    /** The reader against cases of Ollama's own parser tests (parser_test.go): input and the argument Ollama reads. */
+    @Test
+    void theReaderReadsWhatOllamaReads() {
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("SYSTEM \"\"\"\nThis is a\nmultiline system.\n\"\"\"\n", "\nThis is a\nmultiline system.\n");
+        cases.put("SYSTEM \"\"\"This is a\nmultiline system.\"\"\"\n", "This is a\nmultiline system.");
+        cases.put("SYSTEM \"\"\"\nThis is a multiline system with \"quotes\".\n\"\"\"\n", "\nThis is a multiline system with \"quotes\".\n");
+        cases.put("SYSTEM \"\"\"''\"'\"\"'\"\"'\"'''''\"\"'\"\"'\"\"\"\n", "''\"'\"\"'\"\"'\"'''''\"\"'\"\"'");
+        cases.put("SYSTEM \"\"\"\"\"\"\n", "");
+        cases.put("SYSTEM \"\"\n", "");
+        cases.put("SYSTEM \"'\"\n", "'");
+        cases.put("TEMPLATE \"\"\"   {{ .Prompt }}   \"\"\"    \n", "   {{ .Prompt }}   ");
+        for (var c : cases.entrySet()) {
+            String name = c.getKey().substring(0, c.getKey().indexOf(' ')).toLowerCase(java.util.Locale.ROOT);
+            assertEquals(List.of(c.getValue()), ModelfileReader.args("FROM foo\n" + c.getKey(), name), c.getKey());
+        }
+        assertEquals(List.of("### User:"), ModelfileReader.args("FROM foo\nPARAMETER stop ### User: \n", "stop"));
+        assertEquals(List.of("### User: "), ModelfileReader.args("FROM foo\nPARAMETER stop \"### User: \"\n", "stop"));
+        assertEquals(List.of("### User:\n"), ModelfileReader.args("FROM foo\nPARAMETER stop \"\"\"### User:\n\"\"\"\n", "stop"));
+        assertEquals(List.of("FOO  BAR  "), ModelfileReader.args("# comment\nFROM \"FOO  BAR  \"", "from"));
+        assertThrows(IllegalArgumentException.class, () -> ModelfileReader.read("FROM foo\nSYSTEM \"\"\"This is a multiline system.\"\"\n"));
+        assertThrows(IllegalArgumentException.class, () -> ModelfileReader.read("FROM foo\nSYSTEM \"\n"));
+    }
+
+    @Test
+    void aSystemMessageNoQuotingCarriesIsRefused() throws Exception {
+        String chatml = ChatTemplate.named("chatml").source();
+        Map<String, String> refused = new LinkedHashMap<>();   // system message → what the refusal must name
+        refused.put("Quote it like this: \"\"\"\nthen go on.", "at the end of line 1");
+        refused.put("a\nb \"\"\"  \r\nc", "at the end of line 2");
+        refused.put("no\u00A0break", "U+00A0 NO-BREAK SPACE");
+        refused.put("family \uD83D\uDC68\u200D\uD83D\uDC69", "U+200D ZERO WIDTH JOINER");
+        refused.put("one\ntwo\u0007", "U+0007 BEL (line 2)");
+        for (var e : refused.entrySet()) {
+            String system = e.getKey();
+            JtuneException x = assertThrows(JtuneException.class, () -> OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, system));
+            assertTrue(x.getMessage().contains(e.getValue()) && x.getMessage().contains("--system-message") && x.getMessage().lines().count() == 1,
+                    x.getMessage());
+            // a limit of Ollama's reader, not of the writer: neither quoting gives the message back
+            for (String q : new String[] {"\"\"\"", "\""}) {
+                String written = "FROM ./m.gguf\nSYSTEM " + q + system + q + "\n";
+                List<String> back;
+                try {
+                    back = ModelfileReader.args(written, "system");
+                } catch (IllegalArgumentException unreadable) {
+                    continue;
+                }
+                assertNotEquals(List.of(system), back, written);
+            }
+        }
     }
 
     /** Phi-3 mini's layout: every role tagged, each turn ended by <|end|>. */
@@ -90,8 +167,7 @@ class OllamaModelfileTest {
         String chatml = ChatTemplate.named("chatml").source();
         assertTrue(OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "Be brief.\nOne word.").contains("SYSTEM \"\"\"Be brief.\nOne word.\"\"\"\n"));
         assertTrue(!OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "").contains("SYSTEM"));
-        String quoted = OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "say \"\"\"x\"\"\"");
-        assertTrue(!quoted.contains("SYSTEM \"") && quoted.contains("# The trained system message"), quoted);
+        assertTrue(OllamaModelfile.text("m.gguf", "Modelfile", chatml, null, "say \"\"\"x\"\"\"").contains("SYSTEM \"\"\"say \"\"\"x\"\"\"\"\"\"\n"));
     }
 
     @Test
