@@ -99,32 +99,38 @@ final class Exchange {
         return request.getHeaders().get(h);
     }
 
-    /** The body, at most {@code limit} bytes; 413 beyond (the rest is read and dropped, see {@link #DRAIN_BYTES}). */
+    /**
+     * The body, at most {@code limit} bytes; 413 beyond (the rest is read and dropped, see {@link #drain}). A body left
+     * unread is never closed here: closing Jetty's stream before the end fails the request, and the answer then finds the
+     * client "gone" (a 413 became a 500).
+     */
     byte[] body(long limit) throws ApiError, IOException {
+        long declared = request.getLength();
+        if (declared > limit && declared > DRAIN_BYTES) throw ApiError.tooLarge(limit); // unread: answered with Connection: close
         bodyOpened = true;
-        try (InputStream in = Request.asInputStream(request)) {
-            if (request.getLength() > limit) {
-                bodyRead = drain(in, request.getLength());
-                throw ApiError.tooLarge(limit);
-            }
-            byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-            if (b.length > limit) {
-                bodyRead = drain(in, -1);
-                throw ApiError.tooLarge(limit);
-            }
-            bodyRead = true;
-            return b;
+        InputStream in = Request.asInputStream(request);
+        if (declared > limit) {
+            bodyRead = drain(in);
+            throw ApiError.tooLarge(limit);
         }
+        byte[] b = in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
+        if (b.length > limit) {
+            bodyRead = drain(in);
+            throw ApiError.tooLarge(limit);
+        }
+        bodyRead = true;
+        in.close();
+        return b;
     }
 
     /**
      * Reads and drops what is left of a body that will not be used (a refused key, a body over the limit), up to
      * {@link #DRAIN_BYTES}: a client still sending its body then reads the answer. Closing a connection with unread
      * bytes makes the kernel reset it, and the reset can discard the answer before the client reads it. True when the
-     * body was read to its end (the connection can be reused); false for a larger or a broken body.
+     * body was read to its end (the stream is then closed and the connection can be reused); false for a larger or a
+     * broken body (left as it is).
      */
-    private static boolean drain(InputStream in, long declared) {
-        if (declared > DRAIN_BYTES) return false;
+    private static boolean drain(InputStream in) {
         try {
             long left = DRAIN_BYTES;
             byte[] buffer = new byte[8192];
@@ -132,6 +138,7 @@ final class Exchange {
                 left -= n;
                 if (left < 0) return false;
             }
+            in.close();
             return true;
         } catch (IOException e) {
             return false;
@@ -149,11 +156,9 @@ final class Exchange {
 
     void error(ApiError e) throws IOException {
         if (e.status() == 429) response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
-        if (!bodyOpened && request.getLength() != 0) {
+        if (!bodyOpened && request.getLength() != 0 && request.getLength() <= DRAIN_BYTES) {
             bodyOpened = true;
-            try (InputStream in = Request.asInputStream(request)) {
-                bodyRead = drain(in, request.getLength());
-            }
+            bodyRead = drain(Request.asInputStream(request));
         }
         // a body left unread (beyond DRAIN_BYTES) cannot be skipped safely: close after answering, and say so, so that
         // the client does not reuse the connection
