@@ -58,7 +58,7 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 if (line.isBlank()) continue;
                 messages.add(Message.user(line));
-                int[] ids = fitContext(messages, system != null ? 1 : 0, template, tok, model.config().maxPositionEmbeddings());
+                int[] ids = fitContext(messages, template, tok, model.config().maxPositionEmbeddings());
                 if (ids == null) continue;
                 Generator.Result r = Generator.generate(model, List.of(ids), sampling, out -> tok.decode(out, true),
                         new GenerateCommand.StreamingPrinter(tok)).getFirst();
@@ -77,9 +77,12 @@ final class ChatCommand implements Callable<Integer> {
      * The prompt of the conversation, after dropping its oldest turns (a user message and the answer
      * to it, after the system message) until it leaves room for an answer: min(--max-new-tokens, half
      * the context). Says on stderr what was dropped. Returns null, having removed the new message, when
-     * the newest message alone does not fit.
+     * the newest message alone does not fit. A system message at the start stays (whether it came from --system or from
+     * training: the caller once passed "--system was given" and so dropped a trained one and pinned a user turn under
+     * {@code --system ""}).
      */
-    int[] fitContext(List<Message> messages, int keep, ChatTemplate template, Tokenizer tok, int context) throws JtuneException {
+    int[] fitContext(List<Message> messages, ChatTemplate template, Tokenizer tok, int context) throws JtuneException {
+        int keep = !messages.isEmpty() && messages.getFirst().role().equals("system") ? 1 : 0;
         int room = Math.min(options.maxNewTokens, context / 2);
         int dropped = 0;
         while (true) {
