@@ -3,6 +3,7 @@ package org.jtune.tensor.cpu;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.Half;
 import org.jtune.tensor.NativeMemory;
 import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
@@ -124,6 +125,10 @@ final class Gemv {
             dotsF32Heap(a, m, k, b.floats(), b, c, co, ldc, j0, j1, accumulate);
             return;
         }
+        if (m == 1 && singleStream && b.shorts() != null && b.dtype() == DType.BF16) {
+            for (int j = j0; j < j1; j++) bf16HeapRowDot(a, k, b.shorts(), (int) b.index(0, j), c, co + j, accumulate);
+            return;
+        }
         // Any other source is widened 4 rows at a time into an L1/L2-resident scratch (vector
         // conversion, StridedMatrix.readRun) and read from there.
         float[] w = scratch(4 * k);
@@ -218,6 +223,19 @@ final class Gemv {
         }
         float d = VectorMath.sum(s);
         for (int q = bound; q < k; q++) d += a[q] * b.at(i + q);
+        c[at] = accumulate ? c[at] + d : d;
+    }
+
+    /**
+     * {@link #heapRowDot} for a heap BF16 weight row at w[wo ..], widened in registers: the values and the order of the
+     * widened scratch that other rows go through, so the same bits.
+     */
+    private static void bf16HeapRowDot(float[] a, int k, short[] w, int wo, float[] c, int at, boolean accumulate) {
+        int bound = k - k % L;
+        FloatVector s = FloatVector.zero(S);
+        for (int t = 0; t < bound; t += L) s = HalfVectors.bf16(w, wo + t).fma(FloatVector.fromArray(S, a, t), s);
+        float d = VectorMath.sum(s);
+        for (int t = bound; t < k; t++) d += a[t] * Half.bf16ToFloat(w[wo + t]);
         c[at] = accumulate ? c[at] + d : d;
     }
 
