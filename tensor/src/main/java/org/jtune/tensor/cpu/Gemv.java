@@ -211,7 +211,10 @@ final class Gemv {
     /**
      * {@link #heapRowDot} for the native F32 weight row at absolute address y (element i of b, for the scalar tail). The loop
      * runs on the address (a long) with the element index beside it: counted on an int with the address computed from it,
-     * C2 left a check in every iteration and the loop read 9.3 GB/s on one thread against 15.1 (a probe, 2026-12-06).
+     * C2 left a check in every iteration and the loop read 9.3 GB/s on one thread against 15.1 (a probe, 2026-12-06); four
+     * loads per int-counted iteration into the one accumulator read 10.4 GB/s in production, against 14.8 for the four-row
+     * loop. (Compiled, this loop may take the JVM's SIGSEGV-based null check on the native segment's null base: harmless,
+     * unless an OpenCL driver has replaced the JVM's signal handlers; see ClContext.warnWithoutSignalChaining.)
      */
     private static void f32RowDot(float[] a, int k, long y, StridedMatrix b, long i, float[] c, int at, boolean accumulate) {
         MemorySegment seg = NativeMemory.ALL;

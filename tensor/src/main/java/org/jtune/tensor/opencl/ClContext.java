@@ -5,6 +5,7 @@ import static org.jocl.CL.*;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -104,12 +105,28 @@ final class ClContext {
                     + (found.size() == 1 ? "" : "s") + (found.isEmpty() ? " (no OpenCL platform: install an OpenCL driver, e.g. pocl-opencl-icd)" : " (" + have + ")"));
         }
         Found f = found.get(index);
+        warnWithoutSignalChaining();
         try {
             return new ClContext(d, f.description(), f.id(), f.fp64());
         } catch (CLException e) {
             throw new DeviceUnavailableException("device " + d + " (" + f.description() + ") could not be opened: " + e.getMessage(), e);
         }
     }
+
+    /**
+     * An OpenCL driver built on LLVM (PoCL) installs one-shot SIGSEGV, SIGBUS, SIGILL and SIGFPE handlers over the JVM's
+     * when it compiles kernels; the JVM takes SIGSEGV for its implicit null checks, and two traps close together then kill
+     * the process (exit 139, no crash report: a test JVM died so). The JDK's libjsig, preloaded, keeps the JVM's handlers
+     * first; the jtune launcher and the test runs preload it. Embedders are told once, on stderr.
+     */
+    private static void warnWithoutSignalChaining() {
+        String preload = System.getenv("LD_PRELOAD");
+        if (WARNED.getAndSet(true) || (preload != null && preload.contains("libjsig"))) return;
+        System.err.println("jtune: an OpenCL driver may replace the JVM's signal handlers; start this JVM with LD_PRELOAD="
+                + Path.of(System.getProperty("java.home"), "lib", "libjsig.so") + " (the jtune launcher does)");
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
 
     private void build(String family, String src, cl_device_id id, String options) throws DeviceUnavailableException {
         cl_program program = clCreateProgramWithSource(context, 1, new String[] {src}, null, null);
