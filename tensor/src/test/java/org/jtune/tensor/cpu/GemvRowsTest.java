@@ -61,10 +61,7 @@ class GemvRowsTest {
             for (DType dt : new DType[] {DType.F32, DType.BF16}) {
                 for (int k : new int[] {7, 16, 257, 2048}) {
                     int n = 101;
-                    Tensor wHeap = Tensor.uniform(rng, -1f, 1f, n, k).to(dt);
-                    MemorySegment seg = arena.allocate(wHeap.storage().byteSize(), 64);
-                    seg.copyFrom(wHeap.storage().segment());
-                    Tensor wOff = new Tensor(Storage.wrap(seg), dt, new int[] {n, k}, new long[] {k, 1}, 0);
+                    Tensor wHeap = Tensor.uniform(rng, -1f, 1f, n, k).to(dt), wOff = offHeap(arena, wHeap);
                     for (Tensor w : new Tensor[] {wHeap, wOff, wOff.narrow(0, 3, n - 8)}) {
                         for (int threads : new int[] {1, 2}) {
                             Parallel.setThreads(threads);
@@ -96,10 +93,7 @@ class GemvRowsTest {
             for (DType dt : new DType[] {DType.F32, DType.BF16}) {
                 for (int k : new int[] {7, 64, 257, 1000}) {
                     int n = 203;
-                    Tensor wHeap = Tensor.uniform(rng, -1f, 1f, n, k).to(dt);
-                    MemorySegment seg = arena.allocate(wHeap.storage().byteSize(), 64);
-                    seg.copyFrom(wHeap.storage().segment());
-                    Tensor wOff = new Tensor(Storage.wrap(seg), dt, new int[] {n, k}, new long[] {k, 1}, 0);
+                    Tensor wHeap = Tensor.uniform(rng, -1f, 1f, n, k).to(dt), wOff = offHeap(arena, wHeap);
                     for (Tensor w : new Tensor[] {wHeap, wOff, wOff.narrow(0, 3, n - 8), wHeap.narrow(0, 1, n - 2)}) {
                         for (int threads : new int[] {1, 2}) {
                             Parallel.setThreads(threads);
@@ -109,6 +103,13 @@ class GemvRowsTest {
                 }
             }
         }
+    }
+
+    /** A copy of the (n, k) weight in native memory of {@code arena}, as a mapped checkpoint's weights are. */
+    private static Tensor offHeap(Arena arena, Tensor w) {
+        MemorySegment seg = arena.allocate(w.storage().byteSize(), 64);
+        seg.copyFrom(w.storage().segment());
+        return new Tensor(Storage.wrap(seg), w.dtype(), w.shape(), new long[] {w.size(1), 1}, 0);
     }
 
     private static void check(Rng rng, Tensor w, int m, int threads, DType dt) {
