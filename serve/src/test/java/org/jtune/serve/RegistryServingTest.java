@@ -79,10 +79,7 @@ class RegistryServingTest {
         }
         assertNotEquals(shortAnswer.get("tickets:1"), shortAnswer.get("tickets:2"), "the two versions answer differently");
 
-        ServeConfig config = new ServeConfig(Path.of("."), null, Map.of(), null, "127.0.0.1", 0, null, 4, 64, 1 << 20,
-                "jdbc:sqlite:" + root.resolve("requests.db"), 2048, 0)
-                .withRegistry(new ServeConfig.RegistrySource(root.resolve("registry/registry.db").toString(), "tickets", null,
-                        Duration.ofMillis(50), null));
+        ServeConfig config = servingRegistry(root, root.resolve("registry/registry.db").toString(), "tickets");
         HttpClient http = HttpClient.newHttpClient();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         try (OpenAiServer server = ServeLauncher.start(config)) {
@@ -169,9 +166,7 @@ class RegistryServingTest {
         }
         Promotion forced = new Promotion(null, null, EvalSettings.DEFAULTS, null, FakeRun.PREDICTOR, 10, 1);
         forced.run(registry, "tickets", 1, Stage.PRODUCTION, true, "first release", "test");
-        ServeConfig config = new ServeConfig(Path.of("."), null, Map.of(), null, "127.0.0.1", 0, null, 4, 64, 1 << 20,
-                "jdbc:sqlite:" + root.resolve("requests.db"), 2048, 0)
-                .withRegistry(new ServeConfig.RegistrySource(db, "tickets", null, Duration.ofMillis(50), null));
+        ServeConfig config = servingRegistry(root, db, "tickets");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream stderr = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -180,8 +175,7 @@ class RegistryServingTest {
             try (OpenAiServer server = ServeLauncher.start(config)) {
                 SwitchingEngine engine = (SwitchingEngine) server.engine();
                 forced.run(registry, "tickets", 2, Stage.PRODUCTION, true, "french", "test");
-                CancellationTest.await("the server refuses v2", () -> err.toString(StandardCharsets.UTF_8).contains("cannot switch to tickets:2"));
-                String refusal = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("cannot switch to tickets:2")).findFirst().orElseThrow();
+                String refusal = refusal(err, "tickets:2");
                 assertTrue(refusal.contains("in its system message:") && refusal.contains("restart the server") && refusal.contains("still serving tickets:1"),
                         refusal);
                 assertEquals("tickets:1", engine.modelVersion());
@@ -227,9 +221,7 @@ class RegistryServingTest {
         }
         Promotion forced = new Promotion(null, null, EvalSettings.DEFAULTS, null, FakeRun.PREDICTOR, 10, 1);
         forced.run(registry, "faq", 1, Stage.PRODUCTION, true, "first release", "test");
-        ServeConfig config = new ServeConfig(Path.of("."), null, Map.of(), null, "127.0.0.1", 0, null, 4, 64, 1 << 20,
-                "jdbc:sqlite:" + root.resolve("requests.db"), 2048, 0)
-                .withRegistry(new ServeConfig.RegistrySource(db, "faq", null, Duration.ofMillis(50), null));
+        ServeConfig config = servingRegistry(root, db, "faq");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream stderr = System.err;
         System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -237,8 +229,7 @@ class RegistryServingTest {
             try (OpenAiServer server = ServeLauncher.start(config)) {
                 SwitchingEngine engine = (SwitchingEngine) server.engine();
                 forced.run(registry, "faq", 2, Stage.PRODUCTION, true, "french", "test");
-                CancellationTest.await("the server refuses v2", () -> err.toString(StandardCharsets.UTF_8).contains("cannot switch to faq:2"));
-                String refusal = err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("cannot switch to faq:2")).findFirst().orElseThrow();
+                String refusal = refusal(err, "faq:2");
                 assertTrue(refusal.contains("in its system message:"), refusal);
                 assertEquals("faq:1", engine.modelVersion());
             }
@@ -252,6 +243,19 @@ class RegistryServingTest {
             System.setErr(stderr);
             stderr.print(err.toString(StandardCharsets.UTF_8));
         }
+    }
+
+    /** A server (request log in {@code root}) of the production version of {@code name} in the registry at {@code db}, polled every 50 ms. */
+    private static ServeConfig servingRegistry(Path root, String db, String name) {
+        return new ServeConfig(Path.of("."), null, Map.of(), null, "127.0.0.1", 0, null, 4, 64, 1 << 20,
+                "jdbc:sqlite:" + root.resolve("requests.db"), 2048, 0)
+                .withRegistry(new ServeConfig.RegistrySource(db, name, null, Duration.ofMillis(50), null));
+    }
+
+    /** Waits for the stderr line saying the server will not switch to {@code version}, and returns it. */
+    private static String refusal(ByteArrayOutputStream err, String version) throws InterruptedException {
+        CancellationTest.await("the server refuses " + version, () -> err.toString(StandardCharsets.UTF_8).contains("cannot switch to " + version));
+        return err.toString(StandardCharsets.UTF_8).lines().filter(l -> l.contains("cannot switch to " + version)).findFirst().orElseThrow();
     }
 
     /** Sends a chat request without a system message to {@code model}; returns its response id. */

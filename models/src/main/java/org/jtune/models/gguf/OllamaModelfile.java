@@ -159,9 +159,9 @@ public final class OllamaModelfile {
         };
     }
 
-    /** {@code value} as {@code """value"""}, or null when Ollama would not read that back as {@code value}. */
-    static String tripleQuoted(String value) {
-        return whyNotQuotable(value) == null ? "\"\"\"" + value + "\"\"\"" : null;
+    /** {@code value} as {@code """value"""}, for a value {@link #whyNotQuotable} passed. */
+    private static String tripleQuoted(String value) {
+        return "\"\"\"" + value + "\"\"\"";
     }
 
     /**
@@ -189,9 +189,9 @@ public final class OllamaModelfile {
         sb.append("FROM ./").append(ggufFileName).append('\n');
         String go = goTemplate(jinja);
         if (go != null) {
-            String template = tripleQuoted(go);
-            if (template == null) throw new IllegalStateException("a Go template the Modelfile cannot quote: " + whyNotQuotable(go));
-            sb.append("TEMPLATE ").append(template).append('\n');
+            String why = whyNotQuotable(go);
+            if (why != null) throw new IllegalStateException("a Go template the Modelfile cannot quote: it " + why);
+            sb.append("TEMPLATE ").append(tripleQuoted(go)).append('\n');
         } else if (jinja != null) {
             sb.append("# The chat template is not a layout jtune can translate to Go template syntax; Ollama uses its default.\n");
         } else {
