@@ -36,8 +36,26 @@ class Stories260KReferenceTest {
     @Test
     void greedyTokensAndLogitsMatchLlama2c() throws Exception {
         Path dir = SharedData.require("models/stories260K");
-        JsonNode ref = JSON.readTree(dir.resolve("reference.json").toFile());
         try (CausalLM model = Architectures.load(dir)) {
+            assertMatchesLlama2c(model, dir);
+        }
+    }
+
+    /** The same with the projections in the serving layout (F32 rows in groups of 32; the hidden 172 rows stay plain). */
+    @Test
+    void greedyTokensAndLogitsMatchLlama2cInTheServingLayout() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.jtune.tensor.F32RowGroups.worthPacking(), "the serving layout needs 16 F32 lanes");
+        Path dir = SharedData.require("models/stories260K");
+        try (CausalLM model = Architectures.load(dir)) {
+            int packed = org.jtune.models.weights.ServingLayout.packF32Projections(model.weights());
+            assertEquals(5 * 5, packed, "q, k, v, o and down of each of the 5 layers (gate and up have 172 rows; the head is the tied embedding)");
+            assertMatchesLlama2c(model, dir);
+        }
+    }
+
+    private static void assertMatchesLlama2c(CausalLM model, Path dir) throws Exception {
+        JsonNode ref = JSON.readTree(dir.resolve("reference.json").toFile());
+        {
             for (JsonNode p : ref.get("prompts")) {
                 int[] prompt = ints(p.get("prompt_ids"));
                 int[] expected = ints(p.get("generated_ids"));
