@@ -22,11 +22,11 @@ public final class RowGroupFormats {
     }
 
     /**
-     * A whole matrix of an interleaved layout as ggml's rows again (for writing files), and F32 served in groups
-     * ({@link org.jtune.tensor.F32RowGroups}) as plain F32 rows; any other tensor unchanged.
+     * A whole matrix of an interleaved layout as ggml's rows again (for writing files), and F32/BF16 served in groups
+     * ({@link org.jtune.tensor.FloatRowGroups}) as plain rows; any other tensor unchanged.
      */
     public static Tensor unpacked(Tensor t) {
-        return org.jtune.tensor.F32RowGroups.plain(Q6_Kx32Format.unpacked(Q4_Kx32Format.unpacked(Q4_0x32Format.unpacked(t))));
+        return org.jtune.tensor.FloatRowGroups.plain(Q6_Kx32Format.unpacked(Q4_Kx32Format.unpacked(Q4_0x32Format.unpacked(t))));
     }
 
     /** One direction of a layout change over a whole (rows, cols) matrix at {@code from[off ..]}: a new segment, or null when it cannot be made. */

@@ -41,13 +41,13 @@ class Stories260KReferenceTest {
         }
     }
 
-    /** The same with the projections in the serving layout (F32 rows in groups of 32; the hidden 172 rows stay plain). */
+    /** The same with the projections in the serving layout (rows in groups of 32; gate and up, 172 rows, stay plain). */
     @Test
     void greedyTokensAndLogitsMatchLlama2cInTheServingLayout() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(org.jtune.tensor.F32RowGroups.worthPacking(), "the serving layout needs 16 F32 lanes");
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.jtune.tensor.FloatRowGroups.worthPacking(), "the serving layout needs 16 F32 lanes");
         Path dir = SharedData.require("models/stories260K");
         try (CausalLM model = Architectures.load(dir)) {
-            int packed = org.jtune.models.weights.ServingLayout.packF32Projections(model.weights());
+            int packed = org.jtune.models.weights.ServingLayout.packProjections(model.weights());
             assertEquals(5 * 5, packed, "q, k, v, o and down of each of the 5 layers (gate and up have 172 rows; the head is the tied embedding)");
             assertMatchesLlama2c(model, dir);
         }

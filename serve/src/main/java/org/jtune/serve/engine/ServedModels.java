@@ -25,7 +25,7 @@ public final class ServedModels implements AutoCloseable {
     }
 
     /**
-     * Loads the base model folder and every adapter folder; F32 projections take the serving layout
+     * Loads the base model folder and every adapter folder; F32 and BF16 projections take the serving layout
      * ({@link ServingLayout}), in which a batch of sequences multiplies faster.
      *
      * @param baseName the name clients send as "model" for the base
@@ -34,7 +34,7 @@ public final class ServedModels implements AutoCloseable {
     public static ServedModels load(Path baseDir, String baseName, Map<String, Path> adapters) throws JtuneException {
         CausalLM model = Architectures.load(baseDir);
         try {
-            ServingLayout.packF32Projections(model.weights());
+            ServingLayout.packProjections(model.weights());
             for (var e : adapters.entrySet()) {
                 if (e.getKey().equals(baseName) || model.adapters().contains(e.getKey())) {
                     throw new JtuneException("adapter name \"" + e.getKey() + "\" is used twice (or is the base model's name)");

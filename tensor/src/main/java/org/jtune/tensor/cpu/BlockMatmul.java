@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
-import org.jtune.tensor.F32RowGroups;
+import org.jtune.tensor.FloatRowGroups;
 import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
@@ -26,8 +26,8 @@ import org.jtune.tensor.Tensor;
  * <li>A {@link RowGroupCodec} (rows interleaved in groups of 32: Q4_0 repacked on load) takes both products through
  *     {@link #groups}: X quantized to 8-bit codes once per call, the groups of W's rows in pieces the threads claim, each
  *     piece multiplied by every row of X with the codec's integer kernel.</li>
- * <li>{@link F32RowGroups} (F32 rows interleaved in groups of 32 for serving) takes both products through
- *     {@link F32GroupProducts}: F32 activations, the GEMM's register tile on the weights as they stream.</li>
+ * <li>{@link FloatRowGroups} (F32 or BF16 rows interleaved in groups of 32 for serving) takes both products through
+ *     {@link FloatGroupProducts}: F32 activations, the GEMM's register tile on the weights as they stream.</li>
  * <li>{@link #inputGradient}: DX (m, cols) (+)= G (m, rows)·W, the gradient a frozen quantized weight passes
  *     to its input (QLoRA): per column chunk and block of {@value #MB} G rows, four W rows are dequantized
  *     and DX[i, chunk] += Σ_q G[i, r+q]·W[r+q, chunk] with r in increasing order.</li>
@@ -188,8 +188,8 @@ public final class BlockMatmul {
             groups(g, w, offset, rows, cols, x, xOff, 1, out, outOff);
             return;
         }
-        if (codec == F32RowGroups.INSTANCE) {
-            F32GroupProducts.gemm(w, offset, rows, cols, x, xOff, 1, out, outOff);
+        if (codec instanceof FloatRowGroups f) {
+            FloatGroupProducts.gemm(f, w, offset, rows, cols, x, xOff, 1, out, outOff);
             return;
         }
         long rowBytes = codec.rowBytes(cols);
@@ -210,7 +210,7 @@ public final class BlockMatmul {
         if (outOff < 0 || outOff + (long) m * rows > out.length) throw new IllegalArgumentException("out holds fewer than " + m + "×" + rows + " values");
         if (m == 0 || rows == 0) return;
         if (codec instanceof RowGroupCodec g) groups(g, w, offset, rows, cols, x, xOff, m, out, outOff);
-        else if (codec == F32RowGroups.INSTANCE) F32GroupProducts.gemm(w, offset, rows, cols, x, xOff, m, out, outOff);
+        else if (codec instanceof FloatRowGroups f) FloatGroupProducts.gemm(f, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (m <= fewRowsMax) fewRows(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
         else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
