@@ -37,8 +37,9 @@ import org.jtune.tensor.Tensor;
  * <li>on stories15M, the disconnect scenario at full size, with a paged KV budget: 64 concurrent streams of
  *     which a quarter disconnect after a few events, then 64 plain requests; no 5xx, every other request
  *     complete, no KV block held afterwards;</li>
- * <li>the TinyLlama-1.1B shape served 4-bit ({@code --quantize q4_0}), beside llama.cpp on a Q4_0 GGUF export of the same
- *     folder (llama.cpp's file also holds the embedding in Q4_0 and the head in Q6_K; ours keeps them F32).</li>
+ * <li>the TinyLlama-1.1B shape with BF16 weights (beside llama.cpp on a BF16 GGUF), and served 4-bit ({@code --quantize q4_0}),
+ *     beside llama.cpp on a Q4_0 GGUF export of the same folder (llama.cpp's file also holds the embedding in Q4_0 and the head
+ *     in Q6_K; ours keeps them F32).</li>
  * </ul>
  * Sampling is temperature 0.8, top-p 0.95 (the sampler's work is part of a step). {@code --quick} runs a
  * tiny shape at concurrency 1 and 4 to check the benchmark itself; {@code -Djtune.bench.serve.models=stories15M}
@@ -54,9 +55,21 @@ final class ServeBenchmark {
     private static final int MIN_REQUESTS = 4;
 
     /** A model shape with its workload: prompt and generated tokens per request, requests per level ≥ c·perClient. */
-    /** quantize: null for F32 weights, else a --quantize type ("q4_0") for the server and the GGUF type of the peer's file. */
+    /**
+     * weights: the dtype of the folder's weights (F32, BF16); quantize: null, else a --quantize type ("q4_0") for the server
+     * and the GGUF type of the peer's file.
+     */
     private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, boolean acceptance,
-                         String quantize) {}
+                         DType weights, String quantize) {
+        /** What the server multiplies with: the quantization type, or the weights' dtype. */
+        String dtype() {
+            return quantize != null ? quantize : weights.name();
+        }
+
+        GgmlType peerType() {
+            return quantize != null ? GgmlType.valueOf(quantize.toUpperCase(java.util.Locale.ROOT)) : weights == DType.BF16 ? GgmlType.BF16 : GgmlType.F32;
+        }
+    }
 
     private final boolean quick;
 
@@ -72,14 +85,15 @@ final class ServeBenchmark {
 
     private int runRows(boolean json) throws Exception {
         List<Shape> shapes = quick
-                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true, null))
-                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, null),
-                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, null),
-                          new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, "q4_0"));
+                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true, DType.F32, null))
+                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, DType.F32, null),
+                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, DType.F32, null),
+                          new Shape("TinyLlama-1.1B-bf16", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, DType.BF16, null),
+                          new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, DType.F32, "q4_0"));
         Integer generated = Integer.getInteger("jtune.bench.serve.maxTokens"); // e.g. 128: decode-heavier traffic than the default
         if (generated != null) {
             shapes = shapes.stream().map(s -> new Shape(s.name(), s.config(), s.promptTokens(), generated, s.perClient(), s.levels(), s.acceptance(),
-                    s.quantize())).toList();
+                    s.weights(), s.quantize())).toList();
         }
         String only = System.getProperty("jtune.bench.serve.models"); // e.g. -Djtune.bench.serve.models=stories15M through JTUNE_JAVA_OPTS
         if (only != null && !only.isBlank()) shapes = shapes.stream().filter(s -> List.of(only.split(",")).contains(s.name())).toList();
@@ -95,8 +109,8 @@ final class ServeBenchmark {
         try {
             Path model = dir.resolve("model");
             Files.createDirectories(model);
-            System.err.printf("serve: %s: writing random F32 weights%n", shape.name());
-            RandomLlamaFolder.write(model, shape.config(), DType.F32);
+            System.err.printf("serve: %s: writing random %s weights%n", shape.name(), shape.weights());
+            RandomLlamaFolder.write(model, shape.config(), shape.weights());
             List<String> adapters = adapters(model, dir.resolve("adapters"), 8);
             Map<Integer, ServeLoad.Level> peer = peerLevels(shape, model, dir);
             List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--served-model-name", "bench", "--max-batch", "64",
@@ -137,7 +151,7 @@ final class ServeBenchmark {
     }
 
     private ResultLine level(Shape shape, ServeLoad.Level l) {
-        return new ResultLine().put("bench", "serve").put("model", shape.name()).put("dtype", shape.quantize() == null ? "F32" : shape.quantize()).put("threads", Parallel.threads())
+        return new ResultLine().put("bench", "serve").put("model", shape.name()).put("dtype", shape.dtype()).put("threads", Parallel.threads())
                 .put("concurrency", l.concurrency()).put("requests", l.requests()).put("prompt_tokens", shape.promptTokens())
                 .put("max_tokens", shape.maxTokens()).put("tok_s", l.tokensPerSecond()).put("ttft_p50_ms", ServeLoad.percentile(l.ttftMs(), 0.5))
                 .put("ttft_p99_ms", ServeLoad.percentile(l.ttftMs(), 0.99)).put("itl_p50_ms", ServeLoad.percentile(l.itlMs(), 0.5))
@@ -151,7 +165,7 @@ final class ServeBenchmark {
         try {
             Path gguf = dir.resolve("model.gguf");
             System.err.printf("serve: %s: GGUF export and llama.cpp%n", shape.name());
-            HfToGguf.export(model, shape.quantize() == null ? GgmlType.F32 : GgmlType.valueOf(shape.quantize().toUpperCase(java.util.Locale.ROOT)), gguf);
+            HfToGguf.export(model, shape.peerType(), gguf);
             try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, dir.resolve("peer.log"))) {
                 warmUp(peer::run, shape);
                 for (int c : shape.levels()) out.put(c, peer.run(level(shape, c, c), c));
