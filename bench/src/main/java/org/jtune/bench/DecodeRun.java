@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
+import org.jtune.models.weights.ServingLayout;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.tensor.Rng;
@@ -40,6 +41,7 @@ public final class DecodeRun {
         long allocated = 0;
         double[] modelRead;
         try (CausalLM model = Architectures.load(path)) {
+            ServingLayout.packProjections(model.weights());   // as jtune generate and serve load it (-Djtune.rowGroups=false: not)
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(vocab - 3);

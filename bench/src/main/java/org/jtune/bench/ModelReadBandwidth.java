@@ -6,12 +6,14 @@ import java.util.Arrays;
 import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.weights.Weight;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.FloatRowGroups;
 import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
 
 /**
  * How fast this process reads the very bytes a decode step reads: a vector sum ({@link MappedGemvBandwidth#sum}) over the
- * model's own F32/BF16 weight tensors in native memory (every weight but the embedding; a memory-mapped checkpoint's
+ * model's own F32/BF16 weight tensors in native memory, plain or in the serving layout (every weight but the embedding; a memory-mapped checkpoint's
  * page-cache pages, through the model's own mapping), split into 4 MiB pieces across the pool like a kernel. Beside
  * `bench decode`'s copy and read bounds, which stream a fresh buffer of their own: on this VM the same decode took 61–68
  * ms per step in some processes and 88–97 in others with the same bounds (bench/RESULTS.md, twelfth session), and this
@@ -32,10 +34,12 @@ final class ModelReadBandwidth {
         for (Weight w : model.weights().all()) {
             if (w.role() == Weight.Role.EMBEDDING) continue;
             Tensor t = w.value().value();
-            if (!t.dtype().isFloating() || t.dtype().blockSize() != 1 || !t.isContiguous() || !t.storage().isHost()) continue;
+            // F32/BF16, plain or in the serving layout's row groups
+            DType values = t.blockCodec() instanceof FloatRowGroups g ? g.element() : t.dtype();
+            if (!values.isFloating() || values.blockSize() != 1 || !t.isContiguous() || !t.storage().isHost()) continue;
             MemorySegment s = t.storage().segment();
             if (s == null || !s.isNative()) continue;
-            long start = t.offset() * t.dtype().byteSize(), end = start + (t.numel() * t.dtype().byteSize()) / UNIT * UNIT;
+            long start = t.offset() * values.byteSize(), end = start + (t.numel() * values.byteSize()) / UNIT * UNIT;
             for (long from = start; from < end; from += PIECE) pieces.add(new Piece(s, from, Math.min(end, from + PIECE)));
             total += end - start;
         }

@@ -56,12 +56,13 @@ final class ModelRun {
         }
     }
 
-    /** The model of {@code dir} with its weights on --device (checked before anything is read). */
+    /** The model of {@code dir} with its weights on --device (checked before anything is read), in the serving layout on the CPU. */
     static CausalLM load(Path dir, String quantize, String device) throws JtuneException {
         org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device);
         CausalLM m = Architectures.load(dir, quantize);
         try {
             org.jtune.models.ModelDevice.move(m, d);
+            org.jtune.models.weights.ServingLayout.packProjections(m.weights());   // only generates and scores: the faster layout on the CPU
         } catch (RuntimeException e) {
             m.close();
             throw e;
