@@ -11,14 +11,15 @@ import org.jtune.tensor.Tensor;
  * Where block-quantized matrices change between ggml's rows (files) and jtune's interleaved layouts for the integer
  * kernels ({@link org.jtune.tensor.RowGroupCodec}): {@link #repacked} where weights are bound or quantized in memory,
  * {@link #unpacked} where they are written. One entry per layout: {@link Q4_0x32Format} for Q4_0,
- * {@link Q4_Kx32Format} for Q4_K, {@link Q6_Kx32Format} for Q6_K.
+ * {@link Q4_Kx32Format} for Q4_K, {@link Q6_Kx32Format} for Q6_K, {@link Q8_0x32Format} for Q8_0 (F32 activations,
+ * {@link org.jtune.tensor.FloatGroupCodec}).
  */
 public final class RowGroupFormats {
     private RowGroupFormats() {}
 
     /** t in its interleaved layout when it is a whole matrix of a format that has one and fits it (a new copy); otherwise t. */
     public static Tensor repacked(Tensor t) {
-        return Q6_Kx32Format.repacked(Q4_Kx32Format.repacked(Q4_0x32Format.repacked(t)));
+        return Q8_0x32Format.repacked(Q6_Kx32Format.repacked(Q4_Kx32Format.repacked(Q4_0x32Format.repacked(t))));
     }
 
     /**
@@ -26,7 +27,7 @@ public final class RowGroupFormats {
      * ({@link org.jtune.tensor.FloatRowGroups}) as plain rows; any other tensor unchanged.
      */
     public static Tensor unpacked(Tensor t) {
-        return org.jtune.tensor.FloatRowGroups.plain(Q6_Kx32Format.unpacked(Q4_Kx32Format.unpacked(Q4_0x32Format.unpacked(t))));
+        return org.jtune.tensor.FloatRowGroups.plain(Q8_0x32Format.unpacked(Q6_Kx32Format.unpacked(Q4_Kx32Format.unpacked(Q4_0x32Format.unpacked(t)))));
     }
 
     /** One direction of a layout change over a whole (rows, cols) matrix at {@code from[off ..]}: a new segment, or null when it cannot be made. */
@@ -39,7 +40,7 @@ public final class RowGroupFormats {
      * (a new native copy); otherwise t itself. When t lies in a file mapping, its pages are given back
      * ({@link ResidentMemory#release}): nothing reads them again, and the model is not held (or, with --mlock, locked) twice.
      */
-    static Tensor repack(Tensor t, BlockCodec rowsCodec, RowGroupCodec layout, boolean enabled, Conversion interleave) {
+    static Tensor repack(Tensor t, BlockCodec rowsCodec, BlockCodec layout, boolean enabled, Conversion interleave) {
         if (!enabled || t.dtype() != DType.BLOCK || t.blockCodec() != rowsCodec || t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) return t;
         int rows = t.size(0), cols = t.size(1);
         if (rows == 0 || rows % RowGroupCodec.GROUP != 0 || cols == 0 || cols % layout.blockSize() != 0) return t;
@@ -50,7 +51,7 @@ public final class RowGroupFormats {
     }
 
     /** A whole matrix of {@code layout} as {@code rowsCodec}'s rows; any other tensor unchanged; a view refused. */
-    static Tensor unpack(Tensor t, RowGroupCodec layout, BlockCodec rowsCodec, Conversion plain) {
+    static Tensor unpack(Tensor t, BlockCodec layout, BlockCodec rowsCodec, Conversion plain) {
         if (t.dtype() != DType.BLOCK || t.blockCodec() != layout) return t;
         if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a " + layout.name() + " matrix cannot be unpacked");
         return Tensor.blockQuantized(rowsCodec, plain.convert(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));

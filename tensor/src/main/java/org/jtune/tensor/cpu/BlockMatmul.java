@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.FloatGroupCodec;
 import org.jtune.tensor.FloatRowGroups;
 import org.jtune.tensor.Int8BlockCodec;
 import org.jtune.tensor.Parallel;
@@ -28,6 +29,8 @@ import org.jtune.tensor.Tensor;
  *     piece multiplied by every row of X with the codec's integer kernel.</li>
  * <li>{@link FloatRowGroups} (F32 or BF16 rows interleaved in groups of 32 for serving) takes both products through
  *     {@link FloatGroupProducts}: F32 activations, the GEMM's register tile on the weights as they stream.</li>
+ * <li>A {@link FloatGroupCodec} (rows interleaved in groups of 32 with F32 activations: Q8_0 repacked on load) takes both
+ *     products through {@link #floatGroups}: the groups in pieces the threads claim, each multiplied by every row of X.</li>
  * <li>{@link #inputGradient}: DX (m, cols) (+)= G (m, rows)·W, the gradient a frozen quantized weight passes
  *     to its input (QLoRA): per column chunk and block of {@value #MB} G rows, four W rows are dequantized
  *     and DX[i, chunk] += Σ_q G[i, r+q]·W[r+q, chunk] with r in increasing order.</li>
@@ -192,6 +195,10 @@ public final class BlockMatmul {
             FloatGroupProducts.gemm(f, w, offset, rows, cols, x, xOff, 1, out, outOff);
             return;
         }
+        if (codec instanceof FloatGroupCodec g) {
+            floatGroups(g, w, offset, rows, cols, x, xOff, 1, out, outOff);
+            return;
+        }
         long rowBytes = codec.rowBytes(cols);
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, rowBytes));
         Parallel.forPieces(rows, grain, GEMV_PIECES,
@@ -211,6 +218,7 @@ public final class BlockMatmul {
         if (m == 0 || rows == 0) return;
         if (codec instanceof RowGroupCodec g) groups(g, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (codec instanceof FloatRowGroups f) FloatGroupProducts.gemm(f, w, offset, rows, cols, x, xOff, m, out, outOff);
+        else if (codec instanceof FloatGroupCodec g) floatGroups(g, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (m <= fewRowsMax) fewRows(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
         else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
@@ -255,6 +263,23 @@ public final class BlockMatmul {
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
         Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, q, out, outOff, rows));
+    }
+
+    /**
+     * out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k] for a {@link FloatGroupCodec} W: its groups of 32 rows in pieces of at
+     * least 64 KiB that the threads claim, every row of X multiplied with each piece while it is in cache by the codec's
+     * kernel. A row's output is the same whatever m is.
+     */
+    private static void floatGroups(FloatGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                                    float[] out, int outOff) {
+        long groupBytes = FloatGroupCodec.GROUP * codec.rowBytes(cols);
+        if (rows % FloatGroupCodec.GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
+            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
+                    + FloatGroupCodec.GROUP + " rows");
+        }
+        int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
+        Parallel.forPieces(rows / FloatGroupCodec.GROUP, grain, GEMV_PIECES,
+                (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, x, xOff, m, out, outOff, rows));
     }
 
     /** {@link #gemm} always through 8-bit activation codes and integer block dot products ({@link Int8PanelGemm}). */

@@ -1,0 +1,289 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.FloatGroupCodec;
+import org.jtune.tensor.Parallel;
+import org.jtune.tensor.Tensor;
+
+/**
+ * Q8_0 weights repacked on load (jtune's in-memory layout; files keep ggml's {@link Q8_0Format} rows): the rows in groups
+ * of 32, and per group and block of 32 columns 1088 bytes, as many as ggml's 32 blocks: the 32 rows' F16 scales d as 16
+ * little-endian 32-bit words, word t holding row t's in its low half and row t + 16's in its high half (one 512-bit load
+ * widens them to two F32 vectors of 16 rows, exactly, as in {@link Q4_0x32Format}), then 32 columns of 32 bytes, byte r
+ * of column j being row r's code j; w = q·d as in Q8_0.
+ *
+ * <p>Why: ggml's rows are multiplied one row at a time, each block of 32 codes widened to two F32 vectors, multiplied by
+ * the activations and summed across lanes at the end of the row, and on AVX-512 that kernel is bound by its instructions
+ * (a 600 KB matrix in L2: 19 GB/s on one thread, 2026-12-06), not by memory. Here a column of codes of 32 rows widens to
+ * two vectors that a broadcast activation multiplies, the block's sums are scaled by the 32 rows' scales once per block,
+ * and four activation rows share each widening: 1.2–1.3 × the weights per second in cache (bench/RESULTS.md).
+ *
+ * <p>The product ({@link #multiplyGroups}) takes F32 activations as they are (no 8-bit activation codes): out =
+ * Σ_b d_b·(Σ_{k∈b} q_k·x_k), the inner sum over k in order with one fused multiply-add per step, then one per block; the
+ * scalar {@link #dot} is the same sum, and each output depends only on its row and its activation row. A scale that is
+ * Inf or NaN has no such widening: a matrix holding one keeps ggml's rows. On with 16 F32 lanes (AVX-512) and
+ * {@link QuantVectors#ENABLED}; {@code -Djtune.q8_0.interleave=false} keeps ggml's rows and their kernel.
+ */
+public final class Q8_0x32Format implements FloatGroupCodec {
+    public static final Q8_0x32Format INSTANCE = new Q8_0x32Format();
+    /** Whether Q8_0 matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
+    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+            && !"false".equals(System.getProperty("jtune.q8_0.interleave"));
+    private static final int QK = 32;
+    private static final int PLAIN = 34;
+    /** Bytes of one group's block: 32 F16 scales, then 32 columns of 32 code bytes. */
+    private static final int BLOCK_BYTES = 1088;
+    private static final int CODES = 64;
+    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
+    private static final float F16_BIAS = 0x1p112f;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+
+    private Q8_0x32Format() {}
+
+    @Override
+    public String name() {
+        return "q8_0x32";
+    }
+
+    @Override
+    public int blockSize() {
+        return QK;
+    }
+
+    @Override
+    public long rowBytes(int cols) {
+        return (long) cols / QK * PLAIN;
+    }
+
+    // ---- layout ----------------------------------------------------------------------------------
+
+    /** A new native matrix in this layout holding the (rows, cols) ggml Q8_0 rows at plain[off ..]; null when a scale is Inf or NaN. */
+    public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
+        check(rows, cols);
+        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
+        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q8_0 rows beyond their memory");
+        MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate((long) rows / GROUP * groupBytes, 64);
+        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
+            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
+            for (int g = g0; g < g1; g++) {
+                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
+                for (int b = 0; b < blocks; b++) {
+                    for (int r = 0; r < GROUP; r++) {
+                        int o = r * plainRow + b * PLAIN, d = b * BLOCK_BYTES;
+                        dst[d + scaleByte(r)] = src[o];
+                        dst[d + scaleByte(r) + 1] = src[o + 1];
+                        if ((src[o + 1] & 0x7c) == 0x7c) finite.set(false);
+                        for (int j = 0; j < QK; j++) dst[d + CODES + 32 * j + r] = src[o + 2 + j];
+                    }
+                }
+                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
+            }
+        });
+        return finite.get() ? out : null;
+    }
+
+    /** The ggml Q8_0 rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
+    public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
+        check(rows, cols);
+        long plainRow = (long) cols / QK * PLAIN, rb = INSTANCE.rowBytes(cols);
+        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * plainRow)]);
+        for (int r = 0; r < rows; r++) {
+            long rowOff = off + r * rb;
+            int lane = lane(rowOff, rb);
+            for (int b = 0; b < cols / QK; b++) {
+                long o = blockOffset(rowOff, rb, b), p = r * plainRow + (long) b * PLAIN;
+                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(lane)));
+                for (int j = 0; j < QK; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane));
+            }
+        }
+        return out;
+    }
+
+    /** t in this layout when it is a whole Q8_0 matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
+    public static Tensor repacked(Tensor t) {
+        return RowGroupFormats.repack(t, Q8_0Format.INSTANCE, INSTANCE, ENABLED, Q8_0x32Format::interleave);
+    }
+
+    /** A whole matrix of this layout as ggml Q8_0 rows (for writing files); any other tensor unchanged. */
+    public static Tensor unpacked(Tensor t) {
+        return RowGroupFormats.unpack(t, INSTANCE, Q8_0Format.INSTANCE, Q8_0x32Format::plain);
+    }
+
+    private static void check(int rows, int cols) {
+        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
+            throw new IllegalArgumentException("q8_0x32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 32-blocks");
+        }
+    }
+
+    /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */
+    private static int scaleByte(int r) {
+        return 4 * (r & 15) + 2 * (r >> 4);
+    }
+
+    /** Row's place in its group, from its offset row · rowBytes. */
+    private static int lane(long rowOff, long rowBytes) {
+        return (int) (rowOff / rowBytes % GROUP);
+    }
+
+    /** Byte offset of block b of the group holding the row at rowOff. */
+    private static long blockOffset(long rowOff, long rowBytes, int b) {
+        return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * BLOCK_BYTES;
+    }
+
+    // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
+
+    /** The row quantized by ggml's Q8_0 quantizer into its group; a non-finite value (an Inf or NaN scale) is refused. */
+    @Override
+    public void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
+        MemorySegment row = MemorySegment.ofArray(new byte[cols / QK * PLAIN]);
+        Q8_0Format.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
+        long rb = rowBytes(cols);
+        int lane = lane(dstOff, rb);
+        for (int b = 0; b < cols / QK; b++) {
+            long o = blockOffset(dstOff, rb, b);
+            short d = row.get(QuantVectors.SHORT, (long) b * PLAIN);
+            if ((d & 0x7c00) == 0x7c00) {
+                throw new IllegalArgumentException("q8_0x32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
+            }
+            dst.set(QuantVectors.SHORT, o + scaleByte(lane), d);
+            for (int j = 0; j < QK; j++) dst.set(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane, row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 2 + j));
+        }
+    }
+
+    /** q·d per weight: the floats of {@link Q8_0Format#dequantizeRow}. */
+    @Override
+    public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
+        long rb = rowBytes(cols);
+        int lane = lane(rowOff, rb);
+        for (int b = from / QK; b < (from + n + QK - 1) / QK; b++) {
+            long o = blockOffset(rowOff, rb, b);
+            float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + scaleByte(lane)));
+            int y = dstOff + b * QK - from;
+            for (int j = 0; j < QK && b * QK + j < from + n; j++) dst[y + j] = w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane) * d;
+        }
+    }
+
+    /** Σ_b d_b·(Σ_{k∈b} q_k·x_k), each sum in order with one fused multiply-add per step: the bits of {@link #multiplyGroups}. */
+    @Override
+    public float dot(MemorySegment w, long rowOff, int cols, float[] x, int xOff) {
+        long rb = rowBytes(cols);
+        int lane = lane(rowOff, rb);
+        float acc = 0f;
+        for (int b = 0; b < cols / QK; b++) {
+            long o = blockOffset(rowOff, rb, b);
+            float s = 0f;
+            for (int j = 0; j < QK; j++) s = Math.fma((float) w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane), x[xOff + b * QK + j], s);
+            acc = Math.fma(s, Float.float16ToFloat(w.get(QuantVectors.SHORT, o + scaleByte(lane))), acc);
+        }
+        return acc;
+    }
+
+    // ---- the product --------------------------------------------------------------------------------
+
+    @Override
+    public void multiplyGroups(MemorySegment w, long offset, int g0, int g1, int cols, float[] x, int xOff, int m, float[] out, int outOff, int outStride) {
+        if (g1 <= g0 || m <= 0) return;
+        int blocks = cols / QK;
+        long groupBytes = (long) blocks * BLOCK_BYTES;
+        MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
+        long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
+        java.util.Objects.checkFromIndexSize(xOff, (long) m * cols, x.length);
+        java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        for (int g = g0; g < g1; g++) {
+            long group = base + (g - g0) * groupBytes;
+            int i = 0;
+            for (; i + 3 < m; i += 4) rows4(group, blocks, x, xOff + i * cols, cols, out, outOff + i * outStride + g * GROUP, outStride);
+            for (; i < m; i++) row1(group, blocks, x, xOff + i * cols, out, outOff + i * outStride + g * GROUP);
+        }
+    }
+
+    /** One activation row (at x[xo ..]) times one group: out[o .. o + 32). */
+    private static void row1(long group, int blocks, float[] x, int xo, float[] out, int o) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        FloatVector f0 = FloatVector.zero(F), f1 = f0;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = xo + b * QK;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int j = 0; j < QK; j++) {
+                long col = c + CODES + 32L * j;
+                FloatVector v0 = (FloatVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector v1 = (FloatVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector a = FloatVector.broadcast(F, x[k + j]);
+                s0 = v0.fma(a, s0);
+                s1 = v1.fma(a, s1);
+            }
+            // the 32 F16 scales widened (magnitude bits into F32's place, times 2^112, sign OR-ed back; exact for finite
+            // values), written out as in Q4_0x32Format's kernels
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE);
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            f0 = s0.fma(d0, f0);
+            f1 = s1.fma(d1, f1);
+        }
+        f0.intoArray(out, o);
+        f1.intoArray(out, o + 16);
+    }
+
+    /** Four activation rows (at x[xo ..], {@code cols} apart) times one group: {@link #row1}'s outputs, each column of codes widened once. */
+    private static void rows4(long group, int blocks, float[] x, int xo, int cols, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        FloatVector f00 = FloatVector.zero(F), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES;
+            int k = xo + b * QK;
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int j = 0; j < QK; j++) {
+                long col = c + CODES + 32L * j;
+                FloatVector v0 = (FloatVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector v1 = (FloatVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector a = FloatVector.broadcast(F, x[k + j]);
+                s00 = v0.fma(a, s00);
+                s01 = v1.fma(a, s01);
+                a = FloatVector.broadcast(F, x[k + cols + j]);
+                s10 = v0.fma(a, s10);
+                s11 = v1.fma(a, s11);
+                a = FloatVector.broadcast(F, x[k + 2 * cols + j]);
+                s20 = v0.fma(a, s20);
+                s21 = v1.fma(a, s21);
+                a = FloatVector.broadcast(F, x[k + 3 * cols + j]);
+                s30 = v0.fma(a, s30);
+                s31 = v1.fma(a, s31);
+            }
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE);        // row1's widening, written out as there
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            f00 = s00.fma(d0, f00);
+            f01 = s01.fma(d1, f01);
+            f10 = s10.fma(d0, f10);
+            f11 = s11.fma(d1, f11);
+            f20 = s20.fma(d0, f20);
+            f21 = s21.fma(d1, f21);
+            f30 = s30.fma(d0, f30);
+            f31 = s31.fma(d1, f31);
+        }
+        f00.intoArray(out, o);
+        f01.intoArray(out, o + 16);
+        f10.intoArray(out, o + stride);
+        f11.intoArray(out, o + stride + 16);
+        f20.intoArray(out, o + 2 * stride);
+        f21.intoArray(out, o + 2 * stride + 16);
+        f30.intoArray(out, o + 3 * stride);
+        f31.intoArray(out, o + 3 * stride + 16);
+    }
+}
