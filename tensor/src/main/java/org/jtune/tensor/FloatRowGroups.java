@@ -91,17 +91,27 @@ public final class FloatRowGroups implements BlockCodec {
         long groupValues = (long) GROUP * cols;
         if (groupValues > Integer.MAX_VALUE / 2) throw new IllegalArgumentException(name + ": rows of " + cols + " columns are too long");
         MemorySegment out = Arena.ofAuto().allocate(rows * rowBytes(cols), 64);
+        // a contiguous host source of this codec's dtype is read as raw values (no conversion); any other through F32
+        boolean raw = t.dtype() == element && t.isContiguous() && t.storage().isHost();
         Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            float[] dst = element == DType.F32 ? new float[(int) groupValues] : null;
-            short[] half = element == DType.BF16 ? new short[(int) groupValues] : null;
+            float[] src = element == DType.F32 || !raw ? new float[(int) groupValues] : null, dst = element == DType.F32 ? new float[(int) groupValues] : null;
+            short[] bits = element == DType.BF16 && raw ? new short[(int) groupValues] : null, half = element == DType.BF16 ? new short[(int) groupValues] : null;
             for (int g = g0; g < g1; g++) {
-                Tensor rowsF32 = t.narrow(0, g * GROUP, GROUP).to(DType.F32);   // itself when a contiguous heap F32 view
-                float[] src = rowsF32.storage().floatArray();
-                int base = (int) rowsF32.offset();
-                for (int r = 0; r < GROUP; r++) {
-                    int s = base + r * cols, p = place(r);
-                    if (dst != null) for (int k = 0; k < cols; k++) dst[k * GROUP + p] = src[s + k];
-                    else for (int k = 0; k < cols; k++) half[k * GROUP + p] = Half.floatToBf16(src[s + k]);
+                if (raw) {
+                    long from = (t.offset() + (long) g * GROUP * cols) * element.byteSize();
+                    if (src != null) MemorySegment.copy(t.storage().segment(), FLOAT, from, src, 0, src.length);
+                    else MemorySegment.copy(t.storage().segment(), SHORT, from, bits, 0, bits.length);
+                } else {
+                    Tensor rowsF32 = t.narrow(0, g * GROUP, GROUP).to(DType.F32);
+                    MemorySegment.copy(rowsF32.storage().segment(), FLOAT, rowsF32.offset() * 4, src, 0, src.length);
+                }
+                int[] places = new int[GROUP];
+                for (int r = 0; r < GROUP; r++) places[r] = place(r);
+                for (int r = 0; r < GROUP; r++) {   // row by row: reads in order, writes 32 values apart (the group stays in L2)
+                    int p = places[r], i = r * cols;
+                    if (dst != null) for (int k = 0; k < cols; k++) dst[k * GROUP + p] = src[i + k];
+                    else if (bits != null) for (int k = 0; k < cols; k++) half[k * GROUP + p] = bits[i + k];
+                    else for (int k = 0; k < cols; k++) half[k * GROUP + p] = Half.floatToBf16(src[i + k]);
                 }
                 long at = g * GROUP * rowBytes(cols);
                 if (dst != null) MemorySegment.copy(dst, 0, out, FLOAT, at, dst.length);
