@@ -39,15 +39,23 @@ public final class StepEngine {
      * @param maxStepTokens tokens one step processes at most (decode tokens plus prompt chunks)
      * @param kvBudgetBytes bytes of KV memory for all sequences (0: no budget, one growing buffer per sequence)
      * @param kvBlockSize   positions per KV block when there is a budget
+     * @param maxPrefillWhileDecoding prompt tokens one step takes at most while other sequences are decoding: a long
+     *                      prompt then delays their next token by one step of this many tokens at a time, not by its
+     *                      whole prefill (on two CPU cores a 2048-token step of a 1B model takes 10–20 s)
      */
-    public record Limits(int maxSequences, int maxStepTokens, long kvBudgetBytes, int kvBlockSize) {
+    public record Limits(int maxSequences, int maxStepTokens, long kvBudgetBytes, int kvBlockSize, int maxPrefillWhileDecoding) {
         public static final Limits DEFAULT = new Limits(64, 2048, 0, 16);
 
         public Limits {
-            if (maxSequences < 1 || maxStepTokens < 1 || kvBudgetBytes < 0 || kvBlockSize < 1) {
+            if (maxSequences < 1 || maxStepTokens < 1 || kvBudgetBytes < 0 || kvBlockSize < 1 || maxPrefillWhileDecoding < 1) {
                 throw new IllegalArgumentException("engine limits must be positive: " + maxSequences + ", " + maxStepTokens + ", "
-                        + kvBudgetBytes + ", " + kvBlockSize);
+                        + kvBudgetBytes + ", " + kvBlockSize + ", " + maxPrefillWhileDecoding);
             }
+        }
+
+        /** No separate limit on prompt tokens while others decode (the whole step's budget). */
+        public Limits(int maxSequences, int maxStepTokens, long kvBudgetBytes, int kvBlockSize) {
+            this(maxSequences, maxStepTokens, kvBudgetBytes, kvBlockSize, maxStepTokens);
         }
 
         public Limits(int maxSequences, int maxStepTokens) {
@@ -168,6 +176,9 @@ public final class StepEngine {
         List<SequenceChunk> chunks = new ArrayList<>();
         int budget = limits.maxStepTokens();
         for (int pass = 0; pass < 2; pass++) { // decoding sequences (one token to feed) first, then prompts
+            // with sequences decoding in this step, prompts take at most maxPrefillWhileDecoding tokens of it
+            int prompts = pass == 1 && !batch.isEmpty() ? Math.min(budget, limits.maxPrefillWhileDecoding()) : budget, rest = budget - prompts;
+            if (pass == 1) budget = prompts;
             for (Sequence s : List.copyOf(live)) {
                 int left = s.length - s.fed;
                 if (budget == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
@@ -177,6 +188,7 @@ public final class StepEngine {
                 chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
                 budget -= t;
             }
+            if (pass == 1) budget += rest;
         }
         for (int i = batch.size() - 1; i >= 0; i--) { // a later reservation may have preempted an earlier member
             if (!live.contains(batch.get(i))) {

@@ -52,6 +52,33 @@ class StepEngineTest {
     }
 
     @Test
+    void aPromptArrivingWhileOthersDecodeIsPrefilledInChunksBetweenTheirTokens() {
+        try (CausalLM m = TinyModels.random(9)) {
+            int[] shortPrompt = {1, 5, 9}, longPrompt = new int[30];
+            for (int i = 0; i < longPrompt.length; i++) longPrompt[i] = 1 + (7 * i) % 50;
+            StepEngine e = new StepEngine(m, new StepEngine.Limits(8, 64, 0, 16, 5));
+            Sequence first = e.add(SequenceRequest.of(shortPrompt, SamplingConfig.greedy(40)), null);
+            e.step();
+            assertEquals(3, e.lastStepTokens(), "no one decoding: the prompt takes the step's whole budget");
+            Sequence late = e.add(SequenceRequest.of(longPrompt, GREEDY), null);
+            int prefillSteps = 0;
+            while (late.outputIds().length == 0) {
+                e.step();
+                prefillSteps++;
+                assertTrue(e.lastStepTokens() <= 1 + 5, "one decode token and at most 5 prompt tokens, got " + e.lastStepTokens());
+            }
+            assertEquals(6, prefillSteps, "30 prompt tokens, 5 a step, the first sequence decoding a token in each");
+            while (!e.idle()) e.step();
+            assertArrayEquals(alone(m, longPrompt), late.outputIds(), "the same tokens as alone");
+            assertEquals(40, first.outputIds().length);
+            StepEngine fresh = new StepEngine(m, new StepEngine.Limits(8, 64, 0, 16, 5));
+            fresh.add(SequenceRequest.of(longPrompt, GREEDY), null);
+            fresh.step();
+            assertEquals(30, fresh.lastStepTokens(), "alone, a prompt is prefilled in one step");
+        }
+    }
+
+    @Test
     void cancelEndsASequenceAndFreesItsCache() {
         try (CausalLM m = TinyModels.random(8)) {
             StepEngine e = new StepEngine(m, StepEngine.Limits.DEFAULT);

@@ -134,11 +134,19 @@ public final class BatchingEngine implements Engine {
     private volatile long kvBlocks;
     private volatile EngineGauges.KvPoolGauges kvPool = EngineGauges.KvPoolGauges.NONE;
 
+    /**
+     * Prompt tokens a step takes at most while sequences are decoding ({@code -Djtune.serve.prefillWhileDecoding=N}; the
+     * whole {@code --max-step-tokens} when none is): a long prompt that arrives while others stream is prefilled in chunks
+     * of this many tokens between their tokens instead of in one step. On two cores a 1.1B model prefills ~100–200 tokens
+     * a second, so a step of 2048 prompt tokens held every other stream for 10–20 s; 256 holds them ~1.5–2.5 s.
+     */
+    static final int PREFILL_WHILE_DECODING = Integer.getInteger("jtune.serve.prefillWhileDecoding", 256);
+
     private BatchingEngine(ServedModels models, Options options) {
         this.models = models;
         this.options = options;
         this.steps = new StepEngine(models.model(), new StepEngine.Limits(options.maxBatch(), options.maxStepTokens(),
-                options.kvBudgetBytes(), Options.KV_BLOCK_TOKENS));
+                options.kvBudgetBytes(), Options.KV_BLOCK_TOKENS, Math.min(options.maxStepTokens(), PREFILL_WHILE_DECODING)));
         this.waiting = new WaitingQueue<>(options.maxQueue());
         this.thread = Thread.ofPlatform().name("jtune-engine").daemon(true).unstarted(this::loop);
         publish(); // the pool's size is in the gauges from the start
