@@ -115,9 +115,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
         long rb = INSTANCE.rowBytes(cols);
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < cols / QK; b++) {
-                long o = blockOffset(off + r * rb, rb, b), p = r * plainRow + (long) b * PLAIN;
-                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(lane(off + r * rb, rb))));
-                for (int j = 0; j < 16; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane(off + r * rb, rb)));
+                long o = RowGroupFormats.blockOffset(off + r * rb, rb, b, BLOCK_BYTES), p = r * plainRow + (long) b * PLAIN;
+                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(RowGroupFormats.lane(off + r * rb, rb))));
+                for (int j = 0; j < 16; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + RowGroupFormats.lane(off + r * rb, rb)));
             }
         }
         return out;
@@ -141,17 +141,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
 
     /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */
     private static int scaleByte(int r) {
-        return 4 * (r & 15) + 2 * (r >> 4);
-    }
-
-    /** Row's place in its group, from its offset row · rowBytes. */
-    private static int lane(long rowOff, long rowBytes) {
-        return (int) (rowOff / rowBytes % GROUP);
-    }
-
-    /** Byte offset of block b of the group holding the row at rowOff. */
-    private static long blockOffset(long rowOff, long rowBytes, int b) {
-        return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * BLOCK_BYTES;
+        return RowGroupFormats.wordHalf(r);
     }
 
     // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
@@ -162,9 +152,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
         MemorySegment row = MemorySegment.ofArray(new byte[cols / QK * PLAIN]);
         Q4_0Format.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
         long rb = rowBytes(cols);
-        int lane = lane(dstOff, rb);
+        int lane = RowGroupFormats.lane(dstOff, rb);
         for (int b = 0; b < cols / QK; b++) {
-            long o = blockOffset(dstOff, rb, b);
+            long o = RowGroupFormats.blockOffset(dstOff, rb, b, BLOCK_BYTES);
             short d = row.get(QuantVectors.SHORT, (long) b * PLAIN);
             if ((d & 0x7c00) == 0x7c00) {
                 throw new IllegalArgumentException("q4_0x32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
@@ -178,9 +168,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
     @Override
     public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
         long rb = rowBytes(cols);
-        int lane = lane(rowOff, rb);
+        int lane = RowGroupFormats.lane(rowOff, rb);
         for (int b = from / QK; b < (from + n) / QK; b++) {
-            long o = blockOffset(rowOff, rb, b);
+            long o = RowGroupFormats.blockOffset(rowOff, rb, b, BLOCK_BYTES);
             float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + scaleByte(lane)));
             int y = dstOff + b * QK - from;
             for (int j = 0; j < 16; j++) {

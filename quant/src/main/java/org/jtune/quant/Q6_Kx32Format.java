@@ -153,9 +153,9 @@ public final class Q6_Kx32Format implements RowGroupCodec {
 
     /** The ggml Q6_K row of the row at w[rowOff] of this layout, into dst[p ..]. */
     private static void gather(MemorySegment w, long rowOff, long rb, int blocks, byte[] dst, int p) {
-        int lane = lane(rowOff, rb);
+        int lane = RowGroupFormats.lane(rowOff, rb);
         for (int b = 0; b < blocks; b++) {
-            long o = blockOffset(rowOff, rb, b);
+            long o = RowGroupFormats.blockOffset(rowOff, rb, b, BLOCK_BYTES);
             int q = p + b * PLAIN;
             dst[q + PLAIN_D] = w.get(ValueLayout.JAVA_BYTE, o + scaleByte(lane));
             dst[q + PLAIN_D + 1] = w.get(ValueLayout.JAVA_BYTE, o + scaleByte(lane) + 1);
@@ -211,17 +211,7 @@ public final class Q6_Kx32Format implements RowGroupCodec {
 
     /** Byte of row r's F16 d within its group's super-block: word r mod 16, half r / 16. */
     private static int scaleByte(int r) {
-        return D + 4 * (r & 15) + 2 * (r >> 4);
-    }
-
-    /** Row's place in its group, from its offset row · rowBytes. */
-    private static int lane(long rowOff, long rowBytes) {
-        return (int) (rowOff / rowBytes % GROUP);
-    }
-
-    /** Byte offset of super-block b of the group holding the row at rowOff. */
-    private static long blockOffset(long rowOff, long rowBytes, int b) {
-        return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * BLOCK_BYTES;
+        return D + RowGroupFormats.wordHalf(r);
     }
 
     // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
@@ -232,13 +222,13 @@ public final class Q6_Kx32Format implements RowGroupCodec {
         byte[] row = new byte[cols / QK * PLAIN];
         Q6KFormat.INSTANCE.quantizeRow(src, srcOff, MemorySegment.ofArray(row), 0, cols);
         long rb = rowBytes(cols);
-        int lane = lane(dstOff, rb);
+        int lane = RowGroupFormats.lane(dstOff, rb);
         byte[] block = new byte[BLOCK_BYTES];
         for (int b = 0; b < cols / QK; b++) {
             if ((row[b * PLAIN + PLAIN_D + 1] & 0x7c) == 0x7c) {
                 throw new IllegalArgumentException("q6_kx32: row " + dstOff / rb + " has a non-finite scale in columns " + b * QK + ".." + (b * QK + QK - 1));
             }
-            long o = blockOffset(dstOff, rb, b);
+            long o = RowGroupFormats.blockOffset(dstOff, rb, b, BLOCK_BYTES);
             MemorySegment.copy(dst, ValueLayout.JAVA_BYTE, o, block, 0, BLOCK_BYTES);
             scatter(row, b * PLAIN, block, 0, lane);
             MemorySegment.copy(block, 0, dst, ValueLayout.JAVA_BYTE, o, BLOCK_BYTES);
@@ -249,9 +239,9 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     @Override
     public void dequantize(MemorySegment w, long rowOff, int cols, int from, int n, float[] dst, int dstOff) {
         long rb = rowBytes(cols);
-        int lane = lane(rowOff, rb);
+        int lane = RowGroupFormats.lane(rowOff, rb);
         for (int b = from / QK; b < (from + n) / QK; b++) {
-            long o = blockOffset(rowOff, rb, b);
+            long o = RowGroupFormats.blockOffset(rowOff, rb, b, BLOCK_BYTES);
             float d = Float.float16ToFloat(w.get(QuantVectors.SHORT, o + scaleByte(lane)));
             int y = dstOff + b * QK - from;
             for (int h = 0; h < 2; h++) {

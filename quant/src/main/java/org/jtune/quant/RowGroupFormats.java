@@ -56,4 +56,22 @@ public final class RowGroupFormats {
         if (t.rank() != 2 || t.offset() != 0 || !t.isContiguous()) throw new IllegalArgumentException("a view of a " + layout.name() + " matrix cannot be unpacked");
         return Tensor.blockQuantized(rowsCodec, plain.convert(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
     }
+
+    /**
+     * Byte of row r's 16-bit value (an F16 scale) among a group's 16 little-endian 32-bit words, word t holding row t's in
+     * its low half and row t + 16's in its high half (one 512-bit load widens all 32 to two vectors of 16 rows).
+     */
+    static int wordHalf(int r) {
+        return 4 * (r & 15) + 2 * (r >> 4);
+    }
+
+    /** A row's place in its group of 32, from its offset row · rowBytes. */
+    static int lane(long rowOff, long rowBytes) {
+        return (int) (rowOff / rowBytes % RowGroupCodec.GROUP);
+    }
+
+    /** Byte offset of block b (of {@code blockBytes} bytes per group) of the group holding the row at rowOff. */
+    static long blockOffset(long rowOff, long rowBytes, int b, int blockBytes) {
+        return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * blockBytes;
+    }
 }
