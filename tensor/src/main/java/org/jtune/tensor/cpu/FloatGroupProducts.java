@@ -10,15 +10,15 @@ import org.jtune.tensor.FloatRowGroups;
 import org.jtune.tensor.Parallel;
 
 /**
- * OUT (m, rows) = X (m, cols)·Wᵀ for a {@link FloatRowGroups} W (32 weight rows stored column by column, F32 or BF16 widened
- * in registers): per group of 32
- * weight rows, blocks of 8 rows of X go through the GEMM's 8 × 32 register tile with the weights read straight from the
- * group ({@link #tile}; X packed once per call, depth-major, as the GEMM packs A), then a block of 4 ({@link #tile4}), and
- * the rows left over one at a time ({@link #row}: a broadcast activation times the group's two vectors per column). Each group is one sequential run of
- * memory, which one thread streams while the tile computes. Every output is Σ_k x[k]·w[k] in the order k = 0, 1, … with
- * one fused multiply-add per step — in the tile (whose K slices store and reload the exact partial sums), in
- * {@link #tile4}, {@link #row} and in {@link FloatRowGroups#dot} alike — so a row's outputs do not depend on how many rows it comes with,
- * nor on how the groups are split between threads.
+ * OUT (m, rows) = X (m, cols)·Wᵀ for a {@link FloatRowGroups} W (32 weight rows stored column by column, F32 or BF16
+ * widened in registers): per group of 32 weight rows, blocks of 8 rows of X go through the GEMM's 8 × 32 register tile
+ * with the weights read straight from the group ({@link #tile}; X packed depth-major, as the GEMM packs A), then a block
+ * of 4 ({@link #tile4}), and the rows left over one at a time ({@link #row}: a broadcast activation times the group's two
+ * vectors per column). Each group is one sequential run of memory, which one thread streams while the tile computes.
+ * Every output is Σ_k x[k]·w[k] in the order k = 0, 1, … with one fused multiply-add per step — in the tile (whose K
+ * slices store and reload the exact partial sums), in {@link #tile4}, {@link #row} and {@link FloatRowGroups#dot}
+ * alike — so a row's outputs do not depend on how many rows it comes with, nor on how the groups are split between
+ * threads.
  *
  * <p>Why: a served batch of 16 sequences read the row-major weights through dot products of four weight rows at a time
  * (four streams, lane sums per group) at 113 GFLOP/s on two threads against 5632 × 2048 F32 weights cycled from memory;
@@ -34,11 +34,17 @@ final class FloatGroupProducts {
     /** Columns per slice of a group for the row blocks (a slice of 2048 columns: 256 KiB of weights, in L2 for the next block). */
     private static final int KC = 2048;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Most rows of X per pass over the weights. */
+    static final int PASS_ROWS = 512;
     private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private FloatGroupProducts() {}
 
-    /** out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k], X row i at x[xOff + i·cols ..], W's group 0 at byte {@code offset} of w. */
+    /**
+     * out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k], X row i at x[xOff + i·cols ..], W's group 0 at byte {@code offset} of
+     * w. X goes in passes of at most {@value #PASS_ROWS} rows (its packed copy, kept by the thread, stays a few MB; a prefill
+     * re-reads the weights once per pass, a few percent of its arithmetic).
+     */
     static void gemm(FloatRowGroups codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m, float[] out, int outOff) {
         long groupBytes = GROUP * codec.rowBytes(cols);
         if (rows % GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
@@ -47,17 +53,20 @@ final class FloatGroupProducts {
         if (m == 0 || rows == 0) return;
         java.util.Objects.checkFromIndexSize(offset, rows * codec.rowBytes(cols), w.byteSize());
         boolean bf16 = codec == FloatRowGroups.BF16;
-        int blocks = m / MR, quad = m % MR >= 4 ? 4 : 0, tiled = blocks * MR + quad;
-        float[][] holder = PACKED.get();
-        if (holder[0].length < tiled * cols) holder[0] = new float[tiled * cols];
-        float[] packed = holder[0];
-        for (int i = 0; i < tiled; i++) {   // blocks of 8 rows, then one of 4, each depth-major
-            int height = i < blocks * MR ? MR : 4, dst = (i - i % height) * cols + i % height, src = xOff + i * cols;
-            for (int k = 0; k < cols; k++) packed[dst + k * height] = x[src + k];
-        }
         int grain = (int) Math.max(1, (64 << 10) / groupBytes);
-        Parallel.forPieces(rows / GROUP, grain, BlockMatmul.GEMV_PIECES,
-                (g0, g1) -> groups(bf16, w, offset, g0, g1, cols, packed, blocks, quad, x, xOff, m, out, outOff, rows));
+        for (int i0 = 0; i0 < m; i0 += PASS_ROWS) {
+            int pass = Math.min(PASS_ROWS, m - i0), blocks = pass / MR, quad = pass % MR >= 4 ? 4 : 0, tiled = blocks * MR + quad;
+            int xo = xOff + i0 * cols, oo = outOff + i0 * rows;
+            float[][] holder = PACKED.get();
+            if (holder[0].length < tiled * cols) holder[0] = new float[tiled * cols];
+            float[] packed = holder[0];
+            for (int i = 0; i < tiled; i++) {   // blocks of 8 rows, then one of 4, each depth-major
+                int height = i < blocks * MR ? MR : 4, dst = (i - i % height) * cols + i % height, src = xo + i * cols;
+                for (int k = 0; k < cols; k++) packed[dst + k * height] = x[src + k];
+            }
+            Parallel.forPieces(rows / GROUP, grain, BlockMatmul.GEMV_PIECES,
+                    (g0, g1) -> groups(bf16, w, offset, g0, g1, cols, packed, blocks, quad, x, xo, pass, out, oo, rows));
+        }
     }
 
     /** Groups [g0, g1) times every row of X; a column of a group is {@code col} bytes (128 F32, 64 BF16). */

@@ -88,6 +88,22 @@ class FloatGroupProductsTest {
     }
 
     @Test
+    void moreRowsThanOnePassGiveEachRowItsOwnBits() {
+        assumeAvx512();
+        Rng rng = new Rng(65);
+        int m = FloatGroupProducts.PASS_ROWS + 21, rows = 32, cols = 7;
+        for (FloatRowGroups codec : CODECS) {
+            Tensor w = weight(rng, codec, rows, cols), x = Tensor.uniform(rng, -1f, 1f, m, cols);
+            Tensor packed = codec.interleaved(w);
+            Tensor out = Ops.linear(x, packed);
+            assertClose(x, w, out, codec.name() + " m=" + m);
+            for (int i : new int[] {0, FloatGroupProducts.PASS_ROWS - 1, FloatGroupProducts.PASS_ROWS, m - 1}) {
+                assertArrayEquals(Ops.linear(x.narrow(0, i, 1), packed).toFloatArray(), out.narrow(0, i, 1).toFloatArray(), codec.name() + " row " + i);
+            }
+        }
+    }
+
+    @Test
     void viewsOfWholeGroupsAndStridedActivations() {
         assumeAvx512();
         Rng rng = new Rng(63);
