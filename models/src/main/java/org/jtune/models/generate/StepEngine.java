@@ -176,19 +176,18 @@ public final class StepEngine {
         List<SequenceChunk> chunks = new ArrayList<>();
         int budget = limits.maxStepTokens();
         for (int pass = 0; pass < 2; pass++) { // decoding sequences (one token to feed) first, then prompts
-            // with sequences decoding in this step, prompts take at most maxPrefillWhileDecoding tokens of it
-            int prompts = pass == 1 && !batch.isEmpty() ? Math.min(budget, limits.maxPrefillWhileDecoding()) : budget, rest = budget - prompts;
-            if (pass == 1) budget = prompts;
+            // prompts take at most maxPrefillWhileDecoding tokens of a step that also decodes
+            int cap = pass == 1 && !batch.isEmpty() ? limits.maxPrefillWhileDecoding() : Integer.MAX_VALUE;
             for (Sequence s : List.copyOf(live)) {
-                int left = s.length - s.fed;
-                if (budget == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
-                int t = Math.min(left, budget);
+                int left = s.length - s.fed, room = Math.min(budget, cap);
+                if (room == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
+                int t = Math.min(left, room);
                 if (!reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
                 chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
                 budget -= t;
+                cap -= t;
             }
-            if (pass == 1) budget += rest;
         }
         for (int i = batch.size() - 1; i >= 0; i--) { // a later reservation may have preempted an earlier member
             if (!live.contains(batch.get(i))) {
