@@ -79,6 +79,7 @@ public final class EngineStepProfile {
             RandomLlamaFolder.write(dir, config, DType.valueOf(System.getProperty("jtune.engineStep.dtype", "F32").toUpperCase(java.util.Locale.ROOT)));
             String quantize = System.getProperty("jtune.engineStep.quantize");
             try (CausalLM model = quantize == null ? Architectures.load(dir) : Architectures.load(dir, quantize)) {
+                org.jtune.models.weights.ServingLayout.packProjections(model.weights());   // as jtune serve loads it (-Djtune.rowGroups=false: not)
                 profile(model, config, layers, seqs, prompt, repeats);
             }
         } finally {
