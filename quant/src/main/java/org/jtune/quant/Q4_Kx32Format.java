@@ -147,7 +147,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         check(rows, cols);
         int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
         if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_K rows beyond their memory");
-        MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate((long) rows / GROUP * groupBytes, 64);
+        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
         AtomicBoolean finite = new AtomicBoolean(true);
         Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
             byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];

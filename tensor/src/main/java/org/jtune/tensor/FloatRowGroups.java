@@ -1,6 +1,5 @@
 package org.jtune.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -90,7 +89,7 @@ public final class FloatRowGroups implements BlockCodec {
         int rows = t.size(0), cols = t.size(1);
         long groupValues = (long) GROUP * cols;
         if (groupValues > Integer.MAX_VALUE / 2) throw new IllegalArgumentException(name + ": rows of " + cols + " columns are too long");
-        MemorySegment out = Arena.ofAuto().allocate(rows * rowBytes(cols), 64);
+        MemorySegment out = NativeMemory.allocateLarge(rows * rowBytes(cols));   // huge pages where the OS gives them
         // a contiguous host source of this codec's dtype is read as raw values (no conversion); any other through F32
         boolean raw = t.dtype() == element && t.isContiguous() && t.storage().isHost();
         Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {

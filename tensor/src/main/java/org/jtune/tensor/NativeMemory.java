@@ -1,6 +1,11 @@
 package org.jtune.tensor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.Objects;
 
 /**
@@ -24,6 +29,71 @@ public final class NativeMemory {
      */
     public static long address(MemorySegment s, long offset, long bytes) {
         return address(s, offset, bytes, "matmul: the memory of a weight was released");
+    }
+
+    /** 2 MiB: the size of an x86-64 huge page. */
+    static final long HUGE_PAGE = 2L << 20;
+
+    /**
+     * A new zeroed native segment of {@code bytes} for weights that are read again and again (the repacked layouts), freed
+     * when it becomes unreachable. On Linux, from {@link #HUGE_PAGE} up, an anonymous mapping aligned to 2 MiB and advised
+     * {@code MADV_HUGEPAGE} before it is touched, so that the kernel backs it with transparent huge pages where it allows
+     * them ({@code /sys/kernel/mm/transparent_hugepage/enabled}: always or madvise): the hardware prefetchers stop at
+     * every 4 KiB page and a weight stream pays a TLB walk per page; one row of BF16 weights in row groups streamed 46 GB/s
+     * from huge pages against 34 from 4 KiB pages (two threads, 2026-12-06, bench/RESULTS.md). Elsewhere, or with
+     * {@code -Djtune.hugePages=false}, or when the mapping fails: an ordinary 64-byte-aligned allocation.
+     */
+    public static MemorySegment allocateLarge(long bytes) {
+        if (bytes >= HUGE_PAGE && Huge.MMAP != null) {
+            try {
+                long len = bytes + HUGE_PAGE;
+                MemorySegment base = (MemorySegment) Huge.MMAP.invokeExact(MemorySegment.NULL, len, 3, 0x22, -1, 0L);   // RW, private anonymous
+                if (base.address() != -1L) {
+                    long start = (base.address() + HUGE_PAGE - 1) & -HUGE_PAGE;
+                    MemorySegment aligned = MemorySegment.ofAddress(start).reinterpret((bytes + HUGE_PAGE - 1) & -HUGE_PAGE);
+                    int advised = (int) Huge.MADVISE.invokeExact(aligned, aligned.byteSize(), 14);                       // MADV_HUGEPAGE
+                    long mappedAt = base.address();
+                    return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), s -> unmap(mappedAt, len));
+                }
+            } catch (Throwable e) {
+                // fall through to an ordinary allocation
+            }
+        }
+        return Arena.ofAuto().allocate(bytes, 64);
+    }
+
+    private static void unmap(long address, long len) {
+        try {
+            int ignored = (int) Huge.MUNMAP.invokeExact(MemorySegment.ofAddress(address), len);
+        } catch (Throwable e) {
+            // nothing else to do with memory that cannot be given back
+        }
+    }
+
+    /** libc's mmap, madvise and munmap, looked up once (null off Linux, with -Djtune.hugePages=false, or when they cannot be bound). */
+    private static final class Huge {
+        static final MethodHandle MMAP, MADVISE, MUNMAP;
+
+        static {
+            MethodHandle mmap = null, madvise = null, munmap = null;
+            if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")
+                    && System.getProperty("os.arch", "").matches("amd64|x86_64") && !"false".equals(System.getProperty("jtune.hugePages"))) {
+                try {
+                    Linker linker = Linker.nativeLinker();
+                    mmap = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                    madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                    munmap = linker.downcallHandle(linker.defaultLookup().find("munmap").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                } catch (RuntimeException | Error e) {   // no native access granted, or no such symbol
+                    mmap = madvise = munmap = null;
+                }
+            }
+            MMAP = mmap;
+            MADVISE = madvise;
+            MUNMAP = munmap;
+        }
     }
 
     /** {@link #address}, with the message of the exception thrown when s's memory was released. */

@@ -1,6 +1,5 @@
 package org.jtune.models.weights;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +55,7 @@ public final class WeightQuantizer {
         if (total > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("a " + codec.name() + " matrix of " + total + " bytes is too large");
         // off-heap, as mapped weights are: the decode kernels load from native segments of one exact class
         // (quant's QuantVectors.checkedAddress); rows on the heap would take their slow fallback
-        MemorySegment out = Arena.ofAuto().allocate(total, 64);
+        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge(total);
         int grain = Math.max(1, (1 << 20) / Math.max(1, cols * 4));
         Parallel.forRange(rows, grain, (r0, r1) -> {
             for (int r = r0; r < r1; r += 64) {

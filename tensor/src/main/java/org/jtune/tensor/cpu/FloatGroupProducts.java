@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import org.jtune.tensor.FloatRowGroups;
+import org.jtune.tensor.NativeMemory;
 import org.jtune.tensor.Parallel;
 
 /**
@@ -51,7 +52,8 @@ final class FloatGroupProducts {
             throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of " + GROUP + " rows");
         }
         if (m == 0 || rows == 0) return;
-        java.util.Objects.checkFromIndexSize(offset, rows * codec.rowBytes(cols), w.byteSize());
+        if (!w.isNative()) throw new IllegalArgumentException(codec.name() + ": weights in heap memory (the layout is made off-heap)");
+        long base = NativeMemory.address(w, offset, rows * codec.rowBytes(cols));   // loads through NativeMemory.ALL (its javadoc says why)
         boolean bf16 = codec == FloatRowGroups.BF16;
         int grain = (int) Math.max(1, (64 << 10) / groupBytes);
         for (int i0 = 0; i0 < m; i0 += PASS_ROWS) {
@@ -65,30 +67,31 @@ final class FloatGroupProducts {
                 for (int k = 0; k < cols; k++) packed[dst + k * height] = x[src + k];
             }
             Parallel.forPieces(rows / GROUP, grain, BlockMatmul.GEMV_PIECES,
-                    (g0, g1) -> groups(bf16, w, offset, g0, g1, cols, packed, blocks, quad, x, xo, pass, out, oo, rows));
+                    (g0, g1) -> groups(bf16, base, g0, g1, cols, packed, blocks, quad, x, xo, pass, out, oo, rows));
         }
     }
 
     /** Groups [g0, g1) times every row of X; a column of a group is {@code col} bytes (128 F32, 64 BF16). */
-    private static void groups(boolean bf16, MemorySegment w, long offset, int g0, int g1, int cols, float[] packed, int blocks, int quad,
+    private static void groups(boolean bf16, long base, int g0, int g1, int cols, float[] packed, int blocks, int quad,
                                float[] x, int xOff, int m, float[] out, int outOff, int stride) {
         int col = bf16 ? 2 * GROUP : 4 * GROUP;
         for (int g = g0; g < g1; g++) {
-            long group = offset + (long) g * col * cols;
+            long group = base + (long) g * col * cols;
             for (int pc = 0; pc < cols; pc += KC) {
                 int kc = Math.min(KC, cols - pc);
                 long slice = group + (long) pc * col;
                 for (int ib = 0; ib < blocks; ib++) {
-                    tile(bf16, kc, packed, (ib * cols + pc) * MR, w, slice, out, outOff + ib * MR * stride + g * GROUP, stride, pc > 0);
+                    tile(bf16, kc, packed, (ib * cols + pc) * MR, slice, out, outOff + ib * MR * stride + g * GROUP, stride, pc > 0);
                 }
-                if (quad > 0) tile4(bf16, kc, packed, blocks * MR * cols + pc * 4, w, slice, out, outOff + blocks * MR * stride + g * GROUP, stride, pc > 0);
+                if (quad > 0) tile4(bf16, kc, packed, blocks * MR * cols + pc * 4, slice, out, outOff + blocks * MR * stride + g * GROUP, stride, pc > 0);
             }
-            for (int i = blocks * MR + quad; i < m; i++) row(bf16, cols, x, xOff + i * cols, w, group, out, outOff + i * stride + g * GROUP);
+            for (int i = blocks * MR + quad; i < m; i++) row(bf16, cols, x, xOff + i * cols, group, out, outOff + i * stride + g * GROUP);
         }
     }
 
     /** {@link #tile} for 4 rows (a[ao + 4k + i]): four rows are one pass over the group instead of four. */
-    private static void tile4(boolean bf16, int kc, float[] a, int ao, MemorySegment w, long bo, float[] c, int co, int ldc, boolean load) {
+    private static void tile4(boolean bf16, int kc, float[] a, int ao, long bo, float[] c, int co, int ldc, boolean load) {
+        MemorySegment w = NativeMemory.ALL;
         int r0 = co, r1 = co + ldc, r2 = co + 2 * ldc, r3 = co + 3 * ldc;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (load) {
@@ -122,7 +125,8 @@ final class FloatGroupProducts {
     }
 
     /** One row of X times one group: out[o .. o + 32) = Σ_k x[xo + k]·column k. */
-    private static void row(boolean bf16, int cols, float[] x, int xo, MemorySegment w, long group, float[] out, int o) {
+    private static void row(boolean bf16, int cols, float[] x, int xo, long group, float[] out, int o) {
+        MemorySegment w = NativeMemory.ALL;
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
         int col = bf16 ? 2 * GROUP : 4 * GROUP;
         long end = group + (long) cols * col;
@@ -148,7 +152,8 @@ final class FloatGroupProducts {
      * order with one fused multiply-add per step: {@code GemmKernel.tile} with the weights loaded from the group (its 16
      * accumulators as plain locals, for the same reason).
      */
-    private static void tile(boolean bf16, int kc, float[] a, int ao, MemorySegment w, long bo, float[] c, int co, int ldc, boolean load) {
+    private static void tile(boolean bf16, int kc, float[] a, int ao, long bo, float[] c, int co, int ldc, boolean load) {
+        MemorySegment w = NativeMemory.ALL;
         int r0 = co, r1 = co + ldc, r2 = co + 2 * ldc, r3 = co + 3 * ldc, r4 = co + 4 * ldc, r5 = co + 5 * ldc, r6 = co + 6 * ldc, r7 = co + 7 * ldc;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (load) {
