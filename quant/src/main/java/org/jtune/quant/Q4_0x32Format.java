@@ -134,9 +134,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
     }
 
     private static void check(int rows, int cols) {
-        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
-            throw new IllegalArgumentException("q4_0x32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 32-blocks");
-        }
+        RowGroupFormats.checkShape("q4_0x32", rows, cols, QK);
     }
 
     /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */

@@ -206,9 +206,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     }
 
     private static void check(int rows, int cols) {
-        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
-            throw new IllegalArgumentException("q4_kx32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 256-blocks");
-        }
+        RowGroupFormats.checkShape("q4_kx32", rows, cols, QK);
     }
 
     // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------

@@ -194,9 +194,7 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     }
 
     private static void check(int rows, int cols) {
-        if (rows < 0 || rows % GROUP != 0 || cols < 0 || cols % QK != 0) {
-            throw new IllegalArgumentException("q6_kx32: a (" + rows + ", " + cols + ") matrix is not whole groups of " + GROUP + " rows of 256-blocks");
-        }
+        RowGroupFormats.checkShape("q6_kx32", rows, cols, QK);
     }
 
     /** Offset of the X column of (half h, l) in a super-block: chunk 2h + l / 16, column l mod 16. */

@@ -57,12 +57,17 @@ public final class RowGroupFormats {
         return Tensor.blockQuantized(rowsCodec, plain.convert(t.storage().segment(), 0, t.size(0), t.size(1)), t.size(0), t.size(1));
     }
 
-    /**
-     * Byte of row r's 16-bit value (an F16 scale) among a group's 16 little-endian 32-bit words, word t holding row t's in
-     * its low half and row t + 16's in its high half (one 512-bit load widens all 32 to two vectors of 16 rows).
-     */
+    /** Byte of row r's 16-bit value (an F16 scale) among a group's 16 words ({@link RowGroupCodec#pairedSlot}). */
     static int wordHalf(int r) {
-        return 4 * (r & 15) + 2 * (r >> 4);
+        return 2 * RowGroupCodec.pairedSlot(r);
+    }
+
+    /** Refuses a (rows, cols) matrix that is not whole groups of rows of whole {@code block}-column blocks, naming the layout. */
+    static void checkShape(String layout, int rows, int cols, int block) {
+        if (rows < 0 || rows % RowGroupCodec.GROUP != 0 || cols < 0 || cols % block != 0) {
+            throw new IllegalArgumentException(layout + ": a (" + rows + ", " + cols + ") matrix is not whole groups of " + RowGroupCodec.GROUP
+                    + " rows of " + block + "-blocks");
+        }
     }
 
     /** A row's place in its group of 32, from its offset row · rowBytes. */

@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
  */
 public interface FloatGroupCodec extends BlockCodec {
     /** Rows per interleaved group. */
-    int GROUP = 32;
+    int GROUP = RowGroupCodec.GROUP;
 
     /**
      * out[outOff + i·outStride + r] = Σ_k W[r, k]·x[xOff + i·cols + k] for the rows r of groups [g0, g1) (r from 32·g0) and

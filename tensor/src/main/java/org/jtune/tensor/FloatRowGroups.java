@@ -22,16 +22,19 @@ import java.lang.foreign.ValueLayout;
 public final class FloatRowGroups implements BlockCodec {
     public static final FloatRowGroups F32 = new FloatRowGroups(DType.F32, "f32x32");
     public static final FloatRowGroups BF16 = new FloatRowGroups(DType.BF16, "bf16x32");
-    public static final int GROUP = 32;
+    public static final int GROUP = RowGroupCodec.GROUP;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final DType element;
     private final String name;
+    /** Place of row r of a group within a column's run of 32 values: r for F32, {@link RowGroupCodec#pairedSlot} for BF16. */
+    private final int[] places = new int[GROUP];
 
     private FloatRowGroups(DType element, String name) {
         this.element = element;
         this.name = name;
+        for (int r = 0; r < GROUP; r++) places[r] = element == DType.F32 ? r : RowGroupCodec.pairedSlot(r);
     }
 
     /** The codec holding {@code dtype}'s values (F32 or BF16), or null for any other dtype. */
@@ -72,11 +75,6 @@ public final class FloatRowGroups implements BlockCodec {
         return rows > 0 && rows % GROUP == 0 && cols > 0;
     }
 
-    /** Place of row r of a group within a column's run of 32 values. */
-    private int place(int r) {
-        return element == DType.F32 ? r : 2 * (r & 15) + (r >> 4);
-    }
-
     /**
      * A new native (rows, cols) matrix of this layout holding the values of {@code t}, a floating (rows, cols) matrix of any
      * strides that {@link #fits} (rounded to BF16, to nearest even, for {@link #BF16}: exact for a BF16 source); groups
@@ -104,8 +102,6 @@ public final class FloatRowGroups implements BlockCodec {
                     Tensor rowsF32 = t.narrow(0, g * GROUP, GROUP).to(DType.F32);
                     MemorySegment.copy(rowsF32.storage().segment(), FLOAT, rowsF32.offset() * 4, src, 0, src.length);
                 }
-                int[] places = new int[GROUP];
-                for (int r = 0; r < GROUP; r++) places[r] = place(r);
                 for (int r = 0; r < GROUP; r++) {   // row by row: reads in order, writes 32 values apart (the group stays in L2)
                     int p = places[r], i = r * cols;
                     if (dst != null) for (int k = 0; k < cols; k++) dst[k * GROUP + p] = src[i + k];
@@ -140,7 +136,7 @@ public final class FloatRowGroups implements BlockCodec {
     private long at(long rowOff, int cols, int k) {
         long rb = rowBytes(cols);
         int lane = (int) (rowOff / rb % GROUP);
-        return rowOff - lane * rb + ((long) GROUP * k + place(lane)) * element.byteSize();
+        return rowOff - lane * rb + ((long) GROUP * k + places[lane]) * element.byteSize();
     }
 
     private float get(MemorySegment w, long o) {

@@ -16,8 +16,17 @@ import java.lang.foreign.MemorySegment;
  * forward product, of one row or many.
  */
 public interface RowGroupCodec extends BlockCodec {
-    /** Rows per interleaved group. */
+    /** Rows per interleaved group (of this interface, {@link FloatGroupCodec} and {@link FloatRowGroups}). */
     int GROUP = 32;
+
+    /**
+     * Slot of row r's 16-bit value among a group's 32 (16 little-endian 32-bit words, word t holding row t in its low half
+     * and row t + 16 in its high half): one 512-bit load then widens all 32 to two vectors of 16 rows with a shift and a
+     * mask. The F16 scales of the quantized layouts and the BF16 values of {@link FloatRowGroups} are stored so.
+     */
+    static int pairedSlot(int r) {
+        return 2 * (r & 15) + (r >> 4);
+    }
 
     /** Values per scale of the activation codes its products take ({@link Q8Rows#block}): 32 as ggml's Q8_0, 256 as its Q8_K. */
     int activationBlock();

@@ -1,6 +1,5 @@
 package org.jtune.models.weights;
 
-import java.lang.foreign.MemorySegment;
 import org.jtune.autograd.Variable;
 import org.jtune.tensor.FloatRowGroups;
 import org.jtune.tensor.ResidentMemory;
@@ -28,9 +27,8 @@ public final class ServingLayout {
             FloatRowGroups codec = FloatRowGroups.of(t.dtype());
             if (codec == null || t.rank() != 2 || !t.storage().isHost() || !FloatRowGroups.fits(t.size(0), t.size(1))) continue;
             w.set(Variable.constant(codec.interleaved(t)));
-            MemorySegment stored = t.storage().segment();
-            long bytes = (long) t.dtype().byteSize();
-            if (t.isContiguous() && stored.isMapped()) ResidentMemory.release(stored.asSlice(t.offset() * bytes, t.numel() * bytes));
+            long bytes = t.dtype().byteSize();   // a mapped source's pages given back (release ignores other memory)
+            if (t.isContiguous()) ResidentMemory.release(t.storage().segment().asSlice(t.offset() * bytes, t.numel() * bytes));
             packed++;
         }
         return packed;

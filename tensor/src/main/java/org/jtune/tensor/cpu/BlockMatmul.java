@@ -254,11 +254,7 @@ public final class BlockMatmul {
      */
     private static void groups(RowGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
                                float[] out, int outOff) {
-        long groupBytes = RowGroupCodec.GROUP * codec.rowBytes(cols);
-        if (rows % RowGroupCodec.GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
-            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
-                    + RowGroupCodec.GROUP + " rows");
-        }
+        long groupBytes = wholeGroups(codec, rows, cols, offset);
         Q8Rows q = Q8Activations.shorts(x, xOff, m, cols, codec.activationBlock());
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
         Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
@@ -272,14 +268,23 @@ public final class BlockMatmul {
      */
     private static void floatGroups(FloatGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
                                     float[] out, int outOff) {
-        long groupBytes = FloatGroupCodec.GROUP * codec.rowBytes(cols);
-        if (rows % FloatGroupCodec.GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
-            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
-                    + FloatGroupCodec.GROUP + " rows");
-        }
+        long groupBytes = wholeGroups(codec, rows, cols, offset);
         int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
         Parallel.forPieces(rows / FloatGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, x, xOff, m, out, outOff, rows));
+    }
+
+    /**
+     * Bytes of one group of {@value RowGroupCodec#GROUP} rows of an interleaved codec's matrix; refuses rows that are not whole
+     * groups, or a first row that does not start one.
+     */
+    static long wholeGroups(BlockCodec codec, int rows, int cols, long offset) {
+        long groupBytes = RowGroupCodec.GROUP * codec.rowBytes(cols);
+        if (rows % RowGroupCodec.GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
+            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of "
+                    + RowGroupCodec.GROUP + " rows");
+        }
+        return groupBytes;
     }
 
     /** {@link #gemm} always through 8-bit activation codes and integer block dot products ({@link Int8PanelGemm}). */

@@ -47,10 +47,7 @@ final class FloatGroupProducts {
      * re-reads the weights once per pass, a few percent of its arithmetic).
      */
     static void gemm(FloatRowGroups codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m, float[] out, int outOff) {
-        long groupBytes = GROUP * codec.rowBytes(cols);
-        if (rows % GROUP != 0 || offset % Math.max(1, groupBytes) != 0) {
-            throw new IllegalArgumentException(codec.name() + ": " + rows + " rows at byte " + offset + " are not whole groups of " + GROUP + " rows");
-        }
+        long groupBytes = BlockMatmul.wholeGroups(codec, rows, cols, offset);
         if (m == 0 || rows == 0) return;
         if (!w.isNative()) throw new IllegalArgumentException(codec.name() + ": weights in heap memory (the layout is made off-heap)");
         long base = NativeMemory.address(w, offset, rows * codec.rowBytes(cols));   // loads through NativeMemory.ALL (its javadoc says why)
