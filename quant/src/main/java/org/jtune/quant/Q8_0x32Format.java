@@ -25,7 +25,8 @@ import org.jtune.tensor.Tensor;
  * the activations and summed across lanes at the end of the row, and on AVX-512 that kernel is bound by its instructions
  * (a 600 KB matrix in L2: 19 GB/s on one thread, 2026-12-06), not by memory. Here a column of codes of 32 rows widens to
  * two vectors that a broadcast activation multiplies, the block's sums are scaled by the 32 rows' scales once per block,
- * and four activation rows share each widening: 1.2–1.3 × the weights per second in cache (bench/RESULTS.md).
+ * and four activation rows share each widening: 1.2–1.3 × the weights per second in cache (bench/RESULTS.md). A prefill
+ * (≥ 32 activation rows) widens each column once into a float panel that all its rows use ({@link #panelGroups}).
  *
  * <p>The product ({@link #multiplyGroups}) takes F32 activations as they are (no 8-bit activation codes): out =
  * Σ_b d_b·(Σ_{k∈b} q_k·x_k), the inner sum over k in order with one fused multiply-add per step, then one per block; the
@@ -43,6 +44,10 @@ public final class Q8_0x32Format implements FloatGroupCodec {
     /** Bytes of one group's block: 32 F16 scales, then 32 columns of 32 code bytes. */
     private static final int BLOCK_BYTES = 1088;
     private static final int CODES = 64;
+    /** Activation rows from which a product widens its codes into a float panel first ({@link #panelGroups}; at 16 rows it was slower). */
+    private static final int PANEL_MIN_ROWS = 32;
+    /** Blocks per panel: 8 × 32 columns × 32 rows of floats, 32 KiB (4 and 2 blocks measured slower, 16 and 32 the same). */
+    private static final int PANEL_BLOCKS = 8;
     /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
     private static final float F16_BIAS = 0x1p112f;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
@@ -188,12 +193,133 @@ public final class Q8_0x32Format implements FloatGroupCodec {
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         java.util.Objects.checkFromIndexSize(xOff, (long) m * cols, x.length);
         java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        if (m >= PANEL_MIN_ROWS) {
+            panelGroups(base, g0, g1, blocks, x, xOff, cols, m, out, outOff, outStride);
+            return;
+        }
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             int i = 0;
             for (; i + 3 < m; i += 4) rows4(group, blocks, x, xOff + i * cols, cols, out, outOff + i * outStride + g * GROUP, outStride);
             for (; i < m; i++) row1(group, blocks, x, xOff + i * cols, out, outOff + i * outStride + g * GROUP);
         }
+    }
+
+    /**
+     * {@link #multiplyGroups} for many activation rows (a prefill): per group, the codes and scales of {@value #PANEL_BLOCKS}
+     * blocks at a time widened once into an L1 panel of floats, then every activation row multiplied with it four at a time,
+     * the outputs' running sums kept in {@code out} between panels. Widening a column costs about as much as the four rows'
+     * FMAs that use it ({@link #rows4}); from the panel the FMAs alone remain. Each output is the same operation sequence as
+     * {@link #row1}'s (a float stored and loaded back is exact), so the bits do not depend on m.
+     */
+    private static void panelGroups(long base, int g0, int g1, int blocks, float[] x, int xOff, int cols, int m, float[] out, int outOff, int outStride) {
+        float[] codes = new float[PANEL_BLOCKS * QK * GROUP], scales = new float[PANEL_BLOCKS * GROUP];
+        long groupBytes = (long) blocks * BLOCK_BYTES;
+        for (int g = g0; g < g1; g++) {
+            long group = base + (g - g0) * groupBytes;
+            for (int b0 = 0; b0 < blocks; b0 += PANEL_BLOCKS) {
+                int nb = Math.min(PANEL_BLOCKS, blocks - b0);
+                widen(group + (long) b0 * BLOCK_BYTES, nb, codes, scales);
+                int i = 0;
+                for (; i + 3 < m; i += 4) {
+                    panelRows4(codes, scales, nb, b0 == 0, x, xOff + i * cols + b0 * QK, cols, out, outOff + i * outStride + g * GROUP, outStride);
+                }
+                for (; i < m; i++) panelRow1(codes, scales, nb, b0 == 0, x, xOff + i * cols + b0 * QK, out, outOff + i * outStride + g * GROUP);
+            }
+        }
+    }
+
+    /** nb blocks of one group at c: codes[(b·32 + j)·32 + r] = row r's code j of block b, scales[b·32 + r] = row r's d, as floats. */
+    private static void widen(long c, int nb, float[] codes, float[] scales) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        for (int b = 0; b < nb; b++) {
+            long blk = c + (long) b * BLOCK_BYTES;
+            for (int j = 0; j < QK; j++) {
+                long col = blk + CODES + 32L * j;
+                int p = (b * QK + j) * GROUP;
+                ((FloatVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(codes, p);
+                ((FloatVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.B2F, F, 0)).intoArray(codes, p + 16);
+            }
+            IntVector h = IntVector.fromMemorySegment(I, mem, blk, LE);      // row1's widening, written out as there
+            h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats().intoArray(scales, b * GROUP);
+            h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats().intoArray(scales, b * GROUP + 16);
+        }
+    }
+
+    /** {@link #row1} over one panel of nb blocks: out[o .. o + 32) starts from zero on the first panel, else from what it holds. */
+    private static void panelRow1(float[] codes, float[] scales, int nb, boolean first, float[] x, int xo, float[] out, int o) {
+        FloatVector f0 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, out, o);
+        FloatVector f1 = first ? FloatVector.zero(F) : FloatVector.fromArray(F, out, o + 16);
+        for (int b = 0; b < nb; b++) {
+            int k = xo + b * QK;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            for (int j = 0; j < QK; j++) {
+                int p = (b * QK + j) * GROUP;
+                FloatVector a = FloatVector.broadcast(F, x[k + j]);
+                s0 = FloatVector.fromArray(F, codes, p).fma(a, s0);
+                s1 = FloatVector.fromArray(F, codes, p + 16).fma(a, s1);
+            }
+            f0 = s0.fma(FloatVector.fromArray(F, scales, b * GROUP), f0);
+            f1 = s1.fma(FloatVector.fromArray(F, scales, b * GROUP + 16), f1);
+        }
+        f0.intoArray(out, o);
+        f1.intoArray(out, o + 16);
+    }
+
+    /** {@link #rows4} over one panel of nb blocks, the running sums taken from out after the first panel. */
+    private static void panelRows4(float[] codes, float[] scales, int nb, boolean first, float[] x, int xo, int cols, float[] out, int o, int stride) {
+        FloatVector f00, f01, f10, f11, f20, f21, f30, f31;
+        if (first) {
+            f00 = FloatVector.zero(F); f01 = f00; f10 = f00; f11 = f00; f20 = f00; f21 = f00; f30 = f00; f31 = f00;
+        } else {
+            f00 = FloatVector.fromArray(F, out, o);
+            f01 = FloatVector.fromArray(F, out, o + 16);
+            f10 = FloatVector.fromArray(F, out, o + stride);
+            f11 = FloatVector.fromArray(F, out, o + stride + 16);
+            f20 = FloatVector.fromArray(F, out, o + 2 * stride);
+            f21 = FloatVector.fromArray(F, out, o + 2 * stride + 16);
+            f30 = FloatVector.fromArray(F, out, o + 3 * stride);
+            f31 = FloatVector.fromArray(F, out, o + 3 * stride + 16);
+        }
+        for (int b = 0; b < nb; b++) {
+            int k = xo + b * QK;
+            FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int j = 0; j < QK; j++) {
+                int p = (b * QK + j) * GROUP;
+                FloatVector v0 = FloatVector.fromArray(F, codes, p), v1 = FloatVector.fromArray(F, codes, p + 16);
+                FloatVector a = FloatVector.broadcast(F, x[k + j]);
+                s00 = v0.fma(a, s00);
+                s01 = v1.fma(a, s01);
+                a = FloatVector.broadcast(F, x[k + cols + j]);
+                s10 = v0.fma(a, s10);
+                s11 = v1.fma(a, s11);
+                a = FloatVector.broadcast(F, x[k + 2 * cols + j]);
+                s20 = v0.fma(a, s20);
+                s21 = v1.fma(a, s21);
+                a = FloatVector.broadcast(F, x[k + 3 * cols + j]);
+                s30 = v0.fma(a, s30);
+                s31 = v1.fma(a, s31);
+            }
+            FloatVector d0 = FloatVector.fromArray(F, scales, b * GROUP), d1 = FloatVector.fromArray(F, scales, b * GROUP + 16);
+            f00 = s00.fma(d0, f00);
+            f01 = s01.fma(d1, f01);
+            f10 = s10.fma(d0, f10);
+            f11 = s11.fma(d1, f11);
+            f20 = s20.fma(d0, f20);
+            f21 = s21.fma(d1, f21);
+            f30 = s30.fma(d0, f30);
+            f31 = s31.fma(d1, f31);
+        }
+        f00.intoArray(out, o);
+        f01.intoArray(out, o + 16);
+        f10.intoArray(out, o + stride);
+        f11.intoArray(out, o + stride + 16);
+        f20.intoArray(out, o + 2 * stride);
+        f21.intoArray(out, o + 2 * stride + 16);
+        f30.intoArray(out, o + 3 * stride);
+        f31.intoArray(out, o + 3 * stride + 16);
     }
 
     /** One activation row (at x[xo ..]) times one group: out[o .. o + 32). */

@@ -110,7 +110,7 @@ class Q8_0x32FormatTest {
             MemorySegment packed = Q8_0x32Format.interleave(plain, 0, rows + 32, cols);
             long offset = 32 * rb;                                               // the matrix starts at the second group
             double u = 0x1p-24, gamma = (nb + 33) * u / (1 - (nb + 33) * u);
-            for (int m : new int[] {1, 2, 3, 4, 5, 7, 9, 70}) {
+            for (int m : new int[] {1, 2, 3, 4, 5, 7, 9, 33, 70}) {   // from 32 rows through the widened panel
                 float[] x = new float[m * cols + 3];
                 for (int k = 0; k < x.length; k++) x[k] = (float) (r.nextGaussian() * (k % 97 == 0 ? 30 : 1));
                 float[] one = run(1, packed, offset, rows, cols, x, m), two = run(2, packed, offset, rows, cols, x, m);
