@@ -58,10 +58,11 @@ final class ServeBenchmark {
 
     /** A model shape with its workload: prompt and generated tokens per request, requests per level ≥ c·perClient. */
     /**
-     * weights: the dtype of the folder's weights (F32, BF16); quantize: null, else a --quantize type ("q4_0") for the server
+     * peerLevels: the concurrency levels llama.cpp runs at (its single thread takes ~25 minutes for all four levels of the F32
+     * 1.1B shape's 128-token requests); weights: the dtype of the folder's weights (F32, BF16); quantize: null, else a --quantize type ("q4_0") for the server
      * and the GGUF type of the peer's file.
      */
-    private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, boolean acceptance,
+    private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, int[] peerLevels, boolean acceptance,
                          DType weights, String quantize) {
         /** What the server multiplies with: the quantization type, or the weights' dtype. */
         String dtype() {
@@ -87,14 +88,14 @@ final class ServeBenchmark {
 
     private int runRows(boolean json) throws Exception {
         List<Shape> shapes = quick
-                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, true, DType.F32, null))
-                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, true, DType.F32, null),
-                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 128, 1, LEVELS, false, DType.F32, null),
-                          new Shape("TinyLlama-1.1B-bf16", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, DType.BF16, null),
-                          new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, false, DType.F32, "q4_0"));
+                ? List.of(new Shape("quick", RandomLlamaFolder.shape(64, 2, 4, 2, 128, 1000), 16, 8, 1, new int[] {1, 4}, new int[] {1, 4}, true, DType.F32, null))
+                : List.of(new Shape("stories15M", RandomLlamaFolder.stories15M(), 64, 64, 2, LEVELS, LEVELS, true, DType.F32, null),
+                          new Shape("TinyLlama-1.1B", RandomLlamaFolder.tinyLlama(), 32, 128, 1, LEVELS, new int[] {1, 16}, false, DType.F32, null),
+                          new Shape("TinyLlama-1.1B-bf16", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, LEVELS, false, DType.BF16, null),
+                          new Shape("TinyLlama-1.1B-q4_0", RandomLlamaFolder.tinyLlama(), 32, 16, 1, LEVELS, LEVELS, false, DType.F32, "q4_0"));
         Integer generated = Integer.getInteger("jtune.bench.serve.maxTokens"); // e.g. 16: prefill-heavier traffic
         if (generated != null) {
-            shapes = shapes.stream().map(s -> new Shape(s.name(), s.config(), s.promptTokens(), generated, s.perClient(), s.levels(), s.acceptance(),
+            shapes = shapes.stream().map(s -> new Shape(s.name(), s.config(), s.promptTokens(), generated, s.perClient(), s.levels(), s.peerLevels(), s.acceptance(),
                     s.weights(), s.quantize())).toList();
         }
         String only = System.getProperty("jtune.bench.serve.models"); // e.g. -Djtune.bench.serve.models=stories15M through JTUNE_JAVA_OPTS
@@ -130,8 +131,11 @@ final class ServeBenchmark {
                     if (c == 1) single = ours.tokensPerSecond();
                     ResultLine line = level(shape, ours).put("over_c1", ours.tokensPerSecond() / single);
                     ServeLoad.Level p = peer.get(c);
-                    if (p == null) line.put("peer", LlamaCppServePeer.folder() == null ? "absent" : Boolean.getBoolean("jtune.bench.serve.nopeer") ? "left out" : "failed");
-                    else {
+                    boolean peerHere = java.util.Arrays.stream(shape.peerLevels()).anyMatch(l -> l == c);
+                    if (p == null) {
+                        line.put("peer", LlamaCppServePeer.folder() == null ? "absent"
+                                : Boolean.getBoolean("jtune.bench.serve.nopeer") || !peerHere ? "left out" : "failed");
+                    } else {
                         line.put("peer", "llama.cpp").put("peer_threads", peerThreads()).put("peer_tok_s", p.tokensPerSecond())
                                 .put("peer_ttft_p50_ms", ServeLoad.percentile(p.ttftMs(), 0.5)).put("peer_ttft_p99_ms", ServeLoad.percentile(p.ttftMs(), 0.99))
                                 .put("peer_itl_p50_ms", ServeLoad.percentile(p.itlMs(), 0.5)).put("peer_itl_p99_ms", ServeLoad.percentile(p.itlMs(), 0.99))
@@ -170,7 +174,7 @@ final class ServeBenchmark {
             HfToGguf.export(model, shape.peerType(), gguf);
             try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, dir.resolve("peer.log"))) {
                 warmUp(peer::run, shape);
-                for (int c : shape.levels()) out.put(c, peer.run(level(shape, c, c), c));
+                for (int c : shape.peerLevels()) out.put(c, peer.run(level(shape, c, c), c));
             }
             Files.deleteIfExists(gguf);
         } catch (Exception e) {
