@@ -250,7 +250,109 @@ public final class Q4_0x32Format implements RowGroupCodec {
 
     /** Four activation rows (i to i + 3) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
     private static void rows4(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
-        for (int g = g0; g < g1; g++) rows4(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride);
+        long groupBytes = (long) blocks * BLOCK_BYTES;
+        int g = g0;
+        for (; g + 1 < g1; g += 2) rows4Pair(base + (g - g0) * groupBytes, groupBytes, blocks, x, i, out, o + g * GROUP, stride);
+        for (; g < g1; g++) rows4(base + (g - g0) * groupBytes, blocks, x, i, out, o + g * GROUP, stride);
+    }
+
+    /**
+     * Four activation rows times two neighbouring groups (the second groupBytes after the first): {@link #rows4}'s outputs for
+     * both, each broadcast activation multiplying two columns of codes. The 16-bit block sums are exact whatever their
+     * order, so the bits are rows4's.
+     */
+    private static void rows4Pair(long group, long groupBytes, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        int cols = blocks * QK, xo = i * cols, so = i * blocks;
+        float[] ds = x.scales();
+        int[] sums = x.sums();
+        FloatVector f00 = FloatVector.zero(F), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+        FloatVector e00 = f00, e01 = f00, e10 = f00, e11 = f00, e20 = f00, e21 = f00, e30 = f00, e31 = f00;
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * BLOCK_BYTES, cb = c + groupBytes;
+            int k = xo + b * QK;
+            ShortVector s0 = ShortVector.zero(S), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+            for (int j = 0; j < 16; j++) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, c + CODES + 32 * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, cb + CODES + 32 * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
+                ShortVector ulo = u.and((short) 15), uhi = u.lanewise(VectorOperators.LSHR, 4);
+                ShortVector p = ShortVector.broadcast(S, a[k + j]), q = ShortVector.broadcast(S, a[k + j + 16]);
+                s0 = s0.add(lo.mul(p)).add(hi.mul(q));
+                t0 = t0.add(ulo.mul(p)).add(uhi.mul(q));
+                p = ShortVector.broadcast(S, a[k + cols + j]);
+                q = ShortVector.broadcast(S, a[k + cols + j + 16]);
+                s1 = s1.add(lo.mul(p)).add(hi.mul(q));
+                t1 = t1.add(ulo.mul(p)).add(uhi.mul(q));
+                p = ShortVector.broadcast(S, a[k + 2 * cols + j]);
+                q = ShortVector.broadcast(S, a[k + 2 * cols + j + 16]);
+                s2 = s2.add(lo.mul(p)).add(hi.mul(q));
+                t2 = t2.add(ulo.mul(p)).add(uhi.mul(q));
+                p = ShortVector.broadcast(S, a[k + 3 * cols + j]);
+                q = ShortVector.broadcast(S, a[k + 3 * cols + j + 16]);
+                s3 = s3.add(lo.mul(p)).add(hi.mul(q));
+                t3 = t3.add(ulo.mul(p)).add(uhi.mul(q));
+            }
+            IntVector h = IntVector.fromMemorySegment(I, mem, c, LE);        // row1's conversions, written out as there
+            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            h = IntVector.fromMemorySegment(I, mem, cb, LE);
+            FloatVector c0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector c1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h.and(0x80000000)).reinterpretAsFloats();
+            float da = ds[so + b];
+            short off = (short) (8 * sums[so + b]);
+            s0 = s0.sub(off);
+            t0 = t0.sub(off);
+            f00 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f00);
+            f01 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f01);
+            e00 = ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(c0.mul(da), e00);
+            e01 = ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(c1.mul(da), e01);
+            da = ds[so + blocks + b];
+            off = (short) (8 * sums[so + blocks + b]);
+            s1 = s1.sub(off);
+            t1 = t1.sub(off);
+            f10 = ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f10);
+            f11 = ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f11);
+            e10 = ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(c0.mul(da), e10);
+            e11 = ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(c1.mul(da), e11);
+            da = ds[so + 2 * blocks + b];
+            off = (short) (8 * sums[so + 2 * blocks + b]);
+            s2 = s2.sub(off);
+            t2 = t2.sub(off);
+            f20 = ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f20);
+            f21 = ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f21);
+            e20 = ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(c0.mul(da), e20);
+            e21 = ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(c1.mul(da), e21);
+            da = ds[so + 3 * blocks + b];
+            off = (short) (8 * sums[so + 3 * blocks + b]);
+            s3 = s3.sub(off);
+            t3 = t3.sub(off);
+            f30 = ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f30);
+            f31 = ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f31);
+            e30 = ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(c0.mul(da), e30);
+            e31 = ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(c1.mul(da), e31);
+        }
+        f00.intoArray(out, o);
+        f01.intoArray(out, o + 16);
+        f10.intoArray(out, o + stride);
+        f11.intoArray(out, o + stride + 16);
+        f20.intoArray(out, o + 2 * stride);
+        f21.intoArray(out, o + 2 * stride + 16);
+        f30.intoArray(out, o + 3 * stride);
+        f31.intoArray(out, o + 3 * stride + 16);
+        e00.intoArray(out, o + GROUP);
+        e01.intoArray(out, o + GROUP + 16);
+        e10.intoArray(out, o + stride + GROUP);
+        e11.intoArray(out, o + stride + GROUP + 16);
+        e20.intoArray(out, o + 2 * stride + GROUP);
+        e21.intoArray(out, o + 2 * stride + GROUP + 16);
+        e30.intoArray(out, o + 3 * stride + GROUP);
+        e31.intoArray(out, o + 3 * stride + GROUP + 16);
     }
 
     private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
