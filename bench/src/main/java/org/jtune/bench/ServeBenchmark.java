@@ -56,11 +56,11 @@ final class ServeBenchmark {
     private static final double TEMPERATURE = 0.8, TOP_P = 0.95;
     private static final int MIN_REQUESTS = 4;
 
-    /** A model shape with its workload: prompt and generated tokens per request, requests per level ≥ c·perClient. */
     /**
-     * peerLevels: the concurrency levels llama.cpp runs at (its single thread takes ~25 minutes for all four levels of the F32
-     * 1.1B shape's 128-token requests); weights: the dtype of the folder's weights (F32, BF16); quantize: null, else a --quantize type ("q4_0") for the server
-     * and the GGUF type of the peer's file.
+     * A model shape with its workload: prompt and generated tokens per request, requests per level ≥ c·perClient.
+     * peerLevels: the concurrency levels llama.cpp runs at (its single thread would take ~25 minutes for all four levels of
+     * the F32 1.1B shape's 128-token requests); weights: the dtype of the folder's weights (F32, BF16); quantize: null, else
+     * a --quantize type ("q4_0") for the server and the GGUF type of the peer's file.
      */
     private record Shape(String name, LlamaConfig config, int promptTokens, int maxTokens, int perClient, int[] levels, int[] peerLevels, boolean acceptance,
                          DType weights, String quantize) {

@@ -207,9 +207,9 @@ public final class Q8_0x32Format implements FloatGroupCodec {
 
     /**
      * {@link #multiplyGroups} for many activation rows (a prefill): per group, the codes and scales of {@value #PANEL_BLOCKS}
-     * blocks at a time widened once into an L1 panel of floats, then every activation row multiplied with it four at a time,
-     * the outputs' running sums kept in {@code out} between panels. Widening a column costs about as much as the four rows'
-     * FMAs that use it ({@link #rows4}); from the panel the FMAs alone remain. Each output is the same operation sequence as
+     * blocks at a time widened once into a 32 KiB panel of floats, then every activation row multiplied with it four at a
+     * time, the outputs' running sums kept in {@code out} between panels. {@link #rows4} widens a column (four operations)
+     * for every eight FMAs of its four rows; from the panel the FMAs and two loads remain. Each output is the same operation sequence as
      * {@link #row1}'s (a float stored and loaded back is exact), so the bits do not depend on m.
      */
     private static void panelGroups(long base, int g0, int g1, int blocks, float[] x, int xOff, int cols, int m, float[] out, int outOff, int outStride) {
