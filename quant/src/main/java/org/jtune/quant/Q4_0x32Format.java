@@ -1,6 +1,7 @@
 package org.jtune.quant;
 
 import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -11,7 +12,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
@@ -43,12 +43,11 @@ public final class Q4_0x32Format implements RowGroupCodec {
     public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
             && !"false".equals(System.getProperty("jtune.q4_0.interleave"));
     private static final int QK = 32;
-    private static final int PLAIN = 18;
-    /** Bytes of one group's block: 32 F16 scales, then 16 columns of 32 code bytes. */
-    private static final int BLOCK_BYTES = 576;
-    private static final int CODES = 64;
-    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
-    private static final float F16_BIAS = 0x1p112f;
+    /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
+    private static final ScaledBlockGroups LAYOUT = new ScaledBlockGroups("q4_0x32", "Q4_0", 16);
+    /** Bytes of one group's block: 32 F16 scales, then the columns of codes. */
+    private static final int BLOCK_BYTES = LAYOUT.blockBytes();
+    private static final int CODES = ScaledBlockGroups.CODES;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
@@ -73,7 +72,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
 
     @Override
     public long rowBytes(int cols) {
-        return (long) cols / QK * (BLOCK_BYTES / GROUP);
+        return LAYOUT.rowBytes(cols);
     }
 
     // ---- layout ----------------------------------------------------------------------------------
@@ -83,44 +82,12 @@ public final class Q4_0x32Format implements RowGroupCodec {
      * Inf or NaN.
      */
     public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
-        check(rows, cols);
-        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
-        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_0 rows beyond their memory");
-        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
-        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
-            for (int g = g0; g < g1; g++) {
-                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
-                for (int b = 0; b < blocks; b++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int o = r * plainRow + b * PLAIN;
-                        dst[b * BLOCK_BYTES + scaleByte(r)] = src[o];
-                        dst[b * BLOCK_BYTES + scaleByte(r) + 1] = src[o + 1];
-                        if ((src[o + 1] & 0x7c) == 0x7c) finite.set(false);
-                        for (int j = 0; j < 16; j++) dst[b * BLOCK_BYTES + CODES + 32 * j + r] = src[o + 2 + j];
-                    }
-                }
-                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
-            }
-        });
-        return finite.get() ? out : null;
+        return LAYOUT.interleave(plain, off, rows, cols);
     }
 
     /** The ggml Q4_0 rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
     public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
-        check(rows, cols);
-        long plainRow = (long) cols / QK * PLAIN;
-        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * plainRow)]);
-        long rb = INSTANCE.rowBytes(cols);
-        for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < cols / QK; b++) {
-                long o = RowGroupFormats.blockOffset(off + r * rb, rb, b, BLOCK_BYTES), p = r * plainRow + (long) b * PLAIN;
-                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(RowGroupFormats.lane(off + r * rb, rb))));
-                for (int j = 0; j < 16; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + RowGroupFormats.lane(off + r * rb, rb)));
-            }
-        }
-        return out;
+        return LAYOUT.plain(w, off, rows, cols);
     }
 
     /** t in this layout when it is a whole Q4_0 matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
@@ -133,13 +100,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
         return RowGroupFormats.unpack(t, INSTANCE, Q4_0Format.INSTANCE, Q4_0x32Format::plain);
     }
 
-    private static void check(int rows, int cols) {
-        RowGroupFormats.checkShape("q4_0x32", rows, cols, QK);
-    }
-
     /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */
     private static int scaleByte(int r) {
-        return RowGroupFormats.wordHalf(r);
+        return ScaledBlockGroups.scaleByte(r);
     }
 
     // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
@@ -147,19 +110,9 @@ public final class Q4_0x32Format implements RowGroupCodec {
     /** The row quantized by ggml's Q4_0 quantizer into its group; a non-finite value (an Inf or NaN scale) is refused. */
     @Override
     public void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
-        MemorySegment row = MemorySegment.ofArray(new byte[cols / QK * PLAIN]);
+        MemorySegment row = MemorySegment.ofArray(new byte[Math.toIntExact(LAYOUT.rowBytes(cols))]);
         Q4_0Format.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
-        long rb = rowBytes(cols);
-        int lane = RowGroupFormats.lane(dstOff, rb);
-        for (int b = 0; b < cols / QK; b++) {
-            long o = RowGroupFormats.blockOffset(dstOff, rb, b, BLOCK_BYTES);
-            short d = row.get(QuantVectors.SHORT, (long) b * PLAIN);
-            if ((d & 0x7c00) == 0x7c00) {
-                throw new IllegalArgumentException("q4_0x32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
-            }
-            dst.set(QuantVectors.SHORT, o + scaleByte(lane), d);
-            for (int j = 0; j < 16; j++) dst.set(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane, row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 2 + j));
-        }
+        LAYOUT.place(row, cols, dst, dstOff);
     }
 
     /** (q − 8)·d per weight: the floats of {@link Q4_0Format#dequantizeRow}. */

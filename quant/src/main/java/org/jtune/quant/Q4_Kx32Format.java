@@ -1,6 +1,7 @@
 package org.jtune.quant;
 
 import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -63,8 +64,6 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     private static final int PLANES = 1024;
     private static final int D = 4 * CHUNK;
     private static final int DMIN = D + 64;
-    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
-    private static final float F16_BIAS = 0x1p112f;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;

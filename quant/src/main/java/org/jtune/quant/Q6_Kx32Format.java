@@ -1,6 +1,7 @@
 package org.jtune.quant;
 
 import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -62,7 +63,6 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     private static final int CHUNK = 1664;
     private static final int PLANES = 1536;
     private static final int D = 6656;
-    private static final float F16_BIAS = 0x1p112f;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;

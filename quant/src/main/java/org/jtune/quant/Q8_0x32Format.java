@@ -1,6 +1,7 @@
 package org.jtune.quant;
 
 import static org.jtune.quant.QuantVectors.F;
+import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
@@ -11,7 +12,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.jtune.tensor.FloatGroupCodec;
-import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -40,16 +40,18 @@ public final class Q8_0x32Format implements FloatGroupCodec {
     public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
             && !"false".equals(System.getProperty("jtune.q8_0.interleave"));
     private static final int QK = 32;
-    private static final int PLAIN = 34;
-    /** Bytes of one group's block: 32 F16 scales, then 32 columns of 32 code bytes. */
-    private static final int BLOCK_BYTES = 1088;
-    private static final int CODES = 64;
+    /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
+    private static final ScaledBlockGroups LAYOUT = new ScaledBlockGroups("q8_0x32", "Q8_0", 32);
+    /** Bytes of one group's block: 32 F16 scales, then the columns of codes. */
+    private static final int BLOCK_BYTES = LAYOUT.blockBytes();
+    private static final int CODES = ScaledBlockGroups.CODES;
     /** Activation rows from which a product widens its codes into a float panel first ({@link #panelGroups}; at 16 rows it was slower). */
     private static final int PANEL_MIN_ROWS = 32;
     /** Blocks per panel: 8 × 32 columns × 32 rows of floats, 32 KiB (4 and 2 blocks measured slower, 16 and 32 the same). */
     private static final int PANEL_BLOCKS = 8;
-    /** F16 → F32 for finite values: the magnitude bits shifted into F32's place, times 2¹¹² (exact, subnormals too). */
-    private static final float F16_BIAS = 0x1p112f;
+    /** Each thread's panel: the widened codes and scales (a prefill calls the product for every piece of every matrix). */
+    private static final ThreadLocal<float[][]> PANEL =
+            ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
 
@@ -67,52 +69,19 @@ public final class Q8_0x32Format implements FloatGroupCodec {
 
     @Override
     public long rowBytes(int cols) {
-        return (long) cols / QK * PLAIN;
+        return LAYOUT.rowBytes(cols);
     }
 
     // ---- layout ----------------------------------------------------------------------------------
 
     /** A new native matrix in this layout holding the (rows, cols) ggml Q8_0 rows at plain[off ..]; null when a scale is Inf or NaN. */
     public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
-        check(rows, cols);
-        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
-        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q8_0 rows beyond their memory");
-        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
-        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
-            for (int g = g0; g < g1; g++) {
-                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
-                for (int b = 0; b < blocks; b++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int o = r * plainRow + b * PLAIN, d = b * BLOCK_BYTES;
-                        dst[d + scaleByte(r)] = src[o];
-                        dst[d + scaleByte(r) + 1] = src[o + 1];
-                        if ((src[o + 1] & 0x7c) == 0x7c) finite.set(false);
-                        for (int j = 0; j < QK; j++) dst[d + CODES + 32 * j + r] = src[o + 2 + j];
-                    }
-                }
-                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
-            }
-        });
-        return finite.get() ? out : null;
+        return LAYOUT.interleave(plain, off, rows, cols);
     }
 
     /** The ggml Q8_0 rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
     public static MemorySegment plain(MemorySegment w, long off, int rows, int cols) {
-        check(rows, cols);
-        long plainRow = (long) cols / QK * PLAIN, rb = INSTANCE.rowBytes(cols);
-        MemorySegment out = MemorySegment.ofArray(new byte[Math.toIntExact(rows * plainRow)]);
-        for (int r = 0; r < rows; r++) {
-            long rowOff = off + r * rb;
-            int lane = RowGroupFormats.lane(rowOff, rb);
-            for (int b = 0; b < cols / QK; b++) {
-                long o = RowGroupFormats.blockOffset(rowOff, rb, b, BLOCK_BYTES), p = r * plainRow + (long) b * PLAIN;
-                out.set(QuantVectors.SHORT, p, w.get(QuantVectors.SHORT, o + scaleByte(lane)));
-                for (int j = 0; j < QK; j++) out.set(ValueLayout.JAVA_BYTE, p + 2 + j, w.get(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane));
-            }
-        }
-        return out;
+        return LAYOUT.plain(w, off, rows, cols);
     }
 
     /** t in this layout when it is a whole Q8_0 matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
@@ -125,13 +94,9 @@ public final class Q8_0x32Format implements FloatGroupCodec {
         return RowGroupFormats.unpack(t, INSTANCE, Q8_0Format.INSTANCE, Q8_0x32Format::plain);
     }
 
-    private static void check(int rows, int cols) {
-        RowGroupFormats.checkShape("q8_0x32", rows, cols, QK);
-    }
-
     /** Byte of row r's F16 scale within its group's block: word r mod 16, half r / 16. */
     private static int scaleByte(int r) {
-        return RowGroupFormats.wordHalf(r);
+        return ScaledBlockGroups.scaleByte(r);
     }
 
     // ---- row primitives (loads, tests, the input gradient): one row gathered from its group ------------
@@ -139,19 +104,9 @@ public final class Q8_0x32Format implements FloatGroupCodec {
     /** The row quantized by ggml's Q8_0 quantizer into its group; a non-finite value (an Inf or NaN scale) is refused. */
     @Override
     public void encodeRow(float[] src, int srcOff, int cols, MemorySegment dst, long dstOff) {
-        MemorySegment row = MemorySegment.ofArray(new byte[cols / QK * PLAIN]);
+        MemorySegment row = MemorySegment.ofArray(new byte[Math.toIntExact(LAYOUT.rowBytes(cols))]);
         Q8_0Format.INSTANCE.quantizeRow(src, srcOff, row, 0, cols);
-        long rb = rowBytes(cols);
-        int lane = RowGroupFormats.lane(dstOff, rb);
-        for (int b = 0; b < cols / QK; b++) {
-            long o = RowGroupFormats.blockOffset(dstOff, rb, b, BLOCK_BYTES);
-            short d = row.get(QuantVectors.SHORT, (long) b * PLAIN);
-            if ((d & 0x7c00) == 0x7c00) {
-                throw new IllegalArgumentException("q8_0x32: row " + dstOff / rb + " holds a non-finite value in columns " + b * QK + ".." + (b * QK + QK - 1));
-            }
-            dst.set(QuantVectors.SHORT, o + scaleByte(lane), d);
-            for (int j = 0; j < QK; j++) dst.set(ValueLayout.JAVA_BYTE, o + CODES + 32L * j + lane, row.get(ValueLayout.JAVA_BYTE, (long) b * PLAIN + 2 + j));
-        }
+        LAYOUT.place(row, cols, dst, dstOff);
     }
 
     /** q·d per weight: the floats of {@link Q8_0Format#dequantizeRow}. */
@@ -213,7 +168,8 @@ public final class Q8_0x32Format implements FloatGroupCodec {
      * {@link #row1}'s (a float stored and loaded back is exact), so the bits do not depend on m.
      */
     private static void panelGroups(long base, int g0, int g1, int blocks, float[] x, int xOff, int cols, int m, float[] out, int outOff, int outStride) {
-        float[] codes = new float[PANEL_BLOCKS * QK * GROUP], scales = new float[PANEL_BLOCKS * GROUP];
+        float[][] panel = PANEL.get();
+        float[] codes = panel[0], scales = panel[1];
         long groupBytes = (long) blocks * BLOCK_BYTES;
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;

@@ -29,6 +29,11 @@ final class QuantVectors {
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, L * 16)));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /**
+     * F16 → F32 for finite values in vectors, as the interleaved formats widen their scales: the magnitude bits shifted into
+     * F32's place, times 2¹¹² (exact, subnormals too), the sign OR-ed back.
+     */
+    static final float F16_BIAS = 0x1p112f;
 
     private QuantVectors() {}
 

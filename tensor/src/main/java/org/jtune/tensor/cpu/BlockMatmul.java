@@ -200,7 +200,7 @@ public final class BlockMatmul {
             return;
         }
         long rowBytes = codec.rowBytes(cols);
-        int grain = (int) Math.max(1, (64 << 10) / Math.max(1, rowBytes));
+        int grain = perPiece(rowBytes);
         Parallel.forPieces(rows, grain, GEMV_PIECES,
                 (r0, r1) -> codec.dotRows(w, offset + r0 * rowBytes, rowBytes, r1 - r0, cols, x, xOff, out, outOff + r0));
     }
@@ -256,7 +256,7 @@ public final class BlockMatmul {
                                float[] out, int outOff) {
         long groupBytes = wholeGroups(codec, rows, cols, offset);
         Q8Rows q = Q8Activations.shorts(x, xOff, m, cols, codec.activationBlock());
-        int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
+        int grain = perPiece(groupBytes);
         Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, q, out, outOff, rows));
     }
@@ -269,9 +269,14 @@ public final class BlockMatmul {
     private static void floatGroups(FloatGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
                                     float[] out, int outOff) {
         long groupBytes = wholeGroups(codec, rows, cols, offset);
-        int grain = (int) Math.max(1, (64 << 10) / Math.max(1, groupBytes));
+        int grain = perPiece(groupBytes);
         Parallel.forPieces(rows / FloatGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, x, xOff, m, out, outOff, rows));
+    }
+
+    /** Rows or groups of {@code unitBytes} bytes each in one piece the threads claim: about 64 KiB of weights, at least one. */
+    static int perPiece(long unitBytes) {
+        return (int) Math.max(1, (64 << 10) / Math.max(1, unitBytes));
     }
 
     /**

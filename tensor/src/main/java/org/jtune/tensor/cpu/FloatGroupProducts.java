@@ -52,7 +52,7 @@ final class FloatGroupProducts {
         if (!w.isNative()) throw new IllegalArgumentException(codec.name() + ": weights in heap memory (the layout is made off-heap)");
         long base = NativeMemory.address(w, offset, rows * codec.rowBytes(cols));   // loads through NativeMemory.ALL (its javadoc says why)
         boolean bf16 = codec == FloatRowGroups.BF16;
-        int grain = (int) Math.max(1, (64 << 10) / groupBytes);
+        int grain = BlockMatmul.perPiece(groupBytes);
         for (int i0 = 0; i0 < m; i0 += PASS_ROWS) {
             int pass = Math.min(PASS_ROWS, m - i0), blocks = pass / MR, quad = pass % MR >= 4 ? 4 : 0, tiled = blocks * MR + quad;
             int xo = xOff + i0 * cols, oo = outOff + i0 * rows;
