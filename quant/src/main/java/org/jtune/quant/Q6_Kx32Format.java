@@ -384,13 +384,16 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     /**
      * Per 8 columns of each quarter, 16 sums (4 rows × 4 quarters) in 16-bit lanes, each corrected, widened and scaled
      * before the next 8 columns (the two 8-column sums of a 16-group are not added before the scale, as in {@link #row1}:
-     * that would hold 32 sums in registers).
+     * that would hold 32 sums in registers). The running F32 sums stay in out between super-blocks: kept in 8 more
+     * registers beside the 16 sums and 8 integer totals, they made C2 spill inside the column loop (65 against 80 GFLOP/s,
+     * 5632 × 2048 at 128 rows, one thread, 2026-12-06). Splitting the quarters into two passes of 8 sums, or keeping
+     * the totals in memory, ran at 72–73.
      */
     private static void rows4(long group, int blocks, Q8Rows x, short[] c8, int i, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
         short[] a = x.codes();
         int cols = blocks * QK, xo = i * cols;
-        FloatVector f00 = FloatVector.zero(F), f01 = f00, f10 = f00, f11 = f00, f20 = f00, f21 = f00, f30 = f00, f31 = f00;
+        for (int r = 0; r < 4; r++) java.util.Arrays.fill(out, o + r * stride, o + r * stride + GROUP, 0f);
         for (int b = 0; b < blocks; b++) {
             long c = group + (long) b * BLOCK_BYTES;
             IntVector t00 = IntVector.zero(I), t01 = t00, t10 = t00, t11 = t00, t20 = t00, t21 = t00, t30 = t00, t31 = t00;
@@ -492,25 +495,21 @@ public final class Q6_Kx32Format implements RowGroupCodec {
                     .or(hw.and(0x80000000)).reinterpretAsFloats();
             float[] ds = x.scales();
             float da = ds[i * blocks + b];
-            f00 = ((FloatVector) t00.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f00);
-            f01 = ((FloatVector) t01.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f01);
+            int p = o;
+            ((FloatVector) t00.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p)).intoArray(out, p);
+            ((FloatVector) t01.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16)).intoArray(out, p + 16);
             da = ds[(i + 1) * blocks + b];
-            f10 = ((FloatVector) t10.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f10);
-            f11 = ((FloatVector) t11.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f11);
+            p += stride;
+            ((FloatVector) t10.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p)).intoArray(out, p);
+            ((FloatVector) t11.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16)).intoArray(out, p + 16);
             da = ds[(i + 2) * blocks + b];
-            f20 = ((FloatVector) t20.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f20);
-            f21 = ((FloatVector) t21.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f21);
+            p += stride;
+            ((FloatVector) t20.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p)).intoArray(out, p);
+            ((FloatVector) t21.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16)).intoArray(out, p + 16);
             da = ds[(i + 3) * blocks + b];
-            f30 = ((FloatVector) t30.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), f30);
-            f31 = ((FloatVector) t31.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), f31);
+            p += stride;
+            ((FloatVector) t30.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p)).intoArray(out, p);
+            ((FloatVector) t31.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16)).intoArray(out, p + 16);
         }
-        f00.intoArray(out, o);
-        f01.intoArray(out, o + 16);
-        f10.intoArray(out, o + stride);
-        f11.intoArray(out, o + stride + 16);
-        f20.intoArray(out, o + 2 * stride);
-        f21.intoArray(out, o + 2 * stride + 16);
-        f30.intoArray(out, o + 3 * stride);
-        f31.intoArray(out, o + 3 * stride + 16);
     }
 }
