@@ -336,8 +336,8 @@ public final class Q4_Kx32Format implements RowGroupCodec {
 
     /** Four activation rows (i to i + 3) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
     private static void rows4(long base, int g0, int g1, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
-        int[] mins = new int[4 * GROUP];
-        for (int g = g0; g < g1; g++) rows4(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride, mins);
+        int[] mins = new int[4 * GROUP], totals = new int[4 * GROUP];
+        for (int g = g0; g < g1; g++) rows4(base + (long) (g - g0) * blocks * BLOCK_BYTES, blocks, x, i, out, o + g * GROUP, stride, mins, totals);
     }
 
     /**
@@ -346,9 +346,10 @@ public final class Q4_Kx32Format implements RowGroupCodec {
      * sub-blocks) and 8 integer totals stay in registers; the mins' totals Σ m_j·A_j wait in {@code mins} and the running
      * F32 sums in out, between chunks and super-blocks. (A first 4-row kernel kept the mins' totals in 8 more registers
      * and C2 spilled; with them in memory, 5632 × 2048 at 128 rows on one thread: 95 → 112 GFLOP/s against {@link #rows2},
-     * 2026-12-06.)
+     * 2026-12-06. With the mins and the F32 step inline, C1 gave up on the method ("out of virtual registers") and some
+     * processes ran it 8 × slower; in {@link #addMins} and {@link #finish}: 106.)
      */
-    private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride, int[] mins) {
+    private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride, int[] mins, int[] totals) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
         short[] a = x.codes();
         int[] sums = x.sums();
@@ -403,57 +404,82 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                 h3 = h3.sub((short) (8 * ah));
                 t30 = t30.add(((IntVector) l3.convertShape(VectorOperators.S2I, I, 0)).add(8 * al).mul(sl0)).add(((IntVector) h3.convertShape(VectorOperators.S2I, I, 0)).add(8 * ah).mul(sh0));
                 t31 = t31.add(((IntVector) l3.convertShape(VectorOperators.S2I, I, 1)).add(8 * al).mul(sl1)).add(((IntVector) h3.convertShape(VectorOperators.S2I, I, 1)).add(8 * ah).mul(sh1));
-                ShortVector p2 = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector ml = p2.and((short) 63), mh = p0.lanewise(VectorOperators.LSHR, 6).or(p1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 2))
-                        .or(p2.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
-                IntVector ml0 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 0), ml1 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 1);
-                IntVector mh0 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 0), mh1 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 1);
-                al = sums[s8 + j];
-                ah = sums[s8 + j + 1];
-                IntVector.fromArray(I, mins, 0).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 0);
-                IntVector.fromArray(I, mins, 16).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 16);
-                al = sums[s8 + sr + j];
-                ah = sums[s8 + sr + j + 1];
-                IntVector.fromArray(I, mins, 32).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 32);
-                IntVector.fromArray(I, mins, 48).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 48);
-                al = sums[s8 + 2 * sr + j];
-                ah = sums[s8 + 2 * sr + j + 1];
-                IntVector.fromArray(I, mins, 64).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 64);
-                IntVector.fromArray(I, mins, 80).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 80);
-                al = sums[s8 + 3 * sr + j];
-                ah = sums[s8 + 3 * sr + j + 1];
-                IntVector.fromArray(I, mins, 96).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 96);
-                IntVector.fromArray(I, mins, 112).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 112);
+                addMins(cc, sums, s8 + j, sr, mins);
             }
-            IntVector h = IntVector.fromMemorySegment(I, mem, c + D, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);   // row1's widening
-            FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h.and(0x80000000)).reinterpretAsFloats();
-            FloatVector n0 = hm.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(hm.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector n1 = hm.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(hm.and(0x80000000)).reinterpretAsFloats();
-            float[] ds = x.scales();
-            float da;
-            int p;
-            da = ds[i * blocks + b];
-            p = o;
-            ((FloatVector) IntVector.fromArray(I, mins, 0).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t00.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
-            ((FloatVector) IntVector.fromArray(I, mins, 16).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t01.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
-            da = ds[(i + 1) * blocks + b];
-            p = o + 1 * stride;
-            ((FloatVector) IntVector.fromArray(I, mins, 32).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t10.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
-            ((FloatVector) IntVector.fromArray(I, mins, 48).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t11.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
-            da = ds[(i + 2) * blocks + b];
-            p = o + 2 * stride;
-            ((FloatVector) IntVector.fromArray(I, mins, 64).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t20.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
-            ((FloatVector) IntVector.fromArray(I, mins, 80).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t21.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
-            da = ds[(i + 3) * blocks + b];
-            p = o + 3 * stride;
-            ((FloatVector) IntVector.fromArray(I, mins, 96).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) t30.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
-            ((FloatVector) IntVector.fromArray(I, mins, 112).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) t31.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+            t00.intoArray(totals, 0);
+            t01.intoArray(totals, 16);
+            t10.intoArray(totals, 32);
+            t11.intoArray(totals, 48);
+            t20.intoArray(totals, 64);
+            t21.intoArray(totals, 80);
+            t30.intoArray(totals, 96);
+            t31.intoArray(totals, 112);
+            finish(c, totals, mins, x.scales(), i * blocks + b, blocks, out, o, stride);
         }
+    }
+
+    /**
+     * The mins' part of a chunk at cc for 4 rows: mins[32r ..] += m_j·A_j + m_{j+1}·A_{j+1}, with row r's code sums at
+     * sums[s + r·sr] and [s + r·sr + 1]. Its own method, like {@link #finish}: inside {@link #rows4} C2's first tier gave
+     * up on the size and the second compiled it boxed (a 1.1B prefill 8 × slower).
+     */
+    private static void addMins(long cc, int[] sums, int s, int sr, int[] mins) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        ShortVector p0 = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        ShortVector p1 = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        ShortVector p2 = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+        ShortVector ml = p2.and((short) 63), mh = p0.lanewise(VectorOperators.LSHR, 6).or(p1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 2))
+                .or(p2.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4));
+        IntVector ml0 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 0), ml1 = (IntVector) ml.convertShape(VectorOperators.S2I, I, 1);
+        IntVector mh0 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 0), mh1 = (IntVector) mh.convertShape(VectorOperators.S2I, I, 1);
+        int al = sums[s];
+        int ah = sums[s + 1];
+        IntVector.fromArray(I, mins, 0).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 0);
+        IntVector.fromArray(I, mins, 16).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 16);
+        al = sums[s + sr];
+        ah = sums[s + sr + 1];
+        IntVector.fromArray(I, mins, 32).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 32);
+        IntVector.fromArray(I, mins, 48).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 48);
+        al = sums[s + 2 * sr];
+        ah = sums[s + 2 * sr + 1];
+        IntVector.fromArray(I, mins, 64).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 64);
+        IntVector.fromArray(I, mins, 80).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 80);
+        al = sums[s + 3 * sr];
+        ah = sums[s + 3 * sr + 1];
+        IntVector.fromArray(I, mins, 96).add(ml0.mul(al)).add(mh0.mul(ah)).intoArray(mins, 96);
+        IntVector.fromArray(I, mins, 112).add(ml1.mul(al)).add(mh1.mul(ah)).intoArray(mins, 112);
+    }
+
+    /** The F32 step of a super-block at c for 4 rows, as {@link #row1}'s: out += float(T)·(d·d_a) − float(M)·(dmin·d_a). */
+    private static void finish(long c, int[] totals, int[] mins, float[] ds, int di, int blocks, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        IntVector h = IntVector.fromMemorySegment(I, mem, c + D, LE), hm = IntVector.fromMemorySegment(I, mem, c + DMIN, LE);   // row1's widening
+        FloatVector d0 = h.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+        FloatVector d1 = h.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                .or(h.and(0x80000000)).reinterpretAsFloats();
+        FloatVector n0 = hm.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                .or(hm.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+        FloatVector n1 = hm.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                .or(hm.and(0x80000000)).reinterpretAsFloats();
+        float da;
+        int p;
+        da = ds[di];
+        p = o;
+        ((FloatVector) IntVector.fromArray(I, mins, 0).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 0).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+        ((FloatVector) IntVector.fromArray(I, mins, 16).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 16).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+        da = ds[di + 1 * blocks];
+        p = o + 1 * stride;
+        ((FloatVector) IntVector.fromArray(I, mins, 32).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 32).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+        ((FloatVector) IntVector.fromArray(I, mins, 48).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 48).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+        da = ds[di + 2 * blocks];
+        p = o + 2 * stride;
+        ((FloatVector) IntVector.fromArray(I, mins, 64).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 64).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+        ((FloatVector) IntVector.fromArray(I, mins, 80).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 80).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
+        da = ds[di + 3 * blocks];
+        p = o + 3 * stride;
+        ((FloatVector) IntVector.fromArray(I, mins, 96).convert(VectorOperators.I2F, 0)).fma(n0.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 96).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
+        ((FloatVector) IntVector.fromArray(I, mins, 112).convert(VectorOperators.I2F, 0)).fma(n1.mul(-da), ((FloatVector) IntVector.fromArray(I, totals, 112).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, p + 16))).intoArray(out, p + 16);
     }
 
     /** Two activation rows (i, i + 1) times groups [g0, g1): {@link #row1}'s outputs, each column of codes decoded once. */
