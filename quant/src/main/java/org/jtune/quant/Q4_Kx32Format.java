@@ -6,14 +6,12 @@ import static org.jtune.quant.QuantVectors.LE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
@@ -144,25 +142,10 @@ public final class Q4_Kx32Format implements RowGroupCodec {
      */
     public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
         check(rows, cols);
-        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
-        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q4_K rows beyond their memory");
-        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
-        AtomicBoolean finite = new AtomicBoolean(true);
-        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
-            for (int g = g0; g < g1; g++) {
-                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
-                for (int b = 0; b < blocks; b++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int o = r * plainRow + b * PLAIN;
-                        if ((src[o + 1] & 0x7c) == 0x7c || (src[o + 3] & 0x7c) == 0x7c) finite.set(false);
-                        scatter(src, o, r, dst, b * BLOCK_BYTES);
-                    }
-                }
-                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
-            }
+        return RowGroupFormats.interleave("Q4_K", plain, off, rows, cols, QK, PLAIN, BLOCK_BYTES, (src, o, r, dst, d) -> {
+            scatter(src, o, r, dst, d);
+            return (src[o + 1] & 0x7c) != 0x7c && (src[o + 3] & 0x7c) != 0x7c;
         });
-        return finite.get() ? out : null;
     }
 
     /** Row r's ggml block at src[o ..] written into its group's block at dst[base ..]. */

@@ -12,7 +12,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Q8Rows;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
@@ -130,25 +129,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
      */
     public static MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
         check(rows, cols);
-        int blocks = cols / QK, plainRow = blocks * PLAIN, groupBytes = blocks * BLOCK_BYTES;
-        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException("Q6_K rows beyond their memory");
-        MemorySegment out = org.jtune.tensor.NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
-        java.util.concurrent.atomic.AtomicBoolean finite = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
-            for (int g = g0; g < g1; g++) {
-                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
-                for (int b = 0; b < blocks; b++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int s = r * plainRow + b * PLAIN;
-                        if ((src[s + PLAIN_D + 1] & 0x7c) == 0x7c) finite.set(false);
-                        scatter(src, s, dst, b * BLOCK_BYTES, r);
-                    }
-                }
-                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
-            }
+        return RowGroupFormats.interleave("Q6_K", plain, off, rows, cols, QK, PLAIN, BLOCK_BYTES, (src, o, r, dst, d) -> {
+            scatter(src, o, dst, d, r);
+            return (src[o + PLAIN_D + 1] & 0x7c) != 0x7c;
         });
-        return finite.get() ? out : null;
     }
 
     /** The ggml Q6_K row of the row at w[rowOff] of this layout, into dst[p ..]. */

@@ -1,8 +1,12 @@
 package org.jtune.quant;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jtune.tensor.BlockCodec;
 import org.jtune.tensor.DType;
+import org.jtune.tensor.NativeMemory;
+import org.jtune.tensor.Parallel;
 import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.RowGroupCodec;
 import org.jtune.tensor.Tensor;
@@ -78,5 +82,36 @@ public final class RowGroupFormats {
     /** Byte offset of block b (of {@code blockBytes} bytes per group) of the group holding the row at rowOff. */
     static long blockOffset(long rowOff, long rowBytes, int b, int blockBytes) {
         return rowOff - lane(rowOff, rowBytes) * rowBytes + (long) b * blockBytes;
+    }
+
+    /** Row r's ggml block at src[o ..] written into its group's block at dst[d ..]; false when its scale is Inf or NaN. */
+    interface BlockScatter {
+        boolean scatter(byte[] src, int o, int r, byte[] dst, int d);
+    }
+
+    /**
+     * A new native matrix of a row-group layout (groups of {@link RowGroupCodec#GROUP} rows, groupBlock bytes per group and
+     * block of QK columns) holding the (rows, cols) ggml rows of plainBlock bytes per block at plain[off ..], each row's
+     * block placed by scatter; null when a scatter found a non-finite scale. Groups are converted in parallel.
+     */
+    static MemorySegment interleave(String ggmlName, MemorySegment plain, long off, int rows, int cols, int qk, int plainBlock,
+                                    int groupBlock, BlockScatter scatter) {
+        int blocks = cols / qk, plainRow = blocks * plainBlock, groupBytes = blocks * groupBlock, group = RowGroupCodec.GROUP;
+        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException(ggmlName + " rows beyond their memory");
+        MemorySegment out = NativeMemory.allocateLarge((long) rows / group * groupBytes);   // huge pages where the OS gives them
+        AtomicBoolean finite = new AtomicBoolean(true);
+        Parallel.forRange(rows / group, 1, (g0, g1) -> {
+            byte[] src = new byte[group * plainRow], dst = new byte[groupBytes];
+            for (int g = g0; g < g1; g++) {
+                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * group * plainRow, src, 0, src.length);
+                for (int b = 0; b < blocks; b++) {
+                    for (int r = 0; r < group; r++) {
+                        if (!scatter.scatter(src, r * plainRow + b * plainBlock, r, dst, b * groupBlock)) finite.set(false);
+                    }
+                }
+                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
+            }
+        });
+        return finite.get() ? out : null;
     }
 }

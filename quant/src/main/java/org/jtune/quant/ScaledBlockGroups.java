@@ -2,9 +2,6 @@ package org.jtune.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.jtune.tensor.NativeMemory;
-import org.jtune.tensor.Parallel;
 import org.jtune.tensor.RowGroupCodec;
 
 /**
@@ -44,27 +41,12 @@ record ScaledBlockGroups(String name, String ggmlName, int codeBytes) {
     /** A new native matrix in this layout holding the (rows, cols) ggml rows at plain[off ..]; null when a scale is Inf or NaN. */
     MemorySegment interleave(MemorySegment plain, long off, int rows, int cols) {
         check(rows, cols);
-        int blocks = cols / QK, plainRow = blocks * plainBytes(), blockBytes = blockBytes(), groupBytes = blocks * blockBytes;
-        if (off < 0 || off + (long) rows * plainRow > plain.byteSize()) throw new IllegalArgumentException(ggmlName + " rows beyond their memory");
-        MemorySegment out = NativeMemory.allocateLarge((long) rows / GROUP * groupBytes);   // huge pages where the OS gives them
-        AtomicBoolean finite = new AtomicBoolean(true);
-        Parallel.forRange(rows / GROUP, 1, (g0, g1) -> {
-            byte[] src = new byte[GROUP * plainRow], dst = new byte[groupBytes];
-            for (int g = g0; g < g1; g++) {
-                MemorySegment.copy(plain, ValueLayout.JAVA_BYTE, off + (long) g * GROUP * plainRow, src, 0, src.length);
-                for (int b = 0; b < blocks; b++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int o = r * plainRow + b * plainBytes(), d = b * blockBytes;
-                        dst[d + scaleByte(r)] = src[o];
-                        dst[d + scaleByte(r) + 1] = src[o + 1];
-                        if ((src[o + 1] & 0x7c) == 0x7c) finite.set(false);
-                        for (int j = 0; j < codeBytes; j++) dst[d + CODES + 32 * j + r] = src[o + 2 + j];
-                    }
-                }
-                MemorySegment.copy(dst, 0, out, ValueLayout.JAVA_BYTE, (long) g * groupBytes, groupBytes);
-            }
+        return RowGroupFormats.interleave(ggmlName, plain, off, rows, cols, QK, plainBytes(), blockBytes(), (src, o, r, dst, d) -> {
+            dst[d + scaleByte(r)] = src[o];
+            dst[d + scaleByte(r) + 1] = src[o + 1];
+            for (int j = 0; j < codeBytes; j++) dst[d + CODES + 32 * j + r] = src[o + 2 + j];
+            return (src[o + 1] & 0x7c) != 0x7c;
         });
-        return finite.get() ? out : null;
     }
 
     /** The ggml rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
