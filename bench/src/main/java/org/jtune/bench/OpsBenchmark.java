@@ -22,9 +22,17 @@ import org.jtune.tensor.Tensor;
  * read each output line first (write-allocate), so on this machine a plain vector copy loop measured
  * 0.68-0.87 of System.arraycopy (two runs, load 5): the {@code vector_copy} line (that loop, both
  * figures) measures this ceiling in the same run. An op whose kernel is not built yet is reported with an error and the exit code is 1.
+ *
+ * <p>Each tensor is the first 4096 rows of an array 96 rows (3 MiB) longer: on this project's machine a stream whose
+ * source and destination lie a multiple of 256 MiB apart (x and out were: x, u, out allocated back to back, 128 MiB
+ * each) ran at 9–10 GB/s instead of 22–23 (System.arraycopy, one thread; 128, 192, 260, 320 and 384 MiB apart were
+ * fast, 256 and 512 slow; bench/RESULTS.md, 2026-12-06), which had made the copy peer, and the ratios, depend on where
+ * the heap put the arrays.
  */
 final class OpsBenchmark {
     private static final int ROWS = 4096, COLS = 8192;
+    /** Rows allocated past each tensor's end (3 MiB), so that no two tensors start a multiple of 256 MiB apart (see above). */
+    private static final int SPACER_ROWS = 96;
     private final Timing timing = new Timing(3, 0.3, 7, 1.0);
 
     /** One op: how to call it through Ops, through the Backend into out, and how many tensors it touches. */
@@ -33,9 +41,9 @@ final class OpsBenchmark {
     int run(boolean json) {
         System.err.println("ops: " + ROWS + "x" + COLS + " F32; load average " + LoadAverage.read());
         Rng rng = new Rng(44);
-        Tensor x = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
-        Tensor u = Tensor.uniform(rng, -4f, 4f, ROWS, COLS);
-        Tensor out = Tensor.zeros(ROWS, COLS);
+        Tensor x = Tensor.uniform(rng, -4f, 4f, ROWS + SPACER_ROWS, COLS).narrow(0, 0, ROWS);
+        Tensor u = Tensor.uniform(rng, -4f, 4f, ROWS + SPACER_ROWS, COLS).narrow(0, 0, ROWS);
+        Tensor out = Tensor.zeros(ROWS + SPACER_ROWS, COLS).narrow(0, 0, ROWS);
         Tensor weight = Tensor.uniform(rng, 0.5f, 1.5f, COLS);
         Tensor x4 = x.view(1, ROWS, 64, COLS / 64), out4 = out.view(1, ROWS, 64, COLS / 64);
         int[] pos = new int[ROWS];
@@ -46,8 +54,9 @@ final class OpsBenchmark {
         Tensor invFreq = Tensor.of(inv, inv.length);
         Backend be = CpuBackend.INSTANCE;
         float[] src = x.storage().floatArray(), dst = out.storage().floatArray();
-        Runnable copy = () -> Parallel.forRange(src.length, 1 << 16, (i0, i1) -> System.arraycopy(src, i0, dst, i0, i1 - i0));
-        Runnable vectorCopy = () -> Parallel.forRange(src.length, 1 << 16, (i0, i1) -> vectorCopy(src, dst, i0, i1));
+        int elements = ROWS * COLS; // the arrays are longer (SPACER_ROWS); x and out start at element 0
+        Runnable copy = () -> Parallel.forRange(elements, 1 << 16, (i0, i1) -> System.arraycopy(src, i0, dst, i0, i1 - i0));
+        Runnable vectorCopy = () -> Parallel.forRange(elements, 1 << 16, (i0, i1) -> vectorCopy(src, dst, i0, i1));
         List<Op> ops = List.of(
                 new Op("softmax", 2, () -> Ops.softmax(x, -1), () -> be.softmax(x, out)),
                 new Op("rmsnorm", 2, () -> Ops.rmsNorm(x, weight, 1e-5f), () -> be.rmsNorm(x, weight, 1e-5f, out, null)),

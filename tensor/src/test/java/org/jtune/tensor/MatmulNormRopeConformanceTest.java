@@ -119,6 +119,28 @@ class MatmulNormRopeConformanceTest {
         }
     }
 
+    /**
+     * RMSNorm's bits do not depend on the layout: rows read and written in place go by tiles of four rows (one load of w
+     * per column vector for the tile), rows of a strided view one at a time; both must give every row the same bits.
+     */
+    @ParameterizedTest
+    @MethodSource("org.jtune.tensor.Backends#all")
+    void rmsNormTilesGiveTheBitsOfSingleRows(Backend be) {
+        Rng rng = new Rng(34);
+        for (int n : new int[] {1, 15, 16, 17, 63, 64, 65, 200, 1024, 2051}) {
+            int rows = 1 + rng.nextInt(11);
+            Tensor x = Tensor.uniform(rng, -3f, 3f, rows, n), w = Tensor.uniform(rng, 0.5f, 1.5f, n);
+            Tensor strided = x.t().contiguous().t(); // the same values, column-major: not rows in place
+            float[] tiled = Ops.using(be, () -> Ops.rmsNorm(x, w, 1e-5f)).toFloatArray();
+            float[] single = Ops.using(be, () -> Ops.rmsNorm(strided, w, 1e-5f)).toFloatArray();
+            for (int i = 0; i < tiled.length; i++) {
+                if (Float.floatToRawIntBits(tiled[i]) != Float.floatToRawIntBits(single[i])) {
+                    throw new AssertionError("rms_norm " + rows + "x" + n + " element " + i + ": in place " + tiled[i] + ", strided " + single[i]);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("org.jtune.tensor.Backends#all")
     void ropeMatchesRotateHalfFormulaAndInverseUndoesIt(Backend be) {

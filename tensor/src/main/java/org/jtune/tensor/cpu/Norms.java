@@ -12,18 +12,16 @@ import org.jtune.tensor.Tensor;
  * Weight and bias (any dtype) are converted to F32 once per call. Forward: two passes over a row that
  * stays in cache (Σx², then the scaled write), so memory sees one read and one write per element. RMSNorm
  * on rows read and written in place goes by tiles of {@link #TILE} rows: the Σx² of each, then the scaled
- * write of the tile by column blocks of {@link #BLOCK} ({@link #scaleTile}), so a block of w is read from
- * L1 by every row of the tile instead of from L2 once per row (an L1 miss cost as much as a row element's
- * trip to memory while rows stream: bench/RESULTS.md, 2026-12-04 issue 19 second pass). Rows are claimed
- * in pieces by the threads ({@link Parallel#forClaimed}).
+ * write of the tile a column vector at a time ({@link #scaleTile}), each vector of w loaded once for the
+ * tile's rows (an L1 miss cost as much as a row element's trip to memory while rows stream: bench/RESULTS.md,
+ * 2026-12-04 issue 19 second pass; a second load stream, 2026-12-06). Rows are claimed in pieces by the
+ * threads ({@link Parallel#forClaimed}).
  */
 final class Norms {
     /** Rows whose dw contributions are summed together before the blocks are added in order. */
     static final int DW_BLOCK = 32;
-    /** Rows whose scaled writes share each block of w (forward RMSNorm). */
+    /** Rows whose scaled writes share each vector of w (forward RMSNorm). */
     static final int TILE = 4;
-    /** Columns per block of the tiled write: 4 KiB of w, which stays in L1 while the tile's rows use it. */
-    static final int BLOCK = 1024;
 
     private Norms() {}
 
@@ -89,24 +87,32 @@ final class Norms {
     }
 
     /**
-     * {@link #scaleRow} of each of {@code rows} rows, a[aOff[k], aOff[k]+n) into dst[dOff[k], …) with inv[k], by
-     * column blocks of {@link #BLOCK}: the same products per element (vector up to loopBound(n), scalar after).
+     * {@link #scaleRow} of each of {@code rows} rows, a[aOff[k], aOff[k]+n) into dst[dOff[k], …) with inv[k]: a full tile
+     * of {@link #TILE} rows column vector by column vector, each vector of w loaded once for the four rows (a second load
+     * stream beside the store stream cost a quarter of a row's write rate); the same products per element as scaleRow
+     * (vector up to loopBound(n), scalar after), so the same bits.
      */
     static void scaleTile(float[] a, int[] aOff, int n, float[] inv, float[] w, float[] dst, int[] dOff, int rows) {
+        if (rows < TILE) {
+            for (int k = 0; k < rows; k++) scaleRow(a, aOff[k], n, inv[k], w, dst, dOff[k]);
+            return;
+        }
         var S = RowKernels.S;
         int L = RowKernels.L, bound = S.loopBound(n);
-        for (int c = 0; c < bound; c += BLOCK) {
-            int end = Math.min(bound, c + BLOCK);
-            for (int k = 0; k < rows; k++) {
-                int ao = aOff[k], dO = dOff[k];
-                float f = inv[k];
-                for (int i = c; i < end; i += L) {
-                    FloatVector.fromArray(S, a, ao + i).mul(f).mul(FloatVector.fromArray(S, w, i)).intoArray(dst, dO + i);
-                }
-            }
+        int a0 = aOff[0], a1 = aOff[1], a2 = aOff[2], a3 = aOff[3], d0 = dOff[0], d1 = dOff[1], d2 = dOff[2], d3 = dOff[3];
+        float f0 = inv[0], f1 = inv[1], f2 = inv[2], f3 = inv[3];
+        int aMax = Math.max(Math.max(a0, a1), Math.max(a2, a3)), dMax = Math.max(Math.max(d0, d1), Math.max(d2, d3));
+        int i = 0;
+        // The last three tests hold for valid rows; they let C2 drop the bounds checks (see sumOfSquares).
+        for (; i < bound && aMax + i + L <= a.length && dMax + i + L <= dst.length && i + L <= w.length; i += L) {
+            FloatVector wv = FloatVector.fromArray(S, w, i);
+            FloatVector.fromArray(S, a, a0 + i).mul(f0).mul(wv).intoArray(dst, d0 + i);
+            FloatVector.fromArray(S, a, a1 + i).mul(f1).mul(wv).intoArray(dst, d1 + i);
+            FloatVector.fromArray(S, a, a2 + i).mul(f2).mul(wv).intoArray(dst, d2 + i);
+            FloatVector.fromArray(S, a, a3 + i).mul(f3).mul(wv).intoArray(dst, d3 + i);
         }
         for (int k = 0; k < rows; k++) {
-            for (int j = bound; j < n; j++) dst[dOff[k] + j] = a[aOff[k] + j] * inv[k] * w[j];
+            for (int j = i; j < n; j++) dst[dOff[k] + j] = a[aOff[k] + j] * inv[k] * w[j];
         }
     }
 
@@ -122,7 +128,9 @@ final class Norms {
         float s = 0f;
         if (n >= 4 * L) {
             FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-            for (int bound = n - 4 * L; i <= bound; i += 4 * L) {
+            // The second test is always true for a valid row; it lets C2 drop the loads' bounds checks and unroll, which
+            // doubled the pass's read rate from memory (10.5 → 24 GB/s, one thread, 128 MiB; bench/RESULTS.md).
+            for (; i + 4 * L <= n && off + i + 4 * L <= a.length; i += 4 * L) {
                 FloatVector v0 = FloatVector.fromArray(S, a, off + i), v1 = FloatVector.fromArray(S, a, off + i + L);
                 FloatVector v2 = FloatVector.fromArray(S, a, off + i + 2 * L), v3 = FloatVector.fromArray(S, a, off + i + 3 * L);
                 s0 = v0.fma(v0, s0);
