@@ -80,6 +80,7 @@ final class DecodeBenchmark {
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
                         .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5])
                         .put("model_read_gb_per_s", t[6] / 1e9).put("decode_over_model_read", (1 / t[1]) / (t[6] / bytesPerToken));
+                putPrefillRate(line, t);
                 JsonNode peer = jlama(dir, prompt, decode, runs);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -150,6 +151,7 @@ final class DecodeBenchmark {
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
                         .put("major_faults_per_token", t[2]).put("alloc_bytes_per_token", t[5]);
+                putPrefillRate(line, t);
                 double[] peer = llamaCpp(gguf, config, prompt, decode);
                 if (peer == null) {
                     line.put("peer", "none");
@@ -207,7 +209,8 @@ final class DecodeBenchmark {
      * jtune on the model at {@code path}, in a JVM of its own ({@link DecodeRun}) on the file flushed and dropped from the page
      * cache ({@link SettledFiles}): {median prefill seconds, median seconds per decode step, major faults per token, copy
      * bytes/s, read bytes/s, bytes allocated per decode step, read bytes/s of the model's own F32/BF16 weights
-     * ({@link ModelReadBandwidth}; 0 when quantized)}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
+     * ({@link ModelReadBandwidth}; 0 when quantized), the prefill's FLOPs ({@link DecodeRun#prefillFlops}), the F32 FMA peak
+     * ({@link FmaPeak})}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
      * minutes apart, 2026-12-05) and a bound taken minutes earlier gave ratios above 1.
      */
     private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
@@ -224,8 +227,25 @@ final class DecodeBenchmark {
             System.err.printf("decode: %s allocates %.1f MB per token: a kernel's vectors are boxed (C2 left a call it should"
                     + " have inlined; -XX:+PrintInlining shows which)%n", path.getFileName(), allocated / 1e6);
         }
-        return new double[] {r.get("prefill_s").asDouble(), r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
-                r.get("read_bytes_per_s").asDouble(), allocated, r.get("model_read_bytes_per_s").asDouble()};
+        double prefillS = r.get("prefill_s").asDouble(), flops = r.get("prefill_flops").asDouble(), fma = r.get("fma_flops_per_s").asDouble();
+        // healthy rows of the 1.1B shape run their prefill at 0.6-0.8 of the F32 FMA peak; a Q4_K kernel that C1 refused and
+        // C2 then compiled badly ran at 0.17 (bench/RESULTS.md, 2026-12-06). Small prompts are mostly overhead: not judged.
+        if (flops >= 1e10 && flops / prefillS < COLLAPSED_PREFILL * fma) {
+            System.err.printf("decode: %s prefills at %.1f GFLOP/s, %.2f of this process's F32 FMA peak (%.0f GFLOP/s): a kernel"
+                    + " runs far below its compiled speed (-XX:+PrintCompilation | grep SKIPPED shows a method C1 gave up on)%n",
+                    path.getFileName(), flops / prefillS / 1e9, flops / prefillS / fma, fma / 1e9);
+        }
+        return new double[] {prefillS, r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
+                r.get("read_bytes_per_s").asDouble(), allocated, r.get("model_read_bytes_per_s").asDouble(), flops, fma};
+    }
+
+    /** A prefill below this fraction of the F32 FMA peak is reported as collapsed ({@link #measure}). */
+    static final double COLLAPSED_PREFILL = 0.3;
+
+    /** The prefill's GFLOP/s and its fraction of the F32 FMA peak, from {@link #measure}'s result t. */
+    private static void putPrefillRate(ResultLine line, double[] t) {
+        double rate = t[7] / t[0];
+        line.put("prefill_gflop_s", rate / 1e9).put("fma_peak_gflop_s", t[8] / 1e9).put("prefill_over_fma_peak", rate / t[8]);
     }
 
     /** Bytes copied per second (each byte is read once and written once) from a large buffer, split across the pool like a kernel. */

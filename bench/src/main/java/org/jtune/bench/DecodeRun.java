@@ -6,6 +6,7 @@ import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.weights.ServingLayout;
+import org.jtune.models.weights.Weight;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.tensor.Rng;
@@ -19,7 +20,8 @@ import org.jtune.tensor.Rng;
  * to last token callback), major page faults per generated token, the bytes all threads allocated per decode step (a
  * kernel whose vectors C2 boxed shows here first: 46 MB per token of a BF16 1.1B model after a short prompt, until the
  * one-row GEMV loops got methods of their own), the two bandwidths, and the read bandwidth of the model's own F32/BF16
- * weights ({@link ModelReadBandwidth}; 0 for a quantized model) (bytes per second).
+ * weights ({@link ModelReadBandwidth}; 0 for a quantized model) (bytes per second); and the prefill's floating-point
+ * work in its projections ({@link #prefillFlops}) beside this process's F32 FMA rate ({@link FmaPeak}).
  * Why a process of its own: run in the benchmark's process right after it wrote and exported the model, the same code
  * decoded a 1.1B-shaped Q4_0 file at 10–15 tok/s, and at 19–22 in a fresh process on that file (bench/RESULTS.md,
  * 2026-12-05). Usage: {@code DecodeRun PATH VOCAB PROMPT DECODE RUNS BW_BYTES}.
@@ -40,7 +42,9 @@ public final class DecodeRun {
         int decoded = 0, steps = 0;
         long allocated = 0;
         double[] modelRead;
+        double flops;
         try (CausalLM model = Architectures.load(path)) {
+            flops = prefillFlops(model, prompt);
             ServingLayout.packProjections(model.weights());   // as jtune generate and serve load it (-Djtune.rowGroups=false: not)
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
@@ -68,9 +72,32 @@ public final class DecodeRun {
         }
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
+        double fma = FmaPeak.flopsPerSecond();
         System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"alloc_bytes_per_token\":%.0f,"
-                + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e,\"model_read_bytes_per_s\":%.6e}%n", Timing.median(prefill),
-                Timing.median(step), faultsPerToken, allocated / (double) Math.max(1, steps), copy, read, modelRead[0]);
+                + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e,\"model_read_bytes_per_s\":%.6e,\"prefill_flops\":%.6e,"
+                + "\"fma_flops_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken,
+                allocated / (double) Math.max(1, steps), copy, read, modelRead[0], flops, fma);
+    }
+
+    /**
+     * 2·rows·cols per prompt token for every projection (Weight.Role.LINEAR), and once for the output head (lm_head.weight,
+     * or the tied embedding) as a prefill needs the last position's logits only: a lower bound on the prefill's work.
+     */
+    static double prefillFlops(CausalLM model, int prompt) {
+        double flops = 0;
+        boolean head = false;
+        for (Weight w : model.weights().all()) {
+            int[] s = w.shape();
+            if (s.length != 2) continue;
+            if (w.name().equals("lm_head.weight")) head = true;
+            if (w.role() == Weight.Role.LINEAR) flops += 2.0 * s[0] * s[1] * (w.name().equals("lm_head.weight") ? 1 : prompt);
+        }
+        if (!head) {
+            for (Weight w : model.weights().all()) {
+                if (w.role() == Weight.Role.EMBEDDING && w.shape().length == 2) flops += 2.0 * w.shape()[0] * w.shape()[1];
+            }
+        }
+        return flops;
     }
 
 }
