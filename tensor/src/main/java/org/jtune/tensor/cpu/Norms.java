@@ -13,8 +13,8 @@ import org.jtune.tensor.Tensor;
  * stays in cache (Σx², then the scaled write), so memory sees one read and one write per element. RMSNorm
  * on rows read and written in place goes by tiles of {@link #TILE} rows: the Σx² of each, then the scaled
  * write of the tile a column vector at a time ({@link #scaleTile}), each vector of w loaded once for the
- * tile's rows (an L1 miss cost as much as a row element's trip to memory while rows stream: bench/RESULTS.md,
- * 2026-12-04 issue 19 second pass; a second load stream, 2026-12-06). Rows are claimed in pieces by the
+ * tile's rows (bench/RESULTS.md: an L1 miss of w cost as much as a row element's trip to memory, 2026-12-04;
+ * a load of w per row and vector a quarter of the write rate, 2026-12-06). Rows are claimed in pieces by the
  * threads ({@link Parallel#forClaimed}).
  */
 final class Norms {
