@@ -28,6 +28,14 @@ public final class OpProfile {
         lastMark = now;
     }
 
+    /**
+     * For work that is not recorded as an op (inference's attention over a KV cache returns a constant): attributes the
+     * time since the previous mark to {@code op}'s forward, which would otherwise go to the next recorded op.
+     */
+    public static void mark(String op) {
+        if (ENABLED) forward(op);
+    }
+
     static long start() {
         return System.nanoTime() - nested;
     }

@@ -2,6 +2,7 @@ package org.jtune.models.decoder;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.jtune.autograd.OpProfile;
 import org.jtune.autograd.Variable;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.kv.KvBlockPool;
@@ -104,6 +105,7 @@ public final class StepBatch {
         }
         Tensor out = Ops.zerosOn(q.value(), q.value().shape());
         Ops.pagedAttention(q.value(), pool.keys(layer), pool.values(layer), new PagedRows(tables, start, count, length), window, 0f, out);
+        OpProfile.mark("attention");
         return Variable.constant(out);
     }
 
@@ -127,7 +129,9 @@ public final class StepBatch {
             AttentionMask mask = new AttentionMask(true, window, c.cache().length(), null);
             outs.add(Ops.attention(q.value().narrow(1, offsets[s], t), kv[0], kv[1], mask, 0f));
         }
-        return Variable.constant(outs.size() == 1 ? outs.getFirst() : Ops.concat(outs, 1));
+        Variable out = Variable.constant(outs.size() == 1 ? outs.getFirst() : Ops.concat(outs, 1));
+        OpProfile.mark("attention");
+        return out;
     }
 
     /** The rows (chunks, dim) of each chunk's last token from hidden states (1, n, dim). */
