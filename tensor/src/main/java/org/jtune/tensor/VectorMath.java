@@ -3,6 +3,8 @@ package org.jtune.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp and tanh on float vectors from IEEE add, multiply and FMA only. The Vector API's own EXP and
@@ -93,6 +95,32 @@ public final class VectorMath {
      * The sum of the lanes, always in the same order (lane 0, 1, 2, ...). reduceLanes(ADD) may add
      * in another order once compiled than before, which changes the last bits from run to run.
      */
+    /**
+     * Σ of v's lanes by whole-vector adds of v and v rotated by half its lanes, then a quarter, ..., one lane: a fixed
+     * tree (lane 0 of the result), the same bits compiled or not (rotations and lanewise adds are exact operations), where
+     * {@link #sum} adds lane by lane: log2(lanes) dependent adds instead of lanes − 1 and no lane extractions. For vectors
+     * of the preferred species (the CPU kernels'); others are summed by {@link #sum}.
+     */
+    public static float treeSum(FloatVector v) {
+        if (v.species() != PREFERRED || PREFERRED.length() > 16) return sum(v);
+        int n = PREFERRED.length();
+        if (n >= 16) v = v.add(v.rearrange(ROTATE_8));
+        if (n >= 8) v = v.add(v.rearrange(ROTATE_4));
+        if (n >= 4) v = v.add(v.rearrange(ROTATE_2));
+        if (n >= 2) v = v.add(v.rearrange(ROTATE_1));
+        return v.lane(0);
+    }
+
+    private static final VectorSpecies<Float> PREFERRED = FloatVector.SPECIES_PREFERRED;
+    private static final VectorShuffle<Float> ROTATE_8 = rotation(8), ROTATE_4 = rotation(4), ROTATE_2 = rotation(2),
+            ROTATE_1 = rotation(1);
+
+    /** Lane i ← lane (i + by) mod the preferred length (the identity when by is not below it). */
+    private static VectorShuffle<Float> rotation(int by) {
+        int n = PREFERRED.length();
+        return VectorShuffle.fromOp(PREFERRED, i -> by < n ? (i + by) % n : i);
+    }
+
     public static float sum(FloatVector v) {
         // lane(i), not toArray(): toArray allocates a float[] per call that C2 does not always remove (a QLoRA
         // step of the 1.1B shape allocated ~0.8 GB/s here, mostly from this call in BlockMatmul.tile4xM, and the

@@ -32,6 +32,32 @@ class VectorMathSumTest {
         }
     }
 
+    /**
+     * {@link VectorMath#treeSum}: the bits of the scalar tree it describes (lane i plus lane i + n/2 for every i at once,
+     * then with n/4, ..., 1; lane 0), before and after C2 compiles it, NaN and infinities passing through as in scalar
+     * adds; a species other than the preferred one falls back to the lane-order sum.
+     */
+    @Test
+    void treeSumAddsInItsFixedTree() {
+        java.util.Random r = new java.util.Random(8);
+        float[] a = new float[SPECIES.length()];
+        for (int trial = 0; trial < 20000; trial++) {   // enough calls for C2 to compile treeSum
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((r.nextDouble() - 0.5) * Math.pow(10, r.nextInt(9) - 4));
+            if (trial % 97 == 0) a[r.nextInt(a.length)] = trial % 2 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+            float[] t = a.clone();
+            for (int half = t.length / 2; half >= 1; half /= 2) {
+                float[] next = new float[t.length];
+                for (int i = 0; i < t.length; i++) next[i] = t[i] + t[(i + half) % t.length];
+                t = next;
+            }
+            assertEquals(Float.floatToIntBits(t[0]), Float.floatToIntBits(VectorMath.treeSum(FloatVector.fromArray(SPECIES, a, 0))),
+                    "trial " + trial);
+        }
+        VectorSpecies<Float> other = SPECIES == FloatVector.SPECIES_128 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+        float[] b = {1e8f, 1f, -1e8f, 1f, 3f, 5f, 7f, 9f};
+        assertEquals(VectorMath.sum(FloatVector.fromArray(other, b, 0)), VectorMath.treeSum(FloatVector.fromArray(other, b, 0)));
+    }
+
     @Test
     void allocatesNothingOnceCompiled() {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();

@@ -25,7 +25,8 @@ import org.jtune.tensor.Tensor;
  * s[j..j+L) = Σ_e q[e]·kT[e][j..j+L) by FMA in increasing e: no horizontal sum per key (a 64-wide key's dot product
  * was four FMAs and a fifteen-add lane sum). With the weighted sum of values kept in registers ({@link
  * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Training (lse requested)
- * and decoding keep the per-key dot products, so AttentionBackward sees the very scores it recomputes.
+ * and decoding keep per-key dot products: training {@link RowKernels#dot}, so AttentionBackward sees the very scores it
+ * recomputes; decoding {@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much per key.
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -72,7 +73,8 @@ final class Attention {
                 if (kt != null && lo <= hi) scores(qa, qBase, kt, (b * hkv + kvh) * d * sp, sp, d, lo / L * L, hi, all);
                 for (int j = lo; j <= hi; j++) {
                     if (seg != null && seg[b * s + j] != seg[b * s + qPos]) continue;
-                    float sc = scale * (kt != null ? all[j] : RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d));
+                    float sc = scale * (kt != null ? all[j] : la != null ? RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d)
+                            : RowKernels.scoreDot(qa, qBase, ka, (int) (kRow + j * ks1), d));
                     keys[n] = j;
                     scores[n++] = sc;
                     max = Math.max(max, sc);

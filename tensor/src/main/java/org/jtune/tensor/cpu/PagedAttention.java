@@ -79,7 +79,7 @@ final class PagedAttention {
                     long block = table[first / bs];
                     int kAt = (int) (kOff + block * ks0 + kvh * ks2), vAt = (int) (vOff + block * vs0 + kvh * vs2);
                     for (int j = Math.max(first, lo), end = Math.min(first + bs - 1, qPos); j <= end; j++) {
-                        float sc = scale * RowKernels.dot(qa, qBase, ka, kAt + (j - first) * kRow, d);
+                        float sc = scale * RowKernels.scoreDot(qa, qBase, ka, kAt + (j - first) * kRow, d);
                         values[n] = vAt + (j - first) * vRow;
                         scores[n++] = sc;
                         max = Math.max(max, sc);
