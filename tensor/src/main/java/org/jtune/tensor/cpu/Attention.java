@@ -26,7 +26,7 @@ import org.jtune.tensor.Tensor;
  * was four FMAs and a fifteen-add lane sum). With the weighted sum of values kept in registers ({@link
  * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Training (lse requested)
  * and decoding keep per-key dot products: training {@link RowKernels#dot}, so AttentionBackward sees the very scores it
- * recomputes; decoding {@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much per key.
+ * recomputes; decoding {@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much per key's score.
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
