@@ -76,22 +76,12 @@ final class RowKernels {
     }
 
     /**
-     * Σ a[i]·b[i]: the one dot product of the CPU backend (norms, attention forward and backward, their
-     * gradients): lanes accumulate with FMA, then {@link VectorMath#sum} adds them in lane order and the
-     * tail follows in index order, so the result depends only on n and the vector width.
+     * Σ a[i]·b[i]: the dot product of the CPU backend (norms, attention forward and backward, their gradients;
+     * inference's attention scores take {@link #scoreDot}): lanes accumulate with FMA, then {@link VectorMath#sum}
+     * adds them in lane order and the tail follows in index order, so the result depends only on n and the vector width.
      */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int i = 0;
-        float s = 0f;
-        if (n >= L) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int bound = S.loopBound(n); i < bound; i += L) {
-                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-            }
-            s = VectorMath.sum(acc);
-        }
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
+        return dot(a, aOff, b, bOff, n, false);
     }
 
     /**
@@ -101,6 +91,11 @@ final class RowKernels {
      * Training keeps {@code dot}, whose scores its backward pass recomputes. Depends only on n and the vector width.
      */
     static float scoreDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return dot(a, aOff, b, bOff, n, true);
+    }
+
+    /** {@link #dot} (lanes summed in lane order) or {@link #scoreDot} (in a tree); the flag is a constant at every call. */
+    private static float dot(float[] a, int aOff, float[] b, int bOff, int n, boolean tree) {
         int i = 0;
         float s = 0f;
         if (n >= L) {
@@ -108,7 +103,7 @@ final class RowKernels {
             for (int bound = S.loopBound(n); i < bound; i += L) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            s = VectorMath.treeSum(acc);
+            s = tree ? VectorMath.treeSum(acc) : VectorMath.sum(acc);
         }
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
