@@ -95,6 +95,20 @@ public final class VectorMath {
      * The sum of the lanes, always in the same order (lane 0, 1, 2, ...). reduceLanes(ADD) may add
      * in another order once compiled than before, which changes the last bits from run to run.
      */
+    public static float sum(FloatVector v) {
+        // lane(i), not toArray(): toArray allocates a float[] per call that C2 does not always remove (a QLoRA
+        // step of the 1.1B shape allocated ~0.8 GB/s here, mostly from this call in BlockMatmul.tile4xM, and the
+        // young collections that garbage caused promoted the step pool's loans before they could come back)
+        if (v.length() == 16) {
+            return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7) + v.lane(8)
+                    + v.lane(9) + v.lane(10) + v.lane(11) + v.lane(12) + v.lane(13) + v.lane(14) + v.lane(15);
+        }
+        if (v.length() == 8) return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     /**
      * Σ of v's lanes by whole-vector adds of v and v rotated by half its lanes, then a quarter, ..., one lane: a fixed
      * tree (lane 0 of the result), the same bits compiled or not (rotations and lanewise adds are exact operations), where
@@ -119,19 +133,5 @@ public final class VectorMath {
     private static VectorShuffle<Float> rotation(int by) {
         int n = PREFERRED.length();
         return VectorShuffle.fromOp(PREFERRED, i -> by < n ? (i + by) % n : i);
-    }
-
-    public static float sum(FloatVector v) {
-        // lane(i), not toArray(): toArray allocates a float[] per call that C2 does not always remove (a QLoRA
-        // step of the 1.1B shape allocated ~0.8 GB/s here, mostly from this call in BlockMatmul.tile4xM, and the
-        // young collections that garbage caused promoted the step pool's loans before they could come back)
-        if (v.length() == 16) {
-            return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7) + v.lane(8)
-                    + v.lane(9) + v.lane(10) + v.lane(11) + v.lane(12) + v.lane(13) + v.lane(14) + v.lane(15);
-        }
-        if (v.length() == 8) return v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);
-        return s;
     }
 }
