@@ -84,20 +84,22 @@ public final class DecodeRun {
      * or the tied embedding) as a prefill needs the last position's logits only: a lower bound on the prefill's work.
      */
     static double prefillFlops(CausalLM model, int prompt) {
-        double flops = 0;
+        double flops = 0, embedding = 0;
         boolean head = false;
         for (Weight w : model.weights().all()) {
             int[] s = w.shape();
             if (s.length != 2) continue;
-            if (w.name().equals("lm_head.weight")) head = true;
-            if (w.role() == Weight.Role.LINEAR) flops += 2.0 * s[0] * s[1] * (w.name().equals("lm_head.weight") ? 1 : prompt);
-        }
-        if (!head) {
-            for (Weight w : model.weights().all()) {
-                if (w.role() == Weight.Role.EMBEDDING && w.shape().length == 2) flops += 2.0 * w.shape()[0] * w.shape()[1];
+            double once = 2.0 * s[0] * s[1];
+            if (w.name().equals("lm_head.weight")) {
+                head = true;
+                flops += once;
+            } else if (w.role() == Weight.Role.LINEAR) {
+                flops += once * prompt;
+            } else if (w.role() == Weight.Role.EMBEDDING) {
+                embedding += once;
             }
         }
-        return flops;
+        return head ? flops : flops + embedding;
     }
 
 }
