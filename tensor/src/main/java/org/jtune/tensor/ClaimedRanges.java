@@ -60,6 +60,12 @@ final class ClaimedRanges {
         private final ClaimedRanges owner;
         /** Read and written by the calling thread only: a fresh task is not done but was never queued. */
         private boolean submitted;
+        /**
+         * Set by the helper once it has decided to return, before its last look at the claim counter; read by a caller that
+         * finds the task not done after opening a call. One of the two always sees the other (both volatile): the helper
+         * sees the call and helps, or the caller sees it leaving and starts another helper.
+         */
+        private volatile boolean leaving;
 
         Helper(ClaimedRanges owner) {
             this.owner = owner;
@@ -77,19 +83,21 @@ final class ClaimedRanges {
         protected boolean exec() {
             owner.claimAndRun();
             long linger = lingerNanos;
-            for (long seen = owner.claims.get() >>> 32, since = System.nanoTime(); linger > 0; ) {
+            for (long seen = owner.claims.get() >>> 32, since = System.nanoTime(); ; ) {
                 long c = owner.claims.get();
                 if (c >>> 32 != seen && (int) c != CLOSED) {         // the caller's next call, open: help it too
                     owner.claimAndRun();
                     seen = c >>> 32;
                     since = System.nanoTime();
-                } else if (System.nanoTime() - since > linger) {
-                    break;
-                } else {
+                } else if (System.nanoTime() - since < linger) {
                     Thread.onSpinWait();
+                } else {
+                    leaving = true;
+                    c = owner.claims.get();
+                    if (c >>> 32 == seen || (int) c == CLOSED) return true;
+                    leaving = false;                                  // a call opened meanwhile: help it first
                 }
             }
-            return true;
         }
     }
 
@@ -127,11 +135,12 @@ final class ClaimedRanges {
         }
         for (int i = 0; i < wanted; i++) {
             Helper h = helpers[i];
-            // A helper still queued or running from an earlier call helps this one instead. (One that has
-            // just found the earlier call exhausted but not yet returned is skipped: this call then runs
-            // with fewer threads, never wrongly.)
+            // A helper still queued or running from an earlier call helps this one instead, unless it is leaving: it may
+            // have looked at the counter before this call opened, so another takes its place (Helper.leaving).
+            if (h.submitted && !h.isDone() && h.leaving) h = helpers[i] = new Helper(this);
             if (!h.submitted || h.isDone()) {
                 if (h.submitted) h.reinitialize();
+                h.leaving = false;
                 h.submitted = true;
                 pool.execute(h);
             }

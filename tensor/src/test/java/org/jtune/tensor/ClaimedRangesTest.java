@@ -82,6 +82,35 @@ class ClaimedRangesTest {
         }
     }
 
+    /**
+     * Call after call, a helper that is just returning from the last one is never the only helper of the next: either it
+     * sees the new call and helps, or the caller sees it leaving and starts another (a helper the caller skipped as still
+     * running, which then returned without helping, left a stalled first piece waiting for the rest, once in a CI run).
+     */
+    @Test
+    void aHelperLeavingAsACallOpensIsReplaced() throws Exception {
+        Parallel.setThreads(2);
+        for (long linger : new long[] {0, 1, 5}) {
+            Parallel.setLingerMicros(linger);
+            for (int round = 0; round < 3000; round++) {
+                CountDownLatch otherDone = new CountDownLatch(1);
+                boolean[] finishedWhileStalled = new boolean[1];
+                Parallel.forClaimed(2, 2, (from, to) -> {
+                    if (from == 0) {
+                        try {
+                            finishedWhileStalled[0] = otherDone.await(5, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    } else {
+                        otherDone.countDown();
+                    }
+                });
+                assertTrue(finishedWhileStalled[0], "linger " + linger + " µs, round " + round + ": the second piece waited for the first");
+            }
+        }
+    }
+
     @Test
     void aFailingPieceReachesTheCaller() {
         Parallel.setThreads(2);
