@@ -45,6 +45,8 @@ final class ClaimedRanges {
     private final AtomicLong claims = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();
     private Helper[] helpers = new Helper[0];
+    /** Per helper slot, the task that takes over from a leaving helper (swapped with it), so that warm calls allocate nothing. */
+    private Helper[] spares = new Helper[0];
     // Written by the caller before the generation is published (a volatile write of claims), read by
     // helpers after they read claims: the counter orders them.
     private Parallel.RangeBody body;
@@ -129,15 +131,24 @@ final class ClaimedRanges {
         claims.set(generation << 32); // opens: publishes the fields above to helpers that read claims
         int wanted = Math.min(threads, pieces) - 1;
         if (helpers.length < wanted) {
-            Helper[] grown = java.util.Arrays.copyOf(helpers, wanted);
-            for (int i = helpers.length; i < wanted; i++) grown[i] = new Helper(this);
+            Helper[] grown = java.util.Arrays.copyOf(helpers, wanted), grownSpares = java.util.Arrays.copyOf(spares, wanted);
+            for (int i = helpers.length; i < wanted; i++) {
+                grown[i] = new Helper(this);
+                grownSpares[i] = new Helper(this);
+            }
             helpers = grown;
+            spares = grownSpares;
         }
         for (int i = 0; i < wanted; i++) {
             Helper h = helpers[i];
             // A helper still queued or running from an earlier call helps this one instead, unless it is leaving: it may
             // have looked at the counter before this call opened, so another takes its place (Helper.leaving).
-            if (h.submitted && !h.isDone() && h.leaving) h = helpers[i] = new Helper(this);
+            if (h.submitted && !h.isDone() && h.leaving) {
+                Helper spare = spares[i];
+                if (spare.submitted && !spare.isDone()) spare = new Helper(this); // the last one replaced has not returned yet either
+                spares[i] = h;
+                h = helpers[i] = spare;
+            }
             if (!h.submitted || h.isDone()) {
                 if (h.submitted) h.reinitialize();
                 h.leaving = false;
