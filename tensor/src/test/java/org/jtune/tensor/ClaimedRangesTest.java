@@ -64,22 +64,29 @@ class ClaimedRangesTest {
         Parallel.setThreads(2);
         int pieces = 16;
         for (int round = 0; round < 5; round++) {
-            CountDownLatch othersDone = new CountDownLatch(pieces - 1);
-            boolean[] finishedWhileStalled = new boolean[1];
-            Parallel.forClaimed(pieces, pieces, (from, to) -> {
-                if (from == 0) {
-                    // piece 0 (the caller's first claim) stalls until every other piece has run elsewhere
-                    try {
-                        finishedWhileStalled[0] = othersDone.await(20, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                } else {
-                    othersDone.countDown();
-                }
-            });
-            assertTrue(finishedWhileStalled[0], "round " + round + ": the other pieces waited for the stalled one");
+            assertTrue(othersRunWhileTheFirstStalls(pieces, 20), "round " + round + ": the other pieces waited for the stalled one");
         }
+    }
+
+    /**
+     * One call of {@code pieces} pieces whose piece 0 (the caller's first claim) stalls until every other piece has run
+     * elsewhere, for at most {@code seconds}: whether they did.
+     */
+    private static boolean othersRunWhileTheFirstStalls(int pieces, long seconds) {
+        CountDownLatch othersDone = new CountDownLatch(pieces - 1);
+        boolean[] finishedWhileStalled = new boolean[1];
+        Parallel.forClaimed(pieces, pieces, (from, to) -> {
+            if (from == 0) {
+                try {
+                    finishedWhileStalled[0] = othersDone.await(seconds, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            } else {
+                othersDone.countDown();
+            }
+        });
+        return finishedWhileStalled[0];
     }
 
     /**
@@ -93,20 +100,7 @@ class ClaimedRangesTest {
         for (long linger : new long[] {0, 1, 5}) {
             Parallel.setLingerMicros(linger);
             for (int round = 0; round < 3000; round++) {
-                CountDownLatch otherDone = new CountDownLatch(1);
-                boolean[] finishedWhileStalled = new boolean[1];
-                Parallel.forClaimed(2, 2, (from, to) -> {
-                    if (from == 0) {
-                        try {
-                            finishedWhileStalled[0] = otherDone.await(5, TimeUnit.SECONDS);
-                        } catch (InterruptedException e) {
-                            throw new IllegalStateException(e);
-                        }
-                    } else {
-                        otherDone.countDown();
-                    }
-                });
-                assertTrue(finishedWhileStalled[0], "linger " + linger + " µs, round " + round + ": the second piece waited for the first");
+                assertTrue(othersRunWhileTheFirstStalls(2, 5), "linger " + linger + " µs, round " + round + ": the second piece waited for the first");
             }
         }
     }
