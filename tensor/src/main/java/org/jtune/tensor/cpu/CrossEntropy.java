@@ -134,7 +134,7 @@ final class CrossEntropy {
         for (int bound = RowKernels.S.loopBound(v); i < bound; i += RowKernels.L) {
             VectorMath.exp(FloatVector.fromArray(RowKernels.S, x, base + i).sub(lse)).mul(scale).intoArray(out, ob + i);
         }
-        for (; i < v; i++) out[ob + i] = (float) Math.exp(x[base + i] - lse) * scale;
-        if (target >= 0) out[ob + target] = ((float) Math.exp(xt - lse) - 1f) * scale;
+        for (; i < v; i++) out[ob + i] = VectorMath.exp(x[base + i] - lse) * scale;
+        if (target >= 0) out[ob + target] = (VectorMath.exp(xt - lse) - 1f) * scale;
     }
 }

@@ -97,7 +97,7 @@ final class Elementwise {
     static FloatFn fn(UnaryOp op) {
         return switch (op) {
             case NEG -> of(x -> -x, v -> v.neg());
-            case EXP -> of(x -> (float) Math.exp(x), VectorMath::exp);
+            case EXP -> of(VectorMath::exp, VectorMath::exp);
             case LOG -> scalarOnly(x -> (float) Math.log(x)); // no deterministic vector log yet
             case SQRT -> of(x -> (float) Math.sqrt(x), v -> v.sqrt());
             case RSQRT -> of(x -> (float) (1.0 / Math.sqrt(x)), v -> v.broadcast(1f).div(v.sqrt()));

@@ -127,7 +127,7 @@ final class RowKernels {
             s = VectorMath.sum(acc);
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - shift);
+            float e = VectorMath.expOfNonPositive(a[off + i] - shift);
             if (dst != null) dst[dOff + i] = e;
             s += e;
         }

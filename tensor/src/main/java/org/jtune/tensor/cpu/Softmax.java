@@ -14,10 +14,10 @@ import org.jtune.tensor.Tensor;
  * An online max-and-sum pass would save the max pass but costs a second exp per element (the rescale
  * when the running max grows), which is dearer than re-reading a row from L1/L2. The max of the next
  * row is taken inside this row's exp loop ({@link #expSumAndNextMax}). Its read from memory does not overlap
- * the arithmetic much (2026-12-06, one thread, 4096 × 8192 rows from memory: 11.1–12.2 GB/s fused against 11.5–12.7
- * for three separate passes; the exp pass alone costs ~16 cycles per 16 floats in cache, ~25–28 with the next row's
- * loads from memory between its exps: about 20 operations per vector between two misses keep too few misses in
- * flight), so on one thread softmax runs at ~0.5 of a copy, bound by the exps plus the read. Rows are claimed in
+ * the arithmetic (2026-12-06, one thread, 4096 × 8192 rows from memory, in cycles per 16 floats: a Vector API copy
+ * loop ~26 (memory), the exp pass in cache 12–14, softmax ~40 — the sum: the out-of-order window fills with exps and
+ * keeps fewer misses in flight; a cheaper exp, 16 → 12 cycles in cache, left softmax from memory within noise), so on
+ * one thread softmax runs at ~0.55–0.6 of System.arraycopy, ~0.75 of that copy loop. Rows are claimed in
  * pieces by the threads ({@link Parallel#forClaimed}). IEEE cases follow from the
  * formula: a −∞ entry gets 0 (log-softmax −∞); a row of all −∞, or with +∞ or NaN, gives NaN.
  */
@@ -53,7 +53,7 @@ final class Softmax {
                     FloatVector r2 = log ? gv.sub(VectorMath.exp(yv).mul(s)) : yv.mul(gv.sub(s));
                     r2.intoArray(o, ob + i);
                 }
-                for (; i < n; i++) o[ob + i] = log ? ga[gb + i] - (float) Math.exp(ya[yb + i]) * s : ya[yb + i] * (ga[gb + i] - s);
+                for (; i < n; i++) o[ob + i] = log ? ga[gb + i] - VectorMath.exp(ya[yb + i]) * s : ya[yb + i] * (ga[gb + i] - s);
             }
         });
     }
@@ -112,7 +112,7 @@ final class Softmax {
             for (int l = 0; l < L; l++) mx = Math.max(mx, mv.lane(l));
         }
         for (int j = i; j < n; j++) {
-            float e = (float) Math.exp(a[off + j] - shift);
+            float e = VectorMath.expOfNonPositive(a[off + j] - shift);
             dst[dOff + j] = e;
             s += e;
         }
