@@ -27,10 +27,10 @@ import org.jtune.tensor.Tensor;
  * (the other sessions' load inflates wall time far more), the tokens/s ratio of S requests served together
  * over one at a time that these steps imply, the engine's draws at the serve benchmark's sampling, and each
  * projection of a layer on its own (Ops.linear on the model's mapped weights) with its GFLOP/s. With
- * {@code -Djtune.profile=true} the per-op profile of the timed steps follows each kind (the attention of
- * StepBatch is not an autograd op: its time shows under the "reshape" that follows it); with
+ * {@code -Djtune.profile=true} the per-op profile of the timed steps follows each kind (StepBatch's attention under
+ * "attention"); with
  * {@code -Djtune.engineStep.ab=packing} prefill steps alternate with the GEMM's transposed weight packing on
- * and off; with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
+ * and off ({@code ab=fourHeads}: prefill attention four query heads at a time or one); with {@code -Djtune.engineStep.ab=exactSegments -Djtune.engineStep.only=decode} decode steps of S rows and of
  * one row alternate with the GEMV's exact-class segment loads on and off ({@code ab=singleStream}: the one-row GEMV
  * reading its weight rows one at a time or four at a time); {@code -Djtune.engineStep.quantize=q4_0} (or any
  * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does;
@@ -55,6 +55,7 @@ public final class EngineStepProfile {
                 case "packing" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setTransposedPacking);
                 case "exactSegments" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setExactSegmentGemv);
                 case "singleStream" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setSingleStreamGemv);
+                case "fourHeads" -> new AbSwitch(org.jtune.tensor.cpu.CpuBackend::setFourHeadAttention);
                 case "" -> null;
                 default -> throw new IllegalArgumentException("unknown A/B switch " + name);
             };

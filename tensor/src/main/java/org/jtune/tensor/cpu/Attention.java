@@ -24,7 +24,9 @@ import org.jtune.tensor.Tensor;
  * transposed, kT[b, kvh][e][j] = k[b, j, kvh, e], and computes a row's scores a vector of keys at a time,
  * s[j..j+L) = Σ_e q[e]·kT[e][j..j+L) by FMA in increasing e: no horizontal sum per key (a 64-wide key's dot product
  * was four FMAs and a fifteen-add lane sum). With the weighted sum of values kept in registers ({@link
- * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Training (lse requested)
+ * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Four query heads of a kv
+ * group at a time ({@link FourHeadAttention}: the same bits, each key and value vector loaded once for the four) took a
+ * 1024-token prefill of the 1.1B shape from 11.3 to 10.1 s (Q4_0, two threads). Training (lse requested)
  * and decoding keep per-key dot products: training {@link RowKernels#dot}, so AttentionBackward sees the very scores it
  * recomputes; decoding {@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much per key's score.
  */
@@ -33,6 +35,8 @@ final class Attention {
     private static final int L = F.length();
     /** Query positions per sequence from which inference scores through transposed keys. */
     static final int TRANSPOSED_KEYS_MIN_QUERIES = 16;
+    /** Transposed-key rows four heads at a time ({@link FourHeadAttention}); -Djtune.attention.fourHeads=false: one at a time. */
+    static volatile boolean fourHeads = !"false".equals(System.getProperty("jtune.attention.fourHeads"));
 
     private Attention() {}
 
@@ -54,6 +58,44 @@ final class Attention {
         int rows = batch * tq * hq;
         int sp = (s + L - 1) / L * L;
         float[] kt = lse == null && tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
+        if (kt != null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
+            int quartets = group / FourHeadAttention.HEADS;
+            Parallel.forPieces(batch * tq * hkv * quartets, Rows.grain(2L * FourHeadAttention.HEADS * s * d), 4, (u0, u1) -> {
+                FourHeadAttention.Scratch w = new FourHeadAttention.Scratch(d, sp, s);
+                float[] qbuf = qr.direct() ? null : new float[d];
+                for (int u = u0; u < u1; u++) {
+                    int quartet = u % quartets, kvh = (u / quartets) % hkv, t = (u / (quartets * hkv)) % tq, b = u / (quartets * hkv * tq);
+                    int first = (b * tq + t) * hq + kvh * group + quartet * FourHeadAttention.HEADS; // the row of the quartet's first head
+                    for (int h = 0; h < FourHeadAttention.HEADS; h++) System.arraycopy(qr.arrayOf(first + h, qbuf), qr.baseOf(first + h, qbuf), w.q, h * d, d);
+                    int qPos = queryOffset + t;
+                    int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
+                    int hi = causal ? Math.min(s - 1, qPos) : s - 1;
+                    if (lo <= hi) FourHeadAttention.scores(w.q, d, kt, (b * hkv + kvh) * d * sp, sp, lo / L * L, hi, w.all);
+                    int n = 0;
+                    for (int j = lo; j <= hi; j++) if (seg == null || seg[b * s + j] == seg[b * s + qPos]) w.keys[n++] = j;
+                    for (int h = 0; h < FourHeadAttention.HEADS; h++) {
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int i = 0; i < n; i++) {
+                            float sc = scale * w.all[h * sp + w.keys[i]];
+                            w.scores[h * s + i] = sc;
+                            max = Math.max(max, sc);
+                        }
+                        if (n > 0) w.sums[h] = RowKernels.expShiftedSum(w.scores, h * s, n, max, w.scores, h * s);
+                    }
+                    Arrays.fill(w.acc, 0f);
+                    if (n > 0) FourHeadAttention.weightedValues(w.scores, s, w.keys, n, va, vOff + b * vs0 + vs2 * kvh, vs1, d, w.acc);
+                    for (int h = 0; h < FourHeadAttention.HEADS; h++) {
+                        if (n > 0) RowKernels.scale(w.acc, h * d, d, 1f / w.sums[h], w.acc, h * d);
+                        if (o.direct()) System.arraycopy(w.acc, h * d, o.array(), (int) o.offset(first + h), d);
+                        else {
+                            System.arraycopy(w.acc, h * d, w.row, 0, d);
+                            o.store(first + h, w.row);
+                        }
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forPieces(rows, Rows.grain(2L * s * d), 4, (r0, r1) -> {
             float[] qbuf = qr.direct() ? null : new float[d];
             float[] all = kt == null ? null : new float[sp];

@@ -189,6 +189,11 @@ public final class CpuBackend implements Backend {
      * element as before; for benchmarks that compare both in one run (system property
      * {@code jtune.gemm.transposedPacking=false}). The packed values, and so the results, are the same.
      */
+    /** Prefill attention four query heads of a kv group at a time ({@link FourHeadAttention}; the same bits either way): for A/B timing. */
+    public static void setFourHeadAttention(boolean on) {
+        Attention.fourHeads = on;
+    }
+
     public static void setTransposedPacking(boolean on) {
         PanelPacker.transposed = on;
     }
