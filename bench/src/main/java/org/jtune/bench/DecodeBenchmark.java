@@ -20,7 +20,8 @@ import org.jtune.tensor.Parallel;
 import org.jtune.tensor.Rng;
 
 /**
- * `jtune bench decode`: batch-1 prefill of a 128-token prompt and token-by-token decoding of a
+ * `jtune bench decode`: batch-1 prefill of a 128-token prompt ({@code -Djtune.bench.decode.prompt=N}: N tokens, to decode
+ * at a longer context) and token-by-token decoding of a
  * TinyLlama-1.1B-shaped model (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000)
  * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder ({@link RandomLlamaFolder}) and
  * memory-mapped, beside the memory-bandwidth bound: the weight bytes one decoded token reads (every
@@ -62,7 +63,8 @@ final class DecodeBenchmark {
         LlamaConfig config = quick
                 ? RandomLlamaFolder.shape(256, 2, 8, 2, 768, 1000)
                 : RandomLlamaFolder.tinyLlama();
-        int prompt = quick ? 16 : 128, decode = quick ? 8 : 32, runs = quick ? 1 : 3;
+        int prompt = Integer.getInteger("jtune.bench.decode.prompt", quick ? 16 : 128), decode = quick ? 8 : 32, runs = quick ? 1 : 3;
+        if (prompt < 1) throw new IllegalArgumentException("jtune.bench.decode.prompt must be at least 1, not " + prompt);
         System.err.printf("decode: %s, %d threads; load average %s%n", quick ? "quick shape" : "TinyLlama-1.1B shape", Parallel.threads(),
                 LoadAverage.read());
         long bandwidthBytes = quick ? 64 << 20 : 1 << 30;
