@@ -33,6 +33,19 @@ public interface BufferPool {
         return CURRENT.isBound() && CURRENT.get() != null;
     }
 
+    /**
+     * Takes back, before the scope ends, every buffer lent so far in it except {@code keep}'s: for a caller that knows
+     * nothing else it was lent is still in use (an inference step between two layers, whose only live tensor is the
+     * hidden state). Pools that cannot do so ignore it.
+     */
+    default void takeBackAllBut(Storage keep) {}
+
+    /** {@link #takeBackAllBut} on the pool bound to the calling thread, if any, keeping {@code keep}'s storage. */
+    static void keepOnly(Tensor keep) {
+        BufferPool pool = CURRENT.isBound() ? CURRENT.get() : null;
+        if (pool != null) pool.takeBackAllBut(keep.storage());
+    }
+
     /** The pool's storage for this request, or null when no pool is bound or it declines. */
     static Storage offer(Backend backend, DType dtype, long numel, boolean zeroed) {
         BufferPool pool = CURRENT.isBound() ? CURRENT.get() : null;

@@ -73,6 +73,25 @@ class StepBufferPoolTest {
         for (float v : second.toFloatArray()) assertEquals(0f, v);
     }
 
+    /** Between two layers of an inference step everything lent but the hidden state goes back, and the next layer reuses it. */
+    @Test
+    void keepOnlyTakesBackAllButTheKeptTensorWithinAStep() {
+        StepBufferPool pool = new StepBufferPool();
+        pool.step(() -> {
+            Tensor scratch = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS), hidden = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS);
+            CpuBackend.INSTANCE.fill(hidden, 3f);
+            BufferPool.keepOnly(hidden.view(COLS, ROWS)); // a view keeps its storage
+            Tensor next = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS), another = CpuBackend.INSTANCE.allocate(DType.F32, ROWS, COLS);
+            assertSame(scratch.storage().segment(), next.storage().segment(), "the scratch buffer, lent again in the same step");
+            assertNotSame(hidden.storage().segment(), another.storage().segment(), "the kept buffer stays on loan");
+            CpuBackend.INSTANCE.fill(another, 5f);
+            for (float v : hidden.toFloatArray()) assertEquals(3f, v);
+            return null;
+        });
+        assertEquals(3, pool.counts()[1], "three buffers made, one reused");
+        assertEquals(1, pool.counts()[0]);
+    }
+
     @Test
     void outsideAndSmallRequestsAreNotLent() {
         StepBufferPool pool = new StepBufferPool();

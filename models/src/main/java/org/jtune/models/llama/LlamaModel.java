@@ -26,6 +26,7 @@ import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -177,6 +178,7 @@ public final class LlamaModel implements CausalLM {
             Variable h = tokens.embed(batch.ids(), batch.routing());
             for (int l = 0; l < layers.size(); l++) {
                 h = block(l, h, batch.positions(), batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
+                BufferPool.keepOnly(h.value()); // the layer's intermediates are dead: the step pool lends them to the next layer
             }
             h = RmsNorm.apply(h, norm.value(), eps);
             return logits(batch.lastRows(h), batch.lastRouting()).value();

@@ -27,6 +27,7 @@ import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -227,6 +228,7 @@ public final class Phi3Model implements CausalLM {
         Variable h = tokens.embed(batch.ids(), batch.routing());
         for (int l = 0; l < layers.size(); l++) {
             h = block(l, h, batch.positions(), longFactors, batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
+            BufferPool.keepOnly(h.value()); // the layer's intermediates are dead: the step pool lends them to the next layer
         }
         h = RmsNorm.apply(h, norm.value(), eps);
         return logits(batch.lastRows(h), batch.lastRouting()).value();

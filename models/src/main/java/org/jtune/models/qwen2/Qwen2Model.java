@@ -28,6 +28,7 @@ import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.RopeFrequencies;
 import org.jtune.tensor.Rng;
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -195,6 +196,7 @@ public final class Qwen2Model implements CausalLM {
             for (int l = 0; l < layers.size(); l++) {
                 int window = config.layerWindow(l);
                 h = block(l, h, batch.positions(), batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
+                BufferPool.keepOnly(h.value()); // the layer's intermediates are dead: the step pool lends them to the next layer
             }
             h = RmsNorm.apply(h, norm.value(), eps);
             return logits(batch.lastRows(h), batch.lastRouting()).value();
