@@ -10,7 +10,7 @@ import org.jtune.tensor.Parallel;
  * cover the FMA latency), all threads at once, the fastest of several rounds. A yardstick for compute-bound work measured in
  * the same process: on this project's machine (Zen 4, AVX-512) 114–115 GFLOP/s on one thread and 224–226 on two
  * (bench/RESULTS.md, 2026-12-06). `bench decode` compares each prefill with it, so that a kernel that fell off its compiled
- * code (a Q4_K prefill at 0.17 of it, against 0.55–0.8 for every healthy row) is reported, not just slow.
+ * code (a Q4_K prefill at 0.17 of it, against 0.55–0.9 for every healthy row) is reported, not just slow.
  */
 final class FmaPeak {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

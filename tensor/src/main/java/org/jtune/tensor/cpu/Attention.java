@@ -70,7 +70,7 @@ final class Attention {
                     int qPos = queryOffset + t;
                     int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
                     int hi = causal ? Math.min(s - 1, qPos) : s - 1;
-                    if (lo <= hi) FourHeadAttention.scores(w.q, d, kt, (b * hkv + kvh) * d * sp, sp, lo / L * L, hi, w.all);
+                    if (lo <= hi) FourHeadAttention.scores(w.q, d, kt, (b * hkv + kvh) * d * sp, sp, lo / L * L, hi, w.all, w);
                     int n = 0;
                     for (int j = lo; j <= hi; j++) if (seg == null || seg[b * s + j] == seg[b * s + qPos]) w.keys[n++] = j;
                     for (int h = 0; h < FourHeadAttention.HEADS; h++) {
@@ -83,7 +83,7 @@ final class Attention {
                         if (n > 0) w.sums[h] = RowKernels.expShiftedSum(w.scores, h * s, n, max, w.scores, h * s);
                     }
                     Arrays.fill(w.acc, 0f);
-                    if (n > 0) FourHeadAttention.weightedValues(w.scores, s, w.keys, n, va, vOff + b * vs0 + vs2 * kvh, vs1, d, w.acc);
+                    if (n > 0) FourHeadAttention.weightedValues(w.scores, s, w.keys, n, va, vOff + b * vs0 + vs2 * kvh, vs1, d, w.acc, w);
                     for (int h = 0; h < FourHeadAttention.HEADS; h++) {
                         if (n > 0) RowKernels.scale(w.acc, h * d, d, 1f / w.sums[h], w.acc, h * d);
                         if (o.direct()) System.arraycopy(w.acc, h * d, o.array(), (int) o.offset(first + h), d);

@@ -18,10 +18,10 @@ final class FourHeadAttention {
 
     private FourHeadAttention() {}
 
-    /** Per-thread scratch: the four heads' query rows, scores over all keys, visible scores, sums, outputs; visible keys. */
+    /** Per-thread scratch: the four heads' query rows, scores over all keys, visible scores, sums, outputs; visible keys, row offsets. */
     static final class Scratch {
         final float[] q, all, scores, sums = new float[HEADS], acc, row;
-        final int[] keys;
+        final int[] keys, offsets;
         final int d, sp, s;
 
         Scratch(int d, int sp, int s) {
@@ -34,107 +34,82 @@ final class FourHeadAttention {
             acc = new float[HEADS * d];
             row = new float[d];
             keys = new int[s];
+            offsets = new int[Math.max(d, s)];
         }
     }
 
     /**
      * all[h·sp + j] = Σ_e q[h·d + e]·kT[base + e·sp + j] (FMA in increasing e) for the four heads h and j in [j0, hi]
-     * rounded up to whole vectors; j0 a multiple of the lane count. Two vectors of keys at a time (eight accumulators),
-     * then one.
+     * rounded up to whole vectors; j0 a multiple of the lane count.
      */
-    static void scores(float[] q, int d, float[] kt, int base, int sp, int j0, int hi, float[] all) {
+    static void scores(float[] q, int d, float[] kt, int base, int sp, int j0, int hi, float[] all, Scratch w) {
+        for (int e = 0; e < d; e++) w.offsets[e] = base + e * sp;
         int j = j0;
-        for (; j + 2 * L <= hi + 1; j += 2 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int e = 0, o = base + j; e < d; e++, o += sp) {
-                FloatVector k0 = FloatVector.fromArray(F, kt, o), k1 = FloatVector.fromArray(F, kt, o + L);
-                FloatVector q0 = FloatVector.broadcast(F, q[e]), q1 = FloatVector.broadcast(F, q[d + e]);
-                FloatVector q2 = FloatVector.broadcast(F, q[2 * d + e]), q3 = FloatVector.broadcast(F, q[3 * d + e]);
-                a0 = k0.fma(q0, a0);
-                b0 = k1.fma(q0, b0);
-                a1 = k0.fma(q1, a1);
-                b1 = k1.fma(q1, b1);
-                a2 = k0.fma(q2, a2);
-                b2 = k1.fma(q2, b2);
-                a3 = k0.fma(q3, a3);
-                b3 = k1.fma(q3, b3);
-            }
-            a0.intoArray(all, j);
-            b0.intoArray(all, j + L);
-            a1.intoArray(all, sp + j);
-            b1.intoArray(all, sp + j + L);
-            a2.intoArray(all, 2 * sp + j);
-            b2.intoArray(all, 2 * sp + j + L);
-            a3.intoArray(all, 3 * sp + j);
-            b3.intoArray(all, 3 * sp + j + L);
-        }
-        for (; j <= hi; j += L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int e = 0, o = base + j; e < d; e++, o += sp) {
-                FloatVector k0 = FloatVector.fromArray(F, kt, o);
-                a0 = k0.fma(FloatVector.broadcast(F, q[e]), a0);
-                a1 = k0.fma(FloatVector.broadcast(F, q[d + e]), a1);
-                a2 = k0.fma(FloatVector.broadcast(F, q[2 * d + e]), a2);
-                a3 = k0.fma(FloatVector.broadcast(F, q[3 * d + e]), a3);
-            }
-            a0.intoArray(all, j);
-            a1.intoArray(all, sp + j);
-            a2.intoArray(all, 2 * sp + j);
-            a3.intoArray(all, 3 * sp + j);
-        }
+        for (; j + 2 * L <= hi + 1; j += 2 * L) accumulateTwo(kt, w.offsets, d, q, d, j, all, sp);
+        for (; j <= hi; j += L) accumulateOne(kt, w.offsets, d, q, d, j, all, sp);
     }
 
     /**
      * acc[h·d + c] = Σ_i p[h·s + i]·v[vRow + keys[i]·vs1 + c] for the four heads (acc zero on entry), per element the
      * FMA sequence of {@link Attention#weightedValues} (increasing i; mul-then-add in the scalar tail of d).
      */
-    static void weightedValues(float[] p, int s, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
+    static void weightedValues(float[] p, int s, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc, Scratch w) {
+        for (int i = 0; i < n; i++) w.offsets[i] = (int) (vRow + keys[i] * vs1);
         int c = 0;
-        for (; c + 2 * L <= d; c += 2 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            for (int i = 0; i < n; i++) {
-                int o = (int) (vRow + keys[i] * vs1) + c;
-                FloatVector v0 = FloatVector.fromArray(F, va, o), v1 = FloatVector.fromArray(F, va, o + L);
-                FloatVector p0 = FloatVector.broadcast(F, p[i]), p1 = FloatVector.broadcast(F, p[s + i]);
-                FloatVector p2 = FloatVector.broadcast(F, p[2 * s + i]), p3 = FloatVector.broadcast(F, p[3 * s + i]);
-                a0 = v0.fma(p0, a0);
-                b0 = v1.fma(p0, b0);
-                a1 = v0.fma(p1, a1);
-                b1 = v1.fma(p1, b1);
-                a2 = v0.fma(p2, a2);
-                b2 = v1.fma(p2, b2);
-                a3 = v0.fma(p3, a3);
-                b3 = v1.fma(p3, b3);
-            }
-            a0.intoArray(acc, c);
-            b0.intoArray(acc, c + L);
-            a1.intoArray(acc, d + c);
-            b1.intoArray(acc, d + c + L);
-            a2.intoArray(acc, 2 * d + c);
-            b2.intoArray(acc, 2 * d + c + L);
-            a3.intoArray(acc, 3 * d + c);
-            b3.intoArray(acc, 3 * d + c + L);
-        }
-        for (; c + L <= d; c += L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < n; i++) {
-                FloatVector v0 = FloatVector.fromArray(F, va, (int) (vRow + keys[i] * vs1) + c);
-                a0 = v0.fma(FloatVector.broadcast(F, p[i]), a0);
-                a1 = v0.fma(FloatVector.broadcast(F, p[s + i]), a1);
-                a2 = v0.fma(FloatVector.broadcast(F, p[2 * s + i]), a2);
-                a3 = v0.fma(FloatVector.broadcast(F, p[3 * s + i]), a3);
-            }
-            a0.intoArray(acc, c);
-            a1.intoArray(acc, d + c);
-            a2.intoArray(acc, 2 * d + c);
-            a3.intoArray(acc, 3 * d + c);
-        }
+        for (; c + 2 * L <= d; c += 2 * L) accumulateTwo(va, w.offsets, n, p, s, c, acc, d);
+        for (; c + L <= d; c += L) accumulateOne(va, w.offsets, n, p, s, c, acc, d);
         for (; c < d; c++) {
             for (int h = 0; h < HEADS; h++) {
                 float a = 0f;
-                for (int i = 0; i < n; i++) a += p[h * s + i] * va[(int) (vRow + keys[i] * vs1) + c];
+                for (int i = 0; i < n; i++) a += p[h * s + i] * va[w.offsets[i] + c];
                 acc[h * d + c] = a;
             }
         }
+    }
+
+    /**
+     * out[h·os + col, +2L) = Σ_{i<n} coef[h·cs + i]·src[off[i] + col, +2L) for the four heads h, by FMA in increasing i:
+     * each of the two vectors of src loaded once for the four heads (eight accumulators).
+     */
+    private static void accumulateTwo(float[] src, int[] off, int n, float[] coef, int cs, int col, float[] out, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int i = 0; i < n; i++) {
+            int o = off[i] + col;
+            FloatVector x = FloatVector.fromArray(F, src, o), y = FloatVector.fromArray(F, src, o + L);
+            FloatVector c0 = FloatVector.broadcast(F, coef[i]), c1 = FloatVector.broadcast(F, coef[cs + i]);
+            FloatVector c2 = FloatVector.broadcast(F, coef[2 * cs + i]), c3 = FloatVector.broadcast(F, coef[3 * cs + i]);
+            a0 = x.fma(c0, a0);
+            b0 = y.fma(c0, b0);
+            a1 = x.fma(c1, a1);
+            b1 = y.fma(c1, b1);
+            a2 = x.fma(c2, a2);
+            b2 = y.fma(c2, b2);
+            a3 = x.fma(c3, a3);
+            b3 = y.fma(c3, b3);
+        }
+        a0.intoArray(out, col);
+        b0.intoArray(out, col + L);
+        a1.intoArray(out, os + col);
+        b1.intoArray(out, os + col + L);
+        a2.intoArray(out, 2 * os + col);
+        b2.intoArray(out, 2 * os + col + L);
+        a3.intoArray(out, 3 * os + col);
+        b3.intoArray(out, 3 * os + col + L);
+    }
+
+    /** {@link #accumulateTwo} for one vector of src. */
+    private static void accumulateOne(float[] src, int[] off, int n, float[] coef, int cs, int col, float[] out, int os) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < n; i++) {
+            FloatVector x = FloatVector.fromArray(F, src, off[i] + col);
+            a0 = x.fma(FloatVector.broadcast(F, coef[i]), a0);
+            a1 = x.fma(FloatVector.broadcast(F, coef[cs + i]), a1);
+            a2 = x.fma(FloatVector.broadcast(F, coef[2 * cs + i]), a2);
+            a3 = x.fma(FloatVector.broadcast(F, coef[3 * cs + i]), a3);
+        }
+        a0.intoArray(out, col);
+        a1.intoArray(out, os + col);
+        a2.intoArray(out, 2 * os + col);
+        a3.intoArray(out, 3 * os + col);
     }
 }
