@@ -25,8 +25,8 @@ import org.jtune.models.lora.LoraLinear;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
-import org.jtune.tensor.Rng;
 import org.jtune.tensor.BufferPool;
+import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
 /**

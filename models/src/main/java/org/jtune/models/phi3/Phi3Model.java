@@ -25,9 +25,9 @@ import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Rng;
-import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Tensor;
 
 /**
