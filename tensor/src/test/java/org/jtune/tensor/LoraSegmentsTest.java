@@ -139,12 +139,17 @@ class LoraSegmentsTest {
             scale[s] = 2f;
         }
         Tensor x = Tensor.randn(rng, 1f, m, in), y = Tensor.zeros(m, out);
-        for (int i = 0; i < 2000; i++) CpuBackend.INSTANCE.loraSegments(x, starts, a, b, scale, 8, y);
+        // "warm" means compiled by C2, whose escape analysis removes the per-call closures: 2000 calls were not always enough
+        // on a loaded CI machine (200 calls then allocated 384 bytes each, C1's code), so warm up until a window is clean
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 200; i++) CpuBackend.INSTANCE.loraSegments(x, starts, a, b, scale, 8, y);
-        long bytes = mx.getCurrentThreadAllocatedBytes() - before;
-        assertTrue(bytes < 2000, "200 warm calls allocated " + bytes + " bytes");
+        long bytes = Long.MAX_VALUE;
+        for (int round = 0; round < 20 && bytes >= 2000; round++) {
+            for (int i = 0; i < 2000; i++) CpuBackend.INSTANCE.loraSegments(x, starts, a, b, scale, 8, y);
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 200; i++) CpuBackend.INSTANCE.loraSegments(x, starts, a, b, scale, 8, y);
+            bytes = mx.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertTrue(bytes < 2000, "200 warm calls allocated " + bytes + " bytes after up to 20 rounds of 2000 warm-up calls");
     }
 
     @Test
