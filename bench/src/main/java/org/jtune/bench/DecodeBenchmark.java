@@ -230,7 +230,7 @@ final class DecodeBenchmark {
                     + " have inlined; -XX:+PrintInlining shows which)%n", path.getFileName(), allocated / 1e6);
         }
         double prefillS = r.get("prefill_s").asDouble(), flops = r.get("prefill_flops").asDouble(), fma = r.get("fma_flops_per_s").asDouble();
-        // healthy rows of the 1.1B shape run their prefill at 0.55-0.8 of the F32 FMA peak; a Q4_K kernel that C1 refused and
+        // healthy rows of the 1.1B shape run their prefill at 0.55-0.9 of the F32 FMA peak; a Q4_K kernel that C1 refused and
         // C2 then compiled badly ran at 0.17 (bench/RESULTS.md, 2026-12-06). Small prompts are mostly overhead: not judged.
         if (flops >= 1e10 && flops / prefillS < COLLAPSED_PREFILL * fma) {
             System.err.printf("decode: %s prefills at %.1f GFLOP/s, %.2f of this process's F32 FMA peak (%.0f GFLOP/s): a kernel"

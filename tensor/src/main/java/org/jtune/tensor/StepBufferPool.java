@@ -150,8 +150,7 @@ public final class StepBufferPool implements BufferPool {
         for (Loan l : loans) {
             if (l.returned || l.get() == keep) continue;
             l.clear();
-            l.returned = true;
-            idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+            giveBack(l);
         }
         loans.removeIf(l -> l.returned);
     }
@@ -163,8 +162,7 @@ public final class StepBufferPool implements BufferPool {
         }
         for (Loan l : loans) {
             l.clear();
-            l.returned = true;
-            idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+            giveBack(l);
         }
         loans.clear();
         for (Iterator<ArrayDeque<Idle>> it = idle.values().iterator(); it.hasNext(); ) {
@@ -208,14 +206,19 @@ public final class StepBufferPool implements BufferPool {
         return new long[] {reused, fresh, unpooled};
     }
 
+    /** The loan's memory back on the idle lists of its size, last used in this step. */
+    private void giveBack(Loan l) {
+        l.returned = true;
+        idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+    }
+
     /** Loans whose wrapper the GC found unreachable go back to the idle lists before the step ends. */
     private void reclaimReleased() {
         boolean any = false;
         for (Object r; (r = released.poll()) != null; ) {
             Loan l = (Loan) r;
             if (l.returned) continue;
-            l.returned = true;
-            idle.computeIfAbsent(l.key, k -> new ArrayDeque<>()).addLast(new Idle(l.memory, step));
+            giveBack(l);
             any = true;
         }
         if (any) loans.removeIf(l -> l.returned);

@@ -184,16 +184,16 @@ public final class CpuBackend implements Backend {
         return Gemv.multiRow();
     }
 
-    /**
-     * Whether the GEMM packs its weight strips through a register transpose (the default) or one scalar store per
-     * element as before; for benchmarks that compare both in one run (system property
-     * {@code jtune.gemm.transposedPacking=false}). The packed values, and so the results, are the same.
-     */
     /** Prefill attention four query heads of a kv group at a time ({@link FourHeadAttention}; the same bits either way): for A/B timing. */
     public static void setFourHeadAttention(boolean on) {
         Attention.fourHeads = on;
     }
 
+    /**
+     * Whether the GEMM packs its weight strips through a register transpose (the default) or one scalar store per
+     * element as before; for benchmarks that compare both in one run (system property
+     * {@code jtune.gemm.transposedPacking=false}). The packed values, and so the results, are the same.
+     */
     public static void setTransposedPacking(boolean on) {
         PanelPacker.transposed = on;
     }

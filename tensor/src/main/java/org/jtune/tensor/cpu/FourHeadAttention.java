@@ -22,12 +22,8 @@ final class FourHeadAttention {
     static final class Scratch {
         final float[] q, all, scores, sums = new float[HEADS], acc, row;
         final int[] keys, offsets;
-        final int d, sp, s;
 
         Scratch(int d, int sp, int s) {
-            this.d = d;
-            this.sp = sp;
-            this.s = s;
             q = new float[HEADS * d];
             all = new float[HEADS * sp];
             scores = new float[HEADS * s];
