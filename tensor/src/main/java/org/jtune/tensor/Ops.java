@@ -550,14 +550,16 @@ public final class Ops {
     /**
      * Attention of several sequences' newest query rows over their paged KV caches, into out (see
      * {@link Backend#pagedAttention}): q (1, n, Hq, D) the packed query rows, keyBlocks and valueBlocks (blocks, blockSize,
-     * Hkv, D) contiguous F32, out (1, n, Hq, D) contiguous F32 written in place (rows no sequence owns are left as they
+     * Hkv, D) contiguous, both F32 or both BF16 or F16 (a half-precision KV cache), out (1, n, Hq, D) contiguous F32 written in place (rows no sequence owns are left as they
      * are); a scale of 0 means 1/√D. Inference only (no gradient).
      */
     public static void pagedAttention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
         OpChecks.requireFloating("paged_attention", q);
         OpChecks.requireDenseF32("paged_attention", out);
-        if (keyBlocks.dtype() != DType.F32 || !keyBlocks.isContiguous() || valueBlocks.dtype() != DType.F32 || !valueBlocks.isContiguous()) {
-            throw new IllegalArgumentException("paged_attention: key and value blocks must be contiguous F32: " + OpChecks.shapes(keyBlocks, valueBlocks));
+        DType kv = keyBlocks.dtype();
+        if (kv != DType.F32 && kv != DType.BF16 && kv != DType.F16 || valueBlocks.dtype() != kv || !keyBlocks.isContiguous() || !valueBlocks.isContiguous()) {
+            throw new IllegalArgumentException("paged_attention: key and value blocks must be contiguous and both F32, BF16 or F16: "
+                    + keyBlocks.dtype() + " and " + valueBlocks.dtype() + " " + OpChecks.shapes(keyBlocks, valueBlocks));
         }
         if (q.rank() != 4 || q.size(0) != 1 || keyBlocks.rank() != 4 || !Arrays.equals(keyBlocks.shape(), valueBlocks.shape())
                 || !Arrays.equals(q.shape(), out.shape()) || keyBlocks.size(3) != q.size(3) || keyBlocks.size(2) == 0

@@ -137,6 +137,24 @@ class PagedAttentionTest {
         }
     }
 
+    /**
+     * A BF16 or F16 pool (a half-precision KV cache) gives the bits of the F32 pool holding the same, widened values, decode
+     * rows (read in place, widened in registers) and prefill chunks (gathered into F32) alike.
+     */
+    @Test
+    void halfPrecisionPoolsHaveTheBitsOfTheirValuesWidened() {
+        Rng rng = new Rng(63);
+        for (DType half : new DType[] {DType.BF16, DType.F16}) {
+            for (int trial = 0; trial < 16; trial++) {
+                Case c = randomCase(rng, trial, 1 << (trial % 3), trial % 2 == 0 ? 64 : 8);
+                Tensor k = c.keys().to(half), v = c.values().to(half);
+                Case narrow = new Case(c.q(), k, v, c.rows(), c.window(), c.scale());
+                Case wide = new Case(c.q(), k.to(DType.F32), v.to(DType.F32), c.rows(), c.window(), c.scale());
+                assertArrayEquals(run(wide).toFloatArray(), run(narrow).toFloatArray(), half + " trial " + trial);
+            }
+        }
+    }
+
     @Test
     void rejectsTablesRowsAndShapesThatDoNotFit() {
         Tensor keys = Tensor.zeros(4, 2, 1, 8), q = Tensor.zeros(1, 3, 2, 8), out = Tensor.zeros(1, 3, 2, 8);
@@ -155,5 +173,8 @@ class PagedAttentionTest {
         e = assertThrows(IllegalArgumentException.class, () -> Ops.pagedAttention(Tensor.zeros(1, 3, 3, 8), keys, Tensor.zeros(4, 2, 2, 8),
                 new PagedRows(new int[0][], new int[0], new int[0], new int[0]), 0, 0f, Tensor.zeros(1, 3, 3, 8)));
         assertTrue(e.getMessage().contains("paged_attention: need q and out"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Ops.pagedAttention(q, keys, keys.to(DType.BF16),
+                new PagedRows(new int[][] {{0}}, new int[] {0}, new int[] {1}, new int[] {1}), 0, 0f, out));
+        assertTrue(e.getMessage().contains("both F32, BF16 or F16: F32 and BF16"), e.getMessage());
     }
 }

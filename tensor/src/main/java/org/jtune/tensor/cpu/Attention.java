@@ -16,7 +16,9 @@ import org.jtune.tensor.Tensor;
  * s_j = scale · q·k_j go into one scratch row, p = softmax(s) (stable: exp(s − max) / Σ), and
  * out = Σ p_j v_j. Query head h reads kv head h / (Hq / Hkv) (grouped-query attention). A row with
  * no visible key is zero. Only one row of scores per thread exists at a time. k and v are read as
- * F32 with unit stride along D, converted once per call when they are not. For training, the row's
+ * F32 with unit stride along D, converted once per call when they are not; inference under
+ * {@link #TRANSPOSED_KEYS_MIN_QUERIES} query positions reads BF16 or F16 k and v (a half-precision KV
+ * cache) where they lie instead, widening each vector in registers: the bits of the converted call. For training, the row's
  * logsumexp lse = max + log Σ exp(s − max) is kept (−∞ for a row with no visible key), from which
  * {@link AttentionBackward} recomputes the probabilities.
  *
@@ -44,7 +46,12 @@ final class Attention {
         int batch = q.size(0), tq = q.size(1), hq = q.size(2), d = q.size(3), s = k.size(1), hkv = k.size(2);
         if (out.numel() == 0) return;
         int group = hq / hkv;
-        Tensor kc = unitLastDim(k), vc = unitLastDim(v);
+        // a decode step reads a BF16 or F16 KV cache where it lies, widening each vector in registers; else F32 throughout
+        boolean inPlace = lse == null && tq < TRANSPOSED_KEYS_MIN_QUERIES && k.dtype() == v.dtype()
+                && HalfVectors.shorts(k) != null && HalfVectors.shorts(v) != null;
+        short[] kh = inPlace ? HalfVectors.shorts(k) : null, vh = inPlace ? HalfVectors.shorts(v) : null;
+        boolean bf16 = k.dtype() == DType.BF16;
+        Tensor kc = kh != null ? k : unitLastDim(k), vc = kh != null ? v : unitLastDim(v);
         float[] ka = kc.storage().floatArray(), va = vc.storage().floatArray();
         long kOff = kc.offset(), ks0 = kc.stride(0), ks1 = kc.stride(1), ks2 = kc.stride(2);
         long vOff = vc.offset(), vs0 = vc.stride(0), vs1 = vc.stride(1), vs2 = vc.stride(2);
@@ -116,12 +123,13 @@ final class Attention {
                 for (int j = lo; j <= hi; j++) {
                     if (seg != null && seg[b * s + j] != seg[b * s + qPos]) continue;
                     float sc = scale * (kt != null ? all[j] : la != null ? RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d)
+                            : kh != null ? RowKernels.scoreDot(qa, qBase, kh, (int) (kRow + j * ks1), d, bf16)
                             : RowKernels.scoreDot(qa, qBase, ka, (int) (kRow + j * ks1), d));
                     keys[n] = j;
                     scores[n++] = sc;
                     max = Math.max(max, sc);
                 }
-                float rowLse = softmaxValues(scores, keys, n, max, va, vRow, vs1, d, acc);
+                float rowLse = softmaxValues(scores, keys, n, max, va, vh, bf16, vRow, vs1, d, acc);
                 if (la != null) la[lo0 + r] = rowLse;
                 if (o.direct()) System.arraycopy(acc, 0, o.array(), (int) o.offset(r), d);
                 else o.store(r, acc);
@@ -173,13 +181,16 @@ final class Attention {
 
     /**
      * A row's output from its n visible keys' scores (their maximum {@code max}): acc[0, d) ← Σ_i softmax(scores)_i ·
-     * v[vRow + keys[i]·vs1 ..] (zeros when n = 0; scores become e^{s − max}). Returns the row's logsumexp (−∞ when n = 0).
+     * v[vRow + keys[i]·vs1 ..] (zeros when n = 0; scores become e^{s − max}), v the floats va or, when vh is not null, the
+     * 16-bit floats vh (BF16 when {@code bf16}, else F16) widened in registers. Returns the row's logsumexp (−∞ when n = 0).
      */
-    static float softmaxValues(float[] scores, int[] keys, int n, float max, float[] va, long vRow, long vs1, int d, float[] acc) {
+    static float softmaxValues(float[] scores, int[] keys, int n, float max, float[] va, short[] vh, boolean bf16, long vRow, long vs1, int d,
+                               float[] acc) {
         Arrays.fill(acc, 0f);
         if (n == 0) return Float.NEGATIVE_INFINITY;
         float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
-        weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
+        if (vh == null) weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
+        else weightedHalfValues(scores, keys, n, vh, bf16, vRow, vs1, d, acc);
         RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
         return (float) (max + Math.log(sum));
     }
@@ -214,6 +225,36 @@ final class Attention {
         for (; c < d; c++) {
             float a = 0f;
             for (int i = 0; i < n; i++) a += p[i] * va[(int) (vRow + keys[i] * vs1) + c];
+            acc[c] = a;
+        }
+    }
+
+    /** {@link #weightedValues} over 16-bit values, each vector widened in registers: the bits of weightedValues over the widened rows. */
+    private static void weightedHalfValues(float[] p, int[] keys, int n, short[] vh, boolean bf16, long vRow, long vs1, int d, float[] acc) {
+        int c = 0;
+        for (; c + 4 * L <= d; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int i = 0; i < n; i++) {
+                FloatVector pi = FloatVector.broadcast(F, p[i]);
+                int o = (int) (vRow + keys[i] * vs1) + c;
+                a0 = HalfVectors.widen(vh, o, bf16).fma(pi, a0);
+                a1 = HalfVectors.widen(vh, o + L, bf16).fma(pi, a1);
+                a2 = HalfVectors.widen(vh, o + 2 * L, bf16).fma(pi, a2);
+                a3 = HalfVectors.widen(vh, o + 3 * L, bf16).fma(pi, a3);
+            }
+            a0.intoArray(acc, c);
+            a1.intoArray(acc, c + L);
+            a2.intoArray(acc, c + 2 * L);
+            a3.intoArray(acc, c + 3 * L);
+        }
+        for (; c + L <= d; c += L) {
+            FloatVector a = FloatVector.zero(F);
+            for (int i = 0; i < n; i++) a = HalfVectors.widen(vh, (int) (vRow + keys[i] * vs1) + c, bf16).fma(FloatVector.broadcast(F, p[i]), a);
+            a.intoArray(acc, c);
+        }
+        for (; c < d; c++) {
+            float a = 0f;
+            for (int i = 0; i < n; i++) a += p[i] * HalfVectors.widen(vh[(int) (vRow + keys[i] * vs1) + c], bf16);
             acc[c] = a;
         }
     }

@@ -9,6 +9,9 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Half;
+import org.jtune.tensor.Tensor;
 
 /**
  * Vector loads of 16-bit floats widened to F32 in registers: one {@link FloatVector} of the preferred
@@ -40,6 +43,23 @@ final class HalfVectors {
 
     static FloatVector f16(MemorySegment s, long byteOffset) {
         return f16Bits(ShortVector.fromMemorySegment(H, s, byteOffset, LE));
+    }
+
+    /** {@link #bf16} or {@link #f16}: a KV cache's row, whose format is one flag for a whole call. */
+    static FloatVector widen(short[] a, int index, boolean bf16) {
+        return bf16 ? bf16(a, index) : f16(a, index);
+    }
+
+    /** One element of such a row. */
+    static float widen(short bits, boolean bf16) {
+        return bf16 ? Half.bf16ToFloat(bits) : Half.f16ToFloat(bits);
+    }
+
+    /** The short[] under t when t is heap BF16 or F16 with unit stride along its last dim (a half-precision KV cache), else null. */
+    static short[] shorts(Tensor t) {
+        if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 || !t.storage().isHost()) return null;
+        if (t.stride(-1) != 1 && t.size(-1) > 1) return null;
+        return t.storage().segment().heapBase().orElse(null) instanceof short[] a ? a : null;
     }
 
     private static FloatVector bf16Bits(ShortVector bits) {

@@ -11,7 +11,8 @@ import org.jtune.tensor.Tensor;
  * (the copy of a batched decode step of 16 sequences over ~500 positions moved 32 MB per layer of the 1.1B shape), with
  * the per-key dot products, softmax and weighted sum of {@link Attention}'s decode path in the same order: a row's output
  * has the bits of its sequence gathered and passed to {@link Attention}. All rows of all sequences are one range for the
- * pool, one parallel call per layer instead of one per sequence. {@link #split} hands longer sequences (prefill chunks,
+ * pool, one parallel call per layer instead of one per sequence. BF16 or F16 blocks (a half-precision KV cache) are read
+ * in place too, each vector widened in registers. {@link #split} hands longer sequences (prefill chunks,
  * which {@link Attention} scores through transposed keys) to the gathering path.
  */
 final class PagedAttention {
@@ -55,7 +56,9 @@ final class PagedAttention {
                 indexOf[e] = i;
             }
         }
-        Tensor kc = Attention.unitLastDim(keyBlocks), vc = Attention.unitLastDim(valueBlocks);
+        short[] kh = HalfVectors.shorts(keyBlocks), vh = HalfVectors.shorts(valueBlocks); // a BF16 or F16 pool, read where it lies
+        boolean bf16 = keyBlocks.dtype() == org.jtune.tensor.DType.BF16;
+        Tensor kc = kh != null ? keyBlocks : Attention.unitLastDim(keyBlocks), vc = vh != null ? valueBlocks : Attention.unitLastDim(valueBlocks);
         float[] ka = kc.storage().floatArray(), va = vc.storage().floatArray();
         long kOff = kc.offset(), ks0 = kc.stride(0), ks1 = kc.stride(1), ks2 = kc.stride(2);
         long vOff = vc.offset(), vs0 = vc.stride(0), vs1 = vc.stride(1), vs2 = vc.stride(2);
@@ -79,13 +82,14 @@ final class PagedAttention {
                     long block = table[first / bs];
                     int kAt = (int) (kOff + block * ks0 + kvh * ks2), vAt = (int) (vOff + block * vs0 + kvh * vs2);
                     for (int j = Math.max(first, lo), end = Math.min(first + bs - 1, qPos); j <= end; j++) {
-                        float sc = scale * RowKernels.scoreDot(qa, qBase, ka, kAt + (j - first) * kRow, d);
+                        float sc = scale * (kh != null ? RowKernels.scoreDot(qa, qBase, kh, kAt + (j - first) * kRow, d, bf16)
+                                : RowKernels.scoreDot(qa, qBase, ka, kAt + (j - first) * kRow, d));
                         values[n] = vAt + (j - first) * vRow;
                         scores[n++] = sc;
                         max = Math.max(max, sc);
                     }
                 }
-                Attention.softmaxValues(scores, values, n, max, va, 0, 1, d, acc);
+                Attention.softmaxValues(scores, values, n, max, va, vh, bf16, 0, 1, d, acc);
                 o.store(row, acc);
             }
         });

@@ -94,6 +94,24 @@ final class RowKernels {
         return dot(a, aOff, b, bOff, n, true);
     }
 
+    /**
+     * {@link #scoreDot} of a against a row b of 16-bit floats (a BF16 or F16 KV cache; {@code bf16} picks the format), each
+     * widened exactly to F32 in registers: the bits of scoreDot over the widened row.
+     */
+    static float scoreDot(float[] a, int aOff, short[] b, int bOff, int n, boolean bf16) {
+        int i = 0;
+        float s = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += L) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(HalfVectors.widen(b, bOff + i, bf16), acc);
+            }
+            s = VectorMath.treeSum(acc);
+        }
+        for (; i < n; i++) s += a[aOff + i] * HalfVectors.widen(b[bOff + i], bf16);
+        return s;
+    }
+
     /** {@link #dot} (lanes summed in lane order) or {@link #scoreDot} (in a tree); the flag is a constant at every call. */
     private static float dot(float[] a, int aOff, float[] b, int bOff, int n, boolean tree) {
         int i = 0;
