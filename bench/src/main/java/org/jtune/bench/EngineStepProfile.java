@@ -36,7 +36,8 @@ import org.jtune.tensor.Tensor;
  * `serve --quantize` type) quantizes the projections on load, as `jtune serve --quantize` does;
  * {@code -Djtune.engineStep.dtype=BF16} writes the weights in BF16 (default F32);
  * {@code -Djtune.engineStep.kvBlock=16} keeps the decode steps' sequences in KV blocks of one pool, as `serve
- * --kv-budget-bytes` does.
+ * --kv-budget-bytes` does; {@code -Djtune.engineStep.kvType=bf16} (or f16) keeps every KV cache in that type, as
+ * `--kv-type` does.
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp bench/target/jtune-bench.jar:bench/target/lib/*
  * org.jtune.bench.EngineStepProfile [layers] [sequences] [promptTokens] [repeats]}
@@ -89,6 +90,7 @@ public final class EngineStepProfile {
     }
 
     private static void profile(CausalLM model, LlamaConfig c, int layers, int seqs, int prompt, int repeats) {
+        model.setKvCacheType(KV_TYPE);
         AbSwitch ab = AbSwitch.named(AB);
         if (ab != null && ONLY.equals("decode")) {
             decodeAb(model, ab, seqs, prompt, repeats);
@@ -207,13 +209,16 @@ public final class EngineStepProfile {
      */
     private static final int KV_BLOCK = Integer.getInteger("jtune.engineStep.kvBlock", 0);
 
+    /** {@code -Djtune.engineStep.kvType=bf16} (or f16): the steps' KV caches and pool in that type (`--kv-type`); default f32. */
+    private static final DType KV_TYPE = org.jtune.models.kv.KvCacheType.parse(System.getProperty("jtune.engineStep.kvType", "f32"));
+
     /** One decode step of {@code batch} rows per call, after a prefill of {@code prompt} tokens each, for up to {@code steps} calls. */
     private static java.util.function.Supplier<double[]> decoder(CausalLM model, int batch, int prompt, int steps) {
         List<KvCache> caches = new ArrayList<>();
         List<SequenceChunk> first = new ArrayList<>();
         var c = model.config();
         KvBlockPool pool = KV_BLOCK > 0 ? new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), KV_BLOCK,
-                batch * ((prompt + steps) / KV_BLOCK + 2)) : null;
+                batch * ((prompt + steps) / KV_BLOCK + 2), KV_TYPE) : null;
         for (int s = 0; s < batch; s++) {
             KvCache kv = pool == null ? model.newKvCache(prompt + steps) : new PagedKvCache(pool, prompt + steps);
             if (kv instanceof PagedKvCache p) p.reserve(prompt);

@@ -28,6 +28,9 @@ final class ModelOptions {
     @Mixin
     MlockOption mlock;
 
+    @Mixin
+    KvTypeOption kvType;
+
     @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter folder to apply.")
     Path adapter;
 
@@ -71,6 +74,7 @@ final class ModelOptions {
     /** Checks the sampling flags, and --max-new-tokens against the model's context (config.json), before anything is loaded. */
     void validate() throws JtuneException {
         mlock.apply();
+        kvType.type(null);
         if (quantize != null) org.jtune.models.weights.QuantizeOnLoad.codec(quantize.toLowerCase(java.util.Locale.ROOT));
         model = org.jtune.models.gguf.GgufModels.asFolder("--model", model);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);
@@ -102,9 +106,11 @@ final class ModelOptions {
 
     CausalLM load() throws JtuneException {
         org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device); // before loading: a missing device fails fast
+        org.jtune.tensor.DType kv = kvType.type(d);
         CausalLM m = Architectures.load(model, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT));
         try {
             org.jtune.models.ModelDevice.move(m, d);
+            m.setKvCacheType(kv);
             org.jtune.models.weights.ServingLayout.packProjections(m.weights());   // only generates: the faster layout on the CPU
             if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {

@@ -35,6 +35,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     MlockOption mlock;
 
+    @Mixin
+    KvTypeOption kvType;
+
     @Option(names = "--registry", paramLabel = "DB",
             description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
                     + "and switch to each version promoted or rolled back to, without dropping requests.")
@@ -157,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
             String version = server.engine().modelVersion();
             System.err.println("jtune serve: " + (version != null ? version + " as " : "") + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")
                     + " on http://" + server.host() + ":" + server.port() + "/v1 (request log " + (logDb == null ? "jdbc:sqlite:jtune-requests.db" : logDb)
-                    + (config.apiKey() == null ? "; no API key" : "") + "); " + kvCache(server.engine().gauges()) + "; SIGTERM or Ctrl-C drains and stops");
+                    + (config.apiKey() == null ? "; no API key" : "") + "); " + kvCache(server.engine().gauges(), config.kvCacheType()) + "; SIGTERM or Ctrl-C drains and stops");
             server.join();
             return 0;
         } catch (JtuneException e) {
@@ -175,7 +178,7 @@ final class ServeCommand implements Callable<Integer> {
     /** What the server is told, once the flags are checked and --model is a folder. */
     ServeConfig config(long kvBudgetBytes) throws JtuneException {
         ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
-                maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system);
+                maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system).withKvCacheType(kvType.type(null));
         if (registry != null) {
             config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
                     java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));
@@ -184,10 +187,11 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** The KV cache the engine took, for the start line. */
-    private static String kvCache(org.jtune.serve.engine.EngineGauges g) {
+    private static String kvCache(org.jtune.serve.engine.EngineGauges g, org.jtune.tensor.DType type) {
         long blocks = g.kv().totalBlocks();
-        if (blocks == 0) return "KV cache: a growing buffer per sequence";
-        return "KV cache: " + blocks * g.kvBlockTokens() + " positions in " + blocks + " blocks";
+        String kv = "KV cache (" + type.name().toLowerCase(java.util.Locale.ROOT) + "): ";
+        if (blocks == 0) return kv + "a growing buffer per sequence";
+        return kv + blocks * g.kvBlockTokens() + " positions in " + blocks + " blocks";
     }
 
     private long kvBudgetBytes() throws JtuneException {

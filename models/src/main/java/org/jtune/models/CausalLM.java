@@ -4,9 +4,11 @@ import java.util.List;
 import org.jtune.autograd.Variable;
 import org.jtune.models.config.ModelConfig;
 import org.jtune.models.kv.KvCache;
+import org.jtune.models.kv.KvCacheType;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.weights.WeightTable;
+import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -45,8 +47,14 @@ public interface CausalLM extends AutoCloseable {
      */
     Tensor step(List<SequenceChunk> chunks);
 
-    /** An empty KV cache for one sequence of up to {@code capacity} positions. */
+    /** An empty KV cache for one sequence of up to {@code capacity} positions, holding {@link #kvCacheType} elements. */
     KvCache newKvCache(int capacity);
+
+    /** The element type of the KV caches this model makes from now on: F32 (the default), BF16 or F16 ({@link KvCacheType}). */
+    DType kvCacheType();
+
+    /** Sets {@link #kvCacheType} (the CLI's {@code --kv-type}); an error for a type no cache holds. */
+    void setKvCacheType(DType type);
 
     /** Releases the memory mapping of the weights; the model must not be used afterwards. */
     @Override

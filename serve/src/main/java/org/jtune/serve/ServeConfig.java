@@ -4,7 +4,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jtune.models.kv.KvCacheType;
 import org.jtune.serve.http.ServerOptions;
+import org.jtune.tensor.DType;
 
 /**
  * Everything `jtune serve` is told: what to serve and how to listen. Defaults are those of the CLI.
@@ -23,10 +25,11 @@ import org.jtune.serve.http.ServerOptions;
  * @param systemMessage  for every served name, the system message put first into a chat request that has none, in place of the
  *                       one training recorded (`jtune serve --system`); "": none, even where one was recorded; null: each name's
  *                       recorded one, if any
+ * @param kvCacheType    the element type of the KV cache: F32 (null too), or BF16 or F16 at half the memory
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                           String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
-                          RegistrySource registry, String systemMessage) {
+                          RegistrySource registry, String systemMessage, DType kvCacheType) {
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
@@ -55,13 +58,14 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
         if (host == null) host = ServerOptions.DEFAULT_HOST;
         if ((modelDir == null) == (registry == null)) throw new IllegalArgumentException("give either a model folder or a registry source");
         if (kvBudgetBytes < KV_BUDGET_AUTO) throw new IllegalArgumentException("KV budget must be bytes >= 0 or KV_BUDGET_AUTO, got " + kvBudgetBytes);
+        kvCacheType = KvCacheType.check(kvCacheType == null ? DType.F32 : kvCacheType);
     }
 
     /** A model folder served with each name's recorded system message (no --system). */
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, null, null);
+                kvBudgetBytes, null, null, DType.F32);
     }
 
     /** As before --system existed: each name's recorded system message. */
@@ -69,7 +73,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
                        RegistrySource registry) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, registry, null);
+                kvBudgetBytes, registry, null, DType.F32);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -80,13 +84,19 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     /** The same settings serving {@code source}'s production version instead of a model folder. */
     public ServeConfig withRegistry(RegistrySource source) {
         return new ServeConfig(null, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, source, systemMessage);
+                maxStepTokens, kvBudgetBytes, source, systemMessage, kvCacheType);
     }
 
     /** The same settings with {@code message} as every name's system message (see {@link #systemMessage}; null: the recorded ones). */
     public ServeConfig withSystemMessage(String message) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, message);
+                maxStepTokens, kvBudgetBytes, registry, message, kvCacheType);
+    }
+
+    /** The same settings with KV caches of {@code type} (F32, BF16 or F16). */
+    public ServeConfig withKvCacheType(DType type) {
+        return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, type);
     }
 
     /** The served name of the base model. */

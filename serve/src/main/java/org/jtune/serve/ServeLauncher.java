@@ -60,9 +60,9 @@ public final class ServeLauncher {
         if (budget == ServeConfig.KV_BUDGET_AUTO) {
             Runtime rt = Runtime.getRuntime();
             budget = KvBlockPool.autoBudget(models.model().config(), config.maxBatch(), BatchingEngine.Options.KV_BLOCK_TOKENS,
-                    rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+                    rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), config.kvCacheType());
         }
-        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget);
+        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget, config.kvCacheType());
     }
 
     /**

@@ -82,7 +82,7 @@ public final class StepEngine {
     public StepEngine(CausalLM model, Limits limits) {
         this.model = model;
         this.limits = limits;
-        this.pool = limits.kvBudgetBytes() > 0 ? KvBlockPool.forBudget(model.config(), limits.kvBudgetBytes(), limits.kvBlockSize()) : null;
+        this.pool = limits.kvBudgetBytes() > 0 ? KvBlockPool.forBudget(model.config(), limits.kvBudgetBytes(), limits.kvBlockSize(), model.kvCacheType()) : null;
     }
 
     public CausalLM model() {

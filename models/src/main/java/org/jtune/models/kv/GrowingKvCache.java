@@ -7,20 +7,23 @@ import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
- * A {@link KvCache} holding each layer's keys and values in one F32 buffer (1, room, kvHeads,
- * headDim) that doubles when it fills up, up to a fixed capacity: memory follows the sequence's
- * actual length, and the attention kernel reads the cached positions as a plain view. The buffers
- * live on the device of the keys appended (the model's device): the first append on another device
- * than the current buffers' moves them there once.
+ * A {@link KvCache} holding each layer's keys and values in one buffer (1, room, kvHeads, headDim)
+ * that doubles when it fills up, up to a fixed capacity: memory follows the sequence's actual
+ * length, and the attention kernel reads the cached positions as a plain view. The buffers are F32,
+ * or BF16 or F16 at half the memory ({@link KvCacheType}: rounded once when stored, widened exactly
+ * when read). They live on the device of the keys appended (the model's device): the first append
+ * on another device than the current buffers' moves them there once (F32 only).
  */
 public final class GrowingKvCache implements KvCache {
     private final int layers, kvHeads, headDim, capacity;
+    private final DType type;
     private Tensor[] keys, values;
     private int room, length;
 
-    /** A cache for up to {@code capacity} positions, starting with room for {@code initial}. */
-    public GrowingKvCache(int layers, int kvHeads, int headDim, int capacity, int initial) {
+    /** A cache for up to {@code capacity} positions of {@code type} elements, starting with room for {@code initial}. */
+    public GrowingKvCache(int layers, int kvHeads, int headDim, int capacity, int initial, DType type) {
         if (capacity <= 0) throw new IllegalArgumentException("KV cache capacity must be positive, got " + capacity);
+        this.type = KvCacheType.check(type);
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -66,6 +69,7 @@ public final class GrowingKvCache implements KvCache {
 
     /** Every layer's buffers on {@code device} (outside any step's buffer pool: they outlive the step). */
     private void moveTo(Device device) {
+        KvCacheType.requireHostUnlessF32(type, device);
         BufferPool.outside(() -> {
             for (int l = 0; l < layers; l++) {
                 keys[l] = keys[l].to(device);
@@ -90,7 +94,7 @@ public final class GrowingKvCache implements KvCache {
     }
 
     private Tensor zeros(Device device, int room) {
-        return device.isHost() ? Tensor.zeros(DType.F32, 1, room, kvHeads, headDim)
-                : BufferPool.outside(() -> device.backend().allocate(DType.F32, 1, room, kvHeads, headDim));
+        return device.isHost() ? Tensor.zeros(type, 1, room, kvHeads, headDim)
+                : BufferPool.outside(() -> device.backend().allocate(type, 1, room, kvHeads, headDim));
     }
 }

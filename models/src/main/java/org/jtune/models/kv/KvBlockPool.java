@@ -11,8 +11,8 @@ import org.jtune.tensor.Tensor;
 
 /**
  * The KV memory of an engine as fixed-size blocks (PagedAttention, Kwon et al. 2023): per layer one
- * F32 tensor of keys and one of values, (blocks, blockSize, kvHeads, headDim), allocated once under a
- * byte budget. Sequences hold blocks through {@link PagedKvCache}s; a block is reference-counted, so
+ * tensor of keys and one of values, (blocks, blockSize, kvHeads, headDim) of F32, BF16 or F16
+ * ({@link KvCacheType}), allocated once under a byte budget. Sequences hold blocks through {@link PagedKvCache}s; a block is reference-counted, so
  * sequences that start with the same tokens (a long system prompt) share the blocks of that prefix.
  * A full block whose tokens are known stays cached after its last user is gone, keyed by the chain
  * of its tokens and all tokens before it, until its memory is needed (least recently used first).
@@ -20,6 +20,7 @@ import org.jtune.tensor.Tensor;
  */
 public final class KvBlockPool {
     private final int layers, kvHeads, headDim, blockSize, blocks;
+    private final DType type;
     private final Tensor[] keys, values;
     private final int[] refs;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
@@ -31,8 +32,14 @@ public final class KvBlockPool {
     private long prefixHits, prefixLookups;
     private Tensor scratchK, scratchV;
 
+    /** An F32 pool. */
     public KvBlockPool(int layers, int kvHeads, int headDim, int blockSize, int blocks) {
+        this(layers, kvHeads, headDim, blockSize, blocks, DType.F32);
+    }
+
+    public KvBlockPool(int layers, int kvHeads, int headDim, int blockSize, int blocks, DType type) {
         if (blockSize < 1 || blocks < 1) throw new IllegalArgumentException("KV pool needs positive block size and count, got " + blockSize + ", " + blocks);
+        this.type = KvCacheType.check(type);
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -41,8 +48,8 @@ public final class KvBlockPool {
         this.keys = new Tensor[layers];
         this.values = new Tensor[layers];
         for (int l = 0; l < layers; l++) {
-            keys[l] = Tensor.zeros(DType.F32, blocks, blockSize, kvHeads, headDim);
-            values[l] = Tensor.zeros(DType.F32, blocks, blockSize, kvHeads, headDim);
+            keys[l] = Tensor.zeros(type, blocks, blockSize, kvHeads, headDim);
+            values[l] = Tensor.zeros(type, blocks, blockSize, kvHeads, headDim);
         }
         this.refs = new int[blocks];
         this.hashOf = new long[blocks];
@@ -50,15 +57,15 @@ public final class KvBlockPool {
         for (int b = 0; b < blocks; b++) free.add(b);
     }
 
-    /** A pool of as many blocks as {@code budgetBytes} holds for this model's layers and KV heads. */
-    public static KvBlockPool forBudget(ModelConfig c, long budgetBytes, int blockSize) {
-        long perBlock = bytesPerBlock(c, blockSize);
+    /** A pool of as many blocks of {@code type} elements as {@code budgetBytes} holds for this model's layers and KV heads. */
+    public static KvBlockPool forBudget(ModelConfig c, long budgetBytes, int blockSize, DType type) {
+        long perBlock = bytesPerBlock(c, blockSize, type);
         long n = budgetBytes / perBlock;
         if (n < 1) {
             throw new IllegalArgumentException("a KV budget of " + budgetBytes + " bytes holds no block of " + blockSize + " positions ("
                     + perBlock + " bytes for this model)");
         }
-        return new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), blockSize, (int) Math.min(n, Integer.MAX_VALUE / 2));
+        return new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), blockSize, (int) Math.min(n, Integer.MAX_VALUE / 2), type);
     }
 
     /**
@@ -66,16 +73,21 @@ public final class KvBlockPool {
      * most 40 % of {@code freeBytes} (the heap still free once the model is loaded; the step buffers may take a quarter of
      * the heap, activations the rest), and at least one block.
      */
-    public static long autoBudget(ModelConfig c, int maxSequences, int blockSize, long freeBytes) {
-        long perBlock = bytesPerBlock(c, blockSize);
+    public static long autoBudget(ModelConfig c, int maxSequences, int blockSize, long freeBytes, DType type) {
+        long perBlock = bytesPerBlock(c, blockSize, type);
         long wanted = (long) maxSequences * ((c.maxPositionEmbeddings() + blockSize - 1) / blockSize) * perBlock;
         long room = (long) (freeBytes * 0.4) / perBlock * perBlock;
         return Math.max(perBlock, Math.min(wanted, room));
     }
 
-    /** Bytes one block of {@code blockSize} positions takes over all layers (keys and values, F32). */
-    public static long bytesPerBlock(ModelConfig c, int blockSize) {
-        return 2L * 4 * c.numHiddenLayers() * blockSize * c.numKeyValueHeads() * c.headDim();
+    /** Bytes one block of {@code blockSize} positions takes over all layers (keys and values of {@code type}). */
+    public static long bytesPerBlock(ModelConfig c, int blockSize, DType type) {
+        return 2L * type.byteSize() * c.numHiddenLayers() * blockSize * c.numKeyValueHeads() * c.headDim();
+    }
+
+    /** The element type of the blocks. */
+    public DType type() {
+        return type;
     }
 
     public int blockSize() {
@@ -163,7 +175,7 @@ public final class KvBlockPool {
         }
     }
 
-    /** Layer {@code layer}'s keys of every block, (blocks, blockSize, kvHeads, headDim) F32. */
+    /** Layer {@code layer}'s keys of every block, (blocks, blockSize, kvHeads, headDim) of {@link #type}. */
     public Tensor keys(int layer) {
         return keys[layer];
     }

@@ -1,5 +1,7 @@
 package org.jtune.models.llama;
 
+import org.jtune.models.kv.KvCacheType;
+import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
@@ -70,6 +72,7 @@ public final class LlamaModel implements CausalLM {
     private final TokenEmbeddings tokens; // embed_tokens (vocab, dim) and lm_head (vocab, dim), tied or not
     private final Tensor invFreq;       // (headDim / 2)
     private final Adapters adapters;
+    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private LlamaModel(LlamaConfig c, AutoCloseable owner) {
@@ -187,7 +190,17 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public KvCache newKvCache(int capacity) {
-        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256));
+        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256), kvCacheType);
+    }
+
+    @Override
+    public DType kvCacheType() {
+        return kvCacheType;
+    }
+
+    @Override
+    public void setKvCacheType(DType type) {
+        kvCacheType = KvCacheType.check(type);
     }
 
     @Override

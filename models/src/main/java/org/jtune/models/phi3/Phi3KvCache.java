@@ -3,6 +3,7 @@ package org.jtune.models.phi3;
 import java.util.Arrays;
 import org.jtune.models.kv.GrowingKvCache;
 import org.jtune.models.kv.KvCache;
+import org.jtune.tensor.DType;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -15,12 +16,14 @@ import org.jtune.tensor.Tensor;
  */
 final class Phi3KvCache implements KvCache {
     private final int layers, kvHeads, headDim, capacity;
+    private final DType type;
     private GrowingKvCache cache;
     private int[] tokens = new int[16];
     private int length;         // ids of cached positions
     private boolean longFactors;
 
-    Phi3KvCache(int layers, int kvHeads, int headDim, int capacity) {
+    Phi3KvCache(int layers, int kvHeads, int headDim, int capacity, DType type) {
+        this.type = type;
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -29,7 +32,7 @@ final class Phi3KvCache implements KvCache {
     }
 
     private GrowingKvCache fresh() {
-        return new GrowingKvCache(layers, kvHeads, headDim, capacity, Math.min(capacity, 256));
+        return new GrowingKvCache(layers, kvHeads, headDim, capacity, Math.min(capacity, 256), type);
     }
 
     @Override

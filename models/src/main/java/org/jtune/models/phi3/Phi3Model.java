@@ -1,5 +1,7 @@
 package org.jtune.models.phi3;
 
+import org.jtune.models.kv.KvCacheType;
+import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -69,6 +71,7 @@ public final class Phi3Model implements CausalLM {
     private final TokenEmbeddings tokens;
     private final Phi3Rope rope;
     private final Adapters adapters;
+    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private Phi3Model(Phi3Config c, AutoCloseable owner) {
@@ -246,7 +249,17 @@ public final class Phi3Model implements CausalLM {
 
     @Override
     public KvCache newKvCache(int capacity) {
-        return new Phi3KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity);
+        return new Phi3KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, kvCacheType);
+    }
+
+    @Override
+    public DType kvCacheType() {
+        return kvCacheType;
+    }
+
+    @Override
+    public void setKvCacheType(DType type) {
+        kvCacheType = KvCacheType.check(type);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.jtune.models.qwen2;
 
+import org.jtune.models.kv.KvCacheType;
+import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
@@ -77,6 +79,7 @@ public final class Qwen2Model implements CausalLM {
     private final TokenEmbeddings tokens;
     private final Tensor invFreq;       // (headDim / 2)
     private final Adapters adapters;
+    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private Qwen2Model(Qwen2Config c, AutoCloseable owner) {
@@ -205,7 +208,17 @@ public final class Qwen2Model implements CausalLM {
 
     @Override
     public KvCache newKvCache(int capacity) {
-        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256));
+        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256), kvCacheType);
+    }
+
+    @Override
+    public DType kvCacheType() {
+        return kvCacheType;
+    }
+
+    @Override
+    public void setKvCacheType(DType type) {
+        kvCacheType = KvCacheType.check(type);
     }
 
     @Override

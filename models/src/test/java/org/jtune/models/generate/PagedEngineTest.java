@@ -7,8 +7,11 @@ import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.TinyModels;
 import org.jtune.models.kv.KvBlockPool;
+import org.jtune.tensor.DType;
 import org.jtune.tensor.Rng;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * KV memory in blocks under a budget: the same tokens as with private buffers, shared prompt
@@ -41,7 +44,7 @@ class PagedEngineTest {
         try (CausalLM m = TinyModels.random(21)) {
             List<int[]> prompts = List.of(prompt(1, 19), prompt(2, 7), prompt(3, 33), prompt(4, 12));
             List<int[]> want = run(m, StepEngine.Limits.DEFAULT, prompts, 20, null);
-            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4);
+            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4, DType.F32);
             StepEngine.Limits roomy = new StepEngine.Limits(8, 64, 200 * perBlock, 4);
             List<int[]> paged = run(m, roomy, prompts, 20, null);
             for (int i = 0; i < want.size(); i++) assertArrayEquals(want.get(i), paged.get(i), "paged, sequence " + i);
@@ -66,7 +69,7 @@ class PagedEngineTest {
                 prompts.add(p);
             }
             List<int[]> want = run(m, StepEngine.Limits.DEFAULT, prompts, 8, null);
-            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 8);
+            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 8, DType.F32);
             StepEngine e = new StepEngine(m, new StepEngine.Limits(8, 256, 64 * perBlock, 8));
             List<Sequence> seqs = new ArrayList<>();
             seqs.add(e.add(SequenceRequest.of(prompts.get(0), SamplingConfig.greedy(8)), null));
@@ -81,13 +84,18 @@ class PagedEngineTest {
             assertEquals(0, e.kvPool().usedBlocks());
         }
     }
-    /** A batched step over paged caches (attention reading the blocks in place) gives the logits of private buffers, bit for bit. */
-    @Test
-    void pagedStepsHaveTheBitsOfPrivateBuffers() {
+    /**
+     * A batched step over paged caches (attention reading the blocks in place) gives the logits of private buffers, bit for
+     * bit, with F32 caches and with BF16 and F16 ones (prefill chunks gathered, decode rows widened in registers).
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+    void pagedStepsHaveTheBitsOfPrivateBuffers(DType type) {
         try (CausalLM m = TinyModels.random(23)) {
             int[][] prompts = {prompt(6, 9), prompt(7, 1), prompt(8, 21)};
             var c = m.config();
-            KvBlockPool pool = new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), 4, 40);
+            m.setKvCacheType(type);
+            KvBlockPool pool = new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), 4, 40, type);
             List<org.jtune.models.kv.KvCache> own = new ArrayList<>(), paged = new ArrayList<>();
             for (int[] p : prompts) {
                 own.add(m.newKvCache(64));
@@ -121,7 +129,7 @@ class PagedEngineTest {
     @Test
     void aSequenceLongerThanThePoolIsRefusedAtOnce() {
         try (CausalLM m = TinyModels.random(23)) {
-            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4);
+            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4, DType.F32);
             StepEngine e = new StepEngine(m, new StepEngine.Limits(8, 64, 5 * perBlock, 4));
             assertEquals(20, e.kvCapacity());
             // 10 + 30 positions in a pool of 20: alone, it used to preempt itself at the pool's end and start over forever
@@ -140,9 +148,9 @@ class PagedEngineTest {
     @Test
     void theAutomaticBudgetHoldsWholeContextsWithinItsShareOfTheHeap() {
         var c = org.jtune.models.TinyModels.config(2); // context 64: 4 blocks of 16 per sequence
-        long perBlock = KvBlockPool.bytesPerBlock(c, 16);
-        assertEquals(8 * 4 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 1L << 40), "8 whole contexts when the heap has room");
-        assertEquals(10 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 25 * perBlock + 7), "40 % of the free heap, whole blocks");
-        assertEquals(perBlock, KvBlockPool.autoBudget(c, 8, 16, 0), "at least one block");
+        long perBlock = KvBlockPool.bytesPerBlock(c, 16, DType.F32);
+        assertEquals(8 * 4 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 1L << 40, DType.F32), "8 whole contexts when the heap has room");
+        assertEquals(10 * perBlock, KvBlockPool.autoBudget(c, 8, 16, 25 * perBlock + 7, DType.F32), "40 % of the free heap, whole blocks");
+        assertEquals(perBlock, KvBlockPool.autoBudget(c, 8, 16, 0, DType.F32), "at least one block");
     }
 }

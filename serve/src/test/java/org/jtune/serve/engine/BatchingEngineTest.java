@@ -91,7 +91,7 @@ class BatchingEngineTest {
     void aRequestBeyondTheKvBudgetIsRefusedWithItsLimit() throws Exception {
         Path dir = SharedData.require("models/stories260K");
         CausalLM m = Architectures.load(dir);
-        long fourBlocks = 4 * org.jtune.models.kv.KvBlockPool.bytesPerBlock(m.config(), BatchingEngine.Options.KV_BLOCK_TOKENS);
+        long fourBlocks = 4 * org.jtune.models.kv.KvBlockPool.bytesPerBlock(m.config(), BatchingEngine.Options.KV_BLOCK_TOKENS, org.jtune.tensor.DType.F32);
         try (BatchingEngine e = BatchingEngine.start(ServedModels.of("m", m), new BatchingEngine.Options(2, 8, 2048, fourBlocks))) {
             assertEquals(4, e.gauges().kv().totalBlocks(), "the pool's size is in the gauges before any step");
             EngineRejection r = assertThrows(EngineRejection.class, () -> e.submit(request("long", new int[] {1, 403, 407}, 62, List.of()), new Collected()));
@@ -101,6 +101,22 @@ class BatchingEngineTest {
             e.submit(request("fits", new int[] {1, 403, 407}, 61, List.of()), fits);
             assertEquals(FinishReason.LENGTH, fits.done.get(60, TimeUnit.SECONDS));
             assertEquals(61, fits.ids().length);
+        }
+    }
+
+    /** A BF16 KV cache holds twice the positions of an F32 one in the same budget, and a request that needs them all finishes. */
+    @Test
+    void aBf16KvCacheHoldsTwiceThePositionsOfTheSameBudget() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        CausalLM m = Architectures.load(dir);
+        long fourF32Blocks = 4 * org.jtune.models.kv.KvBlockPool.bytesPerBlock(m.config(), BatchingEngine.Options.KV_BLOCK_TOKENS, org.jtune.tensor.DType.F32);
+        var options = new BatchingEngine.Options(2, 8, 2048, fourF32Blocks, org.jtune.tensor.DType.BF16);
+        try (BatchingEngine e = BatchingEngine.start(ServedModels.of("m", m), options)) {
+            assertEquals(8, e.gauges().kv().totalBlocks());
+            Collected all = new Collected();
+            e.submit(request("all", new int[] {1, 403, 407}, 125, List.of()), all);
+            all.done.get(60, TimeUnit.SECONDS);
+            assertTrue(all.ids().length > 0 && e.gauges().kvBlocksInUse() == 0, all.ids().length + " tokens");
         }
     }
 

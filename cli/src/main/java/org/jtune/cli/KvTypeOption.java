@@ -1,0 +1,30 @@
+package org.jtune.cli;
+
+import org.jtune.JtuneException;
+import org.jtune.models.kv.KvCacheType;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Device;
+import picocli.CommandLine.Option;
+
+/** {@code --kv-type}, for the commands that generate (generate, chat, serve): see {@link KvCacheType}. */
+final class KvTypeOption {
+    @Option(names = "--kv-type", paramLabel = "f32|bf16|f16", defaultValue = "f32",
+            description = "Element type of the KV cache (default ${DEFAULT-VALUE}): bf16 or f16 halve its memory (longer contexts, more "
+                    + "sequences per budget), keys and values rounded once when stored; bf16 decodes as fast as f32 on the CPU, f16 keeps "
+                    + "three more mantissa bits but its attention is slower there. CPU only.")
+    String name;
+
+    /** The type named; an error for an unknown name, or a half-precision cache on {@code device} (null: not known yet) that is not the CPU. */
+    DType type(Device device) throws JtuneException {
+        DType type;
+        try {
+            type = KvCacheType.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException("--kv-type: " + e.getMessage());
+        }
+        if (device != null && !device.isHost() && type != DType.F32) {
+            throw new JtuneException("--kv-type " + name + " keeps the cache on the CPU only; with --device " + device + " use --kv-type f32");
+        }
+        return type;
+    }
+}
