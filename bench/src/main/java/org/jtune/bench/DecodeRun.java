@@ -32,6 +32,9 @@ public final class DecodeRun {
 
     private DecodeRun() {}
 
+    /** The KV cache's type, {@code -Djtune.bench.decode.kvType=f32|bf16|f16} (`--kv-type`; default f32). */
+    static final org.jtune.tensor.DType KV_TYPE = org.jtune.models.kv.KvCacheType.parse(System.getProperty("jtune.bench.decode.kvType", "f32"));
+
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[0]);
         int vocab = Integer.parseInt(args[1]), prompt = Integer.parseInt(args[2]), decode = Integer.parseInt(args[3]),
@@ -46,6 +49,7 @@ public final class DecodeRun {
         try (CausalLM model = Architectures.load(path)) {
             flops = prefillFlops(model, prompt);
             ServingLayout.packProjections(model.weights());   // as jtune generate and serve load it (-Djtune.rowGroups=false: not)
+            model.setKvCacheType(KV_TYPE);
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(vocab - 3);
