@@ -21,7 +21,8 @@ import org.jtune.tensor.Rng;
 
 /**
  * `jtune bench decode`: batch-1 prefill of a 128-token prompt ({@code -Djtune.bench.decode.prompt=N}: N tokens, to decode
- * at a longer context; {@code -Djtune.bench.decode.kvType=bf16}: jtune's KV cache in BF16, as llama.cpp keeps its own in F16)
+ * at a longer context; {@code -Djtune.bench.decode.kvType=bf16}: jtune's KV cache in BF16, as llama.cpp keeps its own in F16; default auto, as
+ * jtune generate picks it: BF16 for the BF16 folder, F32 for the F32 folder and the GGUF files)
  * and token-by-token decoding of a
  * TinyLlama-1.1B-shaped model (dim 2048, 22 layers, 32 heads, 4 KV heads, hidden 5632, vocab 32000)
  * with random weights, written once per dtype (F32, BF16) to a temporary Hugging Face folder ({@link RandomLlamaFolder}) and
@@ -77,7 +78,7 @@ final class DecodeBenchmark {
                 double[] t = measure(dir, config, prompt, decode, runs, bandwidthBytes);
                 double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
-                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE.name()).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
@@ -149,7 +150,7 @@ final class DecodeBenchmark {
                 double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 String name = type == GgmlType.Q4_K ? "Q4_K_M" : type.name();
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", name).put("threads", Parallel.threads())
-                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE.name()).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)

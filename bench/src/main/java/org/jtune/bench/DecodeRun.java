@@ -32,8 +32,8 @@ public final class DecodeRun {
 
     private DecodeRun() {}
 
-    /** The KV cache's type, {@code -Djtune.bench.decode.kvType=f32|bf16|f16} (`--kv-type`; default f32). */
-    static final org.jtune.tensor.DType KV_TYPE = org.jtune.models.kv.KvCacheType.parse(System.getProperty("jtune.bench.decode.kvType", "f32"));
+    /** The KV cache's type, {@code -Djtune.bench.decode.kvType=auto|f32|bf16|f16} (`--kv-type`; default auto, as jtune generate). */
+    static final String KV_TYPE = System.getProperty("jtune.bench.decode.kvType", "auto");
 
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[0]);
@@ -49,7 +49,8 @@ public final class DecodeRun {
         try (CausalLM model = Architectures.load(path)) {
             flops = prefillFlops(model, prompt);
             ServingLayout.packProjections(model.weights());   // as jtune generate and serve load it (-Djtune.rowGroups=false: not)
-            model.setKvCacheType(KV_TYPE);
+            model.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(org.jtune.models.kv.KvCacheType.parse(KV_TYPE), model.config(), null));
+            System.err.println("DecodeRun: KV cache " + model.kvCacheType());
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(vocab - 3);
@@ -61,12 +62,14 @@ public final class DecodeRun {
             for (int r = 0; r < runs; r++) {
                 List<Long> times = new ArrayList<>();
                 long[] heap = new long[2];
-                long t0 = System.nanoTime();
+                long before = THREADS.getTotalThreadAllocatedBytes(), t0 = System.nanoTime();
                 Generator.generate(model, List.of(ids), cfg, null, (s, id) -> {
                     times.add(System.nanoTime());
                     heap[times.size() == 1 ? 0 : 1] = THREADS.getTotalThreadAllocatedBytes();
                 });
                 prefill[r] = (times.getFirst() - t0) / 1e9;
+                // each prefill on stderr: a run at half speed (seen twice in 2026-12 at 1024 tokens) shows whether it allocated more
+                System.err.printf("DecodeRun: prefill %d of %d tokens %.2f s, allocated %.0f MB%n", r, prompt, prefill[r], (heap[0] - before) / 1e6);
                 step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
                 decoded += times.size();
                 allocated += heap[1] - heap[0];

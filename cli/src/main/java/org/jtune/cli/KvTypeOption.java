@@ -8,13 +8,14 @@ import picocli.CommandLine.Option;
 
 /** {@code --kv-type}, for the commands that generate (generate, chat, serve): see {@link KvCacheType}. */
 final class KvTypeOption {
-    @Option(names = "--kv-type", paramLabel = "f32|bf16|f16", defaultValue = "f32",
-            description = "Element type of the KV cache (default ${DEFAULT-VALUE}): bf16 or f16 halve its memory (longer contexts, more "
-                    + "sequences per budget), keys and values rounded once when stored; bf16 decodes as fast as f32 on the CPU, f16 keeps "
-                    + "three more mantissa bits but its attention is slower there. CPU only.")
+    @Option(names = "--kv-type", paramLabel = "auto|f32|bf16|f16", defaultValue = "auto",
+            description = "Element type of the KV cache (default ${DEFAULT-VALUE}: bf16 for a 16-bit checkpoint (torch_dtype bfloat16 "
+                    + "or float16), else f32). bf16 and f16 halve its memory (longer contexts, more sequences per budget), keys and "
+                    + "values rounded once when stored; bf16 decodes as fast as f32 on the CPU, f16 keeps three more mantissa bits but "
+                    + "its attention is slower there. On a device: f32 only.")
     String name;
 
-    /** The type named; an error for an unknown name, or a half-precision cache on {@code device} (null: not known yet) that is not the CPU. */
+    /** The type named, null for auto; an error for an unknown name, or a half-precision type on a device (null: not known yet). */
     DType type(Device device) throws JtuneException {
         DType type;
         try {
@@ -22,7 +23,7 @@ final class KvTypeOption {
         } catch (IllegalArgumentException e) {
             throw new JtuneException("--kv-type: " + e.getMessage());
         }
-        if (device != null && !device.isHost() && type != DType.F32) {
+        if (device != null && !device.isHost() && type != null && type != DType.F32) {
             throw new JtuneException("--kv-type " + name + " keeps the cache on the CPU only; with --device " + device + " use --kv-type f32");
         }
         return type;

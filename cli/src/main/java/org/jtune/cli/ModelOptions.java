@@ -110,7 +110,7 @@ final class ModelOptions {
         CausalLM m = Architectures.load(model, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT));
         try {
             org.jtune.models.ModelDevice.move(m, d);
-            m.setKvCacheType(kv);
+            m.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(kv, m.config(), d));
             org.jtune.models.weights.ServingLayout.packProjections(m.weights());   // only generates: the faster layout on the CPU
             if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {

@@ -160,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
             String version = server.engine().modelVersion();
             System.err.println("jtune serve: " + (version != null ? version + " as " : "") + names.getFirst() + (names.size() > 1 ? " and adapters " + String.join(", ", names.subList(1, names.size())) : "")
                     + " on http://" + server.host() + ":" + server.port() + "/v1 (request log " + (logDb == null ? "jdbc:sqlite:jtune-requests.db" : logDb)
-                    + (config.apiKey() == null ? "; no API key" : "") + "); " + kvCache(server.engine().gauges(), config.kvCacheType()) + "; SIGTERM or Ctrl-C drains and stops");
+                    + (config.apiKey() == null ? "; no API key" : "") + "); " + kvCache(server.engine().gauges(), kvTypeName(config)) + "; SIGTERM or Ctrl-C drains and stops");
             server.join();
             return 0;
         } catch (JtuneException e) {
@@ -187,11 +187,18 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** The KV cache the engine took, for the start line. */
-    private static String kvCache(org.jtune.serve.engine.EngineGauges g, org.jtune.tensor.DType type) {
+    private static String kvCache(org.jtune.serve.engine.EngineGauges g, String type) {
         long blocks = g.kv().totalBlocks();
-        String kv = "KV cache (" + type.name().toLowerCase(java.util.Locale.ROOT) + "): ";
+        String kv = "KV cache (" + type + "): ";
         if (blocks == 0) return kv + "a growing buffer per sequence";
         return kv + blocks * g.kvBlockTokens() + " positions in " + blocks + " blocks";
+    }
+
+    /** The KV cache's type for the start line: the one given, or what auto picks for --model (a registry's versions may differ). */
+    private String kvTypeName(ServeConfig config) throws JtuneException {
+        org.jtune.tensor.DType type = config.kvCacheType();
+        if (type == null && registry == null) type = org.jtune.models.kv.KvCacheType.auto(org.jtune.models.arch.Architectures.readConfig(model), null);
+        return type == null ? "auto" : type.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private long kvBudgetBytes() throws JtuneException {

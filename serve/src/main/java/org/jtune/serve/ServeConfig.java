@@ -25,7 +25,8 @@ import org.jtune.tensor.DType;
  * @param systemMessage  for every served name, the system message put first into a chat request that has none, in place of the
  *                       one training recorded (`jtune serve --system`); "": none, even where one was recorded; null: each name's
  *                       recorded one, if any
- * @param kvCacheType    the element type of the KV cache: F32 (null too), or BF16 or F16 at half the memory
+ * @param kvCacheType    the element type of the KV cache: F32, or BF16 or F16 at half the memory; null: the model's own
+ *                       ({@code KvCacheType.auto}: BF16 for a 16-bit checkpoint, else F32)
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                           String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
@@ -58,14 +59,14 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
         if (host == null) host = ServerOptions.DEFAULT_HOST;
         if ((modelDir == null) == (registry == null)) throw new IllegalArgumentException("give either a model folder or a registry source");
         if (kvBudgetBytes < KV_BUDGET_AUTO) throw new IllegalArgumentException("KV budget must be bytes >= 0 or KV_BUDGET_AUTO, got " + kvBudgetBytes);
-        kvCacheType = KvCacheType.check(kvCacheType == null ? DType.F32 : kvCacheType);
+        if (kvCacheType != null) KvCacheType.check(kvCacheType);
     }
 
     /** A model folder served with each name's recorded system message (no --system). */
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, null, null, DType.F32);
+                kvBudgetBytes, null, null, null);
     }
 
     /** As before --system existed: each name's recorded system message. */
@@ -73,7 +74,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
                        RegistrySource registry) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, registry, null, DType.F32);
+                kvBudgetBytes, registry, null, null);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -93,7 +94,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                 maxStepTokens, kvBudgetBytes, registry, message, kvCacheType);
     }
 
-    /** The same settings with KV caches of {@code type} (F32, BF16 or F16). */
+    /** The same settings with KV caches of {@code type} (F32, BF16 or F16; null: the model's own). */
     public ServeConfig withKvCacheType(DType type) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
                 maxStepTokens, kvBudgetBytes, registry, systemMessage, type);

@@ -10,6 +10,8 @@ import java.util.Map;
 import org.jtune.JtuneException;
 import org.jtune.models.gguf.GgufModels;
 import org.jtune.models.kv.KvBlockPool;
+import org.jtune.models.kv.KvCacheType;
+import org.jtune.tensor.DType;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.ServedModels;
@@ -56,13 +58,14 @@ public final class ServeLauncher {
 
     /** The engine's options for these models: an automatic KV budget is sized now, from the model and the heap still free. */
     static BatchingEngine.Options engineOptions(ServeConfig config, ServedModels models) {
+        DType kv = KvCacheType.orAuto(config.kvCacheType(), models.model().config(), null);
         long budget = config.kvBudgetBytes();
         if (budget == ServeConfig.KV_BUDGET_AUTO) {
             Runtime rt = Runtime.getRuntime();
             budget = KvBlockPool.autoBudget(models.model().config(), config.maxBatch(), BatchingEngine.Options.KV_BLOCK_TOKENS,
-                    rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), config.kvCacheType());
+                    rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), kv);
         }
-        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget, config.kvCacheType());
+        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget, kv);
     }
 
     /**

@@ -32,7 +32,8 @@ public final class BatchingEngine implements Engine {
      * @param maxQueue      most requests waiting to start (more are refused: HTTP 429)
      * @param maxStepTokens most tokens one step processes (decode tokens plus prompt chunks)
      * @param kvBudgetBytes KV memory for all sequences in blocks (0: a growing buffer per sequence)
-     * @param kvCacheType   the element type of the KV cache: F32, or BF16 or F16 at half the memory (the model's caches from then on)
+     * @param kvCacheType   the element type of the KV cache: F32, or BF16 or F16 at half the memory (the model's caches from then
+     *                      on); null: the model's own ({@link KvCacheType#auto})
      */
     public record Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes, DType kvCacheType) {
         public static final int KV_BLOCK_TOKENS = 16;
@@ -42,12 +43,12 @@ public final class BatchingEngine implements Engine {
             if (maxQueue < 1) throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
             if (maxStepTokens < 1) throw new IllegalArgumentException("max step tokens must be >= 1, got " + maxStepTokens);
             if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
-            KvCacheType.check(kvCacheType);
+            if (kvCacheType != null) KvCacheType.check(kvCacheType);
         }
 
-        /** An F32 KV cache. */
+        /** The model's own KV cache type. */
         public Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes) {
-            this(maxBatch, maxQueue, maxStepTokens, kvBudgetBytes, DType.F32);
+            this(maxBatch, maxQueue, maxStepTokens, kvBudgetBytes, null);
         }
 
         public Options(int maxBatch, int maxQueue) {
@@ -154,7 +155,7 @@ public final class BatchingEngine implements Engine {
     private BatchingEngine(ServedModels models, Options options) {
         this.models = models;
         this.options = options;
-        models.model().setKvCacheType(options.kvCacheType());
+        models.model().setKvCacheType(KvCacheType.orAuto(options.kvCacheType(), models.model().config(), null));
         this.steps = new StepEngine(models.model(), new StepEngine.Limits(options.maxBatch(), options.maxStepTokens(),
                 options.kvBudgetBytes(), Options.KV_BLOCK_TOKENS, Math.min(options.maxStepTokens(), PREFILL_WHILE_DECODING)));
         this.waiting = new WaitingQueue<>(options.maxQueue());
