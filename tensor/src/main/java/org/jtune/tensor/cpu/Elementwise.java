@@ -1,5 +1,6 @@
 package org.jtune.tensor.cpu;
 
+import java.lang.foreign.MemorySegment;
 import org.jtune.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -57,12 +58,20 @@ final class Elementwise {
         DType st = src.dtype(), dt = dst.dtype();
         Storage sst = src.storage(), dsto = dst.storage();
         float[] sa = st == DType.F32 ? sst.floatArray() : null, da = dt == DType.F32 ? dsto.floatArray() : null;
+        short[] sh = HalfVectors.shorts(src), dh = HalfVectors.shorts(dst); // BF16/F16 on the heap, unit stride along the last dim
+        MemorySegment mapped = sh == null && (st == DType.BF16 || st == DType.F16) && sst.isHost() ? sst.segment() : null; // a mapped checkpoint
         boolean sameInt = st == dt && !st.isFloating();
         forRuns(runs, 2, (base, n0, n1) -> {
             long s0 = base[0] + n0 * ss, d0 = base[1] + n0 * ds;
             int n = n1 - n0;
             if (sa != null && da != null && ss == 1 && ds == 1) {
                 System.arraycopy(sa, (int) s0, da, (int) d0, n);
+            } else if (sh != null && da != null && ss == 1 && ds == 1) { // a 16-bit KV cache or checkpoint widened
+                HalfVectors.widenRun(sh, (int) s0, da, (int) d0, n, st == DType.BF16);
+            } else if (mapped != null && da != null && ss == 1 && ds == 1) {
+                HalfVectors.widenRun(mapped, s0, da, (int) d0, n, st == DType.BF16);
+            } else if (sa != null && dh != null && ss == 1 && ds == 1) { // ... and stored
+                HalfVectors.narrowRun(sa, (int) s0, dh, (int) d0, n, dt == DType.BF16);
             } else if (sa != null && da != null) {
                 for (int i = 0; i < n; i++) da[(int) (d0 + i * ds)] = sa[(int) (s0 + i * ss)];
             } else if (sameInt) {

@@ -55,10 +55,46 @@ final class HalfVectors {
         return bf16 ? Half.bf16ToFloat(bits) : Half.f16ToFloat(bits);
     }
 
+    /** dst[d, d + n) ← the 16-bit floats src[s, s + n) (BF16 when {@code bf16}, else F16), widened exactly. */
+    static void widenRun(short[] src, int s, float[] dst, int d, int n, boolean bf16) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) widen(src, s + i, bf16).intoArray(dst, d + i);
+        for (; i < n; i++) dst[d + i] = widen(src[s + i], bf16);
+    }
+
+    /** {@link #widenRun} from 16-bit floats in host memory (a mapped checkpoint), element s at byte 2·s of seg. */
+    static void widenRun(MemorySegment seg, long s, float[] dst, int d, int n, boolean bf16) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            (bf16 ? bf16(seg, 2 * (s + i)) : f16(seg, 2 * (s + i))).intoArray(dst, d + i);
+        }
+        for (; i < n; i++) {
+            short bits = seg.get(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2 * (s + i));
+            dst[d + i] = widen(bits, bf16);
+        }
+    }
+
+    /**
+     * dst[d, d + n) ← src[s, s + n) rounded to nearest even: BF16 by whole vectors (the bits of {@link Half#floatToBf16}, NaN
+     * kept a quiet NaN), F16 by {@link Half#floatToF16} one element at a time.
+     */
+    static void narrowRun(float[] src, int s, short[] dst, int d, int n, boolean bf16) {
+        int i = 0;
+        if (bf16) {
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                IntVector x = FloatVector.fromArray(F, src, s + i).reinterpretAsInts(), high = x.lanewise(VectorOperators.LSHR, 16);
+                IntVector rounded = x.add(high.and(1).add(0x7fff)).lanewise(VectorOperators.LSHR, 16);
+                VectorMask<Integer> nan = x.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
+                ((ShortVector) rounded.blend(high.or(0x40), nan).convertShape(VectorOperators.I2S, H, 0)).intoArray(dst, d + i);
+            }
+        }
+        for (; i < n; i++) dst[d + i] = bf16 ? Half.floatToBf16(src[s + i]) : Half.floatToF16(src[s + i]);
+    }
+
     /** The short[] under t when t is heap BF16 or F16 with unit stride along its last dim (a half-precision KV cache), else null. */
     static short[] shorts(Tensor t) {
         if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 || !t.storage().isHost()) return null;
-        if (t.stride(-1) != 1 && t.size(-1) > 1) return null;
+        if (t.rank() > 0 && t.stride(-1) != 1 && t.size(-1) > 1) return null;
         return t.storage().segment().heapBase().orElse(null) instanceof short[] a ? a : null;
     }
 
