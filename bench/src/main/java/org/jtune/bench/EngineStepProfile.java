@@ -90,7 +90,7 @@ public final class EngineStepProfile {
     }
 
     private static void profile(CausalLM model, LlamaConfig c, int layers, int seqs, int prompt, int repeats) {
-        model.setKvCacheType(KV_TYPE);
+        model.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(KV_TYPE, model.config(), null));
         AbSwitch ab = AbSwitch.named(AB);
         if (ab != null && ONLY.equals("decode")) {
             decodeAb(model, ab, seqs, prompt, repeats);
@@ -209,7 +209,7 @@ public final class EngineStepProfile {
      */
     private static final int KV_BLOCK = Integer.getInteger("jtune.engineStep.kvBlock", 0);
 
-    /** {@code -Djtune.engineStep.kvType=bf16} (or f16): the steps' KV caches and pool in that type (`--kv-type`); default f32. */
+    /** {@code -Djtune.engineStep.kvType=bf16} (or f16, auto): the steps' KV caches and pool in that type (`--kv-type`); default f32. */
     private static final DType KV_TYPE = org.jtune.models.kv.KvCacheType.parse(System.getProperty("jtune.engineStep.kvType", "f32"));
 
     /** One decode step of {@code batch} rows per call, after a prefill of {@code prompt} tokens each, for up to {@code steps} calls. */
@@ -218,7 +218,7 @@ public final class EngineStepProfile {
         List<SequenceChunk> first = new ArrayList<>();
         var c = model.config();
         KvBlockPool pool = KV_BLOCK > 0 ? new KvBlockPool(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), KV_BLOCK,
-                batch * ((prompt + steps) / KV_BLOCK + 2), KV_TYPE) : null;
+                batch * ((prompt + steps) / KV_BLOCK + 2), model.kvCacheType()) : null;
         for (int s = 0; s < batch; s++) {
             KvCache kv = pool == null ? model.newKvCache(prompt + steps) : new PagedKvCache(pool, prompt + steps);
             if (kv instanceof PagedKvCache p) p.reserve(prompt);

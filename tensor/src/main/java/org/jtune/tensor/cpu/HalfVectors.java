@@ -18,8 +18,8 @@ import org.jtune.tensor.Tensor;
  * species from as many consecutive shorts (a half-width vector). BF16 is the top half of a binary32, so
  * the bits are sign-extended to int and shifted left by 16. F16 (binary16) uses the exponent re-bias
  * trick: (bits & 0x7fff) << 13 read as a float and multiplied by 2^112 is exact for normal and
- * subnormal values; exponent 31 (Inf/NaN) is patched to the F32 all-ones exponent; the sign is OR-ed
- * back. Both are exact (every 16-bit value is representable in F32), matching {@link org.jtune.tensor.Half}.
+ * subnormal values; exponent 31 (Inf/NaN) gets the F32 all-ones exponent OR-ed in; the sign is OR-ed
+ * back (eight vector operations). Both are exact (every 16-bit value is representable in F32), matching {@link org.jtune.tensor.Half}.
  */
 final class HalfVectors {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -104,11 +104,10 @@ final class HalfVectors {
     }
 
     private static FloatVector f16Bits(ShortVector bits) {
-        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-        FloatVector v = magnitude.reinterpretAsFloats().mul(0x1p112f);
-        VectorMask<Integer> special = h.and(0x7c00).eq(0x7c00);
-        IntVector bitsOut = v.reinterpretAsInts().blend(magnitude.or(0x7f800000), special);
-        return bitsOut.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector h = (IntVector) bits.convertShape(VectorOperators.S2I, I, 0), magnitude = h.and(0x7fff);
+        FloatVector v = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        // Inf/NaN (exponent 31) came out as 2^16·1.m: all-ones exponent, same mantissa; the sign is bit 31 of the sign-extended h
+        IntVector bitsOut = v.reinterpretAsInts().lanewise(VectorOperators.OR, 0x7f800000, magnitude.compare(VectorOperators.GE, 0x7c00));
+        return bitsOut.or(h.and(0x80000000)).reinterpretAsFloats();
     }
 }
