@@ -11,7 +11,7 @@ import org.jtune.tensor.Device;
  * even once when stored and widened exactly when attention reads them, so attention over a half-precision cache equals
  * attention over F32 buffers holding the rounded values. On the CPU, decode steps read BF16 as fast as F32 (2026-12-06:
  * 12.6–14.5 against 14.6–15.7 ns per key and query head at 1024 positions, one thread); F16 keeps three more mantissa
- * bits but its widening costs about 2.7 × the time there (the Vector API has no half-precision conversion instruction).
+ * bits but its attention takes about 2.4 × F32's there (35.9–37.2 ns; the Vector API has no half-precision conversion).
  * Device backends keep F32 caches. The CLI's default, {@code auto} ({@link #auto}), follows the checkpoint as vLLM does; a
  * model made in code keeps F32 until {@link org.jtune.models.CausalLM#setKvCacheType} says otherwise.
  */
