@@ -85,6 +85,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     MlockOption mlock;
 
+    @Mixin
+    KvTypeOption kvType;
+
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
     Path adapter;
 
@@ -160,6 +163,7 @@ final class EvalCommand implements Callable<Integer> {
      */
     private void validate() throws JtuneException {
         mlock.apply();
+        kvType.type(null);
         if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");

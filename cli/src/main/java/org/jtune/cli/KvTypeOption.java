@@ -6,7 +6,7 @@ import org.jtune.tensor.DType;
 import org.jtune.tensor.Device;
 import picocli.CommandLine.Option;
 
-/** {@code --kv-type}, for the commands that generate (generate, chat, serve): see {@link KvCacheType}. */
+/** {@code --kv-type}, for the commands that generate (generate, chat, eval, serve): see {@link KvCacheType}. */
 final class KvTypeOption {
     @Option(names = "--kv-type", paramLabel = "auto|f32|bf16|f16", defaultValue = "auto",
             description = "Element type of the KV cache (default ${DEFAULT-VALUE}: bf16 for a 16-bit checkpoint (torch_dtype bfloat16 "

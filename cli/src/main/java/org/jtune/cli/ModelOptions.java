@@ -105,13 +105,8 @@ final class ModelOptions {
     }
 
     CausalLM load() throws JtuneException {
-        org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device); // before loading: a missing device fails fast
-        org.jtune.tensor.DType kv = kvType.type(d);
-        CausalLM m = Architectures.load(model, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT));
+        CausalLM m = ModelRun.load(model, quantize == null ? null : quantize.toLowerCase(java.util.Locale.ROOT), device, kvType);
         try {
-            org.jtune.models.ModelDevice.move(m, d);
-            m.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(kv, m.config(), d));
-            org.jtune.models.weights.ServingLayout.packProjections(m.weights());   // only generates: the faster layout on the CPU
             if (adapter != null) PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
         } catch (JtuneException | RuntimeException e) {
             m.close();

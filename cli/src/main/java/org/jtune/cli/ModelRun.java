@@ -34,7 +34,7 @@ final class ModelRun {
             boolean stratify = c.labels != null || (c.task != null && c.task.equalsIgnoreCase("classification"));
             examples = TestSetSample.draw(examples, c.limit, c.seed, stratify);
         }
-        try (CausalLM m = load(modelDir, c.quantize, c.device)) {
+        try (CausalLM m = load(modelDir, c.quantize, c.device, c.kvType)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
@@ -56,12 +56,17 @@ final class ModelRun {
         }
     }
 
-    /** The model of {@code dir} with its weights on --device (checked before anything is read), in the serving layout on the CPU. */
-    static CausalLM load(Path dir, String quantize, String device) throws JtuneException {
+    /**
+     * The model of {@code dir} with its weights on --device (checked before anything is read, as --kv-type is against it), its
+     * KV caches of --kv-type, in the serving layout on the CPU.
+     */
+    static CausalLM load(Path dir, String quantize, String device, KvTypeOption kvType) throws JtuneException {
         org.jtune.tensor.Device d = org.jtune.tensor.Device.open(device);
+        org.jtune.tensor.DType kv = kvType.type(d);
         CausalLM m = Architectures.load(dir, quantize);
         try {
             org.jtune.models.ModelDevice.move(m, d);
+            m.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(kv, m.config(), d));
             org.jtune.models.weights.ServingLayout.packProjections(m.weights());   // only generates and scores: the faster layout on the CPU
         } catch (RuntimeException e) {
             m.close();
@@ -94,7 +99,7 @@ final class ModelRun {
     }
 
     private static RegressionSuite.Scores suiteScores(EvalCommand c, Path modelDir, Path adapterDir, RegressionSuite suite) throws JtuneException {
-        try (CausalLM m = load(modelDir, c.quantize, c.device)) {
+        try (CausalLM m = load(modelDir, c.quantize, c.device, c.kvType)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),
