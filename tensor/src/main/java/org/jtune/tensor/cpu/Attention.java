@@ -189,28 +189,28 @@ final class Attention {
         Arrays.fill(acc, 0f);
         if (n == 0) return Float.NEGATIVE_INFINITY;
         float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
-        if (vh == null) weightedValues(scores, keys, n, va, vRow, vs1, d, acc);
-        else weightedHalfValues(scores, keys, n, vh, bf16, vRow, vs1, d, acc);
+        weightedValues(scores, keys, n, va, vh, bf16, vRow, vs1, d, acc);
         RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
         return (float) (max + Math.log(sum));
     }
 
     /**
-     * acc[0, d) = Σ_i p[i]·v[vRow + keys[i]·vs1 ..] (acc zero on entry): per element the same FMA sequence, in increasing
-     * i, as one {@link RowKernels#axpy} per key, but with four vectors of acc held in registers across the keys instead of
-     * loaded and stored again for every key.
+     * acc[0, d) = Σ_i p[i]·v[vRow + keys[i]·vs1 ..] (acc zero on entry), v the floats va or, when vh is not null, the 16-bit
+     * floats vh widened in registers: per element the same FMA sequence, in increasing i, as one {@link RowKernels#axpy} per
+     * key, but with four vectors of acc held in registers across the keys instead of loaded and stored again for every key.
      */
-    private static void weightedValues(float[] p, int[] keys, int n, float[] va, long vRow, long vs1, int d, float[] acc) {
+    private static void weightedValues(float[] p, int[] keys, int n, float[] va, short[] vh, boolean bf16, long vRow, long vs1, int d,
+                                       float[] acc) {
         int c = 0;
         for (; c + 4 * L <= d; c += 4 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int i = 0; i < n; i++) {
                 FloatVector pi = FloatVector.broadcast(F, p[i]);
                 int o = (int) (vRow + keys[i] * vs1) + c;
-                a0 = FloatVector.fromArray(F, va, o).fma(pi, a0);
-                a1 = FloatVector.fromArray(F, va, o + L).fma(pi, a1);
-                a2 = FloatVector.fromArray(F, va, o + 2 * L).fma(pi, a2);
-                a3 = FloatVector.fromArray(F, va, o + 3 * L).fma(pi, a3);
+                a0 = valueVector(va, vh, bf16, o).fma(pi, a0);
+                a1 = valueVector(va, vh, bf16, o + L).fma(pi, a1);
+                a2 = valueVector(va, vh, bf16, o + 2 * L).fma(pi, a2);
+                a3 = valueVector(va, vh, bf16, o + 3 * L).fma(pi, a3);
             }
             a0.intoArray(acc, c);
             a1.intoArray(acc, c + L);
@@ -219,44 +219,22 @@ final class Attention {
         }
         for (; c + L <= d; c += L) {
             FloatVector a = FloatVector.zero(F);
-            for (int i = 0; i < n; i++) a = FloatVector.fromArray(F, va, (int) (vRow + keys[i] * vs1) + c).fma(FloatVector.broadcast(F, p[i]), a);
+            for (int i = 0; i < n; i++) a = valueVector(va, vh, bf16, (int) (vRow + keys[i] * vs1) + c).fma(FloatVector.broadcast(F, p[i]), a);
             a.intoArray(acc, c);
         }
         for (; c < d; c++) {
             float a = 0f;
-            for (int i = 0; i < n; i++) a += p[i] * va[(int) (vRow + keys[i] * vs1) + c];
+            for (int i = 0; i < n; i++) {
+                int o = (int) (vRow + keys[i] * vs1) + c;
+                a += p[i] * (vh == null ? va[o] : HalfVectors.widen(vh[o], bf16));
+            }
             acc[c] = a;
         }
     }
 
-    /** {@link #weightedValues} over 16-bit values, each vector widened in registers: the bits of weightedValues over the widened rows. */
-    private static void weightedHalfValues(float[] p, int[] keys, int n, short[] vh, boolean bf16, long vRow, long vs1, int d, float[] acc) {
-        int c = 0;
-        for (; c + 4 * L <= d; c += 4 * L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < n; i++) {
-                FloatVector pi = FloatVector.broadcast(F, p[i]);
-                int o = (int) (vRow + keys[i] * vs1) + c;
-                a0 = HalfVectors.widen(vh, o, bf16).fma(pi, a0);
-                a1 = HalfVectors.widen(vh, o + L, bf16).fma(pi, a1);
-                a2 = HalfVectors.widen(vh, o + 2 * L, bf16).fma(pi, a2);
-                a3 = HalfVectors.widen(vh, o + 3 * L, bf16).fma(pi, a3);
-            }
-            a0.intoArray(acc, c);
-            a1.intoArray(acc, c + L);
-            a2.intoArray(acc, c + 2 * L);
-            a3.intoArray(acc, c + 3 * L);
-        }
-        for (; c + L <= d; c += L) {
-            FloatVector a = FloatVector.zero(F);
-            for (int i = 0; i < n; i++) a = HalfVectors.widen(vh, (int) (vRow + keys[i] * vs1) + c, bf16).fma(FloatVector.broadcast(F, p[i]), a);
-            a.intoArray(acc, c);
-        }
-        for (; c < d; c++) {
-            float a = 0f;
-            for (int i = 0; i < n; i++) a += p[i] * HalfVectors.widen(vh[(int) (vRow + keys[i] * vs1) + c], bf16);
-            acc[c] = a;
-        }
+    /** The vector of values at o: from the floats, or the 16-bit floats widened (the flag and array are fixed for a call). */
+    private static FloatVector valueVector(float[] va, short[] vh, boolean bf16, int o) {
+        return vh == null ? FloatVector.fromArray(F, va, o) : HalfVectors.widen(vh, o, bf16);
     }
 
     /** t itself when it is heap F32 with unit stride along the last dim, else a contiguous F32 copy. */
