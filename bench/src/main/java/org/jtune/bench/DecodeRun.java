@@ -68,7 +68,7 @@ public final class DecodeRun {
                     heap[times.size() == 1 ? 0 : 1] = THREADS.getTotalThreadAllocatedBytes();
                 });
                 prefill[r] = (times.getFirst() - t0) / 1e9;
-                // each prefill on stderr: a run at half speed (seen twice in 2026-12 at 1024 tokens) shows whether it allocated more
+                // each prefill on stderr: a run at half speed (three bench decode rows in 2026-12 at 1024 tokens) shows whether it allocated more
                 System.err.printf("DecodeRun: prefill %d of %d tokens %.2f s, allocated %.0f MB%n", r, prompt, prefill[r], (heap[0] - before) / 1e6);
                 step[r] = (times.getLast() - times.getFirst()) / 1e9 / (times.size() - 1);
                 decoded += times.size();

@@ -3,6 +3,7 @@ package org.jtune.models;
 import java.util.List;
 import org.jtune.autograd.Variable;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.kv.GrowingKvCache;
 import org.jtune.models.kv.KvCache;
 import org.jtune.models.kv.KvCacheType;
 import org.jtune.models.lora.AdapterRouting;
@@ -47,8 +48,14 @@ public interface CausalLM extends AutoCloseable {
      */
     Tensor step(List<SequenceChunk> chunks);
 
-    /** An empty KV cache for one sequence of up to {@code capacity} positions, holding {@link #kvCacheType} elements. */
-    KvCache newKvCache(int capacity);
+    /**
+     * An empty KV cache for one sequence of up to {@code capacity} positions, holding {@link #kvCacheType} elements: by
+     * default a {@link GrowingKvCache} starting with room for 256 positions.
+     */
+    default KvCache newKvCache(int capacity) {
+        ModelConfig c = config();
+        return new GrowingKvCache(c.numHiddenLayers(), c.numKeyValueHeads(), c.headDim(), capacity, Math.min(capacity, 256), kvCacheType());
+    }
 
     /** The element type of the KV caches this model makes from now on: F32 (the default), BF16 or F16 ({@link KvCacheType}). */
     DType kvCacheType();

@@ -550,8 +550,8 @@ public final class Ops {
     /**
      * Attention of several sequences' newest query rows over their paged KV caches, into out (see
      * {@link Backend#pagedAttention}): q (1, n, Hq, D) the packed query rows, keyBlocks and valueBlocks (blocks, blockSize,
-     * Hkv, D) contiguous, both F32 or both BF16 or F16 (a half-precision KV cache), out (1, n, Hq, D) contiguous F32 written in place (rows no sequence owns are left as they
-     * are); a scale of 0 means 1/√D. Inference only (no gradient).
+     * Hkv, D) contiguous, both F32 or both BF16 or F16 (a half-precision KV cache), out (1, n, Hq, D) contiguous F32
+     * written in place (rows no sequence owns are left as they are); a scale of 0 means 1/√D. Inference only (no gradient).
      */
     public static void pagedAttention(Tensor q, Tensor keyBlocks, Tensor valueBlocks, PagedRows rows, int window, float scale, Tensor out) {
         OpChecks.requireFloating("paged_attention", q);

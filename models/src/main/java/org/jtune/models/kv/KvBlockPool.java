@@ -12,8 +12,9 @@ import org.jtune.tensor.Tensor;
 /**
  * The KV memory of an engine as fixed-size blocks (PagedAttention, Kwon et al. 2023): per layer one
  * tensor of keys and one of values, (blocks, blockSize, kvHeads, headDim) of F32, BF16 or F16
- * ({@link KvCacheType}), allocated once under a byte budget. Sequences hold blocks through {@link PagedKvCache}s; a block is reference-counted, so
- * sequences that start with the same tokens (a long system prompt) share the blocks of that prefix.
+ * ({@link KvCacheType}), allocated once under a byte budget. Sequences hold blocks through
+ * {@link PagedKvCache}s; a block is reference-counted, so sequences that start with the same tokens
+ * (a long system prompt) share the blocks of that prefix.
  * A full block whose tokens are known stays cached after its last user is gone, keyed by the chain
  * of its tokens and all tokens before it, until its memory is needed (least recently used first).
  * Not thread-safe: one engine thread owns the pool.

@@ -19,8 +19,6 @@ import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.decoder.StepBatch;
 import org.jtune.models.decoder.TokenEmbeddings;
-import org.jtune.models.kv.GrowingKvCache;
-import org.jtune.models.kv.KvCache;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraLinear;
@@ -186,11 +184,6 @@ public final class LlamaModel implements CausalLM {
             h = RmsNorm.apply(h, norm.value(), eps);
             return logits(batch.lastRows(h), batch.lastRouting()).value();
         }
-    }
-
-    @Override
-    public KvCache newKvCache(int capacity) {
-        return new GrowingKvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, Math.min(capacity, 256), kvCacheType);
     }
 
     @Override
