@@ -11,7 +11,7 @@ final class KvTypeOption {
     @Option(names = "--kv-type", paramLabel = "auto|f32|bf16|f16", defaultValue = "auto",
             description = "Element type of the KV cache (default ${DEFAULT-VALUE}: bf16 for a 16-bit checkpoint (torch_dtype bfloat16 "
                     + "or float16), else f32). bf16 and f16 halve its memory (longer contexts, more sequences per budget), keys and "
-                    + "values rounded once when stored; bf16 decodes as fast as f32 on the CPU, f16 keeps three more mantissa bits but "
+                    + "values rounded once when stored; bf16 decodes about as fast as f32 on the CPU, f16 keeps three more mantissa bits but "
                     + "its attention is slower there. On a device: f32 only.")
     String name;
 
