@@ -75,10 +75,11 @@ final class DecodeBenchmark {
             Path dir = Files.createTempDirectory("jtune-bench-decode-");
             try {
                 long bytesPerToken = RandomLlamaFolder.write(dir, config, dtype);
-                double[] t = measure(dir, config, prompt, decode, runs, bandwidthBytes);
+                Measured run = measure(dir, config, prompt, decode, runs, bandwidthBytes);
+                double[] t = run.t();
                 double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", dtype.name()).put("threads", Parallel.threads())
-                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("prefill_tokens", prompt).put("kv_type", run.kvType()).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
@@ -146,11 +147,12 @@ final class DecodeBenchmark {
                         bytesPerToken += embedding ? t.byteSize() / Math.max(1, t.rowCount()) : t.byteSize();
                     }
                 }
-                double[] t = measure(gguf, config, prompt, decode, runs, bandwidthBytes);
+                Measured run = measure(gguf, config, prompt, decode, runs, bandwidthBytes);
+                double[] t = run.t();
                 double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 String name = type == GgmlType.Q4_K ? "Q4_K_M" : type.name();
                 ResultLine line = new ResultLine().put("bench", "decode").put("dtype", name).put("threads", Parallel.threads())
-                        .put("prefill_tokens", prompt).put("kv_type", DecodeRun.KV_TYPE).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
+                        .put("prefill_tokens", prompt).put("kv_type", run.kvType()).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
                         .put("read_gb_per_s", readBandwidth / 1e9).put("read_bound_tok_s", readBandwidth / bytesPerToken)
@@ -217,7 +219,10 @@ final class DecodeBenchmark {
      * ({@link FmaPeak})}; the bandwidths are measured in that process right after the decode, because this VM's memory bandwidth moves from minute to minute (a copy of 1 GiB: 20 and 35 GB/s in two runs 20
      * minutes apart, 2026-12-05) and a bound taken minutes earlier gave ratios above 1.
      */
-    private static double[] measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
+    /** One {@link DecodeRun}: the figures {@link #measure} lists, and the KV cache type it ran (auto resolved). */
+    private record Measured(double[] t, String kvType) {}
+
+    private static Measured measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
         SettledFiles.settle(path);
         JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class, List.of(path.toString(), "" + c.vocabSize(), "" + prompt,
                 "" + decode, "" + runs, "" + bandwidthBytes)), "DecodeRun " + path.getFileName());
@@ -239,8 +244,9 @@ final class DecodeBenchmark {
                     + " runs far below its compiled speed (-XX:+PrintCompilation | grep SKIPPED shows a method C1 gave up on)%n",
                     path.getFileName(), flops / prefillS / 1e9, flops / prefillS / fma, fma / 1e9);
         }
-        return new double[] {prefillS, r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
-                r.get("read_bytes_per_s").asDouble(), allocated, r.get("model_read_bytes_per_s").asDouble(), flops, fma};
+        return new Measured(new double[] {prefillS, r.get("step_s").asDouble(), faults, r.get("copy_bytes_per_s").asDouble(),
+                r.get("read_bytes_per_s").asDouble(), allocated, r.get("model_read_bytes_per_s").asDouble(), flops, fma},
+                r.get("kv_type").asText());
     }
 
     /** A prefill below this fraction of the F32 FMA peak is reported as collapsed ({@link #measure}). */

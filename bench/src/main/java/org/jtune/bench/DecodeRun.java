@@ -33,7 +33,7 @@ public final class DecodeRun {
     private DecodeRun() {}
 
     /** The KV cache's type, {@code -Djtune.bench.decode.kvType=auto|f32|bf16|f16} (`--kv-type`; default auto, as jtune generate). */
-    static final String KV_TYPE = System.getProperty("jtune.bench.decode.kvType", "auto");
+    private static final String KV_TYPE = System.getProperty("jtune.bench.decode.kvType", "auto");
 
     public static void main(String[] args) throws Exception {
         Path path = Path.of(args[0]);
@@ -46,11 +46,12 @@ public final class DecodeRun {
         long allocated = 0;
         double[] modelRead;
         double flops;
+        String kvType;
         try (CausalLM model = Architectures.load(path)) {
             flops = prefillFlops(model, prompt);
             ServingLayout.packProjections(model.weights());   // as jtune generate and serve load it (-Djtune.rowGroups=false: not)
             model.setKvCacheType(org.jtune.models.kv.KvCacheType.orAuto(org.jtune.models.kv.KvCacheType.parse(KV_TYPE), model.config(), null));
-            System.err.println("DecodeRun: KV cache " + model.kvCacheType());
+            kvType = model.kvCacheType().name();
             Rng rng = new Rng(3);
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 3 + rng.nextInt(vocab - 3);
@@ -80,9 +81,9 @@ public final class DecodeRun {
         double faultsPerToken = (PageFaults.major() - faults0) / (double) Math.max(1, decoded);
         double copy = DecodeBenchmark.copyBandwidth(bandwidthBytes), read = DecodeBenchmark.readBandwidth(2 * bandwidthBytes);
         double fma = FmaPeak.flopsPerSecond();
-        System.out.printf("{\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"alloc_bytes_per_token\":%.0f,"
+        System.out.printf("{\"kv_type\":\"%s\",\"prefill_s\":%.6f,\"step_s\":%.6f,\"major_faults_per_token\":%.3f,\"alloc_bytes_per_token\":%.0f,"
                 + "\"copy_bytes_per_s\":%.6e,\"read_bytes_per_s\":%.6e,\"model_read_bytes_per_s\":%.6e,\"prefill_flops\":%.6e,"
-                + "\"fma_flops_per_s\":%.6e}%n", Timing.median(prefill), Timing.median(step), faultsPerToken,
+                + "\"fma_flops_per_s\":%.6e}%n", kvType, Timing.median(prefill), Timing.median(step), faultsPerToken,
                 allocated / (double) Math.max(1, steps), copy, read, modelRead[0], flops, fma);
     }
 
