@@ -23,8 +23,12 @@ final class KvTypeOption {
         } catch (IllegalArgumentException e) {
             throw new JtuneException("--kv-type: " + e.getMessage());
         }
-        if (device != null && !device.isHost() && type != null && type != DType.F32) {
-            throw new JtuneException("--kv-type " + name + " keeps the cache on the CPU only; with --device " + device + " use --kv-type f32");
+        if (device != null && type != null) {
+            try {
+                KvCacheType.requireHostUnlessF32(type, device);
+            } catch (IllegalStateException e) {
+                throw new JtuneException("--kv-type " + name + ": " + e.getMessage());
+            }
         }
         return type;
     }

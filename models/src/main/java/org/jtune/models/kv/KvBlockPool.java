@@ -33,11 +33,6 @@ public final class KvBlockPool {
     private long prefixHits, prefixLookups;
     private Tensor scratchK, scratchV;
 
-    /** An F32 pool. */
-    public KvBlockPool(int layers, int kvHeads, int headDim, int blockSize, int blocks) {
-        this(layers, kvHeads, headDim, blockSize, blocks, DType.F32);
-    }
-
     public KvBlockPool(int layers, int kvHeads, int headDim, int blockSize, int blocks, DType type) {
         if (blockSize < 1 || blocks < 1) throw new IllegalArgumentException("KV pool needs positive block size and count, got " + blockSize + ", " + blocks);
         this.type = KvCacheType.check(type);
