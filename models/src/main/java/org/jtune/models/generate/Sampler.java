@@ -77,7 +77,7 @@ public final class Sampler {
             if (w[i] < floor || !cut.keeps(logits, i)) continue;
             u -= w[i];
             if (u < 0) return i;
-            last = i;
+            if (w[i] > 0) last = i; // a masked (−∞) token is never the fallback of a rounding shortfall
         }
         return last;
     }

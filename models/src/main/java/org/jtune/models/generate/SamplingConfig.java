@@ -15,9 +15,11 @@ import java.util.List;
  * @param maxNewTokens      at most this many generated tokens
  * @param stopIds           generation stops after one of these ids (it is kept in the output ids)
  * @param stopStrings       generation stops when the decoded text ends with one of these (trimmed from the text)
+ * @param constraint        which tokens may come next (structured output, e.g. JSON of a schema), or null for any
  */
 public record SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
-                             long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings) {
+                             long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings,
+                             TokenConstraint constraint) {
     public SamplingConfig {
         if (temperature < 0 || Float.isNaN(temperature)) throw new IllegalArgumentException("temperature must be ≥ 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("top-k must be ≥ 0, got " + topK);
@@ -27,6 +29,11 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
         if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be ≥ 0, got " + maxNewTokens);
         stopIds = List.copyOf(stopIds);
         stopStrings = List.copyOf(stopStrings);
+    }
+
+    public SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
+                          long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings) {
+        this(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, null);
     }
 
     /**
@@ -44,34 +51,39 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
     }
 
     public SamplingConfig withTemperature(float t) {
-        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withTopK(int k) {
-        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withTopP(float p) {
-        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withMinP(float p) {
-        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withRepetitionPenalty(float r) {
-        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withSeed(long s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, constraint);
     }
 
     public SamplingConfig withStopIds(List<Integer> ids) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings, constraint);
     }
 
     public SamplingConfig withStopStrings(List<String> s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s, constraint);
+    }
+
+    /** The same settings, generating only what the constraint allows (null: anything). */
+    public SamplingConfig withConstraint(TokenConstraint c) {
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, c);
     }
 }

@@ -25,6 +25,7 @@ public final class Sequence {
     final SequenceRequest request;
     final Listener listener;
     final Sampler sampler;
+    final TokenConstraint.State constraint; // null when any token may come
     KvCache cache;
     int[] history;        // prompt then generated ids
     int length;           // valid entries of history
@@ -40,6 +41,7 @@ public final class Sequence {
         this.request = request;
         this.listener = listener;
         this.sampler = new Sampler(request.sampling());
+        this.constraint = request.sampling().constraint() == null ? null : request.sampling().constraint().start();
         // grown as tokens come (a huge max_new_tokens must not allocate its whole history up front)
         this.history = Arrays.copyOf(request.prompt(), request.prompt().length + Math.min(request.sampling().maxNewTokens(), 256));
         this.length = request.prompt().length;

@@ -46,7 +46,7 @@ sealed interface Decoder {
             return out;
         }
 
-        private static int byteOf(String t) {
+        static int byteOf(String t) {
             if (t.length() != 6 || !t.startsWith("<0x") || t.charAt(5) != '>') return -1;
             int hi = Character.digit(t.charAt(3), 16), lo = Character.digit(t.charAt(4), 16);
             return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
@@ -116,6 +116,39 @@ sealed interface Decoder {
             }
             return out;
         }
+    }
+
+    /**
+     * The bytes one token adds to a text when it is not the text's first token (so Strip and the first-token
+     * rule of Metaspace do not apply; Fuse changes nothing): what a constraint on generated text must see.
+     */
+    static byte[] bytesWithin(Decoder decoder, String token) {
+        String t = token;
+        for (Decoder step : decoder instanceof Sequence s ? s.steps() : List.of(decoder)) {
+            switch (step) {
+                case Replace r -> t = r.decode(List.of(t)).getFirst();
+                case Metaspace m -> t = t.replace(m.replacement(), ' ');
+                case ByteFallback b -> {
+                    int v = ByteFallback.byteOf(t);
+                    if (v >= 0) return new byte[] {(byte) v};
+                }
+                case ByteLevel b -> {
+                    byte[] mapped = new byte[t.length()];
+                    for (int i = 0; i < t.length(); i++) {
+                        int v = ByteLevelAlphabet.byteOf(t.charAt(i));
+                        if (v < 0) return t.getBytes(StandardCharsets.UTF_8);
+                        mapped[i] = (byte) v;
+                    }
+                    return mapped;
+                }
+                case Sequence nested -> {
+                    return bytesWithin(nested, t);
+                }
+                case Fuse f -> {}
+                case Strip s -> {}
+            }
+        }
+        return t.getBytes(StandardCharsets.UTF_8);
     }
 
     record Sequence(List<Decoder> steps) implements Decoder {

@@ -1,5 +1,6 @@
 package org.jtune.models.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -166,6 +167,19 @@ public final class Tokenizer {
     public String tokenString(int id) {
         AddedToken added = addedById.get(id);
         return added != null ? added.content() : model.token(id);
+    }
+
+    /**
+     * The bytes token id adds to generated text after other tokens (a byte-fallback token its one byte, "▁" a space,
+     * a byte-level token the bytes its characters stand for), or null for a special token or an unknown id: what
+     * a constraint on generated text (structured output) checks each token against.
+     */
+    public byte[] tokenBytes(int id) {
+        AddedToken added = addedById.get(id);
+        if (added != null) return added.special() ? null : added.content().getBytes(StandardCharsets.UTF_8);
+        String t = model.token(id);
+        if (t == null) return null;
+        return decoder == null ? t.getBytes(StandardCharsets.UTF_8) : Decoder.bytesWithin(decoder, t);
     }
 
     /** The id of a token string (added tokens first, then the model's vocabulary). */
