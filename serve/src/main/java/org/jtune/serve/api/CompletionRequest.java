@@ -1,5 +1,6 @@
 package org.jtune.serve.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.jtune.models.chat.Message;
 
@@ -21,10 +22,12 @@ import org.jtune.models.chat.Message;
  * @param includeUsage stream_options.include_usage: a last chunk carries usage
  * @param topLogprobs  −1: no logprobs; else how many alternatives per token (chat: top_logprobs 0..20 with
  *                     logprobs true; completions: logprobs 0..5)
+ * @param jsonSchema   response_format: the JSON Schema the output must follow ({"type": "object"} for json_object,
+ *                     already checked to be enforceable), or null for free text
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
-                                boolean stream, boolean includeUsage, int topLogprobs) {
+                                boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

@@ -7,11 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.jtune.models.chat.Message;
+import org.jtune.models.structured.JsonShape;
 
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (n > 1, tools, logit_bias, penalties, echo, ...) are 400s as
+ * range; parameters it cannot honour (n > 1, tools, logit_bias, penalties, echo, a schema keyword
+ * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
  */
@@ -99,12 +101,35 @@ public final class CompletionRequestParser {
                 throw ApiError.invalid("'" + unsupported + "' is not supported by this server.", unsupported, "unsupported_parameter");
             }
         }
-        JsonNode rf = body.get("response_format");
-        if (rf != null && !rf.isNull() && !"text".equals(rf.path("type").asText())) {
-            throw ApiError.invalid("Only response_format {\"type\": \"text\"} is supported.", "response_format", "unsupported_parameter");
-        }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs);
+                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")));
+    }
+
+    /**
+     * response_format: text (null), json_object (any object) or json_schema (its schema, compiled once here so a
+     * keyword constrained generation cannot enforce is a 400 naming it; {@link JsonShape} lists the subset).
+     */
+    private static JsonNode jsonSchema(JsonNode rf) throws ApiError {
+        if (rf == null || rf.isNull()) return null;
+        if (!rf.isObject()) throw ApiError.invalid("'response_format' must be an object with a 'type'.", "response_format");
+        return switch (rf.path("type").asText()) {
+            case "text" -> null;
+            case "json_object" -> JSON.createObjectNode().put("type", "object");
+            case "json_schema" -> {
+                JsonNode schema = rf.path("json_schema").get("schema");
+                if (schema == null || !(schema.isObject() || schema.isBoolean())) {
+                    throw ApiError.invalid("'response_format.json_schema.schema' must be a JSON Schema.", "response_format.json_schema.schema");
+                }
+                try {
+                    JsonShape.compile(schema);
+                } catch (IllegalArgumentException e) {
+                    throw ApiError.invalid("response_format.json_schema: " + e.getMessage() + ".", "response_format.json_schema.schema",
+                            "unsupported_parameter");
+                }
+                yield schema;
+            }
+            default -> throw ApiError.invalid("'response_format.type' must be text, json_object or json_schema.", "response_format.type");
+        };
     }
 
     private static List<Message> messages(JsonNode body) throws ApiError {

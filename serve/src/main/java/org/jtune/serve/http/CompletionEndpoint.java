@@ -6,10 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jtune.JtuneException;
 import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.structured.JsonConstraint;
 import org.jtune.serve.api.ApiError;
 import org.jtune.serve.api.CompletionRequest;
 import org.jtune.serve.api.CompletionRequestParser;
@@ -43,6 +46,13 @@ final class CompletionEndpoint {
     private final ServerMetrics metrics;
     private final RequestLog log;
     private final String fingerprint;
+    private static final int KEPT_SCHEMAS = 64;
+    private final Map<String, JsonConstraint> constraints = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, JsonConstraint> eldest) {
+            return size() > KEPT_SCHEMAS;
+        }
+    };
 
     CompletionEndpoint(Engine engine, PromptCodec codec, ServerMetrics metrics, RequestLog log, String fingerprint) {
         this.engine = engine;
@@ -50,6 +60,28 @@ final class CompletionEndpoint {
         this.metrics = metrics;
         this.log = log;
         this.fingerprint = fingerprint;
+    }
+
+    /**
+     * The constraint of a response_format schema, kept per schema text (at most {@value #KEPT_SCHEMAS}): clients send
+     * the same schema with every request, and a kept constraint has its token masks cached.
+     */
+    private JsonConstraint constraint(JsonNode schema) throws ApiError {
+        String key = schema.toString();
+        synchronized (constraints) {
+            JsonConstraint known = constraints.get(key);
+            if (known != null) return known;
+        }
+        JsonConstraint made;
+        try {
+            made = JsonConstraint.schema(schema, codec.tokenizer(), codec.stopIds());
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("response_format: " + e.getMessage() + ".", "response_format", "unsupported_parameter");
+        }
+        synchronized (constraints) {
+            constraints.put(key, made);
+        }
+        return made;
     }
 
     /** What goes into the request log, filled in as the request proceeds. */
@@ -103,7 +135,8 @@ final class CompletionEndpoint {
             int[] ids = prompt(req, trace);
             int maxNew = maxNewTokens(req, ids.length);
             long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
-            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of());
+            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of())
+                    .withConstraint(req.jsonSchema() == null ? null : constraint(req.jsonSchema()));
             TokenQueue queue = new TokenQueue();
             Submission sub;
             try {
