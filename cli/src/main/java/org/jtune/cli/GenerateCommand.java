@@ -1,5 +1,6 @@
 package org.jtune.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -8,6 +9,9 @@ import org.jtune.JtuneException;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.CausalLM;
+import org.jtune.models.structured.JsonConstraint;
+import org.jtune.models.structured.JsonShape;
+import org.jtune.models.tokenizer.JsonFiles;
 import org.jtune.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,7 +20,8 @@ import picocli.CommandLine.Option;
 /** `jtune generate`: one completion of a prompt (or of a chat message with --chat), streamed to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text from a prompt. Greedy unless --temperature > 0. --json prints "
-                + "{\"prompt_ids\":[..],\"output_ids\":[..],\"text\":\"..\"} instead of streaming the text.")
+                + "{\"prompt_ids\":[..],\"output_ids\":[..],\"text\":\"..\"} instead of streaming the text. "
+                + "--json-schema FILE (or --json-object) makes the answer JSON of that schema.")
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions options;
@@ -34,10 +39,21 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
+    @Option(names = "--json-schema", paramLabel = "FILE", description = "Generate only JSON that follows this JSON Schema "
+            + "(structured output: each token that would leave it is masked; generation ends when the value is complete). "
+            + "The subset of OpenAI's structured outputs: type, properties, required, additionalProperties, items, "
+            + "min/maxItems, min/maxLength, enum, const, anyOf, $ref to $defs; other keywords are refused.")
+    java.nio.file.Path jsonSchema;
+
+    @Option(names = "--json-object", description = "Generate only a JSON object (any keys and values).")
+    boolean jsonObject;
+
     @Override
     public Integer call() {
+        JsonNode schema;
         try {
             options.validate();
+            schema = schema();
         } catch (JtuneException e) {
             System.err.println("jtune generate: " + e.getMessage());
             return 2;
@@ -53,6 +69,7 @@ final class GenerateCommand implements Callable<Integer> {
                 ids = tok.encode(prompt, true);
             }
             var sampling = options.sampling(model, tok);
+            if (schema != null) sampling = sampling.withConstraint(JsonConstraint.schema(schema, tok, sampling.stopIds()));
             Generator.TokenListener stream = json ? null : new StreamingPrinter(tok);
             Generator.Result r = Generator.generate(model, List.of(ids), sampling, out -> tok.decode(out, true), stream).getFirst();
             if (json) {
@@ -73,6 +90,20 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (Exception | Error e) {
             return CliErrors.report("jtune generate", e, 1);
         }
+    }
+
+    /** The schema of --json-schema or --json-object, checked before the model loads; null for free text. */
+    private JsonNode schema() throws JtuneException {
+        if (jsonSchema != null && jsonObject) throw new JtuneException("--json-schema and --json-object exclude each other");
+        if (jsonObject) return new ObjectMapper().createObjectNode().put("type", "object");
+        if (jsonSchema == null) return null;
+        JsonNode schema = JsonFiles.read(jsonSchema);
+        try {
+            JsonShape.compile(schema);
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(jsonSchema + ": " + e.getMessage(), e);
+        }
+        return schema;
     }
 
     private static void ids(com.fasterxml.jackson.databind.node.ArrayNode a, int[] ids) {
