@@ -24,14 +24,12 @@ public final class JsonConstraint implements TokenConstraint {
     private final TokenTrie trie;
     private final int[] endIds;
     private final int words;       // longs per mask: the vocabulary and every end id
-    private final byte[][] tokenBytes;
     private final Map<JsonRecognizer, long[]> masks = new ConcurrentHashMap<>();
 
-    private JsonConstraint(JsonShape shape, TokenTrie trie, byte[][] tokenBytes, List<Integer> endIds) {
+    private JsonConstraint(JsonShape shape, TokenTrie trie, List<Integer> endIds) {
         if (endIds.isEmpty()) throw new IllegalArgumentException("constrained generation needs an end id to stop at once the JSON value is complete");
         this.shape = shape;
         this.trie = trie;
-        this.tokenBytes = tokenBytes;
         this.endIds = endIds.stream().mapToInt(Integer::intValue).toArray();
         int width = trie.vocabSize;
         for (int e : this.endIds) width = Math.max(width, e + 1);
@@ -49,14 +47,12 @@ public final class JsonConstraint implements TokenConstraint {
     }
 
     static JsonConstraint of(JsonShape shape, Tokenizer tokenizer, List<Integer> endIds) {
-        byte[][] bytes = new byte[tokenizer.vocabSize()][];
-        for (int id = 0; id < bytes.length; id++) bytes[id] = tokenizer.tokenBytes(id);
-        return new JsonConstraint(shape, TokenTrie.of(tokenizer), bytes, endIds);
+        return new JsonConstraint(shape, TokenTrie.of(tokenizer), endIds);
     }
 
     /** For tests: a vocabulary given as its tokens' bytes (null = special). */
     static JsonConstraint of(JsonShape shape, byte[][] tokenBytes, List<Integer> endIds) {
-        return new JsonConstraint(shape, new TokenTrie(tokenBytes), tokenBytes, endIds);
+        return new JsonConstraint(shape, new TokenTrie(tokenBytes), endIds);
     }
 
     @Override
@@ -109,7 +105,7 @@ public final class JsonConstraint implements TokenConstraint {
         public void accept(int token) {
             for (int e : endIds) if (e == token) ended = true;
             if (ended) return;
-            JsonRecognizer next = token < tokenBytes.length && tokenBytes[token] != null ? state.advance(tokenBytes[token]) : null;
+            JsonRecognizer next = token < trie.vocabSize && trie.bytes[token] != null ? state.advance(trie.bytes[token]) : null;
             if (next == null) throw new IllegalStateException("token " + token + " leaves the JSON shape: it was not allowed by the mask");
             state = next;
         }

@@ -32,31 +32,54 @@ public sealed interface JsonShape {
     /**
      * An object. {@code keys} holds each declared property's name as it appears between the quotes (JSON-escaped
      * UTF-8, as ISO-8859-1 chars so equal names compare equal); {@code additional} is the shape of other keys'
-     * values, or null when no other key may appear.
+     * values, or null when no other key may appear. Equal by identity, as {@link ArrayShape} and {@link Union}: a
+     * recognizer state is hashed at every token, and a compiled schema has one object per place.
      */
-    record ObjectShape(Map<String, JsonShape> keys, Set<String> required, JsonShape additional) implements JsonShape {
-        // identity: a recognizer state is hashed at every token, and a compiled schema has one object per place
-        @Override
-        public boolean equals(Object o) {
-            return this == o;
+    final class ObjectShape implements JsonShape {
+        private final Map<String, JsonShape> keys;
+        private final Set<String> required;
+        private final JsonShape additional;
+
+        ObjectShape(Map<String, JsonShape> keys, Set<String> required, JsonShape additional) {
+            this.keys = keys;
+            this.required = required;
+            this.additional = additional;
         }
 
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(this);
+        Map<String, JsonShape> keys() {
+            return keys;
+        }
+
+        Set<String> required() {
+            return required;
+        }
+
+        JsonShape additional() {
+            return additional;
         }
     }
 
     /** An array of items; maxItems −1 = no bound. */
-    record ArrayShape(JsonShape items, int minItems, int maxItems) implements JsonShape {
-        @Override
-        public boolean equals(Object o) {
-            return this == o;
+    final class ArrayShape implements JsonShape {
+        private final JsonShape items;
+        private final int minItems, maxItems;
+
+        ArrayShape(JsonShape items, int minItems, int maxItems) {
+            this.items = items;
+            this.minItems = minItems;
+            this.maxItems = maxItems;
         }
 
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(this);
+        JsonShape items() {
+            return items;
+        }
+
+        int minItems() {
+            return minItems;
+        }
+
+        int maxItems() {
+            return maxItems;
         }
     }
 
@@ -70,15 +93,15 @@ public sealed interface JsonShape {
     record Literals(List<String> texts) implements JsonShape {}
 
     /** Any of these shapes. */
-    record Union(List<JsonShape> options) implements JsonShape {
-        @Override
-        public boolean equals(Object o) {
-            return this == o;
+    final class Union implements JsonShape {
+        private final List<JsonShape> options;
+
+        Union(List<JsonShape> options) {
+            this.options = options;
         }
 
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(this);
+        List<JsonShape> options() {
+            return options;
         }
     }
 

@@ -20,6 +20,7 @@ final class TokenTrie {
     private static final Map<Tokenizer, TokenTrie> BUILT = new WeakHashMap<>();
 
     final int vocabSize;
+    final byte[][] bytes;         // per id: the token's bytes, or null (not in the tree)
     final int[] first, count;     // per node: its children's slots
     final byte[] label;           // per slot: the byte
     final int[] child;            // per slot: the child node
@@ -38,6 +39,7 @@ final class TokenTrie {
 
     /** bytes[id]: the token's bytes, or null (left out). */
     TokenTrie(byte[][] bytes) {
+        this.bytes = bytes;
         vocabSize = bytes.length;
         List<Integer> ids = new ArrayList<>();
         for (int id = 0; id < bytes.length; id++) if (bytes[id] != null && bytes[id].length > 0) ids.add(id);
