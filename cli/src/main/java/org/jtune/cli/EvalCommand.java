@@ -88,6 +88,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     KvTypeOption kvType;
 
+    @Mixin
+    JsonSchemaOption jsonSchema;
+
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter applied to --model.")
     Path adapter;
 
@@ -164,6 +167,7 @@ final class EvalCommand implements Callable<Integer> {
     private void validate() throws JtuneException {
         mlock.apply();
         kvType.type(null);
+        if (jsonSchema.schema() != null && model == null) throw new JtuneException("--json-schema and --json-object constrain --model runs, not --predictions");
         if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");

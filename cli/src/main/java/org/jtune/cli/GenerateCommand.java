@@ -1,6 +1,5 @@
 package org.jtune.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -9,9 +8,6 @@ import org.jtune.JtuneException;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.CausalLM;
-import org.jtune.models.structured.JsonConstraint;
-import org.jtune.models.structured.JsonShape;
-import org.jtune.models.tokenizer.JsonFiles;
 import org.jtune.models.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,21 +35,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object on stdout.")
     boolean json;
 
-    @Option(names = "--json-schema", paramLabel = "FILE", description = "Generate only JSON that follows this JSON Schema "
-            + "(structured output: each token that would leave it is masked; generation ends when the value is complete). "
-            + "The subset of OpenAI's structured outputs: type, properties, required, additionalProperties, items, "
-            + "min/maxItems, min/maxLength, enum, const, anyOf, $ref to $defs; other keywords are refused.")
-    java.nio.file.Path jsonSchema;
-
-    @Option(names = "--json-object", description = "Generate only a JSON object (any keys and values).")
-    boolean jsonObject;
+    @Mixin
+    JsonSchemaOption jsonSchema;
 
     @Override
     public Integer call() {
-        JsonNode schema;
         try {
             options.validate();
-            schema = schema();
+            jsonSchema.schema();
         } catch (JtuneException e) {
             System.err.println("jtune generate: " + e.getMessage());
             return 2;
@@ -68,8 +57,7 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 ids = tok.encode(prompt, true);
             }
-            var sampling = options.sampling(model, tok);
-            if (schema != null) sampling = sampling.withConstraint(JsonConstraint.schema(schema, tok, sampling.stopIds()));
+            var sampling = jsonSchema.apply(options.sampling(model, tok), tok);
             Generator.TokenListener stream = json ? null : new StreamingPrinter(tok);
             Generator.Result r = Generator.generate(model, List.of(ids), sampling, out -> tok.decode(out, true), stream).getFirst();
             if (json) {
@@ -90,20 +78,6 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (Exception | Error e) {
             return CliErrors.report("jtune generate", e, 1);
         }
-    }
-
-    /** The schema of --json-schema or --json-object, checked before the model loads; null for free text. */
-    private JsonNode schema() throws JtuneException {
-        if (jsonSchema != null && jsonObject) throw new JtuneException("--json-schema and --json-object exclude each other");
-        if (jsonObject) return new ObjectMapper().createObjectNode().put("type", "object");
-        if (jsonSchema == null) return null;
-        JsonNode schema = JsonFiles.read(jsonSchema);
-        try {
-            JsonShape.compile(schema);
-        } catch (IllegalArgumentException e) {
-            throw new JtuneException(jsonSchema + ": " + e.getMessage(), e);
-        }
-        return schema;
     }
 
     private static void ids(com.fasterxml.jackson.databind.node.ArrayNode a, int[] ids) {

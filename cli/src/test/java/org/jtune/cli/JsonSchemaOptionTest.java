@@ -6,14 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.jtune.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code jtune generate --json-schema FILE}: stories260K answers with JSON of the schema, ended by the end id; a
- * keyword that cannot be enforced, a broken schema file, or both options at once are one line naming the cause,
- * before the model loads.
+ * {@code --json-schema FILE}: stories260K answers with JSON of the schema, ended by the end id ({@code generate}), and
+ * {@code eval} scores such answers (restaurant8k's extraction with examples/restaurant8k.schema.json); a keyword that
+ * cannot be enforced, a broken schema file, both options at once, or a schema without a model to constrain are one
+ * line naming the cause, before the model loads.
  */
 class JsonSchemaOptionTest {
     @TempDir
@@ -46,5 +48,31 @@ class JsonSchemaOptionTest {
         assertTrue(cut.failedWithOneLine("generate", "broken.json", "not valid JSON"), cut.toString());
         CliRun both = CliRun.of("generate", "--model", model.toString(), "--prompt", "Once", "--json-schema", pattern.toString(), "--json-object");
         assertTrue(both.failedWithOneLine("generate", "--json-schema and --json-object"), both.toString());
+    }
+
+    @Test
+    void evalScoresConstrainedAnswers() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Path data = SharedData.require("data/restaurant8k/test.jsonl");
+        // examples/restaurant8k.schema.json with shorter strings: a story model fills each to its bound
+        String example = Files.readString(Path.of("..", "examples", "restaurant8k.schema.json"));
+        assertTrue(example.contains("\"maxLength\": 80"), example);
+        Path schema = Files.writeString(tmp.resolve("restaurant8k.json"), example.replace("\"maxLength\": 80", "\"maxLength\": 8"));
+        Path out = tmp.resolve("eval");
+        CliRun run = CliRun.of("eval", "--model", model.toString(), "--data", data.toString(), "--task", "extraction", "--limit", "4",
+                "--max-new-tokens", "250", "--chat-template", "chatml", "--json-schema", schema.toString(), "--out", out.toString());
+        assertEquals(0, run.exit(), run.toString());
+        ObjectMapper json = new ObjectMapper();
+        List<String> keys = List.of("people", "date", "time", "first_name", "last_name");
+        List<String> lines = Files.readAllLines(out.resolve("predictions.jsonl"));
+        assertEquals(4, lines.size());
+        assertTrue(Files.readString(out.resolve("metrics.json")).contains("\"valid_json\" : 1.0"), Files.readString(out.resolve("metrics.json")));
+        for (String line : lines) {
+            JsonNode answer = json.readTree(json.readTree(line).get("prediction").asText());
+            assertTrue(answer.isObject(), line);
+            answer.fieldNames().forEachRemaining(k -> assertTrue(keys.contains(k), line));
+        }
+        CliRun scored = CliRun.of("eval", "--predictions", out.resolve("predictions.jsonl").toString(), "--json-object");
+        assertTrue(scored.failedWithOneLine("eval", "--model runs"), scored.toString());
     }
 }
