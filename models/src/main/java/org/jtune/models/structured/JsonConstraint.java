@@ -64,8 +64,18 @@ public final class JsonConstraint implements TokenConstraint {
     long[] allowed(JsonRecognizer state) {
         long[] known = masks.get(state);
         if (known != null) return known;
-        long[] bits = new long[words];
-        walk(0, state, bits);
+        long[] bits;
+        int room = state.stringRoom();
+        if (room != JsonRecognizer.NOT_IN_STRING) { // inside a string most tokens are plain content: only the others are walked
+            TokenTrie.StringContent sc = trie.stringContent();
+            bits = new long[words];
+            int[] chars = sc.chars();
+            for (int id = 0; id < chars.length; id++) if (chars[id] >= 0 && chars[id] <= room) bits[id >>> 6] |= 1L << id;
+            walk(sc.rest(), 0, state, bits);
+        } else {
+            bits = new long[words];
+            walk(trie, 0, state, bits);
+        }
         for (int e : endIds) bits[e >>> 6] &= ~(1L << e); // an end id spelled as text (no special flag) is still the end
         boolean any = false;
         for (long w : bits) any |= w != 0;
@@ -75,7 +85,7 @@ public final class JsonConstraint implements TokenConstraint {
         return bits;
     }
 
-    private void walk(int node, JsonRecognizer state, long[] bits) {
+    private static void walk(TokenTrie trie, int node, JsonRecognizer state, long[] bits) {
         int[] first = trie.first, count = trie.count, child = trie.child, start = trie.tokenStart, tokens = trie.tokens;
         byte[] label = trie.label;
         for (int slot = first[node], end = slot + count[node]; slot < end; slot++) {
@@ -83,7 +93,7 @@ public final class JsonConstraint implements TokenConstraint {
             if (next == null) continue;
             int c = child[slot];
             for (int t = start[c]; t < start[c + 1]; t++) bits[tokens[t] >>> 6] |= 1L << tokens[t];
-            if (trie.count[c] > 0) walk(c, next, bits);
+            if (trie.count[c] > 0) walk(trie, c, next, bits);
         }
     }
 

@@ -74,6 +74,17 @@ public final class JsonRecognizer {
         return false;
     }
 
+    static final int NOT_IN_STRING = -1;
+
+    /**
+     * Inside a string value between characters (one reading only): how many more characters it may take
+     * ({@link Integer#MAX_VALUE} without a bound); else {@link #NOT_IN_STRING}.
+     */
+    int stringRoom() {
+        if (stacks.size() != 1 || !(stacks.getFirst().top instanceof StringFrame f) || f.lex != 0) return NOT_IN_STRING;
+        return f.shape.maxLength() < 0 ? Integer.MAX_VALUE : f.shape.maxLength() - f.chars;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof JsonRecognizer r && r.stacks.equals(stacks);

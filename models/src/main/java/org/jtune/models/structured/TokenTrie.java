@@ -95,4 +95,41 @@ final class TokenTrie {
     int nodes() {
         return first.length;
     }
+
+    /**
+     * The tokens split for the inside of a string: {@code chars[id]} is how many characters token id adds when it is
+     * plain string content (no quote, no control byte, whole escapes and UTF-8 characters, no \\uD800–\\uDFFF
+     * escape), −1 otherwise. From inside a string such a token always leaves the string open with that many more
+     * characters, so it needs no walk; {@code rest} is the tree of all other tokens, which do.
+     */
+    record StringContent(int[] chars, TokenTrie rest) {}
+
+    private volatile StringContent stringContent;
+
+    StringContent stringContent() {
+        StringContent sc = stringContent;
+        if (sc == null) {
+            int[] chars = new int[vocabSize];
+            byte[][] rest = new byte[vocabSize][];
+            for (int id = 0; id < vocabSize; id++) {
+                chars[id] = bytes[id] == null ? -1 : plainStringContent(bytes[id]);
+                if (chars[id] < 0) rest[id] = bytes[id];
+            }
+            stringContent = sc = new StringContent(chars, new TokenTrie(rest));
+        }
+        return sc;
+    }
+
+    /** The characters of a token that is plain string content, or −1. */
+    private static int plainStringContent(byte[] token) {
+        int lex = 0, chars = 0;
+        for (byte b : token) {
+            if (lex == 5 && (b == 'd' || b == 'D')) return -1; // a surrogate escape: counted strings refuse it
+            int r = JsonRecognizer.StringFrame.lexNext(lex, b & 0xFF);
+            if (r < 0) return -1;
+            if ((r & JsonRecognizer.StringFrame.CHAR_DONE) != 0) chars++;
+            lex = r & JsonRecognizer.StringFrame.STATE;
+        }
+        return lex == 0 ? chars : -1;
+    }
 }

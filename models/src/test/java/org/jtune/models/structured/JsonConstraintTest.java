@@ -81,6 +81,29 @@ class JsonConstraintTest {
     }
 
     @Test
+    void everyPrefixOfDocumentsWithStringsGetsExactlyTheTokensThatKeepItAlive() {
+        // the masks inside strings take a shortcut (plain string content needs no walk): check them at every byte
+        String bounded = "{\"type\":\"array\",\"items\":{\"type\":\"string\",\"maxLength\":3}}";
+        for (String[] c : List.of(new String[] {"true", "{\"a\":\"x\\n\\u00e9 €\",\"b\":[\"\",\"q\"]}"},
+                new String[] {"true", "[\"card\", {\"note\": \"}]\\\"\"}]"},
+                new String[] {bounded, "[\"ab\",\"\\n€x\",\"\", \"abc\"]"})) {
+            JsonShape shape = JsonShape.compile(SchemaOracle.json(c[0]));
+            JsonConstraint constraint = JsonConstraint.of(shape, VOCAB, List.of(END));
+            JsonRecognizer state = JsonRecognizer.start(shape);
+            byte[] bytes = c[1].getBytes(UTF_8);
+            for (int i = 0; i <= bytes.length; i++) {
+                long[] bits = constraint.allowed(state);
+                for (int t = 0; t < VOCAB.length; t++) {
+                    if (t == END) continue;
+                    boolean expected = VOCAB[t] != null && state.advance(VOCAB[t]) != null;
+                    assertEquals(expected, (bits[t >>> 6] & (1L << t)) != 0, c[1] + ": token " + t + " after " + i + " bytes");
+                }
+                if (i < bytes.length) state = state.advance(bytes[i] & 0xFF);
+            }
+        }
+    }
+
+    @Test
     void randomSamplingUnderTheMaskEndsOnlyOnValidDocuments() {
         Random rnd = new Random(11);
         for (String schema : SCHEMAS) {
