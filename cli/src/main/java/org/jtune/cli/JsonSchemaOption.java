@@ -42,6 +42,6 @@ final class JsonSchemaOption {
     /** The sampling constrained to the schema (ending at its stop ids), or as it is without one. */
     SamplingConfig apply(SamplingConfig sampling, Tokenizer tokenizer) throws JtuneException {
         JsonNode schema = schema();
-        return schema == null ? sampling : sampling.withConstraint(JsonConstraint.schema(schema, tokenizer, sampling.stopIds()));
+        return schema == null ? sampling : sampling.withProcessor(JsonConstraint.schema(schema, tokenizer, sampling.stopIds()));
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.OpenAiPenalties;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
@@ -42,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The official OpenAI Java SDK against `jtune serve` on stories260K: plain, streamed, stop strings,
- * usage, logprobs, seeds, the adapter by model name, and the error statuses. Answers are checked
+ * usage, logprobs, seeds, presence and frequency penalties and logit bias, the adapter by model name, and the error statuses. Answers are checked
  * against {@link Generator} run directly on the same weights.
  */
 class OpenAiSdkTest {
@@ -88,6 +90,29 @@ class OpenAiSdkTest {
         List<String> ids = client.models().list().data().stream().map(m -> m.id()).toList();
         assertEquals(List.of(TestServer.BASE, TestServer.ADAPTER), ids);
         assertEquals(TestServer.ADAPTER, client.models().retrieve(TestServer.ADAPTER).id());
+    }
+
+    @Test
+    void penaltiesAndLogitBiasGiveGeneratorsAnswerWithTheSameProcessor() throws Exception {
+        String prompt = "Once upon a time";
+        int[] ids = server.codec.text(prompt).ids();
+        int lily = server.codec.tokenizer().idOf("▁Lily").orElseThrow();
+        OpenAiPenalties penalties = new OpenAiPenalties(0.5f, 1.5f, java.util.Map.of(lily, 5f));
+        Completion c = client.completions().create(CompletionCreateParams.builder().model(TestServer.BASE).prompt(prompt).maxTokens(40L)
+                .temperature(0.0).presencePenalty(0.5).frequencyPenalty(1.5)
+                .logitBias(CompletionCreateParams.LogitBias.builder().putAdditionalProperty(String.valueOf(lily), JsonValue.from(5)).build())
+                .build());
+        String expected;
+        try (CausalLM m = Architectures.load(server.modelDir)) {
+            var sampling = SamplingConfig.greedy(40).withStopIds(server.codec.stopIds()).withProcessor(penalties);
+            expected = Generator.generate(m, List.of(ids), sampling, server.codec::decode, null).getFirst().text();
+        }
+        assertEquals(expected, c.choices().getFirst().text());
+        assertNotEquals(reference(null, ids, 40), expected, "the penalties change the greedy answer");
+        var beyond = assertThrows(BadRequestException.class, () -> client.completions().create(CompletionCreateParams.builder()
+                .model(TestServer.BASE).prompt(prompt).maxTokens(5L)
+                .logitBias(CompletionCreateParams.LogitBias.builder().putAdditionalProperty("999999", JsonValue.from(1)).build()).build()));
+        assertEquals("logit_bias", beyond.param().orElseThrow());
     }
 
     @Test

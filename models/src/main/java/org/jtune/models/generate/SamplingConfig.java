@@ -15,11 +15,11 @@ import java.util.List;
  * @param maxNewTokens      at most this many generated tokens
  * @param stopIds           generation stops after one of these ids (it is kept in the output ids)
  * @param stopStrings       generation stops when the decoded text ends with one of these (trimmed from the text)
- * @param constraint        which tokens may come next (structured output, e.g. JSON of a schema), or null for any
+ * @param processors        what changes the logits before each choice, in order (structured output, penalties, bias)
  */
 public record SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
                              long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings,
-                             TokenConstraint constraint) {
+                             List<LogitsProcessor> processors) {
     public SamplingConfig {
         if (temperature < 0 || Float.isNaN(temperature)) throw new IllegalArgumentException("temperature must be ≥ 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("top-k must be ≥ 0, got " + topK);
@@ -29,11 +29,12 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
         if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be ≥ 0, got " + maxNewTokens);
         stopIds = List.copyOf(stopIds);
         stopStrings = List.copyOf(stopStrings);
+        processors = List.copyOf(processors);
     }
 
     public SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
                           long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings) {
-        this(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, null);
+        this(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, List.of());
     }
 
     /**
@@ -51,39 +52,41 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
     }
 
     public SamplingConfig withTemperature(float t) {
-        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withTopK(int k) {
-        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withTopP(float p) {
-        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withMinP(float p) {
-        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withRepetitionPenalty(float r) {
-        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withSeed(long s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, constraint);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, processors);
     }
 
     public SamplingConfig withStopIds(List<Integer> ids) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings, constraint);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings, processors);
     }
 
     public SamplingConfig withStopStrings(List<String> s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s, constraint);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s, processors);
     }
 
-    /** The same settings, generating only what the constraint allows (null: anything). */
-    public SamplingConfig withConstraint(TokenConstraint c) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, c);
+    /** The same settings with one more logits processor, run after those already there (e.g. a JSON constraint). */
+    public SamplingConfig withProcessor(LogitsProcessor p) {
+        List<LogitsProcessor> more = new java.util.ArrayList<>(processors);
+        more.add(p);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, more);
     }
 }

@@ -1,6 +1,7 @@
 package org.jtune.models.generate;
 
 import java.util.Arrays;
+import java.util.List;
 import org.jtune.models.kv.KvCache;
 
 /**
@@ -25,7 +26,7 @@ public final class Sequence {
     final SequenceRequest request;
     final Listener listener;
     final Sampler sampler;
-    final TokenConstraint.State constraint; // null when any token may come
+    final List<LogitsProcessor.State> processors;
     KvCache cache;
     int[] history;        // prompt then generated ids
     int length;           // valid entries of history
@@ -41,7 +42,7 @@ public final class Sequence {
         this.request = request;
         this.listener = listener;
         this.sampler = new Sampler(request.sampling());
-        this.constraint = request.sampling().constraint() == null ? null : request.sampling().constraint().start();
+        this.processors = request.sampling().processors().stream().map(LogitsProcessor::start).toList();
         // grown as tokens come (a huge max_new_tokens must not allocate its whole history up front)
         this.history = Arrays.copyOf(request.prompt(), request.prompt().length + Math.min(request.sampling().maxNewTokens(), 256));
         this.length = request.prompt().length;

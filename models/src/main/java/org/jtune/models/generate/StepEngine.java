@@ -221,7 +221,7 @@ public final class StepEngine {
                 Sequence s = batch.get(i);
                 float[] row = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
                 if (s.request.keepLogits()) raw[r] = row.clone();
-                if (s.constraint != null) s.constraint.mask(row);
+                for (LogitsProcessor.State p : s.processors) p.process(row);
                 tokens[r] = s.sampler.next(row, s.history, s.length);
             }
         });
@@ -318,7 +318,7 @@ public final class StepEngine {
     private void accept(Sequence s, int tok, float[] raw) {
         if (s.length == s.history.length) s.history = Arrays.copyOf(s.history, s.length + Math.max(256, s.length / 2));
         s.history[s.length++] = tok;
-        if (s.constraint != null) s.constraint.accept(tok);
+        for (LogitsProcessor.State p : s.processors) p.accept(tok);
         if (s.listener != null) s.listener.onToken(s, tok, raw);
         SamplingConfig c = s.request.sampling();
         if (c.stopIds().contains(tok)) s.finish = Sequence.Finish.STOP_ID;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.jtune.models.generate.TokenConstraint;
+import org.jtune.models.generate.LogitsProcessor;
 import org.jtune.models.tokenizer.Tokenizer;
 
 /**
@@ -17,7 +17,7 @@ import org.jtune.models.tokenizer.Tokenizer;
  *
  * <p>Output cut by the token limit is not complete JSON (finish reason "length"), as with those servers.
  */
-public final class JsonConstraint implements TokenConstraint {
+public final class JsonConstraint implements LogitsProcessor {
     private static final int CACHE_LIMIT = 4096;
 
     private final JsonShape shape;
@@ -106,7 +106,7 @@ public final class JsonConstraint implements TokenConstraint {
         }
 
         @Override
-        public void mask(float[] logits) {
+        public void process(float[] logits) {
             long[] bits = ended ? endMask() : allowed(state);
             for (int i = 0; i < logits.length; i++) if (i >= words * 64 || (bits[i >>> 6] & (1L << i)) == 0) logits[i] = Float.NEGATIVE_INFINITY;
         }

@@ -9,7 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.jtune.models.generate.TokenConstraint;
+import org.jtune.models.generate.LogitsProcessor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -57,7 +57,7 @@ class JsonConstraintTest {
             JsonConstraint c = JsonConstraint.of(JsonShape.compile(SchemaOracle.json(schema)), VOCAB, List.of(END));
             for (int run = 0; run < 20; run++) {
                 JsonRecognizer state = JsonRecognizer.start(JsonShape.compile(SchemaOracle.json(schema)));
-                TokenConstraint.State s = c.start();
+                LogitsProcessor.State s = c.start();
                 for (int step = 0; step < 30; step++) {
                     JsonRecognizer current = state;
                     long[] bits = c.allowed(current);
@@ -110,7 +110,7 @@ class JsonConstraintTest {
             JsonConstraint c = JsonConstraint.of(JsonShape.compile(SchemaOracle.json(schema)), VOCAB, List.of(END));
             int finished = 0;
             for (int run = 0; run < 150; run++) {
-                TokenConstraint.State s = c.start();
+                LogitsProcessor.State s = c.start();
                 ByteArrayOutputStream text = new ByteArrayOutputStream();
                 boolean ended = false;
                 for (int step = 0; step < 400 && !ended; step++) {
@@ -120,7 +120,7 @@ class JsonConstraintTest {
                         // later on, lean towards closing what is open, as a trained model would
                         if (step > 30 && t < VOCAB.length && VOCAB[t] != null && closes(VOCAB[t])) logits[t] += 2f;
                     }
-                    s.mask(logits);
+                    s.process(logits);
                     int pick = sample(logits, rnd);
                     if (pick == END) ended = true;
                     else text.writeBytes(VOCAB[pick]);
@@ -156,16 +156,16 @@ class JsonConstraintTest {
     @Test
     void onceTheValueIsCompleteOnlyTheEndRemains() {
         JsonConstraint c = JsonConstraint.of(JsonShape.ANY_OBJECT, VOCAB, List.of(END));
-        TokenConstraint.State s = c.start();
+        LogitsProcessor.State s = c.start();
         for (byte[] piece : List.of("{\"".getBytes(UTF_8), "name".getBytes(UTF_8), "\":".getBytes(UTF_8), "12".getBytes(UTF_8), "}".getBytes(UTF_8))) {
             int id = indexOf(piece);
             float[] logits = new float[VOCAB.length];
-            s.mask(logits);
+            s.process(logits);
             assertEquals(0f, logits[id], new String(piece, UTF_8) + " must be allowed");
             s.accept(id);
         }
         float[] logits = new float[VOCAB.length];
-        s.mask(logits);
+        s.process(logits);
         for (int t = 0; t < logits.length; t++) assertEquals(t == END ? 0f : Float.NEGATIVE_INFINITY, logits[t], "token " + t);
     }
 

@@ -36,7 +36,7 @@ class StructuredGenerationTest {
             List<int[]> prompts = List.of(tok.encode("Once upon a time", true), tok.encode("Lily had a dog", true), tok.encode("The sun", true));
             SamplingConfig plain = SamplingConfig.greedyUntilEos(model.config(), tok, 200);
             JsonConstraint json = JsonConstraint.schema(SchemaOracle.json(SCHEMA), tok, plain.stopIds());
-            for (SamplingConfig config : List.of(plain.withConstraint(json), plain.withConstraint(json).withTemperature(1f).withSeed(5))) {
+            for (SamplingConfig config : List.of(plain.withProcessor(json), plain.withProcessor(json).withTemperature(1f).withSeed(5))) {
                 List<Generator.Result> results = Generator.generate(model, prompts, config, ids -> tok.decode(ids, true), null);
                 for (Generator.Result r : results) {
                     assertEquals(Sequence.Finish.STOP_ID, r.finish(), "ended by the end id once the value was complete: " + r.text() + " " + java.util.Arrays.toString(r.outputIds()) + " " + r.finish());

@@ -3,6 +3,7 @@ package org.jtune.serve.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.jtune.models.chat.Message;
+import org.jtune.models.generate.OpenAiPenalties;
 
 /**
  * A validated /v1/chat/completions or /v1/completions request: the parameters this server honours,
@@ -24,10 +25,12 @@ import org.jtune.models.chat.Message;
  *                     logprobs true; completions: logprobs 0..5)
  * @param jsonSchema   response_format: the JSON Schema the output must follow ({"type": "object"} for json_object,
  *                     already checked to be enforceable), or null for free text
+ * @param penalties    presence_penalty, frequency_penalty and logit_bias (token ids not yet checked against the vocabulary)
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
-                                boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema) {
+                                boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
+                                OpenAiPenalties penalties) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

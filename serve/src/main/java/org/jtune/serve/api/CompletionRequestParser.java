@@ -4,15 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.jtune.models.chat.Message;
+import org.jtune.models.generate.OpenAiPenalties;
 import org.jtune.models.structured.JsonShape;
 
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (n > 1, tools, logit_bias, penalties, echo, a schema keyword
+ * range; parameters it cannot honour (n > 1, tools, echo, a schema keyword
  * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
@@ -91,18 +95,39 @@ public final class CompletionRequestParser {
             JsonNode suffix = body.get("suffix");
             if (suffix != null && !suffix.isNull()) throw ApiError.invalid("'suffix' is not supported.", "suffix", "unsupported_parameter");
         }
-        for (String penalty : List.of("presence_penalty", "frequency_penalty")) {
-            double v = optionalNumber(body, penalty, -2, 2, 0);
-            if (v != 0) throw ApiError.invalid("'" + penalty + "' is not supported (only 0).", penalty, "unsupported_parameter");
-        }
-        for (String unsupported : List.of("logit_bias", "tools", "functions")) {
+        OpenAiPenalties penalties = new OpenAiPenalties((float) optionalNumber(body, "presence_penalty", -2, 2, 0),
+                (float) optionalNumber(body, "frequency_penalty", -2, 2, 0), logitBias(body.get("logit_bias")));
+        for (String unsupported : List.of("tools", "functions")) {
             JsonNode v = body.get(unsupported);
             if (v != null && !v.isNull() && !v.isEmpty()) {
                 throw ApiError.invalid("'" + unsupported + "' is not supported by this server.", unsupported, "unsupported_parameter");
             }
         }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")));
+                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")), penalties);
+    }
+
+    /** logit_bias: {"token id": bias in [−100, 100], ...} (ids are checked against the vocabulary once the model is known). */
+    private static Map<Integer, Float> logitBias(JsonNode lb) throws ApiError {
+        if (lb == null || lb.isNull()) return Map.of();
+        if (!lb.isObject()) throw ApiError.invalid("'logit_bias' must be an object mapping token ids to a bias from -100 to 100.", "logit_bias");
+        Map<Integer, Float> bias = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = lb.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                id = -1;
+            }
+            if (id < 0) throw ApiError.invalid("'logit_bias' keys must be token ids (non-negative integers), got \"" + e.getKey() + "\".", "logit_bias");
+            JsonNode v = e.getValue();
+            if (!v.isNumber() || !(v.asDouble() >= -100 && v.asDouble() <= 100)) {
+                throw ApiError.invalid("'logit_bias' of token " + id + " must be a number from -100 to 100.", "logit_bias");
+            }
+            bias.put(id, (float) v.asDouble());
+        }
+        return bias;
     }
 
     /**

@@ -135,8 +135,16 @@ final class CompletionEndpoint {
             int[] ids = prompt(req, trace);
             int maxNew = maxNewTokens(req, ids.length);
             long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
-            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of())
-                    .withConstraint(req.jsonSchema() == null ? null : constraint(req.jsonSchema()));
+            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of());
+            if (req.penalties().isActive()) {
+                for (int id : req.penalties().bias().keySet()) {
+                    if (id >= codec.tokenizer().vocabSize()) {
+                        throw ApiError.invalid("'logit_bias' names token " + id + ", beyond the vocabulary of " + codec.tokenizer().vocabSize() + ".", "logit_bias");
+                    }
+                }
+                sampling = sampling.withProcessor(req.penalties());
+            }
+            if (req.jsonSchema() != null) sampling = sampling.withProcessor(constraint(req.jsonSchema()));
             TokenQueue queue = new TokenQueue();
             Submission sub;
             try {

@@ -77,7 +77,14 @@ class CompletionRequestParserTest {
         assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"logprobs\":true,\"top_logprobs\":21}").param());
         assertEquals("stream_options", chatError("{\"model\":\"m\"," + msgs + ",\"stream_options\":{\"include_usage\":true}}").param());
         assertEquals("tools", chatError("{\"model\":\"m\"," + msgs + ",\"tools\":[{\"type\":\"function\"}]}").param());
-        assertEquals("presence_penalty", chatError("{\"model\":\"m\"," + msgs + ",\"presence_penalty\":0.5}").param());
+        assertEquals("presence_penalty", chatError("{\"model\":\"m\"," + msgs + ",\"presence_penalty\":2.5}").param());
+        assertEquals("frequency_penalty", chatError("{\"model\":\"m\"," + msgs + ",\"frequency_penalty\":\"x\"}").param());
+        assertEquals("logit_bias", chatError("{\"model\":\"m\"," + msgs + ",\"logit_bias\":{\"hello\":1}}").param());
+        assertEquals("logit_bias", chatError("{\"model\":\"m\"," + msgs + ",\"logit_bias\":{\"12\":101}}").param());
+        assertEquals("logit_bias", chatError("{\"model\":\"m\"," + msgs + ",\"logit_bias\":[1]}").param());
+        assertEquals("response_format.type", chatError("{\"model\":\"m\"," + msgs + ",\"response_format\":{\"type\":\"xml\"}}").param());
+        assertEquals("response_format.json_schema.schema",
+                chatError("{\"model\":\"m\"," + msgs + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\"}}}").param());
         assertEquals("seed", chatError("{\"model\":\"m\"," + msgs + ",\"seed\":\"x\"}").param());
         for (String bad : new String[] {"", "[1,2]", "{\"model\":", "null"}) {
             ApiError e = assertThrows(ApiError.class, () -> CompletionRequestParser.readJson(bad.getBytes(StandardCharsets.UTF_8)));
