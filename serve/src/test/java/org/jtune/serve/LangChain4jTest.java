@@ -2,6 +2,7 @@ package org.jtune.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,11 +10,13 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.ModelNotFoundException;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.langchain4j.service.AiServices;
 import dev.langchain4j.model.output.FinishReason;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** LangChain4j's OpenAI chat models (blocking and streaming) against `jtune serve` on stories260K. */
+/**
+ * LangChain4j's OpenAI chat models (blocking and streaming) against `jtune serve` on stories260K, and an AI service
+ * whose method returns a record (structured output through response_format json_schema).
+ */
 class LangChain4jTest {
     @TempDir
     static Path tmp;
@@ -54,6 +60,29 @@ class LangChain4jTest {
         assertEquals(prompt.length, r.tokenUsage().inputTokenCount());
         assertEquals(24, r.tokenUsage().outputTokenCount());
         assertEquals(FinishReason.LENGTH, r.finishReason());
+    }
+
+    enum Intent { BILLING, CARD, REFUND }
+
+    enum Urgency { LOW, HIGH }
+
+    /** What an AI service returns: LangChain4j derives the JSON Schema, the server constrains the answer to it. */
+    record Triage(Intent intent, Urgency urgency, boolean needsHuman) {}
+
+    interface Triager {
+        Triage triage(String ticket);
+    }
+
+    @Test
+    void anAiServiceGetsARecordThroughJsonSchema() {
+        OpenAiChatModel json = model(TestServer.BASE).maxTokens(200).supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA)
+                .strictJsonSchema(true).build();
+        Triager triager = AiServices.create(Triager.class, json);
+        for (String ticket : List.of("My card was charged twice.", "Where is my refund?")) {
+            Triage t = triager.triage(ticket);
+            assertNotNull(t.intent(), ticket);
+            assertNotNull(t.urgency(), ticket);
+        }
     }
 
     @Test
