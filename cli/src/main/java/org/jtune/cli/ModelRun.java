@@ -38,7 +38,7 @@ final class ModelRun {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
-                    PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok), c.batchSize);
+                    PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok).withPromptLookup(c.promptLookup), c.batchSize);
             long t0 = System.nanoTime();
             List<Prediction> p = run.run(examples);
             double s = (System.nanoTime() - t0) / 1e9;
@@ -103,7 +103,7 @@ final class ModelRun {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),
-                    PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok), c.batchSize);
+                    PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok).withPromptLookup(c.promptLookup), c.batchSize);
             return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;

@@ -43,8 +43,9 @@ public interface CausalLM extends AutoCloseable {
 
     /**
      * One inference step (no gradients): each chunk's tokens are appended to its sequence's cache and
-     * the logits of its last token are returned, (chunks, vocab) F32 in chunk order. The caller
-     * advances each cache by its chunk's length afterwards.
+     * the logits of its last {@link SequenceChunk#logitRows} tokens are returned, (Σ logitRows, vocab) F32 in chunk
+     * order (one row per chunk unless drafts are being checked). The caller advances each cache by the tokens it
+     * keeps afterwards (all of its chunk, or the checked drafts that were right).
      */
     Tensor step(List<SequenceChunk> chunks);
 

@@ -34,7 +34,6 @@ public final class StepBatch {
         for (SequenceChunk c : chunks) n += c.tokens().length;
         int[] idArray = new int[n], pos = new int[n];
         offsets = new int[chunks.size()];
-        last = new int[chunks.size()];
         List<AdapterRouting.Run> runs = new ArrayList<>();
         int at = 0;
         packed = byAdapter(chunks);
@@ -50,7 +49,14 @@ public final class StepBatch {
             offsets[s] = at;
             runs.add(new AdapterRouting.Run(at, t, c.adapter()));
             at += t;
-            last[s] = at - 1;
+        }
+        int rows = 0;
+        for (SequenceChunk c : chunks) rows += c.logitRows();
+        last = new int[rows];
+        int r = 0;
+        for (int s = 0; s < chunks.size(); s++) { // in chunk order: each chunk's last logitRows positions
+            SequenceChunk c = chunks.get(s);
+            for (int i = c.tokens().length - c.logitRows(); i < c.tokens().length; i++) last[r++] = offsets[s] + i;
         }
         ids = Tensor.ofInts(idArray, 1, n);
         positions = Tensor.ofInts(pos, 1, n);
@@ -134,16 +140,20 @@ public final class StepBatch {
         return out;
     }
 
-    /** The rows (chunks, dim) of each chunk's last token from hidden states (1, n, dim). */
+    /** The rows (Σ logitRows, dim) of each chunk's last logitRows tokens, in chunk order, from hidden states (1, n, dim). */
     public Variable lastRows(Variable hidden) {
         int n = hidden.size(1), dim = hidden.size(2);
         return Variable.constant(Ops.indexSelect(hidden.value().reshape(n, dim), 0, Tensor.ofInts(last, last.length)));
     }
 
-    /** The routing of {@link #lastRows}: one row per chunk, with its adapter. */
+    /** The routing of {@link #lastRows}: each chunk's rows, with its adapter. */
     public AdapterRouting lastRouting() {
         List<AdapterRouting.Run> runs = new ArrayList<>();
-        for (int s = 0; s < chunks.size(); s++) runs.add(new AdapterRouting.Run(s, 1, chunks.get(s).adapter()));
+        int at = 0;
+        for (SequenceChunk c : chunks) {
+            runs.add(new AdapterRouting.Run(at, c.logitRows(), c.adapter()));
+            at += c.logitRows();
+        }
         return AdapterRouting.runs(runs);
     }
 }

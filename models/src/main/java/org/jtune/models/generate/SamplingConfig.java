@@ -16,10 +16,12 @@ import java.util.List;
  * @param stopIds           generation stops after one of these ids (it is kept in the output ids)
  * @param stopStrings       generation stops when the decoded text ends with one of these (trimmed from the text)
  * @param processors        what changes the logits before each choice, in order (structured output, penalties, bias)
+ * @param promptLookup      greedy decoding only: up to this many tokens drafted per step by prompt lookup and checked in
+ *                          one step (speculative decoding, same tokens; see {@link StepEngine}); 0 = none
  */
 public record SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
                              long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings,
-                             List<LogitsProcessor> processors) {
+                             List<LogitsProcessor> processors, int promptLookup) {
     public SamplingConfig {
         if (temperature < 0 || Float.isNaN(temperature)) throw new IllegalArgumentException("temperature must be ≥ 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("top-k must be ≥ 0, got " + topK);
@@ -30,11 +32,12 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
         stopIds = List.copyOf(stopIds);
         stopStrings = List.copyOf(stopStrings);
         processors = List.copyOf(processors);
+        if (promptLookup < 0) throw new IllegalArgumentException("prompt lookup must be ≥ 0, got " + promptLookup);
     }
 
     public SamplingConfig(float temperature, int topK, float topP, float minP, float repetitionPenalty,
                           long seed, int maxNewTokens, List<Integer> stopIds, List<String> stopStrings) {
-        this(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, List.of());
+        this(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, List.of(), 0);
     }
 
     /**
@@ -52,41 +55,46 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
     }
 
     public SamplingConfig withTemperature(float t) {
-        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(t, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withTopK(int k) {
-        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(temperature, k, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withTopP(float p) {
-        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(temperature, topK, p, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withMinP(float p) {
-        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(temperature, topK, topP, p, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withRepetitionPenalty(float r) {
-        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withSeed(long s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, processors);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withStopIds(List<Integer> ids) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings, processors);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, ids, stopStrings, processors, promptLookup);
     }
 
     public SamplingConfig withStopStrings(List<String> s) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s, processors);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, s, processors, promptLookup);
     }
 
     /** The same settings with one more logits processor, run after those already there (e.g. a JSON constraint). */
     public SamplingConfig withProcessor(LogitsProcessor p) {
         List<LogitsProcessor> more = new java.util.ArrayList<>(processors);
         more.add(p);
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, more);
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, more, promptLookup);
+    }
+
+    /** The same settings, drafting up to n tokens per step by prompt lookup when decoding greedily (0: none). */
+    public SamplingConfig withPromptLookup(int n) {
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, stopIds, stopStrings, processors, n);
     }
 }

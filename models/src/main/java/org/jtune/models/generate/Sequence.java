@@ -33,6 +33,9 @@ public final class Sequence {
     int fed;              // entries of history already in the cache; the rest is fed next (prompt chunks, or the last sampled token)
     int reused;           // prompt positions taken from cached prefix blocks instead of being computed
     int preemptions;      // times its cache was taken back for others (it then recomputes)
+    int draftLimit;       // prompt lookup: most tokens to draft next step (halved when all were wrong, doubled when all were right)
+    int draftMisses;      // prompt lookup: draft steps in a row whose drafts were all wrong
+    int draftPause;       // prompt lookup: steps to decode without drafting (2^misses after a miss, at most 16)
     Finish finish;
     String text;          // decoded output with a stop string cut, when one ended it
     boolean cancelRequested;
@@ -46,6 +49,7 @@ public final class Sequence {
         // grown as tokens come (a huge max_new_tokens must not allocate its whole history up front)
         this.history = Arrays.copyOf(request.prompt(), request.prompt().length + Math.min(request.sampling().maxNewTokens(), 256));
         this.length = request.prompt().length;
+        this.draftLimit = request.sampling().promptLookup();
     }
 
     public long id() {

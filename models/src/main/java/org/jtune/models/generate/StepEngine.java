@@ -78,6 +78,7 @@ public final class StepEngine {
     private final StepBufferPool stepPool = StepBufferPool.enabled() ? new StepBufferPool(Runtime.getRuntime().maxMemory() / 4) : null;
     private volatile int lastStepTokens, lastStepSequences;
     private long preemptions;
+    private long draftedTokens, acceptedDrafts;
 
     public StepEngine(CausalLM model, Limits limits) {
         this.model = model;
@@ -150,6 +151,15 @@ public final class StepEngine {
         return pool;
     }
 
+    /** Tokens drafted by prompt lookup so far, and those of them the model confirmed. */
+    public long draftedTokens() {
+        return draftedTokens;
+    }
+
+    public long acceptedDrafts() {
+        return acceptedDrafts;
+    }
+
     /** Times a sequence gave its KV memory back so that others could go on. */
     public long preemptions() {
         return preemptions;
@@ -182,9 +192,18 @@ public final class StepEngine {
                 int left = s.length - s.fed, room = Math.min(budget, cap);
                 if (room == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
                 int t = Math.min(left, room);
-                if (!reserve(s, t)) continue; // s waits (preempted) until memory comes back
+                int[] draft = pass == 0 ? draft(s, room - 1) : NO_DRAFT;
+                if (draft.length > 0 && !reserveDraft(s, 1 + draft.length)) draft = NO_DRAFT;
+                if (draft.length == 0 && !reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
-                chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
+                if (draft.length == 0) chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
+                else {
+                    int[] fed = new int[1 + draft.length];
+                    fed[0] = s.history[s.fed];
+                    System.arraycopy(draft, 0, fed, 1, draft.length);
+                    chunks.add(new SequenceChunk(fed, s.cache, s.request.adapter(), fed.length));
+                    t = fed.length;
+                }
                 budget -= t;
                 cap -= t;
             }
@@ -202,31 +221,122 @@ public final class StepEngine {
         // the step: served from buffers kept across steps, they stop driving the young collector and, with a small
         // young generation (the launcher's -Xmn64m), stop being promoted and collected in full collections
         float[] all = stepPool != null ? stepPool.step(() -> model.step(chunks).toFloatArray()) : model.step(chunks).toFloatArray();
-        int vocab = all.length / chunks.size(); // one row of logits per chunk
+        int rows = 0;
+        int[] firstRow = new int[chunks.size()];
+        for (int i = 0; i < chunks.size(); i++) {
+            firstRow[i] = rows;
+            rows += chunks.get(i).logitRows();
+        }
+        int vocab = all.length / rows;
         List<Integer> ready = new ArrayList<>(); // rows of sequences that have fed everything: they sample
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
             int[] fedNow = chunks.get(i).tokens();
+            if (chunks.get(i).logitRows() > 1) { // drafts checked: the cache keeps what is confirmed (below)
+                ready.add(i);
+                continue;
+            }
             s.cache.advance(fedNow);
             s.fed += fedNow.length;
             if (s.fed == s.length) ready.add(i);
         }
         // the draws are independent (each sequence has its sampler and generator): spread them over the pool;
         // listeners and stop checks then run here, in batch order
-        int[] tokens = new int[ready.size()];
-        float[][] raw = new float[ready.size()][];
+        int[][] tokens = new int[ready.size()][];
+        float[][][] raw = new float[ready.size()][][];
         Parallel.forRange(ready.size(), 1, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int i = ready.get(r);
                 Sequence s = batch.get(i);
-                float[] row = Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
-                if (s.request.keepLogits()) raw[r] = row.clone();
-                for (LogitsProcessor.State p : s.processors) p.process(row);
-                tokens[r] = s.sampler.next(row, s.history, s.length);
+                SequenceChunk c = chunks.get(i);
+                // row j follows the chunk's token j (of its last logitRows): with drafts, the token drawn there is kept
+                // while the draft before it was right, so the first wrong draft's row gives the last token
+                int n = 0;
+                tokens[r] = new int[c.logitRows()];
+                raw[r] = new float[c.logitRows()][];
+                for (int j = 0; j < c.logitRows(); j++) {
+                    int at = firstRow[i] + j;
+                    float[] row = Arrays.copyOfRange(all, at * vocab, (at + 1) * vocab);
+                    if (s.request.keepLogits()) raw[r][j] = row.clone();
+                    for (LogitsProcessor.State p : s.processors) p.process(row);
+                    tokens[r][n++] = s.sampler.next(row, s.history, s.length);
+                    int offset = c.tokens().length - c.logitRows() + j + 1; // the chunk's token after this row
+                    if (offset >= c.tokens().length || c.tokens()[offset] != tokens[r][j]) break;
+                }
+                tokens[r] = Arrays.copyOf(tokens[r], n);
             }
         });
-        for (int r = 0; r < ready.size(); r++) accept(batch.get(ready.get(r)), tokens[r], raw[r]);
+        for (int r = 0; r < ready.size(); r++) {
+            int i = ready.get(r);
+            Sequence s = batch.get(i);
+            SequenceChunk c = chunks.get(i);
+            int taken = 0;
+            for (int tok : tokens[r]) {
+                accept(s, tok, raw[r][taken++]);
+                if (s.finish != null) break;
+            }
+            if (c.logitRows() > 1) {
+                // the fed token and the drafts confirmed before the last token taken: their keys and values are right
+                s.cache.advance(Arrays.copyOf(c.tokens(), taken));
+                s.fed += taken;
+                int drafted = c.tokens().length - 1, right = taken - 1;
+                draftedTokens += drafted;
+                acceptedDrafts += right;
+                // a wrong draft costs the step its extra positions: draft less after a miss, more after a full hit
+                int max = s.request.sampling().promptLookup();
+                s.draftLimit = right == 0 ? Math.max(1, s.draftLimit / 2) : right == drafted ? Math.min(max, s.draftLimit * 2) : s.draftLimit;
+                s.draftMisses = right == 0 ? s.draftMisses + 1 : 0;
+                s.draftPause = right == 0 ? Math.min(16, 1 << s.draftMisses) : 0;
+            }
+        }
         live.removeIf(this::retireIfFinished);
+    }
+
+    private static final int[] NO_DRAFT = new int[0];
+
+    /**
+     * Speculative decoding by prompt lookup (as Hugging Face's prompt_lookup_num_tokens and vLLM's n-gram drafts, asked
+     * for by {@link SamplingConfig#promptLookup}): a greedy sequence whose last 3 (else 2) tokens already occurred
+     * earlier in its prompt or output drafts the tokens that followed their latest occurrence (read on as a repeating
+     * pattern when they reach the end: a loop drafts its next turn), and one step checks them
+     * all — the model reads its weights once for the next token and every draft. The drafts that equal what greedy
+     * decoding picks are kept, plus the token after them, so the output is the same tokens. A step of several positions
+     * costs more than one on a CPU (1.1B shape, two cores: 1.5 × for 3 to 5 positions with BF16 weights, 3 × with Q4_0),
+     * so a one-token match (too often wrong) drafts nothing, and a sequence whose drafts were all wrong halves its draft
+     * length and drafts nothing for the next 2, 4, … 16 steps as the misses go on; all right doubles the length again
+     * (up to the request's limit). At most {@code room} drafts, none past the
+     * token limit or the cache; none for a sequence that samples or whose logits are processed (penalties, JSON
+     * constraints).
+     */
+    private int[] draft(Sequence s, int room) {
+        SamplingConfig c = s.request.sampling();
+        int max = Math.min(Math.min(s.draftLimit, room), c.maxNewTokens() - s.generated() - 1);
+        if (s.cache != null) max = Math.min(max, s.cache.capacity() - s.length);
+        if (max <= 0 || c.temperature() != 0f || c.repetitionPenalty() != 1f || !s.processors.isEmpty()) return NO_DRAFT;
+        if (s.draftPause > 0) {
+            s.draftPause--;
+            return NO_DRAFT;
+        }
+        int[] h = s.history;
+        int len = s.length;
+        for (int n = Math.min(3, len - 1); n >= 2; n--) {
+            for (int p = len - n - 1; p >= 0; p--) { // latest earlier occurrence of h[len - n, len)
+                int k = 0;
+                while (k < n && h[p + k] == h[len - n + k]) k++;
+                if (k < n) continue;
+                // what followed it, read on as a repeating pattern past the end (a run of one token drafts that token again)
+                int from = p + n, period = len - from;
+                int[] draft = new int[max];
+                for (int i = 0; i < max; i++) draft[i] = h[from + i % period];
+                return draft;
+            }
+        }
+        return NO_DRAFT;
+    }
+
+    /** KV room for a decode token and its drafts, without preempting anyone (no room: decode without drafts). */
+    private boolean reserveDraft(Sequence s, int t) {
+        return pool == null || ((PagedKvCache) s.cache).reserve(t);
     }
 
     /** Admits waiting sequences (preempted ones first) while there is room in the batch and in KV memory. */
