@@ -115,11 +115,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Longest answer (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--prompt-lookup", paramLabel = "N", defaultValue = "0", description = "Greedy decoding only: draft up to N "
-            + "tokens per step from earlier text (the tokens that followed the last words' latest occurrence in the prompt or "
-            + "the answer) and check them in one step — the same tokens, fewer steps when answers copy or repeat (extraction, "
-            + "summaries); 0 (default) = off.")
-    int promptLookup;
+    @Mixin
+    PromptLookupOption promptLookup;
 
     @Option(names = "--limit", paramLabel = "N", description = "Evaluate a sample of N examples drawn with --seed (stratified by "
             + "label with --task classification or --labels), in file order.")
@@ -173,8 +170,10 @@ final class EvalCommand implements Callable<Integer> {
     private void validate() throws JtuneException {
         mlock.apply();
         kvType.type(null);
-        if (jsonSchema.schema() != null && model == null) throw new JtuneException("--json-schema and --json-object constrain --model runs, not --predictions");
-        if (promptLookup < 0) throw new JtuneException("--prompt-lookup must be at least 0, got " + promptLookup);
+        if (jsonSchema.schema() != null && (model == null || suite != null)) {
+            throw new JtuneException("--json-schema and --json-object constrain the answers of --model --data runs, not --predictions or --suite");
+        }
+        promptLookup.check();
         if (batchSize < 1) throw new JtuneException("--batch-size must be at least 1, got " + batchSize);
         if (limit != null && limit < 1) throw new JtuneException("--limit must be at least 1, got " + limit);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens + " (with no answer every example would be scored wrong)");

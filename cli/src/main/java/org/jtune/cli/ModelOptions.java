@@ -46,11 +46,8 @@ final class ModelOptions {
     @Option(names = "--max-new-tokens", defaultValue = "256", description = "Most tokens to generate (default ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--prompt-lookup", paramLabel = "N", defaultValue = "0", description = "Greedy decoding only: draft up to N "
-            + "tokens per step from earlier text (the tokens that followed the last words' latest occurrence in the prompt or "
-            + "the answer) and check them in one step — the same tokens, fewer steps when answers copy or repeat (extraction, "
-            + "summaries); 0 (default) = off.")
-    int promptLookup;
+    @Mixin
+    PromptLookupOption promptLookup;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); otherwise sampling temperature.")
     float temperature;
@@ -84,7 +81,7 @@ final class ModelOptions {
         if (quantize != null) org.jtune.models.weights.QuantizeOnLoad.codec(quantize.toLowerCase(java.util.Locale.ROOT));
         model = org.jtune.models.gguf.GgufModels.asFolder("--model", model);
         if (maxNewTokens < 1) throw new JtuneException("--max-new-tokens must be at least 1, got " + maxNewTokens);
-        if (promptLookup < 0) throw new JtuneException("--prompt-lookup must be at least 0, got " + promptLookup);
+        promptLookup.check();
         if (!(temperature >= 0)) throw new JtuneException("--temperature must be 0 (greedy) or more, got " + temperature);
         if (topK < 0) throw new JtuneException("--top-k must be 0 (off) or more, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new JtuneException("--top-p must be in (0, 1], got " + topP);
@@ -137,7 +134,7 @@ final class ModelOptions {
 
     /** Sampling settings; generation stops at the model's and the tokenizer's EOS ids. */
     SamplingConfig sampling(CausalLM m, Tokenizer t) {
-        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens, StopIds.of(m.config(), t), stop)
-                .withPromptLookup(promptLookup);
+        return promptLookup.apply(new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, maxNewTokens,
+                StopIds.of(m.config(), t), stop));
     }
 }

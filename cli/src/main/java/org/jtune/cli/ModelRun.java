@@ -15,6 +15,7 @@ import org.jtune.models.chat.PromptFormat;
 import org.jtune.eval.suite.RegressionSuite;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.CausalLM;
+import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
@@ -37,8 +38,9 @@ final class ModelRun {
         try (CausalLM m = load(modelDir, c.quantize, c.device, c.kvType)) {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
+            SamplingConfig sampling = c.promptLookup.apply(c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok));
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, formatDir, c.chatTemplate),
-                    PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok).withPromptLookup(c.promptLookup), c.batchSize);
+                    PromptFormat.systemMessage(modelDir, formatDir, c.systemMessage), sampling, c.batchSize);
             long t0 = System.nanoTime();
             List<Prediction> p = run.run(examples);
             double s = (System.nanoTime() - t0) / 1e9;
@@ -103,7 +105,7 @@ final class ModelRun {
             if (adapterDir != null) PeftFormat.load(adapterDir, m, org.jtune.models.lora.Adapters.DEFAULT, c.allowBaseMismatch);
             Tokenizer tok = Tokenizer.load(modelDir);
             ModelEvaluation run = new ModelEvaluation(m, tok, template(modelDir, c.adapter, c.chatTemplate),
-                    PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), c.jsonSchema.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens), tok).withPromptLookup(c.promptLookup), c.batchSize);
+                    PromptFormat.systemMessage(modelDir, c.adapter, c.systemMessage), c.promptLookup.apply(ModelEvaluation.greedy(m, tok, c.maxNewTokens)), c.batchSize);
             return suite.score(SuiteRun.answers(run, suite));
         } catch (JtuneException e) {
             throw e;

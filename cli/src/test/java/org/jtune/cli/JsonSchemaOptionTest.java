@@ -73,6 +73,6 @@ class JsonSchemaOptionTest {
             answer.fieldNames().forEachRemaining(k -> assertTrue(keys.contains(k), line));
         }
         CliRun scored = CliRun.of("eval", "--predictions", out.resolve("predictions.jsonl").toString(), "--json-object");
-        assertTrue(scored.failedWithOneLine("eval", "--model runs"), scored.toString());
+        assertTrue(scored.failedWithOneLine("eval", "not --predictions"), scored.toString());
     }
 }
