@@ -1,8 +1,13 @@
 package org.jtune.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.jtune.JtuneException;
 import org.jtune.eval.EvalResult;
@@ -17,9 +22,12 @@ import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
 import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.LogitsProcessor;
 import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.generate.Sequence;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.PeftFormat;
+import org.jtune.models.structured.JsonConstraint;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.VectorApi;
 import org.jtune.train.data.Conversation;
@@ -54,6 +62,8 @@ public final class LanguageModel implements AutoCloseable {
     private String systemMessage;
     private FineTune.Result lastRun;
     private int maxNewTokens = 256;
+    private final Map<String, JsonConstraint> constraints = new HashMap<>();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private LanguageModel(Path dir, CausalLM model, Tokenizer tokenizer, ChatTemplate template, String systemMessage) {
         this.dir = dir;
@@ -142,7 +152,7 @@ public final class LanguageModel implements AutoCloseable {
      * @throws JtuneException when the prompt does not fit the model's context
      */
     public String complete(String prompt, int maxNewTokens) throws JtuneException {
-        return generate(tokenizer.encode(prompt, true), maxNewTokens);
+        return generate(tokenizer.encode(prompt, true), maxNewTokens, null).text();
     }
 
     /**
@@ -166,18 +176,63 @@ public final class LanguageModel implements AutoCloseable {
      */
     public String chat(List<Message> conversation) throws JtuneException {
         int[] ids = tokenizer.encode(template.render(withSystem(conversation), true, null), false);
-        return generate(ids, maxNewTokens).strip();
+        return generate(ids, maxNewTokens, null).text().strip();
     }
 
-    private String generate(int[] prompt, int maxNew) throws JtuneException {
+    /**
+     * The answer to one user message as JSON that follows a JSON Schema (structured output: generation can only
+     * produce such JSON; see {@link JsonConstraint} for the schema keywords it enforces).
+     *
+     * @param userMessage the message, rendered with the chat template (and system message) as {@link #chat(String)} does
+     * @param schema      the JSON Schema the answer follows
+     * @return the answer, parsed
+     * @throws JtuneException when the schema has a keyword that cannot be enforced (naming its path), or when the
+     *                        answer reached {@link #maxNewTokens} before its JSON value was complete
+     */
+    public JsonNode chatJson(String userMessage, JsonNode schema) throws JtuneException {
+        return chatJson(List.of(Message.user(userMessage)), schema);
+    }
+
+    /**
+     * {@link #chatJson(String, JsonNode)} for a whole conversation.
+     *
+     * @param conversation the messages so far, the last one the user's
+     * @param schema       the JSON Schema the answer follows
+     * @return the answer, parsed
+     * @throws JtuneException as {@link #chatJson(String, JsonNode)}
+     */
+    public JsonNode chatJson(List<Message> conversation, JsonNode schema) throws JtuneException {
+        JsonConstraint constraint = constraints.get(schema.toString());
+        if (constraint == null) {
+            try {
+                constraint = JsonConstraint.schema(schema, tokenizer, SamplingConfig.greedyUntilEos(model.config(), tokenizer, 1).stopIds());
+            } catch (IllegalArgumentException e) {
+                throw new JtuneException(e.getMessage(), e);
+            }
+            constraints.put(schema.toString(), constraint); // kept: its token masks are cached for the next answers
+        }
+        int[] ids = tokenizer.encode(template.render(withSystem(conversation), true, null), false);
+        Generator.Result r = generate(ids, maxNewTokens, constraint);
+        if (r.finish() != Sequence.Finish.STOP_ID) {
+            throw new JtuneException("the answer reached " + maxNewTokens + " tokens before its JSON value was complete; raise maxNewTokens: "
+                    + r.text());
+        }
+        try {
+            return JSON.readTree(r.text());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("constrained output that is not JSON: " + r.text(), e);
+        }
+    }
+
+    private Generator.Result generate(int[] prompt, int maxNew, LogitsProcessor constraint) throws JtuneException {
         int context = model.config().maxPositionEmbeddings();
         if (prompt.length + maxNew > context) {
             throw new JtuneException("prompt of " + prompt.length + " tokens plus " + maxNew + " new tokens exceeds the model's context of "
                     + context + "; shorten it or ask for fewer tokens");
         }
         SamplingConfig greedy = SamplingConfig.greedyUntilEos(model.config(), tokenizer, maxNew);
-        Generator.Result r = Generator.generate(model, List.of(prompt), greedy, ids -> tokenizer.decode(ids, true), null).getFirst();
-        return r.text() == null ? "" : r.text();
+        if (constraint != null) greedy = greedy.withProcessor(constraint);
+        return Generator.generate(model, List.of(prompt), greedy, ids -> tokenizer.decode(ids, true), null).getFirst();
     }
 
     private List<Message> withSystem(List<Message> conversation) {

@@ -2,12 +2,17 @@ package org.jtune.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.jtune.JtuneException;
 import org.jtune.eval.EvalResult;
 import org.jtune.eval.Prediction;
 import org.jtune.eval.Task;
@@ -96,6 +101,29 @@ class LanguageModelTest {
             EvalResult e = m.evaluate(List.of(org.jtune.train.data.Conversation.of(Message.user(longText), Message.assistant("ball"))),
                     Task.CLASSIFICATION);
             assertEquals(0.0, e.metric("accuracy"));
+        }
+    }
+
+    @Test
+    void chatJsonAnswersWithJsonOfTheSchemaOrSaysWhyNot() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode schema = json.readTree("""
+                {"type":"object","properties":{"intent":{"enum":["billing","card","refund"]},"urgent":{"type":"boolean"},
+                 "note":{"type":"string","maxLength":12}},"required":["intent","urgent","note"],"additionalProperties":false}""");
+        try (LanguageModel m = LanguageModel.load(model)) {
+            for (String ticket : List.of("My card was charged twice.", "Where is my refund?")) {
+                JsonNode answer = m.chatJson(ticket, schema);
+                assertTrue(List.of("billing", "card", "refund").contains(answer.get("intent").asText()), answer.toString());
+                assertTrue(answer.get("urgent").isBoolean() && answer.get("note").asText().length() <= 12, answer.toString());
+                assertEquals(3, answer.size(), answer.toString());
+            }
+            JsonNode free = json.readTree("{\"type\":\"object\",\"properties\":{\"story\":{\"type\":\"string\"}},\"required\":[\"story\"]}");
+            JtuneException cut = assertThrows(JtuneException.class, () -> m.maxNewTokens(20).chatJson("Tell me a story.", free));
+            assertTrue(cut.getMessage().contains("before its JSON value was complete"), cut.getMessage());
+            JtuneException pattern = assertThrows(JtuneException.class,
+                    () -> m.chatJson("x", json.readTree("{\"type\":\"string\",\"pattern\":\"a+\"}")));
+            assertTrue(pattern.getMessage().contains("\"pattern\""), pattern.getMessage());
         }
     }
 
