@@ -9,7 +9,7 @@ final class PromptLookupOption {
     @Option(names = "--prompt-lookup", paramLabel = "N", defaultValue = "0", description = "Greedy decoding only: draft up to N "
             + "tokens per step from earlier text (the tokens that followed the last words' latest occurrence in the prompt or "
             + "the answer) and check them in one step — the same tokens, fewer steps when answers copy or repeat (extraction, "
-            + "summaries); 0 (default) = off.")
+            + "summaries); only while at most 4 sequences decode together (eval: --batch-size 4 or less); 0 (default) = off.")
     int drafts;
 
     void check() throws JtuneException {

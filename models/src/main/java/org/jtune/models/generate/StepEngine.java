@@ -185,6 +185,9 @@ public final class StepEngine {
         List<Sequence> batch = new ArrayList<>();
         List<SequenceChunk> chunks = new ArrayList<>();
         int budget = limits.maxStepTokens();
+        int decoding = 0;
+        for (Sequence s : live) if (s.length - s.fed == 1) decoding++;
+        boolean drafts = decoding <= MAX_DRAFTING_SEQUENCES;
         for (int pass = 0; pass < 2; pass++) { // decoding sequences (one token to feed) first, then prompts
             // prompts take at most maxPrefillWhileDecoding tokens of a step that also decodes
             int cap = pass == 1 && !batch.isEmpty() ? limits.maxPrefillWhileDecoding() : Integer.MAX_VALUE;
@@ -192,7 +195,7 @@ public final class StepEngine {
                 int left = s.length - s.fed, room = Math.min(budget, cap);
                 if (room == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
                 int t = Math.min(left, room);
-                int[] draft = pass == 0 ? draft(s, room - 1) : NO_DRAFT;
+                int[] draft = pass == 0 && drafts ? draft(s, room - 1) : NO_DRAFT;
                 if (draft.length > 0 && !reserveDraft(s, 1 + draft.length)) draft = NO_DRAFT;
                 if (draft.length == 0 && !reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
@@ -295,6 +298,13 @@ public final class StepEngine {
     private static final int[] NO_DRAFT = new int[0];
 
     /**
+     * Prompt lookup drafts only in steps that decode at most this many sequences: a step of one or a few reads the weights
+     * for little work, so checking drafts costs little more; a step of many is already compute-bound, and drafts would
+     * only add work.
+     */
+    static final int MAX_DRAFTING_SEQUENCES = 4;
+
+    /**
      * Speculative decoding by prompt lookup (as Hugging Face's prompt_lookup_num_tokens and vLLM's n-gram drafts, asked
      * for by {@link SamplingConfig#promptLookup}): a greedy sequence whose last 3 (else 2) tokens already occurred
      * earlier in its prompt or output drafts the tokens that followed their latest occurrence (read on as a repeating
@@ -306,7 +316,7 @@ public final class StepEngine {
      * length and drafts nothing for the next 2, 4, … 16 steps as the misses go on; all right doubles the length again
      * (up to the request's limit). At most {@code room} drafts, none past the
      * token limit or the cache; none for a sequence that samples or whose logits are processed (penalties, JSON
-     * constraints).
+     * constraints), and none in a step that decodes more than {@link #MAX_DRAFTING_SEQUENCES} sequences.
      */
     private int[] draft(Sequence s, int room) {
         SamplingConfig c = s.request.sampling();

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Speculative decoding by prompt lookup gives greedy decoding's tokens: on stories260K (whose greedy stories repeat
  * phrases, so drafts are confirmed) and on a random model, alone and batched with sampled sequences, with growing and
- * paged KV caches, under a small step budget and up to the token limit; and it does check drafts.
+ * paged KV caches, under a small step budget and up to the token limit; it does check drafts, and drafts nothing in
+ * steps that decode more than a few sequences.
  */
 class PromptLookupTest {
     private static List<Sequence> run(CausalLM m, StepEngine.Limits limits, int lookup, List<SequenceRequest> requests) {
@@ -69,6 +70,17 @@ class PromptLookupTest {
                 assertArrayEquals(plain.get(i).outputIds(), drafted.get(i).outputIds(), "sequence " + i);
                 assertEquals(40, drafted.get(i).outputIds().length);
             }
+        }
+    }
+
+    @Test
+    void stepsThatDecodeManySequencesDraftNothing() {
+        try (CausalLM m = TinyModels.random(11)) {
+            List<SequenceRequest> requests = new ArrayList<>();
+            for (int i = 0; i <= StepEngine.MAX_DRAFTING_SEQUENCES; i++) requests.add(SequenceRequest.of(new int[] {1, 5, 9, 5, 9, 5}, SamplingConfig.greedy(20)));
+            List<Sequence> out = run(m, StepEngine.Limits.DEFAULT, 7, requests);
+            assertEquals(0, lastEngine.draftedTokens(), "a step of " + requests.size() + " decoding sequences is compute-bound already");
+            assertArrayEquals(run(m, StepEngine.Limits.DEFAULT, 0, requests).getFirst().outputIds(), out.getFirst().outputIds());
         }
     }
 }
