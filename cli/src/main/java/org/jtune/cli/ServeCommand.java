@@ -38,6 +38,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     KvTypeOption kvType;
 
+    @Mixin
+    PromptLookupOption promptLookup;
+
     @Option(names = "--registry", paramLabel = "DB",
             description = "Serve the production version of --name from this registry (a file path or JDBC URL, as `jtune registry` takes it), "
                     + "and switch to each version promoted or rolled back to, without dropping requests.")
@@ -177,8 +180,10 @@ final class ServeCommand implements Callable<Integer> {
 
     /** What the server is told, once the flags are checked and --model is a folder. */
     ServeConfig config(long kvBudgetBytes) throws JtuneException {
+        promptLookup.check();
         ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
-                maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system).withKvCacheType(kvType.type(null));
+                maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system).withKvCacheType(kvType.type(null))
+                .withPromptLookup(promptLookup.drafts);
         if (registry != null) {
             config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
                     java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));

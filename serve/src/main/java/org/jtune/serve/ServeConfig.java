@@ -27,10 +27,11 @@ import org.jtune.tensor.DType;
  *                       recorded one, if any
  * @param kvCacheType    the element type of the KV cache: F32, or BF16 or F16 at half the memory; null: the model's own
  *                       ({@code KvCacheType.auto}: BF16 for a 16-bit checkpoint, else F32)
+ * @param promptLookup   greedy requests (temperature 0) draft up to this many tokens per step by prompt lookup (0: none)
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                           String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
-                          RegistrySource registry, String systemMessage, DType kvCacheType) {
+                          RegistrySource registry, String systemMessage, DType kvCacheType, int promptLookup) {
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
@@ -60,13 +61,14 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
         if ((modelDir == null) == (registry == null)) throw new IllegalArgumentException("give either a model folder or a registry source");
         if (kvBudgetBytes < KV_BUDGET_AUTO) throw new IllegalArgumentException("KV budget must be bytes >= 0 or KV_BUDGET_AUTO, got " + kvBudgetBytes);
         if (kvCacheType != null) KvCacheType.check(kvCacheType);
+        if (promptLookup < 0) throw new IllegalArgumentException("prompt lookup must be >= 0, got " + promptLookup);
     }
 
     /** A model folder served with each name's recorded system message (no --system). */
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, null, null, null);
+                kvBudgetBytes, null, null, null, 0);
     }
 
     /** As before --system existed: each name's recorded system message. */
@@ -74,7 +76,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
                        RegistrySource registry) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, registry, null, null);
+                kvBudgetBytes, registry, null, null, 0);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -85,19 +87,25 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     /** The same settings serving {@code source}'s production version instead of a model folder. */
     public ServeConfig withRegistry(RegistrySource source) {
         return new ServeConfig(null, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, source, systemMessage, kvCacheType);
+                maxStepTokens, kvBudgetBytes, source, systemMessage, kvCacheType, promptLookup);
     }
 
     /** The same settings with {@code message} as every name's system message (see {@link #systemMessage}; null: the recorded ones). */
     public ServeConfig withSystemMessage(String message) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, message, kvCacheType);
+                maxStepTokens, kvBudgetBytes, registry, message, kvCacheType, promptLookup);
     }
 
     /** The same settings with KV caches of {@code type} (F32, BF16 or F16; null: the model's own). */
     public ServeConfig withKvCacheType(DType type) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, systemMessage, type);
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, type, promptLookup);
+    }
+
+    /** The same settings with greedy requests drafting up to {@code n} tokens per step by prompt lookup (0: none). */
+    public ServeConfig withPromptLookup(int n) {
+        return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, kvCacheType, n);
     }
 
     /** The served name of the base model. */

@@ -65,7 +65,7 @@ public final class ServeLauncher {
             budget = KvBlockPool.autoBudget(models.model().config(), config.maxBatch(), BatchingEngine.Options.KV_BLOCK_TOKENS,
                     rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()), kv);
         }
-        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget, kv);
+        return new BatchingEngine.Options(config.maxBatch(), config.maxQueue(), config.maxStepTokens(), budget, kv, config.promptLookup());
     }
 
     /**

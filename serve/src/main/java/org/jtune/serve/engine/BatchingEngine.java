@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.generate.Sequence;
 import org.jtune.models.generate.SequenceRequest;
 import org.jtune.models.generate.StepEngine;
@@ -35,7 +36,7 @@ public final class BatchingEngine implements Engine {
      * @param kvCacheType   the element type of the KV cache: F32, or BF16 or F16 at half the memory (the model's caches from then
      *                      on); null: the model's own ({@link KvCacheType#auto})
      */
-    public record Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes, DType kvCacheType) {
+    public record Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes, DType kvCacheType, int promptLookup) {
         public static final int KV_BLOCK_TOKENS = 16;
 
         public Options {
@@ -44,11 +45,12 @@ public final class BatchingEngine implements Engine {
             if (maxStepTokens < 1) throw new IllegalArgumentException("max step tokens must be >= 1, got " + maxStepTokens);
             if (kvBudgetBytes < 0) throw new IllegalArgumentException("KV budget must be >= 0, got " + kvBudgetBytes);
             if (kvCacheType != null) KvCacheType.check(kvCacheType);
+            if (promptLookup < 0) throw new IllegalArgumentException("prompt lookup must be >= 0, got " + promptLookup);
         }
 
-        /** The model's own KV cache type. */
+        /** The model's own KV cache type, no prompt lookup. */
         public Options(int maxBatch, int maxQueue, int maxStepTokens, long kvBudgetBytes) {
-            this(maxBatch, maxQueue, maxStepTokens, kvBudgetBytes, null);
+            this(maxBatch, maxQueue, maxStepTokens, kvBudgetBytes, null, 0);
         }
 
         public Options(int maxBatch, int maxQueue) {
@@ -296,7 +298,9 @@ public final class BatchingEngine implements Engine {
             GenerationRequest r = p.request;
             try {
                 started.add(p);
-                p.sequence = steps.add(new SequenceRequest(r.promptIds(), r.sampling(), models.adapterOf(r.model()), null, r.logprobs()), p);
+                // greedy requests draft by prompt lookup when the server was started so (--prompt-lookup)
+                SamplingConfig sampling = r.sampling().promptLookup() == 0 ? r.sampling().withPromptLookup(options.promptLookup()) : r.sampling();
+                p.sequence = steps.add(new SequenceRequest(r.promptIds(), sampling, models.adapterOf(r.model()), null, r.logprobs()), p);
                 if (p.cancelled.get()) steps.cancel(p.sequence);
             } catch (IllegalArgumentException e) {
                 started.remove(p);

@@ -110,7 +110,7 @@ class BatchingEngineTest {
         Path dir = SharedData.require("models/stories260K");
         CausalLM m = Architectures.load(dir);
         long fourF32Blocks = 4 * org.jtune.models.kv.KvBlockPool.bytesPerBlock(m.config(), BatchingEngine.Options.KV_BLOCK_TOKENS, org.jtune.tensor.DType.F32);
-        var options = new BatchingEngine.Options(2, 8, 2048, fourF32Blocks, org.jtune.tensor.DType.BF16);
+        var options = new BatchingEngine.Options(2, 8, 2048, fourF32Blocks, org.jtune.tensor.DType.BF16, 0);
         try (BatchingEngine e = BatchingEngine.start(ServedModels.of("m", m), options)) {
             assertEquals(8, e.gauges().kv().totalBlocks());
             Collected all = new Collected();
