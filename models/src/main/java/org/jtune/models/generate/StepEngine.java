@@ -23,7 +23,9 @@ import org.jtune.tensor.StepBufferPool;
  * prompts with what is left of the step's token budget (long prompts go in chunks, so they do not
  * stall the others), runs one batched forward ({@link CausalLM#step}), samples a token for each
  * sequence that has fed everything (the draws spread over the thread pool; listeners hear of them on
- * the stepping thread, in batch order), and retires the sequences that stopped.
+ * the stepping thread, in batch order), and retires the sequences that stopped. A greedy sequence that asks for it
+ * ({@link SamplingConfig#promptLookup}) feeds drafted tokens beside its next one and keeps those the model confirms
+ * (speculative decoding by prompt lookup, see {@link #draft}): the same tokens in fewer steps.
  *
  * <p>KV memory: with a byte budget the engine keeps keys and values in a {@link KvBlockPool} of
  * fixed-size blocks; sequences that start with the same tokens share the blocks of that prefix
@@ -308,13 +310,14 @@ public final class StepEngine {
      * Speculative decoding by prompt lookup (as Hugging Face's prompt_lookup_num_tokens and vLLM's n-gram drafts, asked
      * for by {@link SamplingConfig#promptLookup}): a greedy sequence whose last 3 (else 2) tokens already occurred
      * earlier in its prompt or output drafts the tokens that followed their latest occurrence (read on as a repeating
-     * pattern when they reach the end: a loop drafts its next turn), and one step checks them
-     * all — the model reads its weights once for the next token and every draft. The drafts that equal what greedy
-     * decoding picks are kept, plus the token after them, so the output is the same tokens. A step of several positions
-     * costs more than one on a CPU (1.1B shape, two cores: 1.5 × for 3 to 5 positions with BF16 weights, 3 × with Q4_0),
-     * so a one-token match (too often wrong) drafts nothing, and a sequence whose drafts were all wrong halves its draft
-     * length and drafts nothing for the next 2, 4, … 16 steps as the misses go on; all right doubles the length again
-     * (up to the request's limit). At most {@code room} drafts, none past the
+     * pattern when they reach the end: a loop drafts its next turn), and one step checks them all — the model reads its
+     * weights once for the next token and every draft. The drafts that equal what greedy decoding picks are kept, plus
+     * the token after them, so the output is the same tokens.
+     *
+     * <p>A step of several positions costs more than one on a CPU (1.1B shape, two cores: 1.5 × for 3 to 5 positions
+     * with BF16 weights, 3 × with Q4_0), so a one-token match (too often wrong) drafts nothing, and a sequence whose
+     * drafts were all wrong halves its draft length and drafts nothing for the next 2, 4, … 16 steps as the misses go
+     * on; all right doubles the length again (up to the request's limit). At most {@code room} drafts, none past the
      * token limit or the cache; none for a sequence that samples or whose logits are processed (penalties, JSON
      * constraints), and none in a step that decodes more than {@link #MAX_DRAFTING_SEQUENCES} sequences.
      */
