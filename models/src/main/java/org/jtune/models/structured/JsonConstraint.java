@@ -11,7 +11,8 @@ import org.jtune.models.tokenizer.Tokenizer;
  * Generation that can only produce JSON of a given shape (OpenAI's {@code response_format} json_object and
  * json_schema, llama.cpp's and vLLM's JSON-schema decoding): before each token, every token whose bytes would
  * leave the shape ({@link JsonRecognizer}) is masked, and once the value is complete only the end ids remain.
- * The allowed tokens of a state come from one walk of the vocabulary's {@link TokenTrie}; masks are cached by
+ * The allowed tokens of a state come from one walk of the vocabulary's {@link TokenTrie} (inside a string, only of
+ * the tokens that are not plain string content: those are allowed by a character count); masks are cached by
  * state (equal states inside a free string, or at the same place of the same object, share one), so a
  * constraint kept across requests with the same schema gets faster as it serves.
  *
@@ -64,16 +65,14 @@ public final class JsonConstraint implements LogitsProcessor {
     long[] allowed(JsonRecognizer state) {
         long[] known = masks.get(state);
         if (known != null) return known;
-        long[] bits;
+        long[] bits = new long[words];
         int room = state.stringRoom();
         if (room != JsonRecognizer.NOT_IN_STRING) { // inside a string most tokens are plain content: only the others are walked
             TokenTrie.StringContent sc = trie.stringContent();
-            bits = new long[words];
             int[] chars = sc.chars();
             for (int id = 0; id < chars.length; id++) if (chars[id] >= 0 && chars[id] <= room) bits[id >>> 6] |= 1L << id;
             walk(sc.rest(), 0, state, bits);
         } else {
-            bits = new long[words];
             walk(trie, 0, state, bits);
         }
         for (int e : endIds) bits[e >>> 6] &= ~(1L << e); // an end id spelled as text (no special flag) is still the end
