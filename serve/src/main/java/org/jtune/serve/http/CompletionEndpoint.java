@@ -19,7 +19,6 @@ import org.jtune.serve.api.CompletionRequestParser;
 import org.jtune.serve.api.ResponseJson;
 import org.jtune.serve.engine.Engine;
 import org.jtune.serve.engine.EngineRejection;
-import org.jtune.serve.engine.FinishReason;
 import org.jtune.serve.engine.GeneratedToken;
 import org.jtune.serve.engine.GenerationRequest;
 import org.jtune.serve.engine.Submission;
