@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The official OpenAI Java SDK against `jtune serve` on stories260K: plain, streamed, stop strings,
- * usage, logprobs, seeds, presence and frequency penalties and logit bias, the adapter by model name, and the error statuses. Answers are checked
+ * usage, logprobs, seeds, n choices, presence and frequency penalties and logit bias, the adapter by model name, and the error statuses. Answers are checked
  * against {@link Generator} run directly on the same weights.
  */
 class OpenAiSdkTest {
@@ -113,6 +113,56 @@ class OpenAiSdkTest {
                 .model(TestServer.BASE).prompt(prompt).maxTokens(5L)
                 .logitBias(CompletionCreateParams.LogitBias.builder().putAdditionalProperty("999999", JsonValue.from(1)).build()).build()));
         assertEquals("logit_bias", beyond.param().orElseThrow());
+    }
+
+    @Test
+    void nChoicesAreTheSampledAnswersOfSeedsSeedPlusIWholeAndStreamed() throws Exception {
+        String prompt = "Once upon a time";
+        int[] ids = server.codec.text(prompt).ids();
+        List<String> expected = new ArrayList<>();
+        try (CausalLM m = Architectures.load(server.modelDir)) {
+            for (int i = 0; i < 3; i++) {
+                var sampling = SamplingConfig.greedy(30).withStopIds(server.codec.stopIds()).withTemperature(0.9f).withTopP(0.95f).withSeed(11 + i);
+                expected.add(Generator.generate(m, List.of(ids), sampling, server.codec::decode, null).getFirst().text());
+            }
+        }
+        assertNotEquals(expected.get(0), expected.get(1), "different seeds sample different answers");
+        CompletionCreateParams params = CompletionCreateParams.builder().model(TestServer.BASE).prompt(prompt).maxTokens(30L)
+                .temperature(0.9).topP(0.95).seed(11L).n(3L).build();
+        Completion c = client.completions().create(params);
+        assertEquals(3, c.choices().size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, c.choices().get(i).index());
+            assertEquals(expected.get(i), c.choices().get(i).text(), "choice " + i);
+        }
+        assertEquals(90, c.usage().orElseThrow().completionTokens(), "usage counts every choice");
+        String[] streamed = {"", "", ""};
+        int[] finishes = new int[3];
+        try (var s = client.completions().createStreaming(params)) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
+                streamed[(int) ch.index()] += ch.text();
+                if (ch._finishReason().asKnown().isPresent()) finishes[(int) ch.index()]++;
+            }));
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(expected.get(i), streamed[i], "streamed choice " + i);
+            assertEquals(1, finishes[i], "one finish reason per choice");
+        }
+        // chat, streamed, greedy: every choice is the greedy answer, each with its role chunk and its finish
+        ChatCompletionCreateParams greedy = chat(TestServer.BASE, "Tell me a story.", 20).n(2L).build();
+        String[] chatText = {"", ""};
+        int[] roles = new int[2];
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(greedy)) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
+                ch.delta().content().ifPresent(t -> chatText[(int) ch.index()] += t);
+                if (ch.delta().role().isPresent()) roles[(int) ch.index()]++;
+            }));
+        }
+        String whole = client.chat().completions().create(greedy).choices().get(1).message().content().orElseThrow();
+        assertEquals(whole, chatText[0]);
+        assertEquals(whole, chatText[1]);
+        assertEquals(1, roles[0]);
+        assertEquals(1, roles[1]);
     }
 
     @Test
@@ -284,8 +334,8 @@ class OpenAiSdkTest {
         assertEquals("model_not_found", unknown.code().orElseThrow());
         assertTrue(unknown.getMessage().contains(TestServer.ADAPTER), unknown.getMessage());
 
-        var n2 = assertThrows(BadRequestException.class, () -> client.chat().completions().create(chat(TestServer.BASE, "Hi", 5).n(2L).build()));
-        assertEquals("n", n2.param().orElseThrow());
+        var n17 = assertThrows(BadRequestException.class, () -> client.chat().completions().create(chat(TestServer.BASE, "Hi", 5).n(17L).build()));
+        assertEquals("n", n17.param().orElseThrow());
 
         var hot = assertThrows(BadRequestException.class,
                 () -> client.chat().completions().create(chat(TestServer.BASE, "Hi", 5).temperature(3.0).build()));

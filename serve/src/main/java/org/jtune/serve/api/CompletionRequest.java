@@ -26,11 +26,12 @@ import org.jtune.models.generate.OpenAiPenalties;
  * @param jsonSchema   response_format: the JSON Schema the output must follow ({"type": "object"} for json_object,
  *                     already checked to be enforceable), or null for free text
  * @param penalties    presence_penalty, frequency_penalty and logit_bias (token ids not yet checked against the vocabulary)
+ * @param n            how many choices to generate for the prompt (1..{@value CompletionRequestParser#MAX_N})
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
-                                OpenAiPenalties penalties) {
+                                OpenAiPenalties penalties, int n) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

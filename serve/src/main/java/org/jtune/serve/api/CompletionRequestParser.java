@@ -16,7 +16,7 @@ import org.jtune.models.structured.JsonShape;
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (n > 1, tools, echo, a schema keyword
+ * range; parameters it cannot honour (best_of > 1, tools, echo, a schema keyword
  * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
@@ -24,6 +24,8 @@ import org.jtune.models.structured.JsonShape;
 public final class CompletionRequestParser {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final int MAX_STOP = 4;
+    /** Most choices one request may ask for (each is a sequence of the batch). */
+    public static final int MAX_N = 16;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private CompletionRequestParser() {}
@@ -69,8 +71,7 @@ public final class CompletionRequestParser {
             if (!s.canConvertToLong() || !s.isIntegralNumber()) throw ApiError.invalid("'seed' must be an integer.", "seed");
             seed = s.longValue();
         }
-        Integer n = optionalInt(body, "n", 1, 128);
-        if (n != null && n != 1) throw ApiError.invalid("Only n = 1 is supported, got n = " + n + ".", "n", "unsupported_parameter");
+        Integer n = optionalInt(body, "n", 1, MAX_N);
         Integer bestOf = optionalInt(body, "best_of", 1, 128);
         if (bestOf != null && bestOf != 1) throw ApiError.invalid("Only best_of = 1 is supported.", "best_of", "unsupported_parameter");
         List<String> stop = stop(body);
@@ -104,7 +105,7 @@ public final class CompletionRequestParser {
             }
         }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")), penalties);
+                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")), penalties, n == null ? 1 : n);
     }
 
     /** logit_bias: {"token id": bias in [−100, 100], ...} (ids are checked against the vocabulary once the model is known). */

@@ -27,21 +27,33 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
     /** Token counts of a request. */
     public record Usage(int promptTokens, int completionTokens) {}
 
-    /** The whole answer (non-streaming). */
+    /** One choice of a whole answer: its text, why it ended, its tokens' logprobs (null: not asked for). */
+    public record Choice(String text, String finishReason, List<GeneratedToken> logprobTokens) {}
+
+    /** The whole answer (non-streaming) with one choice. */
     public ObjectNode complete(String text, String finishReason, List<GeneratedToken> logprobTokens, Usage usage) {
+        return complete(List.of(new Choice(text, finishReason, logprobTokens)), usage);
+    }
+
+    /** The whole answer (non-streaming), its choices indexed in order (n). */
+    public ObjectNode complete(List<Choice> choices, Usage usage) {
         ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion" : "text_completion");
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (kind == CompletionRequest.Kind.CHAT) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", text);
-            message.putNull("refusal");
-        } else {
-            choice.put("text", text);
+        ArrayNode array = root.putArray("choices");
+        for (int i = 0; i < choices.size(); i++) {
+            Choice c = choices.get(i);
+            ObjectNode choice = array.addObject();
+            choice.put("index", i);
+            if (kind == CompletionRequest.Kind.CHAT) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", c.text());
+                message.putNull("refusal");
+            } else {
+                choice.put("text", c.text());
+            }
+            putLogprobs(choice, c.logprobTokens(), 0);
+            choice.put("finish_reason", c.finishReason());
         }
-        putLogprobs(choice, logprobTokens, 0);
-        choice.put("finish_reason", finishReason);
         putUsage(root, usage);
         return root;
     }
@@ -55,9 +67,15 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
      */
     public ObjectNode chunk(String delta, boolean first, List<GeneratedToken> logprobTokens, int textOffset,
                             String finishReason, boolean usageField) {
+        return chunk(0, delta, first, logprobTokens, textOffset, finishReason, usageField);
+    }
+
+    /** {@link #chunk(String, boolean, List, int, String, boolean)} of choice {@code index} (n > 1). */
+    public ObjectNode chunk(int index, String delta, boolean first, List<GeneratedToken> logprobTokens, int textOffset,
+                            String finishReason, boolean usageField) {
         ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion.chunk" : "text_completion");
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         if (kind == CompletionRequest.Kind.CHAT) {
             ObjectNode d = choice.putObject("delta");
             if (first) d.put("role", "assistant");

@@ -144,11 +144,16 @@ final class CompletionEndpoint {
                 sampling = sampling.withProcessor(req.penalties());
             }
             if (req.jsonSchema() != null) sampling = sampling.withProcessor(constraint(req.jsonSchema()));
+            // n choices: n sequences of the same prompt (sharing its cached prefix), choice i sampling with seed + i
             TokenQueue queue = new TokenQueue();
-            Submission sub;
+            List<Submission> subs = new ArrayList<>();
             try {
-                sub = engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling, req.topLogprobs()), queue);
+                for (int i = 0; i < req.n(); i++) {
+                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), req.topLogprobs()),
+                            queue.sink(i)));
+                }
             } catch (EngineRejection e) {
+                subs.forEach(Submission::cancel);
                 throw switch (e.reason()) {
                     case QUEUE_FULL -> ApiError.queueFull("The server's queue is full: " + e.getMessage() + ".");
                     case SHUTTING_DOWN -> ApiError.unavailable("The server is shutting down; retry on another instance.");
@@ -157,14 +162,14 @@ final class CompletionEndpoint {
                             "context_length_exceeded");
                 };
             }
-            if (sub.modelVersion() != null) trace.modelVersion = sub.modelVersion();
-            ex.onClientGone(sub::cancel);
+            if (subs.getFirst().modelVersion() != null) trace.modelVersion = subs.getFirst().modelVersion();
+            ex.onClientGone(() -> subs.forEach(Submission::cancel));
             try {
                 ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
-                if (req.stream()) stream(ex, req, queue, sub, shape, trace);
-                else whole(ex, req, queue, sub, shape, trace);
+                if (req.stream()) stream(ex, req, queue, subs, shape, trace);
+                else whole(ex, req, queue, subs, shape, trace);
             } finally {
-                sub.cancel(); // no-op when it finished; frees the sequence at once otherwise
+                subs.forEach(Submission::cancel); // no-op for those that finished; frees the sequences at once otherwise
             }
         } catch (ApiError e) {
             trace.error = e.getMessage();
@@ -224,99 +229,139 @@ final class CompletionEndpoint {
         return req.maxTokens();
     }
 
-    private void whole(Exchange ex, CompletionRequest req, TokenQueue queue, Submission sub, ResponseJson shape, Trace trace)
+    /** What one choice has produced so far: its text (stop strings, held-back partial characters), logprobs, end. */
+    private final class Choice {
+        final OutputText out;
+        final List<GeneratedToken> logprobs;
+        final Timing timing;
+        final List<GeneratedToken> pendingLogprobs; // streaming: those not sent yet
+        String finish;
+        int sentChars;
+
+        Choice(CompletionRequest req, Trace trace) {
+            out = new OutputText(codec::decode, req.stop());
+            logprobs = req.logprobs() ? new ArrayList<>() : null;
+            pendingLogprobs = req.logprobs() ? new ArrayList<>() : null;
+            timing = new Timing(trace);
+        }
+
+        /** The token's text delta; cancels the sequence when a stop string appears. */
+        String token(GeneratedToken t, Submission sub) {
+            timing.token(t);
+            String delta = out.add(t.id());
+            if (logprobs != null) logprobs.add(t);
+            if (pendingLogprobs != null) pendingLogprobs.add(t);
+            if (out.stopped()) {
+                sub.cancel();
+                finish = "stop";
+            }
+            return delta;
+        }
+    }
+
+    private List<Choice> choices(CompletionRequest req, Trace trace) {
+        List<Choice> choices = new ArrayList<>();
+        for (int i = 0; i < req.n(); i++) choices.add(new Choice(req, trace));
+        return choices;
+    }
+
+    /** The request log keeps the first choice's text and finish, and the tokens of all. */
+    private static void record(Trace trace, List<Choice> choices) {
+        trace.output = choices.getFirst().out.text();
+        trace.finish = choices.getFirst().finish;
+        int tokens = 0;
+        for (Choice c : choices) tokens += c.out.tokens();
+        trace.completionTokens = tokens;
+        for (Choice c : choices) if ("cancelled".equals(c.finish) || "error".equals(c.finish)) trace.finish = c.finish;
+    }
+
+    private static boolean allFinished(List<Choice> choices) {
+        for (Choice c : choices) if (c.finish == null) return false;
+        return true;
+    }
+
+    private void whole(Exchange ex, CompletionRequest req, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
             throws IOException, InterruptedException, ApiError {
-        OutputText out = new OutputText(codec::decode, req.stop());
-        List<GeneratedToken> logprobs = req.logprobs() ? new ArrayList<>() : null;
-        Timing timing = new Timing(trace);
-        String finish = null;
+        List<Choice> choices = choices(req, trace);
         long lastProbe = System.nanoTime();
-        while (finish == null) {
+        while (!allFinished(choices)) {
             TokenQueue.Event e = queue.poll(PROBE_MILLIS);
             if (System.nanoTime() - lastProbe >= PROBE_MILLIS * 1_000_000) {
                 lastProbe = System.nanoTime();
-                if (ex.probeClientGone()) sub.cancel(); // the engine's CANCELLED finish follows
+                if (ex.probeClientGone()) subs.forEach(Submission::cancel); // the engine's CANCELLED finishes follow
             }
             if (e == null) continue;
-            if (e instanceof TokenQueue.Token t) {
-                timing.token(t.token());
-                out.add(t.token().id());
-                if (logprobs != null) logprobs.add(t.token());
-                if (out.stopped()) {
-                    sub.cancel();
-                    finish = "stop";
-                }
-            } else if (e instanceof TokenQueue.Finished f) {
-                finish = finishReason(f, trace);
-            }
+            Choice c = choices.get(e.choice());
+            if (c.finish != null) continue; // ended by a stop string: what the engine still sends is dropped
+            if (e instanceof TokenQueue.Token t) c.token(t.token(), subs.get(e.choice()));
+            else c.finish = finishReason((TokenQueue.Finished) e, trace);
         }
-        out.finish();
-        trace.output = out.text();
-        trace.completionTokens = out.tokens();
-        trace.finish = finish;
-        if (finish.equals("cancelled")) {
+        for (Choice c : choices) c.out.finish();
+        record(trace, choices);
+        if (trace.finish.equals("cancelled")) {
             // the client went away (or the server is stopping): nobody to answer
             if (!ex.isClientGone()) throw ApiError.unavailable("The request was cancelled: the server is shutting down.");
             ex.abort(new Exchange.ClientGone(null));
             return;
         }
-        if (finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
-        ex.json(200, shape.complete(out.text(), finish, logprobs, new ResponseJson.Usage(trace.promptTokens, out.tokens())));
+        if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
+        List<ResponseJson.Choice> answer = new ArrayList<>();
+        for (Choice c : choices) answer.add(new ResponseJson.Choice(c.out.text(), c.finish, c.logprobs));
+        ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
 
-    private void stream(Exchange ex, CompletionRequest req, TokenQueue queue, Submission sub, ResponseJson shape, Trace trace)
+    private void stream(Exchange ex, CompletionRequest req, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
             throws IOException, InterruptedException {
-        OutputText out = new OutputText(codec::decode, req.stop());
-        Timing timing = new Timing(trace);
-        List<GeneratedToken> pendingLogprobs = req.logprobs() ? new ArrayList<>() : null;
+        List<Choice> choices = choices(req, trace);
         boolean chat = req.kind() == CompletionRequest.Kind.CHAT;
-        int sentChars = 0;
-        String finish = null;
         try {
             ex.startEvents();
-            if (chat) ex.event(shape.chunk("", true, null, 0, null, req.includeUsage()).toString());
-            while (finish == null) {
+            if (chat) for (int i = 0; i < choices.size(); i++) ex.event(shape.chunk(i, "", true, null, 0, null, req.includeUsage()).toString());
+            boolean failed = false;
+            while (!allFinished(choices)) {
                 TokenQueue.Event e = queue.take();
+                int i = e.choice();
+                Choice c = choices.get(i);
+                if (c.finish != null) continue; // ended by a stop string: what the engine still sends is dropped
                 String delta;
                 if (e instanceof TokenQueue.Token t) {
-                    timing.token(t.token());
-                    delta = out.add(t.token().id());
-                    if (pendingLogprobs != null) pendingLogprobs.add(t.token());
-                    if (out.stopped()) {
-                        sub.cancel();
-                        finish = "stop";
-                    }
+                    delta = c.token(t.token(), subs.get(i));
                 } else {
-                    finish = finishReason((TokenQueue.Finished) e, trace);
-                    delta = finish.equals("cancelled") ? "" : out.finish();
+                    c.finish = finishReason((TokenQueue.Finished) e, trace);
+                    delta = c.finish.equals("cancelled") ? "" : c.out.finish();
+                }
+                if (c.finish != null && (c.finish.equals("cancelled") || c.finish.equals("error"))) {
+                    failed = true;
+                    subs.forEach(Submission::cancel);
+                    for (Choice other : choices) if (other.finish == null) other.finish = c.finish;
+                    break;
                 }
                 if (!delta.isEmpty()) {
-                    List<GeneratedToken> lp = pendingLogprobs == null ? null : List.copyOf(pendingLogprobs);
-                    ex.event(shape.chunk(delta, false, lp, sentChars, null, req.includeUsage()).toString());
-                    sentChars += delta.length();
-                    if (pendingLogprobs != null) pendingLogprobs.clear();
+                    List<GeneratedToken> lp = c.pendingLogprobs == null ? null : List.copyOf(c.pendingLogprobs);
+                    ex.event(shape.chunk(i, delta, false, lp, c.sentChars, null, req.includeUsage()).toString());
+                    c.sentChars += delta.length();
+                    if (c.pendingLogprobs != null) c.pendingLogprobs.clear();
+                }
+                if (c.finish != null) {
+                    List<GeneratedToken> lp = c.pendingLogprobs == null || c.pendingLogprobs.isEmpty() ? null : c.pendingLogprobs;
+                    ex.event(shape.chunk(i, chat ? null : "", false, lp, c.sentChars, c.finish, req.includeUsage()).toString());
                 }
             }
-            trace.output = out.text();
-            trace.completionTokens = out.tokens();
-            trace.finish = finish;
-            if (finish.equals("cancelled")) {
+            record(trace, choices);
+            if (failed && trace.finish.equals("cancelled")) {
                 ex.abort(new Exchange.ClientGone(null));
                 return;
             }
-            if (finish.equals("error")) {
+            if (failed) {
                 ex.event(ApiError.internal("Generation failed: " + trace.error).toJson().toString());
-            } else {
-                List<GeneratedToken> lp = pendingLogprobs == null || pendingLogprobs.isEmpty() ? null : pendingLogprobs;
-                ex.event(shape.chunk(chat ? null : "", false, lp, sentChars, finish, req.includeUsage()).toString());
-                if (req.includeUsage()) ex.event(shape.usageChunk(new ResponseJson.Usage(trace.promptTokens, out.tokens())).toString());
+            } else if (req.includeUsage()) {
+                ex.event(shape.usageChunk(new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)).toString());
             }
             ex.event("[DONE]");
             ex.endEvents();
         } catch (Exchange.ClientGone gone) {
-            sub.cancel();
-            trace.output = out.text();
-            trace.completionTokens = out.tokens();
+            subs.forEach(Submission::cancel);
+            record(trace, choices);
             trace.finish = "cancelled";
             ex.abort(gone);
         }
@@ -345,11 +390,11 @@ final class CompletionEndpoint {
         }
 
         void token(GeneratedToken t) {
-            if (last == 0) {
+            if (last == 0 && trace.ttftMs == null) { // the request's first token (of any choice)
                 long ttft = t.nanoTime() - trace.arrival;
                 trace.ttftMs = ttft / 1e6;
                 metrics.timeToFirstToken(ttft);
-            } else {
+            } else if (last != 0) {
                 metrics.interTokenLatency(t.nanoTime() - last);
             }
             last = t.nanoTime();

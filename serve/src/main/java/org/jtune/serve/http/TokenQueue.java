@@ -7,26 +7,34 @@ import org.jtune.serve.engine.TokenSink;
 
 /**
  * The hand-over from the engine thread to a request's thread: the engine's calls only enqueue; the
- * request thread takes events in order and does the detokenizing, JSON and writing.
+ * request thread takes events in order and does the detokenizing, JSON and writing. A request for n choices
+ * has n sequences; each reports through its own {@link #sink}, and every event names its choice.
  */
-final class TokenQueue implements TokenSink {
-    /** An event: a token, or the end. */
-    sealed interface Event permits Token, Finished {}
+final class TokenQueue {
+    /** An event of one choice: a token, or its end. */
+    sealed interface Event permits Token, Finished {
+        int choice();
+    }
 
-    record Token(GeneratedToken token) implements Event {}
+    record Token(int choice, GeneratedToken token) implements Event {}
 
-    record Finished(FinishReason reason, int promptTokens, int completionTokens, String error) implements Event {}
+    record Finished(int choice, FinishReason reason, int promptTokens, int completionTokens, String error) implements Event {}
 
     private final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
-    @Override
-    public void onToken(GeneratedToken token) {
-        events.add(new Token(token));
-    }
+    /** Where the sequence of choice {@code index} reports. */
+    TokenSink sink(int index) {
+        return new TokenSink() {
+            @Override
+            public void onToken(GeneratedToken token) {
+                events.add(new Token(index, token));
+            }
 
-    @Override
-    public void onFinish(FinishReason reason, int promptTokens, int completionTokens, String error) {
-        events.add(new Finished(reason, promptTokens, completionTokens, error));
+            @Override
+            public void onFinish(FinishReason reason, int promptTokens, int completionTokens, String error) {
+                events.add(new Finished(index, reason, promptTokens, completionTokens, error));
+            }
+        };
     }
 
     Event take() throws InterruptedException {

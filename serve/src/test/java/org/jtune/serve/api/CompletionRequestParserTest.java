@@ -70,7 +70,7 @@ class CompletionRequestParserTest {
         assertEquals("top_p", chatError("{\"model\":\"m\"," + msgs + ",\"top_p\":0}").param());
         assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":0}").param());
         assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":1.5}").param());
-        assertEquals("n", chatError("{\"model\":\"m\"," + msgs + ",\"n\":3}").param());
+        assertEquals("n", chatError("{\"model\":\"m\"," + msgs + ",\"n\":17}").param());
         assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}").param());
         assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"\"]}").param());
         assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"top_logprobs\":2}").param());
