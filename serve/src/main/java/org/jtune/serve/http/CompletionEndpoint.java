@@ -30,10 +30,10 @@ import org.jtune.serve.text.PromptCodec;
 
 /**
  * POST /v1/chat/completions and /v1/completions on the request's own thread: parse and check the
- * body, render (with the chat format of the model the request names) and tokenize the prompt, check it against the context, submit it to the engine, then
- * turn the engine's tokens into text (stop strings, held-back partial characters) and answer whole or
- * as server-sent events. The sequence is cancelled when a stop string appears, when the client goes
- * away, and in any case when this method leaves. Every request is logged, also those refused before
+ * body, render (with the chat format of the model the request names) and tokenize the prompt, check it against the
+ * context, submit it to the engine (once per choice: n sequences), then turn the engine's tokens into text (stop
+ * strings, held-back partial characters) and answer whole or as server-sent events. A choice's sequence is cancelled
+ * when a stop string appears; all are when the client goes away, and in any case when this method leaves. Every request is logged, also those refused before
  * their body was read (a wrong key, a body over the limit: status, endpoint and time, no body).
  */
 final class CompletionEndpoint {
