@@ -57,7 +57,7 @@ final class TokenizeBenchmark {
     }
 
     /** The shared data folder: -Djtune.shared, else $JTUNE_SHARED, else ../shared from the working directory. */
-    private static Path sharedRoot() {
+    static Path sharedRoot() {
         String p = System.getProperty("jtune.shared");
         if (p == null || p.isBlank()) p = System.getenv("JTUNE_SHARED");
         if (p == null || p.isBlank()) p = "../shared";
