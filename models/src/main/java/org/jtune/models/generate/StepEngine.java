@@ -287,11 +287,13 @@ public final class StepEngine {
                 int drafted = c.tokens().length - 1, right = taken - 1;
                 draftedTokens += drafted;
                 acceptedDrafts += right;
-                // a wrong draft costs the step its extra positions: draft less after a miss, more after a full hit
+                // a wrong draft costs the step its extra positions: a step whose drafts were mostly wrong counts as a miss
+                // (draft less, and pause), one whose drafts were all right as a hit (draft more)
                 int max = s.request.sampling().promptLookup();
-                s.draftLimit = right == 0 ? Math.max(1, s.draftLimit / 2) : right == drafted ? Math.min(max, s.draftLimit * 2) : s.draftLimit;
-                s.draftMisses = right == 0 ? s.draftMisses + 1 : 0;
-                s.draftPause = right == 0 ? Math.min(16, 1 << s.draftMisses) : 0;
+                boolean miss = 2 * right < drafted;
+                s.draftLimit = miss ? Math.max(1, s.draftLimit / 2) : right == drafted ? Math.min(max, s.draftLimit * 2) : s.draftLimit;
+                s.draftMisses = miss ? s.draftMisses + 1 : 0;
+                s.draftPause = miss ? Math.min(16, 1 << s.draftMisses) : 0;
             }
         }
         live.removeIf(this::retireIfFinished);
@@ -316,8 +318,8 @@ public final class StepEngine {
      *
      * <p>A step of several positions costs more than one on a CPU (1.1B shape, two cores: 1.5 × for 3 to 5 positions
      * with BF16 weights, 3 × with Q4_0), so a one-token match (too often wrong) drafts nothing, and a sequence whose
-     * drafts were all wrong halves its draft length and drafts nothing for the next 2, 4, … 16 steps as the misses go
-     * on; all right doubles the length again (up to the request's limit). At most {@code room} drafts, none past the
+     * drafts were mostly wrong (fewer than half right) halves its draft length and drafts nothing for the next 2, 4, …
+     * 16 steps as such misses go on; all right doubles the length again (up to the request's limit). At most {@code room} drafts, none past the
      * token limit or the cache; none for a sequence that samples or whose logits are processed (penalties, JSON
      * constraints), and none in a step that decodes more than {@link #MAX_DRAFTING_SEQUENCES} sequences.
      */
