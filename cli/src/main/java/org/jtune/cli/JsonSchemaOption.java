@@ -25,18 +25,20 @@ final class JsonSchemaOption {
     @Option(names = "--json-object", description = "Generate only a JSON object (any keys and values).")
     boolean object;
 
+    private JsonNode schema; // read and checked once
+
     /** The schema asked for, checked (before any model loads); null for free text. */
     JsonNode schema() throws JtuneException {
         if (file != null && object) throw new JtuneException("--json-schema and --json-object exclude each other");
         if (object) return new ObjectMapper().createObjectNode().put("type", "object");
-        if (file == null) return null;
-        JsonNode schema = JsonFiles.read(file);
+        if (file == null || schema != null) return schema;
+        JsonNode read = JsonFiles.read(file);
         try {
-            JsonShape.compile(schema);
+            JsonShape.compile(read);
         } catch (IllegalArgumentException e) {
             throw new JtuneException(file + ": " + e.getMessage(), e);
         }
-        return schema;
+        return schema = read;
     }
 
     /** The sampling constrained to the schema (ending at its stop ids), or as it is without one. */

@@ -25,6 +25,7 @@ import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.LogitsProcessor;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.generate.Sequence;
+import org.jtune.models.generate.StopIds;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.structured.JsonConstraint;
@@ -175,8 +176,12 @@ public final class LanguageModel implements AutoCloseable {
      * @throws JtuneException when the template fails or the prompt does not fit the model's context
      */
     public String chat(List<Message> conversation) throws JtuneException {
-        int[] ids = tokenizer.encode(template.render(withSystem(conversation), true, null), false);
-        return generate(ids, maxNewTokens, null).text().strip();
+        return generate(promptIds(conversation), maxNewTokens, null).text().strip();
+    }
+
+    /** The conversation rendered with the chat template (and the system message) for an answer, as ids. */
+    private int[] promptIds(List<Message> conversation) throws JtuneException {
+        return tokenizer.encode(template.render(withSystem(conversation), true, null), false);
     }
 
     /**
@@ -205,14 +210,13 @@ public final class LanguageModel implements AutoCloseable {
         JsonConstraint constraint = constraints.get(schema.toString());
         if (constraint == null) {
             try {
-                constraint = JsonConstraint.schema(schema, tokenizer, SamplingConfig.greedyUntilEos(model.config(), tokenizer, 1).stopIds());
+                constraint = JsonConstraint.schema(schema, tokenizer, StopIds.of(model.config(), tokenizer));
             } catch (IllegalArgumentException e) {
                 throw new JtuneException(e.getMessage(), e);
             }
             constraints.put(schema.toString(), constraint); // kept: its token masks are cached for the next answers
         }
-        int[] ids = tokenizer.encode(template.render(withSystem(conversation), true, null), false);
-        Generator.Result r = generate(ids, maxNewTokens, constraint);
+        Generator.Result r = generate(promptIds(conversation), maxNewTokens, constraint);
         if (r.finish() != Sequence.Finish.STOP_ID) {
             throw new JtuneException("the answer reached " + maxNewTokens + " tokens before its JSON value was complete; raise maxNewTokens: "
                     + r.text());

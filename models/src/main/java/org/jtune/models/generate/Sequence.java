@@ -33,8 +33,8 @@ public final class Sequence {
     int fed;              // entries of history already in the cache; the rest is fed next (prompt chunks, or the last sampled token)
     int reused;           // prompt positions taken from cached prefix blocks instead of being computed
     int preemptions;      // times its cache was taken back for others (it then recomputes)
-    int draftLimit;       // prompt lookup: most tokens to draft next step (halved when all were wrong, doubled when all were right)
-    int draftMisses;      // prompt lookup: draft steps in a row whose drafts were all wrong
+    int draftLimit;       // prompt lookup: most tokens to draft next step (halved after a miss, doubled when all were right)
+    int draftMisses;      // prompt lookup: draft steps in a row whose drafts were mostly wrong (misses)
     int draftPause;       // prompt lookup: steps to decode without drafting (2^misses after a miss, at most 16)
     Finish finish;
     String text;          // decoded output with a stop string cut, when one ended it

@@ -37,18 +37,9 @@ public final class JsonConstraint implements LogitsProcessor {
         this.words = (width + 63) / 64;
     }
 
-    /** Any JSON object. */
-    public static JsonConstraint anyObject(Tokenizer tokenizer, List<Integer> endIds) {
-        return of(JsonShape.ANY_OBJECT, tokenizer, endIds);
-    }
-
     /** JSON that follows the schema; an {@link IllegalArgumentException} names the part of it that cannot be enforced. */
     public static JsonConstraint schema(JsonNode schema, Tokenizer tokenizer, List<Integer> endIds) {
-        return of(JsonShape.compile(schema), tokenizer, endIds);
-    }
-
-    static JsonConstraint of(JsonShape shape, Tokenizer tokenizer, List<Integer> endIds) {
-        return new JsonConstraint(shape, TokenTrie.of(tokenizer), endIds);
+        return new JsonConstraint(JsonShape.compile(schema), TokenTrie.of(tokenizer), endIds);
     }
 
     /** For tests: a vocabulary given as its tokens' bytes (null = special). */

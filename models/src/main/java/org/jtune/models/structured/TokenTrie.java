@@ -92,10 +92,6 @@ final class TokenTrie {
         for (int n = 0; n < nodes; n++) System.arraycopy(nodeTokens.get(n), 0, tokens, tokenStart[n], nodeTokens.get(n).length);
     }
 
-    int nodes() {
-        return first.length;
-    }
-
     /**
      * The tokens split for the inside of a string: {@code chars[id]} is how many characters token id adds when it is
      * plain string content (no quote, no control byte, whole escapes and UTF-8 characters, no \\uD800–\\uDFFF

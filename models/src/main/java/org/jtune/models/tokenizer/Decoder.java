@@ -92,17 +92,21 @@ sealed interface Decoder {
         public List<String> decode(List<String> tokens) {
             java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
             for (String t : tokens) {
-                byte[] mapped = new byte[t.length()];
-                boolean all = true;
-                for (int i = 0; i < t.length() && all; i++) {
-                    int b = ByteLevelAlphabet.byteOf(t.charAt(i));
-                    if (b < 0) all = false;
-                    else mapped[i] = (byte) b;
-                }
-                byte[] out = all ? mapped : t.getBytes(StandardCharsets.UTF_8);
+                byte[] out = bytesOf(t);
                 bytes.write(out, 0, out.length);
             }
             return List.of(Utf8.decodeLossy(bytes.toByteArray()));
+        }
+
+        /** The bytes a token's characters stand for; a token with a character outside the table stands for its UTF-8. */
+        static byte[] bytesOf(String t) {
+            byte[] mapped = new byte[t.length()];
+            for (int i = 0; i < t.length(); i++) {
+                int b = ByteLevelAlphabet.byteOf(t.charAt(i));
+                if (b < 0) return t.getBytes(StandardCharsets.UTF_8);
+                mapped[i] = (byte) b;
+            }
+            return mapped;
         }
     }
 
@@ -133,13 +137,7 @@ sealed interface Decoder {
                     if (v >= 0) return new byte[] {(byte) v};
                 }
                 case ByteLevel b -> {
-                    byte[] mapped = new byte[t.length()];
-                    for (int i = 0; i < t.length(); i++) {
-                        int v = ByteLevelAlphabet.byteOf(t.charAt(i));
-                        if (v < 0) return t.getBytes(StandardCharsets.UTF_8);
-                        mapped[i] = (byte) v;
-                    }
-                    return mapped;
+                    return ByteLevel.bytesOf(t);
                 }
                 case Sequence nested -> {
                     return bytesWithin(nested, t);

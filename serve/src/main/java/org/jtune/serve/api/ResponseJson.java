@@ -30,11 +30,6 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
     /** One choice of a whole answer: its text, why it ended, its tokens' logprobs (null: not asked for). */
     public record Choice(String text, String finishReason, List<GeneratedToken> logprobTokens) {}
 
-    /** The whole answer (non-streaming) with one choice. */
-    public ObjectNode complete(String text, String finishReason, List<GeneratedToken> logprobTokens, Usage usage) {
-        return complete(List.of(new Choice(text, finishReason, logprobTokens)), usage);
-    }
-
     /** The whole answer (non-streaming), its choices indexed in order (n). */
     public ObjectNode complete(List<Choice> choices, Usage usage) {
         ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion" : "text_completion");
@@ -59,18 +54,13 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
     }
 
     /**
-     * One streamed chunk with a text delta (chat: the first carries the role), its tokens' logprobs, and
-     * the finish reason on the last.
+     * One streamed chunk of one choice with a text delta (chat: the choice's first carries the role), its tokens'
+     * logprobs, and the finish reason on the choice's last.
      *
+     * @param index      the choice (0 .. n − 1)
      * @param textOffset for completions' logprobs: where this delta starts in the whole text
      * @param usageField whether the chunk carries "usage": null (stream_options.include_usage)
      */
-    public ObjectNode chunk(String delta, boolean first, List<GeneratedToken> logprobTokens, int textOffset,
-                            String finishReason, boolean usageField) {
-        return chunk(0, delta, first, logprobTokens, textOffset, finishReason, usageField);
-    }
-
-    /** {@link #chunk(String, boolean, List, int, String, boolean)} of choice {@code index} (n > 1). */
     public ObjectNode chunk(int index, String delta, boolean first, List<GeneratedToken> logprobTokens, int textOffset,
                             String finishReason, boolean usageField) {
         ObjectNode root = header(kind == CompletionRequest.Kind.CHAT ? "chat.completion.chunk" : "text_completion");

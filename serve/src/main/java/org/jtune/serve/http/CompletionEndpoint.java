@@ -234,14 +234,12 @@ final class CompletionEndpoint {
         final OutputText out;
         final List<GeneratedToken> logprobs;
         final Timing timing;
-        final List<GeneratedToken> pendingLogprobs; // streaming: those not sent yet
         String finish;
-        int sentChars;
+        int sentChars, sentLogprobs; // streaming: what the chunks so far carried
 
         Choice(CompletionRequest req, Trace trace) {
             out = new OutputText(codec::decode, req.stop());
             logprobs = req.logprobs() ? new ArrayList<>() : null;
-            pendingLogprobs = req.logprobs() ? new ArrayList<>() : null;
             timing = new Timing(trace);
         }
 
@@ -250,12 +248,19 @@ final class CompletionEndpoint {
             timing.token(t);
             String delta = out.add(t.id());
             if (logprobs != null) logprobs.add(t);
-            if (pendingLogprobs != null) pendingLogprobs.add(t);
             if (out.stopped()) {
                 sub.cancel();
                 finish = "stop";
             }
             return delta;
+        }
+
+        /** The logprobs no chunk has carried yet, now marked carried (null without logprobs). */
+        List<GeneratedToken> unsentLogprobs() {
+            if (logprobs == null) return null;
+            List<GeneratedToken> unsent = List.copyOf(logprobs.subList(sentLogprobs, logprobs.size()));
+            sentLogprobs = logprobs.size();
+            return unsent;
         }
     }
 
@@ -337,13 +342,12 @@ final class CompletionEndpoint {
                     break;
                 }
                 if (!delta.isEmpty()) {
-                    List<GeneratedToken> lp = c.pendingLogprobs == null ? null : List.copyOf(c.pendingLogprobs);
-                    ex.event(shape.chunk(i, delta, false, lp, c.sentChars, null, req.includeUsage()).toString());
+                    ex.event(shape.chunk(i, delta, false, c.unsentLogprobs(), c.sentChars, null, req.includeUsage()).toString());
                     c.sentChars += delta.length();
-                    if (c.pendingLogprobs != null) c.pendingLogprobs.clear();
                 }
                 if (c.finish != null) {
-                    List<GeneratedToken> lp = c.pendingLogprobs == null || c.pendingLogprobs.isEmpty() ? null : c.pendingLogprobs;
+                    List<GeneratedToken> lp = c.unsentLogprobs();
+                    if (lp != null && lp.isEmpty()) lp = null;
                     ex.event(shape.chunk(i, chat ? null : "", false, lp, c.sentChars, c.finish, req.includeUsage()).toString());
                 }
             }
