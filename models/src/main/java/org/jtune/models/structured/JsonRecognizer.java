@@ -294,7 +294,7 @@ public final class JsonRecognizer {
 
         /**
          * The string lexer: from state lex (0 plain, 1 after a backslash, 2–5 hex digits of a \\u escape left + 1,
-         * 6–8 UTF-8 continuation bytes left + 5), byte b gives the next state — with {@link #CHAR_DONE} set when b
+         * 6–8 UTF-8 continuation bytes left + 5, 9–12 the narrower second byte after E0, ED, F0, F4), byte b gives the next state — with {@link #CHAR_DONE} set when b
          * starts a character (a backslash starts its escape, so a length bound stops it before it is spelled out)
          * — or {@link #CLOSE} for the closing quote, or −1 when b cannot come here.
          */
@@ -306,12 +306,21 @@ public final class JsonRecognizer {
                     if (b < 0x20) yield -1;
                     if (b < 0x80) yield CHAR_DONE;
                     if (b >= 0xC2 && b <= 0xDF) yield 6 | CHAR_DONE;
-                    if (b >= 0xE0 && b <= 0xEF) yield 7 | CHAR_DONE;
-                    if (b >= 0xF0 && b <= 0xF4) yield 8 | CHAR_DONE;
+                    if (b == 0xE0) yield 9 | CHAR_DONE;
+                    if (b == 0xED) yield 10 | CHAR_DONE;
+                    if (b >= 0xE1 && b <= 0xEF) yield 7 | CHAR_DONE;
+                    if (b == 0xF0) yield 11 | CHAR_DONE;
+                    if (b == 0xF4) yield 12 | CHAR_DONE;
+                    if (b >= 0xF1 && b <= 0xF3) yield 8 | CHAR_DONE;
                     yield -1;
                 }
                 case 1 -> b == 'u' ? 5 : "\"\\/bfnrt".indexOf(b) >= 0 ? 0 : -1;
                 case 2, 3, 4, 5 -> Character.digit(b, 16) < 0 ? -1 : lex == 2 ? 0 : lex - 1;
+                // the second byte after E0, ED, F0 and F4 is narrower: no overlong forms, no surrogates, nothing past U+10FFFF
+                case 9 -> b >= 0xA0 && b <= 0xBF ? 6 : -1;
+                case 10 -> b >= 0x80 && b <= 0x9F ? 6 : -1;
+                case 11 -> b >= 0x90 && b <= 0xBF ? 7 : -1;
+                case 12 -> b >= 0x80 && b <= 0x8F ? 7 : -1;
                 default -> b < 0x80 || b > 0xBF ? -1 : lex == 6 ? 0 : lex - 1;
             };
         }

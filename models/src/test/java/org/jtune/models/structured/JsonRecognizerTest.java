@@ -187,6 +187,37 @@ class JsonRecognizerTest {
     }
 
     @Test
+    void stringsTakeExactlyTheUtf8ThatAStrictDecoderTakes() throws Exception {
+        // every lead byte with every second byte, padded with continuation bytes to the longest form: overlong forms,
+        // surrogates (ED A0..BF) and code points past U+10FFFF (F4 90.., F5..) are refused as a strict decoder refuses them
+        JsonShape string = JsonShape.compile(SchemaOracle.json("{\"type\":\"string\"}"));
+        int checked = 0;
+        for (int b1 = 0x80; b1 <= 0xFF; b1++) {
+            for (int b2 = 0; b2 <= 0xFF; b2++) {
+                for (int pad = 0; pad <= 2; pad++) {
+                    byte[] text = new byte[4 + pad];
+                    text[0] = '"';
+                    text[1] = (byte) b1;
+                    text[2] = (byte) b2;
+                    for (int i = 0; i < pad; i++) text[3 + i] = (byte) 0x80;
+                    text[text.length - 1] = '"';
+                    boolean strict;
+                    try {
+                        java.nio.charset.StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                                .decode(java.nio.ByteBuffer.wrap(text));
+                        strict = b2 >= 0x20 && b2 != '"' && b2 != '\\';
+                    } catch (java.nio.charset.CharacterCodingException e) {
+                        strict = false;
+                    }
+                    assertEquals(strict, accepts(string, text), String.format("%02X %02X + %d continuation bytes", b1, b2, pad));
+                    checked++;
+                }
+            }
+        }
+        assertEquals(128 * 256 * 3, checked);
+    }
+
+    @Test
     void whatCannotBeEnforcedIsRefusedWithItsPath() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JsonShape.compile(SchemaOracle.json(
                 "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[A-Z]+$\"}}}")));
