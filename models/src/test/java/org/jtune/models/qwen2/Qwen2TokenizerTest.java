@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * file is kept beside the repository, so this checks the structure on a small vocabulary whose merges
  * would cross every split boundary if a split were missed; the real vocabulary is not checked here.
  */
-class Qwen2TokenizerTest {
+public class Qwen2TokenizerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The Split pattern of Qwen2 / Qwen2.5's tokenizer.json. */
     static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -65,6 +65,14 @@ class Qwen2TokenizerTest {
     }
 
     static void write(Path dir, List<String> merges) throws Exception {
+        write(dir, merges, List.of(), CHATML);
+    }
+
+    /**
+     * A Qwen2-style tokenizer folder: byte vocabulary plus these merges, ChatML special tokens, {@code plainAdded} as
+     * added tokens that are not special (as Qwen2.5 adds &lt;tool_call&gt;), and this chat template.
+     */
+    public static void write(Path dir, List<String> merges, List<String> plainAdded, String chatTemplate) throws Exception {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         Map<String, Integer> vocab = new LinkedHashMap<>();
@@ -76,6 +84,12 @@ class Qwen2TokenizerTest {
             vocab.put(s, id);
             added.addObject().put("id", id).put("content", s).put("single_word", false).put("lstrip", false).put("rstrip", false)
                     .put("normalized", false).put("special", true);
+        }
+        for (String s : plainAdded) {
+            int id = vocab.size();
+            vocab.put(s, id);
+            added.addObject().put("id", id).put("content", s).put("single_word", false).put("lstrip", false).put("rstrip", false)
+                    .put("normalized", false).put("special", false);
         }
         root.putObject("normalizer").put("type", "NFC");
         ObjectNode pre = root.putObject("pre_tokenizer").put("type", "Sequence");
@@ -93,7 +107,7 @@ class Qwen2TokenizerTest {
         merges.forEach(m::add);
         Files.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root));
         ObjectNode tc = JSON.createObjectNode();
-        tc.put("eos_token", "<|im_end|>").put("pad_token", "<|endoftext|>").putNull("bos_token").put("chat_template", CHATML)
+        tc.put("eos_token", "<|im_end|>").put("pad_token", "<|endoftext|>").putNull("bos_token").put("chat_template", chatTemplate)
                 .put("tokenizer_class", "Qwen2Tokenizer").put("add_prefix_space", false);
         Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(tc));
     }
