@@ -29,6 +29,10 @@ import org.jtune.models.generate.StopIds;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.structured.JsonConstraint;
+import org.jtune.models.tools.ToolCall;
+import org.jtune.models.tools.ToolReply;
+import org.jtune.models.tools.ToolSyntax;
+import org.jtune.models.tools.ToolUse;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.tensor.VectorApi;
 import org.jtune.train.data.Conversation;
@@ -226,6 +230,43 @@ public final class LanguageModel implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("constrained output that is not JSON: " + r.text(), e);
         }
+    }
+
+    /**
+     * The next turn of a conversation with tools: the model answers in text or calls tools, as the chat template's tool
+     * syntax has it ({@link ToolSyntax}: Mistral's and the Hermes tags natively, any other template with the tools in
+     * the system message and a JSON answer). Calls are generated under the tools' schemas; pass them back as an
+     * assistant message with {@code tool_calls} ({@link ToolCall#toOpenAi}) followed by "tool" messages with each
+     * {@code tool_call_id} and result, then call this again.
+     *
+     * @param conversation the messages so far
+     * @param tools        the tools, tool_choice and parallel_tool_calls
+     * @return the text (null with only calls) and the calls (empty: it answered in text)
+     * @throws JtuneException when a strict tool's schema cannot be enforced, or the calls reached {@link #maxNewTokens}
+     *                        before they were complete
+     */
+    public ToolReply chatTools(List<Message> conversation, ToolUse tools) throws JtuneException {
+        ToolSyntax syntax = ToolSyntax.of(template, tokenizer);
+        ToolSyntax.Rendering r = syntax.render(withSystem(conversation), tools);
+        int[] prompt = tokenizer.encode(template.render(r.messages(), true, r.variables()), false);
+        LogitsProcessor constraint;
+        try {
+            constraint = syntax.constraint(tools, tokenizer, StopIds.of(model.config(), tokenizer));
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(e.getMessage(), e);
+        }
+        Generator.Result g = generate(prompt, maxNewTokens, constraint);
+        if (!tools.offered()) return ToolReply.text(g.text().strip());
+        ToolReply reply = syntax.parse(g.outputIds(), tokenizer, tools);
+        if (g.finish() != Sequence.Finish.STOP_ID && reply.calls().isEmpty() && (syntax.holdsAll() || opened(syntax, g.outputIds()))) {
+            throw new JtuneException("the answer reached " + maxNewTokens + " tokens before its tool calls were complete; raise maxNewTokens: " + g.text());
+        }
+        return reply;
+    }
+
+    private boolean opened(ToolSyntax syntax, int[] ids) {
+        for (int id : ids) if (syntax.opensCalls(id, tokenizer)) return true;
+        return false;
     }
 
     private Generator.Result generate(int[] prompt, int maxNew, LogitsProcessor constraint) throws JtuneException {

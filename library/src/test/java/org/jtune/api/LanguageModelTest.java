@@ -19,6 +19,11 @@ import org.jtune.eval.Task;
 import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.models.chat.Message;
+import org.jtune.models.tools.ToolCall;
+import org.jtune.models.tools.ToolChoice;
+import org.jtune.models.tools.ToolDefinition;
+import org.jtune.models.tools.ToolReply;
+import org.jtune.models.tools.ToolUse;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
 import org.jtune.models.generate.StopIds;
@@ -124,6 +129,28 @@ class LanguageModelTest {
             JtuneException pattern = assertThrows(JtuneException.class,
                     () -> m.chatJson("x", json.readTree("{\"type\":\"string\",\"pattern\":\"a+\"}")));
             assertTrue(pattern.getMessage().contains("\"pattern\""), pattern.getMessage());
+        }
+    }
+
+    @Test
+    void chatToolsCallsAToolAndTakesItsResultBack() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        ObjectMapper json = new ObjectMapper();
+        List<ToolDefinition> tools = ToolDefinition.fromOpenAi(json.readTree("[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+                + "\"strict\":true,\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"enum\":[\"Paris\",\"Rome\"]}},"
+                + "\"required\":[\"city\"],\"additionalProperties\":false}}}]"));
+        try (LanguageModel m = LanguageModel.load(model).maxNewTokens(160)) {
+            List<Message> conversation = new java.util.ArrayList<>(List.of(Message.user("Rain in Paris?")));
+            ToolReply reply = m.chatTools(conversation, new ToolUse(tools, ToolChoice.REQUIRED, false));
+            assertEquals(1, reply.calls().size(), reply.toString());
+            ToolCall call = reply.calls().getFirst();
+            assertEquals("get_weather", call.name());
+            assertTrue(List.of("Paris", "Rome").contains(json.readTree(call.arguments()).get("city").asText()), call.arguments());
+            conversation.add(new Message("assistant", null, java.util.Map.of("tool_calls", List.of(call.toOpenAi()))));
+            conversation.add(new Message("tool", "dry", java.util.Map.of("tool_call_id", call.id())));
+            ToolReply answer = m.chatTools(conversation, new ToolUse(tools, ToolChoice.NONE, false));
+            assertTrue(answer.calls().isEmpty());
+            assertTrue(answer.content() != null && !answer.content().isEmpty(), answer.toString());
         }
     }
 

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ToolChoice;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.exception.ModelNotFoundException;
@@ -30,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * LangChain4j's OpenAI chat models (blocking and streaming) against `jtune serve` on stories260K, and an AI service
- * whose method returns a record (structured output through response_format json_schema).
+ * whose method returns a record (structured output through response_format json_schema), and a tool call whose request
+ * and result go back as LangChain4j writes them.
  */
 class LangChain4jTest {
     @TempDir
@@ -130,5 +136,23 @@ class LangChain4jTest {
                 .modelName(TestServer.BASE).maxRetries(0).build().chat("Hi"));
         var e = assertThrows(InvalidRequestException.class, () -> model(TestServer.BASE).maxTokens(10_000).build().chat("Hi"));
         assertTrue(e.getMessage().contains("context_length_exceeded"), e.getMessage());
+    }
+
+    @Test
+    void toolCallsRoundTripThroughLangChain4jsMessages() {
+        ToolSpecification weather = ToolSpecification.builder().name("get_weather").description("Weather in a city")
+                .parameters(JsonObjectSchema.builder().addEnumProperty("city", List.of("Paris", "Rome")).required("city").additionalProperties(false).build())
+                .build();
+        OpenAiChatModel chat = model(TestServer.BASE).maxTokens(null).strictTools(true).parallelToolCalls(false).build();
+        UserMessage question = UserMessage.from("Rain in Paris?");
+        ChatResponse call = chat.chat(ChatRequest.builder().messages(question).toolSpecifications(weather).toolChoice(ToolChoice.REQUIRED).build());
+        assertEquals(FinishReason.TOOL_EXECUTION, call.finishReason());
+        List<ToolExecutionRequest> requests = call.aiMessage().toolExecutionRequests();
+        assertEquals(1, requests.size());
+        assertEquals("get_weather", requests.getFirst().name());
+        assertTrue(requests.getFirst().arguments().matches("\\{\\s*\"city\"\\s*:\\s*\"(Paris|Rome)\"\\s*}"), requests.getFirst().arguments());
+        ChatResponse answer = model(TestServer.BASE).build().chat(ChatRequest.builder()
+                .messages(question, call.aiMessage(), ToolExecutionResultMessage.from(requests.getFirst(), "dry")).build());
+        assertNotNull(answer.aiMessage().text(), "the call and its result were rendered back into the conversation");
     }
 }

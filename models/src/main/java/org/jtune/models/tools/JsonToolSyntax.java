@@ -34,6 +34,7 @@ public final class JsonToolSyntax implements ToolSyntax {
 
     @Override
     public Rendering render(List<Message> messages, ToolUse use) {
+        boolean offered = use != null && use.offered();
         List<Message> out = new ArrayList<>();
         List<Object> results = new ArrayList<>();
         for (Message m : messages) {
@@ -58,14 +59,14 @@ public final class JsonToolSyntax implements ToolSyntax {
                     written.add(w);
                 }
                 out.add(Message.assistant(ToolCalls.json(Map.of("tool_calls", written))));
-            } else if (m.role().equals("assistant") && use.offered() && m.content() != null) {
+            } else if (m.role().equals("assistant") && offered && m.content() != null) {
                 out.add(Message.assistant(ToolCalls.json(Map.of("content", m.content()))));
             } else {
-                out.add(new Message(m.role(), m.content()));
+                out.add(m);
             }
         }
         if (!results.isEmpty()) out.add(Message.user(ToolCalls.json(Map.of("tool_results", List.copyOf(results)))));
-        if (!use.offered()) return new Rendering(out, Map.of());
+        if (!offered) return new Rendering(out, Map.of());
         String instructions = instructions(use);
         if (!out.isEmpty() && out.getFirst().role().equals("system")) {
             out.set(0, Message.system(out.getFirst().content() + "\n\n" + instructions));
@@ -83,16 +84,14 @@ public final class JsonToolSyntax implements ToolSyntax {
             if (t.description() != null) f.put("description", t.description());
             f.set("parameters", t.parameters() == null ? JSON.createObjectNode().put("type", "object") : t.parameters());
         }
-        String call = "{\"tool_calls\": [{\"name\": \"<function name>\", \"arguments\": {<its arguments>}}"
-                + (use.parallel() ? ", ...]}" : "]}");
-        StringBuilder sb = new StringBuilder("You can call these functions; each is given with the JSON Schema of its arguments:\n")
-                .append(functions).append("\n\n");
+        String call = "{\"tool_calls\": [{\"name\": ..., \"arguments\": {...}}" + (use.parallel() ? ", ...]}" : "]}");
+        StringBuilder sb = new StringBuilder("Functions you can call, with the JSON Schema of their arguments:\n").append(functions).append('\n');
         switch (use.choice().mode()) {
-            case FUNCTION -> sb.append("Answer with one JSON object that calls the function ").append(use.choice().function()).append(": ").append(call);
-            case REQUIRED -> sb.append("Answer with one JSON object that calls functions: ").append(call);
-            default -> sb.append("Answer with one JSON object: ").append(call).append(" to call functions, or {\"content\": \"<your answer>\"} to answer directly.");
+            case FUNCTION -> sb.append("Reply with JSON that calls ").append(use.choice().function()).append(": ").append(call);
+            case REQUIRED -> sb.append("Reply with JSON that calls functions: ").append(call);
+            default -> sb.append("Reply with JSON: ").append(call).append(" to call functions, or {\"content\": \"...\"} to answer.");
         }
-        if (!use.parallel()) sb.append(" Call one function at a time.");
+        if (!use.parallel()) sb.append(" One call at a time.");
         return sb.toString();
     }
 

@@ -49,7 +49,7 @@ public final class TaggedToolSyntax implements ToolSyntax {
     public Rendering render(List<Message> messages, ToolUse use) {
         List<Message> out = new ArrayList<>(messages.size());
         for (Message m : messages) out.add(ToolCalls.withArgumentObjects(m));
-        if (!use.offered()) return new Rendering(out, Map.of());
+        if (use == null || !use.offered()) return new Rendering(out, Map.of());
         List<Object> tools = new ArrayList<>();
         for (ToolDefinition t : use.tools()) tools.add(t.toTemplateValue());
         return new Rendering(out, Map.of("tools", tools));

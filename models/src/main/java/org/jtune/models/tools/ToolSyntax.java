@@ -39,7 +39,8 @@ public sealed interface ToolSyntax permits TaggedToolSyntax, JsonToolSyntax {
 
     /**
      * The conversation (which may hold earlier calls, assistant messages with tool_calls, and their results, tool messages)
-     * in the form this syntax's template reads, with the tools offered unless tool_choice is none.
+     * in the form this syntax's template reads, with the tools offered unless tool_choice is none ({@code use} null: a
+     * request without tools, whose conversation may still hold calls).
      */
     Rendering render(List<Message> messages, ToolUse use);
 

@@ -191,8 +191,8 @@ class ToolSyntaxTest {
         msgs.addAll(conversation("call_1"));
         ToolSyntax.Rendering r = JsonToolSyntax.INSTANCE.render(msgs, auto);
         assertEquals(List.of("system", "user", "assistant", "user", "assistant", "user"), r.messages().stream().map(Message::role).toList());
-        assertTrue(r.messages().get(0).content().startsWith("Be brief.\n\nYou can call these functions"), r.messages().get(0).content());
-        assertTrue(r.messages().get(0).content().endsWith("or {\"content\": \"<your answer>\"} to answer directly. Call one function at a time."));
+        assertTrue(r.messages().get(0).content().startsWith("Be brief.\n\nFunctions you can call"), r.messages().get(0).content());
+        assertTrue(r.messages().get(0).content().endsWith("to call functions, or {\"content\": \"...\"} to answer. One call at a time."));
         assertEquals("{\"tool_calls\":[{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}]}", r.messages().get(2).content());
         assertEquals("{\"tool_results\":[{\"tool_call_id\":\"call_1\",\"content\":\"22 C\"}]}", r.messages().get(3).content());
         assertEquals("{\"content\":\"It is 22 C.\"}", r.messages().get(4).content());

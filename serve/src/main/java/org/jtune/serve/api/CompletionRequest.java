@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.OpenAiPenalties;
+import org.jtune.models.tools.ToolUse;
 
 /**
  * A validated /v1/chat/completions or /v1/completions request: the parameters this server honours,
@@ -27,11 +28,12 @@ import org.jtune.models.generate.OpenAiPenalties;
  *                     already checked to be enforceable), or null for free text
  * @param penalties    presence_penalty, frequency_penalty and logit_bias (token ids not yet checked against the vocabulary)
  * @param n            how many choices to generate for the prompt (1..{@value CompletionRequestParser#MAX_N})
+ * @param tools        tools, tool_choice and parallel_tool_calls (chat), or null without tools
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
-                                OpenAiPenalties penalties, int n) {
+                                OpenAiPenalties penalties, int n, ToolUse tools) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

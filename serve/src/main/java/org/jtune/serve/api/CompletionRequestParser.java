@@ -6,17 +6,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jtune.models.chat.Message;
 import org.jtune.models.generate.OpenAiPenalties;
 import org.jtune.models.structured.JsonShape;
+import org.jtune.models.tools.ToolChoice;
+import org.jtune.models.tools.ToolDefinition;
+import org.jtune.models.tools.ToolUse;
 
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (best_of > 1, tools, echo, a schema keyword
+ * range; parameters it cannot honour (best_of > 1, functions, echo, a schema keyword
  * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
@@ -98,14 +102,41 @@ public final class CompletionRequestParser {
         }
         OpenAiPenalties penalties = new OpenAiPenalties((float) optionalNumber(body, "presence_penalty", -2, 2, 0),
                 (float) optionalNumber(body, "frequency_penalty", -2, 2, 0), logitBias(body.get("logit_bias")));
-        for (String unsupported : List.of("tools", "functions")) {
-            JsonNode v = body.get(unsupported);
-            if (v != null && !v.isNull() && !v.isEmpty()) {
-                throw ApiError.invalid("'" + unsupported + "' is not supported by this server.", unsupported, "unsupported_parameter");
-            }
+        JsonNode functions = body.get("functions");
+        if (functions != null && !functions.isNull() && !functions.isEmpty()) {
+            throw ApiError.invalid("'functions' (deprecated by OpenAI) is not supported; send 'tools'.", "functions", "unsupported_parameter");
+        }
+        ToolUse tools = tools(kind, body);
+        JsonNode schema = jsonSchema(body.get("response_format"));
+        if (schema != null && tools != null && tools.offered()) {
+            throw ApiError.invalid("'response_format' cannot be combined with 'tools' (unless tool_choice is none): a tool call is JSON of its own shape.",
+                    "response_format", "unsupported_parameter");
         }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, jsonSchema(body.get("response_format")), penalties, n == null ? 1 : n);
+                stream, includeUsage, topLogprobs, schema, penalties, n == null ? 1 : n, tools);
+    }
+
+    /** tools, tool_choice and parallel_tool_calls (chat only); null without tools. */
+    private static ToolUse tools(CompletionRequest.Kind kind, JsonNode body) throws ApiError {
+        JsonNode t = body.get("tools");
+        JsonNode choice = body.get("tool_choice");
+        boolean parallel = optionalBoolean(body, "parallel_tool_calls", true);
+        if (t == null || t.isNull() || (t.isArray() && t.isEmpty())) {
+            if (choice != null && !choice.isNull()) throw ApiError.invalid("'tool_choice' is only allowed when 'tools' are given.", "tool_choice");
+            return null;
+        }
+        if (kind != CompletionRequest.Kind.CHAT) throw ApiError.invalid("'tools' are taken by /v1/chat/completions only.", "tools", "unsupported_parameter");
+        List<ToolDefinition> defined;
+        try {
+            defined = ToolDefinition.fromOpenAi(t);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid(e.getMessage() + ".", "tools");
+        }
+        try {
+            return new ToolUse(defined, ToolChoice.fromOpenAi(choice, defined), parallel);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid(e.getMessage() + ".", "tool_choice");
+        }
     }
 
     /** logit_bias: {"token id": bias in [−100, 100], ...} (ids are checked against the vocabulary once the model is known). */
@@ -171,9 +202,38 @@ public final class CompletionRequestParser {
                 throw ApiError.invalid(where + ".role must be one of system, developer, user, assistant, tool.", where + ".role");
             }
             String r = role.asText().equals("developer") ? "system" : role.asText();
-            out.add(new Message(r, content(m.get("content"), where + ".content")));
+            Map<String, Object> fields = new LinkedHashMap<>();
+            JsonNode calls = m.get("tool_calls");
+            if (calls != null && !calls.isNull()) {
+                if (!r.equals("assistant")) throw ApiError.invalid(where + ".tool_calls: only assistant messages carry tool calls.", where + ".tool_calls");
+                toolCalls(calls, where + ".tool_calls");
+                fields.put("tool_calls", JSON.convertValue(calls, Object.class));
+            }
+            if (r.equals("tool")) {
+                JsonNode id = m.get("tool_call_id");
+                if (id == null || !id.isTextual()) throw ApiError.invalid(where + ".tool_call_id: a tool message names the call it answers.", where + ".tool_call_id");
+                fields.put("tool_call_id", id.asText());
+            }
+            JsonNode name = m.get("name");
+            if (name != null && name.isTextual()) fields.put("name", name.asText());
+            JsonNode c = m.get("content");
+            String text = fields.containsKey("tool_calls") && (c == null || c.isNull()) ? null : content(c, where + ".content");
+            out.add(new Message(r, text, fields));
         }
         return out;
+    }
+
+    /** An assistant message's tool_calls: [{"id", "type": "function", "function": {"name", "arguments": JSON text}}, ...]. */
+    private static void toolCalls(JsonNode calls, String where) throws ApiError {
+        if (!calls.isArray()) throw ApiError.invalid(where + " must be an array.", where);
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode c = calls.get(i);
+            String at = where + "[" + i + "]";
+            if (!c.isObject() || !c.path("id").isTextual() || !"function".equals(c.path("type").asText())
+                    || !c.path("function").path("name").isTextual() || !c.path("function").path("arguments").isTextual()) {
+                throw ApiError.invalid(at + " must be {\"id\": ..., \"type\": \"function\", \"function\": {\"name\": ..., \"arguments\": a JSON string}}.", at);
+            }
+        }
     }
 
     /** A string, or an array of text parts [{"type": "text", "text": ...}] joined. */

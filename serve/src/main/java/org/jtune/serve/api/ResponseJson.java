@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
+import org.jtune.models.tools.ToolCall;
 import org.jtune.serve.engine.GeneratedToken;
 
 /**
  * The JSON objects of OpenAI's completion endpoints, built field by field as the API reference
- * shows them: chat.completion, chat.completion.chunk, text_completion (whole and streamed), usage,
+ * shows them: chat.completion, chat.completion.chunk, text_completion (whole and streamed), usage, tool_calls,
  * and the two logprobs shapes (chat: content[{token, logprob, bytes, top_logprobs}]; completions:
  * tokens / token_logprobs / top_logprobs / text_offset).
  *
@@ -27,8 +28,11 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
     /** Token counts of a request. */
     public record Usage(int promptTokens, int completionTokens) {}
 
-    /** One choice of a whole answer: its text, why it ended, its tokens' logprobs (null: not asked for). */
-    public record Choice(String text, String finishReason, List<GeneratedToken> logprobTokens) {}
+    /**
+     * One choice of a whole answer: its text (null: only tool calls), why it ended, its tokens' logprobs (null: not asked
+     * for), and the tool calls it made (empty: none).
+     */
+    public record Choice(String text, String finishReason, List<GeneratedToken> logprobTokens, List<ToolCall> toolCalls) {}
 
     /** The whole answer (non-streaming), its choices indexed in order (n). */
     public ObjectNode complete(List<Choice> choices, Usage usage) {
@@ -43,6 +47,7 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
                 message.put("role", "assistant");
                 message.put("content", c.text());
                 message.putNull("refusal");
+                if (!c.toolCalls().isEmpty()) putToolCalls(message, c.toolCalls(), false);
             } else {
                 choice.put("text", c.text());
             }
@@ -78,6 +83,31 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
         else choice.put("finish_reason", finishReason);
         if (usageField) root.putNull("usage");
         return root;
+    }
+
+    /** A streamed chunk of one choice carrying its tool calls, each whole (a client's accumulator joins them as it would pieces). */
+    public ObjectNode toolCallsChunk(int index, List<ToolCall> calls, boolean usageField) {
+        ObjectNode root = header("chat.completion.chunk");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", index);
+        putToolCalls(choice.putObject("delta"), calls, true);
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        if (usageField) root.putNull("usage");
+        return root;
+    }
+
+    /** "tool_calls": [{"id", "type": "function", "function": {"name", "arguments"}}, ...]; chunks add each call's "index". */
+    private static void putToolCalls(ObjectNode message, List<ToolCall> calls, boolean indexed) {
+        ArrayNode array = message.putArray("tool_calls");
+        for (int i = 0; i < calls.size(); i++) {
+            ToolCall call = calls.get(i);
+            ObjectNode c = array.addObject();
+            if (indexed) c.put("index", i);
+            c.put("id", call.id());
+            c.put("type", "function");
+            c.putObject("function").put("name", call.name()).put("arguments", call.arguments());
+        }
     }
 
     /** The extra last chunk of stream_options.include_usage: no choices, the usage of the whole request. */

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +13,12 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jtune.JtuneException;
 import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.generate.LogitsProcessor;
 import org.jtune.models.structured.JsonConstraint;
+import org.jtune.models.tools.ToolCall;
+import org.jtune.models.tools.ToolReply;
+import org.jtune.models.tools.ToolSyntax;
+import org.jtune.models.tools.ToolUse;
 import org.jtune.serve.api.ApiError;
 import org.jtune.serve.api.CompletionRequest;
 import org.jtune.serve.api.CompletionRequestParser;
@@ -46,9 +52,9 @@ final class CompletionEndpoint {
     private final RequestLog log;
     private final String fingerprint;
     private static final int KEPT_SCHEMAS = 64;
-    private final Map<String, JsonConstraint> constraints = new LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<String, LogitsProcessor> constraints = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, JsonConstraint> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, LogitsProcessor> eldest) {
             return size() > KEPT_SCHEMAS;
         }
     };
@@ -65,17 +71,36 @@ final class CompletionEndpoint {
      * The constraint of a response_format schema, kept per schema text (at most {@value #KEPT_SCHEMAS}): clients send
      * the same schema with every request, and a kept constraint has its token masks cached.
      */
-    private JsonConstraint constraint(JsonNode schema) throws ApiError {
+    private LogitsProcessor constraint(JsonNode schema) throws ApiError {
         String key = schema.toString();
         synchronized (constraints) {
-            JsonConstraint known = constraints.get(key);
+            LogitsProcessor known = constraints.get(key);
             if (known != null) return known;
         }
-        JsonConstraint made;
+        LogitsProcessor made;
         try {
             made = JsonConstraint.schema(schema, codec.tokenizer(), codec.stopIds());
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("response_format: " + e.getMessage() + ".", "response_format", "unsupported_parameter");
+        }
+        synchronized (constraints) {
+            constraints.put(key, made);
+        }
+        return made;
+    }
+
+    /** The constraint of a request's tools in a syntax, kept (with the schemas) so its token masks stay cached. */
+    private LogitsProcessor toolConstraint(ToolSyntax syntax, ToolUse tools) throws ApiError {
+        String key = "tools " + syntax.name() + " " + tools;
+        synchronized (constraints) {
+            LogitsProcessor known = constraints.get(key);
+            if (known != null) return known;
+        }
+        LogitsProcessor made;
+        try {
+            made = syntax.constraint(tools, codec.tokenizer(), codec.stopIds());
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("tools: " + e.getMessage() + ".", "tools", "unsupported_parameter");
         }
         synchronized (constraints) {
             constraints.put(key, made);
@@ -144,6 +169,8 @@ final class CompletionEndpoint {
                 sampling = sampling.withProcessor(req.penalties());
             }
             if (req.jsonSchema() != null) sampling = sampling.withProcessor(constraint(req.jsonSchema()));
+            ToolSyntax syntax = req.tools() != null && req.tools().offered() ? codec.toolSyntax(req.model()) : null;
+            if (syntax != null) sampling = sampling.withProcessor(toolConstraint(syntax, req.tools()));
             // n choices: n sequences of the same prompt (sharing its cached prefix), choice i sampling with seed + i
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
@@ -166,8 +193,8 @@ final class CompletionEndpoint {
             ex.onClientGone(() -> subs.forEach(Submission::cancel));
             try {
                 ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
-                if (req.stream()) stream(ex, req, queue, subs, shape, trace);
-                else whole(ex, req, queue, subs, shape, trace);
+                if (req.stream()) stream(ex, req, syntax, queue, subs, shape, trace);
+                else whole(ex, req, syntax, queue, subs, shape, trace);
             } finally {
                 subs.forEach(Submission::cancel); // no-op for those that finished; frees the sequences at once otherwise
             }
@@ -191,7 +218,7 @@ final class CompletionEndpoint {
                         + "(or send a plain prompt to /v1/completions).", "messages");
             }
             try {
-                p = codec.chat(req.model(), req.messages());
+                p = codec.chat(req.model(), req.messages(), req.tools());
             } catch (JtuneException e) {
                 throw ApiError.invalid("The messages cannot be rendered with the chat template: " + e.getMessage(), "messages");
             }
@@ -229,18 +256,30 @@ final class CompletionEndpoint {
         return req.maxTokens();
     }
 
-    /** What one choice has produced so far: its text (stop strings, held-back partial characters), logprobs, end. */
+    /**
+     * What one choice has produced so far: its text (stop strings, held-back partial characters), logprobs, end; with
+     * tools, its ids, from which the calls are read at the end (text from where the calls open is held back from streaming).
+     */
     private final class Choice {
         final OutputText out;
         final List<GeneratedToken> logprobs;
         final Timing timing;
+        final ToolSyntax syntax; // null: no tools offered
+        final ToolUse tools;
+        int[] ids = new int[16];
+        int count;
+        boolean holding;         // the calls have opened: text is held back until the end
+        String content;          // once ended with tools: the text besides the calls (null: none)
+        List<ToolCall> calls = List.of();
         String finish;
         int sentChars, sentLogprobs; // streaming: what the chunks so far carried
 
-        Choice(CompletionRequest req, Trace trace) {
+        Choice(CompletionRequest req, ToolSyntax syntax, Trace trace) {
             out = new OutputText(codec::decode, req.stop());
             logprobs = req.logprobs() ? new ArrayList<>() : null;
             timing = new Timing(trace);
+            this.syntax = syntax;
+            this.tools = req.tools();
         }
 
         /** The token's text delta; cancels the sequence when a stop string appears. */
@@ -248,11 +287,36 @@ final class CompletionEndpoint {
             timing.token(t);
             String delta = out.add(t.id());
             if (logprobs != null) logprobs.add(t);
+            if (syntax != null) {
+                if (count == ids.length) ids = Arrays.copyOf(ids, count * 2);
+                ids[count++] = t.id();
+                holding |= syntax.holdsAll() || syntax.opensCalls(t.id(), codec.tokenizer());
+            }
             if (out.stopped()) {
                 sub.cancel();
                 finish = "stop";
+                if (holding) return end();
             }
-            return delta;
+            return holding ? "" : delta;
+        }
+
+        /**
+         * Once generation ended (finish set): what is left to stream. With tools the calls are read out here (the finish
+         * becomes "tool_calls" when there are any), and the text besides them is what was held back.
+         */
+        String end() {
+            String held = out.finish();
+            if (!holding) return held;
+            ToolReply reply = syntax.parse(Arrays.copyOf(ids, count), codec.tokenizer(), tools);
+            calls = reply.calls();
+            content = reply.content();
+            if ("stop".equals(finish) && !calls.isEmpty()) finish = "tool_calls";
+            return content != null && content.length() > sentChars ? content.substring(sentChars) : "";
+        }
+
+        /** The answer's text once ended. */
+        String text() {
+            return holding ? content : out.text();
         }
 
         /** The logprobs no chunk has carried yet, now marked carried (null without logprobs). */
@@ -264,9 +328,9 @@ final class CompletionEndpoint {
         }
     }
 
-    private List<Choice> choices(CompletionRequest req, Trace trace) {
+    private List<Choice> choices(CompletionRequest req, ToolSyntax syntax, Trace trace) {
         List<Choice> choices = new ArrayList<>();
-        for (int i = 0; i < req.n(); i++) choices.add(new Choice(req, trace));
+        for (int i = 0; i < req.n(); i++) choices.add(new Choice(req, syntax, trace));
         return choices;
     }
 
@@ -285,9 +349,9 @@ final class CompletionEndpoint {
         return true;
     }
 
-    private void whole(Exchange ex, CompletionRequest req, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
+    private void whole(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
             throws IOException, InterruptedException, ApiError {
-        List<Choice> choices = choices(req, trace);
+        List<Choice> choices = choices(req, syntax, trace);
         long lastProbe = System.nanoTime();
         while (!allFinished(choices)) {
             TokenQueue.Event e = queue.poll(PROBE_MILLIS);
@@ -301,7 +365,7 @@ final class CompletionEndpoint {
             if (e instanceof TokenQueue.Token t) c.token(t.token(), subs.get(e.choice()));
             else c.finish = finishReason((TokenQueue.Finished) e, trace);
         }
-        for (Choice c : choices) c.out.finish();
+        for (Choice c : choices) c.end();
         record(trace, choices);
         if (trace.finish.equals("cancelled")) {
             // the client went away (or the server is stopping): nobody to answer
@@ -311,13 +375,13 @@ final class CompletionEndpoint {
         }
         if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
         List<ResponseJson.Choice> answer = new ArrayList<>();
-        for (Choice c : choices) answer.add(new ResponseJson.Choice(c.out.text(), c.finish, c.logprobs));
+        for (Choice c : choices) answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
 
-    private void stream(Exchange ex, CompletionRequest req, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
+    private void stream(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
             throws IOException, InterruptedException {
-        List<Choice> choices = choices(req, trace);
+        List<Choice> choices = choices(req, syntax, trace);
         boolean chat = req.kind() == CompletionRequest.Kind.CHAT;
         try {
             ex.startEvents();
@@ -333,7 +397,7 @@ final class CompletionEndpoint {
                     delta = c.token(t.token(), subs.get(i));
                 } else {
                     c.finish = finishReason((TokenQueue.Finished) e, trace);
-                    delta = c.finish.equals("cancelled") ? "" : c.out.finish();
+                    delta = c.finish.equals("cancelled") ? "" : c.end();
                 }
                 if (c.finish != null && (c.finish.equals("cancelled") || c.finish.equals("error"))) {
                     failed = true;
@@ -345,6 +409,7 @@ final class CompletionEndpoint {
                     ex.event(shape.chunk(i, delta, false, c.unsentLogprobs(), c.sentChars, null, req.includeUsage()).toString());
                     c.sentChars += delta.length();
                 }
+                if (c.finish != null && !c.calls.isEmpty()) ex.event(shape.toolCallsChunk(i, c.calls, req.includeUsage()).toString());
                 if (c.finish != null) {
                     List<GeneratedToken> lp = c.unsentLogprobs();
                     if (lp != null && lp.isEmpty()) lp = null;

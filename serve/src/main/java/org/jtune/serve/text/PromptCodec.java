@@ -9,6 +9,8 @@ import org.jtune.models.chat.Message;
 import org.jtune.models.config.ModelConfig;
 import org.jtune.models.generate.StopIds;
 import org.jtune.models.tokenizer.Tokenizer;
+import org.jtune.models.tools.ToolSyntax;
+import org.jtune.models.tools.ToolUse;
 
 /**
  * The text side of a served model: chat messages through the chat format of the served name they
@@ -45,12 +47,26 @@ public record PromptCodec(Tokenizer tokenizer, Map<String, ChatFormat> formats, 
     /** A rendered chat prompt and its ids. */
     public record Prompt(String text, int[] ids) {}
 
-    /** The prompt of a chat request sent to the served name {@code model}. */
+    /** The prompt of a chat request without tools sent to the served name {@code model}. */
     public Prompt chat(String model, List<Message> messages) throws JtuneException {
+        return chat(model, messages, null);
+    }
+
+    /**
+     * The prompt of a chat request sent to the served name {@code model}, its tools (null: none) and any earlier calls
+     * and results in the conversation written as that name's {@link #toolSyntax} has them.
+     */
+    public Prompt chat(String model, List<Message> messages, ToolUse tools) throws JtuneException {
         ChatFormat format = format(model);
         if (format.template() == null) throw new JtuneException("the model \"" + model + "\" has no chat template; start the server with --chat-template");
-        String text = format.template().render(format.messages(messages), true, null);
+        ToolSyntax.Rendering r = toolSyntax(model).render(format.messages(messages), tools);
+        String text = format.template().render(r.messages(), true, r.variables());
         return new Prompt(text, tokenizer.encode(text, false));
+    }
+
+    /** How the model behind a served name writes tool calls (from its chat template and the tokenizer); the name must have a template. */
+    public ToolSyntax toolSyntax(String model) {
+        return ToolSyntax.of(format(model).template(), tokenizer);
     }
 
     public Prompt text(String prompt) {

@@ -50,6 +50,32 @@ class CompletionRequestParserTest {
     }
 
     @Test
+    void toolsToolChoiceAndToolMessagesAreReadAndChecked() throws ApiError {
+        String tool = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
+                + "\"properties\":{\"city\":{\"type\":\"string\"}}}}}";
+        String history = "\"messages\":[{\"role\":\"user\",\"content\":\"Paris?\"},{\"role\":\"assistant\",\"content\":null,"
+                + "\"tool_calls\":[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"22 C\"}]";
+        CompletionRequest r = chat("{\"model\":\"m\"," + history + ",\"tools\":[" + tool + "],\"tool_choice\":{\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\"}},\"parallel_tool_calls\":false}");
+        assertEquals("get_weather", r.tools().choice().function());
+        assertEquals(false, r.tools().parallel());
+        assertNull(r.messages().get(1).content(), "an assistant message with only calls has no text");
+        assertTrue(r.messages().get(1).fields().get("tool_calls") instanceof List<?>);
+        assertEquals("call_1", r.messages().get(2).fields().get("tool_call_id"));
+        assertNull(chat("{\"model\":\"m\"," + history + "}").tools(), "a conversation with calls needs no tools to be rendered");
+        String msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        assertEquals("tools", chatError("{\"model\":\"m\"," + msgs + ",\"tools\":[" + tool + "," + tool + "]}").param());
+        assertEquals("tool_choice", chatError("{\"model\":\"m\"," + msgs + ",\"tools\":[" + tool + "],\"tool_choice\":\"sometimes\"}").param());
+        assertEquals("tool_choice", chatError("{\"model\":\"m\"," + msgs + ",\"tool_choice\":\"required\"}").param());
+        assertEquals("response_format", chatError("{\"model\":\"m\"," + msgs + ",\"tools\":[" + tool + "],\"response_format\":{\"type\":\"json_object\"}}").param());
+        assertEquals("functions", chatError("{\"model\":\"m\"," + msgs + ",\"functions\":[{\"name\":\"f\"}]}").param());
+        assertEquals("tools", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"tools\":[" + tool + "]}")).param());
+        assertEquals("messages[0].tool_call_id", chatError("{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}").param());
+        assertEquals("messages[0].tool_calls[0]", chatError("{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"a\"}]}]}").param());
+    }
+
+    @Test
     void promptsAsTextOrTokenIds() throws ApiError {
         assertEquals("hi", text("{\"model\":\"m\",\"prompt\":[\"hi\"]}").promptText());
         assertArrayEquals(new int[] {1, 2, 3}, text("{\"model\":\"m\",\"prompt\":[1,2,3]}").promptIds());
