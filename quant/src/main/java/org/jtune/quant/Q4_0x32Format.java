@@ -34,13 +34,13 @@ import org.jtune.tensor.Tensor;
  * horizontal sums are what it compiles well. The code bytes are zero-extended to 16 bits, so the high nibble is one
  * shift and the low one a mask.
  *
- * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q4_0.interleave=false} keeps ggml's
- * rows and their F32-activation kernel.
+ * <p>On with 16 F32 lanes (AVX-512) or 8 (AVX2: {@link Q4_0x32Lanes8}, the same bits) and {@link QuantVectors#ENABLED};
+ * {@code -Djtune.q4_0.interleave=false} keeps ggml's rows and their F32-activation kernel.
  */
 public final class Q4_0x32Format implements RowGroupCodec {
     public static final Q4_0x32Format INSTANCE = new Q4_0x32Format();
     /** Whether Q4_0 matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
-    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+    public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q4_0.interleave"));
     private static final int QK = 32;
     /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
@@ -153,6 +153,10 @@ public final class Q4_0x32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        if (QuantVectors.L == 8) {
+            Q4_0x32Lanes8.multiply(base, g0, g1, blocks, BLOCK_BYTES, x, out, outOff, outStride);
+            return;
+        }
         int i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
         for (; i < m; i++) row1(base, g0, g1, blocks, x, i, out, outOff + i * outStride);

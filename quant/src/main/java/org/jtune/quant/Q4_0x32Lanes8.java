@@ -1,0 +1,227 @@
+package org.jtune.quant;
+
+import static org.jtune.quant.QuantVectors.F16_BIAS;
+import static org.jtune.quant.QuantVectors.LE;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.jtune.tensor.Q8Rows;
+
+/**
+ * {@link Q4_0x32Format}'s product with 256-bit vectors (AVX2: 8 F32 lanes, 16 short lanes), on the same bytes and with the
+ * same bits: a group's column of 32 code bytes is two halves of 16 rows, each widened to 16 shorts and multiplied by a
+ * broadcast activation code as the 512-bit kernel multiplies all 32; the 16 scale words are two 8-word loads (word t: row
+ * t in its low half, row t + 16 in its high half); each row's output is Σ_b float(S_b)·(d·d_a) added in block order from
+ * 0, as there (here into the output itself: a 16-register machine cannot also hold the float accumulators). One, two or
+ * four activation rows at a time share each decoded column. Everything is written out in the kernels: a helper method
+ * taking vectors, left uninlined by C2, boxes them (hundreds of MB allocated per decoded token, bench/RESULTS.md).
+ */
+final class Q4_0x32Lanes8 {
+    private static final int QK = 32, GROUP = 32;
+    private static final int CODES = ScaledBlockGroups.CODES;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+
+    private Q4_0x32Lanes8() {}
+
+    /** {@link Q4_0x32Format#multiplyGroups} on groups [g0, g1) at address base (group g0), every row of x. */
+    static void multiply(long base, int g0, int g1, int blocks, int blockBytes, Q8Rows x, float[] out, int outOff, int outStride) {
+        int m = x.rows();
+        long groupBytes = (long) blocks * blockBytes;
+        for (int g = g0; g < g1; g++) {
+            long group = base + (g - g0) * groupBytes;
+            int i = 0;
+            for (; i + 3 < m; i += 4) rows4(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP, outStride);
+            for (; i + 1 < m; i += 2) rows2(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP, outStride);
+            if (i < m) row1(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP);
+        }
+    }
+
+    /** One activation row times one group: out[o .. o + 32). */
+    private static void row1(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        float[] ds = x.scales();
+        int[] sums = x.sums();
+        int cols = blocks * QK, xo = i * cols, so = i * blocks;
+        java.util.Arrays.fill(out, o, o + GROUP, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * blockBytes;
+            int k = xo + b * QK;
+            ShortVector lo0 = ShortVector.zero(S), hi0 = lo0;
+            for (int j = 0; j < 16; j++) {
+                long col = c + CODES + 32L * j;
+                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
+                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                short p = a[k + j], q = a[k + j + 16];
+                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+            }
+            // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
+            IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.and(0x80000000)).reinterpretAsFloats();
+            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.and(0x80000000)).reinterpretAsFloats();
+            float da = ds[so + b];
+            short off = (short) (8 * sums[so + b]);
+            ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
+            int o0 = o;
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o0 + 0)).intoArray(out, o0 + 0);
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
+        }
+    }
+
+    /** Two activation rows (i, i + 1) times one group: out[o ..) and out[o + stride ..). */
+    private static void rows2(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        float[] ds = x.scales();
+        int[] sums = x.sums();
+        int cols = blocks * QK, xo = i * cols, so = i * blocks;
+        java.util.Arrays.fill(out, o, o + GROUP, 0f);
+        java.util.Arrays.fill(out, o + stride, o + stride + GROUP, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * blockBytes;
+            int k = xo + b * QK;
+            ShortVector lo0 = ShortVector.zero(S), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+            for (int j = 0; j < 16; j++) {
+                long col = c + CODES + 32L * j;
+                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
+                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                short p = a[k + j], q = a[k + j + 16];
+                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+                p = a[k + cols + j];
+                q = a[k + cols + j + 16];
+                lo1 = lo1.add(ul.mul(p)).add(uh.mul(q));
+                hi1 = hi1.add(vl.mul(p)).add(vh.mul(q));
+            }
+            // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
+            IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.and(0x80000000)).reinterpretAsFloats();
+            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.and(0x80000000)).reinterpretAsFloats();
+            float da = ds[so + b];
+            short off = (short) (8 * sums[so + b]);
+            ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
+            int o0 = o;
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o0 + 0)).intoArray(out, o0 + 0);
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
+            da = ds[so + blocks + b];
+            off = (short) (8 * sums[so + blocks + b]);
+            ShortVector s1 = lo1.sub(off), t1 = hi1.sub(off);
+            int o1 = o + stride;
+            ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o1 + 0)).intoArray(out, o1 + 0);
+            ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o1 + 8)).intoArray(out, o1 + 8);
+            ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o1 + 16)).intoArray(out, o1 + 16);
+            ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o1 + 24)).intoArray(out, o1 + 24);
+        }
+    }
+
+    /** Four activation rows (i .. i + 3) times one group, out[o + r·stride ..) for row i + r. */
+    private static void rows4(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o, int stride) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        short[] a = x.codes();
+        float[] ds = x.scales();
+        int[] sums = x.sums();
+        int cols = blocks * QK, xo = i * cols, so = i * blocks;
+        java.util.Arrays.fill(out, o, o + GROUP, 0f);
+        java.util.Arrays.fill(out, o + stride, o + stride + GROUP, 0f);
+        java.util.Arrays.fill(out, o + 2 * stride, o + 2 * stride + GROUP, 0f);
+        java.util.Arrays.fill(out, o + 3 * stride, o + 3 * stride + GROUP, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long c = group + (long) b * blockBytes;
+            int k = xo + b * QK;
+            ShortVector lo0 = ShortVector.zero(S), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
+            for (int j = 0; j < 16; j++) {
+                long col = c + CODES + 32L * j;
+                ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
+                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                short p = a[k + j], q = a[k + j + 16];
+                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+                p = a[k + cols + j];
+                q = a[k + cols + j + 16];
+                lo1 = lo1.add(ul.mul(p)).add(uh.mul(q));
+                hi1 = hi1.add(vl.mul(p)).add(vh.mul(q));
+                p = a[k + 2 * cols + j];
+                q = a[k + 2 * cols + j + 16];
+                lo2 = lo2.add(ul.mul(p)).add(uh.mul(q));
+                hi2 = hi2.add(vl.mul(p)).add(vh.mul(q));
+                p = a[k + 3 * cols + j];
+                q = a[k + 3 * cols + j + 16];
+                lo3 = lo3.add(ul.mul(p)).add(uh.mul(q));
+                hi3 = hi3.add(vl.mul(p)).add(vh.mul(q));
+            }
+            // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
+            IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h0.and(0x80000000)).reinterpretAsFloats();
+            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
+                    .or(h1.and(0x80000000)).reinterpretAsFloats();
+            float da = ds[so + b];
+            short off = (short) (8 * sums[so + b]);
+            ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
+            int o0 = o;
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o0 + 0)).intoArray(out, o0 + 0);
+            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
+            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
+            da = ds[so + blocks + b];
+            off = (short) (8 * sums[so + blocks + b]);
+            ShortVector s1 = lo1.sub(off), t1 = hi1.sub(off);
+            int o1 = o + stride;
+            ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o1 + 0)).intoArray(out, o1 + 0);
+            ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o1 + 8)).intoArray(out, o1 + 8);
+            ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o1 + 16)).intoArray(out, o1 + 16);
+            ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o1 + 24)).intoArray(out, o1 + 24);
+            da = ds[so + 2 * blocks + b];
+            off = (short) (8 * sums[so + 2 * blocks + b]);
+            ShortVector s2 = lo2.sub(off), t2 = hi2.sub(off);
+            int o2 = o + 2 * stride;
+            ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o2 + 0)).intoArray(out, o2 + 0);
+            ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o2 + 8)).intoArray(out, o2 + 8);
+            ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o2 + 16)).intoArray(out, o2 + 16);
+            ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o2 + 24)).intoArray(out, o2 + 24);
+            da = ds[so + 3 * blocks + b];
+            off = (short) (8 * sums[so + 3 * blocks + b]);
+            ShortVector s3 = lo3.sub(off), t3 = hi3.sub(off);
+            int o3 = o + 3 * stride;
+            ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o3 + 0)).intoArray(out, o3 + 0);
+            ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o3 + 8)).intoArray(out, o3 + 8);
+            ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o3 + 16)).intoArray(out, o3 + 16);
+            ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o3 + 24)).intoArray(out, o3 + 24);
+        }
+    }
+}
