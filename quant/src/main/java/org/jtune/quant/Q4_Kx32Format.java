@@ -45,13 +45,13 @@ import org.jtune.tensor.Tensor;
  * 8·63·15·127·32 ≈ 3.1·10⁷ in magnitude: exact in int32, and so is Σ_j m_j·A_j. Then two F32 multiply-adds per
  * super-block and 16 rows.
  *
- * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q4_k.interleave=false} keeps ggml's
- * rows and their F32-activation kernel.
+ * <p>On with 16 F32 lanes (AVX-512) or 8 (AVX2: {@link Q4_Kx32Lanes8}, the same bits) and {@link QuantVectors#ENABLED};
+ * {@code -Djtune.q4_k.interleave=false} keeps ggml's rows and their F32-activation kernel.
  */
 public final class Q4_Kx32Format implements RowGroupCodec {
     public static final Q4_Kx32Format INSTANCE = new Q4_Kx32Format();
     /** Whether Q4_K matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
-    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+    public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q4_k.interleave"));
     private static final int QK = 256;
     private static final int PLAIN = 144;
@@ -250,6 +250,10 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        if (QuantVectors.L == 8) {
+            Q4_Kx32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
+            return;
+        }
         int i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
         for (; i + 1 < m; i += 2) rows2(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
