@@ -45,13 +45,13 @@ import org.jtune.tensor.Tensor;
  * wrapped to. The two 8-column sums of a 16-group are widened to int32, added, and multiplied by the group's scale; T is
  * converted to F32 once per super-block (one rounding) and multiply-added with d·d_a (two more), super-blocks in order.
  *
- * <p>On with 16 F32 lanes (AVX-512) and {@link QuantVectors#ENABLED}; {@code -Djtune.q6_k.interleave=false} keeps ggml's
- * rows and their F32-activation kernel.
+ * <p>On with 16 F32 lanes (AVX-512) or 8 (AVX2: {@link Q6_Kx32Lanes8}, the same bits) and {@link QuantVectors#ENABLED};
+ * {@code -Djtune.q6_k.interleave=false} keeps ggml's rows and their F32-activation kernel.
  */
 public final class Q6_Kx32Format implements RowGroupCodec {
     public static final Q6_Kx32Format INSTANCE = new Q6_Kx32Format();
     /** Whether Q6_K matrices of whole groups of rows are repacked into this layout when loaded. */
-    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+    public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q6_k.interleave"));
     private static final int QK = 256;
     /** ggml's bytes per 256 weights and the offsets of its fields. */
@@ -265,6 +265,10 @@ public final class Q6_Kx32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        if (QuantVectors.L == 8) {
+            Q6_Kx32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
+            return;
+        }
         short[] c8 = x.sums8();   // Σ of each 8 consecutive codes; 32 times it (|·| ≤ 32512) makes the wrapped 16-bit sums exact
         int i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, c8, i, out, outOff + i * outStride, outStride);
