@@ -63,15 +63,7 @@ class Q4_Kx32FormatTest {
             MemorySegment packed = Q4_Kx32Format.interleave(plainRows(r, rows, cols), 0, rows, cols);
             long base = QuantVectors.checkedAddress(packed, 0, packed.byteSize());
             for (int m : new int[] {1, 2, 3, 4, 5, 7}) {
-                short[] codes = new short[m * cols];
-                float[] scales = new float[m * blocks];
-                int[] sums = new int[m * cols / 32];
-                for (int i = 0; i < codes.length; i++) {
-                    codes[i] = (short) (r.nextInt(255) - 127);
-                    sums[i / 32] += codes[i];
-                }
-                for (int i = 0; i < scales.length; i++) scales[i] = (float) Math.abs(r.nextGaussian()) / 127f;
-                org.jtune.tensor.Q8Rows x = new org.jtune.tensor.Q8Rows(codes, scales, sums, new short[m * cols / 8], m, cols, 256);
+                org.jtune.tensor.Q8Rows x = RandomActivations.of(r, m, cols, 256);
                 float[] want = new float[m * rows], got = new float[m * rows];
                 Q4_Kx32Format.INSTANCE.multiplyGroups(packed, 0, 0, rows / 32, cols, x, want, 0, rows);
                 Q4_Kx32Lanes8.multiply(base, 0, rows / 32, blocks, x, got, 0, rows);

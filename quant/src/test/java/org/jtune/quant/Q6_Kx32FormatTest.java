@@ -104,16 +104,7 @@ class Q6_Kx32FormatTest {
             MemorySegment packed = Q6_Kx32Format.interleave(quantizedRows(r, rows, cols), 0, rows, cols);
             long base = QuantVectors.checkedAddress(packed, 0, packed.byteSize());
             for (int m : new int[] {1, 2, 5}) {
-                short[] codes = new short[m * cols], sums8 = new short[m * cols / 8];
-                float[] scales = new float[m * blocks];
-                int[] sums = new int[m * cols / 32];
-                for (int i = 0; i < codes.length; i++) {
-                    codes[i] = (short) (r.nextInt(255) - 127);
-                    sums[i / 32] += codes[i];
-                    sums8[i / 8] += codes[i];
-                }
-                for (int i = 0; i < scales.length; i++) scales[i] = (float) Math.abs(r.nextGaussian()) / 127f;
-                Q8Rows x = new Q8Rows(codes, scales, sums, sums8, m, cols, 256);
+                Q8Rows x = RandomActivations.of(r, m, cols, 256);
                 float[] want = new float[m * rows], got = new float[m * rows];
                 Q6_Kx32Format.INSTANCE.multiplyGroups(packed, 0, 0, rows / 32, cols, x, want, 0, rows);
                 Q6_Kx32Lanes8.multiply(base, 0, rows / 32, blocks, x, got, 0, rows);

@@ -8,10 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
-import com.openai.core.http.StreamResponse;
-import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.chat.completions.ChatCompletion;
-import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
 import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
@@ -129,15 +126,7 @@ class MistralToolCallingTest {
 
     @Test
     void streamedCallsAccumulate() throws Exception {
-        ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
-                .createStreaming(ask().toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build())) {
-            stream.stream().forEach(chunk -> {
-                acc.accumulate(chunk);
-                for (ChatCompletionChunk.Choice ch : chunk.choices()) assertTrue(ch.delta().content().map(String::isEmpty).orElse(true), "content: " + ch.delta().content());
-            });
-        }
-        calls(acc.chatCompletion().choices().getFirst());
+        calls(ToolCallingTest.streamed(client, ask().toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build()).choices().getFirst());
     }
 
     @Test

@@ -137,16 +137,19 @@ class ToolCallingTest {
 
     @Test
     void streamedCallsAccumulateAndNoCallTextLeaksIntoContent() throws Exception {
+        checkedCalls(streamed(client, ask().toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build()).choices().getFirst());
+    }
+
+    /** A streamed answer as the SDK's accumulator puts it together, no chunk carrying text (with tools forced, only calls). */
+    static ChatCompletion streamed(OpenAIClient client, ChatCompletionCreateParams params) {
         ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
-        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions()
-                .createStreaming(ask().toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).build())) {
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
             stream.stream().forEach(chunk -> {
                 acc.accumulate(chunk);
                 for (ChatCompletionChunk.Choice ch : chunk.choices()) assertTrue(ch.delta().content().map(String::isEmpty).orElse(true), "content: " + ch.delta().content());
             });
         }
-        ChatCompletion whole = acc.chatCompletion();
-        checkedCalls(whole.choices().getFirst());
+        return acc.chatCompletion();
     }
 
     @Test

@@ -68,40 +68,33 @@ final class CompletionEndpoint {
     }
 
     /**
-     * The constraint of a response_format schema, kept per schema text (at most {@value #KEPT_SCHEMAS}): clients send
-     * the same schema with every request, and a kept constraint has its token masks cached.
+     * The constraint of a response_format schema, kept per schema text (at most {@value #KEPT_SCHEMAS}, shared with the
+     * tool constraints): clients send the same schema with every request, and a kept constraint has its token masks cached.
      */
     private LogitsProcessor constraint(JsonNode schema) throws ApiError {
-        String key = schema.toString();
-        synchronized (constraints) {
-            LogitsProcessor known = constraints.get(key);
-            if (known != null) return known;
-        }
-        LogitsProcessor made;
         try {
-            made = JsonConstraint.schema(schema, codec.tokenizer(), codec.stopIds());
+            return kept(schema.toString(), () -> JsonConstraint.schema(schema, codec.tokenizer(), codec.stopIds()));
         } catch (IllegalArgumentException e) {
             throw ApiError.invalid("response_format: " + e.getMessage() + ".", "response_format", "unsupported_parameter");
         }
-        synchronized (constraints) {
-            constraints.put(key, made);
-        }
-        return made;
     }
 
-    /** The constraint of a request's tools in a syntax, kept (with the schemas) so its token masks stay cached. */
+    /** The constraint of a request's tools in a syntax, kept as the schemas' are. */
     private LogitsProcessor toolConstraint(ToolSyntax syntax, ToolUse tools) throws ApiError {
-        String key = "tools " + syntax.name() + " " + tools;
+        try {
+            return kept("tools " + syntax.name() + " " + tools, () -> syntax.constraint(tools, codec.tokenizer(), codec.stopIds()));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("tools: " + e.getMessage() + ".", "tools", "unsupported_parameter");
+        }
+    }
+
+    /** The kept constraint of a key, else a new one made (outside the lock: making one walks the vocabulary) and kept. */
+    private LogitsProcessor kept(String key, java.util.function.Supplier<LogitsProcessor> make) {
         synchronized (constraints) {
             LogitsProcessor known = constraints.get(key);
             if (known != null) return known;
         }
-        LogitsProcessor made;
-        try {
-            made = syntax.constraint(tools, codec.tokenizer(), codec.stopIds());
-        } catch (IllegalArgumentException e) {
-            throw ApiError.invalid("tools: " + e.getMessage() + ".", "tools", "unsupported_parameter");
-        }
+        LogitsProcessor made = make.get();
         synchronized (constraints) {
             constraints.put(key, made);
         }
