@@ -84,7 +84,7 @@ public final class TaggedToolSyntax implements ToolSyntax {
         int first = indexOf(ids, openId, 0);
         String all = tokenizer.decode(ids, true);
         if (first < 0) return ToolReply.text(all);
-        String content = tokenizer.decode(Arrays.copyOfRange(ids, 0, first), true).strip();
+        String content = tokenizer.decode(Arrays.copyOfRange(ids, 0, first), true).stripTrailing(); // streamed as it came: only the end is trimmed
         List<ToolCall> calls;
         if (close == null) {
             calls = ToolCalls.calls(ToolCalls.readJson(tokenizer.decode(Arrays.copyOfRange(ids, first + 1, ids.length), true)), use, idPrefix, idLength);
