@@ -57,8 +57,16 @@ public final class TaggedToolSyntax implements ToolSyntax {
 
     @Override
     public LogitsProcessor constraint(ToolUse use, Tokenizer tokenizer, List<Integer> stopIds) {
-        if (!use.offered()) return null;
         int openId = id(tokenizer, open);
+        if (!use.offered()) return () -> new LogitsProcessor.State() { // tool_choice none: the tag cannot open a call
+            @Override
+            public void process(float[] logits) {
+                logits[openId] = Float.NEGATIVE_INFINITY;
+            }
+
+            @Override
+            public void accept(int token) {}
+        };
         if (close == null) {
             JsonConstraint list = JsonConstraint.schema(use.callListSchema(), tokenizer, stopIds);
             return new ToolCallConstraint(openId, -1, list, stopIds, use.choice().forced(), false);

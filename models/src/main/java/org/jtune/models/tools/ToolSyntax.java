@@ -44,7 +44,10 @@ public sealed interface ToolSyntax permits TaggedToolSyntax, JsonToolSyntax {
      */
     Rendering render(List<Message> messages, ToolUse use);
 
-    /** What keeps calls well-formed (null: nothing, when tool_choice is none). */
+    /**
+     * What keeps calls well-formed; with tool_choice none, what keeps the model from opening one (a tagged syntax bans its
+     * tag; the JSON syntax needs nothing: null).
+     */
     LogitsProcessor constraint(ToolUse use, Tokenizer tokenizer, List<Integer> stopIds);
 
     /**

@@ -91,6 +91,10 @@ class ToolSyntaxTest {
                 + "[AVAILABLE_TOOLS] [" + weather + "][/AVAILABLE_TOOLS][INST] And Lyon?[/INST]", template.render(r.messages(), true, r.variables()));
         ToolSyntax.Rendering none = syntax.render(conversation("abc123XYZ"), new ToolUse(tools, ToolChoice.NONE, true));
         assertFalse(template.render(none.messages(), true, none.variables()).contains("AVAILABLE_TOOLS"), "tool_choice none shows no tools");
+        float[] row = new float[mistral.vocabSize()];
+        syntax.constraint(new ToolUse(tools, ToolChoice.NONE, true), mistral, List.of(2)).start().process(row);
+        assertEquals(Float.NEGATIVE_INFINITY, row[mistral.idOf("[TOOL_CALLS]").getAsInt()], "and cannot open a call");
+        assertEquals(1, java.util.stream.IntStream.range(0, row.length).filter(i -> row[i] != 0f).count());
     }
 
     @Test

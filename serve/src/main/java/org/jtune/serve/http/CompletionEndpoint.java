@@ -164,6 +164,10 @@ final class CompletionEndpoint {
             if (req.jsonSchema() != null) sampling = sampling.withProcessor(constraint(req.jsonSchema()));
             ToolSyntax syntax = req.tools() != null && req.tools().offered() ? codec.toolSyntax(req.model()) : null;
             if (syntax != null) sampling = sampling.withProcessor(toolConstraint(syntax, req.tools()));
+            else if (req.tools() != null) { // tool_choice none: a syntax may still need to keep calls closed
+                LogitsProcessor closed = codec.toolSyntax(req.model()).constraint(req.tools(), codec.tokenizer(), codec.stopIds());
+                if (closed != null) sampling = sampling.withProcessor(closed);
+            }
             // n choices: n sequences of the same prompt (sharing its cached prefix), choice i sampling with seed + i
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
