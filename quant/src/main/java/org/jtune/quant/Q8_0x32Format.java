@@ -31,13 +31,14 @@ import org.jtune.tensor.Tensor;
  * <p>The product ({@link #multiplyGroups}) takes F32 activations as they are (no 8-bit activation codes): out =
  * Σ_b d_b·(Σ_{k∈b} q_k·x_k), the inner sum over k in order with one fused multiply-add per step, then one per block; the
  * scalar {@link #dot} is the same sum, and each output depends only on its row and its activation row. A scale that is
- * Inf or NaN has no such widening: a matrix holding one keeps ggml's rows. On with 16 F32 lanes (AVX-512) and
- * {@link QuantVectors#ENABLED}; {@code -Djtune.q8_0.interleave=false} keeps ggml's rows and their kernel.
+ * Inf or NaN has no such widening: a matrix holding one keeps ggml's rows. On with 16 F32 lanes (AVX-512) or 8 (AVX2:
+ * {@link Q8_0x32Lanes8}, the same bits) and {@link QuantVectors#ENABLED}; {@code -Djtune.q8_0.interleave=false} keeps
+ * ggml's rows and their kernel.
  */
 public final class Q8_0x32Format implements FloatGroupCodec {
     public static final Q8_0x32Format INSTANCE = new Q8_0x32Format();
     /** Whether Q8_0 matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
-    public static final boolean ENABLED = QuantVectors.ENABLED && QuantVectors.L == 16
+    public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q8_0.interleave"));
     private static final int QK = 32;
     /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
@@ -148,6 +149,10 @@ public final class Q8_0x32Format implements FloatGroupCodec {
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         java.util.Objects.checkFromIndexSize(xOff, (long) m * cols, x.length);
         java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
+        if (QuantVectors.L == 8) {
+            Q8_0x32Lanes8.multiply(base, g0, g1, blocks, x, xOff, m, out, outOff, outStride);
+            return;
+        }
         if (m >= PANEL_MIN_ROWS) {
             panelGroups(base, g0, g1, blocks, x, xOff, cols, m, out, outOff, outStride);
             return;
