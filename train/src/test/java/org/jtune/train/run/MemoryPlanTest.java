@@ -53,10 +53,16 @@ class MemoryPlanTest {
         Tensor idT = Tensor.ofInts(ids, B, T), posT = Tensor.ofInts(pos, B, T);
         ForwardPass pass = ForwardPass.training(AttentionMask.causalMask(), null, checkpointing);
         model.logits(model.hidden(idT, posT, pass)); // warm: classes and caches the measured pass would otherwise count
-        long before = usedAfterCollections();
-        Variable logits = model.logits(model.hidden(idT, posT, pass));
-        retained[0] = usedAfterCollections() - before;
-        Reference.reachabilityFence(logits);
+        // measured twice, the smaller kept: the threads claim pieces of each product as they come, so a pool thread that
+        // took no piece of some kernel in the warm-up makes its thread-local buffers in a later pass (a CI run once counted
+        // 2.4 MB of them here)
+        retained[0] = Long.MAX_VALUE;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            long before = usedAfterCollections();
+            Variable logits = model.logits(model.hidden(idT, posT, pass));
+            retained[0] = Math.min(retained[0], usedAfterCollections() - before);
+            Reference.reachabilityFence(logits);
+        }
         return plan;
     }
 
