@@ -67,7 +67,7 @@ public final class LanguageModel implements AutoCloseable {
     private String systemMessage;
     private FineTune.Result lastRun;
     private int maxNewTokens = 256;
-    private final Map<String, JsonConstraint> constraints = new HashMap<>();
+    private final Map<String, LogitsProcessor> constraints = new HashMap<>();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private LanguageModel(Path dir, CausalLM model, Tokenizer tokenizer, ChatTemplate template, String systemMessage) {
@@ -211,15 +211,7 @@ public final class LanguageModel implements AutoCloseable {
      * @throws JtuneException as {@link #chatJson(String, JsonNode)}
      */
     public JsonNode chatJson(List<Message> conversation, JsonNode schema) throws JtuneException {
-        JsonConstraint constraint = constraints.get(schema.toString());
-        if (constraint == null) {
-            try {
-                constraint = JsonConstraint.schema(schema, tokenizer, StopIds.of(model.config(), tokenizer));
-            } catch (IllegalArgumentException e) {
-                throw new JtuneException(e.getMessage(), e);
-            }
-            constraints.put(schema.toString(), constraint); // kept: its token masks are cached for the next answers
-        }
+        LogitsProcessor constraint = kept(schema.toString(), () -> JsonConstraint.schema(schema, tokenizer, StopIds.of(model.config(), tokenizer)));
         Generator.Result r = generate(promptIds(conversation), maxNewTokens, constraint);
         if (r.finish() != Sequence.Finish.STOP_ID) {
             throw new JtuneException("the answer reached " + maxNewTokens + " tokens before its JSON value was complete; raise maxNewTokens: "
@@ -249,12 +241,7 @@ public final class LanguageModel implements AutoCloseable {
         ToolSyntax syntax = ToolSyntax.of(template, tokenizer);
         ToolSyntax.Rendering r = syntax.render(withSystem(conversation), tools);
         int[] prompt = tokenizer.encode(template.render(r.messages(), true, r.variables()), false);
-        LogitsProcessor constraint;
-        try {
-            constraint = syntax.constraint(tools, tokenizer, StopIds.of(model.config(), tokenizer));
-        } catch (IllegalArgumentException e) {
-            throw new JtuneException(e.getMessage(), e);
-        }
+        LogitsProcessor constraint = kept("tools " + syntax.name() + " " + tools, () -> syntax.constraint(tools, tokenizer, StopIds.of(model.config(), tokenizer)));
         Generator.Result g = generate(prompt, maxNewTokens, constraint);
         if (!tools.offered()) return ToolReply.text(g.text().strip());
         ToolReply reply = syntax.parse(g.outputIds(), tokenizer, tools);
@@ -262,6 +249,21 @@ public final class LanguageModel implements AutoCloseable {
             throw new JtuneException("the answer reached " + maxNewTokens + " tokens before its tool calls were complete; raise maxNewTokens: " + g.text());
         }
         return reply;
+    }
+
+    /**
+     * The constraint kept under a key (a schema, or tools in a syntax), else a new one, kept: its token masks are cached for
+     * the next answers. An {@link IllegalArgumentException} (a keyword that cannot be enforced) becomes a JtuneException.
+     */
+    private LogitsProcessor kept(String key, java.util.function.Supplier<LogitsProcessor> make) throws JtuneException {
+        if (constraints.containsKey(key)) return constraints.get(key);
+        try {
+            LogitsProcessor made = make.get();
+            constraints.put(key, made);
+            return made;
+        } catch (IllegalArgumentException e) {
+            throw new JtuneException(e.getMessage(), e);
+        }
     }
 
     private boolean opened(ToolSyntax syntax, int[] ids) {

@@ -46,7 +46,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
     /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
     private static final ScaledBlockGroups LAYOUT = new ScaledBlockGroups("q4_0x32", "Q4_0", 16);
     /** Bytes of one group's block: 32 F16 scales, then the columns of codes. */
-    private static final int BLOCK_BYTES = LAYOUT.blockBytes();
+    static final int BLOCK_BYTES = LAYOUT.blockBytes();
     private static final int CODES = ScaledBlockGroups.CODES;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
@@ -154,7 +154,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
         if (QuantVectors.L == 8) {
-            Q4_0x32Lanes8.multiply(base, g0, g1, blocks, BLOCK_BYTES, x, out, outOff, outStride);
+            Q4_0x32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
             return;
         }
         int i = 0;

@@ -23,7 +23,7 @@ import org.jtune.tensor.Q8Rows;
  */
 final class Q4_0x32Lanes8 {
     private static final int QK = 32, GROUP = 32;
-    private static final int CODES = ScaledBlockGroups.CODES;
+    private static final int CODES = ScaledBlockGroups.CODES, BLOCK_BYTES = Q4_0x32Format.BLOCK_BYTES;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
@@ -32,20 +32,20 @@ final class Q4_0x32Lanes8 {
     private Q4_0x32Lanes8() {}
 
     /** {@link Q4_0x32Format#multiplyGroups} on groups [g0, g1) at address base (group g0), every row of x. */
-    static void multiply(long base, int g0, int g1, int blocks, int blockBytes, Q8Rows x, float[] out, int outOff, int outStride) {
+    static void multiply(long base, int g0, int g1, int blocks, Q8Rows x, float[] out, int outOff, int outStride) {
         int m = x.rows();
-        long groupBytes = (long) blocks * blockBytes;
+        long groupBytes = (long) blocks * BLOCK_BYTES;
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             int i = 0;
-            for (; i + 3 < m; i += 4) rows4(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP, outStride);
-            for (; i + 1 < m; i += 2) rows2(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP, outStride);
-            if (i < m) row1(group, blocks, blockBytes, x, i, out, outOff + i * outStride + g * GROUP);
+            for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, out, outOff + i * outStride + g * GROUP, outStride);
+            for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, out, outOff + i * outStride + g * GROUP, outStride);
+            if (i < m) row1(group, blocks, x, i, out, outOff + i * outStride + g * GROUP);
         }
     }
 
     /** One activation row times one group: out[o .. o + 32). */
-    private static void row1(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o) {
+    private static void row1(long group, int blocks, Q8Rows x, int i, float[] out, int o) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
         short[] a = x.codes();
         float[] ds = x.scales();
@@ -53,7 +53,7 @@ final class Q4_0x32Lanes8 {
         int cols = blocks * QK, xo = i * cols, so = i * blocks;
         java.util.Arrays.fill(out, o, o + GROUP, 0f);
         for (int b = 0; b < blocks; b++) {
-            long c = group + (long) b * blockBytes;
+            long c = group + (long) b * BLOCK_BYTES;
             int k = xo + b * QK;
             ShortVector lo0 = ShortVector.zero(S), hi0 = lo0;
             for (int j = 0; j < 16; j++) {
@@ -88,7 +88,7 @@ final class Q4_0x32Lanes8 {
     }
 
     /** Two activation rows (i, i + 1) times one group: out[o ..) and out[o + stride ..). */
-    private static void rows2(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o, int stride) {
+    private static void rows2(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
         short[] a = x.codes();
         float[] ds = x.scales();
@@ -97,7 +97,7 @@ final class Q4_0x32Lanes8 {
         java.util.Arrays.fill(out, o, o + GROUP, 0f);
         java.util.Arrays.fill(out, o + stride, o + stride + GROUP, 0f);
         for (int b = 0; b < blocks; b++) {
-            long c = group + (long) b * blockBytes;
+            long c = group + (long) b * BLOCK_BYTES;
             int k = xo + b * QK;
             ShortVector lo0 = ShortVector.zero(S), hi0 = lo0, lo1 = lo0, hi1 = lo0;
             for (int j = 0; j < 16; j++) {
@@ -144,7 +144,7 @@ final class Q4_0x32Lanes8 {
     }
 
     /** Four activation rows (i .. i + 3) times one group, out[o + r·stride ..) for row i + r. */
-    private static void rows4(long group, int blocks, int blockBytes, Q8Rows x, int i, float[] out, int o, int stride) {
+    private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
         short[] a = x.codes();
         float[] ds = x.scales();
@@ -155,7 +155,7 @@ final class Q4_0x32Lanes8 {
         java.util.Arrays.fill(out, o + 2 * stride, o + 2 * stride + GROUP, 0f);
         java.util.Arrays.fill(out, o + 3 * stride, o + 3 * stride + GROUP, 0f);
         for (int b = 0; b < blocks; b++) {
-            long c = group + (long) b * blockBytes;
+            long c = group + (long) b * BLOCK_BYTES;
             int k = xo + b * QK;
             ShortVector lo0 = ShortVector.zero(S), hi0 = lo0, lo1 = lo0, hi1 = lo0, lo2 = lo0, hi2 = lo0, lo3 = lo0, hi3 = lo0;
             for (int j = 0; j < 16; j++) {

@@ -53,15 +53,15 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     /** Whether Q4_K matrices of whole groups of rows are repacked into this layout when loaded or quantized. */
     public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q4_k.interleave"));
-    private static final int QK = 256;
+    static final int QK = 256;
     private static final int PLAIN = 144;
     /** Bytes of one group's super-block. */
-    private static final int BLOCK_BYTES = GROUP * PLAIN;
+    static final int BLOCK_BYTES = GROUP * PLAIN;
     /** Bytes of one chunk of 64 columns: 32 columns of 32 code bytes, then 3 planes of 32 bytes of scales and mins. */
-    private static final int CHUNK = 1120;
-    private static final int PLANES = 1024;
-    private static final int D = 4 * CHUNK;
-    private static final int DMIN = D + 64;
+    static final int CHUNK = 1120;
+    static final int PLANES = 1024;
+    static final int D = 4 * CHUNK;
+    static final int DMIN = D + 64;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;

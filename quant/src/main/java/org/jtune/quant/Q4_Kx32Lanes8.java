@@ -23,8 +23,9 @@ import org.jtune.tensor.Q8Rows;
  * the Vector API's own calls (70 MB allocated per decoded token, bench/RESULTS.md).
  */
 final class Q4_Kx32Lanes8 {
-    private static final int QK = 256, GROUP = 32;
-    private static final int CHUNK = 1120, PLANES = 1024, D = 4 * CHUNK, DMIN = D + 64, BLOCK_BYTES = GROUP * 144;
+    private static final int QK = Q4_Kx32Format.QK, GROUP = 32;
+    private static final int CHUNK = Q4_Kx32Format.CHUNK, PLANES = Q4_Kx32Format.PLANES, D = Q4_Kx32Format.D, DMIN = Q4_Kx32Format.DMIN;
+    private static final int BLOCK_BYTES = Q4_Kx32Format.BLOCK_BYTES;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;

@@ -53,15 +53,15 @@ public final class Q6_Kx32Format implements RowGroupCodec {
     /** Whether Q6_K matrices of whole groups of rows are repacked into this layout when loaded. */
     public static final boolean ENABLED = QuantVectors.ENABLED && (QuantVectors.L == 16 || QuantVectors.L == 8)
             && !"false".equals(System.getProperty("jtune.q6_k.interleave"));
-    private static final int QK = 256;
+    static final int QK = 256;
     /** ggml's bytes per 256 weights and the offsets of its fields. */
     private static final int PLAIN = 210, PLAIN_QH = 128, PLAIN_SC = 192, PLAIN_D = 208;
     /** Bytes of one group's super-block: 32 F16 d, 16 planes of scales, 64 × 3 columns of codes. */
-    private static final int BLOCK_BYTES = 6720;
+    static final int BLOCK_BYTES = 6720;
     /** Bytes of one chunk: 16 × 3 columns of codes, then its 4 scale planes. */
-    private static final int CHUNK = 1664;
-    private static final int PLANES = 1536;
-    private static final int D = 6656;
+    static final int CHUNK = 1664;
+    static final int PLANES = 1536;
+    static final int D = 6656;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;

@@ -21,7 +21,8 @@ import org.jtune.tensor.Q8Rows;
  * inline).
  */
 final class Q6_Kx32Lanes8 {
-    private static final int QK = 256, GROUP = 32, BLOCK_BYTES = 6720, CHUNK = 1664, PLANES = 1536, D = 6656;
+    private static final int QK = Q6_Kx32Format.QK, GROUP = 32, BLOCK_BYTES = Q6_Kx32Format.BLOCK_BYTES;
+    private static final int CHUNK = Q6_Kx32Format.CHUNK, PLANES = Q6_Kx32Format.PLANES, D = Q6_Kx32Format.D;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;

@@ -44,12 +44,12 @@ public final class Q8_0x32Format implements FloatGroupCodec {
     /** The layout's bytes, shared with the other scale-and-codes format ({@link ScaledBlockGroups}). */
     private static final ScaledBlockGroups LAYOUT = new ScaledBlockGroups("q8_0x32", "Q8_0", 32);
     /** Bytes of one group's block: 32 F16 scales, then the columns of codes. */
-    private static final int BLOCK_BYTES = LAYOUT.blockBytes();
+    static final int BLOCK_BYTES = LAYOUT.blockBytes();
     private static final int CODES = ScaledBlockGroups.CODES;
     /** Activation rows from which a product widens its codes into a float panel first ({@link #panelGroups}; at 16 rows it was slower). */
-    private static final int PANEL_MIN_ROWS = 32;
+    static final int PANEL_MIN_ROWS = 32;
     /** Blocks per panel: 8 × 32 columns × 32 rows of floats, 32 KiB (4 and 2 blocks measured slower, 16 and 32 the same). */
-    private static final int PANEL_BLOCKS = 8;
+    static final int PANEL_BLOCKS = 8;
     /** Each thread's panel: the widened codes and scales (a prefill calls the product for every piece of every matrix). */
     private static final ThreadLocal<float[][]> PANEL =
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});

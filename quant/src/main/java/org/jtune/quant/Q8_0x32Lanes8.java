@@ -21,12 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class Q8_0x32Lanes8 {
     private static final int QK = 32, GROUP = 32;
     private static final int CODES = ScaledBlockGroups.CODES;
-    private static final int BLOCK_BYTES = CODES + GROUP * QK;
+    private static final int BLOCK_BYTES = Q8_0x32Format.BLOCK_BYTES;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    /** Activation rows from which the codes are widened into a float panel first, and blocks per panel (as the 512-bit kernel). */
-    private static final int PANEL_MIN_ROWS = 32, PANEL_BLOCKS = 8;
+    /** Activation rows from which the codes are widened into a float panel first, and blocks per panel: the 512-bit kernel's. */
+    private static final int PANEL_MIN_ROWS = Q8_0x32Format.PANEL_MIN_ROWS, PANEL_BLOCKS = Q8_0x32Format.PANEL_BLOCKS;
     private static final ThreadLocal<float[][]> PANEL =
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
 

@@ -94,12 +94,11 @@ class Q4_0x32FormatTest {
             int rows = shape[0], cols = shape[1], blocks = cols / 32;
             MemorySegment packed = Q4_0x32Format.interleave(plainRows(r, rows, cols), 0, rows, cols);
             long base = QuantVectors.checkedAddress(packed, 0, packed.byteSize());
-            int blockBytes = Math.toIntExact(32 * Q4_0x32Format.INSTANCE.rowBytes(cols) / blocks);
             for (int m : new int[] {1, 2, 3, 4, 5, 7}) {
                 org.jtune.tensor.Q8Rows x = RandomActivations.of(r, m, cols, 32);
                 float[] want = new float[m * rows], got = new float[m * rows];
                 Q4_0x32Format.INSTANCE.multiplyGroups(packed, 0, 0, rows / 32, cols, x, want, 0, rows);
-                Q4_0x32Lanes8.multiply(base, 0, rows / 32, blocks, blockBytes, x, got, 0, rows);
+                Q4_0x32Lanes8.multiply(base, 0, rows / 32, blocks, x, got, 0, rows);
                 assertArrayEquals(want, got, rows + "x" + cols + ", m = " + m);
             }
         }

@@ -88,11 +88,10 @@ final class CompletionEndpoint {
         }
     }
 
-    /** The kept constraint of a key, else a new one made (outside the lock: making one walks the vocabulary) and kept. */
+    /** The kept constraint of a key, else a new one made (outside the lock: making one walks the vocabulary) and kept; null stays null. */
     private LogitsProcessor kept(String key, java.util.function.Supplier<LogitsProcessor> make) {
         synchronized (constraints) {
-            LogitsProcessor known = constraints.get(key);
-            if (known != null) return known;
+            if (constraints.containsKey(key)) return constraints.get(key);
         }
         LogitsProcessor made = make.get();
         synchronized (constraints) {
@@ -162,12 +161,10 @@ final class CompletionEndpoint {
                 sampling = sampling.withProcessor(req.penalties());
             }
             if (req.jsonSchema() != null) sampling = sampling.withProcessor(constraint(req.jsonSchema()));
-            ToolSyntax syntax = req.tools() != null && req.tools().offered() ? codec.toolSyntax(req.model()) : null;
-            if (syntax != null) sampling = sampling.withProcessor(toolConstraint(syntax, req.tools()));
-            else if (req.tools() != null) { // tool_choice none: a syntax may still need to keep calls closed
-                LogitsProcessor closed = codec.toolSyntax(req.model()).constraint(req.tools(), codec.tokenizer(), codec.stopIds());
-                if (closed != null) sampling = sampling.withProcessor(closed);
-            }
+            ToolSyntax syntax = req.tools() != null ? codec.toolSyntax(req.model()) : null;
+            LogitsProcessor toolConstraint = syntax != null ? toolConstraint(syntax, req.tools()) : null; // null: tool_choice none needs none
+            if (toolConstraint != null) sampling = sampling.withProcessor(toolConstraint);
+            if (syntax != null && !req.tools().offered()) syntax = null; // not offered: the answer is text, read as such
             // n choices: n sequences of the same prompt (sharing its cached prefix), choice i sampling with seed + i
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
