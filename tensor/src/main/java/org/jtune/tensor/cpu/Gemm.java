@@ -27,9 +27,11 @@ final class Gemm {
     static final int MR = GemmKernel.MR;
     static final int NR = GemmKernel.NR;
     // Tuned on the 2-core Zen 5 machine (2048³ and the LLM shapes, 1 thread): KC 192/384, MC 128 and
-    // NC 512/768/4096, and the other loop order (A strip in L1, B panel in L2) were all slower.
+    // NC 512/768/4096, and the other loop order (A strip in L1, B panel in L2) were all slower. On the Zen 3 (AVX2) machine
+    // KC 128–384 × MC 96–256 × NC 512–2048 span 60–71 GFLOP/s at 2048³, these within the noise of the best.
     static final int KC = 256;
-    static final int MC = 256;
+    /** 256 rows, cut to whole MR strips (252 with AVX2's 6-row tile) so no strip of a block goes through the edge tile. */
+    static final int MC = 256 / MR * MR;
     static final int NC = 2048;
     /** Below this many multiply-adds a product stays on the calling thread. */
     private static final long PARALLEL_MACS = 1L << 20;
@@ -39,6 +41,7 @@ final class Gemm {
     /** Per-thread packing buffers, reused across calls. */
     private static final class Buffers {
         final float[] a = new float[MC * KC];
+        final MemorySegment aSegment = MemorySegment.ofArray(a);
         final float[] b = new float[NC * KC];
         final float[] scratch = new float[PanelPacker.scratchSize(KC)];
         final float[] tile = new float[MR * NR];
@@ -214,9 +217,9 @@ final class Gemm {
                             int ao = ir * kc;
                             int cTile = co + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                GemmKernel.tile(kc, ap, ao, bp, bo, c, cTile, ldc, load);
+                                GemmKernel.tile(kc, ap, buf.aSegment, ao, bp, bo, c, cTile, ldc, load);
                             } else {
-                                GemmKernel.tile(kc, ap, ao, bp, bo, tile, 0, NR, false);
+                                GemmKernel.tile(kc, ap, buf.aSegment, ao, bp, bo, tile, 0, NR, false);
                                 for (int i = 0; i < mr; i++) {
                                     int row = cTile + i * ldc;
                                     for (int j = 0; j < nr; j++) c[row + j] = load ? c[row + j] + tile[i * NR + j] : tile[i * NR + j];

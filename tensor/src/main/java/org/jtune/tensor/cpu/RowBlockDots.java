@@ -125,13 +125,20 @@ final class RowBlockDots {
 
     /**
      * The fixed-order lane sums of the 4·rows accumulators at s[q·L] (q = 4·row + weight row), written from the
-     * returned index on, 16 at a time (zero when K has no full vector). The sums area follows the accumulators and a
-     * block of 16 transposed vectors; a last partial group of 16 reads accumulators past 4·rows, whose sums are unused.
+     * returned index on, L at a time (zero when K has no full vector). The sums area follows the accumulators and a
+     * block of 16 transposed vectors; a last partial group of L reads accumulators past 4·rows, whose sums are unused.
      */
     private static int laneSums(float[] s, int rows, int bound) {
         int count = 4 * rows, tr = (count + 16) * L, sums = tr + 16 * L;
         if (bound == 0) {
             Arrays.fill(s, sums, sums + count, 0f);
+        } else if (LaneTranspose.AVAILABLE && transposedSums && L == 8) {
+            for (int q = 0; q < count; q += 8) {
+                LaneTranspose.transpose8(s, q * L, L, s, tr, 8); // s[tr + l·8 + i] = accumulator q + i's lane l
+                FloatVector sum = FloatVector.fromArray(S, s, tr);
+                for (int l = 1; l < L; l++) sum = sum.add(FloatVector.fromArray(S, s, tr + l * 8));
+                sum.intoArray(s, sums + q);
+            }
         } else if (LaneTranspose.AVAILABLE && transposedSums) {
             for (int q = 0; q < count; q += 16) {
                 LaneTranspose.transpose16(s, q * L, L, s, tr, 16); // s[tr + l·16 + i] = accumulator q + i's lane l
