@@ -25,12 +25,17 @@ import org.jtune.tensor.VectorMath;
  * <p>{@link #blockSize()} is 2 (a byte of two codes), so any even cols and any even chunk start work.
  * {@link #dequantize} is level(code)·absmax in float32, the same bits as {@link Nf4Tensor#dequantize};
  * with 16 float lanes (AVX-512) it runs in registers: 8 bytes widened to 16 int lanes duplicated pairwise,
- * shifted by 4/0 and masked, used as a permutation of the 16 levels held in one vector.
+ * shifted by 4/0 and masked, used as a permutation of the 16 levels held in one vector. With 8 lanes (AVX2) the same
+ * steps take 4 bytes to 8 codes, and the levels are two vectors that a two-source lane selection indexes.
  */
 public final class Nf4Codec implements BlockCodec {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final boolean VECTOR = L == 16 && !Boolean.getBoolean("jtune.quant.scalar");
+    private static final boolean VECTOR8 = L == 8 && !Boolean.getBoolean("jtune.quant.scalar");
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final float[] LEVELS = NormalFloat4.levels();
@@ -131,10 +136,25 @@ public final class Nf4Codec implements BlockCodec {
                     o += L;
                 }
             }
+            if (VECTOR8 && (i & 1) == 0) {
+                FloatVector low = FloatVector.fromArray(F8, LEVELS, 0), high = FloatVector.fromArray(F8, LEVELS, 8);
+                FloatVector a = FloatVector.broadcast(F8, am);
+                // 8 bytes are read for 4: stay 4 bytes short of the segment's end
+                long vecEnd = Math.min(stop, 2 * (codes.byteSize() - 4));
+                for (; i + 8 <= vecEnd; i += 8) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, codes, i >>> 1, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2I, I8, 0);
+                    IntVector q = v.rearrange(PAIRS8).lanewise(VectorOperators.ASHR, SHIFTS8).and(0x0F);
+                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).selectFrom(low, high).mul(a).intoArray(dst, o);
+                    o += 8;
+                }
+            }
             for (; i < stop; i++) dst[o++] = LEVELS[NormalFloat4.code(codes.get(ValueLayout.JAVA_BYTE, i >>> 1), i)] * am;
         }
     }
 
     private static final VectorShuffle<Integer> PAIRS = VectorShuffle.fromOp(I, k -> k / 2);
     private static final IntVector SHIFTS = IntVector.fromArray(I, new int[] {4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0}, 0);
+    private static final VectorShuffle<Integer> PAIRS8 = VectorShuffle.fromOp(I8, k -> k / 2);
+    private static final IntVector SHIFTS8 = IntVector.fromArray(I8, new int[] {4, 0, 4, 0, 4, 0, 4, 0}, 0);
 }
