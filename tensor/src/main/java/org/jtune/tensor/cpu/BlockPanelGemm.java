@@ -15,8 +15,9 @@ import org.jtune.tensor.Parallel;
  * <p>Structure (an outer-product GEMM micro-kernel over a packed panel): the weight rows are taken {@link #NR}
  * (= two vectors of lanes) at a time; for each chunk of at most {@link #KP} columns the chunk of those rows is
  * dequantized and stored transposed, panel[k·NR + q] = W[r0 + q, k0 + k], so that one vector load gives
- * column k of NR weight rows. X rows are then taken {@link #MR} at a time, from a copy of the chunk made once per chunk
- * and thread where the six rows' values of each k lie side by side (as {@link Gemm} packs A): for every k the two panel vectors
+ * column k of NR weight rows. X rows are then taken {@link #MR} at a time (with 8 lanes from a copy of the chunk made
+ * once per chunk and thread, where the six rows' values of each k lie side by side, as {@link Gemm} packs A): for every
+ * k the two panel vectors
  * are multiplied by the broadcast X[i, k] of each row and accumulated in 2·MR vector registers, so a panel
  * value is loaded once per MR rows and no horizontal sum is ever needed; the finished NR-wide piece of an
  * output row is stored (first chunk) or added (later chunks). The panel (NR·KP floats, 32 KiB for 512-bit
@@ -42,6 +43,13 @@ final class BlockPanelGemm {
     static final int MR = 6;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[NR * KP], new float[16 * KP], new float[MR * NR]});
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    /**
+     * Whether X goes to the micro-kernel as packed six-row strips read through a segment ({@link #kernel6Strips}: with 8
+     * lanes, where broadcasting array elements of six X rows in place held the loop at 33 GFLOP/s on a Zen 3 core) or
+     * in place ({@link #kernel6}: with 16 lanes, measured at ~200 GFLOP/s that way).
+     */
+    private static final boolean PACKED_ROWS = L == 8;
 
     /** A thread's copy of a chunk of X in six-row strips ({@link #packRows}), grown to the largest product seen. */
     private static final class Strips {
@@ -72,17 +80,18 @@ final class BlockPanelGemm {
             float[] panel = s[0], row = s[1], tail = s[2];
             Strips strips = STRIPS.get();
             int sixes = m / 2 * 2 / MR + (m / 2 * 2 % MR > 0 ? 1 : 0); // six-row strips over the rows [0, m − m mod 2)
-            strips.fit(sixes * MR * kpMax);
+            if (PACKED_ROWS) strips.fit(sixes * MR * kpMax);
             for (int k0 = 0; k0 < cols; k0 += kpMax) {
                 int kc = Math.min(kpMax, cols - k0);
                 boolean first = k0 == 0;
-                packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
+                if (PACKED_ROWS) packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
                 for (int g = g0; g < g1; g++) {
                     int r0 = g * NR, nr = Math.min(NR, rows - r0);
                     fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
                     int i = 0;
                     for (; i < m - 1; i += MR) {
-                        kernel6(panel, kc, strips.segment, i * kc, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+                        if (PACKED_ROWS) kernel6Strips(panel, kc, strips.segment, i * kc, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+                        else kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
                     }
                     if (i < m) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
                 }
@@ -130,7 +139,7 @@ final class BlockPanelGemm {
 
     /**
      * strips[(s·kc + k)·6 + j] = X[6s + j, k0 + k] for the strips s &lt; sixes, a row past the last of X repeating the
-     * strip's last row (which {@link #kernel6} computes but does not store).
+     * strip's last row (which {@link #kernel6Strips} computes but does not store).
      */
     private static void packRows(float[] x, int xOff, int cols, int m, int sixes, int k0, int kc, float[] strips) {
         for (int st = 0; st < sixes; st++) {
@@ -144,10 +153,11 @@ final class BlockPanelGemm {
     /**
      * The first mr (2..6) rows of the six-row strip at xs[xo·4 ..] ({@link #packRows}) against the panel; results to
      * out[oo + j·ldo, + nr). A tail of two to five rows costs one six-row pass instead of that many one-row passes, each
-     * a chain of dependent FMAs. The strip is read through a heap segment, as {@link GemmKernel}'s 6-row tile reads A:
-     * broadcasting array elements of six separate X rows held this loop at 33 GFLOP/s on a Zen 3 (AVX2) core.
+     * a chain of dependent FMAs. The strip is read through a heap segment, as {@link GemmKernel}'s 6-row tile reads A
+     * ({@link #PACKED_ROWS} says why). The sums leave through {@code tail}, not as arguments: C2 did not inline the last
+     * calls of a helper taking vectors here (its node count cut-off) and boxed them.
      */
-    private static void kernel6(float[] p, int kc, MemorySegment xs, int xo, int mr, float[] out, int oo, int ldo, int nr,
+    private static void kernel6Strips(float[] p, int kc, MemorySegment xs, int xo, int mr, float[] out, int oo, int ldo, int nr,
                                 boolean first, float[] tail) {
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0, b5 = a0;
         for (int k = 0; k < kc; k++) {
@@ -172,8 +182,6 @@ final class BlockPanelGemm {
             a5 = p0.fma(v, a5);
             b5 = p1.fma(v, b5);
         }
-        // the sums leave through an array, not as arguments: C2 would not inline the last calls of a helper taking vectors
-        // into this method and boxed them there (the node count cut-off)
         a0.intoArray(tail, 0);
         b0.intoArray(tail, L);
         a1.intoArray(tail, NR);
@@ -189,6 +197,46 @@ final class BlockPanelGemm {
         for (int j = 0; j < mr; j++) store(out, oo + j * ldo, nr, tail, j * NR, first);
     }
 
+    /**
+     * The first mr (2..6) of six X rows (at x[xo + j·ldx ..]) against the panel; results to out[oo + j·ldo, + nr). Rows
+     * past mr read row mr − 1 again and are not stored: a tail of two to five rows costs one six-row pass instead of
+     * that many one-row passes, each a chain of dependent FMAs. The 16-lane (AVX-512) kernel: it reads X in place, at
+     * ~200 GFLOP/s on a Zen 4 core ({@link #kernel6Strips} is the 8-lane one).
+     */
+    private static void kernel6(float[] p, int kc, float[] x, int xo, int ldx, int mr, float[] out, int oo, int ldo, int nr,
+                                boolean first, float[] tail) {
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0, b5 = a0;
+        int x0 = xo, x1 = x0 + ldx, x2 = xo + Math.min(2, mr - 1) * ldx, x3 = xo + Math.min(3, mr - 1) * ldx;
+        int x4 = xo + Math.min(4, mr - 1) * ldx, x5 = xo + Math.min(5, mr - 1) * ldx;
+        for (int k = 0; k < kc; k++) {
+            FloatVector p0 = FloatVector.fromArray(F, p, k * NR), p1 = FloatVector.fromArray(F, p, k * NR + L);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = p0.fma(v, a0);
+            b0 = p1.fma(v, b0);
+            v = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = p0.fma(v, a1);
+            b1 = p1.fma(v, b1);
+            v = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = p0.fma(v, a2);
+            b2 = p1.fma(v, b2);
+            v = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = p0.fma(v, a3);
+            b3 = p1.fma(v, b3);
+            v = FloatVector.broadcast(F, x[x4 + k]);
+            a4 = p0.fma(v, a4);
+            b4 = p1.fma(v, b4);
+            v = FloatVector.broadcast(F, x[x5 + k]);
+            a5 = p0.fma(v, a5);
+            b5 = p1.fma(v, b5);
+        }
+        put(out, oo, nr, a0, b0, first, tail);
+        put(out, oo + ldo, nr, a1, b1, first, tail);
+        if (mr > 2) put(out, oo + 2 * ldo, nr, a2, b2, first, tail);
+        if (mr > 3) put(out, oo + 3 * ldo, nr, a3, b3, first, tail);
+        if (mr > 4) put(out, oo + 4 * ldo, nr, a4, b4, first, tail);
+        if (mr > 5) put(out, oo + 5 * ldo, nr, a5, b5, first, tail);
+    }
+
     private static void kernel1(float[] p, int kc, float[] x, int xo, float[] out, int oo, int nr, boolean first, float[] tail) {
         FloatVector a = FloatVector.zero(F), b = a;
         for (int k = 0; k < kc; k++) {
@@ -201,7 +249,7 @@ final class BlockPanelGemm {
         store(out, oo, nr, tail, 0, first);
     }
 
-    /** out[o, o + nr) = (first ? 0 : out) + the nr leading lanes of (a, b) ({@link Int8PanelGemm}'s store). */
+    /** out[o, o + nr) = (first ? 0 : out) + the nr leading lanes of (a, b): {@link #kernel6}'s and {@link Int8PanelGemm}'s store. */
     static void put(float[] out, int o, int nr, FloatVector a, FloatVector b, boolean first, float[] tail) {
         if (nr == NR) {
             if (!first) {
