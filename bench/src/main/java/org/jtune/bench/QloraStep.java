@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jtune.autograd.OpProfile;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
@@ -95,6 +96,7 @@ public final class QloraStep {
             System.err.printf("  step %d: %.1f s, loss %.4f%n", s + 1, times[s], loss);
         }
         if (heapLimit != null) heapLimit.close();
+        if (OpProfile.enabled()) System.err.print("per-op profile of " + steps + " steps (-Djtune.profile=true):\n" + OpProfile.report());
         double[] sorted = times.clone();
         java.util.Arrays.sort(sorted);
         Map<String, Object> r = new LinkedHashMap<>();

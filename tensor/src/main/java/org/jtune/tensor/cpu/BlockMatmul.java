@@ -221,7 +221,35 @@ public final class BlockMatmul {
         else if (codec instanceof FloatGroupCodec g) floatGroups(g, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (INT8 && codec instanceof Int8BlockCodec c) Int8PanelGemm.gemm(c, w, offset, rows, cols, x, xOff, m, out, outOff);
         else if (m <= fewRowsMax) fewRows(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
+        else if (PANEL_GEMM && m >= PANEL_GEMM_MIN_ROWS) panelGemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
         else BlockPanelGemm.gemm(codec, w, offset, rows, cols, x, xOff, m, out, outOff);
+    }
+
+    /**
+     * Whether {@link #gemm} of many rows dequantizes W a panel of rows at a time into an F32 scratch and runs the blocked
+     * F32 GEMM on it ({@link #panelGemm}, as {@link #inputGradient} does) instead of {@link BlockPanelGemm}: with 8 lanes
+     * (AVX2), from {@value #PANEL_GEMM_MIN_ROWS} rows, where the F32 GEMM's 6-row tile outruns BlockPanelGemm's kernel
+     * (NF4 5632 × 2048 at 2048 rows, two threads of a Zen 3: see bench/RESULTS.md, twenty-fourth session). With 16 lanes
+     * BlockPanelGemm was measured faster at 128 rows and level at 2048.
+     */
+    static final boolean PANEL_GEMM = GemmKernel.L == 8 && !"false".equals(System.getProperty("jtune.blockGemm.panel"));
+    static final int PANEL_GEMM_MIN_ROWS = 1024;
+
+    /** out[outOff + i·rows + r] = Σ_k X[i, k]·W[r, k] through F32 panels of W's rows and {@link Gemm#blocked}. */
+    private static void panelGemm(BlockCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
+                                  float[] out, int outOff) {
+        Rows r = new Rows(codec, w, offset, rows, cols, codec.rowBytes(cols));
+        int pr = panelRows(rows, cols);
+        float[] scratch = new float[pr * cols];
+        StridedMatrix a = new StridedMatrix(MemorySegment.ofArray(x), x, null, DType.F32, xOff, cols, 1, m, cols);
+        for (int r0 = 0; r0 < rows; r0 += pr) {
+            int nr = Math.min(pr, rows - r0), c0 = outOff + r0;
+            dequantizePanel(r, r0, nr, scratch);
+            StridedMatrix bn = StridedMatrix.of(Tensor.of(scratch, pr, cols).narrow(0, 0, nr), 0);  // rows = N (nr), depth = K (cols)
+            int strips = (m + Gemm.MR - 1) / Gemm.MR;
+            Parallel.forRange(strips, 1, (s0, s1) ->
+                    Gemm.blocked(a, bn, out, c0, rows, s0 * Gemm.MR, Math.min(m, s1 * Gemm.MR), 0, nr, cols, false));
+        }
     }
 
     /**
