@@ -23,7 +23,9 @@ import org.jtune.tensor.Tensor;
  * <li>{@link #gemm}: OUT (m, rows) = X (m, cols)·Wᵀ (prefill, batched decode): up to {@link #fewRowsMax} rows of X, the
  *     decode kernel per X row over chunks of W that stay in cache ({@link #fewRows}); more, {@link BlockPanelGemm} (a panel of
  *     2·lanes weight rows × 256 columns dequantized and transposed into L1, an outer-product micro-kernel over six X
- *     rows at a time), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block dot products).</li>
+ *     rows at a time), with 8 lanes and from {@value #PANEL_GEMM_MIN_ROWS} rows {@link #panelGemm} (W dequantized a panel
+ *     of rows at a time, the F32 GEMM on it), or, on request, {@link Int8PanelGemm} (8-bit activations, integer block
+ *     dot products).</li>
  * <li>A {@link RowGroupCodec} (rows interleaved in groups of 32: Q4_0 repacked on load) takes both products through
  *     {@link #groups}: X quantized to 8-bit codes once per call, the groups of W's rows in pieces the threads claim, each
  *     piece multiplied by every row of X with the codec's integer kernel.</li>
