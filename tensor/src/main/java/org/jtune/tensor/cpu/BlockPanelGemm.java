@@ -24,7 +24,8 @@ import org.jtune.tensor.Parallel;
  * vectors) stays in L1 while all m rows stream past it. Within a piece of the work the column chunks are the outer
  * loop and the groups the inner one, so the chunk of X that the panels read (m × 256 floats, 128 KiB at m = 128)
  * stays in L2 across the piece's groups instead of the whole of X (1 MiB at 2048 columns, 2.8 MiB at 5632) being
- * streamed again for every group.
+ * streamed again for every group. With 8 lanes the chunks are the outermost loop: each is packed once and then shared
+ * by the threads' pieces.
  *
  * <p>Each output is Σ over chunks in column order of a chunk sum accumulated in increasing k by FMA; the work
  * is split over groups of NR weight rows only, so the result does not depend on the thread count. The groups are cut
@@ -75,28 +76,46 @@ final class BlockPanelGemm {
         if (bs > KP) throw new IllegalArgumentException(codec.name() + ": blocks of " + bs + " elements exceed the " + KP + "-column panel");
         int kpMax = KP / bs * bs;
         int groups = (rows + NR - 1) / NR;
-        Parallel.forClaimed(groups, pieces(groups, m, cols), (g0, g1) -> {
-            float[][] s = SCRATCH.get();
-            float[] panel = s[0], row = s[1], tail = s[2];
+        if (PACKED_ROWS) {
+            // each chunk of X is packed once, by the calling thread, before the threads share it (packing it per piece
+            // repeated the copy for each of up to 64 pieces)
             Strips strips = STRIPS.get();
             int sixes = m / 2 * 2 / MR + (m / 2 * 2 % MR > 0 ? 1 : 0); // six-row strips over the rows [0, m − m mod 2)
-            if (PACKED_ROWS) strips.fit(sixes * MR * kpMax);
+            strips.fit(sixes * MR * kpMax);
             for (int k0 = 0; k0 < cols; k0 += kpMax) {
-                int kc = Math.min(kpMax, cols - k0);
-                boolean first = k0 == 0;
-                if (PACKED_ROWS) packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
-                for (int g = g0; g < g1; g++) {
-                    int r0 = g * NR, nr = Math.min(NR, rows - r0);
-                    fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
-                    int i = 0;
-                    for (; i < m - 1; i += MR) {
-                        if (PACKED_ROWS) kernel6Strips(panel, kc, strips.segment, i * kc, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
-                        else kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
-                    }
-                    if (i < m) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
-                }
+                int c0 = k0, kc = Math.min(kpMax, cols - k0);
+                packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
+                Parallel.forClaimed(groups, pieces(groups, m, kc),
+                        (g0, g1) -> piece(codec, w, offset, rowBytes, rows, cols, x, xOff, strips.segment, m, g0, g1, c0, kc, out, outOff));
+            }
+            return;
+        }
+        Parallel.forClaimed(groups, pieces(groups, m, cols), (g0, g1) -> {
+            for (int k0 = 0; k0 < cols; k0 += kpMax) {
+                piece(codec, w, offset, rowBytes, rows, cols, x, xOff, null, m, g0, g1, k0, Math.min(kpMax, cols - k0), out, outOff);
             }
         });
+    }
+
+    /**
+     * Groups [g0, g1) of NR weight rows over the column chunk [k0, k0 + kc) times every row of X: stored on the first
+     * chunk, added on later ones. X is read in place, or from {@code strips} ({@link #packRows} of this chunk) when given.
+     */
+    private static void piece(BlockCodec codec, MemorySegment w, long offset, long rowBytes, int rows, int cols, float[] x, int xOff,
+                              MemorySegment strips, int m, int g0, int g1, int k0, int kc, float[] out, int outOff) {
+        float[][] s = SCRATCH.get();
+        float[] panel = s[0], row = s[1], tail = s[2];
+        boolean first = k0 == 0;
+        for (int g = g0; g < g1; g++) {
+            int r0 = g * NR, nr = Math.min(NR, rows - r0);
+            fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
+            int i = 0;
+            for (; i < m - 1; i += MR) {
+                if (strips != null) kernel6Strips(panel, kc, strips, i * kc, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+                else kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+            }
+            if (i < m) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
+        }
     }
 
     /**

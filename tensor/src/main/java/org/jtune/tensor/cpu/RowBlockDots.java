@@ -132,18 +132,12 @@ final class RowBlockDots {
         int count = 4 * rows, tr = (count + 16) * L, sums = tr + 16 * L;
         if (bound == 0) {
             Arrays.fill(s, sums, sums + count, 0f);
-        } else if (LaneTranspose.AVAILABLE && transposedSums && L == 8) {
-            for (int q = 0; q < count; q += 8) {
-                LaneTranspose.transpose8(s, q * L, L, s, tr, 8); // s[tr + l·8 + i] = accumulator q + i's lane l
-                FloatVector sum = FloatVector.fromArray(S, s, tr);
-                for (int l = 1; l < L; l++) sum = sum.add(FloatVector.fromArray(S, s, tr + l * 8));
-                sum.intoArray(s, sums + q);
-            }
         } else if (LaneTranspose.AVAILABLE && transposedSums) {
-            for (int q = 0; q < count; q += 16) {
-                LaneTranspose.transpose16(s, q * L, L, s, tr, 16); // s[tr + l·16 + i] = accumulator q + i's lane l
+            for (int q = 0; q < count; q += L) {   // s[tr + l·L + i] = accumulator q + i's lane l
+                if (L == 16) LaneTranspose.transpose16(s, q * L, L, s, tr, L);
+                else LaneTranspose.transpose8(s, q * L, L, s, tr, L);
                 FloatVector sum = FloatVector.fromArray(S, s, tr);
-                for (int l = 1; l < L; l++) sum = sum.add(FloatVector.fromArray(S, s, tr + l * 16));
+                for (int l = 1; l < L; l++) sum = sum.add(FloatVector.fromArray(S, s, tr + l * L));
                 sum.intoArray(s, sums + q);
             }
         } else {
