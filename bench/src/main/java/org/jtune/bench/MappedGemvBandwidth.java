@@ -75,7 +75,7 @@ final class MappedGemvBandwidth {
                             long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
                             if (way < 3) {
                                 CpuBackend.setExactSegmentGemv(way != 1);
-                                CpuBackend.setSingleStreamGemv(way != 2);
+                                CpuBackend.setSingleStreamGemv(way == 2 ? Boolean.FALSE : null);
                                 for (Tensor wi : w) CpuBackend.INSTANCE.matmul(x, wi.t(), out, false);
                             } else if (way == 3) {
                                 readAll(mapped, bytes, threads);
@@ -87,7 +87,7 @@ final class MappedGemvBandwidth {
                         }
                     }
                     CpuBackend.setExactSegmentGemv(true);
-                    CpuBackend.setSingleStreamGemv(true);
+                    CpuBackend.setSingleStreamGemv(null);
                     for (int way = 0; way < WAYS.length; way++) {
                         ResultLine line = new ResultLine().put("bench", "gemv_mapped").put("m", 1).put("k", K).put("n", N)
                                 .put("b_dtype", "f32").put("weights_gb", bytes * 1e-9).put("threads", threads).put("path", WAYS[way])
@@ -100,7 +100,7 @@ final class MappedGemvBandwidth {
             }
         } finally {
             CpuBackend.setExactSegmentGemv(true);
-            CpuBackend.setSingleStreamGemv(true);
+            CpuBackend.setSingleStreamGemv(null);
             Files.deleteIfExists(file);
         }
     }

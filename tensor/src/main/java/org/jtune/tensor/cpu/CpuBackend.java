@@ -172,11 +172,11 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Whether a one-row GEMV reads its weight rows one at a time (the default: one sequential stream per thread) or four at a
-     * time as before; for benchmarks that compare both in one run (system property {@code jtune.gemv.singleStream=false}).
-     * Same bits either way.
+     * Whether a one-row GEMV reads its weight rows one at a time (one sequential stream per thread) or four at a time, for
+     * every dtype; null restores the default, which picks by vector width (see Gemv's {@code singleStream}). For tests and
+     * benchmarks that compare both in one run (system property {@code jtune.gemv.singleStream=true|false}). Same bits either way.
      */
-    public static void setSingleStreamGemv(boolean on) {
+    public static void setSingleStreamGemv(Boolean on) {
         Gemv.setSingleStream(on);
     }
 

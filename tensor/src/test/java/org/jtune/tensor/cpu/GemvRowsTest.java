@@ -31,7 +31,7 @@ class GemvRowsTest {
     void restore() {
         Parallel.setThreads(savedThreads);
         CpuBackend.setMultiRowGemv(true);
-        CpuBackend.setSingleStreamGemv(true);
+        CpuBackend.setSingleStreamGemv(null);
         RowBlockDots.setTileRows(6);
         RowBlockDots.setTransposedSums(true);
     }
@@ -67,12 +67,13 @@ class GemvRowsTest {
                             Parallel.setThreads(threads);
                             Tensor a = Tensor.uniform(rng, -1f, 1f, 1, k), base = Tensor.uniform(rng, -1f, 1f, 1, w.size(0));
                             Tensor acc1 = base.copy(), acc4 = base.copy();
+                            CpuBackend.setSingleStreamGemv(true);
                             float[] one = Ops.matmul(a, w.t()).toFloatArray();
                             CpuBackend.INSTANCE.matmul(a, w.t(), acc1, true);
                             CpuBackend.setSingleStreamGemv(false);
                             float[] four = Ops.matmul(a, w.t()).toFloatArray();
                             CpuBackend.INSTANCE.matmul(a, w.t(), acc4, true);
-                            CpuBackend.setSingleStreamGemv(true);
+                            CpuBackend.setSingleStreamGemv(null);
                             String what = dt + (w.storage().segment().isNative() ? " off-heap" : " heap") + " k=" + k + " n=" + w.size(0)
                                     + " threads=" + threads;
                             assertArrayEquals(four, one, what);
