@@ -173,7 +173,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * Whether a one-row GEMV reads its weight rows one at a time (one sequential stream per thread) or four at a time, for
-     * every dtype; null restores the default, which picks by vector width (see Gemv's {@code singleStream}). For tests and
+     * every dtype; null restores the default, which picks by lane count (see Gemv's {@code singleStream}). For tests and
      * benchmarks that compare both in one run (system property {@code jtune.gemv.singleStream=true|false}). Same bits either way.
      */
     public static void setSingleStreamGemv(Boolean on) {

@@ -69,15 +69,16 @@ final class Gemv {
 
     /**
      * One row of A against the weight rows one at a time, each read start to end ({@link #heapRowDot}, {@link #f32RowDot},
-     * {@link #bf16RowDot}), or four at a time as the row blocks read them. The same sums either way. Zen 4 streams one
-     * sequential run of memory faster than four runs 8 KiB apart: a 5632 × 2048 F32 GEMV on one thread read 24.7 GB/s one
-     * row at a time against 17.2 GB/s four at a time, a plain read of the same memory 23.5 (median of 6 processes,
-     * 2026-12-06; bench/RESULTS.md). But one row's sum is one chain of fused multiply-adds, each waiting for the last, so
-     * one row at a time reads at most a vector of weights per FMA latency: 64 bytes with 16 F32 lanes, 32 with 8 F32 or 16
-     * BF16, and 16 bytes for BF16 on 8 lanes, where AVX2 (Zen 3) read 11.6 GB/s a thread one row at a time against 16.7
-     * four at a time, and a decode step of the 1.1B shape took 44.9 ms against 36.2 (2026-12-07). So by default (null)
-     * a weight row is read alone when a vector of it is at least 32 bytes; {@code jtune.gemv.singleStream=true} or
-     * {@code false} (and {@link #setSingleStream}) force either way for every dtype, for tests and benchmarks.
+     * {@link #bf16RowDot}), or four at a time as the row blocks read them. The same sums either way. Zen 4 (16 F32 lanes)
+     * streams one sequential run of memory faster than four runs 8 KiB apart: a 5632 × 2048 F32 GEMV on one thread read
+     * 24.7 GB/s one row at a time against 17.2 GB/s four at a time, a plain read of the same memory 23.5 (median of 6
+     * processes, 2026-12-06; bench/RESULTS.md). But one row's sum is one chain of fused multiply-adds, each waiting for
+     * the last, so one row at a time reads at most one vector of weights per FMA latency; with 8 lanes that is half as
+     * many bytes, near a core's read rate for F32 and half of it for BF16. On Zen 3 (AVX2) a decode step of the 1.1B
+     * shape (8 layers) took 44.9 ms one row at a time against 36.2 four at a time in BF16, 61.1 against 53.1 in F32
+     * (2026-12-07). So by default (null) the weight rows are read one at a time with 16 lanes and four at a time with
+     * fewer; {@code jtune.gemv.singleStream=true} or {@code false} (and {@link #setSingleStream}) force either way, for
+     * tests and benchmarks.
      */
     private static volatile Boolean singleStream = switch (System.getProperty("jtune.gemv.singleStream", "")) {
         case "true" -> Boolean.TRUE;
@@ -85,13 +86,13 @@ final class Gemv {
         default -> null;
     };
 
-    /** Whether a one-row product reads weight rows of {@code elementBytes}-byte values one at a time ({@link #singleStream}). */
-    private static boolean oneRowAtATime(int elementBytes) {
+    /** Whether a one-row product reads the weight rows one at a time ({@link #singleStream}). */
+    private static boolean oneRowAtATime() {
         Boolean on = singleStream;
-        return on != null ? on : L * elementBytes >= 32;
+        return on != null ? on : L >= 16;
     }
 
-    /** True or false: one weight row at a time or four for every dtype; null: by vector width ({@link #singleStream}). */
+    /** True or false: one weight row at a time or four for every dtype; null: by lane count ({@link #singleStream}). */
     static void setSingleStream(Boolean on) {
         singleStream = on;
     }
@@ -141,7 +142,7 @@ final class Gemv {
             dotsF32Heap(a, m, k, b.floats(), b, c, co, ldc, j0, j1, accumulate);
             return;
         }
-        if (m == 1 && b.shorts() != null && b.dtype() == DType.BF16 && oneRowAtATime(2)) {
+        if (m == 1 && b.shorts() != null && b.dtype() == DType.BF16 && oneRowAtATime()) {
             for (int j = j0; j < j1; j++) bf16HeapRowDot(a, k, b.shorts(), (int) b.index(0, j), c, co + j, accumulate);
             return;
         }
@@ -166,7 +167,7 @@ final class Gemv {
      */
     private static void dotsF32Heap(float[] a, int m, int k, float[] w, StridedMatrix b, float[] c, int co, int ldc,
                                     int j0, int j1, boolean accumulate) {
-        if (m == 1 && oneRowAtATime(4)) {
+        if (m == 1 && oneRowAtATime()) {
             for (int j = j0; j < j1; j++) heapRowDot(a, k, w, (int) b.index(0, j), c, co + j, accumulate);
             return;
         }
@@ -284,7 +285,7 @@ final class Gemv {
         int shift = b.dtype() == DType.F32 ? 2 : 1;
         long address = NativeMemory.address(b.segment(), lo << shift, elements << shift);
         boolean bf16 = shift == 1;
-        if (m == 1 && oneRowAtATime(bf16 ? 2 : 4)) {
+        if (m == 1 && oneRowAtATime()) {
             for (int j = j0; j < j1; j++) {
                 long i = b.index(0, j), y = address + ((i - lo) << shift);
                 if (bf16) bf16RowDot(a, k, y, b, i, c, co + j, accumulate);
