@@ -11,8 +11,8 @@ import org.jtune.tensor.NativeMemory;
  * The row blocks of the multi-row GEMV ({@link Gemv}): rows [0, m − m mod 4) of packed A (K floats each) against one
  * group of four weight rows (K contiguous: heap F32, or an F32 or BF16 segment widened in registers), C[r, j..j+cols)
  * stored or added. A block of rows against the four weight rows keeps one vector accumulator per (row, weight row):
- * six rows (24 accumulators, 10 loads per 24 FMAs) while the rest stays a multiple of four, then fours (16, 8
- * loads per 16).
+ * with 16 lanes six rows (24 accumulators, 10 loads per 24 FMAs) while the rest stays a multiple of four, then fours (16,
+ * 8 loads per 16); with 8 lanes fours only ({@link #DEFAULT_TILE_ROWS}).
  *
  * <p>Sums: each accumulator adds its lanes over k in order, as the one-row loop does; its lanes are then summed in
  * the fixed order lane 0, 1, 2, … ({@code VectorMath.sum}) for sixteen outputs at once, by transposing sixteen
@@ -29,8 +29,14 @@ final class RowBlockDots {
     private static final VectorSpecies<Float> S = HalfVectors.F;
     private static final int L = S.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Rows per block for heap weights: 6, or 4 (benchmarks compare, {@code jtune.gemv.tileRows}). */
-    private static volatile int tileRows = Integer.getInteger("jtune.gemv.tileRows", 6);
+    /**
+     * Rows per block by default: six with 16 lanes; four with 8, where six rows' 24 accumulators do not fit AVX2's 16
+     * registers (Zen 3, 8 layers of the 1.1B shape, a decode step of 16 rows: BF16 233–242 ms in blocks of six against
+     * 204–207 in fours, F32 252–261 against 222; 2026-12-07).
+     */
+    static final int DEFAULT_TILE_ROWS = L == 16 ? 6 : 4;
+    /** Rows per block: 6, or 4 (benchmarks compare, {@code jtune.gemv.tileRows}). */
+    private static volatile int tileRows = Integer.getInteger("jtune.gemv.tileRows", DEFAULT_TILE_ROWS);
     /** Lane sums through the transpose (true), or one output at a time (benchmarks compare). */
     private static volatile boolean transposedSums = !"false".equals(System.getProperty("jtune.gemv.transposedSums"));
 

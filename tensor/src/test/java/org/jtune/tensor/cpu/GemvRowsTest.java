@@ -32,7 +32,7 @@ class GemvRowsTest {
         Parallel.setThreads(savedThreads);
         CpuBackend.setMultiRowGemv(true);
         CpuBackend.setSingleStreamGemv(null);
-        RowBlockDots.setTileRows(6);
+        RowBlockDots.setTileRows(RowBlockDots.DEFAULT_TILE_ROWS);
         RowBlockDots.setTransposedSums(true);
     }
 
@@ -42,11 +42,12 @@ class GemvRowsTest {
         for (DType dt : new DType[] {DType.F32, DType.BF16}) {
             for (int m : new int[] {12, 16, 28}) {
                 Tensor a = Tensor.uniform(rng, -1f, 1f, m, 515), w = Tensor.uniform(rng, -1f, 1f, 37, 515).to(dt);
+                RowBlockDots.setTileRows(6);
                 float[] six = Ops.matmul(a, w.t()).toFloatArray();
                 RowBlockDots.setTileRows(4);
                 RowBlockDots.setTransposedSums(false);
                 float[] four = Ops.matmul(a, w.t()).toFloatArray();
-                RowBlockDots.setTileRows(6);
+                RowBlockDots.setTileRows(RowBlockDots.DEFAULT_TILE_ROWS);
                 RowBlockDots.setTransposedSums(true);
                 assertArrayEquals(four, six, dt + " m=" + m);
                 assertMatches(a, w, null, Tensor.of(six, m, 37), dt + " m=" + m);
