@@ -63,11 +63,12 @@ public final class FloatRowGroups implements BlockCodec {
     }
 
     /**
-     * Whether repacking weights into these layouts pays on this machine: their products need 16 F32 lanes (AVX-512) and
-     * are on unless {@code -Djtune.rowGroups=false}.
+     * Whether repacking weights into these layouts pays on this machine: their products have kernels for 16 F32 lanes
+     * (AVX-512) and 8 (AVX2), and are on unless {@code -Djtune.rowGroups=false}.
      */
     public static boolean worthPacking() {
-        return jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 16 && !"false".equals(System.getProperty("jtune.rowGroups"));
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        return (lanes == 16 || lanes == 8) && !"false".equals(System.getProperty("jtune.rowGroups"));
     }
 
     /** Whether a (rows, cols) matrix can take this layout: whole groups of rows, and at least one column. */

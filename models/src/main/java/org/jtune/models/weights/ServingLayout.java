@@ -12,7 +12,7 @@ import org.jtune.tensor.Tensor;
  * TinyLlama-1.1B shape 1.3 × faster in F32, one sequence faster too). The values are unchanged and so are the greedy
  * tokens up to the order of each sum (sequential over the input instead of in vector lanes); a served sequence gets the
  * same bits alone or batched, as before. F16 and block-quantized weights keep their layout, and so do the embeddings.
- * Off with {@code -Djtune.rowGroups=false}, and on CPUs without 16 F32 lanes ({@link FloatRowGroups#worthPacking}).
+ * Off with {@code -Djtune.rowGroups=false}, and on CPUs with neither 16 nor 8 F32 lanes ({@link FloatRowGroups#worthPacking}).
  */
 public final class ServingLayout {
     private ServingLayout() {}

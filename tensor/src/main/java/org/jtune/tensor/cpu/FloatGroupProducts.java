@@ -24,7 +24,7 @@ import org.jtune.tensor.Parallel;
  * <p>Why: a served batch of 16 sequences read the row-major weights through dot products of four weight rows at a time
  * (four streams, lane sums per group) at 113 GFLOP/s on two threads against 5632 × 2048 F32 weights cycled from memory;
  * this layout ran 148–155 (2026-12-06, bench/RESULTS.md); one sequence reads it as fast as the row-major weights one row
- * at a time. Needs 16 F32 lanes (AVX-512), as {@link FloatRowGroups#worthPacking} checks before weights are repacked.
+ * at a time. With 8 F32 lanes (AVX2) {@link FloatGroupProductsLanes8} computes the same sums.
  */
 final class FloatGroupProducts {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
@@ -53,6 +53,10 @@ final class FloatGroupProducts {
         long base = NativeMemory.address(w, offset, rows * codec.rowBytes(cols));   // loads through NativeMemory.ALL (its javadoc says why)
         boolean bf16 = codec == FloatRowGroups.BF16;
         int grain = BlockMatmul.perPiece(groupBytes);
+        if (FloatVector.SPECIES_PREFERRED.length() == 8) {
+            FloatGroupProductsLanes8.gemm(bf16, base, rows, cols, x, xOff, m, out, outOff, grain);
+            return;
+        }
         for (int i0 = 0; i0 < m; i0 += PASS_ROWS) {
             int pass = Math.min(PASS_ROWS, m - i0), blocks = pass / MR, quad = pass % MR >= 4 ? 4 : 0, tiled = blocks * MR + quad;
             int xo = xOff + i0 * cols, oo = outOff + i0 * rows;

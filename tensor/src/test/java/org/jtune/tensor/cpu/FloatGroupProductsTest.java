@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * F32 and BF16 weights in groups of 32 rows stored column by column ({@link FloatRowGroups}) and their products
  * ({@link FloatGroupProducts}): against a double-precision reference within the bound of a sequential sum (|error| ≤
  * γ_K·Σ|x·w|, γ_K = K·u/(1 − K·u), u = 2⁻²⁴; BF16 weights are exact in F32), on odd shapes (K of 3, 7, 37 and one past
- * a K slice; m cut into blocks of eight and four with 0–3 rows left over), views of whole groups and strided activations;
+ * a K slice; m cut into blocks of eight and four with 0–3 rows left over with 16 lanes, into blocks of six, pairs and
+ * a single row with 8), views of whole groups and strided activations;
  * each row's outputs must be the bits of that row alone, of {@link FloatRowGroups#dot}, and the same on one and two
  * threads; the layouts hold the values exactly.
  */
@@ -33,8 +34,9 @@ class FloatGroupProductsTest {
         Parallel.setThreads(savedThreads);
     }
 
-    private static void assumeAvx512() {
-        assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 16, "the row-group products need 16 F32 lanes");
+    private static void assumeVectorKernels() {
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assumeTrue(lanes == 16 || lanes == 8, "the row-group products have kernels for 16 and 8 F32 lanes");
     }
 
     /** A (rows, cols) weight whose values the codec holds exactly. */
@@ -44,7 +46,7 @@ class FloatGroupProductsTest {
 
     @Test
     void productsMatchADoubleReferenceWithinTheBoundOfASequentialSum() {
-        assumeAvx512();
+        assumeVectorKernels();
         Rng rng = new Rng(61);
         for (FloatRowGroups codec : CODECS) {
             for (int threads : new int[] {1, 2}) {
@@ -63,7 +65,7 @@ class FloatGroupProductsTest {
 
     @Test
     void aRowHasTheSameBitsAloneInABatchAsTheDotAndOnAnyThreadCount() {
-        assumeAvx512();
+        assumeVectorKernels();
         Rng rng = new Rng(62);
         int rows = 64, cols = 301, m = 21;
         for (FloatRowGroups codec : CODECS) {
@@ -89,7 +91,7 @@ class FloatGroupProductsTest {
 
     @Test
     void moreRowsThanOnePassGiveEachRowItsOwnBits() {
-        assumeAvx512();
+        assumeVectorKernels();
         Rng rng = new Rng(65);
         int m = FloatGroupProducts.PASS_ROWS + 21, rows = 32, cols = 7;
         for (FloatRowGroups codec : CODECS) {
@@ -105,7 +107,7 @@ class FloatGroupProductsTest {
 
     @Test
     void viewsOfWholeGroupsAndStridedActivations() {
-        assumeAvx512();
+        assumeVectorKernels();
         Rng rng = new Rng(63);
         int rows = 128, cols = 40;
         for (FloatRowGroups codec : CODECS) {
