@@ -27,6 +27,20 @@ class BlockMatmulConformanceTest {
         }
     }
 
+    /** Row i of X (xv, cols wide) times every row of W, in double: want[at + r] = Σ_c x·w in order c = 0, 1, …, mag the Σ|x·w|. */
+    private static void forwardRow(double[] xv, double[] w, int i, int rows, int cols, double[] want, double[] mag, int at) {
+        for (int r = 0; r < rows; r++) {
+            double sum = 0, abs = 0;
+            for (int c = 0; c < cols; c++) {
+                double t = xv[i * cols + c] * w[r * cols + c];
+                sum += t;
+                abs += Math.abs(t);
+            }
+            want[at + r] = sum;
+            mag[at + r] = abs;
+        }
+    }
+
     /**
      * From 64 rows of G on, the input gradient goes through F32 panels of dequantized weight rows and the blocked
      * GEMM (BlockMatmul.panelInputGradient): 1100 × 2056 weights are two panels of ~2M floats, the second one
@@ -41,18 +55,7 @@ class BlockMatmulConformanceTest {
         Tensor x = Layouts.any(rng, Layouts.NORMAL, true, m, cols);
         double[] xv = Ref.of(x).v();
         double[] want = new double[m * rows], mag = new double[m * rows];
-        for (int i = 0; i < m; i++) {
-            for (int r = 0; r < rows; r++) {
-                double sum = 0, abs = 0;
-                for (int c = 0; c < cols; c++) {
-                    double t = xv[i * cols + c] * w[r * cols + c];
-                    sum += t;
-                    abs += Math.abs(t);
-                }
-                want[i * rows + r] = sum;
-                mag[i * rows + r] = abs;
-            }
-        }
+        for (int i = 0; i < m; i++) forwardRow(xv, w, i, rows, cols, want, mag, i * rows);
         close("panel linear", Ops.linear(x, q).toFloatArray(), want, mag, cols);
         Tensor g = Layouts.any(rng, Layouts.NORMAL, true, m, rows);
         double[] gv = Ref.of(g).v();
@@ -93,16 +96,8 @@ class BlockMatmulConformanceTest {
         for (int i = 0; i < m; i++) {
             if (i > 5 && i < m - 6 && i % 97 != 0) continue;
             double[] want = new double[rows], mag = new double[rows];
-            float[] row = new float[rows];
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    double t = xv[i * cols + c] * w[r * cols + c];
-                    want[r] += t;
-                    mag[r] += Math.abs(t);
-                }
-                row[r] = got[i * rows + r];
-            }
-            close("linear of " + m + " rows, row " + i, row, want, mag, cols);
+            forwardRow(xv, w, i, rows, cols, want, mag, 0);
+            close("linear of " + m + " rows, row " + i, java.util.Arrays.copyOfRange(got, i * rows, (i + 1) * rows), want, mag, cols);
         }
     }
 
@@ -119,14 +114,7 @@ class BlockMatmulConformanceTest {
                 Tensor x = Layouts.any(rng, Layouts.NORMAL, true, m, cols);
                 double[] xv = Ref.of(x).v();
                 double[] want = new double[m * rows], mag = new double[m * rows];
-                for (int i = 0; i < m; i++) {
-                    for (int r = 0; r < rows; r++) {
-                        for (int c = 0; c < cols; c++) {
-                            want[i * rows + r] += xv[i * cols + c] * w[r * cols + c];
-                            mag[i * rows + r] += Math.abs(xv[i * cols + c] * w[r * cols + c]);
-                        }
-                    }
-                }
+                for (int i = 0; i < m; i++) forwardRow(xv, w, i, rows, cols, want, mag, i * rows);
                 close("linear " + m + "×" + rows + "×" + cols, Ops.linear(x, q).toFloatArray(), want, mag, cols);
 
                 Tensor g = Layouts.any(rng, Layouts.NORMAL, true, m, rows);
