@@ -14,12 +14,17 @@ import org.jtune.tensor.Q8Rows;
 
 /**
  * {@link Q4_0x32Format}'s product with 256-bit vectors (AVX2: 8 F32 lanes, 16 short lanes), on the same bytes and with the
- * same bits: a group's column of 32 code bytes is two halves of 16 rows, each widened to 16 shorts and multiplied by a
- * broadcast activation code as the 512-bit kernel multiplies all 32; the 16 scale words are two 8-word loads (word t: row
- * t in its low half, row t + 16 in its high half); each row's output is Σ_b float(S_b)·(d·d_a) added in block order from
- * 0, as there (here into the output itself: a 16-register machine cannot also hold the float accumulators). One, two or
- * four activation rows at a time share each decoded column. Everything is written out in the kernels: a helper method
- * taking vectors, left uninlined by C2, boxes them (hundreds of MB allocated per decoded token, bench/RESULTS.md).
+ * same bits: a group's column of 32 code bytes is two halves of 16 rows, each zero-extended to 16 shorts; a byte b = lo +
+ * 16·hi times the paired activation code of column j plus (b >>> 4) times that of column j + 16 ({@link
+ * Q8Rows#pairedCodes}) adds lo·a_j + hi·a_{j+16}, the 512-bit kernel's two products, modulo 2^16 as there, without
+ * masking the low nibble. The 16 scale words are two 8-word loads (word t: row t in its low half, row t + 16 in its high
+ * half), each half widened by an arithmetic shift and a mask to x = d·2^−112 and multiplied by a power of two, pre; the
+ * activation's scale is multiplied by post = 2^112 / pre; (x·pre)·(d_a·post) is d·d_a rounded once, as the 512-bit
+ * kernel's d·d_a ({@link #pre}: neither factor overflows). Each row's output is Σ_b float(S_b)·(d·d_a) added in block
+ * order from 0, as there: for one activation row in registers, for two or four in the output itself (a 16-register
+ * machine cannot hold them all). One, two or four activation rows at a time share each decoded column. Everything is
+ * written out in the kernels: a helper method taking vectors, left uninlined by C2, boxes them (hundreds of MB allocated
+ * per decoded token, bench/RESULTS.md).
  */
 final class Q4_0x32Lanes8 {
     private static final int QK = 32, GROUP = 32;
@@ -34,24 +39,36 @@ final class Q4_0x32Lanes8 {
     /** {@link Q4_0x32Format#multiplyGroups} on groups [g0, g1) at address base (group g0), every row of x. */
     static void multiply(long base, int g0, int g1, int blocks, Q8Rows x, float[] out, int outOff, int outStride) {
         int m = x.rows();
+        float pre = pre(x), post = F16_BIAS / pre;
         long groupBytes = (long) blocks * BLOCK_BYTES;
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             int i = 0;
-            for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, out, outOff + i * outStride + g * GROUP, outStride);
-            for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, out, outOff + i * outStride + g * GROUP, outStride);
-            if (i < m) row1(group, blocks, x, i, out, outOff + i * outStride + g * GROUP);
+            for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
+            for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
+            if (i < m) row1(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP);
         }
     }
 
+    /**
+     * The power of two the widened weight scales are multiplied by: 2^56, the activation scales then by 2^56 too, unless
+     * one of x's is 2^64 or more (activations beyond 10^21): then 2^112, and 1.
+     */
+    private static float pre(Q8Rows x) {
+        float max = 0f;
+        float[] ds = x.scales();
+        for (int i = 0, n = x.rows() * (x.cols() / QK); i < n; i++) max = Math.max(max, ds[i]);
+        return max < 0x1p64f ? 0x1p56f : F16_BIAS;
+    }
+
     /** One activation row times one group: out[o .. o + 32). */
-    private static void row1(long group, int blocks, Q8Rows x, int i, float[] out, int o) {
+    private static void row1(long group, int blocks, Q8Rows x, int i, float pre, float post, float[] out, int o) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
-        short[] a = x.codes();
+        short[] a = x.pairedCodes();
         float[] ds = x.scales();
         int[] sums = x.sums();
         int cols = blocks * QK, xo = i * cols, so = i * blocks;
-        java.util.Arrays.fill(out, o, o + GROUP, 0f);
+        FloatVector r0 = FloatVector.zero(F), r1 = r0, r2 = r0, r3 = r0;
         for (int b = 0; b < blocks; b++) {
             long c = group + (long) b * BLOCK_BYTES;
             int k = xo + b * QK;
@@ -60,37 +77,35 @@ final class Q4_0x32Lanes8 {
                 long col = c + CODES + 32L * j;
                 ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
-                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                ShortVector uh = u.lanewise(VectorOperators.LSHR, 4), vh = v.lanewise(VectorOperators.LSHR, 4);
                 short p = a[k + j], q = a[k + j + 16];
-                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
-                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+                lo0 = lo0.add(u.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(v.mul(p)).add(vh.mul(q));
             }
             // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
             IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
-            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.and(0x80000000)).reinterpretAsFloats();
-            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.and(0x80000000)).reinterpretAsFloats();
-            float da = ds[so + b];
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d2 = h0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d3 = h1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            float da = ds[so + b] * post;
             short off = (short) (8 * sums[so + b]);
             ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
-            int o0 = o;
-            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), FloatVector.fromArray(F, out, o0 + 0)).intoArray(out, o0 + 0);
-            ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
-            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
-            ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
+            r0 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d0.mul(da), r0);
+            r1 = ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), r1);
+            r2 = ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), r2);
+            r3 = ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), r3);
         }
+        r0.intoArray(out, o);
+        r1.intoArray(out, o + 8);
+        r2.intoArray(out, o + 16);
+        r3.intoArray(out, o + 24);
     }
 
     /** Two activation rows (i, i + 1) times one group: out[o ..) and out[o + stride ..). */
-    private static void rows2(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+    private static void rows2(long group, int blocks, Q8Rows x, int i, float pre, float post, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
-        short[] a = x.codes();
+        short[] a = x.pairedCodes();
         float[] ds = x.scales();
         int[] sums = x.sums();
         int cols = blocks * QK, xo = i * cols, so = i * blocks;
@@ -104,27 +119,22 @@ final class Q4_0x32Lanes8 {
                 long col = c + CODES + 32L * j;
                 ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
-                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                ShortVector uh = u.lanewise(VectorOperators.LSHR, 4), vh = v.lanewise(VectorOperators.LSHR, 4);
                 short p = a[k + j], q = a[k + j + 16];
-                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
-                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+                lo0 = lo0.add(u.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(v.mul(p)).add(vh.mul(q));
                 p = a[k + cols + j];
                 q = a[k + cols + j + 16];
-                lo1 = lo1.add(ul.mul(p)).add(uh.mul(q));
-                hi1 = hi1.add(vl.mul(p)).add(vh.mul(q));
+                lo1 = lo1.add(u.mul(p)).add(uh.mul(q));
+                hi1 = hi1.add(v.mul(p)).add(vh.mul(q));
             }
             // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
             IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
-            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.and(0x80000000)).reinterpretAsFloats();
-            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.and(0x80000000)).reinterpretAsFloats();
-            float da = ds[so + b];
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d2 = h0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d3 = h1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            float da = ds[so + b] * post;
             short off = (short) (8 * sums[so + b]);
             ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
             int o0 = o;
@@ -132,7 +142,7 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
             ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
             ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
-            da = ds[so + blocks + b];
+            da = ds[so + blocks + b] * post;
             off = (short) (8 * sums[so + blocks + b]);
             ShortVector s1 = lo1.sub(off), t1 = hi1.sub(off);
             int o1 = o + stride;
@@ -144,9 +154,9 @@ final class Q4_0x32Lanes8 {
     }
 
     /** Four activation rows (i .. i + 3) times one group, out[o + r·stride ..) for row i + r. */
-    private static void rows4(long group, int blocks, Q8Rows x, int i, float[] out, int o, int stride) {
+    private static void rows4(long group, int blocks, Q8Rows x, int i, float pre, float post, float[] out, int o, int stride) {
         MemorySegment mem = QuantVectors.ALL_NATIVE;
-        short[] a = x.codes();
+        short[] a = x.pairedCodes();
         float[] ds = x.scales();
         int[] sums = x.sums();
         int cols = blocks * QK, xo = i * cols, so = i * blocks;
@@ -162,35 +172,30 @@ final class Q4_0x32Lanes8 {
                 long col = c + CODES + 32L * j;
                 ShortVector u = (ShortVector) ByteVector.fromMemorySegment(B, mem, col, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, col + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector ul = u.and((short) 15), uh = u.lanewise(VectorOperators.LSHR, 4);
-                ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4);
+                ShortVector uh = u.lanewise(VectorOperators.LSHR, 4), vh = v.lanewise(VectorOperators.LSHR, 4);
                 short p = a[k + j], q = a[k + j + 16];
-                lo0 = lo0.add(ul.mul(p)).add(uh.mul(q));
-                hi0 = hi0.add(vl.mul(p)).add(vh.mul(q));
+                lo0 = lo0.add(u.mul(p)).add(uh.mul(q));
+                hi0 = hi0.add(v.mul(p)).add(vh.mul(q));
                 p = a[k + cols + j];
                 q = a[k + cols + j + 16];
-                lo1 = lo1.add(ul.mul(p)).add(uh.mul(q));
-                hi1 = hi1.add(vl.mul(p)).add(vh.mul(q));
+                lo1 = lo1.add(u.mul(p)).add(uh.mul(q));
+                hi1 = hi1.add(v.mul(p)).add(vh.mul(q));
                 p = a[k + 2 * cols + j];
                 q = a[k + 2 * cols + j + 16];
-                lo2 = lo2.add(ul.mul(p)).add(uh.mul(q));
-                hi2 = hi2.add(vl.mul(p)).add(vh.mul(q));
+                lo2 = lo2.add(u.mul(p)).add(uh.mul(q));
+                hi2 = hi2.add(v.mul(p)).add(vh.mul(q));
                 p = a[k + 3 * cols + j];
                 q = a[k + 3 * cols + j + 16];
-                lo3 = lo3.add(ul.mul(p)).add(uh.mul(q));
-                hi3 = hi3.add(vl.mul(p)).add(vh.mul(q));
+                lo3 = lo3.add(u.mul(p)).add(uh.mul(q));
+                hi3 = hi3.add(v.mul(p)).add(vh.mul(q));
             }
             // the 16 scale words as two 8-word loads: low halves rows 0..7 and 8..15, high halves rows 16..23 and 24..31
             IntVector h0 = IntVector.fromMemorySegment(I, mem, c, LE), h1 = IntVector.fromMemorySegment(I, mem, c + 32, LE);
-            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
-            FloatVector d2 = h0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h0.and(0x80000000)).reinterpretAsFloats();
-            FloatVector d3 = h1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(F16_BIAS).reinterpretAsInts()
-                    .or(h1.and(0x80000000)).reinterpretAsFloats();
-            float da = ds[so + b];
+            FloatVector d0 = h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d1 = h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d2 = h0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            FloatVector d3 = h1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre);
+            float da = ds[so + b] * post;
             short off = (short) (8 * sums[so + b]);
             ShortVector s0 = lo0.sub(off), t0 = hi0.sub(off);
             int o0 = o;
@@ -198,7 +203,7 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) s0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o0 + 8)).intoArray(out, o0 + 8);
             ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o0 + 16)).intoArray(out, o0 + 16);
             ((FloatVector) ((IntVector) t0.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o0 + 24)).intoArray(out, o0 + 24);
-            da = ds[so + blocks + b];
+            da = ds[so + blocks + b] * post;
             off = (short) (8 * sums[so + blocks + b]);
             ShortVector s1 = lo1.sub(off), t1 = hi1.sub(off);
             int o1 = o + stride;
@@ -206,7 +211,7 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) s1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o1 + 8)).intoArray(out, o1 + 8);
             ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o1 + 16)).intoArray(out, o1 + 16);
             ((FloatVector) ((IntVector) t1.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o1 + 24)).intoArray(out, o1 + 24);
-            da = ds[so + 2 * blocks + b];
+            da = ds[so + 2 * blocks + b] * post;
             off = (short) (8 * sums[so + 2 * blocks + b]);
             ShortVector s2 = lo2.sub(off), t2 = hi2.sub(off);
             int o2 = o + 2 * stride;
@@ -214,7 +219,7 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) s2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o2 + 8)).intoArray(out, o2 + 8);
             ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o2 + 16)).intoArray(out, o2 + 16);
             ((FloatVector) ((IntVector) t2.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o2 + 24)).intoArray(out, o2 + 24);
-            da = ds[so + 3 * blocks + b];
+            da = ds[so + 3 * blocks + b] * post;
             off = (short) (8 * sums[so + 3 * blocks + b]);
             ShortVector s3 = lo3.sub(off), t3 = hi3.sub(off);
             int o3 = o + 3 * stride;

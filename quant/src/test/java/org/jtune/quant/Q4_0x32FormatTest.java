@@ -190,6 +190,30 @@ class Q4_0x32FormatTest {
     }
 
     @Test
+    void activationScalesOfAnySizeScaleTheProductExactly() {
+        // the 256-bit kernel splits the scales' power of two between weight and activation scale: scales of 2^64 and more
+        // (activations beyond 10^21) take the other split, and a power-of-two factor on every activation scale still comes
+        // out of every output exactly, as from d·d_a rounded once
+        assumeTrue(Q4_0x32Format.ENABLED, "needs 8 or 16 F32 lanes");
+        Random r = new Random(9);
+        int rows = 64, cols = 320;
+        MemorySegment packed = Q4_0x32Format.interleave(plainRows(r, rows, cols), 0, rows, cols);
+        for (int m : new int[] {1, 2, 4}) {
+            org.jtune.tensor.Q8Rows x = RandomActivations.of(r, m, cols, 32);
+            float[] want = new float[m * rows];
+            Q4_0x32Format.INSTANCE.multiplyGroups(packed, 0, 0, rows / 32, cols, x, want, 0, rows);
+            for (float factor : new float[] {0x1p40f, 0x1p80f}) {
+                float[] scales = x.scales().clone();
+                for (int b = 0; b < scales.length; b++) scales[b] *= factor;
+                org.jtune.tensor.Q8Rows big = new org.jtune.tensor.Q8Rows(x.codes(), scales, x.sums(), x.sums8(), m, cols, 32);
+                float[] got = new float[m * rows];
+                Q4_0x32Format.INSTANCE.multiplyGroups(packed, 0, 0, rows / 32, cols, big, got, 0, rows);
+                for (int i = 0; i < got.length; i++) assertEquals(want[i] * factor, got[i], "output " + i + ", m = " + m + ", scales × " + factor);
+            }
+        }
+    }
+
+    @Test
     void productsRefuseRowsThatAreNotWholeGroups() {
         assumeTrue(Q4_0x32Format.ENABLED, "needs 16 F32 lanes (AVX-512)");
         MemorySegment packed = Q4_0x32Format.interleave(MemorySegment.ofArray(new byte[64 * 18]), 0, 64, 32);
