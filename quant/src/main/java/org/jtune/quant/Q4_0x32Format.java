@@ -64,6 +64,12 @@ public final class Q4_0x32Format implements RowGroupCodec {
         return QK;
     }
 
+    /** The 256-bit kernel multiplies the code bytes unmasked ({@link Q4_0x32Lanes8}). */
+    @Override
+    public boolean usesPairedCodes() {
+        return QuantVectors.L == 8;
+    }
+
     /** Activation codes per 32-block, as llama.cpp multiplies Q4_0 (block_q8_0). */
     @Override
     public int activationBlock() {

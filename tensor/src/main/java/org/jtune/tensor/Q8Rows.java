@@ -11,12 +11,13 @@ package org.jtune.tensor;
  * <p>pairedCodes are the codes for a 4-bit layout whose byte j of a 32-block holds weights j (low nibble) and j + 16
  * (high nibble), as Q4_0's: code j as it is, and in place of code j + 16, code_{j+16} − 16·code_j (|·| ≤ 2159). A byte
  * b = lo + 16·hi, zero-extended, times code_j plus hi times that is lo·code_j + hi·code_{j+16}: one mask fewer per byte
- * ({@link #pairCodes}). Read-only once made; the kernels of a {@link RowGroupCodec} share one instance between threads.
+ * ({@link #pairCodes}); empty unless the codec multiplies with them ({@link RowGroupCodec#usesPairedCodes}). Read-only once
+ * made; the kernels of a {@link RowGroupCodec} share one instance between threads.
  */
 public record Q8Rows(short[] codes, short[] pairedCodes, float[] scales, int[] sums, short[] sums8, int rows, int cols, int block) {
     public Q8Rows {
         if (block <= 0 || block % Int8BlockCodec.BLOCK != 0 || cols % block != 0 || codes.length < (long) rows * cols
-                || pairedCodes.length < (long) rows * cols || scales.length < (long) rows * cols / block
+                || (pairedCodes.length != 0 && pairedCodes.length < (long) rows * cols) || scales.length < (long) rows * cols / block
                 || sums.length < (long) rows * cols / Int8BlockCodec.BLOCK || sums8.length < (long) rows * cols / 8) {
             throw new IllegalArgumentException("Q8 rows of " + rows + "×" + cols + " in blocks of " + block + " do not match their arrays");
         }

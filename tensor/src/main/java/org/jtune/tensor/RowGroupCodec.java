@@ -28,6 +28,11 @@ public interface RowGroupCodec extends BlockCodec {
         return 2 * (r & 15) + (r >> 4);
     }
 
+    /** Whether its products read the activations' {@link Q8Rows#pairedCodes} (else they are not made). */
+    default boolean usesPairedCodes() {
+        return false;
+    }
+
     /** Values per scale of the activation codes its products take ({@link Q8Rows#block}): 32 as ggml's Q8_0, 256 as its Q8_K. */
     int activationBlock();
 

@@ -285,7 +285,7 @@ public final class BlockMatmul {
     private static void groups(RowGroupCodec codec, MemorySegment w, long offset, int rows, int cols, float[] x, int xOff, int m,
                                float[] out, int outOff) {
         long groupBytes = wholeGroups(codec, rows, cols, offset);
-        Q8Rows q = Q8Activations.shorts(x, xOff, m, cols, codec.activationBlock());
+        Q8Rows q = Q8Activations.shorts(x, xOff, m, cols, codec.activationBlock(), codec.usesPairedCodes());
         int grain = perPiece(groupBytes);
         Parallel.forPieces(rows / RowGroupCodec.GROUP, grain, GEMV_PIECES,
                 (g0, g1) -> codec.multiplyGroups(w, offset, g0, g1, cols, q, out, outOff, rows));

@@ -57,12 +57,12 @@ final class Q8Activations {
     /**
      * The m rows of {@code cols} values at x[xOff + i·cols ..] as {@link Q8Rows}: one scale per {@code block} values (32 as
      * {@link #quantize}, whose codes and scales these are; 256 as ggml's block_q8_K), short codes and the sums of each
-     * 32-block's codes and of each 8 codes, and the codes paired for 4-bit layouts ({@link Q8Rows#pairCodes}).
+     * 32-block's codes and of each 8 codes, and if {@code paired} the codes paired for 4-bit layouts ({@link Q8Rows#pairCodes}).
      */
-    static Q8Rows shorts(float[] x, int xOff, int m, int cols, int block) {
+    static Q8Rows shorts(float[] x, int xOff, int m, int cols, int block, boolean paired) {
         if (block % QK != 0 || cols % block != 0) throw new IllegalArgumentException(cols + " columns are not whole blocks of " + block);
         int blocks = cols / QK, scales = cols / block;
-        Q8Rows q = new Q8Rows(new short[m * cols], new short[m * cols], new float[m * scales], new int[m * blocks], new short[m * cols / 8], m, cols, block);
+        Q8Rows q = new Q8Rows(new short[m * cols], new short[paired ? m * cols : 0], new float[m * scales], new int[m * blocks], new short[m * cols / 8], m, cols, block);
         Parallel.forRange(m, Math.max(1, (16 << 10) / Math.max(1, cols)), (i0, i1) -> {
             float[] codes = new float[block];
             for (int i = i0; i < i1; i++) {
@@ -78,7 +78,7 @@ final class Q8Activations {
                     q.sums8()[i * cols / 8 + e] = (short) sum;
                     q.sums()[(i * cols + 8 * e) / QK] += sum;
                 }
-                Q8Rows.pairCodes(q.codes(), q.pairedCodes(), i * cols, (i + 1) * cols);
+                if (paired) Q8Rows.pairCodes(q.codes(), q.pairedCodes(), i * cols, (i + 1) * cols);
             }
         });
         return q;

@@ -25,8 +25,9 @@ class Q8ActivationsTest {
             x[off + 3] = 127f;
             x[off + 4] = 0.5f;                                                        // amax 127: d = 1, a tie at 0.5 → 0
             x[off + 5] = 1.5f;                                                        // and at 1.5 → 2
-            Q8Rows q = Q8Activations.shorts(x, off, m, cols, block);
+            Q8Rows q = Q8Activations.shorts(x, off, m, cols, block, true);
             assertEquals(block, q.block());
+            assertEquals(0, Q8Activations.shorts(x, off, m, cols, block, false).pairedCodes().length);
             for (int i = 0; i < m; i++) {
                 for (int b = 0; b < cols / block; b++) {
                     double amax = 0;
@@ -45,6 +46,11 @@ class Q8ActivationsTest {
                     for (int j = 0; j < 32; j++) sum += q.codes()[i * cols + c * 32 + j];
                     assertEquals(sum, q.sums()[i * cols / 32 + c]);
                 }
+                for (int k = 0; k < cols; k++) {                              // byte j of a 32-block: weights j and j + 16
+                    int at = i * cols + k, j = k % 32;
+                    int want = j < 16 ? q.codes()[at] : q.codes()[at] - 16 * q.codes()[at - 16];
+                    assertEquals(want, q.pairedCodes()[at], "paired code " + k + " of row " + i);
+                }
                 for (int e = 0; e < cols / 8; e++) {
                     int sum = 0;
                     for (int j = 0; j < 8; j++) sum += q.codes()[i * cols + 8 * e + j];
@@ -54,6 +60,6 @@ class Q8ActivationsTest {
             assertEquals(0, q.codes()[3 + 1]);
             assertEquals(2, q.codes()[3 + 2]);
         }
-        assertThrows(IllegalArgumentException.class, () -> Q8Activations.shorts(new float[300], 0, 1, 288, 256));
+        assertThrows(IllegalArgumentException.class, () -> Q8Activations.shorts(new float[300], 0, 1, 288, 256, false));
     }
 }
