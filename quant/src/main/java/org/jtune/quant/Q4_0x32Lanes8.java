@@ -22,7 +22,9 @@ import org.jtune.tensor.Q8Rows;
  * activation's scale is multiplied by post = 2^112 / pre; (x·pre)·(d_a·post) is d·d_a rounded once, as the 512-bit
  * kernel's d·d_a ({@link #pre}: neither factor overflows). Each row's output is Σ_b float(S_b)·(d·d_a) added in block
  * order from 0, as there: for one activation row in registers, for two or four in the output itself (a 16-register
- * machine cannot hold them all). One, two or four activation rows at a time share each decoded column. Everything is
+ * machine cannot hold them all). One, two or four activation rows at a time share each decoded column; from {@value
+ * #PANEL_MIN_ROWS} rows (a prefill, a large batch) all but the last few take a float panel instead ({@link #panelRows}),
+ * with the same bits. Everything is
  * written out in the kernels: a helper method taking vectors, left uninlined by C2, boxes them (hundreds of MB allocated
  * per decoded token, bench/RESULTS.md).
  */
@@ -33,6 +35,18 @@ final class Q4_0x32Lanes8 {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /** Activation rows from which groups are multiplied through a float panel ({@link #panelRows}), blocks per panel, rows per tile. */
+    static final int PANEL_MIN_ROWS = 48, PANEL_BLOCKS = 4, TILE_ROWS = 6;
+    private static final ThreadLocal<float[][]> PANEL =
+            ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
+    /**
+     * This thread's last activation rows and the codes of their first rows as floats in six-row strips, strip s (rows 6s
+     * .. 6s + 5) depth-major at a[6·cols·s + 6k + r], so that a tile's six broadcasts per column read adjacent floats (made
+     * once per call and thread; kept, with the rows, until the thread's next call).
+     */
+    private record Strips(Q8Rows of, float[] a) {}
+    private static final ThreadLocal<Strips> STRIPS = ThreadLocal.withInitial(() -> new Strips(null, new float[0]));
 
     private Q4_0x32Lanes8() {}
 
@@ -44,6 +58,10 @@ final class Q4_0x32Lanes8 {
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             int i = 0;
+            if (m >= PANEL_MIN_ROWS) {
+                i = m - m % TILE_ROWS;
+                panelRows(group, g, blocks, x, i, pre, post, out, outOff, outStride);
+            }
             for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
             for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
             if (i < m) row1(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP);
@@ -227,6 +245,122 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) s3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d1.mul(da), FloatVector.fromArray(F, out, o3 + 8)).intoArray(out, o3 + 8);
             ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(d2.mul(da), FloatVector.fromArray(F, out, o3 + 16)).intoArray(out, o3 + 16);
             ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o3 + 24)).intoArray(out, o3 + 24);
+        }
+    }
+    /**
+     * Activation rows [0, tiled) times group g (at address group), for a prefill: {@value #PANEL_BLOCKS} blocks at a time
+     * widened once into a float panel ({@link #widen}: q − 8 and x·pre), then six activation rows at a time times each half
+     * of the group ({@link #tile}). Each S = Σ (q − 8)·a is summed in F32 from exact integers below 2^24, so it is exact, and
+     * out += float(S)·((x·pre)·(d_a·post)) as in {@link #row1}: the same bits as the integer kernels, four to six times as
+     * many products per vector operation as their 16-bit multiply and add (F32 fused multiply-adds on 8 lanes).
+     */
+    private static void panelRows(long group, int g, int blocks, Q8Rows x, int tiled, float pre, float post, float[] out, int outOff, int outStride) {
+        float[][] panel = PANEL.get();
+        float[] codes = panel[0], scales = panel[1];
+        float[] a = strips(x, tiled).a();
+        for (int i = 0; i < tiled; i++) java.util.Arrays.fill(out, outOff + i * outStride + g * GROUP, outOff + i * outStride + g * GROUP + GROUP, 0f);
+        for (int b0 = 0; b0 < blocks; b0 += PANEL_BLOCKS) {
+            int nb = Math.min(PANEL_BLOCKS, blocks - b0);
+            widen(group + (long) b0 * BLOCK_BYTES, nb, pre, codes, scales);
+            for (int i = 0; i < tiled; i += TILE_ROWS) {
+                for (int h = 0; h < GROUP; h += 16) {
+                    tile(codes, scales, nb, b0, blocks, a, x.scales(), post, i, out, outOff + i * outStride + g * GROUP + h, outStride, h);
+                }
+            }
+        }
+    }
+
+    /** Rows [0, tiled) of x's codes in six-row strips ({@link Strips}). */
+    private static Strips strips(Q8Rows x, int tiled) {
+        Strips last = STRIPS.get();
+        if (last.of() == x) return last;
+        short[] c = x.codes();
+        int cols = x.cols(), n = tiled * cols;
+        float[] a = last.a().length >= n ? last.a() : new float[n];
+        for (int s = 0; s < tiled; s += TILE_ROWS) {
+            for (int r = 0; r < TILE_ROWS; r++) {
+                for (int k = 0; k < cols; k++) a[s * cols + TILE_ROWS * k + r] = c[(s + r) * cols + k];
+            }
+        }
+        Strips made = new Strips(x, a);
+        STRIPS.set(made);
+        return made;
+    }
+
+    /** nb blocks at c: codes[(b·32 + j)·32 + r] = row r's q − 8 of column j of block b, scales[b·32 + r] = its x·pre, as floats. */
+    private static void widen(long c, int nb, float pre, float[] codes, float[] scales) {
+        MemorySegment mem = QuantVectors.ALL_NATIVE;
+        for (int b = 0; b < nb; b++) {
+            long blk = c + (long) b * BLOCK_BYTES;
+            IntVector h0 = IntVector.fromMemorySegment(I, mem, blk, LE), h1 = IntVector.fromMemorySegment(I, mem, blk + 32, LE);
+            h0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre).intoArray(scales, b * GROUP);
+            h1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre).intoArray(scales, b * GROUP + 8);
+            h0.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre).intoArray(scales, b * GROUP + 16);
+            h1.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats().mul(pre).intoArray(scales, b * GROUP + 24);
+            for (int j = 0; j < 16; j++) {
+                long col = blk + CODES + 32L * j;
+                for (int q = 0; q < 4; q++) {
+                    IntVector u = (IntVector) ByteVector.fromMemorySegment(B8, mem, col + 8 * q, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    ((FloatVector) u.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(codes, (b * QK + j) * GROUP + 8 * q);
+                    ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).intoArray(codes, (b * QK + j + 16) * GROUP + 8 * q);
+                }
+            }
+        }
+    }
+
+    /**
+     * Activation rows i .. i + 5 times weight rows h .. h + 15 of a panel of nb blocks (block b0 onwards): per block the
+     * 6 × 16 sums S in twelve F32 registers, then out[o + r·stride ..] += S·(scale·(d_a·post)), blocks in order.
+     */
+    private static void tile(float[] codes, float[] scales, int nb, int b0, int blocks, float[] a, float[] ds, float post, int i,
+                             float[] out, int o, int stride, int h) {
+        int cols = blocks * QK;
+        for (int b = 0; b < nb; b++) {
+            int k = i * cols + TILE_ROWS * (b0 + b) * QK;     // column (b0 + b)·32 of strip i / 6
+            FloatVector z = FloatVector.zero(F), c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z;
+            for (int j = 0; j < QK; j++) {
+                int p = (b * QK + j) * GROUP + h;
+                int kj = k + TILE_ROWS * j;
+                FloatVector w0 = FloatVector.fromArray(F, codes, p), w1 = FloatVector.fromArray(F, codes, p + 8);
+                FloatVector v = FloatVector.broadcast(F, a[kj]);
+                c00 = w0.fma(v, c00);
+                c01 = w1.fma(v, c01);
+                v = FloatVector.broadcast(F, a[kj + 1]);
+                c10 = w0.fma(v, c10);
+                c11 = w1.fma(v, c11);
+                v = FloatVector.broadcast(F, a[kj + 2]);
+                c20 = w0.fma(v, c20);
+                c21 = w1.fma(v, c21);
+                v = FloatVector.broadcast(F, a[kj + 3]);
+                c30 = w0.fma(v, c30);
+                c31 = w1.fma(v, c31);
+                v = FloatVector.broadcast(F, a[kj + 4]);
+                c40 = w0.fma(v, c40);
+                c41 = w1.fma(v, c41);
+                v = FloatVector.broadcast(F, a[kj + 5]);
+                c50 = w0.fma(v, c50);
+                c51 = w1.fma(v, c51);
+            }
+            FloatVector d0 = FloatVector.fromArray(F, scales, b * GROUP + h), d1 = FloatVector.fromArray(F, scales, b * GROUP + h + 8);
+            int so = i * blocks + b0 + b;
+            float da = ds[so] * post;
+            c00.fma(d0.mul(da), FloatVector.fromArray(F, out, o)).intoArray(out, o);
+            c01.fma(d1.mul(da), FloatVector.fromArray(F, out, o + 8)).intoArray(out, o + 8);
+            da = ds[so + blocks] * post;
+            c10.fma(d0.mul(da), FloatVector.fromArray(F, out, o + stride)).intoArray(out, o + stride);
+            c11.fma(d1.mul(da), FloatVector.fromArray(F, out, o + stride + 8)).intoArray(out, o + stride + 8);
+            da = ds[so + 2 * blocks] * post;
+            c20.fma(d0.mul(da), FloatVector.fromArray(F, out, o + 2 * stride)).intoArray(out, o + 2 * stride);
+            c21.fma(d1.mul(da), FloatVector.fromArray(F, out, o + 2 * stride + 8)).intoArray(out, o + 2 * stride + 8);
+            da = ds[so + 3 * blocks] * post;
+            c30.fma(d0.mul(da), FloatVector.fromArray(F, out, o + 3 * stride)).intoArray(out, o + 3 * stride);
+            c31.fma(d1.mul(da), FloatVector.fromArray(F, out, o + 3 * stride + 8)).intoArray(out, o + 3 * stride + 8);
+            da = ds[so + 4 * blocks] * post;
+            c40.fma(d0.mul(da), FloatVector.fromArray(F, out, o + 4 * stride)).intoArray(out, o + 4 * stride);
+            c41.fma(d1.mul(da), FloatVector.fromArray(F, out, o + 4 * stride + 8)).intoArray(out, o + 4 * stride + 8);
+            da = ds[so + 5 * blocks] * post;
+            c50.fma(d0.mul(da), FloatVector.fromArray(F, out, o + 5 * stride)).intoArray(out, o + 5 * stride);
+            c51.fma(d1.mul(da), FloatVector.fromArray(F, out, o + 5 * stride + 8)).intoArray(out, o + 5 * stride + 8);
         }
     }
 }

@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  *     amax/254·(1 + 2⁻¹⁴), so |out − Σ w·x| ≤ Σ_b amax_b/254·(1 + 2⁻¹⁴)·Σ_{k∈b} |w_k| plus the bound above.</li>
  * </ul>
  * Shapes: 32 and 96 rows (one and three groups), 1 to 65 blocks per row, 1 to 9 and 70 activation rows (the 4-row kernel, its
- * remainder and a block of 64 rows), a matrix starting at its second group; every row of a product of m rows is that row's GEMV, bit for
- * bit, on one thread and two.
+ * remainder and a block of 64 rows; on AVX2, 70 rows are 66 through the float panel's six-row tiles and 4 through the 4-row
+ * kernel), a matrix starting at its second group; every row of a product of m rows is that row's GEMV, bit for bit, on one
+ * thread and two.
  */
 class Q4_0x32FormatTest {
     private final int savedThreads = Parallel.threads();
