@@ -24,9 +24,8 @@ import org.jtune.tensor.Q8Rows;
  * order from 0, as there: for one activation row in registers, for two or four in the output itself (a 16-register
  * machine cannot hold them all). One, two or four activation rows at a time share each decoded column; from {@value
  * #PANEL_MIN_ROWS} rows (a prefill, a large batch) all but the last few take a float panel instead ({@link #panelRows}),
- * with the same bits. Everything is
- * written out in the kernels: a helper method taking vectors, left uninlined by C2, boxes them (hundreds of MB allocated
- * per decoded token, bench/RESULTS.md).
+ * with the same bits. Everything is written out in the kernels: a helper method taking vectors, left uninlined by C2,
+ * boxes them (hundreds of MB allocated per decoded token, bench/RESULTS.md).
  */
 final class Q4_0x32Lanes8 {
     private static final int QK = 32, GROUP = 32;
@@ -41,26 +40,28 @@ final class Q4_0x32Lanes8 {
     private static final ThreadLocal<float[][]> PANEL =
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
     /**
-     * This thread's last activation rows and the codes of their first rows as floats in six-row strips, strip s (rows 6s
-     * .. 6s + 5) depth-major at a[6·cols·s + 6k + r], so that a tile's six broadcasts per column read adjacent floats (made
-     * once per call and thread; kept, with the rows, until the thread's next call).
+     * What a call's activation rows need, made once per call and thread (kept, with the rows, until the thread's next
+     * call): the scales' power of two ({@link #pre}), and for a panel the codes of the first rows as floats in six-row
+     * strips, strip s (rows 6s .. 6s + 5) depth-major at strips[6·cols·s + 6k + r], so that a tile's six broadcasts per
+     * column read adjacent floats.
      */
-    private record Strips(Q8Rows of, float[] a) {}
-    private static final ThreadLocal<Strips> STRIPS = ThreadLocal.withInitial(() -> new Strips(null, new float[0]));
+    private record Prepared(Q8Rows of, float pre, float[] strips) {}
+    private static final ThreadLocal<Prepared> PREPARED = ThreadLocal.withInitial(() -> new Prepared(null, 0f, new float[0]));
 
     private Q4_0x32Lanes8() {}
 
     /** {@link Q4_0x32Format#multiplyGroups} on groups [g0, g1) at address base (group g0), every row of x. */
     static void multiply(long base, int g0, int g1, int blocks, Q8Rows x, float[] out, int outOff, int outStride) {
         int m = x.rows();
-        float pre = pre(x), post = F16_BIAS / pre;
+        Prepared prepared = prepared(x);
+        float pre = prepared.pre(), post = F16_BIAS / pre;
         long groupBytes = (long) blocks * BLOCK_BYTES;
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             int i = 0;
             if (m >= PANEL_MIN_ROWS) {
                 i = m - m % TILE_ROWS;
-                panelRows(group, g, blocks, x, i, pre, post, out, outOff, outStride);
+                panelRows(group, g, blocks, x, prepared.strips(), i, pre, post, out, outOff, outStride);
             }
             for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
             for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
@@ -247,17 +248,19 @@ final class Q4_0x32Lanes8 {
             ((FloatVector) ((IntVector) t3.convertShape(VectorOperators.S2I, I, 1)).convert(VectorOperators.I2F, 0)).fma(d3.mul(da), FloatVector.fromArray(F, out, o3 + 24)).intoArray(out, o3 + 24);
         }
     }
+
     /**
      * Activation rows [0, tiled) times group g (at address group), for a prefill: {@value #PANEL_BLOCKS} blocks at a time
      * widened once into a float panel ({@link #widen}: q − 8 and x·pre), then six activation rows at a time times each half
-     * of the group ({@link #tile}). Each S = Σ (q − 8)·a is summed in F32 from exact integers below 2^24, so it is exact, and
-     * out += float(S)·((x·pre)·(d_a·post)) as in {@link #row1}: the same bits as the integer kernels, four to six times as
-     * many products per vector operation as their 16-bit multiply and add (F32 fused multiply-adds on 8 lanes).
+     * of the group ({@link #tile}, the codes from the strips a of {@link Prepared}). Each S = Σ (q − 8)·a is summed in F32
+     * from exact integers below 2^24, so it is exact, and out += float(S)·((x·pre)·(d_a·post)) as in {@link #row1}: the
+     * same bits as the integer kernels, with F32 fused multiply-adds whose broadcasts are loads instead of 16-bit
+     * multiplies, adds and broadcast shuffles (~10 % faster at 64 and 128 rows, bench/RESULTS.md).
      */
-    private static void panelRows(long group, int g, int blocks, Q8Rows x, int tiled, float pre, float post, float[] out, int outOff, int outStride) {
+    private static void panelRows(long group, int g, int blocks, Q8Rows x, float[] a, int tiled, float pre, float post, float[] out,
+                                  int outOff, int outStride) {
         float[][] panel = PANEL.get();
         float[] codes = panel[0], scales = panel[1];
-        float[] a = strips(x, tiled).a();
         for (int i = 0; i < tiled; i++) java.util.Arrays.fill(out, outOff + i * outStride + g * GROUP, outOff + i * outStride + g * GROUP + GROUP, 0f);
         for (int b0 = 0; b0 < blocks; b0 += PANEL_BLOCKS) {
             int nb = Math.min(PANEL_BLOCKS, blocks - b0);
@@ -270,20 +273,20 @@ final class Q4_0x32Lanes8 {
         }
     }
 
-    /** Rows [0, tiled) of x's codes in six-row strips ({@link Strips}). */
-    private static Strips strips(Q8Rows x, int tiled) {
-        Strips last = STRIPS.get();
+    /** This thread's {@link Prepared} of x, made if x is not its last call's rows. */
+    private static Prepared prepared(Q8Rows x) {
+        Prepared last = PREPARED.get();
         if (last.of() == x) return last;
+        int m = x.rows(), cols = x.cols(), tiled = m >= PANEL_MIN_ROWS ? m - m % TILE_ROWS : 0;
         short[] c = x.codes();
-        int cols = x.cols(), n = tiled * cols;
-        float[] a = last.a().length >= n ? last.a() : new float[n];
+        float[] a = last.strips().length >= tiled * cols ? last.strips() : new float[tiled * cols];
         for (int s = 0; s < tiled; s += TILE_ROWS) {
             for (int r = 0; r < TILE_ROWS; r++) {
                 for (int k = 0; k < cols; k++) a[s * cols + TILE_ROWS * k + r] = c[(s + r) * cols + k];
             }
         }
-        Strips made = new Strips(x, a);
-        STRIPS.set(made);
+        Prepared made = new Prepared(x, pre(x), a);
+        PREPARED.set(made);
         return made;
     }
 
