@@ -41,12 +41,12 @@ final class Q4_0x32Lanes8 {
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
     /**
      * What a call's activation rows need, made once per call and thread (kept, with the rows, until the thread's next
-     * call): the scales' power of two ({@link #pre}), and for a panel the codes of the first rows as floats in six-row
-     * strips, strip s (rows 6s .. 6s + 5) depth-major at strips[6·cols·s + 6k + r], so that a tile's six broadcasts per
-     * column read adjacent floats.
+     * call): the scales' power of two ({@link #pre}), the rows [0, tiled) the panel takes (whole six-row strips; none
+     * below {@value #PANEL_MIN_ROWS} rows), and their codes as floats in those strips, strip s (rows 6s .. 6s + 5)
+     * depth-major at strips[6·cols·s + 6k + r], so that a tile's six broadcasts per column read adjacent floats.
      */
-    private record Prepared(Q8Rows of, float pre, float[] strips) {}
-    private static final ThreadLocal<Prepared> PREPARED = ThreadLocal.withInitial(() -> new Prepared(null, 0f, new float[0]));
+    private record Prepared(Q8Rows of, float pre, int tiled, float[] strips) {}
+    private static final ThreadLocal<Prepared> PREPARED = ThreadLocal.withInitial(() -> new Prepared(null, 0f, 0, new float[0]));
 
     private Q4_0x32Lanes8() {}
 
@@ -58,11 +58,8 @@ final class Q4_0x32Lanes8 {
         long groupBytes = (long) blocks * BLOCK_BYTES;
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
-            int i = 0;
-            if (m >= PANEL_MIN_ROWS) {
-                i = m - m % TILE_ROWS;
-                panelRows(group, g, blocks, x, prepared.strips(), i, pre, post, out, outOff, outStride);
-            }
+            int i = prepared.tiled();
+            if (i > 0) panelRows(group, g, blocks, x, prepared.strips(), i, pre, post, out, outOff, outStride);
             for (; i + 3 < m; i += 4) rows4(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
             for (; i + 1 < m; i += 2) rows2(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP, outStride);
             if (i < m) row1(group, blocks, x, i, pre, post, out, outOff + i * outStride + g * GROUP);
@@ -285,7 +282,7 @@ final class Q4_0x32Lanes8 {
                 for (int k = 0; k < cols; k++) a[s * cols + TILE_ROWS * k + r] = c[(s + r) * cols + k];
             }
         }
-        Prepared made = new Prepared(x, pre(x), a);
+        Prepared made = new Prepared(x, pre(x), tiled, a);
         PREPARED.set(made);
         return made;
     }
