@@ -1,6 +1,5 @@
 package org.jtune.quant;
 
-import static org.jtune.quant.QuantVectors.F;
 import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
@@ -21,18 +20,23 @@ import org.jtune.tensor.Tensor;
  * rows), as {@link Q4_0x32Format} does for Q4_0: rows in groups of 32, and per group and super-block of 256 columns
  * 4608 bytes, as many as ggml's 32 blocks of 144, in the order the kernel reads them:
  * <ul>
- * <li>4 chunks of 64 weights, 1120 bytes each: 32 columns of 32 code bytes (byte r of column l of chunk c is row r's ggml
- *     byte {@code qs[32c + l]}: low nibble weight 64c + l, sub-block 2c; high nibble weight 64c + 32 + l, sub-block
- *     2c + 1), then 3 planes of 32 row bytes holding the 6-bit scales and mins of those two sub-blocks (sc_l, m_l, sc_h,
- *     m_h): sc_l | (m_h &amp; 3) &lt;&lt; 6, sc_h | (m_h &gt;&gt; 2 &amp; 3) &lt;&lt; 6, m_l | (m_h &gt;&gt; 4) &lt;&lt; 6 — ggml's 12 packed
- *     bytes hold the same 96 bits ({@link #toPlanes}, {@link #fromPlanes});</li>
+ * <li>4 chunks of 64 weights (sub-blocks 2c and 2c + 1), 1120 bytes each: 32 columns of 32 code bytes, byte r of
+ *     column 2l + s (l &lt; 16, s = 0, 1) holding row r's weights 64c + 32s + l (low nibble) and 64c + 32s + l + 16 (high
+ *     nibble) — each sub-block's codes paired as Q4_0's block pairs them, the two sub-blocks' columns alternating so
+ *     that the kernel reads them in address order ({@link #codeByte}) — then 3 planes of 32 row bytes holding the 6-bit
+ *     scales and mins of the two sub-blocks (sc_l, m_l, sc_h, m_h): sc_l | (m_h &amp; 3) &lt;&lt; 6, sc_h | (m_h &gt;&gt; 2 &amp; 3)
+ *     &lt;&lt; 6, m_l | (m_h &gt;&gt; 4) &lt;&lt; 6 — ggml's 12 packed bytes hold the same 96 bits ({@link #toPlanes},
+ *     {@link #fromPlanes});</li>
  * <li>then the 32 rows' F16 d, and their F16 dmin, each as 16 little-endian words, word t holding row t's in its low
  *     half and row t + 16's in its high half (one 512-bit load widens them to two F32 vectors exactly).</li>
  * </ul>
  * Read in address order: the first version of this class kept ggml's 12 scale bytes as 12 planes ahead of the codes
  * (revisited by every chunk) and d first, and its GEMV streamed from memory no faster than ggml's rows (~9 GB/s on one
  * thread, 14 on two) although 3 × faster from cache; in this order 14.5–15.4 GB/s on one thread and 19 on two (5632 ×
- * 2048, 12 matrices cycled, 2026-12-05).
+ * 2048, 12 matrices cycled, 2026-12-05). ggml's byte qs[32c + l] holds weights 64c + l and 64c + 32 + l, of two
+ * sub-blocks; with both nibbles of a byte in one sub-block the 256-bit kernel needs no mask (its activations paired as
+ * Q4_0's, {@link Q8Rows#pairedCodes}), and 5632 × 2048 at one activation row took 0.84 → 0.70 ms on one thread with
+ * that and its sums' shorter widening (Zen 3, from DRAM, 2026-12-07).
  * w = d·sc_j·q − dmin·m_j for the weights of sub-block j, as in Q4_K. A d or dmin that is Inf or NaN has no exact
  * widening: a matrix holding one keeps ggml's rows.
  *
@@ -65,6 +69,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     private Q4_Kx32Format() {}
 
@@ -76,6 +81,12 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     @Override
     public int blockSize() {
         return QK;
+    }
+
+    /** The 256-bit kernel multiplies the code bytes unmasked ({@link Q4_Kx32Lanes8}). */
+    @Override
+    public boolean usesPairedCodes() {
+        return QuantVectors.L == 8;
     }
 
     /** One activation scale per 256 values, as llama.cpp multiplies Q4_K (block_q8_K). */
@@ -91,11 +102,15 @@ public final class Q4_Kx32Format implements RowGroupCodec {
 
     // ---- layout ----------------------------------------------------------------------------------
 
-    /** Where row r's ggml byte p of a block lies in its group's block of this layout: d, dmin (p < 4) and codes (p ≥ 16). */
+    /** Where row r's ggml byte p &lt; 4 of a block (d, then dmin) lies in its group's block of this layout. */
     private static int place(int r, int p) {
-        if (p < 4) return (p < 2 ? D : DMIN) + 4 * (r & 15) + 2 * (r >> 4) + (p & 1);
-        int q = p - 16;
-        return q / 32 * CHUNK + 32 * (q % 32) + r;
+        return (p < 2 ? D : DMIN) + 4 * (r & 15) + 2 * (r >> 4) + (p & 1);
+    }
+
+    /** The byte of row r's weight k (0..255) in its group's block: in its high nibble when k mod 32 ≥ 16, else its low. */
+    static int codeByte(int r, int k) {
+        int c = k / 64, s = k / 32 % 2, l = k % 16;
+        return c * CHUNK + 64 * l + 32 * s + r;
     }
 
     /** Where row r's plane byte k (chunk k / 3, plane k mod 3; {@link #toPlanes}) lies in its group's block. */
@@ -151,8 +166,16 @@ public final class Q4_Kx32Format implements RowGroupCodec {
     /** Row r's ggml block at src[o ..] written into its group's block at dst[base ..]. */
     private static void scatter(byte[] src, int o, int r, byte[] dst, int base) {
         for (int p = 0; p < 4; p++) dst[base + place(r, p)] = src[o + p];
-        for (int p = 16; p < PLAIN; p++) dst[base + place(r, p)] = src[o + p];
+        for (int k = 0; k < QK; k += 32) {                     // the two nibbles of a byte: weights k + j and k + j + 16
+            for (int j = 0; j < 16; j++) dst[base + codeByte(r, k + j)] = (byte) (code(src, o, k + j) | code(src, o, k + j + 16) << 4);
+        }
         toPlanes(src, o + 4, r, dst, base);
+    }
+
+    /** Weight k's 4-bit code in ggml's block at b[o ..]: qs[32·(k / 64) + k mod 32], low nibble when k mod 64 &lt; 32. */
+    private static int code(byte[] b, int o, int k) {
+        int q = b[o + 16 + 32 * (k / 64) + k % 32] & 0xFF;
+        return k % 64 < 32 ? q & 15 : q >>> 4;
     }
 
     /** The ggml Q4_K rows of a (rows, cols) matrix of this layout at w[off ..] (what files hold), on the heap. */
@@ -171,10 +194,19 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         int lane = (int) (rowOff / rowBytes % GROUP);
         long o = rowOff - lane * rowBytes + (long) b * BLOCK_BYTES;
         for (int p = 0; p < 4; p++) dst[dstOff + p] = w.get(ValueLayout.JAVA_BYTE, o + place(lane, p));
-        for (int p = 16; p < PLAIN; p++) dst[dstOff + p] = w.get(ValueLayout.JAVA_BYTE, o + place(lane, p));
+        for (int q = 0; q < 128; q++) {                         // ggml's byte qs[q]: weights 64·(q / 32) + q mod 32 and + 32
+            int k = 64 * (q / 32) + q % 32;
+            dst[dstOff + 16 + q] = (byte) (nibble(w, o, lane, k) | nibble(w, o, lane, k + 32) << 4);
+        }
         byte[] planes = new byte[12];
         for (int k = 0; k < 12; k++) planes[k] = w.get(ValueLayout.JAVA_BYTE, o + planePlace(lane, k));
         fromPlanes(planes, dst, dstOff + 4);
+    }
+
+    /** Row r's code of weight k from its group's block at w[o ..]. */
+    private static int nibble(MemorySegment w, long o, int r, int k) {
+        int b = w.get(ValueLayout.JAVA_BYTE, o + codeByte(r, k)) & 0xFF;
+        return k % 32 < 16 ? b & 15 : b >>> 4;
     }
 
     /** t in this layout when it is a whole Q4_K matrix of whole groups of rows and {@link #ENABLED}, else t ({@link RowGroupFormats#repack}). */
@@ -250,11 +282,16 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
-        if (QuantVectors.L == 8) {
-            Q4_Kx32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
-            return;
-        }
-        int i = 0;
+        if (QuantVectors.L == 8) Q4_Kx32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
+        else multiply512(base, g0, g1, blocks, x, out, outOff, outStride);
+    }
+
+    /**
+     * The 512-bit kernel on groups [g0, g1) at address base (group g0), every row of x; it runs on any machine (the Vector
+     * API computes wider vectors than the hardware's in Java, slowly), so tests compare it with {@link Q4_Kx32Lanes8} on AVX2.
+     */
+    static void multiply512(long base, int g0, int g1, int blocks, Q8Rows x, float[] out, int outOff, int outStride) {
+        int m = x.rows(), i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
         for (; i + 1 < m; i += 2) rows2(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
         for (; i < m; i++) row1(base, g0, g1, blocks, x, i, out, outOff + i * outStride);
@@ -280,12 +317,13 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                 ShortVector sl = ShortVector.zero(S), sh = sl;
                 long cc = c + (long) CHUNK * ch;
                 int kc = k + 64 * ch;
-                for (int l = 0; l < 32; l++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    sl = sl.add(v.and((short) 15).mul(a[kc + l]));
-                    sh = sh.add(v.lanewise(VectorOperators.LSHR, 4).mul(a[kc + l + 32]));
+                for (int l = 0; l < 16; l++) {                         // columns 2l (sub-block 2ch) and 2l + 1 (2ch + 1)
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    sl = sl.add(v.and((short) 15).mul(a[kc + l])).add(v.lanewise(VectorOperators.LSHR, 4).mul(a[kc + l + 16]));
+                    sh = sh.add(w.and((short) 15).mul(a[kc + l + 32])).add(w.lanewise(VectorOperators.LSHR, 4).mul(a[kc + l + 48]));
                 }
-                // sub-blocks 2ch (low nibbles) and 2ch + 1 (high): their 6-bit scales and mins from the chunk's 3 planes
+                // sub-blocks 2ch (sl) and 2ch + 1 (sh): their 6-bit scales and mins from the chunk's 3 planes
                 int j = 2 * ch, al = sums[s8 + j], ah = sums[s8 + j + 1];
                 ShortVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p1 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p2 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
                 ShortVector scl = p0.and((short) 63), sch = p1.and((short) 63), ml = p2.and((short) 63);
@@ -351,17 +389,18 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                 ShortVector zs = ShortVector.zero(S), l0 = zs, h0 = zs, l1 = zs, h1 = zs, l2 = zs, h2 = zs, l3 = zs, h3 = zs;
                 long cc = c + (long) CHUNK * ch;
                 int kc = k + 64 * ch;
-                for (int l = 0; l < 32; l++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
-                    l0 = l0.add(lo.mul(a[kc + l]));
-                    h0 = h0.add(hi.mul(a[kc + l + 32]));
-                    l1 = l1.add(lo.mul(a[kc + cols + l]));
-                    h1 = h1.add(hi.mul(a[kc + cols + l + 32]));
-                    l2 = l2.add(lo.mul(a[kc + 2 * cols + l]));
-                    h2 = h2.add(hi.mul(a[kc + 2 * cols + l + 32]));
-                    l3 = l3.add(lo.mul(a[kc + 3 * cols + l]));
-                    h3 = h3.add(hi.mul(a[kc + 3 * cols + l + 32]));
+                for (int l = 0; l < 16; l++) {                         // columns 2l (sub-block 2ch) and 2l + 1 (2ch + 1)
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4), wl = w.and((short) 15), wh = w.lanewise(VectorOperators.LSHR, 4);
+                    l0 = l0.add(vl.mul(a[kc + l])).add(vh.mul(a[kc + l + 16]));
+                    h0 = h0.add(wl.mul(a[kc + l + 32])).add(wh.mul(a[kc + l + 48]));
+                    l1 = l1.add(vl.mul(a[kc + cols + l])).add(vh.mul(a[kc + cols + l + 16]));
+                    h1 = h1.add(wl.mul(a[kc + cols + l + 32])).add(wh.mul(a[kc + cols + l + 48]));
+                    l2 = l2.add(vl.mul(a[kc + 2 * cols + l])).add(vh.mul(a[kc + 2 * cols + l + 16]));
+                    h2 = h2.add(wl.mul(a[kc + 2 * cols + l + 32])).add(wh.mul(a[kc + 2 * cols + l + 48]));
+                    l3 = l3.add(vl.mul(a[kc + 3 * cols + l])).add(vh.mul(a[kc + 3 * cols + l + 16]));
+                    h3 = h3.add(wl.mul(a[kc + 3 * cols + l + 32])).add(wh.mul(a[kc + 3 * cols + l + 48]));
                 }
                 int j = 2 * ch;                                               // row1's scales and mins of sub-blocks j, j + 1
                 ShortVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p1 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
@@ -493,13 +532,14 @@ public final class Q4_Kx32Format implements RowGroupCodec {
                 ShortVector zs = ShortVector.zero(S), l0 = zs, h0 = zs, l1 = zs, h1 = zs;
                 long cc = c + (long) CHUNK * ch;
                 int kc = k + 64 * ch;
-                for (int l = 0; l < 32; l++) {
-                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 32 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                    ShortVector lo = v.and((short) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
-                    l0 = l0.add(lo.mul(a[kc + l]));
-                    h0 = h0.add(hi.mul(a[kc + l + 32]));
-                    l1 = l1.add(lo.mul(a[kc + cols + l]));
-                    h1 = h1.add(hi.mul(a[kc + cols + l + 32]));
+                for (int l = 0; l < 16; l++) {                         // columns 2l (sub-block 2ch) and 2l + 1 (2ch + 1)
+                    ShortVector v = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector w = (ShortVector) ByteVector.fromMemorySegment(B, mem, cc + 64 * l + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+                    ShortVector vl = v.and((short) 15), vh = v.lanewise(VectorOperators.LSHR, 4), wl = w.and((short) 15), wh = w.lanewise(VectorOperators.LSHR, 4);
+                    l0 = l0.add(vl.mul(a[kc + l])).add(vh.mul(a[kc + l + 16]));
+                    h0 = h0.add(wl.mul(a[kc + l + 32])).add(wh.mul(a[kc + l + 48]));
+                    l1 = l1.add(vl.mul(a[kc + cols + l])).add(vh.mul(a[kc + cols + l + 16]));
+                    h1 = h1.add(wl.mul(a[kc + cols + l + 32])).add(wh.mul(a[kc + cols + l + 48]));
                 }
                 int j = 2 * ch;                                               // row1's scales and mins of sub-blocks j, j + 1
                 ShortVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p1 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0)), p2 = ((ShortVector) ByteVector.fromMemorySegment(B, mem, cc + PLANES + 64, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0));
