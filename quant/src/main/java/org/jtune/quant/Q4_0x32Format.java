@@ -1,6 +1,5 @@
 package org.jtune.quant;
 
-import static org.jtune.quant.QuantVectors.F;
 import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
@@ -51,6 +50,7 @@ public final class Q4_0x32Format implements RowGroupCodec {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     private Q4_0x32Format() {}
 
@@ -159,11 +159,16 @@ public final class Q4_0x32Format implements RowGroupCodec {
         MemorySegment seg = QuantVectors.nativeRows(w, offset + g0 * groupBytes, (g1 - g0) * groupBytes);
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
-        if (QuantVectors.L == 8) {
-            Q4_0x32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
-            return;
-        }
-        int i = 0;
+        if (QuantVectors.L == 8) Q4_0x32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
+        else multiply512(base, g0, g1, blocks, x, out, outOff, outStride);
+    }
+
+    /**
+     * The 512-bit kernel on groups [g0, g1) at address base (group g0), every row of x; it runs on any machine (the Vector
+     * API computes vectors wider than the hardware's in Java, slowly), so tests compare it with {@link Q4_0x32Lanes8} on AVX2.
+     */
+    static void multiply512(long base, int g0, int g1, int blocks, Q8Rows x, float[] out, int outOff, int outStride) {
+        int m = x.rows(), i = 0;
         for (; i + 3 < m; i += 4) rows4(base, g0, g1, blocks, x, i, out, outOff + i * outStride, outStride);
         for (; i < m; i++) row1(base, g0, g1, blocks, x, i, out, outOff + i * outStride);
     }

@@ -1,6 +1,5 @@
 package org.jtune.quant;
 
-import static org.jtune.quant.QuantVectors.F;
 import static org.jtune.quant.QuantVectors.F16_BIAS;
 import static org.jtune.quant.QuantVectors.LE;
 
@@ -55,6 +54,7 @@ public final class Q8_0x32Format implements FloatGroupCodec {
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
     private Q8_0x32Format() {}
 
@@ -149,10 +149,16 @@ public final class Q8_0x32Format implements FloatGroupCodec {
         long base = QuantVectors.checkedAddress(seg, seg == w ? offset + g0 * groupBytes : 0, (g1 - g0) * groupBytes);
         java.util.Objects.checkFromIndexSize(xOff, (long) m * cols, x.length);
         java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
-        if (QuantVectors.L == 8) {
-            Q8_0x32Lanes8.multiply(base, g0, g1, blocks, x, xOff, m, out, outOff, outStride);
-            return;
-        }
+        if (QuantVectors.L == 8) Q8_0x32Lanes8.multiply(base, g0, g1, blocks, x, xOff, m, out, outOff, outStride);
+        else multiply512(base, g0, g1, blocks, x, xOff, cols, m, out, outOff, outStride);
+    }
+
+    /**
+     * The 512-bit kernel on groups [g0, g1) at address base (group g0), every row of x; it runs on any machine (the Vector
+     * API computes vectors wider than the hardware's in Java, slowly), so tests compare it with {@link Q8_0x32Lanes8} on AVX2.
+     */
+    static void multiply512(long base, int g0, int g1, int blocks, float[] x, int xOff, int cols, int m, float[] out, int outOff, int outStride) {
+        long groupBytes = (long) blocks * BLOCK_BYTES;
         if (m >= PANEL_MIN_ROWS) {
             panelGroups(base, g0, g1, blocks, x, xOff, cols, m, out, outOff, outStride);
             return;
