@@ -27,12 +27,20 @@ public final class BenchMain implements Callable<Integer> {
             description = "decode: the weight formats to measure, of f32, bf16, q8_0, q4_0, q4_k (default: all).")
     java.util.List<String> formats = DecodeBenchmark.ALL_FORMATS;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchMain()).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
+        for (String f : formats) {                  // a usage error, not a stack trace from the benchmark's constructor
+            if (!DecodeBenchmark.ALL_FORMATS.contains(f.toLowerCase(java.util.Locale.ROOT))) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--formats: unknown format " + f + "; use " + String.join(", ", DecodeBenchmark.ALL_FORMATS));
+            }
+        }
         return Benchmarks.run(name, json, quick, formats);
     }
 }
