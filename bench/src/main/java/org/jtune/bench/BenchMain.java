@@ -24,7 +24,8 @@ public final class BenchMain implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--formats", split = ",", paramLabel = "LIST",
-            description = "decode: the weight formats to measure, of f32, bf16, q8_0, q4_0, q4_k (default: all).")
+            description = "decode: the weight formats to measure, of f32, bf16, q8_0, q4_0, q4_k (llama.cpp's Q4_K_M mixture; "
+                    + "q4_k_m is the same) (default: all).")
     java.util.List<String> formats = DecodeBenchmark.ALL_FORMATS;
 
     @CommandLine.Spec
@@ -36,11 +37,12 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        for (String f : formats) {                  // a usage error, not a stack trace from the benchmark's constructor
-            if (!DecodeBenchmark.ALL_FORMATS.contains(f.toLowerCase(java.util.Locale.ROOT))) {
+        java.util.List<String> named = formats.stream().map(f -> f.toLowerCase(java.util.Locale.ROOT)).map(f -> f.equals("q4_k_m") ? "q4_k" : f).toList();
+        for (String f : named) {                    // a usage error, not a stack trace from the benchmark's constructor
+            if (!DecodeBenchmark.ALL_FORMATS.contains(f)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--formats: unknown format " + f + "; use " + String.join(", ", DecodeBenchmark.ALL_FORMATS));
             }
         }
-        return Benchmarks.run(name, json, quick, formats);
+        return Benchmarks.run(name, json, quick, named);
     }
 }
