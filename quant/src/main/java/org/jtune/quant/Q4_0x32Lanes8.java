@@ -36,14 +36,13 @@ final class Q4_0x32Lanes8 {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     /** Activation rows from which groups are multiplied through a float panel ({@link #panelRows}), blocks per panel, rows per tile. */
-    static final int PANEL_MIN_ROWS = 48, PANEL_BLOCKS = 4, TILE_ROWS = 6;
+    static final int PANEL_MIN_ROWS = 48, PANEL_BLOCKS = 4, TILE_ROWS = ActivationStrips.ROWS;
     private static final ThreadLocal<float[][]> PANEL =
             ThreadLocal.withInitial(() -> new float[][] {new float[PANEL_BLOCKS * QK * GROUP], new float[PANEL_BLOCKS * GROUP]});
     /**
      * What a call's activation rows need, made once per call and thread (kept, with the rows, until the thread's next
      * call): the scales' power of two ({@link #pre}), the rows [0, tiled) the panel takes (whole six-row strips; none
-     * below {@value #PANEL_MIN_ROWS} rows), and their codes as floats in those strips, strip s (rows 6s .. 6s + 5)
-     * depth-major at strips[6·cols·s + 6k + r], so that a tile's six broadcasts per column read adjacent floats.
+     * below {@value #PANEL_MIN_ROWS} rows), and their codes as floats in those strips ({@link ActivationStrips}).
      */
     private record Prepared(Q8Rows of, float pre, int tiled, float[] strips) {}
     private static final ThreadLocal<Prepared> PREPARED = ThreadLocal.withInitial(() -> new Prepared(null, 0f, 0, new float[0]));
@@ -274,15 +273,8 @@ final class Q4_0x32Lanes8 {
     private static Prepared prepared(Q8Rows x) {
         Prepared last = PREPARED.get();
         if (last.of() == x) return last;
-        int m = x.rows(), cols = x.cols(), tiled = m >= PANEL_MIN_ROWS ? m - m % TILE_ROWS : 0;
-        short[] c = x.codes();
-        float[] a = last.strips().length >= tiled * cols ? last.strips() : new float[tiled * cols];
-        for (int s = 0; s < tiled; s += TILE_ROWS) {
-            for (int r = 0; r < TILE_ROWS; r++) {
-                for (int k = 0; k < cols; k++) a[s * cols + TILE_ROWS * k + r] = c[(s + r) * cols + k];
-            }
-        }
-        Prepared made = new Prepared(x, pre(x), tiled, a);
+        int m = x.rows(), tiled = m >= PANEL_MIN_ROWS ? m - m % TILE_ROWS : 0;
+        Prepared made = new Prepared(x, pre(x), tiled, ActivationStrips.of(x, tiled, last.strips()));
         PREPARED.set(made);
         return made;
     }

@@ -1,0 +1,28 @@
+package org.jtune.quant;
+
+import org.jtune.tensor.Q8Rows;
+
+/**
+ * Activation codes as floats for the float panels of the 256-bit kernels ({@link Q4_0x32Lanes8}, {@link Q4_Kx32Lanes8}):
+ * rows in strips of {@value #ROWS}, strip s (rows 6s .. 6s + 5) depth-major at a[6·cols·s + 6k + r], so that a tile's six
+ * broadcasts per column read adjacent floats. The codes are integers of at most 127 in magnitude, exact as floats.
+ */
+final class ActivationStrips {
+    /** Activation rows per strip, and per tile of the panels. */
+    static final int ROWS = 6;
+
+    private ActivationStrips() {}
+
+    /** Rows [0, tiled) of x (whole strips) in strips, into reuse when it is large enough, else into a new array. */
+    static float[] of(Q8Rows x, int tiled, float[] reuse) {
+        int cols = x.cols();
+        short[] c = x.codes();
+        float[] a = reuse.length >= tiled * cols ? reuse : new float[tiled * cols];
+        for (int s = 0; s < tiled; s += ROWS) {
+            for (int r = 0; r < ROWS; r++) {
+                for (int k = 0; k < cols; k++) a[s * cols + ROWS * k + r] = c[(s + r) * cols + k];
+            }
+        }
+        return a;
+    }
+}
