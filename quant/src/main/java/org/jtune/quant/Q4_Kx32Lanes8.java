@@ -63,8 +63,8 @@ final class Q4_Kx32Lanes8 {
      * vcvttps2dq plus Java's fix-up for NaN and overflow, and converting went through memory: the first panel spent half
      * its time there).
      */
-    private static final float MAGIC = 0x1.8p23f;
-    private static final int MAGIC_BITS = 0x4B400000;
+    static final float MAGIC = 0x1.8p23f;
+    static final int MAGIC_BITS = 0x4B400000;
     /** A call's activation rows [0, tiled) as floats in strips ({@link ActivationStrips}), made once per call and thread. */
     private record Strips(Q8Rows of, int tiled, float[] a) {}
     private static final ThreadLocal<Strips> STRIPS = ThreadLocal.withInitial(() -> new Strips(null, 0, new float[0]));

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
  * Weights from ggml's quantizer (with an all-zero super-block, d = 0, and a subnormal F16 d) and raw random ggml bytes
  * (every code 0..63 and scale −128..127), plus the extremes of the 16-bit sums (all q = 0 or 63, scales −128, every
  * activation code ±127). Shapes: 32, 64 and 96 rows, 256 to 2304 columns, 1 to 9 and 70 activation rows (the 4-row
- * kernel and its remainder), a matrix starting at its second group; every row of a product of m rows is that row's GEMV,
+ * kernel, the 256-bit float panel and their remainders), a matrix starting at its second group; every row of a product of m rows is that row's GEMV,
  * bit for bit, on one thread and two.
  */
 class Q6_Kx32FormatTest {
@@ -96,13 +96,14 @@ class Q6_Kx32FormatTest {
 
     @Test
     void the256BitKernelGivesTheBitsOfThe512BitOne() {
-        // the 512-bit kernel runs on any machine (on AVX2 the Vector API computes its vectors in Java, slowly): both compared everywhere
+        // the 512-bit kernel runs on any machine (on AVX2 the Vector API computes its vectors in Java, slowly): both compared
+        // everywhere; from 6 rows the 256-bit kernel takes its float panel
         Random r = new Random(10);
         for (int[] shape : new int[][] {{64, 256}, {96, 1280}}) {
             int rows = shape[0], cols = shape[1], blocks = cols / 256;
             MemorySegment packed = Q6_Kx32Format.interleave(quantizedRows(r, rows, cols), 0, rows, cols);
             long base = QuantVectors.checkedAddress(packed, 0, packed.byteSize());
-            for (int m : new int[] {1, 2, 5}) {
+            for (int m : cols < 1000 ? new int[] {1, 2, 5, 7, 26} : new int[] {1, 2, 5}) {
                 Q8Rows x = RandomActivations.of(r, m, cols, 256);
                 float[] want = new float[m * rows], got = new float[m * rows];
                 Q6_Kx32Format.multiply512(base, 0, rows / 32, blocks, x, want, 0, rows);
