@@ -33,8 +33,8 @@ import org.jtune.tensor.Q8Rows;
  * <p>From {@value #PANEL_MIN_ROWS} activation rows (a prefill, a large batch) all but the last few take a float panel
  * ({@link #panelRows}): half a super-block's codes widened once to floats, six activation rows times 16 weight rows in
  * twelve F32 registers per sub-block, each sum exact and read back as an integer from its bits ({@link #MAGIC}); the same
- * totals and outputs as the integer kernels. 5632 × 2048 on one thread: 64 rows 32–40 → 25–32 ms, 128 rows 70–71 → 50–53
- * ms; 24 rows ~10 % faster, 12 rows level (alternating in one process, 2026-12-07).
+ * totals and outputs as the integer kernels. 5632 × 2048 on one thread (minima of runs): 64 rows 32–40 → 25–32 ms, 128 rows 70–71 →
+ * 50–53 ms; 24 rows ~10 % faster, 12 rows level (alternating in one process, 2026-12-07).
  */
 final class Q4_Kx32Lanes8 {
     private static final int QK = Q4_Kx32Format.QK, GROUP = 32;

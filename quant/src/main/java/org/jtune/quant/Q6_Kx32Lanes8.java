@@ -22,7 +22,7 @@ import org.jtune.tensor.Q8Rows;
  *
  * <p>From {@value #PANEL_MIN_ROWS} activation rows, whole tiles of six take a float panel instead ({@link #panelRows}), as
  * {@link Q4_Kx32Lanes8}'s, with the same bits: the integer kernel takes one activation row at a time and reads the whole
- * matrix for each. 5632 × 2048 on one thread (alternating in one process, 2026-12-07): 6 rows 6.9–7.4 → 5.5–6.2 ms, 12
+ * matrix for each. 5632 × 2048 on one thread (minima of runs, alternating in one process, 2026-12-07): 6 rows 6.9–7.4 → 5.5–6.2 ms, 12
  * rows 14–26 → 8.6–13, 24 rows 30–44 → 16–20, 64 rows 79–80 → 41–43.
  */
 final class Q6_Kx32Lanes8 {
