@@ -11,7 +11,28 @@ final class ActivationStrips {
     /** Activation rows per strip, and per tile of the panels. */
     static final int ROWS = 6;
 
+    /** A call's activation rows [0, tiled) in strips (a), kept per thread with the rows they were made from. */
+    record Strips(Q8Rows of, int tiled, float[] a) {}
+
     private ActivationStrips() {}
+
+    /** A kernel's per-thread cache of its last call's {@link Strips}. */
+    static ThreadLocal<Strips> cache() {
+        return ThreadLocal.withInitial(() -> new Strips(null, 0, new float[0]));
+    }
+
+    /**
+     * The strips of x from cache, made (and kept) if x is not this thread's last call's rows: rows [0, tiled), whole
+     * strips, from minRows rows on (none below).
+     */
+    static Strips of(ThreadLocal<Strips> cache, Q8Rows x, int minRows) {
+        Strips last = cache.get();
+        if (last.of() == x) return last;
+        int m = x.rows(), tiled = m >= minRows ? m - m % ROWS : 0;
+        Strips made = new Strips(x, tiled, of(x, tiled, last.a()));
+        cache.set(made);
+        return made;
+    }
 
     /** Rows [0, tiled) of x (whole strips) in strips, into reuse when it is large enough, else into a new array. */
     static float[] of(Q8Rows x, int tiled, float[] reuse) {

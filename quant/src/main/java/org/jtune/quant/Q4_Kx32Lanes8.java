@@ -65,9 +65,8 @@ final class Q4_Kx32Lanes8 {
      */
     static final float MAGIC = 0x1.8p23f;
     static final int MAGIC_BITS = 0x4B400000;
-    /** A call's activation rows [0, tiled) as floats in strips ({@link ActivationStrips}), made once per call and thread. */
-    private record Strips(Q8Rows of, int tiled, float[] a) {}
-    private static final ThreadLocal<Strips> STRIPS = ThreadLocal.withInitial(() -> new Strips(null, 0, new float[0]));
+    /** This thread's last call's activation rows as floats in strips, for the panel. */
+    private static final ThreadLocal<ActivationStrips.Strips> STRIPS = ActivationStrips.cache();
 
     private Q4_Kx32Lanes8() {}
 
@@ -77,7 +76,7 @@ final class Q4_Kx32Lanes8 {
         long groupBytes = (long) blocks * BLOCK_BYTES;
         int[] T = new int[64], M = new int[64], sums = x.sums();
         short[] acc = new short[128], a = x.pairedCodes();
-        Strips strips = strips(x);
+        ActivationStrips.Strips strips = ActivationStrips.of(STRIPS, x, PANEL_MIN_ROWS);
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             if (strips.tiled() > 0) panelRows(group, g, blocks, x, strips.a(), strips.tiled(), out, outOff, outStride);
@@ -283,16 +282,6 @@ final class Q4_Kx32Lanes8 {
                         .convert(VectorOperators.I2F, 0)).fma(d.mul(da), FloatVector.fromArray(F, out, p))).intoArray(out, p);
             }
         }
-    }
-
-    /** This thread's {@link Strips} of x, made if x is not its last call's rows. */
-    private static Strips strips(Q8Rows x) {
-        Strips last = STRIPS.get();
-        if (last.of() == x) return last;
-        int m = x.rows(), tiled = m >= PANEL_MIN_ROWS ? m - m % TILE_ROWS : 0;
-        Strips made = new Strips(x, tiled, ActivationStrips.of(x, tiled, last.a()));
-        STRIPS.set(made);
-        return made;
     }
 
     /**

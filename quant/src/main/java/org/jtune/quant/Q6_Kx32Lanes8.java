@@ -45,9 +45,8 @@ final class Q6_Kx32Lanes8 {
     private record Panel(float[] codes, int[] sc, int[] scSum, float[] d, int[][] totals) {}
     private static final ThreadLocal<Panel> PANEL = ThreadLocal.withInitial(() -> new Panel(new float[128 * GROUP], new int[16 * GROUP],
             new int[GROUP], new float[GROUP], new int[][] {new int[0]}));
-    /** A call's activation rows [0, tiled) as floats in strips ({@link ActivationStrips}), made once per call and thread. */
-    private record Strips(Q8Rows of, int tiled, float[] a) {}
-    private static final ThreadLocal<Strips> STRIPS = ThreadLocal.withInitial(() -> new Strips(null, 0, new float[0]));
+    /** This thread's last call's activation rows as floats in strips, for the panel. */
+    private static final ThreadLocal<ActivationStrips.Strips> STRIPS = ActivationStrips.cache();
 
     private Q6_Kx32Lanes8() {}
 
@@ -57,7 +56,7 @@ final class Q6_Kx32Lanes8 {
         long groupBytes = (long) blocks * BLOCK_BYTES;
         int[] T = new int[32];
         short[] acc = new short[128];
-        Strips strips = strips(x);
+        ActivationStrips.Strips strips = ActivationStrips.of(STRIPS, x, PANEL_MIN_ROWS);
         for (int g = g0; g < g1; g++) {
             long group = base + (g - g0) * groupBytes;
             if (strips.tiled() > 0) panelRows(group, g, blocks, x, strips.a(), strips.tiled(), out, outOff, outStride);
@@ -153,16 +152,6 @@ final class Q6_Kx32Lanes8 {
             int p = o + 8 * q;
             ((FloatVector) IntVector.fromArray(I, T, 8 * q).convert(VectorOperators.I2F, 0)).fma(d.mul(da), FloatVector.fromArray(F, out, p)).intoArray(out, p);
         }
-    }
-
-    /** This thread's {@link Strips} of x, made if x is not its last call's rows. */
-    private static Strips strips(Q8Rows x) {
-        Strips last = STRIPS.get();
-        if (last.of() == x) return last;
-        int m = x.rows(), tiled = m >= PANEL_MIN_ROWS ? m - m % TILE_ROWS : 0;
-        Strips made = new Strips(x, tiled, ActivationStrips.of(x, tiled, last.a()));
-        STRIPS.set(made);
-        return made;
     }
 
     /**
