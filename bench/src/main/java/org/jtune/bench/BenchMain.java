@@ -37,12 +37,11 @@ public final class BenchMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        java.util.List<String> named = formats.stream().map(f -> f.toLowerCase(java.util.Locale.ROOT)).map(f -> f.equals("q4_k_m") ? "q4_k" : f).toList();
-        for (String f : named) {                    // a usage error, not a stack trace from the benchmark's constructor
-            if (!DecodeBenchmark.ALL_FORMATS.contains(f)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--formats: unknown format " + f + "; use " + String.join(", ", DecodeBenchmark.ALL_FORMATS));
-            }
+        try {                                       // a usage error, not a stack trace from the benchmark's constructor
+            DecodeBenchmark.formats(formats);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        return Benchmarks.run(name, json, quick, named);
+        return Benchmarks.run(name, json, quick, formats);
     }
 }

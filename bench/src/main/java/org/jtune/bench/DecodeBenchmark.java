@@ -49,10 +49,16 @@ final class DecodeBenchmark {
 
     DecodeBenchmark(boolean quick, List<String> formats) {
         this.quick = quick;
-        this.formats = formats.stream().map(f -> f.toLowerCase(java.util.Locale.ROOT)).toList();
-        for (String f : this.formats) {
-            if (!ALL_FORMATS.contains(f)) throw new IllegalArgumentException("--formats: unknown format " + f + "; use " + ALL_FORMATS);
+        this.formats = formats(formats);
+    }
+
+    /** The formats as the benchmark names them: lower case, q4_k_m (the Q4_K_M row's usual name) as q4_k; an unknown one refused. */
+    static List<String> formats(List<String> names) {
+        List<String> formats = names.stream().map(f -> f.toLowerCase(java.util.Locale.ROOT)).map(f -> f.equals("q4_k_m") ? "q4_k" : f).toList();
+        for (String f : formats) {
+            if (!ALL_FORMATS.contains(f)) throw new IllegalArgumentException("--formats: unknown format " + f + "; use " + String.join(", ", ALL_FORMATS));
         }
+        return formats;
     }
 
     int run(boolean json) throws Exception {

@@ -13,22 +13,26 @@ final class ActivationStrips {
 
     /** A call's activation rows [0, tiled) in strips (a), kept per thread with the rows they were made from. */
     record Strips(Q8Rows of, int tiled, float[] a) {}
+    /** No rows in strips: what a call of fewer rows than a panel takes gets, without touching the cache. */
+    private static final Strips NONE = new Strips(null, 0, new float[0]);
 
     private ActivationStrips() {}
 
     /** A kernel's per-thread cache of its last call's {@link Strips}. */
     static ThreadLocal<Strips> cache() {
-        return ThreadLocal.withInitial(() -> new Strips(null, 0, new float[0]));
+        return ThreadLocal.withInitial(() -> NONE);
     }
 
     /**
      * The strips of x from cache, made (and kept) if x is not this thread's last call's rows: rows [0, tiled), whole
-     * strips, from minRows rows on (none below).
+     * strips, from minRows rows on. Below minRows (every decode step) none, and the cache is left as it is: no lookup,
+     * no allocation, and no reference kept to the rows.
      */
     static Strips of(ThreadLocal<Strips> cache, Q8Rows x, int minRows) {
+        if (x.rows() < minRows) return NONE;
         Strips last = cache.get();
         if (last.of() == x) return last;
-        int m = x.rows(), tiled = m >= minRows ? m - m % ROWS : 0;
+        int tiled = x.rows() - x.rows() % ROWS;
         Strips made = new Strips(x, tiled, of(x, tiled, last.a()));
         cache.set(made);
         return made;
