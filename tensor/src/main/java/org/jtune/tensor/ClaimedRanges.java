@@ -83,9 +83,13 @@ final class ClaimedRanges {
 
         @Override
         protected boolean exec() {
+            // The generation helped, read before claiming: read after, it could be a call that opened while this one's
+            // last piece ran, never helped (its pieces then waited for the caller alone; a test's stalled first piece
+            // waited 5 s in CI). A closed counter is a call not yet open, so the one before it.
+            long c0 = owner.claims.get(), seen = (int) c0 == CLOSED ? (c0 >>> 32) - 1 : c0 >>> 32;
             owner.claimAndRun();
             long linger = lingerNanos;
-            for (long seen = owner.claims.get() >>> 32, since = System.nanoTime(); ; ) {
+            for (long since = System.nanoTime(); ; ) {
                 long c = owner.claims.get();
                 if (c >>> 32 != seen && (int) c != CLOSED) {         // the caller's next call, open: help it too
                     owner.claimAndRun();
