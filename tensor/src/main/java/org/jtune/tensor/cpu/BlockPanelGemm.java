@@ -56,11 +56,25 @@ final class BlockPanelGemm {
     private static final class Strips {
         float[] values = new float[0];
         MemorySegment segment = MemorySegment.ofArray(values);
+        MemorySegment[] slices = new MemorySegment[0];
+        int slicedDepth;
 
         void fit(int floats) {
             if (values.length >= floats) return;
             values = new float[floats];
             segment = MemorySegment.ofArray(values);
+            slicedDepth = 0;
+        }
+
+        /** Each of the first {@code sixes} strips of depth kc as a segment of its own (as Gemm's A strips, for the same reason). */
+        MemorySegment[] slices(int sixes, int kc) {
+            if (kc != slicedDepth || slices.length < sixes) {
+                slices = new MemorySegment[Math.max(sixes, slices.length)];
+                long bytes = (long) kc * MR * Float.BYTES;
+                for (int st = 0; st < slices.length; st++) slices[st] = segment.asSlice(st * bytes, bytes);
+                slicedDepth = kc;
+            }
+            return slices;
         }
     }
 
@@ -85,8 +99,9 @@ final class BlockPanelGemm {
             for (int k0 = 0; k0 < cols; k0 += kpMax) {
                 int c0 = k0, kc = Math.min(kpMax, cols - k0);
                 packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
+                MemorySegment[] slices = strips.slices(sixes, kc);
                 Parallel.forClaimed(groups, pieces(groups, m, kc),
-                        (g0, g1) -> piece(codec, w, offset, rowBytes, rows, cols, x, xOff, strips.segment, m, g0, g1, c0, kc, out, outOff));
+                        (g0, g1) -> piece(codec, w, offset, rowBytes, rows, cols, x, xOff, slices, m, g0, g1, c0, kc, out, outOff));
             }
             return;
         }
@@ -102,7 +117,7 @@ final class BlockPanelGemm {
      * chunk, added on later ones. X is read in place, or from {@code strips} ({@link #packRows} of this chunk) when given.
      */
     private static void piece(BlockCodec codec, MemorySegment w, long offset, long rowBytes, int rows, int cols, float[] x, int xOff,
-                              MemorySegment strips, int m, int g0, int g1, int k0, int kc, float[] out, int outOff) {
+                              MemorySegment[] strips, int m, int g0, int g1, int k0, int kc, float[] out, int outOff) {
         float[][] s = SCRATCH.get();
         float[] panel = s[0], row = s[1], tail = s[2];
         boolean first = k0 == 0;
@@ -111,7 +126,7 @@ final class BlockPanelGemm {
             fillPanel(codec, w, offset, rowBytes, cols, r0, nr, k0, kc, panel, row);
             int i = 0;
             for (; i < m - 1; i += MR) {
-                if (strips != null) kernel6Strips(panel, kc, strips, i * kc, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
+                if (strips != null) kernel6Strips(panel, kc, strips[i / MR], Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
                 else kernel6(panel, kc, x, xOff + i * cols + k0, cols, Math.min(MR, m - i), out, outOff + i * rows + r0, rows, nr, first, tail);
             }
             if (i < m) kernel1(panel, kc, x, xOff + i * cols + k0, out, outOff + i * rows + r0, nr, first, tail);
@@ -170,17 +185,17 @@ final class BlockPanelGemm {
     }
 
     /**
-     * The first mr (2..6) rows of the six-row strip at xs[xo·4 ..] ({@link #packRows}) against the panel; results to
+     * The first mr (2..6) rows of the six-row strip xs ({@link #packRows}; a segment of its own, {@link Strips#slices}) against the panel; results to
      * out[oo + j·ldo, + nr). A tail of two to five rows costs one six-row pass instead of that many one-row passes, each
      * a chain of dependent FMAs. The strip is read through a heap segment, as {@link GemmKernel}'s 6-row tile reads A
      * ({@link #PACKED_ROWS} says why). The sums leave through {@code tail}, not as arguments: C2 did not inline the last
      * calls of a helper taking vectors here (its node count cut-off) and boxed them.
      */
-    private static void kernel6Strips(float[] p, int kc, MemorySegment xs, int xo, int mr, float[] out, int oo, int ldo, int nr,
+    private static void kernel6Strips(float[] p, int kc, MemorySegment xs, int mr, float[] out, int oo, int ldo, int nr,
                                 boolean first, float[] tail) {
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0, a4 = a0, b4 = a0, a5 = a0, b5 = a0;
         for (int k = 0; k < kc; k++) {
-            long xk = (xo + k * 6L) * Float.BYTES;
+            long xk = k * (6L * Float.BYTES);
             FloatVector p0 = FloatVector.fromArray(F, p, k * NR), p1 = FloatVector.fromArray(F, p, k * NR + L);
             FloatVector v = FloatVector.broadcast(F, xs.get(F32, xk));
             a0 = p0.fma(v, a0);

@@ -42,9 +42,24 @@ final class Gemm {
     private static final class Buffers {
         final float[] a = new float[MC * KC];
         final MemorySegment aSegment = MemorySegment.ofArray(a);
+        final MemorySegment[] aStrips = new MemorySegment[MC / MR];
+        int stripDepth;
         final float[] b = new float[NC * KC];
         final float[] scratch = new float[PanelPacker.scratchSize(KC)];
         final float[] tile = new float[MR * NR];
+
+        /**
+         * Each MR-row strip of the packed A block of depth kc as a segment of its own ({@link GemmKernel#tile6}), made
+         * again only when kc changes: a slice per tile call was an allocation C2 did not remove.
+         */
+        MemorySegment[] aStrips(int kc) {
+            if (kc != stripDepth) {
+                long bytes = (long) kc * MR * Float.BYTES;
+                for (int s = 0; s < aStrips.length; s++) aStrips[s] = aSegment.asSlice(s * bytes, bytes);
+                stripDepth = kc;
+            }
+            return aStrips;
+        }
     }
 
     private Gemm() {}
@@ -209,6 +224,7 @@ final class Gemm {
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     PanelPacker.pack(a, ic, mc, pc, kc, MR, ap, 0, buf.scratch);
+                    MemorySegment[] strips = buf.aStrips(kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bo = jr * kc;
@@ -217,9 +233,9 @@ final class Gemm {
                             int ao = ir * kc;
                             int cTile = co + (ic + ir) * ldc + jc + jr;
                             if (mr == MR && nr == NR) {
-                                GemmKernel.tile(kc, ap, buf.aSegment, ao, bp, bo, c, cTile, ldc, load);
+                                GemmKernel.tile(kc, ap, ao, strips[ir / MR], bp, bo, c, cTile, ldc, load);
                             } else {
-                                GemmKernel.tile(kc, ap, buf.aSegment, ao, bp, bo, tile, 0, NR, false);
+                                GemmKernel.tile(kc, ap, ao, strips[ir / MR], bp, bo, tile, 0, NR, false);
                                 for (int i = 0; i < mr; i++) {
                                     int row = cTile + i * ldc;
                                     for (int j = 0; j < nr; j++) c[row + j] = load ? c[row + j] + tile[i * NR + j] : tile[i * NR + j];

@@ -28,7 +28,7 @@ class GemmKernelTest {
                 for (int j = 0; j < c8.length; j++) c8[j] = c6[j] = (float) r.nextGaussian();
                 float[] before = c6.clone();
                 GemmKernel.tile8(kc, a8, 0, b, 0, c8, 2, ldc, load);
-                GemmKernel.tile6(kc, MemorySegment.ofArray(a6), 3, b, 0, c6, 2, ldc, load);
+                GemmKernel.tile6(kc, MemorySegment.ofArray(a6).asSlice(3L * Float.BYTES, kc * 6L * Float.BYTES), b, 0, c6, 2, ldc, load);
                 for (int at = 0; at < c6.length; at++) {
                     int i = (at - 2) / ldc, j = (at - 2) % ldc;
                     boolean written = at >= 2 && i < 6 && j < nr;
