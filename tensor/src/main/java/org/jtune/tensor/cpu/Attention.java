@@ -28,9 +28,10 @@ import org.jtune.tensor.Tensor;
  * was four FMAs and a fifteen-add lane sum). With the weighted sum of values kept in registers ({@link
  * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Four query heads of a kv
  * group at a time ({@link FourHeadAttention}: the same bits, each key and value vector loaded once for the four) took a
- * 1024-token prefill of the 1.1B shape from 11.3 to 10.1 s (Q4_0, two threads). Training (lse requested)
- * and decoding keep per-key dot products: training {@link RowKernels#dot}, so AttentionBackward sees the very scores it
- * recomputes; decoding {@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much per key's score.
+ * 1024-token prefill of the 1.1B shape from 11.3 to 10.1 s (Q4_0, two threads). Training (lse requested) reads the
+ * transposed keys at any length, one head at a time, as {@link AttentionBackward} does, so the backward recomputes the
+ * very scores the forward had; decoding keeps per-key dot products ({@link RowKernels#scoreDot}, whose tree sum of the
+ * lanes costs half as much per key's score).
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -64,8 +65,8 @@ final class Attention {
         int lo0 = lse == null ? 0 : (int) lse.offset();
         int rows = batch * tq * hq;
         int sp = (s + L - 1) / L * L;
-        float[] kt = lse == null && tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
-        if (kt != null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
+        float[] kt = lse != null || tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
+        if (kt != null && lse == null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
             int quartets = group / FourHeadAttention.HEADS;
             Parallel.forPieces(batch * tq * hkv * quartets, Rows.grain(2L * FourHeadAttention.HEADS * s * d), 4, (u0, u1) -> {
                 FourHeadAttention.Scratch w = new FourHeadAttention.Scratch(d, sp, s);
@@ -122,7 +123,7 @@ final class Attention {
                 if (kt != null && lo <= hi) scores(qa, qBase, kt, (b * hkv + kvh) * d * sp, sp, d, lo / L * L, hi, all);
                 for (int j = lo; j <= hi; j++) {
                     if (seg != null && seg[b * s + j] != seg[b * s + qPos]) continue;
-                    float sc = scale * (kt != null ? all[j] : la != null ? RowKernels.dot(qa, qBase, ka, (int) (kRow + j * ks1), d)
+                    float sc = scale * (kt != null ? all[j]
                             : kh != null ? RowKernels.scoreDot(qa, qBase, kh, (int) (kRow + j * ks1), d, bf16)
                             : RowKernels.scoreDot(qa, qBase, ka, (int) (kRow + j * ks1), d));
                     keys[n] = j;
@@ -156,7 +157,7 @@ final class Attention {
      * all[j] = Σ_e q[qo + e]·kT[base + e·sp + j] (FMA in increasing e) for j in [j0, hi] rounded up to whole vectors;
      * j0 a multiple of the lane count. Four vectors of keys at a time, then one.
      */
-    private static void scores(float[] q, int qo, float[] kt, int base, int sp, int d, int j0, int hi, float[] all) {
+    static void scores(float[] q, int qo, float[] kt, int base, int sp, int d, int j0, int hi, float[] all) {
         int j = j0;
         for (; j + 4 * L <= hi + 1; j += 4 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
