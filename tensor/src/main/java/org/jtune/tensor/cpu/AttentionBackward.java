@@ -19,12 +19,14 @@ import org.jtune.tensor.VectorMath;
  *   p_j = exp(scale·q·k_j − lse),  Δ = dO·O,  dp_j = dO·v_j,  ds_j = p_j (dp_j − Δ)
  *   dq = scale Σ_j ds_j k_j,  dk_j += scale ds_j q,  dv_j += p_j dO
  * </pre>
- * A vector of keys at a time: k and v of one (batch, kv head) are copied transposed (kT[e][j], as the training forward
- * reads k, so p is recomputed from the very scores the forward had: Σ_e q_e·kT[e][j] by FMA in increasing e), the scores
- * and dO·v_j of L keys come out of d FMAs each with no horizontal sum, and dk, dv accumulate transposed for the whole
- * (batch, kv head), dq in L lanes per element summed once per row. Per key and query row this is five FMAs per element
- * and one vector exp per L keys, where dot products and axpys per key spent their time on lane sums, loads, stores and a
- * scalar exp (one thread, the 1.1B shape at 512 positions: 6 → 31 GFLOP/s).
+ * Four query rows and a vector of keys at a time: k and v of one (batch, kv head) are copied transposed (kT[e][j], as
+ * the training forward reads k, so p is recomputed from the very scores the forward had: Σ_e q_e·kT[e][j] by FMA in
+ * increasing e), and dk, dv accumulate transposed for the whole (batch, kv head). For {@link #ROWS} query rows at a time
+ * (in order of head, then position) the scores and dO·v_j of all their keys come out of register tiles of four rows
+ * × two key vectors (eight FMA chains in flight, no horizontal sums), p and scale·ds a vector at a time with one vector
+ * exp, then per element e the four rows' updates of dk and dv and their sums for dq, a key vector at a time. Each pass
+ * over k, v, dk and dv (in L2 at 512 positions) serves four rows: one row at a time, the passes were bound by L2
+ * bandwidth; dot products and axpys per key spent their time on lane sums and a scalar exp.
  *
  * <p>Query head h reads kv head h / (Hq/Hkv), so dk and dv sum over the query heads of a group. Work is
  * split by (batch, kv head): every dk, dv row is written by one thread, in a fixed order of (query
@@ -36,15 +38,21 @@ final class AttentionBackward {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final FloatVector IOTA = FloatVector.zero(F).addIndex(1);
+    /** Query rows per pass over the keys (the written-out tiles below take four). */
+    static final int ROWS = 4;
 
     /**
-     * One thread's copies of a (batch, kv head): k, v, dk and dv transposed ([e][j], rows {@code stride} floats apart:
-     * a power-of-two stride put the 64 rows a key vector touches in two L1 sets), one row's scores and dO·v_j, then its
-     * p_j and scale·ds_j, and the batch row's segments numbered 0, 1, .. in order of first appearance, as floats (exact
-     * below 2^24 segments), so that a key's visibility is a float compare beside its probabilities.
+     * One thread's working set for a (batch, kv head): k, v, dk and dv transposed ([e][j], rows {@code stride} floats apart:
+     * a power-of-two stride put the 64 rows a key vector touches in two L1 sets); the current four rows' q and dO (zeros
+     * in an empty slot), their scores then p, their dO·v_j then scale·ds, logsumexp, Δ, visible keys [lo, hi], segment and
+     * output row (−1: empty); and the batch row's segments numbered 0, 1, .. in order of first appearance, as floats
+     * (exact below 2^24 segments), so that a key's visibility is a float compare beside its probabilities.
      */
     private static final class Scratch {
-        float[] kt = new float[0], vt = kt, dkt = kt, dvt = kt, p = kt, ds = kt, seg = kt;
+        float[] kt = new float[0], vt = kt, dkt = kt, dvt = kt, q = kt, g = kt, p = kt, ds = kt, seg = kt;
+        final float[] lse = new float[ROWS], delta = new float[ROWS], segQ = new float[ROWS];
+        final int[] lo = new int[ROWS], hi = new int[ROWS], row = new int[ROWS];
+        int filled;
         final Map<Integer, Integer> numbers = new HashMap<>();
 
         Scratch fit(int d, int stride) {
@@ -54,10 +62,14 @@ final class AttentionBackward {
                 dkt = new float[d * stride];
                 dvt = new float[d * stride];
             }
-            if (p.length < stride) {
-                p = new float[stride];
-                ds = new float[stride];
+            if (p.length < ROWS * stride) {
+                p = new float[ROWS * stride];
+                ds = new float[ROWS * stride];
                 seg = new float[stride];
+            }
+            if (q.length < ROWS * d) {
+                q = new float[ROWS * d];
+                g = new float[ROWS * d];
             }
             return this;
         }
@@ -99,19 +111,25 @@ final class AttentionBackward {
                 }
                 Arrays.fill(w.dkt, 0, d * stride, 0f);
                 Arrays.fill(w.dvt, 0, d * stride, 0f);
+                w.filled = 0;
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     for (int t = 0; t < tq; t++) {
                         int row = ((b * tq + t) * hq + h);
                         float l = la[lo0 + row];
-                        if (l == Float.NEGATIVE_INFINITY) continue;
-                        int qPos = queryOffset + t;
-                        int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
-                        int hi = causal ? Math.min(s - 1, qPos) : s - 1;
-                        float delta = RowKernels.dot(ga, go + row * d, oa, oo + row * d, d);
-                        row(w, d, stride, qa, qo + row * d, ga, go + row * d, l, delta, scale, lo, hi,
-                                seg == null ? null : w.seg, seg == null ? 0 : w.seg[qPos], dqa, dqo + row * d);
+                        if (l == Float.NEGATIVE_INFINITY) continue; // no visible key: dq stays zero, nothing reaches k or v
+                        int qPos = queryOffset + t, r = w.filled++;
+                        w.lo[r] = window > 0 ? Math.max(0, qPos - window + 1) : 0;
+                        w.hi[r] = causal ? Math.min(s - 1, qPos) : s - 1;
+                        w.lse[r] = l;
+                        w.delta[r] = RowKernels.dot(ga, go + row * d, oa, oo + row * d, d);
+                        w.segQ[r] = seg == null ? 0 : w.seg[qPos];
+                        w.row[r] = row;
+                        System.arraycopy(qa, qo + row * d, w.q, r * d, d);
+                        System.arraycopy(ga, go + row * d, w.g, r * d, d);
+                        if (w.filled == ROWS) rows(w, d, stride, scale, seg != null, dqa, dqo);
                     }
                 }
+                if (w.filled > 0) rows(w, d, stride, scale, seg != null, dqa, dqo);
                 for (int j = 0; j < s; j++) {
                     int kv = ((b * s + j) * hkv + g) * d;
                     for (int e = 0; e < d; e++) {
@@ -124,60 +142,127 @@ final class AttentionBackward {
     }
 
     /**
-     * One query row (q at qa[qb ..], dO at ga[gb ..]) against its visible keys [lo, hi] (and, when seg is given, those of
-     * segment segQ): dk and dv added to w.dkt and w.dvt, dq written to dqa[dqb ..]. Three passes over the row's keys: the
-     * scores and dO·v_j (the forward's {@link Attention#scores}: four key vectors at a time, so eight FMA chains are in
-     * flight), then p and scale·ds a vector of keys at a time, then per element e the updates of dk, dv and the sum for
-     * dq, four key vectors at a time into four partial sums.
+     * The w.filled (1..4) rows gathered in w (the empty slots see no key): dk and dv added to w.dkt and w.dvt, each row's
+     * dq written to dqa[dqo + row·d ..].
      */
-    private static void row(Scratch w, int d, int stride, float[] qa, int qb, float[] ga, int gb, float l, float delta, float scale,
-                            int lo, int hi, float[] seg, float segQ, float[] dqa, int dqb) {
-        float[] kt = w.kt, dkt = w.dkt, dvt = w.dvt, p = w.p, ds = w.ds;
-        int j0 = lo / L * L;
-        Attention.scores(qa, qb, kt, 0, stride, d, j0, hi, p);
-        Attention.scores(ga, gb, w.vt, 0, stride, d, j0, hi, ds);
-        for (int jb = j0; jb <= hi; jb += L) {
-            FloatVector pj = VectorMath.exp(FloatVector.fromArray(F, p, jb).mul(scale).sub(l));
-            FloatVector dsj = pj.mul(FloatVector.fromArray(F, ds, jb).sub(delta)).mul(scale);
-            if (jb < lo || jb + L - 1 > hi || seg != null) {
-                FloatVector j = IOTA.add((float) jb); // (float): with an int, compare takes the long overload, a slow path
-                VectorMask<Float> hidden = j.compare(VectorOperators.LT, (float) lo).or(j.compare(VectorOperators.GT, (float) hi));
-                if (seg != null) hidden = hidden.or(FloatVector.fromArray(F, seg, jb).compare(VectorOperators.NE, segQ));
-                pj = pj.blend(0f, hidden);
-                dsj = dsj.blend(0f, hidden);
-            }
-            pj.intoArray(p, jb);
-            dsj.intoArray(ds, jb);
+    private static void rows(Scratch w, int d, int stride, float scale, boolean segments, float[] dqa, int dqo) {
+        for (int r = w.filled; r < ROWS; r++) {
+            Arrays.fill(w.q, r * d, (r + 1) * d, 0f);
+            Arrays.fill(w.g, r * d, (r + 1) * d, 0f);
+            w.lo[r] = Integer.MAX_VALUE;
+            w.hi[r] = -1;
+            w.row[r] = -1;
         }
-        for (int e = 0; e < d; e++) {
-            FloatVector qe = FloatVector.broadcast(F, qa[qb + e]), ge = FloatVector.broadcast(F, ga[gb + e]);
+        int lo = Integer.MAX_VALUE, hi = -1;
+        for (int r = 0; r < w.filled; r++) {
+            lo = Math.min(lo, w.lo[r]);
+            hi = Math.max(hi, w.hi[r]);
+        }
+        w.filled = 0;
+        if (lo > hi) return;
+        int j0 = lo / L * L;
+        products(w.q, w.kt, stride, d, j0, hi, w.p);  // the scores, as the forward computed them
+        products(w.g, w.vt, stride, d, j0, hi, w.ds); // dO·v_j
+        for (int r = 0; r < ROWS; r++) {
+            float l = w.lse[r], delta = w.delta[r];
+            int rlo = w.lo[r], rhi = w.hi[r];
+            for (int jb = j0; jb <= hi; jb += L) {
+                int o = r * stride + jb;
+                FloatVector pj = VectorMath.exp(FloatVector.fromArray(F, w.p, o).mul(scale).sub(l));
+                FloatVector dsj = pj.mul(FloatVector.fromArray(F, w.ds, o).sub(delta)).mul(scale);
+                if (jb < rlo || jb + L - 1 > rhi || segments) {
+                    FloatVector j = IOTA.add((float) jb); // (float): with an int, compare takes the long overload, a slow path
+                    VectorMask<Float> hidden = j.compare(VectorOperators.LT, (float) rlo).or(j.compare(VectorOperators.GT, (float) rhi));
+                    if (segments) hidden = hidden.or(FloatVector.fromArray(F, w.seg, jb).compare(VectorOperators.NE, w.segQ[r]));
+                    pj = pj.blend(0f, hidden);
+                    dsj = dsj.blend(0f, hidden);
+                }
+                pj.intoArray(w.p, o);
+                dsj.intoArray(w.ds, o);
+            }
+        }
+        updates(w, d, stride, j0, hi, dqa, dqo);
+    }
+
+    /**
+     * out[r·stride + j] = Σ_e x[r·d + e]·t[e·stride + j] (FMA in increasing e from zero, as {@link Attention#scores}) for
+     * the four rows r and j in [j0, hi] rounded up to whole vectors: two key vectors × four rows in eight registers.
+     */
+    private static void products(float[] x, float[] t, int stride, int d, int j0, int hi, float[] out) {
+        int j = j0;
+        for (; j + 2 * L <= hi + 1; j += 2 * L) {
+            FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+            for (int e = 0, o = j; e < d; e++, o += stride) {
+                FloatVector t0 = FloatVector.fromArray(F, t, o), t1 = FloatVector.fromArray(F, t, o + L);
+                FloatVector x0 = FloatVector.broadcast(F, x[e]);
+                a0 = t0.fma(x0, a0);
+                b0 = t1.fma(x0, b0);
+                FloatVector x1 = FloatVector.broadcast(F, x[d + e]);
+                a1 = t0.fma(x1, a1);
+                b1 = t1.fma(x1, b1);
+                FloatVector x2 = FloatVector.broadcast(F, x[2 * d + e]);
+                a2 = t0.fma(x2, a2);
+                b2 = t1.fma(x2, b2);
+                FloatVector x3 = FloatVector.broadcast(F, x[3 * d + e]);
+                a3 = t0.fma(x3, a3);
+                b3 = t1.fma(x3, b3);
+            }
+            a0.intoArray(out, j);
+            b0.intoArray(out, j + L);
+            a1.intoArray(out, stride + j);
+            b1.intoArray(out, stride + j + L);
+            a2.intoArray(out, 2 * stride + j);
+            b2.intoArray(out, 2 * stride + j + L);
+            a3.intoArray(out, 3 * stride + j);
+            b3.intoArray(out, 3 * stride + j + L);
+        }
+        for (; j <= hi; j += L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            int o = e * stride, jb = j0;
-            for (; jb + 4 * L <= hi + 1; jb += 4 * L) {
-                FloatVector p0 = FloatVector.fromArray(F, p, jb), p1 = FloatVector.fromArray(F, p, jb + L);
-                FloatVector p2 = FloatVector.fromArray(F, p, jb + 2 * L), p3 = FloatVector.fromArray(F, p, jb + 3 * L);
-                p0.fma(ge, FloatVector.fromArray(F, dvt, o + jb)).intoArray(dvt, o + jb);
-                p1.fma(ge, FloatVector.fromArray(F, dvt, o + jb + L)).intoArray(dvt, o + jb + L);
-                p2.fma(ge, FloatVector.fromArray(F, dvt, o + jb + 2 * L)).intoArray(dvt, o + jb + 2 * L);
-                p3.fma(ge, FloatVector.fromArray(F, dvt, o + jb + 3 * L)).intoArray(dvt, o + jb + 3 * L);
-                FloatVector s0 = FloatVector.fromArray(F, ds, jb), s1 = FloatVector.fromArray(F, ds, jb + L);
-                FloatVector s2 = FloatVector.fromArray(F, ds, jb + 2 * L), s3 = FloatVector.fromArray(F, ds, jb + 3 * L);
-                s0.fma(qe, FloatVector.fromArray(F, dkt, o + jb)).intoArray(dkt, o + jb);
-                s1.fma(qe, FloatVector.fromArray(F, dkt, o + jb + L)).intoArray(dkt, o + jb + L);
-                s2.fma(qe, FloatVector.fromArray(F, dkt, o + jb + 2 * L)).intoArray(dkt, o + jb + 2 * L);
-                s3.fma(qe, FloatVector.fromArray(F, dkt, o + jb + 3 * L)).intoArray(dkt, o + jb + 3 * L);
-                a0 = s0.fma(FloatVector.fromArray(F, kt, o + jb), a0);
-                a1 = s1.fma(FloatVector.fromArray(F, kt, o + jb + L), a1);
-                a2 = s2.fma(FloatVector.fromArray(F, kt, o + jb + 2 * L), a2);
-                a3 = s3.fma(FloatVector.fromArray(F, kt, o + jb + 3 * L), a3);
+            for (int e = 0, o = j; e < d; e++, o += stride) {
+                FloatVector t0 = FloatVector.fromArray(F, t, o);
+                a0 = t0.fma(FloatVector.broadcast(F, x[e]), a0);
+                a1 = t0.fma(FloatVector.broadcast(F, x[d + e]), a1);
+                a2 = t0.fma(FloatVector.broadcast(F, x[2 * d + e]), a2);
+                a3 = t0.fma(FloatVector.broadcast(F, x[3 * d + e]), a3);
             }
-            for (; jb <= hi; jb += L) {
-                FloatVector pj = FloatVector.fromArray(F, p, jb), sj = FloatVector.fromArray(F, ds, jb);
-                pj.fma(ge, FloatVector.fromArray(F, dvt, o + jb)).intoArray(dvt, o + jb);
-                sj.fma(qe, FloatVector.fromArray(F, dkt, o + jb)).intoArray(dkt, o + jb);
-                a0 = sj.fma(FloatVector.fromArray(F, kt, o + jb), a0);
+            a0.intoArray(out, j);
+            a1.intoArray(out, stride + j);
+            a2.intoArray(out, 2 * stride + j);
+            a3.intoArray(out, 3 * stride + j);
+        }
+    }
+
+    /**
+     * Per element e: dv[j][e] += Σ_r p_rj·dO_r[e] and dk[j][e] += Σ_r ds_rj·q_r[e] (rows in order) over the keys
+     * [j0, hi], and dq_r[e] = Σ_j ds_rj·k_j[e] summed a key vector at a time in lanes, then over the lanes.
+     */
+    private static void updates(Scratch w, int d, int stride, int j0, int hi, float[] dqa, int dqo) {
+        float[] p = w.p, ds = w.ds, kt = w.kt, dkt = w.dkt, dvt = w.dvt, q = w.q, g = w.g;
+        for (int e = 0; e < d; e++) {
+            FloatVector g0 = FloatVector.broadcast(F, g[e]), g1 = FloatVector.broadcast(F, g[d + e]);
+            FloatVector g2 = FloatVector.broadcast(F, g[2 * d + e]), g3 = FloatVector.broadcast(F, g[3 * d + e]);
+            FloatVector q0 = FloatVector.broadcast(F, q[e]), q1 = FloatVector.broadcast(F, q[d + e]);
+            FloatVector q2 = FloatVector.broadcast(F, q[2 * d + e]), q3 = FloatVector.broadcast(F, q[3 * d + e]);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+            for (int jb = j0, o = e * stride + j0; jb <= hi; jb += L, o += L) {
+                FloatVector dvj = FloatVector.fromArray(F, dvt, o);
+                dvj = FloatVector.fromArray(F, p, jb).fma(g0, dvj);
+                dvj = FloatVector.fromArray(F, p, stride + jb).fma(g1, dvj);
+                dvj = FloatVector.fromArray(F, p, 2 * stride + jb).fma(g2, dvj);
+                FloatVector.fromArray(F, p, 3 * stride + jb).fma(g3, dvj).intoArray(dvt, o);
+                FloatVector s0 = FloatVector.fromArray(F, ds, jb), s1 = FloatVector.fromArray(F, ds, stride + jb);
+                FloatVector s2 = FloatVector.fromArray(F, ds, 2 * stride + jb), s3 = FloatVector.fromArray(F, ds, 3 * stride + jb);
+                s3.fma(q3, s2.fma(q2, s1.fma(q1, s0.fma(q0, FloatVector.fromArray(F, dkt, o))))).intoArray(dkt, o);
+                FloatVector kj = FloatVector.fromArray(F, kt, o);
+                a0 = s0.fma(kj, a0);
+                a1 = s1.fma(kj, a1);
+                a2 = s2.fma(kj, a2);
+                a3 = s3.fma(kj, a3);
             }
-            dqa[dqb + e] = VectorMath.sum(a0.add(a1).add(a2.add(a3)));
+            if (w.row[0] >= 0) dqa[dqo + w.row[0] * d + e] = VectorMath.sum(a0);
+            if (w.row[1] >= 0) dqa[dqo + w.row[1] * d + e] = VectorMath.sum(a1);
+            if (w.row[2] >= 0) dqa[dqo + w.row[2] * d + e] = VectorMath.sum(a2);
+            if (w.row[3] >= 0) dqa[dqo + w.row[3] * d + e] = VectorMath.sum(a3);
         }
     }
 }
