@@ -29,9 +29,9 @@ import org.jtune.tensor.Tensor;
  * #weightedValues}), 7 → 2.5 ms per layer of the 1.1B shape at 128 positions on one thread. Four query heads of a kv
  * group at a time ({@link FourHeadAttention}: the same bits, each key and value vector loaded once for the four) took a
  * 1024-token prefill of the 1.1B shape from 11.3 to 10.1 s (Q4_0, two threads). Training (lse requested) reads the
- * transposed keys at any length, one head at a time, as {@link AttentionBackward} does, so the backward recomputes the
- * very scores the forward had; decoding keeps per-key dot products ({@link RowKernels#scoreDot}, whose tree sum of the
- * lanes costs half as much per key's score).
+ * transposed keys at any length, as {@link AttentionBackward} does, so the backward recomputes the very scores the forward
+ * had; decoding keeps per-key dot products ({@link RowKernels#scoreDot}, whose tree sum of the lanes costs half as much
+ * per key's score).
  */
 final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -66,7 +66,7 @@ final class Attention {
         int rows = batch * tq * hq;
         int sp = (s + L - 1) / L * L;
         float[] kt = lse != null || tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
-        if (kt != null && lse == null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
+        if (kt != null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
             int quartets = group / FourHeadAttention.HEADS;
             Parallel.forPieces(batch * tq * hkv * quartets, Rows.grain(2L * FourHeadAttention.HEADS * s * d), 4, (u0, u1) -> {
                 FourHeadAttention.Scratch w = new FourHeadAttention.Scratch(d, sp, s);
@@ -89,6 +89,7 @@ final class Attention {
                             max = Math.max(max, sc);
                         }
                         if (n > 0) w.sums[h] = RowKernels.expShiftedSum(w.scores, h * s, n, max, w.scores, h * s);
+                        if (la != null) la[lo0 + first + h] = n > 0 ? (float) (max + Math.log(w.sums[h])) : Float.NEGATIVE_INFINITY; // as softmaxValues
                     }
                     Arrays.fill(w.acc, 0f);
                     if (n > 0) FourHeadAttention.weightedValues(w.scores, s, w.keys, n, va, vOff + b * vs0 + vs2 * kvh, vs1, d, w.acc, w);

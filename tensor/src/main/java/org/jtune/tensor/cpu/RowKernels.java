@@ -88,7 +88,7 @@ final class RowKernels {
      * Σ a[i]·b[i] for inference's attention scores (decode steps and short chunks, dense and paged alike): lanes accumulate
      * with FMA as in {@link #dot}, then {@link VectorMath#treeSum} adds them in a fixed tree of whole-vector adds: a 64-wide
      * key 4.8–5.9 ns against 10.5 with {@code dot}'s lane-order sum, decode attention at 1024 tokens −11 % (2026-12-06).
-     * Training keeps {@code dot}, whose scores its backward pass recomputes. Depends only on n and the vector width.
+     * (Training scores through transposed keys, as its backward recomputes them.) Depends only on n and the vector width.
      */
     static float scoreDot(float[] a, int aOff, float[] b, int bOff, int n) {
         return dot(a, aOff, b, bOff, n, true);
