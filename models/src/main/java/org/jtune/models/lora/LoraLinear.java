@@ -84,8 +84,10 @@ public final class LoraLinear {
                 LoraPair p = adapters.get(name);
                 if (p == null) continue;
                 Variable in = p.dropout() > 0 && rng != null && !NoGrad.active() ? Dropout.apply(x, p.dropout(), rng) : x;
-                Variable delta = Linear.apply(Linear.apply(in, p.a()), p.b());
-                y = Arithmetic.add(y, Arithmetic.scale(delta, p.scale()));
+                // scaled in r columns, not out: one pass over the rank-r product instead of over the output (exact
+                // either way when the scale is a power of two, as alpha / r usually is)
+                Variable delta = Linear.apply(Arithmetic.scale(Linear.apply(in, p.a()), p.scale()), p.b());
+                y = Arithmetic.add(y, delta);
             }
             return y;
         }
