@@ -78,7 +78,7 @@ final class Attention {
                     int qPos = queryOffset + t;
                     int lo = window > 0 ? Math.max(0, qPos - window + 1) : 0;
                     int hi = causal ? Math.min(s - 1, qPos) : s - 1;
-                    if (lo <= hi) FourHeadAttention.scores(w.q, d, kt, (b * hkv + kvh) * d * sp, sp, lo / L * L, hi, w.all, w);
+                    if (lo <= hi) FourHeadAttention.scores(w.q, d, kt, (b * hkv + kvh) * d * sp, sp, lo / L * L, hi, w.all, w.offsets);
                     int n = 0;
                     for (int j = lo; j <= hi; j++) if (seg == null || seg[b * s + j] == seg[b * s + qPos]) w.keys[n++] = j;
                     for (int h = 0; h < FourHeadAttention.HEADS; h++) {

@@ -23,10 +23,10 @@ import org.jtune.tensor.VectorMath;
  * the training forward reads k, so p is recomputed from the very scores the forward had: Σ_e q_e·kT[e][j] by FMA in
  * increasing e), and dk, dv accumulate transposed for the whole (batch, kv head). For {@link #ROWS} query rows at a time
  * (in order of head, then position) the scores and dO·v_j of all their keys come out of register tiles of four rows
- * × two key vectors (eight FMA chains in flight, no horizontal sums), p and scale·ds a vector at a time with one vector
- * exp, then per element e the four rows' updates of dk and dv and their sums for dq, a key vector at a time. Each pass
- * over k, v, dk and dv (in L2 at 512 positions) serves four rows: one row at a time, the passes were bound by L2
- * bandwidth; dot products and axpys per key spent their time on lane sums and a scalar exp.
+ * × two key vectors ({@link FourHeadAttention#scores}: eight FMA chains in flight, no horizontal sums), p and scale·ds
+ * a vector at a time with one vector exp, then per element e the four rows' updates of dk and dv and their sums for dq,
+ * a key vector at a time. Each pass over k, v, dk and dv (in L2 at 512 positions) serves four rows: one row at a time,
+ * the passes were bound by L2 bandwidth; dot products and axpys per key spent their time on lane sums and a scalar exp.
  *
  * <p>Query head h reads kv head h / (Hq/Hkv), so dk and dv sum over the query heads of a group. Work is
  * split by (batch, kv head): every dk, dv row is written by one thread, in a fixed order of (query
@@ -38,8 +38,8 @@ final class AttentionBackward {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
     private static final FloatVector IOTA = FloatVector.zero(F).addIndex(1);
-    /** Query rows per pass over the keys (the written-out tiles below take four). */
-    static final int ROWS = 4;
+    /** Query rows per pass over the keys (as many as {@link FourHeadAttention} takes heads). */
+    static final int ROWS = FourHeadAttention.HEADS;
 
     /**
      * One thread's working set for a (batch, kv head): k, v, dk and dv transposed ([e][j], rows {@code stride} floats apart:
@@ -52,6 +52,7 @@ final class AttentionBackward {
         float[] kt = new float[0], vt = kt, dkt = kt, dvt = kt, q = kt, g = kt, p = kt, ds = kt, seg = kt;
         final float[] lse = new float[ROWS], delta = new float[ROWS], segQ = new float[ROWS];
         final int[] lo = new int[ROWS], hi = new int[ROWS], row = new int[ROWS];
+        int[] offsets = new int[0];
         int filled;
         final Map<Integer, Integer> numbers = new HashMap<>();
 
@@ -70,6 +71,7 @@ final class AttentionBackward {
             if (q.length < ROWS * d) {
                 q = new float[ROWS * d];
                 g = new float[ROWS * d];
+                offsets = new int[d];
             }
             return this;
         }
@@ -161,8 +163,8 @@ final class AttentionBackward {
         w.filled = 0;
         if (lo > hi) return;
         int j0 = lo / L * L;
-        products(w.q, w.kt, stride, d, j0, hi, w.p);  // the scores, as the forward computed them
-        products(w.g, w.vt, stride, d, j0, hi, w.ds); // dO·v_j
+        FourHeadAttention.scores(w.q, d, w.kt, 0, stride, j0, hi, w.p, w.offsets);  // the scores, as the forward computed them
+        FourHeadAttention.scores(w.g, d, w.vt, 0, stride, j0, hi, w.ds, w.offsets); // dO·v_j
         for (int r = 0; r < ROWS; r++) {
             float l = w.lse[r], delta = w.delta[r];
             int rlo = w.lo[r], rhi = w.hi[r];
@@ -182,54 +184,6 @@ final class AttentionBackward {
             }
         }
         updates(w, d, stride, j0, hi, dqa, dqo);
-    }
-
-    /**
-     * out[r·stride + j] = Σ_e x[r·d + e]·t[e·stride + j] (FMA in increasing e from zero, as {@link Attention#scores}) for
-     * the four rows r and j in [j0, hi] rounded up to whole vectors: two key vectors × four rows in eight registers.
-     */
-    private static void products(float[] x, float[] t, int stride, int d, int j0, int hi, float[] out) {
-        int j = j0;
-        for (; j + 2 * L <= hi + 1; j += 2 * L) {
-            FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-            for (int e = 0, o = j; e < d; e++, o += stride) {
-                FloatVector t0 = FloatVector.fromArray(F, t, o), t1 = FloatVector.fromArray(F, t, o + L);
-                FloatVector x0 = FloatVector.broadcast(F, x[e]);
-                a0 = t0.fma(x0, a0);
-                b0 = t1.fma(x0, b0);
-                FloatVector x1 = FloatVector.broadcast(F, x[d + e]);
-                a1 = t0.fma(x1, a1);
-                b1 = t1.fma(x1, b1);
-                FloatVector x2 = FloatVector.broadcast(F, x[2 * d + e]);
-                a2 = t0.fma(x2, a2);
-                b2 = t1.fma(x2, b2);
-                FloatVector x3 = FloatVector.broadcast(F, x[3 * d + e]);
-                a3 = t0.fma(x3, a3);
-                b3 = t1.fma(x3, b3);
-            }
-            a0.intoArray(out, j);
-            b0.intoArray(out, j + L);
-            a1.intoArray(out, stride + j);
-            b1.intoArray(out, stride + j + L);
-            a2.intoArray(out, 2 * stride + j);
-            b2.intoArray(out, 2 * stride + j + L);
-            a3.intoArray(out, 3 * stride + j);
-            b3.intoArray(out, 3 * stride + j + L);
-        }
-        for (; j <= hi; j += L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int e = 0, o = j; e < d; e++, o += stride) {
-                FloatVector t0 = FloatVector.fromArray(F, t, o);
-                a0 = t0.fma(FloatVector.broadcast(F, x[e]), a0);
-                a1 = t0.fma(FloatVector.broadcast(F, x[d + e]), a1);
-                a2 = t0.fma(FloatVector.broadcast(F, x[2 * d + e]), a2);
-                a3 = t0.fma(FloatVector.broadcast(F, x[3 * d + e]), a3);
-            }
-            a0.intoArray(out, j);
-            a1.intoArray(out, stride + j);
-            a2.intoArray(out, 2 * stride + j);
-            a3.intoArray(out, 3 * stride + j);
-        }
     }
 
     /**

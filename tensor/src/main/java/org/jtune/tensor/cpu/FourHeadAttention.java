@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Attention}'s inference rows over transposed keys (a prefill), four query heads of one kv group at a time: each
+ * {@link Attention}'s rows over transposed keys (a prefill or a training step), four query heads of one kv group at a time: each
  * vector of transposed keys is loaded once for the four heads' scores, each vector of a value row once for their
  * weighted sums, where one head at a time read a sequence's keys and values from L2 once per head (256 KB each at
  * 1024 positions of a 64-wide kv head). Per head every score and every output element is the same FMA sequence as
@@ -35,14 +35,15 @@ final class FourHeadAttention {
     }
 
     /**
-     * all[h·sp + j] = Σ_e q[h·d + e]·kT[base + e·sp + j] (FMA in increasing e) for the four heads h and j in [j0, hi]
-     * rounded up to whole vectors; j0 a multiple of the lane count.
+     * all[h·sp + j] = Σ_e q[h·d + e]·kT[base + e·sp + j] (FMA in increasing e) for the four rows h and j in [j0, hi]
+     * rounded up to whole vectors; j0 a multiple of the lane count; offsets holds at least d ints of scratch. Also
+     * {@link AttentionBackward}'s products of four query rows with kT and of their dO with vT.
      */
-    static void scores(float[] q, int d, float[] kt, int base, int sp, int j0, int hi, float[] all, Scratch w) {
-        for (int e = 0; e < d; e++) w.offsets[e] = base + e * sp;
+    static void scores(float[] q, int d, float[] kt, int base, int sp, int j0, int hi, float[] all, int[] offsets) {
+        for (int e = 0; e < d; e++) offsets[e] = base + e * sp;
         int j = j0;
-        for (; j + 2 * L <= hi + 1; j += 2 * L) accumulateTwo(kt, w.offsets, d, q, d, j, all, sp);
-        for (; j <= hi; j += L) accumulateOne(kt, w.offsets, d, q, d, j, all, sp);
+        for (; j + 2 * L <= hi + 1; j += 2 * L) accumulateTwo(kt, offsets, d, q, d, j, all, sp);
+        for (; j <= hi; j += L) accumulateOne(kt, offsets, d, q, d, j, all, sp);
     }
 
     /**
