@@ -185,9 +185,10 @@ final class BlockPanelGemm {
     }
 
     /**
-     * The first mr (2..6) rows of the six-row strip xs ({@link #packRows}; a segment of its own, {@link Strips#slices}) against the panel; results to
-     * out[oo + j·ldo, + nr). A tail of two to five rows costs one six-row pass instead of that many one-row passes, each
-     * a chain of dependent FMAs. The strip is read through a heap segment, as {@link GemmKernel}'s 6-row tile reads A
+     * The first mr (2..6) rows of the six-row strip xs ({@link #packRows}; a segment of its own, {@link Strips#slices})
+     * against the panel; results to out[oo + j·ldo, + nr). A tail of two to five rows costs one six-row pass instead of
+     * that many one-row passes, each a chain of dependent FMAs. The strip is read through a heap segment, as
+     * {@link GemmKernel}'s 6-row tile reads A
      * ({@link #PACKED_ROWS} says why). The sums leave through {@code tail}, not as arguments: C2 did not inline the last
      * calls of a helper taking vectors here (its node count cut-off) and boxed them.
      */
