@@ -1,5 +1,6 @@
 package org.jtune.quant;
 
+import java.lang.foreign.MemorySegment;
 import org.jtune.tensor.Q8Rows;
 
 /**
@@ -11,10 +12,13 @@ final class ActivationStrips {
     /** Activation rows per strip, and per tile of the panels. */
     static final int ROWS = 6;
 
-    /** A call's activation rows [0, tiled) in strips (a), kept per thread with the rows they were made from. */
-    record Strips(Q8Rows of, int tiled, float[] a) {}
+    /**
+     * A call's activation rows [0, tiled) in strips (a, and the same floats as a heap segment for the kernels that read
+     * them through one), kept per thread with the rows they were made from.
+     */
+    record Strips(Q8Rows of, int tiled, float[] a, MemorySegment segment) {}
     /** No rows in strips: what a call of fewer rows than a panel takes gets, without touching the cache. */
-    private static final Strips NONE = new Strips(null, 0, new float[0]);
+    private static final Strips NONE = new Strips(null, 0, new float[0], MemorySegment.ofArray(new float[0]));
 
     private ActivationStrips() {}
 
@@ -33,7 +37,8 @@ final class ActivationStrips {
         Strips last = cache.get();
         if (last.of() == x) return last;
         int tiled = x.rows() - x.rows() % ROWS;
-        Strips made = new Strips(x, tiled, of(x, tiled, last.a()));
+        float[] a = of(x, tiled, last.a());
+        Strips made = new Strips(x, tiled, a, a == last.a() ? last.segment() : MemorySegment.ofArray(a));
         cache.set(made);
         return made;
     }
