@@ -64,7 +64,7 @@ final class Attention {
         float[] la = lse == null ? null : Elementwise.arr(lse);
         int lo0 = lse == null ? 0 : (int) lse.offset();
         int rows = batch * tq * hq;
-        int sp = (s + L - 1) / L * L;
+        int sp = (s + L - 1) / L * L + L; // one vector past whole vectors: a power-of-two stride put the rows of a key vector in two L1 sets
         float[] kt = lse != null || tq >= TRANSPOSED_KEYS_MIN_QUERIES ? transposedKeys(ka, kOff, ks0, ks1, ks2, batch, s, hkv, d, sp) : null;
         if (kt != null && group % FourHeadAttention.HEADS == 0 && fourHeads) {
             int quartets = group / FourHeadAttention.HEADS;
@@ -158,7 +158,7 @@ final class Attention {
      * all[j] = Σ_e q[qo + e]·kT[base + e·sp + j] (FMA in increasing e) for j in [j0, hi] rounded up to whole vectors;
      * j0 a multiple of the lane count. Four vectors of keys at a time, then one.
      */
-    static void scores(float[] q, int qo, float[] kt, int base, int sp, int d, int j0, int hi, float[] all) {
+    private static void scores(float[] q, int qo, float[] kt, int base, int sp, int d, int j0, int hi, float[] all) {
         int j = j0;
         for (; j + 4 * L <= hi + 1; j += 4 * L) {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
