@@ -78,6 +78,11 @@ final class AttentionBackward {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * Floats per transposed copy above which a thread drops its scratch after the call instead of keeping it (2048
+     * positions of a 128-wide kv head fit; a long-context step's copies are not held by every pool thread afterwards).
+     */
+    private static final int RETAINED_FLOATS = 1 << 19;
 
     private AttentionBackward() {}
 
@@ -140,6 +145,7 @@ final class AttentionBackward {
                     }
                 }
             }
+            if (w.kt.length > RETAINED_FLOATS) SCRATCH.remove();
         });
     }
 
