@@ -89,7 +89,7 @@ final class Attention {
                             max = Math.max(max, sc);
                         }
                         if (n > 0) w.sums[h] = RowKernels.expShiftedSum(w.scores, h * s, n, max, w.scores, h * s);
-                        if (la != null) la[lo0 + first + h] = n > 0 ? (float) (max + Math.log(w.sums[h])) : Float.NEGATIVE_INFINITY; // as softmaxValues
+                        if (la != null) la[lo0 + first + h] = n > 0 ? logSumExp(max, w.sums[h]) : Float.NEGATIVE_INFINITY;
                     }
                     Arrays.fill(w.acc, 0f);
                     if (n > 0) FourHeadAttention.weightedValues(w.scores, s, w.keys, n, va, vOff + b * vs0 + vs2 * kvh, vs1, d, w.acc, w);
@@ -193,6 +193,11 @@ final class Attention {
         float sum = RowKernels.expShiftedSum(scores, 0, n, max, scores, 0);
         weightedValues(scores, keys, n, va, vh, bf16, vRow, vs1, d, acc);
         RowKernels.scale(acc, 0, d, 1f / sum, acc, 0);
+        return logSumExp(max, sum);
+    }
+
+    /** A row's logsumexp from its largest score and Σ e^{s − max}: one expression for both paths, so they give the same bits. */
+    private static float logSumExp(float max, float sum) {
         return (float) (max + Math.log(sum));
     }
 

@@ -55,26 +55,11 @@ final class BlockPanelGemm {
     /** A thread's copy of a chunk of X in six-row strips ({@link #packRows}), grown to the largest product seen. */
     private static final class Strips {
         float[] values = new float[0];
-        MemorySegment segment = MemorySegment.ofArray(values);
-        MemorySegment[] slices = new MemorySegment[0];
-        int slicedDepth;
+        /** The strips as segments ({@link #kernel6Strips} reads its strip through one). */
+        final StripSegments segments = new StripSegments(MR);
 
         void fit(int floats) {
-            if (values.length >= floats) return;
-            values = new float[floats];
-            segment = MemorySegment.ofArray(values);
-            slicedDepth = 0;
-        }
-
-        /** Each of the first {@code sixes} strips of depth kc as a segment of its own (as Gemm's A strips, for the same reason). */
-        MemorySegment[] slices(int sixes, int kc) {
-            if (kc != slicedDepth || slices.length < sixes) {
-                slices = new MemorySegment[Math.max(sixes, slices.length)];
-                long bytes = (long) kc * MR * Float.BYTES;
-                for (int st = 0; st < slices.length; st++) slices[st] = segment.asSlice(st * bytes, bytes);
-                slicedDepth = kc;
-            }
-            return slices;
+            if (values.length < floats) values = new float[floats];
         }
     }
 
@@ -99,7 +84,7 @@ final class BlockPanelGemm {
             for (int k0 = 0; k0 < cols; k0 += kpMax) {
                 int c0 = k0, kc = Math.min(kpMax, cols - k0);
                 packRows(x, xOff, cols, m, sixes, k0, kc, strips.values);
-                MemorySegment[] slices = strips.slices(sixes, kc);
+                MemorySegment[] slices = strips.segments.of(strips.values, sixes, kc);
                 Parallel.forClaimed(groups, pieces(groups, m, kc),
                         (g0, g1) -> piece(codec, w, offset, rowBytes, rows, cols, x, xOff, slices, m, g0, g1, c0, kc, out, outOff));
             }
@@ -185,7 +170,7 @@ final class BlockPanelGemm {
     }
 
     /**
-     * The first mr (2..6) rows of the six-row strip xs ({@link #packRows}; a segment of its own, {@link Strips#slices})
+     * The first mr (2..6) rows of the six-row strip xs ({@link #packRows}; a segment of its own, {@link StripSegments})
      * against the panel; results to out[oo + j·ldo, + nr). A tail of two to five rows costs one six-row pass instead of
      * that many one-row passes, each a chain of dependent FMAs. The strip is read through a heap segment, as
      * {@link GemmKernel}'s 6-row tile reads A

@@ -41,25 +41,11 @@ final class Gemm {
     /** Per-thread packing buffers, reused across calls. */
     private static final class Buffers {
         final float[] a = new float[MC * KC];
-        final MemorySegment aSegment = MemorySegment.ofArray(a);
-        final MemorySegment[] aStrips = new MemorySegment[MC / MR];
-        int stripDepth;
+        /** The packed A block's MR-row strips as segments ({@link GemmKernel#tile6} reads its strip through one). */
+        final StripSegments aStrips = new StripSegments(MR);
         final float[] b = new float[NC * KC];
         final float[] scratch = new float[PanelPacker.scratchSize(KC)];
         final float[] tile = new float[MR * NR];
-
-        /**
-         * Each MR-row strip of the packed A block of depth kc as a segment of its own ({@link GemmKernel#tile6}), made
-         * again only when kc changes: a slice per tile call was an allocation C2 did not remove.
-         */
-        MemorySegment[] aStrips(int kc) {
-            if (kc != stripDepth) {
-                long bytes = (long) kc * MR * Float.BYTES;
-                for (int s = 0; s < aStrips.length; s++) aStrips[s] = aSegment.asSlice(s * bytes, bytes);
-                stripDepth = kc;
-            }
-            return aStrips;
-        }
     }
 
     private Gemm() {}
@@ -224,7 +210,7 @@ final class Gemm {
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     PanelPacker.pack(a, ic, mc, pc, kc, MR, ap, 0, buf.scratch);
-                    MemorySegment[] strips = buf.aStrips(kc);
+                    MemorySegment[] strips = buf.aStrips.of(ap, MC / MR, kc);
                     for (int jr = 0; jr < nc; jr += NR) {
                         int nr = Math.min(NR, nc - jr);
                         int bo = jr * kc;

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * (AVX2: 12 accumulators + 3 = 15, where the 8-row tile needs 19). The 6-row tile reads A's values through a heap
  * segment over the packed array: on a Zen 3 core the same tile broadcasting {@code a[i]} ran at 44 GFLOP/s in L1 and
  * through the segment at 82 (OpenBLAS's whole 2048³ SGEMM: 88), the array element's load apparently not folded into
- * the broadcast there. The segment holds the strip alone ({@link Gemm}'s per-strip slices): C2 then proves the reads in
+ * the broadcast there. The segment holds the strip alone ({@link StripSegments}): C2 then proves the reads in
  * bounds once, before the loop; offset into the whole packed block it checked each of the six reads at every step (30
  * instructions a step instead of 20: 66 against 78 GFLOP/s in L2, the whole 2048³ product 64 against 75).
  * C tile ← (load ? C tile : 0) + Σ_k a[k]ᵀ·b[k], summed in order k = 0..kc−1 with one FMA per step.
