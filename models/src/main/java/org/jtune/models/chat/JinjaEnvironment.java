@@ -7,6 +7,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.exptest.ExpTest;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import com.hubspot.jinjava.lib.tag.Tag;
@@ -66,6 +67,7 @@ final class JinjaEnvironment {
         jinjava.getGlobalContext().registerFunction(
                 new ELFunctionDefinition("", "strftime_now", JinjaEnvironment.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonToJson());
+        jinjava.getGlobalContext().registerExpTest(new PythonIterable());
         jinjava.getGlobalContext().registerFilter(new LoopIf());
         jinjava.getGlobalContext().registerTag(new GenerationTag());
         return jinjava;
@@ -157,6 +159,23 @@ final class JinjaEnvironment {
         public Object filter(Object var, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
             Object indent = kwargs.containsKey("indent") ? kwargs.get("indent") : (args.length > 0 ? args[0] : null);
             return PythonJson.dumps(var, indent instanceof Number n ? n.intValue() : -1);
+        }
+    }
+
+    /**
+     * Jinja2's {@code iterable} test: whatever Python can iterate, strings and mappings included (Jinjava's says no to
+     * both; Llama 3.1's template writes a tool result that "is iterable" as JSON, so a string result is quoted).
+     */
+    static final class PythonIterable implements ExpTest {
+        @Override
+        public String getName() {
+            return "iterable";
+        }
+
+        @Override
+        public boolean evaluate(Object var, JinjavaInterpreter interpreter, Object... args) {
+            return var instanceof CharSequence || var instanceof Iterable<?> || var instanceof Map<?, ?> || var instanceof java.util.Iterator<?>
+                    || (var != null && var.getClass().isArray());
         }
     }
 

@@ -80,6 +80,12 @@ class ChatTemplateTest {
     }
 
     @Test
+    void theIterableTestIsPythons() throws Exception { // Python's jinja2 3.1 prints True|True|True|False|False
+        String source = "{{ messages[0]['content'] is iterable }}|{{ messages[0] is iterable }}|{{ [1] is iterable }}|{{ 3 is iterable }}|{{ none is iterable }}";
+        assertEquals("True|True|True|False|False", render(source, Map.of()));
+    }
+
+    @Test
     void tojsonWritesLikePythonJsonDumps() throws Exception {
         Map<String, Object> tool = new java.util.LinkedHashMap<>();
         tool.put("name", "lookup");
