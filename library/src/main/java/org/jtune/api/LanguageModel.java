@@ -226,7 +226,7 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * The next turn of a conversation with tools: the model answers in text or calls tools, as the chat template's tool
-     * syntax has it ({@link ToolSyntax}: Mistral's and the Hermes tags natively, any other template with the tools in
+     * syntax has it ({@link ToolSyntax}: Mistral's and the Hermes tags and Llama 3.1's JSON calls natively, any other template with the tools in
      * the system message and a JSON answer). Calls are generated under the tools' schemas; pass them back as an
      * assistant message with {@code tool_calls} ({@link ToolCall#toOpenAi}) followed by "tool" messages with each
      * {@code tool_call_id} and result, then call this again.
@@ -267,7 +267,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     private boolean opened(ToolSyntax syntax, int[] ids) {
-        for (int id : ids) if (syntax.opensCalls(id, tokenizer)) return true;
+        for (int count = 1; count <= ids.length; count++) if (syntax.opensCalls(ids, count, tokenizer)) return true;
         return false;
     }
 

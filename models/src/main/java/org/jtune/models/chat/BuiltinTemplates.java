@@ -49,11 +49,31 @@ final class BuiltinTemplates {
             {%- endfor %}
             """;
 
-    /** Llama 3 instruct: header-delimited turns ending in <|eot_id|>. */
+    /**
+     * Llama 3 instruct: header-delimited turns ending in <|eot_id|>. With tools (Llama 3.1's JSON calls), the first user turn
+     * opens with the functions and how to call one; an earlier call is an assistant turn holding {"name": ...,
+     * "parameters": ...}, one per turn, and a result an ipython turn.
+     */
     private static final String LLAMA3 = """
             {{- bos_token }}
+            {%- set ns = namespace(tools_shown=false) %}
             {%- for message in messages %}
+            {%- if message['role'] == 'tool' or message['role'] == 'ipython' %}
+            {{- '<|start_header_id|>ipython<|end_header_id|>\\n\\n' + (message['content'] if message['content'] is string else message['content'] | tojson) + '<|eot_id|>' }}
+            {%- elif message['role'] == 'assistant' and message['tool_calls'] %}
+            {%- for call in message['tool_calls'] %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n{"name": "' + call['function']['name'] + '", "parameters": ' + (call['function']['arguments'] | tojson) + '}<|eot_id|>' }}
+            {%- endfor %}
+            {%- elif message['role'] == 'user' and tools and not ns.tools_shown %}
+            {%- set ns.tools_shown = true %}
+            {{- '<|start_header_id|>user<|end_header_id|>\\n\\nTo call one of the functions below, answer with a JSON object alone: {"name": the function, "parameters": an object of its arguments}.\\n\\n' }}
+            {%- for t in tools %}
+            {{- t | tojson(indent=4) + '\\n\\n' }}
+            {%- endfor %}
+            {{- (message['content'] | trim) + '<|eot_id|>' }}
+            {%- else %}
             {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + (message['content'] | trim) + '<|eot_id|>' }}
+            {%- endif %}
             {%- endfor %}
             {%- if add_generation_prompt %}
             {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}

@@ -117,7 +117,7 @@ public final class JsonToolSyntax implements ToolSyntax {
     }
 
     @Override
-    public boolean opensCalls(int token, Tokenizer tokenizer) {
+    public boolean opensCalls(int[] ids, int count, Tokenizer tokenizer) {
         return false;
     }
 

@@ -77,8 +77,8 @@ public final class TaggedToolSyntax implements ToolSyntax {
     }
 
     @Override
-    public boolean opensCalls(int token, Tokenizer tokenizer) {
-        return token == id(tokenizer, open);
+    public boolean opensCalls(int[] ids, int count, Tokenizer tokenizer) {
+        return ids[count - 1] == id(tokenizer, open);
     }
 
     @Override

@@ -36,8 +36,13 @@ final class ToolCalls {
 
     /** {"name": an offered tool, "arguments": an object} as a call with a new id; null when it is not one. */
     static ToolCall call(JsonNode node, ToolUse use, String idPrefix, int idLength) {
+        return call(node, "arguments", use, idPrefix, idLength);
+    }
+
+    /** A call whose arguments are under {@code argumentsKey}; null when the node is not one. */
+    static ToolCall call(JsonNode node, String argumentsKey, ToolUse use, String idPrefix, int idLength) {
         if (node == null || !node.isObject() || !node.path("name").isTextual()) return null;
-        JsonNode arguments = node.get("arguments");
+        JsonNode arguments = node.get(argumentsKey);
         if (arguments == null || !arguments.isObject() || use.tool(node.get("name").asText()) == null) return null;
         return new ToolCall(id(idPrefix, idLength), node.get("name").asText(), arguments.toString());
     }

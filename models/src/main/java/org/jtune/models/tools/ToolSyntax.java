@@ -14,6 +14,8 @@ import org.jtune.models.tokenizer.Tokenizer;
  *       JSON list of calls (Mistral-7B-Instruct v0.3 and later);</li>
  *   <li>{@link TaggedToolSyntax#HERMES}: the template shows the tools itself; each call is one JSON object between
  *       {@code <tool_call>} and {@code </tool_call>} (Qwen2.5, Hermes 2 Pro and other ChatML tool models);</li>
+ *   <li>{@link Llama3ToolSyntax}: the template shows the tools itself; the answer is one call, {@code {"name": ...,
+ *       "parameters": {...}}}, or text (Llama 3.1, 3.2, 3.3);</li>
  *   <li>{@link JsonToolSyntax}: any other template: the tools are described in the system message and the whole answer is
  *       one JSON object, either the calls or the text (as llama.cpp's generic tool format).</li>
  * </ul>
@@ -21,13 +23,14 @@ import org.jtune.models.tokenizer.Tokenizer;
  * under the tools' schemas ({@link #constraint}): once the model opens a call (at once when tool_choice forces one), only
  * JSON of a call of an offered tool can follow, so what {@link #parse} reads is well-formed unless the token limit cut it.
  */
-public sealed interface ToolSyntax permits TaggedToolSyntax, JsonToolSyntax {
+public sealed interface ToolSyntax permits TaggedToolSyntax, Llama3ToolSyntax, JsonToolSyntax {
 
     /** The syntax of a chat template and its tokenizer. */
     static ToolSyntax of(ChatTemplate template, Tokenizer tokenizer) {
         for (TaggedToolSyntax tagged : List.of(TaggedToolSyntax.MISTRAL, TaggedToolSyntax.HERMES)) {
             if (tagged.fits(template.source(), tokenizer)) return tagged;
         }
+        if (Llama3ToolSyntax.fits(template.source(), tokenizer)) return Llama3ToolSyntax.INSTANCE;
         return JsonToolSyntax.INSTANCE;
     }
 
@@ -51,10 +54,11 @@ public sealed interface ToolSyntax permits TaggedToolSyntax, JsonToolSyntax {
     LogitsProcessor constraint(ToolUse use, Tokenizer tokenizer, List<Integer> stopIds);
 
     /**
-     * Whether text is held back from streaming from this generated token on (the token opens the calls); the JSON syntax
-     * holds everything back (its text is only known to be the answer once the JSON is complete).
+     * Whether text is held back from streaming from the last of the answer's tokens so far, {@code ids[count - 1]}, on (that
+     * token opens the calls); the JSON syntax holds everything back (its text is only known to be the answer once the JSON
+     * is complete).
      */
-    boolean opensCalls(int token, Tokenizer tokenizer);
+    boolean opensCalls(int[] ids, int count, Tokenizer tokenizer);
 
     /** Whether streamed text is held back from the first token. */
     boolean holdsAll();

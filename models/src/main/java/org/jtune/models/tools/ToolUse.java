@@ -36,11 +36,16 @@ public record ToolUse(List<ToolDefinition> tools, ToolChoice choice, boolean par
 
     /** One call: {"name": one of {@link #callable}, "arguments": that tool's arguments}, name first. */
     public ObjectNode callSchema() {
+        return callSchema("arguments");
+    }
+
+    /** One call whose arguments are under {@code argumentsKey} (Llama 3.1 writes "parameters"). */
+    public ObjectNode callSchema(String argumentsKey) {
         List<ToolDefinition> callable = callable();
-        if (callable.size() == 1) return callOf(callable.getFirst());
+        if (callable.size() == 1) return callOf(callable.getFirst(), argumentsKey);
         ObjectNode any = JSON.createObjectNode();
         ArrayNode options = any.putArray("anyOf");
-        for (ToolDefinition t : callable) options.add(callOf(t));
+        for (ToolDefinition t : callable) options.add(callOf(t, argumentsKey));
         return any;
     }
 
@@ -53,12 +58,12 @@ public record ToolUse(List<ToolDefinition> tools, ToolChoice choice, boolean par
         return list;
     }
 
-    private static ObjectNode callOf(ToolDefinition t) {
+    private static ObjectNode callOf(ToolDefinition t, String argumentsKey) {
         ObjectNode call = JSON.createObjectNode().put("type", "object");
         ObjectNode properties = call.putObject("properties");
         properties.putObject("name").put("const", t.name());
-        properties.set("arguments", t.argumentsSchema());
-        call.putArray("required").add("name").add("arguments");
+        properties.set(argumentsKey, t.argumentsSchema());
+        call.putArray("required").add("name").add(argumentsKey);
         call.put("additionalProperties", false);
         return call;
     }

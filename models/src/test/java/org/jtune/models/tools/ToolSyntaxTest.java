@@ -65,7 +65,7 @@ class ToolSyntaxTest {
         mistral = Tokenizer.load(MISTRAL);
     }
 
-    private static List<Message> conversation(String callId) {
+    static List<Message> conversation(String callId) {
         Map<String, Object> function = new java.util.LinkedHashMap<>(); // in the order a client's JSON gives
         function.put("name", "get_weather");
         function.put("arguments", "{\"city\": \"Paris\"}");

@@ -284,7 +284,7 @@ final class CompletionEndpoint {
             if (syntax != null) {
                 if (count == ids.length) ids = Arrays.copyOf(ids, count * 2);
                 ids[count++] = t.id();
-                holding |= syntax.holdsAll() || syntax.opensCalls(t.id(), codec.tokenizer());
+                holding |= syntax.holdsAll() || syntax.opensCalls(ids, count, codec.tokenizer());
             }
             if (out.stopped()) {
                 sub.cancel();
