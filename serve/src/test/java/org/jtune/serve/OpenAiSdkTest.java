@@ -292,6 +292,32 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void bestOfAnswersTheCandidatesWithTheHighestLogprobPerToken() {
+        // the same four candidates (seeds 11..14) with their logprobs; 12 tokens, so none ends early and each mean is over
+        // the tokens shown
+        java.util.function.Supplier<CompletionCreateParams.Builder> ask = () -> CompletionCreateParams.builder().model(TestServer.BASE)
+                .prompt("Once upon a time").maxTokens(12L).temperature(1.0).seed(11L);
+        Completion all = client.completions().create(ask.get().n(4L).logprobs(0L).build());
+        List<Integer> order = new ArrayList<>(List.of(0, 1, 2, 3));
+        double[] mean = new double[4];
+        for (int i = 0; i < 4; i++) {
+            var choice = all.choices().get(i);
+            assertEquals("length", choice.finishReason().asString(), "candidate " + i);
+            mean[i] = choice.logprobs().orElseThrow().tokenLogprobs().orElseThrow().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        }
+        order.sort((a, b) -> Double.compare(mean[b], mean[a]));
+        assertNotEquals(mean[order.get(0)], mean[order.get(3)], "the candidates differ");
+        Completion best = client.completions().create(ask.get().n(2L).bestOf(4L).build());
+        assertEquals(2, best.choices().size());
+        for (int k = 0; k < 2; k++) {
+            assertEquals(k, best.choices().get(k).index());
+            assertEquals(all.choices().get(order.get(k)).text(), best.choices().get(k).text(), "rank " + k);
+            assertTrue(best.choices().get(k).logprobs().isEmpty(), "logprobs only when asked");
+        }
+        assertEquals(48, best.usage().orElseThrow().completionTokens(), "usage counts every candidate");
+    }
+
+    @Test
     void feedbackIsStoredForKnownRequestsAndHealthAnswers() throws Exception {
         String id = client.completions().create(CompletionCreateParams.builder().model(TestServer.BASE).prompt("Hi").maxTokens(3L).build()).id();
         HttpClient http = HttpClient.newHttpClient();

@@ -27,13 +27,15 @@ import org.jtune.models.tools.ToolUse;
  * @param jsonSchema   response_format: the JSON Schema the output must follow ({"type": "object"} for json_object,
  *                     already checked to be enforceable), or null for free text
  * @param penalties    presence_penalty, frequency_penalty and logit_bias (token ids not yet checked against the vocabulary)
- * @param n            how many choices to generate for the prompt (1..{@value CompletionRequestParser#MAX_N})
+ * @param n            how many choices to answer with (1..{@value CompletionRequestParser#MAX_N})
+ * @param bestOf       how many to generate (n..{@value CompletionRequestParser#MAX_N}; completions' best_of): the n with the
+ *                     highest log-probability per token are the answer
  * @param tools        tools, tool_choice and parallel_tool_calls (chat), or null without tools
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
-                                OpenAiPenalties penalties, int n, ToolUse tools) {
+                                OpenAiPenalties penalties, int n, int bestOf, ToolUse tools) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

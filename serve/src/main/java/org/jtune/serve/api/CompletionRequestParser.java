@@ -20,7 +20,7 @@ import org.jtune.models.tools.ToolUse;
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (best_of > 1, functions, echo, a schema keyword
+ * range; parameters it cannot honour (functions, echo, a schema keyword
  * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
@@ -76,10 +76,18 @@ public final class CompletionRequestParser {
             seed = s.longValue();
         }
         Integer n = optionalInt(body, "n", 1, MAX_N);
-        Integer bestOf = optionalInt(body, "best_of", 1, 128);
-        if (bestOf != null && bestOf != 1) throw ApiError.invalid("Only best_of = 1 is supported.", "best_of", "unsupported_parameter");
+        Integer bestOf = optionalInt(body, "best_of", 1, MAX_N);
         List<String> stop = stop(body);
         boolean stream = optionalBoolean(body, "stream", false);
+        int choices = n == null ? 1 : n;
+        if (bestOf == null) bestOf = choices;
+        else if (kind == CompletionRequest.Kind.CHAT && bestOf != 1) {
+            throw ApiError.invalid("'best_of' is taken by /v1/completions only; use 'n' and pick among the choices.", "best_of", "unsupported_parameter");
+        } else if (bestOf < choices) {
+            throw ApiError.invalid("'best_of' (" + bestOf + ") must be at least 'n' (" + choices + ").", "best_of");
+        } else if (stream && bestOf > choices) {
+            throw ApiError.invalid("'best_of' greater than 'n' cannot be streamed: the best are known only once all have ended.", "best_of");
+        }
         boolean includeUsage = false;
         JsonNode so = body.get("stream_options");
         if (so != null && !so.isNull()) {
@@ -113,7 +121,7 @@ public final class CompletionRequestParser {
                     "response_format", "unsupported_parameter");
         }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, schema, penalties, n == null ? 1 : n, tools);
+                stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools);
     }
 
     /** tools, tool_choice and parallel_tool_calls (chat only); null without tools. */

@@ -165,13 +165,14 @@ final class CompletionEndpoint {
             LogitsProcessor toolConstraint = syntax != null ? toolConstraint(syntax, req.tools()) : null; // null: tool_choice none needs none
             if (toolConstraint != null) sampling = sampling.withProcessor(toolConstraint);
             if (syntax != null && !req.tools().offered()) syntax = null; // not offered: the answer is text, read as such
-            // n choices: n sequences of the same prompt (sharing its cached prefix), choice i sampling with seed + i
+            // best_of (n unless asked) sequences of the same prompt (sharing its cached prefix), candidate i sampling with
+            // seed + i; ranking them needs each token's log-probability even when the answer shows none
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
+            int logprobs = req.bestOf() > req.n() ? Math.max(req.topLogprobs(), 0) : req.topLogprobs();
             try {
-                for (int i = 0; i < req.n(); i++) {
-                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), req.topLogprobs()),
-                            queue.sink(i)));
+                for (int i = 0; i < req.bestOf(); i++) {
+                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), logprobs), queue.sink(i)));
                 }
             } catch (EngineRejection e) {
                 subs.forEach(Submission::cancel);
@@ -266,6 +267,8 @@ final class CompletionEndpoint {
         String content;          // once ended with tools: the text besides the calls (null: none)
         List<ToolCall> calls = List.of();
         String finish;
+        double logprobSum;       // of its tokens (the stop token too), for best_of
+        int scored;
         int sentChars, sentLogprobs; // streaming: what the chunks so far carried
 
         Choice(CompletionRequest req, ToolSyntax syntax, Trace trace) {
@@ -281,6 +284,10 @@ final class CompletionEndpoint {
             timing.token(t);
             String delta = out.add(t.id());
             if (logprobs != null) logprobs.add(t);
+            if (!Double.isNaN(t.logprob())) {
+                logprobSum += t.logprob();
+                scored++;
+            }
             if (syntax != null) {
                 if (count == ids.length) ids = Arrays.copyOf(ids, count * 2);
                 ids[count++] = t.id();
@@ -324,14 +331,25 @@ final class CompletionEndpoint {
 
     private List<Choice> choices(CompletionRequest req, ToolSyntax syntax, Trace trace) {
         List<Choice> choices = new ArrayList<>();
-        for (int i = 0; i < req.n(); i++) choices.add(new Choice(req, syntax, trace));
+        for (int i = 0; i < req.bestOf(); i++) choices.add(new Choice(req, syntax, trace));
         return choices;
     }
 
-    /** The request log keeps the first choice's text and finish, and the tokens of all. */
-    private static void record(Trace trace, List<Choice> choices) {
-        trace.output = choices.getFirst().out.text();
-        trace.finish = choices.getFirst().finish;
+    /**
+     * best_of: the n candidates with the highest log-probability per token (OpenAI's "best"), best first; ties keep the
+     * seed order. With best_of = n, all of them in seed order.
+     */
+    private static List<Choice> best(List<Choice> candidates, int n) {
+        if (candidates.size() == n) return candidates;
+        List<Choice> ranked = new ArrayList<>(candidates);
+        ranked.sort(java.util.Comparator.comparingDouble((Choice c) -> c.scored == 0 ? Double.NEGATIVE_INFINITY : c.logprobSum / c.scored).reversed());
+        return ranked.subList(0, n);
+    }
+
+    /** The request log keeps the first answered choice's text and finish, and the tokens of all candidates. */
+    private static void record(Trace trace, List<Choice> choices, Choice first) {
+        trace.output = first.out.text();
+        trace.finish = first.finish;
         int tokens = 0;
         for (Choice c : choices) tokens += c.out.tokens();
         trace.completionTokens = tokens;
@@ -360,7 +378,8 @@ final class CompletionEndpoint {
             else c.finish = finishReason((TokenQueue.Finished) e, trace);
         }
         for (Choice c : choices) c.end();
-        record(trace, choices);
+        List<Choice> answered = best(choices, req.n());
+        record(trace, choices, answered.getFirst());
         if (trace.finish.equals("cancelled")) {
             // the client went away (or the server is stopping): nobody to answer
             if (!ex.isClientGone()) throw ApiError.unavailable("The request was cancelled: the server is shutting down.");
@@ -369,7 +388,7 @@ final class CompletionEndpoint {
         }
         if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
         List<ResponseJson.Choice> answer = new ArrayList<>();
-        for (Choice c : choices) answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
+        for (Choice c : answered) answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
 
@@ -410,7 +429,7 @@ final class CompletionEndpoint {
                     ex.event(shape.chunk(i, chat ? null : "", false, lp, c.sentChars, c.finish, req.includeUsage()).toString());
                 }
             }
-            record(trace, choices);
+            record(trace, choices, choices.getFirst());
             if (failed && trace.finish.equals("cancelled")) {
                 ex.abort(new Exchange.ClientGone(null));
                 return;
@@ -424,7 +443,7 @@ final class CompletionEndpoint {
             ex.endEvents();
         } catch (Exchange.ClientGone gone) {
             subs.forEach(Submission::cancel);
-            record(trace, choices);
+            record(trace, choices, choices.getFirst());
             trace.finish = "cancelled";
             ex.abort(gone);
         }

@@ -35,6 +35,15 @@ class CompletionRequestParserTest {
     }
 
     @Test
+    void bestOfIsNUnlessAsked() throws ApiError {
+        assertEquals(3, text("{\"model\":\"m\",\"prompt\":\"x\",\"n\":3}").bestOf());
+        CompletionRequest r = text("{\"model\":\"m\",\"prompt\":\"x\",\"n\":2,\"best_of\":5}");
+        assertEquals(2, r.n());
+        assertEquals(5, r.bestOf());
+        assertEquals(2, text("{\"model\":\"m\",\"prompt\":\"x\",\"n\":2,\"best_of\":2,\"stream\":true}").bestOf(), "best_of = n streams");
+    }
+
+    @Test
     void contentPartsDeveloperRoleStopAndLimitsAreRead() throws ApiError {
         CompletionRequest r = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"developer\",\"content\":\"be brief\"},"
                 + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"text\",\"text\":\"b\"}]}],"
@@ -97,6 +106,10 @@ class CompletionRequestParserTest {
         assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":0}").param());
         assertEquals("max_tokens", chatError("{\"model\":\"m\"," + msgs + ",\"max_tokens\":1.5}").param());
         assertEquals("n", chatError("{\"model\":\"m\"," + msgs + ",\"n\":17}").param());
+        assertEquals("best_of", chatError("{\"model\":\"m\"," + msgs + ",\"best_of\":2}").param());
+        assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"n\":3,\"best_of\":2}")).param());
+        assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":17}")).param());
+        assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":2,\"stream\":true}")).param());
         assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}").param());
         assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"\"]}").param());
         assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"top_logprobs\":2}").param());
