@@ -21,6 +21,7 @@ import org.jtune.eval.compare.Gate;
 import org.jtune.eval.compare.GateResult;
 import org.jtune.eval.compare.MetricDelta;
 import org.jtune.eval.compare.RuleOutcome;
+import org.jtune.eval.generation.BertScorer;
 import org.jtune.eval.report.MetricsJson;
 import org.jtune.eval.report.ReportWriter;
 import picocli.CommandLine.Command;
@@ -68,6 +69,18 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--rouge-stemmer", description = "Porter-stem tokens for ROUGE (rouge-score's use_stemmer=True).")
     boolean rougeStemmer;
+
+    @Option(names = "--bertscore-model", paramLabel = "DIR|FILE.gguf",
+            description = "Add BERTScore (precision, recall, F1) to generation scores, with this model's token embeddings as the scorer: "
+                    + "keep it fixed across the runs you compare (the base model, say), not the model under test.")
+    Path bertScoreModel;
+
+    @Option(names = "--bertscore-layer", paramLabel = "N",
+            description = "The scorer's layer whose hidden states embed the tokens (default: two thirds of its layers, rounded).")
+    Integer bertScoreLayer;
+
+    @Option(names = "--bertscore-idf", description = "Weight BERTScore's token matches by idf over the references (bert_score's idf=True).")
+    boolean bertScoreIdf;
 
     @Option(names = "--resamples", defaultValue = "1000", description = "Paired bootstrap resamples (default ${DEFAULT-VALUE}).")
     int resamples;
@@ -189,6 +202,17 @@ final class EvalCommand implements Callable<Integer> {
             ModelOptions.checkAgainstContext(maxNewTokens, org.jtune.models.arch.Architectures.readConfig(model).maxPositionEmbeddings());
         }
         if (adapter != null && !Files.isDirectory(adapter)) throw new JtuneException("--adapter " + adapter + ": no such adapter folder");
+        bertScoreModel = org.jtune.models.gguf.GgufModels.asFolder("--bertscore-model", bertScoreModel);
+        if (bertScoreModel != null && !Files.isDirectory(bertScoreModel)) throw new JtuneException("--bertscore-model " + bertScoreModel + ": no such model folder");
+        if (bertScoreModel == null && (bertScoreLayer != null || bertScoreIdf)) throw new JtuneException("--bertscore-layer and --bertscore-idf need --bertscore-model");
+        if (bertScoreModel != null) { // before minutes of generation
+            int layers = org.jtune.models.arch.Architectures.readConfig(bertScoreModel).numHiddenLayers();
+            if (bertScoreLayer != null && (bertScoreLayer < 1 || bertScoreLayer > layers)) {
+                throw new JtuneException("--bertscore-layer " + bertScoreLayer + " is outside 1.." + layers + ", the layers of " + bertScoreModel);
+            }
+            if (task != null && Task.parse(task) != Task.GENERATION) throw new JtuneException("--bertscore-model scores generation answers, not " + task);
+            if (suite != null) throw new JtuneException("--bertscore-model scores --data or --predictions runs, not --suite");
+        }
         ModelOptions.noteQloraBase("jtune eval", adapter, quantize);
         if (predictions != null && !Files.isRegularFile(predictions)) throw new JtuneException("--predictions " + predictions + ": no such file");
         if (gate != null && !Files.isRegularFile(gate)) throw new JtuneException("--gate " + gate + ": no such file");
@@ -220,31 +244,38 @@ final class EvalCommand implements Callable<Integer> {
         try (FolderLock lock = out == null ? null : FolderLock.acquire(out, "writing eval results")) {
             List<Prediction> cand = model != null ? ModelRun.predictions(this, model, adapter, adapter, "candidate") : PredictionFile.read(predictions);
             if (baselineIsModel) base = ModelRun.baseline(this, baseline);
-            EvalSettings settings = new EvalSettings(labelSet, rougeStemmer, List.of());
-            Task t = task != null ? Task.parse(task) : settings.inferTask(cand);
-            Evaluator evaluator = settings.evaluatorFor(t);
-            Comparison cmp = null;
-            EvalResult result;
-            if (base != null) {
-                cmp = Comparison.run(evaluator, base, cand, resamples, seed);
-                result = cmp.candidate();
-            } else {
-                result = evaluator.evaluate(cand);
+            Task t = task != null ? Task.parse(task) : new EvalSettings(labelSet, rougeStemmer, List.of()).inferTask(cand);
+            if (bertScoreModel != null && t != Task.GENERATION) throw new JtuneException("--bertscore-model scores generation answers, and this is " + t.id());
+            try (BertScorer scorer = bertScoreModel == null ? null : BertScorer.load(bertScoreModel, bertScoreLayer, bertScoreIdf)) {
+                return score(new EvalSettings(labelSet, rougeStemmer, List.of(), scorer), t, g, base, cand);
             }
-            GateResult verdict = g == null ? null : g.evaluate(result, cmp);
-            printSummary(result, cmp, verdict);
-            if (out != null) {
-                try (StagedFolder staged = StagedFolder.begin(out)) { // the folder is switched in whole: never new metrics beside old predictions
-                    if (model != null) PredictionsJsonl.write(staged.path().resolve(PredictionsJsonl.FILE), cand, result);
-                    ReportWriter.write(staged.path(), "jtune eval — " + (model != null ? model.getFileName() + " on " + data.getFileName()
-                            : predictions.getFileName()), result, cmp, verdict);
-                    staged.commit();
-                }
-                System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
-            }
-            if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));
-            return verdict != null && !verdict.passed() ? 1 : 0;
         }
+    }
+
+    /** Scores the candidate (against the baseline), applies the gate, prints and writes the results; the exit code. */
+    private int score(EvalSettings settings, Task t, Gate g, List<Prediction> base, List<Prediction> cand) throws JtuneException {
+        Evaluator evaluator = settings.evaluatorFor(t);
+        Comparison cmp = null;
+        EvalResult result;
+        if (base != null) {
+            cmp = Comparison.run(evaluator, base, cand, resamples, seed);
+            result = cmp.candidate();
+        } else {
+            result = evaluator.evaluate(cand);
+        }
+        GateResult verdict = g == null ? null : g.evaluate(result, cmp);
+        printSummary(result, cmp, verdict);
+        if (out != null) {
+            try (StagedFolder staged = StagedFolder.begin(out)) { // the folder is switched in whole: never new metrics beside old predictions
+                if (model != null) PredictionsJsonl.write(staged.path().resolve(PredictionsJsonl.FILE), cand, result);
+                ReportWriter.write(staged.path(), "jtune eval — " + (model != null ? model.getFileName() + " on " + data.getFileName()
+                        : predictions.getFileName()), result, cmp, verdict);
+                staged.commit();
+            }
+            System.err.println("wrote " + out.resolve(ReportWriter.METRICS) + " and " + out.resolve(ReportWriter.REPORT));
+        }
+        if (json) System.out.println(MetricsJson.line(MetricsJson.of(result, cmp, verdict)));
+        return verdict != null && !verdict.passed() ? 1 : 0;
     }
 
     private static void printSummary(EvalResult r, Comparison cmp, GateResult gate) {

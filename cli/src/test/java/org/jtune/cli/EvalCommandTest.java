@@ -109,6 +109,26 @@ class EvalCommandTest {
     }
 
     @Test
+    void bertScoreWithAFixedScorerModel() throws Exception {
+        Path stories = org.jtune.testing.SharedData.require("models/stories260K");
+        Path gen = write("gen.jsonl", "{\"reference\": \"The cat sat on the mat.\", \"prediction\": \"The cat sat on the mat.\"}\n"
+                + "{\"reference\": \"Lily found a red ball.\", \"prediction\": \"Tom was sad.\"}\n");
+        Run g = run("eval", "--predictions", gen.toString(), "--json", "--bertscore-model", stories.toString(), "--bertscore-idf");
+        assertEquals(0, g.exit(), g.err());
+        JsonNode j = new ObjectMapper().readTree(g.out());
+        double f1 = j.get("metrics").get("bertscore_f1").asDouble();
+        assertTrue(f1 > 0.5 && f1 < 1, "one answer equal to its reference, one not: " + f1);
+        assertEquals("stories260K, layer 3 of 5, idf", j.get("report").get("bertScore").asText());
+        Run badLayer = run("eval", "--predictions", gen.toString(), "--bertscore-model", stories.toString(), "--bertscore-layer", "9");
+        assertEquals(2, badLayer.exit());
+        assertTrue(badLayer.err().contains("--bertscore-layer 9 is outside 1..5"), badLayer.err());
+        Run noModel = run("eval", "--predictions", gen.toString(), "--bertscore-idf");
+        assertTrue(noModel.exit() == 2 && noModel.err().contains("need --bertscore-model"), noModel.err());
+        Run classes = run("eval", "--predictions", gen.toString(), "--task", "classification", "--bertscore-model", stories.toString());
+        assertTrue(classes.exit() == 2 && classes.err().contains("scores generation answers"), classes.err());
+    }
+
+    @Test
     void humanExportAndImport() throws Exception {
         Path b = write("b.jsonl", "{\"id\":\"1\",\"input\":\"q1\",\"reference\":\"r\",\"prediction\":\"old\"}\n{\"id\":\"2\",\"input\":\"q2\",\"reference\":\"r\",\"prediction\":\"old\"}\n");
         Path c = write("c.jsonl", "{\"id\":\"1\",\"input\":\"q1\",\"reference\":\"r\",\"prediction\":\"new\"}\n{\"id\":\"2\",\"input\":\"q2\",\"reference\":\"r\",\"prediction\":\"new\"}\n");

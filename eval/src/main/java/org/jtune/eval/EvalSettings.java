@@ -5,13 +5,15 @@ import org.jtune.JtuneException;
 import org.jtune.eval.classification.ClassificationEvaluator;
 import org.jtune.eval.extraction.ExtractionEvaluator;
 import org.jtune.eval.extraction.JsonAnswer;
+import org.jtune.eval.generation.BertScorer;
 import org.jtune.eval.generation.GenerationEvaluator;
 
 /**
  * The settings that choose and configure an {@link Evaluator}: an explicit label set (classification; empty:
- * from the examples), ROUGE stemming (generation), required fields (extraction; empty: the reference's).
+ * from the examples), ROUGE stemming and BERTScore's scorer (generation; null: no BERTScore), required fields
+ * (extraction; empty: the reference's).
  */
-public record EvalSettings(List<String> labels, boolean rougeStemming, List<String> requiredFields) {
+public record EvalSettings(List<String> labels, boolean rougeStemming, List<String> requiredFields, BertScorer bertScore) {
     public static final EvalSettings DEFAULTS = new EvalSettings(List.of(), false, List.of());
 
     public EvalSettings {
@@ -19,11 +21,15 @@ public record EvalSettings(List<String> labels, boolean rougeStemming, List<Stri
         requiredFields = List.copyOf(requiredFields);
     }
 
+    public EvalSettings(List<String> labels, boolean rougeStemming, List<String> requiredFields) {
+        this(labels, rougeStemming, requiredFields, null);
+    }
+
     public Evaluator evaluatorFor(Task task) {
         return switch (task) {
             case CLASSIFICATION -> labels.isEmpty() ? ClassificationEvaluator.fromExamples()
                     : ClassificationEvaluator.withLabels(labels);
-            case GENERATION -> GenerationEvaluator.create(rougeStemming);
+            case GENERATION -> GenerationEvaluator.create(rougeStemming, bertScore);
             case EXTRACTION -> requiredFields.isEmpty() ? ExtractionEvaluator.create()
                     : ExtractionEvaluator.requiring(requiredFields);
         };

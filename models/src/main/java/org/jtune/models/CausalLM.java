@@ -31,7 +31,21 @@ public interface CausalLM extends AutoCloseable {
      * Final-norm hidden states (B, T, dim) of token ids (B, T) I32 at positions (B, T) I32. Records
      * the graph for training unless under {@link org.jtune.autograd.NoGrad}.
      */
-    Variable hidden(Tensor ids, Tensor positions, ForwardPass pass);
+    default Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
+        return hiddenAfter(config().numHiddenLayers(), ids, positions, pass);
+    }
+
+    /**
+     * The hidden states (B, T, dim) after the first {@code depth} decoder layers: 0 gives the token embeddings, every layer
+     * gives {@link #hidden} (after the final norm), as Hugging Face's {@code hidden_states[depth]}. Embedding-based scores
+     * (BERTScore) read a middle layer.
+     */
+    Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass);
+
+    /** An {@link IllegalArgumentException} unless 0 ≤ depth ≤ layers. */
+    static void checkDepth(int depth, int layers) {
+        if (depth < 0 || depth > layers) throw new IllegalArgumentException("depth " + depth + " is outside 0.." + layers + " decoder layers");
+    }
 
     /** Logits (..., vocab) of hidden states (..., dim), through the given adapters (null: the active ones). */
     Variable logits(Variable hidden, AdapterRouting adapters);

@@ -13,20 +13,28 @@ import org.jtune.eval.Task;
 /**
  * Scores free-text answers against one reference each: exact match (after trimming), exact match after
  * SQuAD normalisation, mean ROUGE-1/2/L/Lsum precision, recall and F (rouge-score), corpus BLEU (sacreBLEU
- * defaults), corpus chrF (sacreBLEU defaults), and length statistics. Empty predictions are scored (they
- * match nothing) and counted. Per-example statistics are kept so that a resample is scored by summing.
+ * defaults), corpus chrF (sacreBLEU defaults), length statistics, and with a {@link BertScorer} the mean BERTScore
+ * precision, recall and F1. Empty predictions are scored (they match nothing) and counted. Per-example statistics are kept
+ * so that a resample is scored by summing.
  */
 public final class GenerationEvaluator implements Evaluator {
     private static final String[] ROUGE = {"rouge1", "rouge2", "rougeL", "rougeLsum"};
     private final boolean stem;
+    private final BertScorer bertScore;
 
-    private GenerationEvaluator(boolean stem) {
+    private GenerationEvaluator(boolean stem, BertScorer bertScore) {
         this.stem = stem;
+        this.bertScore = bertScore;
     }
 
     /** @param rougeStemming Porter-stem tokens for ROUGE, as rouge-score's {@code use_stemmer=True} */
     public static GenerationEvaluator create(boolean rougeStemming) {
-        return new GenerationEvaluator(rougeStemming);
+        return new GenerationEvaluator(rougeStemming, null);
+    }
+
+    /** With BERTScore from {@code bertScore} (null: none). */
+    public static GenerationEvaluator create(boolean rougeStemming, BertScorer bertScore) {
+        return new GenerationEvaluator(rougeStemming, bertScore);
     }
 
     @Override
@@ -72,19 +80,21 @@ public final class GenerationEvaluator implements Evaluator {
             predChars[i] = hyp.codePointCount(0, hyp.length());
             refChars[i] = ref.codePointCount(0, ref.length());
         }
+        BertScorer.Scores bert = bertScore == null ? null
+                : bertScore.score(predictions.stream().map(Prediction::prediction).toList(), predictions.stream().map(Prediction::reference).toList());
         int[] all = new int[n];
         for (int i = 0; i < n; i++) all[i] = i;
         GenerationReport report = new GenerationReport(stem,
                 "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.x-compatible",
                 "nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.x-compatible",
                 LengthStats.of(predWords), LengthStats.of(refWords), LengthStats.of(predChars),
-                LengthStats.of(refChars), empty);
-        Stats stats = new Stats(exact, exactNorm, rougeStats, bleuStats, chrfStats, predWords, refWords, chrf);
+                LengthStats.of(refChars), empty, bertScore == null ? null : bertScore.description());
+        Stats stats = new Stats(exact, exactNorm, rougeStats, bleuStats, chrfStats, predWords, refWords, chrf, bert);
         return new EvalResult(Task.GENERATION, ids, stats.on(all), report, correct, stats::on);
     }
 
     private record Stats(double[] exact, double[] exactNorm, double[][] rouge, long[][] bleu, long[][] chrfStats,
-                         long[] predWords, long[] refWords, Chrf chrf) {
+                         long[] predWords, long[] refWords, Chrf chrf, BertScorer.Scores bert) {
         Map<String, Double> on(int[] idx) {
             double em = 0, emn = 0;
             double[] r = new double[12];
@@ -112,7 +122,18 @@ public final class GenerationEvaluator implements Evaluator {
             m.put("chrf", chrf.score(c));
             m.put("prediction_words_mean", (double) pw / n);
             m.put("length_ratio", rw == 0 ? 0 : (double) pw / rw);
+            if (bert != null) {
+                m.put("bertscore_precision", mean(bert.precision(), idx));
+                m.put("bertscore_recall", mean(bert.recall(), idx));
+                m.put("bertscore_f1", mean(bert.f1(), idx));
+            }
             return m;
+        }
+
+        private static double mean(double[] values, int[] idx) {
+            double sum = 0;
+            for (int i : idx) sum += values[i];
+            return idx.length == 0 ? 0 : sum / idx.length;
         }
     }
 }

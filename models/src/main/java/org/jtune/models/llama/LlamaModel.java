@@ -138,15 +138,16 @@ public final class LlamaModel implements CausalLM {
     // ---- forward ---------------------------------------------------------------------------------
 
     @Override
-    public Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
+    public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
+        CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
         Variable h = tokens.embed(ids, routing);
-        for (int l = 0; l < layers.size(); l++) {
+        for (int l = 0; l < depth; l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),
                     in -> block(layer, in[0], positions, routing, pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, pass.mask())), h);
         }
-        return RmsNorm.apply(h, norm.value(), eps);
+        return depth == layers.size() ? RmsNorm.apply(h, norm.value(), eps) : h;
     }
 
     /** One decoder layer over hidden states (B, T, dim). */

@@ -141,18 +141,19 @@ public final class Phi3Model implements CausalLM {
 
     /** The whole batch takes the long factors when its longest sequence (max position + 1) passes the switch, as transformers does. */
     @Override
-    public Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
+    public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
+        CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
         int maxPosition = Arrays.stream(positions.toIntArray()).max().orElse(0);
         boolean longFactors = rope.isLong(maxPosition + 1);
         AttentionMask mask = pass.mask().withWindow(window());
         Variable h = tokens.embed(ids, routing);
-        for (int l = 0; l < layers.size(); l++) {
+        for (int l = 0; l < depth; l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(), in -> block(layer, in[0], positions, longFactors, routing,
                     pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, mask)), h);
         }
-        return RmsNorm.apply(h, norm.value(), eps);
+        return depth == layers.size() ? RmsNorm.apply(h, norm.value(), eps) : h;
     }
 
     /** One decoder layer over hidden states (B, T, dim). */

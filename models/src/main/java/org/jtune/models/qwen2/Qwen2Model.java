@@ -153,16 +153,17 @@ public final class Qwen2Model implements CausalLM {
     // ---- forward ---------------------------------------------------------------------------------
 
     @Override
-    public Variable hidden(Tensor ids, Tensor positions, ForwardPass pass) {
+    public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
+        CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
         Variable h = tokens.embed(ids, routing);
-        for (int l = 0; l < layers.size(); l++) {
+        for (int l = 0; l < depth; l++) {
             int layer = l;
             AttentionMask mask = pass.mask().withWindow(config.layerWindow(l));
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),
                     in -> block(layer, in[0], positions, routing, pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, mask)), h);
         }
-        return RmsNorm.apply(h, norm.value(), eps);
+        return depth == layers.size() ? RmsNorm.apply(h, norm.value(), eps) : h;
     }
 
     /** One decoder layer over hidden states (B, T, dim). */
