@@ -20,6 +20,12 @@ public final class Sequence {
 
         /** The sequence ended (after its last token, or when cancelled). */
         default void onFinish(Sequence sequence) {}
+
+        /**
+         * With {@link SequenceRequest#promptLogits}: the raw logit row that predicts prompt token {@code position} (1 ..
+         * prompt length − 1), once each, in order, as the prompt is computed; the row is the listener's to keep.
+         */
+        default void onPromptLogits(Sequence sequence, int position, float[] logits) {}
     }
 
     final long id;
@@ -32,6 +38,7 @@ public final class Sequence {
     int length;           // valid entries of history
     int fed;              // entries of history already in the cache; the rest is fed next (prompt chunks, or the last sampled token)
     int reused;           // prompt positions taken from cached prefix blocks instead of being computed
+    int promptReported;   // promptLogits: prompt positions whose logit rows the listener has had (a preempted sequence recomputes them)
     int preemptions;      // times its cache was taken back for others (it then recomputes)
     int draftLimit;       // prompt lookup: most tokens to draft next step (halved after a miss, doubled when all were right)
     int draftMisses;      // prompt lookup: draft steps in a row whose drafts were mostly wrong (misses)

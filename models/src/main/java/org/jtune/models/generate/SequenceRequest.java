@@ -8,8 +8,12 @@ package org.jtune.models.generate;
  * @param adapter      the LoRA adapter to generate with (loaded on the model), or null for the base model
  * @param decoder      turns generated ids into text for stop strings, or null when there are none
  * @param keepLogits   hand each step's raw logit row to the listener (for logprobs)
+ * @param promptLogits hand the listener the raw logit row before each prompt token after the first
+ *                     ({@link Sequence.Listener#onPromptLogits}: the prompt's own log-probabilities, OpenAI's echo); the
+ *                     prompt is then computed whole, never taken from cached prefix blocks
  */
-public record SequenceRequest(int[] prompt, SamplingConfig sampling, String adapter, Decoder decoder, boolean keepLogits) {
+public record SequenceRequest(int[] prompt, SamplingConfig sampling, String adapter, Decoder decoder, boolean keepLogits,
+                              boolean promptLogits) {
     /** Turns generated ids into text. */
     @FunctionalInterface
     public interface Decoder {
@@ -22,6 +26,10 @@ public record SequenceRequest(int[] prompt, SamplingConfig sampling, String adap
         if (!sampling.stopStrings().isEmpty() && decoder == null) {
             throw new IllegalArgumentException("stop strings need a decoder to turn ids into text");
         }
+    }
+
+    public SequenceRequest(int[] prompt, SamplingConfig sampling, String adapter, Decoder decoder, boolean keepLogits) {
+        this(prompt, sampling, adapter, decoder, keepLogits, false);
     }
 
     public static SequenceRequest of(int[] prompt, SamplingConfig sampling) {

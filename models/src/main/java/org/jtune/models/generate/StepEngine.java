@@ -186,6 +186,7 @@ public final class StepEngine {
         admit();
         List<Sequence> batch = new ArrayList<>();
         List<SequenceChunk> chunks = new ArrayList<>();
+        List<Boolean> checksDrafts = new ArrayList<>(); // per chunk: it checks drafts (else its rows beyond the last are prompt logits)
         int budget = limits.maxStepTokens();
         int decoding = 0;
         for (Sequence s : live) if (s.length - s.fed == 1) decoding++;
@@ -201,8 +202,11 @@ public final class StepEngine {
                 if (draft.length > 0 && !reserveDraft(s, 1 + draft.length)) draft = NO_DRAFT;
                 if (draft.length == 0 && !reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
-                if (draft.length == 0) chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter()));
-                else {
+                checksDrafts.add(draft.length > 0);
+                if (draft.length == 0) {
+                    boolean scored = s.request.promptLogits() && s.promptReported < s.request.prompt().length - 1;
+                    chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter(), scored ? t : 1));
+                } else {
                     int[] fed = new int[1 + draft.length];
                     fed[0] = s.history[s.fed];
                     System.arraycopy(draft, 0, fed, 1, draft.length);
@@ -216,6 +220,7 @@ public final class StepEngine {
         for (int i = batch.size() - 1; i >= 0; i--) { // a later reservation may have preempted an earlier member
             if (!live.contains(batch.get(i))) {
                 batch.remove(i);
+                checksDrafts.remove(i);
                 budget += chunks.remove(i).tokens().length;
             }
         }
@@ -237,10 +242,11 @@ public final class StepEngine {
         for (int i = 0; i < batch.size(); i++) {
             Sequence s = batch.get(i);
             int[] fedNow = chunks.get(i).tokens();
-            if (chunks.get(i).logitRows() > 1) { // drafts checked: the cache keeps what is confirmed (below)
+            if (checksDrafts.get(i)) { // drafts checked: the cache keeps what is confirmed (below)
                 ready.add(i);
                 continue;
             }
+            if (s.request.promptLogits() && chunks.get(i).logitRows() == fedNow.length) reportPromptLogits(s, all, firstRow[i] * vocab, fedNow.length, vocab);
             s.cache.advance(fedNow);
             s.fed += fedNow.length;
             if (s.fed == s.length) ready.add(i);
@@ -255,18 +261,19 @@ public final class StepEngine {
                 Sequence s = batch.get(i);
                 SequenceChunk c = chunks.get(i);
                 // row j follows the chunk's token j (of its last logitRows): with drafts, the token drawn there is kept
-                // while the draft before it was right, so the first wrong draft's row gives the last token
+                // while the draft before it was right, so the first wrong draft's row gives the last token; a prompt
+                // chunk samples from its last row only (the others were the prompt's logits)
                 int n = 0;
                 tokens[r] = new int[c.logitRows()];
                 raw[r] = new float[c.logitRows()][];
-                for (int j = 0; j < c.logitRows(); j++) {
+                for (int j = checksDrafts.get(i) ? 0 : c.logitRows() - 1; j < c.logitRows(); j++) {
                     int at = firstRow[i] + j;
                     float[] row = Arrays.copyOfRange(all, at * vocab, (at + 1) * vocab);
-                    if (s.request.keepLogits()) raw[r][j] = row.clone();
+                    if (s.request.keepLogits()) raw[r][n] = row.clone();
                     for (LogitsProcessor.State p : s.processors) p.process(row);
                     tokens[r][n++] = s.sampler.next(row, s.history, s.length);
                     int offset = c.tokens().length - c.logitRows() + j + 1; // the chunk's token after this row
-                    if (offset >= c.tokens().length || c.tokens()[offset] != tokens[r][j]) break;
+                    if (offset >= c.tokens().length || c.tokens()[offset] != tokens[r][n - 1]) break;
                 }
                 tokens[r] = Arrays.copyOf(tokens[r], n);
             }
@@ -280,7 +287,7 @@ public final class StepEngine {
                 accept(s, tok, raw[r][taken++]);
                 if (s.finish != null) break;
             }
-            if (c.logitRows() > 1) {
+            if (checksDrafts.get(i)) {
                 // the fed token and the drafts confirmed before the last token taken: their keys and values are right
                 s.cache.advance(Arrays.copyOf(c.tokens(), taken));
                 s.fed += taken;
@@ -372,7 +379,7 @@ public final class StepEngine {
             int capacity = Math.max(1, Math.min(model.config().maxPositionEmbeddings(), s.request.prompt().length + s.request.sampling().maxNewTokens()));
             if (pool != null) {
                 PagedKvCache cache = new PagedKvCache(pool, capacity);
-                int reused = cache.reusePrefix(Arrays.copyOf(s.history, s.length));
+                int reused = s.request.promptLogits() ? 0 : cache.reusePrefix(Arrays.copyOf(s.history, s.length));
                 if (!cache.reserve(Math.min(s.length - reused, limits.maxStepTokens())) && !live.isEmpty()) {
                     cache.release(); // wait until running sequences give memory back
                     return;
@@ -436,6 +443,20 @@ public final class StepEngine {
                 end(s, Sequence.Finish.CANCELLED);
                 it.remove();
             }
+        }
+    }
+
+    /**
+     * Hands the listener the rows of a prompt chunk just computed (rows from {@code from} in {@code all}, one per fed
+     * token, before s.fed moves): the row at position p predicts prompt token p + 1; rows already reported (a preempted
+     * sequence recomputes its prompt) and the row after the prompt (its first token is sampled from it) are skipped.
+     */
+    private static void reportPromptLogits(Sequence s, float[] all, int from, int rows, int vocab) {
+        for (int j = 0; j < rows; j++) {
+            int next = s.fed + j + 1;
+            if (next >= s.request.prompt().length || next <= s.promptReported) continue;
+            s.promptReported = next;
+            if (s.listener != null) s.listener.onPromptLogits(s, next, Arrays.copyOfRange(all, (from / vocab + j) * vocab, (from / vocab + j + 1) * vocab));
         }
     }
 

@@ -31,11 +31,14 @@ import org.jtune.models.tools.ToolUse;
  * @param bestOf       how many to generate (n..{@value CompletionRequestParser#MAX_N}; completions' best_of): the n with the
  *                     highest log-probability per token are the answer
  * @param tools        tools, tool_choice and parallel_tool_calls (chat), or null without tools
+ * @param echo         completions: the answer's text starts with the prompt, and its logprobs (when asked) with the
+ *                     prompt's tokens, the first without a log-probability (OpenAI's echo; lm-evaluation-harness scores
+ *                     continuations with it); maxTokens may then be 0
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
-                                OpenAiPenalties penalties, int n, int bestOf, ToolUse tools) {
+                                OpenAiPenalties penalties, int n, int bestOf, ToolUse tools, boolean echo) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

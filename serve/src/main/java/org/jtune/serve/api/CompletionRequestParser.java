@@ -20,7 +20,7 @@ import org.jtune.models.tools.ToolUse;
 /**
  * Reads a completion request body into a {@link CompletionRequest}, checking every parameter this
  * server knows: wrong types and out-of-range values are 400s that name the parameter and its allowed
- * range; parameters it cannot honour (functions, echo, a schema keyword
+ * range; parameters it cannot honour (functions, a streamed echo, a schema keyword
  * constrained generation cannot enforce, ...) are 400s as
  * well, never silently ignored. Fields it does not know are ignored, as OpenAI-compatible servers do
  * (clients send store, metadata, user, ...).
@@ -64,8 +64,10 @@ public final class CompletionRequestParser {
                 throw ApiError.invalid("'prompt' must be a string, or an array of token ids (one prompt per request).", "prompt");
             }
         }
-        Integer maxTokens = optionalInt(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
-        if (maxTokens == null) maxTokens = optionalInt(body, "max_tokens", 1, Integer.MAX_VALUE);
+        boolean echo = kind == CompletionRequest.Kind.TEXT && optionalBoolean(body, "echo", false);
+        int fewestTokens = echo ? 0 : 1; // echo with max_tokens 0 scores the prompt alone
+        Integer maxTokens = optionalInt(body, "max_completion_tokens", fewestTokens, Integer.MAX_VALUE);
+        if (maxTokens == null) maxTokens = optionalInt(body, "max_tokens", fewestTokens, Integer.MAX_VALUE);
         float temperature = (float) optionalNumber(body, "temperature", 0, 2, 1);
         float topP = (float) optionalNumber(body, "top_p", 0, 1, 1);
         if (!(topP > 0)) throw ApiError.invalid("'top_p' must be greater than 0 and at most 1, got " + topP + ".", "top_p");
@@ -104,7 +106,7 @@ public final class CompletionRequestParser {
         } else {
             Integer lp = optionalInt(body, "logprobs", 0, 5);
             if (lp != null) topLogprobs = lp;
-            if (optionalBoolean(body, "echo", false)) throw ApiError.invalid("'echo' is not supported.", "echo", "unsupported_parameter");
+            if (echo && stream) throw ApiError.invalid("'echo' is answered whole: it cannot be streamed.", "echo", "unsupported_parameter");
             JsonNode suffix = body.get("suffix");
             if (suffix != null && !suffix.isNull()) throw ApiError.invalid("'suffix' is not supported.", "suffix", "unsupported_parameter");
         }
@@ -121,7 +123,7 @@ public final class CompletionRequestParser {
                     "response_format", "unsupported_parameter");
         }
         return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools);
+                stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools, echo);
     }
 
     /** tools, tool_choice and parallel_tool_calls (chat only); null without tools. */

@@ -157,9 +157,14 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
             for (GeneratedToken t : tokens) {
                 String s = tokenText.apply(t.id());
                 toks.add(s);
-                lps.add(t.logprob());
-                ObjectNode top = tops.addObject();
-                for (int i = 0; i < t.topIds().length; i++) top.put(tokenText.apply(t.topIds()[i]), t.topLogprobs()[i]);
+                if (Double.isNaN(t.logprob())) { // echo: the prompt's first token, which nothing predicts
+                    lps.addNull();
+                    tops.addNull();
+                } else {
+                    lps.add(t.logprob());
+                    ObjectNode top = tops.addObject();
+                    for (int i = 0; i < t.topIds().length; i++) top.put(tokenText.apply(t.topIds()[i]), t.topLogprobs()[i]);
+                }
                 offsets.add(offset);
                 offset += s.length();
             }

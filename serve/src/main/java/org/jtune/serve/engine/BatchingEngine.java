@@ -100,6 +100,16 @@ public final class BatchingEngine implements Engine {
         }
 
         @Override
+        public void onPromptLogits(Sequence s, int position, float[] logits) {
+            GeneratedToken t = TokenLogprobs.of(logits, request.promptIds()[position], request.topLogprobs(), System.nanoTime());
+            try {
+                sink.onPromptToken(position, t);
+            } catch (RuntimeException e) {
+                steps.cancel(s);
+            }
+        }
+
+        @Override
         public void onFinish(Sequence s) {
             started.remove(this);
             publish(); // its KV memory is released by now: the gauges are current when the sink hears the end
@@ -300,7 +310,7 @@ public final class BatchingEngine implements Engine {
                 started.add(p);
                 // greedy requests draft by prompt lookup when the server was started so (--prompt-lookup)
                 SamplingConfig sampling = r.sampling().promptLookup() == 0 ? r.sampling().withPromptLookup(options.promptLookup()) : r.sampling();
-                p.sequence = steps.add(new SequenceRequest(r.promptIds(), sampling, models.adapterOf(r.model()), null, r.logprobs()), p);
+                p.sequence = steps.add(new SequenceRequest(r.promptIds(), sampling, models.adapterOf(r.model()), null, r.logprobs(), r.promptLogprobs()), p);
                 if (p.cancelled.get()) steps.cancel(p.sequence);
             } catch (IllegalArgumentException e) {
                 started.remove(p);

@@ -15,8 +15,10 @@ import org.jtune.models.generate.SamplingConfig;
  *                    empty (they are the caller's)
  * @param topLogprobs −1: no log-probabilities; 0..20: the chosen token's log-probability and this many
  *                    most likely alternatives per step
+ * @param promptLogprobs report the prompt's tokens after the first with their log-probabilities and alternatives too
+ *                    ({@link TokenSink#onPromptToken}; OpenAI's echo with logprobs): needs topLogprobs ≥ 0
  */
-public record GenerationRequest(String id, String model, int[] promptIds, SamplingConfig sampling, int topLogprobs) {
+public record GenerationRequest(String id, String model, int[] promptIds, SamplingConfig sampling, int topLogprobs, boolean promptLogprobs) {
     public static final int MAX_TOP_LOGPROBS = 20;
 
     public GenerationRequest {
@@ -28,7 +30,12 @@ public record GenerationRequest(String id, String model, int[] promptIds, Sampli
         if (topLogprobs < -1 || topLogprobs > MAX_TOP_LOGPROBS) {
             throw new IllegalArgumentException("top logprobs must be -1 (none) or 0.." + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
         }
+        if (promptLogprobs && topLogprobs < 0) throw new IllegalArgumentException("prompt logprobs need top logprobs of 0 or more");
         promptIds = promptIds.clone();
+    }
+
+    public GenerationRequest(String id, String model, int[] promptIds, SamplingConfig sampling, int topLogprobs) {
+        this(id, model, promptIds, sampling, topLogprobs, false);
     }
 
     public boolean logprobs() {

@@ -10,6 +10,12 @@ public interface TokenSink {
     void onToken(GeneratedToken token);
 
     /**
+     * With {@link GenerationRequest#promptLogprobs}: prompt token {@code position} (1 .. prompt length − 1) with its
+     * log-probability and alternatives, once each, in order, before the first generated token.
+     */
+    default void onPromptToken(int position, GeneratedToken token) {}
+
+    /**
      * The request is over; nothing more follows.
      *
      * @param promptTokens     prompt length the engine processed

@@ -149,7 +149,8 @@ final class CompletionEndpoint {
             if (!engine.modelNames().contains(req.model())) throw ApiError.unknownModel(req.model(), engine.modelNames());
             trace.adapter = req.model().equals(engine.modelNames().getFirst()) ? null : req.model();
             int[] ids = prompt(req, trace);
-            int maxNew = maxNewTokens(req, ids.length);
+            // echo with max_tokens 0 scores the prompt alone: the engine computes the prompt and one token, which is dropped
+            int maxNew = Math.max(1, maxNewTokens(req, ids.length));
             long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
             var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of());
             if (req.penalties().isActive()) {
@@ -170,9 +171,11 @@ final class CompletionEndpoint {
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
             int logprobs = req.bestOf() > req.n() ? Math.max(req.topLogprobs(), 0) : req.topLogprobs();
+            boolean promptLogprobs = req.echo() && req.logprobs();
             try {
                 for (int i = 0; i < req.bestOf(); i++) {
-                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), logprobs), queue.sink(i)));
+                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), logprobs, promptLogprobs),
+                            queue.sink(i)));
                 }
             } catch (EngineRejection e) {
                 subs.forEach(Submission::cancel);
@@ -189,7 +192,7 @@ final class CompletionEndpoint {
             try {
                 ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
                 if (req.stream()) stream(ex, req, syntax, queue, subs, shape, trace);
-                else whole(ex, req, syntax, queue, subs, shape, trace);
+                else whole(ex, req, syntax, queue, subs, shape, trace, ids);
             } finally {
                 subs.forEach(Submission::cancel); // no-op for those that finished; frees the sequences at once otherwise
             }
@@ -269,6 +272,8 @@ final class CompletionEndpoint {
         String finish;
         double logprobSum;       // of its tokens (the stop token too), for best_of
         int scored;
+        final boolean dropGenerated;             // echo with max_tokens 0: the one token the engine made is not the answer's
+        final List<GeneratedToken> promptLogprobs; // echo with logprobs: the prompt's tokens after the first, in order
         int sentChars, sentLogprobs; // streaming: what the chunks so far carried
 
         Choice(CompletionRequest req, ToolSyntax syntax, Trace trace) {
@@ -277,11 +282,33 @@ final class CompletionEndpoint {
             timing = new Timing(trace);
             this.syntax = syntax;
             this.tools = req.tools();
+            dropGenerated = req.maxTokens() != null && req.maxTokens() == 0;
+            promptLogprobs = req.echo() && req.logprobs() ? new ArrayList<>() : null;
+        }
+
+        void promptToken(int position, GeneratedToken t) {
+            if (position != promptLogprobs.size() + 1) throw new IllegalStateException("prompt token " + position + " after " + promptLogprobs.size());
+            promptLogprobs.add(t);
+        }
+
+        /** echo's logprobs: the prompt's first token (none: nothing precedes it), the others, then the answer's. */
+        List<GeneratedToken> echoedLogprobs(int[] promptIds) {
+            if (logprobs == null) return null;
+            List<GeneratedToken> all = new ArrayList<>();
+            all.add(GeneratedToken.plain(promptIds[0], 0));
+            all.addAll(promptLogprobs);
+            all.addAll(logprobs);
+            return all;
         }
 
         /** The token's text delta; cancels the sequence when a stop string appears. */
         String token(GeneratedToken t, Submission sub) {
             timing.token(t);
+            if (dropGenerated) {
+                sub.cancel();
+                finish = "length";
+                return "";
+            }
             String delta = out.add(t.id());
             if (logprobs != null) logprobs.add(t);
             if (!Double.isNaN(t.logprob())) {
@@ -361,7 +388,8 @@ final class CompletionEndpoint {
         return true;
     }
 
-    private void whole(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
+    private void whole(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace,
+                       int[] promptIds)
             throws IOException, InterruptedException, ApiError {
         List<Choice> choices = choices(req, syntax, trace);
         long lastProbe = System.nanoTime();
@@ -375,6 +403,7 @@ final class CompletionEndpoint {
             Choice c = choices.get(e.choice());
             if (c.finish != null) continue; // ended by a stop string: what the engine still sends is dropped
             if (e instanceof TokenQueue.Token t) c.token(t.token(), subs.get(e.choice()));
+            else if (e instanceof TokenQueue.PromptToken p) c.promptToken(p.position(), p.token());
             else c.finish = finishReason((TokenQueue.Finished) e, trace);
         }
         for (Choice c : choices) c.end();
@@ -388,7 +417,10 @@ final class CompletionEndpoint {
         }
         if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
         List<ResponseJson.Choice> answer = new ArrayList<>();
-        for (Choice c : answered) answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
+        for (Choice c : answered) {
+            if (req.echo()) answer.add(new ResponseJson.Choice(trace.promptText + c.text(), c.finish, c.echoedLogprobs(promptIds), c.calls));
+            else answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
+        }
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
 

@@ -12,11 +12,14 @@ import org.jtune.serve.engine.TokenSink;
  */
 final class TokenQueue {
     /** An event of one choice: a token, or its end. */
-    sealed interface Event permits Token, Finished {
+    sealed interface Event permits Token, PromptToken, Finished {
         int choice();
     }
 
     record Token(int choice, GeneratedToken token) implements Event {}
+
+    /** A prompt token with its log-probability (echo), at its position in the prompt. */
+    record PromptToken(int choice, int position, GeneratedToken token) implements Event {}
 
     record Finished(int choice, FinishReason reason, int promptTokens, int completionTokens, String error) implements Event {}
 
@@ -28,6 +31,11 @@ final class TokenQueue {
             @Override
             public void onToken(GeneratedToken token) {
                 events.add(new Token(index, token));
+            }
+
+            @Override
+            public void onPromptToken(int position, GeneratedToken token) {
+                events.add(new PromptToken(index, position, token));
             }
 
             @Override

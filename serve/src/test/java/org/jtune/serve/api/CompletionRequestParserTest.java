@@ -90,7 +90,9 @@ class CompletionRequestParserTest {
         assertArrayEquals(new int[] {1, 2, 3}, text("{\"model\":\"m\",\"prompt\":[1,2,3]}").promptIds());
         assertEquals(2, text("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":2}").topLogprobs());
         assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}")).param());
-        assertEquals("echo", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"echo\":true}")).param());
+        assertEquals("echo", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"echo\":true,\"stream\":true}")).param());
+        assertEquals("max_tokens", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"max_tokens\":0}")).param());
+        assertEquals(0, text("{\"model\":\"m\",\"prompt\":\"x\",\"max_tokens\":0,\"echo\":true}").maxTokens(), "echo alone scores the prompt");
         assertEquals("logprobs", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":6}")).param());
     }
 

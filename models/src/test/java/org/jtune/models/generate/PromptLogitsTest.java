@@ -1,0 +1,104 @@
+package org.jtune.models.generate;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jtune.autograd.NoGrad;
+import org.jtune.models.CausalLM;
+import org.jtune.models.ForwardPass;
+import org.jtune.models.TinyModels;
+import org.jtune.models.kv.KvBlockPool;
+import org.jtune.tensor.AttentionMask;
+import org.jtune.tensor.DType;
+import org.jtune.tensor.Rng;
+import org.jtune.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The prompt's own logits (OpenAI's echo with logprobs): with {@link SequenceRequest#promptLogits} the engine hands the
+ * listener, once each and in order, the row before every prompt token after the first, equal to the rows of a full
+ * forward over the prompt, whether the prompt is prefilled whole or in chunks, shares cached prefix blocks with an earlier
+ * request, or is recomputed after preemption; the generated tokens are those of a request without them.
+ */
+class PromptLogitsTest {
+    private static int[] prompt(long seed, int n) {
+        Rng r = new Rng(seed);
+        int[] p = new int[n];
+        p[0] = 1;
+        for (int i = 1; i < n; i++) p[i] = 3 + r.nextInt(50);
+        return p;
+    }
+
+    /** Row t of a full forward: the logits after prompt[0..t]. */
+    private static float[][] fullForward(CausalLM m, int[] ids) {
+        int t = ids.length;
+        int[] pos = new int[t];
+        for (int i = 0; i < t; i++) pos[i] = i;
+        float[] all;
+        try (NoGrad ignored = NoGrad.enter()) {
+            all = m.logits(m.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()))).value()
+                    .contiguous().toFloatArray();
+        }
+        int vocab = all.length / t;
+        float[][] rows = new float[t][];
+        for (int i = 0; i < t; i++) rows[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+        return rows;
+    }
+
+    private static final class Collector implements Sequence.Listener {
+        final List<Integer> positions = new ArrayList<>();
+        final List<float[]> rows = new ArrayList<>();
+
+        @Override
+        public void onToken(Sequence sequence, int tokenId, float[] logits) {}
+
+        @Override
+        public void onPromptLogits(Sequence sequence, int position, float[] logits) {
+            positions.add(position);
+            rows.add(logits);
+        }
+    }
+
+    @Test
+    void promptRowsMatchAFullForwardHoweverThePromptIsComputed() {
+        try (CausalLM m = TinyModels.random(31)) {
+            List<int[]> prompts = List.of(prompt(1, 19), prompt(2, 7), prompt(3, 33), prompt(1, 19));
+            long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4, DType.F32);
+            List<StepEngine.Limits> limits = List.of(StepEngine.Limits.DEFAULT, new StepEngine.Limits(8, 5, 0, 4),
+                    new StepEngine.Limits(8, 64, 200 * perBlock, 4), new StepEngine.Limits(8, 64, 14 * perBlock, 4));
+            List<int[]> plain = new ArrayList<>();
+            StepEngine reference = new StepEngine(m, StepEngine.Limits.DEFAULT);
+            List<Sequence> refSeqs = new ArrayList<>();
+            for (int[] p : prompts) refSeqs.add(reference.add(SequenceRequest.of(p, SamplingConfig.greedy(12)), null));
+            while (!reference.idle()) reference.step();
+            for (Sequence s : refSeqs) plain.add(s.outputIds());
+            for (StepEngine.Limits l : limits) {
+                StepEngine e = new StepEngine(m, l);
+                List<Collector> heard = new ArrayList<>();
+                List<Sequence> seqs = new ArrayList<>();
+                for (int[] p : prompts) {
+                    Collector c = new Collector();
+                    heard.add(c);
+                    seqs.add(e.add(new SequenceRequest(p, SamplingConfig.greedy(12), null, null, false, true), c));
+                }
+                while (!e.idle()) e.step();
+                for (int i = 0; i < prompts.size(); i++) {
+                    int[] p = prompts.get(i);
+                    float[][] want = fullForward(m, p);
+                    Collector c = heard.get(i);
+                    List<Integer> expected = new ArrayList<>();
+                    for (int pos = 1; pos < p.length; pos++) expected.add(pos);
+                    assertEquals(expected, c.positions, l + ", prompt " + i + ": every position once, in order");
+                    for (int k = 0; k < c.rows.size(); k++) {
+                        float[] got = c.rows.get(k), w = want[c.positions.get(k) - 1];
+                        for (int v = 0; v < w.length; v++) assertEquals(w[v], got[v], 1e-4f * (1 + Math.abs(w[v])), l + ", prompt " + i + " row " + k + " id " + v);
+                    }
+                    assertArrayEquals(plain.get(i), seqs.get(i).outputIds(), l + ", prompt " + i + ": the same tokens");
+                    assertEquals(0, seqs.get(i).reusedPrefix(), "scored prompts are computed, not reused");
+                }
+                if (l.kvBudgetBytes() == 14 * perBlock) assertTrue(seqs.stream().mapToInt(Sequence::preemptions).sum() > 0, "preemption happened");
+            }
+        }
+    }
+}
