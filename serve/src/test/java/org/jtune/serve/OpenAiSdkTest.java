@@ -292,6 +292,35 @@ class OpenAiSdkTest {
     }
 
     @Test
+    void severalPromptsAreAnsweredPromptByPromptEachWithItsNChoices() {
+        List<String> prompts = List.of("Once upon a time", "The little dog");
+        java.util.function.Supplier<CompletionCreateParams.Builder> ask = () -> CompletionCreateParams.builder().model(TestServer.BASE)
+                .maxTokens(10L).temperature(0.8).seed(5L).n(2L);
+        Completion both = client.completions().create(ask.get().prompt(CompletionCreateParams.Prompt.ofArrayOfStrings(prompts)).build());
+        assertEquals(4, both.choices().size());
+        int tokens = 0;
+        for (int p = 0; p < 2; p++) {
+            Completion alone = client.completions().create(ask.get().prompt(prompts.get(p)).build());
+            tokens += (int) alone.usage().orElseThrow().completionTokens();
+            for (int i = 0; i < 2; i++) {
+                assertEquals(2 * p + i, both.choices().get(2 * p + i).index());
+                assertEquals(alone.choices().get(i).text(), both.choices().get(2 * p + i).text(), "prompt " + p + ", choice " + i);
+            }
+        }
+        assertEquals(tokens, both.usage().orElseThrow().completionTokens());
+        int[][] ids = {server.codec.text(prompts.get(0)).ids(), server.codec.text(prompts.get(1)).ids()};
+        assertEquals(ids[0].length + ids[1].length, both.usage().orElseThrow().promptTokens());
+        String[] streamed = {"", "", "", ""};
+        try (var s = client.completions().createStreaming(ask.get().prompt(CompletionCreateParams.Prompt.ofArrayOfStrings(prompts)).build())) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(ch -> streamed[(int) ch.index()] += ch.text()));
+        }
+        for (int i = 0; i < 4; i++) assertEquals(both.choices().get(i).text(), streamed[i], "streamed choice " + i);
+        Completion best = client.completions().create(ask.get().n(1L).bestOf(3L).prompt(CompletionCreateParams.Prompt.ofArrayOfStrings(prompts)).build());
+        assertEquals(2, best.choices().size(), "best_of picks per prompt");
+        assertTrue(best.choices().get(1).text().length() > 0);
+    }
+
+    @Test
     void bestOfAnswersTheCandidatesWithTheHighestLogprobPerToken() {
         // the same four candidates (seeds 11..14) with their logprobs; 12 tokens, so none ends early and each mean is over
         // the tokens shown

@@ -74,6 +74,10 @@ public record SamplingConfig(float temperature, int topK, float topP, float minP
         return new SamplingConfig(temperature, topK, topP, minP, r, seed, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }
 
+    public SamplingConfig withMaxNewTokens(int n) {
+        return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, seed, n, stopIds, stopStrings, processors, promptLookup);
+    }
+
     public SamplingConfig withSeed(long s) {
         return new SamplingConfig(temperature, topK, topP, minP, repetitionPenalty, s, maxNewTokens, stopIds, stopStrings, processors, promptLookup);
     }

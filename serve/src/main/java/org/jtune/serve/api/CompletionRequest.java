@@ -13,8 +13,8 @@ import org.jtune.models.tools.ToolUse;
  * @param kind         which endpoint
  * @param model        the served name the client asked for
  * @param messages     the conversation (chat), else null
- * @param promptText   the prompt text (completions with a string prompt), else null
- * @param promptIds    the prompt as token ids (completions with a token array), else null
+ * @param promptTexts  the prompts as text (completions with a string prompt or a list of them), else null
+ * @param promptIds    the prompts as token ids (completions with a token array or a list of them), else null
  * @param maxTokens    max_completion_tokens / max_tokens, or null: as many as the context leaves
  * @param temperature  0..2 (OpenAI's default 1)
  * @param topP         (0, 1]
@@ -35,7 +35,7 @@ import org.jtune.models.tools.ToolUse;
  *                     prompt's tokens, the first without a log-probability (OpenAI's echo; lm-evaluation-harness scores
  *                     continuations with it); maxTokens may then be 0
  */
-public record CompletionRequest(Kind kind, String model, List<Message> messages, String promptText, int[] promptIds,
+public record CompletionRequest(Kind kind, String model, List<Message> messages, List<String> promptTexts, List<int[]> promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
                                 OpenAiPenalties penalties, int n, int bestOf, ToolUse tools, boolean echo) {
@@ -54,5 +54,10 @@ public record CompletionRequest(Kind kind, String model, List<Message> messages,
 
     public boolean logprobs() {
         return topLogprobs >= 0;
+    }
+
+    /** How many prompts: 1 for chat, else the completions' prompts (choice p·n + i answers prompt p). */
+    public int prompts() {
+        return promptTexts != null ? promptTexts.size() : promptIds != null ? promptIds.size() : 1;
     }
 }

@@ -30,6 +30,8 @@ public final class CompletionRequestParser {
     public static final int MAX_STOP = 4;
     /** Most choices one request may ask for (each is a sequence of the batch). */
     public static final int MAX_N = 16;
+    /** Most prompts one completions request may hold (each is answered with n choices). */
+    public static final int MAX_PROMPTS = 64;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private CompletionRequestParser() {}
@@ -49,20 +51,25 @@ public final class CompletionRequestParser {
     public static CompletionRequest parse(CompletionRequest.Kind kind, JsonNode body) throws ApiError {
         String model = requiredString(body, "model");
         List<Message> messages = null;
-        String promptText = null;
-        int[] promptIds = null;
+        List<String> promptTexts = null;
+        List<int[]> promptIds = null;
         if (kind == CompletionRequest.Kind.CHAT) messages = messages(body);
         else {
             JsonNode p = body.get("prompt");
             if (p == null || p.isNull()) throw ApiError.invalid("'prompt' is required.", "prompt");
-            if (p.isArray() && p.size() == 1 && (p.get(0).isTextual() || p.get(0).isArray())) p = p.get(0);
-            if (p.isTextual()) promptText = p.asText();
-            else if (p.isArray() && !p.isEmpty() && allInts(p)) {
-                promptIds = new int[p.size()];
-                for (int i = 0; i < promptIds.length; i++) promptIds[i] = p.get(i).intValue();
+            if (p.isTextual()) promptTexts = List.of(p.asText());
+            else if (p.isArray() && !p.isEmpty() && allInts(p)) promptIds = List.of(ids(p));
+            else if (p.isArray() && !p.isEmpty() && all(p, JsonNode::isTextual)) {
+                promptTexts = new ArrayList<>();
+                for (JsonNode e : p) promptTexts.add(e.asText());
+            } else if (p.isArray() && !p.isEmpty() && all(p, e -> e.isArray() && !e.isEmpty() && allInts(e))) {
+                promptIds = new ArrayList<>();
+                for (JsonNode e : p) promptIds.add(ids(e));
             } else {
-                throw ApiError.invalid("'prompt' must be a string, or an array of token ids (one prompt per request).", "prompt");
+                throw ApiError.invalid("'prompt' must be a string, an array of token ids, or a non-empty array of either.", "prompt");
             }
+            int count = promptTexts != null ? promptTexts.size() : promptIds.size();
+            if (count > MAX_PROMPTS) throw ApiError.invalid("'prompt' holds " + count + " prompts; at most " + MAX_PROMPTS + " per request.", "prompt");
         }
         boolean echo = kind == CompletionRequest.Kind.TEXT && optionalBoolean(body, "echo", false);
         int fewestTokens = echo ? 0 : 1; // echo with max_tokens 0 scores the prompt alone
@@ -122,7 +129,7 @@ public final class CompletionRequestParser {
             throw ApiError.invalid("'response_format' cannot be combined with 'tools' (unless tool_choice is none): a tool call is JSON of its own shape.",
                     "response_format", "unsupported_parameter");
         }
-        return new CompletionRequest(kind, model, messages, promptText, promptIds, maxTokens, temperature, topP, seed, stop,
+        return new CompletionRequest(kind, model, messages, promptTexts, promptIds, maxTokens, temperature, topP, seed, stop,
                 stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools, echo);
     }
 
@@ -284,6 +291,17 @@ public final class CompletionRequestParser {
     private static boolean allInts(JsonNode a) {
         for (JsonNode e : a) if (!e.isIntegralNumber() || !e.canConvertToInt() || e.intValue() < 0) return false;
         return true;
+    }
+
+    private static boolean all(JsonNode a, java.util.function.Predicate<JsonNode> test) {
+        for (JsonNode e : a) if (!test.test(e)) return false;
+        return true;
+    }
+
+    private static int[] ids(JsonNode a) {
+        int[] ids = new int[a.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = a.get(i).intValue();
+        return ids;
     }
 
     private static String requiredString(JsonNode body, String name) throws ApiError {

@@ -148,11 +148,12 @@ final class CompletionEndpoint {
             CompletionRequest req = CompletionRequestParser.parse(kind, json);
             if (!engine.modelNames().contains(req.model())) throw ApiError.unknownModel(req.model(), engine.modelNames());
             trace.adapter = req.model().equals(engine.modelNames().getFirst()) ? null : req.model();
-            int[] ids = prompt(req, trace);
+            List<PromptCodec.Prompt> prompts = prompts(req, trace);
             // echo with max_tokens 0 scores the prompt alone: the engine computes the prompt and one token, which is dropped
-            int maxNew = Math.max(1, maxNewTokens(req, ids.length));
+            int[] maxNew = new int[prompts.size()];
+            for (int p = 0; p < maxNew.length; p++) maxNew[p] = Math.max(1, maxNewTokens(req, prompts.get(p).ids().length));
             long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
-            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew, codec.stopIds(), List.of());
+            var sampling = new SamplingConfig(req.temperature(), 0, req.topP(), 0f, 1f, seed, maxNew[0], codec.stopIds(), List.of());
             if (req.penalties().isActive()) {
                 for (int id : req.penalties().bias().keySet()) {
                     if (id >= codec.tokenizer().vocabSize()) {
@@ -166,16 +167,19 @@ final class CompletionEndpoint {
             LogitsProcessor toolConstraint = syntax != null ? toolConstraint(syntax, req.tools()) : null; // null: tool_choice none needs none
             if (toolConstraint != null) sampling = sampling.withProcessor(toolConstraint);
             if (syntax != null && !req.tools().offered()) syntax = null; // not offered: the answer is text, read as such
-            // best_of (n unless asked) sequences of the same prompt (sharing its cached prefix), candidate i sampling with
-            // seed + i; ranking them needs each token's log-probability even when the answer shows none
+            // per prompt, best_of (n unless asked) sequences of it (sharing its cached prefix), candidate i sampling with
+            // seed + i, reporting as choice p·best_of + i; ranking them needs each token's log-probability even when the
+            // answer shows none
             TokenQueue queue = new TokenQueue();
             List<Submission> subs = new ArrayList<>();
             int logprobs = req.bestOf() > req.n() ? Math.max(req.topLogprobs(), 0) : req.topLogprobs();
             boolean promptLogprobs = req.echo() && req.logprobs();
             try {
-                for (int i = 0; i < req.bestOf(); i++) {
-                    subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), ids, sampling.withSeed(seed + i), logprobs, promptLogprobs),
-                            queue.sink(i)));
+                for (int p = 0; p < prompts.size(); p++) {
+                    for (int i = 0; i < req.bestOf(); i++) {
+                        subs.add(engine.submit(new GenerationRequest(trace.id, req.model(), prompts.get(p).ids(),
+                                sampling.withMaxNewTokens(maxNew[p]).withSeed(seed + i), logprobs, promptLogprobs), queue.sink(p * req.bestOf() + i)));
+                    }
                 }
             } catch (EngineRejection e) {
                 subs.forEach(Submission::cancel);
@@ -191,8 +195,8 @@ final class CompletionEndpoint {
             ex.onClientGone(() -> subs.forEach(Submission::cancel));
             try {
                 ResponseJson shape = new ResponseJson(kind, trace.id, trace.created.getEpochSecond(), req.model(), fingerprint, codec::tokenText);
-                if (req.stream()) stream(ex, req, syntax, queue, subs, shape, trace);
-                else whole(ex, req, syntax, queue, subs, shape, trace, ids);
+                if (req.stream()) stream(ex, req, syntax, queue, subs, shape, trace, prompts);
+                else whole(ex, req, syntax, queue, subs, shape, trace, prompts);
             } finally {
                 subs.forEach(Submission::cancel); // no-op for those that finished; frees the sequences at once otherwise
             }
@@ -208,7 +212,16 @@ final class CompletionEndpoint {
         }
     }
 
-    private int[] prompt(CompletionRequest req, Trace trace) throws ApiError {
+    /** The request's prompts (one for chat), tokenized; the log keeps the first's text and every prompt's tokens. */
+    private List<PromptCodec.Prompt> prompts(CompletionRequest req, Trace trace) throws ApiError {
+        List<PromptCodec.Prompt> prompts = new ArrayList<>();
+        for (int i = 0; i < req.prompts(); i++) prompts.add(prompt(req, i));
+        trace.promptText = prompts.getFirst().text();
+        trace.promptTokens = prompts.stream().mapToInt(p -> p.ids().length).sum();
+        return prompts;
+    }
+
+    private PromptCodec.Prompt prompt(CompletionRequest req, int index) throws ApiError {
         PromptCodec.Prompt p;
         if (req.messages() != null) {
             if (codec.format(req.model()).template() == null) {
@@ -220,19 +233,18 @@ final class CompletionEndpoint {
             } catch (JtuneException e) {
                 throw ApiError.invalid("The messages cannot be rendered with the chat template: " + e.getMessage(), "messages");
             }
-        } else if (req.promptText() != null) {
-            p = codec.text(req.promptText());
+        } else if (req.promptTexts() != null) {
+            p = codec.text(req.promptTexts().get(index));
         } else {
             int vocab = codec.tokenizer().vocabSize();
-            for (int id : req.promptIds()) {
+            int[] ids = req.promptIds().get(index);
+            for (int id : ids) {
                 if (id >= vocab) throw ApiError.invalid("Token id " + id + " in 'prompt' is outside the vocabulary (0.." + (vocab - 1) + ").", "prompt");
             }
-            p = new PromptCodec.Prompt(codec.decode(req.promptIds()), req.promptIds());
+            p = new PromptCodec.Prompt(codec.decode(ids), ids);
         }
-        trace.promptText = p.text();
-        trace.promptTokens = p.ids().length;
         if (p.ids().length == 0) throw ApiError.invalid("The prompt is empty (0 tokens).", req.messages() != null ? "messages" : "prompt");
-        return p.ids();
+        return p;
     }
 
     /** max_tokens as asked, or what the context leaves; 400 (OpenAI's wording, with the limits) when it does not fit. */
@@ -275,8 +287,10 @@ final class CompletionEndpoint {
         final boolean dropGenerated;             // echo with max_tokens 0: the one token the engine made is not the answer's
         final List<GeneratedToken> promptLogprobs; // echo with logprobs: the prompt's tokens after the first, in order
         int sentChars, sentLogprobs; // streaming: what the chunks so far carried
+        final PromptCodec.Prompt prompt; // the prompt it answers
 
-        Choice(CompletionRequest req, ToolSyntax syntax, Trace trace) {
+        Choice(CompletionRequest req, ToolSyntax syntax, Trace trace, PromptCodec.Prompt prompt) {
+            this.prompt = prompt;
             out = new OutputText(codec::decode, req.stop());
             logprobs = req.logprobs() ? new ArrayList<>() : null;
             timing = new Timing(trace);
@@ -292,10 +306,10 @@ final class CompletionEndpoint {
         }
 
         /** echo's logprobs: the prompt's first token (none: nothing precedes it), the others, then the answer's. */
-        List<GeneratedToken> echoedLogprobs(int[] promptIds) {
+        List<GeneratedToken> echoedLogprobs() {
             if (logprobs == null) return null;
             List<GeneratedToken> all = new ArrayList<>();
-            all.add(GeneratedToken.plain(promptIds[0], 0));
+            all.add(GeneratedToken.plain(prompt.ids()[0], 0));
             all.addAll(promptLogprobs);
             all.addAll(logprobs);
             return all;
@@ -356,21 +370,26 @@ final class CompletionEndpoint {
         }
     }
 
-    private List<Choice> choices(CompletionRequest req, ToolSyntax syntax, Trace trace) {
+    /** best_of candidates per prompt, prompt after prompt (the engine reports candidate i of prompt p as p·best_of + i). */
+    private List<Choice> choices(CompletionRequest req, ToolSyntax syntax, Trace trace, List<PromptCodec.Prompt> prompts) {
         List<Choice> choices = new ArrayList<>();
-        for (int i = 0; i < req.bestOf(); i++) choices.add(new Choice(req, syntax, trace));
+        for (PromptCodec.Prompt p : prompts) for (int i = 0; i < req.bestOf(); i++) choices.add(new Choice(req, syntax, trace, p));
         return choices;
     }
 
     /**
-     * best_of: the n candidates with the highest log-probability per token (OpenAI's "best"), best first; ties keep the
-     * seed order. With best_of = n, all of them in seed order.
+     * The answer's choices, n per prompt: of each prompt's best_of candidates, the n with the highest log-probability per
+     * token (OpenAI's "best"), best first, ties in seed order; with best_of = n, all of them in seed order.
      */
-    private static List<Choice> best(List<Choice> candidates, int n) {
-        if (candidates.size() == n) return candidates;
-        List<Choice> ranked = new ArrayList<>(candidates);
-        ranked.sort(java.util.Comparator.comparingDouble((Choice c) -> c.scored == 0 ? Double.NEGATIVE_INFINITY : c.logprobSum / c.scored).reversed());
-        return ranked.subList(0, n);
+    private static List<Choice> best(List<Choice> candidates, int bestOf, int n) {
+        if (bestOf == n) return candidates;
+        List<Choice> answered = new ArrayList<>();
+        for (int p = 0; p < candidates.size(); p += bestOf) {
+            List<Choice> ranked = new ArrayList<>(candidates.subList(p, p + bestOf));
+            ranked.sort(java.util.Comparator.comparingDouble((Choice c) -> c.scored == 0 ? Double.NEGATIVE_INFINITY : c.logprobSum / c.scored).reversed());
+            answered.addAll(ranked.subList(0, n));
+        }
+        return answered;
     }
 
     /** The request log keeps the first answered choice's text and finish, and the tokens of all candidates. */
@@ -389,9 +408,9 @@ final class CompletionEndpoint {
     }
 
     private void whole(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace,
-                       int[] promptIds)
+                       List<PromptCodec.Prompt> prompts)
             throws IOException, InterruptedException, ApiError {
-        List<Choice> choices = choices(req, syntax, trace);
+        List<Choice> choices = choices(req, syntax, trace, prompts);
         long lastProbe = System.nanoTime();
         while (!allFinished(choices)) {
             TokenQueue.Event e = queue.poll(PROBE_MILLIS);
@@ -407,7 +426,7 @@ final class CompletionEndpoint {
             else c.finish = finishReason((TokenQueue.Finished) e, trace);
         }
         for (Choice c : choices) c.end();
-        List<Choice> answered = best(choices, req.n());
+        List<Choice> answered = best(choices, req.bestOf(), req.n());
         record(trace, choices, answered.getFirst());
         if (trace.finish.equals("cancelled")) {
             // the client went away (or the server is stopping): nobody to answer
@@ -418,15 +437,16 @@ final class CompletionEndpoint {
         if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
         List<ResponseJson.Choice> answer = new ArrayList<>();
         for (Choice c : answered) {
-            if (req.echo()) answer.add(new ResponseJson.Choice(trace.promptText + c.text(), c.finish, c.echoedLogprobs(promptIds), c.calls));
+            if (req.echo()) answer.add(new ResponseJson.Choice(c.prompt.text() + c.text(), c.finish, c.echoedLogprobs(), c.calls));
             else answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
         }
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
 
-    private void stream(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace)
+    private void stream(Exchange ex, CompletionRequest req, ToolSyntax syntax, TokenQueue queue, List<Submission> subs, ResponseJson shape, Trace trace,
+                        List<PromptCodec.Prompt> prompts)
             throws IOException, InterruptedException {
-        List<Choice> choices = choices(req, syntax, trace);
+        List<Choice> choices = choices(req, syntax, trace, prompts);
         boolean chat = req.kind() == CompletionRequest.Kind.CHAT;
         try {
             ex.startEvents();

@@ -86,10 +86,17 @@ class CompletionRequestParserTest {
 
     @Test
     void promptsAsTextOrTokenIds() throws ApiError {
-        assertEquals("hi", text("{\"model\":\"m\",\"prompt\":[\"hi\"]}").promptText());
-        assertArrayEquals(new int[] {1, 2, 3}, text("{\"model\":\"m\",\"prompt\":[1,2,3]}").promptIds());
+        assertEquals(List.of("hi"), text("{\"model\":\"m\",\"prompt\":[\"hi\"]}").promptTexts());
+        assertEquals(List.of("a", "b"), text("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}").promptTexts());
+        assertArrayEquals(new int[] {1, 2, 3}, text("{\"model\":\"m\",\"prompt\":[1,2,3]}").promptIds().getFirst());
+        CompletionRequest two = text("{\"model\":\"m\",\"prompt\":[[1,2],[3]]}");
+        assertEquals(2, two.prompts());
+        assertArrayEquals(new int[] {3}, two.promptIds().get(1));
         assertEquals(2, text("{\"model\":\"m\",\"prompt\":\"x\",\"logprobs\":2}").topLogprobs());
-        assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":[\"a\",\"b\"]}")).param());
+        assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":[\"a\",[1]]}")).param(), "mixed");
+        assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":[[1],[]]}")).param(), "an empty one");
+        String many = "[" + String.join(",", java.util.Collections.nCopies(65, "\"p\"")) + "]";
+        assertEquals("prompt", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":" + many + "}")).param(), "65 prompts");
         assertEquals("echo", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"echo\":true,\"stream\":true}")).param());
         assertEquals("max_tokens", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"max_tokens\":0}")).param());
         assertEquals(0, text("{\"model\":\"m\",\"prompt\":\"x\",\"max_tokens\":0,\"echo\":true}").maxTokens(), "echo alone scores the prompt");
