@@ -58,7 +58,7 @@ public final class AdamW implements Optimizer {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         step++;
         for (ParamGroup g : groups) {
-            AdamWStep c = AdamWStep.of(lr, g.weightDecay(), config.beta1(), config.beta2(), config.eps(), step);
+            AdamWStep c = AdamWStep.of(lr * g.lrScale(), g.weightDecay(), config.beta1(), config.beta2(), config.eps(), step);
             for (Variable p : g.params()) {
                 OptimizerOps.adamw(p.value(), ParamGroup.gradientOf(p), expAvg.get(p.name()), expAvgSq.get(p.name()), c);
             }

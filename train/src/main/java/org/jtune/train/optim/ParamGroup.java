@@ -7,17 +7,23 @@ import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
 
 /**
- * Parameters that share optimizer settings. Only weight decay differs between groups today (norms,
- * biases and other 1-D tensors get none, see {@link WeightDecayRule}); the learning rate comes from
- * the schedule and is common to all groups. A parameter is a named leaf {@link Variable} that
+ * Parameters that share optimizer settings: weight decay (norms, biases and other 1-D tensors get none, see
+ * {@link WeightDecayRule}) and a factor on the schedule's learning rate (1, or LoRA+'s ratio for LoRA's B matrices,
+ * see {@link LoraPlus}). A parameter is a named leaf {@link Variable} that
  * requires grad, with a contiguous F32 value (updated in place) and its one gradient buffer; the name
  * (the Hugging Face tensor name) keys the optimizer's state in checkpoints.
  */
-public record ParamGroup(String name, List<Variable> params, double weightDecay) {
+public record ParamGroup(String name, List<Variable> params, double weightDecay, double lrScale) {
     public ParamGroup {
         params = List.copyOf(params);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("group " + name + ": weight decay must be >= 0, got " + weightDecay);
+        if (!(lrScale > 0) || Double.isInfinite(lrScale)) throw new IllegalArgumentException("group " + name + ": learning-rate factor must be > 0, got " + lrScale);
         for (Variable p : params) requireParameter(p);
+    }
+
+    /** A group at the schedule's learning rate. */
+    public ParamGroup(String name, List<Variable> params, double weightDecay) {
+        this(name, params, weightDecay, 1);
     }
 
     static void requireParameter(Variable p) {

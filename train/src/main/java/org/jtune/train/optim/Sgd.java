@@ -59,7 +59,7 @@ public final class Sgd implements Optimizer {
     public void step(double lr) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         for (ParamGroup g : groups) {
-            SgdStep c = new SgdStep((float) lr, (float) g.weightDecay(), (float) config.momentum(),
+            SgdStep c = new SgdStep((float) (lr * g.lrScale()), (float) g.weightDecay(), (float) config.momentum(),
                     (float) (1 - config.dampening()), config.nesterov(), step == 0);
             for (Variable p : g.params()) {
                 OptimizerOps.sgd(p.value(), ParamGroup.gradientOf(p), buffers.get(p.name()), c);

@@ -33,6 +33,7 @@ public record RecipeConfig(
         double loraDropout,
         List<String> loraTargetModules,
         boolean useRslora,
+        Double loraplusLrRatio, // null: LoRA's B matrices learn at learning_rate like the rest
         TokenIndices trainableTokenIndices,
         boolean initNewTokensFromMean,
         double learningRate,
@@ -213,6 +214,7 @@ public record RecipeConfig(
         double loraDropout = 0.05; // light regularisation, as in QLoRA's smaller models
         List<String> loraTargetModules = List.of("q_proj", "k_proj", "v_proj", "o_proj"); // attention projections: most effect per parameter
         boolean useRslora = false; // rsLoRA (alpha/√r) matters only at high rank
+        Double loraplusLrRatio = null; // LoRA+ is opt-in: its ratio (16 in the paper) changes the effective rate
         TokenIndices trainableTokenIndices = TokenIndices.NONE; // embeddings stay frozen unless new tokens need training
         boolean initNewTokensFromMean = true; // new-token embeddings at the mean keep the first logits sane (Hewitt 2021)
         double learningRate = 2e-4; // the QLoRA/Axolotl LoRA rate; full fine-tuning wants ~1e-5
@@ -283,6 +285,11 @@ public record RecipeConfig(
         /** lora_target_modules: module names (q_proj, v_proj, …), or List.of(ALL_LINEAR). */
         public Builder loraTargetModules(List<String> m) { loraTargetModules = List.copyOf(m); return this; }
         public Builder useRslora(boolean b) { useRslora = b; return this; }
+        public Builder loraplusLrRatio(Double r) {
+            if (r != null && !(r > 0 && r < Double.POSITIVE_INFINITY)) throw bad("loraplus_lr_ratio", "> 0", r);
+            loraplusLrRatio = r;
+            return this;
+        }
         public Builder trainableTokenIndices(TokenIndices t) { trainableTokenIndices = require("trainable_token_indices", t); return this; }
         public Builder initNewTokensFromMean(boolean b) { initNewTokensFromMean = b; return this; }
         public Builder learningRate(double lr) { if (!(lr > 0 && lr <= 1)) throw bad("learning_rate", "in (0, 1]", lr); learningRate = lr; return this; }
@@ -384,6 +391,9 @@ public record RecipeConfig(
             if (!COMPUTE_DTYPES.contains(bnb4bitComputeDtype)) {
                 p.put("bnb_4bit_compute_dtype", "bnb_4bit_compute_dtype must be one of float32, bfloat16, float16, got " + bnb4bitComputeDtype);
             }
+            if (loraplusLrRatio != null && adapter == Adapter.FULL) {
+                p.put("loraplus_lr_ratio", "loraplus_lr_ratio applies to LoRA's B matrices; adapter: full has none");
+            }
             if (loraTargetModules.isEmpty()) p.put("lora_target_modules", "lora_target_modules must name at least one module, or be all-linear");
             return p;
         }
@@ -394,7 +404,7 @@ public record RecipeConfig(
             if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p.values()));
             return new RecipeConfig(baseModel, datasets, chatTemplate, systemMessage, dropSystemMessage, valSetSize, validationPath,
                     sequenceLen, excessLengthStrategy, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
-                    trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
+                    loraplusLrRatio, trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,

@@ -40,6 +40,8 @@ import org.jtune.train.optim.GradientClipping;
 import org.jtune.train.optim.LinearSchedule;
 import org.jtune.train.optim.LrSchedule;
 import org.jtune.train.optim.Optimizer;
+import org.jtune.train.optim.LoraPlus;
+import org.jtune.train.optim.ParamGroup;
 import org.jtune.models.ModelDevice;
 import org.jtune.tensor.Device;
 import org.jtune.train.optim.Sgd;
@@ -171,10 +173,11 @@ public final class FineTune {
         long trainableCount = paramList.stream().mapToLong(p -> p.value().numel()).sum();
         listener.info((lora != null ? "LoRA r=" + lora.rank() + " on " + String.join(", ", lora.targetModules()) : "full fine-tuning")
                 + ": " + trainableCount + " trainable parameters");
+        List<ParamGroup> groups = WeightDecayRule.split(paramList, recipe.weightDecay());
+        if (recipe.loraplusLrRatio() != null) groups = LoraPlus.groups(groups, recipe.loraplusLrRatio());
         Optimizer optimizer = recipe.optimizer() == RecipeConfig.OptimizerKind.SGD
-                ? new Sgd(WeightDecayRule.split(paramList, recipe.weightDecay()), new Sgd.Config(recipe.sgdMomentum(), 0, false))
-                : new AdamW(WeightDecayRule.split(paramList, recipe.weightDecay()),
-                        new AdamW.Config(recipe.adamBeta1(), recipe.adamBeta2(), recipe.adamEpsilon()));
+                ? new Sgd(groups, new Sgd.Config(recipe.sgdMomentum(), 0, false))
+                : new AdamW(groups, new AdamW.Config(recipe.adamBeta1(), recipe.adamBeta2(), recipe.adamEpsilon()));
 
         int accumulation = recipe.gradientAccumulationSteps();
         List<Batch> firstEpoch = batches(recipe, data.train(), 0);

@@ -64,6 +64,7 @@ class RecipeReaderTest {
                 lora_alpha: 32
                 lora_target_modules: all-linear
                 use_rslora: true
+                loraplus_lr_ratio: 16
                 trainable_token_indices: [5, eos, "<|im_end|>"]
                 learning_rate: 1e-4
                 lr_scheduler: linear
@@ -86,6 +87,7 @@ class RecipeReaderTest {
         assertTrue(c.samplePacking());
         assertTrue(c.allLinearTargets());
         assertEquals(32 / Math.sqrt(16), c.loraScale(), 1e-12);
+        assertEquals(16.0, c.loraplusLrRatio());
         assertEquals(new TokenIndices(List.of(5), List.of("eos", "<|im_end|>")), c.trainableTokenIndices());
         assertEquals(1e-4, c.learningRate());
         assertEquals(10, c.warmupSteps());
@@ -95,6 +97,14 @@ class RecipeReaderTest {
         assertEquals(-7, c.seed());
         assertEquals(DIR.resolve("runs/r1"), c.outputDir());
         assertEquals(2, c.threads());
+    }
+
+    @Test
+    void loraPlusNeedsAPositiveRatioAndAnAdapter() {
+        assertNull(RecipeConfig.builder().build().loraplusLrRatio(), "off unless asked");
+        assertTrue(error(MINIMAL + "loraplus_lr_ratio: 0\n").contains("loraplus_lr_ratio"), error(MINIMAL + "loraplus_lr_ratio: 0\n"));
+        String full = error(MINIMAL + "adapter: full\nloraplus_lr_ratio: 16\n");
+        assertTrue(full.contains("loraplus_lr_ratio applies to LoRA's B matrices"), full);
     }
 
     @Test
