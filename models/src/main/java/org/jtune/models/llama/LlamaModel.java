@@ -141,7 +141,7 @@ public final class LlamaModel implements CausalLM {
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
-        Variable h = tokens.embed(ids, routing);
+        Variable h = pass.embedded(tokens.embed(ids, routing));
         for (int l = 0; l < depth; l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),

@@ -147,7 +147,7 @@ public final class Phi3Model implements CausalLM {
         int maxPosition = Arrays.stream(positions.toIntArray()).max().orElse(0);
         boolean longFactors = rope.isLong(maxPosition + 1);
         AttentionMask mask = pass.mask().withWindow(window());
-        Variable h = tokens.embed(ids, routing);
+        Variable h = pass.embedded(tokens.embed(ids, routing));
         for (int l = 0; l < depth; l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(), in -> block(layer, in[0], positions, longFactors, routing,

@@ -156,7 +156,7 @@ public final class Qwen2Model implements CausalLM {
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
-        Variable h = tokens.embed(ids, routing);
+        Variable h = pass.embedded(tokens.embed(ids, routing));
         for (int l = 0; l < depth; l++) {
             int layer = l;
             AttentionMask mask = pass.mask().withWindow(config.layerWindow(l));

@@ -34,6 +34,7 @@ public record RecipeConfig(
         List<String> loraTargetModules,
         boolean useRslora,
         Double loraplusLrRatio, // null: LoRA's B matrices learn at learning_rate like the rest
+        Double neftuneNoiseAlpha, // null: no noise on the training embeddings
         TokenIndices trainableTokenIndices,
         boolean initNewTokensFromMean,
         double learningRate,
@@ -215,6 +216,7 @@ public record RecipeConfig(
         List<String> loraTargetModules = List.of("q_proj", "k_proj", "v_proj", "o_proj"); // attention projections: most effect per parameter
         boolean useRslora = false; // rsLoRA (alpha/√r) matters only at high rank
         Double loraplusLrRatio = null; // LoRA+ is opt-in: its ratio (16 in the paper) changes the effective rate
+        Double neftuneNoiseAlpha = null; // NEFTune is opt-in: the paper's 5 helps chat answers, not every task
         TokenIndices trainableTokenIndices = TokenIndices.NONE; // embeddings stay frozen unless new tokens need training
         boolean initNewTokensFromMean = true; // new-token embeddings at the mean keep the first logits sane (Hewitt 2021)
         double learningRate = 2e-4; // the QLoRA/Axolotl LoRA rate; full fine-tuning wants ~1e-5
@@ -285,6 +287,11 @@ public record RecipeConfig(
         /** lora_target_modules: module names (q_proj, v_proj, …), or List.of(ALL_LINEAR). */
         public Builder loraTargetModules(List<String> m) { loraTargetModules = List.copyOf(m); return this; }
         public Builder useRslora(boolean b) { useRslora = b; return this; }
+        public Builder neftuneNoiseAlpha(Double a) {
+            if (a != null && !(a >= 0 && a < Double.POSITIVE_INFINITY)) throw bad("neftune_noise_alpha", ">= 0", a);
+            neftuneNoiseAlpha = a;
+            return this;
+        }
         public Builder loraplusLrRatio(Double r) {
             if (r != null && !(r > 0 && r < Double.POSITIVE_INFINITY)) throw bad("loraplus_lr_ratio", "> 0", r);
             loraplusLrRatio = r;
@@ -404,7 +411,7 @@ public record RecipeConfig(
             if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p.values()));
             return new RecipeConfig(baseModel, datasets, chatTemplate, systemMessage, dropSystemMessage, valSetSize, validationPath,
                     sequenceLen, excessLengthStrategy, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
-                    loraplusLrRatio, trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
+                    loraplusLrRatio, neftuneNoiseAlpha, trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,

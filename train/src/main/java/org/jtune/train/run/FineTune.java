@@ -240,7 +240,8 @@ public final class FineTune {
                     List<Batch> windowBatches = epochBatches.subList(i, Math.min(epochBatches.size(), i + accumulation));
                     listener.window(state.globalStep() + 1, windowBatches);
                     org.jtune.models.io.MappedWeights.checkIntact();
-                    double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing(), stepPool);
+                    double loss = accumulateGradients(model, windowBatches, dropoutRng, recipe.gradientCheckpointing(), stepPool,
+                            recipe.neftuneNoiseAlpha() == null ? 0 : recipe.neftuneNoiseAlpha().floatValue());
                     long tokens = windowBatches.stream().mapToLong(b -> (long) b.rows() * b.length()).sum();
                     guard.checkLoss(state.globalStep() + 1, loss, paramList);
                     double gradNorm = recipe.maxGradNorm() > 0 ? GradientClipping.clip(paramList, recipe.maxGradNorm()) : GradientClipping.globalNorm(paramList);
@@ -325,12 +326,18 @@ public final class FineTune {
      */
     public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing,
                                              StepBufferPool pool) {
+        return accumulateGradients(model, windowBatches, dropout, checkpointing, pool, 0);
+    }
+
+    /** The same with NEFTune's noise of {@code neftuneAlpha} on the embeddings (0: none), drawn from {@code dropout}. */
+    public static double accumulateGradients(CausalLM model, List<Batch> windowBatches, Rng dropout, boolean checkpointing,
+                                             StepBufferPool pool, float neftuneAlpha) {
         int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
         int windowTokens = Math.max(1, windowBatches.stream().mapToInt(Batch::trainedTokens).sum());
         double loss = 0;
         for (Batch b : windowBatches) {
             Supplier<Float> step = () -> {
-                Variable l = microBatchLoss(model, b, window, dropout, checkpointing, windowTokens);
+                Variable l = microBatchLoss(model, b, window, dropout, checkpointing, windowTokens, neftuneAlpha);
                 l.backward();
                 return l.value().item();
             };
@@ -344,9 +351,10 @@ public final class FineTune {
      * while the backward runs: an interpreted frame keeps every local it has until it returns.
      */
     private static Variable microBatchLoss(CausalLM model, Batch b, int window, Rng dropout, boolean checkpointing,
-                                           int windowTokens) {
+                                           int windowTokens, float neftuneAlpha) {
         AttentionMask mask = new AttentionMask(true, window, 0, b.segments());
-        Variable hidden = model.hidden(b.ids(), b.positions(), ForwardPass.training(mask, dropout, checkpointing));
+        ForwardPass pass = ForwardPass.training(mask, dropout, checkpointing).withNeftune(neftuneAlpha);
+        Variable hidden = model.hidden(b.ids(), b.positions(), pass);
         return tokenLoss(model, hidden, b.targets(), windowTokens);
     }
 

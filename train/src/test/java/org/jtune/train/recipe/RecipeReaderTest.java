@@ -65,6 +65,7 @@ class RecipeReaderTest {
                 lora_target_modules: all-linear
                 use_rslora: true
                 loraplus_lr_ratio: 16
+                neftune_noise_alpha: 5
                 trainable_token_indices: [5, eos, "<|im_end|>"]
                 learning_rate: 1e-4
                 lr_scheduler: linear
@@ -88,6 +89,7 @@ class RecipeReaderTest {
         assertTrue(c.allLinearTargets());
         assertEquals(32 / Math.sqrt(16), c.loraScale(), 1e-12);
         assertEquals(16.0, c.loraplusLrRatio());
+        assertEquals(5.0, c.neftuneNoiseAlpha());
         assertEquals(new TokenIndices(List.of(5), List.of("eos", "<|im_end|>")), c.trainableTokenIndices());
         assertEquals(1e-4, c.learningRate());
         assertEquals(10, c.warmupSteps());
@@ -103,6 +105,7 @@ class RecipeReaderTest {
     void loraPlusNeedsAPositiveRatioAndAnAdapter() {
         assertNull(RecipeConfig.builder().build().loraplusLrRatio(), "off unless asked");
         assertTrue(error(MINIMAL + "loraplus_lr_ratio: 0\n").contains("loraplus_lr_ratio"), error(MINIMAL + "loraplus_lr_ratio: 0\n"));
+        assertTrue(error(MINIMAL + "neftune_noise_alpha: -1\n").contains("neftune_noise_alpha"));
         String full = error(MINIMAL + "adapter: full\nloraplus_lr_ratio: 16\n");
         assertTrue(full.contains("loraplus_lr_ratio applies to LoRA's B matrices"), full);
     }
