@@ -206,7 +206,8 @@ public final class CompletionRequestParser {
         };
     }
 
-    private static List<Message> messages(JsonNode body) throws ApiError {
+    /** The body's messages (OpenAI's chat shape), checked; also what the tokenizer endpoint renders. */
+    public static List<Message> messages(JsonNode body) throws ApiError {
         JsonNode ms = body.get("messages");
         if (ms == null || !ms.isArray() || ms.isEmpty()) throw ApiError.invalid("'messages' must be a non-empty array.", "messages");
         List<Message> out = new ArrayList<>();

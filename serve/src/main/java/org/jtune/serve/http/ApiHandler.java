@@ -29,8 +29,10 @@ import org.jtune.serve.metrics.ServerMetrics;
  *   POST /v1/chat/completions     chat completions, whole or streamed
  *   POST /v1/completions          text completions, whole or streamed
  *   POST /v1/feedback             {request_id, rating, correction, comment} into the request log
+ *   POST /tokenize, /detokenize   the tokenizer, as vLLM answers them ({@link TokenizerEndpoints})
+ *   GET  /tokenizer_info          its special tokens, chat template and context length
  * </pre>
- * Every /v1 route checks the API key when one is set. Errors are OpenAI-shaped JSON; an unexpected
+ * Every /v1 route and the tokenizer's check the API key when one is set. Errors are OpenAI-shaped JSON; an unexpected
  * failure is a 500 that names the exception, never a stack trace to the client.
  */
 final class ApiHandler extends Handler.Abstract {
@@ -42,12 +44,15 @@ final class ApiHandler extends Handler.Abstract {
     private final ServerOptions options;
     private final ApiKey apiKey;
     private final CompletionEndpoint completions;
+    private final TokenizerEndpoints tokenizer;
     private final long startedAt = Instant.now().getEpochSecond();
     private volatile boolean draining;
 
-    ApiHandler(Engine engine, CompletionEndpoint completions, ServerMetrics metrics, RequestLog log, ServerOptions options) {
+    ApiHandler(Engine engine, CompletionEndpoint completions, TokenizerEndpoints tokenizer, ServerMetrics metrics, RequestLog log,
+               ServerOptions options) {
         this.engine = engine;
         this.completions = completions;
+        this.tokenizer = tokenizer;
         this.metrics = metrics;
         this.log = log;
         this.options = options;
@@ -78,9 +83,26 @@ final class ApiHandler extends Handler.Abstract {
                 if (refusal == null) v1(ex, method, path);
                 else if (kind != null && method.equals("POST")) completions.refused(ex, kind, refusal); // answered and logged
                 else throw refusal;
+            } else if (route.equals("/tokenize") || route.equals("/detokenize") || route.equals("/tokenizer_info")) {
+                ApiError refusal = keyRefusal(ex);
+                if (refusal != null) throw refusal;
+                switch (route) {
+                    case "/tokenize" -> {
+                        post(method, path);
+                        tokenizer.tokenize(ex, ex.body(options.maxBodyBytes()));
+                    }
+                    case "/detokenize" -> {
+                        post(method, path);
+                        tokenizer.detokenize(ex, ex.body(options.maxBodyBytes()));
+                    }
+                    default -> {
+                        get(method, path);
+                        tokenizer.info(ex, ex.query("model"));
+                    }
+                }
             } else {
                 throw ApiError.notFound("No route " + method + " " + path + ". Routes: /v1/chat/completions, /v1/completions, "
-                        + "/v1/models, /v1/feedback, /health, /metrics.", null);
+                        + "/v1/models, /v1/feedback, /tokenize, /detokenize, /tokenizer_info, /health, /metrics.", null);
             }
         } catch (ApiError e) {
             try {
@@ -215,7 +237,8 @@ final class ApiHandler extends Handler.Abstract {
     /** The metrics label of a path: a known route, or "other" (bounded label values). */
     private static String route(String path) {
         return switch (path) {
-            case "/health", "/metrics", "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/feedback" -> path;
+            case "/health", "/metrics", "/v1/chat/completions", "/v1/completions", "/v1/models", "/v1/feedback", "/tokenize", "/detokenize",
+                 "/tokenizer_info" -> path;
             default -> path.startsWith("/v1/models/") ? "/v1/models/{model}" : "other";
         };
     }

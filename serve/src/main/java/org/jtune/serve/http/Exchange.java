@@ -99,6 +99,11 @@ final class Exchange {
         return request.getHeaders().get(h);
     }
 
+    /** A query parameter's first value, or null. */
+    String query(String name) {
+        return org.eclipse.jetty.server.Request.extractQueryParameters(request).getValue(name);
+    }
+
     /**
      * The body, at most {@code limit} bytes; 413 beyond (the rest is read and dropped, see {@link #drain}). A body left
      * unread is never closed here: closing Jetty's stream before the end fails the request, and the answer then finds the
