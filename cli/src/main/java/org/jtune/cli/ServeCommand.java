@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 /** `jtune serve`: the OpenAI-compatible server; runs until SIGTERM or Ctrl-C, then drains in-flight requests and exits. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve a model (and LoRA adapters, each by its name) over an OpenAI-compatible HTTP API: "
-                + "/v1/chat/completions, /v1/completions, /v1/models, /v1/feedback, /health, /metrics. "
+                + "/v1/chat/completions, /v1/completions, /v1/models, /v1/feedback, /tokenize, /detokenize, /tokenizer_info, /health, /metrics. "
                 + "Every request is logged (SQLite jtune-requests.db by default). SIGTERM drains in-flight requests, then exits."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR|FILE.gguf",
