@@ -81,10 +81,14 @@ public final class StepEngine {
     private volatile int lastStepTokens, lastStepSequences;
     private long preemptions;
     private long draftedTokens, acceptedDrafts;
+    /** Most prompt tokens of a promptLogits sequence per step: their logit rows stay within {@link #SCORED_FLOATS}. */
+    private final int scoredChunk;
+    static final long SCORED_FLOATS = 1L << 25; // 128 MiB of rows: 1024 positions of a 32k vocabulary, 261 of a 128k one
 
     public StepEngine(CausalLM model, Limits limits) {
         this.model = model;
         this.limits = limits;
+        this.scoredChunk = (int) Math.max(1, SCORED_FLOATS / Math.max(1, model.config().vocabSize()));
         this.pool = limits.kvBudgetBytes() > 0 ? KvBlockPool.forBudget(model.config(), limits.kvBudgetBytes(), limits.kvBlockSize(), model.kvCacheType()) : null;
     }
 
@@ -198,14 +202,15 @@ public final class StepEngine {
                 int left = s.length - s.fed, room = Math.min(budget, cap);
                 if (room == 0 || left <= 0 || (pass == 0) != (left == 1) || !live.contains(s)) continue;
                 int t = Math.min(left, room);
+                boolean scoring = s.request.promptLogits() && s.promptReported < s.request.prompt().length - 1;
+                if (scoring) t = Math.min(t, scoredChunk); // a logit row per token: bounded, as a 128k vocabulary's rows are large
                 int[] draft = pass == 0 && drafts ? draft(s, room - 1) : NO_DRAFT;
                 if (draft.length > 0 && !reserveDraft(s, 1 + draft.length)) draft = NO_DRAFT;
                 if (draft.length == 0 && !reserve(s, t)) continue; // s waits (preempted) until memory comes back
                 batch.add(s);
                 checksDrafts.add(draft.length > 0);
                 if (draft.length == 0) {
-                    boolean scored = s.request.promptLogits() && s.promptReported < s.request.prompt().length - 1;
-                    chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter(), scored ? t : 1));
+                    chunks.add(new SequenceChunk(Arrays.copyOfRange(s.history, s.fed, s.fed + t), s.cache, s.request.adapter(), scoring ? t : 1));
                 } else {
                     int[] fed = new int[1 + draft.length];
                     fed[0] = s.history[s.fed];
