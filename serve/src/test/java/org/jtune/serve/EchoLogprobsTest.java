@@ -5,17 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import org.jtune.autograd.NoGrad;
 import org.jtune.models.CausalLM;
-import org.jtune.models.ForwardPass;
+import org.jtune.models.HiddenStates;
 import org.jtune.models.arch.Architectures;
-import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,7 +27,6 @@ class EchoLogprobsTest {
     static Path tmp;
     static TestServer server;
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
@@ -46,27 +39,25 @@ class EchoLogprobsTest {
     }
 
     static JsonNode post(String body) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/completions"))
-                .header("Authorization", "Bearer " + TestServer.KEY).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = server.send("/v1/completions", body, TestServer.KEY);
         JsonNode json = JSON.readTree(r.body());
         json = ((com.fasterxml.jackson.databind.node.ObjectNode) json).put("status", r.statusCode());
         return json;
     }
 
+    /** The logits (T, vocab) of a full forward of the served model over ids. */
+    static float[] logits(int[] ids) throws Exception {
+        try (CausalLM m = Architectures.load(server.modelDir)) {
+            return HiddenStates.logits(m, ids);
+        }
+    }
+
     /** log p(ids[t] | ids[..t]) for t ≥ 1, from a full forward, in double. */
     static double[] reference(int[] ids) throws Exception {
-        int t = ids.length;
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        float[] logits;
-        try (CausalLM m = Architectures.load(server.modelDir); NoGrad ignored = NoGrad.enter()) {
-            logits = m.logits(m.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()))).value()
-                    .contiguous().toFloatArray();
-        }
-        int vocab = logits.length / t;
-        double[] out = new double[t];
-        for (int p = 1; p < t; p++) {
+        float[] logits = logits(ids);
+        int vocab = logits.length / ids.length;
+        double[] out = new double[ids.length];
+        for (int p = 1; p < ids.length; p++) {
             int row = (p - 1) * vocab;
             double max = Double.NEGATIVE_INFINITY, sum = 0;
             for (int v = 0; v < vocab; v++) max = Math.max(max, logits[row + v]);
@@ -74,6 +65,13 @@ class EchoLogprobsTest {
             out[p] = logits[row + ids[p]] - max - Math.log(sum);
         }
         return out;
+    }
+
+    /** The most likely next token after position p's row. */
+    static int argmax(float[] logits, int vocab, int p) {
+        int arg = 0;
+        for (int v = 1; v < vocab; v++) if (logits[p * vocab + v] > logits[p * vocab + arg]) arg = v;
+        return arg;
     }
 
     @Test
@@ -140,38 +138,19 @@ class EchoLogprobsTest {
     private static int[] greedyContinuation(int[] context, int n) throws Exception {
         int[] ids = context;
         for (int k = 0; k < n; k++) {
+            float[] logits = logits(ids);
             int t = ids.length;
-            int[] pos = new int[t];
-            for (int i = 0; i < t; i++) pos[i] = i;
-            float[] logits;
-            try (CausalLM m = Architectures.load(server.modelDir); NoGrad ignored = NoGrad.enter()) {
-                logits = m.logits(m.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()))).value()
-                        .contiguous().toFloatArray();
-            }
-            int vocab = logits.length / t, arg = 0;
-            for (int v = 1; v < vocab; v++) if (logits[(t - 1) * vocab + v] > logits[(t - 1) * vocab + arg]) arg = v;
             ids = java.util.Arrays.copyOf(ids, t + 1);
-            ids[t] = arg;
+            ids[t] = argmax(logits, logits.length / t, t - 1);
         }
         return java.util.Arrays.copyOfRange(ids, context.length, ids.length);
     }
 
     /** Whether each continuation token is the model's argmax after its prefix. */
     private static boolean greedyByModel(int[] ids, int from) throws Exception {
-        int t = ids.length;
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        float[] logits;
-        try (CausalLM m = Architectures.load(server.modelDir); NoGrad ignored = NoGrad.enter()) {
-            logits = m.logits(m.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()))).value()
-                    .contiguous().toFloatArray();
-        }
-        int vocab = logits.length / t;
-        for (int p = from; p < t; p++) {
-            int arg = 0;
-            for (int v = 1; v < vocab; v++) if (logits[(p - 1) * vocab + v] > logits[(p - 1) * vocab + arg]) arg = v;
-            if (arg != ids[p]) return false;
-        }
+        float[] logits = logits(ids);
+        int vocab = logits.length / ids.length;
+        for (int p = from; p < ids.length; p++) if (argmax(logits, vocab, p - 1) != ids[p]) return false;
         return true;
     }
 }

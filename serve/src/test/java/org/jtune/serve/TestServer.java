@@ -75,6 +75,16 @@ public final class TestServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.port();
     }
 
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
+    /** A raw call, as clients without an SDK make it: POST of a JSON body (GET when null), with the key when given. */
+    public java.net.http.HttpResponse<String> send(String path, String body, String key) throws Exception {
+        var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(baseUrl() + path));
+        if (key != null) b.header("Authorization", "Bearer " + key);
+        if (body != null) b.header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+        return HTTP.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /** A PEFT adapter for stories260K with random A and B (the answers differ from the base). */
     static Path makeAdapter(Path model, Path out) throws Exception {
         return makeAdapter(model, out, 12);

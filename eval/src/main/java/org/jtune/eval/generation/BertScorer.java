@@ -6,13 +6,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.JtuneException;
-import org.jtune.autograd.NoGrad;
 import org.jtune.models.CausalLM;
-import org.jtune.models.ForwardPass;
+import org.jtune.models.HiddenStates;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.tensor.AttentionMask;
-import org.jtune.tensor.Tensor;
 
 /**
  * {@link BertScore} with a decoder model's token embeddings: the hidden states after the first {@code depth} layers
@@ -104,14 +101,7 @@ public final class BertScorer implements AutoCloseable {
         ids[0] = start;
         System.arraycopy(body, 0, ids, 1, ids.length - 1);
         int t = ids.length;
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        Tensor h;
-        try (NoGrad ignored = NoGrad.enter()) {
-            int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
-            h = model.hiddenAfter(depth, Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask().withWindow(window))).value();
-        }
-        float[] all = h.contiguous().toFloatArray();
+        float[] all = HiddenStates.of(model, ids, depth);
         int dim = all.length / t;
         float[][] rows = new float[t][];
         for (int i = 0; i < t; i++) rows[i] = java.util.Arrays.copyOfRange(all, i * dim, (i + 1) * dim);

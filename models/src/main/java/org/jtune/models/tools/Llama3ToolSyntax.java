@@ -51,9 +51,7 @@ public final class Llama3ToolSyntax implements ToolSyntax {
             }
         }
         if (use == null || !use.offered()) return new Rendering(out, Map.of());
-        List<Object> tools = new ArrayList<>();
-        for (ToolDefinition t : use.tools()) tools.add(t.toTemplateValue());
-        return new Rendering(out, Map.of("tools", tools));
+        return new Rendering(out, Map.of("tools", use.templateValues()));
     }
 
     @Override

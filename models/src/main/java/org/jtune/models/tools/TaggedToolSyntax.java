@@ -50,9 +50,7 @@ public final class TaggedToolSyntax implements ToolSyntax {
         List<Message> out = new ArrayList<>(messages.size());
         for (Message m : messages) out.add(ToolCalls.withArgumentObjects(m));
         if (use == null || !use.offered()) return new Rendering(out, Map.of());
-        List<Object> tools = new ArrayList<>();
-        for (ToolDefinition t : use.tools()) tools.add(t.toTemplateValue());
-        return new Rendering(out, Map.of("tools", tools));
+        return new Rendering(out, Map.of("tools", use.templateValues()));
     }
 
     @Override

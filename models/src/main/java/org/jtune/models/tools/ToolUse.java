@@ -22,6 +22,13 @@ public record ToolUse(List<ToolDefinition> tools, ToolChoice choice, boolean par
         return choice.mode() != ToolChoice.Mode.NONE;
     }
 
+    /** The tools as chat templates read their {@code tools} variable ({@link ToolDefinition#toTemplateValue}). */
+    public List<Object> templateValues() {
+        List<Object> values = new java.util.ArrayList<>();
+        for (ToolDefinition t : tools) values.add(t.toTemplateValue());
+        return values;
+    }
+
     /** The tools a call may name: the one tool_choice names, else all. */
     public List<ToolDefinition> callable() {
         if (choice.mode() != ToolChoice.Mode.FUNCTION) return tools;

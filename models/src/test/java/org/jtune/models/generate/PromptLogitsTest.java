@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.jtune.autograd.NoGrad;
 import org.jtune.models.CausalLM;
-import org.jtune.models.ForwardPass;
 import org.jtune.models.TinyModels;
 import org.jtune.models.kv.KvBlockPool;
-import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Rng;
-import org.jtune.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,17 +28,10 @@ class PromptLogitsTest {
 
     /** Row t of a full forward: the logits after prompt[0..t]. */
     private static float[][] fullForward(CausalLM m, int[] ids) {
-        int t = ids.length;
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        float[] all;
-        try (NoGrad ignored = NoGrad.enter()) {
-            all = m.logits(m.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask()))).value()
-                    .contiguous().toFloatArray();
-        }
-        int vocab = all.length / t;
-        float[][] rows = new float[t][];
-        for (int i = 0; i < t; i++) rows[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
+        float[] all = org.jtune.models.HiddenStates.logits(m, ids);
+        int vocab = all.length / ids.length;
+        float[][] rows = new float[ids.length][];
+        for (int i = 0; i < ids.length; i++) rows[i] = java.util.Arrays.copyOfRange(all, i * vocab, (i + 1) * vocab);
         return rows;
     }
 

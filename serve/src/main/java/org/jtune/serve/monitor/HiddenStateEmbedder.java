@@ -3,20 +3,16 @@ package org.jtune.serve.monitor;
 import java.nio.file.Path;
 import java.util.List;
 import org.jtune.JtuneException;
-import org.jtune.autograd.NoGrad;
 import org.jtune.models.CausalLM;
-import org.jtune.models.ForwardPass;
+import org.jtune.models.HiddenStates;
 import org.jtune.models.arch.Architectures;
-import org.jtune.tensor.AttentionMask;
 import org.jtune.models.lora.PeftFormat;
 import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.tensor.Tensor;
 
 /**
  * The model's own view of a prompt: its final-norm hidden states (the input of lm_head), averaged over
- * the prompt's tokens, one forward per prompt under NoGrad, truncated to {@link #MAX_TOKENS}. This is
- * the only place monitoring calls the model: when the model interface changes, {@link #meanPooled}
- * is the line to change.
+ * the prompt's tokens, one forward per prompt ({@link HiddenStates}), truncated to {@link #MAX_TOKENS}. This is
+ * the only place monitoring calls the model.
  */
 public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
     public static final int MAX_TOKENS = 256;
@@ -56,14 +52,7 @@ public final class HiddenStateEmbedder implements TextEmbedder, AutoCloseable {
     /** Mean over positions of the (1, T, dim) final hidden states. */
     float[] meanPooled(int[] ids) {
         int t = ids.length;
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        Tensor h;
-        try (NoGrad ignored = NoGrad.enter()) {
-            int window = model.config().slidingWindow() == null ? 0 : model.config().slidingWindow();
-            h = model.hidden(Tensor.ofInts(ids, 1, t), Tensor.ofInts(pos, 1, t), ForwardPass.of(AttentionMask.causalMask().withWindow(window))).value();
-        }
-        float[] all = h.contiguous().toFloatArray();
+        float[] all = HiddenStates.of(model, ids, model.config().numHiddenLayers());
         int dim = all.length / t;
         float[] mean = new float[dim];
         for (int i = 0; i < t; i++) for (int k = 0; k < dim; k++) mean[k] += all[i * dim + k];
