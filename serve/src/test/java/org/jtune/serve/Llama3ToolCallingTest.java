@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
@@ -15,20 +14,9 @@ import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
 import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.config.LlamaConfig;
-import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.tokenizer.Tokenizer;
-import org.jtune.serve.engine.BatchingEngine;
-import org.jtune.serve.engine.ServedModels;
-import org.jtune.serve.http.OpenAiServer;
-import org.jtune.serve.http.ServerOptions;
-import org.jtune.serve.text.PromptCodec;
 import org.jtune.testing.SharedData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,35 +32,21 @@ import org.junit.jupiter.api.io.TempDir;
 class Llama3ToolCallingTest {
     @TempDir
     static Path tmp;
-    static OpenAiServer server;
-    static BatchingEngine engine;
+    static TinyToolServer tiny;
     static OpenAIClient client;
     static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
-        Path shared = SharedData.require("hf/llama-3-tiktoken");
-        Path dir = tmp.resolve("llama3-tiny");
-        Files.createDirectories(dir);
-        LlamaConfig config = LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(32).intermediateSize(48)
-                .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).ropeTheta(500000).rmsNormEps(1e-5)
-                .tieWordEmbeddings(true).maxPositionEmbeddings(2048).vocabSize(128256).bosTokenIds(List.of(128000)).eosTokenIds(List.of(128009))
-                .torchDtype("float32").build();
-        config.write(dir.resolve("config.json"));
-        SafetensorsWriter.defaults().writeModel(dir, Architectures.randomWeights(config, new org.jtune.tensor.Rng(11), 0.3f));
-        Files.copy(shared.resolve("tokenizer.model"), dir.resolve("tokenizer.model"));
-        ServedModels models = ServedModels.load(dir, "llama3-tiny", Map.of());
-        engine = BatchingEngine.start(models, new BatchingEngine.Options(4, 16));
-        PromptCodec codec = PromptCodec.of(Tokenizer.load(dir), ChatTemplate.named("llama3"), models.model().config());
-        assertEquals("llama3", codec.toolSyntax("llama3-tiny").name());
-        server = OpenAiServer.start(engine, codec, null, ServerOptions.defaults().withPort(0).withApiKey(TestServer.KEY));
-        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey(TestServer.KEY).maxRetries(0).build();
+        tiny = TinyToolServer.start(tmp.resolve("llama3-tiny"), "llama3-tiny", SharedData.require("hf/llama-3-tiktoken"), List.of("tokenizer.model"),
+                128256, 128000, 128009, ChatTemplate.named("llama3"), 11);
+        assertEquals("llama3", tiny.codec.toolSyntax("llama3-tiny").name());
+        client = tiny.client;
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (engine != null) engine.close();
+        if (tiny != null) tiny.close();
     }
 
     static ChatCompletionCreateParams.Builder ask() {

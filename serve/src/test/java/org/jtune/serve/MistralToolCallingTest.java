@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
@@ -15,21 +14,10 @@ import com.openai.models.chat.completions.ChatCompletionMessageToolCall;
 import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
 import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
 import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
-import org.jtune.models.config.LlamaConfig;
-import org.jtune.models.io.SafetensorsWriter;
-import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.models.tools.TaggedToolSyntax;
-import org.jtune.serve.engine.BatchingEngine;
-import org.jtune.serve.engine.ServedModels;
-import org.jtune.serve.http.OpenAiServer;
-import org.jtune.serve.http.ServerOptions;
-import org.jtune.serve.text.PromptCodec;
 import org.jtune.testing.SharedData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,35 +34,21 @@ import org.junit.jupiter.api.io.TempDir;
 class MistralToolCallingTest {
     @TempDir
     static Path tmp;
-    static OpenAiServer server;
-    static BatchingEngine engine;
+    static TinyToolServer tiny;
     static OpenAIClient client;
     static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
-        Path shared = SharedData.require("hf/mistral-7b-instruct-v0.3");
-        Path dir = tmp.resolve("mistral-tiny");
-        Files.createDirectories(dir);
-        LlamaConfig config = LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(32).intermediateSize(48)
-                .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).ropeTheta(10000).rmsNormEps(1e-5)
-                .tieWordEmbeddings(false).maxPositionEmbeddings(2048).vocabSize(32768).bosTokenIds(List.of(1)).eosTokenIds(List.of(2))
-                .torchDtype("float32").build();
-        config.write(dir.resolve("config.json"));
-        SafetensorsWriter.defaults().writeModel(dir, Architectures.randomWeights(config, new org.jtune.tensor.Rng(7), 0.3f));
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) Files.copy(shared.resolve(f), dir.resolve(f));
-        ServedModels models = ServedModels.load(dir, "mistral-tiny", Map.of());
-        engine = BatchingEngine.start(models, new BatchingEngine.Options(4, 16));
-        PromptCodec codec = PromptCodec.of(Tokenizer.load(dir), ChatTemplate.load(dir), models.model().config());
-        assertEquals(TaggedToolSyntax.MISTRAL, codec.toolSyntax("mistral-tiny"));
-        server = OpenAiServer.start(engine, codec, null, ServerOptions.defaults().withPort(0).withApiKey(TestServer.KEY));
-        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey(TestServer.KEY).maxRetries(0).build();
+        tiny = TinyToolServer.start(tmp.resolve("mistral-tiny"), "mistral-tiny", SharedData.require("hf/mistral-7b-instruct-v0.3"),
+                List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"), 32768, 1, 2, null, 7);
+        assertEquals(TaggedToolSyntax.MISTRAL, tiny.codec.toolSyntax("mistral-tiny"));
+        client = tiny.client;
     }
 
     @AfterAll
     static void stop() {
-        if (server != null) server.close();
-        if (engine != null) engine.close();
+        if (tiny != null) tiny.close();
     }
 
     /** One call at a time: a random model asked for a list of calls may go on listing them (parallel lists: ToolSyntaxTest). */

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * still produces the same tokens), and every block back in the pool at the end.
  */
 class PagedEngineTest {
-    private static int[] prompt(long seed, int n) {
+    /** A prompt of n ids: BOS, then ids from the seed. */
+    static int[] prompt(long seed, int n) {
         Rng r = new Rng(seed);
         int[] p = new int[n];
         p[0] = 1;

@@ -8,7 +8,6 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.TinyModels;
 import org.jtune.models.kv.KvBlockPool;
 import org.jtune.tensor.DType;
-import org.jtune.tensor.Rng;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,14 +17,6 @@ import org.junit.jupiter.api.Test;
  * request, or is recomputed after preemption; the generated tokens are those of a request without them.
  */
 class PromptLogitsTest {
-    private static int[] prompt(long seed, int n) {
-        Rng r = new Rng(seed);
-        int[] p = new int[n];
-        p[0] = 1;
-        for (int i = 1; i < n; i++) p[i] = 3 + r.nextInt(50);
-        return p;
-    }
-
     /** Row t of a full forward: the logits after prompt[0..t]. */
     private static float[][] fullForward(CausalLM m, int[] ids) {
         float[] all = org.jtune.models.HiddenStates.logits(m, ids);
@@ -52,7 +43,7 @@ class PromptLogitsTest {
     @Test
     void promptRowsMatchAFullForwardHoweverThePromptIsComputed() {
         try (CausalLM m = TinyModels.random(31)) {
-            List<int[]> prompts = List.of(prompt(1, 19), prompt(2, 7), prompt(3, 33), prompt(1, 19));
+            List<int[]> prompts = List.of(PagedEngineTest.prompt(1, 19), PagedEngineTest.prompt(2, 7), PagedEngineTest.prompt(3, 33), PagedEngineTest.prompt(1, 19));
             long perBlock = KvBlockPool.bytesPerBlock(m.config(), 4, DType.F32);
             List<StepEngine.Limits> limits = List.of(StepEngine.Limits.DEFAULT, new StepEngine.Limits(8, 5, 0, 4),
                     new StepEngine.Limits(8, 64, 200 * perBlock, 4), new StepEngine.Limits(8, 64, 14 * perBlock, 4));

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -40,14 +39,7 @@ class Llama3ToolSyntaxTest {
     }
 
     private static Map<String, Object> call(String id, String name, String arguments) {
-        Map<String, Object> function = new LinkedHashMap<>();
-        function.put("name", name);
-        function.put("arguments", arguments);
-        Map<String, Object> call = new LinkedHashMap<>();
-        call.put("id", id);
-        call.put("type", "function");
-        call.put("function", function);
-        return call;
+        return new ToolCall(id, name, arguments).toOpenAi();
     }
 
     @Test
