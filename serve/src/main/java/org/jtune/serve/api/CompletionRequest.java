@@ -19,7 +19,7 @@ import org.jtune.models.tools.ToolUse;
  * @param temperature  0..2 (OpenAI's default 1)
  * @param topP         (0, 1]
  * @param seed         null: a fresh seed per request
- * @param stop         up to 4 stop strings (never empty strings)
+ * @param stop         up to {@value CompletionRequestParser#MAX_STOP} stop strings (never empty strings)
  * @param stream       answer with server-sent events
  * @param includeUsage stream_options.include_usage: a last chunk carries usage
  * @param topLogprobs  −1: no logprobs; else how many alternatives per token (chat: top_logprobs 0..20 with

@@ -27,7 +27,8 @@ import org.jtune.models.tools.ToolUse;
  */
 public final class CompletionRequestParser {
     private static final ObjectMapper JSON = new ObjectMapper();
-    public static final int MAX_STOP = 4;
+    /** Stop sequences per request at most: OpenAI takes 4; evaluation harnesses send a task's stops and the EOS (vLLM has no cap). */
+    public static final int MAX_STOP = 16;
     /** Most choices one request may ask for (each is a sequence of the batch). */
     public static final int MAX_N = 16;
     /** Most prompts one completions request may hold (each is answered with n choices). */

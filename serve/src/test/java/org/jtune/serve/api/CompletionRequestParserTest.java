@@ -119,7 +119,8 @@ class CompletionRequestParserTest {
         assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"n\":3,\"best_of\":2}")).param());
         assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":17}")).param());
         assertEquals("best_of", assertThrows(ApiError.class, () -> text("{\"model\":\"m\",\"prompt\":\"x\",\"best_of\":2,\"stream\":true}")).param());
-        assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}").param());
+        String seventeen = "[" + String.join(",", java.util.Collections.nCopies(17, "\"s\"")) + "]";
+        assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":" + seventeen + "}").param());
         assertEquals("stop", chatError("{\"model\":\"m\"," + msgs + ",\"stop\":[\"\"]}").param());
         assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"top_logprobs\":2}").param());
         assertEquals("top_logprobs", chatError("{\"model\":\"m\"," + msgs + ",\"logprobs\":true,\"top_logprobs\":21}").param());
