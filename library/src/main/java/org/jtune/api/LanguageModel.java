@@ -17,6 +17,7 @@ import org.jtune.eval.Task;
 import org.jtune.eval.run.ChatTestSet;
 import org.jtune.eval.run.ModelEvaluation;
 import org.jtune.models.CausalLM;
+import org.jtune.models.HiddenStates;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.chat.Message;
@@ -158,6 +159,47 @@ public final class LanguageModel implements AutoCloseable {
      */
     public String complete(String prompt, int maxNewTokens) throws JtuneException {
         return generate(tokenizer.encode(prompt, true), maxNewTokens, null).text();
+    }
+
+    /**
+     * How likely the model finds {@code continuation} after {@code context} (the tokenizer's BOS first), with
+     * lm-evaluation-harness's split: spaces that end the context move to the continuation, the text is tokenized whole
+     * and the continuation is the tokens past the context's own tokenization. One forward pass, no gradients.
+     *
+     * @param context      the text before (may be empty)
+     * @param continuation the text whose likelihood is scored (not empty)
+     * @return the summed log-probability, the token count and whether greedy decoding would have written it
+     * @throws JtuneException when the text does not fit the model's context
+     */
+    public Likelihood logLikelihood(String context, String continuation) throws JtuneException {
+        if (continuation.isEmpty()) throw new JtuneException("the continuation to score is empty");
+        int spaces = context.length() - context.stripTrailing().length();
+        String ctx = context.substring(0, context.length() - spaces), cont = context.substring(context.length() - spaces) + continuation;
+        int[] whole = tokenizer.encode(ctx + cont, true), head = tokenizer.encode(ctx, true);
+        int from = Math.max(1, Math.min(head.length, whole.length - 1)); // the first token has nothing before it to score it
+        if (whole.length > model.config().maxPositionEmbeddings()) {
+            throw new JtuneException("context and continuation take " + whole.length + " tokens, beyond the model's context of "
+                    + model.config().maxPositionEmbeddings());
+        }
+        float[] logits = HiddenStates.logits(model, whole);
+        int vocab = logits.length / whole.length;
+        double sum = 0;
+        boolean greedy = true;
+        for (int p = from; p < whole.length; p++) {
+            int row = (p - 1) * vocab;
+            double max = Double.NEGATIVE_INFINITY, exp = 0;
+            int arg = 0;
+            for (int v = 0; v < vocab; v++) {
+                if (logits[row + v] > max) {
+                    max = logits[row + v];
+                    arg = v;
+                }
+            }
+            for (int v = 0; v < vocab; v++) exp += Math.exp(logits[row + v] - max);
+            sum += logits[row + whole[p]] - max - Math.log(exp);
+            greedy &= arg == whole[p];
+        }
+        return new Likelihood(sum, whole.length - from, greedy);
     }
 
     /**

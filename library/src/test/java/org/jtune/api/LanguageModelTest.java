@@ -48,6 +48,46 @@ class LanguageModelTest {
     }
 
     @Test
+    void logLikelihoodMatchesTheStepEnginesIncrementalLogits() throws Exception {
+        try (LanguageModel m = LanguageModel.load(SharedData.require("models/stories260K"))) {
+            String context = "Once upon a time, there was a little", continuation = " girl named Lily.";
+            Likelihood l = m.logLikelihood(context, continuation);
+            int[] whole = m.tokenizer().encode(context + continuation, true), head = m.tokenizer().encode(context, true);
+            assertEquals(whole.length - head.length, l.tokens());
+            // the same ids through the step engine (KV cache, prompt chunks), logits reported per prompt position
+            org.jtune.models.generate.StepEngine e = new org.jtune.models.generate.StepEngine(m.model(),
+                    new org.jtune.models.generate.StepEngine.Limits(4, 7, 0, 16, 7));
+            double[] want = {0};
+            boolean[] greedy = {true};
+            e.add(new org.jtune.models.generate.SequenceRequest(whole, org.jtune.models.generate.SamplingConfig.greedy(1), null, null, false, true),
+                    new org.jtune.models.generate.Sequence.Listener() {
+                        @Override
+                        public void onToken(org.jtune.models.generate.Sequence s, int t, float[] logits) {}
+
+                        @Override
+                        public void onPromptLogits(org.jtune.models.generate.Sequence s, int p, float[] row) {
+                            if (p < head.length) return;
+                            double max = Double.NEGATIVE_INFINITY, sum = 0;
+                            int arg = 0;
+                            for (int v = 0; v < row.length; v++) if (row[v] > max) { max = row[v]; arg = v; }
+                            for (float z : row) sum += Math.exp(z - max);
+                            want[0] += row[whole[p]] - max - Math.log(sum);
+                            greedy[0] &= arg == whole[p];
+                        }
+                    });
+            while (!e.idle()) e.step();
+            assertEquals(want[0], l.logprob(), 1e-4 * Math.abs(want[0]));
+            assertEquals(greedy[0], l.greedy());
+            assertEquals(l.logprob() / l.tokens(), l.perToken(), 1e-12);
+            Likelihood moved = m.logLikelihood(context + " ", continuation.substring(1));
+            assertEquals(l.logprob(), moved.logprob(), 1e-9, "a space ending the context moves to the continuation");
+            String own = m.complete(context, 4);
+            assertTrue(m.logLikelihood(context, own).logprob() > l.logprob() - 50, "the model's own continuation is scored");
+            assertThrows(JtuneException.class, () -> m.logLikelihood(context, ""));
+        }
+    }
+
+    @Test
     void threeRunsInOneJvmLeaveNoMapping() throws Exception {
         String copyBelow = System.getProperty("jtune.mapMinBytes");
         System.setProperty("jtune.mapMinBytes", "0"); // map even this small file (by default it would be read into memory)
