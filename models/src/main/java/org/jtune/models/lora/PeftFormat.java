@@ -148,6 +148,10 @@ public final class PeftFormat {
         if (o == null || !o.isObject()) throw new JtuneException(file + ": not a JSON object");
         if (!"LORA".equals(o.path("peft_type").asText())) throw new JtuneException(file + ": peft_type " + o.path("peft_type") + " is not supported (LORA only)");
         if (o.path("fan_in_fan_out").asBoolean(false)) throw new JtuneException(file + ": fan_in_fan_out=true is not supported");
+        if (o.path("use_dora").asBoolean(false)) {
+            throw new JtuneException(file + ": use_dora=true (DoRA's magnitude vectors) is not supported; merge the adapter into its base with "
+                    + "PEFT (merge_and_unload) and load the merged model, or train a LoRA adapter");
+        }
         if (!"none".equals(o.path("bias").asText("none"))) throw new JtuneException(file + ": bias " + o.path("bias") + " is not supported (none only)");
         if (o.hasNonNull("rank_pattern") && !o.get("rank_pattern").isEmpty()) throw new JtuneException(file + ": rank_pattern is not supported");
         if (o.hasNonNull("alpha_pattern") && !o.get("alpha_pattern").isEmpty()) throw new JtuneException(file + ": alpha_pattern is not supported");
