@@ -20,7 +20,7 @@ public final class BenchMain implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per result on stdout.")
     boolean json;
 
-    @Option(names = "--quick", description = "Run a small shape that only checks the benchmark works (benchmarks that have one: decode, serve).")
+    @Option(names = "--quick", description = "Run a small shape that only checks the benchmark works (benchmarks that have one: decode, serve, prompt_lookup, score).")
     boolean quick;
 
     @Option(names = "--formats", split = ",", paramLabel = "LIST",

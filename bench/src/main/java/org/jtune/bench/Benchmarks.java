@@ -5,7 +5,7 @@ public final class Benchmarks {
     private Benchmarks() {}
 
     /** Benchmark names as typed on the command line. */
-    public enum Name { gemm, gemv, decode_batch, ops, tokenize, structured, prompt_lookup, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora, lora_step }
+    public enum Name { gemm, gemv, decode_batch, ops, tokenize, structured, prompt_lookup, score, decode, decode_quick, backward, train, train_reference, serve, serve_quick, qlora, lora_step }
 
     /** Runs one benchmark; result lines go to stdout (JSON with {@code json}), progress to stderr. Returns the exit code. */
     public static int run(Name name, boolean json) throws Exception {
@@ -29,6 +29,7 @@ public final class Benchmarks {
             case tokenize -> TokenizeBenchmark.run(json);
             case structured -> StructuredOutputBenchmark.run(json);
             case prompt_lookup -> PromptLookupBenchmark.run(json, quick);
+            case score -> ScoreBenchmark.run(json, quick);
             case decode -> new DecodeBenchmark(false, formats).run(json);
             case decode_quick -> new DecodeBenchmark(true, formats).run(json);
             case train_reference -> new TrainReferenceDump().run();
