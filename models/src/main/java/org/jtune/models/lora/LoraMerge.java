@@ -7,10 +7,12 @@ import org.jtune.models.weights.Weight;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
+import java.util.Map;
 
 /**
  * Folds an adapter into the base weights: W' = W + scale·B·A, computed in F32 and stored in the base
- * weight's dtype; its trainable token rows are written into embed_tokens. The adapter is then
+ * weight's dtype; with DoRA (Liu et al. 2024, as PEFT merges it) each row of W + scale·B·A is then rescaled to its
+ * magnitude m: W' = m / ‖W + scale·B·A‖_row · (W + scale·B·A). Its trainable token rows are written into embed_tokens. The adapter is then
  * unloaded, so the model computes the same function with plain weights (for every request: merged
  * weights are shared). When the base was quantized, the merge goes into the dequantized weights
  * the adapter was trained against.
@@ -19,6 +21,11 @@ public final class LoraMerge {
     private LoraMerge() {}
 
     public static void mergeInto(CausalLM model, String adapter) {
+        mergeInto(model, adapter, Map.of());
+    }
+
+    /** As {@link #mergeInto(CausalLM, String)}, with DoRA's magnitude vectors by projection weight name (empty: plain LoRA). */
+    public static void mergeInto(CausalLM model, String adapter, Map<String, Tensor> magnitudes) {
         Adapters adapters = model.adapters();
         Adapters.Info info = adapters.get(adapter);
         for (var e : adapters.pairs(adapter).entrySet()) {
@@ -27,6 +34,8 @@ public final class LoraMerge {
             Tensor base = w.value().value();
             Tensor delta = Ops.matmul(p.b().value().to(DType.F32), p.a().value().to(DType.F32)); // (out, in)
             Tensor merged = Ops.add(base.to(DType.F32), Ops.scale(delta, p.scale()));
+            Tensor m = magnitudes.get(e.getKey());
+            if (m != null) merged = rescaleRows(merged, m);
             w.set(Variable.constant(base.dtype() == DType.F32 || base.dtype() == DType.BLOCK ? merged : merged.to(base.dtype()))); // a quantized base: F32
         }
         TrainableRows rows = info.tokens();
@@ -38,5 +47,19 @@ public final class LoraMerge {
             embed.set(Variable.constant(copy));
         }
         adapters.remove(adapter);
+    }
+
+    /** Each row i of w (out, in) scaled to length m[i] (its norm taken in double); a zero row stays zero. */
+    static Tensor rescaleRows(Tensor w, Tensor m) {
+        int out = w.size(0), in = w.size(1);
+        float[] v = w.contiguous().toFloatArray(), mags = m.toFloatArray();
+        for (int i = 0; i < out; i++) {
+            double sq = 0;
+            for (int k = 0; k < in; k++) sq += (double) v[i * in + k] * v[i * in + k];
+            if (sq == 0) continue;
+            double f = mags[i] / Math.sqrt(sq);
+            for (int k = 0; k < in; k++) v[i * in + k] = (float) (v[i * in + k] * f);
+        }
+        return Tensor.of(v, out, in);
     }
 }

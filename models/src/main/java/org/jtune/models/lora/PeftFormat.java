@@ -132,8 +132,22 @@ public final class PeftFormat {
                 + "Load the adapter on the base it was trained on, or pass --allow-base-mismatch if the difference is intended");
     }
 
-    /** Reads adapter_config.json; unsupported settings are errors naming the key. */
+    /** Whether adapter_config.json (already read by {@link #readConfig}) sets use_dora. */
+    private static boolean usesDora(Path dir) throws JtuneException {
+        try {
+            return JSON.readTree(dir.resolve(CONFIG_FILE).toFile()).path("use_dora").asBoolean(false);
+        } catch (IOException e) {
+            throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + org.jtune.io.IoErrors.reason(e), e);
+        }
+    }
+
+    /** Reads adapter_config.json; unsupported settings (DoRA among them) are errors naming the key. */
     public static LoraConfig readConfig(Path dir) throws JtuneException {
+        return readConfig(dir, false);
+    }
+
+    /** As {@link #readConfig(Path)}; {@code merging}: a DoRA adapter is accepted (its merge is {@link LoraMerge}'s). */
+    private static LoraConfig readConfig(Path dir, boolean merging) throws JtuneException {
         Path file = dir.resolve(CONFIG_FILE);
         JsonNode o;
         try {
@@ -148,9 +162,9 @@ public final class PeftFormat {
         if (o == null || !o.isObject()) throw new JtuneException(file + ": not a JSON object");
         if (!"LORA".equals(o.path("peft_type").asText())) throw new JtuneException(file + ": peft_type " + o.path("peft_type") + " is not supported (LORA only)");
         if (o.path("fan_in_fan_out").asBoolean(false)) throw new JtuneException(file + ": fan_in_fan_out=true is not supported");
-        if (o.path("use_dora").asBoolean(false)) {
-            throw new JtuneException(file + ": use_dora=true (DoRA's magnitude vectors) is not supported; merge the adapter into its base with "
-                    + "PEFT (merge_and_unload) and load the merged model, or train a LoRA adapter");
+        if (o.path("use_dora").asBoolean(false) && !merging) {
+            throw new JtuneException(file + ": use_dora=true (DoRA): its magnitude vectors are applied only by merging; run `jtune merge "
+                    + "--model BASE --adapter " + dir + " --out MERGED` and use the merged model");
         }
         if (!"none".equals(o.path("bias").asText("none"))) throw new JtuneException(file + ": bias " + o.path("bias") + " is not supported (none only)");
         if (o.hasNonNull("rank_pattern") && !o.get("rank_pattern").isEmpty()) throw new JtuneException(file + ": rank_pattern is not supported");
@@ -199,10 +213,26 @@ public final class PeftFormat {
      * fingerprint differs from the folder the model was loaded from.
      */
     public static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
+        return load(dir, model, name, allowOtherBase, null);
+    }
+
+    /**
+     * As {@link #load(Path, CausalLM, String, boolean)}, to merge: a DoRA adapter (use_dora) is accepted too, and its
+     * magnitude vectors ({@code <module>.lora_magnitude_vector}, one value per output row, as PEFT saves them) are
+     * returned by projection weight name for {@link LoraMerge#mergeInto(CausalLM, String, Map)}; empty for plain LoRA.
+     */
+    public static Map<String, Tensor> loadForMerge(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
+        Map<String, Tensor> magnitudes = new LinkedHashMap<>();
+        load(dir, model, name, allowOtherBase, magnitudes);
+        return magnitudes;
+    }
+
+    private static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase, Map<String, Tensor> magnitudes)
+            throws JtuneException {
         if (!Files.isDirectory(dir)) throw new JtuneException(dir + ": no such adapter folder");
         LoraConfig config;
         try {
-            config = readConfig(dir).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+            config = readConfig(dir, magnitudes != null).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
                     model.config().architecture());
         } catch (IllegalArgumentException e) {
             throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + e.getMessage(), e);
@@ -241,6 +271,16 @@ public final class PeftFormat {
                     throw new JtuneException(weights + ": " + key + " has rank " + a.size(0) + " but " + CONFIG_FILE + " says r = " + config.rank()
                             + " (the scale alpha/r would be wrong)");
                 }
+                String km = key + ".lora_magnitude_vector";
+                if (magnitudes != null && r.contains(km)) {
+                    used.add(km);
+                    Tensor m = r.get(km).to(DType.F32).copy();
+                    if (m.rank() != 1 || m.size(0) != b.size(0)) {
+                        throw new JtuneException(weights + ": " + km + " has shape " + java.util.Arrays.toString(m.shape()) + ", expected ("
+                                + b.size(0) + "), one magnitude per output row");
+                    }
+                    magnitudes.put(lin.name(), m);
+                }
                 org.jtune.tensor.Device device = lin.weight().value().device(); // the adapter computes where its base weight lives
                 pairs.put(lin.name(), new LoraPair(Variable.constant(a.to(device)), Variable.constant(b.to(device)), config.scale(), 0f));
             }
@@ -266,6 +306,14 @@ public final class PeftFormat {
                 }
             }
             if (pairs.isEmpty() && tokens == null) throw new JtuneException(weights + ": no LoRA tensor matches this model");
+            if (magnitudes != null && usesDora(dir)) {
+                for (String projection : pairs.keySet()) {
+                    if (!magnitudes.containsKey(projection)) {
+                        throw new JtuneException(weights + ": " + CONFIG_FILE + " says use_dora but " + moduleKey(projection)
+                                + ".lora_magnitude_vector is missing");
+                    }
+                }
+            }
             model.adapters().add(new Adapters.Info(name, config, tokens, dir.toString()), pairs);
         }
         return config;
