@@ -111,8 +111,8 @@ final class ExportCommand implements Callable<Integer> {
                     ChatTemplate t = ChatTemplate.resolveIfAny(model, adapter, null, "--chat-template");
                     StagedFolder.Extra prompt = t == null ? StagedFolder.Extra.NONE : staged -> PromptFormat.write(staged, staged, t, system);
                     try (CausalLM m = Architectures.load(model)) {
-                        var magnitudes = PeftFormat.loadForMerge(adapter, m, Adapters.DEFAULT, allowBaseMismatch); // DoRA's, if any
-                        LoraMerge.mergeInto(m, Adapters.DEFAULT, magnitudes);
+                        PeftFormat.load(adapter, m, Adapters.DEFAULT, allowBaseMismatch);
+                        LoraMerge.mergeInto(m, Adapters.DEFAULT);
                         ModelExport.save(m, model, merged, Long.MAX_VALUE / 4, prompt);
                     }
                     source = merged;

@@ -78,18 +78,13 @@ final class MergeCommand implements Callable<Integer> {
         }
         try (CausalLM m = Architectures.load(model); CausalLM reference = qlora == null ? null : Architectures.load(model)) {
             if (qlora != null) org.jtune.models.nf4.Nf4Checkpoints.quantize(m.weights(), qlora); // the base it was trained on
-            var magnitudes = PeftFormat.loadForMerge(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch); // DoRA's, if any
-            LoraConfig config = m.adapters().get(Adapters.DEFAULT).config();
-            if (qlora != null && !magnitudes.isEmpty()) {
-                throw new JtuneException(adapter + ": a DoRA adapter trained on an NF4 base is not merged here (its merge check would "
-                        + "need DoRA applied unmerged)");
-            }
+            LoraConfig config = PeftFormat.load(adapter, m, org.jtune.models.lora.Adapters.DEFAULT, allowBaseMismatch);
             if (qlora != null) {
                 org.jtune.models.nf4.Nf4Checkpoints.quantize(reference.weights(), qlora);
                 PeftFormat.load(adapter, reference, Adapters.DEFAULT, allowBaseMismatch);
                 org.jtune.models.nf4.QloraBase.dequantize(m.weights()); // merged into the dequantized NF4 base, in F32
             }
-            LoraMerge.mergeInto(m, Adapters.DEFAULT, magnitudes);
+            LoraMerge.mergeInto(m, Adapters.DEFAULT);
             // the prompt format the adapter was trained in (or the flags') goes with the merged weights, in the same switch
             StagedFolder.Extra prompt = StagedFolder.Extra.NONE;
             if (chatTemplate != null || systemMessage != null || PromptFormat.hasTemplate(adapter)
@@ -111,7 +106,7 @@ final class MergeCommand implements Callable<Integer> {
                 };
             }
             ModelExport.save(m, model, out, maxShardBytes, prompt);
-            System.err.printf("merged %s r=%d (scale %.4g) on %s%s into %s (dtype %s)%n", magnitudes.isEmpty() ? "LoRA" : "DoRA", config.rank(), config.scale(),
+            System.err.printf("merged %s r=%d (scale %.4g) on %s%s into %s (dtype %s)%n", config.useDora() ? "DoRA" : "LoRA", config.rank(), config.scale(),
                     String.join(", ", config.targetModules()),
                     config.trainableTokenIndices().isEmpty() ? "" : " and token rows " + config.trainableTokenIndices(),
                     out, m.config().torchDtype());

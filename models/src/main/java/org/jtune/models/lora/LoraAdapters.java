@@ -40,7 +40,15 @@ public final class LoraAdapters {
             Device device = lin.weight().value().device(); // drawn on the host, kept on the weight's device
             Variable a = Variable.parameter(Tensor.uniform(rng, -bound, bound, config.rank(), in).to(device)).named(key + ".lora_A.weight");
             Variable b = Variable.parameter(Tensor.zeros(out, config.rank()).to(device)).named(key + ".lora_B.weight");
-            pairs.put(lin.name(), new LoraPair(a, b, config.scale(), config.dropout()));
+            Variable magnitude = null;
+            if (config.useDora()) { // DoRA starts at the base's own row norms: with B = 0 the projection is unchanged
+                double[] sq = DoraScale.rowNormsSquared(lin.weight().value());
+                float[] m = new float[out];
+                for (int i = 0; i < out; i++) m[i] = (float) Math.sqrt(sq[i]);
+                magnitude = Variable.parameter(Tensor.of(m, out).to(device)).named(key + ".lora_magnitude_vector");
+                params.put(magnitude.name(), magnitude);
+            }
+            pairs.put(lin.name(), new LoraPair(a, b, config.scale(), config.dropout(), magnitude));
             params.put(a.name(), a);
             params.put(b.name(), b);
         }

@@ -15,9 +15,10 @@ import java.util.Set;
  *                              which names exist is the model's to say ({@link #resolve})
  * @param useRslora             rank-stabilised scaling (Kalajdzievski 2023)
  * @param trainableTokenIndices embed_tokens rows trained alongside the adapter (PEFT trainable_token_indices)
+ * @param useDora               DoRA (Liu et al. 2024, PEFT use_dora): a trained magnitude per output row
  */
 public record LoraConfig(int rank, float alpha, float dropout, List<String> targetModules, boolean useRslora,
-                         List<Integer> trainableTokenIndices) {
+                         List<Integer> trainableTokenIndices, boolean useDora) {
     /** PEFT's shorthand for every projection of the model (never the output head). */
     public static final String ALL_LINEAR_NAME = "all-linear";
     /** Targets every projection of whatever model the adapter goes on. */
@@ -36,6 +37,16 @@ public record LoraConfig(int rank, float alpha, float dropout, List<String> targ
             if (!m.matches("[A-Za-z0-9_-]+")) throw new IllegalArgumentException("lora_target_modules: \"" + m + "\" is not a module name");
         }
         trainableTokenIndices = List.copyOf(trainableTokenIndices);
+    }
+
+    /** A plain LoRA config (no DoRA). */
+    public LoraConfig(int rank, float alpha, float dropout, List<String> targetModules, boolean useRslora, List<Integer> trainableTokenIndices) {
+        this(rank, alpha, dropout, targetModules, useRslora, trainableTokenIndices, false);
+    }
+
+    /** The same config with DoRA on or off. */
+    public LoraConfig withDora(boolean dora) {
+        return new LoraConfig(rank, alpha, dropout, targetModules, useRslora, trainableTokenIndices, dora);
     }
 
     public float scale() {
@@ -64,7 +75,7 @@ public record LoraConfig(int rank, float alpha, float dropout, List<String> targ
         Set<String> known = new LinkedHashSet<>();
         for (String w : projectionWeights) known.add(moduleName(w));
         if (targetModules.equals(ALL_LINEAR)) {
-            return new LoraConfig(rank, alpha, dropout, List.copyOf(known), useRslora, trainableTokenIndices);
+            return new LoraConfig(rank, alpha, dropout, List.copyOf(known), useRslora, trainableTokenIndices, useDora);
         }
         for (String m : targetModules) {
             if (!known.contains(m)) {

@@ -22,10 +22,14 @@ import org.jtune.tensor.Tensor;
  * stored dtype; trainable only in full fine-tuning). Rows routed to different adapters (a server's
  * batch of requests for different fine-tunes) go through all their adapters in one segmented call that adds
  * into their rows of the base output in place (the batched application of Punica/S-LoRA), under no-grad only.
+ * A DoRA pair then rescales its rows of the output: y ← (m / ‖W + scale·B·A‖_row) ⊙ y ({@link DoraScale}); the factor
+ * of a frozen pair (inference) is computed once and kept.
  */
 public final class LoraLinear {
     private final Weight weight;
     private final Map<String, LoraPair> adapters = new LinkedHashMap<>();
+    private double[] baseRowNormsSquared;                                  // DoRA: ‖W_i‖², taken once (the base is frozen)
+    private final Map<String, Tensor> frozenDoraFactors = new java.util.HashMap<>(); // DoRA factors of frozen pairs, by adapter
 
     public LoraLinear(Weight weight) {
         this.weight = weight;
@@ -69,10 +73,35 @@ public final class LoraLinear {
                     + ", which do not fit a (" + outFeatures() + ", " + inFeatures() + ") projection");
         }
         adapters.put(name, pair);
+        frozenDoraFactors.remove(name);
     }
 
     public void removeAdapter(String name) {
         adapters.remove(name);
+        frozenDoraFactors.remove(name);
+    }
+
+    /**
+     * DoRA's per-row factor m / ‖W + scale·B·A‖ of a pair (null without DoRA): recorded (gradient to m) while the
+     * magnitude trains, else a constant kept until the pair changes.
+     */
+    Variable doraFactor(String name, LoraPair p) {
+        if (p.magnitude() == null) return null;
+        if (!p.magnitude().requiresGrad() && !p.a().requiresGrad() && !p.b().requiresGrad()) {
+            Tensor kept = frozenDoraFactors.get(name);
+            if (kept == null) {
+                kept = Ops.mul(p.magnitude().value().to(org.jtune.tensor.DType.F32), inverseNorms(p));
+                frozenDoraFactors.put(name, kept);
+            }
+            return Variable.constant(kept);
+        }
+        return Arithmetic.mul(p.magnitude(), Variable.constant(inverseNorms(p)));
+    }
+
+    private Tensor inverseNorms(LoraPair p) {
+        Tensor w = weight.value().value();
+        if (baseRowNormsSquared == null) baseRowNormsSquared = DoraScale.rowNormsSquared(w);
+        return DoraScale.inverseNorms(w, baseRowNormsSquared, p.a().value(), p.b().value(), p.scale()).to(w.device());
     }
 
     /** y = x·Wᵀ plus the routed adapters' contributions; {@code rng} drives adapter dropout in training (null: none). */
@@ -87,12 +116,27 @@ public final class LoraLinear {
                 // scaled in r columns, not out: one pass over the rank-r product instead of over the output (exact
                 // either way when the scale is a power of two, as alpha / r usually is)
                 Variable delta = Linear.apply(Arithmetic.scale(Linear.apply(in, p.a()), p.scale()), p.b());
-                y = Arithmetic.add(y, delta);
+                Variable dora = doraFactor(name, p);
+                if (dora == null) y = Arithmetic.add(y, delta);
+                else if (in == x) y = Arithmetic.mul(Arithmetic.add(y, delta), dora); // m/‖·‖ ⊙ (x·Wᵀ + delta)
+                else { // PEFT with dropout: the rescaled base term sees the dropped input too
+                    Variable rescaledBase = Arithmetic.mul(Linear.apply(in, weight.value()), Arithmetic.addScalar(dora, -1f));
+                    y = Arithmetic.add(y, Arithmetic.add(rescaledBase, Arithmetic.mul(delta, dora)));
+                }
             }
             return y;
         }
         if (Graph.recording(x)) throw new IllegalStateException(name() + ": per-row adapter routing is for inference (no-grad) only");
-        return Variable.constant(addRouted(y.value(), x.value(), routing));
+        Tensor routed = addRouted(y.value(), x.value(), routing);
+        Tensor rows = routed.reshape(-1, outFeatures());
+        for (AdapterRouting.Run r : routing.runs()) { // DoRA runs: their rows rescaled after their adapter's delta
+            LoraPair p = r.adapter() == null || r.length() == 0 ? null : adapters.get(r.adapter());
+            Variable dora = p == null ? null : doraFactor(r.adapter(), p);
+            if (dora == null) continue;
+            Tensor part = rows.narrow(0, r.start(), r.length());
+            Ops.copyInto(Ops.mul(part, dora.value()), part);
+        }
+        return Variable.constant(routed);
     }
 
     /**

@@ -7,7 +7,6 @@ import org.jtune.models.weights.Weight;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.Ops;
 import org.jtune.tensor.Tensor;
-import java.util.Map;
 
 /**
  * Folds an adapter into the base weights: W' = W + scale·B·A, computed in F32 and stored in the base
@@ -21,11 +20,6 @@ public final class LoraMerge {
     private LoraMerge() {}
 
     public static void mergeInto(CausalLM model, String adapter) {
-        mergeInto(model, adapter, Map.of());
-    }
-
-    /** As {@link #mergeInto(CausalLM, String)}, with DoRA's magnitude vectors by projection weight name (empty: plain LoRA). */
-    public static void mergeInto(CausalLM model, String adapter, Map<String, Tensor> magnitudes) {
         Adapters adapters = model.adapters();
         Adapters.Info info = adapters.get(adapter);
         for (var e : adapters.pairs(adapter).entrySet()) {
@@ -34,8 +28,7 @@ public final class LoraMerge {
             Tensor base = w.value().value();
             Tensor delta = Ops.matmul(p.b().value().to(DType.F32), p.a().value().to(DType.F32)); // (out, in)
             Tensor merged = Ops.add(base.to(DType.F32), Ops.scale(delta, p.scale()));
-            Tensor m = magnitudes.get(e.getKey());
-            if (m != null) merged = rescaleRows(merged, m);
+            if (p.magnitude() != null) merged = rescaleRows(merged, p.magnitude().value().to(DType.F32));
             w.set(Variable.constant(base.dtype() == DType.F32 || base.dtype() == DType.BLOCK ? merged : merged.to(base.dtype()))); // a quantized base: F32
         }
         TrainableRows rows = info.tokens();

@@ -30,7 +30,8 @@ import org.jtune.tensor.Tensor;
  * The Hugging Face PEFT adapter folder: adapter_config.json (peft_type LORA, r, lora_alpha,
  * lora_dropout, target_modules, use_rslora, trainable_token_indices, ...) and
  * adapter_model.safetensors with PEFT's key names,
- * {@code base_model.model.<module>.lora_A.weight} (r, in) and {@code .lora_B.weight} (out, r), and
+ * {@code base_model.model.<module>.lora_A.weight} (r, in) and {@code .lora_B.weight} (out, r), with DoRA (use_dora)
+ * {@code .lora_magnitude_vector} (out), and
  * trainable token rows under {@code base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta}
  * (R, dim) — the rows' values, not differences, as PEFT stores them. PEFT loads what this writes, and
  * this loads what PEFT writes.
@@ -43,6 +44,8 @@ import org.jtune.tensor.Tensor;
  */
 public final class PeftFormat {
     public static final String CONFIG_FILE = "adapter_config.json";
+    /** DoRA's magnitude vector of a module, as PEFT saves it: {@code <module>.lora_magnitude_vector}, (out). */
+    static final String MAGNITUDE_SUFFIX = ".lora_magnitude_vector";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
     public static final String TOKEN_KEY = "base_model.model.model.embed_tokens.token_adapter.trainable_tokens_delta";
     /** Safetensors metadata key of the base model's fingerprint. */
@@ -72,6 +75,7 @@ public final class PeftFormat {
             String key = moduleKey(e.getKey());
             tensors.put(key + ".lora_A.weight", e.getValue().a().value());
             tensors.put(key + ".lora_B.weight", e.getValue().b().value());
+            if (e.getValue().magnitude() != null) tensors.put(key + MAGNITUDE_SUFFIX, e.getValue().magnitude().value());
         }
         if (info.tokens() != null) tensors.put(TOKEN_KEY, info.tokens().values().value());
         if (tensors.isEmpty()) throw new JtuneException("adapter " + name + " holds no tensor: nothing to save in " + dir);
@@ -98,6 +102,7 @@ public final class PeftFormat {
         ArrayNode targets = o.putArray("target_modules");
         c.targetModules().forEach(targets::add);
         o.put("use_rslora", c.useRslora());
+        o.put("use_dora", c.useDora());
         o.put("bias", "none");
         o.put("fan_in_fan_out", false);
         o.put("init_lora_weights", true);
@@ -132,22 +137,8 @@ public final class PeftFormat {
                 + "Load the adapter on the base it was trained on, or pass --allow-base-mismatch if the difference is intended");
     }
 
-    /** Whether adapter_config.json (already read by {@link #readConfig}) sets use_dora. */
-    private static boolean usesDora(Path dir) throws JtuneException {
-        try {
-            return JSON.readTree(dir.resolve(CONFIG_FILE).toFile()).path("use_dora").asBoolean(false);
-        } catch (IOException e) {
-            throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + org.jtune.io.IoErrors.reason(e), e);
-        }
-    }
-
-    /** Reads adapter_config.json; unsupported settings (DoRA among them) are errors naming the key. */
+    /** Reads adapter_config.json; unsupported settings are errors naming the key. */
     public static LoraConfig readConfig(Path dir) throws JtuneException {
-        return readConfig(dir, false);
-    }
-
-    /** As {@link #readConfig(Path)}; {@code merging}: a DoRA adapter is accepted (its merge is {@link LoraMerge}'s). */
-    private static LoraConfig readConfig(Path dir, boolean merging) throws JtuneException {
         Path file = dir.resolve(CONFIG_FILE);
         JsonNode o;
         try {
@@ -162,10 +153,6 @@ public final class PeftFormat {
         if (o == null || !o.isObject()) throw new JtuneException(file + ": not a JSON object");
         if (!"LORA".equals(o.path("peft_type").asText())) throw new JtuneException(file + ": peft_type " + o.path("peft_type") + " is not supported (LORA only)");
         if (o.path("fan_in_fan_out").asBoolean(false)) throw new JtuneException(file + ": fan_in_fan_out=true is not supported");
-        if (o.path("use_dora").asBoolean(false) && !merging) {
-            throw new JtuneException(file + ": use_dora=true (DoRA): its magnitude vectors are applied only by merging; run `jtune merge "
-                    + "--model BASE --adapter " + dir + " --out MERGED` and use the merged model");
-        }
         if (!"none".equals(o.path("bias").asText("none"))) throw new JtuneException(file + ": bias " + o.path("bias") + " is not supported (none only)");
         if (o.hasNonNull("rank_pattern") && !o.get("rank_pattern").isEmpty()) throw new JtuneException(file + ": rank_pattern is not supported");
         if (o.hasNonNull("alpha_pattern") && !o.get("alpha_pattern").isEmpty()) throw new JtuneException(file + ": alpha_pattern is not supported");
@@ -188,7 +175,7 @@ public final class PeftFormat {
         }
         try {
             return new LoraConfig(o.path("r").asInt(0), (float) o.path("lora_alpha").asDouble(0), (float) o.path("lora_dropout").asDouble(0),
-                    targets, o.path("use_rslora").asBoolean(false), tokens);
+                    targets, o.path("use_rslora").asBoolean(false), tokens, o.path("use_dora").asBoolean(false));
         } catch (IllegalArgumentException e) {
             throw new JtuneException(file + ": " + e.getMessage(), e);
         }
@@ -213,26 +200,10 @@ public final class PeftFormat {
      * fingerprint differs from the folder the model was loaded from.
      */
     public static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
-        return load(dir, model, name, allowOtherBase, null);
-    }
-
-    /**
-     * As {@link #load(Path, CausalLM, String, boolean)}, to merge: a DoRA adapter (use_dora) is accepted too, and its
-     * magnitude vectors ({@code <module>.lora_magnitude_vector}, one value per output row, as PEFT saves them) are
-     * returned by projection weight name for {@link LoraMerge#mergeInto(CausalLM, String, Map)}; empty for plain LoRA.
-     */
-    public static Map<String, Tensor> loadForMerge(Path dir, CausalLM model, String name, boolean allowOtherBase) throws JtuneException {
-        Map<String, Tensor> magnitudes = new LinkedHashMap<>();
-        load(dir, model, name, allowOtherBase, magnitudes);
-        return magnitudes;
-    }
-
-    private static LoraConfig load(Path dir, CausalLM model, String name, boolean allowOtherBase, Map<String, Tensor> magnitudes)
-            throws JtuneException {
         if (!Files.isDirectory(dir)) throw new JtuneException(dir + ": no such adapter folder");
         LoraConfig config;
         try {
-            config = readConfig(dir, magnitudes != null).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
+            config = readConfig(dir).resolve(model.weights().projections().stream().map(LoraLinear::name).toList(),
                     model.config().architecture());
         } catch (IllegalArgumentException e) {
             throw new JtuneException(dir.resolve(CONFIG_FILE) + ": " + e.getMessage(), e);
@@ -271,18 +242,23 @@ public final class PeftFormat {
                     throw new JtuneException(weights + ": " + key + " has rank " + a.size(0) + " but " + CONFIG_FILE + " says r = " + config.rank()
                             + " (the scale alpha/r would be wrong)");
                 }
-                String km = key + ".lora_magnitude_vector";
-                if (magnitudes != null && r.contains(km)) {
+                String km = key + MAGNITUDE_SUFFIX;
+                Tensor m = null;
+                if (config.useDora() != r.contains(km)) {
+                    throw new JtuneException(weights + ": " + (config.useDora() ? km + " is missing, and " + CONFIG_FILE + " says use_dora"
+                            : km + " is there, but " + CONFIG_FILE + " does not say use_dora"));
+                }
+                if (config.useDora()) {
                     used.add(km);
-                    Tensor m = r.get(km).to(DType.F32).copy();
+                    m = r.get(km).to(DType.F32).copy();
                     if (m.rank() != 1 || m.size(0) != b.size(0)) {
                         throw new JtuneException(weights + ": " + km + " has shape " + java.util.Arrays.toString(m.shape()) + ", expected ("
                                 + b.size(0) + "), one magnitude per output row");
                     }
-                    magnitudes.put(lin.name(), m);
                 }
                 org.jtune.tensor.Device device = lin.weight().value().device(); // the adapter computes where its base weight lives
-                pairs.put(lin.name(), new LoraPair(Variable.constant(a.to(device)), Variable.constant(b.to(device)), config.scale(), 0f));
+                pairs.put(lin.name(), new LoraPair(Variable.constant(a.to(device)), Variable.constant(b.to(device)), config.scale(), 0f,
+                        m == null ? null : Variable.constant(m.to(device))));
             }
             TrainableRows tokens = null;
             if (r.contains(TOKEN_KEY)) {
@@ -306,14 +282,6 @@ public final class PeftFormat {
                 }
             }
             if (pairs.isEmpty() && tokens == null) throw new JtuneException(weights + ": no LoRA tensor matches this model");
-            if (magnitudes != null && usesDora(dir)) {
-                for (String projection : pairs.keySet()) {
-                    if (!magnitudes.containsKey(projection)) {
-                        throw new JtuneException(weights + ": " + CONFIG_FILE + " says use_dora but " + moduleKey(projection)
-                                + ".lora_magnitude_vector is missing");
-                    }
-                }
-            }
             model.adapters().add(new Adapters.Info(name, config, tokens, dir.toString()), pairs);
         }
         return config;

@@ -87,10 +87,6 @@ class LoraRoundTripTest {
             Files.writeString(tmp.resolve("a/adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"q_proj\"]}");
             e = assertThrows(JtuneException.class, () -> PeftFormat.load(tmp.resolve("a"), model));
             assertTrue(e.getMessage().contains("adapter_model.safetensors"), e.getMessage());
-            Files.writeString(tmp.resolve("a/adapter_config.json"), "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8, \"use_dora\": true, "
-                    + "\"target_modules\": [\"q_proj\"]}");
-            e = assertThrows(JtuneException.class, () -> PeftFormat.load(tmp.resolve("a"), model));
-            assertTrue(e.getMessage().contains("use_dora=true") && e.getMessage().contains("jtune merge"), e.getMessage());
         }
     }
 

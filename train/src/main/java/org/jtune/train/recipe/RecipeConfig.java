@@ -33,6 +33,7 @@ public record RecipeConfig(
         double loraDropout,
         List<String> loraTargetModules,
         boolean useRslora,
+        boolean peftUseDora, // DoRA: a trained magnitude per output row of each adapted projection
         Double loraplusLrRatio, // null: LoRA's B matrices learn at learning_rate like the rest
         Double neftuneNoiseAlpha, // null: no noise on the training embeddings
         TokenIndices trainableTokenIndices,
@@ -215,6 +216,7 @@ public record RecipeConfig(
         double loraDropout = 0.05; // light regularisation, as in QLoRA's smaller models
         List<String> loraTargetModules = List.of("q_proj", "k_proj", "v_proj", "o_proj"); // attention projections: most effect per parameter
         boolean useRslora = false; // rsLoRA (alpha/√r) matters only at high rank
+        boolean peftUseDora = false; // DoRA costs a row-norm product per projection and step; plain LoRA unless asked
         Double loraplusLrRatio = null; // LoRA+ is opt-in: its ratio (16 in the paper) changes the effective rate
         Double neftuneNoiseAlpha = null; // NEFTune is opt-in: the paper's 5 helps chat answers, not every task
         TokenIndices trainableTokenIndices = TokenIndices.NONE; // embeddings stay frozen unless new tokens need training
@@ -287,6 +289,7 @@ public record RecipeConfig(
         /** lora_target_modules: module names (q_proj, v_proj, …), or List.of(ALL_LINEAR). */
         public Builder loraTargetModules(List<String> m) { loraTargetModules = List.copyOf(m); return this; }
         public Builder useRslora(boolean b) { useRslora = b; return this; }
+        public Builder peftUseDora(boolean b) { peftUseDora = b; return this; }
         public Builder neftuneNoiseAlpha(Double a) {
             if (a != null && !(a >= 0 && a < Double.POSITIVE_INFINITY)) throw bad("neftune_noise_alpha", ">= 0", a);
             neftuneNoiseAlpha = a;
@@ -398,6 +401,7 @@ public record RecipeConfig(
             if (!COMPUTE_DTYPES.contains(bnb4bitComputeDtype)) {
                 p.put("bnb_4bit_compute_dtype", "bnb_4bit_compute_dtype must be one of float32, bfloat16, float16, got " + bnb4bitComputeDtype);
             }
+            if (peftUseDora && adapter == Adapter.FULL) p.put("peft_use_dora", "peft_use_dora applies to LoRA adapters; adapter: full has none");
             if (loraplusLrRatio != null && adapter == Adapter.FULL) {
                 p.put("loraplus_lr_ratio", "loraplus_lr_ratio applies to LoRA's B matrices; adapter: full has none");
             }
@@ -411,7 +415,7 @@ public record RecipeConfig(
             if (!p.isEmpty()) throw new IllegalArgumentException(String.join("; ", p.values()));
             return new RecipeConfig(baseModel, datasets, chatTemplate, systemMessage, dropSystemMessage, valSetSize, validationPath,
                     sequenceLen, excessLengthStrategy, samplePacking, trainOnInputs, adapter, loraR, loraAlpha, loraDropout, loraTargetModules, useRslora,
-                    loraplusLrRatio, neftuneNoiseAlpha, trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
+                    peftUseDora, loraplusLrRatio, neftuneNoiseAlpha, trainableTokenIndices, initNewTokensFromMean, learningRate, lrScheduler, warmupSteps, warmupRatio,
                     cosineMinLrRatio, numEpochs, maxSteps, microBatchSize, gradientAccumulationSteps, optimizer, weightDecay,
                     adamBeta1, adamBeta2, adamEpsilon, sgdMomentum, maxGradNorm, gradientCheckpointing, evalSteps, saveSteps,
                     saveTotalLimit, earlyStoppingPatience, evalAccuracy, seed, outputDir, loggingSteps, mlflowTrackingUri,

@@ -151,6 +151,7 @@ public final class RecipeReader {
             case "lora_dropout" -> b.loraDropout = f.number("in [0, 1)", 0, true, 1, false);
             case "lora_target_modules" -> b.loraTargetModules = targetModules(f);
             case "use_rslora" -> b.useRslora = f.bool();
+            case "peft_use_dora" -> b.peftUseDora = f.bool();
             case "neftune_noise_alpha" -> b.neftuneNoiseAlpha = f.isNull() ? null : f.number(">= 0", 0, true, Double.MAX_VALUE, true);
             case "loraplus_lr_ratio" -> b.loraplusLrRatio = f.isNull() ? null : f.number("> 0", 0, false, Double.MAX_VALUE, true);
             case "trainable_token_indices" -> b.trainableTokenIndices = tokenIndices(f);

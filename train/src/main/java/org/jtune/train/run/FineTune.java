@@ -163,7 +163,7 @@ public final class FineTune {
         if (recipe.adapter().isLora()) {
             lora = new LoraConfig(recipe.loraR(), (float) recipe.loraAlpha(), (float) recipe.loraDropout(),
                     recipe.loraTargetModules(), // all-linear and module names are resolved against the model's projections
-                    recipe.useRslora(), tokenRows);
+                    recipe.useRslora(), tokenRows).withDora(recipe.peftUseDora());
             trainable = LoraAdapters.attach(model, adapterName, lora, initRng, recipe.initNewTokensFromMean());
             lora = model.adapters().get(adapterName).config();
         } else {
@@ -171,7 +171,7 @@ public final class FineTune {
         }
         List<Variable> paramList = new ArrayList<>(trainable.values()); // named leaves, each with its one gradient buffer
         long trainableCount = paramList.stream().mapToLong(p -> p.value().numel()).sum();
-        listener.info((lora != null ? "LoRA r=" + lora.rank() + " on " + String.join(", ", lora.targetModules()) : "full fine-tuning")
+        listener.info((lora != null ? (lora.useDora() ? "DoRA" : "LoRA") + " r=" + lora.rank() + " on " + String.join(", ", lora.targetModules()) : "full fine-tuning")
                 + ": " + trainableCount + " trainable parameters");
         List<ParamGroup> groups = WeightDecayRule.split(paramList, recipe.weightDecay());
         if (recipe.loraplusLrRatio() != null) groups = LoraPlus.groups(groups, recipe.loraplusLrRatio());

@@ -66,6 +66,7 @@ class RecipeReaderTest {
                 use_rslora: true
                 loraplus_lr_ratio: 16
                 neftune_noise_alpha: 5
+                peft_use_dora: true
                 trainable_token_indices: [5, eos, "<|im_end|>"]
                 learning_rate: 1e-4
                 lr_scheduler: linear
@@ -90,6 +91,7 @@ class RecipeReaderTest {
         assertEquals(32 / Math.sqrt(16), c.loraScale(), 1e-12);
         assertEquals(16.0, c.loraplusLrRatio());
         assertEquals(5.0, c.neftuneNoiseAlpha());
+        assertTrue(c.peftUseDora());
         assertEquals(new TokenIndices(List.of(5), List.of("eos", "<|im_end|>")), c.trainableTokenIndices());
         assertEquals(1e-4, c.learningRate());
         assertEquals(10, c.warmupSteps());
