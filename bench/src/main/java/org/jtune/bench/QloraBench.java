@@ -24,7 +24,7 @@ import org.jtune.tensor.Tensor;
  * on the 1.1B shape (base F32 in memory) in the same run. Figures: peak RSS, seconds per step, tokens/s, and
  * for 1.1B {@code ratio} = QLoRA tok/s ÷ F32 LoRA tok/s. System properties: jtune.bench.threads,
  * jtune.bench.steps (1), jtune.bench.batch and jtune.bench.seq (override the shape's batch, e.g. for a
- * footprint check), jtune.bench.peer (false: skip the F32 LoRA step), jtune.bench.layers (override the number of layers: the
+ * footprint check), jtune.bench.peer (false: skip the F32 LoRA step), jtune.bench.dora (true: DoRA adapters), jtune.bench.layers (override the number of layers: the
  * full width with fewer layers, to take the per-layer and the fixed parts of the footprint apart), jtune.bench.shapes ("1.1B,7B"; "15M" is a quick check of the path).
  */
 public final class QloraBench {

@@ -61,7 +61,7 @@ public final class QloraStep {
             }
         }
         Map<String, Variable> trainable = LoraAdapters.attach(model, Adapters.DEFAULT,
-                new LoraConfig(16, 32f, 0f, List.of("all-linear"), false, List.of()), rng, false);
+                new LoraConfig(16, 32f, 0f, List.of("all-linear"), false, List.of()).withDora(Boolean.getBoolean("jtune.bench.dora")), rng, false);
         List<Variable> params = new ArrayList<>(trainable.values());
         AdamW opt = new AdamW(WeightDecayRule.split(params, 0.0), AdamW.Config.TORCH_DEFAULTS);
         long trainableValues = params.stream().mapToLong(p -> p.value().numel()).sum();

@@ -48,7 +48,7 @@ public final class TrainStep {
         Map<String, Variable> trainable = new LinkedHashMap<>();
         if (lora) {
             trainable.putAll(LoraAdapters.attach(model, Adapters.DEFAULT, new LoraConfig(16, 32f, 0f, plan.hfTargets(), false,
-                    List.of()), rng, false));
+                    List.of()).withDora(Boolean.getBoolean("jtune.bench.dora")), rng, false));
         } else {
             for (Weight w : model.weights().all()) {
                 Variable p = Variable.parameter(w.value().value());
