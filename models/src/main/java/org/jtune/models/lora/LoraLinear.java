@@ -28,7 +28,8 @@ import org.jtune.tensor.Tensor;
 public final class LoraLinear {
     private final Weight weight;
     private final Map<String, LoraPair> adapters = new LinkedHashMap<>();
-    private double[] baseRowNormsSquared;                                  // DoRA: ‖W_i‖², taken once (the base is frozen)
+    private double[] baseRowNormsSquared;                                  // DoRA: ‖W_i‖² of the base tensor below
+    private Tensor rowNormsOf;                                             // (a merge or a device move gives a new tensor)
     private final Map<String, Tensor> frozenDoraFactors = new java.util.HashMap<>(); // DoRA factors of frozen pairs, by adapter
 
     public LoraLinear(Weight weight) {
@@ -100,7 +101,10 @@ public final class LoraLinear {
 
     private Tensor inverseNorms(LoraPair p) {
         Tensor w = weight.value().value();
-        if (baseRowNormsSquared == null) baseRowNormsSquared = DoraScale.rowNormsSquared(w);
+        if (rowNormsOf != w) {
+            baseRowNormsSquared = DoraScale.rowNormsSquared(w);
+            rowNormsOf = w;
+        }
         return DoraScale.inverseNorms(w, baseRowNormsSquared, p.a().value(), p.b().value(), p.scale()).to(w.device());
     }
 
