@@ -14,15 +14,21 @@ import org.jtune.tensor.Tensor;
 final class DoraScale {
     private DoraScale() {}
 
+    /** Rows of a base weight widened to F32 at a time: a QLoRA base is never dequantized whole (2 MiB at 2048 columns). */
+    private static final int ROWS_PER_CHUNK = 256;
+
     /** ‖W_i‖² of every row of a base weight (out, in) in any dtype, in double. */
     static double[] rowNormsSquared(Tensor w) {
-        float[] v = w.to(DType.F32).contiguous().toFloatArray();
         int out = w.size(0), in = w.size(1);
         double[] sq = new double[out];
-        for (int i = 0; i < out; i++) {
-            double s = 0;
-            for (int k = 0; k < in; k++) s += (double) v[i * in + k] * v[i * in + k];
-            sq[i] = s;
+        for (int r0 = 0; r0 < out; r0 += ROWS_PER_CHUNK) {
+            int n = Math.min(ROWS_PER_CHUNK, out - r0);
+            float[] v = w.narrow(0, r0, n).to(DType.F32).contiguous().toFloatArray();
+            for (int i = 0; i < n; i++) {
+                double s = 0;
+                for (int k = 0; k < in; k++) s += (double) v[i * in + k] * v[i * in + k];
+                sq[r0 + i] = s;
+            }
         }
         return sq;
     }

@@ -27,7 +27,8 @@ import org.jtune.tensor.Tensor;
  *   layer        values one decoder layer keeps for its backward, per token: RMSNorm's output x (d), q and
  *                k after RoPE (q + kv), v (kv), the attention output (q) and its logsumexp (heads), the
  *                residual r and its norm x2 (2·d), gate, up and silu(gate)·up (3·f), the layer's output (d),
- *                and r values per LoRA-adapted projection (x·A)
+ *                and r values per LoRA-adapted projection (x·A), and the output width of a DoRA one (x·Wᵀ + delta,
+ *                which its magnitude's gradient reads)
  *   backward     the gradients in flight while one layer is differentiated, per token: f + 2·d (a node's saved
  *                values are released once its rule has run, so the gate and up gradients replace the freed
  *                silu(gate)·up; the residual stream's gradient and one more of width d)
@@ -71,7 +72,7 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         long projectionValues = 0, loraValuesPerToken = 0, weightBytes = 0, heapWeightBytes = 0;
         for (LoraLinear p : model.weights().projections()) {
             projectionValues += (long) p.inFeatures() * p.outFeatures();
-            for (var pair : p.adapters().values()) loraValuesPerToken += pair.rank();
+            for (var pair : p.adapters().values()) loraValuesPerToken += pair.rank() + (pair.magnitude() != null ? p.outFeatures() : 0);
         }
         for (Weight wt : model.weights().all()) {
             Tensor t = wt.value().value();
