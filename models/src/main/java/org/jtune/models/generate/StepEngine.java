@@ -251,7 +251,7 @@ public final class StepEngine {
                 ready.add(i);
                 continue;
             }
-            if (s.request.promptLogits() && chunks.get(i).logitRows() == fedNow.length) reportPromptLogits(s, all, firstRow[i] * vocab, fedNow.length, vocab);
+            if (s.request.promptLogits() && chunks.get(i).logitRows() == fedNow.length) reportPromptLogits(s, all, firstRow[i], fedNow.length, vocab);
             s.cache.advance(fedNow);
             s.fed += fedNow.length;
             if (s.fed == s.length) ready.add(i);
@@ -452,16 +452,16 @@ public final class StepEngine {
     }
 
     /**
-     * Hands the listener the rows of a prompt chunk just computed (rows from {@code from} in {@code all}, one per fed
+     * Hands the listener the rows of a prompt chunk just computed (rows from row {@code first} of {@code all}, one per fed
      * token, before s.fed moves): the row at position p predicts prompt token p + 1; rows already reported (a preempted
      * sequence recomputes its prompt) and the row after the prompt (its first token is sampled from it) are skipped.
      */
-    private static void reportPromptLogits(Sequence s, float[] all, int from, int rows, int vocab) {
+    private static void reportPromptLogits(Sequence s, float[] all, int first, int rows, int vocab) {
         for (int j = 0; j < rows; j++) {
             int next = s.fed + j + 1;
             if (next >= s.request.prompt().length || next <= s.promptReported) continue;
             s.promptReported = next;
-            if (s.listener != null) s.listener.onPromptLogits(s, next, Arrays.copyOfRange(all, (from / vocab + j) * vocab, (from / vocab + j + 1) * vocab));
+            if (s.listener != null) s.listener.onPromptLogits(s, next, Arrays.copyOfRange(all, (first + j) * vocab, (first + j + 1) * vocab));
         }
     }
 

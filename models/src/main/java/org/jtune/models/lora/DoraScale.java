@@ -36,8 +36,8 @@ final class DoraScale {
     /** 1 / ‖W_i + s·(B·A)_i‖ for every row, from the base's squared row norms and the pair's current A and B; (out) F32. */
     static Tensor inverseNorms(Tensor w, double[] wRowSq, Tensor a, Tensor b, float s) {
         int r = a.size(0), out = b.size(0);
-        float[] aw = Ops.linear(a.to(DType.F32), w).contiguous().toFloatArray();   // (r, out): A·Wᵀ
         Tensor af = a.to(DType.F32);
+        float[] aw = Ops.linear(af, w).contiguous().toFloatArray();                  // (r, out): A·Wᵀ
         float[] aa = Ops.matmul(af, af.t()).contiguous().toFloatArray();             // (r, r): A·Aᵀ
         float[] bv = b.to(DType.F32).contiguous().toFloatArray();                    // (out, r)
         float[] inv = new float[out];
