@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2 and Phi-3 decoders, and the tiny random checkpoints
-jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense) and Phi-3 decoders, and the tiny random
+checkpoints jtune's family tests use.
 
-Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_phi3,
-configuration_qwen2 / configuration_phi3 and the longrope init of modeling_rope_utils), with plain
+Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 /
+modeling_phi3, configuration_qwen2 / configuration_qwen3 / configuration_phi3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | phi3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
-  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Phi-3 config, F32
+  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Qwen3/Phi-3 config, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
                              as JSON (the Java test's live oracle)
   golden FAMILY              make the tiny checkpoint in a temporary folder, run the reference, and print
@@ -24,12 +24,14 @@ in [0, 1), value = float32(center + scale * (2u - 1)) with, by role: norms cente
 biases scale 0.5; embeddings scale 0.25; projections scale sqrt(3 / in), lm_head three times that
 (so that greedy decoding has clear margins).
 
-Semantics (both families): h = embed[ids]; per layer h += o_proj(attn(rope(q), rope(k), v)) over
+Semantics (all families): h = embed[ids]; per layer h += o_proj(attn(rope(q), rope(k), v)) over
 input_layernorm(h); h += down(silu(gate) * up) over post_attention_layernorm(h); logits =
 head(norm(h)); RMSNorm(x) = w * x / sqrt(mean(x^2) + eps); RoPE rotate_half; GQA kv head j serves
 query heads j*rep .. j*rep+rep-1; causal, key k visible from query q when q - k < window (window set).
 Qwen2: q/k/v biases; layer l slides when use_sliding_window and (layer_types[l] == sliding_attention,
-or l >= max_window_layers when layer_types is absent). Phi-3: qkv_proj = [q | k | v], gate_up_proj =
+or l >= max_window_layers when layer_types is absent). Qwen3: as Qwen2, but q/k/v/o biases only with
+attention_bias, and each query and key head goes through an RMSNorm over head_dim (q_norm, k_norm)
+before RoPE; head_dim defaults to 128. Phi-3: qkv_proj = [q | k | v], gate_up_proj =
 [gate | up]; RoPE on the first int(head_dim * partial_rotary_factor) channels; LongRoPE:
 inv_freq_i = 1 / (ext_i * theta^(2i/rot)), ext = long_factor when the sequence is longer than
 original_max_position_embeddings else short_factor, cos and sin times the attention factor
@@ -67,6 +69,15 @@ TINY = {
         "tie_word_embeddings": True, "use_sliding_window": True, "sliding_window": 9,
         "max_window_layers": 1, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
         "torch_dtype": "float32",
+    },
+    "qwen3": {
+        "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
+        "hidden_size": 56, "intermediate_size": 90, "num_hidden_layers": 3,
+        "num_attention_heads": 6, "num_key_value_heads": 2, "head_dim": 14, "vocab_size": 229,
+        "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": True, "attention_bias": False, "use_sliding_window": False,
+        "sliding_window": None, "max_window_layers": 3, "hidden_act": "silu",
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
     },
     "phi3": {
         "architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
@@ -125,28 +136,42 @@ def generate(name, shape):
     return torch.tensor(vals, dtype=torch.float32).reshape(shape)
 
 
+def head_dim(c):
+    return c.get("head_dim") or (128 if c["model_type"] == "qwen3" else c["hidden_size"] // c["num_attention_heads"])
+
+
+def qkv_bias(c):
+    return c["model_type"] == "qwen2" or (c["model_type"] == "qwen3" and c.get("attention_bias", False))
+
+
 def shapes(c):
     d, f, v = c["hidden_size"], c["intermediate_size"], c["vocab_size"]
     h = c["num_attention_heads"]
     kvh = c.get("num_key_value_heads") or h
-    hd = c.get("head_dim") or d // h
+    hd = head_dim(c)
     q, kv = h * hd, kvh * hd
     out = {"model.embed_tokens.weight": [v, d]}
     for l in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % l
         out[p + "input_layernorm.weight"] = [d]
-        if c["model_type"] == "qwen2":
+        if c["model_type"] in ("qwen2", "qwen3"):
             out[p + "self_attn.q_proj.weight"] = [q, d]
-            out[p + "self_attn.q_proj.bias"] = [q]
             out[p + "self_attn.k_proj.weight"] = [kv, d]
-            out[p + "self_attn.k_proj.bias"] = [kv]
             out[p + "self_attn.v_proj.weight"] = [kv, d]
-            out[p + "self_attn.v_proj.bias"] = [kv]
+            if qkv_bias(c):
+                out[p + "self_attn.q_proj.bias"] = [q]
+                out[p + "self_attn.k_proj.bias"] = [kv]
+                out[p + "self_attn.v_proj.bias"] = [kv]
+            if c["model_type"] == "qwen3":
+                out[p + "self_attn.q_norm.weight"] = [hd]
+                out[p + "self_attn.k_norm.weight"] = [hd]
+                if c.get("attention_bias", False):
+                    out[p + "self_attn.o_proj.bias"] = [d]
         else:
             out[p + "self_attn.qkv_proj.weight"] = [q + 2 * kv, d]
         out[p + "self_attn.o_proj.weight"] = [d, q]
         out[p + "post_attention_layernorm.weight"] = [d]
-        if c["model_type"] == "qwen2":
+        if c["model_type"] in ("qwen2", "qwen3"):
             out[p + "mlp.gate_proj.weight"] = [f, d]
             out[p + "mlp.up_proj.weight"] = [f, d]
         else:
@@ -218,8 +243,7 @@ class Rope:
     """cos/sin tables of a config for a sequence of length T (float64)."""
 
     def __init__(self, c):
-        h = c["num_attention_heads"]
-        self.hd = c.get("head_dim") or c["hidden_size"] // h
+        self.hd = head_dim(c)
         self.theta = float(c.get("rope_theta", 10000.0))
         self.c = c
         if c["model_type"] == "phi3":
@@ -228,7 +252,7 @@ class Rope:
             self.longrope = rs if rs and rs.get("rope_type", rs.get("type")) in ("longrope", "su") else None
         else:
             if c.get("rope_scaling"):
-                raise NotImplementedError("rope_scaling for qwen2 in this reference")
+                raise NotImplementedError("rope_scaling for qwen2/qwen3 in this reference")
             self.rot = self.hd
             self.longrope = None
 
@@ -283,15 +307,23 @@ def forward(c, p, ids):
     for l in range(c["num_hidden_layers"]):
         pre = "model.layers.%d." % l
         x = rms_norm(h, p[pre + "input_layernorm.weight"], eps)
-        if c["model_type"] == "qwen2":
-            q = x @ p[pre + "self_attn.q_proj.weight"].T + p[pre + "self_attn.q_proj.bias"]
-            k = x @ p[pre + "self_attn.k_proj.weight"].T + p[pre + "self_attn.k_proj.bias"]
-            v = x @ p[pre + "self_attn.v_proj.weight"].T + p[pre + "self_attn.v_proj.bias"]
+        if c["model_type"] in ("qwen2", "qwen3"):
+            q = x @ p[pre + "self_attn.q_proj.weight"].T
+            k = x @ p[pre + "self_attn.k_proj.weight"].T
+            v = x @ p[pre + "self_attn.v_proj.weight"].T
+            if qkv_bias(c):
+                q = q + p[pre + "self_attn.q_proj.bias"]
+                k = k + p[pre + "self_attn.k_proj.bias"]
+                v = v + p[pre + "self_attn.v_proj.bias"]
         else:
             qkv = x @ p[pre + "self_attn.qkv_proj.weight"].T
             q, k, v = qkv[:, :H * hd], qkv[:, H * hd:(H + KV) * hd], qkv[:, (H + KV) * hd:]
-        q = rope.apply(q.view(T, H, hd).transpose(0, 1), cos, sin)
-        k = rope.apply(k.view(T, KV, hd).transpose(0, 1), cos, sin)
+        q, k = q.view(T, H, hd), k.view(T, KV, hd)
+        if c["model_type"] == "qwen3":
+            q = rms_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
+        q = rope.apply(q.transpose(0, 1), cos, sin)
+        k = rope.apply(k.transpose(0, 1), cos, sin)
         v = v.view(T, KV, hd).transpose(0, 1)
         k = k.repeat_interleave(rep, dim=0)
         v = v.repeat_interleave(rep, dim=0)
@@ -303,8 +335,10 @@ def forward(c, p, ids):
         att = att.masked_fill(~allowed, float("-inf")).softmax(-1)
         o = (att @ v).transpose(0, 1).reshape(T, H * hd)
         h = h + o @ p[pre + "self_attn.o_proj.weight"].T
+        if pre + "self_attn.o_proj.bias" in p:
+            h = h + p[pre + "self_attn.o_proj.bias"]
         x = rms_norm(h, p[pre + "post_attention_layernorm.weight"], eps)
-        if c["model_type"] == "qwen2":
+        if c["model_type"] in ("qwen2", "qwen3"):
             g = x @ p[pre + "mlp.gate_proj.weight"].T
             u = x @ p[pre + "mlp.up_proj.weight"].T
         else:
@@ -319,8 +353,8 @@ def forward(c, p, ids):
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "phi3"):
-        raise ValueError("model_type %r: this reference runs qwen2 and phi3" % c.get("model_type"))
+    if c.get("model_type") not in ("qwen2", "qwen3", "phi3"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3 and phi3" % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
 

@@ -44,6 +44,11 @@ public interface ModelConfig {
     String torchDtype();
 
     /** The config as config.json text, including keys the record does not model. */
+    /** Whether each query and key head is RMS-normalised before RoPE (Qwen3's q_norm/k_norm): their inputs are saved for the backward. */
+    default boolean qkNorm() {
+        return false;
+    }
+
     String toJson();
 
     /** Writes {@link #toJson()} to {@code file} atomically. */

@@ -12,9 +12,11 @@ import org.jtune.models.config.ModelConfig;
 import org.jtune.models.config.RopeScaling;
 
 /**
- * The hyper-parameters of a Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM) as its config.json gives them;
- * names follow the JSON keys. What differs from Llama: the q/k/v projections carry biases, and the
- * sliding window is set per layer — transformers' Qwen2Config turns {@code sliding_window} off unless
+ * The hyper-parameters of a Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM) or a dense Qwen3 decoder
+ * (Qwen3ForCausalLM) as its config.json gives them; names follow the JSON keys. What differs from Llama:
+ * Qwen2's q/k/v projections carry biases; Qwen3 has biases on q/k/v/o only when {@code attention_bias},
+ * normalises each query and key head (RMSNorm over head_dim, {@link #qkNorm}) before RoPE, and its
+ * head_dim defaults to 128, not hidden/heads. In both the sliding window is set per layer — transformers' Qwen2Config turns {@code sliding_window} off unless
  * {@code use_sliding_window}, and then makes layers {@code i >= max_window_layers} "sliding_attention"
  * unless config.json lists {@code layer_types} itself ({@link #layerWindow}). Keys the record does not
  * model are kept in {@link #extra} and written back unchanged.
@@ -45,15 +47,20 @@ public record Qwen2Config(
         List<Integer> bosTokenIds,
         List<Integer> eosTokenIds,
         String torchDtype,
+        boolean attentionBias,
         Map<String, Object> extra) implements ModelConfig {
 
     public static final String QWEN2 = "Qwen2ForCausalLM";
+    public static final String QWEN3 = "Qwen3ForCausalLM";
     public static final String SLIDING = "sliding_attention";
     public static final String FULL = "full_attention";
     static final Set<String> TORCH_DTYPES = Set.of("float32", "float16", "bfloat16");
 
     public Qwen2Config {
-        if (!QWEN2.equals(architecture)) throw new IllegalArgumentException("architectures: " + architecture + " is not " + QWEN2);
+        if (!QWEN2.equals(architecture) && !QWEN3.equals(architecture)) {
+            throw new IllegalArgumentException("architectures: " + architecture + " is not " + QWEN2 + " or " + QWEN3);
+        }
+        if (QWEN2.equals(architecture) && attentionBias) throw new IllegalArgumentException("attention_bias is a Qwen3 key");
         if (modelType == null || modelType.isBlank()) throw new IllegalArgumentException("model_type must be set");
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
@@ -119,6 +126,22 @@ public record Qwen2Config(
         return slidingWindowSize;
     }
 
+    /** Qwen3: each query and key head goes through its own RMSNorm (q_norm, k_norm over head_dim) before RoPE. */
+    @Override
+    public boolean qkNorm() {
+        return QWEN3.equals(architecture);
+    }
+
+    /** Whether q/k/v carry biases: always in Qwen2, with attention_bias in Qwen3. */
+    public boolean qkvBias() {
+        return QWEN2.equals(architecture) || attentionBias;
+    }
+
+    /** Whether o_proj carries a bias: Qwen3 with attention_bias (Qwen2's o_proj never has one). */
+    public boolean outputBias() {
+        return QWEN3.equals(architecture) && attentionBias;
+    }
+
     public int queryDim() {
         return numAttentionHeads * headDim;
     }
@@ -142,10 +165,13 @@ public record Qwen2Config(
     }
 
     /**
-     * Builds a config in code (tests, tiny models) with transformers' Qwen2Config defaults; the sizes
-     * and the vocabulary must be set. numKeyValueHeads defaults to the query heads, headDim to hidden/heads.
+     * Builds a config in code (tests, tiny models) with transformers' Qwen2Config (or, after
+     * {@link Builder#qwen3}, Qwen3Config) defaults; the sizes and the vocabulary must be set.
+     * numKeyValueHeads defaults to the query heads, headDim to hidden/heads (Qwen3: 128).
      */
     public static final class Builder {
+        private String architecture = QWEN2;
+        private boolean attentionBias;
         private int hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, vocabSize, numKeyValueHeads, headDim;
         private double ropeTheta = 10000.0;
         private RopeScaling ropeScaling;
@@ -163,6 +189,13 @@ public record Qwen2Config(
         private Map<String, Object> extra = Map.of();
 
         private Builder() {}
+
+        /** A Qwen3ForCausalLM config (model_type qwen3, head_dim 128 unless set). */
+        public Builder qwen3() {
+            architecture = QWEN3;
+            modelType = "qwen3";
+            return this;
+        }
 
         public Builder hiddenSize(int v) { hiddenSize = v; return this; }
         public Builder intermediateSize(int v) { intermediateSize = v; return this; }
@@ -185,10 +218,12 @@ public record Qwen2Config(
         public Builder modelType(String v) { modelType = v; return this; }
         public Builder torchDtype(String v) { torchDtype = v; return this; }
         public Builder extra(Map<String, Object> v) { extra = v; return this; }
+        public Builder attentionBias(boolean v) { attentionBias = v; return this; }
 
         public Qwen2Config build() {
             int kv = numKeyValueHeads > 0 ? numKeyValueHeads : numAttentionHeads;
             int hd = headDim;
+            if (hd == 0 && architecture.equals(QWEN3)) hd = 128;
             if (hd == 0 && numAttentionHeads > 0) {
                 if (hiddenSize % numAttentionHeads != 0) {
                     throw new IllegalArgumentException("hidden_size (" + hiddenSize + ") is not divisible by num_attention_heads ("
@@ -196,9 +231,9 @@ public record Qwen2Config(
                 }
                 hd = hiddenSize / numAttentionHeads;
             }
-            return new Qwen2Config(QWEN2, modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv, hd, ropeTheta,
+            return new Qwen2Config(architecture, modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv, hd, ropeTheta,
                     ropeScaling, rmsNormEps, tieWordEmbeddings, useSlidingWindow, slidingWindow, maxWindowLayers, layerTypes,
-                    maxPositionEmbeddings, vocabSize, bosTokenIds, eosTokenIds, torchDtype, extra);
+                    maxPositionEmbeddings, vocabSize, bosTokenIds, eosTokenIds, torchDtype, attentionBias, extra);
         }
     }
 }

@@ -9,8 +9,8 @@ import org.jtune.models.config.ConfigFields;
 import org.jtune.models.config.RopeScaling;
 
 /**
- * Translates between config.json and {@link Qwen2Config}: each field's JSON type is checked, the
- * required sizes are named when missing, transformers' Qwen2Config defaults fill the rest, and what
+ * Translates between config.json (Qwen2ForCausalLM or Qwen3ForCausalLM) and {@link Qwen2Config}: each field's JSON type is checked, the
+ * required sizes are named when missing, transformers' Qwen2Config / Qwen3Config defaults fill the rest, and what
  * the forward pass here does not implement (another activation, a RoPE scaling other than linear
  * or llama3) is refused naming the field. Errors are {@link JtuneException}s that start with the file.
  */
@@ -18,19 +18,23 @@ final class Qwen2ConfigJson {
     private static final Set<String> MODELLED = Set.of("architectures", "model_type", "hidden_size", "intermediate_size",
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "rope_scaling",
             "rms_norm_eps", "tie_word_embeddings", "use_sliding_window", "sliding_window", "max_window_layers", "layer_types",
-            "max_position_embeddings", "vocab_size", "bos_token_id", "eos_token_id", "torch_dtype", "dtype", "hidden_act");
+            "max_position_embeddings", "vocab_size", "bos_token_id", "eos_token_id", "torch_dtype", "dtype", "hidden_act", "attention_bias");
 
     private Qwen2ConfigJson() {}
 
     static Qwen2Config parse(String json, String source) throws JtuneException {
         ConfigFields f = ConfigFields.parse(json, source);
-        f.architecture(List.of(Qwen2Config.QWEN2), "qwen2".equals(f.string("model_type")) ? Qwen2Config.QWEN2 : null);
+        String type = f.string("model_type");
+        String arch = f.architecture(List.of(Qwen2Config.QWEN2, Qwen2Config.QWEN3),
+                "qwen2".equals(type) ? Qwen2Config.QWEN2 : "qwen3".equals(type) ? Qwen2Config.QWEN3 : null);
+        boolean qwen3 = arch.equals(Qwen2Config.QWEN3);
+        if (!qwen3 && f.has("attention_bias")) throw f.error("attention_bias", "is a Qwen3 key (Qwen2's q/k/v always carry biases)");
         String act = f.string("hidden_act");
         if (act != null && !act.equals("silu")) throw f.error("hidden_act", "\"" + act + "\" is not supported (only silu, the SwiGLU activation)");
         String dtype = f.string("torch_dtype");
         if (dtype == null) dtype = f.string("dtype");
         try {
-            Qwen2Config.Builder b = Qwen2Config.builder()
+            Qwen2Config.Builder b = (qwen3 ? Qwen2Config.builder().qwen3().attentionBias(f.bool("attention_bias", false)) : Qwen2Config.builder())
                     .hiddenSize(f.requiredInt("hidden_size"))
                     .intermediateSize(f.requiredInt("intermediate_size"))
                     .numHiddenLayers(f.requiredInt("num_hidden_layers"))
@@ -109,6 +113,7 @@ final class Qwen2ConfigJson {
         out.put("eos_token_id", ConfigFields.ids(c.eosTokenIds()));
         if (c.torchDtype() != null) out.put("torch_dtype", c.torchDtype());
         out.put("hidden_act", "silu");
+        if (c.architecture().equals(Qwen2Config.QWEN3)) out.put("attention_bias", c.attentionBias());
         return ConfigFields.write(out);
     }
 }

@@ -32,23 +32,26 @@ import org.jtune.tensor.RopeFrequencies;
 import org.jtune.tensor.Tensor;
 
 /**
- * The Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM), as transformers' modeling_qwen2 defines it:
+ * The Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM) and the dense Qwen3 decoder (Qwen3ForCausalLM), as
+ * transformers' modeling_qwen2 and modeling_qwen3 define them:
  * <pre>
  *   h = embed_tokens[ids]
  *   per layer l:  x = input_layernorm(h)
  *                 q = q_proj(x) + q_bias,  k = k_proj(x) + k_bias,  v = v_proj(x) + v_bias
- *                 h = h + o_proj(attention_l(rope(q), rope(k), v))            (o_proj has no bias)
+ *                 Qwen3: q = q_norm(q) and k = k_norm(k), an RMSNorm over head_dim per head
+ *                 h = h + o_proj(attention_l(rope(q), rope(k), v)) + o_bias
  *                 x = post_attention_layernorm(h),  h = h + down_proj(silu(gate_proj(x)) · up_proj(x))
  *   logits = lm_head(norm(h))      (lm_head = embed_tokens when tie_word_embeddings)
  * </pre>
  * attention_l is causal with grouped KV heads, within the window of layer l
  * ({@link Qwen2Config#layerWindow}: sliding only where config.json turns it on). LoRA adapts the
  * projections' weights as PEFT does; the biases stay frozen under LoRA (PEFT bias="none") and train
- * with the rest in full fine-tuning. The weights are declared once, in the constructor, under their
+ * with the rest in full fine-tuning. Which biases exist ({@link Qwen2Config#qkvBias}, {@link Qwen2Config#outputBias})
+ * and whether q_norm/k_norm do ({@link Qwen2Config#qkNorm}) is the config's. The weights are declared once, in the constructor, under their
  * Hugging Face names.
  */
 public final class Qwen2Model implements CausalLM {
-    /** One decoder layer. */
+    /** One decoder layer; the biases and q/k norms are null where the config has none. */
     private record Layer(
             Weight inputNorm,     // (dim)
             LoraLinear q,         // (heads·headDim, dim)
@@ -57,7 +60,10 @@ public final class Qwen2Model implements CausalLM {
             Weight kBias,         // (kvHeads·headDim)
             LoraLinear v,         // (kvHeads·headDim, dim)
             Weight vBias,         // (kvHeads·headDim)
+            Weight qNorm,         // (headDim), Qwen3
+            Weight kNorm,         // (headDim), Qwen3
             LoraLinear o,         // (dim, heads·headDim)
+            Weight oBias,         // (dim), Qwen3 with attention_bias
             Weight postNorm,      // (dim)
             LoraLinear gate,      // (hidden, dim)
             LoraLinear up,        // (hidden, dim)
@@ -83,7 +89,8 @@ public final class Qwen2Model implements CausalLM {
     private Qwen2Model(Qwen2Config c, AutoCloseable owner) {
         this.config = c;
         this.owner = owner;
-        int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim();
+        int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim(), hd = c.headDim();
+        boolean bias = c.qkvBias(), qkNorm = c.qkNorm();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
         Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
         for (int l = 0; l < c.numHiddenLayers(); l++) {
@@ -91,12 +98,15 @@ public final class Qwen2Model implements CausalLM {
             layers.add(new Layer(
                     table.add(p + "input_layernorm.weight", Weight.Role.NORM, dim),
                     table.projection(p + "self_attn.q_proj.weight", q, dim),
-                    table.add(p + "self_attn.q_proj.bias", Weight.Role.BIAS, q),
+                    bias ? table.add(p + "self_attn.q_proj.bias", Weight.Role.BIAS, q) : null,
                     table.projection(p + "self_attn.k_proj.weight", kv, dim),
-                    table.add(p + "self_attn.k_proj.bias", Weight.Role.BIAS, kv),
+                    bias ? table.add(p + "self_attn.k_proj.bias", Weight.Role.BIAS, kv) : null,
                     table.projection(p + "self_attn.v_proj.weight", kv, dim),
-                    table.add(p + "self_attn.v_proj.bias", Weight.Role.BIAS, kv),
+                    bias ? table.add(p + "self_attn.v_proj.bias", Weight.Role.BIAS, kv) : null,
+                    qkNorm ? table.add(p + "self_attn.q_norm.weight", Weight.Role.NORM, hd) : null,
+                    qkNorm ? table.add(p + "self_attn.k_norm.weight", Weight.Role.NORM, hd) : null,
                     table.projection(p + "self_attn.o_proj.weight", dim, q),
+                    c.outputBias() ? table.add(p + "self_attn.o_proj.bias", Weight.Role.BIAS, dim) : null,
                     table.add(p + "post_attention_layernorm.weight", Weight.Role.NORM, dim),
                     table.projection(p + "mlp.gate_proj.weight", hidden, dim),
                     table.projection(p + "mlp.up_proj.weight", hidden, dim),
@@ -171,16 +181,25 @@ public final class Qwen2Model implements CausalLM {
         Layer y = layers.get(l);
         int b = in.size(0), t = in.size(1), hd = config.headDim();
         Variable x = RmsNorm.apply(in, y.inputNorm().value(), eps);
-        Variable q = Arithmetic.add(y.q().apply(x, r, dropout), y.qBias().value());
-        Variable k = Arithmetic.add(y.k().apply(x, r, dropout), y.kBias().value());
-        Variable v = Arithmetic.add(y.v().apply(x, r, dropout), y.vBias().value());
-        q = Rope.apply(q.view(b, t, config.numAttentionHeads(), hd), positions, invFreq);
-        k = Rope.apply(k.view(b, t, config.numKeyValueHeads(), hd), positions, invFreq);
+        Variable q = plus(y.q().apply(x, r, dropout), y.qBias()).view(b, t, config.numAttentionHeads(), hd);
+        Variable k = plus(y.k().apply(x, r, dropout), y.kBias()).view(b, t, config.numKeyValueHeads(), hd);
+        Variable v = plus(y.v().apply(x, r, dropout), y.vBias());
+        if (y.qNorm() != null) {
+            q = RmsNorm.apply(q, y.qNorm().value(), eps);
+            k = RmsNorm.apply(k, y.kNorm().value(), eps);
+        }
+        q = Rope.apply(q, positions, invFreq);
+        k = Rope.apply(k, positions, invFreq);
         Variable a = attend.apply(l, q, k, v.view(b, t, config.numKeyValueHeads(), hd)).reshape(b, t, config.queryDim());
-        Variable res = Arithmetic.add(in, y.o().apply(a, r, dropout));
+        Variable res = Arithmetic.add(in, plus(y.o().apply(a, r, dropout), y.oBias()));
         Variable x2 = RmsNorm.apply(res, y.postNorm().value(), eps);
         Variable mlp = SwiGlu.apply(y.gate().apply(x2, r, dropout), y.up().apply(x2, r, dropout));
         return Arithmetic.add(res, y.down().apply(mlp, r, dropout));
+    }
+
+    /** x + bias, or x where the layer has no such bias. */
+    private static Variable plus(Variable x, Weight bias) {
+        return bias == null ? x : Arithmetic.add(x, bias.value());
     }
 
     @Override

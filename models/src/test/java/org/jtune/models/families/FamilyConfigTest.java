@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * config.json of the added families: the registry picks the family from "architectures" or
- * "model_type", Qwen2's per-layer windows follow transformers' Qwen2Config, Phi-3's real
+ * "model_type", Qwen2's per-layer windows follow transformers' Qwen2Config, Qwen3's defaults and
+ * optional biases follow Qwen3Config, Phi-3's real
  * config.json (Phi-3-mini-128k-instruct) parses with its LongRoPE factors, every config writes back
  * to an equal one, and bad values are errors that name the field.
  */
@@ -44,6 +45,36 @@ class FamilyConfigTest {
         assertEquals(0.0, on.extra().get("attention_dropout"), "unmodelled keys are kept");
         ModelConfig byType = Architectures.parseConfig(QWEN2.formatted("false").replace("\"architectures\": [\"Qwen2ForCausalLM\"],", ""), "t.json");
         assertEquals("Qwen2ForCausalLM", byType.architecture(), "model_type picks the family when architectures is absent");
+    }
+
+    @Test
+    void qwen3ConfigFollowsQwen3Config() throws Exception {
+        String qwen3 = """
+                {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 64, "intermediate_size": 96,
+                 "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100 %s}
+                """;
+        Qwen2Config c = (Qwen2Config) Architectures.parseConfig(qwen3.formatted(""), "q3.json");
+        assertEquals(Qwen2Config.QWEN3, c.architecture());
+        assertEquals(128, c.headDim(), "Qwen3Config's head_dim default, not hidden/heads");
+        assertTrue(c.qkNorm());
+        assertFalse(c.qkvBias(), "attention_bias defaults to false");
+        assertFalse(c.outputBias());
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        Qwen2Config biased = (Qwen2Config) Architectures.parseConfig(qwen3.formatted(", \"attention_bias\": true, \"head_dim\": 16"), "b.json");
+        assertTrue(biased.qkvBias() && biased.outputBias());
+        assertEquals(biased, Architectures.parseConfig(biased.toJson(), "again.json"));
+        try (var m = Architectures.random(biased, new org.jtune.tensor.Rng(1), 0.02f)) {
+            var names = m.weights().named().keySet();
+            for (String n : List.of("q_proj.bias", "k_proj.bias", "v_proj.bias", "o_proj.bias", "q_norm.weight", "k_norm.weight")) {
+                assertTrue(names.contains("model.layers.1.self_attn." + n), n + " in " + names);
+            }
+            assertArrayEquals(new int[] {16}, m.weights().get("model.layers.0.self_attn.q_norm.weight").shape());
+        }
+        try (var m = Architectures.random(c, new org.jtune.tensor.Rng(1), 0.02f)) {
+            assertFalse(m.weights().named().keySet().stream().anyMatch(n -> n.endsWith(".bias")), "no biases without attention_bias");
+        }
+        ModelConfig byType = Architectures.parseConfig(qwen3.formatted("").replace("\"architectures\": [\"Qwen3ForCausalLM\"],", ""), "t.json");
+        assertEquals(Qwen2Config.QWEN3, byType.architecture(), "model_type qwen3 picks the family");
     }
 
     @Test
@@ -76,6 +107,8 @@ class FamilyConfigTest {
         assertMessage(QWEN2.formatted("true").replace("\"max_window_layers\": 2", "\"layer_types\": [\"full_attention\"]"),
                 "layer_types has 1 entries for 4 layers");
         assertMessage(QWEN2.formatted("\"yes\""), "\"use_sliding_window\": must be true or false");
+        assertMessage(QWEN2.formatted("true").replace("\"tie_word_embeddings\"", "\"attention_bias\": true, \"tie_word_embeddings\""),
+                "\"attention_bias\": is a Qwen3 key");
     }
 
     private static void assertMessage(String json, String part) {

@@ -9,6 +9,8 @@ import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.arch.Architectures;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraAdapters;
@@ -39,7 +41,11 @@ class MemoryPlanTest {
     }
 
     private static MemoryPlan planAndMeasure(boolean checkpointing, long[] retained) {
-        CausalLM model = Architectures.random(CONFIG, new Rng(3), 0.02f);
+        return planAndMeasure(CONFIG, checkpointing, retained);
+    }
+
+    private static MemoryPlan planAndMeasure(ModelConfig config, boolean checkpointing, long[] retained) {
+        CausalLM model = Architectures.random(config, new Rng(3), 0.02f);
         var trainable = LoraAdapters.attach(model, Adapters.DEFAULT, new LoraConfig(8, 16f, 0f, List.of("all-linear"), false, List.of()),
                 new Rng(4), false);
         long values = trainable.values().stream().mapToLong(p -> p.value().numel()).sum();
@@ -47,7 +53,7 @@ class MemoryPlanTest {
         Rng rng = new Rng(5);
         int[] ids = new int[B * T], pos = new int[B * T];
         for (int i = 0; i < ids.length; i++) {
-            ids[i] = rng.nextInt(CONFIG.vocabSize());
+            ids[i] = rng.nextInt(config.vocabSize());
             pos[i] = i % T;
         }
         Tensor idT = Tensor.ofInts(ids, B, T), posT = Tensor.ofInts(pos, B, T);
@@ -75,6 +81,17 @@ class MemoryPlanTest {
         assertEquals(expected, plan.forwardEndBytes());
         double ratio = (double) retained[0] / plan.forwardEndBytes();
         assertTrue(ratio > 0.9 && ratio < 1.1, "retained " + retained[0] + " B against the plan's " + plan.forwardEndBytes() + " B: " + ratio);
+    }
+
+    @Test
+    void qwen3LayersAlsoKeepTheInputsOfTheirQueryAndKeyNorms() {
+        // head_dim 64 over 4 heads: q = 256 and kv = 128 are not the hidden size, so a miscount of either shows
+        ModelConfig qwen3 = Qwen2Config.builder().qwen3().hiddenSize(128).intermediateSize(352).numHiddenLayers(4).numAttentionHeads(4)
+                .numKeyValueHeads(2).headDim(64).vocabSize(256).maxPositionEmbeddings(256).build();
+        long[] retained = new long[1];
+        MemoryPlan plan = planAndMeasure(qwen3, false, retained);
+        double ratio = (double) retained[0] / plan.forwardEndBytes();
+        assertTrue(ratio > 0.95 && ratio < 1.05, "retained " + retained[0] + " B against the plan's " + plan.forwardEndBytes() + " B: " + ratio);
     }
 
     @Test
