@@ -90,7 +90,7 @@ public final class Architectures {
         Path file = GgufModels.isGguf(path) ? path : GgufModels.weightsOf(path).orElseThrow();
         GgufFile f = GgufReader.open(file);
         try {
-            LlamaConfig config = GgufModels.config(f);
+            ModelConfig config = GgufModels.config(f);
             CausalLM model = family(config).create(config, GgufModels.weights(f, config), f);
             SOURCES.put(model, path.toAbsolutePath().normalize());
             return model;

@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
@@ -21,14 +23,15 @@ import org.jtune.quant.gguf.GgufFile;
 import org.jtune.quant.gguf.GgufMetadata;
 import org.jtune.quant.gguf.GgufReader;
 import org.jtune.quant.gguf.GgufTensorInfo;
-import org.jtune.quant.gguf.LlamaGgufNames;
+import org.jtune.quant.gguf.GgufNames;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.ResidentMemory;
 import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
 /**
- * A GGUF file (llama architecture) as a jtune model: its Hugging Face config from the llama.* metadata, and its
+ * A GGUF file (architecture llama, qwen2 or qwen3) as a jtune model: its Hugging Face config from the
+ * ARCH.* metadata (a {@link LlamaConfig}, or a {@link Qwen2Config} for the Qwen architectures), and its
  * tensors by Hugging Face name in their stored types, read in place from the mapping — F32/F16/BF16 as plain
  * tensors, Q8_0/Q4_0/Q4_K/Q6_K as block-quantized ones ({@code DType.BLOCK}, no full-precision copy). Query
  * and key rows, which GGUF stores in llama.cpp's interleaved rotary order, are put back in Hugging Face order
@@ -68,30 +71,35 @@ public final class GgufModels {
         }
     }
 
-    /** The Hugging Face Llama config of a llama GGUF file. */
-    public static LlamaConfig config(GgufFile f) throws JtuneException {
+    /** The Hugging Face config of a GGUF file: Llama for "llama", Qwen2 or Qwen3 for "qwen2" and "qwen3". */
+    public static ModelConfig config(GgufFile f) throws JtuneException {
         GgufMetadata m = f.metadata();
-        LlamaGgufNames.Hyperparameters h;
+        GgufNames.Hyperparameters h;
         try {
-            h = LlamaGgufNames.Hyperparameters.fromMetadata(m);
+            h = GgufNames.Hyperparameters.fromMetadata(m);
         } catch (JtuneException e) {
-            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama architecture)", e);
+            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2 and qwen3 architectures)", e);
         }
+        String a = h.architecture();
         long vocab = h.vocabSize() > 0 ? h.vocabSize() : m.has("tokenizer.ggml.tokens") ? m.getStrings("tokenizer.ggml.tokens").length : -1;
-        if (vocab <= 0) throw new JtuneException(f.path() + ": neither llama.vocab_size nor tokenizer.ggml.tokens gives the vocabulary size");
+        if (vocab <= 0) throw new JtuneException(f.path() + ": neither " + a + ".vocab_size nor tokenizer.ggml.tokens gives the vocabulary size");
         int bos = m.has("tokenizer.ggml.bos_token_id") ? m.getInt("tokenizer.ggml.bos_token_id") : 1;
         int eos = m.has("tokenizer.ggml.eos_token_id") ? m.getInt("tokenizer.ggml.eos_token_id") : 2;
-        return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama")
-                .hiddenSize(toInt(f, h.embeddingLength(), "llama.embedding_length"))
-                .intermediateSize(toInt(f, h.feedForwardLength(), "llama.feed_forward_length"))
-                .numHiddenLayers(toInt(f, h.blockCount(), "llama.block_count"))
-                .numAttentionHeads(toInt(f, h.headCount(), "llama.attention.head_count"))
-                .numKeyValueHeads(toInt(f, h.headCountKv(), "llama.attention.head_count_kv"))
-                .headDim(toInt(f, h.keyLength(), "llama.attention.key_length"))
-                .ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon())
-                .tieWordEmbeddings(!f.hasTensor("output.weight"))
-                .maxPositionEmbeddings(toInt(f, h.contextLength(), "llama.context_length"))
-                .vocabSize(toInt(f, vocab, "llama.vocab_size")).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
+        int dim = toInt(f, h.embeddingLength(), a + ".embedding_length"), ffn = toInt(f, h.feedForwardLength(), a + ".feed_forward_length"),
+                layers = toInt(f, h.blockCount(), a + ".block_count"), heads = toInt(f, h.headCount(), a + ".attention.head_count"),
+                kvHeads = toInt(f, h.headCountKv(), a + ".attention.head_count_kv"), headDim = toInt(f, h.keyLength(), a + ".attention.key_length"),
+                context = toInt(f, h.contextLength(), a + ".context_length"), vocabSize = toInt(f, vocab, a + ".vocab_size");
+        boolean tied = !f.hasTensor("output.weight");
+        if (a.equals(GgufNames.LLAMA)) {
+            return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(ffn)
+                    .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
+                    .ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied).maxPositionEmbeddings(context)
+                    .vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
+        }
+        Qwen2Config.Builder b = a.equals(GgufNames.QWEN3) ? Qwen2Config.builder().qwen3() : Qwen2Config.builder();
+        return b.hiddenSize(dim).intermediateSize(ffn).numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads)
+                .headDim(headDim).ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
+                .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
                 .torchDtype("float32").build();
     }
 
@@ -101,13 +109,14 @@ public final class GgufModels {
     }
 
     /** The file's tensors by Hugging Face name, in their stored types (see the class comment). */
-    public static WeightSource weights(GgufFile f, LlamaConfig c) throws JtuneException {
+    public static WeightSource weights(GgufFile f, ModelConfig c) throws JtuneException {
+        String arch = f.metadata().getString("general.architecture");
         Map<String, GgufTensorInfo> byHf = new LinkedHashMap<>();
         for (GgufTensorInfo t : f.tensors()) {
-            Optional<String> hf = LlamaGgufNames.toHuggingFace(t.name());
+            Optional<String> hf = GgufNames.toHuggingFace(t.name());
             if (hf.isEmpty()) {
                 if (t.name().equals("rope_freqs.weight")) continue; // llama3 rope scaling factors; not used by this loader
-                throw new JtuneException(f.path() + ": tensor " + t.name() + " has no Hugging Face name in the llama layout");
+                throw new JtuneException(f.path() + ": tensor " + t.name() + " has no Hugging Face name in the " + arch + " layout");
             }
             byHf.put(hf.get(), t);
         }
@@ -115,7 +124,7 @@ public final class GgufModels {
         return new WeightSource() {
             public Tensor get(String name) throws JtuneException {
                 GgufTensorInfo t = byHf.get(name);
-                return t == null ? null : tensor(f, t, c);
+                return t == null ? null : tensor(f, t, c, arch);
             }
 
             public Set<String> names() {
@@ -129,21 +138,21 @@ public final class GgufModels {
     }
 
     /** One tensor, in place (rotary rows reordered into a copy). */
-    static Tensor tensor(GgufFile f, GgufTensorInfo t, LlamaConfig c) throws JtuneException {
+    static Tensor tensor(GgufFile f, GgufTensorInfo t, ModelConfig c, String arch) throws JtuneException {
         BlockFormat format = t.type().format();
         if (format == null) {
             throw new JtuneException(f.path() + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot compute with "
                     + "(F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)");
         }
-        if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a llama weight has 1 or 2");
+        if (t.rank() > 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " has " + t.rank() + " dims; a decoder weight has 1 or 2");
         int cols = (int) t.dim(0), rows = t.rank() == 2 ? (int) t.dim(1) : 1;
         MemorySegment data = f.data(t);
-        LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(t.name());
-        if (rotary != LlamaGgufNames.Rotary.NONE && t.rank() == 2) {
-            int heads = rotary == LlamaGgufNames.Rotary.QUERY ? c.numAttentionHeads() : c.numKeyValueHeads();
+        GgufNames.Rotary rotary = GgufNames.rotary(arch, t.name());
+        if (rotary != GgufNames.Rotary.NONE && t.rank() == 2) {
+            int heads = rotary == GgufNames.Rotary.QUERY ? c.numAttentionHeads() : c.numKeyValueHeads();
             int[] src;
             try {
-                src = LlamaGgufNames.huggingFaceRowSources(rows, heads);
+                src = GgufNames.huggingFaceRowSources(rows, heads);
             } catch (IllegalArgumentException e) {
                 throw new JtuneException(f.path() + ": tensor " + t.name() + ": " + e.getMessage(), e);
             }
@@ -183,7 +192,7 @@ public final class GgufModels {
     }
 
     /**
-     * A new folder that describes {@code gguf} as a model folder: config.json (from the llama metadata),
+     * A new folder that describes {@code gguf} as a model folder: config.json (from the architecture's metadata),
      * tokenizer.json and tokenizer_config.json with the chat template (from the tokenizer metadata), and a
      * link {@value #LINK} to the file, whose tensors {@code Architectures.load} then maps. The folder is
      * removed when the JVM exits.

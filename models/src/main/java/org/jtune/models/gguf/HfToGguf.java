@@ -12,7 +12,10 @@ import java.util.Map;
 import java.util.Optional;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.PromptFormat;
+import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.io.QuantizedCheckpoint;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.weights.WeightSource;
@@ -20,14 +23,16 @@ import org.jtune.quant.BlockFormat;
 import org.jtune.quant.GgmlType;
 import org.jtune.quant.gguf.GgufValue;
 import org.jtune.quant.gguf.GgufWriter;
-import org.jtune.quant.gguf.LlamaGgufNames;
+import org.jtune.quant.gguf.GgufNames;
 import org.jtune.tensor.Tensor;
 
 /**
- * Writes a Hugging Face Llama/Mistral folder (config.json, safetensors, tokenizer.json) as a GGUF file
- * llama.cpp loads: llama hyper-parameters, tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by
- * {@link LlamaGgufNames} with q/k rows permuted for llama.cpp's rotary layout, and converted to the chosen
- * type with ggml's reference quantizers. Type per tensor, as llama.cpp's quantizer chooses it:
+ * Writes a Hugging Face Llama/Mistral, Qwen2/Qwen2.5 or Qwen3 folder (config.json, safetensors, tokenizer.json)
+ * as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #ggufArchitecture}: llama,
+ * qwen2, qwen3), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
+ * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
+ * quantizers. What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
+ * LongRoPE, a Qwen sliding window, RoPE scaling, Qwen3 attention biases) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
  * <ul>
  * <li>1-D tensors (norms) stay F32;</li>
  * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
@@ -92,13 +97,13 @@ public final class HfToGguf {
     public static void export(Path modelDir, GgmlType type, Path out, String systemMessage) throws JtuneException {
         if (type.format() == null) throw new JtuneException(type + " cannot be written by jtune");
         fileType(type);
-        LlamaConfig config = LlamaConfig.load(modelDir);
+        ModelConfig config = Architectures.readConfig(modelDir);
+        GgufNames.Hyperparameters hyper = hyperparameters(config, modelDir);
+        String arch = hyper.architecture();
         Map<String, GgufValue> meta = new LinkedHashMap<>();
-        meta.put("general.architecture", GgufValue.string(LlamaGgufNames.ARCHITECTURE));
+        meta.put("general.architecture", GgufValue.string(arch));
         meta.put("general.name", GgufValue.string(modelDir.toAbsolutePath().getFileName().toString()));
-        meta.putAll(new LlamaGgufNames.Hyperparameters(config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(),
-                config.intermediateSize(), config.numAttentionHeads(), config.numKeyValueHeads(), (float) config.ropeTheta(),
-                (float) config.rmsNormEps(), config.headDim(), config.vocabSize(), config.headDim()).toMetadata());
+        meta.putAll(hyper.toMetadata());
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
@@ -108,10 +113,10 @@ public final class HfToGguf {
             WeightSource source = QuantizedCheckpoint.decode(reader);   // a `jtune quantize` folder: its U8 rows as the matrices they hold
             List<String[]> names = new ArrayList<>();
             for (String hf : reader.names()) {
-                Optional<String> gguf = LlamaGgufNames.toGguf(hf);
+                Optional<String> gguf = GgufNames.toGguf(hf);
                 if (gguf.isEmpty()) {
                     if (hf.endsWith("rotary_emb.inv_freq")) continue;
-                    throw new JtuneException(modelDir + ": tensor " + hf + " has no GGUF name in the llama layout");
+                    throw new JtuneException(modelDir + ": tensor " + hf + " has no GGUF name in the " + arch + " layout");
                 }
                 names.add(new String[] {hf, gguf.get()});
             }
@@ -122,8 +127,8 @@ public final class HfToGguf {
                 long[] dims = new long[shape.length];
                 for (int i = 0; i < shape.length; i++) dims[i] = shape[shape.length - 1 - i];
                 GgmlType tt = tensorType(n[1], dims, type, config.tieWordEmbeddings(), config.numHiddenLayers());
-                LlamaGgufNames.Rotary rotary = LlamaGgufNames.rotary(n[1]);
-                int heads = rotary == LlamaGgufNames.Rotary.QUERY ? config.numAttentionHeads() : config.numKeyValueHeads();
+                GgufNames.Rotary rotary = GgufNames.rotary(arch, n[1]);
+                int heads = rotary == GgufNames.Rotary.QUERY ? config.numAttentionHeads() : config.numKeyValueHeads();
                 writer.addTensor(n[1], tt, dims, channel -> {
                     float[] values;
                     try {
@@ -133,8 +138,8 @@ public final class HfToGguf {
                     }
                     int rows = shape.length == 0 ? 1 : shape[0];
                     int cols = (int) (values.length / Math.max(1, rows));
-                    if (rotary != LlamaGgufNames.Rotary.NONE) {
-                        values = LlamaGgufNames.permuteRows(values, rows, cols, LlamaGgufNames.ggufRowSources(rows, heads));
+                    if (rotary != GgufNames.Rotary.NONE) {
+                        values = GgufNames.permuteRows(values, rows, cols, GgufNames.ggufRowSources(rows, heads));
                     }
                     if (dims.length < 2) {
                         rows = 1;
@@ -153,6 +158,42 @@ public final class HfToGguf {
             }
             writer.write(out);
         }
+    }
+
+    /**
+     * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral,
+     * qwen2 and qwen3 for the Qwen families; an error naming what llama.cpp's graph for it would compute differently.
+     */
+    static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
+        String why = null, arch = null;
+        int ffn = 0;
+        double theta = 0, eps = 0;
+        switch (config) {
+            case LlamaConfig l -> {
+                arch = GgufNames.LLAMA;
+                ffn = l.intermediateSize();
+                theta = l.ropeTheta();
+                eps = l.rmsNormEps();
+                if (l.ropeScaling() != null) why = "rope_scaling " + l.ropeScaling().type() + " is not written to GGUF by jtune";
+            }
+            case Qwen2Config q -> {
+                ffn = q.intermediateSize();
+                theta = q.ropeTheta();
+                eps = q.rmsNormEps();
+                arch = q.architecture().equals(Qwen2Config.QWEN3) ? GgufNames.QWEN3 : GgufNames.QWEN2;
+                for (int l = 0; l < q.numHiddenLayers() && why == null; l++) {
+                    if (q.layerWindow(l) != 0) why = "layer " + l + " attends within a sliding window of " + q.layerWindow(l)
+                            + " tokens, which llama.cpp's " + arch + " graph does not apply";
+                }
+                if (q.ropeScaling() != null) why = "rope_scaling " + q.ropeScaling().type() + " is not written to GGUF by jtune";
+                if (q.outputBias()) why = "attention_bias is true, and llama.cpp's qwen3 graph has no attention biases";
+            }
+            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2 and qwen3 are written)";
+        }
+        if (why != null) throw new JtuneException(modelDir + ": cannot export to GGUF: " + why);
+        return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(), ffn,
+                config.numAttentionHeads(), config.numKeyValueHeads(), (float) theta, (float) eps, config.headDim(), config.vocabSize(),
+                config.headDim());
     }
 
     /** llama.cpp's tensor order: token embedding, blocks, output norm, output. */

@@ -13,7 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.jtune.quant.gguf.GgufWriter;
-import org.jtune.quant.gguf.LlamaGgufNames;
+import org.jtune.quant.gguf.GgufNames;
 import org.jtune.testing.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +48,7 @@ class LlamaCppTokenizerTest {
             var meta = TokenizerToGguf.fromModelFolder(dir);
             int vocab = ((String[]) meta.get("tokenizer.ggml.tokens").value()).length;
             Path file = tmp.resolve(family.getKey() + ".gguf");
-            new GgufWriter().putAll(new LlamaGgufNames.Hyperparameters(2048, 64, 1, 128, 8, 8, 10000f, 1e-5f, 8, vocab, 8).toMetadata())
+            new GgufWriter().putAll(GgufNames.Hyperparameters.llama(2048, 64, 1, 128, 8, 8, 10000f, 1e-5f, 8, vocab, 8).toMetadata())
                     .putAll(meta).write(file);
             List<String> ids = new ArrayList<>();
             List<Object> requests = new ArrayList<>();
