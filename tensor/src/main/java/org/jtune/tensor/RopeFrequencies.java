@@ -64,6 +64,18 @@ public final class RopeFrequencies {
         return Tensor.of(f, f.length);
     }
 
+    /**
+     * What Llama 3 scaling divides the inverse frequency {@code inv} by: 1 for short wavelengths, factor for long ones, and
+     * 1 / ((1 − smooth)/factor + smooth) between (the per-frequency factors llama.cpp keeps in a GGUF's rope_freqs tensor).
+     */
+    public static double llama3Divisor(double inv, Llama3 s) {
+        double wavelen = 2 * Math.PI / inv;
+        if (wavelen < s.originalMaxPositionEmbeddings() / s.highFreqFactor()) return 1;
+        if (wavelen > s.originalMaxPositionEmbeddings() / s.lowFreqFactor()) return s.factor();
+        double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
+        return 1 / ((1 - smooth) / s.factor() + smooth);
+    }
+
     private static double llama3(double inv, Llama3 s) {
         double lowFreqWavelen = s.originalMaxPositionEmbeddings() / s.lowFreqFactor();
         double highFreqWavelen = s.originalMaxPositionEmbeddings() / s.highFreqFactor();

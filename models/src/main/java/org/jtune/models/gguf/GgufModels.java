@@ -90,15 +90,16 @@ public final class GgufModels {
                 kvHeads = toInt(f, h.headCountKv(), a + ".attention.head_count_kv"), headDim = toInt(f, h.keyLength(), a + ".attention.key_length"),
                 context = toInt(f, h.contextLength(), a + ".context_length"), vocabSize = toInt(f, vocab, a + ".vocab_size");
         boolean tied = !f.hasTensor("output.weight");
+        var scaling = GgufRopeScaling.read(f, a, headDim, h.ropeFreqBase());
         if (a.equals(GgufNames.LLAMA)) {
             return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(ffn)
                     .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
-                    .ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied).maxPositionEmbeddings(context)
-                    .vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
+                    .ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
+                    .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
         }
         Qwen2Config.Builder b = a.equals(GgufNames.QWEN3) ? Qwen2Config.builder().qwen3() : Qwen2Config.builder();
         return b.hiddenSize(dim).intermediateSize(ffn).numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads)
-                .headDim(headDim).ropeTheta(h.ropeFreqBase()).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
+                .headDim(headDim).ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                 .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
                 .torchDtype("float32").build();
     }
@@ -115,7 +116,7 @@ public final class GgufModels {
         for (GgufTensorInfo t : f.tensors()) {
             Optional<String> hf = GgufNames.toHuggingFace(t.name());
             if (hf.isEmpty()) {
-                if (t.name().equals("rope_freqs.weight")) continue; // llama3 rope scaling factors; not used by this loader
+                if (t.name().equals(GgufRopeScaling.FREQS)) continue; // Llama 3's RoPE scaling: read into the config (GgufRopeScaling)
                 throw new JtuneException(f.path() + ": tensor " + t.name() + " has no Hugging Face name in the " + arch + " layout");
             }
             byHf.put(hf.get(), t);

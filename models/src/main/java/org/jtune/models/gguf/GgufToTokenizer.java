@@ -29,7 +29,8 @@ import org.jtune.quant.gguf.GgufMetadata;
  *     text fragment after a special token; jtune's own prepend_scheme key restores Metaspace "first".
  *     Byte fallback; CONTROL/UNKNOWN tokens are special added tokens, USER_DEFINED ones plain added
  *     tokens.</li>
- * <li>{@code "gpt2"}: byte-level BPE with the file's merges in order and GPT-2's pre-tokenizer regex.</li>
+ * <li>{@code "gpt2"}: byte-level BPE with the file's merges in order and the split regex tokenizer.ggml.pre names
+ *     (GPT-2's, Llama 3's, Qwen2's: {@link ByteLevelPreTokenizers}; another name is refused).</li>
  * </ul>
  * add_bos/add_eos become the post-processor; bos/eos/unk/pad ids, the chat template and the trained system
  * message ({@value HfToGguf#SYSTEM_MESSAGE_KEY}, as training_system_message) go to the tokenizer_config.json beside it.
@@ -116,8 +117,7 @@ public final class GgufToTokenizer {
         } else if (kind.equals("gpt2")) {
             merges = f.arrayNode();
             for (String merge : m.getStrings("tokenizer.ggml.merges")) merges.add(merge);
-            root.putNull("normalizer");
-            root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
+            ByteLevelPreTokenizers.describe(m.has("tokenizer.ggml.pre") ? m.getString("tokenizer.ggml.pre") : null, root);
             root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true).put("use_regex", true);
             model.put("byte_fallback", false);
         } else {

@@ -15,6 +15,7 @@ import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.config.RopeScaling;
 import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.io.QuantizedCheckpoint;
 import org.jtune.models.io.SafetensorsReader;
@@ -31,8 +32,9 @@ import org.jtune.tensor.Tensor;
  * as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #ggufArchitecture}: llama,
  * qwen2, qwen3), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
  * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
- * quantizers. What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
- * LongRoPE, a Qwen sliding window, RoPE scaling, Qwen3 attention biases) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
+ * quantizers; a Llama checkpoint's RoPE scaling goes with it ({@link GgufRopeScaling}: linear as keys, Llama 3's as
+ * rope_freqs). What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
+ * LongRoPE, a Qwen sliding window or RoPE scaling, Qwen3 attention biases) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
  * <ul>
  * <li>1-D tensors (norms) stay F32;</li>
  * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
@@ -104,6 +106,9 @@ public final class HfToGguf {
         meta.put("general.architecture", GgufValue.string(arch));
         meta.put("general.name", GgufValue.string(modelDir.toAbsolutePath().getFileName().toString()));
         meta.putAll(hyper.toMetadata());
+        RopeScaling scaling = config instanceof LlamaConfig l ? l.ropeScaling() : null;
+        meta.putAll(GgufRopeScaling.metadata(arch, scaling));
+        float[] ropeFreqs = GgufRopeScaling.ropeFreqs(scaling, config.headDim(), scaling == null ? 0 : ((LlamaConfig) config).ropeTheta());
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
@@ -156,6 +161,9 @@ public final class HfToGguf {
                     }
                 });
             }
+            if (ropeFreqs != null) {
+                writer.addTensor(GgufRopeScaling.FREQS, GgmlType.F32, new long[] {ropeFreqs.length}, MemorySegment.ofArray(ropeFreqs));
+            }
             writer.write(out);
         }
     }
@@ -174,7 +182,6 @@ public final class HfToGguf {
                 ffn = l.intermediateSize();
                 theta = l.ropeTheta();
                 eps = l.rmsNormEps();
-                if (l.ropeScaling() != null) why = "rope_scaling " + l.ropeScaling().type() + " is not written to GGUF by jtune";
             }
             case Qwen2Config q -> {
                 ffn = q.intermediateSize();

@@ -30,7 +30,7 @@ import org.jtune.quant.gguf.GgufValue;
  * USER_DEFINED, {@code <0xXX>} BYTE, holes in the id range UNUSED, the rest NORMAL.
  *
  * <p>Byte-level BPE (GPT-2 style) becomes {@code "gpt2"} with the merges in rank order and a pre-tokenizer
- * name llama.cpp knows ({@code tokenizer.ggml.pre}).
+ * name llama.cpp knows ({@code tokenizer.ggml.pre}: GPT-2's, Llama 3's or Qwen2's, {@link ByteLevelPreTokenizers}).
  */
 public final class TokenizerToGguf {
     /** ggml token types (gguf-py TokenType). */
@@ -81,7 +81,7 @@ public final class TokenizerToGguf {
         }
         if (byteLevel) {
             out.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-            out.put("tokenizer.ggml.pre", GgufValue.string(preTokenizerName(file, root.path("pre_tokenizer"))));
+            out.put("tokenizer.ggml.pre", GgufValue.string(ByteLevelPreTokenizers.name(file, root.path("pre_tokenizer"))));
             out.put("tokenizer.ggml.tokens", GgufValue.strings(tokens));
             out.put("tokenizer.ggml.token_type", GgufValue.i32s(types));
             String[] m = new String[merges.size()];
@@ -176,12 +176,6 @@ public final class TokenizerToGguf {
             }
         }
         return null;
-    }
-
-    /** llama.cpp's name of the byte-level pre-tokenizer regex (only GPT-2's is recognised here). */
-    private static String preTokenizerName(Path file, JsonNode pre) throws JtuneException {
-        if ("ByteLevel".equals(pre.path("type").asText()) && pre.path("use_regex").asBoolean(true)) return "gpt-2";
-        throw new JtuneException(file + ": pre_tokenizer " + pre + " has no llama.cpp pre-tokenizer name known to jtune (GPT-2's ByteLevel only)");
     }
 
     private static void putId(Map<String, GgufValue> out, String key, Map<String, Integer> ids, JsonNode cfg, String cfgKey,

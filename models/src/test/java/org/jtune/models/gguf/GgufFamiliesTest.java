@@ -1,0 +1,213 @@
+package org.jtune.models.gguf;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.jtune.JtuneException;
+import org.jtune.autograd.NoGrad;
+import org.jtune.models.CausalLM;
+import org.jtune.models.HiddenStates;
+import org.jtune.models.arch.Architectures;
+import org.jtune.models.config.ModelConfig;
+import org.jtune.models.generate.Generator;
+import org.jtune.models.generate.SamplingConfig;
+import org.jtune.models.qwen2.Qwen2Config;
+import org.jtune.quant.GgmlType;
+import org.jtune.quant.gguf.GgufFile;
+import org.jtune.quant.gguf.GgufReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints of each family and RoPE scaling in GGUF: tiny random checkpoints with odd sizes — Qwen2 (architecture qwen2:
+ * q/k/v biases, a tied head), Qwen3 (qwen3: per-head q/k norms, head_dim 12 over 5 heads of a 44-wide model, its own head),
+ * Llama with Llama 3's RoPE scaling (rope_freqs; three frequencies in the band between) and with linear scaling — are
+ * exported; jtune reads the file back to the same logits as the safetensors folder (names, rotary rows, the config and
+ * scaling from the metadata), and llama.cpp (node-llama-cpp) loading the very same file decodes greedily the ids
+ * jtune decodes from the same file — all 48 in F32, at least 8 in Q8_0 (llama.cpp rounds activations to 8 bits there), up to
+ * where llama.cpp stops at an end-of-generation token or the two part at a near tie of jtune's logits. What llama.cpp's graphs would compute differently
+ * (a sliding window, Qwen3's attention biases, Phi-3) is refused naming it. The llama.cpp part skips without the peer.
+ */
+class GgufFamiliesTest {
+    private static final int N = 48;
+    private static final int[] PROMPT = {258, 72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
+
+    @TempDir
+    Path tmp;
+
+    static Map<String, Object> qwen2() {
+        return Map.ofEntries(Map.entry("architectures", List.of("Qwen2ForCausalLM")), Map.entry("model_type", "qwen2"),
+                Map.entry("hidden_size", 36), Map.entry("intermediate_size", 50), Map.entry("num_hidden_layers", 3),
+                Map.entry("num_attention_heads", 6), Map.entry("num_key_value_heads", 2), Map.entry("vocab_size", 259),
+                Map.entry("max_position_embeddings", 512), Map.entry("rope_theta", 1000000.0), Map.entry("rms_norm_eps", 1e-6),
+                Map.entry("tie_word_embeddings", true), Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32"));
+    }
+
+    static Map<String, Object> qwen3() {
+        return Map.ofEntries(Map.entry("architectures", List.of("Qwen3ForCausalLM")), Map.entry("model_type", "qwen3"),
+                Map.entry("hidden_size", 44), Map.entry("intermediate_size", 70), Map.entry("num_hidden_layers", 3),
+                Map.entry("num_attention_heads", 5), Map.entry("num_key_value_heads", 1), Map.entry("head_dim", 12),
+                Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512), Map.entry("rope_theta", 1000000.0),
+                Map.entry("rms_norm_eps", 1e-6), Map.entry("tie_word_embeddings", false), Map.entry("eos_token_id", 258),
+                Map.entry("torch_dtype", "float32"));
+    }
+
+    static Map<String, Object> llama(Map<String, Object> ropeScaling) {
+        return Map.ofEntries(Map.entry("architectures", List.of("LlamaForCausalLM")), Map.entry("model_type", "llama"),
+                Map.entry("hidden_size", 64), Map.entry("intermediate_size", 90), Map.entry("num_hidden_layers", 2),
+                Map.entry("num_attention_heads", 2), Map.entry("num_key_value_heads", 1), Map.entry("vocab_size", 259),
+                Map.entry("max_position_embeddings", 2048), Map.entry("rope_theta", 10000.0), Map.entry("rms_norm_eps", 1e-5),
+                Map.entry("rope_scaling", ropeScaling), Map.entry("tie_word_embeddings", false), Map.entry("eos_token_id", 258),
+                Map.entry("torch_dtype", "float32"));
+    }
+
+    @Test
+    void llama3RopeScalingTravelsAsRopeFreqs() throws Exception {
+        // head_dim 32, theta 10^4: wavelengths 2π·10^(i/4); original 512 with low/high 1 and 8 leaves i = 5, 6, 7 in the band
+        Map<String, Object> scaled = llama(Map.of("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0, "high_freq_factor", 8.0,
+                "original_max_position_embeddings", 512));
+        check("llama", scaled);
+        try (GgufFile f = GgufReader.open(tmp.resolve("llama-F32.gguf"))) {
+            float[] d = f.dequantize(f.tensor("rope_freqs.weight"));
+            assertEquals(16, d.length);
+            assertEquals(1f, d[0]);
+            assertEquals(8f, d[15]);
+            assertTrue(d[6] > 1 && d[6] < 8, "a divisor of the band between: " + d[6]);
+        }
+        assertRopeScalingMatters(scaled);
+    }
+
+    @Test
+    void linearRopeScalingTravelsAsKeys() throws Exception {
+        Map<String, Object> scaled = llama(Map.of("type", "linear", "factor", 4.0));
+        check("llama", scaled);
+        try (GgufFile f = GgufReader.open(tmp.resolve("llama-F32.gguf"))) {
+            assertEquals("linear", f.metadata().getString("llama.rope.scaling.type"));
+            assertEquals(4.0, f.metadata().getDouble("llama.rope.scaling.factor"));
+            assertFalse(f.hasTensor("rope_freqs.weight"));
+        }
+        assertRopeScalingMatters(scaled);
+    }
+
+    /** The same weights without rope_scaling give other logits: the checks above would see a scaling lost on the way. */
+    private void assertRopeScalingMatters(Map<String, Object> scaled) throws Exception {
+        Map<String, Object> plain = new java.util.HashMap<>(scaled);
+        plain.remove("rope_scaling");
+        Path dir = tmp.resolve("plain");
+        TinyCheckpoint.write(dir, plain);
+        try (CausalLM a = Architectures.load(tmp.resolve("llama")); CausalLM b = Architectures.load(dir)) {
+            float[] x = HiddenStates.logits(a, PROMPT), y = HiddenStates.logits(b, PROMPT);
+            double d = 0;
+            for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
+            assertTrue(d > 0.05, "without the scaling the logits move by only " + d);
+        }
+    }
+
+    @Test
+    void qwen2RoundTripsAndLlamaCppAgrees() throws Exception {
+        check("qwen2", qwen2());
+    }
+
+    @Test
+    void qwen3RoundTripsAndLlamaCppAgrees() throws Exception {
+        check("qwen3", qwen3());
+    }
+
+    private void check(String arch, Map<String, Object> config) throws Exception {
+        Path dir = tmp.resolve(arch);
+        TinyCheckpoint.write(dir, config);
+        Path f32 = tmp.resolve(arch + "-F32.gguf"), q8 = tmp.resolve(arch + "-Q8_0.gguf");
+        HfToGguf.export(dir, GgmlType.F32, f32);
+        HfToGguf.export(dir, GgmlType.Q8_0, q8);
+        try (CausalLM folder = Architectures.load(dir); CausalLM gguf = Architectures.load(f32); GgufFile file = GgufReader.open(f32)) {
+            assertEquals(arch, file.metadata().getString("general.architecture"));
+            if (folder.config() instanceof Qwen2Config) {
+                assertEquals(folder.config(), withoutExtras(gguf.config(), folder.config()), "the config read back from the metadata");
+            }
+            float[] a = HiddenStates.logits(folder, PROMPT), b = HiddenStates.logits(gguf, PROMPT);
+            assertArrayEquals(a, b, 1e-5f, "logits of the GGUF file against the folder's");
+            assertArrayEquals(greedy(folder), greedy(gguf), "jtune on the GGUF file decodes as on the folder");
+        }
+        Path peer = LlamaCppPeer.require();
+        List<String> report = new ArrayList<>();
+        for (Path file : List.of(f32, q8)) {
+            int[] theirs = LlamaCppPeer.ids(LlamaCppPeer.ask(peer, file, List.of(Map.of("op", "generate", "ids", PROMPT, "n", N))).getFirst());
+            try (CausalLM model = Architectures.load(file)) {
+                report.add(file.getFileName() + " " + agreement(model, greedy(model), theirs, file == f32 ? N : 8) + "/" + theirs.length);
+            }
+        }
+        System.out.println("[" + arch + " GGUF: llama.cpp greedy against jtune's on the same file] " + String.join("; ", report));
+    }
+
+    /**
+     * How many greedy ids of llama.cpp ({@code theirs}) equal jtune's ({@code ours}, from {@code model}): all of them, or at
+     * least {@code needed}, unless the two part at a near tie — jtune's logits for the two choices within 0.01, where float
+     * rounding in another order decides (a random model's margins are small). llama.cpp stops at a token it takes for an end
+     * of generation (&lt;|endoftext|&gt;, &lt;|im_end|&gt;); jtune was told not to.
+     */
+    private static int agreement(CausalLM model, int[] ours, int[] theirs, int needed) {
+        int same = 0;
+        while (same < Math.min(ours.length, theirs.length) && ours[same] == theirs[same]) same++;
+        String both = "\n jtune     " + Arrays.toString(ours) + "\n llama.cpp " + Arrays.toString(theirs);
+        assertTrue(theirs.length >= 16, "llama.cpp stopped early" + both);
+        if (same < Math.min(needed, theirs.length)) {
+            int[] seq = Arrays.copyOf(PROMPT, PROMPT.length + same);
+            System.arraycopy(ours, 0, seq, PROMPT.length, same);
+            float[] logits = HiddenStates.logits(model, seq);
+            int row = (seq.length - 1) * model.config().vocabSize();
+            double gap = logits[row + ours[same]] - logits[row + theirs[same]];
+            assertTrue(gap < 0.01, same + " identical tokens, then not at a near tie (jtune's logit gap " + gap + ")" + both);
+        }
+        return same;
+    }
+
+    /**
+     * The GGUF config holds only what GGUF carries, its epsilon as a float32: compare it with the folder's after copying the
+     * folder's unmodelled extras, and its epsilon once rounded alike.
+     */
+    private static ModelConfig withoutExtras(ModelConfig gguf, ModelConfig folder) {
+        Qwen2Config g = (Qwen2Config) gguf, f = (Qwen2Config) folder;
+        assertEquals((float) f.rmsNormEps(), (float) g.rmsNormEps(), "rms_norm_eps as GGUF's float32");
+        return new Qwen2Config(g.architecture(), f.modelType(), g.hiddenSize(), g.intermediateSize(), g.numHiddenLayers(), g.numAttentionHeads(),
+                g.numKeyValueHeads(), g.headDim(), g.ropeTheta(), g.ropeScaling(), f.rmsNormEps(), g.tieWordEmbeddings(), g.useSlidingWindow(),
+                f.slidingWindowSize(), f.maxWindowLayers(), g.layerTypes(), g.maxPositionEmbeddings(), g.vocabSize(), f.bosTokenIds(),
+                g.eosTokenIds(), f.torchDtype(), g.attentionBias(), f.extra());
+    }
+
+    @Test
+    void whatLlamaCppWouldComputeDifferentlyIsRefused() throws Exception {
+        Map<String, Object> sliding = new java.util.HashMap<>(qwen2());
+        sliding.put("use_sliding_window", true);
+        sliding.put("sliding_window", 8);
+        sliding.put("max_window_layers", 1);
+        refused(sliding, "layer 1 attends within a sliding window of 8 tokens");
+        Map<String, Object> biased = new java.util.HashMap<>(qwen3());
+        biased.put("attention_bias", true);
+        refused(biased, "attention_bias is true");
+        Map<String, Object> phi3 = new java.util.HashMap<>(qwen2());
+        phi3.put("architectures", List.of("Phi3ForCausalLM"));
+        phi3.put("model_type", "phi3");
+        refused(phi3, "Phi3ForCausalLM has no GGUF layout in jtune");
+    }
+
+    private void refused(Map<String, Object> config, String part) throws Exception {
+        Path dir = Files.createTempDirectory(tmp, "refused");
+        TinyCheckpoint.write(dir, config);
+        JtuneException e = assertThrows(JtuneException.class, () -> HfToGguf.export(dir, GgmlType.F32, tmp.resolve("no.gguf")));
+        assertTrue(e.getMessage().contains("cannot export to GGUF: " + part), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("no.gguf")));
+    }
+
+    private static int[] greedy(CausalLM model) throws Exception {
+        SamplingConfig cfg = SamplingConfig.greedy(N).withStopIds(List.of());
+        try (var g = NoGrad.enter()) {
+            return Generator.generate(model, List.of(PROMPT), cfg, null, null).getFirst().outputIds();
+        }
+    }
+}
