@@ -72,6 +72,15 @@ final class ServeCommand implements Callable<Integer> {
                     + "or model was trained with, if any; \"\" for none). A request's own system message wins.")
     String system;
 
+    /** llama.cpp's --reasoning-format: whether a thinking model's thought is answered apart from its content. */
+    enum ReasoningFormat { auto, none }
+
+    @Option(names = "--reasoning-format", defaultValue = "auto", paramLabel = "auto|none",
+            description = "auto (default): when the model has <think> and </think> tokens (Qwen3, QwQ, DeepSeek-R1 distills), chat answers "
+                    + "carry its thinking as \"reasoning\" and \"reasoning_content\" (streamed as deltas of those) and the rest as content; "
+                    + "none: the raw text, tags included, as content.")
+    ReasoningFormat reasoningFormat;
+
     @Option(names = "--host", defaultValue = ServerOptions.DEFAULT_HOST, description = "Address to bind (default ${DEFAULT-VALUE}: this machine only).")
     String host;
 
@@ -183,7 +192,7 @@ final class ServeCommand implements Callable<Integer> {
         promptLookup.check();
         ServeConfig config = new ServeConfig(registry == null ? model : Path.of("."), servedName, adapters(), chatTemplate, host, port, apiKey(),
                 maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens, kvBudgetBytes).withSystemMessage(system).withKvCacheType(kvType.type(null))
-                .withPromptLookup(promptLookup.drafts);
+                .withPromptLookup(promptLookup.drafts).withReasoning(reasoningFormat == ReasoningFormat.auto);
         if (registry != null) {
             config = config.withRegistry(new ServeConfig.RegistrySource(registry, registryName, artifacts,
                     java.time.Duration.ofMillis(Math.round(registryPoll * 1000)), null));

@@ -70,7 +70,7 @@ final class RegistryServing {
             watcher.onChange(next -> follow(switching, next, config, text));
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
             ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
-                    ServeLauncher.fingerprint(textDir, config));
+                    ServeLauncher.fingerprint(textDir, config), config.reasoning());
             return OpenAiServer.start(engine, codec, log, options);
         } catch (JtuneException | RuntimeException e) {
             if (engine != null) engine.close();

@@ -28,10 +28,12 @@ import org.jtune.tensor.DType;
  * @param kvCacheType    the element type of the KV cache: F32, or BF16 or F16 at half the memory; null: the model's own
  *                       ({@code KvCacheType.auto}: BF16 for a 16-bit checkpoint, else F32)
  * @param promptLookup   greedy requests (temperature 0) draft up to this many tokens per step by prompt lookup (0: none)
+ * @param reasoning      chat answers of a model with &lt;think&gt; tokens carry its thinking as "reasoning" apart from the content
+ *                       (`--reasoning-format auto`, the default); false: the raw text as content (`none`)
  */
 public record ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                           String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
-                          RegistrySource registry, String systemMessage, DType kvCacheType, int promptLookup) {
+                          RegistrySource registry, String systemMessage, DType kvCacheType, int promptLookup, boolean reasoning) {
     public static final int DEFAULT_MAX_BATCH = 16;
     public static final int DEFAULT_MAX_QUEUE = 256;
     public static final int DEFAULT_MAX_STEP_TOKENS = 2048;
@@ -68,7 +70,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     public ServeConfig(Path modelDir, String servedName, Map<String, Path> adapters, String chatTemplate, String host, int port,
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, null, null, null, 0);
+                kvBudgetBytes, null, null, null, 0, true);
     }
 
     /** As before --system existed: each name's recorded system message. */
@@ -76,7 +78,7 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
                        String apiKey, int maxBatch, int maxQueue, long maxBodyBytes, String logDb, int maxStepTokens, long kvBudgetBytes,
                        RegistrySource registry) {
         this(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb, maxStepTokens,
-                kvBudgetBytes, registry, null, null, 0);
+                kvBudgetBytes, registry, null, null, 0, true);
     }
 
     public static ServeConfig of(Path modelDir) {
@@ -87,25 +89,31 @@ public record ServeConfig(Path modelDir, String servedName, Map<String, Path> ad
     /** The same settings serving {@code source}'s production version instead of a model folder. */
     public ServeConfig withRegistry(RegistrySource source) {
         return new ServeConfig(null, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, source, systemMessage, kvCacheType, promptLookup);
+                maxStepTokens, kvBudgetBytes, source, systemMessage, kvCacheType, promptLookup, reasoning);
     }
 
     /** The same settings with {@code message} as every name's system message (see {@link #systemMessage}; null: the recorded ones). */
     public ServeConfig withSystemMessage(String message) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, message, kvCacheType, promptLookup);
+                maxStepTokens, kvBudgetBytes, registry, message, kvCacheType, promptLookup, reasoning);
     }
 
     /** The same settings with KV caches of {@code type} (F32, BF16 or F16; null: the model's own). */
     public ServeConfig withKvCacheType(DType type) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, systemMessage, type, promptLookup);
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, type, promptLookup, reasoning);
     }
 
     /** The same settings with greedy requests drafting up to {@code n} tokens per step by prompt lookup (0: none). */
     public ServeConfig withPromptLookup(int n) {
         return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
-                maxStepTokens, kvBudgetBytes, registry, systemMessage, kvCacheType, n);
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, kvCacheType, n, reasoning);
+    }
+
+    /** The same settings with thinking split from the answer ({@code true}, {@link #reasoning}) or left in it. */
+    public ServeConfig withReasoning(boolean split) {
+        return new ServeConfig(modelDir, servedName, adapters, chatTemplate, host, port, apiKey, maxBatch, maxQueue, maxBodyBytes, logDb,
+                maxStepTokens, kvBudgetBytes, registry, systemMessage, kvCacheType, promptLookup, split);
     }
 
     /** The served name of the base model. */

@@ -47,7 +47,7 @@ public final class ServeLauncher {
             log = RequestLog.open(config.logDb() == null ? RequestLog.DEFAULT_URL : config.logDb());
             PromptCodec codec = PromptCodec.perName(tokenizer, formats, models.model().config());
             ServerOptions options = new ServerOptions(config.host(), config.port(), config.apiKey(), config.maxBodyBytes(), null,
-                    fingerprint(dir, config));
+                    fingerprint(dir, config), config.reasoning());
             return OpenAiServer.start(engine, codec, log, options);
         } catch (JtuneException | RuntimeException e) {
             engine.close();

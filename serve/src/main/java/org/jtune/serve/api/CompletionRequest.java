@@ -34,11 +34,14 @@ import org.jtune.models.tools.ToolUse;
  * @param echo         completions: the answer's text starts with the prompt, and its logprobs (when asked) with the
  *                     prompt's tokens, the first without a log-probability (OpenAI's echo; lm-evaluation-harness scores
  *                     continuations with it); maxTokens may then be 0
+ * @param templateKwargs chat: chat_template_kwargs (vLLM's), further variables of the chat template, such as Qwen3's
+ *                     {@code enable_thinking}; empty when not given
  */
 public record CompletionRequest(Kind kind, String model, List<Message> messages, List<String> promptTexts, List<int[]> promptIds,
                                 Integer maxTokens, float temperature, float topP, Long seed, List<String> stop,
                                 boolean stream, boolean includeUsage, int topLogprobs, JsonNode jsonSchema,
-                                OpenAiPenalties penalties, int n, int bestOf, ToolUse tools, boolean echo) {
+                                OpenAiPenalties penalties, int n, int bestOf, ToolUse tools, boolean echo,
+                                java.util.Map<String, Object> templateKwargs) {
     public enum Kind {
         CHAT("/v1/chat/completions", "chatcmpl-"),
         TEXT("/v1/completions", "cmpl-");

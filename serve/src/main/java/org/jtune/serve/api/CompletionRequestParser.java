@@ -131,7 +131,30 @@ public final class CompletionRequestParser {
                     "response_format", "unsupported_parameter");
         }
         return new CompletionRequest(kind, model, messages, promptTexts, promptIds, maxTokens, temperature, topP, seed, stop,
-                stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools, echo);
+                stream, includeUsage, topLogprobs, schema, penalties, choices, bestOf, tools, echo, templateKwargs(kind, body));
+    }
+
+    /** Variables the chat template renders with itself, or that name what the request gives elsewhere. */
+    private static final java.util.Set<String> TEMPLATE_OWN = java.util.Set.of("messages", "add_generation_prompt", "tools", "bos_token",
+            "eos_token", "raise_exception", "strftime_now");
+
+    /** chat_template_kwargs (chat only): an object of further chat template variables, JSON values as the template sees them. */
+    private static java.util.Map<String, Object> templateKwargs(CompletionRequest.Kind kind, JsonNode body) throws ApiError {
+        JsonNode k = body.get("chat_template_kwargs");
+        if (k == null || k.isNull()) return java.util.Map.of();
+        if (kind != CompletionRequest.Kind.CHAT) {
+            throw ApiError.invalid("'chat_template_kwargs' is taken by /v1/chat/completions only.", "chat_template_kwargs", "unsupported_parameter");
+        }
+        if (!k.isObject()) throw ApiError.invalid("'chat_template_kwargs' must be an object of template variables.", "chat_template_kwargs");
+        java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+        for (var e : k.properties()) {
+            if (TEMPLATE_OWN.contains(e.getKey())) {
+                throw ApiError.invalid("'chat_template_kwargs." + e.getKey() + "' is set by the server (or by the request's own field).",
+                        "chat_template_kwargs." + e.getKey());
+            }
+            out.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
+        }
+        return out;
     }
 
     /** tools, tool_choice and parallel_tool_calls (chat only); null without tools. */
@@ -235,6 +258,9 @@ public final class CompletionRequestParser {
             }
             JsonNode name = m.get("name");
             if (name != null && name.isTextual()) fields.put("name", name.asText());
+            // an answer sent back with its thought (this server's, vLLM's or llama.cpp's field): Qwen3's template reads reasoning_content
+            JsonNode thought = m.hasNonNull("reasoning_content") ? m.get("reasoning_content") : m.get("reasoning");
+            if (thought != null && thought.isTextual() && r.equals("assistant")) fields.put("reasoning_content", thought.asText());
             JsonNode c = m.get("content");
             String text = fields.containsKey("tool_calls") && (c == null || c.isNull()) ? null : content(c, where + ".content");
             out.add(new Message(r, text, fields));

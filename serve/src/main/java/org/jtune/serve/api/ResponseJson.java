@@ -29,10 +29,10 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
     public record Usage(int promptTokens, int completionTokens) {}
 
     /**
-     * One choice of a whole answer: its text (null: only tool calls), why it ended, its tokens' logprobs (null: not asked
-     * for), and the tool calls it made (empty: none).
+     * One choice of a whole answer: its text (null: only tool calls, or only a thought), its reasoning (null: none, or not
+     * a thinking model), why it ended, its tokens' logprobs (null: not asked for), and the tool calls it made (empty: none).
      */
-    public record Choice(String text, String finishReason, List<GeneratedToken> logprobTokens, List<ToolCall> toolCalls) {}
+    public record Choice(String text, String reasoning, String finishReason, List<GeneratedToken> logprobTokens, List<ToolCall> toolCalls) {}
 
     /** The whole answer (non-streaming), its choices indexed in order (n). */
     public ObjectNode complete(List<Choice> choices, Usage usage) {
@@ -46,6 +46,7 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
                 ObjectNode message = choice.putObject("message");
                 message.put("role", "assistant");
                 message.put("content", c.text());
+                putReasoning(message, c.reasoning());
                 message.putNull("refusal");
                 if (!c.toolCalls().isEmpty()) putToolCalls(message, c.toolCalls(), false);
             } else {
@@ -83,6 +84,31 @@ public record ResponseJson(CompletionRequest.Kind kind, String id, long created,
         else choice.put("finish_reason", finishReason);
         if (usageField) root.putNull("usage");
         return root;
+    }
+
+    /**
+     * A streamed chunk of one choice carrying a piece of its reasoning (and the logprobs of the tokens that made it, when no
+     * content chunk follows to carry them).
+     */
+    public ObjectNode reasoningChunk(int index, String delta, List<GeneratedToken> logprobTokens, boolean usageField) {
+        ObjectNode root = header("chat.completion.chunk");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", index);
+        putReasoning(choice.putObject("delta"), delta);
+        putLogprobs(choice, logprobTokens, 0);
+        choice.putNull("finish_reason");
+        if (usageField) root.putNull("usage");
+        return root;
+    }
+
+    /**
+     * A thinking model's reasoning under both names clients read: "reasoning" (vLLM's since 0.11) and "reasoning_content"
+     * (llama.cpp's, SGLang's, DeepSeek's API, earlier vLLM); absent when null.
+     */
+    private static void putReasoning(ObjectNode message, String reasoning) {
+        if (reasoning == null) return;
+        message.put("reasoning", reasoning);
+        message.put("reasoning_content", reasoning);
     }
 
     /** A streamed chunk of one choice carrying its tool calls, each whole (a client's accumulator joins them as it would pieces). */

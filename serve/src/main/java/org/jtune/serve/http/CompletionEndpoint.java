@@ -33,6 +33,7 @@ import org.jtune.serve.log.RequestRecord;
 import org.jtune.serve.metrics.ServerMetrics;
 import org.jtune.serve.text.OutputText;
 import org.jtune.serve.text.PromptCodec;
+import org.jtune.serve.text.ReasoningSplit;
 
 /**
  * POST /v1/chat/completions and /v1/completions on the request's own thread: parse and check the
@@ -59,12 +60,16 @@ final class CompletionEndpoint {
         }
     };
 
-    CompletionEndpoint(Engine engine, PromptCodec codec, ServerMetrics metrics, RequestLog log, String fingerprint) {
+    /** Chat answers carry the model's thinking apart from the content ({@link ReasoningSplit}): asked for, and the model has the tags. */
+    private final boolean thinks;
+
+    CompletionEndpoint(Engine engine, PromptCodec codec, ServerMetrics metrics, RequestLog log, String fingerprint, boolean reasoning) {
         this.engine = engine;
         this.codec = codec;
         this.metrics = metrics;
         this.log = log;
         this.fingerprint = fingerprint;
+        this.thinks = reasoning && codec.thinks();
     }
 
     /**
@@ -229,7 +234,7 @@ final class CompletionEndpoint {
                         + "(or send a plain prompt to /v1/completions).", "messages");
             }
             try {
-                p = codec.chat(req.model(), req.messages(), req.tools());
+                p = codec.chat(req.model(), req.messages(), req.tools(), req.templateKwargs());
             } catch (JtuneException e) {
                 throw ApiError.invalid("The messages cannot be rendered with the chat template: " + e.getMessage(), "messages");
             }
@@ -288,9 +293,15 @@ final class CompletionEndpoint {
         final List<GeneratedToken> promptLogprobs; // echo with logprobs: the prompt's tokens after the first, in order
         int sentChars, sentLogprobs; // streaming: what the chunks so far carried
         final PromptCodec.Prompt prompt; // the prompt it answers
+        final boolean thinks;        // chat with a thinking model: reasoning apart from the content
+        final ReasoningSplit split;  // streaming such a chat: the split so far (whole answers split their text at the end)
+        String reasoningDelta = "";  // streaming: reasoning the next chunk carries
+        int fedChars;                // streaming: characters of the text given to the split (or streamed, without one)
 
         Choice(CompletionRequest req, ToolSyntax syntax, Trace trace, PromptCodec.Prompt prompt) {
             this.prompt = prompt;
+            thinks = CompletionEndpoint.this.thinks && req.kind() == CompletionRequest.Kind.CHAT;
+            split = thinks && req.stream() ? new ReasoningSplit(ReasoningSplit.startsInside(prompt.text())) : null;
             out = new OutputText(codec::decode, req.stop());
             logprobs = req.logprobs() ? new ArrayList<>() : null;
             timing = new Timing(trace);
@@ -339,7 +350,34 @@ final class CompletionEndpoint {
                 finish = "stop";
                 if (holding) return end();
             }
-            return holding ? "" : delta;
+            return holding ? "" : split(delta, false);
+        }
+
+        /** The content part of streamed text {@code raw}, its reasoning part kept for the next chunk; {@code ended}: the last. */
+        private String split(String raw, boolean ended) {
+            fedChars += raw.length();
+            if (split == null) return raw;
+            ReasoningSplit.Delta d = split.add(raw);
+            String content = d.content();
+            reasoningDelta += d.reasoning();
+            if (ended) {
+                ReasoningSplit.Delta rest = split.finish();
+                content += rest.content();
+                reasoningDelta += rest.reasoning();
+            }
+            return content;
+        }
+
+        /** The reasoning no chunk has carried yet, now marked carried. */
+        String unsentReasoning() {
+            String r = reasoningDelta;
+            reasoningDelta = "";
+            return r;
+        }
+
+        /** A whole answer's text split into reasoning (null: none) and content, for a thinking model. */
+        ReasoningSplit whole() {
+            return ReasoningSplit.of(text() == null ? "" : text(), ReasoningSplit.startsInside(prompt.text()));
         }
 
         /**
@@ -348,12 +386,12 @@ final class CompletionEndpoint {
          */
         String end() {
             String held = out.finish();
-            if (!holding) return held;
+            if (!holding) return split(held, true);
             ToolReply reply = syntax.parse(Arrays.copyOf(ids, count), codec.tokenizer(), tools);
             calls = reply.calls();
             content = reply.content();
             if ("stop".equals(finish) && !calls.isEmpty()) finish = "tool_calls";
-            return content != null && content.length() > sentChars ? content.substring(sentChars) : "";
+            return split(content != null && content.length() > fedChars ? content.substring(fedChars) : "", true);
         }
 
         /** The answer's text once ended. */
@@ -437,8 +475,11 @@ final class CompletionEndpoint {
         if (trace.finish.equals("error")) throw ApiError.internal("Generation failed: " + trace.error);
         List<ResponseJson.Choice> answer = new ArrayList<>();
         for (Choice c : answered) {
-            if (req.echo()) answer.add(new ResponseJson.Choice(c.prompt.text() + c.text(), c.finish, c.echoedLogprobs(), c.calls));
-            else answer.add(new ResponseJson.Choice(c.text(), c.finish, c.logprobs, c.calls));
+            if (req.echo()) answer.add(new ResponseJson.Choice(c.prompt.text() + c.text(), null, c.finish, c.echoedLogprobs(), c.calls));
+            else if (c.thinks) {
+                ReasoningSplit parts = c.whole();
+                answer.add(new ResponseJson.Choice(parts.content(), parts.reasoning(), c.finish, c.logprobs, c.calls));
+            } else answer.add(new ResponseJson.Choice(c.text(), null, c.finish, c.logprobs, c.calls));
         }
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
     }
@@ -469,6 +510,10 @@ final class CompletionEndpoint {
                     subs.forEach(Submission::cancel);
                     for (Choice other : choices) if (other.finish == null) other.finish = c.finish;
                     break;
+                }
+                String reasoning = c.unsentReasoning();
+                if (!reasoning.isEmpty()) {
+                    ex.event(shape.reasoningChunk(i, reasoning, delta.isEmpty() ? c.unsentLogprobs() : null, req.includeUsage()).toString());
                 }
                 if (!delta.isEmpty()) {
                     ex.event(shape.chunk(i, delta, false, c.unsentLogprobs(), c.sentChars, null, req.includeUsage()).toString());

@@ -40,7 +40,7 @@ public final class OpenAiServer implements AutoCloseable {
         connector.setPort(options.port());
         connector.setIdleTimeout(10 * 60 * 1000L); // a long generation may stream slowly; SSE keeps the connection busy
         server.addConnector(connector);
-        this.handler = new ApiHandler(engine, new CompletionEndpoint(engine, codec, metrics, log, options.fingerprint()),
+        this.handler = new ApiHandler(engine, new CompletionEndpoint(engine, codec, metrics, log, options.fingerprint(), options.reasoning()),
                 new TokenizerEndpoints(engine, codec), metrics, log, options);
         server.setHandler(new GracefulHandler(handler));
         server.setStopTimeout(options.drainTimeout().toMillis());

@@ -49,19 +49,34 @@ public record PromptCodec(Tokenizer tokenizer, Map<String, ChatFormat> formats, 
 
     /** The prompt of a chat request without tools sent to the served name {@code model}. */
     public Prompt chat(String model, List<Message> messages) throws JtuneException {
-        return chat(model, messages, null);
+        return chat(model, messages, null, Map.of());
     }
 
     /**
      * The prompt of a chat request sent to the served name {@code model}, its tools (null: none) and any earlier calls
-     * and results in the conversation written as that name's {@link #toolSyntax} has them.
+     * and results in the conversation written as that name's {@link #toolSyntax} has them, with the request's further
+     * template variables ({@code kwargs}: chat_template_kwargs).
      */
-    public Prompt chat(String model, List<Message> messages, ToolUse tools) throws JtuneException {
+    public Prompt chat(String model, List<Message> messages, ToolUse tools, Map<String, Object> kwargs) throws JtuneException {
         ChatFormat format = format(model);
         if (format.template() == null) throw new JtuneException("the model \"" + model + "\" has no chat template; start the server with --chat-template");
         ToolSyntax.Rendering r = toolSyntax(model).render(format.messages(messages), tools);
-        String text = format.template().render(r.messages(), true, r.variables());
+        Map<String, Object> variables = new LinkedHashMap<>(kwargs);
+        variables.putAll(r.variables());
+        String text = format.template().render(r.messages(), true, variables);
         return new Prompt(text, tokenizer.encode(text, false));
+    }
+
+    /**
+     * Whether the model thinks in {@code <think>}…{@code </think>} ({@link ReasoningSplit}): both are single tokens of its
+     * vocabulary that decoding keeps (not skipped as special), as in Qwen3, QwQ and the DeepSeek-R1 distills.
+     */
+    public boolean thinks() {
+        for (String tag : List.of(ReasoningSplit.OPEN, ReasoningSplit.CLOSE)) {
+            var id = tokenizer.idOf(tag);
+            if (id.isEmpty() || tokenizer.isSpecial(id.getAsInt()) || tokenizer.encode(tag, false).length != 1) return false;
+        }
+        return true;
     }
 
     /** How the model behind a served name writes tool calls (from its chat template and the tokenizer); the name must have a template. */
