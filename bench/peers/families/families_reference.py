@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2, Qwen3 (dense) and Phi-3 decoders, and the tiny random
-checkpoints jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense), Phi-3 and Gemma 3 (text) decoders, and the tiny
+random checkpoints jtune's family tests use.
 
 Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 /
-modeling_phi3, configuration_qwen2 / configuration_qwen3 / configuration_phi3 and the longrope init of modeling_rope_utils), with plain
+modeling_phi3 / modeling_gemma3, configuration_qwen2 / configuration_qwen3 / configuration_phi3 /
+configuration_gemma3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3 | gemma3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
-  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Qwen3/Phi-3 config, F32
+  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Qwen3/Phi-3/Gemma 3 config, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
                              as JSON (the Java test's live oracle)
   golden FAMILY              make the tiny checkpoint in a temporary folder, run the reference, and print
@@ -31,7 +32,12 @@ query heads j*rep .. j*rep+rep-1; causal, key k visible from query q when q - k 
 Qwen2: q/k/v biases; layer l slides when use_sliding_window and (layer_types[l] == sliding_attention,
 or l >= max_window_layers when layer_types is absent). Qwen3: as Qwen2, but q/k/v/o biases only with
 attention_bias, and each query and key head goes through an RMSNorm over head_dim (q_norm, k_norm)
-before RoPE; head_dim defaults to 128. Phi-3: qkv_proj = [q | k | v], gate_up_proj =
+before RoPE; head_dim defaults to 128. Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
+(1 + w); per layer x = norm_in(h), q/k per-head norms before RoPE, scores scaled by query_pre_attn_scalar^-1/2,
+h += norm_post_attn(o_proj(attn)), h += norm_post_ffn(down(gelu_tanh(gate) * up)) over norm_pre_ffn(h); a
+sliding layer (layer_types, else every sliding_window_pattern-th layer full) attends within the window with
+RoPE base rope_local_base_freq, a full one with rope_theta and rope_scaling (linear: positions / factor);
+logits soft-capped as cap * tanh(logits / cap) when final_logit_softcapping is set. Phi-3: qkv_proj = [q | k | v], gate_up_proj =
 [gate | up]; RoPE on the first int(head_dim * partial_rotary_factor) channels; LongRoPE:
 inv_freq_i = 1 / (ext_i * theta^(2i/rot)), ext = long_factor when the sequence is longer than
 original_max_position_embeddings else short_factor, cos and sin times the attention factor
@@ -78,6 +84,16 @@ TINY = {
         "tie_word_embeddings": True, "attention_bias": False, "use_sliding_window": False,
         "sliding_window": None, "max_window_layers": 3, "hidden_act": "silu",
         "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+    },
+    "gemma3": {
+        "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
+        "hidden_size": 48, "intermediate_size": 80, "num_hidden_layers": 4,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "query_pre_attn_scalar": 12,
+        "vocab_size": 233, "max_position_embeddings": 256, "rope_theta": 1000000.0,
+        "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 2.0},
+        "rms_norm_eps": 1e-6, "sliding_window": 7, "sliding_window_pattern": 2,
+        "final_logit_softcapping": 30.0, "attn_logit_softcapping": None, "tie_word_embeddings": True,
+        "hidden_activation": "gelu_pytorch_tanh", "bos_token_id": 2, "eos_token_id": 1, "torch_dtype": "float32",
     },
     "phi3": {
         "architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
@@ -137,7 +153,15 @@ def generate(name, shape):
 
 
 def head_dim(c):
+    if c["model_type"] == "gemma3_text":
+        return c.get("head_dim") or 256
     return c.get("head_dim") or (128 if c["model_type"] == "qwen3" else c["hidden_size"] // c["num_attention_heads"])
+
+
+def gemma_layer_types(c):
+    pattern = c.get("sliding_window_pattern", 6)
+    return c.get("layer_types") or ["sliding_attention" if (i + 1) % pattern else "full_attention"
+                                    for i in range(c["num_hidden_layers"])]
 
 
 def qkv_bias(c):
@@ -154,6 +178,20 @@ def shapes(c):
     for l in range(c["num_hidden_layers"]):
         p = "model.layers.%d." % l
         out[p + "input_layernorm.weight"] = [d]
+        if c["model_type"] == "gemma3_text":
+            out[p + "self_attn.q_proj.weight"] = [q, d]
+            out[p + "self_attn.k_proj.weight"] = [kv, d]
+            out[p + "self_attn.v_proj.weight"] = [kv, d]
+            out[p + "self_attn.q_norm.weight"] = [hd]
+            out[p + "self_attn.k_norm.weight"] = [hd]
+            out[p + "self_attn.o_proj.weight"] = [d, q]
+            out[p + "post_attention_layernorm.weight"] = [d]
+            out[p + "pre_feedforward_layernorm.weight"] = [d]
+            out[p + "mlp.gate_proj.weight"] = [f, d]
+            out[p + "mlp.up_proj.weight"] = [f, d]
+            out[p + "mlp.down_proj.weight"] = [d, f]
+            out[p + "post_feedforward_layernorm.weight"] = [d]
+            continue
         if c["model_type"] in ("qwen2", "qwen3"):
             out[p + "self_attn.q_proj.weight"] = [q, d]
             out[p + "self_attn.k_proj.weight"] = [kv, d]
@@ -178,7 +216,7 @@ def shapes(c):
             out[p + "mlp.gate_up_proj.weight"] = [2 * f, d]
         out[p + "mlp.down_proj.weight"] = [d, f]
     out["model.norm.weight"] = [d]
-    if not c.get("tie_word_embeddings", False):
+    if not c.get("tie_word_embeddings", c["model_type"] == "gemma3_text"):
         out["lm_head.weight"] = [v, d]
     return out
 
@@ -240,13 +278,22 @@ def rotate_half(x):
 
 
 class Rope:
-    """cos/sin tables of a config for a sequence of length T (float64)."""
+    """cos/sin tables of a config for a sequence of length T (float64); Gemma 3's local layers pass their own base."""
 
-    def __init__(self, c):
+    def __init__(self, c, theta=None, scaled=True):
         self.hd = head_dim(c)
-        self.theta = float(c.get("rope_theta", 10000.0))
+        self.theta = float(theta if theta is not None else c.get("rope_theta", 10000.0))
         self.c = c
-        if c["model_type"] == "phi3":
+        self.linear = 1.0
+        if c["model_type"] == "gemma3_text":
+            rs = c.get("rope_scaling")
+            if scaled and rs:
+                if rs.get("rope_type", rs.get("type")) != "linear":
+                    raise NotImplementedError("gemma3 rope_scaling other than linear in this reference")
+                self.linear = float(rs["factor"])
+            self.rot = self.hd
+            self.longrope = None
+        elif c["model_type"] == "phi3":
             self.rot = int(self.hd * c.get("partial_rotary_factor", 1.0))
             rs = c.get("rope_scaling")
             self.longrope = rs if rs and rs.get("rope_type", rs.get("type")) in ("longrope", "su") else None
@@ -270,7 +317,7 @@ class Rope:
             ext = torch.tensor(r["long_factor"] if T > orig else r["short_factor"], dtype=torch.float64)
             inv = 1.0 / (ext * base)
         else:
-            inv = 1.0 / base
+            inv = 1.0 / base / self.linear
         freqs = torch.arange(T, dtype=torch.float64)[:, None] * inv[None, :]
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos() * scale, emb.sin() * scale
@@ -291,9 +338,60 @@ def layer_window(c, l):
     return c["sliding_window"] if sliding else 0
 
 
+def gemma_norm(x, w, eps):
+    return (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)) * (1.0 + w)
+
+
+def forward_gemma3(c, p, ids):
+    """Logits [T, V] of one sequence through a Gemma 3 text decoder (float64)."""
+    T = ids.shape[0]
+    D, H = c["hidden_size"], c["num_attention_heads"]
+    KV = c.get("num_key_value_heads") or H
+    hd = head_dim(c)
+    rep = H // KV
+    eps = c["rms_norm_eps"]
+    local = Rope(c, theta=c.get("rope_local_base_freq", 10000.0), scaled=False)
+    glob = Rope(c)
+    tables = {"sliding_attention": local.tables(T), "full_attention": glob.tables(T)}
+    types = gemma_layer_types(c)
+    qpos = torch.arange(T)[:, None]
+    kpos = torch.arange(T)[None, :]
+    h = p["model.embed_tokens.weight"][ids] * math.sqrt(D)
+    for l in range(c["num_hidden_layers"]):
+        pre = "model.layers.%d." % l
+        x = gemma_norm(h, p[pre + "input_layernorm.weight"], eps)
+        q = (x @ p[pre + "self_attn.q_proj.weight"].T).view(T, H, hd)
+        k = (x @ p[pre + "self_attn.k_proj.weight"].T).view(T, KV, hd)
+        v = (x @ p[pre + "self_attn.v_proj.weight"].T).view(T, KV, hd).transpose(0, 1)
+        q = gemma_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
+        k = gemma_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
+        cos, sin = tables[types[l]]
+        q = glob.apply(q.transpose(0, 1), cos, sin)
+        k = glob.apply(k.transpose(0, 1), cos, sin).repeat_interleave(rep, dim=0)
+        v = v.repeat_interleave(rep, dim=0)
+        allowed = kpos <= qpos
+        if types[l] == "sliding_attention":
+            allowed = allowed & (qpos - kpos < c["sliding_window"])
+        att = (q @ k.transpose(-1, -2)) * c.get("query_pre_attn_scalar", hd) ** -0.5
+        att = att.masked_fill(~allowed, float("-inf")).softmax(-1)
+        o = (att @ v).transpose(0, 1).reshape(T, H * hd)
+        h = h + gemma_norm(o @ p[pre + "self_attn.o_proj.weight"].T, p[pre + "post_attention_layernorm.weight"], eps)
+        x = gemma_norm(h, p[pre + "pre_feedforward_layernorm.weight"], eps)
+        g = torch.nn.functional.gelu(x @ p[pre + "mlp.gate_proj.weight"].T, approximate="tanh")
+        m = (g * (x @ p[pre + "mlp.up_proj.weight"].T)) @ p[pre + "mlp.down_proj.weight"].T
+        h = h + gemma_norm(m, p[pre + "post_feedforward_layernorm.weight"], eps)
+    h = gemma_norm(h, p["model.norm.weight"], eps)
+    head = p["model.embed_tokens.weight"] if c.get("tie_word_embeddings", True) else p["lm_head.weight"]
+    logits = h @ head.T
+    cap = c.get("final_logit_softcapping")
+    return torch.tanh(logits / cap) * cap if cap else logits
+
+
 def forward(c, p, ids):
     """Logits [T, V] of one sequence (float64)."""
     ids = torch.as_tensor(ids, dtype=torch.long)
+    if c["model_type"] == "gemma3_text":
+        return forward_gemma3(c, p, ids)
     T = ids.shape[0]
     D, H = c["hidden_size"], c["num_attention_heads"]
     KV = c.get("num_key_value_heads") or H
@@ -353,8 +451,8 @@ def forward(c, p, ids):
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "qwen3", "phi3"):
-        raise ValueError("model_type %r: this reference runs qwen2, qwen3 and phi3" % c.get("model_type"))
+    if c.get("model_type") not in ("qwen2", "qwen3", "phi3", "gemma3_text"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3, phi3 and gemma3_text" % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
 

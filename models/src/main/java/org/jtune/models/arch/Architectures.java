@@ -19,6 +19,7 @@ import org.jtune.models.config.ModelConfig;
 import org.jtune.models.io.SafetensorsReader;
 import org.jtune.models.io.StrictJson;
 import org.jtune.models.llama.LlamaArchitecture;
+import org.jtune.models.gemma3.Gemma3Architecture;
 import org.jtune.models.phi3.Phi3Architecture;
 import org.jtune.models.qwen2.Qwen2Architecture;
 import org.jtune.models.weights.QuantizeOnLoad;
@@ -36,7 +37,8 @@ public final class Architectures {
     private static final List<Architecture> FAMILIES = List.of(
             new LlamaArchitecture(),
             new Qwen2Architecture(),
-            new Phi3Architecture());
+            new Phi3Architecture(),
+            new Gemma3Architecture());
 
     /** Largest config.json read; real ones are a few KB. */
     private static final long MAX_CONFIG_BYTES = 10_000_000L;

@@ -160,13 +160,7 @@ final class LlamaConfigJson {
         out.put("num_key_value_heads", c.numKeyValueHeads());
         out.put("head_dim", c.headDim());
         out.put("rope_theta", c.ropeTheta());
-        out.put("rope_scaling", switch (c.ropeScaling()) {
-            case null -> null;
-            case RopeScaling.Linear l -> Map.of("rope_type", "linear", "type", "linear", "factor", l.factor());
-            case RopeScaling.Llama3 l -> Map.of("rope_type", "llama3", "factor", l.factor(), "low_freq_factor",
-                    l.lowFreqFactor(), "high_freq_factor", l.highFreqFactor(), "original_max_position_embeddings",
-                    l.originalMaxPositionEmbeddings());
-        });
+        out.put("rope_scaling", RopeScaling.toJson(c.ropeScaling()));
         out.put("rms_norm_eps", c.rmsNormEps());
         out.put("tie_word_embeddings", c.tieWordEmbeddings());
         if (c.isMistral()) out.put("sliding_window", c.slidingWindow());

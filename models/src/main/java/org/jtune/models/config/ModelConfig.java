@@ -49,6 +49,16 @@ public interface ModelConfig {
         return false;
     }
 
+    /**
+     * Values per token a decoder layer keeps for its backward beyond a Llama layer's (the training memory plan counts
+     * those): the inputs of per-head q/k norms (q + kv) where there are some; a family with more ops per layer adds its own.
+     *
+     * @param intermediate the MLP's width
+     */
+    default long extraSavedValuesPerToken(long intermediate) {
+        return qkNorm() ? (long) (numAttentionHeads() + numKeyValueHeads()) * headDim() : 0;
+    }
+
     String toJson();
 
     /** Writes {@link #toJson()} to {@code file} atomically. */

@@ -48,4 +48,44 @@ public sealed interface RopeScaling {
             return "linear";
         }
     }
+
+    /** config.json's rope_scaling object read from {@code f} (null when absent, or "default"); unsupported types are refused by name. */
+    static RopeScaling read(ConfigFields f) throws org.jtune.JtuneException {
+        ConfigFields r = f.object("rope_scaling");
+        if (r == null) return null;
+        String type = r.string("rope_type");
+        if (type == null) type = r.string("type");
+        if (type == null) throw f.error("rope_scaling", "has neither rope_type nor type");
+        try {
+            return switch (type) {
+                case "default" -> null;
+                case "linear" -> new Linear(r.requiredNumber("factor"));
+                case "llama3" -> new Llama3(r.requiredNumber("factor"), r.requiredNumber("low_freq_factor"), r.requiredNumber("high_freq_factor"),
+                        r.requiredInt("original_max_position_embeddings"));
+                default -> throw f.error("rope_scaling", "type \"" + type + "\" is not supported (supported: default, linear, llama3)");
+            };
+        } catch (IllegalArgumentException e) {
+            throw new org.jtune.JtuneException(f.source() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The rope_scaling object config.json holds for {@code s} (null for none): rope_type and the old "type" key alike. */
+    static java.util.Map<String, Object> toJson(RopeScaling s) {
+        return switch (s) {
+            case null -> null;
+            case Linear l -> java.util.Map.of("rope_type", "linear", "type", "linear", "factor", l.factor());
+            case Llama3 l -> java.util.Map.of("rope_type", "llama3", "factor", l.factor(), "low_freq_factor", l.lowFreqFactor(),
+                    "high_freq_factor", l.highFreqFactor(), "original_max_position_embeddings", l.originalMaxPositionEmbeddings());
+        };
+    }
+
+    /** The (headDim/2) inverse RoPE frequencies of base {@code theta} under {@code s} (null: plain), from the tensor module's formulas. */
+    static org.jtune.tensor.Tensor inverseFrequencies(int headDim, double theta, RopeScaling s) {
+        return org.jtune.tensor.RopeFrequencies.tensor(headDim, theta, switch (s) {
+            case null -> new org.jtune.tensor.RopeFrequencies.None();
+            case Linear l -> new org.jtune.tensor.RopeFrequencies.Linear(l.factor());
+            case Llama3 l -> new org.jtune.tensor.RopeFrequencies.Llama3(l.factor(), l.lowFreqFactor(), l.highFreqFactor(),
+                    l.originalMaxPositionEmbeddings());
+        });
+    }
 }

@@ -17,6 +17,7 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.lora.AdapterRouting;
@@ -100,7 +101,7 @@ public final class LlamaModel implements CausalLM {
         } else {
             lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
         }
-        invFreq = RopeFrequencies.of(c);
+        invFreq = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
         adapters = new Adapters(table.projections());
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         eps = (float) c.rmsNormEps();

@@ -41,7 +41,7 @@ final class Qwen2ConfigJson {
                     .numAttentionHeads(f.requiredInt("num_attention_heads"))
                     .vocabSize(f.requiredInt("vocab_size"))
                     .ropeTheta(f.number("rope_theta", 10000.0))
-                    .ropeScaling(ropeScaling(f))
+                    .ropeScaling(RopeScaling.read(f))
                     .rmsNormEps(f.number("rms_norm_eps", 1e-6))
                     .tieWordEmbeddings(f.bool("tie_word_embeddings", false))
                     .useSlidingWindow(f.bool("use_sliding_window", false))
@@ -65,25 +65,6 @@ final class Qwen2ConfigJson {
         }
     }
 
-    private static RopeScaling ropeScaling(ConfigFields f) throws JtuneException {
-        ConfigFields r = f.object("rope_scaling");
-        if (r == null) return null;
-        String type = r.string("rope_type");
-        if (type == null) type = r.string("type");
-        if (type == null) throw f.error("rope_scaling", "has neither rope_type nor type");
-        try {
-            return switch (type) {
-                case "default" -> null;
-                case "linear" -> new RopeScaling.Linear(r.requiredNumber("factor"));
-                case "llama3" -> new RopeScaling.Llama3(r.requiredNumber("factor"), r.requiredNumber("low_freq_factor"),
-                        r.requiredNumber("high_freq_factor"), r.requiredInt("original_max_position_embeddings"));
-                default -> throw f.error("rope_scaling", "type \"" + type + "\" is not supported (supported: default, linear, llama3)");
-            };
-        } catch (IllegalArgumentException e) {
-            throw new JtuneException(f.source() + ": " + e.getMessage(), e);
-        }
-    }
-
     static String toJson(Qwen2Config c) {
         Map<String, Object> out = new TreeMap<>(c.extra());
         out.put("architectures", List.of(c.architecture()));
@@ -95,12 +76,7 @@ final class Qwen2ConfigJson {
         out.put("num_key_value_heads", c.numKeyValueHeads());
         out.put("head_dim", c.headDim());
         out.put("rope_theta", c.ropeTheta());
-        out.put("rope_scaling", switch (c.ropeScaling()) {
-            case null -> null;
-            case RopeScaling.Linear l -> Map.of("rope_type", "linear", "type", "linear", "factor", l.factor());
-            case RopeScaling.Llama3 l -> Map.of("rope_type", "llama3", "factor", l.factor(), "low_freq_factor", l.lowFreqFactor(),
-                    "high_freq_factor", l.highFreqFactor(), "original_max_position_embeddings", l.originalMaxPositionEmbeddings());
-        });
+        out.put("rope_scaling", RopeScaling.toJson(c.ropeScaling()));
         out.put("rms_norm_eps", c.rmsNormEps());
         out.put("tie_word_embeddings", c.tieWordEmbeddings());
         out.put("use_sliding_window", c.useSlidingWindow());

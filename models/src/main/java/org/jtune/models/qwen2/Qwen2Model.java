@@ -28,7 +28,6 @@ import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Rng;
-import org.jtune.tensor.RopeFrequencies;
 import org.jtune.tensor.Tensor;
 
 /**
@@ -122,12 +121,7 @@ public final class Qwen2Model implements CausalLM {
         }
         adapters = new Adapters(table.projections());
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
-        invFreq = RopeFrequencies.tensor(c.headDim(), c.ropeTheta(), switch (c.ropeScaling()) {
-            case null -> new RopeFrequencies.None();
-            case RopeScaling.Linear l -> new RopeFrequencies.Linear(l.factor());
-            case RopeScaling.Llama3 l -> new RopeFrequencies.Llama3(l.factor(), l.lowFreqFactor(), l.highFreqFactor(),
-                    l.originalMaxPositionEmbeddings());
-        });
+        invFreq = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
         eps = (float) c.rmsNormEps();
     }
 

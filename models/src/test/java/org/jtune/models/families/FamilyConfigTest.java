@@ -78,6 +78,26 @@ class FamilyConfigTest {
     }
 
     @Test
+    void gemma3ConfigFollowsGemma3TextConfig() throws Exception {
+        String json = """
+                {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 1152, "intermediate_size": 6912,
+                 "num_hidden_layers": 26, "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 256, "vocab_size": 262144,
+                 "sliding_window": 512, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "query_pre_attn_scalar": 256,
+                 "final_logit_softcapping": null, "attn_logit_softcapping": null, "use_cache": true %s}
+                """;
+        org.jtune.models.gemma3.Gemma3Config c = (org.jtune.models.gemma3.Gemma3Config) Architectures.parseConfig(json.formatted(""), "g.json");
+        for (int l = 0; l < 26; l++) assertEquals((l + 1) % 6 == 0 ? 0 : 512, c.layerWindow(l), "every sixth layer is global: layer " + l);
+        assertTrue(c.tieWordEmbeddings(), "tied by default");
+        assertNull(c.slidingWindow(), "not every layer slides");
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        assertEquals(true, c.extra().get("use_cache"), "unmodelled keys are kept");
+        assertMessage(json.formatted(", \"hidden_activation\": \"gelu\""), "\"hidden_activation\": \"gelu\" is not supported");
+        assertMessage(json.formatted("").replace("\"attn_logit_softcapping\": null", "\"attn_logit_softcapping\": 50.0"),
+                "soft-capped attention logits (Gemma 2) are not supported");
+        assertMessage(json.formatted(", \"layer_types\": [\"full_attention\"]"), "layer_types has 1 entries for 26 layers");
+    }
+
+    @Test
     void realPhi3ConfigParses() throws Exception {
         Path file = SharedData.require("hf/phi-3-mini-128k-instruct").resolve("config.json");
         Phi3Config c = (Phi3Config) Architectures.readConfig(file);

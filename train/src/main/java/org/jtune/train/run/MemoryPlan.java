@@ -28,7 +28,8 @@ import org.jtune.tensor.Tensor;
  *                k after RoPE (q + kv), v (kv), the attention output (q) and its logsumexp (heads), the
  *                residual r and its norm x2 (2·d), gate, up and silu(gate)·up (3·f), the layer's output (d),
  *                and r values per LoRA-adapted projection (x·A), and the output width of a DoRA one (x·Wᵀ + delta,
- *                which its magnitude's gradient reads); with per-head q/k norms (Qwen3) their inputs too (q + kv)
+ *                which its magnitude's gradient reads); and what the family's layer keeps beyond (per-head q/k norms' inputs,
+ *                Gemma 3's extra norms and unfused GELU gate: {@code ModelConfig.extraSavedValuesPerToken})
  *   backward     the gradients in flight while one layer is differentiated, per token: f + 2·d (a node's saved
  *                values are released once its rule has run, so the gate and up gradients replace the freed
  *                silu(gate)·up; the residual stream's gradient and one more of width d)
@@ -46,7 +47,8 @@ import org.jtune.tensor.Tensor;
  * full collections), and never below its floor. The forward-end count is checked against the heap a forward pass
  * retains ({@code MemoryPlanTest}); the backward count and the runtime constant against measured peaks of whole
  * steps (bench/RESULTS.md: `bench train`, `bench qlora`, on the stories15M, TinyLlama-1.1B and Mistral-7B shapes).
- * Llama-family layers (Llama, Mistral, Qwen2, Qwen3, Phi-3: the same saved values, Phi-3's fused projections included)
+ * Llama-family layers (Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 3: the same saved values and each family's extra ones,
+ * Phi-3's fused projections included)
  * are what the per-layer count describes. Host memory only: a run on a device keeps its activations there.
  */
 public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableBytes, long forwardEndBytes, long backwardBytes,
@@ -82,7 +84,7 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         // f from the projections' sizes: per layer d·(q + 2·kv) + q·d + 3·d·f (fused or not)
         long f = Math.max(0, (projectionValues / Math.max(1, layers) - d * (2 * q + 2 * kv)) / (3 * d));
         long n = w.tokens;
-        long layer = n * (4 * d + 2 * q + 2 * kv + c.numAttentionHeads() + 3 * f + (c.qkNorm() ? q + kv : 0))
+        long layer = n * (4 * d + 2 * q + 2 * kv + c.numAttentionHeads() + 3 * f + c.extraSavedValuesPerToken(f))
                 + n * loraValuesPerToken / Math.max(1, layers);
         long backward = n * (f + 2 * d);
         long inputs = w.checkpointing ? layers * n * d : layers * layer;

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * LoRA and full fine-tuning of each added family through the real recipe path (FineTune), on tiny
- * random Qwen2, Qwen3 (head_dim 8 over 6 heads: q is 48 wide, the model 36) and Phi-3 checkpoints with a byte-level tokenizer and a ChatML template: the loss
+ * random Qwen2, Qwen3 (head_dim 8 over 6 heads: q is 48 wide, the model 36), Gemma 3 (a sliding and a full layer) and
+ * Phi-3 checkpoints with a byte-level tokenizer and a ChatML template: the loss
  * falls, the adapter uses PEFT's keys for the family's own modules (Phi-3's fused qkv_proj and
  * gate_up_proj; Qwen2's biases are not adapted), it reloads to the same function, merging it and
  * reloading the exported folder gives the same logits, and a fully fine-tuned model reloads.
@@ -70,6 +71,18 @@ class FamilyFineTuneTest {
                 Map.entry("torch_dtype", "float32"));
         run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
                 "base_model.model.model.layers.1.self_attn.o_proj.lora_A.weight", new int[] {4, 48});
+    }
+
+    @Test
+    void gemma3TrainsMergesAndReloads(@TempDir Path tmp) throws Exception {
+        Map<String, Object> config = Map.ofEntries(Map.entry("architectures", List.of("Gemma3ForCausalLM")), Map.entry("model_type", "gemma3_text"),
+                Map.entry("hidden_size", 36), Map.entry("intermediate_size", 50), Map.entry("num_hidden_layers", 2),
+                Map.entry("num_attention_heads", 6), Map.entry("num_key_value_heads", 2), Map.entry("head_dim", 8),
+                Map.entry("query_pre_attn_scalar", 8), Map.entry("sliding_window", 16), Map.entry("sliding_window_pattern", 2),
+                Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512), Map.entry("bos_token_id", 256),
+                Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32"));
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                "base_model.model.model.layers.1.mlp.down_proj.lora_A.weight", new int[] {4, 50});
     }
 
     @Test

@@ -95,6 +95,20 @@ class MemoryPlanTest {
     }
 
     @Test
+    void gemma3LayersKeepTheirExtraNormsAndGate() throws Exception {
+        // query_pre_attn_scalar 32 against head_dim 64: the scaled queries are kept too
+        ModelConfig gemma3 = org.jtune.models.arch.Architectures.parseConfig("""
+                {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 128, "intermediate_size": 352,
+                 "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "query_pre_attn_scalar": 32,
+                 "vocab_size": 256, "max_position_embeddings": 256, "sliding_window": 64, "sliding_window_pattern": 2}
+                """, "gemma3.json");
+        long[] retained = new long[1];
+        MemoryPlan plan = planAndMeasure(gemma3, false, retained);
+        double ratio = (double) retained[0] / plan.forwardEndBytes();
+        assertTrue(ratio > 0.95 && ratio < 1.05, "retained " + retained[0] + " B against the plan's " + plan.forwardEndBytes() + " B: " + ratio);
+    }
+
+    @Test
     void forwardEndActivationsAreWhatTheGraphKeepsWithCheckpointing() {
         long[] retained = new long[1];
         MemoryPlan plan = planAndMeasure(true, retained);
