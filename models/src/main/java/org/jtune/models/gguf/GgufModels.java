@@ -15,6 +15,7 @@ import java.util.Set;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.gemma3.Gemma3Config;
 import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.quant.BlockFormat;
@@ -30,8 +31,8 @@ import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
 /**
- * A GGUF file (architecture llama, qwen2 or qwen3) as a jtune model: its Hugging Face config from the
- * ARCH.* metadata (a {@link LlamaConfig}, or a {@link Qwen2Config} for the Qwen architectures), and its
+ * A GGUF file (architecture llama, qwen2, qwen3 or gemma3) as a jtune model: its Hugging Face config from the
+ * ARCH.* metadata (a {@link LlamaConfig}, a {@link Qwen2Config} for the Qwen architectures, a {@link Gemma3Config}), and its
  * tensors by Hugging Face name in their stored types, read in place from the mapping — F32/F16/BF16 as plain
  * tensors, Q8_0/Q4_0/Q4_K/Q6_K as block-quantized ones ({@code DType.BLOCK}, no full-precision copy). Query
  * and key rows, which GGUF stores in llama.cpp's interleaved rotary order, are put back in Hugging Face order
@@ -71,14 +72,14 @@ public final class GgufModels {
         }
     }
 
-    /** The Hugging Face config of a GGUF file: Llama for "llama", Qwen2 or Qwen3 for "qwen2" and "qwen3". */
+    /** The Hugging Face config of a GGUF file: Llama for "llama", Qwen2 or Qwen3 for "qwen2" and "qwen3", Gemma 3 for "gemma3". */
     public static ModelConfig config(GgufFile f) throws JtuneException {
         GgufMetadata m = f.metadata();
         GgufNames.Hyperparameters h;
         try {
             h = GgufNames.Hyperparameters.fromMetadata(m);
         } catch (JtuneException e) {
-            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2 and qwen3 architectures)", e);
+            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2, qwen3 and gemma3 architectures)", e);
         }
         String a = h.architecture();
         long vocab = h.vocabSize() > 0 ? h.vocabSize() : m.has("tokenizer.ggml.tokens") ? m.getStrings("tokenizer.ggml.tokens").length : -1;
@@ -97,6 +98,18 @@ public final class GgufModels {
                     .ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                     .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
         }
+        if (a.equals(GgufNames.GEMMA3)) {
+            // what llama.cpp's gemma3 graph fixes: every sixth layer global, local RoPE base 10^4, attention by head_dim
+            String window = a + ".attention.sliding_window";
+            if (!m.has(window)) throw new JtuneException(f.path() + ": metadata " + window + " is missing");
+            try {
+                return new Gemma3Config("gemma3_text", dim, ffn, layers, heads, kvHeads, headDim, headDim, h.ropeFreqBase(), 10_000.0, scaling,
+                        h.rmsNormEpsilon(), toInt(f, m.getLong(window), window), Gemma3Config.patternLayers(layers, 6), null, tied, context, vocabSize,
+                        List.of(bos), List.of(eos), "float32", Map.of());
+            } catch (IllegalArgumentException e) {
+                throw new JtuneException(f.path() + ": " + e.getMessage(), e);
+            }
+        }
         Qwen2Config.Builder b = a.equals(GgufNames.QWEN3) ? Qwen2Config.builder().qwen3() : Qwen2Config.builder();
         return b.hiddenSize(dim).intermediateSize(ffn).numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads)
                 .headDim(headDim).ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
@@ -114,7 +127,7 @@ public final class GgufModels {
         String arch = f.metadata().getString("general.architecture");
         Map<String, GgufTensorInfo> byHf = new LinkedHashMap<>();
         for (GgufTensorInfo t : f.tensors()) {
-            Optional<String> hf = GgufNames.toHuggingFace(t.name());
+            Optional<String> hf = GgufNames.toHuggingFace(arch, t.name());
             if (hf.isEmpty()) {
                 if (t.name().equals(GgufRopeScaling.FREQS)) continue; // Llama 3's RoPE scaling: read into the config (GgufRopeScaling)
                 throw new JtuneException(f.path() + ": tensor " + t.name() + " has no Hugging Face name in the " + arch + " layout");
@@ -125,7 +138,9 @@ public final class GgufModels {
         return new WeightSource() {
             public Tensor get(String name) throws JtuneException {
                 GgufTensorInfo t = byHf.get(name);
-                return t == null ? null : tensor(f, t, c, arch);
+                if (t == null) return null;
+                float shift = GgufNames.normShift(arch, name);
+                return shift == 0 ? tensor(f, t, c, arch) : Tensor.of(shifted(f.dequantize(t), -shift), (int) t.dim(0));
             }
 
             public Set<String> names() {
@@ -136,6 +151,11 @@ public final class GgufModels {
                 return origin;
             }
         };
+    }
+
+    private static float[] shifted(float[] values, float by) {
+        for (int i = 0; i < values.length; i++) values[i] += by;
+        return values;
     }
 
     /** One tensor, in place (rotary rows reordered into a copy). */

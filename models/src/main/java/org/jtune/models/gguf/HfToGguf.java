@@ -16,6 +16,7 @@ import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
 import org.jtune.models.config.RopeScaling;
+import org.jtune.models.gemma3.Gemma3Config;
 import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.io.QuantizedCheckpoint;
 import org.jtune.models.io.SafetensorsReader;
@@ -28,9 +29,9 @@ import org.jtune.quant.gguf.GgufNames;
 import org.jtune.tensor.Tensor;
 
 /**
- * Writes a Hugging Face Llama/Mistral, Qwen2/Qwen2.5 or Qwen3 folder (config.json, safetensors, tokenizer.json)
- * as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #ggufArchitecture}: llama,
- * qwen2, qwen3), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
+ * Writes a Hugging Face Llama/Mistral, Qwen2/Qwen2.5, Qwen3 or Gemma 3 (text) folder (config.json, safetensors,
+ * tokenizer.json) as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #hyperparameters}:
+ * llama, qwen2, qwen3, gemma3; Gemma 3's norms stored as 1 + weight, {@link GgufNames#normShift}), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
  * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
  * quantizers; a Llama checkpoint's RoPE scaling goes with it ({@link GgufRopeScaling}: linear as keys, Llama 3's as
  * rope_freqs). What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
@@ -106,9 +107,14 @@ public final class HfToGguf {
         meta.put("general.architecture", GgufValue.string(arch));
         meta.put("general.name", GgufValue.string(modelDir.toAbsolutePath().getFileName().toString()));
         meta.putAll(hyper.toMetadata());
-        RopeScaling scaling = config instanceof LlamaConfig l ? l.ropeScaling() : null;
+        RopeScaling scaling = switch (config) {
+            case LlamaConfig l -> l.ropeScaling();
+            case Gemma3Config g -> g.ropeScaling();   // its global layers'; the local ones are plain
+            default -> null;
+        };
         meta.putAll(GgufRopeScaling.metadata(arch, scaling));
-        float[] ropeFreqs = GgufRopeScaling.ropeFreqs(scaling, config.headDim(), scaling == null ? 0 : ((LlamaConfig) config).ropeTheta());
+        float[] ropeFreqs = config instanceof LlamaConfig l ? GgufRopeScaling.ropeFreqs(scaling, config.headDim(), l.ropeTheta()) : null;
+        if (config instanceof Gemma3Config g) meta.put(arch + ".attention.sliding_window", GgufValue.u32(g.slidingWindowSize()));
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
@@ -118,7 +124,7 @@ public final class HfToGguf {
             WeightSource source = QuantizedCheckpoint.decode(reader);   // a `jtune quantize` folder: its U8 rows as the matrices they hold
             List<String[]> names = new ArrayList<>();
             for (String hf : reader.names()) {
-                Optional<String> gguf = GgufNames.toGguf(hf);
+                Optional<String> gguf = GgufNames.toGguf(arch, hf);
                 if (gguf.isEmpty()) {
                     if (hf.endsWith("rotary_emb.inv_freq")) continue;
                     throw new JtuneException(modelDir + ": tensor " + hf + " has no GGUF name in the " + arch + " layout");
@@ -146,6 +152,8 @@ public final class HfToGguf {
                     if (rotary != GgufNames.Rotary.NONE) {
                         values = GgufNames.permuteRows(values, rows, cols, GgufNames.ggufRowSources(rows, heads));
                     }
+                    float shift = GgufNames.normShift(arch, n[0]);
+                    if (shift != 0) for (int i = 0; i < values.length; i++) values[i] += shift;
                     if (dims.length < 2) {
                         rows = 1;
                         cols = values.length;
@@ -195,7 +203,26 @@ public final class HfToGguf {
                 if (q.ropeScaling() != null) why = "rope_scaling " + q.ropeScaling().type() + " is not written to GGUF by jtune";
                 if (q.outputBias()) why = "attention_bias is true, and llama.cpp's qwen3 graph has no attention biases";
             }
-            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2 and qwen3 are written)";
+            case Gemma3Config g -> {
+                arch = GgufNames.GEMMA3;
+                ffn = g.intermediateSize();
+                theta = g.ropeTheta();
+                eps = g.rmsNormEps();
+                // llama.cpp's gemma3 graph fixes what Gemma3TextConfig leaves open: every sixth layer global, local RoPE base 10^4,
+                // attention scaled by head_dim (the 27B's hidden/heads aside), no soft-capping
+                if (!g.layerTypes().equals(Gemma3Config.patternLayers(g.numHiddenLayers(), 6))) {
+                    why = "layer_types are not every sixth layer global, which llama.cpp's gemma3 graph assumes";
+                } else if (g.ropeLocalBaseFreq() != 10_000.0) {
+                    why = "rope_local_base_freq " + g.ropeLocalBaseFreq() + " is not the 10000 llama.cpp's gemma3 graph uses";
+                } else if (g.queryPreAttnScalar() != g.headDim()) {
+                    why = "query_pre_attn_scalar " + g.queryPreAttnScalar() + " is not head_dim (" + g.headDim() + "), as llama.cpp's gemma3 graph takes it";
+                } else if (g.finalLogitSoftcapping() != null) {
+                    why = "final_logit_softcapping is set, and llama.cpp's gemma3 graph has none";
+                } else if (g.ropeScaling() != null && !(g.ropeScaling() instanceof RopeScaling.Linear)) {
+                    why = "rope_scaling " + g.ropeScaling().type() + " is not linear, the only one llama.cpp's gemma3 graph applies";
+                }
+            }
+            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2, qwen3 and gemma3 are written)";
         }
         if (why != null) throw new JtuneException(modelDir + ": cannot export to GGUF: " + why);
         return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(), ffn,

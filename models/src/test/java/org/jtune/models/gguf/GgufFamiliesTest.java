@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Checkpoints of each family and RoPE scaling in GGUF: tiny random checkpoints with odd sizes — Qwen2 (architecture qwen2:
  * q/k/v biases, a tied head), Qwen3 (qwen3: per-head q/k norms, head_dim 12 over 5 heads of a 44-wide model, its own head),
- * Llama with Llama 3's RoPE scaling (rope_freqs; three frequencies in the band between) and with linear scaling — are
+ * Llama with Llama 3's RoPE scaling (rope_freqs; three frequencies in the band between) and with linear scaling, Gemma 3
+ * (gemma3: five sliding layers and a global one with linear scaling, norms stored as 1 + weight) — are
  * exported; jtune reads the file back to the same logits as the safetensors folder (names, rotary rows, the config and
  * scaling from the metadata), and llama.cpp (node-llama-cpp) loading the very same file decodes greedily the ids
  * jtune decodes from the same file — all 48 in F32, at least 8 in Q8_0 (llama.cpp rounds activations to 8 bits there), up to
@@ -107,6 +108,17 @@ class GgufFamiliesTest {
             for (int i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]));
             assertTrue(d > 0.05, "without the scaling the logits move by only " + d);
         }
+    }
+
+    @Test
+    void gemma3RoundTripsAndLlamaCppAgrees() throws Exception {
+        // six layers: five sliding (window 5, local base 10^4), the sixth global with linear scaling; norms stored as 1 + w
+        check("gemma3", Map.ofEntries(Map.entry("architectures", List.of("Gemma3ForCausalLM")), Map.entry("model_type", "gemma3_text"),
+                Map.entry("hidden_size", 40), Map.entry("intermediate_size", 72), Map.entry("num_hidden_layers", 6),
+                Map.entry("num_attention_heads", 4), Map.entry("num_key_value_heads", 2), Map.entry("head_dim", 16),
+                Map.entry("query_pre_attn_scalar", 16), Map.entry("sliding_window", 5), Map.entry("vocab_size", 259),
+                Map.entry("rope_scaling", Map.of("rope_type", "linear", "factor", 2.0)), Map.entry("max_position_embeddings", 512),
+                Map.entry("eos_token_id", 258), Map.entry("bos_token_id", 256), Map.entry("torch_dtype", "float32")));
     }
 
     @Test
@@ -194,6 +206,10 @@ class GgufFamiliesTest {
         phi3.put("architectures", List.of("Phi3ForCausalLM"));
         phi3.put("model_type", "phi3");
         refused(phi3, "Phi3ForCausalLM has no GGUF layout in jtune");
+        Map<String, Object> gemma = Map.ofEntries(Map.entry("architectures", List.of("Gemma3ForCausalLM")), Map.entry("hidden_size", 40),
+                Map.entry("intermediate_size", 72), Map.entry("num_hidden_layers", 2), Map.entry("num_attention_heads", 4),
+                Map.entry("head_dim", 16), Map.entry("query_pre_attn_scalar", 12), Map.entry("vocab_size", 259));
+        refused(gemma, "query_pre_attn_scalar 12.0 is not head_dim (16)");
     }
 
     private void refused(Map<String, Object> config, String part) throws Exception {

@@ -8,12 +8,14 @@ import java.util.regex.Pattern;
 
 /**
  * The decoder families jtune writes and reads in GGUF — general.architecture "llama" (Llama, Mistral,
- * TinyLlama, SmolLM...), "qwen2" (Qwen2, Qwen2.5) and "qwen3" (dense Qwen3) — as llama.cpp's converter
- * (convert_hf_to_gguf.py) writes them and llama.cpp reads them:
+ * TinyLlama, SmolLM...), "qwen2" (Qwen2, Qwen2.5), "qwen3" (dense Qwen3) and "gemma3" (Gemma 3 text) — as
+ * llama.cpp's converter (convert_hf_to_gguf.py) writes them and llama.cpp reads them:
  * <ul>
  * <li>tensor names: Hugging Face {@code model.layers.3.self_attn.q_proj.weight} ↔ GGUF
  *     {@code blk.3.attn_q.weight}, biases alike, Qwen3's per-head {@code q_norm}/{@code k_norm} ↔
- *     {@code attn_q_norm}/{@code attn_k_norm}, and the global ones (token_embd, output_norm, output);</li>
+ *     {@code attn_q_norm}/{@code attn_k_norm}, and the global ones (token_embd, output_norm, output); Gemma 3's four
+ *     norms per layer are attn_norm, post_attention_norm, ffn_norm (before the MLP) and post_ffw_norm
+ *     ({@link #toGguf(String, String)}: post_attention_layernorm is ffn_norm in the other layouts);</li>
  * <li>the rotary permutation, for "llama" only: Hugging Face rotates the two halves of each head
  *     (rotate_half), llama.cpp's llama graph rotates adjacent pairs, so the converter reorders the rows of
  *     q_proj (with n_head) and k_proj (with n_head_kv): within each head of d rows, GGUF row 2i + j is
@@ -26,9 +28,14 @@ import java.util.regex.Pattern;
  * the same bytes row-major.
  */
 public final class GgufNames {
-    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3";
+    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3", GEMMA3 = "gemma3";
     /** The values of general.architecture jtune reads and writes. */
-    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3);
+    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3, GEMMA3);
+    /** Gemma 3's layer norms where they differ from the common table (Hugging Face suffix → GGUF suffix). */
+    private static final Map<String, String> GEMMA3_LAYER = Map.of(
+            "post_attention_layernorm.weight", "post_attention_norm.weight",
+            "pre_feedforward_layernorm.weight", "ffn_norm.weight",
+            "post_feedforward_layernorm.weight", "post_ffw_norm.weight");
 
     /** Hugging Face suffix inside model.layers.N → GGUF suffix inside blk.N. */
     private static final Map<String, String> LAYER = new LinkedHashMap<>();
@@ -75,6 +82,27 @@ public final class GgufNames {
         return Optional.empty();
     }
 
+    /** The GGUF name of a Hugging Face tensor in architecture {@code arch}'s layout. */
+    public static Optional<String> toGguf(String arch, String hf) {
+        Matcher m = HF_LAYER.matcher(hf);
+        if (arch.equals(GEMMA3) && m.matches()) {
+            String suffix = GEMMA3_LAYER.get(m.group(2));
+            if (suffix != null) return Optional.of("blk." + m.group(1) + "." + suffix);
+        }
+        return toGguf(hf);
+    }
+
+    /** The Hugging Face name of a GGUF tensor in architecture {@code arch}'s layout. */
+    public static Optional<String> toHuggingFace(String arch, String gguf) {
+        Matcher m = GGUF_LAYER.matcher(gguf);
+        if (arch.equals(GEMMA3) && m.matches()) {
+            for (Map.Entry<String, String> e : GEMMA3_LAYER.entrySet()) {
+                if (e.getValue().equals(m.group(2))) return Optional.of("model.layers." + m.group(1) + "." + e.getKey());
+            }
+        }
+        return toHuggingFace(gguf);
+    }
+
     /** The Hugging Face name of a GGUF tensor, or empty when it has none (rope_freqs and others). */
     public static Optional<String> toHuggingFace(String gguf) {
         for (Map.Entry<String, String> e : GLOBAL.entrySet()) if (e.getValue().equals(gguf)) return Optional.of(e.getKey());
@@ -85,6 +113,14 @@ public final class GgufNames {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * What a norm weight gains in architecture {@code arch}'s GGUF: Gemma 3 normalises by (1 + weight) and llama.cpp by the
+     * stored weight, so the converter stores weight + 1 (reading subtracts it); 0 elsewhere.
+     */
+    public static float normShift(String arch, String hfName) {
+        return arch.equals(GEMMA3) && hfName.endsWith("norm.weight") ? 1f : 0f;
     }
 
     /** Whether architecture {@code arch} stores q/k rows in llama.cpp's interleaved rotary order (only "llama"). */

@@ -40,6 +40,21 @@ class GgufNamesTest {
         assertEquals(GgufNames.Rotary.QUERY, GgufNames.rotary(GgufNames.LLAMA, "blk.2.attn_q.weight"));
         assertEquals(GgufNames.Rotary.NONE, GgufNames.rotary(GgufNames.QWEN2, "blk.2.attn_q.weight"), "qwen2 rotates halves: rows stay");
         assertEquals(GgufNames.Rotary.NONE, GgufNames.rotary(GgufNames.QWEN3, "blk.2.attn_k.weight"));
+        String[][] gemma3 = {
+            {"model.layers.4.input_layernorm.weight", "blk.4.attn_norm.weight"},
+            {"model.layers.4.post_attention_layernorm.weight", "blk.4.post_attention_norm.weight"},
+            {"model.layers.4.pre_feedforward_layernorm.weight", "blk.4.ffn_norm.weight"},
+            {"model.layers.4.post_feedforward_layernorm.weight", "blk.4.post_ffw_norm.weight"},
+            {"model.layers.4.self_attn.q_norm.weight", "blk.4.attn_q_norm.weight"},
+            {"model.layers.4.mlp.down_proj.weight", "blk.4.ffn_down.weight"},
+        };
+        for (String[] p : gemma3) {
+            assertEquals(p[1], GgufNames.toGguf(GgufNames.GEMMA3, p[0]).orElseThrow(), p[0]);
+            assertEquals(p[0], GgufNames.toHuggingFace(GgufNames.GEMMA3, p[1]).orElseThrow(), p[1]);
+        }
+        assertEquals("blk.4.ffn_norm.weight", GgufNames.toGguf(GgufNames.LLAMA, "model.layers.4.post_attention_layernorm.weight").orElseThrow());
+        assertEquals(1f, GgufNames.normShift(GgufNames.GEMMA3, "model.layers.4.self_attn.k_norm.weight"));
+        assertEquals(0f, GgufNames.normShift(GgufNames.LLAMA, "model.norm.weight"));
     }
 
     @Test
@@ -72,6 +87,6 @@ class GgufNamesTest {
         assertEquals(qwen3, GgufNames.Hyperparameters.fromMetadata(new GgufMetadata("test", q)));
         var e = org.junit.jupiter.api.Assertions.assertThrows(GgufException.class, () -> GgufNames.Hyperparameters.fromMetadata(
                 new GgufMetadata("test", Map.of("general.architecture", GgufValue.string("gemma2")))));
-        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3, gemma3"), e.getMessage());
     }
 }
