@@ -3,6 +3,7 @@ package org.jtune.train.data;
 import org.jtune.models.chat.Message;
 import java.util.List;
 import java.util.Objects;
+import org.jtune.models.tools.ToolDefinition;
 import java.util.Optional;
 
 /**
@@ -11,16 +12,26 @@ import java.util.Optional;
  * TEXT, see {@link #isCompletion()}) is held as at most one user message (the prompt; absent for
  * TEXT) followed by one assistant message (the text to learn); a trainer concatenates them without a
  * chat template. A validated conversation has non-empty content everywhere, an optional leading
- * system message, then alternating user/assistant turns with at least one assistant turn.
+ * system message, then alternating user/assistant turns with at least one assistant turn; in chat data an
+ * assistant turn may instead call tools (its {@code tool_calls} field, content "" when it has none), answered by
+ * one "tool" message per call before the assistant speaks again, and may carry its thought ({@code reasoning_content}).
+ *
+ * @param tools the tools the conversation offered the model (chat data's "tools"), rendered by the template; empty: none
  */
-public record Conversation(List<Message> messages, SourceLine source, DatasetFormat format) {
+public record Conversation(List<Message> messages, SourceLine source, DatasetFormat format, List<ToolDefinition> tools) {
     /** The message field of a per-message loss weight (Axolotl's "weight": 1 trained, 0 not), as the reader keeps it. */
     public static final String WEIGHT = "weight";
 
     public Conversation {
         messages = List.copyOf(messages);
+        tools = tools == null ? List.of() : List.copyOf(tools);
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(format, "format");
+    }
+
+    /** A conversation without tools. */
+    public Conversation(List<Message> messages, SourceLine source, DatasetFormat format) {
+        this(messages, source, format, List.of());
     }
 
     /** A chat conversation made in memory (a library's training or test example); its source reads "examples:1". */
@@ -61,7 +72,7 @@ public record Conversation(List<Message> messages, SourceLine source, DatasetFor
     /** Total characters of content over all messages. */
     public long characters() {
         long n = 0;
-        for (Message m : messages) n += m.content().length();
+        for (Message m : messages) n += m.content() == null ? 0 : m.content().length();
         return n;
     }
 }

@@ -11,11 +11,16 @@ import java.util.Optional;
  * reporting every problem it finds on that line (not only the first) to an {@link IssueLog}.
  * A line with any error yields no conversation. Rules for chat-like formats: content must be a
  * non-blank string, a system message may only come first, then user and assistant alternate starting
- * with user, and there must be at least one assistant turn (a trailing user turn is a warning).
+ * with user, and there must be at least one assistant turn (a trailing user turn is a warning). Chat data
+ * (OpenAI's shape) may also carry tool use, as Axolotl's chat_template datasets do: a line's "tools" (OpenAI tool
+ * definitions), an assistant message's "tool_calls" (its content may then be null or empty), "tool" messages with the
+ * results (each after the assistant's calls or another result, its content a string, "tool_call_id" and "name"
+ * kept), and an assistant's thought as "reasoning_content" (or "reasoning"), which thinking models' templates render.
  */
 final class ExampleParser {
     /** Distinct system prompts shared between examples: one copy of a long repeated prompt, not one per line. */
     private static final int SHARED_SYSTEM_PROMPTS = 1024;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final IssueLog log;
     private final java.util.Map<String, String> systemPrompts = new java.util.HashMap<>();
@@ -27,6 +32,7 @@ final class ExampleParser {
     /** Parses {@code object} as {@code format}; empty when the line had errors. */
     Optional<Conversation> parse(JsonNode object, DatasetFormat format, SourceLine where) {
         long errorsBefore = log.errorCount();
+        List<org.jtune.models.tools.ToolDefinition> tools = format == DatasetFormat.CHAT ? tools(object, where) : List.of();
         List<Message> messages = switch (format) {
             case CHAT -> turns(object, where, "messages", "role", "content", false);
             case SHAREGPT -> turns(object, where, "conversations", "from", "value", true);
@@ -39,7 +45,7 @@ final class ExampleParser {
             messages = new ArrayList<>(messages);
             messages.set(0, Message.system(shared(messages.getFirst().content())));
         }
-        return Optional.of(new Conversation(messages, where, format));
+        return Optional.of(new Conversation(messages, where, format, tools));
     }
 
     private String shared(String systemPrompt) {
@@ -68,6 +74,7 @@ final class ExampleParser {
         }
         List<Message> messages = new ArrayList<>();
         List<Role> roles = new ArrayList<>();   // null entries for unknown roles keep positions aligned
+        List<Boolean> calling = new ArrayList<>(); // per message: an assistant turn that calls tools
         for (int i = 0; i < list.size(); i++) {
             String at = listKey + "[" + i + "]";
             JsonNode m = list.get(i);
@@ -78,16 +85,73 @@ final class ExampleParser {
                 continue;
             }
             Role role = role(m, at, roleKey, where, shareGpt);
-            String content = textField(m, contentKey, at + "." + contentKey, where, true);
+            java.util.Map<String, Object> fields = new java.util.LinkedHashMap<>();
+            JsonNode callList = m.get("tool_calls");
+            boolean calls = role == Role.ASSISTANT && !shareGpt && callList != null && !callList.isNull() && !(callList.isArray() && callList.isEmpty());
+            if (calls) toolCalls(callList, at, where, fields);
+            JsonNode c = m.get(contentKey);
+            String content = calls && (c == null || c.isNull()) ? ""
+                    : textField(m, contentKey, at + "." + contentKey, where, !calls && role != Role.TOOL);
             Integer weight = weight(m, at, where);
+            if (weight != null) fields.put(Conversation.WEIGHT, weight);
+            if (role == Role.ASSISTANT && !shareGpt) thought(m, at, where, fields);
+            if (role == Role.TOOL) {
+                for (String key : List.of("tool_call_id", "name")) {
+                    String v = optionalText(m, key, where);
+                    if (v != null) fields.put(key, v);
+                }
+            }
             roles.add(role);
-            if (role != null && content != null) {
-                messages.add(weight == null ? new Message(role.wireName(), content)
-                        : new Message(role.wireName(), content, java.util.Map.of(Conversation.WEIGHT, weight)));
+            calling.add(calls);
+            if (role != null && content != null) messages.add(new Message(role.wireName(), content, fields));
+        }
+        checkOrder(roles, calling, listKey, where);
+        return messages;
+    }
+
+    /** The line's "tools" (chat data): OpenAI tool definitions; empty when absent. */
+    private List<org.jtune.models.tools.ToolDefinition> tools(JsonNode object, SourceLine where) {
+        JsonNode t = object.get("tools");
+        if (t == null || t.isNull()) return List.of();
+        try {
+            return org.jtune.models.tools.ToolDefinition.fromOpenAi(t);
+        } catch (IllegalArgumentException e) {
+            error(IssueKind.WRONG_TYPE, where, "\"tools\": " + e.getMessage());
+            return List.of();
+        }
+    }
+
+    /**
+     * An assistant message's "tool_calls" into {@code fields} (as the message had them), or an error. Each call must be
+     * {"function": {"name": string, "arguments": JSON text or object}} (an "id" and "type": "function" are kept).
+     */
+    private void toolCalls(JsonNode calls, String at, SourceLine where, java.util.Map<String, Object> fields) {
+        if (!calls.isArray()) {
+            error(IssueKind.WRONG_TYPE, where, at + ".tool_calls must be an array of calls, found " + typeOf(calls));
+            return;
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            JsonNode f = calls.get(i).path("function");
+            JsonNode args = f.path("arguments");
+            if (!f.path("name").isTextual() || !(args.isTextual() || args.isObject())) {
+                error(IssueKind.WRONG_TYPE, where, at + ".tool_calls[" + i + "] must be {\"function\": {\"name\": string, \"arguments\": "
+                        + "JSON text or object}}, found " + calls.get(i));
+                return;
             }
         }
-        checkOrder(roles, listKey, where);
-        return messages;
+        fields.put("tool_calls", JSON.convertValue(calls, Object.class));
+    }
+
+    /** An assistant message's thought ("reasoning_content", or "reasoning" as vLLM names it) into {@code fields}. */
+    private void thought(JsonNode m, String at, SourceLine where, java.util.Map<String, Object> fields) {
+        String key = m.hasNonNull("reasoning_content") ? "reasoning_content" : "reasoning";
+        JsonNode r = m.get(key);
+        if (r == null || r.isNull()) return;
+        if (!r.isTextual()) {
+            error(IssueKind.NON_STRING_CONTENT, where, at + "." + key + " must be a string, found " + typeOf(r));
+            return;
+        }
+        fields.put("reasoning_content", r.textValue());
     }
 
     /**
@@ -116,7 +180,7 @@ final class ExampleParser {
         String name = r.textValue();
         Optional<Role> role = shareGpt ? shareGptRole(name) : Role.fromWireName(name);
         if (role.isEmpty()) {
-            String expected = shareGpt ? "system, human or gpt" : "system, user or assistant";
+            String expected = shareGpt ? "system, human or gpt" : "system, user, assistant or tool";
             String hint = !shareGpt && shareGptRole(name).isPresent()
                     ? " (\"" + name + "\" is ShareGPT's name; use " + shareGptRole(name).get().wireName() + ")" : "";
             error(IssueKind.UNKNOWN_ROLE, where, at + " has unknown " + roleKey + " \"" + name + "\"; expected "
@@ -135,10 +199,13 @@ final class ExampleParser {
         };
     }
 
-    /** Reports the first ordering violation (later ones usually follow from it) and a missing answer. */
-    private void checkOrder(List<Role> roles, String listKey, SourceLine where) {
+    /**
+     * Reports the first ordering violation (later ones usually follow from it) and a missing answer; {@code calling} marks the
+     * assistant turns that call tools, whose results (tool messages) come next and are followed by the assistant again.
+     */
+    private void checkOrder(List<Role> roles, List<Boolean> calling, String listKey, SourceLine where) {
         Role previous = null;
-        boolean knownAll = true;
+        boolean called = false, knownAll = true;
         for (int i = 0; i < roles.size(); i++) {
             Role r = roles.get(i);
             if (r == null) {
@@ -148,15 +215,21 @@ final class ExampleParser {
             String problem = null;
             if (r == Role.SYSTEM && i > 0) {
                 problem = "a system message may only come first";
-            } else if (r == Role.ASSISTANT && previous != Role.USER) {
+            } else if (called && r != Role.TOOL) {
+                problem = "the assistant's tool calls are not answered by tool messages";
+            } else if (r == Role.TOOL && previous != Role.TOOL && !(previous == Role.ASSISTANT && calling.get(i - 1))) {
+                problem = "a tool message must follow an assistant message with tool_calls (or another tool message)";
+            } else if (r == Role.ASSISTANT && previous != Role.USER && previous != Role.TOOL) {
                 problem = previous == Role.ASSISTANT ? "two assistant messages in a row"
                         : "an assistant message must follow a user message";
             } else if (r == Role.USER && previous == Role.USER) {
                 problem = "two user messages in a row";
             }
+            called = r == Role.ASSISTANT && calling.get(i);
             if (problem != null) {
                 error(IssueKind.ROLE_ORDER, where, listKey + "[" + i + "] is " + r.wireName() + ": " + problem
-                        + " (roles: " + roleList(roles) + "; expected [system,] user, assistant, user, assistant, ...)");
+                        + " (roles: " + roleList(roles) + "; expected [system,] user, assistant, user, assistant, ..., an assistant's tool "
+                        + "calls followed by tool messages)");
                 return;
             }
             previous = r;

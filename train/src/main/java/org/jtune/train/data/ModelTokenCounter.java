@@ -49,12 +49,13 @@ public final class ModelTokenCounter implements TokenCounter {
         return "tokenizer of " + name;
     }
 
-    /** Chat examples rendered with the model's template; a template problem is an IllegalStateException naming it. */
+    /** Chat examples rendered with the model's template as training renders them; a template problem is an IllegalStateException naming it. */
     public ChatRenderer renderer() {
-        return messages -> {
+        return c -> {
             try {
                 if (template == null) template = ChatTemplate.resolve(model, templateSpec, "--chat-template");
-                return template.render(org.jtune.train.prep.ChatEncoder.withSystemMessage(messages, systemMessage), false, null);
+                var r = new org.jtune.train.prep.ChatEncoder(template, tokenizer, systemMessage, false).rendering(c);
+                return template.render(r.messages(), false, r.variables());
             } catch (JtuneException e) {
                 throw new IllegalStateException((template == null ? "" : "chat template " + template.origin() + ": ") + e.getMessage(), e);
             }

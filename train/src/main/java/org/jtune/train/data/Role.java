@@ -5,13 +5,14 @@ import org.jtune.models.chat.Message;
 
 /**
  * The speaker of one message of a conversation, as written in OpenAI chat JSONL ("system", "user",
- * "assistant"). Other formats map onto these (ShareGPT's "human"/"gpt", Alpaca's instruction/output).
- * Tool and function roles are not supported: a line that uses them is reported as an unknown role.
+ * "assistant", "tool": a tool's result answering an assistant's tool_calls). Other formats map onto these
+ * (ShareGPT's "human"/"gpt", Alpaca's instruction/output). OpenAI's deprecated "function" role is not supported.
  */
 public enum Role {
     SYSTEM("system"),
     USER("user"),
-    ASSISTANT("assistant");
+    ASSISTANT("assistant"),
+    TOOL("tool");
 
     private final String wireName;
 
@@ -26,7 +27,7 @@ public enum Role {
 
     /** The role of a message read from training data (whose roles were validated when it was read). */
     public static Role of(Message m) {
-        return fromWireName(m.role()).orElseThrow(() -> new IllegalArgumentException("role \"" + m.role() + "\" is not system, user or assistant"));
+        return fromWireName(m.role()).orElseThrow(() -> new IllegalArgumentException("role \"" + m.role() + "\" is not system, user, assistant or tool"));
     }
 
     /** The role with this exact OpenAI wire name, or empty. */

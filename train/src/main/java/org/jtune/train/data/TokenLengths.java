@@ -29,7 +29,7 @@ public record TokenLengths(String counter, LengthDistribution distribution, int 
 
     /** The text a trainer feeds the model for this example. */
     static String textOf(Conversation c, ChatRenderer renderer) {
-        if (!c.isCompletion()) return renderer.render(c.messages());
+        if (!c.isCompletion()) return renderer.render(c);
         StringBuilder sb = new StringBuilder();
         for (Message m : c.messages()) sb.append(m.content());
         return sb.toString();

@@ -3,6 +3,10 @@ package org.jtune.train.prep;
 import org.jtune.models.chat.Message;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.jtune.models.tools.ToolChoice;
+import org.jtune.models.tools.ToolSyntax;
+import org.jtune.models.tools.ToolUse;
 import org.jtune.JtuneException;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.tokenizer.Tokenizer;
@@ -18,6 +22,9 @@ import org.jtune.train.data.Role;
  * turn are trained and the model learns to stop. Completion data (prompt/completion) trains the
  * completion and EOS; plain text trains everything. A message's "weight" (0 or 1, as in Axolotl)
  * overrides the default for that message: 0 leaves an assistant turn untrained, 1 trains a user turn.
+ * A conversation with tools, tool calls or tool results is written as `jtune serve` writes it for the same template
+ * ({@link ToolSyntax}: the template's own tool format, Llama 3.1's, or JSON), so a model learns the calls it will be
+ * asked to make; an assistant turn that calls tools is trained like any other, tool results like user turns.
  *
  * @param systemMessage   replaces the dataset's system message when not null ("" drops it)
  * @param trainOnInputs   train on every token, not only the assistant's
@@ -27,8 +34,10 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
     public TokenizedExample encode(Conversation c) throws JtuneException {
         String where = c.source().toString();
         if (c.isCompletion()) return encodeCompletion(c, where);
-        List<Message> messages = messages(c);
-        int[] ids = tokenizer.encode(template.render(messages, false, null), false);
+        ToolSyntax.Rendering rendering = rendering(c);
+        List<Message> messages = rendering.messages();
+        Map<String, Object> variables = rendering.variables();
+        int[] ids = tokenizer.encode(template.render(messages, false, variables), false);
         boolean[] trained = new boolean[ids.length];
         if (trainOnInputs) java.util.Arrays.fill(trained, true);
         for (int j = 0; j < messages.size(); j++) {
@@ -37,11 +46,20 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
             if (w == null && !assistant) continue; // the default: trained only with trainOnInputs, marked above
             boolean train = !(w instanceof Number n) || n.intValue() == 1;
             // an assistant turn starts after the generation prompt; another message right after the previous one
-            int start = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j), assistant, null), false));
-            int end = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j + 1), false, null), false));
+            int start = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j), assistant, variables), false));
+            int end = commonPrefix(ids, tokenizer.encode(template.render(messages.subList(0, j + 1), false, variables), false));
             for (int i = start; i < end; i++) trained[i] = train;
         }
         return new TokenizedExample(ids, trained, where);
+    }
+
+    /**
+     * The conversation as the template reads it: the system message replaced or dropped as configured, then its tool use
+     * written in the template's tool syntax, with the template variables that carry the tools.
+     */
+    public ToolSyntax.Rendering rendering(Conversation c) {
+        ToolUse use = c.tools().isEmpty() ? null : new ToolUse(c.tools(), ToolChoice.AUTO, true);
+        return ToolSyntax.of(template, tokenizer).render(messages(c), use);
     }
 
     /** The conversation's messages in template form, with the system message replaced or dropped as configured. */
@@ -68,7 +86,8 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
 
     /** The rendered prompt for generation: every message before the last assistant turn, with the generation prompt. */
     public int[] promptIds(Conversation c) throws JtuneException {
-        List<Message> all = messages(c);
+        ToolSyntax.Rendering rendering = rendering(c);
+        List<Message> all = rendering.messages();
         int last = all.size();
         for (int i = all.size() - 1; i >= 0; i--) {
             if (all.get(i).role().equals(Role.ASSISTANT.wireName())) {
@@ -76,7 +95,7 @@ public record ChatEncoder(ChatTemplate template, Tokenizer tokenizer, String sys
                 break;
             }
         }
-        return tokenizer.encode(template.render(all.subList(0, last), true, null), false);
+        return tokenizer.encode(template.render(all.subList(0, last), true, rendering.variables()), false);
     }
 
     private TokenizedExample encodeCompletion(Conversation c, String where) {

@@ -50,7 +50,7 @@ class DatasetReaderTest {
                 OK,                                                                                    // 1 ok
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}",                              // 2 bad JSON (unclosed)
                 "[1,2,3]",                                                                             // 3 not an object
-                "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}", // 4 unknown role
+                "{\"messages\":[{\"role\":\"function\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}", // 4 unknown role
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"assistant\",\"content\":\"b\"}]}", // 5 system not first
                 "{\"messages\":[{\"role\":\"user\",\"content\":\"\"},{\"role\":\"assistant\",\"content\":\"b\"}]}", // 6 empty content
                 "{\"messages\":[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":\"a\"}]}", // 7 no assistant turn
@@ -81,8 +81,8 @@ class DatasetReaderTest {
         assertEquals(1, log.warningCount());
         // messages say what is wrong and where
         Issue role = log.errors().get(2);
-        assertEquals(dir.resolve("broken.jsonl") + ":4: error: messages[0] has unknown role \"tool\"; expected system,"
-                + " user or assistant", role.toString());
+        assertEquals(dir.resolve("broken.jsonl") + ":4: error: messages[0] has unknown role \"function\"; expected system,"
+                + " user, assistant or tool", role.toString());
         assertTrue(log.errors().get(3).message().contains("messages[1] is system: a system message may only come first"),
                 log.errors().get(3).message());
         assertTrue(log.errors().get(10).message().contains("Duplicate field 'messages'"), log.errors().get(10).message());
@@ -97,6 +97,32 @@ class DatasetReaderTest {
         DatasetReader.detecting().read(write("multi.jsonl", line), log);
         assertEquals(List.of("1:empty_content", "1:non_string_content", "1:unknown_role", "0:no_examples"), lineKinds(log));
         assertTrue(log.errors().getFirst().message().contains("\"messages[0].content\" is only whitespace"));
+    }
+
+    @Test
+    void toolUseAndThoughtsAreKept() throws Exception {
+        String calls = "[{\"id\": \"c1\", \"type\": \"function\", \"function\": {\"name\": \"weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}}]";
+        String tools = "[{\"type\": \"function\", \"function\": {\"name\": \"weather\", \"parameters\": {\"type\": \"object\"}}}]";
+        String file = String.join("\n",
+                "{\"tools\": " + tools + ", \"messages\": [{\"role\": \"user\", \"content\": \"Paris?\"}, {\"role\": \"assistant\", \"content\": null, "
+                        + "\"tool_calls\": " + calls + ", \"reasoning_content\": \"need the tool\"}, {\"role\": \"tool\", \"tool_call_id\": \"c1\", "
+                        + "\"content\": \"18C\"}, {\"role\": \"assistant\", \"content\": \"18 degrees.\"}]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"tool\", \"content\": \"x\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"tool_calls\": " + calls + "}, {\"role\": \"user\", \"content\": \"b\"}]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"tool_calls\": [{\"function\": {\"arguments\": 1}}]}]}",
+                "{\"tools\": [{\"type\": \"function\"}], \"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}") + "\n";
+        IssueLog log = new IssueLog();
+        LoadedDataset data = DatasetReader.detecting().read(write("tools.jsonl", file), log);
+        assertEquals(List.of("2:role_order", "3:role_order", "4:wrong_type", "5:wrong_type"), lineKinds(log), log.errors().toString());
+        assertTrue(log.errors().get(0).message().contains("a tool message must follow an assistant message with tool_calls"));
+        assertTrue(log.errors().get(1).message().contains("the assistant's tool calls are not answered by tool messages"));
+        Conversation c = data.examples().getFirst();
+        assertEquals(List.of("weather"), c.tools().stream().map(org.jtune.models.tools.ToolDefinition::name).toList());
+        assertEquals("", c.messages().get(1).content(), "a call without content: empty content");
+        assertEquals("need the tool", c.messages().get(1).fields().get("reasoning_content"));
+        assertTrue(c.messages().get(1).fields().containsKey("tool_calls"));
+        assertEquals("c1", c.messages().get(2).fields().get("tool_call_id"));
+        assertEquals(Role.TOOL, Role.of(c.messages().get(2)));
     }
 
     @Test

@@ -128,7 +128,7 @@ class QualityChecksTest {
         assertEquals("6 tokens (whitespace estimate) > sequence length 5; training drops, truncates or refuses it (excess_length_strategy)", log.warnings().getFirst().message());
 
         // a plugged-in renderer and counter are used as given
-        TokenLengths custom = TokenLengths.of(examples.subList(0, 1), String::length, m -> "<" + m.size() + ">", 100, new IssueLog());
+        TokenLengths custom = TokenLengths.of(examples.subList(0, 1), String::length, c -> "<" + c.messages().size() + ">", 100, new IssueLog());
         assertEquals(3, custom.distribution().max());
     }
 

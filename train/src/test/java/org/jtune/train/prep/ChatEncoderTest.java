@@ -77,4 +77,51 @@ class ChatEncoderTest {
         assertTrue(trained.toString().contains("second"), "no weight: the answer is trained: " + trained);
         assertFalse(trained.toString().contains("one"), "no weight: the user turn is not: " + trained);
     }
+
+    /** The trained tokens of an encoded example, decoded. */
+    private static String trainedText(TokenizedExample e, Tokenizer tok) {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < e.length(); i++) if (e.trained()[i]) ids.add(e.ids()[i]);
+        return tok.decode(ids.stream().mapToInt(Integer::intValue).toArray(), false);
+    }
+
+    @Test
+    void toolCallsAreWrittenAsTheServerWritesThemAndTrained(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Tokenizer tok = Tokenizer.load(model);
+        ChatTemplate chatml = ChatTemplate.forModel(model, "chatml");
+        ChatEncoder enc = new ChatEncoder(chatml, tok, null, false);
+        Path data = java.nio.file.Files.writeString(tmp.resolve("tools.jsonl"), """
+                {"tools": [{"type": "function", "function": {"name": "weather", "description": "Weather of a city", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}], "messages": [{"role": "user", "content": "Paris?"}, {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{\\"city\\": \\"Paris\\"}"}}]}, {"role": "tool", "tool_call_id": "c1", "content": "18C"}, {"role": "assistant", "content": "It is 18C."}]}
+                """);
+        IssueLog log = new IssueLog();
+        Conversation c = DatasetReader.detecting().read(data, log).examples().getFirst();
+        assertEquals(0, log.errorCount(), log.errors().toString());
+        var rendering = enc.rendering(c);
+        String text = chatml.render(rendering.messages(), false, rendering.variables());
+        assertTrue(text.contains("weather") && text.contains("Weather of a city"), "the tools are shown to the model: " + text);
+        String trained = trainedText(enc.encode(c), tok);
+        assertTrue(trained.contains("\"tool_calls\"") && trained.contains("Paris"), "the call is trained: " + trained);
+        assertTrue(trained.contains("It is 18C."), "the answer after the result is trained: " + trained);
+        assertFalse(trained.contains("tool_results"), "the tool's result is input, not trained: " + trained);
+        // the same rendering the server gives a request with these messages and tools
+        var serving = org.jtune.models.tools.ToolSyntax.of(chatml, tok).render(enc.messages(c),
+                new org.jtune.models.tools.ToolUse(c.tools(), org.jtune.models.tools.ToolChoice.AUTO, true));
+        assertEquals(text, chatml.render(serving.messages(), false, serving.variables()));
+    }
+
+    @Test
+    void aThoughtReachesTheTemplateAndIsTrained(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        Tokenizer tok = Tokenizer.load(model);
+        // a thinking model's template (Qwen3-like): the answer's thought written before it
+        ChatTemplate thinking = ChatTemplate.of("{% for m in messages %}<|{{ m.role }}|>{% if m.reasoning_content is defined %}<think>{{ m.reasoning_content }}</think>"
+                + "{% endif %}{{ m.content }}</s>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}", "thinking", java.util.Map.of());
+        Path data = java.nio.file.Files.writeString(tmp.resolve("think.jsonl"), """
+                {"messages": [{"role": "user", "content": "two plus two"}, {"role": "assistant", "content": "four", "reasoning_content": "add them up"}]}
+                """);
+        Conversation c = DatasetReader.detecting().read(data, new IssueLog()).examples().getFirst();
+        String trained = trainedText(new ChatEncoder(thinking, tok, null, false).encode(c), tok);
+        assertTrue(trained.contains("add them up") && trained.contains("four"), "the thought and the answer are trained: " + trained);
+    }
 }
