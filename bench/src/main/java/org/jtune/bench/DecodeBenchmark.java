@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Arrays;
 import java.util.List;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.ModelConfig;
 import org.jtune.models.gguf.HfToGguf;
 import org.jtune.quant.GgmlType;
 import org.jtune.quant.gguf.GgufFile;
@@ -38,6 +39,9 @@ import org.jtune.tensor.Rng;
  * same run ({@link #quantizedRows}).
  * Every engine runs in a process of its own ({@link DecodeRun} for jtune) on files flushed and dropped from the page cache
  * first ({@link SettledFiles}), as a user's `jtune generate` meets a model downloaded earlier.
+ * {@code -Djtune.bench.decode.family=qwen3|gemma3} runs the quantized rows on the Qwen3-0.6B or Gemma-3-1B shape instead
+ * (random weights written through the family's own name table, {@link RandomLlamaFolder#writeFamily}), against llama.cpp on
+ * the same GGUF files: how the other families' decode paths fare beside llama.cpp's graphs for them.
  * Major page faults per generated token are reported: a mapped weight whose pages the OS dropped is
  * read back from disk on every token, which no kernel can hide (stderr says so when it happens).
  * {@code --quick} runs a small model to check the benchmark itself.
@@ -68,6 +72,8 @@ final class DecodeBenchmark {
     }
 
     private int runRows(boolean json) throws Exception {
+        String family = System.getProperty("jtune.bench.decode.family", "llama");
+        if (!family.equals("llama")) return familyRows(family, json);
         LlamaConfig config = quick
                 ? RandomLlamaFolder.shape(256, 2, 8, 2, 768, 1000)
                 : RandomLlamaFolder.tinyLlama();
@@ -131,17 +137,29 @@ final class DecodeBenchmark {
         }
     }
 
+    /** The quantized rows of another family's shape (Qwen3-0.6B, Gemma-3-1B; --quick: small ones), beside llama.cpp. */
+    private int familyRows(String family, boolean json) throws Exception {
+        ModelConfig config = RandomLlamaFolder.familyShape(family, quick);
+        int prompt = Integer.getInteger("jtune.bench.decode.prompt", quick ? 16 : 128), decode = quick ? 8 : 32, runs = quick ? 1 : 3;
+        System.err.printf("decode: %s shape (%s), %d threads; load average %s%n", family, quick ? "quick" : config.architecture(), Parallel.threads(),
+                LoadAverage.read());
+        quantizedRows(config, prompt, decode, runs, quick ? 64 << 20 : 1 << 30, json);
+        System.err.println("decode: done");
+        return 0;
+    }
+
     /**
      * Q8_0, Q4_0 and Q4_K rows: the random BF16 folder exported once per type as a GGUF file ({@link HfToGguf}: q4_k is
      * llama.cpp's Q4_K_M mixture, Q6_K output), run by jtune (tensors mapped in their stored types, decoded through the
      * block kernels) and by llama.cpp (node-llama-cpp, same file, same prompt length, one sequence) in the same run. The
      * bound counts the weight bytes of the file one token reads (every matrix but the embedding, plus one embedding row).
      */
-    private void quantizedRows(LlamaConfig config, int prompt, int decode, int runs, long bandwidthBytes, boolean json)
+    private void quantizedRows(ModelConfig config, int prompt, int decode, int runs, long bandwidthBytes, boolean json)
             throws Exception {
         Path dir = Files.createTempDirectory("jtune-bench-decode-q-");
         try {
-            RandomLlamaFolder.write(dir, config, DType.BF16);
+            if (config instanceof LlamaConfig llama) RandomLlamaFolder.write(dir, llama, DType.BF16);
+            else RandomLlamaFolder.writeFamily(dir, config, DType.BF16);
             for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
                 if (!formats.contains(type.name().toLowerCase(java.util.Locale.ROOT))) continue;
                 Path gguf = dir.resolve("model-" + type + ".gguf");
@@ -157,7 +175,7 @@ final class DecodeBenchmark {
                 double[] t = run.t();
                 double copyBandwidth = t[3], readBandwidth = t[4], bound = copyBandwidth / bytesPerToken;
                 String name = type == GgmlType.Q4_K ? "Q4_K_M" : type.name();
-                ResultLine line = new ResultLine().put("bench", "decode").put("dtype", name).put("threads", Parallel.threads())
+                ResultLine line = new ResultLine().put("bench", "decode").put("family", config.modelType()).put("dtype", name).put("threads", Parallel.threads())
                         .put("prefill_tokens", prompt).put("kv_type", run.kvType()).put("prefill_tok_s", prompt / t[0]).put("decode_tok_s", 1 / t[1])
                         .put("bound_tok_s", bound).put("decode_over_bound", (1 / t[1]) / bound)
                         .put("weight_bytes_per_token", bytesPerToken).put("copy_gb_per_s", copyBandwidth / 1e9)
@@ -184,7 +202,7 @@ final class DecodeBenchmark {
      * the time to the first token), decode tok/s (one over the median inter-token time), threads}; null when the peer is
      * not installed or fails. Threads: LLAMACPP_THREADS, else jtune's thread count.
      */
-    private static double[] llamaCpp(Path gguf, LlamaConfig c, int prompt, int decode) {
+    private static double[] llamaCpp(Path gguf, ModelConfig c, int prompt, int decode) {
         String env = System.getenv("LLAMACPP_THREADS");
         try (LlamaCppServePeer peer = LlamaCppServePeer.start(gguf, gguf.resolveSibling("llamacpp.log"),
                 env == null || env.isBlank() ? Parallel.threads() : Integer.parseInt(env.trim()))) {
@@ -228,7 +246,7 @@ final class DecodeBenchmark {
     /** One {@link DecodeRun}: the figures {@link #measure} lists, and the KV cache type it ran (auto resolved). */
     private record Measured(double[] t, String kvType) {}
 
-    private Measured measure(Path path, LlamaConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
+    private Measured measure(Path path, ModelConfig c, int prompt, int decode, int runs, long bandwidthBytes) throws Exception {
         SettledFiles.settle(path);
         JsonNode r = BackwardBench.runJson(ChildJvm.command(DecodeRun.class, List.of(path.toString(), "" + c.vocabSize(), "" + prompt,
                 "" + decode, "" + runs, "" + bandwidthBytes)), "DecodeRun " + path.getFileName());

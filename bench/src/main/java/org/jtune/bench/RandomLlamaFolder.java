@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jtune.models.config.LlamaConfig;
+import org.jtune.models.config.ModelConfig;
 import org.jtune.models.io.SafetensorsWriter;
 import org.jtune.tensor.DType;
 import org.jtune.tensor.HeapGrowthLimit;
@@ -79,6 +80,41 @@ final class RandomLlamaFolder {
         SafetensorsWriter.defaults().withFloatDType(dtype).writeModel(dir, w);
         long perLayer = (long) q * d * 2 + (long) kv * d * 2 + (long) h * d * 3;
         return dtype.byteSize() * (perLayer * c.numHiddenLayers() + (long) c.vocabSize() * d + d);
+    }
+
+    /**
+     * The shape of another family for `bench decode`: Qwen3-0.6B (hidden 1024, 28 layers, 16 heads, 8 KV heads of 128, MLP
+     * 3072, vocab 151936, tied) or Gemma-3-1B (hidden 1152, 26 layers, 4 heads, 1 KV head of 256, MLP 6912, vocab 262144,
+     * sliding window 512 on five layers of six, tied); {@code quick}: a small one of the same family.
+     */
+    static ModelConfig familyShape(String family, boolean quick) throws Exception {
+        String json = switch (family) {
+            case "qwen3" -> quick
+                    ? "{\"architectures\": [\"Qwen3ForCausalLM\"], \"hidden_size\": 256, \"intermediate_size\": 768, \"num_hidden_layers\": 2, "
+                            + "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 64, \"vocab_size\": 1000, \"tie_word_embeddings\": true}"
+                    : "{\"architectures\": [\"Qwen3ForCausalLM\"], \"hidden_size\": 1024, \"intermediate_size\": 3072, \"num_hidden_layers\": 28, "
+                            + "\"num_attention_heads\": 16, \"num_key_value_heads\": 8, \"head_dim\": 128, \"vocab_size\": 151936, "
+                            + "\"rope_theta\": 1000000.0, \"max_position_embeddings\": 40960, \"tie_word_embeddings\": true}";
+            case "gemma3" -> quick
+                    ? "{\"architectures\": [\"Gemma3ForCausalLM\"], \"hidden_size\": 256, \"intermediate_size\": 768, \"num_hidden_layers\": 6, "
+                            + "\"num_attention_heads\": 4, \"num_key_value_heads\": 1, \"head_dim\": 64, \"query_pre_attn_scalar\": 64, "
+                            + "\"vocab_size\": 1000, \"sliding_window\": 64, \"max_position_embeddings\": 2048}"
+                    : "{\"architectures\": [\"Gemma3ForCausalLM\"], \"hidden_size\": 1152, \"intermediate_size\": 6912, \"num_hidden_layers\": 26, "
+                            + "\"num_attention_heads\": 4, \"num_key_value_heads\": 1, \"head_dim\": 256, \"query_pre_attn_scalar\": 256, "
+                            + "\"vocab_size\": 262144, \"sliding_window\": 512, \"max_position_embeddings\": 32768}";
+            default -> throw new IllegalArgumentException("jtune.bench.decode.family: " + family + " is not llama, qwen3 or gemma3");
+        };
+        return org.jtune.models.arch.Architectures.parseConfig(json, "bench shape " + family);
+    }
+
+    /**
+     * Writes config.json, tokenizer.json and model.safetensors ({@code dtype}) of any family, random weights (std 0.02) through
+     * its own name table; each tensor is drawn whole, so this needs the model's size in F32 on the heap.
+     */
+    static void writeFamily(Path dir, ModelConfig c, DType dtype) throws Exception {
+        c.write(dir.resolve("config.json"));
+        CharacterTokenizerJson.write(dir, c.vocabSize());
+        SafetensorsWriter.defaults().withFloatDType(dtype).writeModel(dir, org.jtune.models.arch.Architectures.randomWeights(c, new Rng(1), 0.02f));
     }
 
     /** Deletes a folder and everything in it (benchmark temporaries). */
