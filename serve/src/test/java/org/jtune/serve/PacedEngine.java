@@ -1,10 +1,8 @@
 package org.jtune.serve;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.jtune.serve.engine.Engine;
-import org.jtune.serve.engine.EngineGauges;
 import org.jtune.serve.engine.EngineRejection;
 import org.jtune.serve.engine.FinishReason;
 import org.jtune.serve.engine.GeneratedToken;
@@ -17,13 +15,12 @@ import org.jtune.serve.engine.TokenSink;
  * (so a sequence is still running when a client goes away), and, while the gate is closed, the
  * first token of every request waits for it to open (so requests pile up in the queue).
  */
-final class PacedEngine implements Engine {
-    private final Engine inner;
+final class PacedEngine extends ForwardingEngine {
     private final long pauseMillis;
     private volatile CountDownLatch gate = new CountDownLatch(0);
 
     PacedEngine(Engine inner, long pauseMillis) {
-        this.inner = inner;
+        super(inner);
         this.pauseMillis = pauseMillis;
     }
 
@@ -33,16 +30,6 @@ final class PacedEngine implements Engine {
 
     void openGate() {
         gate.countDown();
-    }
-
-    @Override
-    public List<String> modelNames() {
-        return inner.modelNames();
-    }
-
-    @Override
-    public int contextLength() {
-        return inner.contextLength();
     }
 
     @Override
@@ -64,16 +51,6 @@ final class PacedEngine implements Engine {
                 sink.onFinish(reason, promptTokens, completionTokens, error);
             }
         });
-    }
-
-    @Override
-    public boolean drain(Duration timeout) throws InterruptedException {
-        return inner.drain(timeout);
-    }
-
-    @Override
-    public EngineGauges gauges() {
-        return inner.gauges();
     }
 
     @Override

@@ -13,7 +13,6 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.jtune.models.arch.Architectures;
@@ -23,7 +22,6 @@ import org.jtune.models.tokenizer.ByteLevelAlphabet;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.serve.engine.BatchingEngine;
 import org.jtune.serve.engine.Engine;
-import org.jtune.serve.engine.EngineGauges;
 import org.jtune.serve.engine.EngineRejection;
 import org.jtune.serve.engine.FinishReason;
 import org.jtune.serve.engine.GeneratedToken;
@@ -248,12 +246,15 @@ class ReasoningServingTest {
     }
 
     /** The real engine, its tokens replaced by the script's ids (logprobs kept); the script's end is a stop. */
-    private record Scripted(Engine inner) implements Engine {
+    private static final class Scripted extends ForwardingEngine {
+        Scripted(Engine inner) {
+            super(inner);
+        }
+
         @Override
         public Submission submit(GenerationRequest request, TokenSink sink) throws EngineRejection {
             int[] ids = tokenizer.encode(script, false);
-            Submission[] inner = new Submission[1];
-            inner[0] = inner().submit(request, new TokenSink() {
+            return inner.submit(request, new TokenSink() {
                 int next;
                 boolean done;
 
@@ -274,32 +275,6 @@ class ReasoningServingTest {
                     sink.onFinish(reason, promptTokens, completionTokens, error);
                 }
             });
-            return inner[0];
-        }
-
-        @Override
-        public List<String> modelNames() {
-            return inner.modelNames();
-        }
-
-        @Override
-        public int contextLength() {
-            return inner.contextLength();
-        }
-
-        @Override
-        public boolean drain(Duration timeout) throws InterruptedException {
-            return inner.drain(timeout);
-        }
-
-        @Override
-        public EngineGauges gauges() {
-            return inner.gauges();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

@@ -16,8 +16,8 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.DecoderModel;
 import org.jtune.models.decoder.TokenEmbeddings;
-import org.jtune.models.kv.KvCacheType;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
 import org.jtune.models.lora.LoraLinear;
@@ -26,7 +26,6 @@ import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.BufferPool;
-import org.jtune.tensor.DType;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
@@ -48,7 +47,7 @@ import org.jtune.tensor.Tensor;
  * adapts the projections as PEFT does; the norms stay frozen under LoRA and train in full fine-tuning. The weights are
  * declared once, in the constructor, under their Hugging Face names.
  */
-public final class Gemma3Model implements CausalLM {
+public final class Gemma3Model extends DecoderModel<Gemma3Config> {
     /** One decoder layer. */
     private record Layer(
             Weight inputNorm,          // (dim)
@@ -71,20 +70,14 @@ public final class Gemma3Model implements CausalLM {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
 
-    private final Gemma3Config config;
-    private final AutoCloseable owner;
-    private final WeightTable table = new WeightTable();
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
     private final TokenEmbeddings tokens;
     private final Tensor globalInvFreq, localInvFreq; // (headDim / 2)
-    private final Adapters adapters;
     private final float eps, embedScale, queryScale;
-    private DType kvCacheType = DType.F32; // of the KV caches made from now on
 
     private Gemma3Model(Gemma3Config c, AutoCloseable owner) {
-        this.config = c;
-        this.owner = owner;
+        super(c, owner);
         int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim(), hd = c.headDim();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
         Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
@@ -113,7 +106,7 @@ public final class Gemma3Model implements CausalLM {
         } else {
             lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
         }
-        adapters = new Adapters(table.projections());
+        Adapters adapters = declareAdapters();
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         globalInvFreq = RopeScaling.inverseFrequencies(hd, c.ropeTheta(), c.ropeScaling());
         localInvFreq = RopeScaling.inverseFrequencies(hd, c.ropeLocalBaseFreq(), null);
@@ -124,31 +117,12 @@ public final class Gemma3Model implements CausalLM {
 
     /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
     public static Gemma3Model of(Gemma3Config config, WeightSource weights, AutoCloseable owner) throws JtuneException {
-        Gemma3Model m = new Gemma3Model(config, owner);
-        m.table.bind(weights);
-        return m;
+        return bound(new Gemma3Model(config, owner), weights);
     }
 
     /** A freshly initialised model ({@link WeightTable#randomize}). */
     public static Gemma3Model random(Gemma3Config config, Rng rng, float std) {
-        Gemma3Model m = new Gemma3Model(config, null);
-        m.table.randomize(rng, std);
-        return m;
-    }
-
-    @Override
-    public Gemma3Config config() {
-        return config;
-    }
-
-    @Override
-    public WeightTable weights() {
-        return table;
-    }
-
-    @Override
-    public Adapters adapters() {
-        return adapters;
+        return randomized(new Gemma3Model(config, null), rng, std);
     }
 
     // ---- forward ---------------------------------------------------------------------------------
@@ -156,7 +130,7 @@ public final class Gemma3Model implements CausalLM {
     @Override
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
-        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
+        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
         Variable h = pass.embedded(Arithmetic.scale(tokens.embed(ids, routing), embedScale));
         for (int l = 0; l < depth; l++) {
             int layer = l;
@@ -193,7 +167,7 @@ public final class Gemma3Model implements CausalLM {
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        Variable logits = tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
+        Variable logits = tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active()));
         if (config.finalLogitSoftcapping() == null) return logits;
         float cap = config.finalLogitSoftcapping().floatValue();
         return Arithmetic.scale(Activations.tanh(Arithmetic.scale(logits, 1f / cap)), cap);
@@ -213,26 +187,6 @@ public final class Gemma3Model implements CausalLM {
             }
             h = norm(h, norm);
             return logits(batch.lastRows(h), batch.lastRouting()).value();
-        }
-    }
-
-    @Override
-    public DType kvCacheType() {
-        return kvCacheType;
-    }
-
-    @Override
-    public void setKvCacheType(DType type) {
-        kvCacheType = KvCacheType.check(type);
-    }
-
-    @Override
-    public void close() {
-        if (owner == null) return;
-        try {
-            owner.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the weights of " + config.architecture() + ": " + e.getMessage(), e);
         }
     }
 }

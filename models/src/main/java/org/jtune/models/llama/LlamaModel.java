@@ -1,7 +1,5 @@
 package org.jtune.models.llama;
 
-import org.jtune.models.kv.KvCacheType;
-import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
@@ -19,6 +17,7 @@ import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.DecoderModel;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
@@ -44,7 +43,7 @@ import org.jtune.tensor.Tensor;
  * with parameters. One layer body serves training (attention over the whole batch under a mask)
  * and generation (each sequence attends over its own KV cache).
  */
-public final class LlamaModel implements CausalLM {
+public final class LlamaModel extends DecoderModel<LlamaConfig> {
     /** One decoder layer. */
     private record Layer(
             Weight inputNorm,     // (dim)
@@ -63,20 +62,14 @@ public final class LlamaModel implements CausalLM {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
 
-    private final LlamaConfig config;
-    private final AutoCloseable owner;
-    private final WeightTable table = new WeightTable();
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
     private final TokenEmbeddings tokens; // embed_tokens (vocab, dim) and lm_head (vocab, dim), tied or not
     private final Tensor invFreq;       // (headDim / 2)
-    private final Adapters adapters;
-    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private LlamaModel(LlamaConfig c, AutoCloseable owner) {
-        this.config = c;
-        this.owner = owner;
+        super(c, owner);
         int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
         Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
@@ -102,38 +95,19 @@ public final class LlamaModel implements CausalLM {
             lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
         }
         invFreq = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
-        adapters = new Adapters(table.projections());
+        Adapters adapters = declareAdapters();
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         eps = (float) c.rmsNormEps();
     }
 
     /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
     public static LlamaModel of(LlamaConfig config, WeightSource weights, AutoCloseable owner) throws JtuneException {
-        LlamaModel m = new LlamaModel(config, owner);
-        m.table.bind(weights);
-        return m;
+        return bound(new LlamaModel(config, owner), weights);
     }
 
     /** A freshly initialised model ({@link WeightTable#randomize}). */
     public static LlamaModel random(LlamaConfig config, Rng rng, float std) {
-        LlamaModel m = new LlamaModel(config, null);
-        m.table.randomize(rng, std);
-        return m;
-    }
-
-    @Override
-    public LlamaConfig config() {
-        return config;
-    }
-
-    @Override
-    public WeightTable weights() {
-        return table;
-    }
-
-    @Override
-    public Adapters adapters() {
-        return adapters;
+        return randomized(new LlamaModel(config, null), rng, std);
     }
 
     // ---- forward ---------------------------------------------------------------------------------
@@ -141,7 +115,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
-        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
+        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
         Variable h = pass.embedded(tokens.embed(ids, routing));
         for (int l = 0; l < depth; l++) {
             int layer = l;
@@ -168,7 +142,7 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
+        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active()));
     }
 
     // ---- generation steps ------------------------------------------------------------------------
@@ -185,26 +159,6 @@ public final class LlamaModel implements CausalLM {
             }
             h = RmsNorm.apply(h, norm.value(), eps);
             return logits(batch.lastRows(h), batch.lastRouting()).value();
-        }
-    }
-
-    @Override
-    public DType kvCacheType() {
-        return kvCacheType;
-    }
-
-    @Override
-    public void setKvCacheType(DType type) {
-        kvCacheType = KvCacheType.check(type);
-    }
-
-    @Override
-    public void close() {
-        if (owner == null) return;
-        try {
-            owner.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the weights of " + config.architecture() + ": " + e.getMessage(), e);
         }
     }
 }

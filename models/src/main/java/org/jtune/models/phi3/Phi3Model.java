@@ -1,7 +1,5 @@
 package org.jtune.models.phi3;
 
-import org.jtune.models.kv.KvCacheType;
-import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +16,7 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.DecoderModel;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.kv.KvCache;
 import org.jtune.models.lora.AdapterRouting;
@@ -48,7 +47,7 @@ import org.jtune.tensor.Tensor;
  * pair per fused weight). The residual dropouts of training in transformers are 0 in every
  * released checkpoint and are not applied.
  */
-public final class Phi3Model implements CausalLM {
+public final class Phi3Model extends DecoderModel<Phi3Config> {
     /** One decoder layer. */
     private record Layer(
             Weight inputNorm,     // (dim)
@@ -63,20 +62,14 @@ public final class Phi3Model implements CausalLM {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
 
-    private final Phi3Config config;
-    private final AutoCloseable owner;
-    private final WeightTable table = new WeightTable();
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
     private final TokenEmbeddings tokens;
     private final Phi3Rope rope;
-    private final Adapters adapters;
-    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private Phi3Model(Phi3Config c, AutoCloseable owner) {
-        this.config = c;
-        this.owner = owner;
+        super(c, owner);
         int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
         Weight embedTokens = table.add("model.embed_tokens.weight", Weight.Role.EMBEDDING, c.vocabSize(), dim);
@@ -98,7 +91,7 @@ public final class Phi3Model implements CausalLM {
         } else {
             lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
         }
-        adapters = new Adapters(table.projections());
+        Adapters adapters = declareAdapters();
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         rope = new Phi3Rope(c);
         eps = (float) c.rmsNormEps();
@@ -106,31 +99,12 @@ public final class Phi3Model implements CausalLM {
 
     /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
     public static Phi3Model of(Phi3Config config, WeightSource weights, AutoCloseable owner) throws JtuneException {
-        Phi3Model m = new Phi3Model(config, owner);
-        m.table.bind(weights);
-        return m;
+        return bound(new Phi3Model(config, owner), weights);
     }
 
     /** A freshly initialised model ({@link WeightTable#randomize}). */
     public static Phi3Model random(Phi3Config config, Rng rng, float std) {
-        Phi3Model m = new Phi3Model(config, null);
-        m.table.randomize(rng, std);
-        return m;
-    }
-
-    @Override
-    public Phi3Config config() {
-        return config;
-    }
-
-    @Override
-    public WeightTable weights() {
-        return table;
-    }
-
-    @Override
-    public Adapters adapters() {
-        return adapters;
+        return randomized(new Phi3Model(config, null), rng, std);
     }
 
     private int window() {
@@ -143,7 +117,7 @@ public final class Phi3Model implements CausalLM {
     @Override
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
-        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
+        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
         int maxPosition = Arrays.stream(positions.toIntArray()).max().orElse(0);
         boolean longFactors = rope.isLong(maxPosition + 1);
         AttentionMask mask = pass.mask().withWindow(window());
@@ -175,7 +149,7 @@ public final class Phi3Model implements CausalLM {
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
+        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active()));
     }
 
     // ---- generation steps ------------------------------------------------------------------------
@@ -251,25 +225,5 @@ public final class Phi3Model implements CausalLM {
     @Override
     public KvCache newKvCache(int capacity) {
         return new Phi3KvCache(config.numHiddenLayers(), config.numKeyValueHeads(), config.headDim(), capacity, kvCacheType);
-    }
-
-    @Override
-    public DType kvCacheType() {
-        return kvCacheType;
-    }
-
-    @Override
-    public void setKvCacheType(DType type) {
-        kvCacheType = KvCacheType.check(type);
-    }
-
-    @Override
-    public void close() {
-        if (owner == null) return;
-        try {
-            owner.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the weights of " + config.architecture() + ": " + e.getMessage(), e);
-        }
     }
 }

@@ -1,7 +1,5 @@
 package org.jtune.models.qwen2;
 
-import org.jtune.models.kv.KvCacheType;
-import org.jtune.tensor.DType;
 import java.util.ArrayList;
 import java.util.List;
 import org.jtune.JtuneException;
@@ -18,6 +16,7 @@ import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
+import org.jtune.models.decoder.DecoderModel;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
@@ -49,7 +48,7 @@ import org.jtune.tensor.Tensor;
  * and whether q_norm/k_norm do ({@link Qwen2Config#qkNorm}) is the config's. The weights are declared once, in the constructor, under their
  * Hugging Face names.
  */
-public final class Qwen2Model implements CausalLM {
+public final class Qwen2Model extends DecoderModel<Qwen2Config> {
     /** One decoder layer; the biases and q/k norms are null where the config has none. */
     private record Layer(
             Weight inputNorm,     // (dim)
@@ -74,20 +73,14 @@ public final class Qwen2Model implements CausalLM {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
 
-    private final Qwen2Config config;
-    private final AutoCloseable owner;
-    private final WeightTable table = new WeightTable();
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
     private final TokenEmbeddings tokens;
     private final Tensor invFreq;       // (headDim / 2)
-    private final Adapters adapters;
-    private DType kvCacheType = DType.F32; // of the KV caches made from now on
     private final float eps;
 
     private Qwen2Model(Qwen2Config c, AutoCloseable owner) {
-        this.config = c;
-        this.owner = owner;
+        super(c, owner);
         int dim = c.hiddenSize(), hidden = c.intermediateSize(), q = c.queryDim(), kv = c.keyValueDim(), hd = c.headDim();
         boolean bias = c.qkvBias(), qkNorm = c.qkNorm();
         // The Hugging Face name table of the architecture: the only place these names are spelled.
@@ -119,7 +112,7 @@ public final class Qwen2Model implements CausalLM {
         } else {
             lmHead = new LoraLinear(table.add("lm_head.weight", Weight.Role.LINEAR, c.vocabSize(), dim));
         }
-        adapters = new Adapters(table.projections());
+        Adapters adapters = declareAdapters();
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         invFreq = RopeScaling.inverseFrequencies(c.headDim(), c.ropeTheta(), c.ropeScaling());
         eps = (float) c.rmsNormEps();
@@ -127,31 +120,12 @@ public final class Qwen2Model implements CausalLM {
 
     /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
     public static Qwen2Model of(Qwen2Config config, WeightSource weights, AutoCloseable owner) throws JtuneException {
-        Qwen2Model m = new Qwen2Model(config, owner);
-        m.table.bind(weights);
-        return m;
+        return bound(new Qwen2Model(config, owner), weights);
     }
 
     /** A freshly initialised model ({@link WeightTable#randomize}). */
     public static Qwen2Model random(Qwen2Config config, Rng rng, float std) {
-        Qwen2Model m = new Qwen2Model(config, null);
-        m.table.randomize(rng, std);
-        return m;
-    }
-
-    @Override
-    public Qwen2Config config() {
-        return config;
-    }
-
-    @Override
-    public WeightTable weights() {
-        return table;
-    }
-
-    @Override
-    public Adapters adapters() {
-        return adapters;
+        return randomized(new Qwen2Model(config, null), rng, std);
     }
 
     // ---- forward ---------------------------------------------------------------------------------
@@ -159,7 +133,7 @@ public final class Qwen2Model implements CausalLM {
     @Override
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
-        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters.active());
+        AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
         Variable h = pass.embedded(tokens.embed(ids, routing));
         for (int l = 0; l < depth; l++) {
             int layer = l;
@@ -198,7 +172,7 @@ public final class Qwen2Model implements CausalLM {
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters.active()));
+        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active()));
     }
 
     // ---- generation steps ------------------------------------------------------------------------
@@ -215,26 +189,6 @@ public final class Qwen2Model implements CausalLM {
             }
             h = RmsNorm.apply(h, norm.value(), eps);
             return logits(batch.lastRows(h), batch.lastRouting()).value();
-        }
-    }
-
-    @Override
-    public DType kvCacheType() {
-        return kvCacheType;
-    }
-
-    @Override
-    public void setKvCacheType(DType type) {
-        kvCacheType = KvCacheType.check(type);
-    }
-
-    @Override
-    public void close() {
-        if (owner == null) return;
-        try {
-            owner.close();
-        } catch (Exception e) {
-            throw new IllegalStateException("closing the weights of " + config.architecture() + ": " + e.getMessage(), e);
         }
     }
 }
