@@ -1,6 +1,5 @@
 package org.jtune.serve;
 
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.jtune.serve.engine.Engine;
 import org.jtune.serve.engine.EngineRejection;
