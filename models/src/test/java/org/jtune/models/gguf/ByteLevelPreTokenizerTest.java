@@ -91,6 +91,31 @@ class ByteLevelPreTokenizerTest {
     }
 
     @Test
+    void smolLmDigitsAgreeWithLlamaCpp() throws Exception {
+        Path dir = tmp.resolve("smollm");
+        Files.createDirectories(dir);
+        Qwen2TokenizerTest.write(dir, List.of("1 2", "12 3", "Ġ 1", "Ġ w", "Ġw o"), List.of(), "");
+        // SmolLM2's pre-tokenizer in place of Qwen2's: single digits, then GPT-2's ByteLevel regex
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(dir.resolve("tokenizer.json").toFile());
+        root.putNull("normalizer");
+        var pre = root.putObject("pre_tokenizer").put("type", "Sequence");
+        pre.putArray("pretokenizers").addObject().put("type", "Digits").put("individual_digits", true);
+        pre.withArray("pretokenizers").addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true).put("use_regex", true);
+        Files.writeString(dir.resolve("tokenizer.json"), JSON.writeValueAsString(root));
+        Map<String, GgufValue> meta = TokenizerToGguf.fromModelFolder(dir);
+        assertEquals(GgufValue.string("smollm"), meta.get("tokenizer.ggml.pre"));
+        List<String> texts = List.of("123 12345", " 12 wow", "a1b22c333", "I'm 42, you're 7!");
+        Tokenizer ours = Tokenizer.load(dir), back = GgufToTokenizer.load(new GgufMetadata("test", meta));
+        List<int[]> theirs = llamaCpp(meta, texts);
+        for (int i = 0; i < texts.size(); i++) {
+            int[] want = ours.encode(texts.get(i), false);
+            assertArrayEquals(want, theirs.get(i), "llama.cpp with the smollm metadata on " + texts.get(i));
+            assertArrayEquals(want, back.encode(texts.get(i), false), "jtune on the GGUF metadata, " + texts.get(i));
+        }
+        assertEquals(3, ours.encode("123", false).length, "one digit at a time, though 1 2 and 12 3 are merges");
+    }
+
+    @Test
     void anUnknownPreTokenizerIsRefusedByName() throws Exception {
         Path dir = tmp.resolve("q");
         Files.createDirectories(dir);
