@@ -49,7 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ReasoningServingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
-    private static final String TEMPLATE = "{%- for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endfor %}"
+    private static final String TEMPLATE = "{%- if tools %}<|im_start|>system\n<tools>{{ tools | tojson }}</tools>\nCall as "
+            + "<tool_call>{\\\"name\\\": ..., \\\"arguments\\\": ...}</tool_call><|im_end|>\n{%- endif %}"
+            + "{%- for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endfor %}"
             + "{%- if add_generation_prompt %}<|im_start|>assistant\n"
             + "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}"
             + "{% if open_thought is defined and open_thought %}<think>\n{% endif %}{%- endif %}";
@@ -164,6 +166,53 @@ class ReasoningServingTest {
     }
 
     @Test
+    void aThoughtThenAToolCall() throws Exception {
+        // Qwen3 with tools: it thinks, then calls; the thought is reasoning, the call a tool call, no content is left
+        script = "<think>\nI need the weather.\n</think>\n\n<tool_call>\n{\"name\": \"weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>";
+        try {
+            ObjectNode b = (ObjectNode) JSON.readTree(body(false, null, 96));
+            b.putArray("tools").addObject().put("type", "function").putObject("function").put("name", "weather")
+                    .putObject("parameters").put("type", "object").putObject("properties").putObject("city").put("type", "string");
+            for (boolean stream : new boolean[] {false, true}) {
+                b.put("stream", stream);
+                String reasoning, name, arguments, finish;
+                if (!stream) {
+                    JsonNode choice = post(server, JSON.writeValueAsString(b)).get("choices").get(0);
+                    reasoning = choice.get("message").get("reasoning").asText();
+                    JsonNode call = choice.get("message").get("tool_calls").get(0).get("function");
+                    name = call.get("name").asText();
+                    arguments = call.get("arguments").asText();
+                    finish = choice.get("finish_reason").asText();
+                    assertTrue(choice.get("message").get("content").isNull() || choice.get("message").get("content").asText().isBlank(), choice.toString());
+                } else {
+                    var response = HTTP.send(request(server, JSON.writeValueAsString(b)), java.net.http.HttpResponse.BodyHandlers.ofString());
+                    StringBuilder r = new StringBuilder();
+                    name = arguments = finish = null;
+                    for (String line : response.body().split("\n")) {
+                        if (!line.startsWith("data: ") || line.equals("data: [DONE]")) continue;
+                        JsonNode choice = JSON.readTree(line.substring(6)).get("choices").get(0);
+                        JsonNode delta = choice.get("delta");
+                        if (delta.has("reasoning")) r.append(delta.get("reasoning").asText());
+                        if (delta.has("tool_calls")) {
+                            name = delta.get("tool_calls").get(0).get("function").get("name").asText();
+                            arguments = delta.get("tool_calls").get(0).get("function").get("arguments").asText();
+                        }
+                        assertFalse(delta.hasNonNull("content") && delta.get("content").asText().contains("tool_call"), line);
+                        if (choice.hasNonNull("finish_reason")) finish = choice.get("finish_reason").asText();
+                    }
+                    reasoning = r.toString();
+                }
+                assertEquals("\nI need the weather.\n", reasoning, "stream " + stream);
+                assertEquals("weather", name);
+                assertEquals("Paris", JSON.readTree(arguments).get("city").asText());
+                assertEquals("tool_calls", finish);
+            }
+        } finally {
+            script = SCRIPT;
+        }
+    }
+
+    @Test
     void aThoughtCutShortStaysReasoning() throws Exception {
         int tokens = tokenizer.encode("<think>\nThe user", false).length;
         JsonNode choice = post(server, body(false, null, tokens)).get("choices").get(0);
@@ -220,7 +269,8 @@ class ReasoningServingTest {
     private static void writeModel(Path dir) throws Exception {
         Files.createDirectories(dir);
         List<String[]> added = List.of(new String[] {"<|im_start|>", "true"}, new String[] {"<|im_end|>", "true"},
-                new String[] {"<think>", "false"}, new String[] {"</think>", "false"});
+                new String[] {"<think>", "false"}, new String[] {"</think>", "false"}, new String[] {"<tool_call>", "false"},
+                new String[] {"</tool_call>", "false"});
         LlamaConfig config = LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(32).intermediateSize(48)
                 .numHiddenLayers(2).numAttentionHeads(4).numKeyValueHeads(2).headDim(8).ropeTheta(10000).rmsNormEps(1e-5)
                 .tieWordEmbeddings(false).maxPositionEmbeddings(1024).vocabSize(256 + added.size()).bosTokenIds(List.of())
