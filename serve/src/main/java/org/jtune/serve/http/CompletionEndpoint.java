@@ -477,8 +477,8 @@ final class CompletionEndpoint {
         for (Choice c : answered) {
             if (req.echo()) answer.add(new ResponseJson.Choice(c.prompt.text() + c.text(), null, c.finish, c.echoedLogprobs(), c.calls));
             else if (c.thinks) {
-                ReasoningSplit parts = c.whole();
-                answer.add(new ResponseJson.Choice(parts.content(), parts.reasoning(), c.finish, c.logprobs, c.calls));
+                ReasoningSplit parts = c.whole();   // no text at all (only calls): content stays null
+                answer.add(new ResponseJson.Choice(c.text() == null ? null : parts.content(), parts.reasoning(), c.finish, c.logprobs, c.calls));
             } else answer.add(new ResponseJson.Choice(c.text(), null, c.finish, c.logprobs, c.calls));
         }
         ex.json(200, shape.complete(answer, new ResponseJson.Usage(trace.promptTokens, trace.completionTokens)));
