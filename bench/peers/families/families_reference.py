@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2, Qwen3 (dense), Phi-3 and Gemma 3 (text) decoders, and the tiny
-random checkpoints jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense), Phi-3, Gemma 3 (text) and SmolLM3 decoders, and the
+tiny random checkpoints jtune's family tests use.
 
 Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 /
-modeling_phi3 / modeling_gemma3, configuration_qwen2 / configuration_qwen3 / configuration_phi3 /
-configuration_gemma3 and the longrope init of modeling_rope_utils), with plain
+modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 /
+configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3 | gemma3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3 | gemma3 | smollm3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
   reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Qwen3/Phi-3/Gemma 3 config, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
@@ -37,7 +37,9 @@ before RoPE; head_dim defaults to 128. Gemma 3: h = embed[ids] * sqrt(hidden); e
 h += norm_post_attn(o_proj(attn)), h += norm_post_ffn(down(gelu_tanh(gate) * up)) over norm_pre_ffn(h); a
 sliding layer (layer_types, else every sliding_window_pattern-th layer full) attends within the window with
 RoPE base rope_local_base_freq, a full one with rope_theta and rope_scaling (linear: positions / factor);
-logits soft-capped as cap * tanh(logits / cap) when final_logit_softcapping is set. Phi-3: qkv_proj = [q | k | v], gate_up_proj =
+logits soft-capped as cap * tanh(logits / cap) when final_logit_softcapping is set. SmolLM3: Llama (no biases,
+no q/k norms) whose layers with no_rope_layers[l] == 0 (by default every fourth: no_rope_layer_interval) attend
+without RoPE. Phi-3: qkv_proj = [q | k | v], gate_up_proj =
 [gate | up]; RoPE on the first int(head_dim * partial_rotary_factor) channels; LongRoPE:
 inv_freq_i = 1 / (ext_i * theta^(2i/rot)), ext = long_factor when the sequence is longer than
 original_max_position_embeddings else short_factor, cos and sin times the attention factor
@@ -94,6 +96,15 @@ TINY = {
         "rms_norm_eps": 1e-6, "sliding_window": 7, "sliding_window_pattern": 2,
         "final_logit_softcapping": 30.0, "attn_logit_softcapping": None, "tie_word_embeddings": True,
         "hidden_activation": "gelu_pytorch_tanh", "bos_token_id": 2, "eos_token_id": 1, "torch_dtype": "float32",
+    },
+    "smollm3": {
+        "architectures": ["SmolLM3ForCausalLM"], "model_type": "smollm3",
+        "hidden_size": 48, "intermediate_size": 84, "num_hidden_layers": 4,
+        "num_attention_heads": 6, "num_key_value_heads": 2, "vocab_size": 223,
+        "max_position_embeddings": 256, "rope_theta": 5000000.0, "rms_norm_eps": 1e-6,
+        "no_rope_layer_interval": 2, "use_sliding_window": False, "sliding_window": None,
+        "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+        "torch_dtype": "float32",
     },
     "phi3": {
         "architectures": ["Phi3ForCausalLM"], "model_type": "phi3",
@@ -164,6 +175,14 @@ def gemma_layer_types(c):
                                     for i in range(c["num_hidden_layers"])]
 
 
+def rotates(c, l):
+    if c["model_type"] != "smollm3":
+        return True
+    layers = c.get("no_rope_layers") or [int((i + 1) % c.get("no_rope_layer_interval", 4) != 0)
+                                         for i in range(c["num_hidden_layers"])]
+    return layers[l] == 1
+
+
 def qkv_bias(c):
     return c["model_type"] == "qwen2" or (c["model_type"] == "qwen3" and c.get("attention_bias", False))
 
@@ -192,7 +211,7 @@ def shapes(c):
             out[p + "mlp.down_proj.weight"] = [d, f]
             out[p + "post_feedforward_layernorm.weight"] = [d]
             continue
-        if c["model_type"] in ("qwen2", "qwen3"):
+        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
             out[p + "self_attn.q_proj.weight"] = [q, d]
             out[p + "self_attn.k_proj.weight"] = [kv, d]
             out[p + "self_attn.v_proj.weight"] = [kv, d]
@@ -209,7 +228,7 @@ def shapes(c):
             out[p + "self_attn.qkv_proj.weight"] = [q + 2 * kv, d]
         out[p + "self_attn.o_proj.weight"] = [d, q]
         out[p + "post_attention_layernorm.weight"] = [d]
-        if c["model_type"] in ("qwen2", "qwen3"):
+        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
             out[p + "mlp.gate_proj.weight"] = [f, d]
             out[p + "mlp.up_proj.weight"] = [f, d]
         else:
@@ -405,7 +424,7 @@ def forward(c, p, ids):
     for l in range(c["num_hidden_layers"]):
         pre = "model.layers.%d." % l
         x = rms_norm(h, p[pre + "input_layernorm.weight"], eps)
-        if c["model_type"] in ("qwen2", "qwen3"):
+        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
             q = x @ p[pre + "self_attn.q_proj.weight"].T
             k = x @ p[pre + "self_attn.k_proj.weight"].T
             v = x @ p[pre + "self_attn.v_proj.weight"].T
@@ -420,8 +439,10 @@ def forward(c, p, ids):
         if c["model_type"] == "qwen3":
             q = rms_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
-        q = rope.apply(q.transpose(0, 1), cos, sin)
-        k = rope.apply(k.transpose(0, 1), cos, sin)
+        q, k = q.transpose(0, 1), k.transpose(0, 1)
+        if rotates(c, l):
+            q = rope.apply(q, cos, sin)
+            k = rope.apply(k, cos, sin)
         v = v.view(T, KV, hd).transpose(0, 1)
         k = k.repeat_interleave(rep, dim=0)
         v = v.repeat_interleave(rep, dim=0)
@@ -436,7 +457,7 @@ def forward(c, p, ids):
         if pre + "self_attn.o_proj.bias" in p:
             h = h + p[pre + "self_attn.o_proj.bias"]
         x = rms_norm(h, p[pre + "post_attention_layernorm.weight"], eps)
-        if c["model_type"] in ("qwen2", "qwen3"):
+        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
             g = x @ p[pre + "mlp.gate_proj.weight"].T
             u = x @ p[pre + "mlp.up_proj.weight"].T
         else:
@@ -451,8 +472,8 @@ def forward(c, p, ids):
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "qwen3", "phi3", "gemma3_text"):
-        raise ValueError("model_type %r: this reference runs qwen2, qwen3, phi3 and gemma3_text" % c.get("model_type"))
+    if c.get("model_type") not in ("qwen2", "qwen3", "phi3", "gemma3_text", "smollm3"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3, phi3, gemma3_text and smollm3" % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
 

@@ -17,7 +17,8 @@ import org.jtune.JtuneException;
  * unchanged, so a merged or exported model keeps its config). Build one in code with
  * {@link #builder()}.
  *
- * @param architecture        {@link #LLAMA} or {@link #MISTRAL}
+ * @param architecture        {@link #LLAMA}, {@link #MISTRAL} or {@link #SMOLLM3} (a Llama whose every fourth layer, by
+ *                            default, attends without RoPE: {@link #noRopeLayers})
  * @param numKeyValueHeads    key/value heads (grouped-query attention); equals the query heads for MHA
  * @param headDim             per-head width; hidden/heads unless config.json sets head_dim explicitly
  * @param ropeScaling         null for plain RoPE
@@ -25,6 +26,8 @@ import org.jtune.JtuneException;
  * @param bosTokenIds         begin-of-sequence ids (config.json may give a number or a list), possibly empty
  * @param eosTokenIds         end-of-sequence ids, possibly empty
  * @param torchDtype          the checkpoint's dtype name ("bfloat16", "float16", "float32") or null
+ * @param noRopeLayers        SmolLM3's no_rope_layers: per layer 1 (rotate queries and keys) or 0 (no position encoding);
+ *                            null for the other architectures (every layer rotates)
  * @param extra               every other config.json key, in JSON form (maps, lists, strings, numbers, booleans, nulls)
  */
 public record LlamaConfig(
@@ -46,12 +49,14 @@ public record LlamaConfig(
         List<Integer> bosTokenIds,
         List<Integer> eosTokenIds,
         String torchDtype,
+        List<Integer> noRopeLayers,
         Map<String, Object> extra) implements ModelConfig {
 
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String MISTRAL = "MistralForCausalLM";
+    public static final String SMOLLM3 = "SmolLM3ForCausalLM";
     /** Architectures this record can describe. */
-    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL);
+    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL, SMOLLM3);
     /** Values accepted for torch_dtype. */
     public static final Set<String> TORCH_DTYPES = Set.of("float32", "float16", "bfloat16");
 
@@ -88,7 +93,27 @@ public record LlamaConfig(
         if (torchDtype != null && !TORCH_DTYPES.contains(torchDtype)) {
             throw new IllegalArgumentException("torch_dtype '" + torchDtype + "' is not one of " + TORCH_DTYPES);
         }
+        if (noRopeLayers != null) {
+            if (!architecture.equals(SMOLLM3)) throw new IllegalArgumentException("no_rope_layers is a SmolLM3 key");
+            noRopeLayers = List.copyOf(noRopeLayers);
+            if (noRopeLayers.size() != numHiddenLayers) {
+                throw new IllegalArgumentException("no_rope_layers has " + noRopeLayers.size() + " entries for " + numHiddenLayers + " layers");
+            }
+            for (int v : noRopeLayers) if (v != 0 && v != 1) throw new IllegalArgumentException("no_rope_layers holds " + v + "; only 0 and 1");
+        }
         extra = Collections.unmodifiableMap(new LinkedHashMap<>(extra));
+    }
+
+    /** Whether layer {@code l} rotates its queries and keys (SmolLM3 leaves some layers without position encoding). */
+    public boolean rotates(int l) {
+        return noRopeLayers == null || noRopeLayers.get(l) == 1;
+    }
+
+    /** SmolLM3's default no_rope_layers: every {@code interval}-th layer without RoPE, as transformers' SmolLM3Config makes it. */
+    public static List<Integer> noRopeEvery(int layers, int interval) {
+        List<Integer> out = new java.util.ArrayList<>(layers);
+        for (int i = 0; i < layers; i++) out.add((i + 1) % interval != 0 ? 1 : 0);
+        return out;
     }
 
     private static void positive(String field, int value) {
@@ -158,6 +183,7 @@ public record LlamaConfig(
         b.bosTokenIds = bosTokenIds;
         b.eosTokenIds = eosTokenIds;
         b.torchDtype = torchDtype;
+        b.noRopeLayers = noRopeLayers;
         b.extra = extra;
         return b;
     }
@@ -182,6 +208,7 @@ public record LlamaConfig(
         private List<Integer> bosTokenIds = List.of(1);
         private List<Integer> eosTokenIds = List.of(2);
         private String torchDtype;
+        private List<Integer> noRopeLayers;
         private Map<String, Object> extra = Map.of();
 
         private Builder() {}
@@ -205,6 +232,7 @@ public record LlamaConfig(
         public Builder eosTokenIds(List<Integer> v) { eosTokenIds = v; return this; }
         public Builder torchDtype(String v) { torchDtype = v; return this; }
         public Builder extra(Map<String, Object> v) { extra = v; return this; }
+        public Builder noRopeLayers(List<Integer> v) { noRopeLayers = v; return this; }
 
         /** The validated config; IllegalArgumentException naming the config.json field when a value is wrong. */
         public LlamaConfig build() {
@@ -217,10 +245,10 @@ public record LlamaConfig(
                 }
                 hd = hiddenSize / numAttentionHeads;
             }
-            String type = modelType != null ? modelType : architecture.equals(MISTRAL) ? "mistral" : "llama";
+            String type = modelType != null ? modelType : architecture.equals(MISTRAL) ? "mistral" : architecture.equals(SMOLLM3) ? "smollm3" : "llama";
             return new LlamaConfig(architecture, type, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv,
                     hd, ropeTheta, ropeScaling, rmsNormEps, tieWordEmbeddings, slidingWindow, maxPositionEmbeddings,
-                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, extra);
+                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, noRopeLayers, extra);
         }
     }
 }

@@ -35,6 +35,8 @@ final class LlamaConfigJson {
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "rope_scaling",
             "rms_norm_eps", "tie_word_embeddings", "max_position_embeddings", "vocab_size", "bos_token_id",
             "eos_token_id", "torch_dtype", "dtype", "attention_bias", "mlp_bias", "hidden_act");
+    /** SmolLM3's own keys (its windows: only use_sliding_window false is supported). */
+    private static final Set<String> SMOLLM3_MODELLED = Set.of("no_rope_layers", "no_rope_layer_interval", "use_sliding_window", "sliding_window");
 
     private LlamaConfigJson() {}
 
@@ -74,8 +76,18 @@ final class LlamaConfigJson {
         String dtype = f.string("torch_dtype");
         if (dtype == null) dtype = f.string("dtype");
 
+        boolean smollm3 = architecture.equals(LlamaConfig.SMOLLM3);
+        List<Integer> noRope = null;
+        if (smollm3) {
+            if (Boolean.TRUE.equals(f.bool("use_sliding_window"))) {
+                throw f.error("use_sliding_window", "true is not supported for SmolLM3 (its released checkpoints attend fully)");
+            }
+            noRope = f.root.has("no_rope_layers") ? f.ids("no_rope_layers")
+                    : LlamaConfig.noRopeEvery(f.requiredInt("num_hidden_layers"), f.integer("no_rope_layer_interval", 4));
+        }
         Set<String> modelled = new LinkedHashSet<>(MODELLED);
         if (mistral) modelled.add("sliding_window");
+        if (smollm3) modelled.addAll(SMOLLM3_MODELLED);
         Map<String, Object> extra = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
             if (!modelled.contains(e.getKey())) extra.put(e.getKey(), StrictJson.mapper().convertValue(e.getValue(), Object.class));
@@ -97,6 +109,7 @@ final class LlamaConfigJson {
                     .eosTokenIds(f.ids("eos_token_id"))
                     .torchDtype(dtype)
                     .slidingWindow(mistral ? f.integer("sliding_window") : null)
+                    .noRopeLayers(noRope)
                     .extra(extra);
             String modelType = f.string("model_type");
             if (modelType != null) b.modelType(modelType);
@@ -116,6 +129,7 @@ final class LlamaConfigJson {
             String type = f.string("model_type");
             if ("llama".equals(type)) return LlamaConfig.LLAMA;
             if ("mistral".equals(type)) return LlamaConfig.MISTRAL;
+            if ("smollm3".equals(type)) return LlamaConfig.SMOLLM3;
             throw f.error("architectures", "missing, and model_type " + (type == null ? "is missing too" : "\"" + type + "\" is not llama or mistral"));
         }
         if (!arch.isArray() || arch.isEmpty()) throw f.error("architectures", "must be a non-empty list of class names");
@@ -163,6 +177,10 @@ final class LlamaConfigJson {
         out.put("rope_scaling", RopeScaling.toJson(c.ropeScaling()));
         out.put("rms_norm_eps", c.rmsNormEps());
         out.put("tie_word_embeddings", c.tieWordEmbeddings());
+        if (c.noRopeLayers() != null) {
+            out.put("no_rope_layers", c.noRopeLayers());
+            out.put("use_sliding_window", false);
+        }
         if (c.isMistral()) out.put("sliding_window", c.slidingWindow());
         out.put("max_position_embeddings", c.maxPositionEmbeddings());
         out.put("vocab_size", c.vocabSize());

@@ -190,6 +190,7 @@ public final class HfToGguf {
                 ffn = l.intermediateSize();
                 theta = l.ropeTheta();
                 eps = l.rmsNormEps();
+                if (l.noRopeLayers() != null) why = "SmolLM3's layers without RoPE are not written to GGUF by jtune (llama.cpp's smollm3 graph)";
             }
             case Qwen2Config q -> {
                 ffn = q.intermediateSize();

@@ -130,8 +130,12 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         Layer y = layers.get(l);
         int b = in.size(0), t = in.size(1), hd = config.headDim();
         Variable x = RmsNorm.apply(in, y.inputNorm().value(), eps);
-        Variable q = Rope.apply(y.q().apply(x, r, dropout).view(b, t, config.numAttentionHeads(), hd), positions, invFreq);
-        Variable k = Rope.apply(y.k().apply(x, r, dropout).view(b, t, config.numKeyValueHeads(), hd), positions, invFreq);
+        Variable q = y.q().apply(x, r, dropout).view(b, t, config.numAttentionHeads(), hd);
+        Variable k = y.k().apply(x, r, dropout).view(b, t, config.numKeyValueHeads(), hd);
+        if (config.rotates(l)) {
+            q = Rope.apply(q, positions, invFreq);
+            k = Rope.apply(k, positions, invFreq);
+        }
         Variable v = y.v().apply(x, r, dropout).view(b, t, config.numKeyValueHeads(), hd);
         Variable a = attend.apply(l, q, k, v).reshape(b, t, config.queryDim());
         Variable res = Arithmetic.add(in, y.o().apply(a, r, dropout));

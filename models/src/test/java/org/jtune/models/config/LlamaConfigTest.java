@@ -129,7 +129,7 @@ class LlamaConfigTest {
         Path gpt2Config = SharedData.require("hf/gpt2/config.json");
         JtuneException phi = assertThrows(JtuneException.class, () -> LlamaConfig.load(phiConfig));
         assertTrue(phi.getMessage().contains("field \"architectures\": Phi3ForCausalLM is not supported (supported: "
-                + "LlamaForCausalLM, MistralForCausalLM)"), phi.getMessage());
+                + "LlamaForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM)"), phi.getMessage());
         assertTrue(phi.getMessage().contains("phi-3-mini-128k-instruct/config.json"), phi.getMessage());
         JtuneException gpt2 = assertThrows(JtuneException.class, () -> LlamaConfig.load(gpt2Config));
         assertTrue(gpt2.getMessage().contains("GPT2LMHeadModel is not supported"), gpt2.getMessage());

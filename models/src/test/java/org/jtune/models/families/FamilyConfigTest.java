@@ -98,6 +98,26 @@ class FamilyConfigTest {
     }
 
     @Test
+    void smolLm3LayersWithoutRope() throws Exception {
+        String json = """
+                {"architectures": ["SmolLM3ForCausalLM"], "model_type": "smollm3", "hidden_size": 2048, "intermediate_size": 11008,
+                 "num_hidden_layers": 8, "num_attention_heads": 16, "num_key_value_heads": 4, "vocab_size": 128256,
+                 "rope_theta": 5000000.0, "tie_word_embeddings": true, "use_sliding_window": false, "sliding_window": null %s}
+                """;
+        org.jtune.models.config.LlamaConfig c = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(json.formatted(""), "s.json");
+        assertEquals(List.of(1, 1, 1, 0, 1, 1, 1, 0), c.noRopeLayers(), "every fourth layer without RoPE by default");
+        assertFalse(c.rotates(3));
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        var listed = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(
+                json.formatted(", \"no_rope_layers\": [1, 0, 1, 1, 1, 1, 1, 1]"), "l.json");
+        assertFalse(listed.rotates(1));
+        assertTrue(listed.rotates(3));
+        assertMessage(json.formatted("").replace("\"use_sliding_window\": false", "\"use_sliding_window\": true"),
+                "\"use_sliding_window\": true is not supported for SmolLM3");
+        assertMessage(json.formatted(", \"no_rope_layers\": [1, 0]"), "no_rope_layers has 2 entries for 8 layers");
+    }
+
+    @Test
     void realPhi3ConfigParses() throws Exception {
         Path file = SharedData.require("hf/phi-3-mini-128k-instruct").resolve("config.json");
         Phi3Config c = (Phi3Config) Architectures.readConfig(file);

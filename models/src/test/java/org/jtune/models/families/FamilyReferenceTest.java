@@ -25,12 +25,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Qwen2, Qwen3, Phi-3 and Gemma 3 against an independent float64 PyTorch implementation
+ * Qwen2, Qwen3, Phi-3, Gemma 3 and SmolLM3 against an independent float64 PyTorch implementation
  * (bench/peers/families/families_reference.py) on tiny random checkpoints with odd sizes (hidden
  * 60, 56 and 84, vocab 227, 229 and 211, GQA 6:3 and 6:2, Qwen2 with per-layer sliding windows and tied
  * head, Qwen3 with per-head q/k norms and a head_dim (14) that is not hidden/heads, Gemma 3 with sliding and full
  * layers alternating (local and global RoPE bases, linear scaling on the global one), (1 + w) norms around attention and
- * MLP, GELU-tanh gates, query_pre_attn_scalar 12 against head_dim 16 and soft-capped logits, Phi-3 with partial rotary, LongRoPE short and long factors and a sliding window): greedy ids
+ * MLP, GELU-tanh gates, query_pre_attn_scalar 12 against head_dim 16 and soft-capped logits, SmolLM3 with every second
+ * layer attending without RoPE, Phi-3 with partial rotary, LongRoPE short and long factors and a sliding window): greedy ids
  * over 64 tokens identical (through the step engine, KV caches and, for Phi-3, the recompute at the
  * LongRoPE switch), logits within 1e-4, the loss and every parameter gradient within 1e-4 relative
  * (to the tensor's largest entry). The checkpoint is generated here bit for bit as the script makes
@@ -65,6 +66,16 @@ class FamilyReferenceTest {
     @Test
     void gemma3MatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
         live("gemma3", tmp);
+    }
+
+    @Test
+    void smollm3MatchesItsReference(@TempDir Path tmp) throws Exception {
+        check("smollm3", tmp);
+    }
+
+    @Test
+    void smollm3MatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
+        live("smollm3", tmp);
     }
 
     @Test

@@ -86,6 +86,17 @@ class FamilyFineTuneTest {
     }
 
     @Test
+    void smollm3TrainsMergesAndReloads(@TempDir Path tmp) throws Exception {
+        Map<String, Object> config = Map.ofEntries(Map.entry("architectures", List.of("SmolLM3ForCausalLM")), Map.entry("model_type", "smollm3"),
+                Map.entry("hidden_size", 36), Map.entry("intermediate_size", 50), Map.entry("num_hidden_layers", 2),
+                Map.entry("num_attention_heads", 6), Map.entry("num_key_value_heads", 2), Map.entry("no_rope_layer_interval", 2),
+                Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512), Map.entry("tie_word_embeddings", true),
+                Map.entry("bos_token_id", 256), Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32"));
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                "base_model.model.model.layers.1.self_attn.k_proj.lora_B.weight", new int[] {12, 4});
+    }
+
+    @Test
     void phi3TrainsMergesAndReloads(@TempDir Path tmp) throws Exception {
         Map<String, Object> config = Map.ofEntries(Map.entry("architectures", List.of("Phi3ForCausalLM")), Map.entry("model_type", "phi3"),
                 Map.entry("hidden_size", 36), Map.entry("intermediate_size", 50), Map.entry("num_hidden_layers", 2),
