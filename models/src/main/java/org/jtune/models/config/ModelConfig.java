@@ -28,6 +28,14 @@ public interface ModelConfig {
 
     int headDim();
 
+    /** The MLP's width (intermediate_size). */
+    int intermediateSize();
+
+    /** The RoPE base (rope_theta; Gemma 3's global layers'). */
+    double ropeTheta();
+
+    double rmsNormEps();
+
     /** The longest sequence the model's positions were trained for. */
     int maxPositionEmbeddings();
 

@@ -113,7 +113,7 @@ public final class HfToGguf {
             default -> null;
         };
         meta.putAll(GgufRopeScaling.metadata(arch, scaling));
-        float[] ropeFreqs = config instanceof LlamaConfig l ? GgufRopeScaling.ropeFreqs(scaling, config.headDim(), l.ropeTheta()) : null;
+        float[] ropeFreqs = config instanceof LlamaConfig ? GgufRopeScaling.ropeFreqs(scaling, config.headDim(), config.ropeTheta()) : null;
         if (config instanceof Gemma3Config g) meta.put(arch + ".attention.sliding_window", GgufValue.u32(g.slidingWindowSize()));
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
@@ -178,24 +178,16 @@ public final class HfToGguf {
 
     /**
      * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral,
-     * qwen2 and qwen3 for the Qwen families; an error naming what llama.cpp's graph for it would compute differently.
+     * qwen2 and qwen3 for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
      */
     static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
         String why = null, arch = null;
-        int ffn = 0;
-        double theta = 0, eps = 0;
         switch (config) {
             case LlamaConfig l -> {
                 arch = GgufNames.LLAMA;
-                ffn = l.intermediateSize();
-                theta = l.ropeTheta();
-                eps = l.rmsNormEps();
                 if (l.noRopeLayers() != null) why = "SmolLM3's layers without RoPE are not written to GGUF by jtune (llama.cpp's smollm3 graph)";
             }
             case Qwen2Config q -> {
-                ffn = q.intermediateSize();
-                theta = q.ropeTheta();
-                eps = q.rmsNormEps();
                 arch = q.architecture().equals(Qwen2Config.QWEN3) ? GgufNames.QWEN3 : GgufNames.QWEN2;
                 for (int l = 0; l < q.numHiddenLayers() && why == null; l++) {
                     if (q.layerWindow(l) != 0) why = "layer " + l + " attends within a sliding window of " + q.layerWindow(l)
@@ -206,9 +198,6 @@ public final class HfToGguf {
             }
             case Gemma3Config g -> {
                 arch = GgufNames.GEMMA3;
-                ffn = g.intermediateSize();
-                theta = g.ropeTheta();
-                eps = g.rmsNormEps();
                 // llama.cpp's gemma3 graph fixes what Gemma3TextConfig leaves open: every sixth layer global, local RoPE base 10^4,
                 // attention scaled by head_dim (the 27B's hidden/heads aside), no soft-capping
                 if (!g.layerTypes().equals(Gemma3Config.patternLayers(g.numHiddenLayers(), 6))) {
@@ -226,9 +215,9 @@ public final class HfToGguf {
             default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2, qwen3 and gemma3 are written)";
         }
         if (why != null) throw new JtuneException(modelDir + ": cannot export to GGUF: " + why);
-        return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(), ffn,
-                config.numAttentionHeads(), config.numKeyValueHeads(), (float) theta, (float) eps, config.headDim(), config.vocabSize(),
-                config.headDim());
+        return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(),
+                config.intermediateSize(), config.numAttentionHeads(), config.numKeyValueHeads(), (float) config.ropeTheta(),
+                (float) config.rmsNormEps(), config.headDim(), config.vocabSize(), config.headDim());
     }
 
     /** llama.cpp's tensor order: token embedding, blocks, output norm, output. */
