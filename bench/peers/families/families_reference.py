@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2, Qwen3 (dense), Phi-3, Gemma 3 (text) and SmolLM3 decoders, and the
-tiny random checkpoints jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense and MoE), Phi-3, Gemma 3 (text) and SmolLM3 decoders, and
+the tiny random checkpoints jtune's family tests use.
 
-Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 /
-modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 /
+Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 / modeling_qwen3_moe /
+modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 / configuration_qwen3_moe /
 configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | phi3 | gemma3 | smollm3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | qwen3_moe | phi3 | gemma3 | smollm3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
-  reference DIR [--json F]   run the reference on a checkpoint folder (any Qwen2/Qwen3/Phi-3/Gemma 3 config, F32
+  reference DIR [--json F]   run the reference on a checkpoint folder (any config of these families, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
                              as JSON (the Java test's live oracle)
   golden FAMILY              make the tiny checkpoint in a temporary folder, run the reference, and print
@@ -32,7 +32,11 @@ query heads j*rep .. j*rep+rep-1; causal, key k visible from query q when q - k 
 Qwen2: q/k/v biases; layer l slides when use_sliding_window and (layer_types[l] == sliding_attention,
 or l >= max_window_layers when layer_types is absent). Qwen3: as Qwen2, but q/k/v/o biases only with
 attention_bias, and each query and key head goes through an RMSNorm over head_dim (q_norm, k_norm)
-before RoPE; head_dim defaults to 128. Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
+before RoPE; head_dim defaults to 128. Qwen3-MoE: Qwen3's attention (head_dim defaults to hidden / heads); layer l
+is sparse unless l is in mlp_only_layers or (l + 1) % decoder_sparse_step != 0: p = softmax(x @ mlp.gate^T) in float, the
+num_experts_per_tok most probable experts per token (divided by their sum when norm_topk_prob), and the layer's MLP is the
+sum of those experts' SwiGLU MLPs (mlp.experts.E.{gate,up,down}_proj) times their weights; the reference reports the
+smallest gap between the k-th and (k+1)-th probability it met (a choice jtune's float32 could make otherwise). Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
 (1 + w); per layer x = norm_in(h), q/k per-head norms before RoPE, scores scaled by query_pre_attn_scalar^-1/2,
 h += norm_post_attn(o_proj(attn)), h += norm_post_ffn(down(gelu_tanh(gate) * up)) over norm_pre_ffn(h); a
 sliding layer (layer_types, else every sliding_window_pattern-th layer full) attends within the window with
@@ -82,6 +86,17 @@ TINY = {
         "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
         "hidden_size": 56, "intermediate_size": 90, "num_hidden_layers": 3,
         "num_attention_heads": 6, "num_key_value_heads": 2, "head_dim": 14, "vocab_size": 229,
+        "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
+        "tie_word_embeddings": True, "attention_bias": False, "use_sliding_window": False,
+        "sliding_window": None, "max_window_layers": 3, "hidden_act": "silu",
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+    },
+    "qwen3_moe": {
+        "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe",
+        "hidden_size": 40, "intermediate_size": 72, "moe_intermediate_size": 26, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 12, "vocab_size": 231,
+        "num_experts": 6, "num_experts_per_tok": 2, "norm_topk_prob": True, "decoder_sparse_step": 1,
+        "mlp_only_layers": [1], "output_router_logits": False, "router_aux_loss_coef": 0.001,
         "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-6,
         "tie_word_embeddings": True, "attention_bias": False, "use_sliding_window": False,
         "sliding_window": None, "max_window_layers": 3, "hidden_act": "silu",
@@ -169,6 +184,16 @@ def head_dim(c):
     return c.get("head_dim") or (128 if c["model_type"] == "qwen3" else c["hidden_size"] // c["num_attention_heads"])
 
 
+QWEN3_LIKE = ("qwen3", "qwen3_moe")
+LLAMA_LIKE = ("qwen2", "qwen3", "qwen3_moe", "smollm3")
+
+
+def sparse(c, l):
+    if c["model_type"] != "qwen3_moe" or c.get("num_experts", 128) <= 0:
+        return False
+    return l not in (c.get("mlp_only_layers") or []) and (l + 1) % c.get("decoder_sparse_step", 1) == 0
+
+
 def gemma_layer_types(c):
     pattern = c.get("sliding_window_pattern", 6)
     return c.get("layer_types") or ["sliding_attention" if (i + 1) % pattern else "full_attention"
@@ -184,7 +209,7 @@ def rotates(c, l):
 
 
 def qkv_bias(c):
-    return c["model_type"] == "qwen2" or (c["model_type"] == "qwen3" and c.get("attention_bias", False))
+    return c["model_type"] == "qwen2" or (c["model_type"] in QWEN3_LIKE and c.get("attention_bias", False))
 
 
 def shapes(c):
@@ -211,7 +236,7 @@ def shapes(c):
             out[p + "mlp.down_proj.weight"] = [d, f]
             out[p + "post_feedforward_layernorm.weight"] = [d]
             continue
-        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
+        if c["model_type"] in LLAMA_LIKE:
             out[p + "self_attn.q_proj.weight"] = [q, d]
             out[p + "self_attn.k_proj.weight"] = [kv, d]
             out[p + "self_attn.v_proj.weight"] = [kv, d]
@@ -219,7 +244,7 @@ def shapes(c):
                 out[p + "self_attn.q_proj.bias"] = [q]
                 out[p + "self_attn.k_proj.bias"] = [kv]
                 out[p + "self_attn.v_proj.bias"] = [kv]
-            if c["model_type"] == "qwen3":
+            if c["model_type"] in QWEN3_LIKE:
                 out[p + "self_attn.q_norm.weight"] = [hd]
                 out[p + "self_attn.k_norm.weight"] = [hd]
                 if c.get("attention_bias", False):
@@ -228,7 +253,15 @@ def shapes(c):
             out[p + "self_attn.qkv_proj.weight"] = [q + 2 * kv, d]
         out[p + "self_attn.o_proj.weight"] = [d, q]
         out[p + "post_attention_layernorm.weight"] = [d]
-        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
+        if sparse(c, l):
+            e, fe = c.get("num_experts", 128), c.get("moe_intermediate_size", 768)
+            out[p + "mlp.gate.weight"] = [e, d]
+            for j in range(e):
+                out[p + "mlp.experts.%d.gate_proj.weight" % j] = [fe, d]
+                out[p + "mlp.experts.%d.up_proj.weight" % j] = [fe, d]
+                out[p + "mlp.experts.%d.down_proj.weight" % j] = [d, fe]
+            continue
+        if c["model_type"] in LLAMA_LIKE:
             out[p + "mlp.gate_proj.weight"] = [f, d]
             out[p + "mlp.up_proj.weight"] = [f, d]
         else:
@@ -406,6 +439,32 @@ def forward_gemma3(c, p, ids):
     return torch.tanh(logits / cap) * cap if cap else logits
 
 
+ROUTER_MARGINS = []
+
+
+def experts(c, p, pre, x):
+    """A Qwen3-MoE sparse layer's MLP over x [T, D]: each token to its k most probable experts, weighted."""
+    e, k = c.get("num_experts", 128), c.get("num_experts_per_tok", 8)
+    probs = torch.softmax(x @ p[pre + "mlp.gate.weight"].T, dim=-1)
+    weights, chosen = torch.topk(probs, k, dim=-1)
+    if k < e:
+        ordered = torch.sort(probs.detach(), dim=-1, descending=True).values
+        ROUTER_MARGINS.append(float((ordered[:, k - 1] - ordered[:, k]).min()))
+    if c.get("norm_topk_prob", False):
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    out = torch.zeros_like(x)
+    for j in range(e):
+        tokens, slots = torch.where(chosen == j)
+        if tokens.numel() == 0:
+            continue
+        xe = x[tokens]
+        g = xe @ p[pre + "mlp.experts.%d.gate_proj.weight" % j].T
+        u = xe @ p[pre + "mlp.experts.%d.up_proj.weight" % j].T
+        y = (torch.nn.functional.silu(g) * u) @ p[pre + "mlp.experts.%d.down_proj.weight" % j].T
+        out = out.index_add(0, tokens, y * weights[tokens, slots, None])
+    return out
+
+
 def forward(c, p, ids):
     """Logits [T, V] of one sequence (float64)."""
     ids = torch.as_tensor(ids, dtype=torch.long)
@@ -424,7 +483,7 @@ def forward(c, p, ids):
     for l in range(c["num_hidden_layers"]):
         pre = "model.layers.%d." % l
         x = rms_norm(h, p[pre + "input_layernorm.weight"], eps)
-        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
+        if c["model_type"] in LLAMA_LIKE:
             q = x @ p[pre + "self_attn.q_proj.weight"].T
             k = x @ p[pre + "self_attn.k_proj.weight"].T
             v = x @ p[pre + "self_attn.v_proj.weight"].T
@@ -436,7 +495,7 @@ def forward(c, p, ids):
             qkv = x @ p[pre + "self_attn.qkv_proj.weight"].T
             q, k, v = qkv[:, :H * hd], qkv[:, H * hd:(H + KV) * hd], qkv[:, (H + KV) * hd:]
         q, k = q.view(T, H, hd), k.view(T, KV, hd)
-        if c["model_type"] == "qwen3":
+        if c["model_type"] in QWEN3_LIKE:
             q = rms_norm(q, p[pre + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, p[pre + "self_attn.k_norm.weight"], eps)
         q, k = q.transpose(0, 1), k.transpose(0, 1)
@@ -457,7 +516,10 @@ def forward(c, p, ids):
         if pre + "self_attn.o_proj.bias" in p:
             h = h + p[pre + "self_attn.o_proj.bias"]
         x = rms_norm(h, p[pre + "post_attention_layernorm.weight"], eps)
-        if c["model_type"] in ("qwen2", "qwen3", "smollm3"):
+        if sparse(c, l):
+            h = h + experts(c, p, pre, x)
+            continue
+        if c["model_type"] in LLAMA_LIKE:
             g = x @ p[pre + "mlp.gate_proj.weight"].T
             u = x @ p[pre + "mlp.up_proj.weight"].T
         else:
@@ -472,8 +534,8 @@ def forward(c, p, ids):
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "qwen3", "phi3", "gemma3_text", "smollm3"):
-        raise ValueError("model_type %r: this reference runs qwen2, qwen3, phi3, gemma3_text and smollm3" % c.get("model_type"))
+    if c.get("model_type") not in ("qwen2", "qwen3", "qwen3_moe", "phi3", "gemma3_text", "smollm3"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3, qwen3_moe, phi3, gemma3_text and smollm3" % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
 
@@ -502,6 +564,8 @@ def reference(folder):
     out["sequences"] = SEQUENCES
     out["loss"] = float(loss)
     out["grads"] = {k: v.grad.reshape(-1).tolist() for k, v in p.items()}
+    if ROUTER_MARGINS:
+        out["min_router_margin"] = min(ROUTER_MARGINS)
     return out
 
 
@@ -512,6 +576,8 @@ def golden(family):
     out = {"family": family, "generator": {"seed": SEED}, "config": TINY[family],
            "prompt": r["prompt"], "greedy": r["greedy"], "min_margin": r["min_margin"],
            "sequences": r["sequences"], "loss": r["loss"], "shapes": r["shapes"]}
+    if "min_router_margin" in r:
+        out["min_router_margin"] = r["min_router_margin"]
     samples = {}
     for k, rows in r["logits"].items():
         flat = [x for row in rows for x in row]

@@ -126,6 +126,19 @@ public final class ConfigFields {
         return out;
     }
 
+    /** A list of integers, or null when absent. */
+    public List<Integer> integers(String field) throws JtuneException {
+        JsonNode n = get(field);
+        if (n == null) return null;
+        if (!n.isArray()) throw error(field, "must be a list of integers, found " + brief(n));
+        List<Integer> out = new ArrayList<>();
+        for (JsonNode v : n) {
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) throw error(field, "must be a list of integers, found " + brief(v) + " in it");
+            out.add(v.intValue());
+        }
+        return out;
+    }
+
     /** A list of strings, or null when absent. */
     public List<String> strings(String field) throws JtuneException {
         JsonNode n = get(field);

@@ -51,7 +51,6 @@ public interface ModelConfig {
     /** The checkpoint's dtype name ("bfloat16", "float16", "float32") or null. */
     String torchDtype();
 
-    /** The config as config.json text, including keys the record does not model. */
     /** Whether each query and key head is RMS-normalised before RoPE (Qwen3's q_norm/k_norm): their inputs are saved for the backward. */
     default boolean qkNorm() {
         return false;
@@ -59,14 +58,22 @@ public interface ModelConfig {
 
     /**
      * Values per token a decoder layer keeps for its backward beyond a Llama layer's (the training memory plan counts
-     * those): the inputs of per-head q/k norms (q + kv) where there are some; a family with more ops per layer adds its own.
+     * those): the inputs of per-head q/k norms (q + kv) where there are some, a mixture's routing and gathered rows
+     * ({@link MoeConfig#meanExtraSavedValuesPerToken}); a family with more ops per layer adds its own.
      *
      * @param intermediate the MLP's width
      */
     default long extraSavedValuesPerToken(long intermediate) {
-        return qkNorm() ? (long) (numAttentionHeads() + numKeyValueHeads()) * headDim() : 0;
+        return (qkNorm() ? (long) (numAttentionHeads() + numKeyValueHeads()) * headDim() : 0)
+                + (moe() != null ? moe().meanExtraSavedValuesPerToken(hiddenSize(), numHiddenLayers()) : 0);
     }
 
+    /** The mixture-of-experts shape of a sparse model (Qwen3-MoE, Mixtral), null for a dense one. */
+    default MoeConfig moe() {
+        return null;
+    }
+
+    /** The config as config.json text, including keys the record does not model. */
     String toJson();
 
     /** Writes {@link #toJson()} to {@code file} atomically. */

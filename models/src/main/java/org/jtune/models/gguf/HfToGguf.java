@@ -182,6 +182,7 @@ public final class HfToGguf {
      */
     static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
         String why = null, arch = null;
+        if (config.moe() != null) throw new JtuneException(modelDir + ": cannot export to GGUF: its mixture of experts is not written to GGUF by jtune");
         switch (config) {
             case LlamaConfig l -> {
                 arch = GgufNames.LLAMA;

@@ -48,6 +48,29 @@ public record AdapterRouting(List<String> uniform, List<Run> runs) {
         return new AdapterRouting(null, merged);
     }
 
+    /**
+     * The routing of a subset of the rows, gathered in ascending order (a mixture-of-experts layer sends each expert the
+     * rows routed to it): uniform routing is unchanged, runs keep each picked row's adapter.
+     */
+    public AdapterRouting pick(int[] ascendingRows) {
+        if (runs == null) return this;
+        List<Run> picked = new java.util.ArrayList<>();
+        int i = 0;
+        for (Run r : runs) {
+            int n = 0;
+            while (i < ascendingRows.length && ascendingRows[i] < r.start() + r.length()) {
+                if (ascendingRows[i] < r.start() || (i > 0 && ascendingRows[i] <= ascendingRows[i - 1])) {
+                    throw new IllegalArgumentException("routing: rows must ascend, got " + java.util.Arrays.toString(ascendingRows));
+                }
+                i++;
+                n++;
+            }
+            if (n > 0) picked.add(new Run(i - n, n, r.adapter()));
+        }
+        if (i < ascendingRows.length) throw new IllegalArgumentException("routing: row " + ascendingRows[i] + " beyond the runs' " + rows() + " rows");
+        return runs(picked);
+    }
+
     /** True when no row uses any adapter. */
     public boolean isBase() {
         if (uniform != null) return uniform.isEmpty();

@@ -8,16 +8,16 @@ import org.jtune.models.config.ModelConfig;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.tensor.Rng;
 
-/** The Qwen2 / Qwen2.5 / Qwen3 (dense) family's entry in {@link org.jtune.models.arch.Architectures}. */
+/** The Qwen2 / Qwen2.5 / Qwen3 (dense and mixture-of-experts) family's entry in {@link org.jtune.models.arch.Architectures}. */
 public final class Qwen2Architecture implements Architecture {
     @Override
     public List<String> architectures() {
-        return List.of(Qwen2Config.QWEN2, Qwen2Config.QWEN3);
+        return Qwen2Config.ARCHITECTURES;
     }
 
     @Override
     public List<String> modelTypes() {
-        return List.of("qwen2", "qwen3");
+        return List.of("qwen2", "qwen3", "qwen3_moe");
     }
 
     @Override

@@ -9,11 +9,13 @@ import java.util.Set;
 import org.jtune.JtuneException;
 import org.jtune.io.AtomicFile;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.config.RopeScaling;
 
 /**
- * The hyper-parameters of a Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM) or a dense Qwen3 decoder
- * (Qwen3ForCausalLM) as its config.json gives them; names follow the JSON keys. What differs from Llama:
+ * The hyper-parameters of a Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM), a dense Qwen3 decoder
+ * (Qwen3ForCausalLM) or a Qwen3 mixture of experts (Qwen3MoeForCausalLM: Qwen3's attention, {@link #moe} experts in place
+ * of the MLP in its sparse layers) as its config.json gives them; names follow the JSON keys. What differs from Llama:
  * Qwen2's q/k/v projections carry biases; Qwen3 has biases on q/k/v/o only when {@code attention_bias},
  * normalises each query and key head (RMSNorm over head_dim, {@link #qkNorm}) before RoPE, and its
  * head_dim defaults to 128, not hidden/heads. In both the sliding window is set per layer — transformers' Qwen2Config turns {@code sliding_window} off unless
@@ -24,6 +26,7 @@ import org.jtune.models.config.RopeScaling;
  * @param slidingWindow  config.json's sliding_window as written (it applies only where {@link #layerWindow} says)
  * @param layerTypes     config.json's layer_types ("full_attention" / "sliding_attention" per layer), or null
  * @param ropeScaling    null for plain RoPE
+ * @param moe            the experts of Qwen3MoeForCausalLM, null for the dense architectures
  */
 public record Qwen2Config(
         String architecture,
@@ -48,17 +51,23 @@ public record Qwen2Config(
         List<Integer> eosTokenIds,
         String torchDtype,
         boolean attentionBias,
+        MoeConfig moe,
         Map<String, Object> extra) implements ModelConfig {
 
     public static final String QWEN2 = "Qwen2ForCausalLM";
     public static final String QWEN3 = "Qwen3ForCausalLM";
+    public static final String QWEN3_MOE = "Qwen3MoeForCausalLM";
+    public static final List<String> ARCHITECTURES = List.of(QWEN2, QWEN3, QWEN3_MOE);
     public static final String SLIDING = "sliding_attention";
     public static final String FULL = "full_attention";
     static final Set<String> TORCH_DTYPES = Set.of("float32", "float16", "bfloat16");
 
     public Qwen2Config {
-        if (!QWEN2.equals(architecture) && !QWEN3.equals(architecture)) {
-            throw new IllegalArgumentException("architectures: " + architecture + " is not " + QWEN2 + " or " + QWEN3);
+        if (!ARCHITECTURES.contains(architecture)) {
+            throw new IllegalArgumentException("architectures: " + architecture + " is not one of " + ARCHITECTURES);
+        }
+        if ((moe != null) != QWEN3_MOE.equals(architecture)) {
+            throw new IllegalArgumentException(QWEN3_MOE.equals(architecture) ? "a Qwen3-MoE config needs its experts" : architecture + " has no experts");
         }
         if (QWEN2.equals(architecture) && attentionBias) throw new IllegalArgumentException("attention_bias is a Qwen3 key");
         if (modelType == null || modelType.isBlank()) throw new IllegalArgumentException("model_type must be set");
@@ -129,7 +138,7 @@ public record Qwen2Config(
     /** Qwen3: each query and key head goes through its own RMSNorm (q_norm, k_norm over head_dim) before RoPE. */
     @Override
     public boolean qkNorm() {
-        return QWEN3.equals(architecture);
+        return !QWEN2.equals(architecture);
     }
 
     /** Whether q/k/v carry biases: always in Qwen2, with attention_bias in Qwen3. */
@@ -139,7 +148,7 @@ public record Qwen2Config(
 
     /** Whether o_proj carries a bias: Qwen3 with attention_bias (Qwen2's o_proj never has one). */
     public boolean outputBias() {
-        return QWEN3.equals(architecture) && attentionBias;
+        return !QWEN2.equals(architecture) && attentionBias;
     }
 
     public int queryDim() {
@@ -186,6 +195,7 @@ public record Qwen2Config(
         private List<Integer> eosTokenIds = List.of();
         private String modelType = "qwen2";
         private String torchDtype;
+        private MoeConfig moe;
         private Map<String, Object> extra = Map.of();
 
         private Builder() {}
@@ -194,6 +204,14 @@ public record Qwen2Config(
         public Builder qwen3() {
             architecture = QWEN3;
             modelType = "qwen3";
+            return this;
+        }
+
+        /** A Qwen3MoeForCausalLM config (model_type qwen3_moe) with these experts; head_dim defaults to hidden/heads, as there. */
+        public Builder qwen3Moe(MoeConfig experts) {
+            architecture = QWEN3_MOE;
+            modelType = "qwen3_moe";
+            moe = experts;
             return this;
         }
 
@@ -233,7 +251,7 @@ public record Qwen2Config(
             }
             return new Qwen2Config(architecture, modelType, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv, hd, ropeTheta,
                     ropeScaling, rmsNormEps, tieWordEmbeddings, useSlidingWindow, slidingWindow, maxWindowLayers, layerTypes,
-                    maxPositionEmbeddings, vocabSize, bosTokenIds, eosTokenIds, torchDtype, attentionBias, extra);
+                    maxPositionEmbeddings, vocabSize, bosTokenIds, eosTokenIds, torchDtype, attentionBias, moe, extra);
         }
     }
 }

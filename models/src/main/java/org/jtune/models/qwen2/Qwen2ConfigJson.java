@@ -6,15 +6,17 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.jtune.JtuneException;
 import org.jtune.models.config.ConfigFields;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.config.RopeScaling;
 
 /**
- * Translates between config.json (Qwen2ForCausalLM or Qwen3ForCausalLM) and {@link Qwen2Config}: each field's JSON type is checked, the
+ * Translates between config.json (Qwen2ForCausalLM, Qwen3ForCausalLM or Qwen3MoeForCausalLM) and {@link Qwen2Config}: each field's JSON type is checked, the
  * required sizes are named when missing, transformers' Qwen2Config / Qwen3Config defaults fill the rest, and what
  * the forward pass here does not implement (another activation, a RoPE scaling other than linear
  * or llama3) is refused naming the field. Errors are {@link JtuneException}s that start with the file.
  */
 final class Qwen2ConfigJson {
+    private static final Set<String> MODELLED_MOE = Set.copyOf(MoeConfig.QWEN3_MOE_KEYS);
     private static final Set<String> MODELLED = Set.of("architectures", "model_type", "hidden_size", "intermediate_size",
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "rope_scaling",
             "rms_norm_eps", "tie_word_embeddings", "use_sliding_window", "sliding_window", "max_window_layers", "layer_types",
@@ -25,16 +27,23 @@ final class Qwen2ConfigJson {
     static Qwen2Config parse(String json, String source) throws JtuneException {
         ConfigFields f = ConfigFields.parse(json, source);
         String type = f.string("model_type");
-        String arch = f.architecture(List.of(Qwen2Config.QWEN2, Qwen2Config.QWEN3),
-                "qwen2".equals(type) ? Qwen2Config.QWEN2 : "qwen3".equals(type) ? Qwen2Config.QWEN3 : null);
-        boolean qwen3 = arch.equals(Qwen2Config.QWEN3);
+        String arch = f.architecture(Qwen2Config.ARCHITECTURES, switch (type == null ? "" : type) {
+            case "qwen2" -> Qwen2Config.QWEN2;
+            case "qwen3" -> Qwen2Config.QWEN3;
+            case "qwen3_moe" -> Qwen2Config.QWEN3_MOE;
+            default -> null;
+        });
+        boolean qwen3 = !arch.equals(Qwen2Config.QWEN2), moe = arch.equals(Qwen2Config.QWEN3_MOE);
         if (!qwen3 && f.has("attention_bias")) throw f.error("attention_bias", "is a Qwen3 key (Qwen2's q/k/v always carry biases)");
         String act = f.string("hidden_act");
         if (act != null && !act.equals("silu")) throw f.error("hidden_act", "\"" + act + "\" is not supported (only silu, the SwiGLU activation)");
         String dtype = f.string("torch_dtype");
         if (dtype == null) dtype = f.string("dtype");
         try {
-            Qwen2Config.Builder b = (qwen3 ? Qwen2Config.builder().qwen3().attentionBias(f.bool("attention_bias", false)) : Qwen2Config.builder())
+            Qwen2Config.Builder b = Qwen2Config.builder();
+            if (moe) b.qwen3Moe(MoeConfig.readQwen3Moe(f));
+            else if (qwen3) b.qwen3();
+            b.attentionBias(qwen3 && f.bool("attention_bias", false))
                     .hiddenSize(f.requiredInt("hidden_size"))
                     .intermediateSize(f.requiredInt("intermediate_size"))
                     .numHiddenLayers(f.requiredInt("num_hidden_layers"))
@@ -52,7 +61,7 @@ final class Qwen2ConfigJson {
                     .bosTokenIds(f.ids("bos_token_id"))
                     .eosTokenIds(f.ids("eos_token_id"))
                     .torchDtype(dtype)
-                    .extra(f.extra(MODELLED));
+                    .extra(f.extra(moe ? union(MODELLED, MODELLED_MOE) : MODELLED));
             String modelType = f.string("model_type");
             if (modelType != null) b.modelType(modelType);
             Integer kv = f.integer("num_key_value_heads");
@@ -63,6 +72,12 @@ final class Qwen2ConfigJson {
         } catch (IllegalArgumentException e) {
             throw new JtuneException(source + ": " + e.getMessage(), e);
         }
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return u;
     }
 
     static String toJson(Qwen2Config c) {
@@ -89,7 +104,8 @@ final class Qwen2ConfigJson {
         out.put("eos_token_id", ConfigFields.ids(c.eosTokenIds()));
         if (c.torchDtype() != null) out.put("torch_dtype", c.torchDtype());
         out.put("hidden_act", "silu");
-        if (c.architecture().equals(Qwen2Config.QWEN3)) out.put("attention_bias", c.attentionBias());
+        if (!c.architecture().equals(Qwen2Config.QWEN2)) out.put("attention_bias", c.attentionBias());
+        if (c.moe() != null) c.moe().writeQwen3Moe(out);
         return ConfigFields.write(out);
     }
 }

@@ -9,7 +9,6 @@ import org.jtune.autograd.Checkpoint;
 import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.RmsNorm;
 import org.jtune.autograd.Rope;
-import org.jtune.autograd.SwiGlu;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
@@ -17,6 +16,9 @@ import org.jtune.models.SequenceChunk;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
 import org.jtune.models.decoder.DecoderModel;
+import org.jtune.models.decoder.FeedForward;
+import org.jtune.models.decoder.GatedMlp;
+import org.jtune.models.decoder.SparseMoe;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
@@ -30,8 +32,8 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
 /**
- * The Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM) and the dense Qwen3 decoder (Qwen3ForCausalLM), as
- * transformers' modeling_qwen2 and modeling_qwen3 define them:
+ * The Qwen2 / Qwen2.5 decoder (Qwen2ForCausalLM), the dense Qwen3 decoder (Qwen3ForCausalLM) and the Qwen3
+ * mixture of experts (Qwen3MoeForCausalLM), as transformers' modeling_qwen2, modeling_qwen3 and modeling_qwen3_moe define them:
  * <pre>
  *   h = embed_tokens[ids]
  *   per layer l:  x = input_layernorm(h)
@@ -39,6 +41,8 @@ import org.jtune.tensor.Tensor;
  *                 Qwen3: q = q_norm(q) and k = k_norm(k), an RMSNorm over head_dim per head
  *                 h = h + o_proj(attention_l(rope(q), rope(k), v)) + o_bias
  *                 x = post_attention_layernorm(h),  h = h + down_proj(silu(gate_proj(x)) · up_proj(x))
+ *                 Qwen3-MoE: in a sparse layer ({@link org.jtune.models.config.MoeConfig#sparse}) the MLP is a {@link SparseMoe}
+ *                 of experts mlp.experts.E.{gate,up,down}_proj routed by mlp.gate
  *   logits = lm_head(norm(h))      (lm_head = embed_tokens when tie_word_embeddings)
  * </pre>
  * attention_l is causal with grouped KV heads, within the window of layer l
@@ -63,15 +67,17 @@ public final class Qwen2Model extends DecoderModel<Qwen2Config> {
             LoraLinear o,         // (dim, heads·headDim)
             Weight oBias,         // (dim), Qwen3 with attention_bias
             Weight postNorm,      // (dim)
-            LoraLinear gate,      // (hidden, dim)
-            LoraLinear up,        // (hidden, dim)
-            LoraLinear down) {}   // (dim, hidden)
+            FeedForward mlp) {}   // dense (hidden) or sparse
 
     /** How a layer's queries meet keys and values: the whole batch under a mask, or each sequence against its cache. */
     @FunctionalInterface
     private interface Attend {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
+
+    /** Where Qwen3MoeForCausalLM keeps a sparse layer's router and experts. */
+    private static final SparseMoe.Names EXPERT_NAMES = new SparseMoe.Names("mlp.gate.weight",
+            "mlp.experts.%d.gate_proj.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.%d.down_proj.weight");
 
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
@@ -100,9 +106,8 @@ public final class Qwen2Model extends DecoderModel<Qwen2Config> {
                     table.projection(p + "self_attn.o_proj.weight", dim, q),
                     c.outputBias() ? table.add(p + "self_attn.o_proj.bias", Weight.Role.BIAS, dim) : null,
                     table.add(p + "post_attention_layernorm.weight", Weight.Role.NORM, dim),
-                    table.projection(p + "mlp.gate_proj.weight", hidden, dim),
-                    table.projection(p + "mlp.up_proj.weight", hidden, dim),
-                    table.projection(p + "mlp.down_proj.weight", dim, hidden)));
+                    c.moe() != null && c.moe().sparse(l) ? SparseMoe.declare(table, p, EXPERT_NAMES, c.moe(), dim)
+                            : GatedMlp.declare(table, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight", dim, hidden)));
         }
         norm = table.add("model.norm.weight", Weight.Role.NORM, dim);
         LoraLinear lmHead;
@@ -161,8 +166,7 @@ public final class Qwen2Model extends DecoderModel<Qwen2Config> {
         Variable a = attend.apply(l, q, k, v.view(b, t, config.numKeyValueHeads(), hd)).reshape(b, t, config.queryDim());
         Variable res = Arithmetic.add(in, plus(y.o().apply(a, r, dropout), y.oBias()));
         Variable x2 = RmsNorm.apply(res, y.postNorm().value(), eps);
-        Variable mlp = SwiGlu.apply(y.gate().apply(x2, r, dropout), y.up().apply(x2, r, dropout));
-        return Arithmetic.add(res, y.down().apply(mlp, r, dropout));
+        return Arithmetic.add(res, y.mlp().apply(x2, r, dropout));
     }
 
     /** x + bias, or x where the layer has no such bias. */

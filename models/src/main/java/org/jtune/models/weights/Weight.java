@@ -20,7 +20,9 @@ public final class Weight {
         /** (out) bias of a projection; zeros. */
         BIAS,
         /** (dim) normalisation scale; ones. */
-        NORM
+        NORM,
+        /** (experts, dim) router of a mixture-of-experts layer; N(0, std²); kept in full precision (never quantized) and not a LoRA target. */
+        ROUTER
     }
 
     private final String name;

@@ -155,7 +155,7 @@ public final class WeightTable {
     public void randomize(Rng rng, float std) {
         for (Weight w : weights.values()) {
             Tensor t = switch (w.role()) {
-                case EMBEDDING, LINEAR -> Tensor.randn(rng, std, w.shape());
+                case EMBEDDING, LINEAR, ROUTER -> Tensor.randn(rng, std, w.shape());
                 case NORM -> Tensor.ones(w.shape());
                 case BIAS -> Tensor.zeros(w.shape());
             };

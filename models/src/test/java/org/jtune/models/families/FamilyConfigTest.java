@@ -78,6 +78,51 @@ class FamilyConfigTest {
     }
 
     @Test
+    void qwen3MoeConfigFollowsQwen3MoeConfig() throws Exception {
+        // Qwen3-30B-A3B's published shape
+        String a3b = """
+                {"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": 2048, "intermediate_size": 6144,
+                 "moe_intermediate_size": 768, "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4,
+                 "head_dim": 128, "num_experts": 128, "num_experts_per_tok": 8, "norm_topk_prob": true, "decoder_sparse_step": 1,
+                 "mlp_only_layers": [], "output_router_logits": false, "router_aux_loss_coef": 0.001, "vocab_size": 151936,
+                 "rope_theta": 1000000.0, "max_position_embeddings": 40960, "tie_word_embeddings": false, "use_sliding_window": false,
+                 "sliding_window": null, "max_window_layers": 48, "bos_token_id": 151643, "eos_token_id": 151645,
+                 "torch_dtype": "bfloat16" %s}
+                """;
+        Qwen2Config c = (Qwen2Config) Architectures.parseConfig(a3b.formatted(""), "a3b.json");
+        assertEquals(Qwen2Config.QWEN3_MOE, c.architecture());
+        assertTrue(c.qkNorm() && !c.qkvBias());
+        var moe = c.moe();
+        assertEquals(new org.jtune.models.config.MoeConfig(128, 8, 768, true, 1, List.of()), moe);
+        for (int l = 0; l < 48; l++) assertTrue(moe.sparse(l), "every layer sparse: " + l);
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        assertEquals(0.001, c.extra().get("router_aux_loss_coef"), "unmodelled keys are kept");
+
+        String small = """
+                {"model_type": "qwen3_moe", "hidden_size": 48, "intermediate_size": 64, "num_hidden_layers": 4,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "num_experts": 5 %s}
+                """;
+        Qwen2Config d = (Qwen2Config) Architectures.parseConfig(
+                small.formatted(", \"num_experts_per_tok\": 2, \"decoder_sparse_step\": 2, \"mlp_only_layers\": [3]"), "s.json");
+        assertEquals(Qwen2Config.QWEN3_MOE, d.architecture(), "model_type qwen3_moe picks the family");
+        assertEquals(12, d.headDim(), "Qwen3MoeConfig's head_dim default is hidden/heads, not Qwen3's 128");
+        assertFalse(d.moe().normalizeTopK(), "norm_topk_prob defaults to false");
+        assertArrayEquals(new boolean[] {false, true, false, false},
+                new boolean[] {d.moe().sparse(0), d.moe().sparse(1), d.moe().sparse(2), d.moe().sparse(3)},
+                "sparse where (l + 1) % decoder_sparse_step == 0, except mlp_only_layers");
+        try (var m = Architectures.random(d, new org.jtune.tensor.Rng(1), 0.02f)) {
+            var names = m.weights().named().keySet();
+            assertTrue(names.contains("model.layers.0.mlp.gate_proj.weight") && names.contains("model.layers.3.mlp.down_proj.weight"));
+            assertArrayEquals(new int[] {5, 48}, m.weights().get("model.layers.1.mlp.gate.weight").shape(), "the router");
+            assertArrayEquals(new int[] {768, 48}, m.weights().get("model.layers.1.mlp.experts.4.up_proj.weight").shape(),
+                    "moe_intermediate_size defaults to 768");
+            assertFalse(names.contains("model.layers.1.mlp.gate_proj.weight"));
+        }
+        assertMessage(small.formatted(""), "num_experts_per_tok must be in [1, 5], got 8");
+        assertMessage(small.formatted(", \"num_experts_per_tok\": 2, \"mlp_only_layers\": 3"), "\"mlp_only_layers\": must be a list of integers");
+    }
+
+    @Test
     void gemma3ConfigFollowsGemma3TextConfig() throws Exception {
         String json = """
                 {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 1152, "intermediate_size": 6912,

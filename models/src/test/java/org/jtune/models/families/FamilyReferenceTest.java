@@ -25,10 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Qwen2, Qwen3, Phi-3, Gemma 3 and SmolLM3 against an independent float64 PyTorch implementation
+ * Qwen2, Qwen3, Qwen3-MoE, Phi-3, Gemma 3 and SmolLM3 against an independent float64 PyTorch implementation
  * (bench/peers/families/families_reference.py) on tiny random checkpoints with odd sizes (hidden
  * 60, 56 and 84, vocab 227, 229 and 211, GQA 6:3 and 6:2, Qwen2 with per-layer sliding windows and tied
- * head, Qwen3 with per-head q/k norms and a head_dim (14) that is not hidden/heads, Gemma 3 with sliding and full
+ * head, Qwen3 with per-head q/k norms and a head_dim (14) that is not hidden/heads, Qwen3-MoE with 6 experts, 2 per token
+ * (normalised), beside a dense layer (mlp_only_layers; its smallest router margin is checked so that float32 routes as
+ * float64 does), Gemma 3 with sliding and full
  * layers alternating (local and global RoPE bases, linear scaling on the global one), (1 + w) norms around attention and
  * MLP, GELU-tanh gates, query_pre_attn_scalar 12 against head_dim 16 and soft-capped logits, SmolLM3 with every second
  * layer attending without RoPE, Phi-3 with partial rotary, LongRoPE short and long factors and a sliding window): greedy ids
@@ -56,6 +58,16 @@ class FamilyReferenceTest {
     @Test
     void qwen3MatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
         live("qwen3", tmp);
+    }
+
+    @Test
+    void qwen3MoeMatchesItsReference(@TempDir Path tmp) throws Exception {
+        check("qwen3_moe", tmp);
+    }
+
+    @Test
+    void qwen3MoeMatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
+        live("qwen3_moe", tmp);
     }
 
     @Test
@@ -105,6 +117,10 @@ class FamilyReferenceTest {
             assertEquals(new java.util.TreeSet<>(expectedNames), new java.util.TreeSet<>(shapes.keySet()), family + ": the Hugging Face name table");
             for (String n : expectedNames) assertArrayEquals(ints(ref.get("shapes").get(n)), shapes.get(n), family + ": shape of " + n);
 
+            if (ref.has("min_router_margin")) {
+                // a float32 router probability is within ~1e-7 of float64's: a wider gap means both choose the same experts
+                assertTrue(ref.get("min_router_margin").asDouble() > 1e-5, family + ": the reference routes some token at a near tie");
+            }
             assertArrayEquals(ints(ref.get("greedy")), greedy(model, ints(ref.get("prompt"))), family + ": greedy ids over 64 tokens");
 
             double worst = 0;

@@ -189,7 +189,7 @@ class GgufFamiliesTest {
         return new Qwen2Config(g.architecture(), f.modelType(), g.hiddenSize(), g.intermediateSize(), g.numHiddenLayers(), g.numAttentionHeads(),
                 g.numKeyValueHeads(), g.headDim(), g.ropeTheta(), g.ropeScaling(), f.rmsNormEps(), g.tieWordEmbeddings(), g.useSlidingWindow(),
                 f.slidingWindowSize(), f.maxWindowLayers(), g.layerTypes(), g.maxPositionEmbeddings(), g.vocabSize(), f.bosTokenIds(),
-                g.eosTokenIds(), f.torchDtype(), g.attentionBias(), f.extra());
+                g.eosTokenIds(), f.torchDtype(), g.attentionBias(), g.moe(), f.extra());
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jtune.JtuneException;
 import org.jtune.models.CausalLM;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.lora.LoraLinear;
 import org.jtune.models.weights.Weight;
 import org.jtune.tensor.DType;
@@ -48,7 +49,8 @@ import org.jtune.tensor.Tensor;
  * retains ({@code MemoryPlanTest}); the backward count and the runtime constant against measured peaks of whole
  * steps (bench/RESULTS.md: `bench train`, `bench qlora`, on the stories15M, TinyLlama-1.1B and Mistral-7B shapes).
  * Llama-family layers (Llama, Mistral, Qwen2, Qwen3, Phi-3, Gemma 3: the same saved values and each family's extra ones,
- * Phi-3's fused projections included)
+ * Phi-3's fused projections included; a mixture of experts with f the k routed experts' width and the adapters of an expert
+ * counted for the share k / E of the tokens it sees)
  * are what the per-layer count describes. Host memory only: a run on a device keeps its activations there.
  */
 public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableBytes, long forwardEndBytes, long backwardBytes,
@@ -72,17 +74,22 @@ public record MemoryPlan(long weightBytes, long heapWeightBytes, long trainableB
         long d = c.hiddenSize(), layers = c.numHiddenLayers(), q = (long) c.numAttentionHeads() * c.headDim(),
                 kv = (long) c.numKeyValueHeads() * c.headDim(), vocab = c.vocabSize();
         long projectionValues = 0, loraValuesPerToken = 0, weightBytes = 0, heapWeightBytes = 0;
+        MoeConfig moe = c.moe();
         for (LoraLinear p : model.weights().projections()) {
             projectionValues += (long) p.inFeatures() * p.outFeatures();
-            for (var pair : p.adapters().values()) loraValuesPerToken += pair.rank() + (pair.magnitude() != null ? p.outFeatures() : 0);
+            long perToken = 0;
+            for (var pair : p.adapters().values()) perToken += pair.rank() + (pair.magnitude() != null ? p.outFeatures() : 0);
+            // an expert's adapter sees the k of E tokens' rows routed to it
+            loraValuesPerToken += moe != null && MoeConfig.expertWeight(p.name()) ? perToken * moe.expertsPerToken() / moe.numExperts() : perToken;
         }
         for (Weight wt : model.weights().all()) {
             Tensor t = wt.value().value();
             weightBytes += heldBytes(t);
             if (t.storage().isHost() && t.storage().segment().heapBase().isPresent()) heapWeightBytes += heldBytes(t);
         }
-        // f from the projections' sizes: per layer d·(q + 2·kv) + q·d + 3·d·f (fused or not)
-        long f = Math.max(0, (projectionValues / Math.max(1, layers) - d * (2 * q + 2 * kv)) / (3 * d));
+        // f from the projections' sizes: per layer d·(q + 2·kv) + q·d + 3·d·f (fused or not); a mixture's from its config
+        long f = moe != null ? moe.meanTokenWidth(c.intermediateSize(), (int) layers)
+                : Math.max(0, (projectionValues / Math.max(1, layers) - d * (2 * q + 2 * kv)) / (3 * d));
         long n = w.tokens;
         long layer = n * (4 * d + 2 * q + 2 * kv + c.numAttentionHeads() + 3 * f + c.extraSavedValuesPerToken(f))
                 + n * loraValuesPerToken / Math.max(1, layers);

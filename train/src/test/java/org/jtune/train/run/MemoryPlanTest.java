@@ -95,6 +95,21 @@ class MemoryPlanTest {
     }
 
     @Test
+    void mixtureLayersKeepTheRoutedRowsOfTheirExperts() throws Exception {
+        // 8 experts, 2 per token, one dense layer among four: counting every expert's width or adapters would be 4× off
+        ModelConfig moe = org.jtune.models.arch.Architectures.parseConfig("""
+                {"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": 128, "intermediate_size": 352,
+                 "moe_intermediate_size": 96, "num_experts": 8, "num_experts_per_tok": 2, "norm_topk_prob": true, "mlp_only_layers": [3],
+                 "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 64, "vocab_size": 256,
+                 "max_position_embeddings": 256}
+                """, "moe.json");
+        long[] retained = new long[1];
+        MemoryPlan plan = planAndMeasure(moe, false, retained);
+        double ratio = (double) retained[0] / plan.forwardEndBytes();
+        assertTrue(ratio > 0.95 && ratio < 1.05, "retained " + retained[0] + " B against the plan's " + plan.forwardEndBytes() + " B: " + ratio);
+    }
+
+    @Test
     void gemma3LayersKeepTheirExtraNormsAndGate() throws Exception {
         // query_pre_attn_scalar 32 against head_dim 64: the scaled queries are kept too
         ModelConfig gemma3 = org.jtune.models.arch.Architectures.parseConfig("""
