@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2, Qwen3 (dense and MoE), Phi-3, Gemma 3 (text) and SmolLM3 decoders, and
-the tiny random checkpoints jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense and MoE), Mixtral, Phi-3, Gemma 3 (text) and SmolLM3 decoders,
+and the tiny random checkpoints jtune's family tests use.
 
 Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 / modeling_qwen3_moe /
-modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 / configuration_qwen3_moe /
-configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
+modeling_mixtral / modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 /
+configuration_qwen3_moe / configuration_mixtral / configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | qwen3_moe | phi3 | gemma3 | smollm3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | qwen3_moe | mixtral | phi3 | gemma3 | smollm3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
   reference DIR [--json F]   run the reference on a checkpoint folder (any config of these families, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
@@ -36,7 +36,9 @@ before RoPE; head_dim defaults to 128. Qwen3-MoE: Qwen3's attention (head_dim de
 is sparse unless l is in mlp_only_layers or (l + 1) % decoder_sparse_step != 0: p = softmax(x @ mlp.gate^T) in float, the
 num_experts_per_tok most probable experts per token (divided by their sum when norm_topk_prob), and the layer's MLP is the
 sum of those experts' SwiGLU MLPs (mlp.experts.E.{gate,up,down}_proj) times their weights; the reference reports the
-smallest gap between the k-th and (k+1)-th probability it met (a choice jtune's float32 could make otherwise). Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
+smallest gap between the k-th and (k+1)-th probability it met (a choice jtune's float32 could make otherwise). Mixtral:
+Llama's attention within sliding_window (when set), and every layer sparse as Qwen3-MoE's with norm_topk_prob, the
+router block_sparse_moe.gate and experts block_sparse_moe.experts.E.w1 (gate), w3 (up), w2 (down). Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
 (1 + w); per layer x = norm_in(h), q/k per-head norms before RoPE, scores scaled by query_pre_attn_scalar^-1/2,
 h += norm_post_attn(o_proj(attn)), h += norm_post_ffn(down(gelu_tanh(gate) * up)) over norm_pre_ffn(h); a
 sliding layer (layer_types, else every sliding_window_pattern-th layer full) attends within the window with
@@ -101,6 +103,15 @@ TINY = {
         "tie_word_embeddings": True, "attention_bias": False, "use_sliding_window": False,
         "sliding_window": None, "max_window_layers": 3, "hidden_act": "silu",
         "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+    },
+    "mixtral": {
+        "architectures": ["MixtralForCausalLM"], "model_type": "mixtral",
+        "hidden_size": 48, "intermediate_size": 30, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 1, "vocab_size": 237,
+        "num_local_experts": 5, "num_experts_per_tok": 2, "router_jitter_noise": 0.0, "output_router_logits": False,
+        "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-5, "sliding_window": 11,
+        "tie_word_embeddings": False, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+        "torch_dtype": "float32",
     },
     "gemma3": {
         "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
@@ -185,13 +196,26 @@ def head_dim(c):
 
 
 QWEN3_LIKE = ("qwen3", "qwen3_moe")
-LLAMA_LIKE = ("qwen2", "qwen3", "qwen3_moe", "smollm3")
+LLAMA_LIKE = ("qwen2", "qwen3", "qwen3_moe", "mixtral", "smollm3")
 
 
 def sparse(c, l):
+    if c["model_type"] == "mixtral":
+        return True
     if c["model_type"] != "qwen3_moe" or c.get("num_experts", 128) <= 0:
         return False
     return l not in (c.get("mlp_only_layers") or []) and (l + 1) % c.get("decoder_sparse_step", 1) == 0
+
+
+def moe_shape(c):
+    """(experts, per token, expert width, normalised, router name, gate / up / down name patterns) of a sparse layer."""
+    if c["model_type"] == "mixtral":
+        b = "block_sparse_moe."
+        return (c.get("num_local_experts", 8), c.get("num_experts_per_tok", 2), c["intermediate_size"], True,
+                b + "gate.weight", b + "experts.%d.w1.weight", b + "experts.%d.w3.weight", b + "experts.%d.w2.weight")
+    return (c.get("num_experts", 128), c.get("num_experts_per_tok", 8), c.get("moe_intermediate_size", 768),
+            c.get("norm_topk_prob", False), "mlp.gate.weight", "mlp.experts.%d.gate_proj.weight",
+            "mlp.experts.%d.up_proj.weight", "mlp.experts.%d.down_proj.weight")
 
 
 def gemma_layer_types(c):
@@ -254,12 +278,12 @@ def shapes(c):
         out[p + "self_attn.o_proj.weight"] = [d, q]
         out[p + "post_attention_layernorm.weight"] = [d]
         if sparse(c, l):
-            e, fe = c.get("num_experts", 128), c.get("moe_intermediate_size", 768)
-            out[p + "mlp.gate.weight"] = [e, d]
+            e, _, fe, _, router, gate, up, down = moe_shape(c)
+            out[p + router] = [e, d]
             for j in range(e):
-                out[p + "mlp.experts.%d.gate_proj.weight" % j] = [fe, d]
-                out[p + "mlp.experts.%d.up_proj.weight" % j] = [fe, d]
-                out[p + "mlp.experts.%d.down_proj.weight" % j] = [d, fe]
+                out[p + gate % j] = [fe, d]
+                out[p + up % j] = [fe, d]
+                out[p + down % j] = [d, fe]
             continue
         if c["model_type"] in LLAMA_LIKE:
             out[p + "mlp.gate_proj.weight"] = [f, d]
@@ -381,7 +405,7 @@ class Rope:
 
 
 def layer_window(c, l):
-    if c["model_type"] == "phi3":
+    if c["model_type"] in ("phi3", "mixtral"):
         return c.get("sliding_window") or 0
     if not c.get("use_sliding_window", False) or c.get("sliding_window") is None:
         return 0
@@ -443,14 +467,14 @@ ROUTER_MARGINS = []
 
 
 def experts(c, p, pre, x):
-    """A Qwen3-MoE sparse layer's MLP over x [T, D]: each token to its k most probable experts, weighted."""
-    e, k = c.get("num_experts", 128), c.get("num_experts_per_tok", 8)
-    probs = torch.softmax(x @ p[pre + "mlp.gate.weight"].T, dim=-1)
+    """A sparse layer's MLP over x [T, D]: each token to its k most probable experts, weighted."""
+    e, k, _, normalised, router, gate, up, down = moe_shape(c)
+    probs = torch.softmax(x @ p[pre + router].T, dim=-1)
     weights, chosen = torch.topk(probs, k, dim=-1)
     if k < e:
         ordered = torch.sort(probs.detach(), dim=-1, descending=True).values
         ROUTER_MARGINS.append(float((ordered[:, k - 1] - ordered[:, k]).min()))
-    if c.get("norm_topk_prob", False):
+    if normalised:
         weights = weights / weights.sum(dim=-1, keepdim=True)
     out = torch.zeros_like(x)
     for j in range(e):
@@ -458,9 +482,9 @@ def experts(c, p, pre, x):
         if tokens.numel() == 0:
             continue
         xe = x[tokens]
-        g = xe @ p[pre + "mlp.experts.%d.gate_proj.weight" % j].T
-        u = xe @ p[pre + "mlp.experts.%d.up_proj.weight" % j].T
-        y = (torch.nn.functional.silu(g) * u) @ p[pre + "mlp.experts.%d.down_proj.weight" % j].T
+        g = xe @ p[pre + gate % j].T
+        u = xe @ p[pre + up % j].T
+        y = (torch.nn.functional.silu(g) * u) @ p[pre + down % j].T
         out = out.index_add(0, tokens, y * weights[tokens, slots, None])
     return out
 
@@ -534,8 +558,9 @@ def forward(c, p, ids):
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "qwen3", "qwen3_moe", "phi3", "gemma3_text", "smollm3"):
-        raise ValueError("model_type %r: this reference runs qwen2, qwen3, qwen3_moe, phi3, gemma3_text and smollm3" % c.get("model_type"))
+    if c.get("model_type") not in ("qwen2", "qwen3", "qwen3_moe", "mixtral", "phi3", "gemma3_text", "smollm3"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3, qwen3_moe, mixtral, phi3, gemma3_text and smollm3"
+                         % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}
 

@@ -17,8 +17,10 @@ import org.jtune.JtuneException;
  * unchanged, so a merged or exported model keeps its config). Build one in code with
  * {@link #builder()}.
  *
- * @param architecture        {@link #LLAMA}, {@link #MISTRAL} or {@link #SMOLLM3} (a Llama whose every fourth layer, by
+ * @param architecture        {@link #LLAMA}, {@link #MISTRAL}, {@link #MIXTRAL} (Mistral with a {@link #moe} mixture of
+ *                            experts in place of every MLP) or {@link #SMOLLM3} (a Llama whose every fourth layer, by
  *                            default, attends without RoPE: {@link #noRopeLayers})
+ * @param intermediateSize    the MLP's width; Mixtral's experts' width
  * @param numKeyValueHeads    key/value heads (grouped-query attention); equals the query heads for MHA
  * @param headDim             per-head width; hidden/heads unless config.json sets head_dim explicitly
  * @param ropeScaling         null for plain RoPE
@@ -28,6 +30,7 @@ import org.jtune.JtuneException;
  * @param torchDtype          the checkpoint's dtype name ("bfloat16", "float16", "float32") or null
  * @param noRopeLayers        SmolLM3's no_rope_layers: per layer 1 (rotate queries and keys) or 0 (no position encoding);
  *                            null for the other architectures (every layer rotates)
+ * @param moe                 Mixtral's experts (num_local_experts, num_experts_per_tok), null for the dense architectures
  * @param extra               every other config.json key, in JSON form (maps, lists, strings, numbers, booleans, nulls)
  */
 public record LlamaConfig(
@@ -50,13 +53,15 @@ public record LlamaConfig(
         List<Integer> eosTokenIds,
         String torchDtype,
         List<Integer> noRopeLayers,
+        MoeConfig moe,
         Map<String, Object> extra) implements ModelConfig {
 
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String MISTRAL = "MistralForCausalLM";
     public static final String SMOLLM3 = "SmolLM3ForCausalLM";
+    public static final String MIXTRAL = "MixtralForCausalLM";
     /** Architectures this record can describe. */
-    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL, SMOLLM3);
+    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL, MIXTRAL, SMOLLM3);
     /** Values accepted for torch_dtype. */
     public static final Set<String> TORCH_DTYPES = Set.of("float32", "float16", "bfloat16");
 
@@ -66,6 +71,9 @@ public record LlamaConfig(
                     + String.join(", ", SUPPORTED_ARCHITECTURES) + ")");
         }
         if (modelType == null || modelType.isBlank()) throw new IllegalArgumentException("model_type must be set");
+        if ((moe != null) != architecture.equals(MIXTRAL)) {
+            throw new IllegalArgumentException(architecture.equals(MIXTRAL) ? "a Mixtral config needs its experts" : architecture + " has no experts");
+        }
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
         positive("num_hidden_layers", numHiddenLayers);
@@ -140,8 +148,9 @@ public record LlamaConfig(
         org.jtune.io.AtomicFile.writeString(file, toJson());
     }
 
-    public boolean isMistral() {
-        return architecture.equals(MISTRAL);
+    /** Whether config.json carries a sliding_window (Mistral and Mixtral; null there means full attention). */
+    public boolean hasWindowKey() {
+        return architecture.equals(MISTRAL) || architecture.equals(MIXTRAL);
     }
 
     /** Query heads sharing one key/value head. */
@@ -184,6 +193,7 @@ public record LlamaConfig(
         b.eosTokenIds = eosTokenIds;
         b.torchDtype = torchDtype;
         b.noRopeLayers = noRopeLayers;
+        b.moe = moe;
         b.extra = extra;
         return b;
     }
@@ -209,6 +219,7 @@ public record LlamaConfig(
         private List<Integer> eosTokenIds = List.of(2);
         private String torchDtype;
         private List<Integer> noRopeLayers;
+        private MoeConfig moe;
         private Map<String, Object> extra = Map.of();
 
         private Builder() {}
@@ -233,6 +244,7 @@ public record LlamaConfig(
         public Builder torchDtype(String v) { torchDtype = v; return this; }
         public Builder extra(Map<String, Object> v) { extra = v; return this; }
         public Builder noRopeLayers(List<Integer> v) { noRopeLayers = v; return this; }
+        public Builder moe(MoeConfig v) { moe = v; return this; }
 
         /** The validated config; IllegalArgumentException naming the config.json field when a value is wrong. */
         public LlamaConfig build() {
@@ -245,10 +257,15 @@ public record LlamaConfig(
                 }
                 hd = hiddenSize / numAttentionHeads;
             }
-            String type = modelType != null ? modelType : architecture.equals(MISTRAL) ? "mistral" : architecture.equals(SMOLLM3) ? "smollm3" : "llama";
+            String type = modelType != null ? modelType : switch (architecture) {
+                case MISTRAL -> "mistral";
+                case MIXTRAL -> "mixtral";
+                case SMOLLM3 -> "smollm3";
+                default -> "llama";
+            };
             return new LlamaConfig(architecture, type, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv,
                     hd, ropeTheta, ropeScaling, rmsNormEps, tieWordEmbeddings, slidingWindow, maxPositionEmbeddings,
-                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, noRopeLayers, extra);
+                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, noRopeLayers, moe, extra);
         }
     }
 }

@@ -35,6 +35,8 @@ final class LlamaConfigJson {
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "rope_scaling",
             "rms_norm_eps", "tie_word_embeddings", "max_position_embeddings", "vocab_size", "bos_token_id",
             "eos_token_id", "torch_dtype", "dtype", "attention_bias", "mlp_bias", "hidden_act");
+    /** Mixtral's experts (router_jitter_noise, a training-time perturbation of the router's input, is kept but not applied). */
+    private static final Set<String> MIXTRAL_MODELLED = Set.of("num_local_experts", "num_experts_per_tok");
     /** SmolLM3's own keys (its windows: only use_sliding_window false is supported). */
     private static final Set<String> SMOLLM3_MODELLED = Set.of("no_rope_layers", "no_rope_layer_interval", "use_sliding_window", "sliding_window");
 
@@ -63,7 +65,7 @@ final class LlamaConfigJson {
         Fields f = new Fields(root, source);
 
         String architecture = architecture(f);
-        boolean mistral = architecture.equals(LlamaConfig.MISTRAL);
+        boolean mixtral = architecture.equals(LlamaConfig.MIXTRAL), mistral = architecture.equals(LlamaConfig.MISTRAL) || mixtral;
         String act = f.string("hidden_act");
         if (act != null && !act.equals("silu")) {
             throw f.error("hidden_act", "\"" + act + "\" is not supported (only silu, the SwiGLU activation)");
@@ -87,6 +89,7 @@ final class LlamaConfigJson {
         }
         Set<String> modelled = new LinkedHashSet<>(MODELLED);
         if (mistral) modelled.add("sliding_window");
+        if (mixtral) modelled.addAll(MIXTRAL_MODELLED);
         if (smollm3) modelled.addAll(SMOLLM3_MODELLED);
         Map<String, Object> extra = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
@@ -103,13 +106,14 @@ final class LlamaConfigJson {
                     .ropeScaling(ropeScaling(f))
                     .tieWordEmbeddings(f.bool("tie_word_embeddings", false))
                     .maxPositionEmbeddings(f.integer("max_position_embeddings", mistral ? 4096 * 32 : 2048))
-                    .ropeTheta(f.number("rope_theta", 10000.0))
+                    .ropeTheta(f.number("rope_theta", mixtral ? 1e6 : 10000.0))
                     .rmsNormEps(f.number("rms_norm_eps", 1e-6))
                     .bosTokenIds(f.ids("bos_token_id"))
                     .eosTokenIds(f.ids("eos_token_id"))
                     .torchDtype(dtype)
                     .slidingWindow(mistral ? f.integer("sliding_window") : null)
                     .noRopeLayers(noRope)
+                    .moe(mixtral ? MoeConfig.readMixtral(new ConfigFields(f.root, f.source), f.requiredInt("intermediate_size")) : null)
                     .extra(extra);
             String modelType = f.string("model_type");
             if (modelType != null) b.modelType(modelType);
@@ -129,8 +133,9 @@ final class LlamaConfigJson {
             String type = f.string("model_type");
             if ("llama".equals(type)) return LlamaConfig.LLAMA;
             if ("mistral".equals(type)) return LlamaConfig.MISTRAL;
+            if ("mixtral".equals(type)) return LlamaConfig.MIXTRAL;
             if ("smollm3".equals(type)) return LlamaConfig.SMOLLM3;
-            throw f.error("architectures", "missing, and model_type " + (type == null ? "is missing too" : "\"" + type + "\" is not llama or mistral"));
+            throw f.error("architectures", "missing, and model_type " + (type == null ? "is missing too" : "\"" + type + "\" is not llama, mistral, mixtral or smollm3"));
         }
         if (!arch.isArray() || arch.isEmpty()) throw f.error("architectures", "must be a non-empty list of class names");
         Set<String> names = new LinkedHashSet<>();
@@ -181,7 +186,11 @@ final class LlamaConfigJson {
             out.put("no_rope_layers", c.noRopeLayers());
             out.put("use_sliding_window", false);
         }
-        if (c.isMistral()) out.put("sliding_window", c.slidingWindow());
+        if (c.hasWindowKey()) out.put("sliding_window", c.slidingWindow());
+        if (c.moe() != null) {
+            out.put("num_local_experts", c.moe().numExperts());
+            out.put("num_experts_per_tok", c.moe().expertsPerToken());
+        }
         out.put("max_position_embeddings", c.maxPositionEmbeddings());
         out.put("vocab_size", c.vocabSize());
         out.put("bos_token_id", ids(c.bosTokenIds()));

@@ -9,7 +9,6 @@ import org.jtune.autograd.Checkpoint;
 import org.jtune.autograd.NoGrad;
 import org.jtune.autograd.RmsNorm;
 import org.jtune.autograd.Rope;
-import org.jtune.autograd.SwiGlu;
 import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
@@ -18,6 +17,9 @@ import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
 import org.jtune.models.decoder.DecoderModel;
+import org.jtune.models.decoder.FeedForward;
+import org.jtune.models.decoder.GatedMlp;
+import org.jtune.models.decoder.SparseMoe;
 import org.jtune.models.decoder.TokenEmbeddings;
 import org.jtune.models.lora.AdapterRouting;
 import org.jtune.models.lora.Adapters;
@@ -25,12 +27,14 @@ import org.jtune.models.lora.LoraLinear;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightSource;
 import org.jtune.models.weights.WeightTable;
+import org.jtune.tensor.AttentionMask;
 import org.jtune.tensor.BufferPool;
 import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
 /**
- * The Llama / Mistral decoder (LlamaForCausalLM, MistralForCausalLM):
+ * The Llama / Mistral decoder (LlamaForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, and MixtralForCausalLM, whose MLP is
+ * a {@link SparseMoe} of experts block_sparse_moe.experts.E.{w1, w3, w2} (gate, up, down) routed by block_sparse_moe.gate):
  * <pre>
  *   h = embed_tokens[ids]
  *   per layer:  x = input_layernorm(h),           h = h + o_proj(attention(rope(q_proj(x)), rope(k_proj(x)), v_proj(x)))
@@ -52,15 +56,17 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             LoraLinear v,         // (kvHeads·headDim, dim)
             LoraLinear o,         // (dim, heads·headDim)
             Weight postNorm,      // (dim)
-            LoraLinear gate,      // (hidden, dim)
-            LoraLinear up,        // (hidden, dim)
-            LoraLinear down) {}   // (dim, hidden)
+            FeedForward mlp) {}   // dense (hidden) or Mixtral's experts
 
     /** How a layer's queries meet keys and values: the whole batch under a mask, or each sequence against its cache. */
     @FunctionalInterface
     private interface Attend {
         Variable apply(int layer, Variable q, Variable k, Variable v);
     }
+
+    /** Where MixtralForCausalLM keeps a layer's router and experts: w1 is the gate, w3 the up and w2 the down projection. */
+    private static final SparseMoe.Names MIXTRAL_EXPERTS = new SparseMoe.Names("block_sparse_moe.gate.weight",
+            "block_sparse_moe.experts.%d.w1.weight", "block_sparse_moe.experts.%d.w3.weight", "block_sparse_moe.experts.%d.w2.weight");
 
     private final List<Layer> layers = new ArrayList<>();
     private final Weight norm;          // (dim)
@@ -82,9 +88,8 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
                     table.projection(p + "self_attn.v_proj.weight", kv, dim),
                     table.projection(p + "self_attn.o_proj.weight", dim, q),
                     table.add(p + "post_attention_layernorm.weight", Weight.Role.NORM, dim),
-                    table.projection(p + "mlp.gate_proj.weight", hidden, dim),
-                    table.projection(p + "mlp.up_proj.weight", hidden, dim),
-                    table.projection(p + "mlp.down_proj.weight", dim, hidden)));
+                    c.moe() != null ? SparseMoe.declare(table, p, MIXTRAL_EXPERTS, c.moe(), dim)
+                            : GatedMlp.declare(table, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight", p + "mlp.down_proj.weight", dim, hidden)));
         }
         norm = table.add("model.norm.weight", Weight.Role.NORM, dim);
         LoraLinear lmHead;
@@ -117,10 +122,12 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
         Variable h = pass.embedded(tokens.embed(ids, routing));
+        // Mistral's and Mixtral's window applies whatever mask the caller built (callers that know it set the same)
+        AttentionMask mask = config.slidingWindow() == null ? pass.mask() : pass.mask().withWindow(config.slidingWindow());
         for (int l = 0; l < depth; l++) {
             int layer = l;
             h = Checkpoint.apply(pass.checkpointing(), pass.dropout(),
-                    in -> block(layer, in[0], positions, routing, pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, pass.mask())), h);
+                    in -> block(layer, in[0], positions, routing, pass.dropout(), (i, q, k, v) -> Attention.apply(q, k, v, mask)), h);
         }
         return depth == layers.size() ? RmsNorm.apply(h, norm.value(), eps) : h;
     }
@@ -140,8 +147,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         Variable a = attend.apply(l, q, k, v).reshape(b, t, config.queryDim());
         Variable res = Arithmetic.add(in, y.o().apply(a, r, dropout));
         Variable x2 = RmsNorm.apply(res, y.postNorm().value(), eps);
-        Variable mlp = SwiGlu.apply(y.gate().apply(x2, r, dropout), y.up().apply(x2, r, dropout));
-        return Arithmetic.add(res, y.down().apply(mlp, r, dropout));
+        return Arithmetic.add(res, y.mlp().apply(x2, r, dropout));
     }
 
     @Override

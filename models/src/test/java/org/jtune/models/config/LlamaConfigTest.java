@@ -107,10 +107,10 @@ class LlamaConfigTest {
         assertEquals(32000, t.vocabSize());
         assertEquals("bfloat16", t.torchDtype());
         assertFalse(t.tieWordEmbeddings());
-        assertFalse(t.isMistral());
+        assertFalse(t.hasWindowKey());
 
         LlamaConfig m = LlamaConfig.load(SharedData.require("hf/mistral-7b-instruct-v0.3/config.json"));
-        assertTrue(m.isMistral());
+        assertTrue(m.hasWindowKey());
         assertEquals("mistral", m.modelType());
         assertEquals(4096, m.hiddenSize());
         assertEquals(14336, m.intermediateSize());
@@ -129,7 +129,7 @@ class LlamaConfigTest {
         Path gpt2Config = SharedData.require("hf/gpt2/config.json");
         JtuneException phi = assertThrows(JtuneException.class, () -> LlamaConfig.load(phiConfig));
         assertTrue(phi.getMessage().contains("field \"architectures\": Phi3ForCausalLM is not supported (supported: "
-                + "LlamaForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM)"), phi.getMessage());
+                + "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, SmolLM3ForCausalLM)"), phi.getMessage());
         assertTrue(phi.getMessage().contains("phi-3-mini-128k-instruct/config.json"), phi.getMessage());
         JtuneException gpt2 = assertThrows(JtuneException.class, () -> LlamaConfig.load(gpt2Config));
         assertTrue(gpt2.getMessage().contains("GPT2LMHeadModel is not supported"), gpt2.getMessage());
@@ -154,7 +154,7 @@ class LlamaConfigTest {
             n.remove("architectures");
             n.put("model_type", "mistral");
         });
-        assertTrue(fromType.isMistral());
+        assertEquals(LlamaConfig.MISTRAL, fromType.architecture());
         assertEquals(131072, fromType.maxPositionEmbeddings());
         assertEquals("bfloat16", parse(n -> n.put("dtype", "bfloat16")).torchDtype());
     }
@@ -219,7 +219,7 @@ class LlamaConfigTest {
         assertTrue(rejected(n -> {
             n.remove("architectures");
             n.put("model_type", "gpt2");
-        }).contains("\"architectures\": missing, and model_type \"gpt2\" is not llama or mistral"));
+        }).contains("\"architectures\": missing, and model_type \"gpt2\" is not llama, mistral, mixtral or smollm3"));
         assertTrue(rejected(n -> {
             n.put("architectures", "MistralForCausalLM");
         }).contains("\"architectures\""));

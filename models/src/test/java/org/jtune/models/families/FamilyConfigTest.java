@@ -123,6 +123,32 @@ class FamilyConfigTest {
     }
 
     @Test
+    void mixtralConfigFollowsMixtralConfig() throws Exception {
+        // Mixtral-8x7B's published shape
+        String mixtral = """
+                {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "hidden_size": 4096, "intermediate_size": 14336,
+                 "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "num_local_experts": 8,
+                 "num_experts_per_tok": 2, "router_aux_loss_coef": 0.02, "output_router_logits": false, "vocab_size": 32000,
+                 "max_position_embeddings": 32768, "rms_norm_eps": 1e-05, "sliding_window": null, "tie_word_embeddings": false,
+                 "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "bfloat16" %s}
+                """;
+        var c = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(mixtral.formatted(""), "mixtral.json");
+        assertEquals(org.jtune.models.config.LlamaConfig.MIXTRAL, c.architecture());
+        assertEquals(new org.jtune.models.config.MoeConfig(8, 2, 14336, true, 1, List.of()), c.moe(), "intermediate_size is each expert's");
+        assertEquals(1e6, c.ropeTheta(), "MixtralConfig's rope_theta default");
+        assertNull(c.slidingWindow());
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        var windowed = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(
+                mixtral.formatted(", \"rope_theta\": 10000.0").replace("\"sliding_window\": null", "\"sliding_window\": 4096")
+                        .replace("\"architectures\": [\"MixtralForCausalLM\"], ", ""), "w.json");
+        assertEquals(org.jtune.models.config.LlamaConfig.MIXTRAL, windowed.architecture(), "model_type mixtral picks the family");
+        assertEquals(4096, windowed.slidingWindow());
+        assertEquals(windowed, Architectures.parseConfig(windowed.toJson(), "again.json"));
+        assertMessage(mixtral.formatted(", \"num_local_experts\": 1").replace("\"num_local_experts\": 8,", ""),
+                "num_experts_per_tok must be in [1, 1], got 2");
+    }
+
+    @Test
     void gemma3ConfigFollowsGemma3TextConfig() throws Exception {
         String json = """
                 {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 1152, "intermediate_size": 6912,

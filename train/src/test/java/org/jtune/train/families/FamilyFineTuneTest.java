@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * LoRA and full fine-tuning of each added family through the real recipe path (FineTune), on tiny
  * random Qwen2, Qwen3 (head_dim 8 over 6 heads: q is 48 wide, the model 36), Qwen3-MoE (4 experts, 2 per token; each
- * expert's projections adapted, the router not), Gemma 3 (a sliding and a full layer) and
+ * expert's projections adapted, the router not), Mixtral (3 experts named w1/w3/w2, a sliding window), Gemma 3 (a sliding and a full layer) and
  * Phi-3 checkpoints with a byte-level tokenizer and a ChatML template: the loss
  * falls, the adapter uses PEFT's keys for the family's own modules (Phi-3's fused qkv_proj and
  * gate_up_proj; Qwen2's biases are not adapted), it reloads to the same function, merging it and
@@ -86,6 +86,19 @@ class FamilyFineTuneTest {
         // per layer q, k, v, o and each of the 4 experts' gate, up and down (the router is not adapted), A and B each
         run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
                 "base_model.model.model.layers.1.mlp.experts.3.down_proj.lora_A.weight", new int[] {4, 20}, 2 * (4 + 4 * 3) * 2);
+    }
+
+    @Test
+    void mixtralTrainsMergesAndReloads(@TempDir Path tmp) throws Exception {
+        Map<String, Object> config = Map.ofEntries(Map.entry("architectures", List.of("MixtralForCausalLM")), Map.entry("model_type", "mixtral"),
+                Map.entry("hidden_size", 36), Map.entry("intermediate_size", 22), Map.entry("num_local_experts", 3),
+                Map.entry("num_experts_per_tok", 2), Map.entry("num_hidden_layers", 2), Map.entry("num_attention_heads", 6),
+                Map.entry("num_key_value_heads", 2), Map.entry("sliding_window", 32), Map.entry("vocab_size", 259),
+                Map.entry("max_position_embeddings", 512), Map.entry("bos_token_id", 256), Map.entry("eos_token_id", 258),
+                Map.entry("torch_dtype", "float32"));
+        // Mixtral's experts name their projections w1 (gate), w3 (up) and w2 (down)
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "w1", "w3", "w2"),
+                "base_model.model.model.layers.0.block_sparse_moe.experts.2.w2.lora_B.weight", new int[] {36, 4}, 2 * (4 + 3 * 3) * 2);
     }
 
     @Test
