@@ -10,6 +10,8 @@
 //   {"op":"tokenize","text":"...","special":true}    -> {"ids":[...]}   (no BOS added; "special": parse
 //                                                       special-token text, as Hugging Face always does)
 //   {"op":"generate","ids":[1,403,...],"n":32}       -> {"ids":[...]}   (greedy, temperature 0, n new ids)
+//   {"op":"logits","ids":[1,403,...]}                -> {"logits":[[...],...]}  (the raw next-token logits after each
+//                                                       id, n_vocab values per position in token order)
 // Errors answer {"error":"..."}; llama.cpp's own log goes to stderr. One thread unless LLAMACPP_THREADS says
 // otherwise: on a busy machine llama.cpp's spinning worker threads made 392 tokens of stories260K take 141 s
 // with 2 threads against 2 s with 1.
@@ -38,7 +40,9 @@ try {
     process.exit(4);
 }
 const contextSize = Math.min(model.trainContextSize ?? 2048, 4096);
-const context = vocabOnly ? null : await model.createContext({contextSize, sequences: 1, threads: Number(process.env.LLAMACPP_THREADS ?? 1)});
+// an oracle keeps its KV cache in F32 (llama.cpp's default F16 would round every key and value to 11 bits)
+const context = vocabOnly ? null : await model.createContext({contextSize, sequences: 1, threads: Number(process.env.LLAMACPP_THREADS ?? 1),
+    experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32", flashAttention: false});
 const sequence = vocabOnly ? null : context.getSequence();
 
 async function answer(req) {
@@ -59,6 +63,20 @@ async function answer(req) {
                 }
             }
             return {ids: out};
+        }
+        case "logits": {
+            if (vocabOnly) return {error: "logits needs the weights (loaded with --vocab-only)"};
+            await sequence.clearHistory();
+            const results = await sequence.controlledEvaluate(req.ids.map(id => [id, {generateNext: {logits: true}}]));
+            const rows = [];
+            for (let i = 0; i < req.ids.length; i++) {
+                const map = results[i]?.next?.logits;
+                if (!map) return {error: "no logits for position " + i};
+                const row = new Array(map.size);
+                for (const [token, logit] of map) row[token] = logit;
+                rows.push(row);
+            }
+            return {logits: rows};
         }
         default:
             return {error: "unknown op " + req.op};

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.jtune.JtuneException;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.gemma3.Gemma3Config;
 import org.jtune.models.qwen2.Qwen2Config;
 import org.jtune.models.weights.WeightSource;
@@ -31,9 +32,10 @@ import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
 /**
- * A GGUF file (architecture llama, qwen2, qwen3 or gemma3) as a jtune model: its Hugging Face config from the
- * ARCH.* metadata (a {@link LlamaConfig}, a {@link Qwen2Config} for the Qwen architectures, a {@link Gemma3Config}), and its
- * tensors by Hugging Face name in their stored types, read in place from the mapping — F32/F16/BF16 as plain
+ * A GGUF file (architecture llama, qwen2, qwen3, qwen3moe or gemma3) as a jtune model: its Hugging Face config from the
+ * ARCH.* metadata (a {@link LlamaConfig} — Mixtral's when the file has experts —, a {@link Qwen2Config} for the Qwen
+ * architectures, a {@link Gemma3Config}), and its tensors by Hugging Face name in their stored types, read in place from
+ * the mapping (each expert's matrix a slice of its stacked tensor) — F32/F16/BF16 as plain
  * tensors, Q8_0/Q4_0/Q4_K/Q6_K as block-quantized ones ({@code DType.BLOCK}, no full-precision copy). Query
  * and key rows, which GGUF stores in llama.cpp's interleaved rotary order, are put back in Hugging Face order
  * (a copy of those two matrices' rows, in their stored type). {@link #describe} writes the config, tokenizer
@@ -79,9 +81,28 @@ public final class GgufModels {
         try {
             h = GgufNames.Hyperparameters.fromMetadata(m);
         } catch (JtuneException e) {
-            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2, qwen3 and gemma3 architectures)", e);
+            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2, qwen3, qwen3moe and gemma3 architectures)", e);
         }
         String a = h.architecture();
+        GgufNames.Experts experts;
+        try {
+            experts = GgufNames.Experts.fromMetadata(m);
+        } catch (JtuneException e) {
+            throw new JtuneException(f.path() + ": " + e.getMessage(), e);
+        }
+        MoeConfig moe = null;
+        if (experts != null) {
+            if (!a.equals(GgufNames.LLAMA) && !a.equals(GgufNames.QWEN3MOE)) throw new JtuneException(f.path() + ": " + a + " file with experts");
+            try {
+                // llama.cpp's llama (Mixtral) and qwen3moe graphs: softmax router, the chosen weights rescaled, experts in every layer
+                moe = new MoeConfig(toInt(f, experts.count(), a + GgufNames.Experts.COUNT), toInt(f, experts.used(), a + GgufNames.Experts.USED),
+                        toInt(f, experts.feedForwardLength(), a + GgufNames.Experts.FEED_FORWARD_LENGTH), true, 1, List.of());
+            } catch (IllegalArgumentException e) {
+                throw new JtuneException(f.path() + ": " + e.getMessage(), e);
+            }
+        } else if (a.equals(GgufNames.QWEN3MOE)) {
+            throw new JtuneException(f.path() + ": metadata " + a + GgufNames.Experts.COUNT + " is missing");
+        }
         long vocab = h.vocabSize() > 0 ? h.vocabSize() : m.has("tokenizer.ggml.tokens") ? m.getStrings("tokenizer.ggml.tokens").length : -1;
         if (vocab <= 0) throw new JtuneException(f.path() + ": neither " + a + ".vocab_size nor tokenizer.ggml.tokens gives the vocabulary size");
         int bos = m.has("tokenizer.ggml.bos_token_id") ? m.getInt("tokenizer.ggml.bos_token_id") : 1;
@@ -93,7 +114,8 @@ public final class GgufModels {
         boolean tied = !f.hasTensor("output.weight");
         var scaling = GgufRopeScaling.read(f, a, headDim, h.ropeFreqBase());
         if (a.equals(GgufNames.LLAMA)) {
-            return LlamaConfig.builder().architecture(LlamaConfig.LLAMA).modelType("llama").hiddenSize(dim).intermediateSize(ffn)
+            return LlamaConfig.builder().architecture(moe != null ? LlamaConfig.MIXTRAL : LlamaConfig.LLAMA).modelType(moe != null ? "mixtral" : "llama")
+                    .moe(moe).hiddenSize(dim).intermediateSize(ffn)
                     .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
                     .ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                     .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
@@ -110,7 +132,8 @@ public final class GgufModels {
                 throw new JtuneException(f.path() + ": " + e.getMessage(), e);
             }
         }
-        Qwen2Config.Builder b = a.equals(GgufNames.QWEN3) ? Qwen2Config.builder().qwen3() : Qwen2Config.builder();
+        Qwen2Config.Builder b = a.equals(GgufNames.QWEN3) ? Qwen2Config.builder().qwen3()
+                : a.equals(GgufNames.QWEN3MOE) ? Qwen2Config.builder().qwen3Moe(moe) : Qwen2Config.builder();
         return b.hiddenSize(dim).intermediateSize(ffn).numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads)
                 .headDim(headDim).ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                 .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
@@ -126,7 +149,21 @@ public final class GgufModels {
     public static WeightSource weights(GgufFile f, ModelConfig c) throws JtuneException {
         String arch = f.metadata().getString("general.architecture");
         Map<String, GgufTensorInfo> byHf = new LinkedHashMap<>();
+        Map<String, Integer> expertOf = new java.util.HashMap<>();   // an expert's Hugging Face name → its index in the stacked tensor
         for (GgufTensorInfo t : f.tensors()) {
+            if (GgufNames.expertName(arch, t.name(), 0).isPresent()) {
+                MoeConfig moe = c.moe();
+                if (moe == null || t.rank() != 3 || t.dim(2) != moe.numExperts()) {
+                    throw new JtuneException(f.path() + ": tensor " + t.name() + " is not a stack of the metadata's "
+                            + (moe == null ? 0 : moe.numExperts()) + " experts");
+                }
+                for (int e = 0; e < moe.numExperts(); e++) {
+                    String hf = GgufNames.expertName(arch, t.name(), e).orElseThrow();
+                    byHf.put(hf, t);
+                    expertOf.put(hf, e);
+                }
+                continue;
+            }
             Optional<String> hf = GgufNames.toHuggingFace(arch, t.name());
             if (hf.isEmpty()) {
                 if (t.name().equals(GgufRopeScaling.FREQS)) continue; // Llama 3's RoPE scaling: read into the config (GgufRopeScaling)
@@ -139,6 +176,8 @@ public final class GgufModels {
             public Tensor get(String name) throws JtuneException {
                 GgufTensorInfo t = byHf.get(name);
                 if (t == null) return null;
+                Integer expert = expertOf.get(name);
+                if (expert != null) return expert(f, t, expert);
                 float shift = GgufNames.normShift(arch, name);
                 return shift == 0 ? tensor(f, t, c, arch) : Tensor.of(shifted(f.dequantize(t), -shift), (int) t.dim(0));
             }
@@ -156,6 +195,24 @@ public final class GgufModels {
     private static float[] shifted(float[] values, float by) {
         for (int i = 0; i < values.length; i++) values[i] += by;
         return values;
+    }
+
+    /** Expert e's (out, in) matrix of a stacked tensor (ne = [in, out, experts]), in place. */
+    static Tensor expert(GgufFile f, GgufTensorInfo t, int e) throws JtuneException {
+        BlockFormat format = t.type().format();
+        if (format == null) throw new JtuneException(f.path() + ": tensor " + t.name() + " is " + t.type() + ", which jtune cannot compute with");
+        int cols = (int) t.dim(0), rows = (int) t.dim(1);
+        long bytes = format.rowBytes((long) cols) * rows;
+        MemorySegment data = f.data(t).asSlice(e * bytes, bytes);
+        if (t.type().isQuantized()) return Tensor.blockQuantized(format, data, rows, cols);
+        DType dtype = switch (t.type()) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> throw new JtuneException(f.path() + ": tensor " + t.name() + " has type " + t.type());
+        };
+        int[] shape = {rows, cols};
+        return new Tensor(Storage.wrap(data), dtype, shape, Tensor.contiguousStrides(shape), 0);
     }
 
     /** One tensor, in place (rotary rows reordered into a copy). */

@@ -15,6 +15,7 @@ import org.jtune.models.chat.PromptFormat;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.gemma3.Gemma3Config;
 import org.jtune.models.qwen2.Qwen2Config;
@@ -29,19 +30,19 @@ import org.jtune.quant.gguf.GgufNames;
 import org.jtune.tensor.Tensor;
 
 /**
- * Writes a Hugging Face Llama/Mistral, Qwen2/Qwen2.5, Qwen3 or Gemma 3 (text) folder (config.json, safetensors,
+ * Writes a Hugging Face Llama/Mistral/Mixtral, Qwen2/Qwen2.5, Qwen3, Qwen3-MoE or Gemma 3 (text) folder (config.json, safetensors,
  * tokenizer.json) as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #hyperparameters}:
- * llama, qwen2, qwen3, gemma3; Gemma 3's norms stored as 1 + weight, {@link GgufNames#normShift}), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
+ * llama, qwen2, qwen3, qwen3moe, gemma3; a mixture's experts stacked per layer, {@link GgufNames#expertSlice}; Gemma 3's norms stored as 1 + weight, {@link GgufNames#normShift}), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
  * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
  * quantizers; a Llama checkpoint's RoPE scaling goes with it ({@link GgufRopeScaling}: linear as keys, Llama 3's as
  * rope_freqs). What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
  * LongRoPE, a Qwen sliding window or RoPE scaling, Qwen3 attention biases) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
  * <ul>
- * <li>1-D tensors (norms) stay F32;</li>
+ * <li>1-D tensors (norms) and a mixture's router (ffn_gate_inp, which llama.cpp's quantizer never quantizes) stay F32;</li>
  * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
  *     Q4_0/Q4_K (Q8_0 when its rows are not whole 256-blocks), as llama_tensor_get_type does;</li>
  * <li>Q4_K is llama.cpp's Q4_K_M mixture: attn_v and ffn_down of the layers where use_more_bits(i, n) holds
- *     (the first and last eighth, and every third layer between) become Q6_K;</li>
+ *     (the first and last eighth, and every third layer between) become Q6_K, and so does a mixture's ffn_down_exps;</li>
  * <li>a matrix whose rows are not whole blocks of the type falls back: Q8_0/Q4_0 → F16; Q4_K → Q8_0 (llama.cpp
  *     picks Q5_0, which jtune does not implement) or F16 when not even 32 divides the row (stories260K's
  *     ffn_down, rows of 172).</li>
@@ -79,12 +80,12 @@ public final class HfToGguf {
 
     /** The type a tensor is stored as when the file's type is target. */
     static GgmlType tensorType(String ggufName, long[] dims, GgmlType target, boolean tiedEmbeddings, int layers) {
-        if (dims.length < 2) return GgmlType.F32;
+        if (dims.length < 2 || ggufName.endsWith(".ffn_gate_inp.weight")) return GgmlType.F32;
         long cols = dims[0];
         GgmlType t = target;
         boolean output = ggufName.equals("output.weight") || (tiedEmbeddings && ggufName.equals("token_embd.weight"));
         if (output && (target == GgmlType.Q4_0 || target == GgmlType.Q4_K)) t = cols % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("blk\\.(\\d+)\\.(attn_v|ffn_down)\\.weight").matcher(ggufName);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("blk\\.(\\d+)\\.(attn_v|ffn_down|ffn_down_exps)\\.weight").matcher(ggufName);
         if (target == GgmlType.Q4_K && m.matches() && useMoreBits(Integer.parseInt(m.group(1)), layers)) t = GgmlType.Q6_K;
         if (cols % t.blockSize() == 0) return t;
         if (t == GgmlType.Q4_K || t == GgmlType.Q6_K) return cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
@@ -113,6 +114,10 @@ public final class HfToGguf {
             default -> null;
         };
         meta.putAll(GgufRopeScaling.metadata(arch, scaling));
+        if (config.moe() != null) {
+            MoeConfig moe = config.moe();
+            meta.putAll(new GgufNames.Experts(moe.numExperts(), moe.expertsPerToken(), moe.expertIntermediateSize()).toMetadata(arch));
+        }
         float[] ropeFreqs = config instanceof LlamaConfig ? GgufRopeScaling.ropeFreqs(scaling, config.headDim(), config.ropeTheta()) : null;
         if (config instanceof Gemma3Config g) meta.put(arch + ".attention.sliding_window", GgufValue.u32(g.slidingWindowSize()));
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
@@ -123,7 +128,16 @@ public final class HfToGguf {
         try (SafetensorsReader reader = SafetensorsReader.open(modelDir)) {
             WeightSource source = QuantizedCheckpoint.decode(reader);   // a `jtune quantize` folder: its U8 rows as the matrices they hold
             List<String[]> names = new ArrayList<>();
+            Map<String, String[]> stacks = new LinkedHashMap<>();   // a stacked expert tensor → its experts' Hugging Face names
             for (String hf : reader.names()) {
+                Optional<GgufNames.ExpertSlice> slice = GgufNames.expertSlice(arch, hf);
+                if (slice.isPresent()) {
+                    String[] experts = stacks.computeIfAbsent(slice.get().gguf(), k -> new String[config.moe().numExperts()]);
+                    if (slice.get().expert() >= experts.length) throw new JtuneException(modelDir + ": tensor " + hf + " is beyond the config's "
+                            + experts.length + " experts");
+                    experts[slice.get().expert()] = hf;
+                    continue;
+                }
                 Optional<String> gguf = GgufNames.toGguf(arch, hf);
                 if (gguf.isEmpty()) {
                     if (hf.endsWith("rotary_emb.inv_freq")) continue;
@@ -131,8 +145,18 @@ public final class HfToGguf {
                 }
                 names.add(new String[] {hf, gguf.get()});
             }
+            for (Map.Entry<String, String[]> stack : stacks.entrySet()) {
+                for (int e = 0; e < stack.getValue().length; e++) {
+                    if (stack.getValue()[e] == null) throw new JtuneException(modelDir + ": " + stack.getKey() + " lacks expert " + e + "'s matrix");
+                }
+                names.add(new String[] {null, stack.getKey()});
+            }
             names.sort(Comparator.comparingInt((String[] n) -> order(n[1])).thenComparing(n -> n[1]));
             for (String[] n : names) {
+                if (n[0] == null) {
+                    addStack(writer, source, n[1], stacks.get(n[1]), type, config);
+                    continue;
+                }
                 Tensor t = source.get(n[0]);
                 int[] shape = t.shape();
                 long[] dims = new long[shape.length];
@@ -176,20 +200,59 @@ public final class HfToGguf {
         }
     }
 
+    /** One stacked expert tensor, ne = [in, out, experts]: each expert's matrix in turn, quantized row by row. */
+    private static void addStack(GgufWriter writer, WeightSource source, String gguf, String[] experts, GgmlType type, ModelConfig config)
+            throws JtuneException {
+        int[] shape = source.get(experts[0]).shape();
+        long[] dims = {shape[1], shape[0], experts.length};
+        GgmlType tt = tensorType(gguf, dims, type, config.tieWordEmbeddings(), config.numHiddenLayers());
+        writer.addTensor(gguf, tt, dims, channel -> {
+            BlockFormat f = tt.format();
+            byte[] row = new byte[(int) f.rowBytes(shape[1])];
+            MemorySegment seg = MemorySegment.ofArray(row);
+            for (String hf : experts) {
+                float[] values;
+                try {
+                    Tensor t = source.get(hf);
+                    if (!java.util.Arrays.equals(t.shape(), shape)) {
+                        throw new JtuneException(hf + " is " + java.util.Arrays.toString(t.shape()) + ", not " + java.util.Arrays.toString(shape)
+                                + " as the other experts of " + gguf);
+                    }
+                    values = t.toFloatArray();
+                } catch (JtuneException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+                for (int r = 0; r < shape[0]; r++) {
+                    f.quantizeRow(values, r * shape[1], seg, 0, shape[1]);
+                    ByteBuffer b = ByteBuffer.wrap(row);
+                    while (b.hasRemaining()) channel.write(b);
+                }
+            }
+        });
+    }
+
     /**
      * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral,
      * qwen2 and qwen3 for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
      */
     static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
         String why = null, arch = null;
-        if (config.moe() != null) throw new JtuneException(modelDir + ": cannot export to GGUF: its mixture of experts is not written to GGUF by jtune");
         switch (config) {
             case LlamaConfig l -> {
                 arch = GgufNames.LLAMA;
                 if (l.noRopeLayers() != null) why = "SmolLM3's layers without RoPE are not written to GGUF by jtune (llama.cpp's smollm3 graph)";
             }
             case Qwen2Config q -> {
-                arch = q.architecture().equals(Qwen2Config.QWEN3) ? GgufNames.QWEN3 : GgufNames.QWEN2;
+                arch = switch (q.architecture()) {
+                    case Qwen2Config.QWEN3 -> GgufNames.QWEN3;
+                    case Qwen2Config.QWEN3_MOE -> GgufNames.QWEN3MOE;
+                    default -> GgufNames.QWEN2;
+                };
+                MoeConfig moe = q.moe();
+                if (moe != null && !moe.normalizeTopK()) why = "norm_topk_prob is false, and llama.cpp's qwen3moe graph always rescales the chosen experts' weights";
+                for (int l = 0; l < q.numHiddenLayers() && moe != null && why == null; l++) {
+                    if (!moe.sparse(l)) why = "layer " + l + " has a dense MLP (mlp_only_layers, decoder_sparse_step), and llama.cpp's qwen3moe graph has experts in every layer";
+                }
                 for (int l = 0; l < q.numHiddenLayers() && why == null; l++) {
                     if (q.layerWindow(l) != 0) why = "layer " + l + " attends within a sliding window of " + q.layerWindow(l)
                             + " tokens, which llama.cpp's " + arch + " graph does not apply";
@@ -213,7 +276,7 @@ public final class HfToGguf {
                     why = "rope_scaling " + g.ropeScaling().type() + " is not linear, the only one llama.cpp's gemma3 graph applies";
                 }
             }
-            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2, qwen3 and gemma3 are written)";
+            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2, qwen3, qwen3moe and gemma3 are written)";
         }
         if (why != null) throw new JtuneException(modelDir + ": cannot export to GGUF: " + why);
         return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(),

@@ -29,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * q/k/v biases, a tied head), Qwen3 (qwen3: per-head q/k norms, head_dim 12 over 5 heads of a 44-wide model, its own head),
  * Llama with Llama 3's RoPE scaling (rope_freqs; three frequencies in the band between) and with linear scaling, Gemma 3
  * (gemma3: five sliding layers and a global one with linear scaling, norms stored as 1 + weight) — are
- * exported; jtune reads the file back to the same logits as the safetensors folder (names, rotary rows, the config and
- * scaling from the metadata), and llama.cpp (node-llama-cpp) loading the very same file decodes greedily the ids
+ * exported, and so are Qwen3-MoE (qwen3moe) and Mixtral (llama with experts), their experts stacked per layer; jtune reads
+ * the file back to the same logits as the safetensors folder (names, rotary rows, the config and scaling from the metadata),
+ * llama.cpp (node-llama-cpp, KV cache in F32) computes the prompt's logits within 1e-4 of jtune's on the F32 file (2e-2
+ * for Gemma 3, whose GELU ggml takes from an F16 table), and decodes greedily the ids
  * jtune decodes from the same file — all 48 in F32, at least 8 in Q8_0 (llama.cpp rounds activations to 8 bits there), up to
  * where llama.cpp stops at an end-of-generation token or the two part at a near tie of jtune's logits. What llama.cpp's graphs would compute differently
  * (a sliding window, Qwen3's attention biases, Phi-3) is refused naming it. The llama.cpp part skips without the peer.
@@ -118,7 +120,43 @@ class GgufFamiliesTest {
                 Map.entry("num_attention_heads", 4), Map.entry("num_key_value_heads", 2), Map.entry("head_dim", 16),
                 Map.entry("query_pre_attn_scalar", 16), Map.entry("sliding_window", 5), Map.entry("vocab_size", 259),
                 Map.entry("rope_scaling", Map.of("rope_type", "linear", "factor", 2.0)), Map.entry("max_position_embeddings", 512),
-                Map.entry("eos_token_id", 258), Map.entry("bos_token_id", 256), Map.entry("torch_dtype", "float32")));
+                Map.entry("eos_token_id", 258), Map.entry("bos_token_id", 256), Map.entry("torch_dtype", "float32")),
+                2e-2); // ggml's CPU GELU reads a table of F16 values (GGML_GELU_FP16): ~1e-3 per activation
+    }
+
+    @Test
+    void qwen3MoeRoundTripsAndLlamaCppAgrees() throws Exception {
+        // 4 experts, 2 per token, stacked per layer in GGUF; the router stays F32
+        check("qwen3moe", Map.ofEntries(Map.entry("architectures", List.of("Qwen3MoeForCausalLM")), Map.entry("model_type", "qwen3_moe"),
+                Map.entry("hidden_size", 44), Map.entry("intermediate_size", 70), Map.entry("moe_intermediate_size", 32),
+                Map.entry("num_experts", 4), Map.entry("num_experts_per_tok", 2), Map.entry("norm_topk_prob", true),
+                Map.entry("num_hidden_layers", 3), Map.entry("num_attention_heads", 5), Map.entry("num_key_value_heads", 1),
+                Map.entry("head_dim", 12), Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512),
+                Map.entry("rope_theta", 1000000.0), Map.entry("rms_norm_eps", 1e-6), Map.entry("tie_word_embeddings", false),
+                Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32")));
+        try (GgufFile f = GgufReader.open(tmp.resolve("qwen3moe-Q8_0.gguf"))) {
+            assertArrayEquals(new long[] {32, 44, 4}, f.tensor("blk.2.ffn_down_exps.weight").dims(), "ne = [in, out, experts]");
+            assertEquals(GgmlType.F32, f.tensor("blk.0.ffn_gate_inp.weight").type(), "the router is not quantized");
+            assertEquals(GgmlType.Q8_0, f.tensor("blk.0.ffn_down_exps.weight").type());
+            assertEquals(32, f.metadata().getLong("qwen3moe.expert_feed_forward_length"));
+            assertEquals(2, f.metadata().getLong("qwen3moe.expert_used_count"));
+        }
+    }
+
+    @Test
+    void mixtralRoundTripsAndLlamaCppAgrees() throws Exception {
+        // the llama layout with experts: expert_count and expert_used_count, the experts' width as feed_forward_length
+        check("llama", Map.ofEntries(Map.entry("architectures", List.of("MixtralForCausalLM")), Map.entry("model_type", "mixtral"),
+                Map.entry("hidden_size", 64), Map.entry("intermediate_size", 96), Map.entry("num_local_experts", 4),
+                Map.entry("num_experts_per_tok", 2), Map.entry("num_hidden_layers", 2), Map.entry("num_attention_heads", 2),
+                Map.entry("num_key_value_heads", 1), Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 2048),
+                Map.entry("rms_norm_eps", 1e-5), Map.entry("tie_word_embeddings", false), Map.entry("eos_token_id", 258),
+                Map.entry("torch_dtype", "float32")));
+        try (GgufFile f = GgufReader.open(tmp.resolve("llama-F32.gguf")); CausalLM m = Architectures.load(tmp.resolve("llama-F32.gguf"))) {
+            assertEquals(4, f.metadata().getLong("llama.expert_count"));
+            assertEquals(96, f.metadata().getLong("llama.feed_forward_length"));
+            assertEquals(org.jtune.models.config.LlamaConfig.MIXTRAL, m.config().architecture(), "a llama file with experts is Mixtral");
+        }
     }
 
     @Test
@@ -132,6 +170,11 @@ class GgufFamiliesTest {
     }
 
     private void check(String arch, Map<String, Object> config) throws Exception {
+        check(arch, config, 1e-4);
+    }
+
+    /** {@code f32LogitTolerance}: how far llama.cpp's logits of the prompt may be from jtune's on the F32 file. */
+    private void check(String arch, Map<String, Object> config, double f32LogitTolerance) throws Exception {
         Path dir = tmp.resolve(arch);
         TinyCheckpoint.write(dir, config);
         Path f32 = tmp.resolve(arch + "-F32.gguf"), q8 = tmp.resolve(arch + "-Q8_0.gguf");
@@ -149,12 +192,31 @@ class GgufFamiliesTest {
         Path peer = LlamaCppPeer.require();
         List<String> report = new ArrayList<>();
         for (Path file : List.of(f32, q8)) {
-            int[] theirs = LlamaCppPeer.ids(LlamaCppPeer.ask(peer, file, List.of(Map.of("op", "generate", "ids", PROMPT, "n", N))).getFirst());
+            List<JsonNode> answers = LlamaCppPeer.ask(peer, file, List.of(Map.of("op", "generate", "ids", PROMPT, "n", N),
+                    Map.of("op", "logits", "ids", PROMPT)));
+            int[] theirs = LlamaCppPeer.ids(answers.get(0));
             try (CausalLM model = Architectures.load(file)) {
-                report.add(file.getFileName() + " " + agreement(model, greedy(model), theirs, file == f32 ? N : 8) + "/" + theirs.length);
+                double worst = maxLogitDifference(HiddenStates.logits(model, PROMPT), answers.get(1), model.config().vocabSize());
+                if (file == f32) assertTrue(worst < f32LogitTolerance, "llama.cpp's F32 logits of the prompt differ from jtune's by " + worst);
+                report.add(file.getFileName() + " " + agreement(model, greedy(model), theirs, file == f32 ? N : 8) + "/" + theirs.length
+                        + String.format(" (prompt logits within %.1e)", worst));
             }
         }
         System.out.println("[" + arch + " GGUF: llama.cpp greedy against jtune's on the same file] " + String.join("; ", report));
+    }
+
+    /** The largest |jtune − llama.cpp| over every logit of every prompt position. */
+    private static double maxLogitDifference(float[] ours, JsonNode theirs, int vocab) {
+        assertTrue(theirs.has("logits"), "llama.cpp: " + theirs);
+        double worst = 0;
+        int row = 0;
+        for (JsonNode r : theirs.get("logits")) {
+            assertEquals(vocab, r.size(), "llama.cpp's logits per position");
+            for (int v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(ours[row * vocab + v] - r.get(v).asDouble()));
+            row++;
+        }
+        assertEquals(ours.length / vocab, row, "positions");
+        return worst;
     }
 
     /**
@@ -206,6 +268,13 @@ class GgufFamiliesTest {
         phi3.put("architectures", List.of("Phi3ForCausalLM"));
         phi3.put("model_type", "phi3");
         refused(phi3, "Phi3ForCausalLM has no GGUF layout in jtune");
+        Map<String, Object> dense = new java.util.HashMap<>(qwen3());
+        dense.putAll(Map.of("architectures", List.of("Qwen3MoeForCausalLM"), "model_type", "qwen3_moe", "moe_intermediate_size", 32,
+                "num_experts", 4, "num_experts_per_tok", 2, "norm_topk_prob", true, "mlp_only_layers", List.of(1)));
+        refused(dense, "layer 1 has a dense MLP");
+        dense.put("mlp_only_layers", List.of());
+        dense.put("norm_topk_prob", false);
+        refused(dense, "norm_topk_prob is false");
         Map<String, Object> gemma = Map.ofEntries(Map.entry("architectures", List.of("Gemma3ForCausalLM")), Map.entry("hidden_size", 40),
                 Map.entry("intermediate_size", 72), Map.entry("num_hidden_layers", 2), Map.entry("num_attention_heads", 4),
                 Map.entry("head_dim", 16), Map.entry("query_pre_attn_scalar", 12), Map.entry("vocab_size", 259));

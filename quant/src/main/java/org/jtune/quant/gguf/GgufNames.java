@@ -8,7 +8,8 @@ import java.util.regex.Pattern;
 
 /**
  * The decoder families jtune writes and reads in GGUF — general.architecture "llama" (Llama, Mistral,
- * TinyLlama, SmolLM...), "qwen2" (Qwen2, Qwen2.5), "qwen3" (dense Qwen3) and "gemma3" (Gemma 3 text) — as
+ * TinyLlama, SmolLM..., and Mixtral with its experts), "qwen2" (Qwen2, Qwen2.5), "qwen3" (dense Qwen3), "qwen3moe" (Qwen3-MoE)
+ * and "gemma3" (Gemma 3 text) — as
  * llama.cpp's converter (convert_hf_to_gguf.py) writes them and llama.cpp reads them:
  * <ul>
  * <li>tensor names: Hugging Face {@code model.layers.3.self_attn.q_proj.weight} ↔ GGUF
@@ -22,15 +23,31 @@ import java.util.regex.Pattern;
  *     Hugging Face row j·d/2 + i ({@code reshape(n_head, 2, d/2, ·).swapaxes(1, 2)}); reading a GGUF undoes
  *     it. The qwen2 and qwen3 graphs rotate halves (llama.cpp's NEOX mode), so their rows stay
  *     ({@link #permutesRotaryRows});</li>
- * <li>the hyper-parameter keys, prefixed by the architecture ({@link Hyperparameters}).</li>
+ * <li>a mixture's router ({@code ffn_gate_inp}) and its experts, whose projections GGUF stacks into one 3-D tensor per
+ *     layer and kind ({@code ffn_gate_exps}, {@code ffn_up_exps}, {@code ffn_down_exps}, ne = [in, out, experts]: expert e's
+ *     rows follow expert e − 1's) where Hugging Face keeps one matrix per expert ({@link #expertSlice});</li>
+ * <li>the hyper-parameter keys, prefixed by the architecture ({@link Hyperparameters}, {@link Experts}).</li>
  * </ul>
  * A GGUF tensor's dims are in ggml order: a Hugging Face (out, in) weight is stored with ne = [in, out],
  * the same bytes row-major.
  */
 public final class GgufNames {
-    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3", GEMMA3 = "gemma3";
+    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3", QWEN3MOE = "qwen3moe", GEMMA3 = "gemma3";
     /** The values of general.architecture jtune reads and writes. */
-    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3, GEMMA3);
+    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3, QWEN3MOE, GEMMA3);
+    /** A mixture's router, by architecture: Mixtral's in the llama layout, Qwen3-MoE's (Hugging Face suffix inside model.layers.N). */
+    private static final Map<String, String> ROUTER = Map.of(LLAMA, "block_sparse_moe.gate.weight", QWEN3MOE, "mlp.gate.weight");
+    private static final String ROUTER_GGUF = "ffn_gate_inp.weight";
+    /** An expert's projections, by architecture: the Hugging Face pattern (layer, expert, projection) and its projections' names. */
+    private static final Map<String, Pattern> HF_EXPERT = Map.of(
+            LLAMA, Pattern.compile("model\\.layers\\.(\\d+)\\.block_sparse_moe\\.experts\\.(\\d+)\\.(w1|w3|w2)\\.weight"),
+            QWEN3MOE, Pattern.compile("model\\.layers\\.(\\d+)\\.mlp\\.experts\\.(\\d+)\\.(gate_proj|up_proj|down_proj)\\.weight"));
+    private static final Map<String, java.util.List<String>> EXPERT_PROJECTIONS = Map.of(
+            LLAMA, java.util.List.of("block_sparse_moe.experts.%d.w1.weight", "block_sparse_moe.experts.%d.w3.weight", "block_sparse_moe.experts.%d.w2.weight"),
+            QWEN3MOE, java.util.List.of("mlp.experts.%d.gate_proj.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.%d.down_proj.weight"));
+    /** The stacked tensors of gate, up and down, in that order. */
+    private static final java.util.List<String> STACKED = java.util.List.of("ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight");
+    private static final Pattern GGUF_STACKED = Pattern.compile("blk\\.(\\d+)\\.(ffn_gate_exps|ffn_up_exps|ffn_down_exps)\\.weight");
     /** Gemma 3's layer norms where they differ from the common table (Hugging Face suffix → GGUF suffix). */
     private static final Map<String, String> GEMMA3_LAYER = Map.of(
             "post_attention_layernorm.weight", "post_attention_norm.weight",
@@ -82,9 +99,10 @@ public final class GgufNames {
         return Optional.empty();
     }
 
-    /** The GGUF name of a Hugging Face tensor in architecture {@code arch}'s layout. */
+    /** The GGUF name of a Hugging Face tensor in architecture {@code arch}'s layout (an expert's: {@link #expertSlice}). */
     public static Optional<String> toGguf(String arch, String hf) {
         Matcher m = HF_LAYER.matcher(hf);
+        if (m.matches() && m.group(2).equals(ROUTER.get(arch))) return Optional.of("blk." + m.group(1) + "." + ROUTER_GGUF);
         if (arch.equals(GEMMA3) && m.matches()) {
             String suffix = GEMMA3_LAYER.get(m.group(2));
             if (suffix != null) return Optional.of("blk." + m.group(1) + "." + suffix);
@@ -92,9 +110,12 @@ public final class GgufNames {
         return toGguf(hf);
     }
 
-    /** The Hugging Face name of a GGUF tensor in architecture {@code arch}'s layout. */
+    /** The Hugging Face name of a GGUF tensor in architecture {@code arch}'s layout (a stacked expert tensor's: {@link #expertName}). */
     public static Optional<String> toHuggingFace(String arch, String gguf) {
         Matcher m = GGUF_LAYER.matcher(gguf);
+        if (m.matches() && m.group(2).equals(ROUTER_GGUF) && ROUTER.containsKey(arch)) {
+            return Optional.of("model.layers." + m.group(1) + "." + ROUTER.get(arch));
+        }
         if (arch.equals(GEMMA3) && m.matches()) {
             for (Map.Entry<String, String> e : GEMMA3_LAYER.entrySet()) {
                 if (e.getValue().equals(m.group(2))) return Optional.of("model.layers." + m.group(1) + "." + e.getKey());
@@ -113,6 +134,54 @@ public final class GgufNames {
             }
         }
         return Optional.empty();
+    }
+
+    /** One expert's matrix inside a stacked GGUF tensor. */
+    public record ExpertSlice(String gguf, int expert) {}
+
+    /** Where a Hugging Face expert projection of architecture {@code arch} goes in GGUF; empty for any other tensor. */
+    public static Optional<ExpertSlice> expertSlice(String arch, String hf) {
+        Pattern p = HF_EXPERT.get(arch);
+        Matcher m = p == null ? null : p.matcher(hf);
+        if (m == null || !m.matches()) return Optional.empty();
+        int kind = switch (m.group(3)) {
+            case "w1", "gate_proj" -> 0;
+            case "w3", "up_proj" -> 1;
+            default -> 2;
+        };
+        return Optional.of(new ExpertSlice("blk." + m.group(1) + "." + STACKED.get(kind), Integer.parseInt(m.group(2))));
+    }
+
+    /** The Hugging Face name of expert {@code e}'s matrix in stacked GGUF tensor {@code gguf}; empty when gguf is not one. */
+    public static Optional<String> expertName(String arch, String gguf, int e) {
+        Matcher m = GGUF_STACKED.matcher(gguf);
+        if (!m.matches() || !EXPERT_PROJECTIONS.containsKey(arch)) return Optional.empty();
+        String pattern = EXPERT_PROJECTIONS.get(arch).get(STACKED.indexOf(m.group(2) + ".weight"));
+        return Optional.of("model.layers." + m.group(1) + "." + pattern.replace("%d", Integer.toString(e)));
+    }
+
+    /**
+     * A mixture's shape in GGUF: ARCH.expert_count, ARCH.expert_used_count, and for qwen3moe ARCH.expert_feed_forward_length
+     * (each expert's width; in the llama layout the experts' width is feed_forward_length itself).
+     */
+    public record Experts(long count, long used, long feedForwardLength) {
+        public static final String COUNT = ".expert_count", USED = ".expert_used_count", FEED_FORWARD_LENGTH = ".expert_feed_forward_length";
+
+        public Map<String, GgufValue> toMetadata(String arch) {
+            Map<String, GgufValue> m = new LinkedHashMap<>();
+            m.put(arch + COUNT, GgufValue.u32(count));
+            m.put(arch + USED, GgufValue.u32(used));
+            if (!arch.equals(LLAMA)) m.put(arch + FEED_FORWARD_LENGTH, GgufValue.u32(feedForwardLength));
+            return m;
+        }
+
+        /** The file's experts, or null for a dense model (no expert_count, or 0). */
+        public static Experts fromMetadata(GgufMetadata m) throws GgufException {
+            String a = m.getString("general.architecture");
+            if (!m.has(a + COUNT) || m.getLong(a + COUNT) == 0) return null;
+            long ffn = a.equals(LLAMA) ? m.getLong(a + Hyperparameters.FEED_FORWARD_LENGTH) : m.getLong(a + FEED_FORWARD_LENGTH);
+            return new Experts(m.getLong(a + COUNT), m.getLong(a + USED), ffn);
+        }
     }
 
     /**

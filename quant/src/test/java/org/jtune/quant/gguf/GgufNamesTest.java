@@ -2,6 +2,7 @@ package org.jtune.quant.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
@@ -58,6 +59,28 @@ class GgufNamesTest {
     }
 
     @Test
+    void expertsAreSlicesOfStackedTensors() {
+        // Mixtral in the llama layout: w1 gate, w3 up, w2 down
+        assertEquals(new GgufNames.ExpertSlice("blk.3.ffn_gate_exps.weight", 5),
+                GgufNames.expertSlice("llama", "model.layers.3.block_sparse_moe.experts.5.w1.weight").orElseThrow());
+        assertEquals(new GgufNames.ExpertSlice("blk.0.ffn_up_exps.weight", 7),
+                GgufNames.expertSlice("llama", "model.layers.0.block_sparse_moe.experts.7.w3.weight").orElseThrow());
+        assertEquals("model.layers.0.block_sparse_moe.experts.7.w2.weight", GgufNames.expertName("llama", "blk.0.ffn_down_exps.weight", 7).orElseThrow());
+        assertEquals(new GgufNames.ExpertSlice("blk.47.ffn_down_exps.weight", 127),
+                GgufNames.expertSlice("qwen3moe", "model.layers.47.mlp.experts.127.down_proj.weight").orElseThrow());
+        assertEquals("model.layers.1.mlp.experts.0.up_proj.weight", GgufNames.expertName("qwen3moe", "blk.1.ffn_up_exps.weight", 0).orElseThrow());
+        assertTrue(GgufNames.expertSlice("qwen3", "model.layers.1.mlp.experts.0.up_proj.weight").isEmpty(), "dense Qwen3 has no experts");
+        assertTrue(GgufNames.expertSlice("llama", "model.layers.1.mlp.up_proj.weight").isEmpty());
+        // the router: one GGUF name, each architecture's own Hugging Face name
+        assertEquals("blk.2.ffn_gate_inp.weight", GgufNames.toGguf("qwen3moe", "model.layers.2.mlp.gate.weight").orElseThrow());
+        assertEquals("blk.2.ffn_gate_inp.weight", GgufNames.toGguf("llama", "model.layers.2.block_sparse_moe.gate.weight").orElseThrow());
+        assertEquals("model.layers.2.mlp.gate.weight", GgufNames.toHuggingFace("qwen3moe", "blk.2.ffn_gate_inp.weight").orElseThrow());
+        assertEquals("model.layers.2.block_sparse_moe.gate.weight", GgufNames.toHuggingFace("llama", "blk.2.ffn_gate_inp.weight").orElseThrow());
+        assertEquals("blk.4.attn_k_norm.weight", GgufNames.toGguf("qwen3moe", "model.layers.4.self_attn.k_norm.weight").orElseThrow());
+        assertFalse(GgufNames.permutesRotaryRows("qwen3moe"), "qwen3moe rotates halves (NEOX)");
+    }
+
+    @Test
     void rotaryPermutationByHand() {
         // Two heads of 4 rows: HF rows [h0: a0 a1 | b0 b1] (halves) → GGUF [a0 b0 a1 b1] (pairs).
         assertArrayEquals(new int[] {0, 2, 1, 3, 4, 6, 5, 7}, GgufNames.ggufRowSources(8, 2));
@@ -87,6 +110,6 @@ class GgufNamesTest {
         assertEquals(qwen3, GgufNames.Hyperparameters.fromMetadata(new GgufMetadata("test", q)));
         var e = org.junit.jupiter.api.Assertions.assertThrows(GgufException.class, () -> GgufNames.Hyperparameters.fromMetadata(
                 new GgufMetadata("test", Map.of("general.architecture", GgufValue.string("gemma2")))));
-        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3, gemma3"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3, qwen3moe, gemma3"), e.getMessage());
     }
 }
