@@ -34,26 +34,35 @@ public final class NativeMemory {
     /** 2 MiB: the size of an x86-64 huge page. */
     static final long HUGE_PAGE = 2L << 20;
 
+    /** Below this a weight's block comes from the JVM's allocator (a mapping per block would waste most of a page). */
+    static final long SMALL = 64L << 10;
+
     /**
      * A new zeroed native segment of {@code bytes} for weights that are read again and again (the repacked layouts), freed
-     * when it becomes unreachable. On Linux, from {@link #HUGE_PAGE} up, an anonymous mapping aligned to 2 MiB and advised
-     * {@code MADV_HUGEPAGE} before it is touched, so that the kernel backs it with transparent huge pages where it allows
-     * them ({@code /sys/kernel/mm/transparent_hugepage/enabled}: always or madvise): the hardware prefetchers stop at
+     * when it becomes unreachable. On Linux, from {@link #SMALL} up, an anonymous mapping of its own — outside the JVM's
+     * direct-memory cap (MaxDirectMemorySize, by default the maximum heap, a quarter of the machine under `jtune serve`),
+     * which the thousands of small expert matrices of a mixture of experts exceed (a Qwen3-30B-A3B slice of 12 layers failed
+     * at 6.3 GB of them). From {@link #HUGE_PAGE} up the mapping is aligned to 2 MiB and advised {@code MADV_HUGEPAGE} before
+     * it is touched, so that the kernel backs it with transparent huge pages where it allows them
+     * ({@code /sys/kernel/mm/transparent_hugepage/enabled}: always or madvise): the hardware prefetchers stop at
      * every 4 KiB page and a weight stream pays a TLB walk per page; one row of BF16 weights in row groups streamed 46 GB/s
-     * from huge pages against 34 from 4 KiB pages (two threads, 2026-12-06, bench/RESULTS.md). Elsewhere, or with
-     * {@code -Djtune.hugePages=false}, or when the mapping fails: an ordinary 64-byte-aligned allocation.
+     * from huge pages against 34 from 4 KiB pages (two threads, 2026-12-06, bench/RESULTS.md; {@code -Djtune.hugePages=false}
+     * leaves the advice out). Elsewhere, or when the mapping fails: an ordinary 64-byte-aligned allocation.
      */
     public static MemorySegment allocateLarge(long bytes) {
-        if (bytes >= HUGE_PAGE && Huge.MMAP != null) {
+        if (bytes >= SMALL && Huge.MMAP != null) {
             try {
-                long len = bytes + HUGE_PAGE;
+                boolean huge = bytes >= HUGE_PAGE && Huge.ADVISE;
+                long len = huge ? bytes + HUGE_PAGE : bytes;
                 MemorySegment base = (MemorySegment) Huge.MMAP.invokeExact(MemorySegment.NULL, len, 3, 0x22, -1, 0L);   // RW, private anonymous
                 if (base.address() != -1L) {
-                    long start = (base.address() + HUGE_PAGE - 1) & -HUGE_PAGE;
-                    // only the whole huge pages inside the block: a partly used last one would hold up to 2 MiB more
-                    // resident than the block needs (per matrix: ~150 MB over a 1B model's projections)
-                    MemorySegment whole = MemorySegment.ofAddress(start).reinterpret(bytes & -HUGE_PAGE);
-                    int advised = (int) Huge.MADVISE.invokeExact(whole, whole.byteSize(), 14);                           // MADV_HUGEPAGE
+                    long start = huge ? (base.address() + HUGE_PAGE - 1) & -HUGE_PAGE : base.address();
+                    if (huge) {
+                        // only the whole huge pages inside the block: a partly used last one would hold up to 2 MiB more
+                        // resident than the block needs (per matrix: ~150 MB over a 1B model's projections)
+                        MemorySegment whole = MemorySegment.ofAddress(start).reinterpret(bytes & -HUGE_PAGE);
+                        int advised = (int) Huge.MADVISE.invokeExact(whole, whole.byteSize(), 14);                           // MADV_HUGEPAGE
+                    }
                     long mappedAt = base.address();
                     return MemorySegment.ofAddress(start).reinterpret(bytes, Arena.ofAuto(), s -> unmap(mappedAt, len));
                 }
@@ -72,14 +81,15 @@ public final class NativeMemory {
         }
     }
 
-    /** libc's mmap, madvise and munmap, looked up once (null off Linux, with -Djtune.hugePages=false, or when they cannot be bound). */
+    /** libc's mmap, madvise and munmap, looked up once (null off Linux or when they cannot be bound); ADVISE: huge pages wanted. */
     private static final class Huge {
         static final MethodHandle MMAP, MADVISE, MUNMAP;
+        static final boolean ADVISE = !"false".equals(System.getProperty("jtune.hugePages"));
 
         static {
             MethodHandle mmap = null, madvise = null, munmap = null;
             if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")
-                    && System.getProperty("os.arch", "").matches("amd64|x86_64") && !"false".equals(System.getProperty("jtune.hugePages"))) {
+                    && System.getProperty("os.arch", "").matches("amd64|x86_64")) {
                 try {
                     Linker linker = Linker.nativeLinker();
                     mmap = linker.downcallHandle(linker.defaultLookup().find("mmap").orElseThrow(), FunctionDescriptor.of(ValueLayout.ADDRESS,

@@ -1,7 +1,6 @@
 package org.jtune.models.gguf;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -235,7 +234,7 @@ public final class GgufModels {
                 throw new JtuneException(f.path() + ": tensor " + t.name() + ": " + e.getMessage(), e);
             }
             long rowBytes = format.rowBytes((long) cols);
-            MemorySegment copy = Arena.ofAuto().allocate(rowBytes * rows, 64);   // off-heap like the mapped rest (WeightQuantizer.encode says why)
+            MemorySegment copy = org.jtune.tensor.NativeMemory.allocateLarge(rowBytes * rows);   // off-heap like the mapped rest (WeightQuantizer.encode says why)
             for (int r = 0; r < rows; r++) MemorySegment.copy(data, src[r] * rowBytes, copy, r * rowBytes, rowBytes);
             ResidentMemory.release(data);   // the mapping's rows are not read again: the copy is the tensor
             data = copy;
