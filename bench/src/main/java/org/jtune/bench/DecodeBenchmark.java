@@ -39,7 +39,8 @@ import org.jtune.tensor.Rng;
  * same run ({@link #quantizedRows}).
  * Every engine runs in a process of its own ({@link DecodeRun} for jtune) on files flushed and dropped from the page cache
  * first ({@link SettledFiles}), as a user's `jtune generate` meets a model downloaded earlier.
- * {@code -Djtune.bench.decode.family=qwen3|gemma3} runs the quantized rows on the Qwen3-0.6B or Gemma-3-1B shape instead
+ * {@code -Djtune.bench.decode.family=qwen3|gemma3|qwen3moe} runs the quantized rows on the Qwen3-0.6B, Gemma-3-1B or (cut to
+ * {@code -Djtune.bench.decode.layers}, default 4) Qwen3-30B-A3B shape instead
  * (random weights written through the family's own name table, {@link RandomLlamaFolder#writeFamily}), against llama.cpp on
  * the same GGUF files: how the other families' decode paths fare beside llama.cpp's graphs for them.
  * Major page faults per generated token are reported: a mapped weight whose pages the OS dropped is
@@ -152,7 +153,8 @@ final class DecodeBenchmark {
      * Q8_0, Q4_0 and Q4_K rows: the random BF16 folder exported once per type as a GGUF file ({@link HfToGguf}: q4_k is
      * llama.cpp's Q4_K_M mixture, Q6_K output), run by jtune (tensors mapped in their stored types, decoded through the
      * block kernels) and by llama.cpp (node-llama-cpp, same file, same prompt length, one sequence) in the same run. The
-     * bound counts the weight bytes of the file one token reads (every matrix but the embedding, plus one embedding row).
+     * bound counts the weight bytes of the file one token reads (every matrix but the embedding, plus one embedding row; of a
+     * mixture's stacked experts the share k / E).
      */
     private void quantizedRows(ModelConfig config, int prompt, int decode, int runs, long bandwidthBytes, boolean json)
             throws Exception {
@@ -168,7 +170,9 @@ final class DecodeBenchmark {
                 try (GgufFile f = GgufReader.open(gguf)) {
                     for (GgufTensorInfo t : f.tensors()) {
                         boolean embedding = t.name().equals("token_embd.weight") && f.hasTensor("output.weight");
-                        bytesPerToken += embedding ? t.byteSize() / Math.max(1, t.rowCount()) : t.byteSize();
+                        // a token reads k of a mixture's E experts
+                        long bytes = t.name().endsWith("_exps.weight") ? t.byteSize() * config.moe().expertsPerToken() / config.moe().numExperts() : t.byteSize();
+                        bytesPerToken += embedding ? t.byteSize() / Math.max(1, t.rowCount()) : bytes;
                     }
                 }
                 Measured run = measure(gguf, config, prompt, decode, runs, bandwidthBytes);

@@ -6,6 +6,7 @@ import java.util.List;
 import org.jtune.models.CausalLM;
 import org.jtune.models.arch.Architectures;
 import org.jtune.models.weights.ServingLayout;
+import org.jtune.models.config.MoeConfig;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.generate.Generator;
 import org.jtune.models.generate.SamplingConfig;
@@ -88,7 +89,7 @@ public final class DecodeRun {
     }
 
     /**
-     * 2·rows·cols per prompt token for every projection (Weight.Role.LINEAR), and once for the output head (lm_head.weight,
+     * 2·rows·cols per prompt token for every projection (Weight.Role.LINEAR; a mixture's experts for k / E of them), and once for the output head (lm_head.weight,
      * or the tied embedding) as a prefill needs the last position's logits only: a lower bound on the prefill's work.
      */
     static double prefillFlops(CausalLM model, int prompt) {
@@ -102,7 +103,9 @@ public final class DecodeRun {
                 head = true;
                 flops += once;
             } else if (w.role() == Weight.Role.LINEAR) {
-                flops += once * prompt;
+                MoeConfig moe = model.config().moe();
+                // a mixture's expert sees k / E of the tokens
+                flops += moe != null && MoeConfig.expertWeight(w.name()) ? once * prompt * moe.expertsPerToken() / moe.numExperts() : once * prompt;
             } else if (w.role() == Weight.Role.EMBEDDING) {
                 embedding += once;
             }

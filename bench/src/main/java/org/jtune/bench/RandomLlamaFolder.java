@@ -85,7 +85,9 @@ final class RandomLlamaFolder {
     /**
      * The shape of another family for `bench decode`: Qwen3-0.6B (hidden 1024, 28 layers, 16 heads, 8 KV heads of 128, MLP
      * 3072, vocab 151936, tied) or Gemma-3-1B (hidden 1152, 26 layers, 4 heads, 1 KV head of 256, MLP 6912, vocab 262144,
-     * sliding window 512 on five layers of six, tied); {@code quick}: a small one of the same family.
+     * sliding window 512 on five layers of six, tied) or Qwen3-30B-A3B (hidden 2048, 32 heads, 4 KV heads of 128, 128 experts of
+     * width 768, 8 per token, vocab 151936, untied) cut to {@code -Djtune.bench.decode.layers} of its 48 layers (default 4:
+     * the whole model's random weights would not fit this machine); {@code quick}: a small one of the same family.
      */
     static ModelConfig familyShape(String family, boolean quick) throws Exception {
         String json = switch (family) {
@@ -102,7 +104,16 @@ final class RandomLlamaFolder {
                     : "{\"architectures\": [\"Gemma3ForCausalLM\"], \"hidden_size\": 1152, \"intermediate_size\": 6912, \"num_hidden_layers\": 26, "
                             + "\"num_attention_heads\": 4, \"num_key_value_heads\": 1, \"head_dim\": 256, \"query_pre_attn_scalar\": 256, "
                             + "\"vocab_size\": 262144, \"sliding_window\": 512, \"max_position_embeddings\": 32768}";
-            default -> throw new IllegalArgumentException("jtune.bench.decode.family: " + family + " is not llama, qwen3 or gemma3");
+            case "qwen3moe" -> quick
+                    ? "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 256, \"intermediate_size\": 768, \"moe_intermediate_size\": 128, "
+                            + "\"num_experts\": 8, \"num_experts_per_tok\": 2, \"norm_topk_prob\": true, \"num_hidden_layers\": 2, "
+                            + "\"num_attention_heads\": 4, \"num_key_value_heads\": 2, \"head_dim\": 64, \"vocab_size\": 1000}"
+                    : "{\"architectures\": [\"Qwen3MoeForCausalLM\"], \"hidden_size\": 2048, \"intermediate_size\": 6144, \"moe_intermediate_size\": 768, "
+                            + "\"num_experts\": 128, \"num_experts_per_tok\": 8, \"norm_topk_prob\": true, \"num_hidden_layers\": "
+                            + Integer.getInteger("jtune.bench.decode.layers", 4) + ", \"num_attention_heads\": 32, \"num_key_value_heads\": 4, "
+                            + "\"head_dim\": 128, \"vocab_size\": 151936, \"rope_theta\": 1000000.0, \"max_position_embeddings\": 40960, "
+                            + "\"tie_word_embeddings\": false}";
+            default -> throw new IllegalArgumentException("jtune.bench.decode.family: " + family + " is not llama, qwen3, qwen3moe or gemma3");
         };
         return org.jtune.models.arch.Architectures.parseConfig(json, "bench shape " + family);
     }
