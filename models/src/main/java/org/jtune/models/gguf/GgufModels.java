@@ -203,15 +203,7 @@ public final class GgufModels {
         int cols = (int) t.dim(0), rows = (int) t.dim(1);
         long bytes = format.rowBytes((long) cols) * rows;
         MemorySegment data = f.data(t).asSlice(e * bytes, bytes);
-        if (t.type().isQuantized()) return Tensor.blockQuantized(format, data, rows, cols);
-        DType dtype = switch (t.type()) {
-            case F32 -> DType.F32;
-            case F16 -> DType.F16;
-            case BF16 -> DType.BF16;
-            default -> throw new JtuneException(f.path() + ": tensor " + t.name() + " has type " + t.type());
-        };
-        int[] shape = {rows, cols};
-        return new Tensor(Storage.wrap(data), dtype, shape, Tensor.contiguousStrides(shape), 0);
+        return t.type().isQuantized() ? Tensor.blockQuantized(format, data, rows, cols) : plain(f, t, data, new int[] {rows, cols});
     }
 
     /** One tensor, in place (rotary rows reordered into a copy). */
@@ -244,6 +236,11 @@ public final class GgufModels {
             if (t.rank() != 2) throw new JtuneException(f.path() + ": tensor " + t.name() + " is a quantized vector; jtune needs norms in F32/F16/BF16");
             return Tensor.blockQuantized(format, data, rows, cols);
         }
+        return plain(f, t, data, shape);
+    }
+
+    /** F32, F16 or BF16 values of tensor t at data, in place. */
+    private static Tensor plain(GgufFile f, GgufTensorInfo t, MemorySegment data, int[] shape) throws JtuneException {
         DType dtype = switch (t.type()) {
             case F32 -> DType.F32;
             case F16 -> DType.F16;
