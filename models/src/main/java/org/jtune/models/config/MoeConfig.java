@@ -20,6 +20,10 @@ import org.jtune.JtuneException;
  */
 public record MoeConfig(int numExperts, int expertsPerToken, int expertIntermediateSize, boolean normalizeTopK, int sparseStep,
                         List<Integer> denseLayers) {
+    /** The Qwen3MoeConfig keys this record models. */
+    public static final List<String> QWEN3_MOE_KEYS = List.of("num_experts", "num_experts_per_tok", "moe_intermediate_size",
+            "norm_topk_prob", "decoder_sparse_step", "mlp_only_layers");
+
     public MoeConfig {
         if (numExperts <= 0) throw new IllegalArgumentException("the number of experts must be positive, got " + numExperts);
         if (expertsPerToken <= 0 || expertsPerToken > numExperts) {
@@ -83,10 +87,6 @@ public record MoeConfig(int numExperts, int expertsPerToken, int expertIntermedi
         out.put("decoder_sparse_step", sparseStep);
         out.put("mlp_only_layers", denseLayers);
     }
-
-    /** The Qwen3MoeConfig keys this record models. */
-    public static final List<String> QWEN3_MOE_KEYS = List.of("num_experts", "num_experts_per_tok", "moe_intermediate_size",
-            "norm_topk_prob", "decoder_sparse_step", "mlp_only_layers");
 
     @FunctionalInterface
     private interface Reading {

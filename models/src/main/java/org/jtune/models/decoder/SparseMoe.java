@@ -5,13 +5,13 @@ import java.util.Arrays;
 import java.util.List;
 import org.jtune.autograd.Arithmetic;
 import org.jtune.autograd.Concat;
-import org.jtune.autograd.Linear;
 import org.jtune.autograd.Reductions;
 import org.jtune.autograd.Rows;
 import org.jtune.autograd.Softmax;
 import org.jtune.autograd.Variable;
 import org.jtune.models.config.MoeConfig;
 import org.jtune.models.lora.AdapterRouting;
+import org.jtune.models.lora.LoraLinear;
 import org.jtune.models.weights.Weight;
 import org.jtune.models.weights.WeightTable;
 import org.jtune.tensor.Ops;
@@ -29,8 +29,8 @@ import org.jtune.tensor.Tensor;
  * Each expert sees only its rows ({@link Rows#select}), its answers are weighted and added back ({@link Rows#scatter}), so a
  * step costs k experts per token, not all of them. The choice S is not differentiable (as in torch, where topk passes no
  * gradient through its indices); the router learns through the weights w. A tie between probabilities keeps the
- * lower expert index. The router stays in full precision ({@link Weight.Role#ROUTER}); the experts' projections are LoRA
- * targets and quantize like any other.
+ * lower expert index. The router stays in full precision ({@link Weight.Role#ROUTER}: never quantized, as llama.cpp
+ * leaves ffn_gate_inp) and is a LoRA target like the experts' projections (PEFT's all-linear adapts it: module "gate").
  */
 public final class SparseMoe implements FeedForward {
     /**
@@ -43,12 +43,12 @@ public final class SparseMoe implements FeedForward {
         }
     }
 
-    private final Weight router;          // (experts, dim)
+    private final LoraLinear router;      // (experts, dim)
     private final List<GatedMlp> experts;
     private final int topK;
     private final boolean normalize;
 
-    private SparseMoe(Weight router, List<GatedMlp> experts, int topK, boolean normalize) {
+    private SparseMoe(LoraLinear router, List<GatedMlp> experts, int topK, boolean normalize) {
         this.router = router;
         this.experts = experts;
         this.topK = topK;
@@ -57,7 +57,7 @@ public final class SparseMoe implements FeedForward {
 
     /** Declares the router, then each expert's gate, up and down, of the layer whose names start with {@code layer}. */
     public static SparseMoe declare(WeightTable table, String layer, Names names, MoeConfig moe, int dim) {
-        Weight router = table.add(layer + names.router(), Weight.Role.ROUTER, moe.numExperts(), dim);
+        LoraLinear router = table.projection(layer + names.router(), Weight.Role.ROUTER, moe.numExperts(), dim);
         List<GatedMlp> experts = new ArrayList<>(moe.numExperts());
         for (int e = 0; e < moe.numExperts(); e++) {
             experts.add(GatedMlp.declare(table, names.expert(names.gate(), layer, e), names.expert(names.up(), layer, e),
@@ -72,7 +72,7 @@ public final class SparseMoe implements FeedForward {
         int dim = shape[shape.length - 1], e = experts.size();
         Variable rows = x.reshape(-1, dim);
         int n = rows.size(0);
-        Variable probs = Softmax.softmax(Linear.apply(rows, router.value()), -1);          // (N, E)
+        Variable probs = Softmax.softmax(router.apply(rows, routing, dropout), -1);          // (N, E)
         int[] chosen = Ops.topK(probs.value(), topK)[1].toIntArray();                      // (N, k) row-major
         // the chosen probabilities as a variable (N·k, 1), in slot order n·k + s
         int[] flat = new int[n * topK];

@@ -21,7 +21,7 @@ public final class Weight {
         BIAS,
         /** (dim) normalisation scale; ones. */
         NORM,
-        /** (experts, dim) router of a mixture-of-experts layer; N(0, std²); kept in full precision (never quantized) and not a LoRA target. */
+        /** (experts, dim) router of a mixture-of-experts layer; N(0, std²); kept in full precision (never quantized); a LoRA target, as PEFT's all-linear makes it. */
         ROUTER
     }
 

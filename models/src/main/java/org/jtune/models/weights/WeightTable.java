@@ -41,7 +41,12 @@ public final class WeightTable {
 
     /** Declares an (out, in) projection that LoRA may target, wrapped in its {@link LoraLinear}. */
     public LoraLinear projection(String name, int out, int in) {
-        LoraLinear lin = new LoraLinear(add(name, Weight.Role.LINEAR, out, in));
+        return projection(name, Weight.Role.LINEAR, out, in);
+    }
+
+    /** A projection of another role that LoRA may target too: a mixture's router ({@link Weight.Role#ROUTER}). */
+    public LoraLinear projection(String name, Weight.Role role, int out, int in) {
+        LoraLinear lin = new LoraLinear(add(name, role, out, in));
         projections.add(lin);
         return lin;
     }

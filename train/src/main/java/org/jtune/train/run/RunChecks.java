@@ -6,6 +6,7 @@ import org.jtune.models.CausalLM;
 import org.jtune.models.chat.ChatTemplate;
 import org.jtune.models.lora.LoraConfig;
 import org.jtune.models.lora.LoraLinear;
+import org.jtune.models.weights.Weight;
 import org.jtune.models.tokenizer.Tokenizer;
 import org.jtune.train.prep.TokenizedExample;
 import org.jtune.train.recipe.RecipeConfig;
@@ -51,8 +52,10 @@ final class RunChecks {
             }
         }
         LoraLinear smallest = null;
+        boolean allLinear = recipe.loraTargetModules().contains(RecipeConfig.ALL_LINEAR);
         for (LoraLinear lin : model.weights().projections()) {
-            boolean targeted = targets.contains(LoraConfig.moduleName(lin.name()));
+            // a mixture's router has one row per expert (8 in Mixtral): all-linear adapts it as PEFT does, whatever the rank
+            boolean targeted = targets.contains(LoraConfig.moduleName(lin.name())) && !(allLinear && lin.base().role() == Weight.Role.ROUTER);
             if (targeted && (smallest == null || Math.min(lin.inFeatures(), lin.outFeatures()) < Math.min(smallest.inFeatures(), smallest.outFeatures()))) {
                 smallest = lin;
             }

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * LoRA and full fine-tuning of each added family through the real recipe path (FineTune), on tiny
  * random Qwen2, Qwen3 (head_dim 8 over 6 heads: q is 48 wide, the model 36), Qwen3-MoE (4 experts, 2 per token; each
- * expert's projections adapted, the router not), Mixtral (3 experts named w1/w3/w2, a sliding window), Gemma 3 (a sliding and a full layer) and
+ * expert's projections and the router adapted, as PEFT's all-linear does), Mixtral (3 experts named w1/w3/w2, a sliding window), Gemma 3 (a sliding and a full layer) and
  * Phi-3 checkpoints with a byte-level tokenizer and a ChatML template: the loss
  * falls, the adapter uses PEFT's keys for the family's own modules (Phi-3's fused qkv_proj and
  * gate_up_proj; Qwen2's biases are not adapted), it reloads to the same function, merging it and
@@ -83,9 +83,10 @@ class FamilyFineTuneTest {
                 Map.entry("head_dim", 8), Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512),
                 Map.entry("rope_theta", 1000000.0), Map.entry("tie_word_embeddings", true), Map.entry("bos_token_id", 256),
                 Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32"));
-        // per layer q, k, v, o and each of the 4 experts' gate, up and down (the router is not adapted), A and B each
-        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
-                "base_model.model.model.layers.1.mlp.experts.3.down_proj.lora_A.weight", new int[] {4, 20}, 2 * (4 + 4 * 3) * 2);
+        // per layer q, k, v, o, the router (module "gate", which PEFT's all-linear adapts too) and each of the 4 experts' gate,
+        // up and down, A and B each
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate", "gate_proj", "up_proj", "down_proj"),
+                "base_model.model.model.layers.1.mlp.experts.3.down_proj.lora_A.weight", new int[] {4, 20}, 2 * (4 + 1 + 4 * 3) * 2);
     }
 
     @Test
@@ -96,9 +97,14 @@ class FamilyFineTuneTest {
                 Map.entry("num_key_value_heads", 2), Map.entry("sliding_window", 32), Map.entry("vocab_size", 259),
                 Map.entry("max_position_embeddings", 512), Map.entry("bos_token_id", 256), Map.entry("eos_token_id", 258),
                 Map.entry("torch_dtype", "float32"));
-        // Mixtral's experts name their projections w1 (gate), w3 (up) and w2 (down)
-        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "w1", "w3", "w2"),
-                "base_model.model.model.layers.0.block_sparse_moe.experts.2.w2.lora_B.weight", new int[] {36, 4}, 2 * (4 + 3 * 3) * 2);
+        // Mixtral's experts name their projections w1 (gate), w3 (up) and w2 (down); its router is block_sparse_moe.gate
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate", "w1", "w3", "w2"),
+                "base_model.model.model.layers.0.block_sparse_moe.gate.lora_B.weight", new int[] {3, 4}, 2 * (4 + 1 + 3 * 3) * 2);
+        // all-linear adapts the 3-row router at rank 4 as PEFT would; asked for by name, that rank is refused
+        Path recipe = recipe(tmp, tmp.resolve("base"), tmp.resolve("train.jsonl"), "lora");
+        Files.writeString(recipe, Files.readString(recipe).replace("all-linear", "[gate, w1]"));
+        var e = assertThrows(org.jtune.JtuneException.class, () -> FineTune.run(RecipeReader.read(recipe), tmp.resolve("named"), false, listener(new ArrayList<>())));
+        assertTrue(e.getMessage().contains("lora_r: 4 is larger than the smaller side (3) of model.layers.0.block_sparse_moe.gate.weight"), e.getMessage());
     }
 
     @Test
