@@ -144,6 +144,27 @@ class GgufFamiliesTest {
     }
 
     @Test
+    void aStackThatDisagreesWithTheExpertCountIsRefusedByName() throws Exception {
+        Path dir = tmp.resolve("moe");
+        TinyCheckpoint.write(dir, Map.ofEntries(Map.entry("architectures", List.of("Qwen3MoeForCausalLM")), Map.entry("hidden_size", 32),
+                Map.entry("intermediate_size", 64), Map.entry("moe_intermediate_size", 32), Map.entry("num_experts", 4),
+                Map.entry("num_experts_per_tok", 2), Map.entry("norm_topk_prob", true), Map.entry("num_hidden_layers", 1),
+                Map.entry("num_attention_heads", 2), Map.entry("head_dim", 16), Map.entry("vocab_size", 259), Map.entry("torch_dtype", "float32")));
+        Path good = tmp.resolve("good.gguf"), bad = tmp.resolve("bad.gguf");
+        HfToGguf.export(dir, GgmlType.F32, good);
+        try (GgufFile f = GgufReader.open(good)) {
+            Map<String, org.jtune.quant.gguf.GgufValue> meta = new java.util.LinkedHashMap<>(f.metadata().asMap());
+            meta.put("qwen3moe.expert_count", org.jtune.quant.gguf.GgufValue.u32(5));   // the stacks hold 4
+            var w = new org.jtune.quant.gguf.GgufWriter().putAll(meta);
+            for (var t : f.tensors()) w.addTensor(t.name(), t.type(), t.dims(), f.data(t));
+            w.write(bad);
+        }
+        JtuneException e = assertThrows(JtuneException.class, () -> Architectures.load(bad).close());
+        assertTrue(e.getMessage().contains("bad.gguf") && e.getMessage().matches(".*tensor blk\\.0\\.ffn_\\w+_exps\\.weight is not a stack of the metadata's 5 experts.*"),
+                e.getMessage());
+    }
+
+    @Test
     void mixtralRoundTripsAndLlamaCppAgrees() throws Exception {
         // the llama layout with experts: expert_count and expert_used_count, the experts' width as feed_forward_length
         check("llama", Map.ofEntries(Map.entry("architectures", List.of("MixtralForCausalLM")), Map.entry("model_type", "mixtral"),
