@@ -36,7 +36,8 @@ import org.jtune.tensor.Tensor;
  * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
  * quantizers; a Llama checkpoint's RoPE scaling goes with it ({@link GgufRopeScaling}: linear as keys, Llama 3's as
  * rope_freqs). What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
- * LongRoPE, a Qwen sliding window or RoPE scaling, Qwen3 attention biases) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
+ * LongRoPE, a Qwen sliding window or RoPE scaling, Qwen3 attention biases, a Qwen3-MoE with dense layers or weights not
+ * rescaled) is refused, naming it. Type per tensor, as llama.cpp's quantizer chooses it:
  * <ul>
  * <li>1-D tensors (norms) and a mixture's router (ffn_gate_inp, which llama.cpp's quantizer never quantizes) stay F32;</li>
  * <li>the output matrix — or the token embedding when it is tied to the output — becomes Q6_K for
@@ -232,8 +233,8 @@ public final class HfToGguf {
     }
 
     /**
-     * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral,
-     * qwen2 and qwen3 for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
+     * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral/Mixtral,
+     * qwen2, qwen3 and qwen3moe for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
      */
     static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
         String why = null, arch = null;
