@@ -235,7 +235,9 @@ public final class Q4KFormat implements BlockFormat {
         checkRow(n);
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         MemorySegment m = QuantVectors.nativeRows(w, wOff, rowBytes(n));   // heap rows: copied first
-        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+        float dot = L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, n / QK) : dotLanes(m, m == w ? wOff : 0, x, xOff, n / QK);
+        java.lang.ref.Reference.reachabilityFence(m);
+        return dot;
     }
 
     /**
@@ -252,6 +254,7 @@ public final class Q4KFormat implements BlockFormat {
         java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
         long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
         for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
+        java.lang.ref.Reference.reachabilityFence(w);   // read by address above: w must outlive the kernel
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */

@@ -91,7 +91,9 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         if (!QuantVectors.ENABLED) return scalarDot(w, wOff, x, xOff, n);
         int blocks = n / QK;
         MemorySegment m = QuantVectors.nativeRows(w, wOff, (long) blocks * BYTES);   // heap rows: copied first
-        return L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        float dot = L == 16 ? dot16(QuantVectors.checkedAddress(m, m == w ? wOff : 0, rowBytes(n)), x, xOff, blocks) : dotLanes(m, m == w ? wOff : 0, x, xOff, blocks);
+        java.lang.ref.Reference.reachabilityFence(m);
+        return dot;
     }
 
     /**
@@ -108,6 +110,7 @@ public final class Q4_0Format implements BlockFormat, Int8BlockCodec {
         java.util.Objects.checkFromIndexSize(outOff, rows, out.length);
         long address = QuantVectors.checkedAddress(w, rowOff, (rows - 1) * rowBytes + rowBytes(cols));
         for (int i = 0; i < rows; i++) out[outOff + i] = dot16(address + i * rowBytes, x, xOff, cols / QK);
+        java.lang.ref.Reference.reachabilityFence(w);   // read by address above: w must outlive the kernel
     }
 
     /** Any lane count (8 ≤ L ≤ 16, e.g. AVX2): loads from a segment of exact class ({@link QuantVectors#checkedAddress}). */

@@ -284,6 +284,7 @@ public final class Q4_Kx32Format implements RowGroupCodec {
         if (m > 0) java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
         if (QuantVectors.L == 8) Q4_Kx32Lanes8.multiply(base, g0, g1, blocks, x, out, outOff, outStride);
         else multiply512(base, g0, g1, blocks, x, out, outOff, outStride);
+        java.lang.ref.Reference.reachabilityFence(w);   // read by address above: w must outlive the kernel
     }
 
     /**

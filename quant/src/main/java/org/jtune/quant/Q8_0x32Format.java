@@ -151,6 +151,7 @@ public final class Q8_0x32Format implements FloatGroupCodec {
         java.util.Objects.checkFromIndexSize(outOff + (long) (m - 1) * outStride + (long) g0 * GROUP, (long) (g1 - g0) * GROUP, out.length);
         if (QuantVectors.L == 8) Q8_0x32Lanes8.multiply(base, g0, g1, blocks, x, xOff, m, out, outOff, outStride);
         else multiply512(base, g0, g1, blocks, x, xOff, cols, m, out, outOff, outStride);
+        java.lang.ref.Reference.reachabilityFence(w);   // read by address above: w must outlive the kernel
     }
 
     /**

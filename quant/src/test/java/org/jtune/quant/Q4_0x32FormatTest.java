@@ -101,6 +101,7 @@ class Q4_0x32FormatTest {
                 Q4_0x32Lanes8.multiply(base, 0, rows / 32, blocks, x, got, 0, rows);
                 assertArrayEquals(want, got, rows + "x" + cols + ", m = " + m);
             }
+            java.lang.ref.Reference.reachabilityFence(packed);   // the kernels read it by address: keep it from being freed before
         }
     }
 

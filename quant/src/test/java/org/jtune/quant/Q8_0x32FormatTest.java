@@ -60,6 +60,7 @@ class Q8_0x32FormatTest {
                 Q8_0x32Lanes8.multiply(base, 0, rows / 32, blocks, x, 0, m, got, 0, rows);
                 assertArrayEquals(want, got, rows + "x" + cols + ", m = " + m);
             }
+            java.lang.ref.Reference.reachabilityFence(packed);   // the kernels read it by address: keep it from being freed before
         }
     }
 

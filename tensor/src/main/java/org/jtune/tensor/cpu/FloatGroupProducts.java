@@ -55,6 +55,7 @@ final class FloatGroupProducts {
         int grain = BlockMatmul.perPiece(groupBytes);
         if (FloatVector.SPECIES_PREFERRED.length() == 8) {
             FloatGroupProductsLanes8.gemm(bf16, base, rows, cols, x, xOff, m, out, outOff, grain);
+            java.lang.ref.Reference.reachabilityFence(w);   // read by address: w must outlive the kernel
             return;
         }
         for (int i0 = 0; i0 < m; i0 += PASS_ROWS) {
@@ -70,6 +71,7 @@ final class FloatGroupProducts {
             Parallel.forPieces(rows / GROUP, grain, BlockMatmul.GEMV_PIECES,
                     (g0, g1) -> groups(bf16, base, g0, g1, cols, packed, blocks, quad, x, xo, pass, out, oo, rows));
         }
+        java.lang.ref.Reference.reachabilityFence(w);
     }
 
     /** Groups [g0, g1) times every row of X; a column of a group is {@code col} bytes (128 F32, 64 BF16). */
