@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""Independent float64 references of the Qwen2, Qwen3 (dense and MoE), Mixtral, Phi-3, Gemma 3 (text) and SmolLM3 decoders,
-and the tiny random checkpoints jtune's family tests use.
+"""Independent float64 references of the Qwen2, Qwen3 (dense and MoE), Mixtral, Granite, Phi-3, Gemma 3 (text) and SmolLM3
+decoders, and the tiny random checkpoints jtune's family tests use.
 
 Written from the architectures' published definitions (transformers' modeling_qwen2 / modeling_qwen3 / modeling_qwen3_moe /
-modeling_mixtral / modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 / configuration_qwen3 /
-configuration_qwen3_moe / configuration_mixtral / configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
+modeling_mixtral / modeling_granite / modeling_phi3 / modeling_gemma3 / modeling_smollm3, configuration_qwen2 /
+configuration_qwen3 / configuration_qwen3_moe / configuration_mixtral / configuration_granite / configuration_phi3 / configuration_gemma3 / configuration_smollm3 and the longrope init of modeling_rope_utils), with plain
 torch ops: no transformers, no safetensors package. Runs with Debian's /usr/bin/python3 and
 python3-torch (1.13): apt-get install -y python3-torch.
 
 Commands
-  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | qwen3_moe | mixtral | phi3 | gemma3 | smollm3) into DIR: config.json
+  make FAMILY DIR            write the tiny checkpoint of FAMILY (qwen2 | qwen3 | qwen3_moe | mixtral | granite | phi3 | gemma3 | smollm3) into DIR: config.json
                              and model.safetensors (F32), weights from the counter-based generator below
   reference DIR [--json F]   run the reference on a checkpoint folder (any config of these families, F32
                              safetensors): greedy ids, full logits, loss and every parameter gradient,
@@ -38,7 +38,9 @@ num_experts_per_tok most probable experts per token (divided by their sum when n
 sum of those experts' SwiGLU MLPs (mlp.experts.E.{gate,up,down}_proj) times their weights; the reference reports the
 smallest gap between the k-th and (k+1)-th probability it met (a choice jtune's float32 could make otherwise). Mixtral:
 Llama's attention within sliding_window (when set), and every layer sparse as Qwen3-MoE's with norm_topk_prob, the
-router block_sparse_moe.gate and experts block_sparse_moe.experts.E.w1 (gate), w3 (up), w2 (down). Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
+router block_sparse_moe.gate and experts block_sparse_moe.experts.E.w1 (gate), w3 (up), w2 (down). Granite: Llama
+with h = embed[ids] * embedding_multiplier, scores q.k * attention_multiplier (not 1/sqrt(head_dim)), each layer's
+attention and MLP outputs added times residual_multiplier, and logits / logits_scaling. Gemma 3: h = embed[ids] * sqrt(hidden); every RMSNorm scales by
 (1 + w); per layer x = norm_in(h), q/k per-head norms before RoPE, scores scaled by query_pre_attn_scalar^-1/2,
 h += norm_post_attn(o_proj(attn)), h += norm_post_ffn(down(gelu_tanh(gate) * up)) over norm_pre_ffn(h); a
 sliding layer (layer_types, else every sliding_window_pattern-th layer full) attends within the window with
@@ -112,6 +114,15 @@ TINY = {
         "max_position_embeddings": 256, "rope_theta": 1000000.0, "rms_norm_eps": 1e-5, "sliding_window": 11,
         "tie_word_embeddings": False, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
         "torch_dtype": "float32",
+    },
+    "granite": {
+        "architectures": ["GraniteForCausalLM"], "model_type": "granite",
+        "hidden_size": 48, "intermediate_size": 80, "num_hidden_layers": 3,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 241,
+        "embedding_multiplier": 12.0, "residual_multiplier": 0.22, "attention_multiplier": 0.0625, "logits_scaling": 8.0,
+        "max_position_embeddings": 256, "rope_theta": 10000000.0, "rms_norm_eps": 1e-5,
+        "tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False, "hidden_act": "silu",
+        "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
     },
     "gemma3": {
         "architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
@@ -196,7 +207,7 @@ def head_dim(c):
 
 
 QWEN3_LIKE = ("qwen3", "qwen3_moe")
-LLAMA_LIKE = ("qwen2", "qwen3", "qwen3_moe", "mixtral", "smollm3")
+LLAMA_LIKE = ("qwen2", "qwen3", "qwen3_moe", "mixtral", "granite", "smollm3")
 
 
 def sparse(c, l):
@@ -503,7 +514,9 @@ def forward(c, p, ids):
     cos, sin = rope.tables(T)
     qpos = torch.arange(T)[:, None]
     kpos = torch.arange(T)[None, :]
-    h = p["model.embed_tokens.weight"][ids]
+    granite = c["model_type"] == "granite"
+    rm = c.get("residual_multiplier", 1.0) if granite else 1.0
+    h = p["model.embed_tokens.weight"][ids] * (c.get("embedding_multiplier", 1.0) if granite else 1.0)
     for l in range(c["num_hidden_layers"]):
         pre = "model.layers.%d." % l
         x = rms_norm(h, p[pre + "input_layernorm.weight"], eps)
@@ -533,10 +546,10 @@ def forward(c, p, ids):
         allowed = kpos <= qpos
         if w > 0:
             allowed = allowed & (qpos - kpos < w)
-        att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+        att = (q @ k.transpose(-1, -2)) * (c.get("attention_multiplier", 1.0) if granite else 1 / math.sqrt(hd))
         att = att.masked_fill(~allowed, float("-inf")).softmax(-1)
         o = (att @ v).transpose(0, 1).reshape(T, H * hd)
-        h = h + o @ p[pre + "self_attn.o_proj.weight"].T
+        h = h + (o @ p[pre + "self_attn.o_proj.weight"].T) * rm
         if pre + "self_attn.o_proj.bias" in p:
             h = h + p[pre + "self_attn.o_proj.bias"]
         x = rms_norm(h, p[pre + "post_attention_layernorm.weight"], eps)
@@ -549,17 +562,17 @@ def forward(c, p, ids):
         else:
             gu = x @ p[pre + "mlp.gate_up_proj.weight"].T
             g, u = gu.chunk(2, dim=-1)
-        h = h + (torch.nn.functional.silu(g) * u) @ p[pre + "mlp.down_proj.weight"].T
+        h = h + ((torch.nn.functional.silu(g) * u) @ p[pre + "mlp.down_proj.weight"].T) * rm
     h = rms_norm(h, p["model.norm.weight"], eps)
     head = p["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else p["lm_head.weight"]
-    return h @ head.T
+    return (h @ head.T) / (c.get("logits_scaling", 1.0) if granite else 1.0)
 
 
 def load(folder):
     with open(os.path.join(folder, "config.json")) as f:
         c = json.load(f)
-    if c.get("model_type") not in ("qwen2", "qwen3", "qwen3_moe", "mixtral", "phi3", "gemma3_text", "smollm3"):
-        raise ValueError("model_type %r: this reference runs qwen2, qwen3, qwen3_moe, mixtral, phi3, gemma3_text and smollm3"
+    if c.get("model_type") not in ("qwen2", "qwen3", "qwen3_moe", "mixtral", "granite", "phi3", "gemma3_text", "smollm3"):
+        raise ValueError("model_type %r: this reference runs qwen2, qwen3, qwen3_moe, mixtral, granite, phi3, gemma3_text and smollm3"
                          % c.get("model_type"))
     raw = read_safetensors(os.path.join(folder, "model.safetensors"))
     return c, {k: v.to(torch.float64).requires_grad_(True) for k, v in raw.items()}

@@ -18,8 +18,9 @@ import org.jtune.JtuneException;
  * {@link #builder()}.
  *
  * @param architecture        {@link #LLAMA}, {@link #MISTRAL}, {@link #MIXTRAL} (Mistral with a {@link #moe} mixture of
- *                            experts in place of every MLP) or {@link #SMOLLM3} (a Llama whose every fourth layer, by
- *                            default, attends without RoPE: {@link #noRopeLayers})
+ *                            experts in place of every MLP), {@link #SMOLLM3} (a Llama whose every fourth layer, by
+ *                            default, attends without RoPE: {@link #noRopeLayers}) or {@link #GRANITE} (a Llama with the
+ *                            four {@link #granite} scalars)
  * @param intermediateSize    the MLP's width; Mixtral's experts' width
  * @param numKeyValueHeads    key/value heads (grouped-query attention); equals the query heads for MHA
  * @param headDim             per-head width; hidden/heads unless config.json sets head_dim explicitly
@@ -31,6 +32,7 @@ import org.jtune.JtuneException;
  * @param noRopeLayers        SmolLM3's no_rope_layers: per layer 1 (rotate queries and keys) or 0 (no position encoding);
  *                            null for the other architectures (every layer rotates)
  * @param moe                 Mixtral's experts (num_local_experts, num_experts_per_tok), null for the dense architectures
+ * @param granite             Granite's multipliers, null for the other architectures
  * @param extra               every other config.json key, in JSON form (maps, lists, strings, numbers, booleans, nulls)
  */
 public record LlamaConfig(
@@ -54,14 +56,16 @@ public record LlamaConfig(
         String torchDtype,
         List<Integer> noRopeLayers,
         MoeConfig moe,
+        GraniteScales granite,
         Map<String, Object> extra) implements ModelConfig {
 
     public static final String LLAMA = "LlamaForCausalLM";
     public static final String MISTRAL = "MistralForCausalLM";
     public static final String SMOLLM3 = "SmolLM3ForCausalLM";
     public static final String MIXTRAL = "MixtralForCausalLM";
+    public static final String GRANITE = "GraniteForCausalLM";
     /** Architectures this record can describe. */
-    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL, MIXTRAL, SMOLLM3);
+    public static final List<String> SUPPORTED_ARCHITECTURES = List.of(LLAMA, MISTRAL, MIXTRAL, SMOLLM3, GRANITE);
     /** Values accepted for torch_dtype. */
     public static final Set<String> TORCH_DTYPES = Set.of("float32", "float16", "bfloat16");
 
@@ -73,6 +77,9 @@ public record LlamaConfig(
         if (modelType == null || modelType.isBlank()) throw new IllegalArgumentException("model_type must be set");
         if ((moe != null) != architecture.equals(MIXTRAL)) {
             throw new IllegalArgumentException(architecture.equals(MIXTRAL) ? "a Mixtral config needs its experts" : architecture + " has no experts");
+        }
+        if ((granite != null) != architecture.equals(GRANITE)) {
+            throw new IllegalArgumentException(architecture.equals(GRANITE) ? "a Granite config needs its multipliers" : architecture + " has no Granite multipliers");
         }
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
@@ -194,6 +201,7 @@ public record LlamaConfig(
         b.torchDtype = torchDtype;
         b.noRopeLayers = noRopeLayers;
         b.moe = moe;
+        b.granite = granite;
         b.extra = extra;
         return b;
     }
@@ -220,6 +228,7 @@ public record LlamaConfig(
         private String torchDtype;
         private List<Integer> noRopeLayers;
         private MoeConfig moe;
+        private GraniteScales granite;
         private Map<String, Object> extra = Map.of();
 
         private Builder() {}
@@ -245,6 +254,7 @@ public record LlamaConfig(
         public Builder extra(Map<String, Object> v) { extra = v; return this; }
         public Builder noRopeLayers(List<Integer> v) { noRopeLayers = v; return this; }
         public Builder moe(MoeConfig v) { moe = v; return this; }
+        public Builder granite(GraniteScales v) { granite = v; return this; }
 
         /** The validated config; IllegalArgumentException naming the config.json field when a value is wrong. */
         public LlamaConfig build() {
@@ -261,11 +271,12 @@ public record LlamaConfig(
                 case MISTRAL -> "mistral";
                 case MIXTRAL -> "mixtral";
                 case SMOLLM3 -> "smollm3";
+                case GRANITE -> "granite";
                 default -> "llama";
             };
             return new LlamaConfig(architecture, type, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, kv,
                     hd, ropeTheta, ropeScaling, rmsNormEps, tieWordEmbeddings, slidingWindow, maxPositionEmbeddings,
-                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, noRopeLayers, moe, extra);
+                    vocabSize, bosTokenIds, eosTokenIds, torchDtype, noRopeLayers, moe, granite, extra);
         }
     }
 }

@@ -37,6 +37,8 @@ final class LlamaConfigJson {
             "eos_token_id", "torch_dtype", "dtype", "attention_bias", "mlp_bias", "hidden_act");
     /** Mixtral's experts (router_jitter_noise, a training-time perturbation of the router's input, is kept but not applied). */
     private static final Set<String> MIXTRAL_MODELLED = Set.of("num_local_experts", "num_experts_per_tok");
+    /** Granite's multipliers. */
+    private static final Set<String> GRANITE_MODELLED = Set.of("embedding_multiplier", "residual_multiplier", "attention_multiplier", "logits_scaling");
     /** SmolLM3's own keys (its windows: only use_sliding_window false is supported). */
     private static final Set<String> SMOLLM3_MODELLED = Set.of("no_rope_layers", "no_rope_layer_interval", "use_sliding_window", "sliding_window");
 
@@ -90,6 +92,8 @@ final class LlamaConfigJson {
         Set<String> modelled = new LinkedHashSet<>(MODELLED);
         if (mistral) modelled.add("sliding_window");
         if (mixtral) modelled.addAll(MIXTRAL_MODELLED);
+        boolean granite = architecture.equals(LlamaConfig.GRANITE);
+        if (granite) modelled.addAll(GRANITE_MODELLED);
         if (smollm3) modelled.addAll(SMOLLM3_MODELLED);
         Map<String, Object> extra = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : root.properties()) {
@@ -114,6 +118,8 @@ final class LlamaConfigJson {
                     .slidingWindow(mistral ? f.integer("sliding_window") : null)
                     .noRopeLayers(noRope)
                     .moe(mixtral ? MoeConfig.readMixtral(new ConfigFields(f.root, f.source), f.requiredInt("intermediate_size")) : null)
+                    .granite(granite ? new GraniteScales(f.number("embedding_multiplier", 1.0), f.number("residual_multiplier", 1.0),
+                            f.number("attention_multiplier", 1.0), f.number("logits_scaling", 1.0)) : null)
                     .extra(extra);
             String modelType = f.string("model_type");
             if (modelType != null) b.modelType(modelType);
@@ -134,8 +140,9 @@ final class LlamaConfigJson {
             if ("llama".equals(type)) return LlamaConfig.LLAMA;
             if ("mistral".equals(type)) return LlamaConfig.MISTRAL;
             if ("mixtral".equals(type)) return LlamaConfig.MIXTRAL;
+            if ("granite".equals(type)) return LlamaConfig.GRANITE;
             if ("smollm3".equals(type)) return LlamaConfig.SMOLLM3;
-            throw f.error("architectures", "missing, and model_type " + (type == null ? "is missing too" : "\"" + type + "\" is not llama, mistral, mixtral or smollm3"));
+            throw f.error("architectures", "missing, and model_type " + (type == null ? "is missing too" : "\"" + type + "\" is not llama, mistral, mixtral, smollm3 or granite"));
         }
         if (!arch.isArray() || arch.isEmpty()) throw f.error("architectures", "must be a non-empty list of class names");
         Set<String> names = new LinkedHashSet<>();
@@ -187,6 +194,12 @@ final class LlamaConfigJson {
             out.put("use_sliding_window", false);
         }
         if (c.hasWindowKey()) out.put("sliding_window", c.slidingWindow());
+        if (c.granite() != null) {
+            out.put("embedding_multiplier", c.granite().embedding());
+            out.put("residual_multiplier", c.granite().residual());
+            out.put("attention_multiplier", c.granite().attention());
+            out.put("logits_scaling", c.granite().logits());
+        }
         if (c.moe() != null) {
             out.put("num_local_experts", c.moe().numExperts());
             out.put("num_experts_per_tok", c.moe().expertsPerToken());

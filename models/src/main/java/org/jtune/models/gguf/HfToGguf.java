@@ -242,6 +242,7 @@ public final class HfToGguf {
             case LlamaConfig l -> {
                 arch = GgufNames.LLAMA;
                 if (l.noRopeLayers() != null) why = "SmolLM3's layers without RoPE are not written to GGUF by jtune (llama.cpp's smollm3 graph)";
+                if (l.granite() != null) why = "Granite's multipliers are not written to GGUF by jtune (llama.cpp's granite architecture)";
             }
             case Qwen2Config q -> {
                 arch = switch (q.architecture()) {

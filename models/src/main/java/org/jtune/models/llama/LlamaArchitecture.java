@@ -18,7 +18,7 @@ public final class LlamaArchitecture implements Architecture {
 
     @Override
     public List<String> modelTypes() {
-        return List.of("llama", "mistral", "mixtral", "smollm3");
+        return List.of("llama", "mistral", "mixtral", "smollm3", "granite");
     }
 
     @Override

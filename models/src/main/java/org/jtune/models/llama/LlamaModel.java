@@ -13,6 +13,7 @@ import org.jtune.autograd.Variable;
 import org.jtune.models.CausalLM;
 import org.jtune.models.ForwardPass;
 import org.jtune.models.SequenceChunk;
+import org.jtune.models.config.GraniteScales;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.RopeScaling;
 import org.jtune.models.decoder.StepBatch;
@@ -33,8 +34,9 @@ import org.jtune.tensor.Rng;
 import org.jtune.tensor.Tensor;
 
 /**
- * The Llama / Mistral decoder (LlamaForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM, and MixtralForCausalLM, whose MLP is
- * a {@link SparseMoe} of experts block_sparse_moe.experts.E.{w1, w3, w2} (gate, up, down) routed by block_sparse_moe.gate):
+ * The Llama / Mistral decoder (LlamaForCausalLM, MistralForCausalLM, SmolLM3ForCausalLM; MixtralForCausalLM, whose MLP is
+ * a {@link SparseMoe} of experts block_sparse_moe.experts.E.{w1, w3, w2} (gate, up, down) routed by block_sparse_moe.gate;
+ * GraniteForCausalLM, which scales embeddings, residual branches, attention scores and logits by {@link GraniteScales}):
  * <pre>
  *   h = embed_tokens[ids]
  *   per layer:  x = input_layernorm(h),           h = h + o_proj(attention(rope(q_proj(x)), rope(k_proj(x)), v_proj(x)))
@@ -73,6 +75,12 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
     private final TokenEmbeddings tokens; // embed_tokens (vocab, dim) and lm_head (vocab, dim), tied or not
     private final Tensor invFreq;       // (headDim / 2)
     private final float eps;
+    /**
+     * Granite's multipliers as this model applies them (1 elsewhere): on the embeddings, on each residual branch, on the
+     * queries (attention_multiplier·√head_dim, so that the attention's own 1/√head_dim leaves attention_multiplier), and on
+     * the logits (1 / logits_scaling).
+     */
+    private final float embeddingScale, residualScale, queryScale, logitScale;
 
     private LlamaModel(LlamaConfig c, AutoCloseable owner) {
         super(c, owner);
@@ -103,6 +111,11 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         Adapters adapters = declareAdapters();
         tokens = new TokenEmbeddings(embedTokens, lmHead, c.tieWordEmbeddings(), adapters);
         eps = (float) c.rmsNormEps();
+        GraniteScales g = c.granite();
+        embeddingScale = g == null ? 1f : (float) g.embedding();
+        residualScale = g == null ? 1f : (float) g.residual();
+        queryScale = g == null ? 1f : (float) (g.attention() * Math.sqrt(c.headDim()));
+        logitScale = g == null ? 1f : (float) (1.0 / g.logits());
     }
 
     /** A model over a checkpoint's tensors; {@code owner} (a reader holding the mapping, or null) is closed with the model. */
@@ -121,7 +134,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
     public Variable hiddenAfter(int depth, Tensor ids, Tensor positions, ForwardPass pass) {
         CausalLM.checkDepth(depth, layers.size());
         AdapterRouting routing = pass.adapters() != null ? pass.adapters() : AdapterRouting.uniform(adapters().active());
-        Variable h = pass.embedded(tokens.embed(ids, routing));
+        Variable h = scaled(pass.embedded(tokens.embed(ids, routing)), embeddingScale);
         // Mistral's and Mixtral's window applies whatever mask the caller built (callers that know it set the same)
         AttentionMask mask = config.slidingWindow() == null ? pass.mask() : pass.mask().withWindow(config.slidingWindow());
         for (int l = 0; l < depth; l++) {
@@ -144,15 +157,20 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
             k = Rope.apply(k, positions, invFreq);
         }
         Variable v = y.v().apply(x, r, dropout).view(b, t, config.numKeyValueHeads(), hd);
-        Variable a = attend.apply(l, q, k, v).reshape(b, t, config.queryDim());
-        Variable res = Arithmetic.add(in, y.o().apply(a, r, dropout));
+        Variable a = attend.apply(l, scaled(q, queryScale), k, v).reshape(b, t, config.queryDim());
+        Variable res = Arithmetic.add(in, scaled(y.o().apply(a, r, dropout), residualScale));
         Variable x2 = RmsNorm.apply(res, y.postNorm().value(), eps);
-        return Arithmetic.add(res, y.mlp().apply(x2, r, dropout));
+        return Arithmetic.add(res, scaled(y.mlp().apply(x2, r, dropout), residualScale));
+    }
+
+    /** x·s, or x itself when s is 1 (every architecture but Granite). */
+    private static Variable scaled(Variable x, float s) {
+        return s == 1f ? x : Arithmetic.scale(x, s);
     }
 
     @Override
     public Variable logits(Variable hidden, AdapterRouting routing) {
-        return tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active()));
+        return scaled(tokens.logits(hidden, routing != null ? routing : AdapterRouting.uniform(adapters().active())), logitScale);
     }
 
     // ---- generation steps ------------------------------------------------------------------------
@@ -162,7 +180,7 @@ public final class LlamaModel extends DecoderModel<LlamaConfig> {
         try (var g = NoGrad.enter()) {
             StepBatch batch = new StepBatch(chunks);
             int window = config.slidingWindow() == null ? 0 : config.slidingWindow();
-            Variable h = tokens.embed(batch.ids(), batch.routing());
+            Variable h = scaled(tokens.embed(batch.ids(), batch.routing()), embeddingScale);
             for (int l = 0; l < layers.size(); l++) {
                 h = block(l, h, batch.positions(), batch.routing(), null, (layer, q, k, v) -> batch.attend(layer, q, k, v, window));
                 BufferPool.keepOnly(h.value()); // the layer's intermediates are dead: the step pool lends them to the next layer

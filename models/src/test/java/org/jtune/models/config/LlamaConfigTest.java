@@ -129,7 +129,7 @@ class LlamaConfigTest {
         Path gpt2Config = SharedData.require("hf/gpt2/config.json");
         JtuneException phi = assertThrows(JtuneException.class, () -> LlamaConfig.load(phiConfig));
         assertTrue(phi.getMessage().contains("field \"architectures\": Phi3ForCausalLM is not supported (supported: "
-                + "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, SmolLM3ForCausalLM)"), phi.getMessage());
+                + "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, SmolLM3ForCausalLM, GraniteForCausalLM)"), phi.getMessage());
         assertTrue(phi.getMessage().contains("phi-3-mini-128k-instruct/config.json"), phi.getMessage());
         JtuneException gpt2 = assertThrows(JtuneException.class, () -> LlamaConfig.load(gpt2Config));
         assertTrue(gpt2.getMessage().contains("GPT2LMHeadModel is not supported"), gpt2.getMessage());
@@ -219,7 +219,7 @@ class LlamaConfigTest {
         assertTrue(rejected(n -> {
             n.remove("architectures");
             n.put("model_type", "gpt2");
-        }).contains("\"architectures\": missing, and model_type \"gpt2\" is not llama, mistral, mixtral or smollm3"));
+        }).contains("\"architectures\": missing, and model_type \"gpt2\" is not llama, mistral, mixtral, smollm3 or granite"));
         assertTrue(rejected(n -> {
             n.put("architectures", "MistralForCausalLM");
         }).contains("\"architectures\""));

@@ -149,6 +149,27 @@ class FamilyConfigTest {
     }
 
     @Test
+    void graniteConfigFollowsGraniteConfig() throws Exception {
+        // granite-3.3-2b-instruct's published shape
+        String granite = """
+                {"architectures": ["GraniteForCausalLM"], "model_type": "granite", "hidden_size": 2048, "intermediate_size": 8192,
+                 "num_hidden_layers": 40, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 49159,
+                 "embedding_multiplier": 12.0, "residual_multiplier": 0.22, "attention_multiplier": 0.015625, "logits_scaling": 8.0,
+                 "rope_theta": 10000000.0, "max_position_embeddings": 131072, "rms_norm_eps": 1e-05, "tie_word_embeddings": true,
+                 "attention_bias": false, "mlp_bias": false, "attention_dropout": 0.1, "bos_token_id": 0, "eos_token_id": 0 %s}
+                """;
+        var c = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(granite.formatted(""), "granite.json");
+        assertEquals(org.jtune.models.config.LlamaConfig.GRANITE, c.architecture());
+        assertEquals(new org.jtune.models.config.GraniteScales(12.0, 0.22, 0.015625, 8.0), c.granite());
+        assertEquals(c, Architectures.parseConfig(c.toJson(), "again.json"), "written back, read again");
+        var defaults = (org.jtune.models.config.LlamaConfig) Architectures.parseConfig(granite.formatted("")
+                .replace("\"embedding_multiplier\": 12.0, \"residual_multiplier\": 0.22, \"attention_multiplier\": 0.015625, \"logits_scaling\": 8.0,", "")
+                .replace("\"architectures\": [\"GraniteForCausalLM\"], ", ""), "d.json");
+        assertEquals(new org.jtune.models.config.GraniteScales(1, 1, 1, 1), defaults.granite(), "GraniteConfig's defaults, picked by model_type");
+        assertMessage(granite.formatted(", \"logits_scaling\": 0").replace("\"logits_scaling\": 8.0,", ""), "logits_scaling must be a positive number");
+    }
+
+    @Test
     void gemma3ConfigFollowsGemma3TextConfig() throws Exception {
         String json = """
                 {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "hidden_size": 1152, "intermediate_size": 6912,

@@ -25,12 +25,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Qwen2, Qwen3, Qwen3-MoE, Mixtral, Phi-3, Gemma 3 and SmolLM3 against an independent float64 PyTorch implementation
+ * Qwen2, Qwen3, Qwen3-MoE, Mixtral, Granite, Phi-3, Gemma 3 and SmolLM3 against an independent float64 PyTorch implementation
  * (bench/peers/families/families_reference.py) on tiny random checkpoints with odd sizes (hidden
  * 60, 56 and 84, vocab 227, 229 and 211, GQA 6:3 and 6:2, Qwen2 with per-layer sliding windows and tied
  * head, Qwen3 with per-head q/k norms and a head_dim (14) that is not hidden/heads, Qwen3-MoE with 6 experts, 2 per token
  * (normalised), beside a dense layer (mlp_only_layers; its smallest router margin is checked so that float32 routes as
- * float64 does), Mixtral with 5 experts over a single KV head and a sliding window of 11, Gemma 3 with sliding and full
+ * float64 does), Mixtral with 5 experts over a single KV head and a sliding window of 11, Granite with its four multipliers
+ * (attention_multiplier 1/16, not 1/√12), Gemma 3 with sliding and full
  * layers alternating (local and global RoPE bases, linear scaling on the global one), (1 + w) norms around attention and
  * MLP, GELU-tanh gates, query_pre_attn_scalar 12 against head_dim 16 and soft-capped logits, SmolLM3 with every second
  * layer attending without RoPE, Phi-3 with partial rotary, LongRoPE short and long factors and a sliding window): greedy ids
@@ -78,6 +79,16 @@ class FamilyReferenceTest {
     @Test
     void mixtralMatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
         live("mixtral", tmp);
+    }
+
+    @Test
+    void graniteMatchesItsReference(@TempDir Path tmp) throws Exception {
+        check("granite", tmp);
+    }
+
+    @Test
+    void graniteMatchesTheLiveTorchReference(@TempDir Path tmp) throws Exception {
+        live("granite", tmp);
     }
 
     @Test

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * LoRA and full fine-tuning of each added family through the real recipe path (FineTune), on tiny
  * random Qwen2, Qwen3 (head_dim 8 over 6 heads: q is 48 wide, the model 36), Qwen3-MoE (4 experts, 2 per token; each
- * expert's projections and the router adapted, as PEFT's all-linear does), Mixtral (3 experts named w1/w3/w2, a sliding window), Gemma 3 (a sliding and a full layer) and
+ * expert's projections and the router adapted, as PEFT's all-linear does), Mixtral (3 experts named w1/w3/w2, a sliding window),
+ * Granite (its four multipliers), Gemma 3 (a sliding and a full layer) and
  * Phi-3 checkpoints with a byte-level tokenizer and a ChatML template: the loss
  * falls, the adapter uses PEFT's keys for the family's own modules (Phi-3's fused qkv_proj and
  * gate_up_proj; Qwen2's biases are not adapted), it reloads to the same function, merging it and
@@ -105,6 +106,18 @@ class FamilyFineTuneTest {
         Files.writeString(recipe, Files.readString(recipe).replace("all-linear", "[gate, w1]"));
         var e = assertThrows(org.jtune.JtuneException.class, () -> FineTune.run(RecipeReader.read(recipe), tmp.resolve("named"), false, listener(new ArrayList<>())));
         assertTrue(e.getMessage().contains("lora_r: 4 is larger than the smaller side (3) of model.layers.0.block_sparse_moe.gate.weight"), e.getMessage());
+    }
+
+    @Test
+    void graniteTrainsMergesAndReloads(@TempDir Path tmp) throws Exception {
+        Map<String, Object> config = Map.ofEntries(Map.entry("architectures", List.of("GraniteForCausalLM")), Map.entry("model_type", "granite"),
+                Map.entry("hidden_size", 36), Map.entry("intermediate_size", 50), Map.entry("num_hidden_layers", 2),
+                Map.entry("num_attention_heads", 6), Map.entry("num_key_value_heads", 2), Map.entry("embedding_multiplier", 12.0),
+                Map.entry("residual_multiplier", 0.22), Map.entry("attention_multiplier", 0.125), Map.entry("logits_scaling", 8.0),
+                Map.entry("vocab_size", 259), Map.entry("max_position_embeddings", 512), Map.entry("tie_word_embeddings", true),
+                Map.entry("bos_token_id", 256), Map.entry("eos_token_id", 258), Map.entry("torch_dtype", "float32"));
+        run(tmp, config, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                "base_model.model.model.layers.1.mlp.up_proj.lora_A.weight", new int[] {4, 36});
     }
 
     @Test
