@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * `jtune export gguf`: a Hugging Face Llama/Mistral/Mixtral, Qwen2, Qwen3, Qwen3-MoE or Gemma 3 folder (with a LoRA adapter merged first, when given) as one GGUF
+ * `jtune export gguf`: a Hugging Face Llama/Mistral/Mixtral, Granite, Qwen2, Qwen3, Qwen3-MoE or Gemma 3 folder (with a LoRA adapter merged first, when given) as one GGUF
  * file llama.cpp and Ollama load ({@link HfToGguf}: tokenizer metadata with real scores and token types, special
  * ids, chat template; llama.cpp's per-tensor type choices and fallbacks), and a Modelfile for Ollama beside it. The
  * file and the Modelfile carry the prompt format a run on model + adapter uses (the adapter's template and trained
@@ -42,7 +42,7 @@ final class ExportCommand implements Callable<Integer> {
     }
 
     @Command(name = "gguf", mixinStandardHelpOptions = true,
-            description = {"Write a Llama/Mistral/Mixtral, Qwen2, Qwen3, Qwen3-MoE or Gemma 3 model as a GGUF file for llama.cpp and Ollama, and a Modelfile beside it (FROM, "
+            description = {"Write a Llama/Mistral/Mixtral, Granite, Qwen2, Qwen3, Qwen3-MoE or Gemma 3 model as a GGUF file for llama.cpp and Ollama, and a Modelfile beside it (FROM, "
                     + "TEMPLATE translated from the chat template when its family is recognised, SYSTEM for the trained system "
                     + "message or --system-message, PARAMETER stop). The file carries the prompt format a run with --adapter uses: the adapter's chat "
                     + "template (else the model's) as tokenizer.chat_template and its trained system message as jtune.system_message.",

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 /** Options shared by the commands that run a model: which model and adapter, the chat template, and sampling. */
 final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
-            description = "Model folder (Hugging Face layout, or one written by jtune quantize), or a GGUF file (llama, qwen2, qwen3, qwen3moe or gemma3 architecture; "
+            description = "Model folder (Hugging Face layout, or one written by jtune quantize), or a GGUF file (llama, granite, qwen2, qwen3, qwen3moe or gemma3 architecture; "
                     + "weights in their stored types, tokenizer and chat template from its metadata).")
     Path model;
 

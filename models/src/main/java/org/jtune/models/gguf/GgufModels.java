@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jtune.JtuneException;
+import org.jtune.models.config.GraniteScales;
 import org.jtune.models.config.LlamaConfig;
 import org.jtune.models.config.ModelConfig;
 import org.jtune.models.config.MoeConfig;
@@ -31,7 +32,7 @@ import org.jtune.tensor.Storage;
 import org.jtune.tensor.Tensor;
 
 /**
- * A GGUF file (architecture llama, qwen2, qwen3, qwen3moe or gemma3) as a jtune model: its Hugging Face config from the
+ * A GGUF file (architecture llama, granite, qwen2, qwen3, qwen3moe or gemma3) as a jtune model: its Hugging Face config from the
  * ARCH.* metadata (a {@link LlamaConfig} — Mixtral's when the file has experts —, a {@link Qwen2Config} for the Qwen
  * architectures, a {@link Gemma3Config}), and its tensors by Hugging Face name in their stored types, read in place from
  * the mapping (each expert's matrix a slice of its stacked tensor) — F32/F16/BF16 as plain
@@ -80,7 +81,7 @@ public final class GgufModels {
         try {
             h = GgufNames.Hyperparameters.fromMetadata(m);
         } catch (JtuneException e) {
-            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, qwen2, qwen3, qwen3moe and gemma3 architectures)", e);
+            throw new JtuneException(f.path() + ": " + e.getMessage() + " (jtune runs GGUF files of the llama, granite, qwen2, qwen3, qwen3moe and gemma3 architectures)", e);
         }
         String a = h.architecture();
         GgufNames.Experts experts;
@@ -112,9 +113,21 @@ public final class GgufModels {
                 context = toInt(f, h.contextLength(), a + ".context_length"), vocabSize = toInt(f, vocab, a + ".vocab_size");
         boolean tied = !f.hasTensor("output.weight");
         var scaling = GgufRopeScaling.read(f, a, headDim, h.ropeFreqBase());
-        if (a.equals(GgufNames.LLAMA)) {
-            return LlamaConfig.builder().architecture(moe != null ? LlamaConfig.MIXTRAL : LlamaConfig.LLAMA).modelType(moe != null ? "mixtral" : "llama")
-                    .moe(moe).hiddenSize(dim).intermediateSize(ffn)
+        if (a.equals(GgufNames.LLAMA) || a.equals(GgufNames.GRANITE)) {
+            boolean granite = a.equals(GgufNames.GRANITE);
+            GraniteScales scales = null;
+            if (granite) {
+                try {
+                    // llama.cpp reads each key as optional; jtune writes all four
+                    scales = new GraniteScales(number(f, a + GgufNames.EMBEDDING_SCALE), number(f, a + GgufNames.RESIDUAL_SCALE),
+                            number(f, a + GgufNames.ATTENTION_SCALE), number(f, a + GgufNames.LOGIT_SCALE));
+                } catch (IllegalArgumentException e) {
+                    throw new JtuneException(f.path() + ": " + e.getMessage(), e);
+                }
+            }
+            return LlamaConfig.builder().architecture(granite ? LlamaConfig.GRANITE : moe != null ? LlamaConfig.MIXTRAL : LlamaConfig.LLAMA)
+                    .modelType(granite ? "granite" : moe != null ? "mixtral" : "llama")
+                    .moe(moe).granite(scales).hiddenSize(dim).intermediateSize(ffn)
                     .numHiddenLayers(layers).numAttentionHeads(heads).numKeyValueHeads(kvHeads).headDim(headDim)
                     .ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                     .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos)).torchDtype("float32").build();
@@ -137,6 +150,12 @@ public final class GgufModels {
                 .headDim(headDim).ropeTheta(h.ropeFreqBase()).ropeScaling(scaling).rmsNormEps(h.rmsNormEpsilon()).tieWordEmbeddings(tied)
                 .maxPositionEmbeddings(context).vocabSize(vocabSize).bosTokenIds(List.of(bos)).eosTokenIds(List.of(eos))
                 .torchDtype("float32").build();
+    }
+
+    /** A float key of the metadata; an error names it when it is missing. */
+    private static double number(GgufFile f, String key) throws JtuneException {
+        if (!f.metadata().has(key)) throw new JtuneException(f.path() + ": metadata " + key + " is missing");
+        return f.metadata().getDouble(key);
     }
 
     private static int toInt(GgufFile f, long v, String key) throws JtuneException {

@@ -30,9 +30,9 @@ import org.jtune.quant.gguf.GgufNames;
 import org.jtune.tensor.Tensor;
 
 /**
- * Writes a Hugging Face Llama/Mistral/Mixtral, Qwen2/Qwen2.5, Qwen3, Qwen3-MoE or Gemma 3 (text) folder (config.json, safetensors,
+ * Writes a Hugging Face Llama/Mistral/Mixtral, Granite, Qwen2/Qwen2.5, Qwen3, Qwen3-MoE or Gemma 3 (text) folder (config.json, safetensors,
  * tokenizer.json) as a GGUF file llama.cpp loads: the hyper-parameters of its GGUF architecture ({@link #hyperparameters}:
- * llama, qwen2, qwen3, qwen3moe, gemma3; a mixture's experts stacked per layer, {@link GgufNames#expertSlice}; Gemma 3's norms stored as 1 + weight, {@link GgufNames#normShift}), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
+ * llama, granite (its multipliers as keys), qwen2, qwen3, qwen3moe, gemma3; a mixture's experts stacked per layer, {@link GgufNames#expertSlice}; Gemma 3's norms stored as 1 + weight, {@link GgufNames#normShift}), tokenizer metadata ({@link TokenizerToGguf}), tensors renamed by {@link GgufNames} (q/k rows
  * permuted for the llama graph's rotary layout), and converted to the chosen type with ggml's reference
  * quantizers; a Llama checkpoint's RoPE scaling goes with it ({@link GgufRopeScaling}: linear as keys, Llama 3's as
  * rope_freqs). What llama.cpp's graph for the architecture would not compute as the checkpoint does (Phi-3's
@@ -121,6 +121,12 @@ public final class HfToGguf {
         }
         float[] ropeFreqs = config instanceof LlamaConfig ? GgufRopeScaling.ropeFreqs(scaling, config.headDim(), config.ropeTheta()) : null;
         if (config instanceof Gemma3Config g) meta.put(arch + ".attention.sliding_window", GgufValue.u32(g.slidingWindowSize()));
+        if (config instanceof LlamaConfig l && l.granite() != null) {
+            meta.put(arch + GgufNames.ATTENTION_SCALE, GgufValue.f32((float) l.granite().attention()));
+            meta.put(arch + GgufNames.EMBEDDING_SCALE, GgufValue.f32((float) l.granite().embedding()));
+            meta.put(arch + GgufNames.RESIDUAL_SCALE, GgufValue.f32((float) l.granite().residual()));
+            meta.put(arch + GgufNames.LOGIT_SCALE, GgufValue.f32((float) l.granite().logits()));
+        }
         meta.put("general.file_type", GgufValue.u32(fileType(type)));
         if (type.isQuantized()) meta.put("general.quantization_version", GgufValue.u32(2));
         meta.putAll(TokenizerToGguf.fromModelFolder(modelDir));
@@ -234,15 +240,14 @@ public final class HfToGguf {
 
     /**
      * The GGUF hyper-parameters of a checkpoint's config, under its GGUF architecture: llama for Llama/Mistral/Mixtral,
-     * qwen2, qwen3 and qwen3moe for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
+     * granite, qwen2, qwen3 and qwen3moe for the Qwen families, gemma3; an error naming what llama.cpp's graph for it would compute differently.
      */
     static GgufNames.Hyperparameters hyperparameters(ModelConfig config, Path modelDir) throws JtuneException {
         String why = null, arch = null;
         switch (config) {
             case LlamaConfig l -> {
-                arch = GgufNames.LLAMA;
+                arch = l.granite() != null ? GgufNames.GRANITE : GgufNames.LLAMA;
                 if (l.noRopeLayers() != null) why = "SmolLM3's layers without RoPE are not written to GGUF by jtune (llama.cpp's smollm3 graph)";
-                if (l.granite() != null) why = "Granite's multipliers are not written to GGUF by jtune (llama.cpp's granite architecture)";
             }
             case Qwen2Config q -> {
                 arch = switch (q.architecture()) {
@@ -278,7 +283,7 @@ public final class HfToGguf {
                     why = "rope_scaling " + g.ropeScaling().type() + " is not linear, the only one llama.cpp's gemma3 graph applies";
                 }
             }
-            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, qwen2, qwen3, qwen3moe and gemma3 are written)";
+            default -> why = config.architecture() + " has no GGUF layout in jtune (llama, granite, qwen2, qwen3, qwen3moe and gemma3 are written)";
         }
         if (why != null) throw new JtuneException(modelDir + ": cannot export to GGUF: " + why);
         return new GgufNames.Hyperparameters(arch, config.maxPositionEmbeddings(), config.hiddenSize(), config.numHiddenLayers(),

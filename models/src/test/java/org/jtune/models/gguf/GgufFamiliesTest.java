@@ -181,6 +181,20 @@ class GgufFamiliesTest {
     }
 
     @Test
+    void graniteRoundTripsAndLlamaCppAgrees() throws Exception {
+        // llama's layout (rotary rows permuted) with the four multipliers as granite.* keys
+        Map<String, Object> granite = new java.util.HashMap<>(llama(Map.of("type", "linear", "factor", 2.0)));
+        granite.remove("rope_scaling");
+        granite.putAll(Map.of("architectures", List.of("GraniteForCausalLM"), "model_type", "granite", "embedding_multiplier", 12.0,
+                "residual_multiplier", 0.22, "attention_multiplier", 0.0625, "logits_scaling", 8.0));
+        check("granite", granite);
+        try (GgufFile f = GgufReader.open(tmp.resolve("granite-F32.gguf"))) {
+            assertEquals(0.22, f.metadata().getDouble("granite.residual_scale"), 1e-7);
+            assertEquals(8.0, f.metadata().getDouble("granite.logit_scale"));
+        }
+    }
+
+    @Test
     void qwen2RoundTripsAndLlamaCppAgrees() throws Exception {
         check("qwen2", qwen2());
     }
@@ -289,10 +303,6 @@ class GgufFamiliesTest {
         phi3.put("architectures", List.of("Phi3ForCausalLM"));
         phi3.put("model_type", "phi3");
         refused(phi3, "Phi3ForCausalLM has no GGUF layout in jtune");
-        Map<String, Object> granite = new java.util.HashMap<>(llama(Map.of("type", "linear", "factor", 2.0)));
-        granite.remove("rope_scaling");
-        granite.putAll(Map.of("architectures", List.of("GraniteForCausalLM"), "model_type", "granite", "embedding_multiplier", 12.0));
-        refused(granite, "Granite's multipliers are not written to GGUF");
         Map<String, Object> dense = new java.util.HashMap<>(qwen3());
         dense.putAll(Map.of("architectures", List.of("Qwen3MoeForCausalLM"), "model_type", "qwen3_moe", "moe_intermediate_size", 32,
                 "num_experts", 4, "num_experts_per_tok", 2, "norm_topk_prob", true, "mlp_only_layers", List.of(1)));

@@ -9,7 +9,7 @@ import java.util.regex.Pattern;
 /**
  * The decoder families jtune writes and reads in GGUF — general.architecture "llama" (Llama, Mistral,
  * TinyLlama, SmolLM..., and Mixtral with its experts), "qwen2" (Qwen2, Qwen2.5), "qwen3" (dense Qwen3), "qwen3moe" (Qwen3-MoE)
- * and "gemma3" (Gemma 3 text) — as
+ * "gemma3" (Gemma 3 text) and "granite" (IBM Granite 3.x: llama's layout with its four multipliers as keys) — as
  * llama.cpp's converter (convert_hf_to_gguf.py) writes them and llama.cpp reads them:
  * <ul>
  * <li>tensor names: Hugging Face {@code model.layers.3.self_attn.q_proj.weight} ↔ GGUF
@@ -32,9 +32,12 @@ import java.util.regex.Pattern;
  * the same bytes row-major.
  */
 public final class GgufNames {
-    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3", QWEN3MOE = "qwen3moe", GEMMA3 = "gemma3";
+    public static final String LLAMA = "llama", QWEN2 = "qwen2", QWEN3 = "qwen3", QWEN3MOE = "qwen3moe", GEMMA3 = "gemma3", GRANITE = "granite";
     /** The values of general.architecture jtune reads and writes. */
-    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3, QWEN3MOE, GEMMA3);
+    public static final java.util.List<String> ARCHITECTURES = java.util.List.of(LLAMA, QWEN2, QWEN3, QWEN3MOE, GEMMA3, GRANITE);
+    /** Granite's multipliers (llama.cpp's names, after the architecture): attention_multiplier, embedding_multiplier, residual_multiplier, logits_scaling. */
+    public static final String ATTENTION_SCALE = ".attention.scale", EMBEDDING_SCALE = ".embedding_scale", RESIDUAL_SCALE = ".residual_scale",
+            LOGIT_SCALE = ".logit_scale";
     /** A mixture's router, by architecture: Mixtral's in the llama layout, Qwen3-MoE's (Hugging Face suffix inside model.layers.N). */
     private static final Map<String, String> ROUTER = Map.of(LLAMA, "block_sparse_moe.gate.weight", QWEN3MOE, "mlp.gate.weight");
     private static final String ROUTER_GGUF = "ffn_gate_inp.weight";
@@ -192,9 +195,9 @@ public final class GgufNames {
         return arch.equals(GEMMA3) && hfName.endsWith("norm.weight") ? 1f : 0f;
     }
 
-    /** Whether architecture {@code arch} stores q/k rows in llama.cpp's interleaved rotary order (only "llama"). */
+    /** Whether architecture {@code arch} stores q/k rows in llama.cpp's interleaved rotary order ("llama" and "granite"). */
     public static boolean permutesRotaryRows(String arch) {
-        return arch.equals(LLAMA);
+        return arch.equals(LLAMA) || arch.equals(GRANITE);
     }
 
     /** The rotary permutation a tensor of architecture {@code arch} needs (by its Hugging Face or GGUF name). */

@@ -110,6 +110,6 @@ class GgufNamesTest {
         assertEquals(qwen3, GgufNames.Hyperparameters.fromMetadata(new GgufMetadata("test", q)));
         var e = org.junit.jupiter.api.Assertions.assertThrows(GgufException.class, () -> GgufNames.Hyperparameters.fromMetadata(
                 new GgufMetadata("test", Map.of("general.architecture", GgufValue.string("gemma2")))));
-        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3, qwen3moe, gemma3"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"gemma2\", not one of llama, qwen2, qwen3, qwen3moe, gemma3, granite"), e.getMessage());
     }
 }
