@@ -45,11 +45,17 @@ public record MoeConfig(int numExperts, int expertsPerToken, int expertIntermedi
         return name.contains(".experts.");
     }
 
+    /** How many of {@code layers} layers are sparse. */
+    private long sparseLayers(int layers) {
+        long n = 0;
+        for (int l = 0; l < layers; l++) if (sparse(l)) n++;
+        return n;
+    }
+
     /** The MLP width one token passes through, averaged over the layers: k experts' widths in a sparse layer, the dense width elsewhere. */
     public long meanTokenWidth(int denseIntermediateSize, int layers) {
-        long sum = 0;
-        for (int l = 0; l < layers; l++) sum += sparse(l) ? (long) expertsPerToken * expertIntermediateSize : denseIntermediateSize;
-        return sum / layers;
+        long sparse = sparseLayers(layers);
+        return (sparse * expertsPerToken * expertIntermediateSize + (layers - sparse) * denseIntermediateSize) / layers;
     }
 
     /**
@@ -59,23 +65,19 @@ public record MoeConfig(int numExperts, int expertsPerToken, int expertIntermedi
      * answers the weighting reads (the router's logits, each expert's own output and the weighted rows are not kept).
      */
     public long meanExtraSavedValuesPerToken(int hiddenSize, int layers) {
-        long sparse = 0;
-        for (int l = 0; l < layers; l++) if (sparse(l)) sparse++;
-        return sparse * (numExperts + 3L * expertsPerToken + 2L * expertsPerToken * hiddenSize) / layers;
+        return sparseLayers(layers) * (numExperts + 3L * expertsPerToken + 2L * expertsPerToken * hiddenSize) / layers;
     }
 
     /** The keys of Qwen3MoeConfig, with transformers' defaults. */
     public static MoeConfig readQwen3Moe(ConfigFields f) throws JtuneException {
         List<Integer> dense = f.integers("mlp_only_layers");
-        return checked(f, () -> new MoeConfig(f.integer("num_experts", 128), f.integer("num_experts_per_tok", 8),
-                f.integer("moe_intermediate_size", 768), f.bool("norm_topk_prob", false), f.integer("decoder_sparse_step", 1),
-                dense == null ? List.of() : dense));
+        return checked(f, f.integer("num_experts", 128), f.integer("num_experts_per_tok", 8), f.integer("moe_intermediate_size", 768),
+                f.bool("norm_topk_prob", false), f.integer("decoder_sparse_step", 1), dense == null ? List.of() : dense);
     }
 
     /** The keys of MixtralConfig, with transformers' defaults: every layer sparse, the chosen probabilities always rescaled. */
     public static MoeConfig readMixtral(ConfigFields f, int intermediateSize) throws JtuneException {
-        return checked(f, () -> new MoeConfig(f.integer("num_local_experts", 8), f.integer("num_experts_per_tok", 2), intermediateSize,
-                true, 1, List.of()));
+        return checked(f, f.integer("num_local_experts", 8), f.integer("num_experts_per_tok", 2), intermediateSize, true, 1, List.of());
     }
 
     /** Qwen3MoeConfig's keys for {@link #readQwen3Moe}'s inverse. */
@@ -88,14 +90,11 @@ public record MoeConfig(int numExperts, int expertsPerToken, int expertIntermedi
         out.put("mlp_only_layers", denseLayers);
     }
 
-    @FunctionalInterface
-    private interface Reading {
-        MoeConfig read() throws JtuneException;
-    }
-
-    private static MoeConfig checked(ConfigFields f, Reading r) throws JtuneException {
+    /** The record of the values read from {@code f}; a value it refuses is an error naming the file. */
+    private static MoeConfig checked(ConfigFields f, int experts, int perToken, int width, boolean normalize, int step, List<Integer> dense)
+            throws JtuneException {
         try {
-            return r.read();
+            return new MoeConfig(experts, perToken, width, normalize, step, dense);
         } catch (IllegalArgumentException e) {
             throw new JtuneException(f.source() + ": " + e.getMessage(), e);
         }

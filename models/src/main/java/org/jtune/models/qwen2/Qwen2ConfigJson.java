@@ -16,11 +16,13 @@ import org.jtune.models.config.RopeScaling;
  * or llama3) is refused naming the field. Errors are {@link JtuneException}s that start with the file.
  */
 final class Qwen2ConfigJson {
-    private static final Set<String> MODELLED_MOE = Set.copyOf(MoeConfig.QWEN3_MOE_KEYS);
     private static final Set<String> MODELLED = Set.of("architectures", "model_type", "hidden_size", "intermediate_size",
             "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "rope_theta", "rope_scaling",
             "rms_norm_eps", "tie_word_embeddings", "use_sliding_window", "sliding_window", "max_window_layers", "layer_types",
             "max_position_embeddings", "vocab_size", "bos_token_id", "eos_token_id", "torch_dtype", "dtype", "hidden_act", "attention_bias");
+    /** Qwen3-MoE's: the above and its experts' keys. */
+    private static final Set<String> MODELLED_MOE = java.util.stream.Stream.concat(MODELLED.stream(), MoeConfig.QWEN3_MOE_KEYS.stream())
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private Qwen2ConfigJson() {}
 
@@ -61,7 +63,7 @@ final class Qwen2ConfigJson {
                     .bosTokenIds(f.ids("bos_token_id"))
                     .eosTokenIds(f.ids("eos_token_id"))
                     .torchDtype(dtype)
-                    .extra(f.extra(moe ? union(MODELLED, MODELLED_MOE) : MODELLED));
+                    .extra(f.extra(moe ? MODELLED_MOE : MODELLED));
             String modelType = f.string("model_type");
             if (modelType != null) b.modelType(modelType);
             Integer kv = f.integer("num_key_value_heads");
@@ -72,12 +74,6 @@ final class Qwen2ConfigJson {
         } catch (IllegalArgumentException e) {
             throw new JtuneException(source + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> u = new java.util.HashSet<>(a);
-        u.addAll(b);
-        return u;
     }
 
     static String toJson(Qwen2Config c) {

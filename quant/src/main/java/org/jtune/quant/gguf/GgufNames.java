@@ -41,16 +41,12 @@ public final class GgufNames {
     /** A mixture's router, by architecture: Mixtral's in the llama layout, Qwen3-MoE's (Hugging Face suffix inside model.layers.N). */
     private static final Map<String, String> ROUTER = Map.of(LLAMA, "block_sparse_moe.gate.weight", QWEN3MOE, "mlp.gate.weight");
     private static final String ROUTER_GGUF = "ffn_gate_inp.weight";
-    /** An expert's projections, by architecture: the Hugging Face pattern (layer, expert, projection) and its projections' names. */
-    private static final Map<String, Pattern> HF_EXPERT = Map.of(
-            LLAMA, Pattern.compile("model\\.layers\\.(\\d+)\\.block_sparse_moe\\.experts\\.(\\d+)\\.(w1|w3|w2)\\.weight"),
-            QWEN3MOE, Pattern.compile("model\\.layers\\.(\\d+)\\.mlp\\.experts\\.(\\d+)\\.(gate_proj|up_proj|down_proj)\\.weight"));
+    /** An expert's gate, up and down projections by architecture: Hugging Face suffixes inside model.layers.N, %d the expert. */
     private static final Map<String, java.util.List<String>> EXPERT_PROJECTIONS = Map.of(
             LLAMA, java.util.List.of("block_sparse_moe.experts.%d.w1.weight", "block_sparse_moe.experts.%d.w3.weight", "block_sparse_moe.experts.%d.w2.weight"),
             QWEN3MOE, java.util.List.of("mlp.experts.%d.gate_proj.weight", "mlp.experts.%d.up_proj.weight", "mlp.experts.%d.down_proj.weight"));
     /** The stacked tensors of gate, up and down, in that order. */
     private static final java.util.List<String> STACKED = java.util.List.of("ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight");
-    private static final Pattern GGUF_STACKED = Pattern.compile("blk\\.(\\d+)\\.(ffn_gate_exps|ffn_up_exps|ffn_down_exps)\\.weight");
     /** Gemma 3's layer norms where they differ from the common table (Hugging Face suffix → GGUF suffix). */
     private static final Map<String, String> GEMMA3_LAYER = Map.of(
             "post_attention_layernorm.weight", "post_attention_norm.weight",
@@ -144,22 +140,27 @@ public final class GgufNames {
 
     /** Where a Hugging Face expert projection of architecture {@code arch} goes in GGUF; empty for any other tensor. */
     public static Optional<ExpertSlice> expertSlice(String arch, String hf) {
-        Pattern p = HF_EXPERT.get(arch);
-        Matcher m = p == null ? null : p.matcher(hf);
-        if (m == null || !m.matches()) return Optional.empty();
-        int kind = switch (m.group(3)) {
-            case "w1", "gate_proj" -> 0;
-            case "w3", "up_proj" -> 1;
-            default -> 2;
-        };
-        return Optional.of(new ExpertSlice("blk." + m.group(1) + "." + STACKED.get(kind), Integer.parseInt(m.group(2))));
+        java.util.List<String> projections = EXPERT_PROJECTIONS.get(arch);
+        Matcher m = HF_LAYER.matcher(hf);
+        if (projections == null || !m.matches()) return Optional.empty();
+        String suffix = m.group(2);
+        for (int kind = 0; kind < projections.size(); kind++) {
+            String[] around = projections.get(kind).split("%d");
+            if (suffix.length() <= around[0].length() + around[1].length() || !suffix.startsWith(around[0]) || !suffix.endsWith(around[1])) continue;
+            String expert = suffix.substring(around[0].length(), suffix.length() - around[1].length());
+            if (expert.chars().allMatch(Character::isDigit)) {
+                return Optional.of(new ExpertSlice("blk." + m.group(1) + "." + STACKED.get(kind), Integer.parseInt(expert)));
+            }
+        }
+        return Optional.empty();
     }
 
     /** The Hugging Face name of expert {@code e}'s matrix in stacked GGUF tensor {@code gguf}; empty when gguf is not one. */
     public static Optional<String> expertName(String arch, String gguf, int e) {
-        Matcher m = GGUF_STACKED.matcher(gguf);
-        if (!m.matches() || !EXPERT_PROJECTIONS.containsKey(arch)) return Optional.empty();
-        String pattern = EXPERT_PROJECTIONS.get(arch).get(STACKED.indexOf(m.group(2) + ".weight"));
+        Matcher m = GGUF_LAYER.matcher(gguf);
+        int kind = m.matches() ? STACKED.indexOf(m.group(2)) : -1;
+        if (kind < 0 || !EXPERT_PROJECTIONS.containsKey(arch)) return Optional.empty();
+        String pattern = EXPERT_PROJECTIONS.get(arch).get(kind);
         return Optional.of("model.layers." + m.group(1) + "." + pattern.replace("%d", Integer.toString(e)));
     }
 
